@@ -1,0 +1,31 @@
+"""Problems of the length-direction decoupling analysis (MATH.md §2, §3, §5).
+
+Every problem implements :class:`Problem`: ``f``, ``grad``, ``value_and_grad``, ``smoothness``,
+``S``, ``u``, ``solution()`` and the BN-coordinate functions ``f_bn``, ``grad_bn``, ``dg_bn``,
+``to_bn``, ``from_bn``.
+"""
+
+from .base import BNEval, LinearProblem, Problem
+from .data import SingularCovarianceError, prepare_data
+from .halfspace import EmpiricalHalfspace, GaussianHalfspace, Halfspace, NoFiniteMinimizerError
+from .losses import LOSSES, Loss, get_loss
+from .mlp import MLP, UnitView
+from .ols import OLS
+
+__all__ = [
+    "BNEval",
+    "EmpiricalHalfspace",
+    "GaussianHalfspace",
+    "Halfspace",
+    "LOSSES",
+    "LinearProblem",
+    "Loss",
+    "MLP",
+    "NoFiniteMinimizerError",
+    "OLS",
+    "Problem",
+    "SingularCovarianceError",
+    "UnitView",
+    "get_loss",
+    "prepare_data",
+]

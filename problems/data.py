@@ -1,0 +1,131 @@
+"""Preparation of empirical data: validation, centring and the singular-``S`` check (MATH.md §9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import as_finite_array, as_labels
+
+__all__ = ["PreparedData", "prepare_data", "SingularCovarianceError"]
+
+
+class SingularCovarianceError(ValueError):
+    """The empirical second moment ``S = X'X/n`` of the centred data is singular."""
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Centred data and its second moment.
+
+    Attributes
+    ----------
+    X : ndarray (n, k)
+        Centred features (``k = d`` unless ``null_space="drop"`` removed directions).
+    y : ndarray (n,)
+        Targets (labels in ``{-1, +1}`` for classification).
+    S : ndarray (k, k)
+        ``X'X/n + ridge * I`` (the BN metric).
+    mean : ndarray (d,)
+        The column means removed from the raw ``X``.
+    basis : ndarray (d, k) or None
+        Orthonormal basis of the kept subspace when directions were dropped:
+        ``X = (X_raw - mean) @ basis``.
+    ridge : float
+        The ridge added to ``S``.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    S: np.ndarray
+    mean: np.ndarray
+    basis: np.ndarray | None
+    ridge: float
+
+
+def _describe_singularity(Xc: np.ndarray, eig: np.ndarray, vecs: np.ndarray, tol: float) -> str:
+    col_scale = np.sqrt(np.mean(Xc**2, axis=0))
+    const = np.flatnonzero(col_scale <= tol ** 0.5 * max(col_scale.max(), 1e-300))
+    parts = []
+    if const.size:
+        parts.append(f"constant feature column(s) {const.tolist()}")
+    null = vecs[:, eig <= tol * eig[-1]]
+    if null.shape[1] > const.size:
+        # a null vector supported on several columns means those columns are collinear
+        v = null[:, 0]
+        cols = np.flatnonzero(np.abs(v) > 1e-6 * np.abs(v).max())
+        parts.append(f"collinear feature columns {cols.tolist()[:10]}")
+    what = " and ".join(parts) if parts else "rank deficiency"
+    return (
+        f"the empirical second moment S = X'X/n of the centred data is singular "
+        f"(rank {int(np.sum(eig > tol * eig[-1]))} of {eig.size}): {what}. "
+        "Pass ridge=lam > 0 to use S + lam*I (BN's epsilon), or null_space='drop' to work "
+        "in the range of S"
+    )
+
+
+def prepare_data(
+    X,
+    y,
+    *,
+    labels: bool,
+    ridge: float = 0.0,
+    null_space: str = "raise",
+    center_y: bool = False,
+    rtol: float = 1e-10,
+) -> PreparedData:
+    """Validate ``(X, y)``, centre ``X`` and form ``S``; detect a singular ``S``.
+
+    Parameters
+    ----------
+    X : array_like (n, d)
+        Features.
+    y : array_like (n,)
+        Targets; with ``labels=True`` they must lie in ``{-1, +1}``.
+    labels : bool
+        Whether ``y`` are classification labels.
+    ridge : float
+        ``lam >= 0`` added to the diagonal of ``S`` (MATH.md §9).
+    null_space : {"raise", "drop"}
+        What to do with a singular ``S`` when ``ridge == 0``: raise
+        :class:`SingularCovarianceError` naming the constant or collinear columns, or project
+        the data onto the range of ``S``.
+    center_y : bool
+        Also centre ``y`` (OLS: the BN bias absorbs the mean).
+    rtol : float
+        Eigenvalues below ``rtol * lambda_max`` count as zero.
+    """
+    X = as_finite_array(X, "X", ndim=2)
+    n, d = X.shape
+    if n < 2 or d < 1:
+        raise ValueError(f"X must have at least 2 rows and 1 column, got shape {X.shape}")
+    y = as_labels(y, "y", n) if labels else as_finite_array(y, "y", ndim=1)
+    if y.shape[0] != n:
+        raise ValueError(f"y must have {n} entries (one per row of X), got {y.shape[0]}")
+    if isinstance(ridge, bool) or not np.isscalar(ridge) or not np.isfinite(ridge) or ridge < 0:
+        raise ValueError(f"ridge must be a finite number >= 0, got {ridge!r}")
+    if null_space not in ("raise", "drop"):
+        raise ValueError(f"null_space must be 'raise' or 'drop', got {null_space!r}")
+    mean = X.mean(axis=0)
+    Xc = X - mean
+    if center_y:
+        y = y - y.mean()
+    S = (Xc.T @ Xc) / n
+    S = 0.5 * (S + S.T)
+    basis = None
+    if ridge == 0.0:
+        eig, vecs = np.linalg.eigh(S)
+        if eig[-1] <= 0.0:
+            raise SingularCovarianceError("X: every feature is constant, so S = 0")
+        if eig[0] <= rtol * eig[-1]:
+            if null_space == "raise":
+                raise SingularCovarianceError(_describe_singularity(Xc, eig, vecs, rtol))
+            keep = eig > rtol * eig[-1]
+            basis = vecs[:, keep]
+            Xc = Xc @ basis
+            S = (Xc.T @ Xc) / n
+            S = 0.5 * (S + S.T)
+    else:
+        S = S + float(ridge) * np.eye(d)
+    return PreparedData(X=Xc, y=y, S=S, mean=mean, basis=basis, ridge=float(ridge))

@@ -1,0 +1,295 @@
+"""Learning halfspaces ``f(w~) = E[phi(z'w~)]``, ``z = -y x`` (MATH.md §3).
+
+Two forms share one interface:
+
+* **population** (:meth:`Halfspace.gaussian`, :meth:`Halfspace.random`): ``z ~ N(u, S - uu')``;
+  ``z'w~`` is a 1-D normal with mean ``m = u'w~`` and variance ``s^2 = w~'Sw~ - m^2``, so every
+  expectation is a Gauss-Hermite sum (no sampling noise, ``O(d^2 + K)`` per evaluation);
+* **empirical** (:meth:`Halfspace.from_data`, :meth:`Halfspace.sample`): sample means over
+  centred data; the projection ``Xw`` of the current direction is cached, so ``d_g f`` costs
+  ``O(n)`` during a bisection.
+
+The population gradient is the exact gradient of the quadrature formula and has Stein's form
+(MATH.md eq. 6) ``grad f = c1 u + c2 S w~`` with ``c2 = E_K[phi'(t) xi] / s`` (the rule's
+version of ``E[phi'']``) and ``c1 = E_K[phi'(t)] - c2 m``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import brentq, minimize
+from scipy.special import ndtr
+
+from ._validate import as_seed_rng, as_spd_matrix, as_vector
+from .base import LinearProblem
+from .data import prepare_data
+from .losses import Loss, get_loss
+from .quadrature import DEFAULT_NODES, normal_rule
+from .spectra import random_covariance, random_direction, vector_with_separation
+
+__all__ = ["Halfspace", "NoFiniteMinimizerError"]
+
+
+class NoFiniteMinimizerError(ValueError):
+    """The objective has no finite minimiser (e.g. separable data with the logistic loss)."""
+
+
+def _check_separation(separation) -> float:
+    if isinstance(separation, bool) or not np.isscalar(separation):
+        raise TypeError(f"separation must be a real number, got {type(separation).__name__}")
+    c = float(separation)
+    if not (0.0 < c < 1.0):
+        raise ValueError(f"separation must lie in (0, 1) (c = sqrt(u'S^-1 u)), got {separation}")
+    return c
+
+
+class Halfspace(LinearProblem):
+    """Halfspace learning with a loss ``phi`` (MATH.md eq. 5). Use the class constructors."""
+
+    name = "halfspace"
+
+    def _setup(self, S, u, loss, info):
+        self.loss: Loss = get_loss(loss)
+        self.dim = S.shape[0]
+        self.S, self.u = S, u
+        self.smoothness = self.loss.max_d2phi * self.L
+        self.strong_convexity = self.mu if self.loss.name == "squared" else None
+        self.length_smoothness = self.loss.max_d2phi
+        self.info = dict(info or {})
+
+    # ------------------------------------------------------------ constructors
+    @classmethod
+    def gaussian(cls, S, u, loss: str | Loss = "logistic", *, n_nodes: int = DEFAULT_NODES):
+        """Exact population problem for ``z ~ N(u, S - uu')`` (needs ``u'S^-1 u < 1``)."""
+        return GaussianHalfspace(S, u, loss, n_nodes=n_nodes)
+
+    @classmethod
+    def random(cls, d: int, kappa: float, separation: float = 0.9,
+               loss: str | Loss = "logistic", seed=0, *, n_nodes: int = DEFAULT_NODES):
+        """Population problem with ``cond(S) = kappa`` and ``sqrt(u'S^-1 u) = separation``."""
+        rng = as_seed_rng(seed)
+        c = _check_separation(separation)
+        S = random_covariance(d, kappa, rng)
+        u = vector_with_separation(S, random_direction(S.shape[0], rng), c)
+        prob = GaussianHalfspace(S, u, loss, n_nodes=n_nodes)
+        prob.info.update(kappa=float(kappa), separation=c,
+                         seed=seed if isinstance(seed, int) else None)
+        return prob
+
+    @classmethod
+    def from_data(cls, X, y, loss: str | Loss = "logistic", *, ridge: float = 0.0,
+                  null_space: str = "raise"):
+        """Empirical problem from features ``X`` (centred here) and labels ``y`` in ``{-1,+1}``."""
+        return EmpiricalHalfspace(X, y, loss, ridge=ridge, null_space=null_space)
+
+    @classmethod
+    def sample(cls, d: int, kappa: float, n: int, separation: float = 0.9,
+               loss: str | Loss = "logistic", seed=0):
+        """Draw ``n`` samples from the Gaussian model of :meth:`random` (same ``S``, ``u``).
+
+        ``z ~ N(u, S - uu')``, ``y = +-1`` fairly, ``x = -y z`` (MATH.md §3).
+        """
+        rng = as_seed_rng(seed)
+        c = _check_separation(separation)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+            raise ValueError(f"n must be an integer >= 2, got {n!r}")
+        S = random_covariance(d, kappa, rng)
+        u = vector_with_separation(S, random_direction(S.shape[0], rng), c)
+        chol = np.linalg.cholesky(S - np.outer(u, u))
+        z = u + rng.standard_normal((int(n), S.shape[0])) @ chol.T
+        y = rng.choice(np.array([-1.0, 1.0]), size=int(n))
+        prob = EmpiricalHalfspace(-y[:, None] * z, y, loss)
+        prob.info.update(kappa=float(kappa), separation=c, n=int(n),
+                         seed=seed if isinstance(seed, int) else None)
+        return prob
+
+    def config(self):
+        return {**super().config(), **self.info, "loss": self.loss.name,
+                "population": self.population}
+
+    def _line_solution(self):
+        """Minimise along the line ``S^-1 u`` by a 1-D root solve of ``v' grad f(a v)``."""
+        v = self.solve_S(self.u)
+
+        def slope(a):
+            return float(v @ self.grad(a * v))
+
+        s0 = slope(0.0)
+        if s0 == 0.0:
+            return np.zeros(self.dim), self.f(np.zeros(self.dim))
+        direction = -np.sign(s0)
+        lo, hi = 0.0, direction * 1.0
+        for _ in range(80):
+            if np.sign(slope(hi)) != np.sign(s0):
+                break
+            lo, hi = hi, 2.0 * hi
+        else:
+            raise NoFiniteMinimizerError(
+                f"{self!r}: no sign change of the slope along S^-1 u up to |a| = {abs(hi):.3g}; "
+                "the loss has no finite minimiser")
+        a = brentq(slope, min(lo, hi), max(lo, hi), xtol=1e-300, rtol=4 * np.finfo(float).eps,
+                   maxiter=500)
+        x = a * v
+        m = float(self.u @ x)
+        s = np.sqrt(max(float(x @ self.S @ x) - m * m, 0.0))
+        if s > 10.0 * np.sqrt(self._xi.size):
+            raise NoFiniteMinimizerError(
+                f"{self!r}: the slope along S^-1 u vanishes only at a scale (s = {s:.3g}) beyond "
+                f"the reach of the {self._xi.size}-node quadrature: the {self.loss.name} loss "
+                "has no finite minimiser here (its infimum is approached at infinity)")
+        fx = self.f(x)
+        lo, hi = self.loss.limits
+        if np.isfinite(lo) and np.isfinite(hi):
+            # bounded loss: compare with its limit along the ray, E[phi(sign(a) * inf * z'v)]
+            c = self.separation
+            p_pos = float(ndtr(np.sign(a) * c / np.sqrt(1.0 - c * c)))
+            limit = lo * (1.0 - p_pos) + hi * p_pos
+            if fx >= limit * (1.0 - 1e-9):
+                raise NoFiniteMinimizerError(
+                    f"{self!r}: f along S^-1 u does not go below its limit at infinity "
+                    f"({limit:.6g}); the {self.loss.name} loss has no finite minimiser here")
+        return x, fx
+
+
+class GaussianHalfspace(Halfspace):
+    """Population halfspace problem under the Gaussian model (see :meth:`Halfspace.gaussian`)."""
+
+    population = True
+
+    def __init__(self, S, u, loss="logistic", *, n_nodes: int = DEFAULT_NODES):
+        S = as_spd_matrix(S, "S")
+        u = as_vector(u, "u", S.shape[0])
+        c2 = float(u @ np.linalg.solve(S, u))
+        if not c2 < 1.0:
+            raise ValueError(f"u: the Gaussian model needs u'S^-1 u < 1, got {c2:.6g} "
+                             "(S - uu' would not be a covariance)")
+        if isinstance(n_nodes, bool) or not isinstance(n_nodes, (int, np.integer)):
+            raise TypeError("n_nodes must be an integer")
+        self._xi, self._omega = normal_rule(int(n_nodes))
+        self._setup(S, u, loss, {"separation": float(np.sqrt(c2)), "n_nodes": int(n_nodes)})
+
+    def _moments(self, m: float, s: float):
+        """``E_K[phi(t)], E_K[phi'(t)], c2`` for ``t ~ N(m, s^2)``."""
+        t = m + s * self._xi
+        phi = self.loss
+        fun = float(self._omega @ phi.phi(t))
+        d1 = phi.dphi(t)
+        e1 = float(self._omega @ d1)
+        if s > 1e-12 * max(1.0, abs(m)):
+            c2 = float(self._omega @ (d1 * self._xi)) / s
+        else:  # s -> 0 limit of E_K[phi'(m + s xi) xi] / s
+            c2 = float(phi.d2phi(np.array([m]))[0])
+        return fun, e1, c2
+
+    def value_and_grad(self, x):
+        x = self.check_x(x)
+        Sx = self.S @ x
+        m = float(self.u @ x)
+        s = np.sqrt(max(float(x @ Sx) - m * m, 0.0))
+        fun, e1, c2 = self._moments(m, s)
+        return fun, (e1 - c2 * m) * self.u + c2 * Sx
+
+    def f(self, x):
+        x = self.check_x(x)
+        m = float(self.u @ x)
+        s = np.sqrt(max(float(x @ self.S @ x) - m * m, 0.0))
+        return float(self._omega @ self.loss.phi(m + s * self._xi))
+
+    def _direction_state(self, w):
+        return {}
+
+    def _ab(self, state):
+        ma = state["uw"] / state["nS"]
+        return ma, np.sqrt(max(1.0 - ma * ma, 0.0))
+
+    def _eval_scaled(self, w, state, a):
+        ma, sa = self._ab(state)
+        m = a * state["nS"] * ma
+        s = abs(a) * state["nS"] * sa
+        fun, e1, c2 = self._moments(m, s)
+        return fun, (e1 - c2 * m) * self.u + (c2 * a) * state["Sw"]
+
+    def _dg(self, state, g):
+        ma, sa = self._ab(state)
+        a0 = ma + sa * self._xi  # nodes of z'w/||w||_S ~ N(ma, 1 - ma^2)
+        return float(self._omega @ (self.loss.dphi(g * a0) * a0))
+
+    def _c1(self, state, a):
+        ma, sa = self._ab(state)
+        m = a * state["nS"] * ma
+        _, e1, c2 = self._moments(m, abs(a) * state["nS"] * sa)
+        return e1 - c2 * m
+
+    def _reference_solution(self):
+        return self._line_solution()
+
+    @property
+    def separation(self) -> float:
+        """``c = sqrt(u' S^-1 u)`` (MATH.md §3)."""
+        return self.info["separation"]
+
+
+class EmpiricalHalfspace(Halfspace):
+    """Halfspace problem on centred data (see :meth:`Halfspace.from_data`)."""
+
+    population = False
+
+    def __init__(self, X, y, loss="logistic", *, ridge: float = 0.0, null_space: str = "raise"):
+        data = prepare_data(X, y, labels=True, ridge=ridge, null_space=null_space)
+        self.data = data
+        self.X, self.y = data.X, data.y
+        n = self.X.shape[0]
+        self._n = n
+        self._setup(data.S, -(self.X.T @ self.y) / n, loss, {"n": n, "ridge": data.ridge})
+
+    def _margins(self, x):
+        return -self.y * (self.X @ x)
+
+    def value_and_grad(self, x):
+        x = self.check_x(x)
+        t = self._margins(x)
+        fun = float(np.mean(self.loss.phi(t)))
+        return fun, -(self.X.T @ (self.y * self.loss.dphi(t))) / self._n
+
+    def f(self, x):
+        return float(np.mean(self.loss.phi(self._margins(self.check_x(x)))))
+
+    def _direction_state(self, w):
+        return {"zw": self._margins(w)}  # z_i'w for every sample: one pass over X
+
+    def _eval_scaled(self, w, state, a):
+        t = a * state["zw"]
+        fun = float(np.mean(self.loss.phi(t)))
+        return fun, -(self.X.T @ (self.y * self.loss.dphi(t))) / self._n
+
+    def _dg(self, state, g):
+        a0 = state["zw"] / state["nS"]
+        return float(np.mean(self.loss.dphi(g * a0) * a0))
+
+    def _c1(self, state, a):
+        t = a * state["zw"]
+        return float(np.mean(self.loss.dphi(t)) - np.mean(self.loss.d2phi(t)) * a * state["uw"])
+
+    def _reference_solution(self):
+        x0 = np.zeros(self.dim)
+        res = minimize(self.value_and_grad, x0, jac=True, method="L-BFGS-B",
+                       options={"maxiter": 20000, "gtol": 1e-13, "ftol": 0.0, "maxcor": 30})
+        x = res.x
+        if self.loss.convex:  # Newton polish: the Hessian X' diag(phi'') X / n is exact
+            for _ in range(8):
+                fx, G = self.value_and_grad(x)
+                h = self.loss.d2phi(self._margins(x))
+                H = (self.X.T * h) @ self.X / self._n
+                try:
+                    step = np.linalg.solve(H, G)
+                except np.linalg.LinAlgError:
+                    break
+                x_new = x - step
+                if not np.isfinite(self.f(x_new)) or self.f(x_new) > fx:
+                    break
+                x = x_new
+        if self.loss.name != "squared" and np.max(self._margins(x)) < 0.0:
+            raise NoFiniteMinimizerError(
+                "X, y: the data are linearly separable, so the "
+                f"{self.loss.name} loss has no finite minimiser")
+        return x, self.f(x)

@@ -1,0 +1,260 @@
+"""One-hidden-layer tanh network with BN per hidden unit (MATH.md §5).
+
+    F(x) = sum_i theta_i tanh(x'w~_i),
+    f(W~, theta) = E[l(-y F(x))] = E[l(sum_i theta_i tanh(z'w~_i))]
+
+(``z = -y x``; ``tanh`` is odd). Flat parameters ``x = concatenate([W.ravel(), theta])`` with
+``W`` of shape ``(hidden, d)``; BN coordinates ``w`` (``(hidden, d)``) and ``g`` (``(hidden,)``),
+``w~_i = g_i w_i / ||w_i||_S``. Always empirical: sample means over centred data.
+
+One GD iteration costs two passes over ``X`` (``X W'`` and ``X' D``). The per-unit view used by
+GDNP keeps the projections ``z'w_j/||w_j||_S`` of every unit (an ``n x hidden`` array) so that
+a length bisection on unit ``i`` costs ``O(n)`` per step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import expit
+
+from ._validate import as_finite_array, as_positive_int, as_seed_rng
+from .base import BNEval, Problem
+from .data import prepare_data
+from .losses import Loss, get_loss
+from .spectra import random_covariance
+
+__all__ = ["MLP", "UnitView"]
+
+
+class UnitView:
+    """Unit ``i`` of the network with every other parameter fixed (MATH.md §5).
+
+    Holds ``a0 = z'w_i/||w_i||_S`` per sample and the other units' output ``r_i``, so that
+    ``psi_i(t) = l(theta_i tanh t + r_i)`` and its derivatives cost ``O(n)``.
+    """
+
+    def __init__(self, prob: MLP, w_i: np.ndarray, a0: np.ndarray, r: np.ndarray,
+                 theta_i: float):
+        self.prob, self.w, self.a0, self.r, self.theta = prob, w_i, a0, r, float(theta_i)
+        self.Sw = prob.S @ w_i
+        self.nS = float(np.sqrt(w_i @ self.Sw))
+        self.uw = float(prob.u @ w_i)
+
+    def _psi_terms(self, g: float):
+        th = np.tanh(g * self.a0)
+        sech2 = 1.0 - th * th
+        arg = self.theta * th + self.r
+        return th, sech2, arg
+
+    def dg(self, g: float) -> float:
+        """``d f / d g_i`` (O(n))."""
+        _, sech2, arg = self._psi_terms(g)
+        return float(np.mean(self.prob.loss.dphi(arg) * self.theta * sech2 * self.a0))
+
+    def c1(self, g: float) -> float:
+        """``c1 = E[psi'(t)] - E[psi''(t)] u'w~_i`` at ``t = z'w~_i`` (MATH.md §4-5)."""
+        th, sech2, arg = self._psi_terms(g)
+        loss = self.prob.loss
+        d1 = loss.dphi(arg)
+        psi1 = d1 * self.theta * sech2
+        psi2 = loss.d2phi(arg) * (self.theta * sech2) ** 2 - d1 * self.theta * 2.0 * th * sech2
+        return float(np.mean(psi1) - np.mean(psi2) * (g * self.uw / self.nS))
+
+    def grad_w(self, g: float) -> np.ndarray:
+        """``grad_{w_i} f`` by the chain rule of MATH.md §1 (one pass over ``X``)."""
+        _, sech2, arg = self._psi_terms(g)
+        prob = self.prob
+        coef = prob.loss.dphi(arg) * self.theta * sech2  # d f / d (z'w~_i), per sample
+        G = -(prob.X.T @ (prob.y * coef)) / prob.n
+        wG = float(self.w @ G)
+        return (g / self.nS) * (G - self.Sw * (wG / self.nS**2))
+
+
+class MLP(Problem):
+    """Tanh MLP halfspace classifier with BN per hidden unit. Use the class constructors."""
+
+    name = "mlp"
+    population = False
+
+    def __init__(self, X, y, hidden: int = 4, loss: str | Loss = "logistic", seed=0, *,
+                 theta=None, ridge: float = 0.0, null_space: str = "raise"):
+        data = prepare_data(X, y, labels=True, ridge=ridge, null_space=null_space)
+        self.data = data
+        self.X, self.y = data.X, data.y
+        self.n, self.d = self.X.shape
+        self.hidden = as_positive_int(hidden, "hidden")
+        self.loss = get_loss(loss)
+        self.S = data.S
+        self.u = -(self.X.T @ self.y) / self.n
+        self.dim = self.hidden * self.d + self.hidden
+        rng = as_seed_rng(seed)
+        self._seed = seed if isinstance(seed, int) else None
+        if theta is None:
+            theta = rng.choice(np.array([-1.0, 1.0]), size=self.hidden) * (
+                1.0 + rng.random(self.hidden))
+        theta = as_finite_array(theta, "theta", ndim=1)
+        if theta.shape != (self.hidden,):
+            raise ValueError(f"theta must have shape ({self.hidden},), got {theta.shape}")
+        self.theta = theta
+        # smoothness is not available in closed form: solvers use backtracking
+        self.smoothness = None
+        self.strong_convexity = None
+        self.length_smoothness = float(self.loss.max_d2phi * np.max(theta**2) + np.max(
+            np.abs(theta)) * 0.8 * self.loss.max_dphi)
+        self.info = {"n": self.n, "hidden": self.hidden, "ridge": data.ridge, "seed": self._seed}
+
+    # ------------------------------------------------------------ constructors
+    @classmethod
+    def from_data(cls, X, y, hidden: int = 4, loss: str | Loss = "logistic", seed=0, **kw):
+        """Empirical MLP problem; ``theta`` (output weights) drawn from ``seed`` unless given."""
+        return cls(X, y, hidden, loss, seed, **kw)
+
+    @classmethod
+    def random(cls, d: int, hidden: int, kappa: float, n: int, seed=0,
+               loss: str | Loss = "logistic", teacher_scale: float = 3.0) -> MLP:
+        """Teacher-student problem: ``x ~ N(0, S)`` with ``cond(S) = kappa``.
+
+        A random teacher network ``F*`` of the same width labels ``y = +1`` with probability
+        ``sigmoid(F*(x))`` (noisy labels, so a finite minimiser exists).
+        """
+        rng = as_seed_rng(seed)
+        n = as_positive_int(n, "n", 2)
+        hidden = as_positive_int(hidden, "hidden")
+        S = random_covariance(d, kappa, rng)
+        d = S.shape[0]
+        X = rng.standard_normal((n, d)) @ np.linalg.cholesky(S).T
+        W_t = rng.standard_normal((hidden, d))
+        W_t /= np.sqrt(np.einsum("ij,jk,ik->i", W_t, S, W_t))[:, None]
+        theta_t = teacher_scale * rng.choice(np.array([-1.0, 1.0]), size=hidden) / np.sqrt(hidden)
+        F = np.tanh(X @ W_t.T) @ theta_t
+        y = np.where(rng.random(n) < expit(F), 1.0, -1.0)
+        prob = cls(X, y, hidden, loss, rng)
+        prob._seed = seed if isinstance(seed, int) else None
+        prob.info.update(kappa=float(kappa), seed=prob._seed, teacher_scale=teacher_scale)
+        prob.teacher = (W_t, theta_t)
+        return prob
+
+    def config(self):
+        return {**super().config(), **self.info, "loss": self.loss.name, "population": False}
+
+    # ------------------------------------------------------------- unpacking
+    def split(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """``x -> (W, theta)`` with ``W`` of shape ``(hidden, d)``."""
+        x = self.check_x(x)
+        k = self.hidden * self.d
+        return x[:k].reshape(self.hidden, self.d), x[k:]
+
+    def join(self, W, theta) -> np.ndarray:
+        """``(W, theta) -> x``."""
+        return np.concatenate([np.asarray(W, float).ravel(), np.asarray(theta, float)])
+
+    # --------------------------------------------------------------- objective
+    def _forward(self, W, theta):
+        A = -(self.X @ W.T) * self.y[:, None]  # z'w_i for every sample and unit
+        H = np.tanh(A)
+        return A, H, H @ theta
+
+    def value_and_grad(self, x):
+        W, theta = self.split(x)
+        _, H, F = self._forward(W, theta)
+        fun = float(np.mean(self.loss.phi(F)))
+        dF = self.loss.dphi(F) / self.n
+        D = (dF[:, None] * (1.0 - H * H)) * theta[None, :]
+        GW = -((D * self.y[:, None]).T @ self.X)
+        return fun, self.join(GW, H.T @ dF)
+
+    def f(self, x):
+        W, theta = self.split(x)
+        return float(np.mean(self.loss.phi(self._forward(W, theta)[2])))
+
+    def grad_norm2(self, G):
+        """``sum_i ||G_{w_i}||^2_{S^-1} + ||G_theta||^2``."""
+        k = self.hidden * self.d
+        GW = G[:k].reshape(self.hidden, self.d)
+        return float(np.sum(GW * self.solve_S(GW.T).T) + G[k:] @ G[k:])
+
+    def initial_point(self, seed=0):
+        rng = as_seed_rng(seed)
+        W = rng.standard_normal((self.hidden, self.d))
+        W /= np.sqrt(np.einsum("ij,jk,ik->i", W, self.S, W))[:, None]
+        return self.join(W, self.theta)
+
+    def _reference_solution(self):
+        best = None
+        starts = [self.initial_point(s) for s in range(4)]
+        if hasattr(self, "teacher"):
+            starts.append(self.join(*self.teacher))
+        for x0 in starts:
+            res = minimize(self.value_and_grad, x0, jac=True, method="L-BFGS-B",
+                           options={"maxiter": 20000, "gtol": 1e-12, "ftol": 0.0, "maxcor": 30})
+            if best is None or res.fun < best.fun:
+                best = res
+        return best.x, float(best.fun)
+
+    # ---------------------------------------------------------------- BN layer
+    def _check_wg(self, w, g):
+        w = as_finite_array(w, "w", ndim=2)
+        if w.shape != (self.hidden, self.d):
+            raise ValueError(f"w must have shape ({self.hidden}, {self.d}), got {w.shape}")
+        g = as_finite_array(g, "g", ndim=1)
+        if g.shape != (self.hidden,):
+            raise ValueError(f"g must have shape ({self.hidden},), got {g.shape}")
+        nS = np.sqrt(np.einsum("ij,jk,ik->i", w, self.S, w))
+        if np.any(~(nS > 0)):
+            raise ValueError("w: some unit has ||w_i||_S = 0; its BN direction is undefined")
+        return w, g, nS
+
+    def _theta(self, theta):
+        if theta is None:
+            return self.theta
+        theta = as_finite_array(theta, "theta", ndim=1)
+        if theta.shape != (self.hidden,):
+            raise ValueError(f"theta must have shape ({self.hidden},), got {theta.shape}")
+        return theta
+
+    def to_bn(self, x):
+        """``w = W``, ``g_i = ||W_i||_S`` (``theta`` is returned by :meth:`split`)."""
+        W, _ = self.split(x)
+        nS = np.sqrt(np.einsum("ij,jk,ik->i", W, self.S, W))
+        if np.any(~(nS > 0)):
+            raise ValueError("x0: some hidden unit has zero weights; its BN direction is "
+                             "undefined")
+        return W.copy(), nS
+
+    def from_bn(self, w, g, theta=None) -> np.ndarray:
+        w, g, nS = self._check_wg(w, g)
+        return self.join((g / nS)[:, None] * w, self._theta(theta))
+
+    def f_bn(self, w, g, theta=None) -> float:
+        return self.f(self.from_bn(w, g, theta))
+
+    def value_and_grad_bn(self, w, g, theta=None) -> BNEval:
+        w, g, nS = self._check_wg(w, g)
+        theta = self._theta(theta)
+        fun, G = self.value_and_grad(self.join((g / nS)[:, None] * w, theta))
+        GW = G[: self.hidden * self.d].reshape(self.hidden, self.d)
+        Sw = w @ self.S
+        wG = np.einsum("ij,ij->i", w, GW)
+        grad_w = (g / nS)[:, None] * (GW - Sw * (wG / nS**2)[:, None])
+        return BNEval(fun=fun, grad_w=grad_w, grad_g=wG / nS, grad_x=G)
+
+    def grad_bn(self, w, g, theta=None):
+        ev = self.value_and_grad_bn(w, g, theta)
+        return ev.grad_w, ev.grad_g
+
+    def dg_bn(self, w, g, theta=None) -> np.ndarray:
+        """``(d f / d g_i)_i`` for all units."""
+        return self.value_and_grad_bn(w, g, theta).grad_g
+
+    def unit_projections(self, w) -> np.ndarray:
+        """``A[:, i] = z'w_i / ||w_i||_S`` for all samples (one pass over ``X``)."""
+        w, _, nS = self._check_wg(w, np.ones(self.hidden))
+        return -(self.X @ w.T) * self.y[:, None] / nS[None, :]
+
+    def unit_view(self, w, g, i: int, A: np.ndarray, theta=None) -> UnitView:
+        """The view of unit ``i`` given the cached projections ``A`` of all units."""
+        theta = self._theta(theta)
+        H = np.tanh(A * g[None, :])
+        r = H @ theta - theta[i] * H[:, i]
+        return UnitView(self, w[i], A[:, i], r, theta[i])
