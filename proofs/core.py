@@ -1,0 +1,210 @@
+"""The check machinery shared by every topic module (MATH.md §8).
+
+An *identity* is a pair ``(lhs, rhs)`` of sympy expressions or matrices together with the exact
+method that decides ``lhs == rhs``; a *check* bundles one or more identities with a name, a
+one-line statement, a source and the expected outcome. The decision is always exact
+(``simplify``/``cancel``/``expand`` of ``lhs - rhs`` to the zero expression, entrywise for
+matrices, possibly after reducing modulo the defining relation ``r**2 = Q`` of a square root);
+nothing here evaluates an expression at floating-point points.
+
+Design for testability: a check's ``build`` returns its identities, and :func:`prove` decides
+any identity; a deliberately wrong variant is obtained by editing ``rhs``
+(``Identity.with_rhs``) and must then be rejected by the same prover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import sympy as sp
+
+__all__ = [
+    "METHODS",
+    "Check",
+    "Identity",
+    "prove",
+    "reduce_sqrt",
+]
+
+METHODS = ("cancel", "expand", "simplify", "relation")
+
+Expr = sp.Expr | sp.MatrixBase
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A claimed equality ``lhs == rhs`` and the exact method that decides it.
+
+    Parameters
+    ----------
+    lhs, rhs : sympy expression or Matrix
+        The two sides; matrices are compared entrywise and must have equal shapes.
+    method : {"cancel", "expand", "simplify", "relation"}
+        ``"expand"``: polynomial identity (``expand(lhs - rhs) == 0``);
+        ``"cancel"``: rational-function identity (``cancel(together(lhs - rhs)) == 0``);
+        ``"simplify"``: ``simplify(lhs - rhs) == 0``;
+        ``"relation"``: every square root ``sqrt(Q)`` listed in ``relations`` is replaced by
+        its positive symbol ``r``, the difference is brought to one fraction and its numerator
+        is reduced modulo ``r**2 - Q``; both remaining coefficients (of ``1`` and ``r``) must
+        expand to zero.
+    relations : tuple of (Symbol, Expr)
+        Pairs ``(r, Q)`` meaning ``r = sqrt(Q) > 0``; used by ``method="relation"``.
+    label : str
+        Short description shown when a check has several identities.
+    """
+
+    lhs: Expr
+    rhs: Expr
+    method: str = "cancel"
+    relations: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+
+    def with_rhs(self, rhs: Expr) -> Identity:
+        """Return a copy with another right-hand side (used to build wrong variants)."""
+        return replace(self, rhs=rhs)
+
+
+def _entries(expr: Expr) -> list[sp.Expr]:
+    if isinstance(expr, sp.MatrixBase):
+        return list(expr)
+    return [sp.sympify(expr)]
+
+
+def reduce_sqrt(expr: sp.Expr, relations: Sequence[tuple[sp.Symbol, sp.Expr]]) -> sp.Expr:
+    """Replace every power ``Q**(k/2)`` by ``r**k`` for each relation ``(r, Q)``.
+
+    Parameters
+    ----------
+    expr : sympy expression
+    relations : sequence of (Symbol, Expr)
+        ``r`` stands for ``sqrt(Q)``.
+
+    Returns
+    -------
+    sympy expression
+        ``expr`` with the half-integer powers of each ``Q`` rewritten in ``r``.
+    """
+    for r, q in relations:
+        q_exp = sp.expand(q)
+
+        def is_half_power(e: sp.Basic, q=q, q_exp=q_exp) -> bool:
+            return (
+                e.is_Pow
+                and e.exp.is_Rational
+                and e.exp.q == 2
+                and (e.base == q or e.base == q_exp)
+            )
+
+        def to_r(e: sp.Pow, r=r) -> sp.Expr:
+            return r ** e.exp.p
+
+        expr = expr.replace(is_half_power, to_r)
+    return expr
+
+
+def _zero_modulo(expr: sp.Expr, relations: Sequence[tuple[sp.Symbol, sp.Expr]]) -> bool:
+    """Decide ``expr == 0`` given ``r = sqrt(Q) > 0`` for each relation (exactly)."""
+    expr = reduce_sqrt(sp.sympify(expr), relations)
+    num, _den = sp.fraction(sp.together(expr))  # den is a product of non-zero factors
+    parts = [sp.expand(num)]
+    for r, q in relations:
+        reduced = []
+        for part in parts:
+            if not part.has(r):
+                reduced.append(part)
+                continue
+            poly = sp.Poly(part, r)
+            even, odd = sp.S.Zero, sp.S.Zero
+            for (k,), coeff in poly.terms():
+                if k % 2 == 0:
+                    even += coeff * q ** (k // 2)
+                else:
+                    odd += coeff * q ** (k // 2)
+            reduced.extend([sp.expand(even), sp.expand(odd)])
+        parts = reduced
+    return all(p == 0 for p in parts)
+
+
+def _entry_zero(diff: sp.Expr, identity: Identity) -> bool:
+    if diff == 0:
+        return True
+    method = identity.method
+    if method == "expand":
+        return sp.expand(diff) == 0
+    if method == "cancel":
+        return sp.cancel(sp.together(diff)) == 0
+    if method == "simplify":
+        return sp.simplify(diff) == 0
+    return _zero_modulo(diff, identity.relations)
+
+
+def prove(identity: Identity) -> bool:
+    """Decide exactly whether ``identity.lhs == identity.rhs``.
+
+    Parameters
+    ----------
+    identity : Identity
+
+    Returns
+    -------
+    bool
+        ``True`` only if the chosen exact method reduces ``lhs - rhs`` (every entry, for
+        matrices) to zero; ``False`` otherwise, including on a shape mismatch.
+    """
+    lhs, rhs = _entries(identity.lhs), _entries(identity.rhs)
+    if isinstance(identity.lhs, sp.MatrixBase) or isinstance(identity.rhs, sp.MatrixBase):
+        shape_l = getattr(identity.lhs, "shape", None)
+        shape_r = getattr(identity.rhs, "shape", None)
+        if shape_l != shape_r:
+            return False
+    if len(lhs) != len(rhs):
+        return False
+    return all(_entry_zero(a - b, identity) for a, b in zip(lhs, rhs, strict=True))
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named identity (or small family of identities) of MATH.md.
+
+    Attributes
+    ----------
+    name : str
+        Unique dotted name ``topic.short_name``.
+    topic : str
+        One of the topics of :data:`gdnp.proofs.TOPICS`.
+    statement : str
+        One line: what is claimed, and in which dimension it is proved.
+    source : str
+        Where the identity comes from (``MATH.md §2 (3)``, ``K19``, ``IS15`` ...).
+    build : callable
+        ``build() -> list[Identity]``; the check holds iff every identity is proved.
+    expected : {"holds", "fails"}
+        ``"fails"`` marks a *documented discrepancy*: a published form that is false in
+        general, kept so that the report shows the difference.
+    """
+
+    name: str
+    topic: str
+    statement: str
+    source: str
+    build: Callable[[], list[Identity]] = field(repr=False)
+    expected: str = "holds"
+
+    def __post_init__(self) -> None:
+        if self.expected not in ("holds", "fails"):
+            raise ValueError(f"expected must be 'holds' or 'fails', got {self.expected!r}")
+        if not self.name.startswith(self.topic + "."):
+            raise ValueError(f"check name {self.name!r} must start with its topic {self.topic!r}")
+
+    def identities(self) -> list[Identity]:
+        """Build the identities of this check (symbolic construction only)."""
+        return list(self.build())
+
+    def prove(self) -> bool:
+        """Return whether sympy proves every identity of the check."""
+        return all(prove(identity) for identity in self.identities())
