@@ -1,0 +1,47 @@
+"""Argument checks and set-up shared by the solvers."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from gdnp.problems import NoFiniteMinimizerError, Problem
+
+__all__ = ["prepare_run", "check_positive", "reference_value"]
+
+
+def check_positive(value, name: str, *, allow_none: bool = False, allow_zero: bool = False):
+    """A finite positive real (or ``None`` when allowed); the error names the argument."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    ok = value >= 0.0 if allow_zero else value > 0.0
+    if not np.isfinite(value) or not ok:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value}")
+    return value
+
+
+def reference_value(problem: Problem) -> float | None:
+    """``f*`` from the problem's reference solver, or ``None`` if it has no finite minimiser."""
+    try:
+        return problem.solution()[1]
+    except NoFiniteMinimizerError:
+        return None
+
+
+def prepare_run(problem, x0, maxiter, tol, seed, callback, reference: bool):
+    """Validate the common solver arguments; return ``(x0, maxiter, tol, f_star)``."""
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a gdnp.problems.Problem, got {type(problem).__name__}")
+    if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral) or maxiter < 0:
+        raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")
+    tol = check_positive(tol, "tol", allow_zero=True)
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be callable or None")
+    x0 = problem.initial_point(seed) if x0 is None else problem.check_x(x0, "x0")
+    f_star = reference_value(problem) if reference else None
+    return np.array(x0, dtype=float), int(maxiter), tol, f_star

@@ -1,0 +1,80 @@
+"""BNGD (C19): plain simultaneous gradient descent on the BN parameters (MATH.md §2, §6).
+
+    g_{k+1} = g_k - lr_g d_g f(w_k, g_k),     w_{k+1} = w_k - lr grad_w f(w_k, g_k)
+
+For the MLP the output weights ``theta`` take gradient steps with ``lr_g`` too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gdnp.problems import MLP, LinearProblem
+
+from ._common import check_positive, prepare_run
+from .result import OptimizeResult, Recorder
+
+__all__ = ["bngd"]
+
+
+def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
+         lr: float | None = None, lr_g: float | None = None, reference: bool = True
+         ) -> OptimizeResult:
+    """Gradient descent on ``(w, g)`` with a direction rate ``lr`` and a length rate ``lr_g``.
+
+    Parameters
+    ----------
+    lr : float, optional
+        Direction rate ``epsilon``; default ``1/zeta`` (``1`` for the MLP). C19: BNGD
+        converges for any ``lr > 0``, with an effective step ``2 lr ||w~*||^2 / ||w_inf||^2``.
+    lr_g : float, optional
+        Length rate ``epsilon_g``; default ``1 / sup d^2f/dg^2`` (``1/2`` on OLS, where one
+        step gives the exact length).
+    Other parameters as in :func:`gdnp.gd`.
+
+    Returns
+    -------
+    OptimizeResult
+        With ``length`` and ``direction`` (the final ``g`` and un-normalized ``w``); the history
+        adds ``w_norm2`` (``||w_k||_2^2``, which never decreases, MATH.md §1) and, for
+        single-unit problems, ``rho_gap`` (``rho(w_k) - rho*``).
+    """
+    x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
+    lr = check_positive(lr, "lr", allow_none=True)
+    lr_g = check_positive(lr_g, "lr_g", allow_none=True)
+    if lr is None:
+        lr = 1.0 / problem.smoothness if problem.smoothness is not None else 1.0
+    if lr_g is None:
+        lr_g = 1.0 / problem.length_smoothness
+    w, g = problem.to_bn(x)
+    mlp = isinstance(problem, MLP)
+    linear = isinstance(problem, LinearProblem)
+    theta = problem.split(x)[1].copy() if mlp else None
+    extra = ("w_norm2", "rho_gap") if linear else ("w_norm2",)
+    rho_star = problem.rho_star if linear else None
+    rec = Recorder(problem, "bngd", tol, callback, f_star, extra_keys=extra)
+    for k in range(maxiter + 1):
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                ev = problem.value_and_grad_bn(w, g, theta) if mlp else problem.value_and_grad_bn(
+                    w, g)
+                x_cur = problem.from_bn(w, g, theta) if mlp else (
+                    g / np.sqrt(w @ problem.S @ w)) * w
+            except ValueError:  # w or g left the finite range: a divergence, not a crash
+                rec.status, rec._divergence_note = 2, (k, np.nan)
+                break
+        rec.nfev += 1
+        more = {"w_norm2": float(np.sum(w * w))}
+        if linear:
+            more["rho_gap"] = problem.rayleigh(w) - rho_star
+        if rec.record(k, x_cur, ev.fun, ev.grad_x, **more) or k == maxiter:
+            break
+        w = w - lr * ev.grad_w
+        g = g - lr_g * ev.grad_g
+        if mlp:
+            theta = theta - lr_g * ev.grad_x[-problem.hidden:]
+    out = {"length": np.array(g, dtype=float, copy=True), "direction": np.array(w, copy=True),
+           "lr": lr, "lr_g": lr_g}
+    if mlp:
+        out["theta"] = theta
+    return rec.result(**out)

@@ -1,0 +1,126 @@
+"""The ``gdnp`` command line (API.md): ``solve``, ``verify`` and friends."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+__all__ = ["main", "build_problem"]
+
+PROBLEMS = ("ols", "halfspace", "mlp")
+
+
+def build_problem(name: str, *, kappa: float, dim: int, seed: int, separation: float = 0.9,
+                  loss: str = "logistic", n: int | None = None, hidden: int = 4,
+                  noise: float = 0.1):
+    """A named synthetic problem: population unless ``n`` samples are asked for (MLP: always
+    empirical, ``n`` defaults to 2000)."""
+    from gdnp.problems import MLP, OLS, Halfspace
+
+    if name == "ols":
+        if n is None:
+            return OLS.random(dim, kappa, seed=seed, noise=noise)
+        rng = np.random.default_rng(seed)
+        base = OLS.random(dim, kappa, seed=rng, noise=noise)
+        X = rng.standard_normal((n, dim)) @ np.linalg.cholesky(base.S).T
+        y = X @ base.w_true + noise * rng.standard_normal(n)
+        return OLS.from_data(X, y)
+    if name == "halfspace":
+        if n is None:
+            return Halfspace.random(dim, kappa, separation=separation, loss=loss, seed=seed)
+        return Halfspace.sample(dim, kappa, n, separation=separation, loss=loss, seed=seed)
+    if name == "mlp":
+        return MLP.random(dim, hidden, kappa, 2000 if n is None else n, seed=seed, loss=loss)
+    raise ValueError(f"problem {name!r} is unknown; choose one of {list(PROBLEMS)}")
+
+
+def _fmt(v, spec):
+    return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, spec)
+
+
+def cmd_solve(args) -> int:
+    import gdnp
+
+    prob = build_problem(args.problem, kappa=args.kappa, dim=args.dim, seed=args.seed,
+                         separation=args.separation, loss=args.loss, n=args.n,
+                         hidden=args.hidden)
+    methods = list(gdnp.METHODS) if args.method == "all" else [args.method]
+    rows = []
+    for m in methods:
+        t0 = time.perf_counter()
+        res = gdnp.solve(prob, m, maxiter=args.maxiter, tol=args.tol, seed=args.seed)
+        elapsed = time.perf_counter() - t0
+        hist = res.history
+        fit = None
+        if "gap" in hist:
+            f_star = prob.solution()[1]
+            # gaps below ~1e3 ulp of f* are rounding noise, not convergence
+            floor = 1e3 * np.finfo(float).eps * abs(f_star)
+            fit = gdnp.rates.fit_order(hist["iter"], hist["gap"], floor=floor)
+        rows.append({
+            "method": m, "nit": res.nit, "fun": res.fun,
+            "gap": float(hist["gap"][-1]) if "gap" in hist and hist["gap"].size else None,
+            "grad_norm": res.grad_norm, "time": elapsed, "status": res.status,
+            "message": res.message, "order": None if fit is None else fit["kind"],
+            "rate": None if fit is None else fit["rate"],
+        })
+    if args.json:
+        json.dump({"problem": prob.config(), "results": rows}, sys.stdout, indent=2,
+                  default=float)
+        print()
+        return 0
+    cfg = prob.config()
+    print(f"{prob!r}: " + ", ".join(f"{k}={v}" for k, v in cfg.items()
+                                     if k not in ("problem", "dim", "kappa_S")))
+    print(f"{'method':<7}{'iters':>7}{'final gap':>12}{'|grad|':>11}{'time [s]':>10}"
+          f"{'order':>11}{'status':>8}")
+    for r in rows:
+        order = "-" if r["order"] is None else (
+            f"lin {r['rate']:.3f}" if r["order"] == "linear" else "sublin")
+        print(f"{r['method']:<7}{r['nit']:>7d}{_fmt(r['gap'], '>12.3e')}"
+              f"{_fmt(r['grad_norm'], '>11.2e')}{r['time']:>10.3f}{order:>11}{r['status']:>8d}")
+    return 0
+
+
+def cmd_verify(argv) -> int:
+    from gdnp.proofs.report import verify_main
+
+    return verify_main(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``gdnp`` console script and ``python -m gdnp``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "verify":
+        return cmd_verify(argv[1:])
+    parser = argparse.ArgumentParser(prog="gdnp", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("verify", help="prove MATH.md's identities with sympy (gdnp verify -h)")
+    p = sub.add_parser("solve", help="run solvers on a synthetic problem and print a table")
+    p.add_argument("problem", choices=PROBLEMS)
+    p.add_argument("--method", default="all", choices=["all", "gd", "agd", "bngd", "gdnp"])
+    p.add_argument("--kappa", type=float, default=100.0, help="condition number of S")
+    p.add_argument("--dim", type=int, default=10)
+    p.add_argument("--separation", type=float, default=0.9,
+                   help="halfspace: c = sqrt(u'S^-1 u) in (0, 1)")
+    p.add_argument("--loss", default="logistic", choices=["logistic", "sigmoid", "squared"])
+    p.add_argument("--n", type=int, default=None,
+                   help="number of samples (default: exact population problem)")
+    p.add_argument("--hidden", type=int, default=4, help="MLP hidden units")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--maxiter", type=int, default=1000)
+    p.add_argument("--tol", type=float, default=0.0,
+                   help="stop once ||grad f||_{S^-1} <= tol (default 0: run maxiter steps)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "solve":
+            return cmd_solve(args)
+    except (ValueError, TypeError) as exc:
+        print(f"gdnp {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,181 @@
+"""GDNP: gradient descent in normalized parameterization (K19 Algorithm 1, MATH.md §4-5).
+
+Single unit (OLS, halfspaces), for ``t = 0 .. T_d - 1``::
+
+    h_t     = c1(w~_t) * u'w_t                          # Stein coefficient, eq. (6)
+    s_t     = -||w_t||_S^3 / (L g_t h_t)                # if |g_t h_t| > eps
+    w_{t+1} = w_t - s_t grad_w f(w_t, g_t)              # = w_t - eta_t grad rho(w_t), eq. (4)
+    g_{t+1} = bisection of g -> d_g f(w_{t+1}, g)       # T_s halvings, cached projections
+
+MLP: the same two steps unit after unit with ``psi_i(t) = l(theta_i tanh t + r_i)`` in place of
+``phi``, then (optionally) a few L-BFGS steps on the output weights ``theta`` (MATH.md §5).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from gdnp.problems import MLP, OLS, LinearProblem
+
+from ._common import check_positive, prepare_run
+from .bisection import bisect
+from .result import OptimizeResult, Recorder
+
+__all__ = ["gdnp", "rayleigh_step_size"]
+
+
+def rayleigh_step_size(w: np.ndarray, g: float, h: float, nS: float, L: float) -> float:
+    """GDNP's direction step ``s_t = -||w||_S^3 / (L g h)`` (MATH.md §4)."""
+    return -(nS**3) / (L * g * h)
+
+
+def _bracket(g: float, bracket) -> tuple[float, float]:
+    if bracket is not None:
+        return bracket
+    r = 0.5 * max(abs(g), 1.0)
+    return g - r, g + r
+
+
+def _check_bracket(bracket):
+    if bracket is None:
+        return None
+    try:
+        a, b = (float(v) for v in bracket)
+    except (TypeError, ValueError):
+        raise TypeError("bracket must be None or a pair (a, b) of numbers") from None
+    if not (np.isfinite(a) and np.isfinite(b) and a < b):
+        raise ValueError(f"bracket must satisfy a < b with finite ends, got {bracket!r}")
+    return a, b
+
+
+def _check_direction(u, w, what: str):
+    uw = float(u @ w)
+    if abs(uw) <= 1e-14 * np.linalg.norm(u) * np.linalg.norm(w):
+        raise ValueError(
+            f"x0: {what} has u'w0 = 0, where GDNP stalls (rho(w0) = 0, h = 0; MATH.md §9); "
+            "pass another x0 or seed")
+
+
+def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
+         T_s: int = 50, eps: float = 0.0, L: float | None = None, bracket=None,
+         length: str = "bisect", xtol: float = 0.0, theta_steps: int = 5,
+         reference: bool = True) -> OptimizeResult:
+    """K19's GDNP on a single-unit problem, or unit by unit on the MLP.
+
+    Parameters
+    ----------
+    problem : Problem
+    x0 : array_like, optional
+        Start (``w_0 = x0``, ``g_0 = ||x0||_S``); needs ``u'w_0 != 0`` for every unit.
+    maxiter : int
+        ``T_d``, the number of direction steps (sweeps over the units for the MLP).
+    tol : float
+        Stop once ``||grad f(w~)||_{S^-1} <= tol``.
+    T_s : int
+        Bisection halvings per length update.
+    eps : float
+        The direction step is skipped when ``|g_t h_t| <= eps`` (K19's guard).
+    L : float, optional
+        ``lambda_max(S)`` by default.
+    bracket : (float, float), optional
+        Initial bracket of every length bisection (K19's ``[a^{(0)}, b^{(0)}]``); default
+        ``g_t -+ max(|g_t|, 1)/2``. Expanded geometrically until it holds a sign change.
+    length : {"bisect", "closed_form"}
+        ``closed_form`` uses ``g*(w) = -u'w/||w||_S`` (OLS only).
+    xtol : float
+        Stop a bisection early once its bracket is narrower than ``xtol``.
+    theta_steps : int
+        MLP only: L-BFGS iterations on ``theta`` after each sweep (0 keeps ``theta`` fixed).
+
+    Returns
+    -------
+    OptimizeResult
+        Adds ``length``, ``direction``, ``n_bisect`` (total halvings) and, for the MLP,
+        ``theta``. The history adds ``dg2`` (``(d_g f)^2`` after the length update), and for
+        single-unit problems ``rho_gap`` (``rho(w_t) - rho*``) and ``step`` (``s_t``).
+    """
+    x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
+    if isinstance(T_s, bool) or not isinstance(T_s, numbers.Integral) or T_s < 0:
+        raise ValueError(f"T_s must be an integer >= 0, got {T_s!r}")
+    eps = check_positive(eps, "eps", allow_zero=True)
+    xtol = check_positive(xtol, "xtol", allow_zero=True)
+    L = problem.L if L is None else check_positive(L, "L")
+    bracket = _check_bracket(bracket)
+    if length not in ("bisect", "closed_form"):
+        raise ValueError(f"length must be 'bisect' or 'closed_form', got {length!r}")
+    if length == "closed_form" and not isinstance(problem, OLS):
+        raise ValueError("length='closed_form' is available for OLS only")
+    if isinstance(problem, MLP):
+        return _gdnp_mlp(problem, x, maxiter, tol, callback, f_star, T_s, eps, L, bracket,
+                         xtol, theta_steps)
+    if not isinstance(problem, LinearProblem):
+        raise TypeError(f"gdnp does not support {type(problem).__name__}")
+
+    w, g = problem.to_bn(x)
+    _check_direction(problem.u, w, "the initial direction")
+    rho_star = problem.rho_star
+    rec = Recorder(problem, "gdnp", tol, callback, f_star,
+                   extra_keys=("rho_gap", "dg2", "step"))
+    n_bisect = 0
+    step = 0.0
+    for t in range(maxiter + 1):
+        ev = problem.value_and_grad_bn(w, g)
+        rec.nfev += 1
+        if rec.record(t, problem.from_bn(w, g), ev.fun, ev.grad_x,
+                      rho_gap=problem.rayleigh(w) - rho_star, dg2=float(ev.grad_g) ** 2,
+                      step=step) or t == maxiter:
+            break
+        # direction: s_t grad_w f = eta_t grad rho (MATH.md §4)
+        h = problem.stein_c1(w, g) * problem.u_dot(w)
+        step = 0.0
+        if abs(g * h) > eps:
+            nS = float(np.sqrt(w @ problem.S @ w))
+            step = rayleigh_step_size(w, g, h, nS, L)
+            w = w - step * ev.grad_w
+        # length: root of d_g f(w_{t+1}, .) with the projections of w_{t+1} cached
+        if length == "closed_form":
+            g = problem.optimal_length(w)
+        else:
+            g, info = bisect(lambda gg, w=w: problem.dg_bn(w, gg), *_bracket(g, bracket),
+                             maxiter=int(T_s), xtol=xtol)
+            n_bisect += info["nit"]
+            rec.nfev += info["nfev"]
+    return rec.result(length=float(g), direction=w.copy(), n_bisect=n_bisect, T_s=int(T_s))
+
+
+def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, bracket, xtol,
+              theta_steps):
+    if isinstance(theta_steps, bool) or not isinstance(theta_steps, numbers.Integral) or \
+            theta_steps < 0:
+        raise ValueError(f"theta_steps must be an integer >= 0, got {theta_steps!r}")
+    w, g = problem.to_bn(x)
+    theta = problem.split(x)[1].copy()
+    for i in range(problem.hidden):
+        _check_direction(problem.u, w[i], f"hidden unit {i}")
+    A = problem.unit_projections(w)
+    rec = Recorder(problem, "gdnp", tol, callback, f_star, extra_keys=("dg2",))
+    n_bisect = 0
+    for t in range(maxiter + 1):
+        x_cur = problem.from_bn(w, g, theta)
+        fun, G = problem.value_and_grad(x_cur)
+        rec.nfev += 1
+        dg = problem.dg_bn(w, g, theta)
+        if rec.record(t, x_cur, fun, G, dg2=float(dg @ dg)) or t == maxiter:
+            break
+        for i in range(problem.hidden):
+            view = problem.unit_view(w, g, i, A, theta)
+            h = view.c1(g[i]) * view.uw
+            if abs(g[i] * h) > eps:
+                s = rayleigh_step_size(view.w, g[i], h, view.nS, L)
+                w[i] = w[i] - s * view.grad_w(g[i])
+                A[:, i] = problem.unit_projection(w[i])
+                view = problem.unit_view(w, g, i, A, theta)
+            g[i], info = bisect(view.dg, *_bracket(g[i], bracket), maxiter=int(T_s), xtol=xtol)
+            n_bisect += info["nit"]
+            rec.nfev += info["nfev"]
+        if theta_steps:
+            theta = problem.optimize_theta(A, g, theta, maxiter=theta_steps)
+    return rec.result(length=g.copy(), direction=w.copy(), theta=theta.copy(),
+                      n_bisect=n_bisect, T_s=int(T_s))

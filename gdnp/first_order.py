@@ -1,0 +1,115 @@
+"""Baselines on the original parameters (MATH.md §6): gradient descent and Nesterov's AGD."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import check_positive, prepare_run
+from .result import OptimizeResult, Recorder
+
+__all__ = ["gd", "agd"]
+
+
+def _armijo(problem, x, fun, G, lr, rec, shrink=0.5, c=1e-4, max_halvings=60):
+    """Backtracking from ``lr``: largest ``lr * shrink^k`` with sufficient decrease."""
+    g2 = float(G @ G)
+    for _ in range(max_halvings):
+        x_new = x - lr * G
+        f_new = problem.f(x_new)
+        rec.nfev += 1
+        if np.isfinite(f_new) and f_new <= fun - c * lr * g2:
+            return x_new, lr
+        lr *= shrink
+    return x - lr * G, lr
+
+
+def gd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
+       lr: float | None = None, reference: bool = True) -> OptimizeResult:
+    """Gradient descent ``x <- x - lr grad f(x)`` (MATH.md §6).
+
+    Parameters
+    ----------
+    problem : Problem
+    x0 : array_like, optional
+        Start; default ``problem.initial_point(seed)``.
+    maxiter, tol : int, float
+        Stop after ``maxiter`` steps or once ``||grad f||_{S^-1} <= tol``.
+    seed : int or Generator
+        Seed of the default start.
+    callback : callable, optional
+        ``callback(intermediate_result)``; raise ``StopIteration`` to stop.
+    lr : float, optional
+        Step size; default ``1/zeta`` (the problem's smoothness), or Armijo backtracking
+        when the smoothness is unknown (MLP).
+    reference : bool
+        Compute ``f*`` with the problem's reference solver and record ``gap``.
+    """
+    x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
+    lr = check_positive(lr, "lr", allow_none=True)
+    backtrack = lr is None and problem.smoothness is None
+    if lr is None and not backtrack:
+        lr = 1.0 / problem.smoothness
+    step = 1.0 if backtrack else lr
+    rec = Recorder(problem, "gd", tol, callback, f_star)
+    for k in range(maxiter + 1):
+        fun, G = problem.value_and_grad(x)
+        rec.nfev += 1
+        if rec.record(k, x, fun, G) or k == maxiter:
+            break
+        if backtrack:
+            x, step = _armijo(problem, x, fun, G, 2.0 * step, rec)
+        else:
+            x = x - lr * G
+    return rec.result(lr=None if backtrack else lr)
+
+
+def agd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
+        lr: float | None = None, momentum: str = "auto", reference: bool = True
+        ) -> OptimizeResult:
+    """Nesterov's accelerated gradient (MATH.md §6).
+
+    ``y_k = x_k + beta_k (x_k - x_{k-1})``, ``x_{k+1} = y_k - lr grad f(y_k)``, with
+    ``beta = (sqrt(zeta) - sqrt(mu_f)) / (sqrt(zeta) + sqrt(mu_f))`` when the strong convexity
+    ``mu_f`` is known (``momentum="strongly_convex"``) and ``beta_k = k/(k+3)`` otherwise
+    (``momentum="schedule"``). ``lr`` defaults to ``1/zeta``, or backtracking at ``y_k`` when
+    the smoothness is unknown. Parameters otherwise as in :func:`gd`.
+    """
+    x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
+    lr = check_positive(lr, "lr", allow_none=True)
+    if momentum not in ("auto", "strongly_convex", "schedule"):
+        raise ValueError(f"momentum must be 'auto', 'strongly_convex' or 'schedule', "
+                         f"got {momentum!r}")
+    zeta, mu_f = problem.smoothness, problem.strong_convexity
+    if momentum == "strongly_convex" and (mu_f is None or zeta is None):
+        raise ValueError("momentum='strongly_convex' needs a problem with known smoothness "
+                         "and strong convexity")
+    if momentum == "auto":
+        momentum = "strongly_convex" if (mu_f is not None and zeta is not None) else "schedule"
+    backtrack = lr is None and zeta is None
+    if lr is None and not backtrack:
+        lr = 1.0 / zeta
+    step = 1.0 if backtrack else lr
+    beta_sc = None
+    if momentum == "strongly_convex":
+        q = np.sqrt(mu_f * (lr if lr is not None else 1.0 / zeta))
+        beta_sc = (1.0 - q) / (1.0 + q)
+    rec = Recorder(problem, "agd", tol, callback, f_star)
+    x_prev = x.copy()
+    for k in range(maxiter + 1):
+        fun, G = problem.value_and_grad(x)
+        rec.nfev += 1
+        if rec.record(k, x, fun, G) or k == maxiter:
+            break
+        beta = beta_sc if beta_sc is not None else k / (k + 3.0)
+        y = x + beta * (x - x_prev)
+        fy, Gy = problem.value_and_grad(y)
+        rec.nfev += 1
+        x_prev = x
+        if not (np.isfinite(fy) and np.all(np.isfinite(Gy))):
+            x = y  # let the recorder report the divergence
+            continue
+        if backtrack:
+            x, step = _armijo(problem, y, fy, Gy, 2.0 * step, rec)
+        else:
+            x = y - lr * Gy
+    return rec.result(lr=None if backtrack else lr, momentum=momentum)
