@@ -18,6 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import sympy as sp
+from sympy.polys.domains import QQ
+from sympy.polys.polyerrors import CoercionFailed
+from sympy.polys.rings import PolyElement, PolyRing, sring, xring
 
 __all__ = [
     "METHODS",
@@ -76,7 +79,7 @@ def _entries(expr: Expr) -> list[sp.Expr]:
 
 
 def reduce_sqrt(expr: sp.Expr, relations: Sequence[tuple[sp.Symbol, sp.Expr]]) -> sp.Expr:
-    """Replace every power ``Q**(k/2)`` by ``r**k`` for each relation ``(r, Q)``.
+    """Replace the powers ``Q**(k/2)`` by ``r**k`` for each relation ``(r, Q)``.
 
     Parameters
     ----------
@@ -87,47 +90,69 @@ def reduce_sqrt(expr: sp.Expr, relations: Sequence[tuple[sp.Symbol, sp.Expr]]) -
     Returns
     -------
     sympy expression
-        ``expr`` with the half-integer powers of each ``Q`` rewritten in ``r``.
+        ``expr`` with the half-integer and integer powers of each ``Q`` (as a factor, not the
+        bare sum ``Q`` itself) rewritten in ``r``; the numerator is reduced modulo
+        ``r**2 - Q`` afterwards, so any remaining occurrence of ``Q`` is harmless.
     """
     for r, q in relations:
         q_exp = sp.expand(q)
 
-        def is_half_power(e: sp.Basic, q=q, q_exp=q_exp) -> bool:
+        def is_power(e: sp.Basic, q=q, q_exp=q_exp) -> bool:
             return (
                 e.is_Pow
                 and e.exp.is_Rational
-                and e.exp.q == 2
+                and e.exp.q in (1, 2)
                 and (e.base == q or e.base == q_exp)
             )
 
         def to_r(e: sp.Pow, r=r) -> sp.Expr:
-            return r ** e.exp.p
+            return r ** (e.exp.p * (2 // e.exp.q))
 
-        expr = expr.replace(is_half_power, to_r)
+        expr = expr.replace(is_power, to_r)
     return expr
 
 
+def _common_ring(exprs: list[sp.Expr]) -> tuple[PolyRing, list[PolyElement]]:
+    """Sparse polynomial ring holding every expression (fast path: plain symbols over QQ)."""
+    symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
+    try:
+        ring, *_ = xring(symbols, QQ)
+        return ring, [ring.from_expr(e) for e in exprs]
+    except (ValueError, CoercionFailed):  # other generators (functions, exp): generic path
+        ring, polys = sring(exprs)
+        return ring, list(polys)
+
+
 def _zero_modulo(expr: sp.Expr, relations: Sequence[tuple[sp.Symbol, sp.Expr]]) -> bool:
-    """Decide ``expr == 0`` given ``r = sqrt(Q) > 0`` for each relation (exactly)."""
+    """Decide ``expr == 0`` given ``r = sqrt(Q) > 0`` for each relation (exactly).
+
+    The numerator of ``expr`` (its denominator is a product of non-zero factors) is turned into
+    a polynomial with the ``r`` symbols as leading generators and divided by the monic
+    polynomials ``r**2 - Q``; the identity holds on the variety ``r**2 = Q`` when the remainder
+    is the zero polynomial. The remainder is linear in each ``r``: when it vanishes, the
+    numerator vanishes at ``r = sqrt(Q)``; this is a sufficient condition and, for ``Q`` not a
+    perfect square, also necessary.
+    """
     expr = reduce_sqrt(sp.sympify(expr), relations)
-    num, _den = sp.fraction(sp.together(expr))  # den is a product of non-zero factors
-    parts = [sp.expand(num)]
-    for r, q in relations:
-        reduced = []
-        for part in parts:
-            if not part.has(r):
-                reduced.append(part)
-                continue
-            poly = sp.Poly(part, r)
-            even, odd = sp.S.Zero, sp.S.Zero
-            for (k,), coeff in poly.terms():
-                if k % 2 == 0:
-                    even += coeff * q ** (k // 2)
-                else:
-                    odd += coeff * q ** (k // 2)
-            reduced.extend([sp.expand(even), sp.expand(odd)])
-        parts = reduced
-    return all(p == 0 for p in parts)
+    num, _den = sp.fraction(sp.together(expr))
+    if num == 0:
+        return True
+    ring, polys = _common_ring([num] + [q for _, q in relations])
+    poly = polys[0]
+    for (r, _q), q_poly in zip(relations, polys[1:], strict=True):
+        if r not in ring.symbols:
+            continue
+        i = ring.symbols.index(r)
+        powers = [ring.one]
+        reduced = ring.zero
+        for monom, coeff in poly.terms():
+            k = monom[i]
+            while len(powers) <= k // 2:
+                powers.append(powers[-1] * q_poly)
+            rest = monom[:i] + (k % 2,) + monom[i + 1 :]
+            reduced += ring({rest: coeff}) * powers[k // 2]
+        poly = reduced
+    return poly == 0
 
 
 def _entry_zero(diff: sp.Expr, identity: Identity) -> bool:
