@@ -8,7 +8,7 @@ import numpy as np
 
 from gdnp.problems import NoFiniteMinimizerError, Problem
 
-__all__ = ["prepare_run", "check_positive", "reference_value"]
+__all__ = ["prepare_run", "check_positive", "reference_value", "start_from_bn"]
 
 
 def check_positive(value, name: str, *, allow_none: bool = False, allow_zero: bool = False):
@@ -45,3 +45,12 @@ def prepare_run(problem, x0, maxiter, tol, seed, callback, reference: bool):
     x0 = problem.initial_point(seed) if x0 is None else problem.check_x(x0, "x0")
     f_star = reference_value(problem) if reference else None
     return np.array(x0, dtype=float), int(maxiter), tol, f_star
+
+
+def start_from_bn(problem, x, w0, g0):
+    """``x0`` from a BN start ``(w0, g0)`` when given (both or neither), else ``x`` itself."""
+    if w0 is None and g0 is None:
+        return x
+    if w0 is None or g0 is None:
+        raise ValueError("w0 and g0 must be given together (a BN start) or not at all")
+    return problem.from_bn(w0, g0)

@@ -80,7 +80,7 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
                 f"{fb:.3g}) after {expansions} expansion(s): the root is not finite or the "
                 "function is not increasing through zero (for GDNP's length: separable data, "
                 "where the length has no finite minimiser)")
-        width = b - a
+        width = 2.0 * (b - a)  # geometric growth: each new bracket is twice as wide
         if fa > 0.0:  # the root is left of a
             a, b, fb = a - width, a, fa
             fa = _value(fun, a)

@@ -11,15 +11,15 @@ import numpy as np
 
 from gdnp.problems import MLP, LinearProblem
 
-from ._common import check_positive, prepare_run
+from ._common import check_positive, prepare_run, start_from_bn
 from .result import OptimizeResult, Recorder
 
 __all__ = ["bngd"]
 
 
 def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
-         lr: float | None = None, lr_g: float | None = None, reference: bool = True
-         ) -> OptimizeResult:
+         lr: float | None = None, lr_g: float | None = None, w0=None, g0=None,
+         reference: bool = True) -> OptimizeResult:
     """Gradient descent on ``(w, g)`` with a direction rate ``lr`` and a length rate ``lr_g``.
 
     Parameters
@@ -30,6 +30,9 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     lr_g : float, optional
         Length rate ``epsilon_g``; default ``1 / sup d^2f/dg^2`` (``1/2`` on OLS, where one
         step gives the exact length).
+    w0, g0 : array_like and float, optional
+        Start in BN coordinates instead of ``x0`` (both or neither). C19's scaling law: the
+        runs ``(lr, w0)`` and ``(c^2 lr, c w0)`` give the same ``g_k`` and ``w_k`` scaled by ``c``.
     Other parameters as in :func:`gdnp.gd`.
 
     Returns
@@ -46,8 +49,13 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         lr = 1.0 / problem.smoothness if problem.smoothness is not None else 1.0
     if lr_g is None:
         lr_g = 1.0 / problem.length_smoothness
-    w, g = problem.to_bn(x)
     mlp = isinstance(problem, MLP)
+    if w0 is not None or g0 is not None:
+        x = start_from_bn(problem, x, w0, g0)
+        w = np.array(w0, dtype=float, copy=True)
+        g = np.array(g0, dtype=float, copy=True) if mlp else float(g0)
+    else:
+        w, g = problem.to_bn(x)
     linear = isinstance(problem, LinearProblem)
     theta = problem.split(x)[1].copy() if mlp else None
     extra = ("w_norm2", "rho_gap") if linear else ("w_norm2",)

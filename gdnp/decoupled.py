@@ -19,8 +19,8 @@ import numpy as np
 
 from gdnp.problems import MLP, OLS, LinearProblem
 
-from ._common import check_positive, prepare_run
-from .bisection import bisect
+from ._common import check_positive, prepare_run, start_from_bn
+from .bisection import NoSignChangeError, bisect
 from .result import OptimizeResult, Recorder
 
 __all__ = ["gdnp", "rayleigh_step_size"]
@@ -60,8 +60,8 @@ def _check_direction(u, w, what: str):
 
 def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
          T_s: int = 50, eps: float = 0.0, L: float | None = None, bracket=None,
-         length: str = "bisect", xtol: float = 0.0, theta_steps: int = 5,
-         reference: bool = True) -> OptimizeResult:
+         length: str = "bisect", xtol: float = 0.0, theta_steps: int = 0,
+         w0=None, g0=None, reference: bool = True) -> OptimizeResult:
     """K19's GDNP on a single-unit problem, or unit by unit on the MLP.
 
     Parameters
@@ -87,7 +87,12 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     xtol : float
         Stop a bisection early once its bracket is narrower than ``xtol``.
     theta_steps : int
-        MLP only: L-BFGS iterations on ``theta`` after each sweep (0 keeps ``theta`` fixed).
+        MLP only: L-BFGS iterations on ``theta`` after each sweep. The default 0 keeps
+        ``theta`` fixed, K19's setting; with updates ``theta`` can grow until a unit's length
+        has no finite minimiser, which ends the run with status 2.
+    w0, g0 : array_like and float, optional
+        Start in BN coordinates instead of ``x0`` (both or neither); GDNP's iterates ``w~``
+        do not depend on the scale of ``w0`` (MATH.md §1).
 
     Returns
     -------
@@ -107,6 +112,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         raise ValueError(f"length must be 'bisect' or 'closed_form', got {length!r}")
     if length == "closed_form" and not isinstance(problem, OLS):
         raise ValueError("length='closed_form' is available for OLS only")
+    x = start_from_bn(problem, x, w0, g0)
     if isinstance(problem, MLP):
         return _gdnp_mlp(problem, x, maxiter, tol, callback, f_star, T_s, eps, L, bracket,
                          xtol, theta_steps)
@@ -172,9 +178,17 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
                 w[i] = w[i] - s * view.grad_w(g[i])
                 A[:, i] = problem.unit_projection(w[i])
                 view = problem.unit_view(w, g, i, A, theta)
-            g[i], info = bisect(view.dg, *_bracket(g[i], bracket), maxiter=int(T_s), xtol=xtol)
+            try:
+                g[i], info = bisect(view.dg, *_bracket(g[i], bracket), maxiter=int(T_s),
+                                    xtol=xtol)
+            except NoSignChangeError:
+                rec.stop(2, f"diverged: the length of hidden unit {i} has no finite minimiser "
+                            f"at sweep {t} (its tanh saturates); x is the last recorded iterate")
+                break
             n_bisect += info["nit"]
             rec.nfev += info["nfev"]
+        if rec.status is not None:
+            break
         if theta_steps:
             theta = problem.optimize_theta(A, g, theta, maxiter=theta_steps)
     return rec.result(length=g.copy(), direction=w.copy(), theta=theta.copy(),

@@ -135,11 +135,18 @@ class Recorder:
                 return True
         return False
 
+    def stop(self, status: int, message: str) -> None:
+        """End the run with ``status`` and a specific ``message``."""
+        self.status = status
+        self._message = message
+
     def result(self, **extra) -> OptimizeResult:
         """Assemble the :class:`OptimizeResult` (status 1 unless another was set)."""
         status = 1 if self.status is None else self.status
         msg = STATUS_MESSAGES[status]
-        if status == 2:
+        if getattr(self, "_message", None):
+            msg = self._message
+        elif status == 2:
             k, fun = self._divergence_note
             msg = f"{msg} (f = {fun!r} at iteration {k}); x is the last finite iterate"
         history = {k: np.asarray(v, dtype=float) for k, v in self.cols.items()}

@@ -1,0 +1,53 @@
+"""Shared problem factories for the tests (small, seeded, fast)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gdnp.problems import MLP, OLS, Halfspace
+
+LOSSES = ["logistic", "sigmoid", "squared"]
+
+
+def ols_data(seed=0, n=200, d=4):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) @ np.diag(np.geomspace(1, 10, d)) + 3.0
+    y = X @ rng.standard_normal(d) + 0.3 * rng.standard_normal(n) + 1.0
+    return X, y
+
+
+def halfspace_data(seed=0, n=300, d=4):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * np.geomspace(1, 3, d)
+    logits = X @ rng.standard_normal(d)
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-logits)), 1.0, -1.0)
+    return X, y
+
+
+def make_problem(kind: str, loss: str = "logistic"):
+    """A small instance of every problem family."""
+    if kind == "ols_pop":
+        return OLS.random(4, 50, seed=1)
+    if kind == "ols_data":
+        return OLS.from_data(*ols_data())
+    if kind == "hs_pop":
+        return Halfspace.random(4, 20, separation=0.8, loss=loss, seed=2)
+    if kind == "hs_data":
+        return Halfspace.from_data(*halfspace_data(), loss=loss)
+    if kind == "mlp":
+        return MLP.random(3, 2, 10, 300, seed=3, loss=loss)
+    raise ValueError(kind)
+
+
+ALL_PROBLEMS = (
+    [("ols_pop", "squared"), ("ols_data", "squared")]
+    + [("hs_pop", loss) for loss in LOSSES]
+    + [("hs_data", loss) for loss in LOSSES]
+    + [("mlp", "logistic"), ("mlp", "squared")]
+)
+
+
+@pytest.fixture(params=ALL_PROBLEMS, ids=lambda p: f"{p[0]}-{p[1]}")
+def any_problem(request):
+    return make_problem(*request.param)

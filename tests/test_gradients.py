@@ -1,0 +1,76 @@
+"""Every gradient, in original and BN coordinates, against central finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gdnp.problems import MLP
+
+
+def central_diff(fun, x, h=1e-6):
+    x = np.asarray(x, dtype=float)
+    out = np.empty(x.size)
+    for i in range(x.size):
+        e = np.zeros(x.size)
+        e[i] = h
+        e = e.reshape(x.shape)
+        out[i] = (fun(x + e) - fun(x - e)) / (2 * h)
+    return out.reshape(x.shape)
+
+
+def random_bn_point(prob, rng):
+    if isinstance(prob, MLP):
+        return rng.standard_normal((prob.hidden, prob.d)), rng.standard_normal(prob.hidden)
+    return rng.standard_normal(prob.dim), float(rng.uniform(0.5, 2.0)) * rng.choice([-1, 1])
+
+
+def test_original_gradient_matches_finite_differences(any_problem):
+    rng = np.random.default_rng(10)
+    for _ in range(3):
+        x = 0.7 * rng.standard_normal(any_problem.dim)
+        fun, G = any_problem.value_and_grad(x)
+        assert fun == pytest.approx(any_problem.f(x), rel=1e-13, abs=1e-15)
+        fd = central_diff(any_problem.f, x)
+        # central differences with h = 1e-6: truncation ~h^2 f''' and rounding ~eps f / h
+        np.testing.assert_allclose(G, fd, rtol=1e-6, atol=1e-8)
+        np.testing.assert_array_equal(any_problem.grad(x), G)
+
+
+def test_bn_gradients_match_finite_differences(any_problem):
+    rng = np.random.default_rng(11)
+    w, g = random_bn_point(any_problem, rng)
+    gw, gg = any_problem.grad_bn(w, g)
+    fd_w = central_diff(lambda v: any_problem.f_bn(v, g), w)
+    fd_g = central_diff(lambda v: any_problem.f_bn(w, v if np.ndim(g) else float(v[0])),
+                        np.atleast_1d(g))
+    np.testing.assert_allclose(gw, fd_w, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(np.atleast_1d(gg), fd_g, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(any_problem.dg_bn(w, g), gg, rtol=1e-12, atol=1e-14)
+
+
+def test_bn_map_round_trip_and_scale_invariance(any_problem):
+    """``f(c w, g) = f(w, g)`` and ``w' grad_w f = 0`` (MATH.md §1)."""
+    rng = np.random.default_rng(12)
+    w, g = random_bn_point(any_problem, rng)
+    f0 = any_problem.f_bn(w, g)
+    assert any_problem.f_bn(3.7 * w, g) == pytest.approx(f0, rel=1e-12, abs=1e-14)
+    gw, _ = any_problem.grad_bn(w, g)
+    scale = np.linalg.norm(w) * np.linalg.norm(gw) + 1e-300
+    assert abs(np.sum(w * gw)) <= 1e-12 * scale
+    x = any_problem.from_bn(w, g) if not isinstance(any_problem, MLP) else None
+    if x is not None:
+        w2, g2 = any_problem.to_bn(x)
+        np.testing.assert_allclose(any_problem.from_bn(w2, g2), x, rtol=1e-13, atol=1e-15)
+
+
+def test_taylor_slope_is_two(any_problem):
+    """pymanopt-style check: the first-order Taylor error decays like h^2."""
+    rng = np.random.default_rng(13)
+    x = 0.5 * rng.standard_normal(any_problem.dim)
+    v = rng.standard_normal(any_problem.dim)
+    f0, G = any_problem.value_and_grad(x)
+    hs = np.geomspace(1e-2, 1e-4, 5)
+    err = [abs(any_problem.f(x + h * v) - f0 - h * (G @ v)) for h in hs]
+    slope = np.polyfit(np.log(hs), np.log(err), 1)[0]
+    assert slope == pytest.approx(2.0, abs=0.1)

@@ -1,0 +1,93 @@
+"""Reference optima against independent routes, and the quadrature against adaptive quadrature."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import LOSSES, halfspace_data, make_problem, ols_data
+from scipy.integrate import quad
+from scipy.optimize import minimize
+from scipy.stats import norm
+
+from gdnp.problems import OLS, Halfspace
+
+
+def test_ols_from_data_matches_lstsq():
+    X, y = ols_data()
+    prob = OLS.from_data(X, y)
+    x_star, f_star = prob.solution()
+    A = np.column_stack([X, np.ones(len(y))])  # intercept = the centring
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    np.testing.assert_allclose(x_star, coef[:-1], rtol=1e-10)
+    resid = y - A @ coef
+    assert f_star == pytest.approx(np.mean(resid**2), rel=1e-10)
+    assert prob.f(x_star) == pytest.approx(f_star, rel=1e-12)
+
+
+def test_ols_random_has_known_optimum():
+    prob = OLS.random(6, 1000, seed=4, noise=0.25)
+    assert prob.kappa == pytest.approx(1000, rel=1e-9)
+    x_star, f_star = prob.solution()
+    np.testing.assert_allclose(x_star, prob.w_true, rtol=1e-9)
+    assert f_star == pytest.approx(0.25**2, rel=1e-9)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "squared"])
+@pytest.mark.parametrize("separation", [0.5, 0.9])
+def test_gaussian_halfspace_line_solution_matches_lbfgs(loss, separation):
+    """The 1-D solve on the line S^-1 u against L-BFGS on the full objective (MATH.md §3)."""
+    prob = Halfspace.random(5, 30, separation=separation, loss=loss, seed=5)
+    x_star, f_star = prob.solution()
+    res = minimize(prob.value_and_grad, np.zeros(5), jac=True, method="L-BFGS-B",
+                   options={"gtol": 1e-12, "ftol": 0.0, "maxiter": 10000})
+    assert res.fun >= f_star - 1e-13  # L-BFGS never beats the reference
+    assert res.fun == pytest.approx(f_star, rel=1e-9, abs=1e-13)
+    np.testing.assert_allclose(res.x, x_star, rtol=1e-4, atol=1e-6)
+    # the optimum lies on the line S^-1 u (Stein, MATH.md §3)
+    v = prob.solve_S(prob.u)
+    cos = x_star @ v / np.linalg.norm(x_star) / np.linalg.norm(v)
+    assert abs(cos) == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "squared", "sigmoid"])
+def test_empirical_halfspace_solution_is_stationary_and_matches_bfgs(loss):
+    prob = Halfspace.from_data(*halfspace_data(), loss=loss)
+    x_star, f_star = prob.solution()
+    assert np.linalg.norm(prob.grad(x_star)) < 1e-9
+    res = minimize(prob.f, np.full(prob.dim, 0.1), jac=prob.grad, method="BFGS",
+                   options={"gtol": 1e-10})
+    assert res.fun >= f_star - 1e-10
+    if loss != "sigmoid":  # convex: one minimiser
+        assert res.fun == pytest.approx(f_star, rel=1e-8)
+
+
+def test_mlp_solution_is_stationary_and_not_beaten_by_lbfgs():
+    prob = make_problem("mlp")
+    x_star, f_star = prob.solution()
+    assert np.linalg.norm(prob.grad(x_star)) < 1e-6
+    res = minimize(prob.value_and_grad, prob.initial_point(99), jac=True, method="L-BFGS-B")
+    assert res.fun >= f_star - 1e-6
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_gauss_hermite_matches_adaptive_quadrature(loss):
+    """The population objective equals E[phi(t)], t ~ N(m, s^2), to ~1e-12 (MATH.md §3)."""
+    prob = Halfspace.random(4, 20, separation=0.8, loss=loss, seed=6)
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        x = rng.standard_normal(4)
+        m = prob.u @ x
+        s = np.sqrt(x @ prob.S @ x - m * m)
+        exact, _ = quad(lambda t: prob.loss.phi(t) * norm.pdf(t, m, s), m - 30 * s, m + 30 * s,
+                        epsabs=0, epsrel=1e-13, limit=400, points=[0.0])
+        assert prob.f(x) == pytest.approx(exact, rel=1e-12)
+
+
+def test_gaussian_sampler_matches_population_moments():
+    """Halfspace.sample draws from the model of Halfspace.random: E[xx'] = S, E[z] = u."""
+    pop = Halfspace.random(3, 10, separation=0.7, seed=8)
+    emp = Halfspace.sample(3, 10, 200_000, separation=0.7, seed=8)
+    # sampling error of a mean of 2e5 draws with unit-scale variance: ~2e-3; 5 sigma = 1.1e-2
+    np.testing.assert_allclose(emp.S, pop.S, atol=1.2e-2)
+    np.testing.assert_allclose(emp.u, pop.u, atol=1.2e-2)
+    assert emp.f(pop.solution()[0]) == pytest.approx(pop.solution()[1], rel=2e-2)

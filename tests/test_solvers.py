@@ -1,0 +1,149 @@
+"""Solvers: convergence on small instances, result type, callback, divergence, bisection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import make_problem
+from scipy.optimize import brentq
+
+import gdnp
+from gdnp import OptimizeResult, bisect
+from gdnp.problems import OLS, Halfspace
+
+METHODS = ["gd", "agd", "bngd", "gdnp"]
+CONVEX = [("ols_pop", "squared"), ("ols_data", "squared"), ("hs_pop", "logistic"),
+          ("hs_pop", "squared"), ("hs_data", "logistic"), ("hs_data", "squared")]
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("kind", CONVEX, ids=lambda k: f"{k[0]}-{k[1]}")
+def test_methods_converge_on_small_convex_instances(method, kind):
+    prob = make_problem(*kind)
+    res = gdnp.solve(prob, method, maxiter=4000, tol=1e-9)
+    gap = res.history["gap"]
+    assert res.status in (0, 1)
+    assert np.all(np.isfinite(gap))
+    assert gap[-1] < 1e-8 * max(1.0, gap[0]), (method, kind, gap[-1])
+    assert res.fun == pytest.approx(prob.f(res.x), rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", CONVEX, ids=lambda k: f"{k[0]}-{k[1]}")
+def test_gd_with_one_over_zeta_is_monotone_on_convex_problems(kind):
+    """With step 1/zeta the descent lemma makes f non-increasing."""
+    prob = make_problem(*kind)
+    fun = gdnp.gd(prob, maxiter=300, tol=0).history["fun"]
+    assert np.all(np.diff(fun) <= 1e-15 * np.abs(fun[:-1]) + 1e-16)
+
+
+def test_gdnp_rho_gap_is_monotone_on_ols():
+    """Step (4) decreases the Rayleigh quotient monotonically (K19 OLS theorem)."""
+    prob = OLS.random(6, 100, seed=3)
+    rho = gdnp.gdnp(prob, maxiter=200, tol=0).history["rho_gap"]
+    assert np.all(np.diff(rho) <= 1e-14)
+
+
+def test_mlp_methods_decrease_the_loss():
+    prob = make_problem("mlp")
+    for method in METHODS:
+        res = gdnp.solve(prob, method, maxiter=150, tol=0)
+        fun = res.history["fun"]
+        assert res.status == 1, (method, res.message)
+        assert fun[-1] < fun[0] - 0.05, method
+        assert res.history["gap"][-1] < 0.05, method
+
+
+def test_mlp_gdnp_alternation_and_outputs():
+    prob = make_problem("mlp")
+    res = gdnp.gdnp(prob, maxiter=40, tol=0)
+    assert res.direction.shape == (prob.hidden, prob.d)
+    assert res.length.shape == (prob.hidden,)
+    np.testing.assert_allclose(prob.from_bn(res.direction, res.length, res.theta), res.x)
+    assert res.n_bisect > 0
+
+
+def test_result_type_and_history():
+    prob = Halfspace.random(4, 10, separation=0.8, seed=1)
+    res = gdnp.solve(prob, "gdnp", maxiter=30, tol=0)
+    assert isinstance(res, OptimizeResult) and isinstance(res, dict)
+    for key in ("x", "fun", "grad_norm", "nit", "nfev", "status", "success", "message",
+                "history", "length", "direction", "n_bisect"):
+        assert key in res and getattr(res, key) is res[key]
+    lengths = {k: len(v) for k, v in res.history.items()}
+    assert len(set(lengths.values())) == 1 and lengths["iter"] == res.nit + 1
+    assert {"iter", "fun", "grad_norm2", "time", "gap"} <= set(res.history)
+    assert res.status == 1 and not res.success and res.nit == 30
+    assert np.all(np.diff(res.history["time"]) >= 0)
+    assert "history" in repr(res)
+
+
+def test_tol_gives_status_zero():
+    res = gdnp.solve(OLS.random(3, 10, seed=0), "agd", maxiter=10_000, tol=1e-8)
+    assert res.status == 0 and res.success
+    assert res.grad_norm <= 1e-8
+
+
+def test_callback_receives_intermediate_result_and_can_stop():
+    seen = []
+
+    def cb(intermediate_result):
+        seen.append(intermediate_result)
+        if intermediate_result.nit == 5:
+            raise StopIteration
+
+    res = gdnp.solve(OLS.random(3, 10, seed=0), "bngd", maxiter=100, tol=0, callback=cb)
+    assert res.status == 99 and res.nit == 5
+    assert [r.nit for r in seen] == list(range(6))
+    assert {"x", "fun", "grad_norm2", "gap"} <= set(seen[-1])
+
+
+def test_divergence_is_a_status_not_an_exception():
+    prob = OLS.random(3, 10, seed=0)
+    res = gdnp.gd(prob, lr=10.0 / prob.L, maxiter=5000, tol=0)
+    assert res.status == 2 and not res.success
+    assert "diverged" in res.message
+    assert np.all(np.isfinite(res.x)) and np.isfinite(res.fun)
+    assert res.nit < 5000
+
+
+def test_seeded_runs_are_reproducible():
+    prob = Halfspace.sample(4, 10, 500, separation=0.8, seed=3)
+    a = gdnp.solve(prob, "gdnp", maxiter=20, tol=0, seed=5)
+    b = gdnp.solve(prob, "gdnp", maxiter=20, tol=0, seed=5)
+    c = gdnp.solve(prob, "gdnp", maxiter=20, tol=0, seed=6)
+    np.testing.assert_array_equal(a.x, b.x)
+    assert not np.allclose(a.history["fun"][:3], c.history["fun"][:3])
+
+
+def test_closed_form_length_agrees_with_bisection_on_ols():
+    prob = OLS.random(5, 100, seed=2)
+    a = gdnp.gdnp(prob, maxiter=50, tol=0, length="closed_form")
+    b = gdnp.gdnp(prob, maxiter=50, tol=0, T_s=60)
+    np.testing.assert_allclose(a.history["fun"], b.history["fun"], rtol=1e-12)
+
+
+# ------------------------------------------------------------------- bisection
+def test_bisect_matches_brentq_and_reports_bracket():
+    def fun(t):
+        return np.tanh(t - 0.3) + 0.1 * (t - 0.3)
+
+    root, info = bisect(fun, -1.0, 1.0, maxiter=60)
+    assert root == pytest.approx(brentq(fun, -1, 1, xtol=1e-15), abs=1e-15)
+    assert fun(info["a"]) <= 0 <= fun(info["b"])
+    assert info["nit"] <= 60 and info["expansions"] == 0
+
+
+def test_bisect_halves_exactly_T_s_times():
+    root, info = bisect(lambda t: t - 0.123, -1.0, 1.0, maxiter=10)
+    assert info["nit"] == 10
+    assert info["b"] - info["a"] == pytest.approx(2.0 / 2**10)
+    assert abs(root - 0.123) <= 1.0 / 2**10
+
+
+def test_bisect_expands_the_bracket_geometrically():
+    root, info = bisect(lambda t: t - 1000.0, -1.0, 1.0, maxiter=80)
+    assert root == pytest.approx(1000.0, abs=1e-9)
+    # the k-th expansion adds a bracket of width 2^(k+1): b_k = 2^(k+2) - 3 >= 1000 at k = 8
+    assert info["expansions"] == 8
+    root, info = bisect(lambda t: t + 50.0, -1.0, 1.0, maxiter=80)
+    assert root == pytest.approx(-50.0, abs=1e-9)
