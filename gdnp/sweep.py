@@ -1,0 +1,560 @@
+"""``gdnp sweep``: a resumable grid of seeded runs, serial, on joblib (loky) or on dask.
+
+A sweep is the Cartesian product of a **grid** (``problem x kappa x dim x separation x n x
+loss x method x seed``) with fixed run settings (``maxiter``, ``tol``, per-method ``options``).
+Each grid point is a **cell**: a pure, seeded, picklable function of its configuration
+(:func:`run_cell`), keyed by a stable hash of that configuration (:func:`cell_key`). Keys that
+do not apply to a problem are normalised away (``separation`` and ``loss`` for OLS,
+``separation`` for the MLP), so the grid never runs the same cell twice.
+
+Output folder (``--out DIR``)::
+
+    DIR/sweep.json          JSON sidecar: the configuration, the cell keys, versions, platform
+                            and thread settings (written first; a rerun with another
+                            configuration is refused, nothing is overwritten)
+    DIR/cells/<key>.csv     one file per finished cell, written atomically (temp + os.replace)
+                            as soon as the cell completes; a rerun skips these cells, so an
+                            interrupted sweep resumes where it stopped
+    DIR/results.csv         the long table: every cell's rows in grid order (written at the end)
+
+CSV schema (one row per run and recorded iteration; ``results.csv`` and every cell file):
+
+=============  ======  ===========================================================
+column         type    meaning
+=============  ======  ===========================================================
+key            str     16-hex-digit hash of the cell configuration
+problem        str     ``ols``, ``halfspace`` or ``mlp``
+kappa          float   condition number of ``S`` asked for
+dim            int     dimension ``d``
+separation     float   halfspace ``c = sqrt(u'S^-1 u)``; empty for other problems
+n              int     number of samples; empty for a population problem
+loss           str     halfspace/MLP loss; empty for OLS
+method         str     ``gd``, ``agd``, ``bngd`` or ``gdnp``
+seed           int     seed of the problem and of the start
+maxiter        int     iteration budget
+iter           int     iteration index (``-1`` on the single row of a failed cell)
+fun            float   objective ``f``
+gap            float   ``f - f*`` (empty when no reference optimum exists)
+grad_norm2     float   ``||grad f||^2_{S^-1}``
+time           float   seconds since the start of the run (wall clock; not reproducible)
+status         int     the run's final status (0, 1, 2, 99; ``-1``: the cell raised)
+error          str     the exception of a failed cell, else empty
+=============  ======  ===========================================================
+
+Floats are written with ``repr`` (exact round trip). Everything but ``time`` is a deterministic
+function of the configuration: serial and parallel sweeps give the same table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import hashlib
+import io
+import itertools
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["GRID_KEYS", "COLUMNS", "load_config", "normalize_config", "expand_cells", "cell_key",
+           "run_cell", "run_sweep", "read_results", "sweep_main"]
+
+PROBLEMS = ("ols", "halfspace", "mlp")
+GRID_KEYS = ("problem", "kappa", "dim", "separation", "n", "loss", "method", "seed")
+GRID_DEFAULTS: dict[str, list] = {"problem": ["ols"], "kappa": [100.0], "dim": [10],
+                                  "separation": [0.9], "n": [None], "loss": ["logistic"],
+                                  "method": ["gdnp"], "seed": [0]}
+SETTING_KEYS = ("maxiter", "tol", "options")
+CONFIG_COLUMNS = ("key", "problem", "kappa", "dim", "separation", "n", "loss", "method", "seed",
+                  "maxiter")
+RUN_COLUMNS = ("iter", "fun", "gap", "grad_norm2", "time", "status", "error")
+COLUMNS = CONFIG_COLUMNS + RUN_COLUMNS
+SIDECAR = "sweep.json"
+RESULTS = "results.csv"
+CELLS = "cells"
+FORMAT = "gdnp-sweep/1"
+
+
+# ------------------------------------------------------------------ configuration
+def _methods() -> tuple[str, ...]:
+    from .api import METHODS
+
+    return tuple(METHODS)
+
+
+def load_config(path) -> dict:
+    """Read a sweep configuration from a JSON (``.json``) or TOML (``.toml``) file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"CONFIG: no such file {str(path)!r}")
+    text = path.read_text()
+    try:
+        if path.suffix.lower() == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except Exception as exc:  # noqa: BLE001 - any parse error is a bad config
+        raise ValueError(f"CONFIG: cannot parse {str(path)!r}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"CONFIG: {str(path)!r} must hold a table/object at the top level")
+    return data
+
+
+def _as_list(key, value) -> list:
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _convert(key: str, v):
+    try:
+        if key == "problem":
+            if v not in PROBLEMS:
+                raise ValueError(f"grid key 'problem': unknown problem {v!r}; "
+                                 f"choose from {list(PROBLEMS)}")
+            return v
+        if key == "method":
+            methods = _methods()
+            if not isinstance(v, str) or v.lower() not in methods:
+                raise ValueError(f"grid key 'method': unknown method {v!r}; "
+                                 f"choose from {list(methods)}")
+            return v.lower()
+        if key == "loss":
+            from gdnp.problems.losses import LOSSES
+
+            if v not in LOSSES:
+                raise ValueError(f"grid key 'loss': unknown loss {v!r}; "
+                                 f"choose from {sorted(LOSSES)}")
+            return v
+        if key in ("kappa", "separation"):
+            if isinstance(v, bool):
+                raise TypeError
+            return float(v)
+        if key in ("dim", "seed"):
+            if isinstance(v, bool) or int(v) != v:
+                raise TypeError
+            return int(v)
+        if key == "n":
+            if v is None or (isinstance(v, str) and v.lower() in ("none", "population", "")):
+                return None
+            if isinstance(v, bool) or int(v) != v:
+                raise TypeError
+            return int(v)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith("grid key"):
+            raise
+        raise ValueError(f"grid key {key!r}: bad value {v!r}") from None
+    raise ValueError(f"grid key {key!r} is unknown; known keys: {list(GRID_KEYS)}")
+
+
+def normalize_config(raw: dict) -> dict:
+    """Canonical configuration ``{"grid": {...}, "maxiter", "tol", "options"}``.
+
+    ``raw`` may hold the grid under ``"grid"`` or at the top level. Unknown keys, unknown
+    methods/problems/losses and empty value lists raise ``ValueError`` naming them.
+    """
+    if not isinstance(raw, dict):
+        raise ValueError("config must be a mapping")
+    raw = dict(raw)
+    grid_in = raw.pop("grid", {})
+    if not isinstance(grid_in, dict):
+        raise ValueError("config key 'grid' must be a mapping of grid keys to value lists")
+    grid_in = dict(grid_in)
+    for k in list(raw):
+        if k in GRID_KEYS:
+            if k in grid_in:
+                raise ValueError(f"grid key {k!r} given twice (top level and under 'grid')")
+            grid_in[k] = raw.pop(k)
+    unknown = sorted(set(grid_in) - set(GRID_KEYS))
+    if unknown:
+        raise ValueError(f"unknown grid key(s) {unknown}; known grid keys: {list(GRID_KEYS)}")
+    unknown = sorted(set(raw) - set(SETTING_KEYS))
+    if unknown:
+        raise ValueError(f"unknown config key(s) {unknown}; known: "
+                         f"{['grid', *SETTING_KEYS, *GRID_KEYS]}")
+    grid = {}
+    for key in GRID_KEYS:
+        values = _as_list(key, grid_in.get(key, GRID_DEFAULTS[key]))
+        if not values:
+            raise ValueError(f"empty grid: grid key {key!r} has no values")
+        conv = []
+        for v in values:
+            c = _convert(key, v)
+            if c not in conv:
+                conv.append(c)
+        grid[key] = conv
+    maxiter = raw.get("maxiter", 200)
+    if isinstance(maxiter, bool) or not isinstance(maxiter, int) or maxiter < 0:
+        raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")
+    tol = raw.get("tol", 0.0)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
+        raise ValueError(f"tol must be a number >= 0, got {tol!r}")
+    options = raw.get("options", {}) or {}
+    if not isinstance(options, dict):
+        raise ValueError("options must map method names to option mappings")
+    for m, opts in options.items():
+        if m not in _methods():
+            raise ValueError(f"options: unknown method {m!r}; choose from {list(_methods())}")
+        if not isinstance(opts, dict):
+            raise ValueError(f"options[{m!r}] must be a mapping of option names to values")
+    return {"grid": grid, "maxiter": int(maxiter), "tol": float(tol),
+            "options": {m: dict(sorted(o.items())) for m, o in sorted(options.items())}}
+
+
+def cell_key(cell: dict) -> str:
+    """Stable 16-hex-digit hash of a cell configuration (sorted-key JSON, SHA-256)."""
+    blob = json.dumps(cell, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def expand_cells(config: dict) -> list[dict]:
+    """The cells of a normalised configuration, in grid order, without duplicates."""
+    grid = config["grid"]
+    cells, seen = [], set()
+    for values in itertools.product(*(grid[k] for k in GRID_KEYS)):
+        c = dict(zip(GRID_KEYS, values, strict=True))
+        if c["problem"] != "halfspace":
+            c["separation"] = None
+        if c["problem"] == "ols":
+            c["loss"] = None
+        c["maxiter"] = config["maxiter"]
+        c["tol"] = config["tol"]
+        c["options"] = config["options"].get(c["method"], {})
+        key = cell_key(c)
+        if key in seen:
+            continue
+        seen.add(key)
+        c["key"] = key
+        cells.append(c)
+    if not cells:
+        raise ValueError("empty grid: no cells")
+    return cells
+
+
+# ------------------------------------------------------------------ one cell
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def run_cell(cell: dict, blas_threads: int | None = 1) -> str:
+    """Run one cell; return its rows as CSV text (header included).
+
+    Pure and seeded: the problem and the start depend on ``cell["seed"]`` only. Errors of the
+    problem or solver (e.g. no finite minimiser) give one row with ``status = -1``.
+    """
+    import numpy as np
+
+    from gdnp.cli import build_problem
+
+    from .api import solve
+
+    limiter = contextlib.nullcontext()
+    if blas_threads:
+        from threadpoolctl import threadpool_limits
+
+        limiter = threadpool_limits(limits=int(blas_threads))
+    base = [cell["key"], cell["problem"], cell["kappa"], cell["dim"], cell["separation"],
+            cell["n"], cell["loss"], cell["method"], cell["seed"], cell["maxiter"]]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    with limiter:
+        try:
+            kw = {"separation": cell["separation"] or 0.9, "loss": cell["loss"] or "logistic"}
+            prob = build_problem(cell["problem"], kappa=cell["kappa"], dim=cell["dim"],
+                                 seed=cell["seed"], n=cell["n"], **kw)
+            res = solve(prob, cell["method"], maxiter=cell["maxiter"], tol=cell["tol"],
+                        seed=cell["seed"], **cell["options"])
+        except (ValueError, TypeError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            w.writerow([*map(_fmt, base), -1, "", "", "", "", -1,
+                        f"{type(exc).__name__}: {exc}"])
+            return buf.getvalue()
+    h = res.history
+    gap = h.get("gap")
+    for i in range(len(h["iter"])):
+        w.writerow([*map(_fmt, base), int(h["iter"][i]), _fmt(float(h["fun"][i])),
+                    "" if gap is None else _fmt(float(gap[i])), _fmt(float(h["grad_norm2"][i])),
+                    _fmt(float(h["time"][i])), int(res.status), ""])
+    return buf.getvalue()
+
+
+def _run_cell_keyed(cell: dict, blas_threads: int | None) -> tuple[str, str]:
+    return cell["key"], run_cell(cell, blas_threads)
+
+
+# ------------------------------------------------------------------ files
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version()}
+    for mod in ("gdnp", "numpy", "scipy", "joblib", "dask", "distributed", "threadpoolctl"):
+        try:
+            out[mod] = __import__(mod).__version__
+        except Exception:  # noqa: BLE001 - optional packages
+            out[mod] = None
+    return out
+
+
+def _thread_info() -> list[dict]:
+    try:
+        from threadpoolctl import threadpool_info
+
+        return [{k: i.get(k) for k in ("user_api", "internal_api", "num_threads", "version")}
+                for i in threadpool_info()]
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def _prepare_out(out: Path, config: dict, cells: list[dict]) -> set[str]:
+    """Check (or create) the output folder; return the keys of finished cells."""
+    side = out / SIDECAR
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out: {str(out)!r} exists and is not a folder")
+    if side.exists():
+        try:
+            old = json.loads(side.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"out: cannot read {str(side)!r} ({exc}); refusing to overwrite") \
+                from None
+        if old.get("format") != FORMAT or old.get("config") != config:
+            raise ValueError(
+                f"out: the results folder {str(out)!r} was written by a different sweep "
+                "configuration; use another --out folder (nothing was overwritten)")
+    elif out.exists() and any(out.iterdir()):
+        raise ValueError(f"out: {str(out)!r} is not empty and holds no {SIDECAR}; "
+                         "refusing to write a sweep into it")
+    (out / CELLS).mkdir(parents=True, exist_ok=True)
+    keys = {c["key"] for c in cells}
+    return {p.stem for p in (out / CELLS).glob("*.csv") if p.stem in keys}
+
+
+def _write_sidecar(out: Path, config: dict, cells: list[dict], run: dict) -> None:
+    side = {"format": FORMAT, "config": config, "cells": [c["key"] for c in cells],
+            "columns": list(COLUMNS), "versions": _versions(),
+            "platform": {"system": platform.platform(), "machine": platform.machine(),
+                         "processor": platform.processor(), "cpu_count": os.cpu_count()},
+            "threads": {**run, "threadpools": _thread_info(),
+                        "env": {k: os.environ.get(k) for k in (
+                            "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}},
+            "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    _atomic_write(out / SIDECAR, json.dumps(side, indent=2, sort_keys=True) + "\n")
+
+
+def _assemble(out: Path, cells: list[dict]) -> Path:
+    parts = [",".join(COLUMNS) + "\n"]
+    for c in cells:
+        text = (out / CELLS / f"{c['key']}.csv").read_text()
+        parts.append(text.split("\n", 1)[1])
+    path = out / RESULTS
+    _atomic_write(path, "".join(parts))
+    return path
+
+
+# ------------------------------------------------------------------ backends
+def _iter_serial(todo, blas_threads):
+    for c in todo:
+        yield _run_cell_keyed(c, blas_threads)
+
+
+def _iter_loky(todo, jobs, blas_threads):
+    from joblib import Parallel, delayed
+
+    par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered",
+                   inner_max_num_threads=blas_threads or None)
+    yield from par(delayed(_run_cell_keyed)(c, blas_threads) for c in todo)
+
+
+def _iter_dask(todo, jobs, blas_threads, scheduler, timeout, processes):
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(f"scheduler: cannot reach the dask scheduler at {scheduler!r} "
+                             f"within {timeout} s ({type(exc).__name__}: {exc})") from None
+    else:
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=processes,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futs = client.map(_run_cell_keyed, todo, blas_threads=blas_threads,
+                          key=[f"gdnp-cell-{c['key']}" for c in todo], pure=False)
+        for fut in as_completed(futs):
+            yield fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
+              scheduler: str | None = None, timeout: float = 5.0, blas_threads: int | None = 1,
+              dask_processes: bool = True, progress: bool | None = None,
+              on_cell: Callable[[str, int], None] | None = None) -> dict:
+    """Run (or resume) a sweep; return a summary dict.
+
+    Parameters
+    ----------
+    config : dict
+        Raw or normalised configuration (see :func:`normalize_config`).
+    out : path
+        Results folder (see the module docstring).
+    jobs : int
+        Parallel workers (loky processes or LocalCluster workers); ``1`` with loky runs serially
+        in this process.
+    backend : {"loky", "dask"}
+    scheduler : str, optional
+        Address of a running dask scheduler; a LocalCluster is created when omitted.
+    timeout : float
+        Seconds to wait for the scheduler before a ``ValueError``.
+    blas_threads : int or None
+        BLAS threads per worker (threadpoolctl); ``None`` leaves them alone.
+    on_cell : callable, optional
+        ``on_cell(key, n_done)`` after each finished cell is written (for tests and tools).
+    """
+    config = normalize_config(config)
+    if backend not in ("loky", "dask"):
+        raise ValueError(f"backend must be 'loky' or 'dask', got {backend!r}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
+    if scheduler and backend != "dask":
+        raise ValueError("scheduler: a scheduler address needs --backend dask")
+    cells = expand_cells(config)
+    out = Path(out)
+    done = _prepare_out(out, config, cells)
+    _write_sidecar(out, config, cells, {"backend": backend, "jobs": jobs,
+                                        "blas_threads_per_worker": blas_threads,
+                                        "scheduler": scheduler})
+    todo = [c for c in cells if c["key"] not in done]
+    t0 = time.perf_counter()
+    if backend == "dask":
+        it: Iterable = _iter_dask(todo, jobs, blas_threads, scheduler, timeout, dask_processes)
+    elif jobs == 1:
+        it = _iter_serial(todo, blas_threads)
+    else:
+        it = _iter_loky(todo, jobs, blas_threads)
+    from tqdm.auto import tqdm
+
+    disable = not sys.stderr.isatty() if progress is None else not progress
+    n_done = len(done)
+    with tqdm(total=len(cells), initial=len(done), disable=disable, desc="gdnp sweep",
+              unit="cell") as bar:
+        for key, text in it:
+            path = out / CELLS / f"{key}.csv"
+            if not path.exists():  # a finished cell is never rewritten
+                _atomic_write(path, text)
+            n_done += 1
+            bar.update(1)
+            if on_cell is not None:
+                on_cell(key, n_done)
+    results = _assemble(out, cells)
+    return {"cells": len(cells), "skipped": len(done), "ran": len(todo),
+            "seconds": time.perf_counter() - t0, "results": str(results),
+            "sidecar": str(out / SIDECAR)}
+
+
+def read_results(path) -> list[dict]:
+    """Rows of ``results.csv`` (or a folder holding it) as dicts of strings."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / RESULTS
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+# ------------------------------------------------------------------ command line
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gdnp sweep",
+        description="Run a resumable grid of seeded solver runs; one long CSV table plus a "
+                    "JSON sidecar (schema in gdnp.sweep's docstring).")
+    p.add_argument("config", nargs="?", help="JSON or TOML config file (grid, maxiter, tol, "
+                   "options); command-line grid options override its keys")
+    p.add_argument("--problem", nargs="+", help=f"among {list(PROBLEMS)}")
+    p.add_argument("--kappa", nargs="+", type=float)
+    p.add_argument("--dim", nargs="+", type=int)
+    p.add_argument("--separation", nargs="+", type=float)
+    p.add_argument("--n", nargs="+", help="samples per problem ('none' = population)")
+    p.add_argument("--loss", nargs="+")
+    p.add_argument("--method", nargs="+")
+    p.add_argument("--seed", nargs="+", type=int)
+    p.add_argument("--maxiter", type=int)
+    p.add_argument("--tol", type=float)
+    p.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1)")
+    p.add_argument("--backend", default="loky", help="loky (joblib) or dask")
+    p.add_argument("--scheduler", default=None,
+                   help="dask scheduler address (default: start a LocalCluster)")
+    p.add_argument("--timeout", type=float, default=5.0,
+                   help="seconds to wait for the dask scheduler")
+    p.add_argument("--dask-local", choices=["processes", "threads"], default="processes",
+                   help="LocalCluster workers as processes (default) or threads")
+    p.add_argument("--blas-threads", type=int, default=1,
+                   help="BLAS threads per worker (0: leave unchanged)")
+    p.add_argument("--out", default="sweep-results", help="results folder")
+    p.add_argument("--dry-run", action="store_true", help="list the cells and exit")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    return p
+
+
+def sweep_main(argv: list[str] | None = None) -> int:
+    """``gdnp sweep`` (returns the exit status: 0 ok, 2 bad input)."""
+    args = _parser().parse_args(argv)
+    try:
+        raw: dict[str, Any] = load_config(args.config) if args.config else {}
+        raw = dict(raw)
+        grid = dict(raw.pop("grid", {}) or {})
+        for key in GRID_KEYS:
+            val = getattr(args, key)
+            if val is not None:
+                raw.pop(key, None)
+                grid[key] = val
+        raw["grid"] = grid
+        if args.maxiter is not None:
+            raw["maxiter"] = args.maxiter
+        if args.tol is not None:
+            raw["tol"] = args.tol
+        config = normalize_config(raw)
+        if args.dry_run:
+            for c in expand_cells(config):
+                print(json.dumps(c, sort_keys=True))
+            return 0
+        summary = run_sweep(config, args.out, jobs=args.jobs, backend=args.backend,
+                            scheduler=args.scheduler, timeout=args.timeout,
+                            blas_threads=args.blas_threads or None,
+                            dask_processes=args.dask_local == "processes")
+    except ValueError as exc:
+        print(f"gdnp sweep: error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"gdnp sweep: {summary['cells']} cells ({summary['skipped']} already done, "
+              f"{summary['ran']} run) in {summary['seconds']:.2f} s -> {summary['results']}")
+    return 0
