@@ -1,0 +1,247 @@
+"""The figure registry, shared style and run helpers, and ``make_figure`` / ``redraw``.
+
+A figure is a pair of functions: ``compute(config) -> data`` runs the solvers and returns
+long-format tables (``{"tables": {name: {column: array}}, "results": {...}}``), and
+``render(data) -> matplotlib.figure.Figure`` draws from that data alone. ``make_figure``
+always writes the data to disk and renders from what it reads back, so a figure on disk can
+be redrawn (:func:`redraw`) without running a single solver.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import matplotlib
+
+matplotlib.use("Agg")  # never open a window
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ._io import (  # noqa: E402
+    atomic_write_bytes,
+    read_json,
+    read_tables_csv,
+    versions,
+    write_json,
+    write_tables_csv,
+)
+
+__all__ = ["FigureSpec", "FIGURES", "register", "FigureSkipped", "make_figure", "redraw",
+           "METHOD_STYLE", "style", "thin", "pmap", "run_solver", "gap_floor", "fit_label"]
+
+
+class FigureSkipped(RuntimeError):
+    """Raised by ``compute`` when a figure cannot be made here (e.g. an optional dependency
+    is missing); :func:`make_figure` reports the message and writes nothing."""
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One registered figure: ``config(quick)``, ``compute(config)`` and ``render(data)``."""
+
+    name: str
+    title: str
+    config: Callable[[bool], dict]
+    compute: Callable[[dict], dict]
+    render: Callable[[dict], matplotlib.figure.Figure]
+    requires: tuple[str, ...] = field(default=())
+
+
+FIGURES: dict[str, FigureSpec] = {}
+
+
+def register(name: str, title: str, config, compute, render, requires=()) -> FigureSpec:
+    spec = FigureSpec(name, title, config, compute, render, tuple(requires))
+    FIGURES[name] = spec
+    return spec
+
+
+# ----------------------------------------------------------------------------- style
+METHOD_STYLE = {
+    "gd": {"color": "#1f77b4", "label": "GD", "marker": "o"},
+    "agd": {"color": "#ff7f0e", "label": "AGD", "marker": "s"},
+    "bngd": {"color": "#2ca02c", "label": "BNGD", "marker": "^"},
+    "gdnp": {"color": "#d62728", "label": "GDNP", "marker": "D"},
+}
+
+RC = {
+    "figure.dpi": 100, "savefig.dpi": 150, "font.size": 9, "axes.titlesize": 9,
+    "axes.labelsize": 9, "legend.fontsize": 7, "xtick.labelsize": 8, "ytick.labelsize": 8,
+    "axes.grid": True, "grid.alpha": 0.3, "lines.linewidth": 1.4, "axes.spines.top": False,
+    "axes.spines.right": False, "legend.frameon": False, "savefig.bbox": "tight",
+}
+
+
+def style():
+    """Context manager with the package's rcParams."""
+    return plt.rc_context(RC)
+
+
+# ----------------------------------------------------------------------------- helpers
+def thin(n: int, max_points: int = 400) -> np.ndarray:
+    """Indices of at most ``max_points`` evenly spread records out of ``n`` (first and last
+    kept): curves written to CSV are thinned, fits use the full history."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, max_points)).astype(int))
+
+
+def pmap(fn, items, n_jobs: int = 1) -> list:
+    """``[fn(i) for i in items]``, in parallel with joblib when ``n_jobs > 1``."""
+    items = list(items)
+    if n_jobs > 1 and len(items) > 1:
+        try:
+            from joblib import Parallel, delayed
+        except ImportError:  # pragma: no cover - joblib is optional
+            n_jobs = 1
+        else:
+            return Parallel(n_jobs=n_jobs)(delayed(fn)(i) for i in items)
+    return [fn(i) for i in items]
+
+
+def gap_floor(f_star: float) -> float:
+    """Gaps below ~1e3 ulp of ``f*`` are rounding noise."""
+    return 1e3 * np.finfo(float).eps * max(abs(float(f_star)), 1e-300)
+
+
+def run_solver(problem, method: str, maxiter: int, *, seed: int = 0, x0=None,
+               collect_x: bool = False, stop_gap: float | None = None, **opts) -> dict:
+    """Run ``gdnp.solve`` and return plain arrays (never raises for a solver failure).
+
+    ``collect_x`` stores every iterate (callback); ``stop_gap`` stops the run (status 99) at
+    the first iterate whose gap is at or below it. A solver exception (e.g. a length
+    bisection without sign change) is caught: the result then has ``status = -1``, the
+    error text in ``error`` and the iterates the callback saw before it.
+    """
+    import gdnp
+
+    xs, funs = [], []
+
+    def cb(r):
+        if collect_x:
+            xs.append(np.array(r.x, dtype=float))
+            funs.append(float(r.fun))
+        if stop_gap is not None and r.get("gap", np.inf) <= stop_gap:
+            raise StopIteration
+
+    use_cb = collect_x or stop_gap is not None
+    t0 = time.perf_counter()
+    try:
+        res = gdnp.solve(problem, method, x0=x0, maxiter=maxiter, tol=0.0, seed=seed,
+                         callback=cb if use_cb else None, **opts)
+    except Exception as exc:  # noqa: BLE001 - reported in the figure data
+        out = {"status": -1, "error": f"{type(exc).__name__}: {exc}", "history": {},
+               "nit": len(funs), "time": time.perf_counter() - t0}
+        if collect_x:
+            out["xs"] = np.array(xs)
+            out["funs"] = np.array(funs)
+        return out
+    out = {"status": int(res.status), "error": "", "nit": int(res.nit),
+           "history": {k: np.asarray(v) for k, v in res.history.items()},
+           "time": time.perf_counter() - t0, "x": np.asarray(res.x),
+           "direction": res.get("direction"), "length": res.get("length"),
+           "lr": res.get("lr")}
+    if collect_x:
+        out["xs"] = np.array(xs)
+        out["funs"] = np.array(funs)
+    return out
+
+
+def fit_label(method: str, fit: dict) -> str:
+    """Legend text: the method and its fitted empirical order (MATH.md §7)."""
+    name = METHOD_STYLE.get(method, {"label": method})["label"]
+    kind = fit.get("kind")
+    if kind == "linear":
+        return f"{name}: linear, r={fit['rate']:.4g}"
+    if kind == "sublinear":
+        return f"{name}: sublinear, p={fit['order']:.2f}"
+    return f"{name}: order n/a"
+
+
+# ----------------------------------------------------------------------------- drivers
+def _paths(out_dir: str, name: str) -> dict:
+    base = os.path.join(out_dir, name)
+    return {"png": base + ".png", "pdf": base + ".pdf", "csv": base + ".csv",
+            "json": base + ".json"}
+
+
+def load(out_dir: str, name: str) -> dict:
+    """The data of figure ``name`` as written in ``out_dir``: ``{"tables", "results",
+    "config", "meta"}``."""
+    p = _paths(out_dir, name)
+    meta = read_json(p["json"])
+    return {"name": name, "tables": read_tables_csv(p["csv"]), "results": meta["results"],
+            "config": meta["config"], "meta": meta}
+
+
+def _save(fig, path: str, fmt: str) -> None:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _render_and_save(spec: FigureSpec, data: dict, out_dir: str, pdf: bool) -> dict:
+    p = _paths(out_dir, spec.name)
+    with style():
+        fig = spec.render(data)
+        try:
+            _save(fig, p["png"], "png")
+            if pdf:
+                _save(fig, p["pdf"], "pdf")
+        finally:
+            plt.close(fig)
+    return p
+
+
+def get_spec(name: str) -> FigureSpec:
+    try:
+        return FIGURES[name]
+    except KeyError:
+        raise ValueError(f"unknown figure {name!r}; known figures: {', '.join(FIGURES)}"
+                         ) from None
+
+
+def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False) -> dict:
+    """Compute, write (CSV + JSON) and render figure ``name`` into ``out_dir``.
+
+    Returns the written paths (``png``, ``csv``, ``json``, ``pdf`` when asked) plus
+    ``seconds``; a figure that cannot be made here returns ``{"skipped": reason}``.
+    """
+    spec = get_spec(name)
+    config = spec.config(bool(quick))
+    config = {**config, "quick": bool(quick)}
+    t0 = time.perf_counter()
+    try:
+        data = spec.compute(config)
+    except FigureSkipped as exc:
+        return {"name": name, "skipped": str(exc)}
+    seconds = time.perf_counter() - t0
+    os.makedirs(out_dir, exist_ok=True)
+    p = _paths(out_dir, name)
+    write_tables_csv(p["csv"], data["tables"])
+    write_json(p["json"], {"figure": name, "title": spec.title, "config": config,
+                           "seeds": {k: v for k, v in config.items() if "seed" in k},
+                           "results": data.get("results", {}), "versions": versions(),
+                           "compute_seconds": seconds})
+    paths = _render_and_save(spec, load(out_dir, name), out_dir, pdf)
+    out = {"name": name, "png": paths["png"], "csv": paths["csv"], "json": paths["json"],
+           "seconds": time.perf_counter() - t0}
+    if pdf:
+        out["pdf"] = paths["pdf"]
+    return out
+
+
+def redraw(out_dir: str, name: str, pdf: bool = False) -> dict:
+    """Re-render figure ``name`` from its CSV and JSON in ``out_dir`` (no solver runs)."""
+    spec = get_spec(name)
+    paths = _render_and_save(spec, load(out_dir, name), out_dir, pdf)
+    out = {"name": name, "png": paths["png"]}
+    if pdf:
+        out["pdf"] = paths["pdf"]
+    return out

@@ -1,0 +1,278 @@
+"""Gaussian-halfspace figures: ``halfspace_kappa`` and ``separation`` (MATH.md §3-4, §7)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._core import METHOD_STYLE, fit_label, gap_floor, pmap, register, run_solver, thin
+
+KAPPAS = [1.0, 10.0, 100.0, 1000.0, 10000.0]
+
+
+# ============================================================================ halfspace_kappa
+def kappa_config(quick: bool) -> dict:
+    return {"dim": 5 if quick else 10, "kappas": KAPPAS, "separation": 0.9,
+            "loss": "logistic", "methods": ["gd", "agd", "gdnp"],
+            "maxiter": 120 if quick else 1500, "T_s": 50, "problem_seed": 0, "solver_seed": 0,
+            "n_jobs": 1 if quick else 2, "max_points": 400}
+
+
+def _kappa_run(args):
+    cfg, kappa, method = args
+    from gdnp.problems import Halfspace, get_loss
+
+    p = Halfspace.random(cfg["dim"], kappa, separation=cfg["separation"], loss=cfg["loss"],
+                         seed=cfg["problem_seed"])
+    f_star = p.solution()[1]
+    opts = {"T_s": cfg["T_s"]} if method == "gdnp" else {}
+    r = run_solver(p, method, cfg["maxiter"], seed=cfg["solver_seed"], **opts)
+    x0 = p.initial_point(cfg["solver_seed"])
+    _, g0 = p.to_bn(x0)
+    loss = get_loss(cfg["loss"])
+    info = {"mu": p.mu, "L": p.L, "f_star": f_star, "Phi": loss.max_dphi,
+            "zeta": loss.max_d2phi * p.L, "width0": max(abs(float(g0)), 1.0),
+            "gap0": float(p.f(x0) - f_star), "rho_gap0": float(p.rayleigh(p.to_bn(x0)[0])
+                                                                - p.rho_star)}
+    return kappa, method, r, info
+
+
+def kappa_compute(cfg: dict) -> dict:
+    import gdnp
+
+    jobs = [(cfg, k, m) for k in cfg["kappas"] for m in cfg["methods"]]
+    out = pmap(_kappa_run, jobs, cfg["n_jobs"])
+    curves = {"kappa": [], "method": [], "metric": [], "iter": [], "value": []}
+    fits = {"kappa": [], "method": [], "kind": [], "rate": [], "order": [], "final_gap": [],
+            "status": []}
+    bounds = {"kappa": [], "bound": [], "iter": [], "value": []}
+    results = {"per_kappa": {}, "violations": []}
+    for kappa, method, r, info in out:
+        h = r["history"]
+        idx = thin(len(h["iter"]), cfg["max_points"])
+        metrics = ["gap", "grad_norm2"] + (["rho_gap"] if method == "gdnp" else [])
+        for metric in metrics:
+            n = idx.size
+            curves["kappa"] += [kappa] * n
+            curves["method"] += [method] * n
+            curves["metric"] += [metric] * n
+            curves["iter"] += h["iter"][idx].tolist()
+            curves["value"] += h[metric][idx].tolist()
+        fit = gdnp.rates.fit_order(h["iter"], h["gap"], floor=gap_floor(info["f_star"]))
+        fits["kappa"].append(kappa)
+        fits["method"].append(method)
+        fits["kind"].append(fit["kind"])
+        fits["rate"].append(fit["rate"])
+        fits["order"].append(fit["order"])
+        fits["final_gap"].append(float(h["gap"][-1]))
+        fits["status"].append(r["status"])
+        results["per_kappa"][repr(kappa)] = info
+        # bounds on the same iteration grid as the curves
+        if method == "gdnp":
+            t = h["iter"].astype(float)
+            comb = gdnp.rates.k19_combined_bound(t, cfg["T_s"], info["mu"], info["L"],
+                                                 info["rho_gap0"], info["Phi"], info["zeta"],
+                                                 info["width0"])
+            rho = gdnp.rates.k19_ols_bound(t, info["mu"], info["L"], info["rho_gap0"])
+            for name, val in (("k19_combined", comb), ("k19_rho", rho)):
+                bounds["kappa"] += [kappa] * idx.size
+                bounds["bound"] += [name] * idx.size
+                bounds["iter"] += t[idx].tolist()
+                bounds["value"] += val[idx].tolist()
+            for name, meas, val in (("k19_combined", h["grad_norm2"], comb),
+                                    ("k19_rho", h["rho_gap"], rho)):
+                bad = np.flatnonzero(meas > val * (1 + 1e-9))
+                if bad.size:
+                    i = int(bad[np.argmax(meas[bad] / val[bad])])
+                    results["violations"].append(
+                        {"kappa": kappa, "method": method, "bound": name, "count": int(bad.size),
+                         "first_iter": int(t[bad[0]]), "worst_iter": int(t[i]),
+                         "worst_ratio": float(meas[i] / val[i])})
+        if method == "gd":
+            t = h["iter"].astype(float)
+            sub = gdnp.rates.gd_sublinear_bound(t, info["zeta"], info["gap0"])
+            keep = idx[idx > 0]
+            bounds["kappa"] += [kappa] * keep.size
+            bounds["bound"] += ["gd_sublinear"] * keep.size
+            bounds["iter"] += t[keep].tolist()
+            bounds["value"] += sub[keep].tolist()
+            runmin = np.minimum.accumulate(h["grad_norm2"])
+            bad = np.flatnonzero((t > 0) & (runmin > sub * (1 + 1e-9)))
+            if bad.size:
+                i = int(bad[np.argmax(runmin[bad] / sub[bad])])
+                results["violations"].append(
+                    {"kappa": kappa, "method": method, "bound": "gd_sublinear",
+                     "count": int(bad.size), "first_iter": int(t[bad[0]]),
+                     "worst_iter": int(t[i]), "worst_ratio": float(runmin[i] / sub[i])})
+    return {"tables": {"curves": curves, "bounds": bounds, "fits": fits}, "results": results}
+
+
+def _rows(tab: dict, **eq) -> np.ndarray:
+    mask = np.ones(len(next(iter(tab.values()))), dtype=bool)
+    for k, v in eq.items():
+        col = tab[k]
+        mask &= (col == v) if col.dtype == object else np.isclose(col.astype(float), v)
+    return mask
+
+
+def kappa_render(data: dict) -> plt.Figure:
+    cfg = data["config"]
+    cur, bnd, fits = (data["tables"][k] for k in ("curves", "bounds", "fits"))
+    kappas = cfg["kappas"]
+    fig, axes = plt.subplots(2, len(kappas), figsize=(3.0 * len(kappas), 5.6), sharex="col",
+                             squeeze=False)
+    for j, kappa in enumerate(kappas):
+        for i, metric in enumerate(["gap", "grad_norm2"]):
+            ax = axes[i, j]
+            for m in cfg["methods"]:
+                sel = _rows(cur, kappa=kappa, method=m, metric=metric)
+                if not sel.any():
+                    continue
+                it, val = cur["iter"][sel], cur["value"][sel]
+                pos = val > 0
+                label = METHOD_STYLE[m]["label"]
+                if metric == "gap":
+                    fsel = _rows(fits, kappa=kappa, method=m)
+                    fit = {k: fits[k][fsel][0] for k in ("kind", "rate", "order")}
+                    label = fit_label(m, fit)
+                ax.semilogy(it[pos], val[pos], color=METHOD_STYLE[m]["color"], label=label)
+            if metric == "gap":
+                sel = _rows(cur, kappa=kappa, method="gdnp", metric="rho_gap")
+                pos = sel & (cur["value"] > 0)
+                ax.semilogy(cur["iter"][pos], cur["value"][pos],
+                            color=METHOD_STYLE["gdnp"]["color"], ls=":", lw=1,
+                            label=r"GDNP $\rho(w_t)-\rho^*$")
+                sel = _rows(bnd, kappa=kappa, bound="k19_rho") & (bnd["value"] > 0)
+                ax.semilogy(bnd["iter"][sel], bnd["value"][sel], "k--", lw=1,
+                            label=r"K19 $\rho$ bound")
+            else:
+                sel = _rows(bnd, kappa=kappa, bound="k19_combined")
+                ax.semilogy(bnd["iter"][sel], bnd["value"][sel], "k--", lw=1,
+                            label="K19 combined bound")
+                sel = _rows(bnd, kappa=kappa, bound="gd_sublinear") & (bnd["value"] > 0)
+                ax.semilogy(bnd["iter"][sel], bnd["value"][sel], "--",
+                            color=METHOD_STYLE["gd"]["color"], lw=1, label="GD sublinear bound")
+            lo = np.nanmin(np.where(cur["value"] > 0, cur["value"], np.nan)[
+                _rows(cur, kappa=kappa, metric=metric)])
+            ax.set_ylim(bottom=max(lo / 10, 1e-34))
+            if i == 0:
+                ax.set_title(rf"$\kappa$ = {kappa:g}")
+            if i == 1:
+                ax.set_xlabel("iteration")
+            if j == 0:
+                ax.set_ylabel(r"$f - f^*$" if i == 0 else r"$\|\nabla f\|^2_{S^{-1}}$")
+            ax.legend(loc="best")
+    fig.suptitle(f"Gaussian halfspace ({cfg['loss']}, d = {cfg['dim']}, "
+                 f"c = {cfg['separation']}): GD, AGD and GDNP across condition numbers")
+    fig.tight_layout()
+    return fig
+
+
+register("halfspace_kappa", "Halfspace: linear vs sublinear across kappa", kappa_config,
+         kappa_compute, kappa_render)
+
+
+# ============================================================================ separation
+def sep_config(quick: bool) -> dict:
+    return {"dim": 5 if quick else 10,
+            "kappas": [1.0, 100.0, 10000.0] if quick else KAPPAS,
+            "separations": [0.5, 0.9, 0.999] if quick else [0.5, 0.7, 0.9, 0.99, 0.999],
+            "loss": "logistic", "methods": ["gd", "gdnp"], "target_gap": 1e-6,
+            "maxiter": 60 if quick else 2000, "T_s": 50, "problem_seed": 0, "solver_seed": 0,
+            "n_jobs": 1 if quick else 2}
+
+
+def _sep_run(args):
+    cfg, kappa, c, method = args
+    from gdnp.problems import Halfspace
+
+    p = Halfspace.random(cfg["dim"], kappa, separation=c, loss=cfg["loss"],
+                         seed=cfg["problem_seed"])
+    f_star = p.solution()[1]
+    opts = {"T_s": cfg["T_s"]} if method == "gdnp" else {}
+    r = run_solver(p, method, cfg["maxiter"], seed=cfg["solver_seed"],
+                   stop_gap=cfg["target_gap"], **opts)
+    h = r["history"]
+    gaps = h.get("gap", np.array([np.inf]))
+    hit = np.flatnonzero(gaps <= cfg["target_gap"])
+    reached = hit.size > 0
+    iters = int(h["iter"][hit[0]]) if reached else cfg["maxiter"]
+    return {"kappa": kappa, "separation": c, "method": method, "iters": iters,
+            "censored": int(not reached), "status": r["status"], "f_star": f_star,
+            "final_gap": float(gaps[-1]) if gaps.size else np.nan, "error": r["error"]}
+
+
+def sep_compute(cfg: dict) -> dict:
+    jobs = [(cfg, k, c, m) for k in cfg["kappas"] for c in cfg["separations"]
+            for m in cfg["methods"]]
+    rows = pmap(_sep_run, jobs, cfg["n_jobs"])
+    cols = ["kappa", "separation", "method", "iters", "censored", "status", "f_star",
+            "final_gap"]
+    cells = {c: [r[c] for r in rows] for c in cols}
+    errors = [r for r in rows if r["error"]]
+    return {"tables": {"cells": cells}, "results": {"errors": errors}}
+
+
+def sep_render(data: dict) -> plt.Figure:
+    cfg = data["config"]
+    tab = data["tables"]["cells"]
+    K, C = cfg["kappas"], cfg["separations"]
+    mats, cens = {}, {}
+    for m in cfg["methods"]:
+        A = np.full((len(K), len(C)), np.nan)
+        B = np.zeros_like(A, dtype=bool)
+        for i, k in enumerate(K):
+            for j, c in enumerate(C):
+                sel = np.flatnonzero(_rows(tab, kappa=k, separation=c, method=m))
+                if sel.size:
+                    A[i, j] = tab["iters"][sel[0]]
+                    B[i, j] = tab["censored"][sel[0]] > 0
+        mats[m], cens[m] = A, B
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    vmax = np.log10(max(cfg["maxiter"], 2))
+    panels = [(m, np.log10(np.maximum(mats[m], 1)), cens[m]) for m in ("gd", "gdnp")]
+    ratio = np.log10(np.maximum(mats["gd"], 1) / np.maximum(mats["gdnp"], 1))
+    panels.append(("ratio", ratio, cens["gd"] | cens["gdnp"]))
+    for ax, (m, Z, cz) in zip(axes, panels, strict=True):
+        if m == "ratio":
+            lim = max(np.nanmax(np.abs(Z)), 0.5)
+            im = ax.imshow(Z, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+            ax.set_title(r"GD iterations / GDNP iterations (hatched: a run hit the cap)")
+            cb = fig.colorbar(im, ax=ax)
+            cb.set_label(r"$\log_{10}$ ratio  (>0: GDNP faster)")
+        else:
+            im = ax.imshow(Z, origin="lower", cmap="viridis", vmin=0, vmax=vmax, aspect="auto")
+            ax.set_title(f"{METHOD_STYLE[m]['label']}: iterations to gap "
+                         f"$\\leq$ {cfg['target_gap']:g}")
+            cb = fig.colorbar(im, ax=ax)
+            cb.set_label(r"$\log_{10}$ iterations")
+        for i in range(len(K)):
+            for j in range(len(C)):
+                if m == "ratio":
+                    txt = f"{10 ** Z[i, j]:.3g}"
+                else:
+                    txt = f"{int(mats[m][i, j])}"
+                if m == "ratio" and cens["gd"][i, j] and cens["gdnp"][i, j]:
+                    txt = "both\ncapped"
+                elif m == "ratio" and cz[i, j]:
+                    txt = ("\u2265" if cens["gd"][i, j] else "\u2264") + txt
+                elif cz[i, j]:
+                    txt = "\u2265" + txt + "\n(capped)"
+                if cz[i, j]:
+                    ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
+                                               hatch="///", ec="w", lw=0))
+                ax.text(j, i, txt, ha="center", va="center", fontsize=7, color="w"
+                        if m != "ratio" else "k")
+        ax.set_xticks(range(len(C)), [f"{c:g}" for c in C])
+        ax.set_yticks(range(len(K)), [f"{k:g}" for k in K])
+        ax.set_xlabel("separation c")
+        ax.set_ylabel(r"$\kappa$")
+        ax.grid(False)
+    fig.suptitle(f"Gaussian halfspace ({cfg['loss']}, d = {cfg['dim']}): iterations to a fixed "
+                 f"gap, capped at {cfg['maxiter']} (hatched = censored)")
+    fig.tight_layout()
+    return fig
+
+
+register("separation", "Iterations to a fixed gap over kappa and separation", sep_config,
+         sep_compute, sep_render)

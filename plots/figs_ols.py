@@ -1,0 +1,261 @@
+"""OLS figures: ``ols_kappa_dim``, ``lr_robustness`` and ``trajectories`` (MATH.md §2, §7)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._core import METHOD_STYLE, gap_floor, pmap, register, run_solver
+from .figs_halfspace import _rows
+
+
+def _ols(cfg, d, kappa):
+    from gdnp.problems import OLS
+
+    return OLS.random(d, kappa, seed=cfg["problem_seed"], noise=cfg["noise"])
+
+
+# ============================================================================ ols_kappa_dim
+def kd_config(quick: bool) -> dict:
+    return {"dims": [2, 3, 20] if quick else [2, 3, 100],
+            "kappas": [10.0, 100.0] if quick else [10.0, 100.0, 1000.0, 10000.0],
+            "methods": ["gd", "gdnp", "bngd"], "maxiter": 150 if quick else 3000,
+            "gdnp_length": "closed_form", "noise": 0.1, "problem_seed": 0, "solver_seed": 0,
+            "n_jobs": 1 if quick else 2}
+
+
+def _kd_run(args):
+    import gdnp
+
+    cfg, d, kappa, method = args
+    p = _ols(cfg, d, kappa)
+    x_star, f_star = p.solution()
+    opts = {"length": cfg["gdnp_length"]} if method == "gdnp" else {}
+    r = run_solver(p, method, cfg["maxiter"], seed=cfg["solver_seed"], **opts)
+    h = r["history"]
+    fit = gdnp.rates.fit_order(h["iter"], h["gap"], floor=gap_floor(f_star))
+    row = {"dim": d, "kappa": kappa, "method": method, "kind": fit["kind"],
+           "rate": fit["rate"], "n_fit": fit["n"], "final_gap": float(h["gap"][-1]),
+           "status": r["status"], "kappa_S": p.kappa, "mu": p.mu, "L": p.L,
+           "kappa_star": gdnp.rates.kappa_star(p.S, x_star), "bngd_lr": np.nan,
+           "bngd_pred_rate": np.nan, "bngd_best_rate": np.nan}
+    row["bngd_best_rate"] = gdnp.rates.bngd_best_rate(row["kappa_star"])
+    if method == "bngd":
+        w_inf = np.asarray(r["direction"], dtype=float)
+        row["bngd_lr"] = float(r["lr"])
+        row["bngd_pred_rate"] = gdnp.rates.bngd_rate(p.S, x_star, w_inf, r["lr"])
+    return row
+
+
+def kd_compute(cfg: dict) -> dict:
+    jobs = [(cfg, d, k, m) for d in cfg["dims"] for k in cfg["kappas"] for m in cfg["methods"]]
+    rows = pmap(_kd_run, jobs, cfg["n_jobs"])
+    cols = list(rows[0])
+    return {"tables": {"runs": {c: [r[c] for r in rows] for c in cols}},
+            "results": {"note": "rate = fitted per-iteration contraction of f - f*; "
+                        "predictions: GD (1-1/kappa)^2 (step 1/(2L), slowest eigenvector), "
+                        "K19 (1-mu/L)^2, BNGD r^2 with r = bngd_rate(S, w*, w_inf, lr)"}}
+
+
+def kd_render(data: dict) -> plt.Figure:
+    cfg, tab = data["config"], data["tables"]["runs"]
+    dims = cfg["dims"]
+    fig, axes = plt.subplots(2, len(dims), figsize=(4.2 * len(dims), 6.4), squeeze=False)
+    K = np.array(cfg["kappas"], dtype=float)
+    for j, d in enumerate(dims):
+        ax = axes[0, j]
+        for m in cfg["methods"]:
+            sel = _rows(tab, dim=d, method=m)
+            k = tab["kappa"][sel]
+            r = tab["rate"][sel]
+            ok = np.isfinite(r) & (tab["kind"][sel] == "linear")
+            st = METHOD_STYLE[m]
+            ax.loglog(k[ok], 1 - r[ok], st["marker"], color=st["color"], ms=7, mfc="none",
+                      mew=1.5, label=f"{st['label']} measured")
+            if (~ok).any():
+                ax.loglog(k[~ok], np.ones((~ok).sum()), "x", color=st["color"], ms=7,
+                          label=f"{st['label']}: no linear fit")
+        kap_S = np.array([tab["kappa_S"][_rows(tab, dim=d, kappa=k, method="gd")][0]
+                          for k in K])
+        ax.loglog(K, 1 - (1 - 1 / kap_S) ** 2, "--", color=METHOD_STYLE["gd"]["color"],
+                  label=r"GD / K19: $1-(1-1/\kappa)^2$")
+        sel = _rows(tab, dim=d, method="bngd")
+        ax.loglog(tab["kappa"][sel], 1 - tab["bngd_pred_rate"][sel] ** 2, "-",
+                  color=METHOD_STYLE["bngd"]["color"],
+                  label=r"C19 BNGD: $1-r^2$ (lr, $w_\infty$)")
+        ax.loglog(tab["kappa"][sel], 1 - tab["bngd_best_rate"][sel] ** 2, ":",
+                  color=METHOD_STYLE["bngd"]["color"],
+                  label=r"C19 best: $r=(\kappa^*-1)/(\kappa^*+1)$")
+        ax.set_title(f"d = {d}")
+        ax.set_xlabel(r"$\kappa$")
+        if j == 0:
+            ax.set_ylabel(r"$1 - $ per-iteration gap contraction")
+        ax.legend(loc="best")
+        ax2 = axes[1, j]
+        ks = np.array([tab["kappa_star"][_rows(tab, dim=d, kappa=k, method="gd")][0] for k in K])
+        ax2.loglog(K, kap_S, "k--", label=r"$\kappa$")
+        ax2.loglog(K, ks, "o-", color=METHOD_STYLE["bngd"]["color"], label=r"C19 $\kappa^*$")
+        ax2.set_xlabel(r"$\kappa$")
+        if j == 0:
+            ax2.set_ylabel("condition number")
+        ax2.legend(loc="best")
+    fig.suptitle(f"OLS across kappa and dimension ({cfg['maxiter']} iterations; rates fitted to "
+                 "the tail of f - f*)")
+    fig.tight_layout()
+    return fig
+
+
+register("ols_kappa_dim", "OLS across kappa and dimension: GD, GDNP, BNGD, C19's kappa*",
+         kd_config, kd_compute, kd_render)
+
+
+# ============================================================================ lr_robustness
+def lr_config(quick: bool) -> dict:
+    return {"dim": 5 if quick else 10, "kappas": [100.0, 1000.0],
+            "lrs": np.logspace(-4, 5, 10 if quick else 37).tolist(), "steps": 60 if quick else 500,
+            "methods": ["gd", "bngd"], "noise": 0.1, "problem_seed": 0, "solver_seed": 0,
+            "n_jobs": 1 if quick else 2}
+
+
+def _lr_run(args):
+    cfg, kappa, method, lr = args
+    p = _ols(cfg, cfg["dim"], kappa)
+    r = run_solver(p, method, cfg["steps"], seed=cfg["solver_seed"], lr=lr)
+    gaps = r["history"]["gap"]
+    return {"kappa": kappa, "method": method, "lr": lr, "status": r["status"],
+            "diverged": int(r["status"] == 2), "gap": float(gaps[-1]),
+            "last_iter": int(r["history"]["iter"][-1]), "gap0": float(gaps[0]), "L": p.L}
+
+
+def lr_compute(cfg: dict) -> dict:
+    jobs = [(cfg, k, m, lr) for k in cfg["kappas"] for m in cfg["methods"] for lr in cfg["lrs"]]
+    rows = pmap(_lr_run, jobs, cfg["n_jobs"])
+    cols = list(rows[0])
+    return {"tables": {"runs": {c: [r[c] for r in rows] for c in cols}},
+            "results": {"L": rows[0]["L"], "note": "gap = f - f* after `steps` steps; for a "
+                        "diverged run (status 2) the last finite gap and its iteration"}}
+
+
+def lr_render(data: dict) -> plt.Figure:
+    cfg, tab = data["config"], data["tables"]["runs"]
+    L = float(data["results"]["L"])
+    fig, axes = plt.subplots(1, len(cfg["kappas"]), figsize=(5.2 * len(cfg["kappas"]), 4),
+                             squeeze=False)
+    for ax, kappa in zip(axes[0], cfg["kappas"], strict=True):
+        sel_k = _rows(tab, kappa=kappa)
+        finite = tab["gap"][sel_k & (tab["diverged"] == 0)]
+        top = 10 ** np.ceil(np.log10(max(np.nanmax(np.abs(finite)), 1e-300)) + 1)
+        for m in cfg["methods"]:
+            sel = sel_k & _rows(tab, method=m)
+            lr, gap, div = tab["lr"][sel], tab["gap"][sel], tab["diverged"][sel] > 0
+            st = METHOD_STYLE[m]
+            g = np.where(div, np.nan, np.maximum(gap, 1e-300))
+            ax.loglog(lr, g, "-" + st["marker"], color=st["color"], ms=4, label=st["label"])
+            if div.any():
+                ax.loglog(lr[div], np.full(div.sum(), top), "^", color=st["color"], ms=8,
+                          mfc="none", mew=1.5, clip_on=False,
+                          label=f"{st['label']} diverged (status 2), clipped")
+        ax.axvline(1 / L, color="k", ls="--", lw=1)
+        ax.text(1 / L, top, " 1/L", va="top", fontsize=8)
+        ax.set_title(rf"OLS, $\kappa$ = {kappa:g}, d = {cfg['dim']}")
+        ax.set_xlabel("learning rate (BNGD: direction rate $\\epsilon$)")
+        ax.set_ylabel(f"$f - f^*$ after {cfg['steps']} steps")
+        ax.legend(loc="lower left")
+    fig.suptitle("C19: robustness to the learning rate (BNGD length rate at its default)")
+    fig.tight_layout()
+    return fig
+
+
+register("lr_robustness", "Loss after a fixed budget vs learning rate (GD vs BNGD)",
+         lr_config, lr_compute, lr_render)
+
+
+# ============================================================================ trajectories
+def traj_config(quick: bool) -> dict:
+    return {"kappas": [10.0, 1000.0], "methods": ["gd", "bngd", "gdnp"],
+            "steps": 30 if quick else 300, "grid": 40 if quick else 120, "noise": 0.1,
+            "problem_seed": 0, "solver_seed": 0, "x0_offset": [-1.5, 1.0]}
+
+
+def traj_compute(cfg: dict) -> dict:
+    path = {"kappa": [], "method": [], "iter": [], "x1": [], "x2": []}
+    curves = {"kappa": [], "method": [], "iter": [], "gap": []}
+    grid = {"kappa": [], "x1": [], "x2": [], "gap": []}
+    results = {}
+    for kappa in cfg["kappas"]:
+        p = _ols(cfg, 2, kappa)
+        x_star, f_star = p.solution()
+        x0 = x_star + np.asarray(cfg["x0_offset"]) * max(np.linalg.norm(x_star), 1.0)
+        pts = [x0]
+        results[repr(kappa)] = {"x_star": x_star, "f_star": f_star, "x0": x0}
+        for m in cfg["methods"]:
+            r = run_solver(p, m, cfg["steps"], x0=x0, seed=cfg["solver_seed"], collect_x=True)
+            xs = r["xs"]
+            pts.append(xs)
+            n = len(xs)
+            path["kappa"] += [kappa] * n
+            path["method"] += [m] * n
+            path["iter"] += list(range(n))
+            path["x1"] += xs[:, 0].tolist()
+            path["x2"] += xs[:, 1].tolist()
+            h = r["history"]
+            curves["kappa"] += [kappa] * len(h["iter"])
+            curves["method"] += [m] * len(h["iter"])
+            curves["iter"] += h["iter"].tolist()
+            curves["gap"] += h["gap"].tolist()
+        allp = np.vstack([np.atleast_2d(q) for q in pts] + [x_star[None]])
+        lo, hi = allp.min(0), allp.max(0)
+        pad = 0.15 * (hi - lo) + 1e-9
+        g1 = np.linspace(lo[0] - pad[0], hi[0] + pad[0], cfg["grid"])
+        g2 = np.linspace(lo[1] - pad[1], hi[1] + pad[1], cfg["grid"])
+        for a in g1:
+            for b in g2:
+                grid["kappa"].append(kappa)
+                grid["x1"].append(a)
+                grid["x2"].append(b)
+                grid["gap"].append(p.f(np.array([a, b])) - f_star)
+    return {"tables": {"path": path, "curves": curves, "grid": grid}, "results": results}
+
+
+def traj_render(data: dict) -> plt.Figure:
+    cfg, T, res = data["config"], data["tables"], data["results"]
+    K = cfg["kappas"]
+    fig, axes = plt.subplots(len(K), 2, figsize=(10, 4 * len(K)), squeeze=False,
+                             gridspec_kw={"width_ratios": [1.3, 1]})
+    for i, kappa in enumerate(K):
+        ax, ax2 = axes[i]
+        G = T["grid"]
+        sel = _rows(G, kappa=kappa)
+        x1, x2, z = G["x1"][sel], G["x2"][sel], G["gap"][sel]
+        n1, n2 = np.unique(x1).size, np.unique(x2).size
+        Z = np.log10(np.maximum(z, 1e-16)).reshape(n1, n2).T
+        cs = ax.contourf(np.unique(x1), np.unique(x2), Z, levels=20, cmap="Greys_r", alpha=0.8)
+        fig.colorbar(cs, ax=ax, label=r"$\log_{10}(f - f^*)$")
+        for m in cfg["methods"]:
+            s = _rows(T["path"], kappa=kappa, method=m)
+            st = METHOD_STYLE[m]
+            ax.plot(T["path"]["x1"][s], T["path"]["x2"][s], "-", marker=st["marker"], ms=2.5,
+                    color=st["color"], lw=1, label=st["label"])
+        xs = res[repr(kappa)]["x_star"]
+        x0 = res[repr(kappa)]["x0"]
+        ax.plot(*xs, "*", color="gold", ms=14, mec="k", label=r"$x^*$")
+        ax.plot(*x0, "ko", ms=5, label=r"$x_0$")
+        ax.set_title(rf"OLS d = 2, $\kappa$ = {kappa:g}: weight paths")
+        ax.set_xlabel(r"$\tilde w_1$")
+        ax.set_ylabel(r"$\tilde w_2$")
+        ax.legend(loc="best")
+        ax.grid(False)
+        for m in cfg["methods"]:
+            s = _rows(T["curves"], kappa=kappa, method=m) & (T["curves"]["gap"] > 0)
+            ax2.semilogy(T["curves"]["iter"][s], T["curves"]["gap"][s],
+                         color=METHOD_STYLE[m]["color"], label=METHOD_STYLE[m]["label"])
+        ax2.set_title("residual")
+        ax2.set_xlabel("iteration")
+        ax2.set_ylabel(r"$f - f^*$")
+        ax2.legend(loc="best")
+    fig.tight_layout()
+    return fig
+
+
+register("trajectories", "Weight paths in d = 2 over the OLS contours", traj_config,
+         traj_compute, traj_render)
