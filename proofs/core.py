@@ -28,6 +28,7 @@ __all__ = [
     "Identity",
     "prove",
     "reduce_sqrt",
+    "refute",
 ]
 
 METHODS = ("cancel", "expand", "simplify", "relation")
@@ -192,6 +193,32 @@ def prove(identity: Identity) -> bool:
     return all(_entry_zero(a - b, identity) for a, b in zip(lhs, rhs, strict=True))
 
 
+def refute(identity: Identity, point: dict[sp.Symbol, sp.Expr]) -> bool:
+    """Exhibit an exact rational counterexample: ``lhs != rhs`` at ``point``.
+
+    Parameters
+    ----------
+    identity : Identity
+    point : dict
+        Rational values for every free symbol except the relation symbols ``r``, which are set
+        to ``sqrt(Q(point))``; the point must make every ``Q`` a perfect rational square so
+        that both sides evaluate to rational numbers (no floating point is involved).
+
+    Returns
+    -------
+    bool
+        ``True`` if some entry of ``lhs - rhs`` evaluates to a non-zero rational number.
+    """
+    point = {k: sp.Rational(v) for k, v in point.items()}
+    for r, q in identity.relations:
+        point[r] = sp.sqrt(sp.sympify(q).subs(point))
+    for a, b in zip(_entries(identity.lhs), _entries(identity.rhs), strict=True):
+        value = sp.nsimplify(sp.sympify(a - b).subs(point))
+        if value.is_Rational and value != 0:
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class Check:
     """One named identity (or small family of identities) of MATH.md.
@@ -211,6 +238,9 @@ class Check:
     expected : {"holds", "fails"}
         ``"fails"`` marks a *documented discrepancy*: a published form that is false in
         general, kept so that the report shows the difference.
+    counterexample : callable or None
+        For a documented discrepancy, ``counterexample() -> bool`` that returns whether an
+        exact rational counterexample refutes it (see :func:`refute`).
     """
 
     name: str
@@ -219,6 +249,7 @@ class Check:
     source: str
     build: Callable[[], list[Identity]] = field(repr=False)
     expected: str = "holds"
+    counterexample: Callable[[], bool] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.expected not in ("holds", "fails"):

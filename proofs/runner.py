@@ -1,0 +1,202 @@
+"""Run the registered checks with a per-check timeout (MATH.md §8; ``gdnp verify``).
+
+Each check runs in its own worker process (``fork`` where available, else ``spawn``); a check
+that does not finish within the timeout is terminated and reported as ``timeout``, never as
+proved. With ``timeout=None`` the checks run in the calling process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+__all__ = ["STATUSES", "CheckResult", "evaluate", "run_checks", "summarize"]
+
+#: ``proved``: expected to hold and proved; ``failed``: expected to hold and not proved, or a
+#: documented discrepancy that unexpectedly proved; ``discrepancy``: documented discrepancy,
+#: not provable (and refuted when a counterexample is given); ``timeout``; ``error``.
+STATUSES = ("proved", "failed", "discrepancy", "timeout", "error")
+
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass
+class CheckResult:
+    """Outcome of one check (a JSON-friendly record)."""
+
+    name: str
+    topic: str
+    statement: str
+    source: str
+    expected: str
+    status: str
+    proved: bool | None
+    seconds: float
+    detail: str = ""
+
+    def to_dict(self) -> dict:
+        """The record as a plain ``dict``."""
+        return asdict(self)
+
+
+def _classify(check, proved: bool, refuted: bool | None) -> tuple[str, str]:
+    if check.expected == "holds":
+        return ("proved", "") if proved else ("failed", "sympy could not prove the identity")
+    if proved:
+        return "failed", "documented discrepancy unexpectedly proved: update MATH.md / the check"
+    if refuted:
+        return "discrepancy", "false as stated: refuted by an exact rational counterexample"
+    if refuted is False:
+        return "discrepancy", "not provable; the counterexample did not refute it"
+    return "discrepancy", "not provable (documented discrepancy)"
+
+
+def evaluate(check) -> CheckResult:
+    """Run one check in the current process and classify the outcome."""
+    start = time.perf_counter()
+    try:
+        proved = check.prove()
+        refuted = None
+        if check.expected == "fails" and not proved and check.counterexample is not None:
+            refuted = bool(check.counterexample())
+        status, detail = _classify(check, proved, refuted)
+    except Exception as exc:  # a broken check is reported, never counted as proved
+        proved, status = None, "error"
+        detail = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
+    return _result(check, status, proved, time.perf_counter() - start, detail)
+
+
+def _result(check, status: str, proved: bool | None, seconds: float, detail: str) -> CheckResult:
+    return CheckResult(
+        name=check.name,
+        topic=check.topic,
+        statement=check.statement,
+        source=check.source,
+        expected=check.expected,
+        status=status,
+        proved=proved,
+        seconds=round(seconds, 4),
+        detail=detail,
+    )
+
+
+def _worker(name: str, conn) -> None:
+    from . import get_check
+
+    try:
+        conn.send(evaluate(get_check(name)).to_dict())
+    finally:
+        conn.close()
+
+
+def _context():
+    methods = mp.get_all_start_methods()
+    return mp.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _select(only: Iterable[str] | None):
+    from . import CHECKS, TOPICS
+
+    if only is None:
+        return list(CHECKS)
+    topics = list(only)
+    unknown = [t for t in topics if t not in TOPICS]
+    if unknown:
+        raise ValueError(
+            f"unknown topic(s) {', '.join(map(repr, unknown))}; topics are: {', '.join(TOPICS)}"
+        )
+    return [c for c in CHECKS if c.topic in topics]
+
+
+def run_checks(
+    only: Sequence[str] | str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    jobs: int | None = None,
+) -> list[CheckResult]:
+    """Run the registered checks.
+
+    Parameters
+    ----------
+    only : str or sequence of str, optional
+        Restrict to these topics (see :data:`gdnp.proofs.TOPICS`).
+    timeout : float or None
+        Per-check wall-clock limit in seconds, enforced by running each check in a worker
+        process that is terminated on expiry (status ``"timeout"``). ``None`` runs every check
+        in this process with no limit.
+    jobs : int, optional
+        Number of concurrent worker processes (default: the number of CPUs, at most 4).
+
+    Returns
+    -------
+    list of CheckResult
+        In registry order.
+
+    Raises
+    ------
+    ValueError
+        If ``only`` names an unknown topic, or ``timeout``/``jobs`` is not positive.
+    """
+    if isinstance(only, str):
+        only = [only]
+    checks = _select(only)
+    if timeout is None:
+        return [evaluate(c) for c in checks]
+    if timeout <= 0:
+        raise ValueError(f"timeout must be positive, got {timeout!r}")
+    jobs = jobs or min(os.cpu_count() or 1, 4)
+    if jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    ctx = _context()
+    if ctx.get_start_method() == "fork":
+        from .gaussian import standard_mgf
+
+        standard_mgf()  # one exact integration, inherited by every forked worker
+    results: dict[str, CheckResult] = {}
+    pending = list(checks)
+    running: dict[str, tuple] = {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            check = pending.pop(0)
+            parent, child = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_worker, args=(check.name, child), daemon=True)
+            proc.start()
+            child.close()
+            running[check.name] = (check, proc, parent, time.perf_counter())
+        for name, (check, proc, conn, started) in list(running.items()):
+            elapsed = time.perf_counter() - started
+            if conn.poll():
+                try:
+                    results[name] = CheckResult(**conn.recv())
+                except EOFError:
+                    results[name] = _result(check, "error", None, elapsed, "worker died")
+            elif not proc.is_alive():
+                results[name] = _result(check, "error", None, elapsed,
+                                        f"worker exited with code {proc.exitcode}")
+            elif elapsed > timeout:
+                proc.terminate()
+                proc.join(1.0)
+                if proc.is_alive():
+                    proc.kill()
+                results[name] = _result(check, "timeout", None, elapsed,
+                                        f"no answer within {timeout:g} s")
+            else:
+                continue
+            proc.join(1.0)
+            conn.close()
+            del running[name]
+        time.sleep(0.005)
+    return [results[c.name] for c in checks]
+
+
+def summarize(results: Sequence[CheckResult]) -> dict[str, int]:
+    """Counts per status plus ``total``; ``ok`` is 1 when no check needs attention."""
+    counts = {status: 0 for status in STATUSES}
+    for r in results:
+        counts[r.status] += 1
+    counts["total"] = len(results)
+    counts["ok"] = int(counts["failed"] == counts["timeout"] == counts["error"] == 0)
+    return counts
