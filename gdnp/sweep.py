@@ -146,6 +146,8 @@ def _convert(key: str, v):
         if key == "n":
             if v is None or (isinstance(v, str) and v.lower() in ("none", "population", "")):
                 return None
+            if isinstance(v, str):
+                v = int(v)
             if isinstance(v, bool) or int(v) != v:
                 raise TypeError
             return int(v)
@@ -389,29 +391,33 @@ def _iter_loky(todo, jobs, blas_threads):
     yield from par(delayed(_run_cell_keyed)(c, blas_threads) for c in todo)
 
 
-def _iter_dask(todo, jobs, blas_threads, scheduler, timeout, processes):
-    from distributed import Client, LocalCluster, as_completed
+@contextlib.contextmanager
+def _dask_client(jobs, scheduler, timeout, processes):
+    from distributed import Client, LocalCluster
 
-    cluster = None
     if scheduler:
         try:
             client = Client(scheduler, timeout=timeout)
         except (OSError, TimeoutError) as exc:
             raise ValueError(f"scheduler: cannot reach the dask scheduler at {scheduler!r} "
                              f"within {timeout} s ({type(exc).__name__}: {exc})") from None
-    else:
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=processes,
-                               dashboard_address=None)
-        client = Client(cluster)
-    try:
-        futs = client.map(_run_cell_keyed, todo, blas_threads=blas_threads,
-                          key=[f"gdnp-cell-{c['key']}" for c in todo], pure=False)
-        for fut in as_completed(futs):
-            yield fut.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=processes,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _iter_dask(client, todo, blas_threads):
+    from distributed import as_completed
+
+    futs = client.map(_run_cell_keyed, todo, blas_threads=blas_threads,
+                      key=[f"gdnp-cell-{c['key']}" for c in todo], pure=False)
+    for fut in as_completed(futs):
+        yield fut.result()
 
 
 def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
@@ -448,6 +454,15 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
         raise ValueError("scheduler: a scheduler address needs --backend dask")
     cells = expand_cells(config)
     out = Path(out)
+    with contextlib.ExitStack() as stack:
+        client = None
+        if backend == "dask":  # connect first: an unreachable scheduler writes nothing
+            client = stack.enter_context(_dask_client(jobs, scheduler, timeout, dask_processes))
+        return _run(config, cells, out, jobs, backend, scheduler, blas_threads, progress,
+                    on_cell, client)
+
+
+def _run(config, cells, out, jobs, backend, scheduler, blas_threads, progress, on_cell, client):
     done = _prepare_out(out, config, cells)
     _write_sidecar(out, config, cells, {"backend": backend, "jobs": jobs,
                                         "blas_threads_per_worker": blas_threads,
@@ -455,7 +470,7 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
     todo = [c for c in cells if c["key"] not in done]
     t0 = time.perf_counter()
     if backend == "dask":
-        it: Iterable = _iter_dask(todo, jobs, blas_threads, scheduler, timeout, dask_processes)
+        it: Iterable = _iter_dask(client, todo, blas_threads)
     elif jobs == 1:
         it = _iter_serial(todo, blas_threads)
     else:

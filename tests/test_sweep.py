@@ -1,0 +1,224 @@
+"""``gdnp sweep``: resumption, backends, determinism and bad input (fast)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gdnp.sweep import (
+    COLUMNS,
+    cell_key,
+    expand_cells,
+    normalize_config,
+    read_results,
+    run_sweep,
+    sweep_main,
+)
+
+SMALL = {"grid": {"problem": ["ols", "halfspace"], "kappa": [10, 100], "dim": [4],
+                  "method": ["gd", "gdnp"], "seed": [0, 1]},
+         "maxiter": 30, "options": {"gdnp": {"T_s": 20}}}
+
+
+def _table(out):
+    """Rows without the (wall-clock) time column."""
+    return [tuple(v for k, v in r.items() if k != "time") for r in read_results(out)]
+
+
+def _check_unique(rows):
+    keys = [(r["key"], r["iter"]) for r in rows]
+    assert len(keys) == len(set(keys))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref")
+    summary = run_sweep(SMALL, out, jobs=1)
+    assert summary["cells"] == 16 and summary["ran"] == 16
+    return out
+
+
+def test_schema_and_sidecar(reference):
+    rows = read_results(reference)
+    assert list(rows[0]) == list(COLUMNS)
+    assert len(rows) == 16 * 31
+    _check_unique(rows)
+    side = json.loads((reference / "sweep.json").read_text())
+    assert side["config"] == normalize_config(SMALL)
+    assert len(side["cells"]) == 16
+    assert {"numpy", "scipy", "gdnp"} <= set(side["versions"])
+    assert "blas_threads_per_worker" in side["threads"] and "platform" in side
+    # OLS rows have no separation or loss; every halfspace row has both
+    for r in rows:
+        if r["problem"] == "ols":
+            assert r["separation"] == "" and r["loss"] == ""
+        else:
+            assert float(r["separation"]) == 0.9 and r["loss"] == "logistic"
+    assert all(r["gap"] != "" for r in rows)
+
+
+def test_keys_stable_and_deduplicated():
+    cfg = normalize_config({"problem": ["ols"], "separation": [0.5, 0.9], "loss": [
+        "logistic", "squared"], "method": ["gd"]})
+    cells = expand_cells(cfg)
+    assert len(cells) == 1  # separation and loss do not apply to OLS
+    c = {k: v for k, v in cells[0].items() if k != "key"}
+    assert cell_key(c) == cells[0]["key"] == cell_key(dict(reversed(list(c.items()))))
+
+
+def test_resume_after_interrupt(tmp_path, reference):
+    out = tmp_path / "sweep"
+
+    def stop_after_5(key, n_done):
+        if n_done == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(SMALL, out, on_cell=stop_after_5)
+    assert len(list((out / "cells").glob("*.csv"))) == 5
+    assert not (out / "results.csv").exists()
+    summary = run_sweep(SMALL, out)
+    assert summary["skipped"] == 5 and summary["ran"] == 11
+    assert _table(out) == _table(reference)
+    _check_unique(read_results(out))
+    # a third run is a no-op that rewrites the same table
+    assert run_sweep(SMALL, out)["ran"] == 0
+    assert _table(out) == _table(reference)
+
+
+def test_resume_after_kill(tmp_path):
+    """Kill a real ``gdnp sweep`` process midway (SIGKILL), rerun: same table, no duplicates."""
+    args = ["--problem", "halfspace", "--n", "4000", "--dim", "20", "--kappa", "10", "30",
+            "--method", "gd", "gdnp", "--seed", "0", "1", "2", "--maxiter", "150"]
+    out = tmp_path / "killed"
+    code = f"from gdnp.sweep import sweep_main; sweep_main({args + ['--out', str(out)]!r})"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            if out.exists() and len(list((out / "cells").glob("*.csv"))) >= 3:
+                break
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=10)
+    n_before = len(list((out / "cells").glob("*.csv")))
+    assert 3 <= n_before
+    if n_before == 12:
+        pytest.skip("the sweep finished before it could be killed")
+    assert sweep_main(args + ["--out", str(out)]) == 0
+    fresh = tmp_path / "fresh"
+    assert sweep_main(args + ["--out", str(fresh)]) == 0
+    assert _table(out) == _table(fresh)
+    _check_unique(read_results(out))
+
+
+def test_parallel_loky_equals_serial(tmp_path, reference):
+    out = tmp_path / "loky"
+    summary = run_sweep(SMALL, out, jobs=2, backend="loky")
+    assert summary["ran"] == 16
+    assert _table(out) == _table(reference)
+
+
+def test_dask_local_cluster_equals_serial(tmp_path, reference):
+    out = tmp_path / "dask"
+    summary = run_sweep(SMALL, out, jobs=2, backend="dask", dask_processes=False)
+    assert summary["ran"] == 16
+    assert _table(out) == _table(reference)
+
+
+def test_cli_and_config_files(tmp_path, reference):
+    cfg = tmp_path / "sweep.json"
+    cfg.write_text(json.dumps(SMALL))
+    assert sweep_main([str(cfg), "--out", str(tmp_path / "a")]) == 0
+    assert _table(tmp_path / "a") == _table(reference)
+    toml = tmp_path / "sweep.toml"
+    toml.write_text('maxiter = 30\n[grid]\nproblem = ["ols", "halfspace"]\nkappa = [10, 100]\n'
+                    'dim = [4]\nmethod = ["gd", "gdnp"]\nseed = [0, 1]\n'
+                    '[options.gdnp]\nT_s = 20\n')
+    assert sweep_main([str(toml), "--out", str(tmp_path / "b")]) == 0
+    assert _table(tmp_path / "b") == _table(reference)
+    # command-line grid options override the file
+    assert sweep_main([str(cfg), "--seed", "0", "--out", str(tmp_path / "c")]) == 0
+    assert len({r["key"] for r in read_results(tmp_path / "c")}) == 8
+
+
+def test_failed_cell_is_recorded(tmp_path):
+    # separable logistic data: no finite minimiser -> one row with status -1
+    cfg = {"problem": ["halfspace"], "n": [5], "dim": [8], "method": ["gd"], "maxiter": 5}
+    run_sweep(cfg, tmp_path / "f")
+    rows = read_results(tmp_path / "f")
+    assert len(rows) >= 1
+    if rows[0]["status"] == "-1":
+        assert rows[0]["error"] and rows[0]["iter"] == "-1"
+
+
+@pytest.mark.parametrize("raw, word", [
+    ({"grid": {"problm": ["ols"]}}, "problm"),
+    ({"colour": 3}, "colour"),
+    ({"method": ["gd", "newton"]}, "newton"),
+    ({"problem": ["lasso"]}, "lasso"),
+    ({"seed": []}, "empty grid"),
+    ({"kappa": ["big"]}, "kappa"),
+    ({"options": {"sgd": {}}}, "sgd"),
+    ({"maxiter": -1}, "maxiter"),
+])
+def test_bad_config(tmp_path, raw, word):
+    with pytest.raises(ValueError, match=word):
+        run_sweep(raw, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_bad_cli(tmp_path, capsys):
+    out = tmp_path / "x"
+    assert sweep_main(["--method", "newton", "--out", str(out)]) == 2
+    assert "newton" in capsys.readouterr().err
+    assert sweep_main(["--backend", "ray", "--out", str(out)]) == 2
+    assert "backend" in capsys.readouterr().err
+    assert sweep_main([str(tmp_path / "missing.json"), "--out", str(out)]) == 2
+    assert "CONFIG" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_unreachable_scheduler(tmp_path, capsys):
+    out = tmp_path / "x"
+    t0 = time.monotonic()
+    code = sweep_main(["--backend", "dask", "--scheduler", "tcp://127.0.0.1:9",
+                       "--timeout", "1", "--out", str(out)])
+    assert code == 2 and time.monotonic() - t0 < 20
+    assert "scheduler" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_different_configuration_refused(tmp_path, reference):
+    out = tmp_path / "copy"
+    run_sweep(SMALL, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    other = {**SMALL, "maxiter": 31}
+    with pytest.raises(ValueError, match="different"):
+        run_sweep(other, out)
+    assert sweep_main(["--maxiter", "31", "--out", str(out)]) == 2
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert before == after
+    # a folder that is not a sweep is not written into either
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not empty"):
+        run_sweep(SMALL, foreign)
+    assert os.listdir(foreign) == ["notes.txt"]
+
+
+def test_csv_round_trip(reference):
+    with open(reference / "results.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    fun = [float(r[COLUMNS.index("fun")]) for r in rows[1:]]
+    assert all(f == f for f in fun)
