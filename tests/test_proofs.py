@@ -1,0 +1,186 @@
+"""Tests of gdnp.proofs: every registered check has its expected outcome, the prover can fail,
+and ``gdnp verify`` behaves (MATH.md §8)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sympy as sp
+
+from gdnp.proofs import CHECKS, TOPICS, Identity, get_check, prove, refute, run_checks, summarize
+from gdnp.proofs.backprop import jacobian_identity
+from gdnp.proofs.bn import _jacobian, setting
+from gdnp.proofs.core import Check
+from gdnp.proofs.gdnp_step import h_identity
+from gdnp.proofs.ols import step4_identity
+from gdnp.proofs.report import verify_main
+from gdnp.proofs.runner import evaluate
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=[c.name for c in CHECKS])
+def test_check_has_expected_outcome(check: Check) -> None:
+    result = evaluate(check)
+    expected = "proved" if check.expected == "holds" else "discrepancy"
+    assert result.status == expected, result.detail
+    assert check.statement and check.source
+
+
+def test_registry_is_consistent() -> None:
+    assert len({c.name for c in CHECKS}) == len(CHECKS)
+    assert {c.topic for c in CHECKS} == set(TOPICS)
+    for check in CHECKS:
+        assert check.name.startswith(check.topic + ".")
+        assert check.expected in ("holds", "fails")
+        if check.expected == "fails":
+            assert check.counterexample is not None
+    assert get_check("ols.step4").topic == "ols"
+
+
+def test_documented_discrepancies_are_refuted_exactly() -> None:
+    for check in CHECKS:
+        if check.expected == "fails":
+            assert check.counterexample(), check.name
+
+
+# --- the prover can fail: deliberately wrong variants ---------------------------------------
+
+
+def test_dropped_factor_is_rejected() -> None:
+    (identity,) = _jacobian()
+    s = setting()
+    assert prove(identity)
+    dropped = (sp.eye(3) - s.w * s.w.T * s.S / s.r**2) / s.r  # the factor g is dropped
+    assert not prove(identity.with_rhs(dropped))
+
+
+def test_sign_flip_is_rejected() -> None:
+    assert prove(step4_identity(abs_rho_sign=-1))
+    assert not prove(step4_identity(abs_rho_sign=+1))  # |rho| = +rho: wrong sign
+    identity = step4_identity()
+    assert not prove(identity.with_rhs(-identity.rhs))
+
+
+def test_wrong_power_is_rejected() -> None:
+    s = setting()
+    (identity,) = _jacobian()
+    wrong = (s.g / s.r) * (sp.eye(3) - s.w * s.w.T * s.S / s.r**3)  # ||w||^3 instead of ^2
+    assert not prove(identity.with_rhs(wrong))
+    # and a wrong power of sigma in the IS15 dl/dsigma^2
+    from gdnp.proofs.backprop import Batch, _dvar
+
+    (good,) = _dvar(3)[:1]
+    b = Batch(3)
+    bad_rhs = good.rhs * b.r  # (sigma^2 + eps)^(-1) instead of ^(-3/2)
+    assert prove(good)
+    assert not prove(good.with_rhs(bad_rhs))
+
+
+def test_transposed_projector_is_rejected() -> None:
+    s = setting()
+    identity = get_check("bn.chain_rule").identities()[0]
+    transposed = (s.g / s.r) * (sp.eye(3) - s.w * s.w.T * s.S / s.r**2) * s.G
+    assert not prove(identity.with_rhs(transposed))
+
+
+def test_published_variants_fail_and_corrections_hold() -> None:
+    assert prove(jacobian_identity(3)) and not prove(jacobian_identity(3, drop_1_over_n=True))
+    assert prove(h_identity(restrict_g=True)) and not prove(h_identity(restrict_g=False))
+
+
+def test_prover_methods_and_shapes() -> None:
+    x, y = sp.symbols("x y", real=True)
+    r = sp.Symbol("r", positive=True)
+    assert prove(Identity((x + y) ** 2, x**2 + 2 * x * y + y**2, "expand"))
+    assert not prove(Identity((x + y) ** 2, x**2 + y**2, "expand"))
+    assert prove(Identity(1 / (x - 1) - 1 / (x + 1), 2 / (x**2 - 1), "cancel"))
+    assert prove(Identity(sp.sin(x) ** 2 + sp.cos(x) ** 2, sp.S.One, "simplify"))
+    q = x**2 + y**2
+    assert prove(Identity(sp.sqrt(q) ** 3 / q, r, "relation", ((r, q),)))
+    assert not prove(Identity(sp.sqrt(q), r**2, "relation", ((r, q),)))
+    assert not prove(Identity(sp.Matrix([x]), sp.Matrix([x, x]), "expand"))
+    with pytest.raises(ValueError):
+        Identity(x, x, "numeric")
+
+
+def test_refute_needs_a_true_difference() -> None:
+    x = sp.Symbol("x", real=True)
+    assert refute(Identity(x**2, x, "expand"), {x: 2})
+    assert not refute(Identity((x + 1) ** 2, x**2 + 2 * x + 1, "expand"), {x: 3})
+
+
+def test_a_wrong_check_is_reported_failed() -> None:
+    x = sp.Symbol("x", real=True)
+    bad = Check("bn.bogus", "bn", "x = 2x", "test", lambda: [Identity(x, 2 * x, "expand")])
+    assert evaluate(bad).status == "failed"
+    surprising = Check("bn.bogus2", "bn", "x = x", "test",
+                       lambda: [Identity(x, x, "expand")], expected="fails")
+    assert evaluate(surprising).status == "failed"
+    broken = Check("bn.bogus3", "bn", "raises", "test", lambda: 1 / 0)
+    assert evaluate(broken).status == "error"
+
+
+# --- runner and CLI -------------------------------------------------------------------------
+
+
+def test_run_checks_in_workers_with_topic_filter() -> None:
+    results = run_checks(only="gdnp", timeout=60, jobs=2)
+    assert [r.name for r in results] == [c.name for c in CHECKS if c.topic == "gdnp"]
+    counts = summarize(results)
+    assert counts["proved"] == 2 and counts["discrepancy"] == 1 and counts["ok"] == 1
+
+
+def test_unknown_topic_raises() -> None:
+    with pytest.raises(ValueError, match="topics are: bn, ols"):
+        run_checks(only=["nope"])
+
+
+def test_timeout_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    import gdnp.proofs as proofs
+    from gdnp.proofs import runner
+
+    slow = Check("bn.slow", "bn", "sleeps", "test", lambda: time.sleep(30) or [])
+    monkeypatch.setattr(proofs, "CHECKS", [slow])
+    monkeypatch.setattr(proofs, "_BY_NAME", {"bn.slow": slow})
+    if runner._context().get_start_method() != "fork":
+        pytest.skip("the monkeypatched registry is only visible to forked workers")
+    (result,) = run_checks(timeout=0.5)
+    assert result.status == "timeout" and result.proved is None
+    assert summarize([result])["ok"] == 0
+
+
+def test_verify_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code = verify_main(["--json", "--only", "gdnp", "--only", "backprop"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    summary = out["summary"]
+    records = out["checks"]
+    assert {r["topic"] for r in records} == {"gdnp", "backprop"}
+    assert summary["proved"] + summary["failed"] + summary["discrepancy"] == len(records)
+    assert summary["discrepancy"] == 2 and summary["failed"] == 0
+    assert summary["line"] == (
+        f"{summary['proved']} proved, 0 failed, 2 documented discrepancies"
+    )
+    assert {"name", "source", "statement", "status", "seconds", "expected"} <= set(records[0])
+
+
+def test_verify_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert verify_main(["--only", "gdnp"]) == 0
+    out = capsys.readouterr().out
+    assert "identity" in out and "gdnp.h_quoted_general" in out and "discrepancy" in out
+    assert "2 proved, 0 failed, 1 documented discrepancies" in out
+
+
+def test_verify_unknown_topic(capsys: pytest.CaptureFixture[str]) -> None:
+    assert verify_main(["--only", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "nope" in err
+    for topic in TOPICS:
+        assert topic in err
+
+
+def test_verify_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert verify_main(["--list", "--only", "mlp"]) == 0
+    assert "mlp.stein_two_units" in capsys.readouterr().out
