@@ -115,11 +115,11 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     x = start_from_bn(problem, x, w0, g0)
     if isinstance(problem, MLP):
         return _gdnp_mlp(problem, x, maxiter, tol, callback, f_star, T_s, eps, L, bracket,
-                         xtol, theta_steps)
+                         xtol, theta_steps, w0, g0)
     if not isinstance(problem, LinearProblem):
         raise TypeError(f"gdnp does not support {type(problem).__name__}")
 
-    w, g = problem.to_bn(x)
+    w, g = problem.to_bn(x) if w0 is None else (np.array(w0, dtype=float), float(g0))
     _check_direction(problem.u, w, "the initial direction")
     rho_star = problem.rho_star
     rec = Recorder(problem, "gdnp", tol, callback, f_star,
@@ -152,11 +152,14 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
 
 
 def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, bracket, xtol,
-              theta_steps):
+              theta_steps, w0=None, g0=None):
     if isinstance(theta_steps, bool) or not isinstance(theta_steps, numbers.Integral) or \
             theta_steps < 0:
         raise ValueError(f"theta_steps must be an integer >= 0, got {theta_steps!r}")
-    w, g = problem.to_bn(x)
+    if w0 is None:
+        w, g = problem.to_bn(x)
+    else:
+        w, g = np.array(w0, dtype=float), np.array(g0, dtype=float)
     theta = problem.split(x)[1].copy()
     for i in range(problem.hidden):
         _check_direction(problem.u, w[i], f"hidden unit {i}")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import LOSSES, halfspace_data, make_problem, ols_data
 from scipy.integrate import quad
 from scipy.optimize import minimize
 from scipy.stats import norm
 
 from gdnp.problems import OLS, Halfspace
+
+from conftest import LOSSES, halfspace_data, make_problem, ols_data
 
 
 def test_ols_from_data_matches_lstsq():
@@ -78,7 +79,8 @@ def test_gauss_hermite_matches_adaptive_quadrature(loss):
         x = rng.standard_normal(4)
         m = prob.u @ x
         s = np.sqrt(x @ prob.S @ x - m * m)
-        exact, _ = quad(lambda t: prob.loss.phi(t) * norm.pdf(t, m, s), m - 30 * s, m + 30 * s,
+        exact, _ = quad(lambda t, m=m, s=s: prob.loss.phi(t) * norm.pdf(t, m, s),
+                        m - 30 * s, m + 30 * s,
                         epsabs=0, epsrel=1e-13, limit=400, points=[0.0])
         assert prob.f(x) == pytest.approx(exact, rel=1e-12)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_problem
 from scipy.optimize import brentq
 
 import gdnp
 from gdnp import OptimizeResult, bisect
 from gdnp.problems import OLS, Halfspace
+
+from conftest import make_problem
 
 METHODS = ["gd", "agd", "bngd", "gdnp"]
 CONVEX = [("ols_pop", "squared"), ("ols_data", "squared"), ("hs_pop", "logistic"),

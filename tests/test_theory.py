@@ -1,0 +1,171 @@
+"""Measured convergence against the formulas of MATH.md §2 and §4 (PEPit-style)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gdnp
+from gdnp import rates
+from gdnp.problems import OLS, Halfspace
+
+
+@pytest.mark.parametrize("make", [
+    lambda: OLS.random(5, 50, seed=1),
+    lambda: Halfspace.random(5, 50, separation=0.9, loss="logistic", seed=1),
+    lambda: Halfspace.random(5, 50, separation=0.6, loss="sigmoid", seed=1),
+    lambda: Halfspace.random(5, 50, separation=0.9, loss="squared", seed=1),
+], ids=["ols", "logistic", "sigmoid", "squared"])
+def test_gdnp_direction_step_is_rayleigh_step(make):
+    """``s_t grad_w f = eta_t grad rho``: one GDNP step equals step (4) in closed form."""
+    prob = make()
+    w0 = prob.initial_point(4)
+    res = gdnp.gdnp(prob, w0=w0, g0=0.8, maxiter=1, tol=0, reference=False)
+    L = prob.L
+    w1 = (np.eye(prob.dim) - prob.S / L) @ w0 + (w0 @ prob.S @ w0) / (L * (prob.u @ w0)) * prob.u
+    np.testing.assert_allclose(res.direction, w1, rtol=1e-12, atol=1e-14)
+    # and eta_t grad rho with eta_t = ||w||_S^2 / (2 L |rho|)
+    eta = (w0 @ prob.S @ w0) / (2 * L * abs(prob.rayleigh(w0)))
+    np.testing.assert_allclose(res.direction, w0 - eta * prob.rayleigh_grad(w0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("c", [0.1, 1.0, 37.0])
+def test_gdnp_iterates_do_not_depend_on_direction_scale(c):
+    prob = Halfspace.random(6, 100, separation=0.9, seed=2)
+    w0 = prob.initial_point(1)
+    a = gdnp.gdnp(prob, w0=w0, g0=1.3, maxiter=40, tol=0)
+    b = gdnp.gdnp(prob, w0=c * w0, g0=1.3, maxiter=40, tol=0)
+    np.testing.assert_allclose(b.x, a.x, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(b.history["fun"], a.history["fun"], rtol=1e-11, atol=1e-15)
+
+
+@pytest.mark.parametrize("length", ["bisect", "closed_form"])
+@pytest.mark.parametrize("kappa", [10, 1000])
+def test_k19_ols_rate_bound_holds(kappa, length):
+    """``rho(w_t) - rho* <= (1 - mu/L)^{2t} (rho(w_0) - rho*)`` (MATH.md §2)."""
+    prob = OLS.random(8, kappa, seed=3)
+    res = gdnp.gdnp(prob, maxiter=300, tol=0, length=length)
+    h = res.history
+    bound = rates.k19_ols_bound(h["iter"], prob.mu, prob.L, h["rho_gap"][0])
+    # rounding floor of rho: ~1e-15 |rho*|
+    assert np.all(h["rho_gap"] <= bound * (1 + 1e-9) + 1e-14 * abs(prob.rho_star))
+
+
+@pytest.mark.parametrize("kappa", [1, 10, 100])
+@pytest.mark.parametrize("separation", [0.5, 0.9, 0.99])
+def test_k19_combined_bound_on_gaussian_halfspace(kappa, separation):
+    """``||grad f(w~_t)||^2_{S^-1}`` against K19's combined bound (MATH.md §4).
+
+    With a fixed initial bracket ``[-B, B]`` for every bisection, ``T_s = 50``. Measured on
+    these 9 instances: no violation; the largest ratio measured/bound is 0.41 (at the first
+    iterates), and the ratio falls to ~1e-20 as GDNP converges faster than the bound.
+    """
+    prob = Halfspace.random(10, kappa, separation=separation, seed=0)
+    B = 60.0
+    res = gdnp.gdnp(prob, maxiter=150, tol=0, T_s=50, bracket=(-B, B))
+    h = res.history
+    rho0 = h["rho_gap"][0]
+    bound = rates.k19_combined_bound(h["iter"], 50, prob.mu, prob.L, rho0,
+                                     prob.loss.max_dphi, prob.smoothness, 2 * B)
+    ratio = h["grad_norm2"] / bound
+    assert np.all(ratio <= 1.0), f"K19 bound violated, max ratio {ratio.max():.3g}"
+    assert ratio.max() > 1e-3  # the bound is not vacuous on the first iterates
+
+
+def test_k19_length_bound_after_bisection():
+    prob = Halfspace.random(6, 10, separation=0.9, seed=0)
+    B = 30.0
+    for T_s in (10, 20, 40):
+        res = gdnp.gdnp(prob, maxiter=30, tol=0, T_s=T_s, bracket=(-B, B))
+        bound = rates.k19_length_bound(T_s, prob.smoothness, 2 * B, prob.mu)
+        assert np.all(res.history["dg2"][1:] <= bound)
+
+
+def test_gdnp_converges_linearly_where_gd_is_sublinear():
+    """The headline: Gaussian halfspace, kappa = 100, separation 0.99."""
+    prob = Halfspace.random(10, 100, separation=0.99, seed=0)
+    f_star = prob.solution()[1]
+    floor = 1e3 * np.finfo(float).eps * abs(f_star)
+    res_gdnp = gdnp.gdnp(prob, maxiter=600, tol=0)
+    res_gd = gdnp.gd(prob, maxiter=600, tol=0)
+    assert res_gdnp.history["gap"][-1] < 1e-10
+    assert res_gd.history["gap"][-1] > 1e-3
+    fit_gdnp = rates.fit_order(res_gdnp.history["iter"], res_gdnp.history["gap"], floor=floor)
+    fit_gd = rates.fit_order(res_gd.history["iter"], res_gd.history["gap"], floor=floor)
+    assert fit_gdnp["kind"] == "linear"
+    # measured tail rate 0.977 against the K19 factor (1 - mu/L)^2 = 0.9801
+    assert fit_gdnp["rate"] <= (1 - prob.mu / prob.L) ** 2 + 1e-3
+    assert fit_gd["kind"] == "sublinear"
+
+
+# ------------------------------------------------------------------------ C19
+@pytest.mark.parametrize("d,kappa,lr", [(5, 10, 0.5), (3, 1000, 1.0), (5, 10, 20.0)])
+def test_bngd_tail_rate_matches_c19(d, kappa, lr):
+    """Measured decay of rho(w_k) - rho* per step against C19's ``r^2`` (MATH.md §2)."""
+    prob = OLS.random(d, kappa, seed=1)
+    res = gdnp.bngd(prob, maxiter=3000, tol=0, lr=lr)
+    x_star, _ = prob.solution()
+    r = rates.bngd_rate(prob.S, x_star, res.direction, lr)
+    rho = res.history["rho_gap"]
+    ok = np.flatnonzero(rho > 1e-12 * abs(prob.rho_star))  # above the rounding floor
+    k1 = ok[-1]
+    k0 = k1 // 2
+    measured = (rho[k1] / rho[k0]) ** (1.0 / (2 * (k1 - k0)))
+    assert measured == pytest.approx(r, abs=5e-4)  # three digits
+
+
+def test_bngd_converges_over_six_decades_where_gd_diverges():
+    prob = OLS.random(5, 10, seed=1)
+    gap0 = prob.f(prob.initial_point(0)) - prob.solution()[1]
+    for lr in 10.0 ** np.arange(-1, 6):  # 0.1 ... 1e5: six decades
+        res = gdnp.bngd(prob, lr=lr, maxiter=3000, tol=0)
+        assert res.status == 1, lr
+        assert res.history["gap"][-1] < 0.5 * gap0, lr
+        assert res.history["gap"][-1] < 1e-9 or lr >= 1e3  # fast where eps_hat is moderate
+    for lr in (2.0 / prob.L, 10.0 / prob.L, 1e3 / prob.L):  # GD: step above 1/L diverges
+        assert gdnp.gd(prob, lr=lr, maxiter=3000, tol=0).status == 2
+    assert gdnp.gd(prob, lr=0.9 / prob.L, maxiter=3000, tol=0).status in (0, 1)
+
+
+def test_bngd_scaling_law():
+    """C19: (lr, w0) and (c^2 lr, c w0) give the same g_k and w_k scaled by c."""
+    prob = OLS.random(4, 50, seed=0)
+    w0 = prob.initial_point(2)
+    a = gdnp.bngd(prob, w0=w0, g0=0.5, lr=0.2, maxiter=60, tol=0)
+    b = gdnp.bngd(prob, w0=3.0 * w0, g0=0.5, lr=9.0 * 0.2, maxiter=60, tol=0)
+    assert b.length == pytest.approx(a.length, rel=1e-12)
+    np.testing.assert_allclose(b.direction, 3.0 * a.direction, rtol=1e-12)
+    # the BN direction step never shrinks ||w||_2 (MATH.md §1)
+    assert np.all(np.diff(a.history["w_norm2"]) >= -1e-15)
+
+
+def test_kappa_star_facts():
+    for d, kappa in [(2, 1e4), (5, 100), (20, 1000)]:
+        prob = OLS.random(d, kappa, seed=0)
+        x_star, _ = prob.solution()
+        H = rates.c19_hessian(prob.S, x_star)
+        np.testing.assert_allclose(H @ x_star, 0, atol=1e-12)
+        assert np.linalg.eigvalsh(H)[0] > -1e-12
+        ks = rates.kappa_star(prob.S, x_star)
+        assert 1.0 <= ks <= kappa * (1 + 1e-9)
+        if d == 2:
+            assert ks == pytest.approx(1.0)
+
+
+def test_fit_order_classifies_synthetic_histories():
+    t = np.arange(1, 400)
+    lin = rates.fit_order(t, 3.0 * 0.97**t)
+    assert lin["kind"] == "linear" and lin["rate"] == pytest.approx(0.97, rel=1e-10)
+    sub = rates.fit_order(t, 5.0 / t**2)
+    assert sub["kind"] == "sublinear" and sub["order"] == pytest.approx(2.0, rel=1e-10)
+
+
+def test_gd_sublinear_gradient_bound_on_nonconvex_problem():
+    """``min_{k<=t} ||grad f||^2 <= 2 zeta (f_0 - f*) / t`` (MATH.md §4), sigmoid loss."""
+    prob = Halfspace.sample(5, 10, 2000, separation=0.8, loss="sigmoid", seed=1)
+    res = gdnp.gd(prob, maxiter=500, tol=0)
+    h = res.history
+    gn2 = np.minimum.accumulate(h["grad_norm2"])
+    # grad_norm2 is in the S^-1 norm; the bound is Euclidean: ||G||^2 <= L ||G||^2_{S^-1}
+    bound = rates.gd_sublinear_bound(h["iter"], prob.smoothness, h["gap"][0])
+    assert np.all(gn2[1:] * prob.L <= bound[1:])
