@@ -64,9 +64,10 @@ class Batch:
         )
 
     def dmu(self, mu: sp.Expr) -> sp.Expr:
-        return sum(dh * (-1 / self.r) for dh in self.dxhat()) + self.dvar(mu) * sum(
-            -2 * (xi - mu) for xi in self.x
-        ) / self.n
+        return (
+            sum(dh * (-1 / self.r) for dh in self.dxhat())
+            + self.dvar(mu) * sum(-2 * (xi - mu) for xi in self.x) / self.n
+        )
 
     def dx(self) -> list[sp.Expr]:
         mu = self.mean()
@@ -165,30 +166,64 @@ def _refute_no_1n() -> bool:
 
 
 CHECKS = [
-    Check("backprop.dxhat", "backprop", "dl/dx^_i = dl/dy_i * gamma; batch n=3,4",
-          "IS15 Alg. backprop", _sizes(_dxhat)),
-    Check("backprop.dvar", "backprop",
-          "dl/dsigma^2 = sum_i dl/dx^_i (x_i - mu) (-1/2)(sigma^2 + eps)^(-3/2); batch n=3,4",
-          "IS15 Alg. backprop", _sizes(_dvar)),
-    Check("backprop.dmu", "backprop",
-          "dl/dmu = sum_i dl/dx^_i (-1/sqrt(sigma^2 + eps)) + dl/dsigma^2 sum_i -2(x_i - mu)/n; "
-          "batch n=3,4",
-          "IS15 Alg. backprop", _sizes(_dmu)),
-    Check("backprop.dx", "backprop",
-          "dl/dx_i = dl/dx^_i/sqrt(sigma^2 + eps) + dl/dsigma^2 2(x_i - mu)/n + dl/dmu /n; "
-          "batch n=3,4",
-          "IS15 Alg. backprop", _sizes(_dx)),
-    Check("backprop.dgamma", "backprop", "dl/dgamma = sum_i dl/dy_i x^_i; batch n=3,4",
-          "IS15 Alg. backprop", _sizes(_dgamma)),
-    Check("backprop.dbeta", "backprop", "dl/dbeta = sum_i dl/dy_i; batch n=3,4",
-          "IS15 Alg. backprop", _sizes(_dbeta)),
-    Check("backprop.normalization_jacobian", "backprop",
-          "Z = (Y - mean)/sigma (biased std, no eps): dZ/dY = (1/sigma)(I - 11'/n - Z Z'/n); "
-          "n=3,4,5",
-          "MATH.md §8", lambda: [jacobian_identity(n) for n in (3, 4, 5)]),
-    Check("backprop.normalization_jacobian_no_1n", "backprop",
-          "published variant dZ/dY = (1/sigma)(I - 11'/n - Z Z') without 1/n on Z Z' (FALSE); "
-          "n=3,4",
-          "published variant; MATH.md §8", lambda: [jacobian_identity(n, True) for n in (3, 4)],
-          expected="fails", counterexample=_refute_no_1n),
+    Check(
+        "backprop.dxhat",
+        "backprop",
+        "dl/dx^_i = dl/dy_i * gamma; batch n=3,4",
+        "IS15 Alg. backprop",
+        _sizes(_dxhat),
+    ),
+    Check(
+        "backprop.dvar",
+        "backprop",
+        "dl/dsigma^2 = sum_i dl/dx^_i (x_i - mu) (-1/2)(sigma^2 + eps)^(-3/2); batch n=3,4",
+        "IS15 Alg. backprop",
+        _sizes(_dvar),
+    ),
+    Check(
+        "backprop.dmu",
+        "backprop",
+        "dl/dmu = sum_i dl/dx^_i (-1/sqrt(sigma^2 + eps)) + dl/dsigma^2 sum_i -2(x_i - mu)/n; "
+        "batch n=3,4",
+        "IS15 Alg. backprop",
+        _sizes(_dmu),
+    ),
+    Check(
+        "backprop.dx",
+        "backprop",
+        "dl/dx_i = dl/dx^_i/sqrt(sigma^2 + eps) + dl/dsigma^2 2(x_i - mu)/n + dl/dmu /n; "
+        "batch n=3,4",
+        "IS15 Alg. backprop",
+        _sizes(_dx),
+    ),
+    Check(
+        "backprop.dgamma",
+        "backprop",
+        "dl/dgamma = sum_i dl/dy_i x^_i; batch n=3,4",
+        "IS15 Alg. backprop",
+        _sizes(_dgamma),
+    ),
+    Check(
+        "backprop.dbeta",
+        "backprop",
+        "dl/dbeta = sum_i dl/dy_i; batch n=3,4",
+        "IS15 Alg. backprop",
+        _sizes(_dbeta),
+    ),
+    Check(
+        "backprop.normalization_jacobian",
+        "backprop",
+        "Z = (Y - mean)/sigma (biased std, no eps): dZ/dY = (1/sigma)(I - 11'/n - Z Z'/n); n=3,4,5",
+        "MATH.md §8",
+        lambda: [jacobian_identity(n) for n in (3, 4, 5)],
+    ),
+    Check(
+        "backprop.normalization_jacobian_no_1n",
+        "backprop",
+        "published variant dZ/dY = (1/sigma)(I - 11'/n - Z Z') without 1/n on Z Z' (FALSE); n=3,4",
+        "published variant; MATH.md §8",
+        lambda: [jacobian_identity(n, True) for n in (3, 4)],
+        expected="fails",
+        counterexample=_refute_no_1n,
+    ),
 ]

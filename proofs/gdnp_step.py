@@ -48,10 +48,20 @@ def _step_is_eq4() -> list[Identity]:
     grad_rho = gradient(rho_w, s.w)
     new_w = (sp.eye(D) - s.S / s.L) * s.w + (s.r**2 / (s.L * uw)) * s.u
     return [
-        Identity(step * s.grad_w(), eta * grad_rho, "relation", s.rel,
-                 label="s_t grad_w f = eta_t grad rho"),
-        Identity(s.w - step * s.grad_w(), new_w, "relation", s.rel,
-                 label="w_{t+1} = (I - S/L) w_t + (||w_t||_S^2/(L u'w_t)) u"),
+        Identity(
+            step * s.grad_w(),
+            eta * grad_rho,
+            "relation",
+            s.rel,
+            label="s_t grad_w f = eta_t grad rho",
+        ),
+        Identity(
+            s.w - step * s.grad_w(),
+            new_w,
+            "relation",
+            s.rel,
+            label="w_{t+1} = (I - S/L) w_t + (||w_t||_S^2/(L u'w_t)) u",
+        ),
     ]
 
 
@@ -82,16 +92,29 @@ def _refute_h() -> bool:
 
 
 CHECKS = [
-    Check("gdnp.step_is_eq4", "gdnp",
-          "h = c1 u'w, s_t = -||w||_S^3/(L g h): s_t grad_w f = eta_t grad rho, so the GDNP "
-          "direction step is step (4); d=3",
-          "MATH.md §4; K19 Alg. 1", _step_is_eq4),
-    Check("gdnp.h_quoted_at_unit_scale", "gdnp",
-          "quoted h = E[phi'](u'w) - E[phi''](u'w)^2 equals c1 u'w when g = ||w||_S; d=3",
-          "MATH.md §4; K19 Alg. 1", lambda: [h_identity(restrict_g=True)]),
-    Check("gdnp.h_quoted_general", "gdnp",
-          "quoted h = E[phi'](u'w) - E[phi''](u'w)^2 equals c1 u'w for every g (FALSE: the "
-          "second term is E[phi''] (g/||w||_S)(u'w)^2); d=3",
-          "K19 Alg. 1 (as commonly quoted); MATH.md §4", lambda: [h_identity(restrict_g=False)],
-          expected="fails", counterexample=_refute_h),
+    Check(
+        "gdnp.step_is_eq4",
+        "gdnp",
+        "h = c1 u'w, s_t = -||w||_S^3/(L g h): s_t grad_w f = eta_t grad rho, so the GDNP "
+        "direction step is step (4); d=3",
+        "MATH.md §4; K19 Alg. 1",
+        _step_is_eq4,
+    ),
+    Check(
+        "gdnp.h_quoted_at_unit_scale",
+        "gdnp",
+        "quoted h = E[phi'](u'w) - E[phi''](u'w)^2 equals c1 u'w when g = ||w||_S; d=3",
+        "MATH.md §4; K19 Alg. 1",
+        lambda: [h_identity(restrict_g=True)],
+    ),
+    Check(
+        "gdnp.h_quoted_general",
+        "gdnp",
+        "quoted h = E[phi'](u'w) - E[phi''](u'w)^2 equals c1 u'w for every g (FALSE: the "
+        "second term is E[phi''] (g/||w||_S)(u'w)^2); d=3",
+        "K19 Alg. 1 (as commonly quoted); MATH.md §4",
+        lambda: [h_identity(restrict_g=False)],
+        expected="fails",
+        counterexample=_refute_h,
+    ),
 ]

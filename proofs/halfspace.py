@@ -163,31 +163,59 @@ def _norm_rayleigh() -> list[Identity]:
 
 
 CHECKS = [
-    Check("halfspace.stein_density", "halfspace",
-          "Gaussian density: (t - m) p(t) = -s^2 p'(t), the integration-by-parts step of Stein's "
-          "lemma E[(t - m) psi(t)] = s^2 E[psi'(t)] (1-D, any psi with psi p -> 0)",
-          "MATH.md §3 (6)", _stein_density),
-    Check("halfspace.stein_lemma", "halfspace",
-          "E[z psi(z'w)] = E[psi'(z'w)] Sigma w + E[psi(z'w)] u, z ~ N(u, Sigma), by exact "
-          "integration; psi generic cubic and exp(a t); d=2",
-          "MATH.md §3 (6); K19", _stein_lemma),
-    Check("halfspace.gradient_structure", "halfspace",
-          "grad E[phi(z'w~)] = c1 u + c2 S w~, c1 = E[phi'] - E[phi''] u'w~, c2 = E[phi''], "
-          "z ~ N(u, S - uu'); phi generic quartic and exp(a t); d=2",
-          "MATH.md §3 (6); K19", _gradient_structure),
-    Check("halfspace.critical_line", "halfspace",
-          "c1 u + c2 S w~ = 0 with c2 != 0 forces w~ = -(c1/c2) S^-1 u (critical points lie on "
-          "the line S^-1 u); d=3",
-          "MATH.md §3; K19", _critical_line),
-    Check("halfspace.bn_gradient", "halfspace",
-          "(7): grad_w f = (g c1/||w||_S)(u - (u'w/||w||_S^2) S w) = -(g c1 ||w||_S/(2u'w)) "
-          "grad rho under (6); d=3",
-          "MATH.md §3 (7); K19", _bn_gradient),
-    Check("halfspace.norm_split", "halfspace",
-          "||grad f(w~)||^2_{S^-1} = (d_g f)^2 + (||w||_S^2/g^2) ||grad_w f||^2_{S^-1} for any "
-          "f; d=3",
-          "MATH.md §3; K19", _norm_split),
-    Check("halfspace.norm_rayleigh", "halfspace",
-          "||w||_S^2 ||grad_w f||^2_{S^-1} = g^2 c1^2 (rho(w) - rho*) under (6); d=3",
-          "MATH.md §3; K19", _norm_rayleigh),
+    Check(
+        "halfspace.stein_density",
+        "halfspace",
+        "Gaussian density: (t - m) p(t) = -s^2 p'(t), the integration-by-parts step of Stein's "
+        "lemma E[(t - m) psi(t)] = s^2 E[psi'(t)] (1-D, any psi with psi p -> 0)",
+        "MATH.md §3 (6)",
+        _stein_density,
+    ),
+    Check(
+        "halfspace.stein_lemma",
+        "halfspace",
+        "E[z psi(z'w)] = E[psi'(z'w)] Sigma w + E[psi(z'w)] u, z ~ N(u, Sigma), by exact "
+        "integration; psi generic cubic and exp(a t); d=2",
+        "MATH.md §3 (6); K19",
+        _stein_lemma,
+    ),
+    Check(
+        "halfspace.gradient_structure",
+        "halfspace",
+        "grad E[phi(z'w~)] = c1 u + c2 S w~, c1 = E[phi'] - E[phi''] u'w~, c2 = E[phi''], "
+        "z ~ N(u, S - uu'); phi generic quartic and exp(a t); d=2",
+        "MATH.md §3 (6); K19",
+        _gradient_structure,
+    ),
+    Check(
+        "halfspace.critical_line",
+        "halfspace",
+        "c1 u + c2 S w~ = 0 with c2 != 0 forces w~ = -(c1/c2) S^-1 u (critical points lie on "
+        "the line S^-1 u); d=3",
+        "MATH.md §3; K19",
+        _critical_line,
+    ),
+    Check(
+        "halfspace.bn_gradient",
+        "halfspace",
+        "(7): grad_w f = (g c1/||w||_S)(u - (u'w/||w||_S^2) S w) = -(g c1 ||w||_S/(2u'w)) "
+        "grad rho under (6); d=3",
+        "MATH.md §3 (7); K19",
+        _bn_gradient,
+    ),
+    Check(
+        "halfspace.norm_split",
+        "halfspace",
+        "||grad f(w~)||^2_{S^-1} = (d_g f)^2 + (||w||_S^2/g^2) ||grad_w f||^2_{S^-1} for any "
+        "f; d=3",
+        "MATH.md §3; K19",
+        _norm_split,
+    ),
+    Check(
+        "halfspace.norm_rayleigh",
+        "halfspace",
+        "||w||_S^2 ||grad_w f||^2_{S^-1} = g^2 c1^2 (rho(w) - rho*) under (6); d=3",
+        "MATH.md §3; K19",
+        _norm_rayleigh,
+    ),
 ]

@@ -34,12 +34,23 @@ def _sign_symmetry() -> list[Identity]:
     for y in (1, -1):
         z = -y * x
         F = th1 * sp.tanh(dot(x, w1)) + th2 * sp.tanh(dot(x, w2))
-        out.append(Identity(ell(-y * F),
-                            ell(th1 * sp.tanh(dot(z, w1)) + th2 * sp.tanh(dot(z, w2))),
-                            "expand", label=f"m=2, y={y:+d}"))
+        out.append(
+            Identity(
+                ell(-y * F),
+                ell(th1 * sp.tanh(dot(z, w1)) + th2 * sp.tanh(dot(z, w2))),
+                "expand",
+                label=f"m=2, y={y:+d}",
+            )
+        )
         phi = sp.Lambda(sp.Symbol("t"), ell(th1 * sp.tanh(sp.Symbol("t"))))
-        out.append(Identity(ell(-y * th1 * sp.tanh(dot(x, w1))), phi(dot(z, w1)), "expand",
-                            label=f"m=1 is a halfspace with phi(t) = l(theta tanh t), y={y:+d}"))
+        out.append(
+            Identity(
+                ell(-y * th1 * sp.tanh(dot(x, w1))),
+                phi(dot(z, w1)),
+                "expand",
+                label=f"m=1 is a halfspace with phi(t) = l(theta tanh t), y={y:+d}",
+            )
+        )
     return out
 
 
@@ -54,8 +65,9 @@ def _psi_derivatives() -> list[Identity]:
     d2 = replace_derivatives(sp.diff(psi, t, 2), ell, names)
     return [
         Identity(d1, th * sech2 * l1, "expand", label="psi'"),
-        Identity(d2, th**2 * sech2**2 * l2 - 2 * th * sp.tanh(t) * sech2 * l1, "expand",
-                 label="psi''"),
+        Identity(
+            d2, th**2 * sech2**2 * l2 - 2 * th * sp.tanh(t) * sech2 * l1, "expand", label="psi''"
+        ),
     ]
 
 
@@ -65,8 +77,10 @@ def _probe_functions() -> list[tuple[str, sp.Lambda]]:
     coeffs = sp.symbols(f"p0:{len(monomials)}", real=True)
     a1, a2 = sp.symbols("a1 a2", real=True)
     return [
-        ("generic cubic Phi(t1, t2)", sp.Lambda((t1, t2), sum(
-            c * m for c, m in zip(coeffs, monomials, strict=True)))),
+        (
+            "generic cubic Phi(t1, t2)",
+            sp.Lambda((t1, t2), sum(c * m for c, m in zip(coeffs, monomials, strict=True))),
+        ),
         ("Phi = exp(a1 t1 + a2 t2)", sp.Lambda((t1, t2), sp.exp(a1 * t1 + a2 * t2))),
     ]
 
@@ -143,30 +157,54 @@ def _refute_k19() -> bool:
 
 
 CHECKS = [
-    Check("mlp.sign_symmetry", "mlp",
-          "-y F(x) = sum_i theta_i tanh(z'w~_i) for y = +-1 (m = 2), and m = 1 is the halfspace "
-          "with phi(t) = l(theta tanh t); generic l, d=2",
-          "MATH.md §5 (8)", _sign_symmetry),
-    Check("mlp.psi_derivatives", "mlp",
-          "psi(t) = l(theta tanh t + r): psi' = theta sech^2 l', psi'' = theta^2 sech^4 l'' - "
-          "2 theta tanh sech^2 l'; generic l",
-          "MATH.md §5 (GDNP for the MLP)", _psi_derivatives),
-    Check("mlp.stein_two_units", "mlp",
-          "grad_{w~_1} E[Phi(z'w~_1, z'w~_2)] = a_1 u + b_11 S w~_1 + b_12 S w~_2 (b_1j = "
-          "E[d_1 d_j Phi]); Phi generic cubic and exp, z ~ N(u, S - uu'), d=2",
-          "MATH.md §5; K19", _stein_two_units),
-    Check("mlp.cross_term", "mlp",
-          "for Phi = l(theta_1 tanh t1 + theta_2 tanh t2): d1 d2 Phi = theta_1 theta_2 sech^2 t1 "
-          "sech^2 t2 l'', so b_12 != 0 for l'' > 0 and theta_1 theta_2 != 0",
-          "MATH.md §5", _cross_term),
-    Check("mlp.alignment_conditions", "mlp",
-          "unit-1 critical point: w~_1 x S^-1 u = -(b12/b11) w~_2 x S^-1 u, so w~_1 || S^-1 u "
-          "iff b12 = 0 or w~_2 || S^-1 u; d=3",
-          "MATH.md §5; K19 lemma", lambda: [alignment_identity(k)
-                                            for k in ("general", "b12=0", "w2 on line")]),
-    Check("mlp.k19_lemma_unconditional", "mlp",
-          "every critical point of one unit (theta fixed, m = 2) lies on the line S^-1 u "
-          "(FALSE in general: needs b12 = 0 or w~_2 || S^-1 u); d=3",
-          "K19 lemma (as stated for m > 1); MATH.md §5", lambda: [alignment_identity("k19")],
-          expected="fails", counterexample=_refute_k19),
+    Check(
+        "mlp.sign_symmetry",
+        "mlp",
+        "-y F(x) = sum_i theta_i tanh(z'w~_i) for y = +-1 (m = 2), and m = 1 is the halfspace "
+        "with phi(t) = l(theta tanh t); generic l, d=2",
+        "MATH.md §5 (8)",
+        _sign_symmetry,
+    ),
+    Check(
+        "mlp.psi_derivatives",
+        "mlp",
+        "psi(t) = l(theta tanh t + r): psi' = theta sech^2 l', psi'' = theta^2 sech^4 l'' - "
+        "2 theta tanh sech^2 l'; generic l",
+        "MATH.md §5 (GDNP for the MLP)",
+        _psi_derivatives,
+    ),
+    Check(
+        "mlp.stein_two_units",
+        "mlp",
+        "grad_{w~_1} E[Phi(z'w~_1, z'w~_2)] = a_1 u + b_11 S w~_1 + b_12 S w~_2 (b_1j = "
+        "E[d_1 d_j Phi]); Phi generic cubic and exp, z ~ N(u, S - uu'), d=2",
+        "MATH.md §5; K19",
+        _stein_two_units,
+    ),
+    Check(
+        "mlp.cross_term",
+        "mlp",
+        "for Phi = l(theta_1 tanh t1 + theta_2 tanh t2): d1 d2 Phi = theta_1 theta_2 sech^2 t1 "
+        "sech^2 t2 l'', so b_12 != 0 for l'' > 0 and theta_1 theta_2 != 0",
+        "MATH.md §5",
+        _cross_term,
+    ),
+    Check(
+        "mlp.alignment_conditions",
+        "mlp",
+        "unit-1 critical point: w~_1 x S^-1 u = -(b12/b11) w~_2 x S^-1 u, so w~_1 || S^-1 u "
+        "iff b12 = 0 or w~_2 || S^-1 u; d=3",
+        "MATH.md §5; K19 lemma",
+        lambda: [alignment_identity(k) for k in ("general", "b12=0", "w2 on line")],
+    ),
+    Check(
+        "mlp.k19_lemma_unconditional",
+        "mlp",
+        "every critical point of one unit (theta fixed, m = 2) lies on the line S^-1 u "
+        "(FALSE in general: needs b12 = 0 or w~_2 || S^-1 u); d=3",
+        "K19 lemma (as stated for m > 1); MATH.md §5",
+        lambda: [alignment_identity("k19")],
+        expected="fails",
+        counterexample=_refute_k19,
+    ),
 ]

@@ -54,7 +54,7 @@ class OLSSetting(Setting):
 
 def rho(u: sp.Matrix, S: sp.Matrix, w: sp.Matrix) -> sp.Expr:
     """Generalized Rayleigh quotient ``rho(w) = -(u'w)^2 / (w'Sw)``."""
-    return -dot(u, w) ** 2 / dot(w, S * w)
+    return -(dot(u, w) ** 2) / dot(w, S * w)
 
 
 def grad_rho_formula(u: sp.Matrix, S: sp.Matrix, w: sp.Matrix) -> sp.Matrix:
@@ -75,8 +75,13 @@ def _g_star() -> list[Identity]:
     dg = sp.diff(s.f_bn(), s.g)
     return [
         Identity(dg.subs(s.g, g_star), sp.S.Zero, "relation", s.rel, label="d_g f(w, g*) = 0"),
-        Identity(sp.diff(s.f_bn(), s.g, 2), sp.Integer(2), "relation", s.rel,
-                 label="d_g^2 f = 2 > 0 (convex in g)"),
+        Identity(
+            sp.diff(s.f_bn(), s.g, 2),
+            sp.Integer(2),
+            "relation",
+            s.rel,
+            label="d_g^2 f = 2 > 0 (convex in g)",
+        ),
     ]
 
 
@@ -94,24 +99,30 @@ def _rho_star_value() -> list[Identity]:
     on_line = dict(zip(s.w, w_line, strict=True))
     return [
         Identity(rho(s.u, s.S, w_line), s.rho_star, "cancel", label="rho(c S^-1 u) = -u'S^-1 u"),
-        Identity(gradient(rho(s.u, s.S, s.w), s.w).subs(on_line, simultaneous=True),
-                 sp.zeros(D, 1), "cancel", label="grad rho(c S^-1 u) = 0"),
+        Identity(
+            gradient(rho(s.u, s.S, s.w), s.w).subs(on_line, simultaneous=True),
+            sp.zeros(D, 1),
+            "cancel",
+            label="grad rho(c S^-1 u) = 0",
+        ),
     ]
 
 
 def _rho_star_minimum() -> list[Identity]:
     # S = C C' (Cholesky, C lower triangular, positive diagonal) and u = C a, b = C'w:
     # (u'S^-1 u)(w'Sw) - (u'w)^2 = |a|^2 |b|^2 - (a.b)^2 = sum_{i<j} (a_i b_j - a_j b_i)^2.
-    C = sp.Matrix(D, D, lambda i, j: sp.Symbol(f"C{i + 1}{j + 1}", positive=(i == j))
-                  if j <= i else sp.S.Zero)
+    C = sp.Matrix(
+        D, D, lambda i, j: sp.Symbol(f"C{i + 1}{j + 1}", positive=(i == j)) if j <= i else sp.S.Zero
+    )
     a, w = vec("a", D), vec("w", D)
     S, u = C * C.T, C * a
     Sinv = S.adjugate() / S.det()
     lhs = dot(u, Sinv * u) * dot(w, S * w) - dot(u, w) ** 2  # generic S^-1 on purpose
     b = C.T * w
     rhs = sum((a[i] * b[j] - a[j] * b[i]) ** 2 for i in range(D) for j in range(i + 1, D))
-    return [Identity(lhs, rhs, "cancel",
-                     label="(rho - rho*) w'Sw is a sum of squares (so rho >= rho*)")]
+    return [
+        Identity(lhs, rhs, "cancel", label="(rho - rho*) w'Sw is a sum of squares (so rho >= rho*)")
+    ]
 
 
 def _gap() -> list[Identity]:
@@ -125,8 +136,13 @@ def _gap() -> list[Identity]:
     return [
         Identity(grad_f, sp.zeros(D, 1), "expand", label="w~* = -S^-1 u is stationary for (2)"),
         Identity(f_star, s.yy + s.rho_star, "expand", label="f* = E[y^2] + rho*"),
-        Identity(profile - f_star, rho(s.u, s.S, s.w) - s.rho_star, "relation", s.rel,
-                 label="f(w, g*(w)) - f* = rho(w) - rho*"),
+        Identity(
+            profile - f_star,
+            rho(s.u, s.S, s.w) - s.rho_star,
+            "relation",
+            s.rel,
+            label="f(w, g*(w)) - f* = rho(w) - rho*",
+        ),
     ]
 
 
@@ -160,32 +176,68 @@ def step4_identity(abs_rho_sign: int = -1) -> Identity:
 
 
 CHECKS = [
-    Check("ols.bn_form", "ols",
-          "f(w, g) = E[y^2] + 2 g u'w/||w||_S + g^2 for f of (2) at w~ = g w/||w||_S; d=3",
-          "MATH.md §2", _bn_form),
-    Check("ols.g_star", "ols",
-          "g*(w) = -u'w/||w||_S: d_g f(w, g*) = 0 and d_g^2 f = 2; d=3",
-          "MATH.md §2", _g_star),
-    Check("ols.profile", "ols",
-          "f(w, g*(w)) = E[y^2] + rho(w), rho = -(u'w)^2/(w'Sw); d=3",
-          "MATH.md §2 (3)", _profile),
-    Check("ols.rho_star_value", "ols",
-          "rho(c S^-1 u) = -u'S^-1 u and grad rho = 0 on the line w = c S^-1 u; d=3",
-          "MATH.md §2; K19", _rho_star_value),
-    Check("ols.rho_star_minimum", "ols",
-          "rho >= rho*: (u'S^-1 u)(w'Sw) - (u'w)^2 is a sum of squares (S = CC'); d=3",
-          "MATH.md §2; K19", _rho_star_minimum),
-    Check("ols.gap", "ols",
-          "w~* = -S^-1 u stationary, f* = E[y^2] + rho*, f(w, g*) - f* = rho(w) - rho*; d=3",
-          "MATH.md §2 (2),(3)", _gap),
-    Check("ols.grad_rho", "ols",
-          "grad rho = -(2u'w/||w||_S^2)(u - (u'w/||w||_S^2) S w); d=3",
-          "MATH.md §2; K19", _grad_rho),
-    Check("ols.grad_profile", "ols",
-          "grad_w f(w, g)|_{g=g*(w)} = grad rho(w) (partial and total); d=3",
-          "MATH.md §2; K19", _grad_profile),
-    Check("ols.step4", "ols",
-          "w - eta grad rho, eta = ||w||_S^2/(2L|rho|), |rho| = -rho, equals "
-          "(I - S/L) w + (||w||_S^2/(L u'w)) u; d=3",
-          "MATH.md §2 (4); K19", lambda: [step4_identity()]),
+    Check(
+        "ols.bn_form",
+        "ols",
+        "f(w, g) = E[y^2] + 2 g u'w/||w||_S + g^2 for f of (2) at w~ = g w/||w||_S; d=3",
+        "MATH.md §2",
+        _bn_form,
+    ),
+    Check(
+        "ols.g_star",
+        "ols",
+        "g*(w) = -u'w/||w||_S: d_g f(w, g*) = 0 and d_g^2 f = 2; d=3",
+        "MATH.md §2",
+        _g_star,
+    ),
+    Check(
+        "ols.profile",
+        "ols",
+        "f(w, g*(w)) = E[y^2] + rho(w), rho = -(u'w)^2/(w'Sw); d=3",
+        "MATH.md §2 (3)",
+        _profile,
+    ),
+    Check(
+        "ols.rho_star_value",
+        "ols",
+        "rho(c S^-1 u) = -u'S^-1 u and grad rho = 0 on the line w = c S^-1 u; d=3",
+        "MATH.md §2; K19",
+        _rho_star_value,
+    ),
+    Check(
+        "ols.rho_star_minimum",
+        "ols",
+        "rho >= rho*: (u'S^-1 u)(w'Sw) - (u'w)^2 is a sum of squares (S = CC'); d=3",
+        "MATH.md §2; K19",
+        _rho_star_minimum,
+    ),
+    Check(
+        "ols.gap",
+        "ols",
+        "w~* = -S^-1 u stationary, f* = E[y^2] + rho*, f(w, g*) - f* = rho(w) - rho*; d=3",
+        "MATH.md §2 (2),(3)",
+        _gap,
+    ),
+    Check(
+        "ols.grad_rho",
+        "ols",
+        "grad rho = -(2u'w/||w||_S^2)(u - (u'w/||w||_S^2) S w); d=3",
+        "MATH.md §2; K19",
+        _grad_rho,
+    ),
+    Check(
+        "ols.grad_profile",
+        "ols",
+        "grad_w f(w, g)|_{g=g*(w)} = grad rho(w) (partial and total); d=3",
+        "MATH.md §2; K19",
+        _grad_profile,
+    ),
+    Check(
+        "ols.step4",
+        "ols",
+        "w - eta grad rho, eta = ||w||_S^2/(2L|rho|), |rho| = -rho, equals "
+        "(I - S/L) w + (||w||_S^2/(L u'w)) u; d=3",
+        "MATH.md §2 (4); K19",
+        lambda: [step4_identity()],
+    ),
 ]

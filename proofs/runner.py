@@ -174,15 +174,17 @@ def run_checks(
                 except EOFError:
                     results[name] = _result(check, "error", None, elapsed, "worker died")
             elif not proc.is_alive():
-                results[name] = _result(check, "error", None, elapsed,
-                                        f"worker exited with code {proc.exitcode}")
+                results[name] = _result(
+                    check, "error", None, elapsed, f"worker exited with code {proc.exitcode}"
+                )
             elif elapsed > timeout:
                 proc.terminate()
                 proc.join(1.0)
                 if proc.is_alive():
                     proc.kill()
-                results[name] = _result(check, "timeout", None, elapsed,
-                                        f"no answer within {timeout:g} s")
+                results[name] = _result(
+                    check, "timeout", None, elapsed, f"no answer within {timeout:g} s"
+                )
             else:
                 continue
             proc.join(1.0)

@@ -113,8 +113,9 @@ def test_a_wrong_check_is_reported_failed() -> None:
     x = sp.Symbol("x", real=True)
     bad = Check("bn.bogus", "bn", "x = 2x", "test", lambda: [Identity(x, 2 * x, "expand")])
     assert evaluate(bad).status == "failed"
-    surprising = Check("bn.bogus2", "bn", "x = x", "test",
-                       lambda: [Identity(x, x, "expand")], expected="fails")
+    surprising = Check(
+        "bn.bogus2", "bn", "x = x", "test", lambda: [Identity(x, x, "expand")], expected="fails"
+    )
     assert evaluate(surprising).status == "failed"
     broken = Check("bn.bogus3", "bn", "raises", "test", lambda: 1 / 0)
     assert evaluate(broken).status == "error"
@@ -160,9 +161,7 @@ def test_verify_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert {r["topic"] for r in records} == {"gdnp", "backprop"}
     assert summary["proved"] + summary["failed"] + summary["discrepancy"] == len(records)
     assert summary["discrepancy"] == 2 and summary["failed"] == 0
-    assert summary["line"] == (
-        f"{summary['proved']} proved, 0 failed, 2 documented discrepancies"
-    )
+    assert summary["line"] == (f"{summary['proved']} proved, 0 failed, 2 documented discrepancies")
     assert {"name", "source", "statement", "status", "seconds", "expected"} <= set(records[0])
 
 
