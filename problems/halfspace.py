@@ -297,7 +297,9 @@ class EmpiricalHalfspace(Halfspace):
                 np.exp(buf, out=buf)
             buf += 1.0
             np.divide(a0, buf, out=buf)
-            return float(np.sum(buf)) / a0.size
+            s = float(np.sum(buf))
+            if s != 0.0:  # an exact 0 may be underflow (separable data): use expit's tails
+                return s / a0.size
         return float(np.mean(self.loss.dphi(g * a0) * a0))
 
     def _c1(self, state, a):
