@@ -68,6 +68,13 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     fa, fb = _value(fun, a), _value(fun, b)
     nfev, expansions = 2, 0
     while fa >= 0.0 or fb <= 0.0:
+        if expansions and (fa == 0.0 or fb == 0.0):
+            # an exact zero met while moving outward is an underflowed tail (e.g. a logistic
+            # derivative at a huge length), not a root
+            raise NoSignChangeError(
+                f"fun vanishes to rounding at {a if fa == 0.0 else b:.6g} after {expansions} "
+                "expansion(s) without changing sign: the root is not finite (for GDNP's "
+                "length: separable data, where the length has no finite minimiser)")
         if fa == 0.0:
             return a, {"a": a, "b": a, "a0": a, "b0": a, "nit": 0, "nfev": nfev,
                        "expansions": expansions}

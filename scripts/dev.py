@@ -59,6 +59,7 @@ def main(argv: list[str]) -> int:
         _run(py, "-m", "gdnp", *args)
     elif what == "test":
         _run(py, "-m", "ruff", "check", ".")
+        _run(py, "-m", "gdnp", "verify")
         _run(py, "-m", "pytest", "-q", *extra)
     else:
         print(f"unknown command {what!r}: use 'run' or 'test'", file=sys.stderr)

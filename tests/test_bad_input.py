@@ -142,7 +142,7 @@ def test_separable_data_has_no_finite_length():
     with pytest.raises(NoFiniteMinimizerError, match="linearly separable"):
         prob.solution()
     with pytest.raises(ValueError, match="no sign change"):
-        gdnp.gdnp(prob, maxiter=20, reference=False)
+        gdnp.gdnp(prob, x0=np.array([1.0, -2.0, 0.5]), maxiter=20, reference=False)
 
 
 def test_unknown_method_option_and_loss():

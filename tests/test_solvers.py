@@ -46,17 +46,18 @@ def test_gdnp_rho_gap_is_monotone_on_ols():
 
 def test_mlp_methods_decrease_the_loss():
     prob = make_problem("mlp")
+    f_star = prob.solution()[1]
     for method in METHODS:
-        res = gdnp.solve(prob, method, maxiter=150, tol=0)
+        res = gdnp.solve(prob, method, maxiter=150, tol=0, reference=False)
         fun = res.history["fun"]
         assert res.status == 1, (method, res.message)
         assert fun[-1] < fun[0] - 0.05, method
-        assert res.history["gap"][-1] < 0.05, method
+        assert fun[-1] - f_star < 0.05, method
 
 
 def test_mlp_gdnp_alternation_and_outputs():
     prob = make_problem("mlp")
-    res = gdnp.gdnp(prob, maxiter=40, tol=0)
+    res = gdnp.gdnp(prob, maxiter=40, tol=0, reference=False)
     assert res.direction.shape == (prob.hidden, prob.d)
     assert res.length.shape == (prob.hidden,)
     np.testing.assert_allclose(prob.from_bn(res.direction, res.length, res.theta), res.x)
