@@ -141,7 +141,7 @@ def test_separable_data_has_no_finite_length():
     prob = Halfspace.from_data(X, y)
     with pytest.raises(NoFiniteMinimizerError, match="linearly separable"):
         prob.solution()
-    with pytest.raises(ValueError, match="no sign change"):
+    with pytest.raises(ValueError, match="separable data, where the length has no finite"):
         gdnp.gdnp(prob, x0=np.array([1.0, -2.0, 0.5]), maxiter=20, reference=False)
 
 
