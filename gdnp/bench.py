@@ -1,0 +1,421 @@
+"""``gdnp bench``: per-iteration cost, time to a fixed gap, memory, and the ratios of issue 5.
+
+For each problem and method it records the time per iteration (median of the differences of
+``history["time"]``), the iterations and wall time until the gap ``f - f*`` has fallen by
+``GAP_REDUCTION`` from its initial value, and the peak memory of the run (tracemalloc, which
+sees numpy's buffers; a separate short run so that tracing does not slow the timed one).
+scipy's L-BFGS runs on the same problems from the same start as an honest reference.
+
+Ratios, all measured in the same run:
+
+* ``gdnp_over_gd``: GDNP/GD time per iteration on the empirical halfspace
+  (n = 10^5, d = 100, T_s = 30); target <= 1.3.
+* ``ols_n_ratio``: OLS (from data, sufficient statistics) time per iteration at n = 10^6 over
+  n = 10^3; target <= 1.2.
+* ``floor_gd`` / ``floor_gdnp``: time per iteration over two raw BLAS matrix-vector products
+  ``X @ w`` and ``X.T @ r`` on the same ``X`` (the physical floor); target <= 1.5.
+* ``sweep_speedup``: a 40-cell sweep on 1 worker over 2 workers (loky); target >= 1.7.
+* ``memory``: the peak extra memory of GD and GDNP iterations at n = 10^6, d = 100, against
+  the size of ``X`` (no ``n x d`` temporaries).
+
+``--quick`` runs the same cases at toy sizes (for tests); numbers are then meaningless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["run_bench", "bench_main", "machine_info", "to_markdown", "GAP_REDUCTION"]
+
+GAP_REDUCTION = 1e-6
+METHODS = ("gd", "agd", "bngd", "gdnp")
+TARGETS = {"gdnp_over_gd": ("<=", 1.3), "ols_n_ratio": ("<=", 1.2), "floor_gd": ("<=", 1.5),
+           "floor_gdnp": ("<=", 1.5), "sweep_speedup": (">=", 1.7)}
+
+
+def _sizes(quick: bool) -> dict:
+    if quick:
+        return {"d": 10, "n_hs": 2000, "n_ols": (200, 5000), "n_mem": 5000, "kappa": 10.0,
+                "maxiter": 30, "maxiter_hs": 20, "T_s": 30, "sweep_cells": 4,
+                "sweep_n": 500, "sweep_maxiter": 20, "repeat": 5}
+    return {"d": 100, "n_hs": 100_000, "n_ols": (1_000, 1_000_000), "n_mem": 1_000_000,
+            "kappa": 10.0, "maxiter": 2000, "maxiter_hs": 300, "T_s": 30, "sweep_cells": 40,
+            "sweep_n": 20_000, "sweep_maxiter": 150, "repeat": 30}
+
+
+# ------------------------------------------------------------------ machine
+def machine_info() -> dict:
+    """Platform, CPU count, BLAS (threadpoolctl and numpy's build config), versions."""
+    import scipy
+
+    info = {"platform": platform.platform(), "machine": platform.machine(),
+            "processor": platform.processor() or None, "cpu_count": os.cpu_count(),
+            "python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__}
+    try:
+        from gdnp import __version__
+
+        info["gdnp"] = __version__
+    except ImportError:  # pragma: no cover
+        info["gdnp"] = None
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["threadpools"] = [{k: p.get(k) for k in ("user_api", "internal_api", "num_threads",
+                                                       "version", "architecture")}
+                               for p in threadpool_info()]
+    except Exception:  # noqa: BLE001 - optional
+        info["threadpools"] = []
+    try:
+        cfg = np.show_config(mode="dicts")
+        blas = cfg.get("Build Dependencies", {}).get("blas", {})
+        info["numpy_blas"] = {k: blas.get(k) for k in ("name", "version", "openblas configuration")
+                              if k in blas}
+    except Exception:  # noqa: BLE001
+        info["numpy_blas"] = {}
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    info["cpu_model"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        info["loadavg"] = list(os.getloadavg())
+    except OSError:
+        pass
+    return info
+
+
+# ------------------------------------------------------------------ measurements
+def _per_iter(hist) -> float:
+    t = np.asarray(hist["time"], dtype=float)
+    return float(np.median(np.diff(t))) if t.size > 1 else float("nan")
+
+
+def _to_gap(iters, times, gaps, target):
+    gaps = np.asarray(gaps, dtype=float)
+    hit = np.flatnonzero(gaps <= target)
+    if hit.size == 0:
+        return None, None
+    i = int(hit[0])
+    return int(iters[i]), float(times[i])
+
+
+def _peak_memory(fn) -> float:
+    """Peak traced memory (MB) allocated while ``fn()`` runs."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return (peak - base) / 2**20
+
+
+def _rss_mb() -> float | None:
+    try:
+        import resource
+
+        r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return r / 1024.0 if sys.platform != "darwin" else r / 2**20
+    except (ImportError, OSError):  # pragma: no cover
+        return None
+
+
+def _solver_opts(method: str, T_s: int) -> dict:
+    return {"T_s": T_s} if method == "gdnp" else {}
+
+
+def _case(prob, name: str, method: str, maxiter: int, T_s: int, f_star, mem_iters: int) -> dict:
+    import gdnp
+
+    opts = _solver_opts(method, T_s)
+    res = gdnp.solve(prob, method, maxiter=maxiter, tol=0.0, seed=0, **opts)
+    h = res.history
+    row = {"problem": name, "method": method, "n": (prob.info or {}).get("n"), "d": prob.dim,
+           "iterations": int(res.nit), "time_per_iter_s": _per_iter(h),
+           "wall_s": float(h["time"][-1]) if len(h["time"]) else None, "status": int(res.status),
+           "final_gap": None, "iters_to_gap": None, "time_to_gap_s": None}
+    if "gap" in h and len(h["gap"]):
+        gap0 = float(h["gap"][0])
+        row["final_gap"] = float(h["gap"][-1])
+        row["gap_target"] = GAP_REDUCTION * gap0
+        row["iters_to_gap"], row["time_to_gap_s"] = _to_gap(h["iter"], h["time"], h["gap"],
+                                                            row["gap_target"])
+    row["peak_mem_mb"] = _peak_memory(
+        lambda: gdnp.solve(prob, method, maxiter=mem_iters, tol=0.0, seed=0, reference=False,
+                           **opts))
+    return row
+
+
+def _lbfgs(prob, name: str, maxiter: int, f_star) -> dict:
+    """scipy L-BFGS-B from the solvers' start; iterations and time to the same gap."""
+    from scipy.optimize import minimize
+
+    x0 = prob.initial_point(0)
+    f0 = prob.f(x0)
+    times, funs = [0.0], [f0]
+    t0 = time.perf_counter()
+
+    def cb(xk):
+        times.append(time.perf_counter() - t0)
+        funs.append(prob.f(xk))  # outside L-BFGS's own work, but inside the clock: honest upper
+
+    res = minimize(prob.value_and_grad, x0, jac=True, method="L-BFGS-B", callback=cb,
+                   options={"maxiter": maxiter, "gtol": 0.0, "ftol": 0.0, "maxcor": 10})
+    wall = time.perf_counter() - t0
+    row = {"problem": name, "method": "lbfgs (scipy)", "n": (prob.info or {}).get("n"),
+           "d": prob.dim, "iterations": int(res.nit),
+           "time_per_iter_s": float(np.median(np.diff(times))) if len(times) > 1 else None,
+           "wall_s": wall, "status": int(res.status), "final_gap": None, "iters_to_gap": None,
+           "time_to_gap_s": None, "nfev": int(res.nfev)}
+    if f_star is not None:
+        gaps = np.asarray(funs) - f_star
+        row["final_gap"] = float(gaps[-1])
+        row["gap_target"] = GAP_REDUCTION * float(gaps[0])
+        row["iters_to_gap"], row["time_to_gap_s"] = _to_gap(
+            np.arange(len(gaps)), times, gaps, row["gap_target"])
+    row["peak_mem_mb"] = _peak_memory(lambda: minimize(
+        prob.value_and_grad, x0, jac=True, method="L-BFGS-B",
+        options={"maxiter": 5, "gtol": 0.0, "ftol": 0.0}))
+    return row
+
+
+def _matvec_floor(X: np.ndarray, repeat: int) -> float:
+    """Median time of ``X @ w`` plus ``X.T @ r`` (two raw BLAS matrix-vector products)."""
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(X.shape[1])
+    r = rng.standard_normal(X.shape[0])
+    ts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        a = X @ w
+        b = X.T @ r
+        ts.append(time.perf_counter() - t0)
+        del a, b
+    return float(np.median(ts))
+
+
+def _sweep_speedup(sz: dict) -> dict:
+    from .sweep import run_sweep
+
+    k = sz["sweep_cells"]
+    seeds = list(range(k // 4))
+    cfg = {"grid": {"problem": ["halfspace"], "n": [sz["sweep_n"]], "dim": [20],
+                    "kappa": [10.0, 100.0], "method": ["gd", "gdnp"], "seed": seeds},
+           "maxiter": sz["sweep_maxiter"], "options": {"gdnp": {"T_s": sz["T_s"]}}}
+    out = {"cells": 2 * 2 * len(seeds)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for jobs in (1, 2):
+            t0 = time.perf_counter()
+            run_sweep(cfg, Path(tmp) / f"j{jobs}", jobs=jobs, backend="loky", progress=False)
+            out[f"seconds_{jobs}"] = time.perf_counter() - t0
+    out["speedup"] = out["seconds_1"] / out["seconds_2"]
+    return out
+
+
+def _ratio(name, value, **extra):
+    op, target = TARGETS[name]
+    met = None if value is None or not np.isfinite(value) else (
+        value <= target if op == "<=" else value >= target)
+    return {"value": value, "target": f"{op} {target}", "met": met, **extra}
+
+
+def _reference(prob, maxiter: int) -> float | None:
+    """``f*``: the problem's own reference for population and OLS problems; for the empirical
+    halfspace a long L-BFGS run (its ``solution()`` adds an LP separability check that costs
+    minutes at n = 10^5, so it is kept out of the benchmark)."""
+    from scipy.optimize import minimize
+
+    from gdnp.problems import NoFiniteMinimizerError
+    from gdnp.problems.halfspace import EmpiricalHalfspace
+
+    if not isinstance(prob, EmpiricalHalfspace):
+        try:
+            return prob.solution()[1]
+        except NoFiniteMinimizerError:
+            return None
+    res = minimize(prob.value_and_grad, np.zeros(prob.dim), jac=True, method="L-BFGS-B",
+                   options={"maxiter": maxiter, "gtol": 1e-12, "ftol": 0.0, "maxcor": 30})
+    return float(res.fun)
+
+
+def run_bench(quick: bool = False, sweep: bool = True, log=None) -> dict:
+    """Run every case; return the JSON-serializable report (see :func:`bench_main`)."""
+    from gdnp.cli import build_problem
+    from gdnp.problems import OLS, Halfspace
+
+    sz = _sizes(quick)
+    d, kappa, T_s = sz["d"], sz["kappa"], sz["T_s"]
+    report = {"quick": quick, "machine": machine_info(),
+              "settings": {**{k: v for k, v in sz.items() if k != "n_ols"},
+                           "n_ols": list(sz["n_ols"]), "gap_reduction": GAP_REDUCTION,
+                           "methods": list(METHODS)},
+              "cases": [], "ratios": {}, "floor": {}, "memory": {}}
+    t_start = time.perf_counter()
+    problems = [
+        ("ols (population)", lambda: OLS.random(d, kappa * 10, seed=0), sz["maxiter"]),
+        (f"ols (n={sz['n_ols'][0]})", lambda: build_problem(
+            "ols", kappa=kappa * 10, dim=d, seed=0, n=sz["n_ols"][0]), sz["maxiter"]),
+        (f"ols (n={sz['n_ols'][1]})", lambda: build_problem(
+            "ols", kappa=kappa * 10, dim=d, seed=0, n=sz["n_ols"][1]), sz["maxiter"]),
+        ("halfspace (population)", lambda: Halfspace.random(d, kappa, seed=0), sz["maxiter"]),
+        (f"halfspace (n={sz['n_hs']})", lambda: Halfspace.sample(d, kappa, sz["n_hs"], seed=0),
+         sz["maxiter_hs"]),
+    ]
+    per_iter = {}
+    for name, make, maxiter in problems:
+        _log(log, f"[bench] building {name}")
+        prob = make()
+        f_star = _reference(prob, 20 * maxiter)
+        for method in METHODS:
+            _log(log, f"[bench]   {method}")
+            row = _case(prob, name, method, maxiter, T_s, f_star, mem_iters=3)
+            report["cases"].append(row)
+            per_iter[(name, method)] = row["time_per_iter_s"]
+        report["cases"].append(_lbfgs(prob, name, 20 * maxiter, f_star))
+        if getattr(prob, "X", None) is not None and name.startswith("halfspace"):
+            floor = _matvec_floor(prob.X, sz["repeat"])
+            report["floor"] = {"problem": name, "two_matvec_s": floor,
+                               "X_mb": prob.X.nbytes / 2**20}
+            report["ratios"]["floor_gd"] = _ratio("floor_gd", per_iter[(name, "gd")] / floor)
+            report["ratios"]["floor_gdnp"] = _ratio("floor_gdnp",
+                                                    per_iter[(name, "gdnp")] / floor)
+            report["ratios"]["gdnp_over_gd"] = _ratio(
+                "gdnp_over_gd", per_iter[(name, "gdnp")] / per_iter[(name, "gd")],
+                problem=name, T_s=T_s)
+        del prob
+        gc.collect()
+    lo, hi = (f"ols (n={n})" for n in sz["n_ols"])
+    report["ratios"]["ols_n_ratio"] = _ratio(
+        "ols_n_ratio", per_iter[(hi, "gdnp")] / per_iter[(lo, "gdnp")], method="gdnp",
+        per_method={m: per_iter[(hi, m)] / per_iter[(lo, m)] for m in METHODS})
+    # memory: the peak extra memory of a few GD / GDNP iterations at n = n_mem
+    _log(log, f"[bench] memory at n={sz['n_mem']}")
+    pmem = Halfspace.sample(d, kappa, sz["n_mem"], seed=1)
+    import gdnp
+
+    mem = {"n": sz["n_mem"], "d": d, "X_mb": pmem.X.nbytes / 2**20}
+    for method in ("gd", "gdnp"):
+        opts = _solver_opts(method, T_s)
+        gdnp.solve(pmem, method, maxiter=1, tol=0.0, reference=False, **opts)  # warm caches
+        mem[f"{method}_peak_mb"] = _peak_memory(lambda m=method, o=opts, p=pmem: gdnp.solve(
+            p, m, maxiter=3, tol=0.0, reference=False, **o))
+        mem[f"{method}_peak_over_X"] = mem[f"{method}_peak_mb"] / mem["X_mb"]
+    mem["rss_max_mb"] = _rss_mb()
+    report["memory"] = mem
+    del pmem
+    gc.collect()
+    if sweep:
+        _log(log, "[bench] sweep speedup (loky, 1 vs 2 workers)")
+        sp = _sweep_speedup(sz)
+        report["ratios"]["sweep_speedup"] = _ratio("sweep_speedup", sp["speedup"], **{
+            k: v for k, v in sp.items() if k != "speedup"})
+    report["total_s"] = time.perf_counter() - t_start
+    return report
+
+
+def _log(log, msg):
+    if log is not None:
+        print(msg, file=log, flush=True)
+
+
+def _num(v, spec=".3g"):
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "-"
+    return format(v, spec)
+
+
+def to_markdown(report: dict) -> str:
+    """The report as markdown tables (machine, ratios vs targets, cases, memory)."""
+    m = report["machine"]
+    blas = ", ".join(f"{p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} "
+                     f"threads, {p.get('architecture')})" for p in m.get("threadpools", [])
+                     if p.get("user_api") == "blas") or "-"
+    lines = ["### Machine", "",
+             f"- platform: {m['platform']} ({m.get('cpu_model') or m.get('processor') or '?'})",
+             f"- CPUs: {m['cpu_count']}; load average at start: "
+             f"{', '.join(f'{x:.2f}' for x in m.get('loadavg', []))}",
+             f"- BLAS: {blas}",
+             f"- python {m['python']}, numpy {m['numpy']}, scipy {m['scipy']}, "
+             f"gdnp {m.get('gdnp')}", ""]
+    lines += ["### Ratios (measured in this run)", "",
+              "| ratio | value | target | met |", "|---|---|---|---|"]
+    labels = {"gdnp_over_gd": "GDNP / GD time per iteration, empirical halfspace",
+              "ols_n_ratio": "OLS time per iteration, n = 10^6 / n = 10^3 (GDNP)",
+              "floor_gd": "GD time per iteration / two raw matvecs on X",
+              "floor_gdnp": "GDNP time per iteration / two raw matvecs on X",
+              "sweep_speedup": "sweep of 40 cells, 1 worker / 2 workers (loky)"}
+    for k, lab in labels.items():
+        r = report["ratios"].get(k)
+        if r is None:
+            continue
+        met = {True: "yes", False: "**no**", None: "-"}[r["met"]]
+        lines.append(f"| {lab} | {_num(r['value'])} | {r['target']} | {met} |")
+    fl = report.get("floor") or {}
+    if fl:
+        lines += ["", f"Two-matvec floor on X ({fl['problem']}, {fl['X_mb']:.0f} MB): "
+                      f"{fl['two_matvec_s'] * 1e3:.2f} ms."]
+    lines += ["", f"### Solvers (gap target: initial gap x {GAP_REDUCTION:g})", "",
+              "| problem | method | ms / iter | iterations | iters to gap | time to gap [s] | "
+              "final gap | peak mem [MB] |", "|---|---|---|---|---|---|---|---|"]
+    for r in report["cases"]:
+        tpi = r["time_per_iter_s"]
+        lines.append(
+            f"| {r['problem']} | {r['method']} | {_num(None if tpi is None else tpi * 1e3)} | "
+            f"{r['iterations']} | {_num(r['iters_to_gap'], 'd') if r['iters_to_gap'] is not None else '-'} | "  # noqa: E501
+            f"{_num(r['time_to_gap_s'])} | {_num(r['final_gap'], '.2e')} | "
+            f"{_num(r['peak_mem_mb'], '.1f')} |")
+    mem = report.get("memory") or {}
+    if mem:
+        lines += ["", f"### Memory at n = {mem['n']}, d = {mem['d']}", "",
+                  f"X itself: {mem['X_mb']:.0f} MB. Peak extra memory of 3 iterations "
+                  f"(tracemalloc): GD {mem['gd_peak_mb']:.1f} MB "
+                  f"({mem['gd_peak_over_X']:.3f} x X), GDNP {mem['gdnp_peak_mb']:.1f} MB "
+                  f"({mem['gdnp_peak_over_X']:.3f} x X). Max RSS of the benchmark process: "
+                  f"{_num(mem.get('rss_max_mb'), '.0f')} MB."]
+    sp = report["ratios"].get("sweep_speedup")
+    if sp:
+        lines += ["", f"Sweep: {sp['cells']} cells in {sp['seconds_1']:.1f} s on 1 worker, "
+                      f"{sp['seconds_2']:.1f} s on 2 workers."]
+    lines += ["", f"Total benchmark time: {report['total_s']:.0f} s"
+              + (" (--quick: toy sizes, numbers not meaningful)." if report["quick"] else ".")]
+    return "\n".join(lines) + "\n"
+
+
+def bench_main(argv: list[str] | None = None) -> int:
+    """``gdnp bench [--json] [--quick] [--markdown FILE] [--no-sweep]``."""
+    p = argparse.ArgumentParser(prog="gdnp bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--quick", action="store_true", help="toy sizes (seconds; for tests)")
+    p.add_argument("--markdown", metavar="FILE", help="also write the markdown tables here")
+    p.add_argument("--no-sweep", action="store_true", help="skip the sweep speed-up case")
+    p.add_argument("--verbose", action="store_true", help="progress on stderr")
+    args = p.parse_args(argv)
+    report = run_bench(quick=args.quick, sweep=not args.no_sweep,
+                       log=sys.stderr if args.verbose else None)
+    md = to_markdown(report)
+    if args.markdown:
+        Path(args.markdown).write_text(md)
+    if args.json:
+        json.dump(report, sys.stdout, indent=2, default=float, allow_nan=True)
+        print()
+    else:
+        print(md, end="")
+    return 0
