@@ -1,0 +1,57 @@
+"""``gdnp bench --quick --json``: the report's schema on toy sizes (timings not checked)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gdnp.bench import METHODS, TARGETS, bench_main, to_markdown
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    import contextlib
+    import io
+
+    md = tmp_path_factory.mktemp("bench") / "RESULTS.md"
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert bench_main(["--quick", "--json", "--markdown", str(md)]) == 0
+    return json.loads(buf.getvalue()), md
+
+
+def test_json_schema(report):
+    rep, _ = report
+    assert rep["quick"] is True
+    assert {"platform", "cpu_count", "threadpools", "numpy", "scipy"} <= set(rep["machine"])
+    assert set(rep["ratios"]) == set(TARGETS)
+    for r in rep["ratios"].values():
+        assert {"value", "target", "met"} <= set(r)
+        assert r["value"] > 0
+    methods = {r["method"] for r in rep["cases"]}
+    assert set(METHODS) | {"lbfgs (scipy)"} == methods
+    for r in rep["cases"]:
+        assert {"problem", "method", "n", "d", "iterations", "time_per_iter_s", "iters_to_gap",
+                "time_to_gap_s", "final_gap", "peak_mem_mb", "wall_s"} <= set(r)
+        assert r["time_per_iter_s"] > 0 and r["peak_mem_mb"] >= 0
+    # every problem has every method plus the L-BFGS reference
+    problems = {r["problem"] for r in rep["cases"]}
+    assert len(rep["cases"]) == len(problems) * (len(METHODS) + 1)
+    mem = rep["memory"]
+    assert {"n", "d", "X_mb", "gd_peak_mb", "gdnp_peak_mb"} <= set(mem)
+    assert rep["floor"]["two_matvec_s"] > 0
+
+
+def test_markdown(report):
+    rep, md = report
+    text = md.read_text()
+    assert text == to_markdown(rep)
+    assert "### Machine" in text and "| ratio | value | target | met |" in text
+    assert "lbfgs (scipy)" in text
+
+
+def test_bad_flag(capsys):
+    with pytest.raises(SystemExit):
+        bench_main(["--nope"])
+    assert "--nope" in capsys.readouterr().err
