@@ -1,12 +1,19 @@
 """Figures of gdnp (MATH.md §7): a registry of ``compute`` / ``render`` pairs.
 
 ``make_figure(name, out_dir)`` runs a figure's solvers, writes its data beside it (a
-long-format CSV and a JSON of configuration, seeds and versions) and renders the PNG from the
-files it just wrote; ``redraw(out_dir, name)`` re-renders from those files alone.
-``plots_main(argv)`` is the ``gdnp plots`` command line.
+long-format CSV and a JSON of configuration, seeds and versions, both atomically) and renders
+the PNG (and PDF on request) from the files it has just written; ``redraw(out_dir, name)``
+re-renders from those files alone. ``plots_main(argv)`` is the ``gdnp plots`` command line.
 """
 
-from . import figs_halfspace, figs_ols  # noqa: F401  (registers figures)
+from . import figs_extra, figs_halfspace, figs_ols  # noqa: F401  (registers figures)
+from ._cli import make_all, plots_main
 from ._core import FIGURES, FigureSkipped, FigureSpec, load, make_figure, redraw
 
-__all__ = ["FIGURES", "FigureSkipped", "FigureSpec", "load", "make_figure", "redraw"]
+_ORDER = ["halfspace_kappa", "separation", "ols_kappa_dim", "lr_robustness", "trajectories",
+          "mlp", "real_data"]
+for _name in _ORDER + [n for n in list(FIGURES) if n not in _ORDER]:
+    FIGURES[_name] = FIGURES.pop(_name)
+
+__all__ = ["FIGURES", "FigureSkipped", "FigureSpec", "load", "make_all", "make_figure",
+           "plots_main", "redraw"]

@@ -1,0 +1,237 @@
+"""``mlp`` (teacher-student tanh MLP, MATH.md §5) and ``real_data`` (scikit-learn datasets)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._core import (
+    METHOD_STYLE,
+    FigureSkipped,
+    fit_label,
+    gap_floor,
+    pmap,
+    register,
+    run_solver,
+    thin,
+)
+from .figs_halfspace import _rows
+
+
+# ============================================================================ mlp
+def mlp_config(quick: bool) -> dict:
+    return {"dim": 5, "hidden": 3, "kappa": 10.0, "n": 400 if quick else 1000,
+            "loss": "logistic", "methods": ["gd", "bngd", "gdnp"],
+            "maxiter": 12 if quick else 300, "problem_seed": 1,
+            # the L-BFGS reference costs ~20 s: quick mode uses the best iterate instead
+            "reference": not quick, "solver_seed": 0,
+            "n_jobs": 1 if quick else 2}
+
+
+def _mlp_problem(cfg):
+    from gdnp.problems import MLP
+
+    return MLP.random(cfg["dim"], cfg["hidden"], cfg["kappa"], cfg["n"], seed=cfg["problem_seed"],
+                      loss=cfg["loss"])
+
+
+def _mlp_run(args):
+    cfg, method = args
+    p = _mlp_problem(cfg)
+    if method == "reference":  # L-BFGS reference, in parallel with the runs
+        return method, (float(p.solution()[1]) if cfg["reference"] else np.inf)
+    r = run_solver(p, method, cfg["maxiter"], seed=cfg["solver_seed"], collect_x=True,
+                   reference=False)
+    return method, r
+
+
+def mlp_compute(cfg: dict) -> dict:
+    p = _mlp_problem(cfg)
+    jobs = [(cfg, m) for m in ["reference", *cfg["methods"]]]
+    out = pmap(_mlp_run, jobs, cfg["n_jobs"])
+    f_star = out.pop(0)[1]
+    h, d = cfg["hidden"], p.d
+    un = p.u / np.linalg.norm(p.u)
+    f_ref = min([f_star] + [float(np.min(r["funs"])) for _, r in out if len(r["funs"])])
+    curves = {"method": [], "iter": [], "fun": [], "gap": []}
+    angles = {"method": [], "iter": [], "unit": [], "angle_deg": []}
+    results = {"f_star": f_star, "f_ref": f_ref, "runs": {}}
+    for m, r in out:
+        # the callback sees iterates 0..nit-1 (the last record stops without a callback)
+        xs, funs = r["xs"], r["funs"]
+        results["runs"][m] = {"status": r["status"], "error": r["error"],
+                              "iterations": int(len(funs))}
+        idx = thin(len(funs))
+        curves["method"] += [m] * idx.size
+        curves["iter"] += idx.tolist()
+        curves["fun"] += funs[idx].tolist()
+        curves["gap"] += (funs[idx] - f_ref).tolist()
+        for k in idx:
+            W = xs[k][: h * d].reshape(h, d)
+            SW = W @ p.S
+            cos = np.abs(SW @ un) / np.maximum(np.linalg.norm(SW, axis=1), 1e-300)
+            ang = np.degrees(np.arccos(np.clip(cos, 0.0, 1.0)))
+            for i in range(h):
+                angles["method"].append(m)
+                angles["iter"].append(int(k))
+                angles["unit"].append(i)
+                angles["angle_deg"].append(float(ang[i]))
+        final = angles["angle_deg"][-h:] if len(idx) else []
+        results["runs"][m]["final_angles_deg"] = final
+    return {"tables": {"curves": curves, "angles": angles}, "results": results}
+
+
+def mlp_render(data: dict) -> plt.Figure:
+    cfg, T, res = data["config"], data["tables"], data["results"]
+    fig, axes = plt.subplots(1, 1 + len(cfg["methods"]), figsize=(4 * (1 + len(cfg["methods"])),
+                                                                   3.8))
+    ax = axes[0]
+    for m in cfg["methods"]:
+        s = _rows(T["curves"], method=m) & (T["curves"]["gap"] > 0)
+        run = res["runs"][m]
+        lab = METHOD_STYLE[m]["label"] + (" (stopped: solver error)" if run["error"] else "")
+        ax.semilogy(T["curves"]["iter"][s], T["curves"]["gap"][s],
+                    color=METHOD_STYLE[m]["color"], label=lab)
+    ax.set_xlabel("iteration (GDNP: sweep over units)")
+    ax.set_ylabel(r"$f - f_{\mathrm{ref}}$")
+    ax.set_title(f"teacher-student MLP, d = {cfg['dim']}, m = {cfg['hidden']}, "
+                 rf"$\kappa$ = {cfg['kappa']:g}")
+    ax.legend(loc="best")
+    for ax, m in zip(axes[1:], cfg["methods"], strict=True):
+        for i in range(cfg["hidden"]):
+            s = _rows(T["angles"], method=m, unit=i)
+            ax.plot(T["angles"]["iter"][s], T["angles"]["angle_deg"][s], label=f"unit {i}")
+        ax.set_title(f"{METHOD_STYLE[m]['label']}: angle between $S\\tilde w_i$ and $u$")
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("degrees")
+        ax.set_ylim(0, 90)
+        ax.legend(loc="best")
+    fig.suptitle(r"MLP: GDNP (alternating over units) vs GD vs BNGD; $f_{\mathrm{ref}}$ = min of "
+                 "L-BFGS reference and all iterates")
+    fig.tight_layout()
+    return fig
+
+
+register("mlp", "Teacher-student MLP and unit alignment with S^-1 u", mlp_config, mlp_compute,
+         mlp_render)
+
+
+# ============================================================================ real_data
+def real_config(quick: bool) -> dict:
+    return {"methods": ["gd", "agd", "bngd", "gdnp"], "maxiter": 30 if quick else 1000,
+            "loss": "logistic", "raw_ridge": 1e-8, "solver_seed": 0,
+            # quick mode leaves out the raw breast cancer data: its reference solve alone takes
+            # ~45 s (L-BFGS at cond(S) ~ 6e11)
+            "datasets": (["breast_cancer_std", "diabetes"] if quick else
+                         ["breast_cancer_raw", "breast_cancer_std", "diabetes"]),
+            "n_jobs": 1 if quick else 2}
+
+
+def _sklearn_datasets():
+    try:
+        import sklearn.datasets as ds
+    except ImportError as exc:
+        raise FigureSkipped(
+            "real_data needs scikit-learn (its bundled datasets; nothing is downloaded): "
+            "pip install 'gdnp[data]'") from exc
+    return ds
+
+
+def _real_problem(cfg, name):
+    from gdnp.problems import OLS, Halfspace
+
+    ds = _sklearn_datasets()
+    if name.startswith("breast_cancer"):
+        X, t = ds.load_breast_cancer(return_X_y=True)
+        y = 2.0 * t - 1.0
+        if name.endswith("std"):
+            return Halfspace.from_data((X - X.mean(0)) / X.std(0), y, loss=cfg["loss"])
+        # raw-centred: full rank but cond(S) ~ 6e11 trips the singularity check (rtol 1e-10)
+        return Halfspace.from_data(X, y, loss=cfg["loss"], ridge=cfg["raw_ridge"])
+    X, y = ds.load_diabetes(return_X_y=True, scaled=False)
+    return OLS.from_data(X, y)
+
+
+def _real_run(args):
+    """All methods on one dataset (one process: the reference solve is cached per problem)."""
+    import gdnp
+
+    cfg, name = args
+    p = _real_problem(cfg, name)
+    f_star = float(p.solution()[1])
+    info = {"kappa": p.kappa, "n": int(p.X.shape[0]), "d": int(p.S.shape[0]), "f_star": f_star}
+    out = []
+    for method in cfg["methods"]:
+        r = run_solver(p, method, cfg["maxiter"], seed=cfg["solver_seed"])
+        h = r["history"]
+        fit = (gdnp.rates.fit_order(h["iter"], h["gap"], floor=gap_floor(f_star)) if h else
+               {"kind": "undetermined", "rate": np.nan, "order": np.nan})
+        out.append((name, method, r, fit, info))
+    return out
+
+
+def real_compute(cfg: dict) -> dict:
+    _sklearn_datasets()
+    jobs = [(cfg, n) for n in cfg["datasets"]]
+    out = [row for rows in pmap(_real_run, jobs, cfg["n_jobs"]) for row in rows]
+    curves = {"dataset": [], "method": [], "metric": [], "iter": [], "value": []}
+    fits = {"dataset": [], "method": [], "kind": [], "rate": [], "order": [], "final_gap": [],
+            "status": []}
+    results = {"datasets": {}, "errors": []}
+    for name, m, r, fit, info in out:
+        results["datasets"][name] = info
+        if r["error"]:
+            results["errors"].append({"dataset": name, "method": m, "error": r["error"]})
+        h = r["history"]
+        if h:
+            idx = thin(len(h["iter"]))
+            for metric in ("gap", "grad_norm2"):
+                curves["dataset"] += [name] * idx.size
+                curves["method"] += [m] * idx.size
+                curves["metric"] += [metric] * idx.size
+                curves["iter"] += h["iter"][idx].tolist()
+                curves["value"] += h[metric][idx].tolist()
+        fits["dataset"].append(name)
+        fits["method"].append(m)
+        for k in ("kind", "rate", "order"):
+            fits[k].append(fit[k])
+        fits["final_gap"].append(float(h["gap"][-1]) if h else np.nan)
+        fits["status"].append(r["status"])
+    return {"tables": {"curves": curves, "fits": fits}, "results": results}
+
+
+def real_render(data: dict) -> plt.Figure:
+    cfg, T, res = data["config"], data["tables"], data["results"]
+    names = cfg["datasets"]
+    fig, axes = plt.subplots(2, len(names), figsize=(4.6 * len(names), 6.4), squeeze=False,
+                             sharex="col")
+    for j, name in enumerate(names):
+        info = res["datasets"][name]
+        for i, metric in enumerate(("gap", "grad_norm2")):
+            ax = axes[i, j]
+            for m in cfg["methods"]:
+                s = _rows(T["curves"], dataset=name, method=m, metric=metric)
+                s &= T["curves"]["value"] > 0
+                lab = METHOD_STYLE[m]["label"]
+                if metric == "gap":
+                    fs = _rows(T["fits"], dataset=name, method=m)
+                    lab = fit_label(m, {k: T["fits"][k][fs][0] for k in ("kind", "rate",
+                                                                          "order")})
+                ax.semilogy(T["curves"]["iter"][s], T["curves"]["value"][s],
+                            color=METHOD_STYLE[m]["color"], label=lab)
+            if i == 0:
+                ax.set_title(f"{name.replace('_', ' ')}\n(n = {info['n']}, d = {info['d']}, "
+                             rf"$\kappa(S)$ = {info['kappa']:.2g})")
+                ax.legend(loc="best")
+            else:
+                ax.set_xlabel("iteration")
+            if j == 0:
+                ax.set_ylabel(r"$f - f^*$" if i == 0 else r"$\|\nabla f\|^2_{S^{-1}}$")
+    fig.suptitle("scikit-learn datasets: breast cancer (logistic halfspace, raw-centred vs "
+                 "standardised) and diabetes (OLS)")
+    fig.tight_layout()
+    return fig
+
+
+register("real_data", "Real data (scikit-learn bundled datasets)", real_config, real_compute,
+         real_render, requires=("sklearn",))
