@@ -1,4 +1,4 @@
-"""The ``gdnp`` command line (API.md): ``solve``, ``verify`` and friends."""
+"""The ``gdnp`` command line (API.md): ``solve``, ``verify``, ``plots``, ``sweep``, ``bench``."""
 
 from __future__ import annotations
 
@@ -86,20 +86,36 @@ def cmd_solve(args) -> int:
     return 0
 
 
-def cmd_verify(argv) -> int:
-    from gdnp.proofs.report import verify_main
+def _delegate(command: str, argv: list[str]) -> int:
+    """Sub-commands that own their argument parsing live beside their implementation."""
+    if command == "verify":
+        from gdnp.proofs.report import verify_main as run
+    elif command == "plots":
+        from gdnp.plots import plots_main as run
+    elif command == "sweep":
+        from gdnp.sweep import sweep_main as run
+    else:
+        from gdnp.bench import bench_main as run
+    return run(argv)
 
-    return verify_main(argv)
+
+DELEGATED = {
+    "verify": "prove MATH.md's identities with sympy (gdnp verify -h)",
+    "plots": "regenerate the convergence figures (gdnp plots -h)",
+    "sweep": "run a resumable parallel grid of solver runs (gdnp sweep -h)",
+    "bench": "measure per-iteration cost and ratios (gdnp bench -h)",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gdnp`` console script and ``python -m gdnp``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "verify":
-        return cmd_verify(argv[1:])
+    if argv and argv[0] in DELEGATED:
+        return _delegate(argv[0], argv[1:])
     parser = argparse.ArgumentParser(prog="gdnp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("verify", help="prove MATH.md's identities with sympy (gdnp verify -h)")
+    for name, text in DELEGATED.items():
+        sub.add_parser(name, help=text)
     p = sub.add_parser("solve", help="run solvers on a synthetic problem and print a table")
     p.add_argument("problem", choices=PROBLEMS)
     p.add_argument("--method", default="all", choices=["all", "gd", "agd", "bngd", "gdnp"])

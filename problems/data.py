@@ -73,7 +73,7 @@ def prepare_data(
     ridge: float = 0.0,
     null_space: str = "raise",
     center_y: bool = False,
-    rtol: float = 1e-10,
+    rtol: float | None = None,
 ) -> PreparedData:
     """Validate ``(X, y)``, centre ``X`` and form ``S``; detect a singular ``S``.
 
@@ -93,8 +93,10 @@ def prepare_data(
         the data onto the range of ``S``.
     center_y : bool
         Also centre ``y`` (OLS: the BN bias absorbs the mean).
-    rtol : float
-        Eigenvalues below ``rtol * lambda_max`` count as zero.
+    rtol : float, optional
+        Eigenvalues below ``rtol * lambda_max`` count as zero; default ``10 d eps``, the
+        rounding level of a computed eigenvalue of ``S`` (as ``numpy.linalg.matrix_rank``), so
+        badly scaled but full-rank data (``cond(S) ~ 1e12``) are accepted.
     """
     X = as_finite_array(X, "X", ndim=2)
     n, d = X.shape
@@ -107,6 +109,8 @@ def prepare_data(
         raise ValueError(f"ridge must be a finite number >= 0, got {ridge!r}")
     if null_space not in ("raise", "drop"):
         raise ValueError(f"null_space must be 'raise' or 'drop', got {null_space!r}")
+    if rtol is None:
+        rtol = 10.0 * d * np.finfo(float).eps
     mean = X.mean(axis=0)
     Xc = X - mean
     if center_y:

@@ -44,7 +44,7 @@ ALL_PROBLEMS = (
     [("ols_pop", "squared"), ("ols_data", "squared")]
     + [("hs_pop", loss) for loss in LOSSES]
     + [("hs_data", loss) for loss in LOSSES]
-    + [("mlp", "logistic"), ("mlp", "squared")]
+    + [("mlp", "logistic"), ("mlp", "sigmoid"), ("mlp", "squared")]
 )
 
 
