@@ -78,8 +78,11 @@ def test_halfspace_kappa_curves_bounds_and_order(quick_dir):
         assert bnd["value"][i] == pytest.approx(float(expect), rel=1e-12)
         sel = np.flatnonzero(_sel(bnd, kappa=kappa, bound="gd_sublinear"))
         i = sel[-1]
-        expect = 2 * info["zeta"] * info["gap0"] / bnd["iter"][i]
+        # 2 zeta (f0 - f*)/t on ||G||^2, divided by mu to bound ||G||^2_{S^-1}
+        expect = 2 * info["zeta"] * info["gap0"] / bnd["iter"][i] / info["mu"]
         assert bnd["value"][i] == pytest.approx(expect, rel=1e-12)
+    # no bound is violated by its method (the GD bound converted to the S^-1 norm)
+    assert d["results"]["violations"] == []
     # GDNP's fitted order on the Gaussian halfspace is linear
     for kappa in (10.0, 100.0):
         sel = _sel(fits, kappa=kappa, method="gdnp")
