@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gdnp._io import package_versions
+
 __all__ = ["run_bench", "bench_main", "machine_info", "to_markdown", "GAP_REDUCTION"]
 
 GAP_REDUCTION = 1e-6
@@ -57,18 +59,8 @@ def _sizes(quick: bool) -> dict:
 # ------------------------------------------------------------------ machine
 def machine_info() -> dict:
     """Platform, CPU count, BLAS (threadpoolctl and numpy's build config), versions."""
-    import scipy
-
-    info = {"platform": platform.platform(), "machine": platform.machine(),
-            "processor": platform.processor() or None, "cpu_count": os.cpu_count(),
-            "python": platform.python_version(), "numpy": np.__version__,
-            "scipy": scipy.__version__}
-    try:
-        from gdnp import __version__
-
-        info["gdnp"] = __version__
-    except ImportError:  # pragma: no cover
-        info["gdnp"] = None
+    info = package_versions(("gdnp", "numpy", "scipy", "threadpoolctl"))
+    info.update(processor=platform.processor() or None, cpu_count=os.cpu_count())
     try:
         from threadpoolctl import threadpool_info
 

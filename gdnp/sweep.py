@@ -57,11 +57,13 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+
+from gdnp._io import atomic_write_text, package_versions
+from gdnp._optional import optional_import
 
 __all__ = ["GRID_KEYS", "COLUMNS", "load_config", "normalize_config", "expand_cells", "cell_key",
            "run_cell", "run_sweep", "read_results", "sweep_main"]
@@ -265,9 +267,8 @@ def run_cell(cell: dict, blas_threads: int | None = 1) -> str:
 
     limiter = contextlib.nullcontext()
     if blas_threads:
-        from threadpoolctl import threadpool_limits
-
-        limiter = threadpool_limits(limits=int(blas_threads))
+        threadpoolctl = optional_import("threadpoolctl", "pinning BLAS threads (--blas-threads)")
+        limiter = threadpoolctl.threadpool_limits(limits=int(blas_threads))
     base = [cell["key"], cell["problem"], cell["kappa"], cell["dim"], cell["separation"],
             cell["n"], cell["loss"], cell["method"], cell["seed"], cell["maxiter"]]
     buf = io.StringIO()
@@ -298,28 +299,8 @@ def _run_cell_keyed(cell: dict, blas_threads: int | None) -> tuple[str, str]:
 
 
 # ------------------------------------------------------------------ files
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _versions() -> dict:
-    out = {"python": platform.python_version()}
-    for mod in ("gdnp", "numpy", "scipy", "joblib", "dask", "distributed", "threadpoolctl"):
-        try:
-            out[mod] = __import__(mod).__version__
-        except Exception:  # noqa: BLE001 - optional packages
-            out[mod] = None
-    return out
+    return package_versions()
 
 
 def _thread_info() -> list[dict]:
@@ -364,7 +345,7 @@ def _write_sidecar(out: Path, config: dict, cells: list[dict], run: dict) -> Non
                         "env": {k: os.environ.get(k) for k in (
                             "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}},
             "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    _atomic_write(out / SIDECAR, json.dumps(side, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(out / SIDECAR, json.dumps(side, indent=2, sort_keys=True) + "\n")
 
 
 def _assemble(out: Path, cells: list[dict]) -> Path:
@@ -373,7 +354,7 @@ def _assemble(out: Path, cells: list[dict]) -> Path:
         text = (out / CELLS / f"{c['key']}.csv").read_text()
         parts.append(text.split("\n", 1)[1])
     path = out / RESULTS
-    _atomic_write(path, "".join(parts))
+    atomic_write_text(path, "".join(parts))
     return path
 
 
@@ -384,8 +365,8 @@ def _iter_serial(todo, blas_threads):
 
 
 def _iter_loky(todo, jobs, blas_threads):
-    from joblib import Parallel, delayed
-
+    joblib = optional_import("joblib", "gdnp sweep --jobs N")
+    Parallel, delayed = joblib.Parallel, joblib.delayed
     par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered",
                    inner_max_num_threads=blas_threads or None)
     yield from par(delayed(_run_cell_keyed)(c, blas_threads) for c in todo)
@@ -393,7 +374,8 @@ def _iter_loky(todo, jobs, blas_threads):
 
 @contextlib.contextmanager
 def _dask_client(jobs, scheduler, timeout, processes):
-    from distributed import Client, LocalCluster
+    distributed = optional_import("distributed", "gdnp sweep --backend dask")
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
 
     if scheduler:
         try:
@@ -475,7 +457,7 @@ def _run(config, cells, out, jobs, backend, scheduler, blas_threads, progress, o
         it = _iter_serial(todo, blas_threads)
     else:
         it = _iter_loky(todo, jobs, blas_threads)
-    from tqdm.auto import tqdm
+    tqdm = optional_import("tqdm.auto", "the sweep's progress bar").tqdm
 
     disable = not sys.stderr.isatty() if progress is None else not progress
     n_done = len(done)
@@ -484,7 +466,7 @@ def _run(config, cells, out, jobs, backend, scheduler, blas_threads, progress, o
         for key, text in it:
             path = out / CELLS / f"{key}.csv"
             if not path.exists():  # a finished cell is never rewritten
-                _atomic_write(path, text)
+                atomic_write_text(path, text)
             n_done += 1
             bar.update(1)
             if on_cell is not None:

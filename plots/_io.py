@@ -10,35 +10,13 @@ import csv
 import io
 import json
 import math
-import os
-import platform
-import sys
-import tempfile
-from datetime import datetime, timezone
 
 import numpy as np
 
+from gdnp._io import atomic_write_bytes, package_versions
+
 __all__ = ["atomic_write_bytes", "write_tables_csv", "read_tables_csv", "write_json",
            "read_json", "versions", "to_jsonable"]
-
-
-def atomic_write_bytes(path: str, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file and :func:`os.replace`."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _cell(v) -> str:
@@ -144,19 +122,4 @@ def read_json(path: str):
 
 def versions() -> dict:
     """Versions of the packages a figure depends on, and the platform."""
-    import matplotlib
-    import scipy
-
-    import gdnp
-
-    out = {"gdnp": gdnp.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
-           "matplotlib": matplotlib.__version__, "python": sys.version.split()[0],
-           "platform": platform.platform(), "machine": platform.machine(),
-           "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    try:
-        import sklearn
-
-        out["scikit-learn"] = sklearn.__version__
-    except ImportError:
-        out["scikit-learn"] = None
-    return out
+    return package_versions()

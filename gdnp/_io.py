@@ -1,0 +1,61 @@
+"""Atomic file writes and run metadata shared by the figures, sweeps and benchmarks.
+
+A write goes to a temporary file in the target folder, is flushed to disk, gets the usual
+file mode and is renamed over the final name with :func:`os.replace`, so a crashed or
+concurrent run never leaves a half-written file under the final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import tempfile
+from datetime import datetime, timezone
+from importlib import import_module
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "package_versions"]
+
+PACKAGES = ("gdnp", "numpy", "scipy", "sympy", "matplotlib", "joblib", "dask", "distributed",
+            "threadpoolctl", "sklearn")
+
+
+def atomic_write_bytes(path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` atomically (temporary file, fsync, ``os.replace``)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path, text: str) -> None:
+    """:func:`atomic_write_bytes` for UTF-8 text (newlines written as given)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def package_versions(packages=PACKAGES) -> dict:
+    """Python, platform, a UTC time stamp and the version of each installed package
+    (``None`` when a package is absent)."""
+    out = {"python": platform.python_version(), "platform": platform.platform(),
+           "machine": platform.machine(),
+           "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    for name in packages:
+        try:
+            out[name] = import_module(name).__version__
+        except Exception:  # noqa: BLE001 - optional packages may be missing or broken
+            out[name] = None
+    return out
