@@ -144,7 +144,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         if length == "closed_form":
             g = problem.optimal_length(w)
         else:
-            g, info = bisect(lambda gg, w=w: problem.dg_bn(w, gg), *_bracket(g, bracket),
+            g, info = bisect(problem.length_derivative(w), *_bracket(g, bracket),
                              maxiter=int(T_s), xtol=xtol)
             n_bisect += info["nit"]
             rec.nfev += info["nfev"]

@@ -10,7 +10,9 @@ Original coordinates: a flat parameter vector ``x``. BN coordinates (MATH.md §1
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -241,6 +243,15 @@ class LinearProblem(Problem):
         """``d_g f(w, g)``: O(n) (empirical) or O(K) (population) once ``w`` is cached."""
         w, g = self._check_bn(w, g)
         return self._dg(self._state(w), g)
+
+    def length_derivative(self, w) -> Callable[[float], float]:
+        """``g -> d_g f(w, g)`` for a fixed direction (GDNP's bisection, MATH.md §4).
+
+        The direction state (``Sw``, ``||w||_S``, the projections ``Xw``) is computed once
+        here, so each call costs O(n) (empirical) or O(K) (population) with no re-validation.
+        """
+        w, _ = self._check_bn(w, 1.0)
+        return partial(self._dg, self._state(w))
 
     def stein_c1(self, w, g) -> float:
         """``c1(w~)`` of MATH.md eq. (6) at ``w~ = g w/||w||_S`` (sample mean if empirical)."""

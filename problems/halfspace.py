@@ -273,15 +273,6 @@ class EmpiricalHalfspace(Halfspace):
         fun = float(np.mean(self.loss.phi(t)))
         return fun, -(self.X.T @ (self.y * d1)) / self._n
 
-    def dg_bn(self, w, g):
-        """``d_g f(w, g)``; O(n) with no O(d) re-validation when ``w`` is the cached direction
-        (GDNP's bisection calls this ``T_s`` times per iteration)."""
-        cache = getattr(self, "_cache", None)
-        if (cache is not None and type(w) is np.ndarray and w.shape == cache[0].shape
-                and np.ndim(g) == 0 and np.isfinite(g) and np.array_equal(cache[0], w)):
-            return self._dg(cache[1], float(g))
-        return super().dg_bn(w, g)
-
     def _dg(self, state, g):
         a0 = state.get("a0")
         if a0 is None:  # z'w / ||w||_S, once per direction
