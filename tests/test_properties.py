@@ -1,0 +1,38 @@
+"""Property-based checks (hypothesis) of identities that must hold for every input."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gdnp import bisect
+from gdnp.problems import OLS
+
+finite = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(root=finite, slope=st.floats(min_value=1e-3, max_value=1e3), lo=finite,
+       width=st.floats(min_value=1e-3, max_value=1e3))
+def test_bisect_finds_the_root_of_any_increasing_line(root, slope, lo, width):
+    """Whatever the initial bracket, expansion then halving brackets the root."""
+    root_hat, info = bisect(lambda t: slope * (t - root), lo, lo + width, maxiter=200)
+    assert info["a"] <= root <= info["b"]
+    assert abs(root_hat - root) <= 1e-12 * max(1.0, abs(root)) + 4 * np.spacing(abs(root) + 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), d=st.integers(1, 6),
+       log_kappa=st.floats(0.0, 4.0), c=st.floats(0.01, 100.0))
+def test_ols_profile_and_scale_invariance(seed, d, log_kappa, c):
+    """``f(w, g*(w)) = E[y^2] + rho(w)`` and ``f(c w, g) = f(w, g)`` (MATH.md §1-2)."""
+    kappa = 10.0**log_kappa if d > 1 else 1.0
+    prob = OLS.random(d, kappa, seed=seed)
+    w = prob.initial_point(seed + 1)
+    g_star = prob.optimal_length(w)
+    f_profile = prob.f_bn(w, g_star)
+    assert np.isclose(f_profile, prob.yy + prob.rayleigh(w), rtol=1e-10, atol=1e-12)
+    assert abs(prob.dg_bn(w, g_star)) <= 1e-10 * max(1.0, abs(g_star))
+    assert np.isclose(prob.f_bn(c * w, 0.7), prob.f_bn(w, 0.7), rtol=1e-11, atol=1e-13)
+    assert prob.rayleigh(w) >= prob.rho_star - 1e-12 * abs(prob.rho_star)
