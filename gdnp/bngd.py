@@ -66,8 +66,7 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
             try:
                 ev = problem.value_and_grad_bn(w, g, theta) if mlp else problem.value_and_grad_bn(
                     w, g)
-                x_cur = problem.from_bn(w, g, theta) if mlp else (
-                    g / np.sqrt(w @ problem.S @ w)) * w
+                x_cur = problem.from_bn(w, g, theta) if mlp else problem.from_bn(w, g)
             except ValueError:  # w or g left the finite range: a divergence, not a crash
                 rec.status, rec._divergence_note = 2, (k, np.nan)
                 break

@@ -137,7 +137,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         h = problem.stein_c1(w, g) * problem.u_dot(w)
         step = 0.0
         if abs(g * h) > eps:
-            nS = float(np.sqrt(w @ problem.S @ w))
+            nS = problem.norm_S(w)
             step = rayleigh_step_size(w, g, h, nS, L)
             w = w - step * ev.grad_w
         # length: root of d_g f(w_{t+1}, .) with the projections of w_{t+1} cached
@@ -168,10 +168,10 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
     n_bisect = 0
     for t in range(maxiter + 1):
         x_cur = problem.from_bn(w, g, theta)
-        fun, G = problem.value_and_grad(x_cur)
+        ev = problem.value_and_grad_bn(w, g, theta)  # one forward and one backward pass
         rec.nfev += 1
-        dg = problem.dg_bn(w, g, theta)
-        if rec.record(t, x_cur, fun, G, dg2=float(dg @ dg)) or t == maxiter:
+        if rec.record(t, x_cur, ev.fun, ev.grad_x, dg2=float(ev.grad_g @ ev.grad_g)) or \
+                t == maxiter:
             break
         for i in range(problem.hidden):
             view = problem.unit_view(w, g, i, A, theta)

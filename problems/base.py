@@ -263,10 +263,16 @@ class LinearProblem(Problem):
         """``u' w``."""
         return float(self.u @ w)
 
+    def norm_S(self, w) -> float:
+        """``||w||_S = sqrt(w'Sw)`` from the cached direction state (MATH.md §0)."""
+        w, _ = self._check_bn(w, 1.0)
+        return self._state(w)["nS"]
+
     def rayleigh(self, w) -> float:
-        """``rho(w) = -(u'w)^2 / (w'Sw)`` (MATH.md eq. 3)."""
-        w = np.asarray(w, dtype=float)
-        return -float(self.u @ w) ** 2 / float(w @ self.S @ w)
+        """``rho(w) = -(u'w)^2 / (w'Sw)`` (MATH.md eq. 3), from the cached direction state."""
+        w, _ = self._check_bn(w, 1.0)
+        st = self._state(w)
+        return -st["uw"] ** 2 / st["nS"] ** 2
 
     @property
     def rho_star(self) -> float:
