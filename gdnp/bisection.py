@@ -3,12 +3,19 @@
 scipy's root finders return neither the final bracket nor the expanded initial one, which
 K19's length bound ``(d_g f(a^{(T_s)}))^2 <= 2^{-T_s} zeta |b^{(0)} - a^{(0)}| / mu^2`` needs,
 so this small loop is written out; it is tested against ``scipy.optimize.brentq``.
+
+Bisection only needs the *sign* of ``fun`` at each midpoint. Given a ``model`` that certifies
+signs from earlier evaluations (:class:`gdnp.problems.CertifiedDerivative`: Taylor bounds on
+GDNP's length derivative), a midpoint is evaluated only when no certificate decides its sign.
+The halvings are the same as with an evaluation at every midpoint; only the number of ``O(n)``
+passes changes (``nfev`` counts evaluations, ``ncertified`` the signs decided without one).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Protocol
 
 __all__ = ["bisect", "NoSignChangeError"]
 
@@ -17,16 +24,54 @@ class NoSignChangeError(ValueError):
     """No bracket with ``fun(a) < 0 < fun(b)`` was found within the expansion budget."""
 
 
-def _value(fun, t):
-    v = float(fun(t))
+class SignModel(Protocol):
+    """What ``bisect``'s ``model`` provides (e.g. :class:`gdnp.problems.CertifiedDerivative`)."""
+
+    def evaluate(self, t: float) -> float:
+        """``fun(t)``, the same number ``fun`` returns, by a full evaluation."""
+
+    def certain(self, t: float) -> float:
+        """A number with the certain sign of ``fun(t)``, or 0.0 if the sign is not certain."""
+
+    def suggest(self, a: float, b: float) -> float | None:
+        """A point where an evaluation would help decide signs in ``[a, b]``, or ``None``."""
+
+
+def _check_finite(v: float, t: float) -> float:
     if not math.isfinite(v):
         raise ValueError(f"fun returned a non-finite value {v!r} at {t!r}")
     return v
 
 
+class _Signs:
+    """``t -> fun(t)``, or a value of the same certain sign from ``model``."""
+
+    def __init__(self, fun, model):
+        self.fun, self.model = fun, model
+        self.nfev = self.ncertified = 0
+
+    def __call__(self, t: float, a: float, b: float) -> float:
+        model = self.model
+        if model is None:
+            self.nfev += 1
+            return _check_finite(float(self.fun(t)), t)
+        for attempt in range(2):
+            v = model.certain(t)
+            if v != 0.0:
+                self.ncertified += 1
+                return v
+            p = model.suggest(a, b) if attempt == 0 else None
+            if p is None or p == t:
+                break
+            self.nfev += 1  # an evaluation off the midpoints, where it decides the most
+            _check_finite(float(model.evaluate(p)), p)
+        self.nfev += 1
+        return _check_finite(float(model.evaluate(t)), t)
+
+
 def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50, *,
-           expand: bool = True, max_expand: int = 64, xtol: float = 0.0
-           ) -> tuple[float, dict]:
+           expand: bool = True, max_expand: int = 64, xtol: float = 0.0,
+           model: SignModel | None = None) -> tuple[float, dict]:
     """Root of an increasing-through-zero function by halving a bracket.
 
     Parameters
@@ -44,6 +89,11 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     xtol : float
         Stop early once ``b - a <= xtol``; ``0`` runs all ``maxiter`` halvings (stopping only
         when the midpoint equals an end point in floating point).
+    model : callable, optional
+        ``t -> LocalModel`` evaluating ``fun(t)`` (as ``.value``, the same number ``fun(t)``
+        returns) with a certified model that can decide the sign of ``fun`` elsewhere
+        (``.sign_at``). Used instead of ``fun`` for every evaluation; signs it certifies are
+        not evaluated. The result is the same; the number of evaluations is smaller.
 
     Returns
     -------
@@ -51,7 +101,8 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         The midpoint of the final bracket.
     info : dict
         ``a``, ``b`` (final bracket, ``fun(a) < 0 < fun(b)``), ``a0``, ``b0`` (bracket after
-        expansion), ``nit`` (halvings), ``nfev``, ``expansions``.
+        expansion), ``nit`` (halvings), ``nfev`` (evaluations of ``fun``), ``ncertified``
+        (signs read off a model instead), ``expansions``.
 
     Raises
     ------
@@ -65,8 +116,9 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     a, b = float(a), float(b)
     if not (math.isfinite(a) and math.isfinite(b) and a < b):
         raise ValueError(f"the bracket must satisfy a < b with finite ends, got ({a}, {b})")
-    fa, fb = _value(fun, a), _value(fun, b)
-    nfev, expansions = 2, 0
+    value = _Signs(fun, model)
+    fa, fb = value(a, a, b), value(b, a, b)
+    expansions = 0
     while fa >= 0.0 or fb <= 0.0:
         if expansions and (fa == 0.0 or fb == 0.0):
             # an exact zero met while moving outward is an underflowed tail (e.g. a logistic
@@ -76,11 +128,9 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
                 "expansion(s) without changing sign: the root is not finite (for GDNP's "
                 "length: separable data, where the length has no finite minimiser)")
         if fa == 0.0:
-            return a, {"a": a, "b": a, "a0": a, "b0": a, "nit": 0, "nfev": nfev,
-                       "expansions": expansions}
+            return a, _info(a, a, a, a, 0, value, expansions)
         if fb == 0.0:
-            return b, {"a": b, "b": b, "a0": b, "b0": b, "nit": 0, "nfev": nfev,
-                       "expansions": expansions}
+            return b, _info(b, b, b, b, 0, value, expansions)
         if not expand or expansions >= max_expand:
             raise NoSignChangeError(
                 f"no sign change of fun on [{a:.6g}, {b:.6g}] (fun(a) = {fa:.3g}, fun(b) = "
@@ -90,11 +140,10 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         width = 2.0 * (b - a)  # geometric growth: each new bracket is twice as wide
         if fa > 0.0:  # the root is left of a
             a, b, fb = a - width, a, fa
-            fa = _value(fun, a)
+            fa = value(a, a, b)
         else:  # fb < 0: the root is right of b
             a, b, fa = b, b + width, fb
-            fb = _value(fun, b)
-        nfev += 1
+            fb = value(b, a, b)
         expansions += 1
     a0, b0 = a, b
     nit = 0
@@ -102,8 +151,7 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         m = 0.5 * (a + b)
         if m <= a or m >= b:
             break
-        fm = _value(fun, m)
-        nfev += 1
+        fm = value(m, a, b)
         nit += 1
         if fm < 0.0:
             a = m
@@ -112,5 +160,9 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         else:
             a = b = m
             break
-    return 0.5 * (a + b), {"a": a, "b": b, "a0": a0, "b0": b0, "nit": nit, "nfev": nfev,
-                           "expansions": expansions}
+    return 0.5 * (a + b), _info(a, b, a0, b0, nit, value, expansions)
+
+
+def _info(a, b, a0, b0, nit, value: _Signs, expansions) -> dict:
+    return {"a": a, "b": b, "a0": a0, "b0": b0, "nit": nit, "nfev": value.nfev,
+            "ncertified": value.ncertified, "expansions": expansions}

@@ -61,7 +61,7 @@ def _check_direction(u, w, what: str):
 def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
          T_s: int = 50, eps: float = 0.0, L: float | None = None, bracket=None,
          length: str = "bisect", xtol: float = 0.0, theta_steps: int = 0,
-         w0=None, g0=None, reference: bool = True) -> OptimizeResult:
+         w0=None, g0=None, certify: bool = True, reference: bool = True) -> OptimizeResult:
     """K19's GDNP on a single-unit problem, or unit by unit on the MLP.
 
     Parameters
@@ -93,13 +93,21 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     w0, g0 : array_like and float, optional
         Start in BN coordinates instead of ``x0`` (both or neither); GDNP's iterates ``w~``
         do not depend on the scale of ``w0`` (MATH.md §1).
+    certify : bool
+        Where the problem provides certified Taylor models of ``d_g f``
+        (:meth:`~gdnp.problems.LinearProblem.length_model`: empirical halfspaces), decide a
+        bisection sign from a model's error bound when it is conclusive instead of making
+        another ``O(n)`` pass. The halvings, hence the iterates, are those of plain bisection;
+        ``False`` evaluates ``d_g f`` at every midpoint.
 
     Returns
     -------
     OptimizeResult
-        Adds ``length``, ``direction``, ``n_bisect`` (total halvings) and, for the MLP,
-        ``theta``. The history adds ``dg2`` (``(d_g f)^2`` after the length update), and for
-        single-unit problems ``rho_gap`` (``rho(w_t) - rho*``) and ``step`` (``s_t``).
+        Adds ``length``, ``direction``, ``n_bisect`` (total halvings), ``n_certified``
+        (bisection signs decided by a certified model, without an ``O(n)`` pass) and, for
+        the MLP, ``theta``. The history adds ``dg2`` (``(d_g f)^2`` after the length
+        update), and for single-unit problems ``rho_gap`` (``rho(w_t) - rho*``) and ``step``
+        (``s_t``).
     """
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     if isinstance(T_s, bool) or not isinstance(T_s, numbers.Integral) or T_s < 0:
@@ -108,6 +116,8 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     xtol = check_positive(xtol, "xtol", allow_zero=True)
     L = problem.L if L is None else check_positive(L, "L")
     bracket = _check_bracket(bracket)
+    if not isinstance(certify, (bool, np.bool_)):
+        raise TypeError(f"certify must be a bool, got {type(certify).__name__}")
     if length not in ("bisect", "closed_form"):
         raise ValueError(f"length must be 'bisect' or 'closed_form', got {length!r}")
     if length == "closed_form" and not isinstance(problem, OLS):
@@ -124,7 +134,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     rho_star = problem.rho_star
     rec = Recorder(problem, "gdnp", tol, callback, f_star,
                    extra_keys=("rho_gap", "dg2", "step"))
-    n_bisect = 0
+    n_bisect = n_certified = 0
     step = 0.0
     for t in range(maxiter + 1):
         ev = problem.value_and_grad_bn(w, g)
@@ -144,11 +154,14 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         if length == "closed_form":
             g = problem.optimal_length(w)
         else:
+            model = problem.length_model(w) if certify else None
             g, info = bisect(problem.length_derivative(w), *_bracket(g, bracket),
-                             maxiter=int(T_s), xtol=xtol)
+                             maxiter=int(T_s), xtol=xtol, model=model)
             n_bisect += info["nit"]
+            n_certified += info["ncertified"]
             rec.nfev += info["nfev"]
-    return rec.result(length=float(g), direction=w.copy(), n_bisect=n_bisect, T_s=int(T_s))
+    return rec.result(length=float(g), direction=w.copy(), n_bisect=n_bisect,
+                      n_certified=n_certified, T_s=int(T_s))
 
 
 def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, bracket, xtol,
@@ -195,4 +208,4 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
         if theta_steps:
             theta = problem.optimize_theta(A, g, theta, maxiter=theta_steps)
     return rec.result(length=g.copy(), direction=w.copy(), theta=theta.copy(),
-                      n_bisect=n_bisect, T_s=int(T_s))
+                      n_bisect=n_bisect, n_certified=0, T_s=int(T_s))

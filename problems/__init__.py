@@ -11,10 +11,13 @@ from .halfspace import EmpiricalHalfspace, GaussianHalfspace, Halfspace, NoFinit
 from .losses import LOSSES, Loss, get_loss
 from .mlp import MLP, UnitView
 from .ols import OLS
+from .taylor import CertifiedDerivative, Expansion
 
 __all__ = [
     "BNEval",
+    "CertifiedDerivative",
     "EmpiricalHalfspace",
+    "Expansion",
     "GaussianHalfspace",
     "Halfspace",
     "LOSSES",

@@ -19,6 +19,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from ._validate import as_finite_array, as_seed_rng
+from .taylor import CertifiedDerivative
 
 __all__ = ["Problem", "LinearProblem", "BNEval"]
 
@@ -252,6 +253,20 @@ class LinearProblem(Problem):
         """
         w, _ = self._check_bn(w, 1.0)
         return partial(self._dg, self._state(w))
+
+    def length_model(self, w) -> CertifiedDerivative | None:
+        """Certified signs of ``g -> d_g f(w, g)`` (:mod:`gdnp.problems.taylor`), or ``None``.
+
+        Its evaluations return exactly what :meth:`length_derivative` returns, and each adds
+        a slope and curvature bounds from which :func:`gdnp.bisect` decides later signs
+        without another ``O(n)`` pass. Implemented where an evaluation is ``O(n)`` and the
+        loss has a third-derivative bound (empirical halfspaces); elsewhere ``None``.
+        """
+        w, _ = self._check_bn(w, 1.0)
+        return self._length_model(self._state(w))
+
+    def _length_model(self, state: dict) -> CertifiedDerivative | None:
+        return None
 
     def stein_c1(self, w, g) -> float:
         """``c1(w~)`` of MATH.md eq. (6) at ``w~ = g w/||w||_S`` (sample mean if empirical)."""

@@ -16,9 +16,12 @@ version of ``E[phi'']``) and ``c1 = E_K[phi'(t)] - c2 m``.
 
 from __future__ import annotations
 
+import math
+from functools import partial
+
 import numpy as np
 from scipy.optimize import brentq, linprog, minimize
-from scipy.special import expit, ndtr
+from scipy.special import ndtr
 
 from ._validate import as_seed_rng, as_spd_matrix, as_vector
 from .base import LinearProblem
@@ -26,6 +29,7 @@ from .data import prepare_data
 from .losses import LOSSES, Loss, get_loss
 from .quadrature import DEFAULT_NODES, normal_rule
 from .spectra import random_covariance, random_direction, vector_with_separation
+from .taylor import CertifiedDerivative, Expansion
 
 __all__ = ["Halfspace", "NoFiniteMinimizerError"]
 
@@ -238,18 +242,22 @@ class EmpiricalHalfspace(Halfspace):
         data = prepare_data(X, y, labels=True, ridge=ridge, null_space=null_space)
         self.data = data
         self.X, self.y = data.X, data.y
+        self._neg_y = -self.y  # z_i = -y_i x_i
         n = self.X.shape[0]
         self._n = n
         self._setup(data.S, -(self.X.T @ self.y) / n, loss, {"n": n, "ridge": data.ridge})
 
     def _margins(self, x):
-        return -self.y * (self.X @ x)
+        return self._neg_y * (self.X @ x)
 
     def value_and_grad(self, x):
         x = self.check_x(x)
-        t = self._margins(x)
-        fun = float(np.mean(self.loss.phi(t)))
-        return fun, -(self.X.T @ (self.y * self.loss.dphi(t))) / self._n
+        fun, d1 = self.loss.value_and_dphi(self._margins(x))
+        return fun, self._grad_from_dphi(d1, out=d1)
+
+    def _grad_from_dphi(self, d1, out=None):
+        """``grad f = mean_i phi'(t_i) z_i = X'(-y phi'(t)) / n``: one pass over ``X``."""
+        return (self.X.T @ np.multiply(self._neg_y, d1, out=out)) / self._n
 
     def f(self, x):
         return float(np.mean(self.loss.phi(self._margins(self.check_x(x)))))
@@ -258,48 +266,122 @@ class EmpiricalHalfspace(Halfspace):
         return {"zw": self._margins(w)}  # z_i'w for every sample: one pass over X
 
     def _dphi_at(self, state, a):
-        """``(t, phi'(t))`` at ``t = a z'w``, cached per direction for the last ``a`` (the
-        gradient and GDNP's ``c1`` are evaluated at the same point)."""
+        """``(mean phi(t), phi'(t))`` at ``t = a z'w``, cached per direction for the last ``a``
+        (the gradient and GDNP's ``c1`` are evaluated at the same point)."""
         last = state.get("dphi")
         if last is not None and last[0] == a:
             return last[1], last[2]
-        t = a * state["zw"]
-        d1 = self.loss.dphi(t)
-        state["dphi"] = (a, t, d1)
-        return t, d1
+        fun, d1 = self.loss.value_and_dphi(a * state["zw"])
+        state["dphi"] = (a, fun, d1)
+        return fun, d1
 
     def _eval_scaled(self, w, state, a):
-        t, d1 = self._dphi_at(state, a)
-        fun = float(np.mean(self.loss.phi(t)))
-        return fun, -(self.X.T @ (self.y * d1)) / self._n
+        fun, d1 = self._dphi_at(state, a)
+        return fun, self._grad_from_dphi(d1)
+
+    @staticmethod
+    def _a0(state) -> np.ndarray:
+        a0 = state.get("a0")
+        if a0 is None:  # a_i = z_i'w / ||w||_S, once per direction
+            a0 = state["a0"] = state["zw"] / state["nS"]
+        return a0
+
+    @staticmethod
+    def _scratch(state, key: str, like: np.ndarray) -> np.ndarray:
+        buf = state.get(key)
+        if buf is None:
+            buf = state[key] = np.empty_like(like)
+        return buf
 
     def _dg(self, state, g):
-        a0 = state.get("a0")
-        if a0 is None:  # z'w / ||w||_S, once per direction
-            a0 = state["a0"] = state["zw"] / state["nS"]
+        a0 = self._a0(state)
         if self.loss is LOSSES["logistic"]:
-            # mean(sigma(g a0) a0) = mean(a0 / (1 + exp(-g a0))) in one scratch buffer: the same
-            # sum to rounding, about 4x cheaper than scipy's expit and a product array
-            buf = state.get("buf")
-            if buf is None:
-                buf = state["buf"] = np.empty_like(a0)
+            # sum_i a_i / (1 + exp(-g a_i)) in two scratch buffers (the first keeps
+            # 1 + exp(-g a) for _expansion), about 4x cheaper than scipy's expit; exp -> inf
+            # gives the exact limit 0. np.sum is pairwise (see _length_model's error bound).
+            buf = self._scratch(state, "buf", a0)
+            terms = self._scratch(state, "buf2", a0)
             np.multiply(a0, -g, out=buf)
-            with np.errstate(over="ignore"):  # exp -> inf gives the exact limit 0
+            with np.errstate(over="ignore"):
                 np.exp(buf, out=buf)
             buf += 1.0
-            np.divide(a0, buf, out=buf)
-            s = float(np.sum(buf))
+            s = float(np.sum(np.divide(a0, buf, out=terms)))
             if s != 0.0:  # an exact 0 may be underflow (separable data): use expit's tails
                 return s / a0.size
         return float(np.mean(self.loss.dphi(g * a0) * a0))
 
-    def _c1(self, state, a):
-        t, d1 = self._dphi_at(state, a)
-        if self.loss is LOSSES["logistic"]:  # phi'' = expit(t) expit(-t), reusing phi' = expit(t)
-            d2 = d1 * expit(-t)
+    def _length_model(self, state) -> CertifiedDerivative | None:
+        """Certified signs of ``S(g) = d_g f = mean a phi'(g a)`` (:mod:`.taylor`).
+
+        Available for losses with a bounded ``phi'`` and a third-derivative envelope
+        (logistic, sigmoid). Per direction: ``a^2``, ``|a|^3``, their means and
+        ``max|a|``; ``mean|a| <= sqrt(mean a^2)`` bounds the rounding allowance.
+        Rounding allowances, ``u`` the unit roundoff: each term ``a_i phi'(g a_i)`` is computed
+        within ``8u |a_i|`` (the rounding of ``g a_i`` moves ``phi'`` by at most ``|g a_i phi''(g
+        a_i)| u <= 0.23 |a_i| u``; ``exp``, the sum and the quotient add a few ``u``). ``np.sum``
+        adds pairwise: blocks of at most 128 terms in 8 interleaved partial sums (at most 15 + 3 + 7
+        additions per term), blocks combined by halving (``log2 n`` more), and at worst buffers of
+        8192 accumulated in sequence (``n / 8192`` more), so it is within ``k u sum|terms|`` with
+        ``k = 25 + log2 n + n / 8192``. A computed ``S`` is thus within ``(k + 9) u mean|a|``; twice
+        that covers the stored value and a plain evaluation elsewhere. The slope and the outward
+        curvature are BLAS dot products (within ``n u`` relatively) with ``phi''`` and the envelope,
+        computed within ``3u`` absolutely.
+        """
+        loss = self.loss
+        if loss.d3phi_envelope is None or not (np.isfinite(loss.max_d3phi)
+                                               and np.isfinite(loss.max_dphi)):
+            return None
+        a0 = self._a0(state)
+        mom = state.get("moments")
+        if mom is None:  # a^2, |a|^3, their means and max|a|, once per direction
+            a2 = a0 * a0
+            a3 = np.abs(a0)
+            max_abs = float(np.max(a3))
+            a3 *= a2
+            mom = state["moments"] = (a2, a3, float(np.mean(a2)), float(np.mean(a3)), max_abs)
+        a2, a3, m2, m3, max_abs = mom
+        n = a0.size
+        u = np.finfo(float).eps / 2
+        k_sum = 25 + math.ceil(math.log2(n)) + math.ceil(n / 8192)
+        gamma = (n + 8) * u  # the dot products
+        slope_error = 4.0 * gamma * m2
+        return CertifiedDerivative(
+            partial(self._expansion, state, a2, a3, gamma * m3),
+            curvature=loss.max_d3phi * m3 * (1.0 + gamma), max_abs=max_abs,
+            value_error=2.0 * (k_sum + 9) * u * math.sqrt(m2), slope_error=slope_error,
+            monotone=loss.convex, concave_positive=loss.d3phi_sign == -1)
+
+    def _expansion(self, state, a2, a3, curvature_error, g) -> Expansion:
+        """``S(g)`` (exactly as :meth:`_dg`), ``S'(g) = mean a^2 phi''(g a)`` and the outward
+        curvature bound ``mean |a|^3 e(g a)`` (:mod:`.taylor`; ``e = phi''`` for the logistic
+        loss), plus its rounding allowance ``4 (n + 8) u mean|a|^3``."""
+        loss = self.loss
+        n = a2.size
+        value = self._dg(state, g)
+        if loss is LOSSES["logistic"]:  # _dg left 1 + exp(-g a) in "buf"
+            s = np.reciprocal(state["buf"], out=state["buf"])  # sigma(g a)
+            d2 = state["buf2"]
+            np.subtract(1.0, s, out=d2)
+            d2 *= s  # phi'' = sigma (1 - sigma), which is also the envelope of |phi'''|
+            slope = float(a2 @ d2) / n
+            outward = float(a3 @ d2) / n
         else:
-            d2 = self.loss.d2phi(t)
-        return float(np.mean(d1) - np.mean(d2) * a * state["uw"])
+            t = g * self._a0(state)
+            slope = float(a2 @ loss.d2phi(t)) / n
+            outward = float(a3 @ loss.d3phi_envelope(t)) / n
+        return Expansion(x=float(g), value=value, slope=slope,
+                         curvature_outward=outward + 4.0 * curvature_error)
+
+    def _c1(self, state, a):
+        _, d1 = self._dphi_at(state, a)
+        n = d1.size
+        if self.loss is LOSSES["logistic"]:
+            # phi'' = sigma (1 - sigma): one subtraction and a dot product; 1 - sigma is exact
+            # to within u absolutely, which is all c1 needs
+            d2_mean = float(d1 @ (1.0 - d1)) / n
+        else:
+            d2_mean = float(np.mean(self.loss.d2phi(a * state["zw"])))
+        return float(np.sum(d1)) / n - d2_mean * a * state["uw"]
 
     def is_separable(self) -> bool:
         """Whether some ``w`` has ``y_i x_i'w >= 1`` for all samples (an LP, scipy HiGHS)."""

@@ -1,0 +1,172 @@
+"""Certified bisection of GDNP's length (problems/taylor.py): the same halvings as plain
+bisection, every certified sign right, and the bounds it rests on."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.special import expit
+
+import gdnp
+from gdnp import bisect
+from gdnp.problems import LOSSES, Halfspace
+
+from conftest import halfspace_data
+
+
+def _problem(loss="logistic", seed=0, n=2000, d=6, separation=0.9):
+    return Halfspace.sample(d, 10.0, n, separation=separation, seed=seed, loss=loss)
+
+
+# ------------------------------------------------------------------ loss facts
+@pytest.mark.parametrize("name", ["logistic", "sigmoid", "squared"])
+def test_third_derivative_bounds_of_the_losses(name):
+    """``sup|phi'''|``, the envelope ``e`` (``|phi'''(s)| <= e(t)`` for ``|s| >= |t|``,
+    ``log e`` 1-Lipschitz) and the sign of ``t phi'''``, against central differences."""
+    loss = LOSSES[name]
+    t = np.linspace(-30, 30, 120001)
+    h = 1e-4
+    d3 = (loss.d2phi(t + h) - loss.d2phi(t - h)) / (2 * h)
+    fd_err = 1e-7
+    assert np.max(np.abs(d3)) <= loss.max_d3phi + fd_err
+    assert np.max(np.abs(d3)) >= loss.max_d3phi - 1e-6  # the sup is attained, not loose
+    env = loss.d3phi_envelope(t)
+    # |phi'''(s)| <= e(t) for all |s| >= |t|: compare with the running max from the tails
+    tail_max = np.maximum(np.maximum.accumulate(np.abs(d3)[::-1])[::-1],
+                          np.maximum.accumulate(np.abs(d3)))
+    outer = np.where(t >= 0, np.maximum.accumulate(np.abs(d3)[::-1])[::-1],
+                     np.maximum.accumulate(np.abs(d3)))
+    assert np.all(outer <= env + fd_err)
+    assert np.all(tail_max >= 0)
+    if np.any(env > 0):
+        log_e = np.log(env[env > 0])
+        assert np.max(np.abs(np.diff(log_e)) / np.diff(t[env > 0])) <= 1.0 + 1e-6
+    if loss.d3phi_sign == -1:
+        assert np.all(t * d3 <= fd_err)
+
+
+def test_fused_logistic_value_and_derivative_match_the_reference_forms():
+    loss = LOSSES["logistic"]
+    t = np.concatenate([np.linspace(-50, 50, 10001), [-1e4, -800.0, 0.0, 800.0, 1e4]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow or invalid-value warnings
+        fun, d1 = loss.value_and_dphi(t)
+    assert fun == pytest.approx(np.mean(np.logaddexp(0.0, t)), rel=1e-14)
+    np.testing.assert_allclose(d1, expit(t), rtol=2e-15, atol=0)  # a few ulp
+
+
+@pytest.mark.parametrize("n", [7, 100, 129, 8192, 8193, 100_000, 300_001])
+def test_pairwise_sum_error_bound(n):
+    """The summation bound behind the value allowance: |np.sum - exact| <= k u sum|x| with
+    k = 25 + ceil(log2 n) + ceil(n / 8192), on data with heavy cancellation."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal(n) * np.exp(rng.uniform(-20, 20, n))
+    x = np.concatenate([x, -x[: n // 2]])[:n]  # cancellation
+    k = 25 + math.ceil(math.log2(n)) + math.ceil(n / 8192)
+    err = abs(float(np.sum(x)) - math.fsum(x))
+    assert err <= k * np.finfo(float).eps / 2 * float(np.sum(np.abs(x)))
+
+
+# --------------------------------------------------- certified signs are right
+@pytest.mark.parametrize("loss", ["logistic", "sigmoid"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_certified_intervals_contain_the_computed_derivative(loss, seed):
+    """From expansions at a few lengths, the interval for S(t) holds the computed S(t) at every
+    t of a grid, and each certified sign is the computed sign."""
+    prob = _problem(loss, seed)
+    rng = np.random.default_rng(seed)
+    w = prob.initial_point(seed)
+    S = prob.length_derivative(w)
+    model = prob.length_model(w)
+    checked = certified = 0
+    for x in rng.uniform(-3.0, 12.0, 4):
+        model.evaluate(x)
+        for t in np.concatenate([np.linspace(-5.0, 15.0, 201), x + np.geomspace(1e-9, 1, 30),
+                                 x - np.geomspace(1e-9, 1, 30)]):
+            v = S(t)
+            for e in model.expansions:
+                lo, hi = model.interval(t, e)
+                assert lo <= v <= hi, (t, e.x, lo, v, hi)
+            c = model.certain(t)
+            checked += 1
+            if c != 0.0:
+                certified += 1
+                assert np.sign(c) == np.sign(v), (t, c, v)
+    assert certified > 0.3 * checked  # the certificates decide most signs
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), g=st.floats(0.05, 30.0), t=st.floats(-40.0, 40.0))
+def test_certified_sign_never_contradicts_evaluation(seed, g, t):
+    prob = _problem("logistic", seed % 7, n=500, d=3)
+    w = prob.initial_point(seed)
+    model = prob.length_model(w)
+    model.evaluate(g)
+    c = model.certain(t)
+    if c != 0.0:
+        assert np.sign(c) == np.sign(prob.length_derivative(w)(t))
+
+
+def test_population_and_ols_have_no_model():
+    from gdnp.problems import OLS
+    assert Halfspace.random(4, 10.0, seed=0).length_model(np.ones(4)) is None
+    assert OLS.random(4, 10.0, seed=0).length_model(np.ones(4)) is None
+    prob = Halfspace.sample(4, 10.0, 300, seed=0, loss="squared")
+    assert prob.length_model(np.ones(4)) is None  # phi' unbounded: no allowance derived
+
+
+# --------------------------------------------- the same bisection, fewer passes
+@pytest.mark.parametrize("loss", ["logistic", "sigmoid"])
+def test_certified_bisection_takes_the_same_halvings(loss):
+    prob = _problem(loss, 3)
+    rng = np.random.default_rng(3)
+    saved = 0
+    for _ in range(10):
+        w = prob.initial_point(int(rng.integers(1 << 30)))
+        g0 = float(rng.uniform(0.5, 8.0))
+        a, b = g0 - 0.5 * max(g0, 1.0), g0 + 0.5 * max(g0, 1.0)
+        plain, pinfo = bisect(prob.length_derivative(w), a, b, maxiter=40)
+        cert, cinfo = bisect(prob.length_derivative(w), a, b, maxiter=40,
+                             model=prob.length_model(w))
+        assert cert == plain
+        assert (cinfo["a"], cinfo["b"], cinfo["a0"], cinfo["b0"], cinfo["nit"]) == \
+            (pinfo["a"], pinfo["b"], pinfo["a0"], pinfo["b0"], pinfo["nit"])
+        assert cinfo["nfev"] + cinfo["ncertified"] >= pinfo["nfev"]
+        saved += pinfo["nfev"] - cinfo["nfev"]
+    # measured: logistic 36, sigmoid 18 of ~42 evaluations saved per bisection (the sigmoid
+    # loss is not convex and phi''' changes sign, so only Taylor bounds certify)
+    assert saved >= 10 * (30 if loss == "logistic" else 15)
+
+
+def test_gdnp_iterates_are_identical_with_and_without_certificates():
+    X, y = halfspace_data(seed=5, n=3000, d=5)
+    prob = Halfspace.from_data(X, y)
+    plain = gdnp.gdnp(prob, maxiter=80, tol=0, T_s=30, certify=False)
+    cert = gdnp.gdnp(prob, maxiter=80, tol=0, T_s=30)
+    np.testing.assert_array_equal(cert.history["fun"], plain.history["fun"])
+    np.testing.assert_array_equal(cert.x, plain.x)
+    assert cert.n_bisect == plain.n_bisect
+    assert cert.n_certified > 0 and plain.n_certified == 0
+    assert cert.nfev < 0.4 * plain.nfev
+    with pytest.raises(TypeError, match="certify"):
+        gdnp.gdnp(prob, maxiter=1, certify="yes")
+
+
+def test_separable_data_still_raise_no_sign_change_with_certificates():
+    """The certificates never invent a sign change: on separable data the length bisection
+    still fails cleanly (GDNP status 2 or NoSignChangeError), as without them."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    X -= X.mean(axis=0)  # separable through the origin after the centring gdnp applies
+    y = np.sign(X @ np.array([1.0, -2.0, 0.5]))
+    prob = Halfspace.from_data(X, y)
+    w = np.array([1.0, -2.0, 0.5])
+    with pytest.raises(gdnp.NoSignChangeError):
+        bisect(prob.length_derivative(w), 0.5, 1.5, maxiter=30, model=prob.length_model(w))
+    with pytest.raises(gdnp.NoSignChangeError):
+        bisect(prob.length_derivative(w), 0.5, 1.5, maxiter=30)
