@@ -25,6 +25,12 @@ def test_halfspace_iterations(benchmark, halfspace, method):
     assert res.nit == ITERS
 
 
+def test_halfspace_gdnp_plain_bisection(benchmark, halfspace):
+    """GDNP evaluating ``d_g f`` at every midpoint (``certify=False``), for comparison."""
+    res = benchmark(_run, halfspace, "gdnp", T_s=30, certify=False)
+    assert res.nit == ITERS
+
+
 def test_halfspace_two_matvec_floor(benchmark, halfspace):
     X = halfspace.X
     w = np.ones(X.shape[1])
