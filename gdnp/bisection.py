@@ -89,11 +89,13 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     xtol : float
         Stop early once ``b - a <= xtol``; ``0`` runs all ``maxiter`` halvings (stopping only
         when the midpoint equals an end point in floating point).
-    model : callable, optional
-        ``t -> LocalModel`` evaluating ``fun(t)`` (as ``.value``, the same number ``fun(t)``
-        returns) with a certified model that can decide the sign of ``fun`` elsewhere
-        (``.sign_at``). Used instead of ``fun`` for every evaluation; signs it certifies are
-        not evaluated. The result is the same; the number of evaluations is smaller.
+    model : SignModel, optional
+        Evaluates ``fun`` (``evaluate``: the same numbers ``fun`` returns, so ``fun`` itself is
+        then not called), certifies signs from its earlier evaluations (``certain``) and
+        proposes where an evaluation would decide the most (``suggest``). A midpoint whose
+        sign is certified is not evaluated; one that is not may first trigger an evaluation at
+        the suggested point. The halvings and the root are those without ``model``; only
+        ``nfev`` is smaller.
 
     Returns
     -------

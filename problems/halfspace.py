@@ -311,7 +311,7 @@ class EmpiricalHalfspace(Halfspace):
         return float(np.mean(self.loss.dphi(g * a0) * a0))
 
     def _length_model(self, state) -> CertifiedDerivative | None:
-        """Certified signs of ``S(g) = d_g f = mean a phi'(g a)`` (:mod:`.taylor`).
+        """Certified signs of ``S(g) = d_g f = mean a phi'(g a)`` (:mod:`.taylor`, MATH.md §4).
 
         Available for losses with a bounded ``phi'`` and a third-derivative envelope
         (logistic, sigmoid). Per direction: ``|a|``, ``a|a|``, the means of ``a^2`` and
