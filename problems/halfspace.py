@@ -154,6 +154,83 @@ class Halfspace(LinearProblem):
                     f"({limit:.6g}); the {self.loss.name} loss has no finite minimiser here")
         return x, fx
 
+    # ------------------------------------------ certified length bisection (MATH.md §4)
+    def _length_nodes(self, state) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(a, weights)`` with ``S(g) = d_g f(w, g) = sum_i weights_i a_i phi'(g a_i)``;
+        ``weights=None`` is the plain mean over samples."""
+        raise NotImplementedError
+
+    def _length_model(self, state) -> CertifiedDerivative | None:
+        """Certified signs of ``S(g) = d_g f = E a phi'(g a)`` (:mod:`.taylor`, MATH.md §4).
+
+        ``E`` is the sample mean (empirical, ``a_i = z_i'w / ||w||_S``) or the Gauss-Hermite
+        rule (population, ``a_k`` the nodes of ``N(u'w/||w||_S, 1 - (u'w)^2/||w||_S^2)``).
+        Available for losses with a bounded ``phi'`` and a third-derivative envelope (logistic,
+        sigmoid). Per direction: ``|a|``, ``a|a|``, ``E a^2``, ``E|a|^3`` and ``max|a|``;
+        ``E|a| <= sqrt(E a^2)`` bounds the rounding allowance.
+
+        Rounding allowances, ``u`` the unit roundoff: each term ``a_i phi'(g a_i)`` is computed
+        within ``8u |a_i|`` (the rounding of ``g a_i`` moves ``phi'`` by at most
+        ``|g a_i phi''(g a_i)| u <= 0.23 |a_i| u``; ``exp``, the sum and the quotient add a few
+        ``u``). A sample mean is ``np.sum``, pairwise: blocks of at most 128 terms in 8
+        interleaved partial sums (at most 15 + 3 + 7 additions per term), blocks combined by
+        halving (``log2 n`` more), and at worst buffers of 8192 accumulated in sequence
+        (``n / 8192`` more), so it is within ``k u sum|terms|`` with
+        ``k = 25 + log2 n + n / 8192``; a weighted rule is a dot product of ``K`` terms,
+        ``k = K``. A computed ``S`` is thus within ``(k + 9) u E|a|``; twice that covers the
+        stored value and a plain evaluation elsewhere. The slope and the outward curvature are
+        dot products (within ``(n + 8) u`` relatively) with ``phi''`` and the envelope, which
+        are computed within ``3u`` absolutely.
+        """
+        loss = self.loss
+        if loss.d3phi_envelope is None or not (np.isfinite(loss.max_d3phi)
+                                               and np.isfinite(loss.max_dphi)):
+            return None
+        a, wts = self._length_nodes(state)
+        n = a.size
+        mom = state.get("moments")
+        if mom is None:  # once per direction
+            a_abs = np.abs(a)
+            a_absa = a * a_abs
+            if wts is None:
+                m2, m3 = float(a @ a) / n, float(a @ a_absa) / n
+            else:
+                m2, m3 = float(wts @ (a * a)), float(wts @ (a * a_absa))
+            mom = state["moments"] = (a_abs, a_absa, m2, m3, float(np.max(a_abs)))
+        a_abs, a_absa, m2, m3, max_abs = mom
+        u = np.finfo(float).eps / 2
+        k_sum = n if wts is not None else \
+            25 + math.ceil(math.log2(n)) + math.ceil(n / 8192)
+        gamma = (n + 8) * u  # the dot products
+        return CertifiedDerivative(
+            partial(self._expansion, state, a_abs, a_absa, gamma * m3),
+            curvature=loss.max_d3phi * m3 * (1.0 + gamma), max_abs=max_abs,
+            value_error=2.0 * (k_sum + 9) * u * math.sqrt(m2), slope_error=4.0 * gamma * m2,
+            monotone=loss.convex, concave_positive=loss.d3phi_sign == -1)
+
+    def _expansion(self, state, a_abs, a_absa, curvature_error, g) -> Expansion:
+        """``S(g)`` (exactly as :meth:`_dg`), ``S'(g) = E a^2 phi''(g a)`` and the outward
+        curvature bound ``E |a|^3 e(g a)`` (:mod:`.taylor`), plus its rounding allowance
+        ``4 (n + 8) u E|a|^3``."""
+        value = self._dg(state, g)
+        fused = self._fused_slope_and_curvature(state, a_abs, a_absa)
+        if fused is None:
+            a, wts = self._length_nodes(state)
+            t = g * a
+            a2 = a * a
+            d2 = a2 * self.loss.d2phi(t)
+            env = a2 * a_abs * self.loss.d3phi_envelope(t)
+            slope, outward = ((float(np.mean(d2)), float(np.mean(env))) if wts is None
+                              else (float(wts @ d2), float(wts @ env)))
+        else:
+            slope, outward = fused
+        return Expansion(x=float(g), value=value, slope=slope,
+                         curvature_outward=max(outward, 0.0) + 4.0 * curvature_error)
+
+    def _fused_slope_and_curvature(self, state, a_abs, a_absa) -> tuple[float, float] | None:
+        """``(S'(g), E|a|^3 e(g a))`` from what the last :meth:`_dg` left behind, or ``None``."""
+        return None
+
 
 class GaussianHalfspace(Halfspace):
     """Population halfspace problem under the Gaussian model (see :meth:`Halfspace.gaussian`)."""
@@ -213,10 +290,16 @@ class GaussianHalfspace(Halfspace):
         fun, e1, c2 = self._moments(m, s)
         return fun, (e1 - c2 * m) * self.u + (c2 * a) * state["Sw"]
 
+    def _length_nodes(self, state):
+        a0 = state.get("a0")
+        if a0 is None:  # nodes of z'w/||w||_S ~ N(ma, 1 - ma^2), once per direction
+            ma, sa = self._ab(state)
+            a0 = state["a0"] = ma + sa * self._xi
+        return a0, self._omega
+
     def _dg(self, state, g):
-        ma, sa = self._ab(state)
-        a0 = ma + sa * self._xi  # nodes of z'w/||w||_S ~ N(ma, 1 - ma^2)
-        return float(self._omega @ (self.loss.dphi(g * a0) * a0))
+        a0, omega = self._length_nodes(state)
+        return float(omega @ (self.loss.dphi(g * a0) * a0))
 
     def _c1(self, state, a):
         ma, sa = self._ab(state)
@@ -310,73 +393,23 @@ class EmpiricalHalfspace(Halfspace):
                 return s / a0.size
         return float(np.mean(self.loss.dphi(g * a0) * a0))
 
-    def _length_model(self, state) -> CertifiedDerivative | None:
-        """Certified signs of ``S(g) = d_g f = mean a phi'(g a)`` (:mod:`.taylor`, MATH.md §4).
+    def _length_nodes(self, state):
+        return self._a0(state), None
 
-        Available for losses with a bounded ``phi'`` and a third-derivative envelope
-        (logistic, sigmoid). Per direction: ``|a|``, ``a|a|``, the means of ``a^2`` and
-        ``|a|^3`` and ``max|a|``; ``mean|a| <= sqrt(mean a^2)`` bounds the rounding allowance.
-        Rounding allowances, ``u`` the unit roundoff: each term ``a_i phi'(g a_i)`` is computed
-        within ``8u |a_i|`` (the rounding of ``g a_i`` moves ``phi'`` by at most ``|g a_i phi''(g
-        a_i)| u <= 0.23 |a_i| u``; ``exp``, the sum and the quotient add a few ``u``). ``np.sum``
-        adds pairwise: blocks of at most 128 terms in 8 interleaved partial sums (at most 15 + 3 + 7
-        additions per term), blocks combined by halving (``log2 n`` more), and at worst buffers of
-        8192 accumulated in sequence (``n / 8192`` more), so it is within ``k u sum|terms|`` with
-        ``k = 25 + log2 n + n / 8192``. A computed ``S`` is thus within ``(k + 9) u mean|a|``; twice
-        that covers the stored value and a plain evaluation elsewhere. The slope and the outward
-        curvature are BLAS dot products (within ``n u`` relatively) with ``phi''`` and the envelope,
-        computed within ``3u`` absolutely.
-        """
-        loss = self.loss
-        if loss.d3phi_envelope is None or not (np.isfinite(loss.max_d3phi)
-                                               and np.isfinite(loss.max_dphi)):
+    def _fused_slope_and_curvature(self, state, a_abs, a_absa):
+        """Logistic loss, from the terms ``a s`` (``s = sigma(g a)``) that :meth:`_dg` leaves
+        in a scratch buffer: ``sum a^2 s (1 - s) = (as)'a - (as)'(as)`` and
+        ``sum |a|^3 s (1 - s) = (as)'(a|a|) - (|a| as)'(as)`` (the envelope is ``phi''``), four
+        dot products and one pass. Both differences lose at most ``2 (n + 8) u`` times
+        ``sum a^2`` (``sum |a|^3``) to rounding, within the allowances."""
+        if self.loss is not LOSSES["logistic"]:
             return None
         a0 = self._a0(state)
-        mom = state.get("moments")
-        if mom is None:  # |a|, a|a|, mean a^2, mean |a|^3 and max|a|, once per direction
-            a_abs = np.abs(a0)
-            a_absa = a0 * a_abs
-            mom = state["moments"] = (a_abs, a_absa, float(a0 @ a0) / a0.size,
-                                      float(a0 @ a_absa) / a0.size, float(np.max(a_abs)))
-        a_abs, a_absa, m2, m3, max_abs = mom
         n = a0.size
-        u = np.finfo(float).eps / 2
-        k_sum = 25 + math.ceil(math.log2(n)) + math.ceil(n / 8192)
-        gamma = (n + 8) * u  # the dot products
-        slope_error = 4.0 * gamma * m2
-        return CertifiedDerivative(
-            partial(self._expansion, state, a_abs, a_absa, gamma * m3),
-            curvature=loss.max_d3phi * m3 * (1.0 + gamma), max_abs=max_abs,
-            value_error=2.0 * (k_sum + 9) * u * math.sqrt(m2), slope_error=slope_error,
-            monotone=loss.convex, concave_positive=loss.d3phi_sign == -1)
-
-    def _expansion(self, state, a_abs, a_absa, curvature_error, g) -> Expansion:
-        """``S(g)`` (exactly as :meth:`_dg`), ``S'(g) = mean a^2 phi''(g a)`` and the outward
-        curvature bound ``mean |a|^3 e(g a)`` (:mod:`.taylor`; ``e = phi''`` for the logistic
-        loss), plus its rounding allowance ``4 (n + 8) u mean|a|^3``.
-
-        Logistic loss, with the terms ``a s`` (``s = sigma(g a)``) that :meth:`_dg` leaves
-        behind: ``sum a^2 s (1 - s) = (as)'a - (as)'(as)`` and ``sum |a|^3 s (1 - s) =
-        (as)'(a|a|) - (|a| as)'(as)``, four dot products and one pass. Both differences
-        lose at most ``2 (n + 8) u`` times ``sum a^2`` (``sum |a|^3``) to rounding, within the
-        allowances.
-        """
-        loss = self.loss
-        a0 = self._a0(state)
-        n = a0.size
-        value = self._dg(state, g)
-        if loss is LOSSES["logistic"]:
-            terms = state["buf2"]  # a sigma(g a), left by _dg
-            slope = (float(terms @ a0) - float(terms @ terms)) / n
-            weighted = np.multiply(a_abs, terms, out=state["buf"])
-            outward = (float(terms @ a_absa) - float(weighted @ terms)) / n
-        else:
-            t = g * a0
-            a2 = a0 * a0
-            slope = float(a2 @ loss.d2phi(t)) / n
-            outward = float((a2 * a_abs) @ loss.d3phi_envelope(t)) / n
-        return Expansion(x=float(g), value=value, slope=slope,
-                         curvature_outward=max(outward, 0.0) + 4.0 * curvature_error)
+        terms = state["buf2"]
+        slope = (float(terms @ a0) - float(terms @ terms)) / n
+        weighted = np.multiply(a_abs, terms, out=state["buf"])
+        return slope, (float(terms @ a_absa) - float(weighted @ terms)) / n
 
     def _c1(self, state, a):
         _, d1 = self._dphi_at(state, a)

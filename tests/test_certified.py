@@ -116,12 +116,35 @@ def test_certified_sign_never_contradicts_evaluation(seed, g, t):
         assert np.sign(c) == np.sign(prob.length_derivative(w)(t))
 
 
-def test_population_and_ols_have_no_model():
+def test_models_exist_only_where_their_bounds_are_derived():
     from gdnp.problems import OLS
-    assert Halfspace.random(4, 10.0, seed=0).length_model(np.ones(4)) is None
-    assert OLS.random(4, 10.0, seed=0).length_model(np.ones(4)) is None
+    assert OLS.random(4, 10.0, seed=0).length_model(np.ones(4)) is None  # O(1) evaluations
     prob = Halfspace.sample(4, 10.0, 300, seed=0, loss="squared")
     assert prob.length_model(np.ones(4)) is None  # phi' unbounded: no allowance derived
+    assert Halfspace.random(4, 10.0, seed=0).length_model(np.ones(4)) is not None
+
+
+@pytest.mark.parametrize("loss", ["logistic", "sigmoid"])
+def test_population_certified_intervals_and_gdnp_iterates(loss):
+    """The Gauss-Hermite form (weighted nodes): intervals hold the computed S(t), and GDNP's
+    iterates are those of plain bisection."""
+    prob = Halfspace.random(6, 100.0, separation=0.95, seed=1, loss=loss)
+    w = prob.initial_point(2)
+    S, model = prob.length_derivative(w), prob.length_model(w)
+    for x in (0.5, 3.0, 9.0):
+        model.evaluate(x)
+    for t in np.linspace(-4.0, 14.0, 181):
+        v = S(t)
+        for e in model.expansions:
+            lo, hi = model.interval(t, e)
+            assert lo <= v <= hi
+        c = model.certain(t)
+        assert c == 0.0 or np.sign(c) == np.sign(v)
+    if loss == "logistic":
+        plain = gdnp.gdnp(prob, maxiter=60, tol=0, T_s=30, certify=False)
+        cert = gdnp.gdnp(prob, maxiter=60, tol=0, T_s=30)
+        np.testing.assert_array_equal(cert.history["fun"], plain.history["fun"])
+        assert cert.nfev < 0.3 * plain.nfev
 
 
 # --------------------------------------------- the same bisection, fewer passes
