@@ -29,7 +29,7 @@ from .data import prepare_data
 from .losses import LOSSES, Loss, get_loss
 from .quadrature import DEFAULT_NODES, normal_rule
 from .spectra import random_covariance, random_direction, vector_with_separation
-from .taylor import CertifiedDerivative, Expansion
+from .taylor import CertifiedDerivative
 
 __all__ = ["Halfspace", "NoFiniteMinimizerError"]
 
@@ -165,22 +165,19 @@ class Halfspace(LinearProblem):
 
         ``E`` is the sample mean (empirical, ``a_i = z_i'w / ||w||_S``) or the Gauss-Hermite
         rule (population, ``a_k`` the nodes of ``N(u'w/||w||_S, 1 - (u'w)^2/||w||_S^2)``).
-        Available for losses with a bounded ``phi'`` and a third-derivative envelope (logistic,
-        sigmoid). Per direction: ``|a|``, ``a|a|``, ``E a^2``, ``E|a|^3`` and ``max|a|``;
-        ``E|a| <= sqrt(E a^2)`` bounds the rounding allowance.
+        Available for losses with a bounded ``phi'``, a third-derivative envelope and a
+        1-Lipschitz ``log|phi'|`` (logistic, sigmoid). Per direction: ``|a|``, ``a|a|``,
+        ``sign(a)``, ``E|a|^3`` and ``max|a|``.
 
-        Rounding allowances, ``u`` the unit roundoff: each term ``a_i phi'(g a_i)`` is computed
-        within ``8u |a_i|`` (the rounding of ``g a_i`` moves ``phi'`` by at most
-        ``|g a_i phi''(g a_i)| u <= 0.23 |a_i| u``; ``exp``, the sum and the quotient add a few
+        Rounding, ``u`` the unit roundoff: each term ``a_i phi'(g a_i)`` is computed within
+        ``(8 + |g a_i|) u`` relatively (the rounding of ``g a_i`` moves ``phi'`` by
+        ``|g a_i phi''/phi'| u <= |g a_i| u``; ``exp``, the sum and the quotient add a few
         ``u``). A sample mean is ``np.sum``, pairwise: blocks of at most 128 terms in 8
         interleaved partial sums (at most 15 + 3 + 7 additions per term), blocks combined by
         halving (``log2 n`` more), and at worst buffers of 8192 accumulated in sequence
-        (``n / 8192`` more), so it is within ``k u sum|terms|`` with
-        ``k = 25 + log2 n + n / 8192``; a weighted rule is a dot product of ``K`` terms,
-        ``k = K``. A computed ``S`` is thus within ``(k + 9) u E|a|``; twice that covers the
-        stored value and a plain evaluation elsewhere. The slope and the outward curvature are
-        dot products (within ``(n + 8) u`` relatively) with ``phi''`` and the envelope, which
-        are computed within ``3u`` absolutely.
+        (``n / 8192`` more): within ``k u sum|terms|`` with ``k = 25 + log2 n + n / 8192``;
+        a weighted rule is a dot product of ``K`` terms, ``k = K``. So a computed ``S(g)`` is
+        within ``(k + 9 + |g| max|a|) u E|a phi'(g a)|``.
         """
         loss = self.loss
         if loss.d3phi_envelope is None or not (np.isfinite(loss.max_d3phi)
@@ -192,43 +189,45 @@ class Halfspace(LinearProblem):
         if mom is None:  # once per direction
             a_abs = np.abs(a)
             a_absa = a * a_abs
-            if wts is None:
-                m2, m3 = float(a @ a) / n, float(a @ a_absa) / n
-            else:
-                m2, m3 = float(wts @ (a * a)), float(wts @ (a * a_absa))
-            mom = state["moments"] = (a_abs, a_absa, m2, m3, float(np.max(a_abs)))
-        a_abs, a_absa, m2, m3, max_abs = mom
-        u = np.finfo(float).eps / 2
-        k_sum = n if wts is not None else \
-            25 + math.ceil(math.log2(n)) + math.ceil(n / 8192)
-        gamma = (n + 8) * u  # the dot products
+            m3 = float(a @ a_absa) / n if wts is None else float(wts @ (a * a_absa))
+            mom = state["moments"] = (a_abs, a_absa, np.sign(a), m3, float(np.max(a_abs)))
+        a_abs, a_absa, a_sign, m3, max_abs = mom
+        k_sum = n if wts is not None else 25 + math.ceil(math.log2(n)) + math.ceil(n / 8192)
         return CertifiedDerivative(
-            partial(self._expansion, state, a_abs, a_absa, gamma * m3),
-            curvature=loss.max_d3phi * m3 * (1.0 + gamma), max_abs=max_abs,
-            value_error=2.0 * (k_sum + 9) * u * math.sqrt(m2), slope_error=4.0 * gamma * m2,
-            monotone=loss.convex, concave_positive=loss.d3phi_sign == -1)
+            partial(self._dg, state), partial(self._expand, state, a_abs, a_absa, a_sign,
+                                              max_abs),
+            curvature=loss.max_d3phi * m3 * (1.0 + (n + 8) * np.finfo(float).eps),
+            max_abs=max_abs, sum_depth=k_sum, monotone=loss.convex,
+            concave_positive=loss.d3phi_sign == -1)
 
-    def _expansion(self, state, a_abs, a_absa, curvature_error, g) -> Expansion:
-        """``S(g)`` (exactly as :meth:`_dg`), ``S'(g) = E a^2 phi''(g a)`` and the outward
-        curvature bound ``E |a|^3 e(g a)`` (:mod:`.taylor`), plus its rounding allowance
-        ``4 (n + 8) u E|a|^3``."""
-        value = self._dg(state, g)
-        fused = self._fused_slope_and_curvature(state, a_abs, a_absa)
-        if fused is None:
+    def _expand(self, state, a_abs, a_absa, a_sign, max_abs, g):
+        """``(S'(g), its rounding bound, E |a|^3 e(g a) + its rounding bound,
+        E|a phi'(g a)|)`` (:mod:`.taylor`), called right after ``_dg(state, g)``. The slope
+        and curvature are dot products of terms computed within ``(9 + |g| max|a|) u``
+        relatively, so within ``c = 2 ((n + 8) + 2 (9 + |g| max|a|)) u`` times the sum of
+        the magnitudes that enter them."""
+        n = self._length_nodes(state)[0].size
+        c = 2.0 * ((n + 8) + 2.0 * (9.0 + abs(g) * max_abs)) * (np.finfo(float).eps / 2)
+        fused = self._fused_expansion(state, a_abs, a_absa, a_sign)
+        if fused is not None:
+            slope, slope_mag, outward, outward_mag, scale = fused
+        else:
             a, wts = self._length_nodes(state)
             t = g * a
-            a2 = a * a
-            d2 = a2 * self.loss.d2phi(t)
-            env = a2 * a_abs * self.loss.d3phi_envelope(t)
-            slope, outward = ((float(np.mean(d2)), float(np.mean(env))) if wts is None
-                              else (float(wts @ d2), float(wts @ env)))
-        else:
-            slope, outward = fused
-        return Expansion(x=float(g), value=value, slope=slope,
-                         curvature_outward=max(outward, 0.0) + 4.0 * curvature_error)
+            terms = np.abs(a * self.loss.dphi(t))
+            d2 = a * a * self.loss.d2phi(t)
+            env = np.abs(a * a_absa) * self.loss.d3phi_envelope(t)
 
-    def _fused_slope_and_curvature(self, state, a_abs, a_absa) -> tuple[float, float] | None:
-        """``(S'(g), E|a|^3 e(g a))`` from what the last :meth:`_dg` left behind, or ``None``."""
+            def mean(v):
+                return float(np.mean(v)) if wts is None else float(wts @ v)
+
+            slope, slope_mag, outward, scale = mean(d2), mean(np.abs(d2)), mean(env), mean(terms)
+            outward_mag = outward
+        return slope, c * slope_mag, max(outward, 0.0) + c * outward_mag, scale
+
+    def _fused_expansion(self, state, a_abs, a_absa, a_sign):
+        """Fast path of :meth:`_expand` from what the last :meth:`_dg` left behind, or
+        ``None``."""
         return None
 
 
@@ -396,20 +395,21 @@ class EmpiricalHalfspace(Halfspace):
     def _length_nodes(self, state):
         return self._a0(state), None
 
-    def _fused_slope_and_curvature(self, state, a_abs, a_absa):
+    def _fused_expansion(self, state, a_abs, a_absa, a_sign):
         """Logistic loss, from the terms ``a s`` (``s = sigma(g a)``) that :meth:`_dg` leaves
-        in a scratch buffer: ``sum a^2 s (1 - s) = (as)'a - (as)'(as)`` and
-        ``sum |a|^3 s (1 - s) = (as)'(a|a|) - (|a| as)'(as)`` (the envelope is ``phi''``), four
-        dot products and one pass. Both differences lose at most ``2 (n + 8) u`` times
-        ``sum a^2`` (``sum |a|^3``) to rounding, within the allowances."""
+        in a scratch buffer: ``sum a^2 s (1 - s) = (as)'a - (as)'(as)``,
+        ``sum |a|^3 s (1 - s) = (as)'(a|a|) - (|a| as)'(as)`` (the envelope is ``phi''``) and
+        ``sum |a s| = sign(a)'(as)``: five dot products and one pass. The differences are
+        bounded by the sums of their (non-negative) parts."""
         if self.loss is not LOSSES["logistic"]:
             return None
         a0 = self._a0(state)
         n = a0.size
         terms = state["buf2"]
-        slope = (float(terms @ a0) - float(terms @ terms)) / n
+        p2, q2 = float(terms @ a0) / n, float(terms @ terms) / n
         weighted = np.multiply(a_abs, terms, out=state["buf"])
-        return slope, (float(terms @ a_absa) - float(weighted @ terms)) / n
+        p3, q3 = float(terms @ a_absa) / n, float(weighted @ terms) / n
+        return p2 - q2, p2 + q2, p3 - q3, p3 + q3, float(a_sign @ terms) / n
 
     def _c1(self, state, a):
         _, d1 = self._dphi_at(state, a)

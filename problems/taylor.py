@@ -1,9 +1,9 @@
 """Certified signs of GDNP's length derivative from a few exact evaluations (MATH.md §4).
 
-For a fixed direction, ``S(g) = d_g f(w, g) = mean_i a_i phi'(g a_i)`` with ``a_i = z_i'w /
-||w||_S``, and
+For a fixed direction, ``S(g) = d_g f(w, g) = E a phi'(g a)`` with ``a = z'w / ||w||_S`` (``E``
+a sample mean or a Gauss-Hermite rule), and
 
-    S'(g) = mean a^2 phi''(g a),        S''(g) = mean a^3 phi'''(g a).
+    S'(g) = E a^2 phi''(g a),        S''(g) = E a^3 phi'''(g a).
 
 Bisection needs only the sign of ``S`` at each midpoint. An exact evaluation at ``x`` (one
 ``O(n)`` pass) gives ``S(x)``, ``S'(x)`` and a curvature bound, and Taylor's theorem with the
@@ -15,8 +15,8 @@ bounds ``S(t)`` at every other ``t``: ``R`` has the sign of ``S''`` on the segme
 ``|R| <= K (t - x)^2 / 2`` for any bound ``K >= |S''|`` there. Three facts about the loss make
 the bounds sharp:
 
-* **curvature**: ``|S''| <= sup|phi'''| mean|a|^3`` everywhere; and if ``|phi'''(s)| <= e(t)``
-  whenever ``|s| >= |t|`` (``e`` the loss's envelope), then ``|S''| <= mean |a|^3 e(x a)`` on
+* **curvature**: ``|S''| <= sup|phi'''| E|a|^3`` everywhere; and if ``|phi'''(s)| <= e(t)``
+  whenever ``|s| >= |t|`` (``e`` the loss's envelope), then ``|S''| <= E |a|^3 e(x a)`` on
   the ray from ``x`` away from 0, which is far smaller at large lengths. As ``log e`` is
   1-Lipschitz, the bound times ``exp(D max|a|)`` holds down to ``D`` closer to 0 than ``x``;
 * **monotonicity** (convex ``phi``): ``S`` is non-decreasing, so ``S(x) > 0`` decides every
@@ -24,9 +24,14 @@ the bounds sharp:
 * **concavity** (``t phi'''(t) <= 0``, the logistic loss): ``g S''(g) <= 0``, so ``S`` is
   concave for ``g > 0`` and convex for ``g < 0``, and ``R`` has a known sign.
 
-A sign is *certified* when the whole interval for ``S(t)``, widened by the rounding allowances,
-lies on one side of 0; then it is also the sign a plain evaluation would have returned, and the
-bisection takes exactly the halvings of one that evaluates ``S`` at every midpoint.
+Rounding: a computed ``S(x)`` is within ``(k + 9 + |x| max|a|) u E|a phi'(x a)|`` of the exact
+one (``u`` the unit roundoff, ``k`` the summation's depth; see
+:meth:`gdnp.problems.Halfspace._length_model`), and since ``log|phi'|`` is 1-Lipschitz,
+``E|a phi'(t a)| <= exp(|t - x| max|a|) E|a phi'(x a)|``, which bounds the error of a plain
+evaluation at ``t`` too. A sign is *certified* when the interval for ``S(t)``, widened by
+these allowances, lies on one side of 0; then it is also the sign a plain evaluation would
+have returned, and the bisection takes exactly the halvings of one that evaluates ``S`` at
+every midpoint.
 """
 
 from __future__ import annotations
@@ -37,33 +42,41 @@ from dataclasses import dataclass
 
 __all__ = ["Expansion", "CertifiedDerivative"]
 
+_U = 2.0**-53  # unit roundoff of float64
+
 
 @dataclass(frozen=True)
 class Expansion:
-    """One exact evaluation: ``S(x)``, ``S'(x)`` and ``|S''| <= curvature_outward`` on the ray
-    from ``x`` away from 0."""
+    """One exact evaluation at ``x``: ``S(x)`` and ``S'(x)`` with their rounding bounds, the
+    bound ``curvature_outward`` on ``|S''|`` along the ray from ``x`` away from 0, and
+    ``scale = E|a phi'(x a)|`` (what rounding errors of ``S`` near ``x`` are relative to)."""
 
     x: float
     value: float
     slope: float
     curvature_outward: float
+    value_error: float
+    slope_error: float
+    scale: float
 
 
 class CertifiedDerivative:
-    """Signs of ``S(g) = mean a phi'(g a)``, certified from stored exact evaluations.
+    """Signs of ``S(g) = E a phi'(g a)``, certified from stored exact evaluations.
 
     Parameters
     ----------
-    evaluate : callable
-        ``g -> Expansion``; its ``value`` is exactly what a plain evaluation returns.
+    value : callable
+        ``g -> S(g)``, the plain evaluation (one ``O(n)`` pass).
+    expand : callable
+        ``g -> (S'(g), its rounding bound, outward curvature bound, E|a phi'(g a)|)``, called
+        right after ``value(g)`` (it may reuse that evaluation's buffers).
     curvature : float
         Bound on ``|S''|`` valid everywhere.
     max_abs : float
-        ``max_i |a_i|``: extends an expansion's outward curvature bound towards 0 (by the
-        factor ``exp(D max|a|)`` at distance ``D``); ``inf`` disables the extension.
-    value_error, slope_error : float
-        Bounds on the rounding error of a computed ``S`` (of ``value`` and of a plain
-        evaluation elsewhere alike) and of a computed ``S'``.
+        ``max |a|``: how fast ``E|a phi'(g a)|`` and the outward curvature bound can grow
+        towards 0 (factor ``exp(D max|a|)`` over a distance ``D``).
+    sum_depth : float
+        ``k``: a computed ``S(g)`` is within ``(k + 9 + |g| max|a|) u E|a phi'(g a)|``.
     monotone : bool
         ``S`` is non-decreasing (convex loss).
     concave_positive : bool
@@ -74,26 +87,50 @@ class CertifiedDerivative:
     Used by :func:`gdnp.bisect` through ``evaluate`` (an exact evaluation, stored), ``certain``
     (a value of the certified sign, or 0.0) and ``suggest`` (where an evaluation would help
     most: the middle of the bracket first, later the Newton point of the expansion nearest the
-    root).
+    root). A value within its rounding bound of 0 is noise: the bracket has reached the root's
+    rounding zone. The first such evaluation is still expanded (its slope certifies points
+    farther out); later ones are not, and nothing more is suggested, so inside the zone every
+    evaluation costs what a plain one does.
     """
 
-    def __init__(self, evaluate: Callable[[float], Expansion], *, curvature: float,
-                 max_abs: float, value_error: float, slope_error: float, monotone: bool,
+    def __init__(self, value: Callable[[float], float],
+                 expand: Callable[[float], tuple[float, float, float, float]], *,
+                 curvature: float, max_abs: float, sum_depth: float, monotone: bool,
                  concave_positive: bool):
-        self._evaluate = evaluate
+        self._value, self._expand = value, expand
         self.curvature = float(curvature)
         self.max_abs = float(max_abs)
-        self.value_error = float(value_error)
-        self.slope_error = float(slope_error)
+        self.sum_depth = float(sum_depth)
         self.monotone = bool(monotone)
         self.concave_positive = bool(concave_positive)
         self.expansions: list[Expansion] = []
+        self.at_noise = False
+
+    def rounding(self, t: float, scale: float) -> float:
+        """Bound on the rounding error of a computed ``S(t)`` with ``E|a phi'(t a)| <= scale``."""
+        return (self.sum_depth + 9.0 + abs(t) * self.max_abs) * _U * scale
+
+    def _growth(self, d: float) -> float:
+        """``exp(|d| max|a|)``, capped to stay finite."""
+        return math.exp(min(abs(d) * self.max_abs, 700.0))
 
     def evaluate(self, t: float) -> float:
-        """``S(t)`` by an exact (``O(n)``) evaluation, stored for later certificates."""
-        e = self._evaluate(float(t))
+        """``S(t)`` by an exact (``O(n)``) evaluation, expanded and stored for later
+        certificates (except repeated rounding noise)."""
+        t = float(t)
+        v = float(self._value(t))
+        if self.at_noise and self.expansions and \
+                abs(v) <= 2.0 * self.rounding(t, self._nearest_scale(t)):
+            return v  # deep in the rounding zone: no expansion (it would certify nothing new)
+        slope, slope_error, curvature, scale = self._expand(t)
+        e = Expansion(t, v, slope, curvature, self.rounding(t, scale), slope_error, scale)
         self.expansions.append(e)
-        return e.value
+        self.at_noise |= abs(v) <= e.value_error
+        return v
+
+    def _nearest_scale(self, t: float) -> float:
+        e = min(self.expansions, key=lambda e: abs(e.x - t))
+        return e.scale * self._growth(t - e.x)
 
     def _segment_curvature(self, p: float, q: float) -> float:
         """Bound on ``|S''|`` on ``[p, q]``: the global bound, or an expansion's outward bound
@@ -109,40 +146,50 @@ class CertifiedDerivative:
         for e in self.expansions:
             if side * e.x >= 0.0:
                 reach = side * e.x - inner  # > 0 if the segment is closer to 0 than e.x
-                if reach <= 0.0:
-                    K = min(K, e.curvature_outward)
-                elif reach * self.max_abs < 700.0:
-                    K = min(K, e.curvature_outward * math.exp(reach * self.max_abs))
+                K = min(K, e.curvature_outward * (self._growth(reach) if reach > 0 else 1.0))
         return K
+
+    def _errors(self, t: float, e: Expansion) -> tuple[float, float]:
+        """``(error of the estimate from e, error of a plain evaluation at t)``."""
+        d = t - e.x
+        plain = self.rounding(t, e.scale * self._growth(d))
+        return e.value_error + e.slope_error * abs(d), plain
 
     def interval(self, t: float, e: Expansion) -> tuple[float, float]:
         """``[lo, hi]`` containing ``S(t)`` and any computed value of it, from ``e``."""
         d = t - e.x
         est = e.value + e.slope * d
-        err = self.value_error + self.slope_error * abs(d)
+        model_err, plain = self._errors(t, e)
+        err = model_err + plain
         p, q = min(t, e.x), max(t, e.x)
         rem = 0.5 * self._segment_curvature(p, q) * d * d
         # R has the sign of S'' on [p, q]: <= 0 where g >= 0, >= 0 where g <= 0 (concavity)
         below = 0.0 if self.concave_positive and q <= 0.0 else rem
         above = 0.0 if self.concave_positive and p >= 0.0 else rem
+        if self.monotone:  # S(t) >= S(x) for t >= x, S(t) <= S(x) for t <= x
+            if d >= 0.0:
+                lo_mono = e.value - e.value_error - plain
+                return max(est - below - err, lo_mono), est + above + err
+            hi_mono = e.value + e.value_error + plain
+            return est - below - err, min(est + above + err, hi_mono)
         return est - below - err, est + above + err
 
     def certain(self, t: float) -> float:
-        """A number with the certain sign of ``S(t)`` (the linear estimate), or 0.0.
+        """A number with the certain sign of ``S(t)``, or 0.0.
 
         The same test as ``interval`` (``lo > 0`` or ``hi < 0``), written out so that the
         curvature bound is only looked up when the sign hinges on it: this runs once per
         bisection step and must cost far less than an ``O(n)`` evaluation.
         """
-        ve, se = self.value_error, self.slope_error
         for e in reversed(self.expansions):  # the latest are nearest the bracket
             x, v = e.x, e.value
-            if self.monotone:
-                if (v > ve and t >= x) or (v < -ve and t <= x):
-                    return v
+            model_err, plain = self._errors(t, e)
+            if self.monotone and ((t >= x and v - e.value_error > plain)
+                                  or (t <= x and v + e.value_error < -plain)):
+                return v
             d = t - x
             est = v + e.slope * d
-            margin = abs(est) - ve - se * abs(d)  # room left for the Taylor remainder
+            margin = abs(est) - model_err - plain  # room left for the Taylor remainder
             if margin <= 0.0:
                 continue
             p, q = (t, x) if d < 0.0 else (x, t)
@@ -155,7 +202,9 @@ class CertifiedDerivative:
     def suggest(self, a: float, b: float) -> float | None:
         """Where to evaluate next: the middle of ``[a, b]`` before any evaluation, then the
         Newton point ``x - S(x)/S'(x)`` of the expansion with the smallest step, if it lies
-        strictly inside ``(a, b)``."""
+        strictly inside ``(a, b)``; nothing once an evaluation has been rounding noise."""
+        if self.at_noise:
+            return None
         if not self.expansions:
             return 0.5 * (a + b)
         best = None

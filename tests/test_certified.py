@@ -142,9 +142,11 @@ def test_population_certified_intervals_and_gdnp_iterates(loss):
         assert c == 0.0 or np.sign(c) == np.sign(v)
     if loss == "logistic":
         plain = gdnp.gdnp(prob, maxiter=60, tol=0, T_s=30, certify=False)
-        cert = gdnp.gdnp(prob, maxiter=60, tol=0, T_s=30)
+        cert = gdnp.gdnp(prob, maxiter=60, tol=0, T_s=30, certify=True)
         np.testing.assert_array_equal(cert.history["fun"], plain.history["fun"])
         assert cert.nfev < 0.3 * plain.nfev
+        default = gdnp.gdnp(prob, maxiter=5, tol=0, T_s=30)  # population: no certificates
+        assert default.n_certified == 0
 
 
 # --------------------------------------------- the same bisection, fewer passes
