@@ -107,7 +107,8 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     -------
     OptimizeResult
         Adds ``length``, ``direction``, ``n_bisect`` (total halvings), ``n_certified``
-        (bisection signs decided by a certified model, without an ``O(n)`` pass) and, for
+        (signs decided by a certified model without evaluating ``d_g f``, bracket ends
+        included) and, for
         the MLP, ``theta``. The history adds ``dg2`` (``(d_g f)^2`` after the length
         update), and for single-unit problems ``rho_gap`` (``rho(w_t) - rho*``) and ``step``
         (``s_t``).
