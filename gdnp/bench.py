@@ -215,14 +215,15 @@ def _interleaved_halfspace(prob, sz: dict, T_s: int) -> dict:
     that a burst of other load on a shared machine hits one round, not one method."""
     import gdnp
 
-    runs = {"gd": {}, "gdnp": {"T_s": T_s}, "gdnp_plain": {"T_s": T_s, "certify": False}}
+    runs = {"gd": ("gd", {}), "gdnp": ("gdnp", {"T_s": T_s}),
+            "gdnp_plain": ("gdnp", {"T_s": T_s, "certify": False})}
     best = {k: np.inf for k in (*runs, "floor")}
     iters = max(sz["maxiter_hs"] // 5, 5)
     for _ in range(sz["rounds"]):
         best["floor"] = min(best["floor"], _matvec_floor(prob.X, sz["repeat"]))
-        for key, opts in runs.items():
-            res = gdnp.solve(prob, key.split("_")[0], maxiter=iters, tol=0.0, seed=0,
-                             reference=False, **opts)
+        for key, (method, opts) in runs.items():
+            res = gdnp.solve(prob, method, maxiter=iters, tol=0.0, seed=0, reference=False,
+                             **opts)
             best[key] = min(best[key], _per_iter(res.history))
     return best
 

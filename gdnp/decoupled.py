@@ -108,10 +108,9 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     OptimizeResult
         Adds ``length``, ``direction``, ``n_bisect`` (total halvings), ``n_certified``
         (signs decided by a certified model without evaluating ``d_g f``, bracket ends
-        included) and, for
-        the MLP, ``theta``. The history adds ``dg2`` (``(d_g f)^2`` after the length
-        update), and for single-unit problems ``rho_gap`` (``rho(w_t) - rho*``) and ``step``
-        (``s_t``).
+        included) and, for the MLP, ``theta``. The history adds ``dg2`` (``(d_g f)^2`` after
+        the length update), and for single-unit problems ``rho_gap`` (``rho(w_t) - rho*``)
+        and ``step`` (``s_t``).
     """
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     if isinstance(T_s, bool) or not isinstance(T_s, numbers.Integral) or T_s < 0:

@@ -259,8 +259,9 @@ class LinearProblem(Problem):
 
         Its evaluations return exactly what :meth:`length_derivative` returns, and each adds
         a slope and curvature bounds from which :func:`gdnp.bisect` decides later signs
-        without another ``O(n)`` pass. Implemented where an evaluation is ``O(n)`` and the
-        loss has a third-derivative bound (empirical halfspaces); elsewhere ``None``.
+        without another evaluation. Implemented for halfspaces (sample means and the
+        Gauss-Hermite rule) whose loss has the bounds it needs (logistic, sigmoid); elsewhere
+        ``None``.
         """
         w, _ = self._check_bn(w, 1.0)
         return self._length_model(self._state(w))

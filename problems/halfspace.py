@@ -206,13 +206,12 @@ class Halfspace(LinearProblem):
         and curvature are dot products of terms computed within ``(9 + |g| max|a|) u``
         relatively, so within ``c = 2 ((n + 8) + 2 (9 + |g| max|a|)) u`` times the sum of
         the magnitudes that enter them."""
-        n = self._length_nodes(state)[0].size
-        c = 2.0 * ((n + 8) + 2.0 * (9.0 + abs(g) * max_abs)) * (np.finfo(float).eps / 2)
+        a, wts = self._length_nodes(state)
+        c = 2.0 * ((a.size + 8) + 2.0 * (9.0 + abs(g) * max_abs)) * (np.finfo(float).eps / 2)
         fused = self._fused_expansion(state, a_abs, a_absa, a_sign)
         if fused is not None:
             slope, slope_mag, outward, outward_mag, scale = fused
         else:
-            a, wts = self._length_nodes(state)
             t = g * a
             terms = np.abs(a * self.loss.dphi(t))
             d2 = a * a * self.loss.d2phi(t)
@@ -378,8 +377,8 @@ class EmpiricalHalfspace(Halfspace):
     def _dg(self, state, g):
         a0 = self._a0(state)
         if self.loss is LOSSES["logistic"]:
-            # sum_i a_i / (1 + exp(-g a_i)) in two scratch buffers (the first keeps
-            # 1 + exp(-g a) for _expansion), about 4x cheaper than scipy's expit; exp -> inf
+            # sum_i a_i / (1 + exp(-g a_i)) in two scratch buffers (the second keeps the
+            # terms for _fused_expansion), about 4x cheaper than scipy's expit; exp -> inf
             # gives the exact limit 0. np.sum is pairwise (see _length_model's error bound).
             buf = self._scratch(state, "buf", a0)
             terms = self._scratch(state, "buf2", a0)

@@ -43,6 +43,8 @@ class Loss:
     d3phi_envelope : callable, optional
         ``e(t)``, even, non-increasing in ``|t|`` and with ``|log e(t) - log e(s)| <= |t - s|``,
         such that ``|phi'''(s)| <= e(t)`` whenever ``|s| >= |t|``; ``None`` if none is known.
+        A loss with an envelope and a bounded ``phi'`` must also have a 1-Lipschitz
+        ``log|phi'|`` (the certificates' rounding allowances rely on it).
     mean_and_dphi : callable, optional
         ``t -> (mean phi(t), phi'(t))`` fused for speed (the same numbers to rounding);
         ``None`` uses ``phi`` and ``dphi``.
