@@ -12,6 +12,7 @@ from .bngd import bngd
 from .decoupled import gdnp
 from .first_order import agd, gd
 from .result import OptimizeResult
+from .spectrum import hessian_spectrum
 
 __version__ = "0.1.0"
 
@@ -24,6 +25,7 @@ __all__ = [
     "bngd",
     "gd",
     "gdnp",
+    "hessian_spectrum",
     "rates",
     "solve",
     "__version__",

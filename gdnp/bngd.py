@@ -13,13 +13,15 @@ from gdnp.problems import MLP, LinearProblem
 
 from ._common import check_positive, prepare_run, start_from_bn
 from .result import OptimizeResult, Recorder
+from .stochastic import MiniBatches, check_batch_size
 
 __all__ = ["bngd"]
 
 
 def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
          lr: float | None = None, lr_g: float | None = None, w0=None, g0=None,
-         reference: bool = True) -> OptimizeResult:
+         reference: bool = True, batch_size: int | None = None, statistics: str = "batch"
+         ) -> OptimizeResult:
     """Gradient descent on ``(w, g)`` with a direction rate ``lr`` and a length rate ``lr_g``.
 
     Parameters
@@ -33,6 +35,15 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     w0, g0 : array_like and float, optional
         Start in BN coordinates instead of ``x0`` (both or neither). C19's scaling law: the
         runs ``(lr, w0)`` and ``(c^2 lr, c w0)`` give the same ``g_k`` and ``w_k`` scaled by ``c``.
+    batch_size : int, optional
+        Stochastic BNGD (theory guide §11): each step follows the BN gradients of
+        ``problem.batch(indices, statistics=statistics)``; with ``statistics="batch"`` that is
+        real BN training (each batch normalized with its own mean and moments, the gradient
+        flowing through them), with ``"population"`` the same batches normalized with the
+        full data's statistics (an unbiased gradient). The history is on the full-data
+        objective ``f(g w / N(w))`` at every step, plus ``epoch``. ``batch_size = n`` is the
+        full-batch run. Single-unit data problems only.
+    statistics : {"batch", "population"}
     Other parameters as in :func:`gdnp.gd`.
 
     Returns
@@ -50,6 +61,12 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     if lr_g is None:
         lr_g = 1.0 / problem.length_smoothness
     mlp = isinstance(problem, MLP)
+    B = check_batch_size(problem, batch_size, statistics)
+    batches = None
+    if B is not None and B != problem.X.shape[0]:
+        if mlp:
+            raise ValueError("batch_size: stochastic BNGD supports single-unit problems only")
+        batches = MiniBatches(problem.X.shape[0], B, seed)
     if w0 is not None or g0 is not None:
         x = start_from_bn(problem, x, w0, g0)
         w = np.array(w0, dtype=float, copy=True)
@@ -59,6 +76,8 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     linear = isinstance(problem, LinearProblem)
     theta = problem.split(x)[1].copy() if mlp else None
     extra = ("w_norm2", "rho_gap") if linear else ("w_norm2",)
+    if batches is not None:
+        extra = (*extra, "epoch")
     rho_star = problem.rho_star if linear else None
     rec = Recorder(problem, "bngd", tol, callback, f_star, extra_keys=extra)
     for k in range(maxiter + 1):
@@ -74,14 +93,25 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         more = {"w_norm2": float(np.sum(w * w))}
         if linear:
             more["rho_gap"] = problem.rayleigh(w) - rho_star
+        if batches is not None:
+            more["epoch"] = batches.epoch(k)
         if rec.record(k, x_cur, ev.fun, ev.grad_x, **more) or k == maxiter:
             break
+        if batches is not None:
+            try:
+                ev = problem.batch(batches.next(), statistics=statistics).value_and_grad_bn(w, g)
+            except ValueError:  # N_B(w) = 0 on this batch: the step is undefined
+                rec.stop(2, f"diverged: the batch normalization of step {k} is undefined "
+                            "(N_B(w) = 0); x is the last recorded iterate")
+                break
         w = w - lr * ev.grad_w
         g = g - lr_g * ev.grad_g
         if mlp:
             theta = theta - lr_g * ev.grad_x[-problem.hidden:]
     out = {"length": np.array(g, dtype=float, copy=True), "direction": np.array(w, copy=True),
            "lr": lr, "lr_g": lr_g}
+    if B is not None:
+        out.update(batch_size=B, statistics=statistics)
     if mlp:
         out["theta"] = theta
     return rec.result(**out)

@@ -26,9 +26,19 @@ from .result import OptimizeResult, Recorder
 __all__ = ["gdnp", "rayleigh_step_size"]
 
 
-def rayleigh_step_size(w: np.ndarray, g: float, h: float, nS: float, L: float) -> float:
-    """GDNP's direction step ``s_t = -||w||_S^3 / (L g h)`` (MATH.md §4)."""
-    return -(nS**3) / (L * g * h)
+def rayleigh_step_size(w: np.ndarray, g: float, h: float, nS: float, L: float,
+                       N: float | None = None) -> float:
+    """GDNP's direction step ``s_t = -||w||_S^2 N(w) / (L g h)`` (theory guide §4, §10).
+
+    With ``N = ||w||_S`` (the default) this is K19's ``-||w||_S^3 / (L g h)``. For another
+    norm ``N``, at a length with ``d_g f = 0`` the BN gradient is ``grad_w f = (g/N) grad f(w~)
+    = -(g c1 ||w||_S^2 / (2 N u'w)) grad rho(w)`` whatever ``N`` is (checked symbolically in
+    the proofs), so this ``s_t`` again makes ``s_t grad_w f = eta_t grad rho`` (step (4) of
+    theory guide §2). No published rate covers a norm other than ``||w||_S``.
+    """
+    if N is None:
+        return -(nS**3) / (L * g * h)
+    return -(nS * nS * N) / (L * g * h)
 
 
 def _bracket(g: float, bracket) -> tuple[float, float]:
@@ -139,6 +149,20 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
                    extra_keys=("rho_gap", "dg2", "step"))
     n_bisect = n_certified = 0
     step = 0.0
+
+    def _length(w, g):
+        nonlocal n_bisect, n_certified
+        if length == "closed_form":
+            return problem.optimal_length(w)
+        use_model = (not problem.population) if certify is None else certify
+        model = problem.length_model(w) if use_model else None
+        g, info = bisect(problem.length_derivative(w), *_bracket(g, bracket),
+                         maxiter=int(T_s), xtol=xtol, model=model)
+        n_bisect += info["nit"]
+        n_certified += info["ncertified"]
+        rec.nfev += info["nfev"]
+        return g
+
     for t in range(maxiter + 1):
         ev = problem.value_and_grad_bn(w, g)
         rec.nfev += 1
@@ -146,24 +170,21 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
                       rho_gap=problem.rayleigh(w) - rho_star, dg2=float(ev.grad_g) ** 2,
                       step=step) or t == maxiter:
             break
-        # direction: s_t grad_w f = eta_t grad rho (MATH.md §4)
+        general = problem._normalizer is not None
+        if t == 0 and general:
+            # for a norm other than ||w||_S the step identity needs d_g f = 0 (theory guide
+            # §10): solve the length of w_0 first
+            g = _length(w, g)
+            ev = problem.value_and_grad_bn(w, g)
+        # direction: s_t grad_w f = eta_t grad rho (theory guide §4, §10)
         h = problem.stein_c1(w, g) * problem.u_dot(w)
         step = 0.0
         if abs(g * h) > eps:
             nS = problem.norm_S(w)
-            step = rayleigh_step_size(w, g, h, nS, L)
+            step = rayleigh_step_size(w, g, h, nS, L, problem.norm_N(w) if general else None)
             w = w - step * ev.grad_w
         # length: root of d_g f(w_{t+1}, .) with the projections of w_{t+1} cached
-        if length == "closed_form":
-            g = problem.optimal_length(w)
-        else:
-            use_model = (not problem.population) if certify is None else certify
-            model = problem.length_model(w) if use_model else None
-            g, info = bisect(problem.length_derivative(w), *_bracket(g, bracket),
-                             maxiter=int(T_s), xtol=xtol, model=model)
-            n_bisect += info["nit"]
-            n_certified += info["ncertified"]
-            rec.nfev += info["nfev"]
+        g = _length(w, g)
     return rec.result(length=float(g), direction=w.copy(), n_bisect=n_bisect,
                       n_certified=n_certified, T_s=int(T_s))
 

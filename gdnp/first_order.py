@@ -6,6 +6,7 @@ import numpy as np
 
 from ._common import check_positive, prepare_run
 from .result import OptimizeResult, Recorder
+from .stochastic import MiniBatches, check_batch_size
 
 __all__ = ["gd", "agd"]
 
@@ -24,8 +25,9 @@ def _armijo(problem, x, fun, G, lr, rec, shrink=0.5, c=1e-4, max_halvings=60):
 
 
 def gd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
-       lr: float | None = None, reference: bool = True) -> OptimizeResult:
-    """Gradient descent ``x <- x - lr grad f(x)`` (MATH.md §6).
+       lr: float | None = None, reference: bool = True, batch_size: int | None = None,
+       statistics: str = "batch") -> OptimizeResult:
+    """Gradient descent ``x <- x - lr grad f(x)`` (theory guide §6), or its mini-batch form.
 
     Parameters
     ----------
@@ -43,24 +45,54 @@ def gd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callba
         when the smoothness is unknown (MLP).
     reference : bool
         Compute ``f*`` with the problem's reference solver and record ``gap``.
+    batch_size : int, optional
+        Mini-batch SGD (theory guide §11): each step follows the gradient of
+        ``problem.batch(indices, statistics=statistics)`` for ``batch_size`` samples drawn
+        without replacement within an epoch (:mod:`gdnp.stochastic`), seeded by ``seed``;
+        ``maxiter`` counts steps. ``batch_size = n`` is the full-batch run.
+    statistics : {"batch", "population"}
+        Centre each batch with its own mean (``"batch"``) or the full data's.
+
+    Returns
+    -------
+    OptimizeResult
+        The history is on the full-data objective at every step; mini-batch runs add
+        ``epoch`` (epochs completed) to it.
     """
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     lr = check_positive(lr, "lr", allow_none=True)
+    B = check_batch_size(problem, batch_size, statistics)
     backtrack = lr is None and problem.smoothness is None
     if lr is None and not backtrack:
         lr = 1.0 / problem.smoothness
+    if B is not None and backtrack:
+        raise ValueError("batch_size: mini-batch gd needs a step size lr for this problem "
+                         "(its smoothness is unknown and backtracking needs the full objective)")
+    batches = MiniBatches(problem.X.shape[0], B, seed) if B not in (None, _n(problem)) else None
     step = 1.0 if backtrack else lr
-    rec = Recorder(problem, "gd", tol, callback, f_star)
+    rec = Recorder(problem, "gd", tol, callback, f_star,
+                   extra_keys=("epoch",) if batches is not None else ())
     for k in range(maxiter + 1):
         fun, G = problem.value_and_grad(x)
         rec.nfev += 1
-        if rec.record(k, x, fun, G) or k == maxiter:
+        more = {} if batches is None else {"epoch": batches.epoch(k)}
+        if rec.record(k, x, fun, G, **more) or k == maxiter:
             break
         if backtrack:
             x, step = _armijo(problem, x, fun, G, 2.0 * step, rec)
-        else:
+        elif batches is None:
             x = x - lr * G
-    return rec.result(lr=None if backtrack else lr)
+        else:
+            x = x - lr * problem.batch(batches.next(), statistics=statistics).grad(x)
+    out = {"lr": None if backtrack else lr}
+    if B is not None:
+        out.update(batch_size=B, statistics=statistics)
+    return rec.result(**out)
+
+
+def _n(problem) -> int | None:
+    X = getattr(problem, "X", None)
+    return None if X is None else X.shape[0]
 
 
 def agd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,

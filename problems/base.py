@@ -10,6 +10,7 @@ Original coordinates: a flat parameter vector ``x``. BN coordinates (MATH.md §1
 from __future__ import annotations
 
 import abc
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -19,9 +20,11 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from ._validate import as_finite_array, as_seed_rng
+from .data import PreparedData
+from .normalization import Normalizer, check_normalization, make_normalizer
 from .taylor import CertifiedDerivative
 
-__all__ = ["Problem", "LinearProblem", "BNEval"]
+__all__ = ["Problem", "LinearProblem", "BNEval", "check_indices"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ class Problem(abc.ABC):
     strong_convexity: float | None = None
     length_smoothness: float = 1.0
     population: bool = True
+    normalization: str = "batch"
+    centered: bool = True
+    bn_eps: float = 0.0
+    _normalizer: Normalizer | None = None  # None: the idealised N(w) = ||w||_S (fast path)
 
     # ----------------------------------------------------------------- spectra
     def _spectrum(self) -> np.ndarray:
@@ -130,7 +137,38 @@ class Problem(abc.ABC):
 
     def config(self) -> dict[str, Any]:
         """A JSON-serializable description of the instance (for results metadata)."""
-        return {"problem": self.name, "dim": self.dim, "kappa_S": self.kappa}
+        out = {"problem": self.name, "dim": self.dim, "kappa_S": self.kappa}
+        if self._normalizer is not None:
+            out.update(normalization=self.normalization, centered=self.centered,
+                       bn_eps=self.bn_eps)
+        return out
+
+    # --------------------------------------------------------- normalization
+    def _set_normalization(self, normalization="batch", centered=True, bn_eps=0.0) -> None:
+        """Choose ``N`` in ``w~ = g w / N(w)`` (theory guide §10); needs ``S`` (and the data
+        ``X`` with its column means for the sample-based norms)."""
+        kind, centered, eps = check_normalization(normalization, centered, bn_eps)
+        self.normalization, self.centered, self.bn_eps = kind, centered, eps
+        X = None if self.population else getattr(self, "X", None)
+        mean = self._raw_mean()
+        if X is not None and mean is None:
+            mean = np.zeros(self.dim)
+        self._normalizer = make_normalizer(kind, centered, eps, S=self.S, X=X, mean=mean)
+
+    def _raw_mean(self) -> np.ndarray | None:
+        """Column means of the raw data in the problem's coordinates (``None``: population)."""
+        data = getattr(self, "data", None)
+        if data is None:
+            return None
+        return data.mean if data.basis is None else data.mean @ data.basis
+
+    @property
+    def normalizer(self) -> Normalizer:
+        """The :class:`~gdnp.problems.normalization.Normalizer` of the BN coordinates (the
+        idealised ``||w||_S`` is ``Normalizer("batch", M=S)``)."""
+        if self._normalizer is None:
+            return Normalizer("batch", M=self.S)
+        return self._normalizer
 
     # ---------------------------------------------------------------- BN layer
     @abc.abstractmethod
@@ -179,10 +217,17 @@ class LinearProblem(Problem):
             return cache[1]
         Sw = self.S @ w
         nS2 = float(w @ Sw)
-        if not nS2 > 0.0:
-            raise ValueError("w: ||w||_S = 0 (w = 0 or in the null space of S); "
-                             "the BN direction is undefined")
-        state = {"Sw": Sw, "nS": np.sqrt(nS2), "uw": float(self.u @ w)}
+        norm = self._normalizer
+        if norm is None:
+            if not nS2 > 0.0:
+                raise ValueError("w: ||w||_S = 0 (w = 0 or in the null space of S); "
+                                 "the BN direction is undefined")
+            nS = np.sqrt(nS2)
+            state = {"Sw": Sw, "nS": nS, "N": nS, "uw": float(self.u @ w)}
+        else:  # N(w) of theory guide §10; nS stays the data's ||w||_S
+            N, dN = norm.value_and_grad(w)
+            state = {"Sw": Sw, "nS": np.sqrt(max(nS2, 0.0)), "N": N, "dN": dN,
+                     "uw": float(self.u @ w)}
         state.update(self._direction_state(w))
         self._cache = (w.copy(), state)
         return state
@@ -212,33 +257,44 @@ class LinearProblem(Problem):
 
     # --------------------------------------------------------------- BN maps
     def to_bn(self, x) -> tuple[np.ndarray, float]:
-        """``w = x``, ``g = ||x||_S`` (so that ``from_bn(*to_bn(x)) == x``)."""
+        """``w = x``, ``g = N(x)`` (so that ``from_bn(*to_bn(x)) == x``)."""
         x = self.check_x(x)
-        nS = float(np.sqrt(x @ self.S @ x))
+        if self._normalizer is None:
+            nS = float(np.sqrt(x @ self.S @ x))
+        else:
+            try:
+                nS = self._normalizer.value(x)
+            except ValueError:
+                nS = 0.0
         if not nS > 0:
             raise ValueError("x0: the zero vector has no BN direction; pass a non-zero x0")
         return x.copy(), nS
 
     def from_bn(self, w, g) -> np.ndarray:
-        """``w~ = g w / ||w||_S`` (MATH.md eq. 1)."""
+        """``w~ = g w / N(w)`` (theory guide §1, §10; ``N = ||.||_S`` by default)."""
         w, g = self._check_bn(w, g)
-        return (g / self._state(w)["nS"]) * w
+        return (g / self._state(w)["N"]) * w
 
     def f_bn(self, w, g) -> float:
         w, g = self._check_bn(w, g)
         st = self._state(w)
-        return self._eval_scaled(w, st, g / st["nS"])[0]
+        return self._eval_scaled(w, st, g / st["N"])[0]
 
     def value_and_grad_bn(self, w, g) -> BNEval:
-        """Chain rule of MATH.md §1 around the original gradient ``G = grad f(w~)``."""
+        """Chain rule of theory guide §10 around the original gradient ``G = grad f(w~)``:
+        ``grad_w = (g/N)(G - grad N (w'G)/N)``, ``d_g f = w'G/N``."""
         w, g = self._check_bn(w, g)
         st = self._state(w)
-        nS = st["nS"]
-        a = g / nS
+        N = st["N"]
+        a = g / N
         fun, G = self._eval_scaled(w, st, a)
         wG = float(w @ G)
-        grad_w = a * (G - st["Sw"] * (wG / nS**2))
-        return BNEval(fun=fun, grad_w=grad_w, grad_g=wG / nS, grad_x=G)
+        dN = st.get("dN")
+        if dN is None:  # idealised BN: grad N = Sw / ||w||_S
+            grad_w = a * (G - st["Sw"] * (wG / N**2))
+        else:
+            grad_w = a * (G - dN * (wG / N))
+        return BNEval(fun=fun, grad_w=grad_w, grad_g=wG / N, grad_x=G)
 
     def dg_bn(self, w, g) -> float:
         """``d_g f(w, g)``: O(n) (empirical) or O(K) (population) once ``w`` is cached."""
@@ -273,7 +329,7 @@ class LinearProblem(Problem):
         """``c1(w~)`` of MATH.md eq. (6) at ``w~ = g w/||w||_S`` (sample mean if empirical)."""
         w, g = self._check_bn(w, g)
         st = self._state(w)
-        return self._c1(st, g / st["nS"])
+        return self._c1(st, g / st["N"])
 
     def u_dot(self, w) -> float:
         """``u' w``."""
@@ -283,6 +339,11 @@ class LinearProblem(Problem):
         """``||w||_S = sqrt(w'Sw)`` from the cached direction state (MATH.md §0)."""
         w, _ = self._check_bn(w, 1.0)
         return self._state(w)["nS"]
+
+    def norm_N(self, w) -> float:
+        """``N(w)``, the chosen normalization's norm (theory guide §10), cached."""
+        w, _ = self._check_bn(w, 1.0)
+        return self._state(w)["N"]
 
     def rayleigh(self, w) -> float:
         """``rho(w) = -(u'w)^2 / (w'Sw)`` (MATH.md eq. 3), from the cached direction state."""
@@ -302,3 +363,71 @@ class LinearProblem(Problem):
         q = float(w @ Sw)
         uw = float(self.u @ w)
         return -(2.0 * uw / q) * (self.u - (uw / q) * Sw)
+
+    # ------------------------------------------------------------ mini-batches
+    def batch(self, indices, *, statistics: str = "batch") -> LinearProblem:
+        """The problem of one mini-batch ``X[indices]`` (theory guide §11).
+
+        ``statistics="batch"`` (default): the batch's own centring and second moment, i.e. what
+        ``BatchNorm1d`` computes in training mode on that batch: ``f_B`` averages the loss over
+        ``x_i - mean_B``, and ``N`` uses ``S_B`` (or the batch's samples). ``"population"``:
+        the same rows centred with the full-data mean, and the full data's ``N``; its gradient
+        is an unbiased estimate of the full gradient. The batch's ``S`` may be singular
+        (``len(indices) <= dim``): quantities that need ``S^-1`` are then undefined, but
+        ``f``, ``grad`` and the BN functions are not.
+
+        Parameters
+        ----------
+        indices : array_like of int
+            Row indices into ``X`` (repeats allowed), at least 2 for batch statistics.
+        statistics : {"batch", "population"}
+
+        Returns
+        -------
+        LinearProblem
+            Of the same kind, with the same loss and normalization options.
+        """
+        if self.population or getattr(self, "X", None) is None:
+            raise ValueError(f"batch: {self!r} is a population problem and has no samples")
+        if statistics not in ("batch", "population"):
+            raise ValueError(f"statistics must be 'batch' or 'population', got {statistics!r}")
+        idx = check_indices(indices, self.X.shape[0], minimum=2 if statistics == "batch" else 1)
+        X, y = self.X[idx], self.y[idx]
+        mean = self._raw_mean()
+        if statistics == "batch":
+            shift = X.mean(axis=0)
+            X = X - shift
+            mean = mean + shift
+        new = copy.copy(self)
+        for attr in ("_cache", "_eig", "_cho_S", "_solution"):
+            new.__dict__.pop(attr, None)
+        new._assign_samples(X, y, center_y=statistics == "batch")
+        new.data = PreparedData(X=new.X, y=new.y, S=new.S, mean=mean, basis=None,
+                                ridge=self.data.ridge)
+        new.info = {**self.info, "n": int(idx.size), "batch_of": self.info.get("n"),
+                    "statistics": statistics}
+        if statistics == "batch":
+            new._set_normalization(self.normalization, self.centered, self.bn_eps)
+        else:
+            new._normalizer = self.normalizer  # the full data's N, shared
+        return new
+
+    def _assign_samples(self, X: np.ndarray, y: np.ndarray, center_y: bool) -> None:
+        """Replace the samples (already centred as wanted) and every statistic derived from
+        them, without the constructor's checks (a batch's ``S`` may be singular)."""
+        raise NotImplementedError
+
+
+def check_indices(indices, n: int, minimum: int = 1) -> np.ndarray:
+    """A 1-D integer index array into ``range(n)`` with at least ``minimum`` entries."""
+    if isinstance(indices, (str, bytes)) or indices is None:
+        raise TypeError(f"indices must be an array of integers, got {type(indices).__name__}")
+    idx = np.asarray(indices)
+    if idx.ndim != 1 or not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
+        raise TypeError(f"indices must be a 1-D array of integers, got dtype {idx.dtype} "
+                        f"and shape {idx.shape}")
+    if idx.size < minimum:
+        raise ValueError(f"indices must hold at least {minimum} sample(s), got {idx.size}")
+    if idx.min() < 0 or idx.max() >= n:
+        raise ValueError(f"indices must lie in [0, {n}), got range [{idx.min()}, {idx.max()}]")
+    return idx.astype(np.intp)

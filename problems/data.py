@@ -60,8 +60,8 @@ def _describe_singularity(Xc: np.ndarray, eig: np.ndarray, vecs: np.ndarray, tol
     return (
         f"the empirical second moment S = X'X/n of the centred data is singular "
         f"(rank {int(np.sum(eig > tol * eig[-1]))} of {eig.size}): {what}. "
-        "Pass ridge=lam > 0 to use S + lam*I (BN's epsilon), or null_space='drop' to work "
-        "in the range of S"
+        "Pass ridge=lam > 0 to use S + lam*I (ridge regression, not BN's epsilon), or "
+        "null_space='drop' to work in the range of S"
     )
 
 
@@ -86,7 +86,8 @@ def prepare_data(
     labels : bool
         Whether ``y`` are classification labels.
     ridge : float
-        ``lam >= 0`` added to the diagonal of ``S`` (MATH.md §9).
+        ``lam >= 0`` added to the diagonal of ``S`` (theory guide §9): ridge regression, which
+        changes the objective; BN's epsilon is the problems' ``bn_eps`` (theory guide §10).
     null_space : {"raise", "drop"}
         What to do with a singular ``S`` when ``ridge == 0``: raise
         :class:`SingularCovarianceError` naming the constant or collinear columns, or project

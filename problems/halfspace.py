@@ -52,7 +52,7 @@ class Halfspace(LinearProblem):
 
     name = "halfspace"
 
-    def _setup(self, S, u, loss, info):
+    def _setup(self, S, u, loss, info, normalization="batch", centered=True, bn_eps=0.0):
         self.loss: Loss = get_loss(loss)
         self.dim = S.shape[0]
         self.S, self.u = S, u
@@ -60,38 +60,60 @@ class Halfspace(LinearProblem):
         self.strong_convexity = self.mu if self.loss.name == "squared" else None
         self.length_smoothness = self.loss.max_d2phi
         self.info = dict(info or {})
+        self._set_normalization(normalization, centered, bn_eps)
 
     # ------------------------------------------------------------ constructors
     @classmethod
-    def gaussian(cls, S, u, loss: str | Loss = "logistic", *, n_nodes: int = DEFAULT_NODES):
-        """Exact population problem for ``z ~ N(u, S - uu')`` (needs ``u'S^-1 u < 1``)."""
-        return GaussianHalfspace(S, u, loss, n_nodes=n_nodes)
+    def gaussian(cls, S, u, loss: str | Loss = "logistic", *, n_nodes: int = DEFAULT_NODES,
+                 normalization: str = "batch", bn_eps: float = 0.0):
+        """Exact population problem for ``z ~ N(u, S - uu')`` (needs ``u'S^-1 u < 1``).
+
+        ``normalization`` ``"batch"`` or ``"weight"`` and ``bn_eps`` as in :meth:`from_data`
+        (the sample-based norms need data).
+        """
+        return GaussianHalfspace(S, u, loss, n_nodes=n_nodes, normalization=normalization,
+                                 bn_eps=bn_eps)
 
     @classmethod
     def random(cls, d: int, kappa: float, separation: float = 0.9,
-               loss: str | Loss = "logistic", seed=0, *, n_nodes: int = DEFAULT_NODES):
-        """Population problem with ``cond(S) = kappa`` and ``sqrt(u'S^-1 u) = separation``."""
+               loss: str | Loss = "logistic", seed=0, *, n_nodes: int = DEFAULT_NODES,
+               normalization: str = "batch", bn_eps: float = 0.0):
+        """Population problem with ``cond(S) = kappa`` and ``sqrt(u'S^-1 u) = separation``;
+        ``normalization`` and ``bn_eps`` as in :meth:`gaussian`."""
         rng = as_seed_rng(seed)
         c = _check_separation(separation)
         S = random_covariance(d, kappa, rng)
         u = vector_with_separation(S, random_direction(S.shape[0], rng), c)
-        prob = GaussianHalfspace(S, u, loss, n_nodes=n_nodes)
+        prob = GaussianHalfspace(S, u, loss, n_nodes=n_nodes, normalization=normalization,
+                                 bn_eps=bn_eps)
         prob.info.update(kappa=float(kappa), separation=c,
                          seed=seed if isinstance(seed, int) else None)
         return prob
 
     @classmethod
     def from_data(cls, X, y, loss: str | Loss = "logistic", *, ridge: float = 0.0,
-                  null_space: str = "raise"):
-        """Empirical problem from features ``X`` (centred here) and labels ``y`` in ``{-1,+1}``."""
-        return EmpiricalHalfspace(X, y, loss, ridge=ridge, null_space=null_space)
+                  null_space: str = "raise", normalization: str = "batch",
+                 centered: bool = True, bn_eps: float = 0.0):
+        """Empirical problem from features ``X`` (centred here) and labels ``y`` in ``{-1,+1}``.
+
+        ``ridge > 0`` adds ``ridge * I`` to ``S`` (a regularised metric, theory guide §9; not
+        BN's epsilon). ``normalization``, ``centered`` and ``bn_eps`` choose the norm ``N`` of
+        the BN coordinates ``w~ = g w / N(w)`` (theory guide §10; see
+        :meth:`gdnp.problems.OLS.from_data`); ``f``, ``grad`` and ``solution()`` do not
+        depend on them.
+        """
+        return EmpiricalHalfspace(X, y, loss, ridge=ridge, null_space=null_space,
+                                  normalization=normalization, centered=centered,
+                                  bn_eps=bn_eps)
 
     @classmethod
     def sample(cls, d: int, kappa: float, n: int, separation: float = 0.9,
-               loss: str | Loss = "logistic", seed=0):
+               loss: str | Loss = "logistic", seed=0, *, normalization: str = "batch",
+               centered: bool = True, bn_eps: float = 0.0):
         """Draw ``n`` samples from the Gaussian model of :meth:`random` (same ``S``, ``u``).
 
-        ``z ~ N(u, S - uu')``, ``y = +-1`` fairly, ``x = -y z`` (MATH.md §3).
+        ``z ~ N(u, S - uu')``, ``y = +-1`` fairly, ``x = -y z`` (theory guide §3);
+        ``normalization``, ``centered``, ``bn_eps`` as in :meth:`from_data`.
         """
         rng = as_seed_rng(seed)
         c = _check_separation(separation)
@@ -102,7 +124,8 @@ class Halfspace(LinearProblem):
         chol = np.linalg.cholesky(S - np.outer(u, u))
         z = u + rng.standard_normal((int(n), S.shape[0])) @ chol.T
         y = rng.choice(np.array([-1.0, 1.0]), size=int(n))
-        prob = EmpiricalHalfspace(-y[:, None] * z, y, loss)
+        prob = EmpiricalHalfspace(-y[:, None] * z, y, loss, normalization=normalization,
+                                  centered=centered, bn_eps=bn_eps)
         prob.info.update(kappa=float(kappa), separation=c, n=int(n),
                          seed=seed if isinstance(seed, int) else None)
         return prob
@@ -235,7 +258,8 @@ class GaussianHalfspace(Halfspace):
 
     population = True
 
-    def __init__(self, S, u, loss="logistic", *, n_nodes: int = DEFAULT_NODES):
+    def __init__(self, S, u, loss="logistic", *, n_nodes: int = DEFAULT_NODES,
+                 normalization: str = "batch", bn_eps: float = 0.0):
         S = as_spd_matrix(S, "S")
         u = as_vector(u, "u", S.shape[0])
         c2 = float(u @ np.linalg.solve(S, u))
@@ -245,7 +269,8 @@ class GaussianHalfspace(Halfspace):
         if isinstance(n_nodes, bool) or not isinstance(n_nodes, (int, np.integer)):
             raise TypeError("n_nodes must be an integer")
         self._xi, self._omega = normal_rule(int(n_nodes))
-        self._setup(S, u, loss, {"separation": float(np.sqrt(c2)), "n_nodes": int(n_nodes)})
+        self._setup(S, u, loss, {"separation": float(np.sqrt(c2)), "n_nodes": int(n_nodes)},
+                    normalization, True, bn_eps)
 
     def _moments(self, m: float, s: float):
         """``E_K[phi(t)], E_K[phi'(t)], c2`` for ``t ~ N(m, s^2)``."""
@@ -267,6 +292,28 @@ class GaussianHalfspace(Halfspace):
         s = np.sqrt(max(float(x @ Sx) - m * m, 0.0))
         fun, e1, c2 = self._moments(m, s)
         return fun, (e1 - c2 * m) * self.u + c2 * Sx
+
+    def hessian_vector(self, x, v) -> np.ndarray:
+        """``hess f(x) v = E[phi''(z'x) z z'v]`` under ``z ~ N(u, Sigma)``, ``Sigma = S - uu'``
+        (theory guide §12). Splitting ``z = u + Sigma x xi/s + r`` (``xi`` the standardised
+        ``z'x``, ``r`` independent of it) gives, with ``e_j = E[phi''(m + s xi) xi^j]`` on the
+        Gauss-Hermite rule and ``q = Sigma x``,
+        ``e_0 (Sigma v - q q'v/s^2 + u u'v) + (e_1/s)(u q'v + q u'v) + (e_2/s^2) q q'v``."""
+        x = self.check_x(x)
+        v = np.asarray(v, dtype=float)
+        m = float(self.u @ x)
+        q = self.S @ x - m * self.u
+        s = np.sqrt(max(float(x @ q), 0.0))
+        d2 = self.loss.d2phi(m + s * self._xi)
+        e0 = float(self._omega @ d2)
+        uv = float(self.u @ v)
+        out = e0 * (self.S @ v)  # Sigma v + u u'v = S v
+        if s > 1e-12 * max(1.0, abs(m)):
+            e1 = float(self._omega @ (d2 * self._xi)) / s
+            e2 = float(self._omega @ (d2 * self._xi**2)) / s**2
+            qv = float(q @ v)
+            out += (e2 - e0 / s**2) * qv * q + e1 * (uv * q + qv * self.u)
+        return out
 
     def f(self, x):
         x = self.check_x(x)
@@ -292,7 +339,10 @@ class GaussianHalfspace(Halfspace):
         a0 = state.get("a0")
         if a0 is None:  # nodes of z'w/||w||_S ~ N(ma, 1 - ma^2), once per direction
             ma, sa = self._ab(state)
-            a0 = state["a0"] = ma + sa * self._xi
+            a0 = ma + sa * self._xi
+            if "dN" in state:  # nodes of z'w/N(w) (theory guide §10)
+                a0 = a0 * (state["nS"] / state["N"])
+            state["a0"] = a0
         return a0, self._omega
 
     def _dg(self, state, g):
@@ -319,14 +369,25 @@ class EmpiricalHalfspace(Halfspace):
 
     population = False
 
-    def __init__(self, X, y, loss="logistic", *, ridge: float = 0.0, null_space: str = "raise"):
+    def __init__(self, X, y, loss="logistic", *, ridge: float = 0.0, null_space: str = "raise",
+                 normalization: str = "batch",
+                 centered: bool = True, bn_eps: float = 0.0):
         data = prepare_data(X, y, labels=True, ridge=ridge, null_space=null_space)
         self.data = data
         self.X, self.y = data.X, data.y
         self._neg_y = -self.y  # z_i = -y_i x_i
         n = self.X.shape[0]
         self._n = n
-        self._setup(data.S, -(self.X.T @ self.y) / n, loss, {"n": n, "ridge": data.ridge})
+        self._setup(data.S, -(self.X.T @ self.y) / n, loss, {"n": n, "ridge": data.ridge},
+                    normalization, centered, bn_eps)
+
+    def _assign_samples(self, X, y, center_y):
+        n = X.shape[0]
+        S = X.T @ X / n
+        self.X, self.y, self._neg_y, self._n = X, y, -y, n
+        self.S = 0.5 * (S + S.T) + self.data.ridge * np.eye(self.dim)
+        self.u = -(X.T @ y) / n
+        self.smoothness = self.loss.max_d2phi * self.L
 
     def _margins(self, x):
         return self._neg_y * (self.X @ x)
@@ -342,6 +403,12 @@ class EmpiricalHalfspace(Halfspace):
 
     def f(self, x):
         return float(np.mean(self.loss.phi(self._margins(self.check_x(x)))))
+
+    def hessian_vector(self, x, v) -> np.ndarray:
+        """``hess f(x) v = X'(phi''(t) * X v) / n`` with the margins ``t = z'x`` (theory
+        guide §12; ``z_i z_i' = x_i x_i'`` since ``y_i^2 = 1``)."""
+        d2 = self.loss.d2phi(self._margins(self.check_x(x)))
+        return self.X.T @ (d2 * (self.X @ np.asarray(v, dtype=float))) / self._n
 
     def _direction_state(self, w):
         return {"zw": self._margins(w)}  # z_i'w for every sample: one pass over X
@@ -363,8 +430,8 @@ class EmpiricalHalfspace(Halfspace):
     @staticmethod
     def _a0(state) -> np.ndarray:
         a0 = state.get("a0")
-        if a0 is None:  # a_i = z_i'w / ||w||_S, once per direction
-            a0 = state["a0"] = state["zw"] / state["nS"]
+        if a0 is None:  # a_i = z_i'w / N(w), once per direction
+            a0 = state["a0"] = state["zw"] / state["N"]
         return a0
 
     @staticmethod

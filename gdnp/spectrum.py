@@ -1,0 +1,176 @@
+"""Measured Hessian spectra in original and BN coordinates (theory guide §12).
+
+``hessian_spectrum(problem, x, coords="original")`` gives the eigenvalues of ``hess f(x)``;
+``coords="bn"`` those of the Hessian of ``f_bn(w, g) = f(g w / N(w))`` at ``(w, g) =
+problem.to_bn(x)`` restricted to the tangent space ``{(v, c): v'w = 0}``, with the curvature
+along ``w`` itself (``e'He`` for ``e = (w/||w||_2, 0)``, zero at a stationary point of a
+scale-invariant ``N``; theory guide §10) reported apart as ``.radial``.
+
+Both come from Hessian-vector products: the problem's own ``hessian_vector`` (closed form for
+OLS and halfspaces; central differences of ``grad`` otherwise, marked in ``.method``) and, in
+BN coordinates, the second-order chain rule through ``w~ = g w / N(w)`` with the normalizer's
+``hess N`` product. Small problems are diagonalised densely (``numpy.linalg.eigvalsh`` on the
+matrix of ``dim`` products); large ones by Lanczos (``scipy.sparse.linalg.eigsh`` on a
+``LinearOperator``), which returns the ``k`` largest and ``k`` smallest eigenvalues.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator, eigsh
+
+from gdnp.problems import LinearProblem, Problem
+
+__all__ = ["hessian_spectrum", "Eigenvalues", "bn_hessian_vector"]
+
+DENSE_MAX = 400
+
+
+class Eigenvalues(np.ndarray):
+    """Ascending eigenvalues (an ``ndarray``) with ``coords``, ``method`` and ``radial``
+    (BN coordinates: the curvature along ``w``, ``None`` in original coordinates)."""
+
+    coords: str = "original"
+    method: str = "dense"
+    radial: float | None = None
+
+    def __array_finalize__(self, obj):
+        if obj is not None:
+            self.coords = getattr(obj, "coords", "original")
+            self.method = getattr(obj, "method", "dense")
+            self.radial = getattr(obj, "radial", None)
+
+
+def _original_hvp(problem: Problem, x: np.ndarray):
+    hv = getattr(problem, "hessian_vector", None)
+    if hv is not None:
+        return (lambda v: hv(x, v)), "closed form"
+    h = 1e-5 * max(1.0, float(np.linalg.norm(x)))
+
+    def fd(v):  # central differences of the gradient, O(h^2)
+        nv = float(np.linalg.norm(v))
+        if nv == 0.0:
+            return np.zeros_like(x)
+        e = v / nv
+        return (problem.grad(x + h * e) - problem.grad(x - h * e)) * (nv / (2.0 * h))
+
+    return fd, "finite differences"
+
+
+def bn_hessian_vector(problem: LinearProblem, w, g: float, v, c: float) -> np.ndarray:
+    """``hess f_bn(w, g) (v, c)`` as ``concatenate([d grad_w, [d d_g f]])`` (theory guide §12).
+
+    With ``q = w/N``, ``G = grad f(w~)``, ``r = (G - grad N (w'G)/N)/N`` (so ``grad_w f_bn =
+    g r``) and ``J v = (v - w grad N'v/N)/N`` (the Jacobian of ``q``):
+    ``d w~ = c q + g J v``, ``d G = hess f(w~) d w~``,
+    ``d grad_w = c r + g (J' dG - (G grad N'v + hess N v (w'G) + grad N G'v)/N^2
+    + 2 grad N (w'G)(grad N'v)/N^3)`` and ``d d_g f = (J v)'G + q'dG``.
+    """
+    w = np.asarray(w, dtype=float)
+    v = np.asarray(v, dtype=float)
+    norm = problem.normalizer
+    N, dN = norm.value_and_grad(w)
+    xt = (g / N) * w
+    G = problem.grad(xt)
+    hvp, _ = _original_hvp(problem, xt)
+    wG, dNv = float(w @ G), float(dN @ v)
+    q = w / N
+    Jv = (v - w * (dNv / N)) / N
+    dG = hvp(c * q + g * Jv)
+    r = (G - dN * (wG / N)) / N
+    dr = -(G * dNv + norm.hess_vec(w, v) * wG + dN * float(v @ G)) / N**2 \
+        + dN * (2.0 * wG * dNv / N**3)
+    JdG = (dG - dN * (float(w @ dG) / N)) / N
+    return np.concatenate([c * r + g * (dr + JdG), [float(Jv @ G) + float(q @ dG)]])
+
+
+def _householder(e: np.ndarray):
+    """The reflector ``R`` (symmetric, orthogonal, ``R e_1 = -+e``) whose last columns are an
+    orthonormal basis of ``e``'s complement, as a function ``y -> R y``."""
+    h = e.copy()
+    sign = 1.0 if e[0] <= 0 else -1.0  # reflect e to sign * e_1, no cancellation
+    h[0] -= sign
+    hh = float(h @ h)
+
+    def R(y):
+        if hh == 0.0:
+            return y.copy()
+        return y - h * (2.0 * float(h @ y) / hh)
+
+    return R
+
+
+def _eig(matvec, n: int, method: str, k: int) -> tuple[np.ndarray, str]:
+    if method == "dense" or (method == "auto" and n <= DENSE_MAX):
+        H = np.column_stack([matvec(col) for col in np.eye(n)])
+        return np.linalg.eigvalsh(0.5 * (H + H.T)), "dense"
+    k = min(k, max(1, (n - 1) // 2))
+    op = LinearOperator((n, n), matvec=matvec, dtype=float)
+    top = eigsh(op, k=k, which="LA", return_eigenvectors=False)
+    bottom = eigsh(op, k=k, which="SA", return_eigenvectors=False)
+    return np.unique(np.concatenate([bottom, top])), "lanczos"
+
+
+def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: str = "auto",
+                     k: int = 6) -> Eigenvalues:
+    """Eigenvalues of the Hessian at ``x`` (theory guide §12).
+
+    Parameters
+    ----------
+    problem : Problem
+        A single-unit problem for ``coords="bn"``; any problem in original coordinates.
+    x : array_like
+        The point, in original coordinates (BN: ``(w, g) = problem.to_bn(x)``, ``w = x``).
+    coords : {"original", "bn"}
+        ``hess f(x)`` (``dim`` eigenvalues), or the Hessian of ``f_bn`` on the tangent space of
+        the direction (``dim`` eigenvalues: ``dim - 1`` for ``w`` orthogonal to itself and
+        one for ``g``, coupled), with the curvature along ``w`` in ``.radial``.
+    method : {"auto", "dense", "lanczos"}
+        ``auto``: dense up to 400 dimensions, Lanczos beyond.
+    k : int
+        Lanczos: how many of the largest and of the smallest eigenvalues.
+
+    Returns
+    -------
+    Eigenvalues
+        Ascending; ``.method`` says ``dense`` or ``lanczos`` and, for problems without a
+        closed-form Hessian-vector product, ``finite differences``.
+    """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a gdnp.problems.Problem, got {type(problem).__name__}")
+    if coords not in ("original", "bn"):
+        raise ValueError(f"coords must be 'original' or 'bn', got {coords!r}")
+    if method not in ("auto", "dense", "lanczos"):
+        raise ValueError(f"method must be 'auto', 'dense' or 'lanczos', got {method!r}")
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    x = problem.check_x(x)
+    radial = None
+    if coords == "original":
+        hvp, how = _original_hvp(problem, x)
+        vals, used = _eig(hvp, problem.dim, method, int(k))
+    else:
+        if not isinstance(problem, LinearProblem):
+            raise TypeError("coords='bn' needs a single-unit problem (OLS or Halfspace), got "
+                            f"{type(problem).__name__}")
+        w, g = problem.to_bn(x)
+        d = problem.dim
+        e = w / np.linalg.norm(w)
+        R = _householder(e)
+        how = _original_hvp(problem, x)[1]
+
+        def tangent(y):  # y = (coefficients on e's complement, c)
+            v = R(np.concatenate([[0.0], y[:-1]]))
+            Hv = bn_hessian_vector(problem, w, g, v, float(y[-1]))
+            return np.concatenate([R(Hv[:-1])[1:], Hv[-1:]])
+
+        vals, used = _eig(tangent, d, method, int(k))
+        He = bn_hessian_vector(problem, w, g, e, 0.0)
+        radial = float(e @ He[:-1])
+    out = np.asarray(vals, dtype=float).view(Eigenvalues)
+    out.coords = coords
+    out.method = used if how == "closed form" else f"{used}, {how}"
+    out.radial = radial
+    return out

@@ -1,0 +1,76 @@
+"""Mini-batch sampling for the stochastic ``gd`` and ``bngd`` (theory guide §11).
+
+Each epoch draws a fresh permutation of the ``n`` samples from the run's seed and cuts it into
+``n // B`` batches of ``B`` samples (the last ``n mod B`` samples of that permutation sit the
+epoch out, as ``drop_last=True`` in PyTorch). A step uses the problem of its batch,
+``problem.batch(indices, statistics=...)``: with ``"batch"`` statistics it is normalized with
+the batch's own centring and moments (BN in training mode), with ``"population"`` with the full
+data's. ``B = n`` is the full-batch run itself (one batch holding every sample, whose
+statistics are the full data's), so it reproduces the deterministic solver bit for bit.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["MiniBatches", "check_batch_size", "STATISTICS"]
+
+STATISTICS = ("batch", "population")
+
+
+def check_batch_size(problem, batch_size, statistics: str) -> int | None:
+    """Validate ``batch_size`` and ``statistics``; ``None`` means a full-batch run."""
+    if not isinstance(statistics, str) or statistics not in STATISTICS:
+        raise ValueError(f"statistics must be one of {list(STATISTICS)}, got {statistics!r}")
+    if batch_size is None:
+        return None
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+        raise TypeError(f"batch_size must be an integer or None, got {batch_size!r}")
+    X = getattr(problem, "X", None)
+    if problem.population or X is None or not hasattr(problem, "batch"):
+        raise ValueError(f"batch_size: {problem!r} has no samples to draw batches from "
+                         "(a population problem); use a data problem or batch_size=None")
+    n = X.shape[0]
+    low = 2 if statistics == "batch" else 1
+    if not low <= batch_size <= n:
+        raise ValueError(f"batch_size must lie in [{low}, n = {n}] with statistics="
+                         f"{statistics!r}, got {batch_size}")
+    return int(batch_size)
+
+
+class MiniBatches:
+    """Seeded epochs of batches of ``B`` sample indices out of ``n``.
+
+    Parameters
+    ----------
+    n, batch_size : int
+    seed : int, SeedSequence or Generator
+        An int seeds its own stream (independent of the start drawn from the same seed).
+    """
+
+    def __init__(self, n: int, batch_size: int, seed):
+        if isinstance(seed, np.random.Generator):
+            self.rng = seed
+        else:
+            self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+        self.n, self.B = int(n), int(batch_size)
+        self.per_epoch = self.n // self.B
+        self._perm = None
+        self._pos = self.per_epoch
+        self.steps = 0
+
+    def next(self) -> np.ndarray:
+        """The indices of the next batch (sorted, so each batch's sums run in data order)."""
+        if self._pos == self.per_epoch:
+            self._perm = self.rng.permutation(self.n)
+            self._pos = 0
+        lo = self._pos * self.B
+        self._pos += 1
+        self.steps += 1
+        return np.sort(self._perm[lo:lo + self.B])
+
+    def epoch(self, step: int) -> float:
+        """Epochs completed after ``step`` steps."""
+        return step / self.per_epoch

@@ -1,0 +1,179 @@
+"""Normalizations as a choice of norm: ``w~ = g w / N(w)`` (theory guide §10).
+
+Every normalization the toolkit offers maps a direction ``w`` and a length ``g`` to the
+original parameter ``w~ = g w / N(w)``; only the norm ``N`` changes. A :class:`Normalizer`
+gives ``N(w)``, its gradient ``grad N(w)`` and the Hessian-vector product ``hess N(w) v``
+(for the spectra of theory guide §12), for one of
+
+========== ======================================================= ==========================
+name       ``N(w)``                                                ``grad N(w)``
+========== ======================================================= ==========================
+``batch``  ``sqrt(w'Mw + eps)``, ``M = S`` (centred) or ``E[xx']``  ``Mw / N``
+``weight`` ``||w||_2`` (Salimans & Kingma 2016)                     ``w / N``
+``l1``     ``sqrt(pi/2) mean_i |a_i|``                              ``sqrt(pi/2) P' sign(a)/n``
+``l3``     ``c3 (mean_i |a_i|^3)^(1/3)``, ``c3 = (pi/8)^(1/6)``     ``c3^3 N^-2 P'(a|a|)/n``
+``linf``   ``c_inf(n, k) mean of the k largest |a_i|``              through the selected ``k``
+========== ======================================================= ==========================
+
+with ``a = P w`` the projections of the samples: ``P`` the centred data (``centered=True``,
+``a_i = x_i'w - mean x'w``) or the raw data (``centered=False``). ``eps`` is BN's epsilon
+(``bn_eps``): ``batch`` with ``eps > 0`` is exactly PyTorch's ``BatchNorm1d`` in training
+mode (biased variance plus ``eps`` under the square root). It is not ridge regression
+(``ridge=``, which adds ``lam I`` to the data's second moment, i.e. changes the objective).
+
+The constants make every norm equal ``||w||_S`` when ``x'w`` is Gaussian: ``E|t| =
+sigma sqrt(2/pi)``, ``E|t|^3 = 2 sqrt(2/pi) sigma^3`` for ``t ~ N(0, sigma^2)`` (checked
+symbolically in the proofs). ``linf`` is Hoffer et al. (2018)'s top-k L-infinity batch norm:
+the mean of the ``k`` largest ``|a_i|`` (``k = min(10, n)``) divided by its expectation for
+``n`` standard normal samples, here Blom's order-statistic approximation
+``c_inf = 1 / mean_{j<=k} Q((n - j + 1 - 3/8) / (n + 1/4))`` with ``Q`` the half-normal
+quantile (within about 1% of the exact expectation for ``n >= 20``). ``l1`` and ``linf`` are
+piecewise linear in ``w``: their Hessian is zero almost everywhere.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy.special import ndtri
+
+__all__ = ["NORMALIZATIONS", "Normalizer", "check_normalization", "linf_constant"]
+
+NORMALIZATIONS = ("batch", "weight", "l1", "l3", "linf")
+
+_C1 = float(np.sqrt(np.pi / 2.0))
+_C3 = float((np.pi / 8.0) ** (1.0 / 6.0))
+LINF_TOP_K = 10
+
+
+def linf_constant(n: int, k: int) -> float:
+    """``c_inf(n, k)``: 1 / Blom's approximation of the mean top-k of ``n`` half-normals."""
+    j = np.arange(1, k + 1)
+    p = (n - j + 1 - 0.375) / (n + 0.25)  # plotting position of the j-th largest |xi|
+    return float(1.0 / np.mean(ndtri(0.5 + 0.5 * p)))
+
+
+def check_normalization(normalization, centered, bn_eps) -> tuple[str, bool, float]:
+    """Validate the three constructor options; errors name the argument."""
+    if not isinstance(normalization, str):
+        raise TypeError(f"normalization must be a str, got {type(normalization).__name__}")
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {list(NORMALIZATIONS)}, "
+                         f"got {normalization!r}")
+    if not isinstance(centered, (bool, np.bool_)):
+        raise TypeError(f"centered must be a bool, got {type(centered).__name__}")
+    if isinstance(bn_eps, bool) or not isinstance(bn_eps, numbers.Real):
+        raise TypeError(f"bn_eps must be a real number, got {type(bn_eps).__name__}")
+    bn_eps = float(bn_eps)
+    if not np.isfinite(bn_eps) or bn_eps < 0.0:
+        raise ValueError(f"bn_eps must be a finite number >= 0, got {bn_eps}")
+    if bn_eps > 0.0 and normalization != "batch":
+        raise ValueError(f"bn_eps applies to normalization='batch' only, got "
+                         f"normalization={normalization!r} with bn_eps={bn_eps}")
+    return normalization, bool(centered), bn_eps
+
+
+def is_default(normalization: str, centered: bool, bn_eps: float) -> bool:
+    """Whether the options give the idealised BN ``N(w) = ||w||_S`` (the fast path)."""
+    return normalization == "batch" and centered and bn_eps == 0.0
+
+
+class Normalizer:
+    """The norm ``N`` of ``w~ = g w / N(w)`` (theory guide §10).
+
+    Parameters
+    ----------
+    kind : {"batch", "weight", "l1", "l3", "linf"}
+    M : ndarray (d, d), optional
+        ``batch``: the second moment in ``sqrt(w'Mw + eps)``.
+    P : ndarray (n, d), optional
+        ``l1``, ``l3``, ``linf``: the samples whose projections ``a = P w`` are normalized.
+    eps : float
+        BN's epsilon (``batch`` only).
+    centered : bool
+        Recorded for descriptions; the caller passes the matching ``M`` or ``P``.
+    """
+
+    def __init__(self, kind: str, *, M=None, P=None, eps: float = 0.0, centered: bool = True):
+        self.kind, self.eps, self.centered = kind, float(eps), bool(centered)
+        self.M, self.P = M, P
+        if kind == "batch" and M is None:
+            raise ValueError("normalization='batch' needs the second moment M")
+        if kind in ("l1", "l3", "linf"):
+            if P is None:
+                raise ValueError(f"normalization={kind!r} needs samples (a data problem)")
+            self.n = P.shape[0]
+            self.k = min(LINF_TOP_K, self.n)
+            self.c_inf = linf_constant(self.n, self.k)
+
+    def __repr__(self) -> str:
+        return (f"Normalizer({self.kind!r}, centered={self.centered}, eps={self.eps:g})")
+
+    def value_and_grad(self, w: np.ndarray) -> tuple[float, np.ndarray]:
+        """``(N(w), grad N(w))``; ``ValueError`` when ``N(w) = 0`` (no direction)."""
+        kind = self.kind
+        if kind == "batch":
+            Mw = self.M @ w
+            N = float(np.sqrt(w @ Mw + self.eps))
+            dN = Mw / N if N > 0 else Mw
+        elif kind == "weight":
+            N = float(np.sqrt(w @ w))
+            dN = w / N if N > 0 else w
+        else:
+            a = self.P @ w
+            n = self.n
+            if kind == "l1":
+                N = _C1 * float(np.sum(np.abs(a))) / n
+                dN = (_C1 / n) * (self.P.T @ np.sign(a))
+            elif kind == "l3":
+                N = _C3 * (float(np.sum(np.abs(a) ** 3)) / n) ** (1.0 / 3.0)
+                dN = (_C3**3 / (n * N * N)) * (self.P.T @ (a * np.abs(a))) if N > 0 else 0 * w
+            else:  # linf: top-k mean of |a|
+                top = np.argpartition(np.abs(a), n - self.k)[n - self.k:]
+                N = self.c_inf * float(np.sum(np.abs(a[top]))) / self.k
+                dN = (self.c_inf / self.k) * (self.P[top].T @ np.sign(a[top]))
+        if not N > 0:
+            raise ValueError(f"w: N(w) = 0 under normalization={kind!r} (w = 0 or every "
+                             "projection vanishes); the direction is undefined")
+        return N, dN
+
+    def value(self, w: np.ndarray) -> float:
+        """``N(w)``."""
+        return self.value_and_grad(w)[0]
+
+    def hess_vec(self, w: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``hess N(w) v``: ``(Mv - grad N (grad N'v)) / N`` for ``batch`` (``M = I`` for
+        ``weight``), ``0`` for the piecewise-linear ``l1`` and ``linf``, and for ``l3``
+        ``c3^3 (P'(2|a| Pv)/n - 2 grad N'v P'(a|a|)/(n N)) / N^2``."""
+        N, dN = self.value_and_grad(w)
+        if self.kind == "batch":
+            return (self.M @ v - dN * float(dN @ v)) / N
+        if self.kind == "weight":
+            return (v - dN * float(dN @ v)) / N
+        if self.kind == "l3":
+            a = self.P @ w
+            n = self.n
+            t1 = self.P.T @ (2.0 * np.abs(a) * (self.P @ v)) / n
+            t2 = self.P.T @ (a * np.abs(a)) * (2.0 * float(dN @ v) / (n * N))
+            return (_C3**3 / (N * N)) * (t1 - t2)
+        return np.zeros_like(w)
+
+
+def make_normalizer(kind: str, centered: bool, eps: float, *, S: np.ndarray,
+                    X: np.ndarray | None, mean: np.ndarray | None) -> Normalizer | None:
+    """The normalizer of a problem with data second moment ``S``, centred samples ``X`` and
+    column means ``mean`` (``X = None``: a population problem); ``None`` for the idealised
+    ``||w||_S`` (whose fast path lives in the problems)."""
+    if is_default(kind, centered, eps):
+        return None
+    if kind == "batch":
+        M = S if centered or mean is None else S + np.outer(mean, mean)
+        return Normalizer("batch", M=M, eps=eps, centered=centered)
+    if kind == "weight":
+        return Normalizer("weight", centered=centered)
+    if X is None:
+        raise ValueError(f"normalization={kind!r} needs samples; a population problem supports "
+                         "'batch' and 'weight' only")
+    P = X if centered else X + mean
+    return Normalizer(kind, P=P, centered=centered)
