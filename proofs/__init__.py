@@ -5,7 +5,7 @@ one-line statement, its source, and a builder of exact identities decided by
 :func:`~gdnp.proofs.core.prove` — never by floating-point spot checks.
 
 Topics: ``bn`` (§1), ``ols`` (§2), ``halfspace`` (§3), ``gdnp`` (§4), ``mlp`` (§5),
-``backprop`` (IS15, §8).
+``backprop`` (IS15, §8), ``norm`` (normalizations as a choice of norm, theory guide §10).
 
 Examples
 --------
@@ -19,7 +19,7 @@ Examples
 
 from __future__ import annotations
 
-from . import backprop, bn, gdnp_step, halfspace, mlp, ols
+from . import backprop, bn, gdnp_step, halfspace, mlp, normalization, ols
 from .core import Check, Identity, prove, refute
 from .runner import CheckResult, run_checks, summarize
 
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 #: Topic names, in report order.
-TOPICS: tuple[str, ...] = ("bn", "ols", "halfspace", "gdnp", "mlp", "backprop")
+TOPICS: tuple[str, ...] = ("bn", "ols", "halfspace", "gdnp", "mlp", "backprop", "norm")
 
 #: Every check, in report order.
 CHECKS: list[Check] = [
@@ -47,6 +47,7 @@ CHECKS: list[Check] = [
     *gdnp_step.CHECKS,
     *mlp.CHECKS,
     *backprop.CHECKS,
+    *normalization.CHECKS,
 ]
 
 _BY_NAME = {check.name: check for check in CHECKS}
