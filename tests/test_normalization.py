@@ -1,0 +1,406 @@
+"""Normalizations as a choice of norm, mini-batches, stochastic solvers and Hessian spectra
+(theory guide §10-§12)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gdnp
+from gdnp.problems import OLS, Halfspace
+from gdnp.problems.normalization import NORMALIZATIONS, Normalizer, linf_constant
+
+RNG = np.random.default_rng(12)
+N_SAMPLES, D = 120, 4
+X_RAW = RNG.standard_normal((N_SAMPLES, D)) @ np.diag([1.0, 2.0, 0.5, 1.5]) + 0.4
+Y_REG = X_RAW @ RNG.standard_normal(D) + 0.3 * RNG.standard_normal(N_SAMPLES)
+Y_LAB = np.where(X_RAW @ RNG.standard_normal(D) + RNG.standard_normal(N_SAMPLES) > 0, 1.0, -1.0)
+
+VARIANTS = [(k, c, e) for k in NORMALIZATIONS for c in (True, False)
+            for e in ((0.0, 0.05) if k == "batch" else (0.0,))]
+
+
+def _make(kind: str, **norm):
+    if kind == "ols":
+        return OLS.from_data(X_RAW, Y_REG, **norm)
+    return Halfspace.from_data(X_RAW, Y_LAB, **norm)
+
+
+def _fd_grad(fun, w, h=1e-6):
+    return np.array([(fun(w + h * e) - fun(w - h * e)) / (2 * h) for e in np.eye(w.size)])
+
+
+@pytest.mark.parametrize("problem", ["ols", "halfspace"])
+@pytest.mark.parametrize("kind,centered,eps", VARIANTS)
+def test_bn_gradients_match_finite_differences(problem, kind, centered, eps):
+    p = _make(problem, normalization=kind, centered=centered, bn_eps=eps)
+    w, g = np.array([0.7, -0.4, 1.1, 0.3]), 1.4
+    gw, gg = p.grad_bn(w, g)
+    # central differences: truncation h^2 |f'''| ~ 1e-12, rounding eps/h ~ 1e-10
+    np.testing.assert_allclose(_fd_grad(lambda v: p.f_bn(v, g), w), gw, rtol=1e-6, atol=1e-8)
+    assert abs((p.f_bn(w, g + 1e-6) - p.f_bn(w, g - 1e-6)) / 2e-6 - gg) < 1e-7
+    assert p.dg_bn(w, g) == pytest.approx(gg, rel=1e-12, abs=1e-15)
+    # BN coordinates are a reparametrization: f, grad in original coordinates are unchanged
+    x = p.from_bn(w, g)
+    ref = _make(problem)
+    assert p.f(x) == ref.f(x)
+    np.testing.assert_allclose(p.from_bn(*p.to_bn(x)), x, rtol=1e-14)
+    assert np.array_equal(p.solution()[0], ref.solution()[0])
+
+
+@pytest.mark.parametrize("kind,centered,eps", VARIANTS)
+def test_normalizer_value_gradient_and_hessian(kind, centered, eps):
+    p = _make("ols", normalization=kind, centered=centered, bn_eps=eps)
+    norm = p.normalizer
+    w, v = np.array([0.3, 1.2, -0.8, 0.5]), np.array([1.0, -0.5, 0.25, 2.0])
+    N, dN = norm.value_and_grad(w)
+    np.testing.assert_allclose(_fd_grad(norm.value, w), dN, rtol=1e-6, atol=1e-9)
+    fd_hv = (norm.value_and_grad(w + 1e-6 * v)[1] - norm.value_and_grad(w - 1e-6 * v)[1]) / 2e-6
+    np.testing.assert_allclose(norm.hess_vec(w, v), fd_hv, rtol=1e-5, atol=1e-7)
+    if eps == 0.0:  # degree-1 homogeneous: Euler's relation and scale invariance of f_bn
+        assert float(w @ dN) == pytest.approx(N, rel=1e-12)
+        assert p.f_bn(3.0 * w, 0.8) == pytest.approx(p.f_bn(w, 0.8), rel=1e-13)
+        assert abs(float(w @ p.grad_bn(w, 0.8)[0])) < 1e-12
+    else:  # BN's epsilon breaks exact scale invariance (theory guide §10)
+        assert abs(p.f_bn(3.0 * w, 0.8) - p.f_bn(w, 0.8)) > 1e-6
+
+
+def test_norm_formulas_against_direct_computation():
+    Xc = X_RAW - X_RAW.mean(axis=0)
+    w = np.array([0.3, 1.2, -0.8, 0.5])
+    a, ar = Xc @ w, X_RAW @ w
+    n = N_SAMPLES
+
+    def value(kind, centered=True, eps=0.0):
+        return _make("ols", normalization=kind, centered=centered, bn_eps=eps).normalizer.value(w)
+
+    assert value("batch", eps=1e-3) == pytest.approx(np.sqrt(np.var(a) + 1e-3), rel=1e-13)
+    assert value("batch", False) == pytest.approx(np.sqrt(np.mean(ar**2)), rel=1e-13)
+    assert value("weight") == pytest.approx(np.linalg.norm(w), rel=1e-15)
+    assert value("l1") == pytest.approx(np.sqrt(np.pi / 2) * np.mean(np.abs(a)), rel=1e-13)
+    assert value("l1", False) == pytest.approx(np.sqrt(np.pi / 2) * np.mean(np.abs(ar)),
+                                               rel=1e-13)
+    c3 = (np.pi / 8) ** (1 / 6)
+    assert value("l3") == pytest.approx(c3 * np.mean(np.abs(a) ** 3) ** (1 / 3), rel=1e-13)
+    top = np.sort(np.abs(a))[-10:]
+    assert value("linf") == pytest.approx(linf_constant(n, 10) * top.mean(), rel=1e-13)
+
+
+def test_sample_norms_are_consistent_for_gaussian_projections():
+    """For Gaussian x'w every norm estimates ||w||_S (the constants of theory guide §10)."""
+    rng = np.random.default_rng(3)
+    n = 200_000
+    X = rng.standard_normal((n, 3)) @ np.array([[1.0, 0.2, 0], [0, 1.5, 0.3], [0, 0, 0.7]])
+    y = rng.standard_normal(n)
+    w = np.array([0.5, -1.0, 2.0])
+    ref = OLS.from_data(X, y).norm_S(w)
+    for kind in ("l1", "l3"):  # sampling error ~ 1/sqrt(n) = 2e-3
+        assert OLS.from_data(X, y, normalization=kind).norm_N(w) == pytest.approx(ref, rel=1e-2)
+    # linf: Blom's approximation of the top-k mean of n half-normals, and the top-k mean
+    # itself fluctuates by ~ 10%/sqrt(k)
+    assert OLS.from_data(X, y, normalization="linf").norm_N(w) == pytest.approx(ref, rel=0.15)
+
+
+def test_population_problems_support_batch_and_weight():
+    p = Halfspace.random(4, 10.0, separation=0.7, seed=1, normalization="weight")
+    w, g = np.array([0.3, 1.2, -0.8, 0.5]), 0.9
+    gw, _ = p.grad_bn(w, g)
+    np.testing.assert_allclose(_fd_grad(lambda v: p.f_bn(v, g), w), gw, rtol=1e-6, atol=1e-9)
+    q = OLS.random(4, 10.0, seed=1, bn_eps=1e-2)
+    assert q.norm_N(w) == pytest.approx(np.sqrt(w @ q.S @ w + 1e-2), rel=1e-14)
+    for kind in ("l1", "l3", "linf"):
+        with pytest.raises(ValueError, match="population problem supports 'batch' and 'weight'"):
+            Halfspace.random(4, 10.0, seed=1, normalization=kind)
+        with pytest.raises(ValueError, match="normalization"):
+            OLS.random(4, 10.0, seed=1, normalization=kind)
+
+
+@pytest.mark.parametrize("bad,exc,match", [
+    ({"normalization": "l2"}, ValueError, "normalization must be one of"),
+    ({"normalization": 1}, TypeError, "normalization must be a str"),
+    ({"bn_eps": -1e-5}, ValueError, "bn_eps must be a finite number >= 0"),
+    ({"bn_eps": float("nan")}, ValueError, "bn_eps"),
+    ({"bn_eps": "1e-5"}, TypeError, "bn_eps must be a real number"),
+    ({"normalization": "weight", "bn_eps": 1e-5}, ValueError, "bn_eps applies to"),
+    ({"centered": "yes"}, TypeError, "centered must be a bool"),
+])
+def test_bad_normalization_options(bad, exc, match):
+    with pytest.raises(exc, match=match):
+        _make("halfspace", **bad)
+
+
+def test_ridge_is_not_bn_eps():
+    """ridge changes the objective (S + lam I); bn_eps changes only the BN coordinates."""
+    lam = 1e-2
+    ridge, eps, plain = (OLS.from_data(X_RAW, Y_REG, ridge=lam),
+                         OLS.from_data(X_RAW, Y_REG, bn_eps=lam), OLS.from_data(X_RAW, Y_REG))
+    x = np.array([0.3, 1.2, -0.8, 0.5])
+    assert eps.f(x) == plain.f(x) and ridge.f(x) != plain.f(x)
+    w, g = x, 1.0
+    rel = abs(ridge.f_bn(w, g) - eps.f_bn(w, g)) / eps.f_bn(w, g)
+    assert rel > 1e-4
+
+
+# ----------------------------------------------------------------------- mini-batches
+@pytest.mark.parametrize("problem", ["ols", "halfspace"])
+@pytest.mark.parametrize("kind,centered,eps", [("batch", True, 0.0), ("batch", False, 1e-3),
+                                                ("l1", True, 0.0), ("linf", False, 0.0)])
+def test_batch_equals_problem_built_on_the_rows(problem, kind, centered, eps):
+    idx = np.array([3, 7, 8, 20, 31, 40, 55, 61, 77, 90, 101, 119])
+    norm = {"normalization": kind, "centered": centered, "bn_eps": eps}
+    b = _make(problem, **norm).batch(idx)
+    y = Y_REG if problem == "ols" else Y_LAB
+    direct = (OLS.from_data(X_RAW[idx], y[idx], **norm) if problem == "ols" else
+              Halfspace.from_data(X_RAW[idx], y[idx], **norm))
+    x, w, g = np.array([0.3, 1.2, -0.8, 0.5]), np.array([1.0, -0.2, 0.4, 0.9]), 1.3
+    assert b.f(x) == pytest.approx(direct.f(x), rel=1e-12)
+    np.testing.assert_allclose(b.grad(x), direct.grad(x), rtol=1e-11, atol=1e-13)
+    assert b.f_bn(w, g) == pytest.approx(direct.f_bn(w, g), rel=1e-12)
+    np.testing.assert_allclose(b.grad_bn(w, g)[0], direct.grad_bn(w, g)[0], rtol=1e-10,
+                               atol=1e-13)
+    assert b.info["n"] == idx.size
+
+
+def test_batch_smaller_than_dim_and_population_statistics():
+    p = _make("halfspace", bn_eps=1e-5)
+    idx = np.array([4, 9, 17])  # 3 samples in d = 4: S_B is singular, N_B needs eps
+    b = p.batch(idx)
+    Xb = X_RAW[idx] - X_RAW[idx].mean(axis=0)
+    w, g = np.array([1.0, -0.2, 0.4, 0.9]), 1.3
+    t = g * (Xb @ w) / np.sqrt(np.var(Xb @ w) + 1e-5)
+    assert b.f_bn(w, g) == pytest.approx(np.mean(np.logaddexp(0, -Y_LAB[idx] * t)), rel=1e-12)
+    # population statistics: full-data centring and N; the mean of the batch gradients over
+    # a partition of the samples is the full gradient
+    q = _make("ols")
+    x = np.array([0.3, 1.2, -0.8, 0.5])
+    parts = np.array_split(np.arange(N_SAMPLES), 8)
+    mean_grad = np.mean([q.batch(i, statistics="population").grad(x) for i in parts], axis=0)
+    np.testing.assert_allclose(mean_grad, q.grad(x), rtol=1e-12, atol=1e-13)
+    pb = q.batch(parts[0], statistics="population")
+    assert pb.norm_N(w) == pytest.approx(q.norm_S(w), rel=1e-14)
+
+
+@pytest.mark.parametrize("indices,exc,match", [
+    (np.array([1]), ValueError, "at least 2"),
+    (np.array([0, 500]), ValueError, "must lie in"),
+    (np.array([0.0, 1.0]), TypeError, "integers"),
+    ("0:4", TypeError, "indices"),
+])
+def test_batch_bad_indices(indices, exc, match):
+    with pytest.raises(exc, match=match):
+        _make("ols").batch(indices)
+
+
+def test_batch_of_population_problem_raises():
+    with pytest.raises(ValueError, match="population problem"):
+        OLS.random(3, 10.0).batch(np.arange(3))
+
+
+# --------------------------------------------------------------------- stochastic runs
+@pytest.mark.parametrize("method", ["gd", "bngd"])
+@pytest.mark.parametrize("statistics", ["batch", "population"])
+def test_full_batch_size_is_the_deterministic_run(method, statistics):
+    p = _make("halfspace", normalization="l1")
+    full = gdnp.solve(p, method, maxiter=40, seed=3)
+    mini = gdnp.solve(p, method, maxiter=40, seed=3, batch_size=N_SAMPLES, statistics=statistics)
+    assert np.array_equal(full.x, mini.x)
+    for key in ("fun", "grad_norm2", "gap"):
+        assert np.array_equal(full.history[key], mini.history[key])
+
+
+@pytest.mark.parametrize("method", ["gd", "bngd"])
+def test_stochastic_runs_reproducible_and_seeded(method):
+    p = _make("ols", bn_eps=1e-5)
+    a = gdnp.solve(p, method, maxiter=60, seed=5, batch_size=16)
+    b = gdnp.solve(p, method, maxiter=60, seed=5, batch_size=16)
+    c = gdnp.solve(p, method, maxiter=60, seed=6, batch_size=16)
+    assert np.array_equal(a.history["fun"], b.history["fun"])
+    assert not np.array_equal(a.history["fun"], c.history["fun"])
+    # epochs: n // B = 7 steps per epoch
+    assert a.history["epoch"][7] == 1.0 and a.batch_size == 16
+    assert a.history["gap"][-1] < 0.1 * a.history["gap"][0]
+
+
+def test_batch_statistics_bias_against_population_statistics():
+    """Constant-rate stochastic BNGD: both variants reach a stationary level; with B = 4 the
+    batch statistics' fixed point differs from the optimum (theory guide §11), so the tail
+    gap is larger than the population-statistics one on this problem."""
+    p = _make("ols")
+    tails = {}
+    for stat in ("batch", "population"):
+        gaps = [gdnp.solve(p, "bngd", maxiter=1500, seed=s, batch_size=4, statistics=stat,
+                           lr=0.02, reference=True).history["gap"][-300:].mean()
+                for s in range(3)]
+        tails[stat] = float(np.mean(gaps))
+    assert tails["batch"] > tails["population"]
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    ({"batch_size": 0}, ValueError, r"batch_size must lie in \[2, n = 120\]"),
+    ({"batch_size": 121}, ValueError, "batch_size must lie in"),
+    ({"batch_size": 1}, ValueError, "batch_size must lie in"),
+    ({"batch_size": 8.0}, TypeError, "batch_size must be an integer"),
+    ({"batch_size": True}, TypeError, "batch_size must be an integer"),
+    ({"batch_size": 8, "statistics": "running"}, ValueError, "statistics must be one of"),
+])
+@pytest.mark.parametrize("method", ["gd", "bngd"])
+def test_bad_batch_options(method, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        gdnp.solve(_make("ols"), method, maxiter=2, **kwargs)
+
+
+def test_batch_size_on_population_problem_and_gdnp():
+    with pytest.raises(ValueError, match="population"):
+        gdnp.solve(OLS.random(3, 10.0), "bngd", maxiter=2, batch_size=2)
+    with pytest.raises(TypeError, match="batch_size"):  # GDNP stays full-batch
+        gdnp.solve(_make("ols"), "gdnp", maxiter=2, batch_size=8)
+
+
+# ------------------------------------------------------------------- GDNP, any norm
+def test_gdnp_iterates_do_not_depend_on_the_norm():
+    """At d_g f = 0, s_t grad_w f = -(||w||_S^2/(L h)) grad f(w~) for every N (theory guide
+    §10): GDNP's iterates in original coordinates are the same under every normalization, up
+    to the bisection's accuracy."""
+    base = gdnp.solve(OLS.random(6, 100.0, seed=2), "gdnp", maxiter=60, tol=0.0)
+    for kind in ("weight",):
+        other = gdnp.solve(OLS.random(6, 100.0, seed=2, normalization=kind), "gdnp",
+                           maxiter=60, tol=0.0)
+        np.testing.assert_allclose(other.history["gap"], base.history["gap"], rtol=1e-6,
+                                   atol=1e-14)
+    data = {k: gdnp.solve(_make("halfspace", normalization=k), "gdnp", maxiter=15, tol=0.0)
+            for k in ("weight", "l1", "l3", "linf")}
+    for res in data.values():
+        np.testing.assert_allclose(res.history["fun"], data["weight"].history["fun"],
+                                   rtol=1e-9)
+    # the K19 bound on the direction still holds (it is the S-geometry Rayleigh quotient)
+    p = OLS.random(6, 100.0, seed=2, normalization="weight")
+    r = gdnp.solve(p, "gdnp", maxiter=40, tol=0.0)
+    t = np.arange(r.history["rho_gap"].size)
+    bound = (1 - p.mu / p.L) ** (2 * t) * r.history["rho_gap"][0]
+    assert np.all(r.history["rho_gap"] <= bound * (1 + 1e-9) + 1e-15)
+
+
+# ------------------------------------------------------------------------- spectra
+def _fd_hessian(grad, x, h=1e-5):
+    cols = [(grad(x + h * e) - grad(x - h * e)) / (2 * h) for e in np.eye(x.size)]
+    H = np.column_stack(cols)
+    return 0.5 * (H + H.T)
+
+
+@pytest.mark.parametrize("problem", [
+    "ols", "halfspace", "gaussian"])
+def test_original_spectrum_matches_finite_difference_hessian(problem):
+    p = Halfspace.random(4, 20.0, separation=0.6, seed=2) if problem == "gaussian" else \
+        _make(problem)
+    x = p.solution()[0] + 0.1
+    ev = gdnp.hessian_spectrum(p, x)
+    ref = np.linalg.eigvalsh(_fd_hessian(p.grad, x))
+    # central differences of an analytic gradient: error ~ h^2 |f''''| + eps/h ~ 1e-9
+    np.testing.assert_allclose(ev, ref, rtol=1e-6, atol=1e-8)
+    assert ev.coords == "original" and ev.method == "dense" and ev.radial is None
+
+
+@pytest.mark.parametrize("kind,eps", [("batch", 0.0), ("batch", 1e-2), ("weight", 0.0),
+                                      ("l3", 0.0), ("l1", 0.0)])
+def test_bn_spectrum_matches_finite_difference_hessian(kind, eps):
+    p = _make("halfspace", normalization=kind, bn_eps=eps)
+    x = p.solution()[0] * 0.8 + 0.05
+    w, g = p.to_bn(x)
+    d = p.dim
+
+    def grad(z):
+        gw, gg = p.grad_bn(z[:d], z[d])
+        return np.concatenate([gw, [gg]])
+
+    H = _fd_hessian(grad, np.concatenate([w, [g]]))
+    e = w / np.linalg.norm(w)
+    Q, _ = np.linalg.qr(np.column_stack([e, np.eye(d)]))
+    T = np.zeros((d + 1, d))
+    T[:d, : d - 1] = Q[:, 1:d]
+    T[d, d - 1] = 1.0
+    ref = np.linalg.eigvalsh(T.T @ H @ T)
+    ev = gdnp.hessian_spectrum(p, x, coords="bn")
+    np.testing.assert_allclose(ev, ref, rtol=1e-5, atol=1e-7)
+    assert ev.radial == pytest.approx(float(e @ H[:d, :d] @ e), rel=1e-4, abs=1e-8)
+
+
+def test_bn_spectrum_at_ols_optimum_is_c19_pseudo_condition():
+    p = OLS.random(5, 50.0, seed=4)
+    xs = p.solution()[0]
+    ev = gdnp.hessian_spectrum(p, xs, coords="bn")
+    assert abs(ev.radial) < 1e-12  # w is a null vector at the optimum (theory guide §10)
+    Sw = p.S @ xs
+    Hs = p.S - np.outer(Sw, Sw) / (xs @ Sw)
+    nz = np.linalg.eigvalsh(Hs)[1:]
+    g, nS = p.norm_S(xs), p.norm_S(xs)  # to_bn: w = x*, g = ||x*||_S
+    expected = np.sort(np.concatenate([2 * g**2 / nS**2 * nz, [2.0]]))  # d^2f/dg^2 = 2
+    np.testing.assert_allclose(ev, expected, rtol=1e-10)
+
+
+def test_lanczos_matches_dense():
+    p = Halfspace.sample(40, 30.0, 400, separation=0.6, seed=1)
+    x = p.solution()[0]
+    dense = gdnp.hessian_spectrum(p, x, method="dense")
+    lz = gdnp.hessian_spectrum(p, x, method="lanczos", k=4)
+    assert lz.method == "lanczos" and lz.size == 8
+    np.testing.assert_allclose(lz, np.concatenate([dense[:4], dense[-4:]]), rtol=1e-8)
+    bn_dense = gdnp.hessian_spectrum(p, x, coords="bn")
+    bn_lz = gdnp.hessian_spectrum(p, x, coords="bn", method="lanczos", k=3)
+    np.testing.assert_allclose(bn_lz[-3:], bn_dense[-3:], rtol=1e-7)
+
+
+def test_spectrum_bad_input():
+    p = _make("ols")
+    x = np.ones(D)
+    with pytest.raises(ValueError, match="coords"):
+        gdnp.hessian_spectrum(p, x, coords="tangent")
+    with pytest.raises(ValueError, match="method"):
+        gdnp.hessian_spectrum(p, x, method="qr")
+    with pytest.raises(ValueError, match="k must be"):
+        gdnp.hessian_spectrum(p, x, k=0)
+    with pytest.raises(ValueError, match="shape"):
+        gdnp.hessian_spectrum(p, np.ones(D + 1))
+
+
+def test_normalizer_needs_its_inputs():
+    with pytest.raises(ValueError, match="needs samples"):
+        Normalizer("l1")
+    with pytest.raises(ValueError, match="N\\(w\\) = 0"):
+        Normalizer("weight").value(np.zeros(3))
+
+
+# --------------------------------------------------------------------------- PyTorch
+
+def test_against_pytorch_batchnorm_and_weight_norm():
+    torch = pytest.importorskip("torch")
+    p = _make("halfspace", bn_eps=1e-5)
+    w, g = np.array([1.0, -0.2, 0.4, 0.9]), 1.3
+    X = torch.tensor(X_RAW, dtype=torch.float64)
+    y = torch.tensor(Y_LAB, dtype=torch.float64)
+    wt = torch.tensor(w, requires_grad=True)
+    bn = torch.nn.BatchNorm1d(1, eps=1e-5, affine=True, dtype=torch.float64)
+    bn.train()
+    with torch.no_grad():
+        bn.weight.fill_(g)
+        bn.bias.zero_()
+    out = bn((X @ wt)[:, None])[:, 0]
+    loss = torch.nn.functional.softplus(-y * out).mean()
+    loss.backward()
+    assert float(loss) == pytest.approx(p.f_bn(w, g), rel=1e-12)
+    gw, gg = p.grad_bn(w, g)
+    np.testing.assert_allclose(wt.grad.numpy(), gw, rtol=1e-10, atol=1e-14)
+    assert float(bn.weight.grad[0]) == pytest.approx(gg, rel=1e-10)
+
+    q = _make("halfspace", normalization="weight")
+    lin = torch.nn.Linear(D, 1, bias=False, dtype=torch.float64)
+    lin = torch.nn.utils.parametrizations.weight_norm(lin, dim=0)
+    with torch.no_grad():
+        lin.parametrizations.weight.original0.fill_(g)
+        lin.parametrizations.weight.original1.copy_(torch.tensor(w)[None, :])
+    Xc = torch.tensor(X_RAW - X_RAW.mean(axis=0), dtype=torch.float64)
+    loss = torch.nn.functional.softplus(-y * lin(Xc)[:, 0]).mean()
+    loss.backward()
+    assert float(loss) == pytest.approx(q.f_bn(w, g), rel=1e-12)
+    gw, gg = q.grad_bn(w, g)
+    np.testing.assert_allclose(lin.parametrizations.weight.original1.grad.numpy()[0], gw,
+                               rtol=1e-10, atol=1e-14)
