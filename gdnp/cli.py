@@ -16,23 +16,29 @@ PROBLEMS = ("ols", "halfspace", "mlp")
 
 def build_problem(name: str, *, kappa: float, dim: int, seed: int, separation: float = 0.9,
                   loss: str = "logistic", n: int | None = None, hidden: int = 4,
-                  noise: float = 0.1):
+                  noise: float = 0.1, normalization: str = "batch", bn_eps: float = 0.0):
     """A named synthetic problem: population unless ``n`` samples are asked for (MLP: always
-    empirical, ``n`` defaults to 2000)."""
+    empirical, ``n`` defaults to 2000); ``normalization`` and ``bn_eps`` choose the norm of
+    the BN coordinates (theory guide §10; single-unit problems)."""
     from gdnp.problems import MLP, OLS, Halfspace
 
+    norm = {"normalization": normalization, "bn_eps": bn_eps}
+    if name == "mlp" and (normalization != "batch" or bn_eps != 0.0):
+        raise ValueError("--normalization/--bn-eps: the MLP supports the idealised BN only")
     if name == "ols":
         if n is None:
-            return OLS.random(dim, kappa, seed=seed, noise=noise)
+            return OLS.random(dim, kappa, seed=seed, noise=noise, **norm)
         rng = np.random.default_rng(seed)
         base = OLS.random(dim, kappa, seed=rng, noise=noise)
         X = rng.standard_normal((n, dim)) @ np.linalg.cholesky(base.S).T
         y = X @ base.w_true + noise * rng.standard_normal(n)
-        return OLS.from_data(X, y)
+        return OLS.from_data(X, y, **norm)
     if name == "halfspace":
         if n is None:
-            return Halfspace.random(dim, kappa, separation=separation, loss=loss, seed=seed)
-        return Halfspace.sample(dim, kappa, n, separation=separation, loss=loss, seed=seed)
+            return Halfspace.random(dim, kappa, separation=separation, loss=loss, seed=seed,
+                                    **norm)
+        return Halfspace.sample(dim, kappa, n, separation=separation, loss=loss, seed=seed,
+                                **norm)
     if name == "mlp":
         return MLP.random(dim, hidden, kappa, 2000 if n is None else n, seed=seed, loss=loss)
     raise ValueError(f"problem {name!r} is unknown; choose one of {list(PROBLEMS)}")
@@ -47,12 +53,16 @@ def cmd_solve(args) -> int:
 
     prob = build_problem(args.problem, kappa=args.kappa, dim=args.dim, seed=args.seed,
                          separation=args.separation, loss=args.loss, n=args.n,
-                         hidden=args.hidden)
+                         hidden=args.hidden, normalization=args.normalization,
+                         bn_eps=args.bn_eps)
     methods = list(gdnp.METHODS) if args.method == "all" else [args.method]
     rows = []
     for m in methods:
         t0 = time.perf_counter()
-        res = gdnp.solve(prob, m, maxiter=args.maxiter, tol=args.tol, seed=args.seed)
+        # mini-batches for gd and bngd; agd and gdnp stay full-batch (theory guide §11)
+        opts = {"batch_size": args.batch_size, "statistics": args.statistics} if (
+            args.batch_size is not None and m in ("gd", "bngd")) else {}
+        res = gdnp.solve(prob, m, maxiter=args.maxiter, tol=args.tol, seed=args.seed, **opts)
         elapsed = time.perf_counter() - t0
         hist = res.history
         fit = None
@@ -131,6 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--maxiter", type=int, default=1000)
     p.add_argument("--tol", type=float, default=0.0,
                    help="stop once ||grad f||_{S^-1} <= tol (default 0: run maxiter steps)")
+    p.add_argument("--normalization", default="batch",
+                   choices=["batch", "weight", "l1", "l3", "linf"],
+                   help="norm N of the BN coordinates w~ = g w/N(w) (l1, l3, linf need --n)")
+    p.add_argument("--bn-eps", type=float, default=0.0,
+                   help="BN's epsilon: N(w) = sqrt(w'Sw + eps) (PyTorch BatchNorm1d)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="mini-batch size for gd and bngd (needs --n; agd, gdnp: full batch)")
+    p.add_argument("--statistics", default="batch", choices=["batch", "population"],
+                   help="normalize each mini-batch with its own or the full data's statistics")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
     try:

@@ -32,6 +32,10 @@ loss           str     halfspace/MLP loss; empty for OLS
 method         str     ``gd``, ``agd``, ``bngd`` or ``gdnp``
 seed           int     seed of the problem and of the start
 maxiter        int     iteration budget
+normalization  str     norm of the BN coordinates (``batch``, ``weight``, ``l1``...)
+bn_eps         float   BN's epsilon
+batch_size     int     mini-batch size (``gd``, ``bngd``); empty for a full-batch run
+statistics     str     ``batch`` or ``population`` statistics of a mini-batch run
 iter           int     iteration index (``-1`` on the single row of a failed cell)
 fun            float   objective ``f``
 gap            float   ``f - f*`` (empty when no reference optimum exists)
@@ -73,9 +77,12 @@ GRID_KEYS = ("problem", "kappa", "dim", "separation", "n", "loss", "method", "se
 GRID_DEFAULTS: dict[str, list] = {"problem": ["ols"], "kappa": [100.0], "dim": [10],
                                   "separation": [0.9], "n": [None], "loss": ["logistic"],
                                   "method": ["gdnp"], "seed": [0]}
+#: optional grid keys (theory guide §10-11): in a cell only when the configuration names them,
+#: so the cells (and keys) of configurations without them are unchanged
+EXTRA_GRID_KEYS = ("normalization", "bn_eps", "batch_size", "statistics")
 SETTING_KEYS = ("maxiter", "tol", "options")
 CONFIG_COLUMNS = ("key", "problem", "kappa", "dim", "separation", "n", "loss", "method", "seed",
-                  "maxiter")
+                  "maxiter", *EXTRA_GRID_KEYS)
 RUN_COLUMNS = ("iter", "fun", "gap", "grad_norm2", "time", "status", "error")
 COLUMNS = CONFIG_COLUMNS + RUN_COLUMNS
 SIDECAR = "sweep.json"
@@ -145,7 +152,19 @@ def _convert(key: str, v):
             if isinstance(v, bool) or int(v) != v:
                 raise TypeError
             return int(v)
-        if key == "n":
+        if key in ("normalization", "statistics"):
+            from gdnp.problems.normalization import NORMALIZATIONS
+
+            allowed = NORMALIZATIONS if key == "normalization" else ("batch", "population")
+            if v not in allowed:
+                raise ValueError(f"grid key {key!r}: unknown value {v!r}; choose from "
+                                 f"{list(allowed)}")
+            return v
+        if key == "bn_eps":
+            if isinstance(v, bool) or not float(v) >= 0:
+                raise TypeError
+            return float(v)
+        if key in ("n", "batch_size"):
             if v is None or (isinstance(v, str) and v.lower() in ("none", "population", "")):
                 return None
             if isinstance(v, str):
@@ -174,13 +193,14 @@ def normalize_config(raw: dict) -> dict:
         raise ValueError("config key 'grid' must be a mapping of grid keys to value lists")
     grid_in = dict(grid_in)
     for k in list(raw):
-        if k in GRID_KEYS:
+        if k in GRID_KEYS or k in EXTRA_GRID_KEYS:
             if k in grid_in:
                 raise ValueError(f"grid key {k!r} given twice (top level and under 'grid')")
             grid_in[k] = raw.pop(k)
-    unknown = sorted(set(grid_in) - set(GRID_KEYS))
+    unknown = sorted(set(grid_in) - set(GRID_KEYS) - set(EXTRA_GRID_KEYS))
     if unknown:
-        raise ValueError(f"unknown grid key(s) {unknown}; known grid keys: {list(GRID_KEYS)}")
+        raise ValueError(f"unknown grid key(s) {unknown}; known grid keys: "
+                         f"{list(GRID_KEYS + EXTRA_GRID_KEYS)}")
     unknown = sorted(set(raw) - set(SETTING_KEYS))
     if unknown:
         raise ValueError(f"unknown config key(s) {unknown}; known: "
@@ -196,6 +216,12 @@ def normalize_config(raw: dict) -> dict:
             if c not in conv:
                 conv.append(c)
         grid[key] = conv
+    for key in EXTRA_GRID_KEYS:
+        if key in grid_in:
+            values = _as_list(key, grid_in[key])
+            if not values:
+                raise ValueError(f"empty grid: grid key {key!r} has no values")
+            grid[key] = list(dict.fromkeys(_convert(key, v) for v in values))
     maxiter = raw.get("maxiter", 200)
     if isinstance(maxiter, bool) or not isinstance(maxiter, int) or maxiter < 0:
         raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")
@@ -223,9 +249,16 @@ def cell_key(cell: dict) -> str:
 def expand_cells(config: dict) -> list[dict]:
     """The cells of a normalised configuration, in grid order, without duplicates."""
     grid = config["grid"]
+    keys = GRID_KEYS + tuple(k for k in EXTRA_GRID_KEYS if k in grid)
     cells, seen = [], set()
-    for values in itertools.product(*(grid[k] for k in GRID_KEYS)):
-        c = dict(zip(GRID_KEYS, values, strict=True))
+    for values in itertools.product(*(grid[k] for k in keys)):
+        c = dict(zip(keys, values, strict=True))
+        if c["method"] not in ("gd", "bngd") and "batch_size" in c:
+            c["batch_size"] = None  # agd and gdnp run full-batch
+        if c.get("batch_size") is None and "statistics" in c:
+            c["statistics"] = None
+        if c.get("normalization", "batch") != "batch" and "bn_eps" in c:
+            c["bn_eps"] = 0.0  # BN's epsilon belongs to normalization="batch"
         if c["problem"] != "halfspace":
             c["separation"] = None
         if c["problem"] == "ols":
@@ -270,17 +303,22 @@ def run_cell(cell: dict, blas_threads: int | None = 1) -> str:
         threadpoolctl = optional_import("threadpoolctl", "pinning BLAS threads (--blas-threads)")
         limiter = threadpoolctl.threadpool_limits(limits=int(blas_threads))
     base = [cell["key"], cell["problem"], cell["kappa"], cell["dim"], cell["separation"],
-            cell["n"], cell["loss"], cell["method"], cell["seed"], cell["maxiter"]]
+            cell["n"], cell["loss"], cell["method"], cell["seed"], cell["maxiter"],
+            *(cell.get(k) for k in EXTRA_GRID_KEYS)]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
     with limiter:
         try:
-            kw = {"separation": cell["separation"] or 0.9, "loss": cell["loss"] or "logistic"}
+            kw = {"separation": cell["separation"] or 0.9, "loss": cell["loss"] or "logistic",
+                  "normalization": cell.get("normalization") or "batch",
+                  "bn_eps": cell.get("bn_eps") or 0.0}
             prob = build_problem(cell["problem"], kappa=cell["kappa"], dim=cell["dim"],
                                  seed=cell["seed"], n=cell["n"], **kw)
+            batch = {} if cell.get("batch_size") is None else {
+                "batch_size": cell["batch_size"], "statistics": cell.get("statistics") or "batch"}
             res = solve(prob, cell["method"], maxiter=cell["maxiter"], tol=cell["tol"],
-                        seed=cell["seed"], **cell["options"])
+                        seed=cell["seed"], **batch, **cell["options"])
         except (ValueError, TypeError, ArithmeticError, np.linalg.LinAlgError) as exc:
             w.writerow([*map(_fmt, base), -1, "", "", "", "", -1,
                         f"{type(exc).__name__}: {exc}"])
@@ -502,6 +540,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--loss", nargs="+")
     p.add_argument("--method", nargs="+")
     p.add_argument("--seed", nargs="+", type=int)
+    p.add_argument("--normalization", nargs="+",
+                   help="norms of the BN coordinates: batch, weight, l1, l3, linf")
+    p.add_argument("--bn-eps", nargs="+", type=float, help="BN epsilons")
+    p.add_argument("--batch-size", nargs="+", help="mini-batch sizes for gd and bngd "
+                   "('none' = full batch)")
+    p.add_argument("--statistics", nargs="+", help="batch and/or population")
     p.add_argument("--maxiter", type=int)
     p.add_argument("--tol", type=float)
     p.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1)")
@@ -527,7 +571,7 @@ def sweep_main(argv: list[str] | None = None) -> int:
         raw: dict[str, Any] = load_config(args.config) if args.config else {}
         raw = dict(raw)
         grid = dict(raw.pop("grid", {}) or {})
-        for key in GRID_KEYS:
+        for key in GRID_KEYS + EXTRA_GRID_KEYS:
             val = getattr(args, key)
             if val is not None:
                 raw.pop(key, None)

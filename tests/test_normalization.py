@@ -404,3 +404,37 @@ def test_against_pytorch_batchnorm_and_weight_norm():
     gw, gg = q.grad_bn(w, g)
     np.testing.assert_allclose(lin.parametrizations.weight.original1.grad.numpy()[0], gw,
                                rtol=1e-10, atol=1e-14)
+
+
+# ------------------------------------------------------------------ command line
+def test_cli_solve_with_normalization_and_batches(capsys):
+    from gdnp.cli import main
+
+    assert main(["solve", "ols", "--n", "300", "--dim", "5", "--method", "bngd",
+                 "--batch-size", "32", "--bn-eps", "1e-5", "--maxiter", "50", "--json"]) == 0
+    out = capsys.readouterr().out
+    import json
+
+    doc = json.loads(out)
+    assert doc["problem"]["bn_eps"] == 1e-5 and doc["results"][0]["gap"] < 1.0
+    assert main(["solve", "halfspace", "--normalization", "linf", "--maxiter", "5"]) == 2
+    assert "population problem" in capsys.readouterr().err
+
+
+def test_sweep_grid_over_normalizations_and_batch_sizes(tmp_path):
+    from gdnp.sweep import expand_cells, normalize_config, read_results, run_sweep
+
+    cfg = normalize_config({"problem": "ols", "n": 200, "dim": 4, "method": ["bngd", "gdnp"],
+                            "normalization": ["batch", "weight"], "bn_eps": [1e-5],
+                            "batch_size": [16, None], "maxiter": 10})
+    cells = expand_cells(cfg)
+    # gdnp is full-batch: its batch_size is normalised away (no duplicate cells); weight
+    # normalization has no epsilon
+    assert len(cells) == 6
+    assert all(c["bn_eps"] == 0.0 for c in cells if c["normalization"] == "weight")
+    run_sweep(cfg, tmp_path / "out")
+    rows = read_results(tmp_path / "out" / "results.csv")
+    assert {r["batch_size"] for r in rows} == {"16", ""}
+    assert all(r["status"] != "-1" for r in rows)
+    plain = expand_cells(normalize_config({"problem": "ols"}))
+    assert "normalization" not in plain[0]  # configurations without the keys keep their keys
