@@ -114,7 +114,7 @@ def _eig(matvec, n: int, method: str, k: int) -> tuple[np.ndarray, str]:
 
 
 def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: str = "auto",
-                     k: int = 6) -> Eigenvalues:
+                     k: int = 6, include_length: bool = True) -> Eigenvalues:
     """Eigenvalues of the Hessian at ``x`` (theory guide §12).
 
     Parameters
@@ -131,6 +131,9 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         ``auto``: dense up to 400 dimensions, Lanczos beyond.
     k : int
         Lanczos: how many of the largest and of the smallest eigenvalues.
+    include_length : bool
+        BN coordinates: ``False`` restricts to the direction block ``{(v, 0): v'w = 0}``
+        (``dim - 1`` eigenvalues; C19's ``(2 g^2/||w||_S^2) H*`` at an OLS optimum).
 
     Returns
     -------
@@ -166,7 +169,13 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
             Hv = bn_hessian_vector(problem, w, g, v, float(y[-1]))
             return np.concatenate([R(Hv[:-1])[1:], Hv[-1:]])
 
-        vals, used = _eig(tangent, d, method, int(k))
+        def direction_block(y):
+            return tangent(np.concatenate([y, [0.0]]))[:-1]
+
+        if include_length:
+            vals, used = _eig(tangent, d, method, int(k))
+        else:
+            vals, used = _eig(direction_block, d - 1, method, int(k))
         He = bn_hessian_vector(problem, w, g, e, 0.0)
         radial = float(e @ He[:-1])
     out = np.asarray(vals, dtype=float).view(Eigenvalues)

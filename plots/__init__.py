@@ -6,7 +6,7 @@ the PNG (and PDF on request) from the files it has just written; ``redraw(out_di
 re-renders from those files alone. ``plots_main(argv)`` is the ``gdnp plots`` command line.
 """
 
-from . import figs_extra, figs_halfspace, figs_ols  # noqa: F401  (registers figures)
+from . import figs_extra, figs_halfspace, figs_normalization, figs_ols  # noqa: F401
 from ._cli import make_all, plots_main
 from ._core import FIGURES, FigureSkipped, FigureSpec, load, make_figure, redraw
 
