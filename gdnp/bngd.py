@@ -42,7 +42,7 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         flowing through them), with ``"population"`` the same batches normalized with the
         full data's statistics (an unbiased gradient). The history is on the full-data
         objective ``f(g w / N(w))`` at every step, plus ``epoch``. ``batch_size = n`` is the
-        full-batch run. Single-unit data problems only.
+        full-batch run. Data problems only (OLS, halfspaces, the MLP).
     statistics : {"batch", "population"}
     Other parameters as in :func:`gdnp.gd`.
 
@@ -64,8 +64,6 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     B = check_batch_size(problem, batch_size, statistics)
     batches = None
     if B is not None and B != problem.X.shape[0]:
-        if mlp:
-            raise ValueError("batch_size: stochastic BNGD supports single-unit problems only")
         batches = MiniBatches(problem.X.shape[0], B, seed)
     if w0 is not None or g0 is not None:
         x = start_from_bn(problem, x, w0, g0)
@@ -99,7 +97,8 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
             break
         if batches is not None:
             try:
-                ev = problem.batch(batches.next(), statistics=statistics).value_and_grad_bn(w, g)
+                part = problem.batch(batches.next(), statistics=statistics)
+                ev = part.value_and_grad_bn(w, g, theta) if mlp else part.value_and_grad_bn(w, g)
             except ValueError:  # N_B(w) = 0 on this batch: the step is undefined
                 rec.stop(2, f"diverged: the batch normalization of step {k} is undefined "
                             "(N_B(w) = 0); x is the last recorded iterate")

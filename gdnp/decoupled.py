@@ -215,7 +215,8 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
             view = problem.unit_view(w, g, i, A, theta)
             h = view.c1(g[i]) * view.uw
             if abs(g[i] * h) > eps:
-                s = rayleigh_step_size(view.w, g[i], h, view.nS, L)
+                s = rayleigh_step_size(view.w, g[i], h, view.nS, L,
+                                       None if view.dN is None else view.N)
                 w[i] = w[i] - s * view.grad_w(g[i])
                 A[:, i] = problem.unit_projection(w[i])
                 view = problem.unit_view(w, g, i, A, theta)

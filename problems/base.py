@@ -196,6 +196,60 @@ class Problem(abc.ABC):
     def dg_bn(self, w, g):
         """``d_g f(w, g)``, cheap: reuses the cached projection of ``w``."""
 
+    # ------------------------------------------------------------ mini-batches
+    def batch(self, indices, *, statistics: str = "batch") -> Problem:
+        """The problem of one mini-batch ``X[indices]`` (theory guide §11).
+
+        ``statistics="batch"`` (default): the batch's own centring and second moment, i.e. what
+        ``BatchNorm1d`` computes in training mode on that batch: ``f_B`` averages the loss over
+        ``x_i - mean_B``, and ``N`` uses ``S_B`` (or the batch's samples). ``"population"``:
+        the same rows centred with the full-data mean, and the full data's ``N``; its gradient
+        is an unbiased estimate of the full gradient. The batch's ``S`` may be singular
+        (``len(indices) <= dim``): quantities that need ``S^-1`` are then undefined, but
+        ``f``, ``grad`` and the BN functions are not.
+
+        Parameters
+        ----------
+        indices : array_like of int
+            Row indices into ``X`` (repeats allowed), at least 2 for batch statistics.
+        statistics : {"batch", "population"}
+
+        Returns
+        -------
+        Problem
+            Of the same kind, with the same loss, normalization options (and, for the MLP,
+            output weights).
+        """
+        if self.population or getattr(self, "X", None) is None:
+            raise ValueError(f"batch: {self!r} is a population problem and has no samples")
+        if statistics not in ("batch", "population"):
+            raise ValueError(f"statistics must be 'batch' or 'population', got {statistics!r}")
+        idx = check_indices(indices, self.X.shape[0], minimum=2 if statistics == "batch" else 1)
+        X, y = self.X[idx], self.y[idx]
+        mean = self._raw_mean()
+        if statistics == "batch":
+            shift = X.mean(axis=0)
+            X = X - shift
+            mean = mean + shift
+        new = copy.copy(self)
+        for attr in ("_cache", "_eig", "_cho_S", "_solution"):
+            new.__dict__.pop(attr, None)
+        new._assign_samples(X, y, center_y=statistics == "batch")
+        new.data = PreparedData(X=new.X, y=new.y, S=new.S, mean=mean, basis=None,
+                                ridge=self.data.ridge)
+        new.info = {**self.info, "n": int(idx.size), "batch_of": self.info.get("n"),
+                    "statistics": statistics}
+        if statistics == "batch":
+            new._set_normalization(self.normalization, self.centered, self.bn_eps)
+        else:
+            new._normalizer = self.normalizer  # the full data's N, shared
+        return new
+
+    def _assign_samples(self, X: np.ndarray, y: np.ndarray, center_y: bool) -> None:
+        """Replace the samples (already centred as wanted) and every statistic derived from
+        them, without the constructor's checks (a batch's ``S`` may be singular)."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         kind = "population" if self.population else "empirical"
         return f"{type(self).__name__}({kind}, dim={self.dim}, kappa={self.kappa:.4g})"
@@ -363,60 +417,6 @@ class LinearProblem(Problem):
         q = float(w @ Sw)
         uw = float(self.u @ w)
         return -(2.0 * uw / q) * (self.u - (uw / q) * Sw)
-
-    # ------------------------------------------------------------ mini-batches
-    def batch(self, indices, *, statistics: str = "batch") -> LinearProblem:
-        """The problem of one mini-batch ``X[indices]`` (theory guide §11).
-
-        ``statistics="batch"`` (default): the batch's own centring and second moment, i.e. what
-        ``BatchNorm1d`` computes in training mode on that batch: ``f_B`` averages the loss over
-        ``x_i - mean_B``, and ``N`` uses ``S_B`` (or the batch's samples). ``"population"``:
-        the same rows centred with the full-data mean, and the full data's ``N``; its gradient
-        is an unbiased estimate of the full gradient. The batch's ``S`` may be singular
-        (``len(indices) <= dim``): quantities that need ``S^-1`` are then undefined, but
-        ``f``, ``grad`` and the BN functions are not.
-
-        Parameters
-        ----------
-        indices : array_like of int
-            Row indices into ``X`` (repeats allowed), at least 2 for batch statistics.
-        statistics : {"batch", "population"}
-
-        Returns
-        -------
-        LinearProblem
-            Of the same kind, with the same loss and normalization options.
-        """
-        if self.population or getattr(self, "X", None) is None:
-            raise ValueError(f"batch: {self!r} is a population problem and has no samples")
-        if statistics not in ("batch", "population"):
-            raise ValueError(f"statistics must be 'batch' or 'population', got {statistics!r}")
-        idx = check_indices(indices, self.X.shape[0], minimum=2 if statistics == "batch" else 1)
-        X, y = self.X[idx], self.y[idx]
-        mean = self._raw_mean()
-        if statistics == "batch":
-            shift = X.mean(axis=0)
-            X = X - shift
-            mean = mean + shift
-        new = copy.copy(self)
-        for attr in ("_cache", "_eig", "_cho_S", "_solution"):
-            new.__dict__.pop(attr, None)
-        new._assign_samples(X, y, center_y=statistics == "batch")
-        new.data = PreparedData(X=new.X, y=new.y, S=new.S, mean=mean, basis=None,
-                                ridge=self.data.ridge)
-        new.info = {**self.info, "n": int(idx.size), "batch_of": self.info.get("n"),
-                    "statistics": statistics}
-        if statistics == "batch":
-            new._set_normalization(self.normalization, self.centered, self.bn_eps)
-        else:
-            new._normalizer = self.normalizer  # the full data's N, shared
-        return new
-
-    def _assign_samples(self, X: np.ndarray, y: np.ndarray, center_y: bool) -> None:
-        """Replace the samples (already centred as wanted) and every statistic derived from
-        them, without the constructor's checks (a batch's ``S`` may be singular)."""
-        raise NotImplementedError
-
 
 def check_indices(indices, n: int, minimum: int = 1) -> np.ndarray:
     """A 1-D integer index array into ``range(n)`` with at least ``minimum`` entries."""

@@ -40,6 +40,9 @@ class UnitView:
         self.Sw = prob.S @ w_i
         self.nS = float(np.sqrt(w_i @ self.Sw))
         self.uw = float(prob.u @ w_i)
+        # N(w_i) and grad N of the chosen normalization (theory guide §10); None: ||w_i||_S
+        self.N, self.dN = (self.nS, None) if prob._normalizer is None else \
+            prob._normalizer.value_and_grad(w_i)
 
     def _psi_terms(self, g: float):
         th = np.tanh(g * self.a0)
@@ -59,7 +62,7 @@ class UnitView:
         d1 = loss.dphi(arg)
         psi1 = d1 * self.theta * sech2
         psi2 = loss.d2phi(arg) * (self.theta * sech2) ** 2 - d1 * self.theta * 2.0 * th * sech2
-        return float(np.mean(psi1) - np.mean(psi2) * (g * self.uw / self.nS))
+        return float(np.mean(psi1) - np.mean(psi2) * (g * self.uw / self.N))
 
     def grad_w(self, g: float) -> np.ndarray:
         """``grad_{w_i} f`` by the chain rule of MATH.md §1 (one pass over ``X``)."""
@@ -68,6 +71,8 @@ class UnitView:
         coef = prob.loss.dphi(arg) * self.theta * sech2  # d f / d (z'w~_i), per sample
         G = -(prob.X.T @ (prob.y * coef)) / prob.n
         wG = float(self.w @ G)
+        if self.dN is not None:
+            return (g / self.N) * (G - self.dN * (wG / self.N))
         return (g / self.nS) * (G - self.Sw * (wG / self.nS**2))
 
 
@@ -78,7 +83,8 @@ class MLP(Problem):
     population = False
 
     def __init__(self, X, y, hidden: int = 4, loss: str | Loss = "logistic", seed=0, *,
-                 theta=None, ridge: float = 0.0, null_space: str = "raise"):
+                 theta=None, ridge: float = 0.0, null_space: str = "raise",
+                 normalization: str = "batch", centered: bool = True, bn_eps: float = 0.0):
         data = prepare_data(X, y, labels=True, ridge=ridge, null_space=null_space)
         self.data = data
         self.X, self.y = data.X, data.y
@@ -103,11 +109,18 @@ class MLP(Problem):
         self.length_smoothness = float(self.loss.max_d2phi * np.max(theta**2) + np.max(
             np.abs(theta)) * 0.8 * self.loss.max_dphi)
         self.info = {"n": self.n, "hidden": self.hidden, "ridge": data.ridge, "seed": self._seed}
+        self._set_normalization(normalization, centered, bn_eps)
 
     # ------------------------------------------------------------ constructors
     @classmethod
     def from_data(cls, X, y, hidden: int = 4, loss: str | Loss = "logistic", seed=0, **kw):
-        """Empirical MLP problem; ``theta`` (output weights) drawn from ``seed`` unless given."""
+        """Empirical MLP problem; ``theta`` (output weights) drawn from ``seed`` unless given.
+
+        ``normalization``, ``centered`` and ``bn_eps`` choose the norm ``N`` of every hidden
+        unit's BN coordinates ``w~_i = g_i w_i / N(w_i)`` (theory guide §10; see
+        :meth:`gdnp.problems.OLS.from_data`); ``ridge`` is a regularised metric, not BN's
+        epsilon.
+        """
         return cls(X, y, hidden, loss, seed, **kw)
 
     @classmethod
@@ -203,10 +216,21 @@ class MLP(Problem):
         g = as_finite_array(g, "g", ndim=1)
         if g.shape != (self.hidden,):
             raise ValueError(f"g must have shape ({self.hidden},), got {g.shape}")
-        nS = np.sqrt(np.einsum("ij,jk,ik->i", w, self.S, w))
+        nS = self._unit_norms(w)[0]
         if np.any(~(nS > 0)):
             raise ValueError("w: some unit has ||w_i||_S = 0; its BN direction is undefined")
         return w, g, nS
+
+    def _unit_norms(self, w) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(N(w_i))_i`` and the rows ``grad N(w_i)`` (``None`` for the idealised
+        ``||w_i||_S``, whose gradient is ``S w_i / ||w_i||_S``)."""
+        if self._normalizer is None:
+            return np.sqrt(np.einsum("ij,jk,ik->i", w, self.S, w)), None
+        try:
+            pairs = [self._normalizer.value_and_grad(wi) for wi in w]
+        except ValueError:
+            return np.zeros(w.shape[0]), None
+        return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
 
     def _theta(self, theta):
         if theta is None:
@@ -219,7 +243,7 @@ class MLP(Problem):
     def to_bn(self, x):
         """``w = W``, ``g_i = ||W_i||_S`` (``theta`` is returned by :meth:`split`)."""
         W, _ = self.split(x)
-        nS = np.sqrt(np.einsum("ij,jk,ik->i", W, self.S, W))
+        nS = self._unit_norms(W)[0]
         if np.any(~(nS > 0)):
             raise ValueError("x0: some hidden unit has zero weights; its BN direction is "
                              "undefined")
@@ -237,9 +261,13 @@ class MLP(Problem):
         theta = self._theta(theta)
         fun, G = self.value_and_grad(self.join((g / nS)[:, None] * w, theta))
         GW = G[: self.hidden * self.d].reshape(self.hidden, self.d)
-        Sw = w @ self.S
         wG = np.einsum("ij,ij->i", w, GW)
-        grad_w = (g / nS)[:, None] * (GW - Sw * (wG / nS**2)[:, None])
+        dN = self._unit_norms(w)[1] if self._normalizer is not None else None
+        if dN is None:
+            Sw = w @ self.S
+            grad_w = (g / nS)[:, None] * (GW - Sw * (wG / nS**2)[:, None])
+        else:  # theory guide §10: (g/N)(G - grad N (w'G)/N) per unit
+            grad_w = (g / nS)[:, None] * (GW - dN * (wG / nS)[:, None])
         return BNEval(fun=fun, grad_w=grad_w, grad_g=wG / nS, grad_x=G)
 
     def grad_bn(self, w, g, theta=None):
@@ -264,7 +292,7 @@ class MLP(Problem):
 
     def unit_projection(self, w_i) -> np.ndarray:
         """``z'w_i / ||w_i||_S`` for all samples, for one unit (one pass over ``X``)."""
-        nS = float(np.sqrt(w_i @ self.S @ w_i))
+        nS = float(self._unit_norms(w_i[None, :])[0][0])
         if not nS > 0:
             raise ValueError("w: a unit has ||w_i||_S = 0; its BN direction is undefined")
         return -(self.X @ w_i) * self.y / nS
@@ -280,3 +308,11 @@ class MLP(Problem):
         res = minimize(fg, np.asarray(theta, float), jac=True, method="L-BFGS-B",
                        options={"maxiter": int(maxiter)})
         return res.x if np.all(np.isfinite(res.x)) and res.fun <= fg(theta)[0] else theta
+
+    def _assign_samples(self, X, y, center_y):
+        n = X.shape[0]
+        S = X.T @ X / n
+        self.X, self.y, self.n = X, y, n
+        self.S = 0.5 * (S + S.T) + self.data.ridge * np.eye(self.d)
+        self.u = -(X.T @ y) / n
+

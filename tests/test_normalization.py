@@ -438,3 +438,37 @@ def test_sweep_grid_over_normalizations_and_batch_sizes(tmp_path):
     assert all(r["status"] != "-1" for r in rows)
     plain = expand_cells(normalize_config({"problem": "ols"}))
     assert "normalization" not in plain[0]  # configurations without the keys keep their keys
+
+
+# ------------------------------------------------------------------------------ MLP
+@pytest.mark.parametrize("kind,eps", [("batch", 0.0), ("batch", 1e-2), ("weight", 0.0),
+                                      ("l1", 0.0), ("l3", 0.0)])
+def test_mlp_normalizations(kind, eps):
+    from gdnp.problems import MLP
+
+    p = MLP.from_data(X_RAW, Y_LAB, hidden=3, seed=1, normalization=kind, bn_eps=eps)
+    w = np.array([[0.7, -0.4, 1.1, 0.3], [0.2, 0.9, -0.5, 1.0], [-1.0, 0.1, 0.4, 0.6]])
+    g = np.array([0.8, -1.2, 0.5])
+    gw, gg = p.grad_bn(w, g)
+    num = np.array([[(p.f_bn(w + 1e-6 * E, g) - p.f_bn(w - 1e-6 * E, g)) / 2e-6
+                     for E in np.eye(12)[k].reshape(1, 3, 4)] for k in range(12)]).reshape(3, 4)
+    np.testing.assert_allclose(num, gw, rtol=1e-6, atol=1e-8)
+    norms = [p.normalizer.value(wi) for wi in w]
+    x = p.from_bn(w, g)
+    np.testing.assert_allclose(x[:12].reshape(3, 4), (g / np.array(norms))[:, None] * w,
+                               rtol=1e-14)
+    # unit view (GDNP for the MLP) agrees with the full BN gradient
+    A = p.unit_projections(w)
+    view = p.unit_view(w, g, 1, A)
+    np.testing.assert_allclose(view.grad_w(g[1]), gw[1], rtol=1e-10, atol=1e-14)
+    assert view.dg(g[1]) == pytest.approx(gg[1], rel=1e-10)
+    # mini-batch of the MLP against the network built on the rows
+    idx = np.arange(0, N_SAMPLES, 3)
+    b = p.batch(idx)
+    direct = MLP.from_data(X_RAW[idx], Y_LAB[idx], hidden=3, theta=p.theta,
+                           normalization=kind, bn_eps=eps)
+    assert b.f_bn(w, g) == pytest.approx(direct.f_bn(w, g), rel=1e-12)
+    res = gdnp.solve(p, "bngd", maxiter=30, batch_size=20, seed=0, reference=False)
+    assert res.status == 1 and res.history["fun"][-1] < res.history["fun"][0]
+    r2 = gdnp.solve(p, "gdnp", maxiter=3, reference=False)
+    assert r2.history["fun"][-1] < r2.history["fun"][0]

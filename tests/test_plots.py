@@ -206,3 +206,28 @@ def test_cli(tmp_path, capsys):
         assert (tmp_path / f"trajectories.{ext}").stat().st_size > 0
     with pytest.raises(ValueError, match="known figures"):
         plots.make_figure("nope", str(tmp_path))
+
+
+def test_normalization_figures(quick_dir):
+    """batch_size, normalizations, spectra (theory guide §10-§12)."""
+    out, _ = quick_dir
+    C = _data(out, "spectra")["tables"]["conditions"]
+    ols = _sel(C, problem="ols")
+    # C19: at the OLS optimum the BN direction block has condition number kappa* exactly
+    np.testing.assert_allclose(C["cond_bn"][ols], C["kappa_star"][ols], rtol=1e-8)
+    np.testing.assert_allclose(C["cond_original"][ols], C["kappa"][ols], rtol=1e-8)
+    # OLS GD rate (1 - 1/kappa)^2 per step, measured on the gap
+    np.testing.assert_allclose(C["gd_rate_measured"][ols], C["gd_rate_predicted"][ols],
+                               rtol=2e-3)
+    assert np.all(C["cond_bn"] <= C["cond_original"] * (1 + 1e-9))  # interlacing
+    R = _data(out, "normalizations")
+    spread = R["results"]["gdnp_final_gap_spread"]
+    assert max(spread.values()) < 0.05  # GDNP does not depend on the norm (to bisection)
+    T = _data(out, "batch_size")["tables"]["runs"]
+    n = _data(out, "batch_size")["config"]["n"]
+    for prob in ("ols", "halfspace"):
+        for method in ("bngd", "gd"):
+            full = [T["final_gap"][_sel(T, problem=prob, method=method, statistics=s,
+                                        batch_size=n)][0] for s in ("batch", "population")]
+            assert full[0] == full[1]  # B = n: one batch, the full statistics
+    assert np.all(T["status"] >= 0)
