@@ -75,6 +75,13 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
          ) -> OptimizeResult:
     """K19's GDNP on a single-unit problem, or unit by unit on the MLP.
 
+    GDNP is full-batch: its length bisection needs the full objective's ``d_g f``
+    (mini-batches, ``batch_size=``, are for ``gd`` and ``bngd``). Under a normalization other
+    than the idealised ``||w||_S`` (``normalization=``, ``bn_eps=`` of the problems) the
+    direction step is ``s_t = -||w||_S^2 N(w) / (L g h)`` after a first length solve, which
+    makes the iterates the same as under ``||w||_S`` (theory guide §10); K19's rates are
+    proved for ``||w||_S`` only, and no published rate covers another norm.
+
     Parameters
     ----------
     problem : Problem
