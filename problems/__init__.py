@@ -2,7 +2,9 @@
 
 Every problem implements :class:`Problem`: ``f``, ``grad``, ``value_and_grad``, ``smoothness``,
 ``S``, ``u``, ``solution()`` and the BN-coordinate functions ``f_bn``, ``grad_bn``, ``dg_bn``,
-``to_bn``, ``from_bn``.
+``to_bn``, ``from_bn``; the norm of the BN coordinates is a choice (``normalization=``,
+``centered=``, ``bn_eps=``; :class:`Normalizer`, theory guide §10) and ``batch(indices)`` gives
+the problem of one mini-batch (theory guide §11).
 """
 
 from .base import BNEval, LinearProblem, Problem
@@ -10,6 +12,7 @@ from .data import SingularCovarianceError, prepare_data
 from .halfspace import EmpiricalHalfspace, GaussianHalfspace, Halfspace, NoFiniteMinimizerError
 from .losses import LOSSES, Loss, get_loss
 from .mlp import MLP, UnitView
+from .normalization import NORMALIZATIONS, Normalizer
 from .ols import OLS
 from .taylor import CertifiedDerivative, Expansion
 
@@ -24,7 +27,9 @@ __all__ = [
     "LinearProblem",
     "Loss",
     "MLP",
+    "NORMALIZATIONS",
     "NoFiniteMinimizerError",
+    "Normalizer",
     "OLS",
     "Problem",
     "SingularCovarianceError",
