@@ -83,7 +83,9 @@ def test_norm_formulas_against_direct_computation():
     c3 = (np.pi / 8) ** (1 / 6)
     assert value("l3") == pytest.approx(c3 * np.mean(np.abs(a) ** 3) ** (1 / 3), rel=1e-13)
     top = np.sort(np.abs(a))[-10:]
-    assert value("linf") == pytest.approx(linf_constant(n, 10) * top.mean(), rel=1e-13)
+    assert value("linf") == pytest.approx(linf_constant(n) * top.mean(), rel=1e-13)
+    assert linf_constant(n) == pytest.approx(
+        0.5 * (1 + np.sqrt(np.pi * np.log(4))) / np.sqrt(2 * np.log(n)), rel=1e-15)
 
 
 def test_sample_norms_are_consistent_for_gaussian_projections():
@@ -96,9 +98,11 @@ def test_sample_norms_are_consistent_for_gaussian_projections():
     ref = OLS.from_data(X, y).norm_S(w)
     for kind in ("l1", "l3"):  # sampling error ~ 1/sqrt(n) = 2e-3
         assert OLS.from_data(X, y, normalization=kind).norm_N(w) == pytest.approx(ref, rel=1e-2)
-    # linf: Blom's approximation of the top-k mean of n half-normals, and the top-k mean
-    # itself fluctuates by ~ 10%/sqrt(k)
-    assert OLS.from_data(X, y, normalization="linf").norm_N(w) == pytest.approx(ref, rel=0.15)
+    # linf with Hoffer et al.'s constant (made for the maximum) over the top-10 mean is not
+    # Gaussian-consistent: about 1.33 ||w||_S at n = 2e5 (the top-10 mean fluctuates by a few
+    # percent); the documented disagreement
+    ratio = OLS.from_data(X, y, normalization="linf").norm_N(w) / ref
+    assert 1.2 < ratio < 1.45
 
 
 def test_population_problems_support_batch_and_weight():
