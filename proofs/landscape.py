@@ -10,6 +10,8 @@ For one unit over a batch of size ``m``: ``y_hat = (y - mu 1)/sigma`` (biased ``
   ``||dL/dy||^2 = (gamma^2/sigma^2)(||g||^2 - <1, g>^2/m - <y_hat, g>^2/m)``.
 * The published gradient-norm bound (their Theorem 4.1) has ``1/sqrt(m)`` on the last term;
   it is refuted at ``m = 4``, ``g = y_hat`` (documented discrepancy).
+* The quadratic form of the Hessian along directions orthogonal to ``1`` and ``y_hat`` (their
+  Theorem 4.2) as an identity.
 * Their initialization statement: for the best rescaling ``W^* = (<W*, W0>/||W*||^2) W*`` of an
   optimum (BN is scale invariant), ``||W0 - W^*||^2 = ||W0 - W*||^2 - (||W*||^2 -
   <W*, W0>)^2/||W*||^2`` (an identity, so their inequality holds with equality there).
@@ -112,6 +114,45 @@ def _refute_published() -> Counterexample:
     )
 
 
+def _hessian_form() -> list[Identity]:
+    """Second-order term of ``L(gamma y_hat(y) + beta)`` along ``x`` with ``x'1 = x'y_hat = 0``.
+
+    ``d^2/dt^2 L(gamma y_hat(y + t x)) = gamma^2 (D y_hat[x])' H (D y_hat[x]) + gamma g'
+    D^2 y_hat[x, x]``; for such ``x`` (e.g. ``x = dL/dy``, which is orthogonal to ``1`` and
+    ``y_hat``) ``D y_hat[x] = x/sigma`` and ``g' D^2 y_hat[x, x] = -(<g, y_hat>/(m sigma^2))
+    ||x||^2``: the identity behind Santurkar et al.'s Theorem 4.2,
+    ``x' grad^2 L_hat x = (gamma^2/sigma^2) x'Hx - (gamma/(m sigma^2)) <g, y_hat> ||x||^2``.
+    """
+    V = Space(("one", "y", "g", "x"), matrix="I")
+    one, y, g, x = (V.v(n) for n in ("one", "y", "g", "x"))
+    m = sp.Symbol("m", positive=True)
+
+    def fix(e):
+        return _fix_m(e, V, m)
+
+    centred = y - one * (y.dot(one) / m)
+    radicand = sp.expand(fix(m * centred.dot(centred)))
+    y_hat = centred * (m / sp.sqrt(radicand))
+    tangent = {V.ip("one", 0, "x"): 0, V.ip("x", 0, "y"): 0}  # x'1 = 0, x'y = 0
+    first = V.directional(y_hat.map(fix), "y", x).map(lambda c: fix(c).xreplace(tangent))
+    second = V.directional(fix(V.directional(fix(g.dot(y_hat)), "y", x)), "y", x)
+    second = fix(second).xreplace(tangent)
+    tau = sp.Symbol("tau", positive=True)  # m sigma
+    rel = ((tau, radicand),)
+    sig = tau / m
+    g_yhat = fix(g.dot(centred)) / sig
+    return [
+        vec_identity(first, x / sig, "relation", rel, label="D y_hat[x] = x/sigma"),
+        Identity(
+            second,
+            -(g_yhat / (m * sig**2)) * V.ip("x", 0, "x"),
+            "relation",
+            rel,
+            label="g' D^2 y_hat[x, x] = -(<g, y_hat>/(m sigma^2)) ||x||^2",
+        ),
+    ]
+
+
 def _initialization() -> list[Identity]:
     V = Space(("W0", "Ws"), matrix="I")
     W0, Ws = V.v("W0"), V.v("Ws")
@@ -143,6 +184,15 @@ CHECKS = [
         expected="fails",
         counterexample=_refute_published,
         generality="general m; m = 4",
+    ),
+    Check(
+        "landscape.hessian_quadratic_form",
+        "landscape",
+        "for x orthogonal to 1 and y_hat (e.g. x = dL/dy): x' grad^2_y L_hat x = "
+        "(gamma^2/sigma^2) x'Hx - (gamma/(m sigma^2)) <g, y_hat> ||x||^2",
+        "Santurkar et al. 2018 Thm 4.2 (exact form)",
+        _hessian_form,
+        generality="general m",
     ),
     Check(
         "landscape.initialization",
