@@ -8,7 +8,8 @@
   ``grad_{w~_1} E[Phi(z'w~_1, z'w~_2)] = a_1 u + b_11 S w~_1 + b_12 S w~_2`` with
   ``b_1j = E[d_1 d_j Phi]``, ``a_1 = E[d_1 Phi] - b_11 u'w~_1 - b_12 u'w~_2``; for the MLP
   ``b_12 = theta_1 theta_2 E[sech^2 sech^2 l'']``.
-* Alignment (``d = 3``): at a critical point of unit 1 with ``b_11 != 0``,
+* Alignment (every ``d``; the cross-product form in ``d = 3``): at a critical point of unit 1
+  with ``b_11 != 0``, ``w~_1 = -(a_1/b_11) S^-1 u - (b_12/b_11) w~_2``, i.e.
   ``w~_1 x S^-1 u = -(b_12/b_11) w~_2 x S^-1 u``: ``w~_1`` is on the line ``S^-1 u`` iff
   ``b_12 = 0`` or ``w~_2`` is. K19's lemma stated for every ``m`` is a documented discrepancy.
 """
@@ -120,6 +121,24 @@ def _cross(a: sp.Matrix, b: sp.Matrix) -> sp.Matrix:
     return a.cross(b)
 
 
+def _alignment_general_d() -> Identity:
+    """Any ``d``: ``S^-1 (a1 u + b11 S w~_1 + b12 S w~_2)/b11 = w~_1 + (a1/b11) S^-1 u +
+    (b12/b11) w~_2``, so at a critical point ``w~_1 = -(a1/b11) S^-1 u - (b12/b11) w~_2``."""
+    from .vectors import Space, vec_identity
+
+    V = Space(("u", "w1", "w2"))
+    u, w1, w2 = V.v("u"), V.v("w1"), V.v("w2")
+    a1, b12 = sp.symbols("a1 b12", real=True)
+    b11 = sp.Symbol("b11", real=True, nonzero=True)
+    grad = u * a1 + w1.S() * b11 + w2.S() * b12
+    return vec_identity(
+        grad.S(-1) / b11,
+        w1 + u.S(-1) * (a1 / b11) + w2 * (b12 / b11),
+        "cancel",
+        label="general d: critical point w~_1 = -(a1/b11) S^-1 u - (b12/b11) w~_2",
+    )
+
+
 def alignment_identity(kind: str) -> Identity:
     """Unit-1 critical point ``a1 u + b11 S w~_1 + b12 S w~_2 = 0`` solved for ``w~_1`` (d=3).
 
@@ -196,11 +215,13 @@ CHECKS = [
     Check(
         "mlp.alignment_conditions",
         "mlp",
-        "unit-1 critical point: w~_1 x S^-1 u = -(b12/b11) w~_2 x S^-1 u, so w~_1 || S^-1 u "
-        "iff b12 = 0 or w~_2 || S^-1 u",
+        "unit-1 critical point: w~_1 = -(a1/b11) S^-1 u - (b12/b11) w~_2 (any d; in d = 3 "
+        "also w~_1 x S^-1 u = -(b12/b11) w~_2 x S^-1 u), so w~_1 || S^-1 u iff b12 = 0 or "
+        "w~_2 || S^-1 u",
         "theory guide §5; K19 lemma",
-        lambda: [alignment_identity(k) for k in ("general", "b12=0", "w2 on line")],
-        generality="d = 3",
+        lambda: [_alignment_general_d()]
+        + [alignment_identity(k) for k in ("general", "b12=0", "w2 on line")],
+        generality="general d",
     ),
     Check(
         "mlp.k19_lemma_unconditional",
