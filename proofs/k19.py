@@ -198,7 +198,7 @@ def _refute_sigmoid_phi() -> Counterexample:
     refutes = bool(no_root and positive and e_inside)
     return Counterexample(
         {"m": "-1", "s": "0 (limit)", "phi": "sigmoid"},
-        "2*E**2/(1 + E)**3 ~ " + str(sp.N(2 * sp.E**2 / (1 + sp.E) ** 3, 6)),
+        "2e^2/(1 + e)^3 ~ " + str(sp.N(2 * sp.E**2 / (1 + sp.E) ** 3, 6)),
         "1/4",
         "<=",
         refutes,
