@@ -1,11 +1,15 @@
-"""Symbolic (sympy) verification of the identities of MATH.md (marked **[P]**, and §8).
+"""Symbolic (sympy) verification of the identities of the theory guide (§1-§5, §8, §12).
 
 Each topic module holds small named checks (:class:`~gdnp.proofs.core.Check`), each with a
-one-line statement, its source, and a builder of exact identities decided by
-:func:`~gdnp.proofs.core.prove` — never by floating-point spot checks.
+one-line statement, its source, its generality (``general d`` for the dimension-free proofs of
+:mod:`gdnp.proofs.vectors`, else the sizes it is proved at), and a builder of exact
+identities decided by :func:`~gdnp.proofs.core.prove` -- never by floating-point spot checks.
 
-Topics: ``bn`` (§1), ``ols`` (§2), ``halfspace`` (§3), ``gdnp`` (§4), ``mlp`` (§5),
-``backprop`` (IS15, §8), ``norm`` (normalizations as a choice of norm, theory guide §10).
+Topics: ``bn`` (theory guide §1), ``ols`` (§2), ``halfspace`` (§3), ``gdnp`` (§4), ``mlp`` (§5),
+``c19`` (BNGD's local theory, §2 and §12), ``k19`` (GDNP's rate statements, §2 and §4),
+``landscape`` (Santurkar et al. 2018), ``backprop`` (IS15, §8), ``norm`` (normalizations as a
+choice of norm, §10). The registry below is one
+line per topic module.
 
 Examples
 --------
@@ -19,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from . import backprop, bn, gdnp_step, halfspace, mlp, normalization, ols
+from . import backprop, bn, c19, gdnp_step, halfspace, k19, landscape, mlp, normalization, ols
 from .core import Check, Identity, prove, refute
 from .runner import CheckResult, run_checks, summarize
 
@@ -36,19 +40,25 @@ __all__ = [
     "summarize",
 ]
 
-#: Topic names, in report order.
-TOPICS: tuple[str, ...] = ("bn", "ols", "halfspace", "gdnp", "mlp", "backprop", "norm")
+#: Topic modules in report order (one line each; a module's checks share its topic).
+_MODULES = [
+    bn,
+    ols,
+    halfspace,
+    gdnp_step,
+    mlp,
+    c19,
+    k19,
+    landscape,
+    backprop,
+    normalization,
+]
 
 #: Every check, in report order.
-CHECKS: list[Check] = [
-    *bn.CHECKS,
-    *ols.CHECKS,
-    *halfspace.CHECKS,
-    *gdnp_step.CHECKS,
-    *mlp.CHECKS,
-    *backprop.CHECKS,
-    *normalization.CHECKS,
-]
+CHECKS: list[Check] = [check for module in _MODULES for check in module.CHECKS]
+
+#: Topic names, in report order.
+TOPICS: tuple[str, ...] = tuple(dict.fromkeys(module.CHECKS[0].topic for module in _MODULES))
 
 _BY_NAME = {check.name: check for check in CHECKS}
 assert len(_BY_NAME) == len(CHECKS), "check names must be unique"

@@ -1,4 +1,4 @@
-"""``python -m gdnp.proofs``: the same as ``gdnp verify`` (MATH.md §8)."""
+"""``python -m gdnp.proofs``: the same as ``gdnp verify`` (theory guide §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Batch-normalization backpropagation on a mini-batch (IS15; MATH.md §8).
+"""Batch-normalization backpropagation on a mini-batch (IS15; theory guide §8).
 
 IS15's transform: ``mu = mean(x)``, ``sigma^2 = mean((x - mu)^2)``,
 ``x^_i = (x_i - mu)/sqrt(sigma^2 + eps)``, ``y_i = gamma x^_i + beta``, and a loss
@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from .core import Check, Identity, refute
+from .core import Check, Counterexample, Identity, counterexample
 
 __all__ = ["CHECKS", "Batch", "jacobian_identity"]
 
@@ -159,71 +159,77 @@ def _sizes(builder: Callable[[int], list[Identity]]) -> Callable[[], list[Identi
     return build
 
 
-def _refute_no_1n() -> bool:
+def _refute_no_1n() -> Counterexample:
     identity = jacobian_identity(4, drop_1_over_n=True)
     values = {"Y1": 0, "Y2": 2, "Y3": 0, "Y4": 2}  # mean 1, sigma = 1
-    return refute(identity, {s: values[s.name] for s in identity.lhs.free_symbols})
+    return counterexample(identity, {s: values[s.name] for s in identity.lhs.free_symbols})
 
 
 CHECKS = [
     Check(
         "backprop.dxhat",
         "backprop",
-        "dl/dx^_i = dl/dy_i * gamma; batch n=3,4",
+        "dl/dx^_i = dl/dy_i * gamma",
         "IS15 Alg. backprop",
         _sizes(_dxhat),
+        generality="n = 3, 4",
     ),
     Check(
         "backprop.dvar",
         "backprop",
-        "dl/dsigma^2 = sum_i dl/dx^_i (x_i - mu) (-1/2)(sigma^2 + eps)^(-3/2); batch n=3,4",
+        "dl/dsigma^2 = sum_i dl/dx^_i (x_i - mu) (-1/2)(sigma^2 + eps)^(-3/2)",
         "IS15 Alg. backprop",
         _sizes(_dvar),
+        generality="n = 3, 4",
     ),
     Check(
         "backprop.dmu",
         "backprop",
-        "dl/dmu = sum_i dl/dx^_i (-1/sqrt(sigma^2 + eps)) + dl/dsigma^2 sum_i -2(x_i - mu)/n; "
-        "batch n=3,4",
+        "dl/dmu = sum_i dl/dx^_i (-1/sqrt(sigma^2 + eps)) + dl/dsigma^2 sum_i -2(x_i - mu)/n",
         "IS15 Alg. backprop",
         _sizes(_dmu),
+        generality="n = 3, 4",
     ),
     Check(
         "backprop.dx",
         "backprop",
-        "dl/dx_i = dl/dx^_i/sqrt(sigma^2 + eps) + dl/dsigma^2 2(x_i - mu)/n + dl/dmu /n; "
-        "batch n=3,4",
+        "dl/dx_i = dl/dx^_i/sqrt(sigma^2 + eps) + dl/dsigma^2 2(x_i - mu)/n + dl/dmu /n",
         "IS15 Alg. backprop",
         _sizes(_dx),
+        generality="n = 3, 4",
     ),
     Check(
         "backprop.dgamma",
         "backprop",
-        "dl/dgamma = sum_i dl/dy_i x^_i; batch n=3,4",
+        "dl/dgamma = sum_i dl/dy_i x^_i",
         "IS15 Alg. backprop",
         _sizes(_dgamma),
+        generality="n = 3, 4",
     ),
     Check(
         "backprop.dbeta",
         "backprop",
-        "dl/dbeta = sum_i dl/dy_i; batch n=3,4",
+        "dl/dbeta = sum_i dl/dy_i",
         "IS15 Alg. backprop",
         _sizes(_dbeta),
+        generality="n = 3, 4",
     ),
     Check(
         "backprop.normalization_jacobian",
         "backprop",
-        "Z = (Y - mean)/sigma (biased std, no eps): dZ/dY = (1/sigma)(I - 11'/n - Z Z'/n); n=3,4,5",
-        "MATH.md §8",
+        "Z = (Y - mean)/sigma (biased std, no eps): dZ/dY = (1/sigma)(I - 11'/n - Z Z'/n)",
+        "theory guide §8; IS15",
         lambda: [jacobian_identity(n) for n in (3, 4, 5)],
+        generality="n = 3, 4, 5",
     ),
     Check(
         "backprop.normalization_jacobian_no_1n",
         "backprop",
-        "published variant dZ/dY = (1/sigma)(I - 11'/n - Z Z') without 1/n on Z Z' (FALSE); n=3,4",
-        "published variant; MATH.md §8",
+        "published variant dZ/dY = (1/sigma)(I - 11'/n - Z Z') without 1/n on Z Z' (FALSE)",
+        "Morwani 2020 §3.1 (published form); theory guide §8",
         lambda: [jacobian_identity(n, True) for n in (3, 4)],
         expected="fails",
         counterexample=_refute_no_1n,
+        generality="n = 3, 4",
     ),
 ]

@@ -25,10 +25,14 @@ from sympy.polys.rings import PolyElement, PolyRing, sring, xring
 __all__ = [
     "METHODS",
     "Check",
+    "Counterexample",
     "Identity",
+    "bound_counterexample",
+    "counterexample",
     "prove",
     "reduce_sqrt",
     "refute",
+    "residual",
 ]
 
 METHODS = ("cancel", "expand", "simplify", "relation")
@@ -125,6 +129,10 @@ def _common_ring(exprs: list[sp.Expr]) -> tuple[PolyRing, list[PolyElement]]:
 
 
 def _zero_modulo(expr: sp.Expr, relations: Sequence[tuple[sp.Symbol, sp.Expr]]) -> bool:
+    return _residual_modulo(expr, relations) == 0
+
+
+def _residual_modulo(expr: sp.Expr, relations: Sequence[tuple[sp.Symbol, sp.Expr]]) -> sp.Expr:
     """Decide ``expr == 0`` given ``r = sqrt(Q) > 0`` for each relation (exactly).
 
     The numerator of ``expr`` (its denominator is a product of non-zero factors) is turned into
@@ -132,12 +140,13 @@ def _zero_modulo(expr: sp.Expr, relations: Sequence[tuple[sp.Symbol, sp.Expr]]) 
     polynomials ``r**2 - Q``; the identity holds on the variety ``r**2 = Q`` when the remainder
     is the zero polynomial. The remainder is linear in each ``r``: when it vanishes, the
     numerator vanishes at ``r = sqrt(Q)``; this is a sufficient condition and, for ``Q`` not a
-    perfect square, also necessary.
+    perfect square, also necessary. Returns the remainder (as an expression; ``0`` when the
+    identity holds).
     """
     expr = reduce_sqrt(sp.sympify(expr), relations)
     num, _den = sp.fraction(sp.together(expr))
     if num == 0:
-        return True
+        return sp.S.Zero
     ring, polys = _common_ring([num] + [q for _, q in relations])
     poly = polys[0]
     for (r, _q), q_poly in zip(relations, polys[1:], strict=True):
@@ -153,20 +162,46 @@ def _zero_modulo(expr: sp.Expr, relations: Sequence[tuple[sp.Symbol, sp.Expr]]) 
             rest = monom[:i] + (k % 2,) + monom[i + 1 :]
             reduced += ring({rest: coeff}) * powers[k // 2]
         poly = reduced
-    return poly == 0
+    return poly.as_expr() if poly != 0 else sp.S.Zero
+
+
+def _entry_residual(diff: sp.Expr, identity: Identity) -> sp.Expr:
+    """``lhs - rhs`` reduced by the identity's exact method (``0`` when it holds)."""
+    if diff == 0:
+        return sp.S.Zero
+    method = identity.method
+    if method == "expand":
+        return sp.expand(diff)
+    if method == "cancel":
+        return sp.cancel(sp.together(diff))
+    if method == "simplify":
+        return sp.simplify(diff)
+    return _residual_modulo(diff, identity.relations)
 
 
 def _entry_zero(diff: sp.Expr, identity: Identity) -> bool:
-    if diff == 0:
-        return True
-    method = identity.method
-    if method == "expand":
-        return sp.expand(diff) == 0
-    if method == "cancel":
-        return sp.cancel(sp.together(diff)) == 0
-    if method == "simplify":
-        return sp.simplify(diff) == 0
-    return _zero_modulo(diff, identity.relations)
+    return _entry_residual(diff, identity) == 0
+
+
+def residual(identity: Identity) -> tuple[int, sp.Expr] | None:
+    """The first entry where ``identity`` is not proved and its reduced residual.
+
+    Returns
+    -------
+    (int, sympy expression) or None
+        ``(index, residual)`` of the first non-zero entry of the reduced ``lhs - rhs``
+        (``(-1, nan)`` on a shape mismatch); ``None`` when the identity is proved.
+    """
+    lhs, rhs = _entries(identity.lhs), _entries(identity.rhs)
+    shape_l = getattr(identity.lhs, "shape", None)
+    shape_r = getattr(identity.rhs, "shape", None)
+    if shape_l != shape_r or len(lhs) != len(rhs):
+        return -1, sp.nan
+    for k, (a, b) in enumerate(zip(lhs, rhs, strict=True)):
+        res = _entry_residual(a - b, identity)
+        if res != 0:
+            return k, res
+    return None
 
 
 def prove(identity: Identity) -> bool:
@@ -193,6 +228,114 @@ def prove(identity: Identity) -> bool:
     return all(_entry_zero(a - b, identity) for a, b in zip(lhs, rhs, strict=True))
 
 
+@dataclass(frozen=True)
+class Counterexample:
+    """An exact point where a published form and the proved one give different values.
+
+    Attributes
+    ----------
+    point : dict of str to str
+        The rational values of the free symbols (relation symbols ``r = sqrt(Q)`` included).
+    lhs, rhs : str
+        The two values (exact, as text) of the entry ``where`` the sides differ.
+    claim : str
+        The published relation between them: ``"=="`` (an identity) or ``"<="`` (a bound).
+    refutes : bool
+        Whether the values contradict the claim (decided exactly).
+    where : str
+        Which entry / label the values belong to.
+    """
+
+    point: dict[str, str]
+    lhs: str
+    rhs: str
+    claim: str
+    refutes: bool
+    where: str = ""
+
+    def to_dict(self) -> dict:
+        """JSON-friendly record: point, the two values, the claim and whether it refutes."""
+        return {
+            "point": dict(self.point),
+            "lhs": self.lhs,
+            "rhs": self.rhs,
+            "claim": self.claim,
+            "refutes": self.refutes,
+            "where": self.where,
+        }
+
+    def describe(self) -> str:
+        """One line: ``at {point}: lhs = .., rhs = .. (claim lhs <= rhs is false)``."""
+        pt = ", ".join(f"{k}={v}" for k, v in self.point.items())
+        verdict = "false" if self.refutes else "NOT refuted"
+        where = f" [{self.where}]" if self.where else ""
+        return (
+            f"at {pt}{where}: lhs = {self.lhs}, rhs = {self.rhs} "
+            f"(claim 'lhs {self.claim} rhs' {verdict})"
+        )
+
+
+def _exact(value: sp.Expr) -> sp.Expr:
+    return value if value.is_Rational else sp.simplify(value)
+
+
+def _point_values(
+    identity_relations: Sequence[tuple[sp.Symbol, sp.Expr]], point: dict
+) -> dict[sp.Symbol, sp.Expr]:
+    values = {k: sp.Rational(v) for k, v in point.items()}
+    for r, q in identity_relations:
+        values[r] = sp.sqrt(sp.sympify(q).subs(values))
+    return values
+
+
+def counterexample(identity: Identity, point: dict[sp.Symbol, sp.Expr]) -> Counterexample:
+    """Evaluate both sides of ``identity`` exactly at a rational ``point``.
+
+    Parameters
+    ----------
+    identity : Identity
+        The published (claimed) identity.
+    point : dict
+        Rational values for every free symbol except the relation symbols ``r``, which are set
+        to ``sqrt(Q(point))``; the point should make every ``Q`` a perfect rational square.
+
+    Returns
+    -------
+    Counterexample
+        The first entry where the two sides differ (``refutes=True``), or the values of the
+        first entry when they agree everywhere (``refutes=False``).
+    """
+    values = _point_values(identity.relations, point)
+    shown = {str(k): str(v) for k, v in sorted(values.items(), key=lambda kv: str(kv[0]))}
+    first = None
+    for k, (a, b) in enumerate(zip(_entries(identity.lhs), _entries(identity.rhs), strict=True)):
+        va = _exact(sp.sympify(a).subs(values))
+        vb = _exact(sp.sympify(b).subs(values))
+        diff = _exact(va - vb)
+        where = identity.label + (f" entry {k}" if isinstance(identity.lhs, sp.MatrixBase) else "")
+        if first is None:
+            first = (va, vb, where)
+        if diff.is_Rational and diff != 0:
+            return Counterexample(shown, str(va), str(vb), "==", True, where.strip())
+    va, vb, where = first if first else (sp.S.Zero, sp.S.Zero, "")
+    return Counterexample(shown, str(va), str(vb), "==", False, where.strip())
+
+
+def bound_counterexample(
+    lhs: sp.Expr, rhs: sp.Expr, point: dict[sp.Symbol, sp.Expr], where: str = ""
+) -> Counterexample:
+    """Exact evaluation of a published bound ``lhs <= rhs`` at a rational ``point``.
+
+    ``refutes`` is true when ``lhs - rhs`` evaluates to a positive rational number.
+    """
+    values = {k: sp.Rational(v) for k, v in point.items()}
+    va, vb = _exact(sp.sympify(lhs).subs(values)), _exact(sp.sympify(rhs).subs(values))
+    diff = _exact(va - vb)
+    refutes = bool(diff.is_Rational and diff > 0)
+    shown = {str(k): str(v) for k, v in values.items()}
+    return Counterexample(shown, str(va), str(vb), "<=", refutes, where)
+
+
 def refute(identity: Identity, point: dict[sp.Symbol, sp.Expr]) -> bool:
     """Exhibit an exact rational counterexample: ``lhs != rhs`` at ``point``.
 
@@ -209,14 +352,7 @@ def refute(identity: Identity, point: dict[sp.Symbol, sp.Expr]) -> bool:
     bool
         ``True`` if some entry of ``lhs - rhs`` evaluates to a non-zero rational number.
     """
-    point = {k: sp.Rational(v) for k, v in point.items()}
-    for r, q in identity.relations:
-        point[r] = sp.sqrt(sp.sympify(q).subs(point))
-    for a, b in zip(_entries(identity.lhs), _entries(identity.rhs), strict=True):
-        value = sp.nsimplify(sp.sympify(a - b).subs(point))
-        if value.is_Rational and value != 0:
-            return True
-    return False
+    return counterexample(identity, point).refutes
 
 
 @dataclass(frozen=True)
@@ -239,8 +375,12 @@ class Check:
         ``"fails"`` marks a *documented discrepancy*: a published form that is false in
         general, kept so that the report shows the difference.
     counterexample : callable or None
-        For a documented discrepancy, ``counterexample() -> bool`` that returns whether an
-        exact rational counterexample refutes it (see :func:`refute`).
+        For a documented discrepancy, ``counterexample() -> Counterexample``: the exact point
+        and the two values (see :func:`counterexample`); a discrepancy whose counterexample
+        does not refute it makes ``gdnp verify`` fail.
+    generality : str
+        In which generality the statement is proved: ``"general d"``, ``"d = 3, 4"``,
+        ``"n = 3, 4, 5"``, ``"phi polynomial/exp"`` ...
     """
 
     name: str
@@ -249,7 +389,8 @@ class Check:
     source: str
     build: Callable[[], list[Identity]] = field(repr=False)
     expected: str = "holds"
-    counterexample: Callable[[], bool] | None = field(default=None, repr=False)
+    counterexample: Callable[[], Counterexample] | None = field(default=None, repr=False)
+    generality: str = ""
 
     def __post_init__(self) -> None:
         if self.expected not in ("holds", "fails"):
@@ -264,3 +405,15 @@ class Check:
     def prove(self) -> bool:
         """Return whether sympy proves every identity of the check."""
         return all(prove(identity) for identity in self.identities())
+
+    def first_failure(self) -> tuple[str, str] | None:
+        """``(label, simplified residual)`` of the first identity not proved, else ``None``."""
+        for k, identity in enumerate(self.identities()):
+            found = residual(identity)
+            if found is not None:
+                entry, res = found
+                label = identity.label or f"identity {k + 1}"
+                if isinstance(identity.lhs, sp.MatrixBase) and entry >= 0:
+                    label += f" (entry {entry})"
+                return label, str(res)
+        return None

@@ -1,4 +1,4 @@
-"""One-hidden-layer tanh MLP: reduction to halfspaces and the Stein form (MATH.md §5).
+"""One-hidden-layer tanh MLP: reduction to halfspaces and the Stein form (theory guide §5).
 
 * ``-y F(x) = sum_i theta_i tanh(z'w~_i)`` for ``y = +-1`` (``tanh`` is odd), so ``m = 1`` is the
   halfspace problem with ``phi(t) = l(theta tanh t)``; the derivatives of
@@ -8,7 +8,8 @@
   ``grad_{w~_1} E[Phi(z'w~_1, z'w~_2)] = a_1 u + b_11 S w~_1 + b_12 S w~_2`` with
   ``b_1j = E[d_1 d_j Phi]``, ``a_1 = E[d_1 Phi] - b_11 u'w~_1 - b_12 u'w~_2``; for the MLP
   ``b_12 = theta_1 theta_2 E[sech^2 sech^2 l'']``.
-* Alignment (``d = 3``): at a critical point of unit 1 with ``b_11 != 0``,
+* Alignment (every ``d``; the cross-product form in ``d = 3``): at a critical point of unit 1
+  with ``b_11 != 0``, ``w~_1 = -(a_1/b_11) S^-1 u - (b_12/b_11) w~_2``, i.e.
   ``w~_1 x S^-1 u = -(b_12/b_11) w~_2 x S^-1 u``: ``w~_1`` is on the line ``S^-1 u`` iff
   ``b_12 = 0`` or ``w~_2`` is. K19's lemma stated for every ``m`` is a documented discrepancy.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .core import Check, Identity, refute
+from .core import Check, Counterexample, Identity, counterexample
 from .halfspace import GaussianModel
 from .symbols import dot, gradient, replace_derivatives, sym_matrix, vec
 
@@ -120,6 +121,24 @@ def _cross(a: sp.Matrix, b: sp.Matrix) -> sp.Matrix:
     return a.cross(b)
 
 
+def _alignment_general_d() -> Identity:
+    """Any ``d``: ``S^-1 (a1 u + b11 S w~_1 + b12 S w~_2)/b11 = w~_1 + (a1/b11) S^-1 u +
+    (b12/b11) w~_2``, so at a critical point ``w~_1 = -(a1/b11) S^-1 u - (b12/b11) w~_2``."""
+    from .vectors import Space, vec_identity
+
+    V = Space(("u", "w1", "w2"))
+    u, w1, w2 = V.v("u"), V.v("w1"), V.v("w2")
+    a1, b12 = sp.symbols("a1 b12", real=True)
+    b11 = sp.Symbol("b11", real=True, nonzero=True)
+    grad = u * a1 + w1.S() * b11 + w2.S() * b12
+    return vec_identity(
+        grad.S(-1) / b11,
+        w1 + u.S(-1) * (a1 / b11) + w2 * (b12 / b11),
+        "cancel",
+        label="general d: critical point w~_1 = -(a1/b11) S^-1 u - (b12/b11) w~_2",
+    )
+
+
 def alignment_identity(kind: str) -> Identity:
     """Unit-1 critical point ``a1 u + b11 S w~_1 + b12 S w~_2 = 0`` solved for ``w~_1`` (d=3).
 
@@ -148,12 +167,12 @@ def alignment_identity(kind: str) -> Identity:
     return Identity(lhs, rhs, "cancel", label=kind)
 
 
-def _refute_k19() -> bool:
+def _refute_k19() -> Counterexample:
     identity = alignment_identity("k19")
     values = {"a1": 1, "b11": 1, "b12": 1, "v1": 1, "q2": 1}  # S = I, S^-1 u = e1, w~_2 = e2
     values.update({f"S{i}{i}": 1 for i in range(1, D + 1)})
     symbols = identity.lhs.free_symbols
-    return refute(identity, {s: values.get(s.name, 0) for s in symbols})
+    return counterexample(identity, {s: values.get(s.name, 0) for s in symbols})
 
 
 CHECKS = [
@@ -161,50 +180,58 @@ CHECKS = [
         "mlp.sign_symmetry",
         "mlp",
         "-y F(x) = sum_i theta_i tanh(z'w~_i) for y = +-1 (m = 2), and m = 1 is the halfspace "
-        "with phi(t) = l(theta tanh t); generic l, d=2",
-        "MATH.md §5 (8)",
+        "with phi(t) = l(theta tanh t); generic l",
+        "theory guide §5 (8)",
         _sign_symmetry,
+        generality="d = 2, any l",
     ),
     Check(
         "mlp.psi_derivatives",
         "mlp",
         "psi(t) = l(theta tanh t + r): psi' = theta sech^2 l', psi'' = theta^2 sech^4 l'' - "
         "2 theta tanh sech^2 l'; generic l",
-        "MATH.md §5 (GDNP for the MLP)",
+        "theory guide §5 (GDNP for the MLP)",
         _psi_derivatives,
+        generality="any l",
     ),
     Check(
         "mlp.stein_two_units",
         "mlp",
         "grad_{w~_1} E[Phi(z'w~_1, z'w~_2)] = a_1 u + b_11 S w~_1 + b_12 S w~_2 (b_1j = "
-        "E[d_1 d_j Phi]); Phi generic cubic and exp, z ~ N(u, S - uu'), d=2",
-        "MATH.md §5; K19",
+        "E[d_1 d_j Phi]); Phi generic cubic and exp, z ~ N(u, S - uu')",
+        "theory guide §5; K19",
         _stein_two_units,
+        generality="d = 2, Phi poly/exp",
     ),
     Check(
         "mlp.cross_term",
         "mlp",
         "for Phi = l(theta_1 tanh t1 + theta_2 tanh t2): d1 d2 Phi = theta_1 theta_2 sech^2 t1 "
         "sech^2 t2 l'', so b_12 != 0 for l'' > 0 and theta_1 theta_2 != 0",
-        "MATH.md §5",
+        "theory guide §5",
         _cross_term,
+        generality="any l",
     ),
     Check(
         "mlp.alignment_conditions",
         "mlp",
-        "unit-1 critical point: w~_1 x S^-1 u = -(b12/b11) w~_2 x S^-1 u, so w~_1 || S^-1 u "
-        "iff b12 = 0 or w~_2 || S^-1 u; d=3",
-        "MATH.md §5; K19 lemma",
-        lambda: [alignment_identity(k) for k in ("general", "b12=0", "w2 on line")],
+        "unit-1 critical point: w~_1 = -(a1/b11) S^-1 u - (b12/b11) w~_2 (any d; in d = 3 "
+        "also w~_1 x S^-1 u = -(b12/b11) w~_2 x S^-1 u), so w~_1 || S^-1 u iff b12 = 0 or "
+        "w~_2 || S^-1 u",
+        "theory guide §5; K19 lemma",
+        lambda: [_alignment_general_d()]
+        + [alignment_identity(k) for k in ("general", "b12=0", "w2 on line")],
+        generality="general d",
     ),
     Check(
         "mlp.k19_lemma_unconditional",
         "mlp",
         "every critical point of one unit (theta fixed, m = 2) lies on the line S^-1 u "
-        "(FALSE in general: needs b12 = 0 or w~_2 || S^-1 u); d=3",
-        "K19 lemma (as stated for m > 1); MATH.md §5",
+        "(FALSE in general: needs b12 = 0 or w~_2 || S^-1 u)",
+        "K19 lemma (as stated for m > 1); theory guide §5",
         lambda: [alignment_identity("k19")],
         expected="fails",
         counterexample=_refute_k19,
+        generality="d = 3",
     ),
 ]

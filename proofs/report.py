@@ -1,10 +1,14 @@
-"""``gdnp verify``: run the symbolic checks and report (MATH.md §8).
+"""``gdnp verify``: run the symbolic checks and report (theory guide §8).
 
-Prints a table (identity, source, status, time) and the summary line
-``N proved, M failed, K documented discrepancies``; ``--json`` prints a JSON object with the
-list of records (``"checks"``) and the counts (``"summary"``). The exit status is non-zero
-only if an identity expected to hold is not proved (failed, timed out or errored), or a
-documented discrepancy unexpectedly proves.
+Prints a table (identity, generality, source, status, time) and the summary line
+``N proved, M failed, K discrepancies refuted, U unrefuted``; failures show the labelled
+identity that failed and its simplified residual, discrepancies their exact counterexample.
+``--json`` prints a JSON object with the list of records (``"checks"``, each with
+``generality`` and, for a discrepancy, ``counterexample``) and the counts (``"summary"``).
+``--bridge`` also evaluates the proved formulas against the numpy implementations
+(:mod:`gdnp.proofs.bridge`). The exit status is non-zero if an identity expected to hold is
+not proved (failed, timed out or errored), a documented discrepancy is not refuted by its
+counterexample or unexpectedly proves, or a bridge comparison fails.
 """
 
 from __future__ import annotations
@@ -25,15 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``gdnp verify``."""
     parser = argparse.ArgumentParser(
         prog="gdnp verify",
-        description="Prove the identities of MATH.md with sympy (exact, no numerics).",
+        description="Prove the identities of the theory guide with sympy (exact, no numerics).",
     )
     parser.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     parser.add_argument(
         "--only",
         action="append",
-        choices=TOPICS,
-        metavar="TOPIC",
-        help=f"run only this topic (repeatable); one of: {', '.join(TOPICS)}",
+        metavar="TOPIC_OR_ID",
+        help=f"run only this topic or check id (repeatable); topics: {', '.join(TOPICS)}; "
+        "ids: see --list",
+    )
+    parser.add_argument(
+        "--bridge",
+        action="store_true",
+        help="also compare the proved formulas with the numpy code at random points",
     )
     parser.add_argument(
         "--timeout",
@@ -50,30 +59,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def summary_line(counts: dict[str, int]) -> str:
-    """``N proved, M failed, K documented discrepancies`` (plus timeouts/errors if any)."""
+    """``N proved, M failed, K discrepancies refuted, U unrefuted`` (+ timeouts/errors)."""
     line = (
         f"{counts['proved']} proved, {counts['failed']} failed, "
-        f"{counts['discrepancy']} documented discrepancies"
+        f"{counts['discrepancy']} discrepancies refuted, {counts['unrefuted']} unrefuted"
     )
     extra = [f"{counts[k]} {k}" for k in ("timeout", "error") if counts[k]]
     return line + (", " + ", ".join(extra) if extra else "")
 
 
 def format_table(results: Sequence[CheckResult], verbose: bool = False) -> str:
-    """Plain-text table: identity, source, status, time."""
-    rows = [("identity", "source", "status", "time")]
-    rows += [(r.name, r.source, r.status, f"{r.seconds:.2f}s") for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    """Plain-text table: identity, generality, source, status, time.
+
+    Rows that need attention (failed, unrefuted, timeout, error) and discrepancies are
+    followed by their detail (residual and failing sub-identity, or the counterexample);
+    ``verbose`` adds every statement.
+    """
+    rows = [("identity", "generality", "source", "status", "time")]
+    rows += [(r.name, r.generality, r.source, r.status, f"{r.seconds:.2f}s") for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = []
     for k, row in enumerate(rows):
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
-        elif verbose:
-            r = results[k - 1]
+            continue
+        r = results[k - 1]
+        if verbose:
             lines.append(f"    {r.statement}")
-            if r.detail:
-                lines.extend(f"    ! {d}" for d in r.detail.strip().splitlines())
+        if r.detail and (verbose or r.status != "proved"):
+            lines.extend(f"    ! {d}" for d in r.detail.strip().splitlines())
     return "\n".join(lines)
 
 
@@ -100,23 +115,45 @@ def verify_main(argv: list[str] | None = None) -> int:
     if args.timeout <= 0 or (args.jobs is not None and args.jobs < 1):
         print("gdnp verify: error: --timeout and --jobs must be positive", file=sys.stderr)
         return 2
+    names = {c.name for c in CHECKS}
+    unknown = [o for o in args.only or [] if o not in TOPICS and o not in names]
+    if unknown:
+        print(
+            f"gdnp verify: error: unknown topic or check id {', '.join(map(repr, unknown))}; "
+            f"topics: {', '.join(TOPICS)}; ids: gdnp verify --list",
+            file=sys.stderr,
+        )
+        return 2
     if args.list:
         for c in CHECKS:
-            if args.only is None or c.topic in args.only:
-                print(f"{c.name:45s} [{c.expected}] {c.statement}")
+            if args.only is None or c.topic in args.only or c.name in args.only:
+                print(f"{c.name:45s} {c.generality:18s} [{c.expected}] {c.statement}")
         return 0
     start = time.perf_counter()
     results = run_checks(only=args.only, timeout=args.timeout, jobs=args.jobs)
+    bridge = None
+    if args.bridge:
+        from .bridge import run_bridge
+
+        bridge = run_bridge()
     elapsed = time.perf_counter() - start
     counts = summarize(results)
+    bridge_ok = bridge is None or all(b.ok for b in bridge)
     if args.json:
         payload = {
             "checks": [r.to_dict() for r in results],
             "summary": {**counts, "seconds": round(elapsed, 3), "line": summary_line(counts)},
         }
+        if bridge is not None:
+            payload["bridge"] = [b.to_dict() for b in bridge]
         print(json.dumps(payload, indent=2))
     else:
         print(format_table(results, verbose=args.verbose))
+        if bridge is not None:
+            from .bridge import format_bridge
+
+            print()
+            print(format_bridge(bridge))
         print()
         print(f"{summary_line(counts)}  ({elapsed:.1f} s)")
-    return 0 if counts["ok"] else 1
+    return 0 if counts["ok"] and bridge_ok else 1

@@ -1,4 +1,4 @@
-"""Run the registered checks with a per-check timeout (MATH.md §8; ``gdnp verify``).
+"""Run the registered checks with a per-check timeout (theory guide §8; ``gdnp verify``).
 
 Each check runs in its own worker process (``fork`` where available, else ``spawn``); a check
 that does not finish within the timeout is terminated and reported as ``timeout``, never as
@@ -18,8 +18,10 @@ __all__ = ["STATUSES", "CheckResult", "evaluate", "run_checks", "summarize"]
 
 #: ``proved``: expected to hold and proved; ``failed``: expected to hold and not proved, or a
 #: documented discrepancy that unexpectedly proved; ``discrepancy``: documented discrepancy,
-#: not provable (and refuted when a counterexample is given); ``timeout``; ``error``.
-STATUSES = ("proved", "failed", "discrepancy", "timeout", "error")
+#: not provable and refuted by its exact counterexample; ``unrefuted``: documented
+#: discrepancy whose counterexample is missing or does not refute it (needs attention);
+#: ``timeout``; ``error``.
+STATUSES = ("proved", "failed", "discrepancy", "unrefuted", "timeout", "error")
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -37,40 +39,53 @@ class CheckResult:
     proved: bool | None
     seconds: float
     detail: str = ""
+    generality: str = ""
+    counterexample: dict | None = None
 
     def to_dict(self) -> dict:
         """The record as a plain ``dict``."""
         return asdict(self)
 
 
-def _classify(check, proved: bool, refuted: bool | None) -> tuple[str, str]:
-    if check.expected == "holds":
-        return ("proved", "") if proved else ("failed", "sympy could not prove the identity")
-    if proved:
-        return "failed", "documented discrepancy unexpectedly proved: update MATH.md / the check"
-    if refuted:
-        return "discrepancy", "false as stated: refuted by an exact rational counterexample"
-    if refuted is False:
-        return "discrepancy", "not provable; the counterexample did not refute it"
-    return "discrepancy", "not provable (documented discrepancy)"
-
-
 def evaluate(check) -> CheckResult:
-    """Run one check in the current process and classify the outcome."""
+    """Run one check in the current process and classify the outcome.
+
+    A failure's detail names the first labelled identity not proved and its simplified
+    residual; a documented discrepancy carries its counterexample (point and both values) and
+    is ``unrefuted`` unless that counterexample refutes the published form exactly.
+    """
     start = time.perf_counter()
+    example = None
     try:
-        proved = check.prove()
-        refuted = None
-        if check.expected == "fails" and not proved and check.counterexample is not None:
-            refuted = bool(check.counterexample())
-        status, detail = _classify(check, proved, refuted)
+        failure = check.first_failure()
+        proved = failure is None
+        if check.expected == "holds":
+            status = "proved" if proved else "failed"
+            detail = "" if proved else f"not proved: {failure[0]}; residual = {failure[1]}"
+        elif proved:
+            status = "failed"
+            detail = "documented discrepancy unexpectedly proved: the published form holds"
+        elif check.counterexample is None:
+            status, detail = "unrefuted", "not provable, but no counterexample is documented"
+        else:
+            found = check.counterexample()
+            example = found.to_dict()
+            status = "discrepancy" if found.refutes else "unrefuted"
+            detail = ("false as stated, " if found.refutes else "") + found.describe()
     except Exception as exc:  # a broken check is reported, never counted as proved
         proved, status = None, "error"
         detail = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
-    return _result(check, status, proved, time.perf_counter() - start, detail)
+    return _result(check, status, proved, time.perf_counter() - start, detail, example)
 
 
-def _result(check, status: str, proved: bool | None, seconds: float, detail: str) -> CheckResult:
+def _result(
+    check,
+    status: str,
+    proved: bool | None,
+    seconds: float,
+    detail: str,
+    example: dict | None = None,
+) -> CheckResult:
     return CheckResult(
         name=check.name,
         topic=check.topic,
@@ -81,6 +96,8 @@ def _result(check, status: str, proved: bool | None, seconds: float, detail: str
         proved=proved,
         seconds=round(seconds, 4),
         detail=detail,
+        generality=check.generality,
+        counterexample=example,
     )
 
 
@@ -103,13 +120,15 @@ def _select(only: Iterable[str] | None):
 
     if only is None:
         return list(CHECKS)
-    topics = list(only)
-    unknown = [t for t in topics if t not in TOPICS]
+    wanted = list(only)
+    names = {c.name for c in CHECKS}
+    unknown = [t for t in wanted if t not in TOPICS and t not in names]
     if unknown:
         raise ValueError(
-            f"unknown topic(s) {', '.join(map(repr, unknown))}; topics are: {', '.join(TOPICS)}"
+            f"unknown topic or check id(s) {', '.join(map(repr, unknown))}; topics are: "
+            f"{', '.join(TOPICS)} (check ids: gdnp verify --list)"
         )
-    return [c for c in CHECKS if c.topic in topics]
+    return [c for c in CHECKS if c.topic in wanted or c.name in wanted]
 
 
 def run_checks(
@@ -122,7 +141,8 @@ def run_checks(
     Parameters
     ----------
     only : str or sequence of str, optional
-        Restrict to these topics (see :data:`gdnp.proofs.TOPICS`).
+        Restrict to these topics (see :data:`gdnp.proofs.TOPICS`) and/or check ids
+        (``"ols.step4"``).
     timeout : float or None
         Per-check wall-clock limit in seconds, enforced by running each check in a worker
         process that is terminated on expiry (status ``"timeout"``). ``None`` runs every check
@@ -138,7 +158,7 @@ def run_checks(
     Raises
     ------
     ValueError
-        If ``only`` names an unknown topic, or ``timeout``/``jobs`` is not positive.
+        If ``only`` names an unknown topic or check id, or ``timeout``/``jobs`` is not positive.
     """
     if isinstance(only, str):
         only = [only]
@@ -200,5 +220,6 @@ def summarize(results: Sequence[CheckResult]) -> dict[str, int]:
     for r in results:
         counts[r.status] += 1
     counts["total"] = len(results)
-    counts["ok"] = int(counts["failed"] == counts["timeout"] == counts["error"] == 0)
+    bad = ("failed", "unrefuted", "timeout", "error")
+    counts["ok"] = int(all(counts[k] == 0 for k in bad))
     return counts

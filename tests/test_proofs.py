@@ -1,5 +1,5 @@
 """Tests of gdnp.proofs: every registered check has its expected outcome, the prover can fail,
-and ``gdnp verify`` behaves (MATH.md §8)."""
+and ``gdnp verify`` behaves (theory guide §8)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sympy as sp
 
 from gdnp.proofs import CHECKS, TOPICS, Identity, get_check, prove, refute, run_checks, summarize
 from gdnp.proofs.backprop import jacobian_identity
-from gdnp.proofs.bn import _jacobian, setting
+from gdnp.proofs.bn import GeneralSetting, _jacobian
 from gdnp.proofs.core import Check
 from gdnp.proofs.gdnp_step import h_identity
 from gdnp.proofs.ols import step4_identity
@@ -40,18 +40,26 @@ def test_registry_is_consistent() -> None:
 def test_documented_discrepancies_are_refuted_exactly() -> None:
     for check in CHECKS:
         if check.expected == "fails":
-            assert check.counterexample(), check.name
+            example = check.counterexample()
+            assert example.refutes, check.name
+            assert example.point and example.lhs != example.rhs, check.name
 
 
 # --- the prover can fail: deliberately wrong variants ---------------------------------------
 
 
+def _jacobian_rhs(s: GeneralSetting, g, power: int = 2):
+    from gdnp.proofs.vectors import vec_identity
+
+    rhs = (s.h - s.w * (s.w.dot(s.h.S()) / s.r**power)) * (g / s.r)
+    return vec_identity(s.V.directional(s.wt, "w", s.h), rhs, "relation", s.rel)
+
+
 def test_dropped_factor_is_rejected() -> None:
     (identity,) = _jacobian()
-    s = setting()
-    assert prove(identity)
-    dropped = (sp.eye(3) - s.w * s.w.T * s.S / s.r**2) / s.r  # the factor g is dropped
-    assert not prove(identity.with_rhs(dropped))
+    s = GeneralSetting()
+    assert prove(identity) and prove(_jacobian_rhs(s, s.g))
+    assert not prove(_jacobian_rhs(s, 1))  # the factor g is dropped
 
 
 def test_sign_flip_is_rejected() -> None:
@@ -62,10 +70,8 @@ def test_sign_flip_is_rejected() -> None:
 
 
 def test_wrong_power_is_rejected() -> None:
-    s = setting()
-    (identity,) = _jacobian()
-    wrong = (s.g / s.r) * (sp.eye(3) - s.w * s.w.T * s.S / s.r**3)  # ||w||^3 instead of ^2
-    assert not prove(identity.with_rhs(wrong))
+    s = GeneralSetting()
+    assert not prove(_jacobian_rhs(s, s.g, power=3))  # ||w||^3 instead of ^2
     # and a wrong power of sigma in the IS15 dl/dsigma^2
     from gdnp.proofs.backprop import Batch, _dvar
 
@@ -77,10 +83,12 @@ def test_wrong_power_is_rejected() -> None:
 
 
 def test_transposed_projector_is_rejected() -> None:
-    s = setting()
-    identity = get_check("bn.chain_rule").identities()[0]
-    transposed = (s.g / s.r) * (sp.eye(3) - s.w * s.w.T * s.S / s.r**2) * s.G
-    assert not prove(identity.with_rhs(transposed))
+    from gdnp.proofs.vectors import vec_identity
+
+    s = GeneralSetting()
+    assert prove(get_check("bn.chain_rule").identities()[0])
+    transposed = (s.G - s.w * (s.w.S().dot(s.G) / s.r**2)) * (s.g / s.r)  # (I - w w'S) G
+    assert not prove(vec_identity(s.JtG(), transposed, "relation", s.rel))
 
 
 def test_published_variants_fail_and_corrections_hold() -> None:
@@ -160,16 +168,27 @@ def test_verify_json(capsys: pytest.CaptureFixture[str]) -> None:
     records = out["checks"]
     assert {r["topic"] for r in records} == {"gdnp", "backprop"}
     assert summary["proved"] + summary["failed"] + summary["discrepancy"] == len(records)
-    assert summary["discrepancy"] == 2 and summary["failed"] == 0
-    assert summary["line"] == (f"{summary['proved']} proved, 0 failed, 2 documented discrepancies")
-    assert {"name", "source", "statement", "status", "seconds", "expected"} <= set(records[0])
+    assert summary["discrepancy"] == 2 and summary["failed"] == 0 and summary["unrefuted"] == 0
+    assert summary["line"] == (
+        f"{summary['proved']} proved, 0 failed, 2 discrepancies refuted, 0 unrefuted"
+    )
+    keys = {"name", "source", "statement", "status", "seconds", "expected", "generality"}
+    assert all(keys <= set(r) for r in records)
+    for r in records:
+        assert r["generality"]
+        if r["status"] == "discrepancy":
+            ce = r["counterexample"]
+            assert ce["refutes"] and ce["point"] and ce["lhs"] != ce["rhs"]
+        else:
+            assert r["counterexample"] is None
 
 
 def test_verify_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert verify_main(["--only", "gdnp"]) == 0
     out = capsys.readouterr().out
     assert "identity" in out and "gdnp.h_quoted_general" in out and "discrepancy" in out
-    assert "2 proved, 0 failed, 1 documented discrepancies" in out
+    assert "2 proved, 0 failed, 1 discrepancies refuted, 0 unrefuted" in out
+    assert "general d" in out and "lhs = " in out  # generality column, counterexample shown
 
 
 def test_verify_unknown_topic(capsys: pytest.CaptureFixture[str]) -> None:
@@ -183,3 +202,72 @@ def test_verify_unknown_topic(capsys: pytest.CaptureFixture[str]) -> None:
 def test_verify_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert verify_main(["--list", "--only", "mlp"]) == 0
     assert "mlp.stein_two_units" in capsys.readouterr().out
+
+
+def test_listed_ids_work_in_only(capsys: pytest.CaptureFixture[str]) -> None:
+    assert verify_main(["--list"]) == 0
+    ids = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert ids == [c.name for c in CHECKS]
+    assert verify_main(["--json", "--only", "ols.step4", "--only", "c19"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    names = [r["name"] for r in out["checks"]]
+    assert names == ["ols.step4"] + [c.name for c in CHECKS if c.topic == "c19"]
+
+
+def test_generality_and_sources() -> None:
+    general = [c for c in CHECKS if c.generality.startswith("general")]
+    assert len(CHECKS) >= 50 and len(general) >= 15
+    for c in CHECKS:
+        assert c.generality, c.name
+        assert "MATH.md" not in c.source and "API.md" not in c.source, c.name
+
+
+def test_failure_shows_label_and_residual() -> None:
+    x = sp.Symbol("x", real=True)
+    bad = Check(
+        "bn.bogus",
+        "bn",
+        "x + 1 = x",
+        "test",
+        lambda: [Identity(x, x, "expand", label="fine"), Identity(x + 1, x, "expand", label="off")],
+        generality="any x",
+    )
+    result = evaluate(bad)
+    assert result.status == "failed" and "off" in result.detail and "residual = 1" in result.detail
+
+
+def test_unrefuting_counterexample_fails_verify() -> None:
+    from gdnp.proofs.core import counterexample
+    from gdnp.proofs.runner import summarize
+
+    x = sp.Symbol("x", real=True)
+    wrong = Identity(x**2, x, "expand")
+    # a documented discrepancy whose counterexample sits where both sides agree (x = 1)
+    check = Check(
+        "bn.claimed",
+        "bn",
+        "x^2 = x",
+        "test",
+        lambda: [wrong],
+        expected="fails",
+        counterexample=lambda: counterexample(wrong, {x: 1}),
+        generality="any x",
+    )
+    result = evaluate(check)
+    assert result.status == "unrefuted" and result.counterexample["refutes"] is False
+    assert summarize([result])["ok"] == 0
+    good = Check(
+        "bn.claimed2",
+        "bn",
+        "x^2 = x",
+        "test",
+        lambda: [wrong],
+        expected="fails",
+        counterexample=lambda: counterexample(wrong, {x: 2}),
+        generality="any x",
+    )
+    result = evaluate(good)
+    assert result.status == "discrepancy" and result.counterexample["lhs"] == "4"
+    assert summarize([result])["ok"] == 1
+    missing = Check("bn.c3", "bn", "x^2 = x", "t", lambda: [wrong], expected="fails")
+    assert evaluate(missing).status == "unrefuted"

@@ -2,7 +2,7 @@
 
 For each problem of ``gdnp.problems`` a gradient is derived symbolically with sympy,
 ``lambdify``-ed, and compared at random points with the hand-written numpy gradient, both in
-original coordinates and in BN coordinates ``(w, g)`` (MATH.md §1-§3, §5).
+original coordinates and in BN coordinates ``(w, g)`` (theory guide §1-§3, §5).
 """
 
 from __future__ import annotations
@@ -180,3 +180,52 @@ def test_mlp_gradients_match_sympy(name: str) -> None:
             np.asarray(got_w).ravel(), [np.mean(c) for c in gw], rtol=RTOL, atol=ATOL
         )
         np.testing.assert_allclose(got_g, [np.mean(c) for c in gg], rtol=RTOL, atol=ATOL)
+
+
+# --- gdnp verify --bridge -------------------------------------------------------------------
+
+
+def test_verify_bridge_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from gdnp.proofs.bridge import FORMS, run_bridge
+    from gdnp.proofs.report import verify_main
+
+    assert verify_main(["--only", "gdnp", "--bridge"]) == 0
+    out = capsys.readouterr().out
+    assert "bridge:" in out and "MISMATCH" not in out
+    for name in ("OLS", "Gauss-Hermite", "empirical", "MLP"):
+        assert name in out
+    assert verify_main(["--json", "--only", "ols.step4", "--bridge"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["bridge"] and all(b["ok"] for b in payload["bridge"])
+    targets = {b["target"] for b in payload["bridge"]}
+    for t in ("f_bn", "grad_bn[w]", "dg_bn", "optimal_length", "stein_c1", "GDNP h",
+              "GDNP direction step", "rayleigh_grad"):
+        assert t in targets
+    assert len(run_bridge(forms=FORMS[:1])) < len(payload["bridge"])
+
+
+def test_verify_exit_status_on_unrefuted_discrepancy(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gdnp.proofs as proofs
+    from gdnp.proofs import runner
+    from gdnp.proofs.core import Check, Identity, counterexample
+    from gdnp.proofs.report import verify_main
+
+    if runner._context().get_start_method() != "fork":
+        pytest.skip("the monkeypatched registry is only visible to forked workers")
+    x = sp.Symbol("x", real=True)
+    wrong = Identity(x**2, x, "expand")
+    check = Check("bn.claimed", "bn", "x^2 = x", "test", lambda: [wrong], expected="fails",
+                  counterexample=lambda: counterexample(wrong, {x: 0}), generality="any x")
+    monkeypatch.setattr(proofs, "CHECKS", [check])
+    monkeypatch.setattr(proofs, "_BY_NAME", {check.name: check})
+    from gdnp.proofs import report
+
+    monkeypatch.setattr(report, "CHECKS", [check])
+    assert verify_main(["--only", "bn"]) == 1
+    out = capsys.readouterr().out
+    assert "unrefuted" in out and "NOT refuted" in out
+    assert "0 proved, 0 failed, 0 discrepancies refuted, 1 unrefuted" in out
