@@ -446,6 +446,88 @@ def _gd_sublinear(quick: bool):
                    {"max_ratio": float(ratio.max())})
 
 
+@_claim("k19.separation", "K19 Thm (halfspace)",
+        "GDNP's linear rate does not degrade as the data become separable (c -> 1); GD's does",
+        T_s=50, B=60.0)
+def _k19_separation(quick: bool, T_s, B):
+    import gdnp
+
+    cases, maxiter = _bound_grid(quick)
+    kappa = max(k for k, _ in cases)
+    seps = (0.5, 0.9, 0.99)
+    gd_steps = 60 if quick else 400
+    fits, gd_fits, bound = [], [], None
+    for c in seps:
+        prob, res = _halfspace_gdnp(kappa, c, maxiter, T_s, B)
+        f_star = prob.solution()[1]
+        bound = (1 - prob.mu / prob.L) ** 2
+        fits.append(tail_rate(res.history["gap"], floor=_floor(f_star)))
+        gd = gdnp.gd(prob, maxiter=gd_steps, tol=0.0)
+        gd_fits.append(tail_rate(gd.history["gap"], floor=_floor(f_star)))
+    ok = all(f["rate"] <= bound + 3 * f["se"] + 1e-6 for f in fits)
+    gd_r = np.array([f["rate"] for f in gd_fits])
+    gd_worse = bool(gd_r[-1] > gd_r[0])
+    monotone = bool(np.all(np.diff(gd_r) > 0))
+    return Outcome(
+        f"GDNP factor <= {_g(bound, 4)} at every c; GD's factor rises toward 1 with c",
+        "GDNP factor " + ", ".join(_g(f["rate"], 4) for f in fits)
+        + f"; GD apparent factor over {gd_steps} steps " + ", ".join(_g(x, 4) for x in gd_r)
+        + f" (c = {', '.join(map(str, seps))})",
+        _verdict(ok and gd_worse, caveat=not monotone),
+        f"logistic Gaussian halfspace d = 10, kappa = {_g(kappa)}, T_s = {T_s}; factors are "
+        "tail fits (GDNP's within 3 standard errors of the bound)"
+        + ("" if monotone else "; GD is not monotone in c within the budget: at c near 1 it "
+           "is still pre-asymptotic, so its slowdown is not fully measured"),
+        {"gdnp_rate": [f["rate"] for f in fits], "gd_rate": gd_r.tolist(),
+         "factor_bound": bound})
+
+
+@_claim("gdnp.sigmoid_no_minimiser", "gdnp finding",
+        "sigmoid loss, Gaussian model: f along -S^-1 u decreases to Phi(-c/sqrt(1-c^2)); "
+        "no finite minimiser", separation=0.6)
+def _sigmoid(quick: bool, separation):
+    from scipy import integrate
+    from scipy.special import expit
+    from scipy.stats import norm
+
+    from gdnp.problems import Halfspace, NoFiniteMinimizerError
+
+    c = separation
+    prob = Halfspace.random(10, 100, separation=c, loss="sigmoid", seed=0)
+    v = prob.solve_S(prob.u)
+    v /= np.sqrt(v @ prob.S @ v)  # ||v||_S = 1, so t = ||w~||_S
+    s = np.sqrt(1 - c * c)
+    limit = float(norm.cdf(-c / s))
+    ts = (1.0, 10.0, 100.0, 1000.0)
+    gh = [float(prob.f(-t * v)) for t in ts]
+    exact = []
+    for t in ts:  # adaptive quadrature of E sigma(t (-c + s Z)), split at the kink
+        def integrand(x, t=t):
+            return expit(t * (-c + s * x)) * norm.pdf(x)
+        exact.append(sum(integrate.quad(integrand, a, b, epsabs=1e-13, limit=200)[0]
+                         for a, b in ((-np.inf, c / s), (c / s, np.inf))))
+    try:
+        prob.solution()
+        raises = False
+    except NoFiniteMinimizerError:
+        raises = True
+    decreasing = bool(np.all(np.diff(exact) < 0)) and exact[-1] - limit < 1e-3
+    gh_err = float(max(abs(a - b) / b for a, b in zip(gh, exact)))
+    return Outcome(
+        f"f decreases to {_g(limit, 5)} (c = {c}); solution() reports no finite minimiser",
+        "adaptive quadrature f(t) = " + ", ".join(_g(x, 5) for x in exact)
+        + "; gdnp's Gauss-Hermite f(t) = " + ", ".join(_g(x, 5) for x in gh)
+        + f" (t = ||w~||_S = {', '.join(_g(t) for t in ts)}); "
+        + ("raises" if raises else "does not raise"),
+        _verdict(decreasing and raises, caveat=gh_err > 1e-3),
+        "true along the line, but the 601-node Gauss-Hermite population objective is off by "
+        f"up to {_g(100 * gh_err, 2)}% at large ||w~||_S (the sigmoid becomes a step), so the "
+        "computed curve rises there" if gh_err > 1e-3 else
+        "gdnp's Gauss-Hermite objective matches adaptive quadrature to 1e-3",
+        {"limit": limit, "exact": exact, "gauss_hermite": gh, "gh_max_rel_err": gh_err,
+         "raises": raises})
+
+
 # ============================================================================ C19
 @_claim("c19.kappa_star_d2", "C19 Thm (kappa*)",
         "in d = 2, kappa* = 1 whatever kappa is", kappa_pred=1.0)

@@ -107,8 +107,12 @@ def annotated_numbers(text: str) -> list[tuple[str, str, str]]:
     return ANNOTATED.findall(text)
 
 
-def check_annotations(text: str, folder) -> tuple[list[str], list[str]]:
-    """Check every annotated number of ``text`` against ``folder/<name>.json``.
+def check_annotations(text: str, folders) -> tuple[list[str], list[str]]:
+    """Check every annotated number of ``text`` against ``<folder>/<name>.json``.
+
+    ``folders`` is one folder or a list of them, searched in order (e.g. ``docs/figures``
+    and ``docs/claims``, so ``0.41<!-- claims:values.k19.combined_bound.max_ratio -->``
+    checks a number against the claims data).
 
     Returns
     -------
@@ -116,10 +120,12 @@ def check_annotations(text: str, folder) -> tuple[list[str], list[str]]:
         Human-readable lines: numbers whose key exists but does not match, and annotations
         whose file or key does not exist (yet).
     """
+    folders = [folders] if isinstance(folders, (str, Path)) else list(folders)
     bad, missing = [], []
     cache: dict[str, object] = {}
     for token, name, key in annotated_numbers(text):
-        path = Path(folder) / f"{name}.json"
+        paths = [Path(f) / f"{name}.json" for f in folders]
+        path = next((p for p in paths if p.exists()), paths[0])
         if name not in cache:
             cache[name] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
         data = cache[name]

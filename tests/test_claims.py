@@ -34,10 +34,11 @@ def test_registry_covers_the_required_claims():
                      "c19.kappa_star_le_kappa", "c19.bngd_rate", "c19.any_rate",
                      "c19.scaling_law", "seed.d2_kappa_insensitive", "seed.d3_small_kappa",
                      "seed.d3_large_kappa", "seed.zigzag", "k19.mlp_alignment_m3",
-                     "verify.h_quoted", "verify.mlp_lemma", "verify.bn_jacobian"]:
+                     "verify.h_quoted", "verify.mlp_lemma", "verify.bn_jacobian",
+                     "k19.separation", "gdnp.sigmoid_no_minimiser"]:
         assert required in ids
     sources = {c.source.split(" ")[0] for c in claims.CLAIMS}
-    assert {"K19", "C19", "seed"} <= sources
+    assert {"K19", "C19", "seed", "gdnp"} <= sources
 
 
 def test_quick_mode_rows_have_the_exact_schema(quick_results):
@@ -165,11 +166,17 @@ def test_readme_annotated_numbers_match_figure_data(tmp_path):
     bad, missing = rn.check_annotations(text, tmp_path)
     assert bad == ["0.99 != fig.json results.rate = 0.97712"]
     assert len(missing) == 2
+    claims_dir = tmp_path / "claims"
+    claims_dir.mkdir()
+    (claims_dir / "claims.json").write_text(json.dumps({"values": {"k19.x": {"r": 0.408}}}))
+    assert rn.check_annotations("0.41<!-- claims:values.k19.x.r -->",
+                                [tmp_path, claims_dir]) == ([], [])
 
     readme = README.read_text(encoding="utf-8")
     if not rn.annotated_numbers(readme):
         pytest.skip("the README annotates no figure numbers yet")
-    bad, missing = rn.check_annotations(readme, ROOT / "docs" / "figures")
+    bad, missing = rn.check_annotations(readme, [ROOT / "docs" / "figures",
+                                                 ROOT / "docs" / "claims"])
     assert bad == []
     if missing:
         pytest.skip("figure keys not present yet: " + "; ".join(missing))
