@@ -512,7 +512,7 @@ def _sigmoid(quick: bool, separation):
     except NoFiniteMinimizerError:
         raises = True
     decreasing = bool(np.all(np.diff(exact) < 0)) and exact[-1] - limit < 1e-3
-    gh_err = float(max(abs(a - b) / b for a, b in zip(gh, exact)))
+    gh_err = float(max(abs(a - b) / b for a, b in zip(gh, exact, strict=True)))
     return Outcome(
         f"f decreases to {_g(limit, 5)} (c = {c}); solution() reports no finite minimiser",
         "adaptive quadrature f(t) = " + ", ".join(_g(x, 5) for x in exact)
