@@ -217,7 +217,7 @@ def _iters_to(prob, method: str, lr: float, gap0: float, rel: float, cap: int) -
 
 
 @cache
-def _seed_best(d: int, kappa: float, method: str, quick: bool) -> dict:
+def _seed_best(d: int, kappa: float, method: str, quick: bool, seed: int = 0) -> dict:
     """Fewest iterations over the stated rate grid, and the count at the default rate.
 
     Grid: ``lr = c / zeta`` (``zeta = 2L``; ``c = 1`` is GD's default step ``1/(2L)``) with
@@ -230,14 +230,14 @@ def _seed_best(d: int, kappa: float, method: str, quick: bool) -> dict:
     from gdnp import rates
     from gdnp.problems import OLS
 
-    prob = OLS.random(d, kappa, seed=0)
+    prob = OLS.random(d, kappa, seed=seed)
     x_star, f_star = prob.solution()
     gap0 = prob.f(prob.initial_point(0)) - f_star
     zeta = prob.smoothness
     rel = 1e-8
     cap = 1500 if quick else 8000
     if method == "bngd":
-        gd_best = _seed_best(d, kappa, "gd", quick)["best"]
+        gd_best = _seed_best(d, kappa, "gd", quick, seed)["best"]
         cap = cap if gd_best is None else gd_best
     j_all = np.arange(-4, 17)
     best, best_j = None, None
@@ -689,41 +689,69 @@ def _seed_d2(quick: bool, max_ratio):
                                   "ratio": ratio, "gd_ratio": gd_ratio})
 
 
-def _seed_d3(quick: bool, kappa: float, gd_faster: bool):
-    b, g = _seed_best(3, kappa, "bngd", quick), _seed_best(3, kappa, "gd", quick)
-    nb = np.inf if b["best"] is None else b["best"]
-    ng = np.inf if g["best"] is None else g["best"]
-    return b, g, nb, ng, (ng < nb) if gd_faster else (nb < ng)
+def _seed_d3(quick: bool, kappa: float) -> dict:
+    """GD's and BNGD's best counts on the d = 3 OLS problems of seeds 0, 1, 2 (quick: 0)."""
+    seeds = (0,) if quick else (0, 1, 2)
+    out = {"seeds": list(seeds), "gd": [], "bngd": [], "cap": [], "kappa_star": []}
+    for seed in seeds:
+        g = _seed_best(3, kappa, "gd", quick, seed)
+        b = _seed_best(3, kappa, "bngd", quick, seed)
+        out["gd"].append(g["best"])
+        out["bngd"].append(b["best"])
+        out["cap"].append(b["cap"])
+        out["kappa_star"].append(b["kappa_star"])
+    return out
+
+
+def _d3_measured(r: dict) -> str:
+    return (f"best on grid, problem seeds {', '.join(map(str, r['seeds']))}: GD "
+            + ", ".join(_its(n) for n in r["gd"]) + "; BNGD "
+            + ", ".join(_its(n, c) for n, c in zip(r["bngd"], r["cap"], strict=True))
+            + "; kappa* " + ", ".join(_g(k, 3) for k in r["kappa_star"]))
+
+
+_D3_NOTE = ("iterations to 1e-8 of the initial gap from the default start, both rates tuned on "
+            "the grid lr = c/(2L), c = 10^(j/4) in [0.1, 1e4]; BNGD's runs are capped at GD's "
+            "count")
 
 
 @_claim("seed.d3_small_kappa", "seed note (OLS)",
         "d = 3, small kappa: GD (no BN) converges faster than BNGD", kappa=10.0)
 def _seed_d3_small(quick: bool, kappa):
-    b, g, nb, ng, ok = _seed_d3(quick, kappa, gd_faster=True)
+    r = _seed_d3(quick, kappa)
+    wins = [b is None or (g is not None and g < b) for g, b in zip(r["gd"], r["bngd"],
+                                                                      strict=True)]
     return Outcome(f"GD iterations < BNGD iterations (kappa = {_g(kappa)})",
-                   f"best on grid: GD {_its(g['best'])}, BNGD {_its(b['best'], b['cap'])}",
-                   _verdict(ok),
-                   f"kappa* = {_g(b['kappa_star'], 3)}; iterations to 1e-8 of the initial gap, "
-                   "both rates tuned on the same grid",
-                   {"gd_best": g["best"], "bngd_best": b["best"],
-                    "kappa_star": b["kappa_star"]})
+                   _d3_measured(r),
+                   _verdict(any(wins), caveat=not all(wins)),
+                   f"GD faster on {sum(wins)} of {len(wins)} problems; " + _D3_NOTE,
+                   {**r, "gd_faster": wins})
 
 
 @_claim("seed.d3_large_kappa", "seed note (OLS)",
-        "d = 3, large kappa: BNGD converges slightly faster than GD", kappa=1000.0)
-def _seed_d3_large(quick: bool, kappa):
+        "d = 3, large kappa: BNGD converges slightly faster than GD", kappa=1000.0,
+        slightly=2.0)
+def _seed_d3_large(quick: bool, kappa, slightly):
     if quick:
         kappa = min(kappa, 100.0)
-    b, g, nb, ng, ok = _seed_d3(quick, kappa, gd_faster=False)
-    best_r = (b["kappa_star"] - 1) / (b["kappa_star"] + 1)
+    r = _seed_d3(quick, kappa)
+    speedup = [np.nan if b is None or g is None else g / b
+               for g, b in zip(r["gd"], r["bngd"], strict=True)]
+    wins = [bool(x > 1) for x in speedup]  # nan (BNGD not faster) compares False
+    big = [bool(x > slightly) for x in speedup]
+    caveat = not all(wins) or any(big)
+    sp = ", ".join("-" if not np.isfinite(x) else f"{_g(x, 3)}x" for x in speedup)
     return Outcome(
-        f"BNGD iterations < GD iterations (kappa = {_g(kappa)})",
-        f"best on grid: BNGD {_its(b['best'], b['cap'])}, GD {_its(g['best'])}",
-        _verdict(ok),
-        f"kappa* = {_g(b['kappa_star'], 3)}, so C19's best factor {_g(best_r, 3)} would beat "
-        f"GD's {_g((kappa - 1) / (kappa + 1), 4)}, but from the default start ||w|| grows in "
-        "the first steps and the effective step stays far below its optimum",
-        {"gd_best": g["best"], "bngd_best": b["best"], "kappa_star": b["kappa_star"]})
+        f"BNGD iterations < GD iterations (kappa = {_g(kappa)}), by a small factor "
+        f"(<= {_g(slightly)}x)",
+        _d3_measured(r) + f"; BNGD speed-up {sp}",
+        _verdict(any(wins), caveat=caveat),
+        f"BNGD faster on {sum(wins)} of {len(wins)} problems"
+        + (", by more than 'slightly'" if any(big) else "")
+        + ("; where it is not, ||w|| grows in the first steps and the effective step stays "
+           "far below C19's optimum although kappa* << kappa" if not all(wins) else "")
+        + "; " + _D3_NOTE,
+        {**r, "speedup": speedup})
 
 
 @_claim("seed.zigzag", "seed note (OLS)",
