@@ -33,7 +33,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 
 import numpy as np
 
@@ -840,7 +840,7 @@ def _mlp_m3(quick: bool, tol_deg):
 
 
 # ============================================================================ gdnp verify
-def _discrepancy(name: str) -> Outcome:
+def _discrepancy(name: str, note: str, quick: bool) -> Outcome:
     from gdnp.proofs import get_check
     from gdnp.proofs.runner import evaluate
 
@@ -849,34 +849,28 @@ def _discrepancy(name: str) -> Outcome:
     return Outcome("identity holds for all inputs (as published)",
                    f"sympy: {r.status} - {r.detail}" if r.detail else f"sympy: {r.status}",
                    "fails" if refuted else "holds",
-                   f"documented discrepancy of gdnp verify ({name}); gdnp implements the "
-                   "self-consistent form, which is proved",
-                   {"status": r.status})
+                   f"{note} (gdnp verify: {name})", {"status": r.status})
 
 
-@_claim("verify.h_quoted", "K19 Alg. 1 (as quoted)",
-        "GDNP's h = E[phi'](u'w) - E[phi''](u'w)^2 equals c1 u'w for every length g")
-def _v_h(quick: bool):
-    out = _discrepancy("gdnp.h_quoted_general")
-    out.note = ("holds only when g = ||w||_S; gdnp uses h = c1 u'w (proved: its direction "
-                "step is the Rayleigh step)")
-    return out
-
-
-@_claim("verify.mlp_lemma", "K19 Lemma (MLP, m > 1)",
-        "every critical point of one unit (theta fixed, m = 2) lies on the line S^-1 u")
-def _v_mlp(quick: bool):
-    out = _discrepancy("mlp.k19_lemma_unconditional")
-    out.note = "exact for m = 1; for m > 1 needs b_12 = 0 or another unit aligned"
-    return out
-
-
-@_claim("verify.bn_jacobian", "seed note (BN backprop)",
-        "dZ/dY = (1/sigma)(I - 11'/n - Z Z') for the batch normalisation Z = (Y - mean)/sigma")
-def _v_jac(quick: bool):
-    out = _discrepancy("backprop.normalization_jacobian_no_1n")
-    out.note = "the correct Jacobian has Z Z'/n (proved for batches of 3 and 4)"
-    return out
+#: The documented discrepancies of ``gdnp verify``: (id, source, published statement, check,
+#: what holds instead). The verdict is the sympy outcome of the published form.
+_DISCREPANCIES = [
+    ("verify.h_quoted", "K19 Alg. 1 (as quoted)",
+     "GDNP's h = E[phi'](u'w) - E[phi''](u'w)^2 equals c1 u'w for every length g",
+     "gdnp.h_quoted_general",
+     "holds only when g = ||w||_S; gdnp uses h = c1 u'w, whose direction step is the "
+     "Rayleigh step (proved)"),
+    ("verify.mlp_lemma", "K19 Lemma (MLP, m > 1)",
+     "every critical point of one unit (theta fixed, m = 2) lies on the line S^-1 u",
+     "mlp.k19_lemma_unconditional",
+     "exact for m = 1; for m > 1 it needs b_12 = 0 or another unit aligned"),
+    ("verify.bn_jacobian", "seed note (BN backprop)",
+     "dZ/dY = (1/sigma)(I - 11'/n - Z Z') for the batch normalisation Z = (Y - mean)/sigma",
+     "backprop.normalization_jacobian_no_1n",
+     "the correct Jacobian has Z Z'/n (proved for batches of 3 and 4)"),
+]
+for _id, _source, _statement, _check, _note in _DISCREPANCIES:
+    _claim(_id, _source, _statement)(partial(_discrepancy, _check, _note))
 
 
 # ============================================================================ running
@@ -927,7 +921,9 @@ def _plain(v):
     if isinstance(v, (list, tuple, np.ndarray)):
         return [_plain(x) for x in v]
     if isinstance(v, (np.floating, np.integer, np.bool_)):
-        return v.item()
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None  # strict JSON has no NaN or infinity
     return v
 
 
@@ -950,7 +946,7 @@ def write_claims(results: list[ClaimResult], folder, quick: bool = False) -> dic
 
     payload = _payload(results, quick)
     atomic_write_text(os.path.join(folder, "claims.json"),
-                      json.dumps(payload, indent=2, allow_nan=True) + "\n")
+                      json.dumps(payload, indent=2, allow_nan=False) + "\n")
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
