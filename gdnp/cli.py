@@ -104,6 +104,8 @@ def _delegate(command: str, argv: list[str]) -> int:
         from gdnp.plots import plots_main as run
     elif command == "sweep":
         from gdnp.sweep import sweep_main as run
+    elif command == "claims":
+        from gdnp.claims import claims_main as run
     else:
         from gdnp.bench import bench_main as run
     return run(argv)
@@ -114,6 +116,7 @@ DELEGATED = {
     "plots": "regenerate the convergence figures (gdnp plots -h)",
     "sweep": "run a resumable parallel grid of solver runs (gdnp sweep -h)",
     "bench": "measure per-iteration cost and ratios (gdnp bench -h)",
+    "claims": "check every published claim gdnp reproduces (gdnp claims -h)",
 }
 
 

@@ -1,0 +1,182 @@
+"""``gdnp claims``: schema, verdicts, quick mode, an injected wrong prediction, and the README
+section generated from the committed claims data (text and data cannot drift apart)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import readme_numbers as rn
+
+from gdnp import claims
+from gdnp.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "docs" / "claims" / "claims.json"
+README = ROOT / "README.md"
+
+#: claims whose quick run is cheap (well under a second each); the full quick set runs once.
+CHEAP = ["c19.kappa_star_d2", "c19.kappa_star_le_kappa", "c19.scaling_law", "k19.ols_rate"]
+
+
+@pytest.fixture(scope="module")
+def quick_results():
+    return claims.run_claims(quick=True)
+
+
+def test_registry_covers_the_required_claims():
+    ids = [c.id for c in claims.CLAIMS]
+    assert len(ids) >= 15 and len(set(ids)) == len(ids)
+    for required in ["k19.ols_rate", "k19.halfspace_rate", "k19.combined_bound",
+                     "k19.length_bound", "gd.sublinear_bound", "c19.kappa_star_d2",
+                     "c19.kappa_star_le_kappa", "c19.bngd_rate", "c19.any_rate",
+                     "c19.scaling_law", "seed.d2_kappa_insensitive", "seed.d3_small_kappa",
+                     "seed.d3_large_kappa", "seed.zigzag", "k19.mlp_alignment_m3",
+                     "verify.h_quoted", "verify.mlp_lemma", "verify.bn_jacobian",
+                     "k19.separation", "gdnp.sigmoid_no_minimiser"]:
+        assert required in ids
+    sources = {c.source.split(" ")[0] for c in claims.CLAIMS}
+    assert {"K19", "C19", "seed", "gdnp"} <= sources
+
+
+def test_quick_mode_rows_have_the_exact_schema(quick_results):
+    rows = [r.row() for r in quick_results]
+    assert len(rows) >= 15
+    for row in rows:
+        assert tuple(row) == claims.COLUMNS
+        assert row["verdict"] in claims.VERDICTS
+        assert all(isinstance(row[k], str) and row[k] for k in claims.COLUMNS)
+    json.dumps([r.outcome.values for r in quick_results], allow_nan=True)  # serialisable
+
+
+def test_quick_mode_checks_that_do_not_depend_on_the_budget(quick_results):
+    by_id = {r.claim.id: r.outcome for r in quick_results}
+    # exact linear algebra and symbolic checks give the same verdict in any mode
+    assert by_id["c19.kappa_star_d2"].verdict == "holds"
+    assert by_id["c19.kappa_star_le_kappa"].values["max_ratio"] <= 1 + 1e-9
+    assert by_id["c19.scaling_law"].values["max_rel_dev"] <= 1e-10
+    for cid in ("verify.h_quoted", "verify.mlp_lemma", "verify.bn_jacobian"):
+        assert by_id[cid].values["status"] == "discrepancy"
+        assert by_id[cid].verdict == "fails"
+
+
+def test_a_deliberately_wrong_prediction_is_reported_as_failing():
+    good = claims.run_claims(only=["k19.ols_rate"], quick=True)[0]
+    assert good.outcome.verdict == "holds"
+    bad = claims.run_claims(only=["k19.ols_rate"], quick=True,
+                            overrides={"k19.ols_rate": {"rate_bound": 0.5}})[0]
+    assert bad.outcome.verdict == "fails"
+    assert "0.5" in bad.outcome.predicted  # the failing row shows its numbers
+    wrong = claims.run_claims(only=["c19.kappa_star_d2"], quick=True,
+                              overrides={"c19.kappa_star_d2": {"kappa_pred": 2.0}})[0]
+    assert wrong.outcome.verdict == "fails"
+
+
+def test_unknown_ids_and_parameters_are_rejected():
+    with pytest.raises(ValueError, match="unknown claim"):
+        claims.run_claims(only=["no.such.claim"])
+    with pytest.raises(ValueError, match="unknown parameter"):
+        claims.run_claims(only=["k19.ols_rate"], overrides={"k19.ols_rate": {"nope": 1}})
+
+
+def test_tail_rate_recovers_a_geometric_rate_and_stops_at_the_floor():
+    k = np.arange(400)
+    rng = np.random.default_rng(0)
+    gaps = 2.0 * 0.95**k * np.exp(0.01 * rng.standard_normal(k.size))
+    gaps[k > 300] = 1e-30  # a floor: not part of the fit
+    fit = claims.tail_rate(gaps, floor=1e-25)
+    assert fit["stop"] == 301 and fit["linear_better"]
+    assert abs(fit["rate"] - 0.95) <= 4 * fit["se"] and fit["se"] < 1e-3
+    sub = claims.tail_rate(5.0 / (k + 1.0) ** 2)
+    assert not sub["linear_better"]
+    with pytest.raises(ValueError, match="skip"):
+        claims.tail_rate(gaps, skip=1.0)
+
+
+def test_cli_json_and_files(tmp_path, capsys):
+    assert main(["claims", "--quick", "--json", "--only", *CHEAP, "--out", str(tmp_path)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in rows] == [c.id for c in claims.CLAIMS if c.id in CHEAP]
+    assert all(list(r) == list(claims.COLUMNS) for r in rows)
+    saved = claims.load_claims(tmp_path / "claims.json")
+    assert saved["claims"] == rows and saved["config"]["quick"] is True
+    assert {"numpy", "python", "gdnp"} <= set(saved["versions"])
+    csv_lines = (tmp_path / "claims.csv").read_text().splitlines()
+    assert csv_lines[0] == ",".join(claims.COLUMNS) and len(csv_lines) == len(CHEAP) + 1
+    assert main(["claims", "--from", str(tmp_path / "claims.json"), "--markdown"]) == 0
+    assert capsys.readouterr().out == claims.render_markdown(rows)
+    assert main(["claims", "--only", "nope"]) == 2
+
+
+# ---------------------------------------------------------------- committed data and README
+def test_committed_claims_data_is_complete():
+    data = claims.load_claims(DATA)
+    rows = data["claims"]
+    assert [r["id"] for r in rows] == [c.id for c in claims.CLAIMS]
+    assert data["config"]["quick"] is False
+    for row in rows:
+        assert tuple(row) == claims.COLUMNS and row["verdict"] in claims.VERDICTS
+        claim = next(c for c in claims.CLAIMS if c.id == row["id"])
+        assert (row["source"], row["statement"]) == (claim.source, claim.statement)
+
+
+def test_committed_exact_claims_still_reproduce():
+    """The claims whose numbers do not depend on iteration budgets, rerun in full mode,
+    give the committed values (the data are not stale)."""
+    data = claims.load_claims(DATA)
+    ids = ["c19.kappa_star_d2", "c19.kappa_star_le_kappa"]
+    for r in claims.run_claims(only=ids):
+        saved = data["values"][r.claim.id]
+        for key, value in r.outcome.values.items():
+            assert value == pytest.approx(saved[key], rel=1e-6, abs=1e-9), (r.claim.id, key)
+        assert r.row()["verdict"] == next(x for x in data["claims"]
+                                          if x["id"] == r.claim.id)["verdict"]
+
+
+def test_readme_claims_section_is_generated_from_the_data():
+    data = claims.load_claims(DATA)
+    text = README.read_text(encoding="utf-8")
+    section = rn.region(text, claims.README_START, claims.README_END)
+    assert section == "\n" + claims.render_readme_section(data)
+    # and every number in it is one of the data's numbers at its printed precision
+    assert rn.unmatched_numbers(section, data) == []
+
+
+def test_readme_number_helpers():
+    assert rn.matches("0.977", 0.97712) and not rn.matches("0.977", 0.9776)
+    assert rn.matches("1.2e-3", 0.00121) and not rn.matches("1.2e-3", 0.00126)
+    assert rn.matches("43", 43.4) and not rn.matches("43", 43.6)
+    assert rn.numbers_in("r = 0.98, 1e-8 and 43 <!-- x:1.5 -->") == ["0.98", "1e-8", "43"]
+    assert rn.unmatched_numbers("rates 0.98 and 0.6", {"a": [0.9801], "b": "x 0.52"}) == ["0.6"]
+    data = {"results": {"per_kappa": {"100.0": {"rate": 0.97712}}, "list": [1.0, 2.5]}}
+    assert rn.lookup(data, "results.per_kappa.100.0.rate") == 0.97712
+    assert rn.lookup(data, "results.list.1") == 2.5
+    with pytest.raises(KeyError):
+        rn.lookup(data, "results.nope")
+
+
+def test_readme_annotated_numbers_match_figure_data(tmp_path):
+    """Numbers in the README annotated ``NUMBER<!-- figure:key -->`` must match the key of
+    ``docs/figures/<figure>.json``; annotations whose file or key is not there yet skip."""
+    (tmp_path / "fig.json").write_text(json.dumps({"results": {"rate": 0.97712}}))
+    text = ("rate 0.977<!-- fig:results.rate --> and 0.99<!-- fig:results.rate --> "
+            "and 3<!-- fig:results.nope --> and 4<!-- other:results.x -->")
+    bad, missing = rn.check_annotations(text, tmp_path)
+    assert bad == ["0.99 != fig.json results.rate = 0.97712"]
+    assert len(missing) == 2
+    claims_dir = tmp_path / "claims"
+    claims_dir.mkdir()
+    (claims_dir / "claims.json").write_text(json.dumps({"values": {"k19.x": {"r": 0.408}}}))
+    assert rn.check_annotations("0.41<!-- claims:values.k19.x.r -->",
+                                [tmp_path, claims_dir]) == ([], [])
+
+    readme = README.read_text(encoding="utf-8")
+    if not rn.annotated_numbers(readme):
+        pytest.skip("the README annotates no figure numbers yet")
+    bad, missing = rn.check_annotations(readme, [ROOT / "docs" / "figures",
+                                                 ROOT / "docs" / "claims"])
+    assert bad == []
+    if missing:
+        pytest.skip("figure keys not present yet: " + "; ".join(missing))
