@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .core import Check, Identity, refute
-from .ols import rho
+from .core import Check, Identity, counterexample
 from .symbols import dot, gradient, replace_derivatives, sym_matrix, vec
 
 __all__ = ["CHECKS"]
@@ -98,7 +97,7 @@ class _Step:
         self.G = self.c1 * self.u + c2 * (self.g / self.N) * self.S * self.w
         self.grad_w = (self.g / self.N) * (self.G - self.n * (dot(self.w, self.G) / self.N))
         self.h = self.c1 * self.uw
-        rho_w = rho(self.u, self.S, self.w)
+        rho_w = -(self.uw**2) / self.q  # rho(w) = -(u'w)^2 / ||w||_S^2 (theory guide §2)
         self.eta = self.q / (2 * self.L * (-rho_w))
         self.grad_rho = gradient(rho_w, self.w)
 
@@ -115,14 +114,14 @@ def _general_step() -> list[Identity]:
                      label="s_t grad_w f = eta_t grad rho")]
 
 
-def _refute_naive() -> bool:
+def _refute_naive():
     s = _Step()
     point = {sym: 0 for sym in s.S}
     point.update({s.S[0, 0]: 4, s.S[1, 1]: 1, s.S[2, 2]: 1})  # ||w||_S = 2, ||w||_2 = 1
     point.update({s.w[0]: 1, s.w[1]: 1, s.w[2]: 0, s.u[0]: 1, s.u[1]: 2, s.u[2]: 0})
     point.update({s.g: 1, s.c1: 1, s.L: 4, s.N: 1})
     point.update({ni: 0 for ni in s.n})
-    return refute(s.step(naive=True), point)
+    return counterexample(s.step(naive=True), point)
 
 
 def _gaussian_constants() -> list[Identity]:
@@ -138,23 +137,23 @@ def _gaussian_constants() -> list[Identity]:
 CHECKS = [
     Check("norm.general_norm_chain_rule", "norm",
           "w~ = g w/N(w), N generic: grad_w f = (g/N)(G - grad N (w'G)/N), d_g f = w'G/N; d=3",
-          "theory guide §10", _chain_rule),
+          "theory guide §10", _chain_rule, generality="d = 3"),
     Check("norm.general_norm_euler", "norm",
           "w' grad N = N (degree-1 homogeneous N) implies w' grad_w f = 0; d=3",
-          "theory guide §10", _euler),
+          "theory guide §10", _euler, generality="d = 3"),
     Check("norm.bn_eps_scale_defect", "norm",
           "N = sqrt(w'Sw + eps): w' grad_w f = g eps (w'G)/N^3, not 0; d=3",
-          "theory guide §10", _eps_defect),
+          "theory guide §10", _eps_defect, generality="d = 3"),
     Check("norm.norm_gaussian_constants", "norm",
           "t ~ N(0, sigma^2): sqrt(pi/2) E|t| = sigma and (pi/8)^(1/2) E|t|^3 = sigma^3",
-          "theory guide §10", _gaussian_constants),
+          "theory guide §10", _gaussian_constants, generality="1-D Gaussian"),
     Check("norm.general_norm_step", "norm",
           "Stein form at d_g f = 0, any N and grad N: grad_w f = (g c1/N)(u - (u'w/||w||_S^2)"
           " S w), and s_t = -||w||_S^2 N/(L g h) gives s_t grad_w f = eta_t grad rho; d=3",
-          "theory guide §4, §10", _general_step),
+          "theory guide §4, §10", _general_step, generality="d = 3"),
     Check("norm.general_norm_naive_step", "norm",
           "s_t = -N^3/(L g h) (||w||_S replaced by N) gives s_t grad_w f = eta_t grad rho "
           "(FALSE unless N = ||w||_S); d=3",
           "theory guide §10", lambda: [_Step().step(naive=True)],
-          expected="fails", counterexample=_refute_naive),
+          expected="fails", counterexample=_refute_naive, generality="d = 3"),
 ]
