@@ -47,16 +47,105 @@ class OLS(LinearProblem):
     # ------------------------------------------------------------ constructors
     @classmethod
     def from_moments(cls, S, u, yy) -> OLS:
-        """Population OLS from ``S = E[xx']``, ``u = -E[yx]`` and ``yy = E[y^2]``."""
+        """Population least squares from its moments (theory guide §2, eq. 2).
+
+        ``f(w~) = E[y^2] + 2 u'w~ + w~' S w~``, minimised at ``w~* = -S^-1 u`` with
+        ``f* = E[y^2] - u'S^-1 u``.
+
+        Parameters
+        ----------
+        S : array_like, shape (d, d)
+            ``E[xx']``, symmetric positive definite.
+        u : array_like, shape (d,)
+            ``-E[yx]`` (note the sign, theory guide §0).
+        yy : float
+            ``E[y^2]``; at least ``u'S^-1 u`` (otherwise the loss would be negative).
+
+        Returns
+        -------
+        OLS
+            A population problem.
+
+        Raises
+        ------
+        ValueError
+            ``S`` not symmetric positive definite, shapes that do not match, non-finite
+            entries, or ``yy < u'S^-1 u`` (inconsistent moments).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob
+        OLS(population, dim=2, kappa=4)
+        >>> x_star, f_star = prob.solution()
+        >>> x_star, f_star
+        (array([1., 1.]), 1.0)
+        """
         return cls(S, u, yy)
 
     @classmethod
     def from_data(cls, X, y, *, ridge: float = 0.0, null_space: str = "raise",
                   center_y: bool = True) -> OLS:
-        """Empirical OLS: centres ``X`` (and ``y``), keeps ``S``, ``u``, ``E[y^2]``.
+        """Least squares on data, by its sufficient statistics (theory guide §2).
 
-        ``ridge > 0`` solves ridge regression (``S + ridge*I``); ``null_space="drop"`` works in
-        the range of a singular ``S`` (MATH.md §9).
+        The features are centred (theory guide §0) and, with ``center_y``, the targets too;
+        the problem keeps ``S = X'X/n``, ``u = -X'y/n`` and ``E[y^2] = y'y/n``, so an
+        iteration costs ``O(d^2)`` whatever ``n`` is.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, d)
+            Features, ``n >= 2``.
+        y : array_like, shape (n,)
+            Targets.
+        ridge : float, default 0.0
+            ``ridge > 0`` uses ``S + ridge * I`` (ridge regression; BN's ``epsilon``), which
+            makes a singular ``S`` invertible (theory guide §9).
+        null_space : {"raise", "drop"}, default "raise"
+            What to do when ``S`` is singular (constant or collinear columns): raise an error
+            naming the columns, or work in the range of ``S`` (the problem's dimension is
+            then the rank).
+        center_y : bool, default True
+            Centre ``y`` as well (the usual intercept).
+
+        Returns
+        -------
+        OLS
+            An empirical problem (``population`` is ``False``); its ``data`` attribute holds
+            the prepared data.
+
+        Raises
+        ------
+        gdnp.problems.SingularCovarianceError
+            ``S`` is singular and ``ridge == 0`` and ``null_space == "raise"``; the message
+            names the constant or collinear columns and both remedies.
+        ValueError
+            Shapes that do not match, non-finite entries, ``n < 2``, a negative ``ridge`` or
+            an unknown ``null_space``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.standard_normal((200, 3))
+        >>> y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.standard_normal(200)
+        >>> prob = OLS.from_data(X, y)
+        >>> x_star, _ = prob.solution()
+        >>> x_star.round(2)
+        array([ 0.99, -2.01,  0.51])
+
+        A collinear column is detected and named:
+
+        >>> X3 = np.column_stack([X, X[:, 0] + X[:, 1]])
+        >>> OLS.from_data(X3, y)
+        Traceback (most recent call last):
+        ...
+        gdnp.problems.data.SingularCovarianceError: the empirical second moment ... collinear feature columns [0, 1, 3]...
+        >>> OLS.from_data(X3, y, null_space="drop").dim
+        3
         """
         data = prepare_data(X, y, labels=False, ridge=ridge, null_space=null_space,
                             center_y=center_y)
@@ -70,9 +159,48 @@ class OLS(LinearProblem):
 
     @classmethod
     def random(cls, d: int, kappa: float, seed=0, noise: float = 0.1) -> OLS:
-        """Population OLS with ``cond(S) = kappa`` exactly, ``y = x'w_true + noise * eps``.
+        """A random population least-squares problem with a given condition number.
 
-        ``w_true`` is a random unit vector, so ``f* = noise^2``.
+        ``S`` has eigenvalues log-spaced in ``[1/kappa, 1]`` (so ``L = 1``, ``mu = 1/kappa``)
+        and Haar-random eigenvectors; ``y = x'w_true + noise * eps`` with ``w_true`` a random
+        unit vector and ``eps`` standard normal, so ``w~* = w_true`` and ``f* = noise^2``
+        (theory guide §2).
+
+        Parameters
+        ----------
+        d : int
+            Dimension, ``>= 1`` (``kappa`` must be 1 when ``d == 1``).
+        kappa : float
+            Condition number of ``S``, ``>= 1``.
+        seed : int or numpy.random.Generator, default 0
+            Source of ``S``'s eigenvectors and of ``w_true``.
+        noise : float, default 0.1
+            Standard deviation of the label noise, ``>= 0``.
+
+        Returns
+        -------
+        OLS
+            A population problem; ``w_true`` holds the true weights.
+
+        Raises
+        ------
+        ValueError
+            ``d < 1``, ``kappa < 1`` (or not finite), a negative or non-finite ``noise``.
+        TypeError
+            A ``seed`` that is neither an integer nor a Generator (``None`` is refused: it
+            would not be reproducible).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.random(d=3, kappa=100, seed=0)
+        >>> prob
+        OLS(population, dim=3, kappa=100)
+        >>> round(prob.solution()[1], 12)       # f* = noise^2
+        0.01
+        >>> bool(np.allclose(prob.solution()[0], prob.w_true))
+        True
         """
         rng = as_seed_rng(seed)
         if not np.isscalar(noise) or not np.isfinite(noise) or noise < 0:
