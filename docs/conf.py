@@ -13,6 +13,7 @@ Build with ``python3 scripts/dev.py docs`` (warnings are errors). Environment:
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -173,3 +174,17 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_show_sourcelink = False
+
+
+# -- "theory guide §N" in docstrings becomes a link to that section -------------------------
+_THEORY_CITATION = re.compile(r"(?<![`<])theory guide §(\d+)")
+
+
+def _link_theory_citations(app, what, name, obj, options, lines):
+    for i, line in enumerate(lines):
+        if "theory guide §" in line:
+            lines[i] = _THEORY_CITATION.sub(r":ref:`theory guide §\1 <theory-\1>`", line)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _link_theory_citations)
