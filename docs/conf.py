@@ -162,6 +162,7 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib",),
     "reset_modules": ("matplotlib",),
     "min_reported_time": 1,
+    "parallel": int(os.environ.get("GDNP_DOCS_JOBS", "2")),  # examples run on 2 processes
 }
 
 # -- HTML --------------------------------------------------------------------------------
