@@ -1,11 +1,9 @@
 """Result type and the per-iteration recorder shared by every solver.
 
-:class:`OptimizeResult` is what every solver returns. :class:`Recorder` owns everything that
-is the same for all methods: the history arrays, the stopping test on
-``||grad f||_{S^-1} <= tol`` (theory guide §0 for the norm), divergence detection (status 2,
-never an exception) and the ``callback(intermediate_result)`` protocol of ``scipy.optimize``
-(raising ``StopIteration`` stops the run with status 99). :data:`STATUS_MESSAGES` maps each
-status to its default message.
+The recorder owns everything that is the same for all methods: the history arrays, the
+stopping test on ``||grad f||_{S^-1} <= tol``, divergence detection (status 2, never an
+exception) and the ``callback(intermediate_result)`` protocol of ``scipy.optimize``
+(raising ``StopIteration`` stops the run with status 99).
 """
 
 from __future__ import annotations
@@ -18,8 +16,6 @@ import numpy as np
 
 __all__ = ["OptimizeResult", "Recorder", "STATUS_MESSAGES"]
 
-#: The statuses of a run and their default messages (a run may replace the message by a more
-#: specific one, e.g. where it diverged).
 STATUS_MESSAGES = {
     0: "converged: gradient norm below tol",
     1: "maximum number of iterations reached",
@@ -123,9 +119,11 @@ class OptimizeResult(dict):
 class Recorder:
     """Collects the history of one run and decides when it stops (for solver authors).
 
-    A solver calls :meth:`record` once per iterate and stops when it returns ``True``, may
-    call :meth:`stop` to end with a specific status and message, and returns
-    :meth:`result`. Users of the solvers never need it.
+    A solver calls :meth:`record` once per iterate (with the values of its ``extra_keys``
+    history columns as keywords) and stops when it returns ``True``, may call :meth:`stop`
+    to end with a specific status and message, and returns :meth:`result`. Users of the
+    solvers never need it; ``gdnp.solve``'s docstring has a complete example of the loop's
+    result.
 
     Parameters
     ----------
@@ -141,25 +139,6 @@ class Recorder:
         Reference optimum; adds ``gap`` to the history.
     divergence : float
         Status 2 when ``f - f_0 > divergence * (1 + |f_0|)`` or anything is non-finite.
-    extra_keys : sequence of str
-        Further history columns the solver passes to :meth:`record`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from gdnp.problems import OLS
-    >>> from gdnp.result import Recorder
-    >>> prob = OLS.random(d=2, kappa=4, seed=0)
-    >>> rec = Recorder(prob, "demo", tol=0.0, callback=None, f_star=prob.solution()[1])
-    >>> x = np.zeros(2)
-    >>> for k in range(3):
-    ...     fun, G = prob.value_and_grad(x)
-    ...     if rec.record(k, x, fun, G) or k == 2:
-    ...         break
-    ...     x = x - G / prob.smoothness
-    >>> res = rec.result()
-    >>> res.status, res.nit, len(res.history["gap"])
-    (1, 2, 3)
     """
 
     def __init__(self, problem, method: str, tol: float, callback: Callable | None,
