@@ -1,10 +1,12 @@
 r"""
-Measured rates against the predicted ones, across condition numbers
-===================================================================
+Asymptotic rates against the condition number
+=============================================
 
-The fitted linear rate of each method against :math:`\kappa`, beside the rate its theory
-predicts: K19's :math:`(1 - 1/\kappa)^2` for GDNP, GD's :math:`1 - 1/\kappa`, C19's
-:math:`r` for BNGD (theory guide :ref:`theory-2`, :ref:`theory-4`, :ref:`theory-7`).
+The measured asymptotic :math:`1 - r` of each method against :math:`\kappa` (the
+per-iteration contraction of the gap above its rounding floor, with its standard error over
+seeds), beside the rate each theory predicts: K19's :math:`1 - (1 - 1/\kappa)^2` for GDNP,
+:math:`1/\kappa` for GD, C19's :math:`r` for BNGD (theory guide :ref:`theory-2`,
+:ref:`theory-4`, :ref:`theory-7`): which method has which dependence on :math:`\kappa`.
 
 The script draws the figure through the registry, :func:`gdnp.plots.make_figure`, which runs
 the solvers, writes the figure's data (a long-format CSV and a JSON of its configuration and

@@ -1,11 +1,12 @@
 r"""
-Measured rates against the predicted ones, across separations
-=============================================================
+Asymptotic rates against the separation
+=======================================
 
-The fitted rate of each method on the Gaussian halfspace as the separation :math:`c` grows
-towards separable data, beside the predicted rates (theory guide :ref:`theory-3`,
-:ref:`theory-4`, :ref:`theory-12`): GD's asymptotic rate is set by the Hessian at the optimum,
-which degrades as :math:`c \to 1`; GDNP's direction rate does not depend on :math:`c`.
+The measured asymptotic :math:`1 - r` of each method on the Gaussian halfspace as the
+separation :math:`c` grows towards separable data (theory guide :ref:`theory-3`,
+:ref:`theory-4`, :ref:`theory-12`): GD's local rate is set by the Hessian at the optimum, which
+degrades as :math:`c \to 1`; GDNP's direction step is the least-squares step whatever
+:math:`c` is.
 
 The script draws the figure through the registry, :func:`gdnp.plots.make_figure`, which runs
 the solvers, writes the figure's data (a long-format CSV and a JSON of its configuration and

@@ -2,9 +2,10 @@ r"""
 BNGD's dynamics: growing weights and a shrinking effective step
 ===============================================================
 
-BNGD's :math:`\|w_k\|_2^2` (which never decreases), its effective step
-:math:`\hat\epsilon` and the decay of :math:`\rho(w_k) - \rho^*` against C19's predicted
-factor :math:`r` (theory guide :ref:`theory-1`, :ref:`theory-2`).
+BNGD on least squares at direction rates from :math:`0.5/L` to :math:`5000/L`: the weight
+norm :math:`\|w_k\|_2` (which never decreases), the effective step :math:`\hat\epsilon` and
+the measured contraction against C19's predicted :math:`r` (theory guide :ref:`theory-1`,
+:ref:`theory-2`). This is why large rates converge, but slowly.
 
 The script draws the figure through the registry, :func:`gdnp.plots.make_figure`, which runs
 the solvers, writes the figure's data (a long-format CSV and a JSON of its configuration and

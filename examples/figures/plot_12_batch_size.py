@@ -1,10 +1,12 @@
 r"""
-Mini-batch statistics: the bias of batch normalization
-======================================================
+Mini-batch statistics: BNGD and SGD against the batch size
+==========================================================
 
-Training-mode BN with batch statistics against population statistics, across batch sizes:
-the fixed point moves by :math:`O(1/b)` with batch statistics (theory guide
-:ref:`theory-11`).
+The full-data suboptimality of stochastic BNGD and SGD after a fixed number of epochs, against
+the batch size, with batch statistics (training-mode BN, :math:`\epsilon = 10^{-5}`) or
+population statistics (theory guide :ref:`theory-11`). The batch-statistics gradient is biased
+for the full objective and its fixed points move by :math:`O(1/b)`; the population-statistics
+one is unbiased.
 
 The script draws the figure through the registry, :func:`gdnp.plots.make_figure`, which runs
 the solvers, writes the figure's data (a long-format CSV and a JSON of its configuration and

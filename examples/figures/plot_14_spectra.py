@@ -1,10 +1,12 @@
 r"""
-Hessian spectra in original and BN coordinates
-==============================================
+Hessian spectra at the optimum in original and BN coordinates
+=============================================================
 
-Eigenvalues of the Hessian in the original coordinates and in BN coordinates at the optimum,
-with the null direction :math:`w` left out, and C19's :math:`\kappa^*` as the condition number
-on the tangent space (theory guide :ref:`theory-12`).
+Hessian eigenvalues at the optimum in the original and in BN coordinates (with the null
+direction :math:`w` left out) against :math:`\kappa`, for least squares and the Gaussian
+halfspace, with C19's :math:`\kappa^*` drawn as the condition number on the tangent space; and
+gradient descent's measured halfspace rate against :math:`\max_i |1 - \mathrm{lr}\,\lambda_i|`
+of the Hessian at the optimum (theory guide :ref:`theory-12`).
 
 The script draws the figure through the registry, :func:`gdnp.plots.make_figure`, which runs
 the solvers, writes the figure's data (a long-format CSV and a JSON of its configuration and
