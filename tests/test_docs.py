@@ -8,6 +8,7 @@ import doctest
 import importlib
 import inspect
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,26 @@ def test_readme_python_runs():
             assert runner.summarize(verbose=False).failed == 0
         else:
             exec(compile(block, f"README.md[{i}]", "exec"), {"print": lambda *a, **k: None})
+
+
+def _pycon_blocks(rst: str) -> list[str]:
+    blocks = []
+    for m in re.finditer(r"^\.\. code-block:: pycon\n\n((?:   .*\n|\n)+)", rst, re.M):
+        blocks.append(textwrap.dedent(m.group(1)))
+    return blocks
+
+
+@pytest.mark.parametrize("page", ["getting_started.rst", "user_guide/problems.rst",
+                                  "user_guide/theory_helpers.rst"])
+def test_documentation_pages_examples(page):
+    """The ``pycon`` examples of the documentation pages are doctests."""
+    blocks = _pycon_blocks((DOCS / page).read_text(encoding="utf-8"))
+    assert blocks, page
+    globs: dict = {}
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for i, block in enumerate(blocks):
+        test = doctest.DocTestParser().get_doctest(block, globs, f"{page}[{i}]", page, 0)
+        runner.run(test, clear_globs=False)
+        globs.update(test.globs)  # later blocks of a page continue the earlier ones
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed"
