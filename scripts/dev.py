@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("GDNP_VENV", ROOT / ".venv"))
 STAMP = VENV / ".gdnp-installed"
-EXTRAS = "test,docs"
+#: The extras each command needs (``docs`` adds Sphinx and its extensions).
+EXTRAS = {"run": ("test",), "test": ("test",), "docs": ("test", "docs")}
 
 
 def _bin(name: str) -> Path:
@@ -43,14 +44,20 @@ def _run(*cmd: object) -> None:
     subprocess.run([str(c) for c in cmd], cwd=ROOT, check=True)
 
 
-def ensure_env() -> None:
-    """Create ``.venv`` and install ``gdnp[test,docs]`` into it unless already up to date.
+def ensure_env(extras: tuple[str, ...] = ("test",)) -> None:
+    """Create ``.venv`` and install ``gdnp[extras]`` into it unless already up to date.
 
-    pip runs quietly (errors still show); each stage says what it does and how long it took.
+    The stamp records the hash of ``pyproject.toml`` and the extras installed; a command
+    needing no more than those reuses the environment. pip runs quietly (errors still show);
+    each stage says what it does and how long it took.
     """
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + EXTRAS.encode()).hexdigest()
-    if STAMP.exists() and STAMP.read_text().strip() == digest and _bin("python").exists():
-        return
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and _bin("python").exists():
+        stamped = STAMP.read_text().split()
+        if stamped and stamped[0] == digest and set(extras) <= set(stamped[1:]):
+            return
+        if stamped and stamped[0] == digest:
+            extras = tuple(sorted(set(extras) | set(stamped[1:])))
     t0 = time.perf_counter()
     if not _bin("python").exists():
         print(f"creating virtual environment in {VENV}", flush=True)
@@ -58,10 +65,11 @@ def ensure_env() -> None:
     py = _bin("python")
     quiet = ("--quiet", "--disable-pip-version-check", "--progress-bar", "off")
     _run(py, "-m", "pip", "install", *quiet, "--upgrade", "pip")
-    print(f"installing gdnp[{EXTRAS}] and its dependencies (a minute or two on a fresh "
+    spec = ",".join(extras)
+    print(f"installing gdnp[{spec}] and its dependencies (a minute or two on a fresh "
           "machine)", flush=True)
-    _run(py, "-m", "pip", "install", *quiet, "-e", f"{ROOT}[{EXTRAS}]")
-    STAMP.write_text(digest)
+    _run(py, "-m", "pip", "install", *quiet, "-e", f"{ROOT}[{spec}]")
+    STAMP.write_text(" ".join([digest, *extras]))
     print(f"environment ready in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
@@ -85,7 +93,10 @@ def build_docs(extra: list[str]) -> None:
 def main(argv: list[str]) -> int:
     what = argv[0] if argv else "run"
     extra = argv[1:]
-    ensure_env()
+    if what not in EXTRAS:
+        print(f"unknown command {what!r}: use 'run', 'test' or 'docs'", file=sys.stderr)
+        return 2
+    ensure_env(EXTRAS[what])
     py = _bin("python")
     if what == "run":
         args = extra or ["solve", "halfspace", "--kappa", "100", "--separation", "0.99"]
@@ -94,11 +105,8 @@ def main(argv: list[str]) -> int:
         _run(py, "-m", "ruff", "check", ".")
         _run(py, "-m", "gdnp", "verify")
         _run(py, "-m", "pytest", "-q", *(extra or ["-n", "2"]))
-    elif what == "docs":
-        build_docs(extra)
     else:
-        print(f"unknown command {what!r}: use 'run', 'test' or 'docs'", file=sys.stderr)
-        return 2
+        build_docs(extra)
     return 0
 
 
