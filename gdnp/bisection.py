@@ -74,6 +74,14 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
            model: SignModel | None = None) -> tuple[float, dict]:
     """Root of an increasing-through-zero function by halving a bracket.
 
+    GDNP's length update (theory guide §4): with ``fun = g -> d_g f(w, g)`` and a bracket
+    ``[a, b]`` with ``fun(a) < 0 < fun(b)``, each of the ``maxiter = T_s`` halvings keeps the
+    half whose ends still have opposite signs, so after ``T_s`` halvings the bracket is
+    ``2^-T_s`` of the expanded initial width ``b^{(0)} - a^{(0)}``, the quantity in K19's length
+    bound ``(d_g f(a^{(T_s)}))^2 <= 2^{-T_s} zeta |b^{(0)} - a^{(0)}| / mu^2``
+    (:func:`gdnp.rates.k19_length_bound`). The bracket is first moved outward, on the side
+    where the root lies, by steps of twice its width, until it holds a sign change.
+
     Parameters
     ----------
     fun : callable
@@ -111,7 +119,27 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     NoSignChangeError
         No sign change within the expansion budget (e.g. separable data: ``|g*| = inf``).
     ValueError
-        Invalid bracket, or ``fun`` returned a non-finite value.
+        Invalid bracket or ``maxiter``, or ``fun`` returned a non-finite value.
+
+    See Also
+    --------
+    scipy.optimize.brentq : faster root finding, without the bracket bookkeeping.
+
+    Examples
+    --------
+    >>> from gdnp import bisect
+    >>> root, info = bisect(lambda t: t**3 - 2.0, 0.0, 1.0, maxiter=40)
+    >>> round(root, 10), info["expansions"] > 0, info["nit"]
+    (1.2599210499, True, 40)
+    >>> info["a"] < 2.0 ** (1 / 3) < info["b"]
+    True
+
+    No sign change within the expansion budget:
+
+    >>> bisect(lambda t: 1.0 + t * t, -1.0, 1.0, max_expand=5)
+    Traceback (most recent call last):
+    ...
+    gdnp.bisection.NoSignChangeError: ...
     """
     if isinstance(maxiter, bool) or not isinstance(maxiter, int) or maxiter < 0:
         raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")

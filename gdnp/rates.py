@@ -1,6 +1,8 @@
-"""Theoretical rates of MATH.md §2, §4 and the empirical order of a convergence history (§7).
+"""Theoretical rates and bounds (theory guide §2, §4) and the empirical order of a history (§7).
 
-Every function is a plain formula; the tests compare each against measured runs.
+Every function is a plain, vectorised formula, to draw beside measured curves or to test
+against them; the tests compare each against measured runs. ``t`` arguments may be scalars or
+arrays (e.g. ``res.history["iter"]``).
 """
 
 from __future__ import annotations
@@ -27,42 +29,228 @@ def _t(t):
 
 
 def gd_linear_bound(t, kappa: float, gap0: float):
-    """GD with step ``1/(2L)`` on OLS: ``f_t - f* <= (1 - 1/kappa)^t (f_0 - f*)`` (§2)."""
+    """Gradient descent's linear bound on least squares (theory guide §2).
+
+    With step ``1/(2L)``: ``f_t - f* <= (1 - 1/kappa)^t (f_0 - f*)``.
+
+    Parameters
+    ----------
+    t : int or array_like
+        Iteration(s).
+    kappa : float
+        Condition number ``L/mu`` of ``S``.
+    gap0 : float
+        Initial gap ``f_0 - f*``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The bound at ``t``.
+
+    Examples
+    --------
+    >>> from gdnp.rates import gd_linear_bound
+    >>> gd_linear_bound([0, 1, 2], kappa=10.0, gap0=1.0)
+    array([1.  , 0.9 , 0.81])
+    """
     return gap0 * (1.0 - 1.0 / kappa) ** _t(t)
 
 
 def gd_sublinear_bound(t, zeta: float, gap0: float):
-    """Non-convex GD: ``min_{k<=t} ||grad f(x_k)||^2 <= 2 zeta (f_0 - f*) / t`` (§4)."""
+    """Gradient descent's sublinear bound on a smooth non-convex objective (theory guide §4).
+
+    ``min_{k<=t} ||grad f(x_k)||^2 <= 2 zeta (f_0 - f*) / t`` for step ``1/zeta``, stated for
+    the Euclidean gradient norm (divide by ``mu`` to compare with ``||.||^2_{S^-1}``).
+
+    Parameters
+    ----------
+    t : int or array_like
+        Iteration(s); the bound is ``inf`` at ``t = 0``.
+    zeta : float
+        Smoothness constant of ``f``.
+    gap0 : float
+        Initial gap ``f_0 - f*``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The bound at ``t``.
+
+    Examples
+    --------
+    >>> from gdnp.rates import gd_sublinear_bound
+    >>> gd_sublinear_bound([0, 1, 10], zeta=0.5, gap0=2.0)
+    array([inf, 2. , 0.2])
+    """
     t = _t(t)
     with np.errstate(divide="ignore"):
         return np.where(t > 0, 2.0 * zeta * gap0 / np.maximum(t, 1e-300), np.inf)
 
 
 def k19_ols_bound(t, mu: float, L: float, rho_gap0: float):
-    """K19 OLS theorem: ``rho(w_t) - rho* <= (1 - mu/L)^{2t} (rho(w_0) - rho*)`` (eq. 4)."""
+    """K19's least-squares theorem for the Rayleigh step (theory guide §2, eq. 4).
+
+    ``rho(w_t) - rho* <= (1 - mu/L)^{2t} (rho(w_0) - rho*)``, the excess loss after an optimal
+    length.
+
+    Parameters
+    ----------
+    t : int or array_like
+        Direction step(s).
+    mu, L : float
+        Smallest and largest eigenvalues of ``S``.
+    rho_gap0 : float
+        ``rho(w_0) - rho*``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The bound at ``t``.
+
+    Examples
+    --------
+    >>> from gdnp.rates import k19_ols_bound
+    >>> k19_ols_bound([0, 1, 2], mu=0.1, L=1.0, rho_gap0=1.0)
+    array([1.    , 0.81  , 0.6561])
+    """
     return rho_gap0 * (1.0 - mu / L) ** (2.0 * _t(t))
 
 
 def k19_direction_bound(t, mu: float, L: float, rho_gap0: float, Phi: float, g_t):
-    """``||w_t||_S^2 ||grad_w f||^2_{S^-1} <= (1 - mu/L)^{2t} Phi^2 g_t^2 (rho_0 - rho*)`` (§4)."""
+    """K19's direction bound for GDNP on a Gaussian halfspace (theory guide §4).
+
+    ``||w_t||_S^2 ||grad_w f(w_t, g_t)||^2_{S^-1} <= (1 - mu/L)^{2t} Phi^2 g_t^2 (rho_0 - rho*)``
+    (constants as reconstructed in the theory guide).
+
+    Parameters
+    ----------
+    t : int or array_like
+        Direction step(s).
+    mu, L : float
+        Smallest and largest eigenvalues of ``S``.
+    rho_gap0 : float
+        ``rho(w_0) - rho*``.
+    Phi : float
+        A bound on ``|phi'|`` (1 for the logistic loss).
+    g_t : float or array_like
+        The length(s) ``g_t`` at ``t``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The bound at ``t``.
+
+    Examples
+    --------
+    >>> from gdnp.rates import k19_direction_bound
+    >>> k19_direction_bound([0, 1], mu=0.5, L=1.0, rho_gap0=1.0, Phi=1.0, g_t=[2.0, 2.0])
+    array([4., 1.])
+    """
     return (1.0 - mu / L) ** (2.0 * _t(t)) * Phi**2 * np.asarray(g_t) ** 2 * rho_gap0
 
 
 def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float):
-    """``(d_g f(w_t, a^{(T_s)}))^2 <= 2^{-T_s} zeta |b^{(0)} - a^{(0)}| / mu^2`` (§4)."""
+    """K19's length bound after ``T_s`` bisection halvings (theory guide §4).
+
+    ``(d_g f(w_t, a^{(T_s)}))^2 <= 2^{-T_s} zeta |b^{(0)} - a^{(0)}| / mu^2``.
+
+    Parameters
+    ----------
+    T_s : int
+        Halvings per length update.
+    zeta : float
+        Smoothness constant of ``f``.
+    width0 : float
+        Width ``b^{(0)} - a^{(0)}`` of the initial (expanded) bracket.
+    mu : float
+        Smallest eigenvalue of ``S``.
+
+    Returns
+    -------
+    float
+        The bound.
+
+    Examples
+    --------
+    >>> from gdnp.rates import k19_length_bound
+    >>> k19_length_bound(10, zeta=0.25, width0=4.0, mu=0.5)
+    0.00390625
+    """
     return 2.0 ** (-float(T_s)) * zeta * abs(width0) / mu**2
 
 
 def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi: float,
                        zeta: float, width0: float):
-    """``||grad f(w~_{T_d})||^2_{S^-1} <= (1-mu/L)^{2T_d} Phi^2 (rho_0 - rho*)
-    + 2^{-T_s} zeta |b^{(0)} - a^{(0)}| / mu^2`` (§4, constants as reconstructed there)."""
+    """K19's combined bound on GDNP's gradient norm (theory guide §4).
+
+    ``||grad f(w~_{T_d})||^2_{S^-1} <= (1 - mu/L)^{2 T_d} Phi^2 (rho_0 - rho*)
+    + 2^{-T_s} zeta |b^{(0)} - a^{(0)}| / mu^2``: the direction term of
+    :func:`k19_direction_bound` plus :func:`k19_length_bound` (constants as reconstructed in
+    the theory guide; a measurement above it is reported as a finding).
+
+    Parameters
+    ----------
+    T_d : int or array_like
+        Direction step(s).
+    T_s : int
+        Halvings per length update.
+    mu, L : float
+        Smallest and largest eigenvalues of ``S``.
+    rho_gap0 : float
+        ``rho(w_0) - rho*``.
+    Phi : float
+        A bound on ``|phi'|``.
+    zeta : float
+        Smoothness constant of ``f``.
+    width0 : float
+        Width of the initial bracket.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The bound at ``T_d``.
+
+    Examples
+    --------
+    >>> from gdnp.rates import k19_combined_bound
+    >>> k19_combined_bound([0, 1], 10, mu=0.5, L=1.0, rho_gap0=1.0, Phi=1.0, zeta=0.25,
+    ...                    width0=4.0, )
+    array([1.00390625, 0.25390625])
+    """
     return (1.0 - mu / L) ** (2.0 * _t(T_d)) * Phi**2 * rho_gap0 + k19_length_bound(
         T_s, zeta, width0, mu)
 
 
 def c19_hessian(S: np.ndarray, w_star: np.ndarray) -> np.ndarray:
-    """``H* = S - (S w~*)(S w~*)' / (w~*' S w~*)``: PSD, rank ``d - 1``, ``H* w~* = 0`` (§2)."""
+    """C19's matrix ``H*`` at the least-squares optimum (theory guide §2, §12).
+
+    ``H* = S - (S w~*)(S w~*)' / (w~*' S w~*)``: positive semidefinite of rank ``d - 1``, with
+    ``H* w~* = 0``. Its non-zero eigenvalues set BNGD's asymptotic rate.
+
+    Parameters
+    ----------
+    S : numpy.ndarray, shape (d, d)
+        ``E[xx']``.
+    w_star : numpy.ndarray, shape (d,)
+        The optimum ``w~*`` (any non-zero multiple gives the same ``H*``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (d, d)
+        ``H*``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.rates import c19_hessian
+    >>> S = np.diag([1.0, 4.0])
+    >>> H = c19_hessian(S, np.array([1.0, 0.0]))
+    >>> H
+    array([[0., 0.],
+           [0., 4.]])
+    >>> H @ np.array([1.0, 0.0])
+    array([0., 0.])
+    """
     Sw = S @ w_star
     return S - np.outer(Sw, Sw) / float(w_star @ Sw)
 
@@ -73,7 +261,35 @@ def _nonzero_eigs(H: np.ndarray) -> np.ndarray:
 
 
 def kappa_star(S: np.ndarray, w_star: np.ndarray) -> float:
-    """C19's pseudo-condition number ``lambda_max(H*) / lambda_min^+(H*)``; ``<= kappa``."""
+    """C19's pseudo-condition number ``kappa*`` of least squares (theory guide §2).
+
+    ``kappa* = lambda_max(H*) / lambda_min^+(H*)``, the ratio of the largest to the smallest
+    *non-zero* eigenvalue of :func:`c19_hessian`; ``kappa* <= kappa`` by interlacing, and
+    ``kappa* = 1`` in ``d = 2``.
+
+    Parameters
+    ----------
+    S : numpy.ndarray, shape (d, d)
+        ``E[xx']``.
+    w_star : numpy.ndarray, shape (d,)
+        The optimum ``w~*``.
+
+    Returns
+    -------
+    float
+        ``kappa*`` (1 when ``d <= 2``).
+
+    Examples
+    --------
+    >>> from gdnp.problems import OLS
+    >>> from gdnp.rates import kappa_star
+    >>> ols = OLS.random(d=2, kappa=1000, seed=0)
+    >>> round(kappa_star(ols.S, ols.solution()[0]), 12)
+    1.0
+    >>> ols = OLS.random(d=10, kappa=1000, seed=0)
+    >>> 1.0 < kappa_star(ols.S, ols.solution()[0]) <= 1000
+    True
+    """
     eig = _nonzero_eigs(c19_hessian(S, w_star))
     if eig.size == 0:
         return 1.0
@@ -81,9 +297,44 @@ def kappa_star(S: np.ndarray, w_star: np.ndarray) -> float:
 
 
 def bngd_rate(S: np.ndarray, w_star: np.ndarray, w_inf: np.ndarray, lr: float) -> float:
-    """Asymptotic BNGD direction rate ``r = max_i |1 - eps_hat lambda*_i|`` (§2).
+    """BNGD's asymptotic direction rate on least squares (theory guide §2).
 
-    ``eps_hat = 2 lr ||w~*||_2^2 / ||w_inf||_2^2``; the excess loss decays like ``r^{2k}``.
+    ``r = max_i |1 - eps_hat lambda*_i|`` over the non-zero eigenvalues ``lambda*_i`` of
+    ``H*`` (:func:`c19_hessian`), with the effective step
+    ``eps_hat = 2 lr ||w~*||_2^2 / ||w_inf||_2^2``; the excess loss then decays like
+    ``r^{2k}``.
+
+    Parameters
+    ----------
+    S : numpy.ndarray, shape (d, d)
+        ``E[xx']``.
+    w_star : numpy.ndarray, shape (d,)
+        The optimum ``w~*``.
+    w_inf : numpy.ndarray, shape (d,)
+        The limit of BNGD's direction iterates ``w_k`` (e.g. ``res.direction`` of a long
+        run); its norm never decreases along the run (theory guide §1).
+    lr : float
+        BNGD's direction rate ``epsilon``.
+
+    Returns
+    -------
+    float
+        ``r`` (0 when ``d == 1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import gdnp
+    >>> from gdnp.problems import OLS
+    >>> ols = OLS.random(d=5, kappa=10, seed=1)
+    >>> res = gdnp.bngd(ols, lr=20.0, maxiter=600, tol=0.0)   # 20x GD's limit 1/L
+    >>> r = gdnp.rates.bngd_rate(ols.S, ols.solution()[0], res.direction, lr=20.0)
+    >>> round(r, 5)
+    0.98468
+    >>> gaps = res.history["rho_gap"]          # excess loss, decaying like r^(2k)
+    >>> measured = (gaps[400] / gaps[200]) ** (1 / 200)
+    >>> bool(abs(measured - r**2) < 1e-4)
+    True
     """
     eps_hat = 2.0 * lr * float(w_star @ w_star) / float(w_inf @ w_inf)
     eig = _nonzero_eigs(c19_hessian(S, w_star))
@@ -93,22 +344,66 @@ def bngd_rate(S: np.ndarray, w_star: np.ndarray, w_inf: np.ndarray, lr: float) -
 
 
 def bngd_best_rate(kstar: float) -> float:
-    """The best BNGD direction rate ``(kappa* - 1) / (kappa* + 1)`` (§2)."""
+    """The best BNGD direction rate over all learning rates (theory guide §2).
+
+    ``(kappa* - 1) / (kappa* + 1)``, attained when ``eps_hat`` balances the extreme non-zero
+    eigenvalues of ``H*``.
+
+    Parameters
+    ----------
+    kstar : float
+        C19's pseudo-condition number (:func:`kappa_star`).
+
+    Returns
+    -------
+    float
+        The rate.
+
+    Examples
+    --------
+    >>> from gdnp.rates import bngd_best_rate
+    >>> bngd_best_rate(3.0)
+    0.5
+    """
     return (kstar - 1.0) / (kstar + 1.0)
 
 
 def fit_order(iters, gaps, tail: float = 0.5, floor: float = 0.0) -> dict:
-    """Classify the tail of a history as linear or sublinear convergence (MATH.md §7).
+    """Classify the tail of a history as linear or sublinear convergence (theory guide §7).
 
     Fits ``log(gap) = a + t log r`` (linear, rate ``r``) and ``log(gap) = a - p log t``
     (sublinear, order ``p``) by least squares to the last ``tail`` fraction of the positive
     gaps above ``floor`` and reports the better fit.
 
+    Parameters
+    ----------
+    iters : array_like
+        Iteration indices (``history["iter"]``); ``t = 0`` is left out.
+    gaps : array_like
+        The gaps ``f - f*`` (or any positive error measure) at those iterations.
+    tail : float, default 0.5
+        Fraction of the kept points, from the end, that is fitted.
+    floor : float, default 0.0
+        Gaps at or below it (rounding noise) are left out.
+
     Returns
     -------
     dict
         ``kind`` ("linear" or "sublinear"), ``rate`` (``r``), ``order`` (``p``), the residual
-        sums of squares ``rss_linear`` and ``rss_sublinear``, and ``n`` points used.
+        sums of squares ``rss_linear`` and ``rss_sublinear``, and ``n`` points used. With
+        fewer than 3 points, ``kind`` is ``"undetermined"`` and the numbers are NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.rates import fit_order
+    >>> t = np.arange(100)
+    >>> fit = fit_order(t, 0.9**t)
+    >>> fit["kind"], round(fit["rate"], 12)
+    ('linear', 0.9)
+    >>> fit = fit_order(t, 1.0 / (t + 1.0) ** 2)
+    >>> fit["kind"], round(fit["order"], 1)
+    ('sublinear', 2.0)
     """
     t = np.asarray(iters, dtype=float)
     y = np.asarray(gaps, dtype=float)

@@ -1,4 +1,4 @@
-"""Result type and the per-iteration recorder shared by every solver (API.md).
+"""Result type and the per-iteration recorder shared by every solver.
 
 The recorder owns everything that is the same for all methods: the history arrays, the
 stopping test on ``||grad f||_{S^-1} <= tol``, divergence detection (status 2, never an
@@ -25,12 +25,65 @@ STATUS_MESSAGES = {
 
 
 class OptimizeResult(dict):
-    """A ``dict`` with attribute access, like ``scipy.optimize.OptimizeResult``.
+    """The result of a solver run: a ``dict`` with attribute access.
 
-    Keys: ``x``, ``fun``, ``grad_norm``, ``nit``, ``nfev``, ``status``, ``success``,
-    ``message``, ``method``, ``history`` (a dict of equal-length arrays with at least
-    ``iter``, ``fun``, ``grad_norm2``, ``time`` and, when a reference optimum is known, ``gap``),
-    plus method-specific keys (``length``, ``direction``, ``n_bisect``...).
+    Like :class:`scipy.optimize.OptimizeResult`, ``res.x`` and ``res["x"]`` are the same
+    entry, and the printed form lists every key (the history is summarised).
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        The final iterate in the original coordinates (``w~``; for the MLP the flat vector of
+        unit weights and output weights). After a divergence, the last finite iterate.
+    fun : float
+        ``f(x)``.
+    grad_norm : float
+        ``||grad f(x)||_{S^-1}``, the stopping criterion's norm (theory guide §0).
+    nit : int
+        Iterations done.
+    nfev : int
+        Evaluations of the objective or its derivatives (GDNP counts every ``d_g f`` of its
+        bisections).
+    status : int
+        0: converged (``grad_norm <= tol``); 1: ``maxiter`` reached; 2: diverged (a
+        non-finite or exploding objective, or a GDNP length with no finite minimiser);
+        99: stopped by the callback. See :data:`STATUS_MESSAGES`.
+    success : bool
+        ``status == 0``.
+    message : str
+        Why the run stopped, with details where they help (iteration and value of a
+        divergence, the unit whose length has no minimiser...).
+    method : str
+        ``"gd"``, ``"agd"``, ``"bngd"`` or ``"gdnp"``.
+    history : dict of numpy.ndarray
+        Equal-length arrays, one entry per recorded iterate: ``iter``, ``fun``,
+        ``grad_norm2`` (``||grad f||^2_{S^-1}``), ``time`` (seconds since the start) and,
+        when the problem has a reference optimum ``f*``, ``gap`` (``f - f*``). The BN methods
+        add ``w_norm2`` (``||w_k||_2^2``, BNGD) or ``dg2`` and ``step`` (GDNP) and, on
+        single-unit problems, ``rho_gap`` (``rho(w) - rho*``, theory guide §2).
+
+    Notes
+    -----
+    Method-specific keys: ``lr`` (GD, AGD: the step used, ``None`` with backtracking),
+    ``momentum`` (AGD), ``length`` and ``direction`` (BNGD, GDNP: the final ``g`` and
+    un-normalised ``w``), ``n_bisect`` and ``n_certified`` (GDNP: halvings, and signs decided
+    by a certified model), ``theta`` (GDNP on the MLP).
+
+    Examples
+    --------
+    >>> import gdnp
+    >>> from gdnp.problems import OLS
+    >>> res = gdnp.solve(OLS.random(d=3, kappa=10, seed=0), "gd", maxiter=5, tol=0.0)
+    >>> res.status, res.nit, res.success
+    (1, 5, False)
+    >>> res.message
+    'maximum number of iterations reached'
+    >>> res.x is res["x"]
+    True
+    >>> sorted(res.history)
+    ['fun', 'gap', 'grad_norm2', 'iter', 'time']
+    >>> res.history["iter"]
+    array([0, 1, 2, 3, 4, 5])
     """
 
     def __getattr__(self, name: str) -> Any:
@@ -64,7 +117,13 @@ class OptimizeResult(dict):
 
 
 class Recorder:
-    """Collects the history of one run and decides when it stops.
+    """Collects the history of one run and decides when it stops (for solver authors).
+
+    A solver calls :meth:`record` once per iterate (with the values of its ``extra_keys``
+    history columns as keywords) and stops when it returns ``True``, may call :meth:`stop`
+    to end with a specific status and message, and returns :meth:`result`. Users of the
+    solvers never need it; ``gdnp.solve``'s docstring has a complete example of the loop's
+    result.
 
     Parameters
     ----------
@@ -101,7 +160,27 @@ class Recorder:
         self.f0 = None
 
     def record(self, k: int, x: np.ndarray, fun: float, G: np.ndarray, **extra) -> bool:
-        """Record iterate ``k``; return ``True`` when the run must stop (status is set)."""
+        """Record iterate ``k`` and decide whether the run stops.
+
+        Parameters
+        ----------
+        k : int
+            Iteration index.
+        x : numpy.ndarray
+            The iterate in the original coordinates.
+        fun : float
+            ``f(x)``.
+        G : numpy.ndarray
+            ``grad f(x)`` (its ``S^-1`` norm is the stopping criterion).
+        **extra
+            Values of the ``extra_keys`` columns for this iterate.
+
+        Returns
+        -------
+        bool
+            ``True`` when the run must stop; the status is then set (0 converged, 2 diverged,
+            99 stopped by the callback). A diverged iterate is not recorded.
+        """
         gn2 = self.problem.grad_norm2(G) if np.all(np.isfinite(G)) else np.inf
         finite = np.isfinite(fun) and np.isfinite(gn2) and np.all(np.isfinite(x))
         if self.f0 is None:
@@ -136,12 +215,31 @@ class Recorder:
         return False
 
     def stop(self, status: int, message: str) -> None:
-        """End the run with ``status`` and a specific ``message``."""
+        """End the run with ``status`` (a key of :data:`STATUS_MESSAGES`) and ``message``.
+
+        Parameters
+        ----------
+        status : int
+            The final status.
+        message : str
+            Replaces the status's default message in the result.
+        """
         self.status = status
         self._message = message
 
     def result(self, **extra) -> OptimizeResult:
-        """Assemble the :class:`OptimizeResult` (status 1 unless another was set)."""
+        """Assemble the :class:`OptimizeResult` (status 1 unless another was set).
+
+        Parameters
+        ----------
+        **extra
+            Method-specific keys added to the result (``length``, ``direction``...).
+
+        Returns
+        -------
+        OptimizeResult
+            The result, with the history as arrays (``iter`` as integers).
+        """
         status = 1 if self.status is None else self.status
         msg = STATUS_MESSAGES[status]
         if getattr(self, "_message", None):

@@ -66,10 +66,48 @@ class Halfspace(LinearProblem):
     @classmethod
     def gaussian(cls, S, u, loss: str | Loss = "logistic", *, n_nodes: int = DEFAULT_NODES,
                  normalization: str = "batch", bn_eps: float = 0.0):
-        """Exact population problem for ``z ~ N(u, S - uu')`` (needs ``u'S^-1 u < 1``).
+        """The exact population halfspace problem under K19's Gaussian model (theory guide §3).
 
-        ``normalization`` ``"batch"`` or ``"weight"`` and ``bn_eps`` as in :meth:`from_data`
-        (the sample-based norms need data).
+        ``f(w~) = E[phi(z'w~)]`` with ``z ~ N(u, S - uu')``. Since ``z'w~`` is 1-D normal with
+        mean ``u'w~`` and variance ``w~'Sw~ - (u'w~)^2``, every expectation is a 1-D
+        Gauss-Hermite sum: no sampling noise, ``O(d^2)`` per evaluation.
+
+        Parameters
+        ----------
+        S : array_like, shape (d, d)
+            ``E[xx']``, symmetric positive definite.
+        u : array_like, shape (d,)
+            ``E[z] = -E[yx]``, with separation ``c = sqrt(u'S^-1 u) < 1``.
+        loss : {"logistic", "sigmoid", "squared"} or Loss, default "logistic"
+            The loss ``phi`` of the margin (theory guide §3's table).
+        n_nodes : int, default 601
+            Gauss-Hermite nodes; gradients are the exact gradients of the rule.
+        normalization : {"batch", "weight"}, default "batch"
+            The norm ``N`` of the BN coordinates ``w~ = g w / N(w)`` (theory guide §10); the
+            sample-based norms (``"l1"``, ``"l3"``, ``"linf"``) need data. ``f``, ``grad``
+            and ``solution()`` do not depend on it.
+        bn_eps : float, default 0.0
+            BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
+            training mode; ``normalization="batch"`` only).
+
+        Returns
+        -------
+        GaussianHalfspace
+
+        Raises
+        ------
+        ValueError
+            ``u'S^-1 u >= 1`` (no Gaussian law has these moments), ``S`` not symmetric
+            positive definite, shapes that do not match, an unknown loss.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import Halfspace
+        >>> prob = Halfspace.gaussian(np.eye(2), np.array([0.6, 0.0]))
+        >>> x_star, f_star = prob.solution()    # on the line S^-1 u (theory guide §3)
+        >>> x_star.round(3), round(f_star, 6)
+        (array([-1.875, -0.   ]), 0.471976)
         """
         return GaussianHalfspace(S, u, loss, n_nodes=n_nodes, normalization=normalization,
                                  bn_eps=bn_eps)
@@ -78,8 +116,58 @@ class Halfspace(LinearProblem):
     def random(cls, d: int, kappa: float, separation: float = 0.9,
                loss: str | Loss = "logistic", seed=0, *, n_nodes: int = DEFAULT_NODES,
                normalization: str = "batch", bn_eps: float = 0.0):
-        """Population problem with ``cond(S) = kappa`` and ``sqrt(u'S^-1 u) = separation``;
-        ``normalization`` and ``bn_eps`` as in :meth:`gaussian`."""
+        """A random population halfspace problem with a given condition number and separation.
+
+        ``S`` as in :meth:`gdnp.problems.OLS.random` (eigenvalues log-spaced in
+        ``[1/kappa, 1]``, Haar-random eigenvectors) and ``u`` a random direction scaled to
+        ``sqrt(u'S^-1 u) = separation`` (theory guide §3); solved exactly as in
+        :meth:`gaussian`.
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+        kappa : float
+            Condition number of ``S``, ``>= 1``.
+        separation : float, default 0.9
+            ``c = sqrt(u'S^-1 u)`` in ``(0, 1)``; the data approach separability (and the
+            optimal length infinity) as ``c -> 1``.
+        loss : {"logistic", "sigmoid", "squared"} or Loss, default "logistic"
+            The loss ``phi``. The sigmoid loss has no finite minimiser under this model
+            (``solution()`` raises :class:`~gdnp.problems.NoFiniteMinimizerError`).
+        seed : int or numpy.random.Generator, default 0
+            Source of ``S``'s eigenvectors and of ``u``'s direction.
+        n_nodes : int, default 601
+            Gauss-Hermite nodes.
+        normalization : {"batch", "weight"}, default "batch"
+            The norm ``N`` of the BN coordinates ``w~ = g w / N(w)`` (theory guide §10); the
+            sample-based norms (``"l1"``, ``"l3"``, ``"linf"``) need data. ``f``, ``grad``
+            and ``solution()`` do not depend on it.
+        bn_eps : float, default 0.0
+            BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
+            training mode; ``normalization="batch"`` only).
+
+        Returns
+        -------
+        GaussianHalfspace
+
+        Raises
+        ------
+        ValueError
+            ``separation`` outside ``(0, 1)``, ``kappa < 1``, ``d < 1``, an unknown loss.
+        TypeError
+            A non-numeric ``separation`` or an invalid ``seed``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import Halfspace
+        >>> prob = Halfspace.random(d=5, kappa=10, separation=0.9, seed=0)
+        >>> prob
+        GaussianHalfspace(population, dim=5, kappa=10)
+        >>> round(float(np.sqrt(prob.u @ np.linalg.solve(prob.S, prob.u))), 12)
+        0.9
+        """
         rng = as_seed_rng(seed)
         c = _check_separation(separation)
         S = random_covariance(d, kappa, rng)
@@ -93,14 +181,60 @@ class Halfspace(LinearProblem):
     @classmethod
     def from_data(cls, X, y, loss: str | Loss = "logistic", *, ridge: float = 0.0,
                   null_space: str = "raise", normalization: str = "batch",
-                 centered: bool = True, bn_eps: float = 0.0):
-        """Empirical problem from features ``X`` (centred here) and labels ``y`` in ``{-1,+1}``.
+                  centered: bool = True, bn_eps: float = 0.0):
+        """A halfspace problem on data: ``f(w~) = mean(phi(z_i'w~))``, ``z_i = -y_i x_i``.
 
-        ``ridge > 0`` adds ``ridge * I`` to ``S`` (a regularised metric, theory guide §9; not
-        BN's epsilon). ``normalization``, ``centered`` and ``bn_eps`` choose the norm ``N`` of
-        the BN coordinates ``w~ = g w / N(w)`` (theory guide §10; see
-        :meth:`gdnp.problems.OLS.from_data`); ``f``, ``grad`` and ``solution()`` do not
-        depend on them.
+        The features are centred (theory guide §0); ``S = X'X/n`` and ``u = -X'y/n`` are the
+        sample moments. Stein's structure (theory guide §3, eq. 6) then holds only
+        approximately, so the solvers use the chain rule for ``grad_w f``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, d)
+            Features.
+        y : array_like, shape (n,)
+            Labels, each ``-1`` or ``+1``.
+        loss : {"logistic", "sigmoid", "squared"} or Loss, default "logistic"
+            The loss ``phi`` of the margin.
+        ridge : float, default 0.0
+            ``ridge > 0`` uses ``S + ridge * I`` as the metric (a regularised metric, theory
+            guide §9; not BN's epsilon, which is ``bn_eps``).
+        null_space : {"raise", "drop"}, default "raise"
+            For a singular ``S``: raise an error naming the columns, or work in its range.
+        normalization : {"batch", "weight", "l1", "l3", "linf"}, default "batch"
+            The norm ``N`` of the BN coordinates ``w~ = g w / N(w)`` (theory guide §10);
+            ``f``, ``grad`` and ``solution()`` do not depend on it.
+        centered : bool, default True
+            Normalize the centred projections (default) or the raw ones.
+        bn_eps : float, default 0.0
+            BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
+            training mode; ``normalization="batch"`` only).
+
+        Returns
+        -------
+        EmpiricalHalfspace
+
+        Raises
+        ------
+        ValueError
+            Labels other than ``-1``/``+1``, shapes that do not match, non-finite entries.
+        gdnp.problems.SingularCovarianceError
+            ``S`` is singular (constant or collinear columns) and no remedy was asked for.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import Halfspace
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.standard_normal((500, 3))
+        >>> y = np.where(X @ [1.0, -1.0, 0.5] + rng.standard_normal(500) > 0, 1.0, -1.0)
+        >>> prob = Halfspace.from_data(X, y, loss="logistic")
+        >>> prob.dim, prob.population
+        (3, False)
+        >>> Halfspace.from_data(X, np.where(y > 0, 1.0, 0.0))
+        Traceback (most recent call last):
+        ...
+        ValueError: y must contain only -1 and +1; found [0.0]
         """
         return EmpiricalHalfspace(X, y, loss, ridge=ridge, null_space=null_space,
                                   normalization=normalization, centered=centered,
@@ -110,10 +244,50 @@ class Halfspace(LinearProblem):
     def sample(cls, d: int, kappa: float, n: int, separation: float = 0.9,
                loss: str | Loss = "logistic", seed=0, *, normalization: str = "batch",
                centered: bool = True, bn_eps: float = 0.0):
-        """Draw ``n`` samples from the Gaussian model of :meth:`random` (same ``S``, ``u``).
+        """Samples from the Gaussian model of :meth:`random`, as an empirical problem.
 
-        ``z ~ N(u, S - uu')``, ``y = +-1`` fairly, ``x = -y z`` (theory guide §3);
-        ``normalization``, ``centered``, ``bn_eps`` as in :meth:`from_data`.
+        Draws the same ``S`` and ``u`` as :meth:`random` with the same arguments, then ``n``
+        samples: ``z ~ N(u, S - uu')``, ``y = +-1`` fairly, ``x = -y z`` (theory guide §3).
+        The sample moments approach ``S`` and ``u`` as ``n`` grows.
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+        kappa : float
+            Condition number of the population ``S``.
+        n : int
+            Number of samples, ``>= 2``.
+        separation : float, default 0.9
+            Population ``c = sqrt(u'S^-1 u)`` in ``(0, 1)``.
+        loss : {"logistic", "sigmoid", "squared"} or Loss, default "logistic"
+            The loss ``phi``.
+        seed : int or numpy.random.Generator, default 0
+            Source of ``S``, ``u`` and the samples.
+        normalization : {"batch", "weight", "l1", "l3", "linf"}, default "batch"
+            The norm ``N`` of the BN coordinates ``w~ = g w / N(w)`` (theory guide §10);
+            ``f``, ``grad`` and ``solution()`` do not depend on it.
+        centered : bool, default True
+            Normalize the centred projections (default) or the raw ones.
+        bn_eps : float, default 0.0
+            BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
+            training mode; ``normalization="batch"`` only).
+
+        Returns
+        -------
+        EmpiricalHalfspace
+
+        Raises
+        ------
+        ValueError
+            ``n < 2`` or not an integer, ``separation`` outside ``(0, 1)``, ``kappa < 1``.
+
+        Examples
+        --------
+        >>> from gdnp.problems import Halfspace
+        >>> prob = Halfspace.sample(d=4, kappa=10, n=1000, seed=0)
+        >>> prob.X.shape, prob.population
+        ((1000, 4), False)
         """
         rng = as_seed_rng(seed)
         c = _check_separation(separation)

@@ -114,22 +114,106 @@ class MLP(Problem):
     # ------------------------------------------------------------ constructors
     @classmethod
     def from_data(cls, X, y, hidden: int = 4, loss: str | Loss = "logistic", seed=0, **kw):
-        """Empirical MLP problem; ``theta`` (output weights) drawn from ``seed`` unless given.
+        """A one-hidden-layer tanh network with BN per unit, on data (theory guide §5, eq. 8).
 
-        ``normalization``, ``centered`` and ``bn_eps`` choose the norm ``N`` of every hidden
-        unit's BN coordinates ``w~_i = g_i w_i / N(w_i)`` (theory guide §10; see
-        :meth:`gdnp.problems.OLS.from_data`); ``ridge`` is a regularised metric, not BN's
-        epsilon.
+        ``f(W~, theta) = mean(l(-y_i F(x_i)))`` with ``F(x) = sum_i theta_i tanh(x'w~_i)`` and
+        ``w~_i = g_i w_i / ||w_i||_S``. The features are centred; the optimisation variable is
+        the flat vector of the ``hidden * d`` unit weights followed by the ``hidden`` output
+        weights (:meth:`split` separates them).
+
+        Parameters
+        ----------
+        X : array_like, shape (n, d)
+            Features.
+        y : array_like, shape (n,)
+            Labels, each ``-1`` or ``+1``.
+        hidden : int, default 4
+            Number of hidden units ``m``.
+        loss : {"logistic", "sigmoid", "squared"} or Loss, default "logistic"
+            The loss ``l`` of the margin.
+        seed : int or numpy.random.Generator, default 0
+            Source of the initial output weights ``theta`` (random signs, magnitudes in
+            ``[1, 2)``) unless ``theta`` is given.
+        **kw
+            ``theta`` (initial output weights, shape ``(hidden,)``), ``ridge`` and
+            ``null_space`` (as in :meth:`gdnp.problems.Halfspace.from_data`; ``ridge`` is a
+            regularised metric, not BN's epsilon), ``normalization``, ``centered`` and
+            ``bn_eps`` (the norm ``N`` of every hidden unit's BN coordinates
+            ``w~_i = g_i w_i / N(w_i)``, theory guide §10; as in
+            :meth:`gdnp.problems.OLS.from_data`).
+
+        Returns
+        -------
+        MLP
+
+        Raises
+        ------
+        ValueError
+            Labels other than ``-1``/``+1``, ``hidden < 1``, a ``theta`` of the wrong shape,
+            shapes that do not match.
+        gdnp.problems.SingularCovarianceError
+            ``S`` is singular and no remedy was asked for.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.standard_normal((300, 3))
+        >>> y = np.where(np.tanh(X[:, 0]) - np.tanh(X[:, 1]) + 0.3 * rng.standard_normal(300) > 0,
+        ...              1.0, -1.0)
+        >>> prob = MLP.from_data(X, y, hidden=2, seed=1)
+        >>> prob.dim                            # 2 units x 3 weights + 2 output weights
+        8
+        >>> W, theta = prob.split(prob.initial_point(0))
+        >>> W.shape, theta.shape
+        ((2, 3), (2,))
         """
         return cls(X, y, hidden, loss, seed, **kw)
 
     @classmethod
     def random(cls, d: int, hidden: int, kappa: float, n: int, seed=0,
                loss: str | Loss = "logistic", teacher_scale: float = 3.0) -> MLP:
-        """Teacher-student problem: ``x ~ N(0, S)`` with ``cond(S) = kappa``.
+        """Teacher-student data for the tanh network (theory guide §5).
 
-        A random teacher network ``F*`` of the same width labels ``y = +1`` with probability
-        ``sigmoid(F*(x))`` (noisy labels, so a finite minimiser exists).
+        ``x ~ N(0, S)`` with ``S`` as in :meth:`gdnp.problems.OLS.random`; a random teacher
+        network ``F*`` of the same width (unit weights of unit ``S``-norm, output weights
+        ``+-teacher_scale / sqrt(hidden)``) labels ``y = +1`` with probability
+        ``sigmoid(F*(x))``: noisy labels, so a finite minimiser exists.
+
+        Parameters
+        ----------
+        d : int
+            Input dimension.
+        hidden : int
+            Hidden units of the teacher and the student.
+        kappa : float
+            Condition number of the population ``S`` (the sample ``S`` differs).
+        n : int
+            Number of samples, ``>= 2``.
+        seed : int or numpy.random.Generator, default 0
+            Source of ``S``, the samples, the teacher and the student's output weights.
+        loss : {"logistic", "sigmoid", "squared"} or Loss, default "logistic"
+            The student's loss.
+        teacher_scale : float, default 3.0
+            Scale of the teacher's output weights (larger: cleaner labels).
+
+        Returns
+        -------
+        MLP
+            With ``teacher = (W_teacher, theta_teacher)``.
+
+        Raises
+        ------
+        ValueError
+            ``n < 2``, ``hidden < 1``, ``kappa < 1``, ``d < 1``.
+
+        Examples
+        --------
+        >>> from gdnp.problems import MLP
+        >>> prob = MLP.random(d=3, hidden=2, kappa=10, n=500, seed=0)
+        >>> prob.dim, prob.X.shape
+        (8, (500, 3))
         """
         rng = as_seed_rng(seed)
         n = as_positive_int(n, "n", 2)

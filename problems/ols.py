@@ -53,10 +53,48 @@ class OLS(LinearProblem):
     @classmethod
     def from_moments(cls, S, u, yy, *, normalization: str = "batch", bn_eps: float = 0.0
                      ) -> OLS:
-        """Population OLS from ``S = E[xx']``, ``u = -E[yx]`` and ``yy = E[y^2]``.
+        """Population least squares from its moments (theory guide §2, eq. 2).
 
-        ``normalization`` ``"batch"`` or ``"weight"`` and ``bn_eps`` as in :meth:`from_data`
-        (the sample-based norms need data).
+        ``f(w~) = E[y^2] + 2 u'w~ + w~' S w~``, minimised at ``w~* = -S^-1 u`` with
+        ``f* = E[y^2] - u'S^-1 u``.
+
+        Parameters
+        ----------
+        S : array_like, shape (d, d)
+            ``E[xx']``, symmetric positive definite.
+        u : array_like, shape (d,)
+            ``-E[yx]`` (note the sign, theory guide §0).
+        yy : float
+            ``E[y^2]``; at least ``u'S^-1 u`` (otherwise the loss would be negative).
+
+        normalization : {"batch", "weight"}, default "batch"
+            The norm ``N`` of the BN coordinates ``w~ = g w / N(w)`` (theory guide §10); the
+            sample-based norms (``"l1"``, ``"l3"``, ``"linf"``) need data. ``f``, ``grad``
+            and ``solution()`` do not depend on it.
+        bn_eps : float, default 0.0
+            BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
+            training mode; ``normalization="batch"`` only).
+        Returns
+        -------
+        OLS
+            A population problem.
+
+        Raises
+        ------
+        ValueError
+            ``S`` not symmetric positive definite, shapes that do not match, non-finite
+            entries, or ``yy < u'S^-1 u`` (inconsistent moments).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob
+        OLS(population, dim=2, kappa=4)
+        >>> x_star, f_star = prob.solution()
+        >>> x_star, f_star
+        (array([1., 1.]), 1.0)
         """
         return cls(S, u, yy, normalization=normalization, bn_eps=bn_eps)
 
@@ -64,23 +102,73 @@ class OLS(LinearProblem):
     def from_data(cls, X, y, *, ridge: float = 0.0, null_space: str = "raise",
                   center_y: bool = True, normalization: str = "batch", centered: bool = True,
                   bn_eps: float = 0.0) -> OLS:
-        """Empirical OLS: centres ``X`` (and ``y``), keeps ``S``, ``u``, ``E[y^2]``.
+        """Least squares on data, by its sufficient statistics (theory guide §2).
+
+        The features are centred (theory guide §0) and, with ``center_y``, the targets too;
+        the problem keeps ``S = X'X/n``, ``u = -X'y/n`` and ``E[y^2] = y'y/n``, so an
+        iteration costs ``O(d^2)`` whatever ``n`` is.
 
         Parameters
         ----------
-        ridge : float
-            ``ridge > 0`` solves ridge regression: ``S + ridge*I`` replaces ``S`` in the
-            objective itself (theory guide §9). It is not BN's epsilon (``bn_eps``).
-        null_space : {"raise", "drop"}
-            ``"drop"`` works in the range of a singular ``S`` (theory guide §9).
-        normalization : {"batch", "weight", "l1", "l3", "linf"}
+        X : array_like, shape (n, d)
+            Features, ``n >= 2``.
+        y : array_like, shape (n,)
+            Targets.
+        ridge : float, default 0.0
+            ``ridge > 0`` solves ridge regression: ``S + ridge * I`` replaces ``S`` in the
+            objective itself, which makes a singular ``S`` invertible (theory guide §9). It is
+            not BN's epsilon (``bn_eps``).
+        null_space : {"raise", "drop"}, default "raise"
+            What to do when ``S`` is singular (constant or collinear columns): raise an error
+            naming the columns, or work in the range of ``S`` (the problem's dimension is
+            then the rank).
+        center_y : bool, default True
+            Centre ``y`` as well (the usual intercept).
+
+        normalization : {"batch", "weight", "l1", "l3", "linf"}, default "batch"
             The norm ``N`` of the BN coordinates ``w~ = g w / N(w)`` (theory guide §10);
             ``f``, ``grad`` and ``solution()`` do not depend on it.
-        centered : bool
+        centered : bool, default True
             Normalize the centred projections (default) or the raw ones.
-        bn_eps : float
-            BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)``, PyTorch's ``BatchNorm1d`` in
-            training mode (``normalization="batch"`` only).
+        bn_eps : float, default 0.0
+            BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
+            training mode; ``normalization="batch"`` only).
+        Returns
+        -------
+        OLS
+            An empirical problem (``population`` is ``False``); its ``data`` attribute holds
+            the prepared data.
+
+        Raises
+        ------
+        gdnp.problems.SingularCovarianceError
+            ``S`` is singular and ``ridge == 0`` and ``null_space == "raise"``; the message
+            names the constant or collinear columns and both remedies.
+        ValueError
+            Shapes that do not match, non-finite entries, ``n < 2``, a negative ``ridge`` or
+            an unknown ``null_space``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.standard_normal((200, 3))
+        >>> y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.standard_normal(200)
+        >>> prob = OLS.from_data(X, y)
+        >>> x_star, _ = prob.solution()
+        >>> x_star.round(2)
+        array([ 0.99, -2.01,  0.51])
+
+        A collinear column is detected and named:
+
+        >>> X3 = np.column_stack([X, X[:, 0] + X[:, 1]])
+        >>> OLS.from_data(X3, y)
+        Traceback (most recent call last):
+        ...
+        gdnp.problems.data.SingularCovarianceError: ... collinear feature columns [0, 1, 3]. ...
+        >>> OLS.from_data(X3, y, null_space="drop").dim
+        3
         """
         data = prepare_data(X, y, labels=False, ridge=ridge, null_space=null_space,
                             center_y=center_y)
@@ -94,10 +182,55 @@ class OLS(LinearProblem):
     @classmethod
     def random(cls, d: int, kappa: float, seed=0, noise: float = 0.1, *,
                normalization: str = "batch", bn_eps: float = 0.0) -> OLS:
-        """Population OLS with ``cond(S) = kappa`` exactly, ``y = x'w_true + noise * eps``.
+        """A random population least-squares problem with a given condition number.
 
-        ``w_true`` is a random unit vector, so ``f* = noise^2``. ``normalization`` and
-        ``bn_eps`` as in :meth:`from_moments`.
+        ``S`` has eigenvalues log-spaced in ``[1/kappa, 1]`` (so ``L = 1``, ``mu = 1/kappa``)
+        and Haar-random eigenvectors; ``y = x'w_true + noise * eps`` with ``w_true`` a random
+        unit vector and ``eps`` standard normal, so ``w~* = w_true`` and ``f* = noise^2``
+        (theory guide §2).
+
+        Parameters
+        ----------
+        d : int
+            Dimension, ``>= 1`` (``kappa`` must be 1 when ``d == 1``).
+        kappa : float
+            Condition number of ``S``, ``>= 1``.
+        seed : int or numpy.random.Generator, default 0
+            Source of ``S``'s eigenvectors and of ``w_true``.
+        noise : float, default 0.1
+            Standard deviation of the label noise, ``>= 0``.
+
+        normalization : {"batch", "weight"}, default "batch"
+            The norm ``N`` of the BN coordinates ``w~ = g w / N(w)`` (theory guide §10); the
+            sample-based norms (``"l1"``, ``"l3"``, ``"linf"``) need data. ``f``, ``grad``
+            and ``solution()`` do not depend on it.
+        bn_eps : float, default 0.0
+            BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
+            training mode; ``normalization="batch"`` only).
+        Returns
+        -------
+        OLS
+            A population problem; ``w_true`` holds the true weights.
+
+        Raises
+        ------
+        ValueError
+            ``d < 1``, ``kappa < 1`` (or not finite), a negative or non-finite ``noise``.
+        TypeError
+            A ``seed`` that is neither an integer nor a Generator (``None`` is refused: it
+            would not be reproducible).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.random(d=3, kappa=100, seed=0)
+        >>> prob
+        OLS(population, dim=3, kappa=100)
+        >>> round(prob.solution()[1], 12)       # f* = noise^2
+        0.01
+        >>> bool(np.allclose(prob.solution()[0], prob.w_true))
+        True
         """
         rng = as_seed_rng(seed)
         if not np.isscalar(noise) or not np.isfinite(noise) or noise < 0:

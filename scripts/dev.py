@@ -5,6 +5,11 @@ Only the Python standard library is used here, so this works on a fresh machine:
 
     python3 scripts/dev.py run      # create .venv, install gdnp, solve the headline problem
     python3 scripts/dev.py test     # create .venv if needed, then lint, verify and pytest
+    python3 scripts/dev.py docs     # build the documentation into docs/_build/html (-W)
+
+``test`` runs pytest on two workers (pytest-xdist) unless arguments are given, which go to
+pytest as they are. ``docs`` builds the gallery in quick mode (``GDNP_GALLERY_QUICK=1``, a few
+minutes on 2 cores); ``GDNP_GALLERY_QUICK=0`` draws the full-size figures.
 
 The environment is reinstalled when ``pyproject.toml`` changes (a hash is kept in
 ``.venv/.gdnp-installed``).
@@ -14,14 +19,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("GDNP_VENV", ROOT / ".venv"))
 STAMP = VENV / ".gdnp-installed"
+#: The extras each command needs (``docs`` adds Sphinx and its extensions).
+EXTRAS = {"run": ("test",), "test": ("test",), "docs": ("test", "docs")}
 
 
 def _bin(name: str) -> Path:
@@ -35,24 +44,59 @@ def _run(*cmd: object) -> None:
     subprocess.run([str(c) for c in cmd], cwd=ROOT, check=True)
 
 
-def ensure_env() -> None:
-    """Create ``.venv`` and install ``gdnp[test]`` into it unless already up to date."""
+def ensure_env(extras: tuple[str, ...] = ("test",)) -> None:
+    """Create ``.venv`` and install ``gdnp[extras]`` into it unless already up to date.
+
+    The stamp records the hash of ``pyproject.toml`` and the extras installed; a command
+    needing no more than those reuses the environment. pip runs quietly (errors still show);
+    each stage says what it does and how long it took.
+    """
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text().strip() == digest and _bin("python").exists():
-        return
+    if STAMP.exists() and _bin("python").exists():
+        stamped = STAMP.read_text().split()
+        if stamped and stamped[0] == digest and set(extras) <= set(stamped[1:]):
+            return
+        if stamped and stamped[0] == digest:
+            extras = tuple(sorted(set(extras) | set(stamped[1:])))
+    t0 = time.perf_counter()
     if not _bin("python").exists():
         print(f"creating virtual environment in {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     py = _bin("python")
-    _run(py, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    _run(py, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]")
-    STAMP.write_text(digest)
+    quiet = ("--quiet", "--disable-pip-version-check", "--progress-bar", "off")
+    _run(py, "-m", "pip", "install", *quiet, "--upgrade", "pip")
+    spec = ",".join(extras)
+    print(f"installing gdnp[{spec}] and its dependencies (a minute or two on a fresh "
+          "machine)", flush=True)
+    _run(py, "-m", "pip", "install", *quiet, "-e", f"{ROOT}[{spec}]")
+    STAMP.write_text(" ".join([digest, *extras]))
+    print(f"environment ready in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def build_docs(extra: list[str]) -> None:
+    """``sphinx-build -W`` into ``docs/_build/html`` (warnings are errors)."""
+    out = ROOT / "docs" / "_build" / "html"
+    if "--clean" in extra:
+        extra = [a for a in extra if a != "--clean"]
+        for sub in (ROOT / "docs" / "_build", ROOT / "docs" / "auto_examples",
+                    ROOT / "docs" / "api" / "generated"):
+            shutil.rmtree(sub, ignore_errors=True)
+    os.environ.setdefault("GDNP_GALLERY_QUICK", "1")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    t0 = time.perf_counter()
+    _run(_bin("python"), "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+         "-d", ROOT / "docs" / "_build" / "doctrees", ROOT / "docs", out, *extra)
+    print(f"documentation built in {time.perf_counter() - t0:.0f} s: {out / 'index.html'}",
+          flush=True)
 
 
 def main(argv: list[str]) -> int:
     what = argv[0] if argv else "run"
     extra = argv[1:]
-    ensure_env()
+    if what not in EXTRAS:
+        print(f"unknown command {what!r}: use 'run', 'test' or 'docs'", file=sys.stderr)
+        return 2
+    ensure_env(EXTRAS[what])
     py = _bin("python")
     if what == "run":
         args = extra or ["solve", "halfspace", "--kappa", "100", "--separation", "0.99"]
@@ -60,10 +104,9 @@ def main(argv: list[str]) -> int:
     elif what == "test":
         _run(py, "-m", "ruff", "check", ".")
         _run(py, "-m", "gdnp", "verify")
-        _run(py, "-m", "pytest", "-q", *extra)
+        _run(py, "-m", "pytest", "-q", *(extra or ["-n", "2"]))
     else:
-        print(f"unknown command {what!r}: use 'run' or 'test'", file=sys.stderr)
-        return 2
+        build_docs(extra)
     return 0
 
 

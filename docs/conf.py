@@ -1,0 +1,191 @@
+"""Sphinx configuration of the gdnp documentation.
+
+Build with ``python3 scripts/dev.py docs`` (warnings are errors). Environment:
+
+* ``GDNP_GALLERY_QUICK`` (default ``1`` here): the gallery scripts use small sizes, so the
+  whole build takes a few minutes on 2 cores; set it to ``0`` for the full-size figures.
+* ``GDNP_DOCS_INTERSPHINX`` (default ``auto``): links into the numpy, scipy and matplotlib
+  documentation need their inventories from the network. ``auto`` probes the network once and
+  leaves intersphinx out when it is unreachable (as on CI), so ``-W`` never fails for lack of
+  network; ``0`` always leaves it out, ``1`` always uses it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+
+os.environ.setdefault("GDNP_GALLERY_QUICK", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import gdnp  # noqa: E402
+
+project = "gdnp"
+author = "the gdnp developers"
+copyright = "the gdnp developers, BSD-3-Clause"  # noqa: A001
+version = release = gdnp.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+exclude_patterns = ["_build", "_readme_proposal.md", "claims", "figures/README_SECTION.md",
+                    "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
+                    "auto_examples/*.md5", "auto_examples/*.codeobj.json"]
+templates_path = ["_templates"]
+source_suffix = {".rst": "restructuredtext"}
+root_doc = "index"
+default_role = "math"
+pygments_style = "sphinx"
+
+# -- API reference ----------------------------------------------------------------------
+autosummary_generate = True
+autosummary_imported_members = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_typehints = "none"  # numpydoc sections carry the types
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_validation_checks: set[str] = set()
+
+#: The modules of the API reference and a one-line summary of each; every name in a module's
+#: ``__all__`` gets a page (``tests/test_docs.py`` checks that none is left out).
+API_MODULES = {
+    "gdnp": "Solvers, the result type and the bisection.",
+    "gdnp.problems": "OLS, halfspace and MLP problems, losses and data preparation.",
+    "gdnp.rates": "Theoretical rates and bounds, and the empirical order of a history.",
+    "gdnp.proofs": "Symbolic (sympy) checks of the theory guide's identities.",
+    "gdnp.plots": "The figure registry: compute, write and redraw figures.",
+    "gdnp.sweep": "Resumable parallel grids of solver runs.",
+}
+
+
+def _public_names(modname: str) -> list[str]:
+    import importlib
+    import types
+
+    mod = importlib.import_module(modname)
+    names = []
+    for name in getattr(mod, "__all__", []):
+        obj = getattr(mod, name)
+        if isinstance(obj, types.ModuleType) or name.startswith("__"):
+            continue
+        names.append(name)
+    return names
+
+
+def write_api_pages() -> None:
+    """One page per module of :data:`API_MODULES`, listing every public name."""
+    out = DOCS / "api"
+    out.mkdir(exist_ok=True)
+    for modname, summary in API_MODULES.items():
+        title = f"``{modname}``"
+        lines = [title, "=" * len(title), "", f".. automodule:: {modname}",
+                 "   :no-members:", "", summary, "", f".. currentmodule:: {modname}", "",
+                 ".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
+        lines += [f"   {name}" for name in _public_names(modname)]
+        text = "\n".join(lines) + "\n"
+        path = out / f"{modname}.rst"
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+
+
+# -- CLI reference: the real ``--help`` of every sub-command --------------------------------
+CLI_COMMANDS = [[], ["solve"], ["verify"], ["plots"], ["sweep"], ["bench"]]
+
+
+def write_cli_help() -> None:
+    """Write ``gdnp [CMD] --help`` into ``docs/cli/`` for ``cli.rst`` to include."""
+    out = DOCS / "cli"
+    out.mkdir(exist_ok=True)
+    env = {**os.environ, "COLUMNS": "96"}
+    for cmd in CLI_COMMANDS:
+        proc = subprocess.run([sys.executable, "-m", "gdnp", *cmd, "--help"], env=env,
+                              capture_output=True, text=True, check=True, cwd=ROOT)
+        name = "_".join(cmd) or "gdnp"
+        text = proc.stdout
+        path = out / f"{name}.txt"
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+
+
+write_api_pages()
+write_cli_help()
+
+
+# -- intersphinx -------------------------------------------------------------------------
+def _online(host: str = "docs.scipy.org", timeout: float = 3.0) -> bool:
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+_intersphinx = os.environ.get("GDNP_DOCS_INTERSPHINX", "auto")
+if _intersphinx == "1" or (_intersphinx == "auto" and _online()):
+    intersphinx_mapping = {
+        "python": ("https://docs.python.org/3", None),
+        "numpy": ("https://numpy.org/doc/stable/", None),
+        "scipy": ("https://docs.scipy.org/doc/scipy/", None),
+        "matplotlib": ("https://matplotlib.org/stable/", None),
+    }
+else:
+    print("gdnp docs: no network, intersphinx links to numpy/scipy/matplotlib left out")
+    intersphinx_mapping = {}
+intersphinx_timeout = 10
+
+# -- gallery -----------------------------------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": str(ROOT / "examples"),
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "ignore_pattern": r"__init__\.py|/_",
+    "within_subsection_order": "FileNameSortKey",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "abort_on_example_error": True,
+    "show_memory": False,
+    "plot_gallery": "True",
+    "image_scrapers": ("matplotlib",),
+    "reset_modules": ("matplotlib",),
+    "min_reported_time": 1,
+    "parallel": int(os.environ.get("GDNP_DOCS_JOBS", "2")),  # examples run on 2 processes
+}
+
+# -- HTML --------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"gdnp {release}"
+html_static_path: list[str] = []
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc"],
+}
+html_show_sourcelink = False
+
+
+# -- "theory guide §N" in docstrings becomes a link to that section -------------------------
+_THEORY_CITATION = re.compile(r"(?<![`<])theory guide §(\d+)")
+
+
+def _link_theory_citations(app, what, name, obj, options, lines):
+    for i, line in enumerate(lines):
+        if "theory guide §" in line:
+            lines[i] = _THEORY_CITATION.sub(r":ref:`theory guide §\1 <theory-\1>`", line)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _link_theory_citations)

@@ -1,0 +1,168 @@
+"""The documentation's own checks: docstring examples run, the theory guide's sections exist
+for every citation, every figure has a gallery script, the README's Python runs, and the shipped
+text cites only the theory guide."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import inspect
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import gdnp
+import gdnp.plots
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+#: Modules whose docstring examples are doctests (run with ELLIPSIS and NORMALIZE_WHITESPACE;
+#: the examples round the numbers they print, so no float-format option is needed).
+DOCTEST_MODULES = [
+    "gdnp.api",
+    "gdnp.result",
+    "gdnp.bisection",
+    "gdnp.problems.ols",
+    "gdnp.problems.halfspace",
+    "gdnp.problems.mlp",
+    "gdnp.rates",
+]
+
+#: Sections of the theory guide (docs/theory.rst), cited in the code as ``theory guide §N``.
+SECTIONS = range(13)
+
+
+@pytest.mark.parametrize("modname", DOCTEST_MODULES)
+def test_docstring_examples(modname):
+    module = importlib.import_module(modname)
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=flags)
+    tests = [t for t in finder.find(module, modname) if t.examples]
+    assert tests, f"{modname} has no docstring examples"
+    for test in tests:
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed"
+
+
+def _option_blocks() -> dict[str, str]:
+    doc = gdnp.solve.__doc__
+    parts = re.split(r'``method="(\w+)"`` \(:func:`gdnp\.\w+`\)', doc)
+    return {parts[i]: parts[i + 1] for i in range(1, len(parts), 2)}
+
+
+def test_solve_documents_every_option_of_every_method():
+    blocks = _option_blocks()
+    assert sorted(blocks) == sorted(gdnp.METHODS)
+    for name, fn in gdnp.METHODS.items():
+        params = inspect.signature(fn).parameters.values()
+        options = [p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        assert options, name
+        for p in options:
+            entry = re.search(rf"\* ``{p.name}=(.*?)``: (.*?)(?=\n\s*\* ``|\Z)", blocks[name],
+                              re.S)
+            assert entry is not None, f"solve's docstring lacks option {p.name!r} of {name}"
+            assert entry.group(1) == repr(p.default), (name, p.name)
+            # a real description, not the fallback for an option its method leaves undocumented
+            assert not entry.group(2).startswith("see :func:"), (name, p.name)
+
+
+def test_theory_guide_has_every_numbered_section_with_its_anchor():
+    text = (DOCS / "theory.rst").read_text()
+    for n in SECTIONS:
+        assert f".. _theory-{n}:" in text
+        assert re.search(rf"^§{n} \S", text, re.M), f"no heading §{n}"
+    headings = [int(m) for m in re.findall(r"^§(\d+) ", text, re.M)]
+    assert headings == list(SECTIONS)
+
+
+def _shipped_files():
+    for sub in ("gdnp", "problems", "proofs", "plots", "examples", "scripts", "docs"):
+        for path in (ROOT / sub).rglob("*"):
+            if any(part.startswith(("_build", "auto_examples", "api", "cli", "claims"))
+                   for part in path.relative_to(ROOT).parts[1:]):
+                continue
+            if path.suffix in (".py", ".rst", ".md", ".toml") and path.name != "README_SECTION.md":
+                yield path
+
+
+def test_every_theory_guide_citation_names_an_existing_section():
+    cited = set()
+    for path in _shipped_files():
+        for n in re.findall(r"theory guide §(\d+)", path.read_text(encoding="utf-8")):
+            cited.add(int(n))
+            assert int(n) in SECTIONS, f"{path}: theory guide §{n} does not exist"
+    assert cited, "no citation of the theory guide found"
+
+
+def test_documentation_cites_no_developer_file_or_issue():
+    pattern = re.compile(r"MATH\.md|API\.md|\.\./shared|issue [0-9]")
+    for path in [*(DOCS).rglob("*.rst"), *(ROOT / "examples").rglob("*.py"),
+                 *(ROOT / "examples").rglob("*.rst")]:
+        rel = path.relative_to(ROOT).parts
+        if any(p in ("_build", "auto_examples", "api", "cli", "claims") for p in rel):
+            continue
+        hits = pattern.findall(path.read_text(encoding="utf-8"))
+        assert not hits, f"{path}: {hits}"
+
+
+def test_every_registered_figure_has_a_gallery_script():
+    scripts = {p.stem.split("_", 2)[2] for p in (ROOT / "examples" / "figures").glob("plot_*.py")}
+    missing = sorted(set(gdnp.plots.FIGURES) - scripts)
+    assert not missing, f"figures without an example in examples/figures: {missing}"
+
+
+def test_gallery_scripts_name_a_figure_and_follow_the_quick_switch():
+    for path in sorted((ROOT / "examples").rglob("plot_*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith(('"""', 'r"""')), f"{path}: sphinx-gallery needs a docstring"
+        if path.parent.name == "figures":
+            name = re.search(r'^NAME = "(\w+)"$', text, re.M).group(1)
+            assert path.stem.endswith(name), path
+            assert "GDNP_GALLERY_QUICK" in text
+
+
+def _python_blocks(markdown: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", markdown, re.S)
+
+
+def test_readme_python_runs():
+    """Every Python block of the README runs (as a doctest where it is written as one)."""
+    blocks = _python_blocks((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert blocks
+    for i, block in enumerate(blocks):
+        if ">>>" in block:
+            test = doctest.DocTestParser().get_doctest(block, {}, f"README[{i}]", "README.md", 0)
+            runner = doctest.DocTestRunner(
+                optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+            runner.run(test)
+            assert runner.summarize(verbose=False).failed == 0
+        else:
+            exec(compile(block, f"README.md[{i}]", "exec"), {"print": lambda *a, **k: None})
+
+
+def _pycon_blocks(rst: str) -> list[str]:
+    blocks = []
+    for m in re.finditer(r"^\.\. code-block:: pycon\n\n((?:   .*\n|\n)+)", rst, re.M):
+        blocks.append(textwrap.dedent(m.group(1)))
+    return blocks
+
+
+@pytest.mark.parametrize("page", ["getting_started.rst", "user_guide/problems.rst",
+                                  "user_guide/theory_helpers.rst"])
+def test_documentation_pages_examples(page):
+    """The ``pycon`` examples of the documentation pages are doctests."""
+    blocks = _pycon_blocks((DOCS / page).read_text(encoding="utf-8"))
+    assert blocks, page
+    globs: dict = {}
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for i, block in enumerate(blocks):
+        test = doctest.DocTestParser().get_doctest(block, globs, f"{page}[{i}]", page, 0)
+        runner.run(test, clear_globs=False)
+        globs.update(test.globs)  # later blocks of a page continue the earlier ones
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed"
