@@ -130,7 +130,7 @@ def solve(problem, method: str = "gdnp", x0=None, maxiter: int = 1000, tol: floa
     >>> gdnp.solve(prob, "gd", T_s=10)
     Traceback (most recent call last):
     ...
-    TypeError: unknown option(s) ['T_s'] for method 'gd'; it accepts ['lr', 'reference']
+    TypeError: unknown option(s) ['T_s'] for method 'gd'; it accepts [...]
     """
     if not isinstance(method, str):
         raise TypeError(f"method must be a str, got {type(method).__name__}")

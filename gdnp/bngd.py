@@ -44,6 +44,9 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         objective ``f(g w / N(w))`` at every step, plus ``epoch``. ``batch_size = n`` is the
         full-batch run. Data problems only (OLS, halfspaces, the MLP).
     statistics : {"batch", "population"}
+        Which statistics normalize each mini-batch (see ``batch_size``); ignored for
+        full-batch runs.
+
     Other parameters as in :func:`gdnp.gd`.
 
     Returns
