@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import check_positive, prepare_run
-from .result import OptimizeResult, Recorder
+from .result import OptimizeResult, Recorder, status_on_breakdown
 
 __all__ = ["gd", "agd"]
 
@@ -23,6 +23,7 @@ def _armijo(problem, x, fun, G, lr, rec, shrink=0.5, c=1e-4, max_halvings=60):
     return x - lr * G, lr
 
 
+@status_on_breakdown
 def gd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
        lr: float | None = None, reference: bool = True) -> OptimizeResult:
     """Gradient descent ``x <- x - lr grad f(x)`` (MATH.md §6).
@@ -63,6 +64,7 @@ def gd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callba
     return rec.result(lr=None if backtrack else lr)
 
 
+@status_on_breakdown
 def agd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
         lr: float | None = None, momentum: str = "auto", reference: bool = True
         ) -> OptimizeResult:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from ._validate import as_finite_array, as_seed_rng
+from ._validate import NonFiniteError, as_finite_array, as_seed_rng
 from .taylor import CertifiedDerivative
 
 __all__ = ["Problem", "LinearProblem", "BNEval"]
@@ -179,6 +179,8 @@ class LinearProblem(Problem):
             return cache[1]
         Sw = self.S @ w
         nS2 = float(w @ Sw)
+        if not np.isfinite(nS2):
+            raise NonFiniteError(f"w: ||w||_S^2 = {nS2} is not finite (w overflowed)")
         if not nS2 > 0.0:
             raise ValueError("w: ||w||_S = 0 (w = 0 or in the null space of S); "
                              "the BN direction is undefined")
