@@ -33,10 +33,14 @@ from typing import Any
 import numpy as np
 
 __all__ = ["OptimizeResult", "Recorder", "STATUS_MESSAGES", "DIVERGENCE_FACTOR",
-           "status_on_breakdown"]
+           "DEFAULT_MAXITER", "DEFAULT_TOL", "status_on_breakdown"]
 
 #: Status 2 once ``f - f_0 > DIVERGENCE_FACTOR * (1 + |f_0|)`` (module docstring).
 DIVERGENCE_FACTOR = 1e6
+#: The defaults shared by ``gdnp.solve``, every solver, ``gdnp solve`` and ``gdnp sweep``:
+#: at most 1000 iterations, stop once ``||grad f||_{S^-1} <= 1e-10``.
+DEFAULT_MAXITER = 1000
+DEFAULT_TOL = 1e-10
 
 STATUS_MESSAGES = {
     0: "converged: gradient norm below tol",

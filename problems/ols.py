@@ -8,8 +8,6 @@ Every evaluation costs ``O(d^2)`` whatever the number of samples: the data enter
 
 from __future__ import annotations
 
-import numpy as np
-
 from ._validate import as_finite_array, as_real, as_seed_rng, as_spd_matrix, as_vector
 from .base import LinearProblem
 from .data import prepare_data
