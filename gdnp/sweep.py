@@ -323,8 +323,12 @@ def _cell_rows(cell: dict, blas_threads: int | None) -> str:
 
     limiter = contextlib.nullcontext()
     if blas_threads:
-        threadpoolctl = optional_import("threadpoolctl", "pinning BLAS threads (--blas-threads)")
-        limiter = threadpoolctl.threadpool_limits(limits=int(blas_threads))
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # a dependency, but a broken install should still sweep
+            pass
+        else:
+            limiter = threadpool_limits(limits=int(blas_threads))
     base = [cell["key"], cell["problem"], cell["kappa"], cell["dim"], cell["separation"],
             cell["n"], cell["loss"], cell["method"], cell["seed"], cell["maxiter"]]
     buf = io.StringIO()
@@ -681,35 +685,48 @@ def read_results(path) -> list[dict]:
 
 
 # ------------------------------------------------------------------ command line
+def _help_formatter():
+    from gdnp.cli import HelpFormatter
+
+    return HelpFormatter
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="gdnp sweep", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        prog="gdnp sweep", formatter_class=_help_formatter(),
         description="Run a resumable grid of seeded solver runs; one long CSV table plus a "
                     "JSON sidecar (schema in gdnp.sweep's docstring).")
     p.add_argument("config", nargs="?", help="JSON or TOML config file (grid, maxiter, tol, "
                    "options); command-line grid options override its keys")
-    d = GRID_DEFAULTS
-    p.add_argument("--problem", nargs="+", help=f"among {list(PROBLEMS)} (default {d['problem']})")
-    p.add_argument("--kappa", nargs="+", type=float, help=f"default {d['kappa']}")
+    d = {k: " ".join("none" if v is None else str(v) for v in vals)
+         for k, vals in GRID_DEFAULTS.items()}
+    p.add_argument("--problem", nargs="+",
+                   help=f"among {', '.join(PROBLEMS)} (default: {d['problem']})")
+    p.add_argument("--kappa", nargs="+", type=float,
+                   help=f"condition numbers of S (default: {d['kappa']})")
     p.add_argument("--dim", nargs="+", type=int,
-                   help=f"input dimension d (Python: d=) (default {d['dim']})")
-    p.add_argument("--separation", nargs="+", type=float, help=f"default {d['separation']}")
+                   help=f"input dimensions d, the d= of the Python constructors "
+                        f"(default: {d['dim']})")
+    p.add_argument("--separation", nargs="+", type=float,
+                   help=f"halfspace separations in (0, 1) (default: {d['separation']})")
     p.add_argument("--n", nargs="+",
-                   help="samples per problem ('none' = population) (default: none)")
-    p.add_argument("--loss", nargs="+", help=f"default {d['loss']}")
+                   help=f"samples per problem, 'none' = population (default: {d['n']})")
+    p.add_argument("--loss", nargs="+", help=f"halfspace and MLP losses (default: {d['loss']})")
     p.add_argument("--method", nargs="+",
-                   help=f"among {list(_methods())}, any case (default {d['method']})")
-    p.add_argument("--seed", nargs="+", type=int, help=f"default {d['seed']}")
-    p.add_argument("--maxiter", type=int, help=f"default {DEFAULT_MAXITER}")
-    p.add_argument("--tol", type=float, help=f"default {DEFAULT_TOL:g}")
-    p.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1)")
+                   help=f"among {', '.join(_methods())}, any case (default: {d['method']})")
+    p.add_argument("--seed", nargs="+", type=int, help=f"seeds (default: {d['seed']})")
+    p.add_argument("--maxiter", type=int,
+                   help=f"iteration budget per run (default: {DEFAULT_MAXITER})")
+    p.add_argument("--tol", type=float,
+                   help=f"stop a run once ||grad f||_{{S^-1}} <= tol (default: {DEFAULT_TOL:g})")
+    p.add_argument("--jobs", type=int, default=1, help="parallel workers")
     p.add_argument("--backend", default="loky", help="loky (joblib) or dask")
     p.add_argument("--scheduler", default=None,
                    help="dask scheduler address (default: start a LocalCluster)")
     p.add_argument("--timeout", type=float, default=5.0,
                    help="seconds to wait for the dask scheduler")
     p.add_argument("--dask-local", choices=["processes", "threads"], default="processes",
-                   help="LocalCluster workers as processes (default) or threads")
+                   help="LocalCluster workers as processes or threads")
     p.add_argument("--blas-threads", type=int, default=1,
                    help="BLAS threads per worker (0: leave unchanged)")
     p.add_argument("--out", default="sweep-results", help="results folder")
