@@ -123,7 +123,7 @@ def cmd_solve(args) -> int:
               f"{_fmt(r['grad_norm'], '>11.2e')}{r['time']:>10.3f}{order:>11}{r['status']:>8d}")
     for r in rows:
         if r["status"] == 2:
-            print(f"note: {r['method']} diverged (status 2, no rate fitted): {r['message']}")
+            print(f"note: {r['method']} (status 2, no rate fitted): {r['message']}")
     negative = [r for r in rows if r["gap"] is not None and r["gap"] < 0]
     if negative:
         f_star = prob.solution()[1]

@@ -178,7 +178,7 @@ class Recorder:
         if isinstance(exc, NoSignChangeError):
             cause = f"no finite minimiser of the length at iteration {k} ({exc})"
         else:
-            cause = f"{type(exc).__name__} at iteration {k} ({exc})"
+            cause = f"{type(exc).__name__} at iteration {k}: {exc}"
         last = ("x is the last finite iterate" if self.x_last is not None
                 else "no iterate was finite")
         self.status = 2

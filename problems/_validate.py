@@ -162,8 +162,8 @@ def as_vector(value, name: str, dim: int | None = None) -> np.ndarray:
 
 #: Above this condition number a positive definite matrix is accepted with a
 #: :class:`ConditioningWarning`: solving with it loses about ``log10(cond)`` of float64's 16
-#: digits, so the reference optimum is accurate to ``~cond * 2.2e-16`` (``2e-4`` at ``1e12``).
-WARN_CONDITION = 1e12
+#: digits, so the reference optimum is accurate to ``~cond * 2.2e-16`` (``2e-5`` at ``1e11``).
+WARN_CONDITION = 1e11
 #: Entries beyond this magnitude (or, for nonzero entries, below its inverse) make products
 #: such as ``w'Sw`` or ``X'X`` overflow or underflow float64 (``sqrt`` of its range).
 FLOAT_RANGE = 1e150
@@ -194,7 +194,7 @@ def as_spd_matrix(value, name: str = "S", *, rtol: float | None = None) -> np.nd
 
     Positive definite means ``lambda_min > rtol * lambda_max`` with ``rtol`` the rounding level
     :func:`spd_rtol` by default, so ``cond(S)`` up to about ``1 / (10 d eps)`` is accepted;
-    beyond ``1e12`` with a :class:`ConditioningWarning` about float64 accuracy.
+    beyond ``1e11`` with a :class:`ConditioningWarning` about float64 accuracy.
     """
     arr = as_finite_array(value, name, ndim=2)
     n, m = arr.shape

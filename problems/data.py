@@ -115,8 +115,15 @@ def prepare_data(
     Xc = X - mean
     if center_y:
         y = y - y.mean()
-    S = (Xc.T @ Xc) / n
-    S = 0.5 * (S + S.T)
+    with np.errstate(over="ignore", under="ignore"):
+        S = (Xc.T @ Xc) / n
+    S = 0.5 * S + 0.5 * S.T
+    try:
+        check_scale(S, "S")
+    except ValueError:
+        big = float(np.max(np.abs(S)))
+        raise ValueError(f"X: its second moment X'X/n has largest entry {big:.3g}, outside "
+                         "float64's safe range [1e-150, 1e150]; rescale X") from None
     basis = None
     if ridge == 0.0:
         eig, vecs = np.linalg.eigh(S)
