@@ -204,7 +204,7 @@ def as_spd_matrix(value, name: str = "S", *, rtol: float | None = None) -> np.nd
     scale = max(float(np.max(np.abs(arr))), np.finfo(float).tiny)
     if not np.allclose(arr, arr.T, rtol=0.0, atol=1e-10 * scale):
         raise ValueError(f"{name} must be symmetric")
-    arr = 0.5 * arr + 0.5 * arr.T
+    arr = 0.5 * (arr + arr.T)
     eig = np.linalg.eigvalsh(arr)
     if rtol is None:
         rtol = spd_rtol(n)

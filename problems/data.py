@@ -117,7 +117,7 @@ def prepare_data(
         y = y - y.mean()
     with np.errstate(over="ignore", under="ignore"):
         S = (Xc.T @ Xc) / n
-    S = 0.5 * S + 0.5 * S.T
+    S = 0.5 * (S + S.T)
     try:
         check_scale(S, "S")
     except ValueError:
