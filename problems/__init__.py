@@ -5,6 +5,7 @@ Every problem implements :class:`Problem`: ``f``, ``grad``, ``value_and_grad``, 
 ``to_bn``, ``from_bn``.
 """
 
+from ._validate import ConditioningWarning, NonFiniteError
 from .base import BNEval, LinearProblem, Problem
 from .data import SingularCovarianceError, prepare_data
 from .halfspace import EmpiricalHalfspace, GaussianHalfspace, Halfspace, NoFiniteMinimizerError
@@ -16,6 +17,7 @@ from .taylor import CertifiedDerivative, Expansion
 __all__ = [
     "BNEval",
     "CertifiedDerivative",
+    "ConditioningWarning",
     "EmpiricalHalfspace",
     "Expansion",
     "GaussianHalfspace",
@@ -25,6 +27,7 @@ __all__ = [
     "Loss",
     "MLP",
     "NoFiniteMinimizerError",
+    "NonFiniteError",
     "OLS",
     "Problem",
     "SingularCovarianceError",
