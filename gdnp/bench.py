@@ -416,6 +416,8 @@ def to_markdown(report: dict) -> str:
         if r is None:
             continue
         met = {True: "yes", False: "**no**", None: "-"}[r["met"]]
+        if report["quick"]:  # toy sizes measure nothing a target is about
+            met = "not measured (--quick)" if r["met"] is not None else "-"
         lines.append(f"| {lab} | {_num(r['value'])} | {r['target']} | {met} |")
     g = report["ratios"].get("gdnp_over_gd") or {}
     if "plain_bisection" in g:

@@ -14,6 +14,7 @@ passes changes (``nfev`` counts evaluations, ``ncertified`` the signs decided wi
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from typing import Protocol
 
@@ -39,7 +40,9 @@ class SignModel(Protocol):
 
 def _check_finite(v: float, t: float) -> float:
     if not math.isfinite(v):
-        raise ValueError(f"fun returned a non-finite value {v!r} at {t!r}")
+        from gdnp.problems._validate import NonFiniteError
+
+        raise NonFiniteError(f"fun returned a non-finite value {v!r} at {t!r}")
     return v
 
 
@@ -141,12 +144,18 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     ...
     gdnp.bisection.NoSignChangeError: ...
     """
-    if isinstance(maxiter, bool) or not isinstance(maxiter, int) or maxiter < 0:
-        raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")
+    maxiter = _count(maxiter, "maxiter")
+    max_expand = _count(max_expand, "max_expand")
+    if isinstance(xtol, bool) or not isinstance(xtol, numbers.Real):
+        raise TypeError(f"xtol must be a real number, got {type(xtol).__name__} {xtol!r}")
+    xtol = float(xtol)
+    if not (math.isfinite(xtol) and xtol >= 0.0):
+        raise ValueError(f"xtol must be a finite number >= 0, got {xtol!r}")
     a, b = float(a), float(b)
     if not (math.isfinite(a) and math.isfinite(b) and a < b):
         raise ValueError(f"the bracket must satisfy a < b with finite ends, got ({a}, {b})")
     value = _Signs(fun, model)
+    width0 = b - a
     fa, fb = value(a, a, b), value(b, a, b)
     expansions = 0
     while fa >= 0.0 or fb <= 0.0:
@@ -162,11 +171,17 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         if fb == 0.0:
             return b, _info(b, b, b, b, 0, value, expansions)
         if not expand or expansions >= max_expand:
+            # the expansions reach (2^(k+1) - 1) times the initial width from the bracket;
+            # only a reach far beyond unit scale says the root is likely at infinity
+            far = max(abs(a), abs(b)) >= 1e10
+            why = ("the root is not finite or the function is not increasing through zero "
+                   "(for GDNP's length: separable data, where the length has no finite "
+                   "minimiser)") if far else (
+                f"the initial bracket (width {width0:.3g}) is too narrow for {expansions} "
+                "doubling(s) to reach the root; widen it or raise max_expand")
             raise NoSignChangeError(
                 f"no sign change of fun on [{a:.6g}, {b:.6g}] (fun(a) = {fa:.3g}, fun(b) = "
-                f"{fb:.3g}) after {expansions} expansion(s): the root is not finite or the "
-                "function is not increasing through zero (for GDNP's length: separable data, "
-                "where the length has no finite minimiser)")
+                f"{fb:.3g}) after {expansions} expansion(s): {why}")
         width = 2.0 * (b - a)  # geometric growth: each new bracket is twice as wide
         if fa > 0.0:  # the root is left of a
             a, b, fb = a - width, a, fa
@@ -191,6 +206,15 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
             a = b = m
             break
     return 0.5 * (a + b), _info(a, b, a0, b0, nit, value, expansions)
+
+
+def _count(value, name: str) -> int:
+    """A non-negative integer (numpy integers accepted, bools and floats rejected)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= 0, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    return int(value)
 
 
 def _info(a, b, a0, b0, nit, value: _Signs, expansions) -> dict:

@@ -1,17 +1,31 @@
-"""The ``gdnp`` command line (API.md): ``solve``, ``verify``, ``plots``, ``sweep``, ``bench``."""
+"""The ``gdnp`` command line: ``solve``, ``verify``, ``plots``, ``sweep``, ``bench``.
+
+Conventions shared by the commands: ``--dim`` is the input dimension, the ``d=`` of the Python
+constructors (an MLP has ``hidden * (d + 1)`` parameters); ``--maxiter`` and ``--tol`` default
+to ``gdnp.solve``'s 1000 and 1e-10; method names are case-insensitive; progress goes to stderr
+and is on by default when stderr is a terminal (``--progress/--no-progress``), so ``--json``
+output stays clean. Exit status: 0 done, 2 bad input (one line naming the argument), 130
+interrupted.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
 import numpy as np
 
+from gdnp.result import DEFAULT_MAXITER, DEFAULT_TOL
+
 __all__ = ["main", "build_problem"]
 
 PROBLEMS = ("ols", "halfspace", "mlp")
+DESCRIPTION = ("Convergence analysis of batch normalization's length-direction decoupling: "
+               "run the solvers (solve), prove the theory's identities (verify), draw the "
+               "figures (plots), run resumable grids (sweep) and benchmark (bench).")
 
 
 def build_problem(name: str, *, kappa: float, dim: int, seed: int, separation: float = 0.9,
@@ -48,9 +62,25 @@ def _fmt(v, spec):
     return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, spec)
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless it states the default itself."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if (action.option_strings and "default" not in text and action.default is not None
+                and action.default is not False and action.default is not argparse.SUPPRESS):
+            text += (" " if text else "") + "(default: %(default)s)"
+        return text
+
+
+def _show_progress(flag: bool | None) -> bool:
+    return sys.stderr.isatty() if flag is None else bool(flag)
+
+
 def cmd_solve(args) -> int:
     import gdnp
 
+    progress = _show_progress(args.progress)
     prob = build_problem(args.problem, kappa=args.kappa, dim=args.dim, seed=args.seed,
                          separation=args.separation, loss=args.loss, n=args.n,
                          hidden=args.hidden, normalization=args.normalization,
@@ -58,15 +88,20 @@ def cmd_solve(args) -> int:
     methods = list(gdnp.METHODS) if args.method == "all" else [args.method]
     rows = []
     for m in methods:
+        if progress:
+            print(f"gdnp solve: {m} ...", end="", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         # mini-batches for gd and bngd; agd and gdnp stay full-batch (theory guide §11)
         opts = {"batch_size": args.batch_size, "statistics": args.statistics} if (
             args.batch_size is not None and m in ("gd", "bngd")) else {}
         res = gdnp.solve(prob, m, maxiter=args.maxiter, tol=args.tol, seed=args.seed, **opts)
         elapsed = time.perf_counter() - t0
+        if progress:
+            print(f" {res.nit} iterations in {elapsed:.1f} s (status {res.status})",
+                  file=sys.stderr, flush=True)
         hist = res.history
         fit = None
-        if "gap" in hist:
+        if "gap" in hist and res.status != 2:  # never a rate for a diverging run
             f_star = prob.solution()[1]
             # gaps below ~1e3 ulp of f* are rounding noise, not convergence
             floor = 1e3 * np.finfo(float).eps * abs(f_star)
@@ -84,8 +119,11 @@ def cmd_solve(args) -> int:
         print()
         return 0
     cfg = prob.config()
-    print(f"{prob!r}: " + ", ".join(f"{k}={v}" for k, v in cfg.items()
-                                     if k not in ("problem", "dim", "kappa_S")))
+    kind = "population" if prob.population else "empirical"
+    size = f"d={args.dim}" + (f", {prob.dim} parameters" if prob.dim != args.dim else "")
+    print(f"{args.problem} ({kind}, {size}, kappa={prob.kappa:.4g}): " + ", ".join(
+        f"{k}={v}" for k, v in cfg.items() if k not in ("problem", "dim", "kappa_S",
+                                                         "population")))
     print(f"{'method':<7}{'iters':>7}{'final gap':>12}{'|grad|':>11}{'time [s]':>10}"
           f"{'order':>11}{'status':>8}")
     for r in rows:
@@ -93,6 +131,18 @@ def cmd_solve(args) -> int:
             f"lin {r['rate']:.3f}" if r["order"] == "linear" else "sublin")
         print(f"{r['method']:<7}{r['nit']:>7d}{_fmt(r['gap'], '>12.3e')}"
               f"{_fmt(r['grad_norm'], '>11.2e')}{r['time']:>10.3f}{order:>11}{r['status']:>8d}")
+    for r in rows:
+        if r["status"] == 2:
+            print(f"note: {r['method']} (status 2, no rate fitted): {r['message']}")
+    negative = [r for r in rows if r["gap"] is not None and r["gap"] < 0]
+    if negative:
+        f_star = prob.solution()[1]
+        floor = 1e3 * np.finfo(float).eps * max(abs(f_star), np.finfo(float).tiny)
+        for r in negative:
+            what = ("rounding: f equals f* to float64 accuracy" if -r["gap"] <= floor else
+                    "below the reference optimum f*, which is then inexact")
+            print(f"note: {r['method']}'s final gap {r['gap']:.3e} is negative, {what} "
+                  f"(1e3 ulp of f* = {floor:.1e})")
     return 0
 
 
@@ -112,7 +162,7 @@ def _delegate(command: str, argv: list[str]) -> int:
 
 
 DELEGATED = {
-    "verify": "prove MATH.md's identities with sympy (gdnp verify -h)",
+    "verify": "prove the theory guide's identities with sympy (gdnp verify -h)",
     "plots": "regenerate the convergence figures (gdnp plots -h)",
     "sweep": "run a resumable parallel grid of solver runs (gdnp sweep -h)",
     "bench": "measure per-iteration cost and ratios (gdnp bench -h)",
@@ -120,30 +170,35 @@ DELEGATED = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``gdnp`` console script and ``python -m gdnp``."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in DELEGATED:
-        return _delegate(argv[0], argv[1:])
-    parser = argparse.ArgumentParser(prog="gdnp", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def _parser() -> argparse.ArgumentParser:
+    from gdnp import __version__
+
+    fmt = HelpFormatter
+    parser = argparse.ArgumentParser(prog="gdnp", description=DESCRIPTION, formatter_class=fmt)
+    parser.add_argument("--version", action="version", version=f"gdnp {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, text in DELEGATED.items():
         sub.add_parser(name, help=text)
-    p = sub.add_parser("solve", help="run solvers on a synthetic problem and print a table")
+    p = sub.add_parser("solve", help="run solvers on a synthetic problem and print a table",
+                       description="Run the solvers on a seeded synthetic problem and print "
+                       "one row per method (or JSON).", formatter_class=fmt)
     p.add_argument("problem", choices=PROBLEMS)
-    p.add_argument("--method", default="all", choices=["all", "gd", "agd", "bngd", "gdnp"])
+    p.add_argument("--method", default="all", type=str.lower,
+                   choices=["all", "gd", "agd", "bngd", "gdnp"], help="any case")
     p.add_argument("--kappa", type=float, default=100.0, help="condition number of S")
-    p.add_argument("--dim", type=int, default=10)
+    p.add_argument("--dim", type=int, default=10,
+                   help="input dimension d (the d= of the Python constructors)")
     p.add_argument("--separation", type=float, default=0.9,
                    help="halfspace: c = sqrt(u'S^-1 u) in (0, 1)")
-    p.add_argument("--loss", default="logistic", choices=["logistic", "sigmoid", "squared"])
+    p.add_argument("--loss", default="logistic", choices=["logistic", "sigmoid", "squared"],
+                   help="halfspace and MLP loss")
     p.add_argument("--n", type=int, default=None,
-                   help="number of samples (default: exact population problem)")
+                   help="number of samples (default: the exact population problem; MLP: 2000)")
     p.add_argument("--hidden", type=int, default=4, help="MLP hidden units")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--maxiter", type=int, default=1000)
-    p.add_argument("--tol", type=float, default=0.0,
-                   help="stop once ||grad f||_{S^-1} <= tol (default 0: run maxiter steps)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the problem and the start")
+    p.add_argument("--maxiter", type=int, default=DEFAULT_MAXITER, help="iteration budget")
+    p.add_argument("--tol", type=float, default=DEFAULT_TOL,
+                   help="stop once ||grad f||_{S^-1} <= tol (0: run maxiter steps)")
     p.add_argument("--normalization", default="batch",
                    choices=["batch", "weight", "l1", "l3", "linf"],
                    help="norm N of the BN coordinates w~ = g w/N(w) (l1, l3, linf need --n)")
@@ -154,11 +209,48 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--statistics", default="batch", choices=["batch", "population"],
                    help="normalize each mini-batch with its own or the full data's statistics")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="one line per method on stderr (default: when stderr is a terminal)")
+    return parser
+
+
+def _run(argv: list[str]) -> int:
+    if argv and argv[0] in DELEGATED:
+        return _delegate(argv[0], argv[1:])
+    parser = _parser()
+    if not argv:
+        parser.print_help()
+        return 0
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     try:
         if args.command == "solve":
             return cmd_solve(args)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ImportError) as exc:
         print(f"gdnp {args.command}: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``gdnp`` console script and ``python -m gdnp``.
+
+    A closed pipe (``gdnp solve ... | head``) ends the command quietly; Ctrl-C exits 130
+    with one line instead of a traceback.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _run(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # the reader went away: point stdout at devnull so the interpreter's final flush
+        # does not raise again, and exit quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print("\ngdnp: interrupted", file=sys.stderr)
+        return 130

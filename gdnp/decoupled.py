@@ -21,7 +21,7 @@ from gdnp.problems import MLP, OLS, LinearProblem
 
 from ._common import check_positive, prepare_run, start_from_bn
 from .bisection import NoSignChangeError, bisect
-from .result import OptimizeResult, Recorder
+from .result import OptimizeResult, Recorder, status_on_breakdown
 
 __all__ = ["gdnp", "rayleigh_step_size"]
 
@@ -68,6 +68,7 @@ def _check_direction(u, w, what: str):
             "pass another x0 or seed")
 
 
+@status_on_breakdown
 def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
          T_s: int = 50, eps: float = 0.0, L: float | None = None, bracket=None,
          length: str = "bisect", xtol: float = 0.0, theta_steps: int = 0,
@@ -148,6 +149,10 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
                          xtol, theta_steps, w0, g0)
     if not isinstance(problem, LinearProblem):
         raise TypeError(f"gdnp does not support {type(problem).__name__}")
+    if isinstance(theta_steps, bool) or not isinstance(theta_steps, numbers.Integral) or \
+            theta_steps != 0:
+        raise ValueError(f"theta_steps applies to the MLP only (its output weights); "
+                         f"{type(problem).__name__} has none, got theta_steps={theta_steps!r}")
 
     w, g = problem.to_bn(x) if w0 is None else (np.array(w0, dtype=float), float(g0))
     _check_direction(problem.u, w, "the initial direction")

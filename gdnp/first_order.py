@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import check_positive, prepare_run
-from .result import OptimizeResult, Recorder
+from .result import OptimizeResult, Recorder, status_on_breakdown
 from .stochastic import MiniBatches, check_batch_size
 
 __all__ = ["gd", "agd"]
@@ -24,6 +24,7 @@ def _armijo(problem, x, fun, G, lr, rec, shrink=0.5, c=1e-4, max_halvings=60):
     return x - lr * G, lr
 
 
+@status_on_breakdown
 def gd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
        lr: float | None = None, reference: bool = True, batch_size: int | None = None,
        statistics: str = "batch") -> OptimizeResult:
@@ -95,6 +96,7 @@ def _n(problem) -> int | None:
     return None if X is None else X.shape[0]
 
 
+@status_on_breakdown
 def agd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
         lr: float | None = None, momentum: str = "auto", reference: bool = True
         ) -> OptimizeResult:

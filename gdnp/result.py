@@ -4,17 +4,43 @@ The recorder owns everything that is the same for all methods: the history array
 stopping test on ``||grad f||_{S^-1} <= tol``, divergence detection (status 2, never an
 exception) and the ``callback(intermediate_result)`` protocol of ``scipy.optimize``
 (raising ``StopIteration`` stops the run with status 99).
+
+Statuses: ``0`` converged (``||grad f||_{S^-1} <= tol``), ``1`` the iteration budget ran out,
+``2`` diverged, ``99`` stopped by the callback. **Divergence rule** (status 2): a run ends
+with status 2, its message naming the cause and its history up to the last finite iterate,
+when
+
+* the objective, the gradient or the iterate is NaN or infinite; or
+* the objective grows past ``f_0 + DIVERGENCE_FACTOR * (1 + |f_0|)`` (factor ``1e6``): no
+  method here increases ``f`` that much on a problem it converges on (GD and GDNP decrease
+  ``f``; AGD's overshoot is bounded by ``2 (f_0 - f*)`` on convex problems); or
+* an arithmetic breakdown interrupts a step (``OverflowError``, ``FloatingPointError``,
+  ``ZeroDivisionError``, a non-finite intermediate), or a length update finds no finite
+  minimiser (:class:`~gdnp.bisection.NoSignChangeError`, e.g. separable data): the solvers are
+  wrapped by :func:`status_on_breakdown`, which turns these into status 2.
+
+``x``, ``fun`` and ``grad_norm`` of a diverged run belong to the last finite recorded iterate.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["OptimizeResult", "Recorder", "STATUS_MESSAGES"]
+__all__ = ["OptimizeResult", "Recorder", "STATUS_MESSAGES", "DIVERGENCE_FACTOR",
+           "DEFAULT_MAXITER", "DEFAULT_TOL", "status_on_breakdown"]
+
+#: Status 2 once ``f - f_0 > DIVERGENCE_FACTOR * (1 + |f_0|)`` (module docstring).
+DIVERGENCE_FACTOR = 1e6
+#: The defaults shared by ``gdnp.solve``, every solver, ``gdnp solve`` and ``gdnp sweep``:
+#: at most 1000 iterations, stop once ``||grad f||_{S^-1} <= 1e-10``.
+DEFAULT_MAXITER = 1000
+DEFAULT_TOL = 1e-10
 
 STATUS_MESSAGES = {
     0: "converged: gradient norm below tol",
@@ -138,11 +164,12 @@ class Recorder:
     f_star : float or None
         Reference optimum; adds ``gap`` to the history.
     divergence : float
-        Status 2 when ``f - f_0 > divergence * (1 + |f_0|)`` or anything is non-finite.
+        Status 2 when ``f - f_0 > divergence * (1 + |f_0|)`` or anything is non-finite
+        (the divergence rule of the module docstring).
     """
 
     def __init__(self, problem, method: str, tol: float, callback: Callable | None,
-                 f_star: float | None, divergence: float = 1e12, extra_keys=()):
+                 f_star: float | None, divergence: float = DIVERGENCE_FACTOR, extra_keys=()):
         self.problem, self.method, self.tol = problem, method, tol
         self.callback, self.f_star, self.divergence = callback, f_star, divergence
         self.cols: dict[str, list] = {k: [] for k in ("iter", "fun", "grad_norm2", "time")}
@@ -158,6 +185,9 @@ class Recorder:
         self.nit = 0
         self.nfev = 0
         self.f0 = None
+        active = _ACTIVE.get(None)
+        if active is not None:  # inside a solver wrapped by status_on_breakdown
+            active.append(self)
 
     def record(self, k: int, x: np.ndarray, fun: float, G: np.ndarray, **extra) -> bool:
         """Record iterate ``k`` and decide whether the run stops.
@@ -183,12 +213,17 @@ class Recorder:
         """
         gn2 = self.problem.grad_norm2(G) if np.all(np.isfinite(G)) else np.inf
         finite = np.isfinite(fun) and np.isfinite(gn2) and np.all(np.isfinite(x))
-        if self.f0 is None:
-            self.f0 = fun
+        if self.f0 is None and finite:
+            self.f0 = float(fun)
         if not finite or fun - self.f0 > self.divergence * (1.0 + abs(self.f0)):
             self.status = 2
             self.nit = k
             self._divergence_note = (k, fun)
+            if finite:
+                self._message = (
+                    f"diverged: f = {float(fun):.6g} at iteration {k} exceeds f_0 + "
+                    f"{self.divergence:g} (1 + |f_0|) (f_0 = {self.f0:.6g}); x is the last "
+                    "iterate below that bound")
             return True
         self.x_last, self.fun_last, self.gn2_last, self.nit = x, float(fun), float(gn2), k
         self.cols["iter"].append(k)
@@ -213,6 +248,20 @@ class Recorder:
                 self.status = 99
                 return True
         return False
+
+    def breakdown(self, exc: BaseException) -> None:
+        """End the run with status 2 after ``exc`` interrupted a step (see the module doc)."""
+        from .bisection import NoSignChangeError
+
+        k = self.nit + 1 if self.cols["iter"] else 0
+        if isinstance(exc, NoSignChangeError):
+            cause = f"no finite minimiser of the length at iteration {k} ({exc})"
+        else:
+            cause = f"{type(exc).__name__} at iteration {k}: {exc}"
+        last = ("x is the last finite iterate" if self.x_last is not None
+                else "no iterate was finite")
+        self.status = 2
+        self._message = f"diverged: {cause}; {last}"
 
     def stop(self, status: int, message: str) -> None:
         """End the run with ``status`` (a key of :data:`STATUS_MESSAGES`) and ``message``.
@@ -264,3 +313,47 @@ class Recorder:
         )
         res.update(extra)
         return res
+
+
+_ACTIVE: contextvars.ContextVar[list | None] = contextvars.ContextVar("gdnp_recorders",
+                                                                      default=None)
+
+
+def _breakdowns() -> tuple[type[BaseException], ...]:
+    from gdnp.problems._validate import NonFiniteError
+
+    from .bisection import NoSignChangeError
+
+    return (OverflowError, FloatingPointError, ZeroDivisionError, NonFiniteError,
+            NoSignChangeError)
+
+
+def status_on_breakdown(solver: Callable[..., OptimizeResult]) -> Callable[..., OptimizeResult]:
+    """Wrap a solver so that an arithmetic breakdown during its run is status 2, not a crash.
+
+    Once the solver has created its :class:`Recorder` (so its arguments are validated), an
+    ``OverflowError``, ``FloatingPointError``, ``ZeroDivisionError``, non-finite intermediate
+    (:class:`~gdnp.problems.NonFiniteError`) or :class:`~gdnp.bisection.NoSignChangeError`
+    ends the run: the result has status 2, a message naming the exception and the history up
+    to the last finite iterate. Before that point (bad input) the exception propagates.
+    numpy's overflow and invalid-value warnings are silenced during the run: the recorder
+    reports non-finite values itself.
+    """
+
+    @functools.wraps(solver)
+    def wrapper(*args, **kwargs):
+        recorders: list[Recorder] = []
+        token = _ACTIVE.set(recorders)
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                return solver(*args, **kwargs)
+        except _breakdowns() as exc:
+            if not recorders:
+                raise
+            rec = recorders[-1]
+            rec.breakdown(exc)
+            return rec.result()
+        finally:
+            _ACTIVE.reset(token)
+
+    return wrapper

@@ -10,12 +10,25 @@ do not apply to a problem are normalised away (``separation`` and ``loss`` for O
 Output folder (``--out DIR``)::
 
     DIR/sweep.json          JSON sidecar: the configuration, the cell keys, versions, platform
-                            and thread settings (written first; a rerun with another
-                            configuration is refused, nothing is overwritten)
+                            and thread settings (written atomically before anything else)
+    DIR/.gdnp-sweep.lock    the pid and host of the sweep running in DIR (removed at its end);
+                            a second sweep on the same folder is refused while that process
+                            lives, and a lock left by a killed process is taken over
     DIR/cells/<key>.csv     one file per finished cell, written atomically (temp + os.replace)
                             as soon as the cell completes; a rerun skips these cells, so an
                             interrupted sweep resumes where it stopped
     DIR/results.csv         the long table: every cell's rows in grid order (written at the end)
+
+Resuming and extending: rerunning the same command computes only the cells that have no valid
+file. A cell file ends with a trailer line ``#gdnp-cell,key=<key>,rows=<n>,sha256=<hex>``
+(the SHA-256 of the text above it); a file that is truncated, empty, header-only, holds
+another cell's rows or fails its checksum is reported as damaged and recomputed, and every
+cell is checked again before ``results.csv`` is assembled. A rerun may *extend* the grid
+(every grid key keeps its old values and may add new ones; ``maxiter``, ``tol`` and
+``options`` unchanged): only the new cells run. Any other change of configuration in an
+existing folder is refused and nothing is overwritten. A cell that fails (bad input, a
+problem with no finite minimiser, a size beyond the memory limit) is recorded as one row with
+``status = -1`` and the reason, and the sweep goes on.
 
 CSV schema (one row per run and recorded iteration; ``results.csv`` and every cell file):
 
@@ -68,6 +81,7 @@ from typing import Any
 
 from gdnp._io import atomic_write_text, package_versions
 from gdnp._optional import optional_import
+from gdnp.result import DEFAULT_MAXITER, DEFAULT_TOL
 
 __all__ = ["GRID_KEYS", "COLUMNS", "load_config", "normalize_config", "expand_cells", "cell_key",
            "run_cell", "run_sweep", "read_results", "sweep_main"]
@@ -88,7 +102,9 @@ COLUMNS = CONFIG_COLUMNS + RUN_COLUMNS
 SIDECAR = "sweep.json"
 RESULTS = "results.csv"
 CELLS = "cells"
-FORMAT = "gdnp-sweep/1"
+LOCK = ".gdnp-sweep.lock"
+FORMAT = "gdnp-sweep/2"
+TRAILER = "#gdnp-cell"
 
 
 # ------------------------------------------------------------------ configuration
@@ -222,10 +238,10 @@ def normalize_config(raw: dict) -> dict:
             if not values:
                 raise ValueError(f"empty grid: grid key {key!r} has no values")
             grid[key] = list(dict.fromkeys(_convert(key, v) for v in values))
-    maxiter = raw.get("maxiter", 200)
+    maxiter = raw.get("maxiter", DEFAULT_MAXITER)
     if isinstance(maxiter, bool) or not isinstance(maxiter, int) or maxiter < 0:
         raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")
-    tol = raw.get("tol", 0.0)
+    tol = raw.get("tol", DEFAULT_TOL)
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
         raise ValueError(f"tol must be a number >= 0, got {tol!r}")
     options = raw.get("options", {}) or {}
@@ -287,11 +303,51 @@ def _fmt(v) -> str:
 
 
 def run_cell(cell: dict, blas_threads: int | None = 1) -> str:
-    """Run one cell; return its rows as CSV text (header included).
+    """Run one cell; return its rows as CSV text (header and checksum trailer included).
 
     Pure and seeded: the problem and the start depend on ``cell["seed"]`` only. Errors of the
-    problem or solver (e.g. no finite minimiser) give one row with ``status = -1``.
+    problem or solver (e.g. no finite minimiser, a size beyond the memory limit) give one row
+    with ``status = -1`` and the reason in ``error``.
     """
+    return _with_trailer(cell["key"], _cell_rows(cell, blas_threads))
+
+
+def _with_trailer(key: str, text: str) -> str:
+    rows = text.count("\n") - 1
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return f"{text}{TRAILER},key={key},rows={rows},sha256={digest}\n"
+
+
+def check_cell(text: str, key: str) -> tuple[str | None, str]:
+    """``(rows, "")`` for a valid cell file of ``key`` (its CSV rows, no header, no trailer),
+    else ``(None, reason)``: empty, truncated, another cell's rows or a bad checksum."""
+    if not text:
+        return None, "empty file"
+    body, sep, last = text[:-1].rpartition("\n")
+    if not text.endswith("\n") or not sep or not last.startswith(TRAILER + ","):
+        return None, "no checksum trailer (truncated or not written by this version)"
+    try:
+        fields = dict(f.split("=", 1) for f in last.split(",")[1:])
+        rows = int(fields["rows"])
+    except (ValueError, KeyError):
+        return None, f"unreadable trailer {last[:80]!r}"
+    body += "\n"
+    if fields.get("key") != key:
+        return None, f"holds cell {fields.get('key')!r}, not {key!r}"
+    if hashlib.sha256(body.encode("utf-8")).hexdigest() != fields.get("sha256"):
+        return None, "checksum mismatch"
+    header, _, data = body.partition("\n")
+    if header != ",".join(COLUMNS):
+        return None, "unexpected columns"
+    parsed = list(csv.reader(io.StringIO(data)))
+    if len(parsed) != rows or rows < 1:
+        return None, f"{len(parsed)} rows where the trailer says {rows}"
+    if any(len(r) != len(COLUMNS) or r[0] != key for r in parsed):
+        return None, "a row with the wrong number of fields or another key"
+    return data, ""
+
+
+def _cell_rows(cell: dict, blas_threads: int | None) -> str:
     import numpy as np
 
     from gdnp.cli import build_problem
@@ -300,8 +356,12 @@ def run_cell(cell: dict, blas_threads: int | None = 1) -> str:
 
     limiter = contextlib.nullcontext()
     if blas_threads:
-        threadpoolctl = optional_import("threadpoolctl", "pinning BLAS threads (--blas-threads)")
-        limiter = threadpoolctl.threadpool_limits(limits=int(blas_threads))
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # a dependency, but a broken install should still sweep
+            pass
+        else:
+            limiter = threadpool_limits(limits=int(blas_threads))
     base = [cell["key"], cell["problem"], cell["kappa"], cell["dim"], cell["separation"],
             cell["n"], cell["loss"], cell["method"], cell["seed"], cell["maxiter"],
             *(cell.get(k) for k in EXTRA_GRID_KEYS)]
@@ -319,7 +379,8 @@ def run_cell(cell: dict, blas_threads: int | None = 1) -> str:
                 "batch_size": cell["batch_size"], "statistics": cell.get("statistics") or "batch"}
             res = solve(prob, cell["method"], maxiter=cell["maxiter"], tol=cell["tol"],
                         seed=cell["seed"], **batch, **cell["options"])
-        except (ValueError, TypeError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        except (ValueError, TypeError, ArithmeticError, MemoryError,
+                np.linalg.LinAlgError) as exc:
             w.writerow([*map(_fmt, base), -1, "", "", "", "", -1,
                         f"{type(exc).__name__}: {exc}"])
             return buf.getvalue()
@@ -351,30 +412,116 @@ def _thread_info() -> list[dict]:
         return []
 
 
-def _prepare_out(out: Path, config: dict, cells: list[dict]) -> set[str]:
-    """Check (or create) the output folder; return the keys of finished cells."""
-    side = out / SIDECAR
+def _extends(old: dict, new: dict) -> bool:
+    """Whether ``new`` keeps every grid value and run setting of ``old`` (a grid extension)."""
+    if any(old.get(k) != new.get(k) for k in SETTING_KEYS):
+        return False
+    og, ng = old.get("grid", {}), new["grid"]
+    return set(og) == set(ng) and all(v in ng[k] for k in og for v in og[k])
+
+
+def _check_out(out: Path, config: dict) -> None:
+    """Refuse a folder that is a file, holds something else, or another sweep's results."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"out: {str(out)!r} exists and is not a folder")
+    side = out / SIDECAR
     if side.exists():
         try:
             old = json.loads(side.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise ValueError(f"out: cannot read {str(side)!r} ({exc}); refusing to overwrite") \
                 from None
-        if old.get("format") != FORMAT or old.get("config") != config:
+        if old.get("format") not in (FORMAT, "gdnp-sweep/1") or not _extends(
+                old.get("config", {}), config):
             raise ValueError(
                 f"out: the results folder {str(out)!r} was written by a different sweep "
-                "configuration; use another --out folder (nothing was overwritten)")
-    elif out.exists() and any(out.iterdir()):
-        raise ValueError(f"out: {str(out)!r} is not empty and holds no {SIDECAR}; "
-                         "refusing to write a sweep into it")
-    (out / CELLS).mkdir(parents=True, exist_ok=True)
-    keys = {c["key"] for c in cells}
-    return {p.stem for p in (out / CELLS).glob("*.csv") if p.stem in keys}
+                "configuration (a rerun may only add grid values, with the same maxiter, tol "
+                "and options); use another --out folder (nothing was overwritten)")
+    elif out.exists():
+        extra = [p for p in out.iterdir() if p.name != LOCK and not (
+            p.name == CELLS and p.is_dir() and not any(p.iterdir()))]
+        if extra:  # an empty cells/ is what an early kill leaves: treat the folder as new
+            raise ValueError(f"out: {str(out)!r} is not empty and holds no {SIDECAR}; "
+                             "refusing to write a sweep into it")
 
 
-def _write_sidecar(out: Path, config: dict, cells: list[dict], run: dict) -> None:
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _lock(out: Path):
+    """Hold ``out/.gdnp-sweep.lock`` (pid and host) for the duration of a sweep.
+
+    The lock file is created complete (written to a temporary name, then ``os.link``-ed,
+    which fails if it exists); a lock whose process is gone on this host is taken over.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / LOCK
+    mine = {"pid": os.getpid(), "host": platform.node(), "started": time.time()}
+    tmp = out / f".{LOCK}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(mine))
+    try:
+        for _ in range(3):
+            try:
+                os.link(tmp, path)
+                break
+            except FileExistsError:
+                try:
+                    other = json.loads(path.read_text())
+                    pid, host = int(other["pid"]), str(other["host"])
+                except (OSError, ValueError, KeyError, TypeError):
+                    pid, host = -1, platform.node()
+                if host != platform.node() or (pid > 0 and _pid_alive(pid)):
+                    raise ValueError(
+                        f"out: another gdnp sweep (pid {pid} on {host}) is running in "
+                        f"{str(out)!r}; wait for it to finish (then rerun to collect its "
+                        f"cells), or delete {str(path)!r} if that process is gone") from None
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()  # stale: its process was killed
+        else:
+            raise ValueError(f"out: cannot take the lock {str(path)!r}")
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(path.read_text()).get("pid") == os.getpid():
+                path.unlink()
+
+
+def _finished(out: Path, cells: list[dict]) -> tuple[set[str], list[tuple[str, str]]]:
+    """Keys with a valid cell file, and ``(key, reason)`` for the damaged ones."""
+    done, damaged = set(), []
+    folder = out / CELLS
+    for c in cells:
+        path = folder / f"{c['key']}.csv"
+        if not path.exists():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            damaged.append((c["key"], f"unreadable ({exc})"))
+            continue
+        rows, reason = check_cell(text, c["key"])
+        if rows is None:
+            damaged.append((c["key"], reason))
+        else:
+            done.add(c["key"])
+    return done, damaged
+
+
+def _sidecar_text(config: dict, cells: list[dict], run: dict) -> str:
     side = {"format": FORMAT, "config": config, "cells": [c["key"] for c in cells],
             "columns": list(COLUMNS), "versions": _versions(),
             "platform": {"system": platform.platform(), "machine": platform.machine(),
@@ -383,17 +530,46 @@ def _write_sidecar(out: Path, config: dict, cells: list[dict], run: dict) -> Non
                         "env": {k: os.environ.get(k) for k in (
                             "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}},
             "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    atomic_write_text(out / SIDECAR, json.dumps(side, indent=2, sort_keys=True) + "\n")
+    return json.dumps(side, indent=2, sort_keys=True) + "\n"
 
 
 def _assemble(out: Path, cells: list[dict]) -> Path:
+    """Write ``results.csv`` from the cell files, each checked again first."""
     parts = [",".join(COLUMNS) + "\n"]
     for c in cells:
-        text = (out / CELLS / f"{c['key']}.csv").read_text()
-        parts.append(text.split("\n", 1)[1])
+        path = out / CELLS / f"{c['key']}.csv"
+        rows, reason = check_cell(path.read_text(encoding="utf-8"), c["key"])
+        if rows is None:
+            raise ValueError(f"out: cell file {str(path)!r} is damaged ({reason}); rerun the "
+                             "same command to recompute it")
+        parts.append(rows)
     path = out / RESULTS
     atomic_write_text(path, "".join(parts))
     return path
+
+
+class _NoBar:
+    """Stand-in for a tqdm bar when tqdm is not installed."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n=1):
+        pass
+
+
+def _progress_bar():
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return _NoBar
+    return tqdm
 
 
 # ------------------------------------------------------------------ backends
@@ -462,8 +638,23 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
         Seconds to wait for the scheduler before a ``ValueError``.
     blas_threads : int or None
         BLAS threads per worker (threadpoolctl); ``None`` leaves them alone.
+    progress : bool, optional
+        Show a progress bar on stderr (tqdm); default: when stderr is a terminal.
     on_cell : callable, optional
         ``on_cell(key, n_done)`` after each finished cell is written (for tests and tools).
+
+    Returns
+    -------
+    dict
+        ``cells``, ``skipped`` (valid cell files found), ``ran``, ``damaged`` (``key`` and
+        ``reason`` of each cell file found damaged and recomputed), ``seconds``, ``results``
+        and ``sidecar`` (paths).
+
+    Raises
+    ------
+    ValueError
+        Bad configuration, a folder holding something else or another configuration, or
+        another sweep running in ``out`` (see the module docstring).
     """
     config = normalize_config(config)
     if backend not in ("loky", "dask"):
@@ -474,6 +665,8 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
         raise ValueError("scheduler: a scheduler address needs --backend dask")
     cells = expand_cells(config)
     out = Path(out)
+    if backend == "loky" and jobs > 1:  # before anything is written
+        optional_import("joblib", "gdnp sweep --jobs N")
     with contextlib.ExitStack() as stack:
         client = None
         if backend == "dask":  # connect first: an unreachable scheduler writes nothing
@@ -483,34 +676,39 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
 
 
 def _run(config, cells, out, jobs, backend, scheduler, blas_threads, progress, on_cell, client):
-    done = _prepare_out(out, config, cells)
-    _write_sidecar(out, config, cells, {"backend": backend, "jobs": jobs,
-                                        "blas_threads_per_worker": blas_threads,
-                                        "scheduler": scheduler})
-    todo = [c for c in cells if c["key"] not in done]
-    t0 = time.perf_counter()
-    if backend == "dask":
-        it: Iterable = _iter_dask(client, todo, blas_threads)
-    elif jobs == 1:
-        it = _iter_serial(todo, blas_threads)
-    else:
-        it = _iter_loky(todo, jobs, blas_threads)
-    tqdm = optional_import("tqdm.auto", "the sweep's progress bar").tqdm
-
-    disable = not sys.stderr.isatty() if progress is None else not progress
-    n_done = len(done)
-    with tqdm(total=len(cells), initial=len(done), disable=disable, desc="gdnp sweep",
-              unit="cell") as bar:
-        for key, text in it:
-            path = out / CELLS / f"{key}.csv"
-            if not path.exists():  # a finished cell is never rewritten
-                atomic_write_text(path, text)
-            n_done += 1
-            bar.update(1)
-            if on_cell is not None:
-                on_cell(key, n_done)
-    results = _assemble(out, cells)
+    _check_out(out, config)
+    # the sidecar (slow: it imports every package for its version) is ready before the folder
+    # is touched, and written atomically first, so a kill at any point leaves a resumable folder
+    side = _sidecar_text(config, cells, {"backend": backend, "jobs": jobs,
+                                         "blas_threads_per_worker": blas_threads,
+                                         "scheduler": scheduler})
+    with _lock(out):
+        _check_out(out, config)  # again, under the lock: another sweep may have just written
+        atomic_write_text(out / SIDECAR, side)
+        (out / CELLS).mkdir(exist_ok=True)
+        done, damaged = _finished(out, cells)
+        todo = [c for c in cells if c["key"] not in done]
+        t0 = time.perf_counter()
+        if backend == "dask":
+            it: Iterable = _iter_dask(client, todo, blas_threads)
+        elif jobs == 1:
+            it = _iter_serial(todo, blas_threads)
+        else:
+            it = _iter_loky(todo, jobs, blas_threads)
+        disable = not sys.stderr.isatty() if progress is None else not progress
+        n_done = len(done)
+        with _progress_bar()(total=len(cells), initial=len(done), disable=disable,
+                             desc="gdnp sweep", unit="cell") as bar:
+            for key, text in it:
+                path = out / CELLS / f"{key}.csv"
+                atomic_write_text(path, text)  # the same bytes whoever computed them
+                n_done += 1
+                bar.update(1)
+                if on_cell is not None:
+                    on_cell(key, n_done)
+        results = _assemble(out, cells)
     return {"cells": len(cells), "skipped": len(done), "ran": len(todo),
+            "damaged": [{"key": k, "reason": r} for k, r in damaged],
             "seconds": time.perf_counter() - t0, "results": str(results),
             "sidecar": str(out / SIDECAR)}
 
@@ -525,42 +723,63 @@ def read_results(path) -> list[dict]:
 
 
 # ------------------------------------------------------------------ command line
+def _help_formatter():
+    from gdnp.cli import HelpFormatter
+
+    return HelpFormatter
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="gdnp sweep",
+        prog="gdnp sweep", formatter_class=_help_formatter(),
         description="Run a resumable grid of seeded solver runs; one long CSV table plus a "
                     "JSON sidecar (schema in gdnp.sweep's docstring).")
     p.add_argument("config", nargs="?", help="JSON or TOML config file (grid, maxiter, tol, "
                    "options); command-line grid options override its keys")
-    p.add_argument("--problem", nargs="+", help=f"among {list(PROBLEMS)}")
-    p.add_argument("--kappa", nargs="+", type=float)
-    p.add_argument("--dim", nargs="+", type=int)
-    p.add_argument("--separation", nargs="+", type=float)
-    p.add_argument("--n", nargs="+", help="samples per problem ('none' = population)")
-    p.add_argument("--loss", nargs="+")
-    p.add_argument("--method", nargs="+")
-    p.add_argument("--seed", nargs="+", type=int)
+    d = {k: " ".join("none" if v is None else str(v) for v in vals)
+         for k, vals in GRID_DEFAULTS.items()}
+    p.add_argument("--problem", nargs="+",
+                   help=f"among {', '.join(PROBLEMS)} (default: {d['problem']})")
+    p.add_argument("--kappa", nargs="+", type=float,
+                   help=f"condition numbers of S (default: {d['kappa']})")
+    p.add_argument("--dim", nargs="+", type=int,
+                   help=f"input dimensions d, the d= of the Python constructors "
+                        f"(default: {d['dim']})")
+    p.add_argument("--separation", nargs="+", type=float,
+                   help=f"halfspace separations in (0, 1) (default: {d['separation']})")
+    p.add_argument("--n", nargs="+",
+                   help=f"samples per problem, 'none' = population (default: {d['n']})")
+    p.add_argument("--loss", nargs="+", help=f"halfspace and MLP losses (default: {d['loss']})")
+    p.add_argument("--method", nargs="+",
+                   help=f"among {', '.join(_methods())}, any case (default: {d['method']})")
+    p.add_argument("--seed", nargs="+", type=int, help=f"seeds (default: {d['seed']})")
     p.add_argument("--normalization", nargs="+",
-                   help="norms of the BN coordinates: batch, weight, l1, l3, linf")
-    p.add_argument("--bn-eps", nargs="+", type=float, help="BN epsilons")
+                   help="norms of the BN coordinates: batch, weight, l1, l3, linf "
+                        "(default: batch)")
+    p.add_argument("--bn-eps", nargs="+", type=float, help="BN epsilons (default: 0)")
     p.add_argument("--batch-size", nargs="+", help="mini-batch sizes for gd and bngd "
-                   "('none' = full batch)")
-    p.add_argument("--statistics", nargs="+", help="batch and/or population")
-    p.add_argument("--maxiter", type=int)
-    p.add_argument("--tol", type=float)
-    p.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1)")
+                   "('none' = full batch; default: none)")
+    p.add_argument("--statistics", nargs="+",
+                   help="batch and/or population (default: batch)")
+    p.add_argument("--maxiter", type=int,
+                   help=f"iteration budget per run (default: {DEFAULT_MAXITER})")
+    p.add_argument("--tol", type=float,
+                   help=f"stop a run once ||grad f||_{{S^-1}} <= tol (default: {DEFAULT_TOL:g})")
+    p.add_argument("--jobs", type=int, default=1, help="parallel workers")
     p.add_argument("--backend", default="loky", help="loky (joblib) or dask")
     p.add_argument("--scheduler", default=None,
                    help="dask scheduler address (default: start a LocalCluster)")
     p.add_argument("--timeout", type=float, default=5.0,
                    help="seconds to wait for the dask scheduler")
     p.add_argument("--dask-local", choices=["processes", "threads"], default="processes",
-                   help="LocalCluster workers as processes (default) or threads")
+                   help="LocalCluster workers as processes or threads")
     p.add_argument("--blas-threads", type=int, default=1,
                    help="BLAS threads per worker (0: leave unchanged)")
     p.add_argument("--out", default="sweep-results", help="results folder")
     p.add_argument("--dry-run", action="store_true", help="list the cells and exit")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
     return p
 
 
@@ -589,10 +808,19 @@ def sweep_main(argv: list[str] | None = None) -> int:
         summary = run_sweep(config, args.out, jobs=args.jobs, backend=args.backend,
                             scheduler=args.scheduler, timeout=args.timeout,
                             blas_threads=args.blas_threads or None,
-                            dask_processes=args.dask_local == "processes")
-    except ValueError as exc:
+                            dask_processes=args.dask_local == "processes",
+                            progress=args.progress)
+    except (ValueError, ImportError) as exc:
         print(f"gdnp sweep: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        n = len(list((Path(args.out) / CELLS).glob("*.csv")))
+        print(f"\ngdnp sweep: interrupted; {n} cells saved in {args.out}; rerun the same "
+              "command to resume", file=sys.stderr)
+        return 130
+    for d in summary["damaged"]:
+        print(f"gdnp sweep: warning: cell {d['key']} was damaged ({d['reason']}); recomputed",
+              file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

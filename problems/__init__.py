@@ -7,6 +7,7 @@ Every problem implements :class:`Problem`: ``f``, ``grad``, ``value_and_grad``, 
 the problem of one mini-batch (theory guide §11).
 """
 
+from ._validate import ConditioningWarning, NonFiniteError
 from .base import BNEval, LinearProblem, Problem
 from .data import SingularCovarianceError, prepare_data
 from .halfspace import EmpiricalHalfspace, GaussianHalfspace, Halfspace, NoFiniteMinimizerError
@@ -19,6 +20,7 @@ from .taylor import CertifiedDerivative, Expansion
 __all__ = [
     "BNEval",
     "CertifiedDerivative",
+    "ConditioningWarning",
     "EmpiricalHalfspace",
     "Expansion",
     "GaussianHalfspace",
@@ -29,6 +31,7 @@ __all__ = [
     "MLP",
     "NORMALIZATIONS",
     "NoFiniteMinimizerError",
+    "NonFiniteError",
     "Normalizer",
     "OLS",
     "Problem",

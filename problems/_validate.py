@@ -1,12 +1,29 @@
-"""Argument checks shared by the problem constructors: each error names the argument."""
+"""Argument checks shared by the problem constructors: each error names the argument.
+
+Besides types and values, two checks protect a run from the machine's limits:
+
+* **memory**: :func:`check_memory` refuses, before anything is allocated, a request whose
+  arrays would need more than the limit: the environment variable ``GDNP_MAX_BYTES`` (bytes,
+  e.g. ``GDNP_MAX_BYTES=64e9``) when set, else the memory the operating system reports as
+  available (``MemAvailable`` of ``/proc/meminfo``, or ``os.sysconf``);
+* **float64 range**: matrices and data whose second moments overflow or underflow are
+  rejected with a message naming the argument and asking to rescale it.
+"""
 
 from __future__ import annotations
 
 import numbers
+import os
+import warnings
 
 import numpy as np
 
 __all__ = [
+    "ConditioningWarning",
+    "NonFiniteError",
+    "as_real",
+    "check_memory",
+    "available_memory",
     "as_finite_array",
     "as_vector",
     "as_spd_matrix",
@@ -14,22 +31,124 @@ __all__ = [
     "as_positive_int",
     "as_condition_number",
     "as_seed_rng",
+    "check_scale",
+    "spd_rtol",
 ]
 
 
+MAX_BYTES_ENV = "GDNP_MAX_BYTES"
+
+
+class NonFiniteError(ValueError):
+    """An array holds NaN or infinite values (bad input, or an iterate that blew up)."""
+
+
+class ConditioningWarning(UserWarning):
+    """A matrix is positive definite but so ill-conditioned that float64 results lose digits."""
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation, or ``None`` when unknown.
+
+    ``MemAvailable`` of ``/proc/meminfo`` (Linux), else ``os.sysconf`` free pages.
+    """
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _memory_limit() -> tuple[float | None, str]:
+    raw = os.environ.get(MAX_BYTES_ENV)
+    if raw:
+        try:
+            limit = float(raw)
+        except ValueError:
+            raise ValueError(f"{MAX_BYTES_ENV}={raw!r} is not a number of bytes") from None
+        if not limit > 0:
+            raise ValueError(f"{MAX_BYTES_ENV}={raw!r} must be a positive number of bytes")
+        return limit, f"the cap {MAX_BYTES_ENV}={raw}"
+    avail = available_memory()
+    if avail is None:
+        return None, ""
+    return float(avail), (f"the memory available ({avail / 2**30:.3g} GiB; set "
+                          f"{MAX_BYTES_ENV} to change the limit)")
+
+
+def check_memory(nbytes: float, what: str) -> None:
+    """Raise ``ValueError`` before allocating when ``what`` needs more than the limit.
+
+    The limit is ``GDNP_MAX_BYTES`` when set, else the available memory (module docstring).
+    ``nbytes`` is an estimate of the peak (the arrays a constructor holds at once).
+    """
+    limit, source = _memory_limit()
+    if limit is not None and nbytes > limit:
+        raise ValueError(f"{what} needs about {nbytes / 2**30:.3g} GiB of memory, more than "
+                         f"{source}")
+
+
+def as_real(value, name: str, *, minimum: float | None = None, maximum: float | None = None,
+            open_min: bool = False, open_max: bool = False) -> float:
+    """A finite real scalar within ``[minimum, maximum]`` (ends excluded when ``open_*``).
+
+    ``bool``, strings, complex numbers and arrays raise ``TypeError`` naming ``name``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    low = "" if minimum is None else ("> " if open_min else ">= ") + f"{minimum:g}"
+    high = "" if maximum is None else ("< " if open_max else "<= ") + f"{maximum:g}"
+    bounds = " and ".join(b for b in (low, high) if b)
+    ok = np.isfinite(v)
+    if ok and minimum is not None:
+        ok = v > minimum if open_min else v >= minimum
+    if ok and maximum is not None:
+        ok = v < maximum if open_max else v <= maximum
+    if not ok:
+        raise ValueError(f"{name} must be a finite number{' ' + bounds if bounds else ''}, "
+                         f"got {value!r}")
+    return v
+
+
 def as_finite_array(value, name: str, ndim: int | None = None) -> np.ndarray:
-    """Convert ``value`` to a float array, rejecting non-numeric, NaN and inf entries."""
+    """Convert ``value`` to a float array, rejecting non-numeric, complex, NaN and inf entries.
+
+    A column ``(n, 1)`` where a vector is expected gets a hint to ``ravel()`` it.
+    """
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}")
+    raw = value if isinstance(value, np.ndarray) else None
+    if raw is None:
+        try:
+            raw = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    if raw.dtype.kind == "c" or (raw.dtype == object and any(
+            isinstance(v, complex) for v in raw.flat)):
+        raise TypeError(f"{name} must be real; got a complex array (pass {name}.real "
+                        "explicitly if the imaginary part is meant to be dropped)")
+    if raw.dtype.kind in "USVM" or (raw.dtype == object and any(
+            isinstance(v, (str, bytes)) for v in raw.flat)):
+        raise TypeError(f"{name} must be a numeric array, got entries of type {raw.dtype}")
     try:
-        arr = np.asarray(value, dtype=float)
+        arr = np.asarray(raw, dtype=float)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be a numeric array: {exc}") from None
     if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
+        hint = ""
+        if ndim == 1 and arr.ndim == 2 and 1 in arr.shape:
+            hint = f"; pass {name}.ravel() for a single column or row"
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}{hint}")
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
+        raise NonFiniteError(f"{name} contains {bad} NaN or infinite value(s)")
     return arr
 
 
@@ -41,53 +160,110 @@ def as_vector(value, name: str, dim: int | None = None) -> np.ndarray:
     return arr
 
 
-def as_spd_matrix(value, name: str = "S", *, rtol: float = 1e-12) -> np.ndarray:
-    """A finite, square, symmetric, positive definite matrix (symmetrized copy)."""
+#: Above this condition number a positive definite matrix is accepted with a
+#: :class:`ConditioningWarning`: solving with it loses about ``log10(cond)`` of float64's 16
+#: digits, so the reference optimum is accurate to ``~cond * 2.2e-16`` (``2e-5`` at ``1e11``).
+WARN_CONDITION = 1e11
+#: Entries beyond this magnitude (or, for nonzero entries, below its inverse) make products
+#: such as ``w'Sw`` or ``X'X`` overflow or underflow float64 (``sqrt`` of its range).
+FLOAT_RANGE = 1e150
+
+
+def spd_rtol(d: int) -> float:
+    """``10 d eps``: eigenvalues below ``rtol * lambda_max`` are rounding, not positive.
+
+    The rounding level of a computed eigenvalue of a ``d x d`` matrix (as
+    ``numpy.linalg.matrix_rank``); shared by the population constructors and ``from_data``.
+    """
+    return 10.0 * d * np.finfo(float).eps
+
+
+def check_scale(arr: np.ndarray, name: str) -> None:
+    """Reject arrays whose entries would overflow or underflow float64 products."""
+    big = float(np.max(np.abs(arr))) if arr.size else 0.0
+    if big > FLOAT_RANGE:
+        raise ValueError(f"{name} has entries as large as {big:.3g}: products of them overflow "
+                         f"float64 (limit {FLOAT_RANGE:.0e}); rescale {name}")
+    if 0.0 < big < 1.0 / FLOAT_RANGE:
+        raise ValueError(f"{name} has no entry larger than {big:.3g}: products of them underflow "
+                         f"float64 (limit {1 / FLOAT_RANGE:.0e}); rescale {name}")
+
+
+def as_spd_matrix(value, name: str = "S", *, rtol: float | None = None) -> np.ndarray:
+    """A finite, square, symmetric, positive definite matrix (symmetrized copy).
+
+    Positive definite means ``lambda_min > rtol * lambda_max`` with ``rtol`` the rounding level
+    :func:`spd_rtol` by default, so ``cond(S)`` up to about ``1 / (10 d eps)`` is accepted;
+    beyond ``1e11`` with a :class:`ConditioningWarning` about float64 accuracy.
+    """
     arr = as_finite_array(value, name, ndim=2)
     n, m = arr.shape
     if n != m or n == 0:
         raise ValueError(f"{name} must be a non-empty square matrix, got shape {arr.shape}")
+    check_scale(arr, name)
     scale = max(float(np.max(np.abs(arr))), np.finfo(float).tiny)
     if not np.allclose(arr, arr.T, rtol=0.0, atol=1e-10 * scale):
         raise ValueError(f"{name} must be symmetric")
     arr = 0.5 * (arr + arr.T)
     eig = np.linalg.eigvalsh(arr)
+    if rtol is None:
+        rtol = spd_rtol(n)
     if eig[0] <= rtol * max(eig[-1], 0.0) or eig[-1] <= 0:
         raise ValueError(
             f"{name} must be positive definite; its eigenvalues range over "
-            f"[{eig[0]:.3g}, {eig[-1]:.3g}]"
+            f"[{eig[0]:.3g}, {eig[-1]:.3g}] (eigenvalues below {rtol:.2g} * lambda_max are "
+            "rounding in float64)"
         )
+    cond = eig[-1] / eig[0]
+    if cond >= WARN_CONDITION:
+        warnings.warn(
+            f"{name} is positive definite but cond({name}) = {cond:.3g}: float64 solves with it "
+            f"are accurate to only about {cond * np.finfo(float).eps:.1g} relative",
+            ConditioningWarning, stacklevel=3)
     return arr
 
 
 def as_labels(value, name: str = "y", n: int | None = None) -> np.ndarray:
-    """Labels in ``{-1, +1}`` as a float vector."""
+    """Labels in ``{-1, +1}`` as a float vector (``{0, 1}`` or booleans get a hint)."""
+    is_bool = np.asarray(value).dtype == bool if not isinstance(value, (str, bytes)) else False
     arr = as_vector(value, name)
     if n is not None and arr.shape[0] != n:
         raise ValueError(f"{name} must have {n} entries (one per row of X), got {arr.shape[0]}")
     bad = ~np.isin(arr, (-1.0, 1.0))
-    if np.any(bad):
+    if is_bool or np.any(bad):
         vals = np.unique(arr[bad])[:5]
-        raise ValueError(f"{name} must contain only -1 and +1; found {vals.tolist()}")
+        hint = ""
+        if is_bool or np.all(np.isin(arr, (0.0, 1.0))):
+            hint = f"; labels in {{0, 1}} or booleans map to them with 2*{name} - 1"
+        found = "booleans" if is_bool else vals.tolist()
+        raise ValueError(f"{name} must contain only -1 and +1; found {found}{hint}")
     return arr
 
 
 def as_positive_int(value, name: str, minimum: int = 1) -> int:
-    """An integer ``>= minimum`` (bools rejected)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    """An integer ``>= minimum`` (bools rejected; numpy integers accepted)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
 
 
-def as_condition_number(kappa, name: str = "kappa") -> float:
-    """A finite real ``kappa >= 1``."""
-    if isinstance(kappa, bool) or not isinstance(kappa, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(kappa).__name__}")
-    kappa = float(kappa)
-    if not np.isfinite(kappa) or kappa < 1.0:
-        raise ValueError(f"{name} must be a finite number >= 1, got {kappa}")
+def as_condition_number(kappa, name: str = "kappa", d: int | None = None) -> float:
+    """A finite real ``kappa >= 1``; with ``d``, at most ``1 / (20 d eps)``.
+
+    A ``d x d`` matrix built in float64 carries eigenvalue errors of about ``d eps
+    lambda_max``, so a smallest eigenvalue ``1/kappa`` below twice :func:`spd_rtol` would not
+    be recognisably positive.
+    """
+    kappa = as_real(kappa, name, minimum=1.0)
+    if d is not None:
+        top = 1.0 / (2.0 * spd_rtol(d))
+        if kappa > top:
+            raise ValueError(
+                f"{name} = {kappa:.3g} is beyond float64's reach for a {d} x {d} matrix: the "
+                f"smallest eigenvalue 1/{name} would drown in rounding (~{d} * 2.2e-16); "
+                f"use {name} <= {top:.3g}")
     return kappa
 
 
@@ -101,4 +277,6 @@ def as_seed_rng(seed) -> np.random.Generator:
     if isinstance(seed, bool) or not isinstance(seed, (numbers.Integral, np.random.SeedSequence)):
         raise TypeError(
             f"seed must be an int or a numpy.random.Generator, got {type(seed).__name__}")
+    if isinstance(seed, numbers.Integral) and seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
     return np.random.default_rng(seed)

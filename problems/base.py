@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from ._validate import as_finite_array, as_seed_rng
+from ._validate import NonFiniteError, as_finite_array, as_seed_rng
 from .data import PreparedData
 from .normalization import Normalizer, check_normalization, make_normalizer
 from .taylor import CertifiedDerivative
@@ -271,6 +271,8 @@ class LinearProblem(Problem):
             return cache[1]
         Sw = self.S @ w
         nS2 = float(w @ Sw)
+        if not np.isfinite(nS2):
+            raise NonFiniteError(f"w: ||w||_S^2 = {nS2} is not finite (w overflowed)")
         norm = self._normalizer
         if norm is None:
             if not nS2 > 0.0:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_finite_array, as_labels
+from ._validate import as_finite_array, as_labels, as_real, check_scale, spd_rtol
 
 __all__ = ["PreparedData", "prepare_data", "SingularCovarianceError"]
 
@@ -106,18 +106,25 @@ def prepare_data(
     y = as_labels(y, "y", n) if labels else as_finite_array(y, "y", ndim=1)
     if y.shape[0] != n:
         raise ValueError(f"y must have {n} entries (one per row of X), got {y.shape[0]}")
-    if isinstance(ridge, bool) or not np.isscalar(ridge) or not np.isfinite(ridge) or ridge < 0:
-        raise ValueError(f"ridge must be a finite number >= 0, got {ridge!r}")
+    ridge = as_real(ridge, "ridge", minimum=0.0)
     if null_space not in ("raise", "drop"):
         raise ValueError(f"null_space must be 'raise' or 'drop', got {null_space!r}")
     if rtol is None:
-        rtol = 10.0 * d * np.finfo(float).eps
+        rtol = spd_rtol(d)
+    check_scale(X, "X")
     mean = X.mean(axis=0)
     Xc = X - mean
     if center_y:
         y = y - y.mean()
-    S = (Xc.T @ Xc) / n
+    with np.errstate(over="ignore", under="ignore"):
+        S = (Xc.T @ Xc) / n
     S = 0.5 * (S + S.T)
+    try:
+        check_scale(S, "S")
+    except ValueError:
+        big = float(np.max(np.abs(S)))
+        raise ValueError(f"X: its second moment X'X/n has largest entry {big:.3g}, outside "
+                         "float64's safe range [1e-150, 1e150]; rescale X") from None
     basis = None
     if ridge == 0.0:
         eig, vecs = np.linalg.eigh(S)

@@ -23,7 +23,14 @@ import numpy as np
 from scipy.optimize import brentq, linprog, minimize
 from scipy.special import ndtr
 
-from ._validate import as_seed_rng, as_spd_matrix, as_vector
+from ._validate import (
+    as_positive_int,
+    as_real,
+    as_seed_rng,
+    as_spd_matrix,
+    as_vector,
+    check_memory,
+)
 from .base import LinearProblem
 from .data import prepare_data
 from .losses import LOSSES, Loss, get_loss
@@ -39,12 +46,19 @@ class NoFiniteMinimizerError(ValueError):
 
 
 def _check_separation(separation) -> float:
-    if isinstance(separation, bool) or not np.isscalar(separation):
-        raise TypeError(f"separation must be a real number, got {type(separation).__name__}")
-    c = float(separation)
+    """``c = sqrt(u'S^-1 u)`` in ``(0, 1)``, the Gaussian model's separation."""
+    c = as_real(separation, "separation")
     if not (0.0 < c < 1.0):
         raise ValueError(f"separation must lie in (0, 1) (c = sqrt(u'S^-1 u)), got {separation}")
     return c
+
+
+def _check_nodes(n_nodes) -> int:
+    """A Gauss-Hermite rule size ``>= 2`` whose arrays fit in memory."""
+    n_nodes = as_positive_int(n_nodes, "n_nodes", 2)
+    # nodes, weights and the per-evaluation arrays phi(t), phi'(t), t...: ~8 vectors
+    check_memory(8.0 * 8.0 * n_nodes, f"a Gauss-Hermite rule of n_nodes = {n_nodes}")
+    return n_nodes
 
 
 class Halfspace(LinearProblem):
@@ -170,6 +184,7 @@ class Halfspace(LinearProblem):
         """
         rng = as_seed_rng(seed)
         c = _check_separation(separation)
+        _check_nodes(n_nodes)
         S = random_covariance(d, kappa, rng)
         u = vector_with_separation(S, random_direction(S.shape[0], rng), c)
         prob = GaussianHalfspace(S, u, loss, n_nodes=n_nodes, normalization=normalization,
@@ -291,8 +306,10 @@ class Halfspace(LinearProblem):
         """
         rng = as_seed_rng(seed)
         c = _check_separation(separation)
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-            raise ValueError(f"n must be an integer >= 2, got {n!r}")
+        n = as_positive_int(n, "n", 2)
+        d = as_positive_int(d, "d")
+        # z, X = -y z, the centred copy and the cached projections: ~4 n x d arrays
+        check_memory(4.0 * 8.0 * n * d, f"a sample of n = {n} points in d = {d} dimensions")
         S = random_covariance(d, kappa, rng)
         u = vector_with_separation(S, random_direction(S.shape[0], rng), c)
         chol = np.linalg.cholesky(S - np.outer(u, u))
@@ -440,8 +457,7 @@ class GaussianHalfspace(Halfspace):
         if not c2 < 1.0:
             raise ValueError(f"u: the Gaussian model needs u'S^-1 u < 1, got {c2:.6g} "
                              "(S - uu' would not be a covariance)")
-        if isinstance(n_nodes, bool) or not isinstance(n_nodes, (int, np.integer)):
-            raise TypeError("n_nodes must be an integer")
+        n_nodes = _check_nodes(n_nodes)
         self._xi, self._omega = normal_rule(int(n_nodes))
         self._setup(S, u, loss, {"separation": float(np.sqrt(c2)), "n_nodes": int(n_nodes)},
                     normalization, True, bn_eps)

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from ._validate import as_finite_array, as_positive_int, as_seed_rng
+from ._validate import as_finite_array, as_positive_int, as_real, as_seed_rng, check_memory
 from .base import BNEval, Problem
 from .data import prepare_data
 from .losses import Loss, get_loss
@@ -76,6 +76,12 @@ class UnitView:
         return (g / self.nS) * (G - self.Sw * (wG / self.nS**2))
 
 
+def _check_mlp_memory(n: int, d: int, hidden: int) -> None:
+    """Data (``X`` and its centred copy), the weights and ~6 ``n x hidden`` activations."""
+    nbytes = 8.0 * (3.0 * n * d + 4.0 * hidden * d + 6.0 * n * hidden)
+    check_memory(nbytes, f"an MLP with n = {n}, d = {d}, hidden = {hidden}")
+
+
 class MLP(Problem):
     """Tanh MLP halfspace classifier with BN per hidden unit. Use the class constructors."""
 
@@ -90,6 +96,7 @@ class MLP(Problem):
         self.X, self.y = data.X, data.y
         self.n, self.d = self.X.shape
         self.hidden = as_positive_int(hidden, "hidden")
+        _check_mlp_memory(self.n, self.d, self.hidden)
         self.loss = get_loss(loss)
         self.S = data.S
         self.u = -(self.X.T @ self.y) / self.n
@@ -218,6 +225,9 @@ class MLP(Problem):
         rng = as_seed_rng(seed)
         n = as_positive_int(n, "n", 2)
         hidden = as_positive_int(hidden, "hidden")
+        d = as_positive_int(d, "d")
+        teacher_scale = as_real(teacher_scale, "teacher_scale", minimum=0.0)
+        _check_mlp_memory(n, d, hidden)
         S = random_covariance(d, kappa, rng)
         d = S.shape[0]
         X = rng.standard_normal((n, d)) @ np.linalg.cholesky(S).T

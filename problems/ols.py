@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_finite_array, as_seed_rng, as_spd_matrix, as_vector
+from ._validate import as_finite_array, as_real, as_seed_rng, as_spd_matrix, as_vector
 from .base import LinearProblem
 from .data import prepare_data
 from .spectra import random_covariance, random_direction
@@ -33,9 +33,7 @@ class OLS(LinearProblem):
         self.S = as_spd_matrix(S, "S")
         self.dim = self.S.shape[0]
         self.u = as_vector(u, "u", self.dim)
-        if not np.isscalar(yy) or not np.isfinite(yy):
-            raise ValueError(f"yy (E[y^2]) must be a finite scalar, got {yy!r}")
-        self.yy = float(yy)
+        self.yy = as_real(yy, "yy (E[y^2])")
         if self.yy < float(self.u @ self.solve_S(self.u)) - 1e-12 * max(1.0, abs(self.yy)):
             raise ValueError("yy (E[y^2]) is smaller than u'S^-1 u: the moments are inconsistent "
                              "(the loss would be negative)")
@@ -233,8 +231,7 @@ class OLS(LinearProblem):
         True
         """
         rng = as_seed_rng(seed)
-        if not np.isscalar(noise) or not np.isfinite(noise) or noise < 0:
-            raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+        noise = as_real(noise, "noise", minimum=0.0)
         S = random_covariance(d, kappa, rng)
         w_true = random_direction(S.shape[0], rng)
         Sw = S @ w_true

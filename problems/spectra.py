@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import special_ortho_group
 
-from ._validate import as_condition_number, as_positive_int, as_seed_rng
+from ._validate import as_condition_number, as_positive_int, as_seed_rng, check_memory
 
 __all__ = ["random_covariance", "random_direction", "vector_with_separation"]
 
@@ -17,7 +17,9 @@ def random_covariance(d: int, kappa: float, rng) -> np.ndarray:
     the eigenvectors are a Haar-random rotation drawn from ``rng``.
     """
     d = as_positive_int(d, "d")
-    kappa = as_condition_number(kappa)
+    # the rotation, its product with the spectrum and S: a few d x d float64 arrays at once
+    check_memory(4.0 * 8.0 * d * d, f"a {d} x {d} covariance (d = {d})")
+    kappa = as_condition_number(kappa, d=d)
     if d == 1 and kappa != 1.0:
         raise ValueError(f"kappa must be 1 when d = 1 (a 1x1 matrix), got {kappa}")
     rng = as_seed_rng(rng)

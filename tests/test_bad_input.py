@@ -141,8 +141,12 @@ def test_separable_data_has_no_finite_length():
     prob = Halfspace.from_data(X, y)
     with pytest.raises(NoFiniteMinimizerError, match="linearly separable"):
         prob.solution()
-    with pytest.raises(ValueError, match="separable data, where the length has no finite"):
-        gdnp.gdnp(prob, x0=np.array([1.0, -2.0, 0.5]), maxiter=20, reference=False)
+    # one behaviour across problems: the run ends with status 2 and its history, and only
+    # solution() raises NoFiniteMinimizerError
+    res = gdnp.gdnp(prob, x0=np.array([1.0, -2.0, 0.5]), maxiter=20, reference=False)
+    assert res.status == 2 and not res.success
+    assert "no finite minimiser" in res.message and "separable data" in res.message
+    assert res.history["iter"].size >= 1 and np.all(np.isfinite(res.x))
 
 
 def test_unknown_method_option_and_loss():
@@ -181,3 +185,144 @@ def test_no_solver_returns_nan():
         res = gdnp.solve(prob, method, maxiter=200, tol=0, lr=1e6) if method != "gdnp" else \
             gdnp.solve(prob, method, maxiter=200, tol=0)
         assert np.isfinite(res.fun) and np.all(np.isfinite(res.x)), method
+
+
+# ------------------------------------------------------------------ hardening
+X4, Y4 = halfspace_data(n=60, d=3)
+
+
+def _big_entry(X):
+    X = X.copy()
+    X[0, 0] = 1e308
+    return X
+
+
+@pytest.mark.parametrize("make, exc, match", [
+    # complex input is refused, not truncated to its real part
+    (lambda: OLS.from_data(X4 + 1j, Y4), TypeError, "X must be real"),
+    (lambda: Halfspace.from_data(X4, Y4 + 0j), TypeError, "y must be real"),
+    (lambda: OLS.from_moments(S2 + 0j, U2, 1.0), TypeError, "S must be real"),
+    (lambda: OLS.from_moments(S2, U2 + 0j, 1.0), TypeError, "u must be real"),
+    (lambda: gdnp.gd(OLS.random(2, 10), x0=np.ones(2) + 0j), TypeError, "x0 must be real"),
+    # scalars: strings, bools, lists, NaN
+    (lambda: OLS.from_data(X4, Y4, ridge="0.1"), TypeError, "ridge must be a real number"),
+    (lambda: Halfspace.random(3, 10, separation="0.5"), TypeError, "separation must be a real"),
+    (lambda: OLS.random(3, 10, noise=True), TypeError, "noise must be a real number"),
+    (lambda: MLP.random(3, 2, 10, 50, teacher_scale=np.nan), ValueError, "teacher_scale"),
+    (lambda: MLP.random(3, 2, 10, 50, teacher_scale=[3.0]), TypeError, "teacher_scale"),
+    (lambda: OLS.random(3, 10, seed=-1), ValueError, "seed must be a non-negative integer"),
+    (lambda: OLS.from_moments(S2, U2, "1"), TypeError, r"yy \(E\[y\^2\]\) must be a real"),
+    # float64 range: a condition number no d x d matrix can carry, overflow, underflow
+    (lambda: OLS.random(3, 1e300), ValueError, "kappa = 1e\\+300 is beyond float64's reach"),
+    (lambda: Halfspace.gaussian(S2 / 2 * 1e308, U2), ValueError, "S has entries as large as"),
+    (lambda: OLS.from_data(X4 * 1e200, Y4), ValueError, "X has entries as large as"),
+    (lambda: OLS.from_data(_big_entry(X4), Y4), ValueError, "X has entries as large as"),
+    (lambda: OLS.from_data(X4 * 1e-308, Y4), ValueError, "X has no entry larger than"),
+    # sizes beyond memory: refused at once, before allocating
+    (lambda: OLS.random(10**9, 10), ValueError, "GiB of memory"),
+    (lambda: OLS.random(2**63, 10), ValueError, "GiB of memory"),
+    (lambda: Halfspace.sample(3, 10, n=10**12), ValueError, "GiB of memory"),
+    (lambda: MLP.random(3, 10**12, 10, 50), ValueError, "GiB of memory"),
+    (lambda: Halfspace.random(3, 10, n_nodes=10**12), ValueError, "GiB of memory"),
+    # labels and shapes that teach the fix
+    (lambda: Halfspace.from_data(X4, (Y4 + 1) / 2), ValueError, r"2\*y - 1"),
+    (lambda: Halfspace.from_data(X4, Y4 > 0), ValueError, r"booleans .* 2\*y - 1"),
+    (lambda: Halfspace.from_data(X4, Y4[:, None]), ValueError, r"y.ravel\(\)"),
+    (lambda: OLS.from_data(X4, Y4[:, None]), ValueError, r"y.ravel\(\)"),
+    # theta_steps is the MLP's; elsewhere it is refused instead of ignored
+    (lambda: gdnp.gdnp(OLS.random(3, 10), theta_steps=3), ValueError, "MLP only"),
+])
+def test_bad_input_names_the_argument(make, exc, match):
+    with pytest.raises(exc, match=match):
+        make()
+
+
+def test_memory_limit_is_a_documented_cap(monkeypatch):
+    monkeypatch.setenv("GDNP_MAX_BYTES", "1e6")
+    with pytest.raises(ValueError, match=r"GiB of memory, more than the cap GDNP_MAX_BYTES=1e6"):
+        OLS.random(400, 10)  # 400 x 400 needs ~5 MB
+    OLS.random(100, 10)  # ~0.3 MB fits
+    monkeypatch.setenv("GDNP_MAX_BYTES", "lots")
+    with pytest.raises(ValueError, match="GDNP_MAX_BYTES"):
+        OLS.random(3, 10)
+
+
+def test_ill_conditioned_but_positive_definite_S_is_accepted_with_a_warning():
+    from gdnp.problems._validate import ConditioningWarning
+
+    with pytest.warns(ConditioningWarning, match=r"cond\(S\) = 1e\+12"):
+        prob = OLS.random(3, 1e12, seed=0)
+    assert prob.kappa == pytest.approx(1e12, rel=1e-3)
+    # from_data applies the same threshold (10 d eps) as the population constructors
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 3)) * np.array([1.0, 1.0, 1e-6])
+    with pytest.warns(ConditioningWarning):
+        data_prob = OLS.from_data(X, X[:, 0])
+    assert data_prob.kappa > 1e11
+    with pytest.warns(ConditioningWarning):
+        OLS.from_moments(data_prob.S, data_prob.u, data_prob.yy)
+    with pytest.raises(ValueError, match="S must be positive definite"):
+        OLS.from_moments(np.diag([1.0, 1e-16]), U2, 1.0)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: gdnp.bngd(OLS.random(3, 10, seed=0), lr=1e300), "diverged"),
+    (lambda: gdnp.gdnp(OLS.random(3, 10, seed=0), L=1e-300), "diverged: NonFiniteError"),
+    (lambda: gdnp.gdnp(Halfspace.random(4, 10, separation=1e-300, seed=0), tol=0, maxiter=20),
+     "diverged"),
+    # every label -1: the lengths grow until exp overflows (a Python OverflowError)
+    (lambda: gdnp.gdnp(MLP.from_data(np.random.default_rng(0).standard_normal((200, 3)),
+                                     -np.ones(200), hidden=2), maxiter=50, reference=False),
+     "diverged: OverflowError"),
+])
+def test_breakdown_during_a_run_is_status_2_with_history(make, match):
+    res = make()
+    assert res.status == 2 and not res.success
+    assert match in res.message
+    assert res.history["iter"].size >= 1
+    assert np.all(np.isfinite(res.x)) and np.isfinite(res.fun)
+    assert res.fun == res.history["fun"][-1]
+
+
+def test_floating_point_errors_are_a_status_too():
+    prob = OLS.random(3, 10, seed=0)
+    with np.errstate(all="raise"):  # the solver's own errstate governs its run
+        res = gdnp.gd(prob, lr=1e200, maxiter=50, tol=0)
+    assert res.status == 2 and res.history["iter"].size >= 1
+
+
+def test_divergence_rule_factor():
+    """Status 2 once f - f_0 > 1e6 (1 + |f_0|), with f still finite (the documented rule)."""
+    from gdnp.result import DIVERGENCE_FACTOR
+
+    prob = OLS.random(3, 10, seed=0)
+    res = gdnp.gd(prob, lr=2.5 / prob.smoothness, maxiter=5000, tol=0)  # grows ~4x per step
+    f = res.history["fun"]
+    assert res.status == 2 and "exceeds f_0 + 1e+06" in res.message
+    assert np.all(f - f[0] <= DIVERGENCE_FACTOR * (1 + abs(f[0])))
+    assert np.isfinite(f).all() and f[-1] > 1e4 * (1 + abs(f[0]))
+
+
+@pytest.mark.parametrize("kw, exc, match", [
+    ({"xtol": np.nan}, ValueError, "xtol must be a finite number >= 0"),
+    ({"xtol": -1.0}, ValueError, "xtol must be a finite number >= 0"),
+    ({"xtol": "0"}, TypeError, "xtol must be a real number"),
+    ({"max_expand": np.nan}, TypeError, "max_expand must be an integer"),
+    ({"max_expand": -1}, ValueError, "max_expand must be an integer >= 0"),
+    ({"max_expand": 1.5}, TypeError, "max_expand must be an integer"),
+    ({"max_expand": "3"}, TypeError, "max_expand must be an integer"),
+    ({"maxiter": 2.0}, TypeError, "maxiter must be an integer"),
+])
+def test_bisect_arguments(kw, exc, match):
+    with pytest.raises(exc, match=match):
+        gdnp.bisect(lambda t: t - 0.3, 0.0, 1.0, **kw)
+
+
+def test_bisect_accepts_numpy_integers_and_tiny_brackets_say_why():
+    root, info = gdnp.bisect(lambda t: t - 0.3, 0.0, 1.0, maxiter=np.int64(10))
+    assert info["nit"] == 10 and abs(root - 0.3) <= 2.0**-10
+    with pytest.raises(gdnp.NoSignChangeError, match="too narrow") as err:
+        gdnp.bisect(lambda t: t - 0.3, 0.0, 1e-300)
+    assert "separable" not in str(err.value)
+    with pytest.raises(gdnp.NoSignChangeError, match="separable data"):
+        gdnp.bisect(lambda t: -1.0, 0.0, 1.0)  # never changes sign: root at infinity

@@ -65,7 +65,10 @@ def test_halfspace_kappa_curves_bounds_and_order(quick_dir):
         for m in ("gd", "agd", "gdnp"):
             for metric in ("gap", "grad_norm2"):
                 sel = _sel(cur, kappa=kappa, method=m, metric=metric)
-                assert sel.sum() > 10 and np.all(np.isfinite(cur["value"][sel]))
+                # at kappa = 1 (S = I) GDNP's Rayleigh step solves the direction at once: its
+                # gradient is exactly 0 at iteration 2 (status 0), so it has 3 points
+                least = 3 if (m == "gdnp" and kappa == 1.0) else 11
+                assert sel.sum() >= least and np.all(np.isfinite(cur["value"][sel]))
     # the K19 combined bound lies where its formula says, recomputed from the JSON
     for kappa in (10.0, 1000.0):
         info = d["results"]["per_kappa"][repr(kappa)]

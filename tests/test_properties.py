@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gdnp import bisect
@@ -15,10 +15,16 @@ finite = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_infinit
 @settings(max_examples=200, deadline=None)
 @given(root=finite, slope=st.floats(min_value=1e-3, max_value=1e3), lo=finite,
        width=st.floats(min_value=1e-3, max_value=1e3))
+@example(root=5e-324, slope=0.5, lo=0.0, width=1.0)
 def test_bisect_finds_the_root_of_any_increasing_line(root, slope, lo, width):
     """Whatever the initial bracket, expansion then halving brackets the root."""
-    root_hat, info = bisect(lambda t: slope * (t - root), lo, lo + width, maxiter=200)
-    assert info["a"] <= root <= info["b"]
+    def fun(t):
+        return slope * (t - root)
+
+    root_hat, info = bisect(fun, lo, lo + width, maxiter=200)
+    # the bracket holds the root, unless fun vanished at an end by rounding (root = 5e-324:
+    # fun(0) = -0.5 * 5e-324 underflows to 0, an exact zero bisect rightly returns)
+    assert info["a"] <= root <= info["b"] or fun(info["a"]) == 0.0 or fun(info["b"]) == 0.0
     assert abs(root_hat - root) <= 1e-12 * max(1.0, abs(root)) + 4 * np.spacing(abs(root) + 1)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -222,3 +224,141 @@ def test_csv_round_trip(reference):
         rows = list(csv.reader(fh))
     fun = [float(r[COLUMNS.index("fun")]) for r in rows[1:]]
     assert all(f == f for f in fun)
+
+
+# ------------------------------------------------------------- damaged files, locks, extension
+TINY = {"grid": {"problem": ["ols"], "dim": [3], "kappa": [10], "method": ["gd", "gdnp"],
+                 "seed": [0, 1]}, "maxiter": 10}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny")
+    assert run_sweep(TINY, out)["ran"] == 4
+    return out
+
+
+def _cells(out):
+    return sorted((out / "cells").glob("*.csv"))
+
+
+@pytest.mark.parametrize("damage", ["truncate", "header_only", "other_cell", "empty",
+                                    "flip_digit"])
+def test_damaged_cell_is_reported_and_recomputed(tmp_path, tiny, damage):
+    out = tmp_path / "s"
+    shutil.copytree(tiny, out)
+    victim, other = _cells(out)[:2]
+    text = victim.read_text()
+    if damage == "truncate":
+        victim.write_text(text[: len(text) // 2])
+    elif damage == "header_only":
+        victim.write_text(",".join(COLUMNS) + "\n")
+    elif damage == "other_cell":
+        victim.write_text(other.read_text())
+    elif damage == "empty":
+        victim.write_bytes(b"")
+    else:  # same length, one digit changed inside a number: only the checksum sees it
+        i = text.index(",0.") + 3
+        victim.write_text(text[:i] + ("1" if text[i] != "1" else "2") + text[i + 1:])
+    summary = run_sweep(TINY, out)
+    assert [d["key"] for d in summary["damaged"]] == [victim.stem]
+    assert summary["ran"] == 1 and summary["skipped"] == 3
+    assert _table(out) == _table(tiny)
+    _check_unique(read_results(out))
+
+
+def test_cli_reports_a_damaged_cell(tmp_path, tiny, capsys):
+    out = tmp_path / "s"
+    shutil.copytree(tiny, out)
+    _cells(out)[0].write_bytes(b"")
+    cfg = tmp_path / "tiny.json"
+    cfg.write_text(json.dumps(TINY))
+    assert sweep_main([str(cfg), "--out", str(out)]) == 0
+    assert "damaged (empty file); recomputed" in capsys.readouterr().err
+
+
+def test_folder_left_by_an_early_kill_is_resumable(tmp_path, tiny):
+    out = tmp_path / "early"
+    (out / "cells").mkdir(parents=True)  # killed before the sidecar was written
+    assert run_sweep(TINY, out)["ran"] == 4
+    assert _table(out) == _table(tiny)
+
+
+def test_second_sweep_on_a_busy_folder_is_refused(tmp_path, tiny):
+    out = tmp_path / "busy"
+    out.mkdir()
+    # a live process (this test's parent) holds the lock
+    (out / ".gdnp-sweep.lock").write_text(json.dumps({"pid": os.getppid(),
+                                                      "host": platform.node()}))
+    with pytest.raises(ValueError, match=r"another gdnp sweep \(pid \d+"):
+        run_sweep(TINY, out)
+    assert not (out / "cells").exists() and not (out / "sweep.json").exists()
+
+
+def test_lock_of_a_killed_sweep_is_taken_over(tmp_path, tiny):
+    out = tmp_path / "stale"
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = int(proc.stdout)
+    out.mkdir()
+    (out / ".gdnp-sweep.lock").write_text(json.dumps({"pid": dead, "host": platform.node()}))
+    assert run_sweep(TINY, out)["ran"] == 4
+    assert not (out / ".gdnp-sweep.lock").exists()  # released at the end
+    assert _table(out) == _table(tiny)
+
+
+def test_grid_extension_runs_only_new_cells(tmp_path, tiny):
+    out = tmp_path / "grow"
+    shutil.copytree(tiny, out)
+    bigger = {**TINY, "grid": {**TINY["grid"], "seed": [0, 1, 2]}}
+    summary = run_sweep(bigger, out)
+    assert summary["skipped"] == 4 and summary["ran"] == 2
+    run_sweep(bigger, tmp_path / "fresh")
+    assert _table(out) == _table(tmp_path / "fresh")
+    # removing a value is not an extension: refused, nothing written
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(ValueError, match="may only add grid values"):
+        run_sweep({**TINY, "grid": {**TINY["grid"], "seed": [0]}}, out)
+    assert before == {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def test_memory_bound_fails_one_cell_and_the_sweep_goes_on(tmp_path):
+    cfg = {"grid": {"problem": ["ols"], "dim": [3, 1_000_000], "method": ["gd"]},
+           "maxiter": 5}
+    run_sweep(cfg, tmp_path / "m")
+    rows = read_results(tmp_path / "m")
+    big = [r for r in rows if r["dim"] == "1000000"]
+    assert len(big) == 1 and big[0]["status"] == "-1" and big[0]["iter"] == "-1"
+    assert "GiB of memory" in big[0]["error"]
+    assert len([r for r in rows if r["dim"] == "3"]) == 6
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    import gdnp.sweep as sweep_mod
+
+    real = sweep_mod._iter_serial
+
+    def interrupted(todo, blas_threads):
+        for i, item in enumerate(real(todo, blas_threads)):
+            if i == 2:
+                raise KeyboardInterrupt
+            yield item
+
+    monkeypatch.setattr(sweep_mod, "_iter_serial", interrupted)
+    cfg = tmp_path / "tiny.json"
+    cfg.write_text(json.dumps(TINY))
+    out = tmp_path / "c"
+    assert sweep_main([str(cfg), "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted; 2 cells saved" in err and "rerun the same command to resume" in err
+    assert "Traceback" not in err
+    assert not (out / ".gdnp-sweep.lock").exists()
+    monkeypatch.setattr(sweep_mod, "_iter_serial", real)
+    assert sweep_main([str(cfg), "--out", str(out)]) == 0
+    assert len(read_results(out)) == 4 * 11
+
+
+def test_sweep_without_tqdm(tmp_path, monkeypatch, tiny):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails as if not installed
+    assert run_sweep(TINY, tmp_path / "p", progress=True)["ran"] == 4
+    assert _table(tmp_path / "p") == _table(tiny)
