@@ -6,14 +6,23 @@ the PNG (and PDF on request) from the files it has just written; ``redraw(out_di
 re-renders from those files alone. ``plots_main(argv)`` is the ``gdnp plots`` command line.
 """
 
-from . import figs_extra, figs_halfspace, figs_ols  # noqa: F401  (registers figures)
+from . import (  # noqa: F401  (registers figures)
+    figs_bngd,
+    figs_cost,
+    figs_extra,
+    figs_halfspace,
+    figs_ols,
+    figs_rates,
+    style,
+)
 from ._cli import make_all, plots_main
 from ._core import FIGURES, FigureSkipped, FigureSpec, load, make_figure, redraw
 
-_ORDER = ["halfspace_kappa", "separation", "ols_kappa_dim", "lr_robustness", "trajectories",
+_ORDER = ["rates_vs_kappa", "rates_vs_separation", "cost", "bngd_dynamics", "seed_ols",
+          "halfspace_kappa", "separation", "ols_kappa_dim", "lr_robustness", "trajectories",
           "mlp", "real_data"]
-for _name in _ORDER + [n for n in list(FIGURES) if n not in _ORDER]:
+for _name in [n for n in _ORDER if n in FIGURES] + [n for n in list(FIGURES) if n not in _ORDER]:
     FIGURES[_name] = FIGURES.pop(_name)
 
-__all__ = ["FIGURES", "FigureSkipped", "FigureSpec", "load", "make_all", "make_figure",
+__all__ = ["style", "FIGURES", "FigureSkipped", "FigureSpec", "load", "make_all", "make_figure",
            "plots_main", "redraw"]
