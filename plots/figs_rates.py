@@ -295,7 +295,8 @@ def rs_render(data: dict):
     ax.invert_xaxis()
     ax.set_xlabel(r"$1 - c$  (separation $c \to 1$: right)")
     ax.set_ylabel(r"$1 - r$ of $f - f^*$")
-    ax.set_title(rf"Gaussian halfspace, $\kappa$ = {cfg['kappa']:g}, d = {cfg['dim']}")
+    ax.set_title(rf"Gaussian halfspace, $\kappa$ = {cfg['kappa']:g}, d = {cfg['dim']}"
+                 "\nfilled: linear for every seed; hollow: not")
     figure_legend(fig, axes, ncol=1)
     return fig
 
