@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from ._core import gap_floor, register, run_solver, thin
-from .style import figure, figure_legend, method_kw, shade_floor
+from .style import figure, figure_legend, mark_floor_stop, method_kw, shade_floor
 
 
 def cost_config(quick: bool) -> dict:
@@ -105,13 +105,15 @@ def cost_render(data: dict):
         for m in [*cfg["methods"], "lbfgs"]:
             s = _rows(cur, method=m) & (cur["rel_gap"] > 0)
             ax.plot(cur[xcol][s], cur["rel_gap"][s], **method_kw(m, int(s.sum())))
+            if s.any() and cur["rel_gap"][s][-1] <= res["floor"] / res["gap0"]:
+                mark_floor_stop(ax, cur[xcol][s][-1], cur["rel_gap"][s][-1], m)
         ax.set(xscale="log", yscale="log", xlabel=xlabel)
         ax.set_ylim(max(res["floor"] / res["gap0"] / 10, 1e-17), 3.0)
     axes[0, 0].set_ylabel(r"$(f - f^*)/(f_0 - f^*)$")
     figure_legend(fig, axes, ncol=5)
     fig.suptitle(f"Cost: empirical logistic halfspace, n = {cfg['n']:g}, d = {cfg['dim']}, "
                  rf"$\kappa$ = {cfg['kappa']:g}, c = {cfg['separation']:g} "
-                 f"(GDNP: T_s = {cfg['T_s']})")
+                 f"(GDNP: T_s = {cfg['T_s']}); filled end: stopped at the floor")
     return fig
 
 

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ._core import fit_row, gap_floor, pmap, register, run_solver, table_fit, thin
-from .style import figure, figure_legend, method_kw, shade_floor, theory_kw
+from .style import figure, figure_legend, mark_floor_stop, method_kw, shade_floor, theory_kw
 
 KAPPAS = [1.0, 10.0, 100.0, 1000.0, 10000.0]
 
@@ -146,6 +146,9 @@ def kappa_render(data: dict) -> plt.Figure:
                 it, val = cur["iter"][sel], cur["value"][sel]
                 pos = val > 0
                 ax.semilogy(it[pos], val[pos], **method_kw(m, int(pos.sum())))
+                floor = fits["floor"][_rows(fits, kappa=kappa)][0]
+                if metric == "gap" and pos.any() and val[pos][-1] <= floor:
+                    mark_floor_stop(ax, it[pos][-1], val[pos][-1], m)
             if metric == "gap":
                 floor = fits["floor"][_rows(fits, kappa=kappa)][0]
                 shade_floor(ax, floor)
