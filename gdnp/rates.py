@@ -21,6 +21,8 @@ __all__ = [
     "bngd_rate",
     "bngd_best_rate",
     "fit_order",
+    "fit_rate",
+    "fit_window",
 ]
 
 
@@ -368,30 +370,165 @@ def bngd_best_rate(kstar: float) -> float:
     return (kstar - 1.0) / (kstar + 1.0)
 
 
-def fit_order(iters, gaps, tail: float = 0.5, floor: float = 0.0) -> dict:
-    """Classify the tail of a history as linear or sublinear convergence (theory guide §7).
+def _lstsq_fit(A: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """Least squares ``y ~ A c``: coefficients, residual sum of squares, ``(A'A)^-1`` diagonal."""
+    c, *_ = np.linalg.lstsq(A, y, rcond=None)
+    rss = float(np.sum((A @ c - y) ** 2))
+    cov = np.linalg.pinv(A.T @ A)
+    return c, rss, np.diag(cov)
 
-    Fits ``log(gap) = a + t log r`` (linear, rate ``r``) and ``log(gap) = a - p log t``
-    (sublinear, order ``p``) by least squares to the last ``tail`` fraction of the positive
-    gaps above ``floor`` and reports the better fit.
+
+def fit_window(iters, gaps, floor: float = 0.0) -> tuple[int, int]:
+    """Indices ``[start, stop)`` of the part of a history a rate may be fitted to.
+
+    The window ends before the first gap at or below ``floor`` (the rounding floor: what lies
+    under it is noise) and at the last record that sets a new running minimum (what follows is
+    a non-monotone tail: a bounce or a plateau). It starts at the first iterate with ``t > 0``.
+    Non-finite or non-positive gaps end the window too. Returned as positions in the arrays.
+    """
+    t = np.asarray(iters, dtype=float)
+    y = np.asarray(gaps, dtype=float)
+    if t.shape != y.shape or t.ndim != 1:
+        raise ValueError(f"iters and gaps must be 1-D arrays of one length, got shapes "
+                         f"{t.shape} and {y.shape}")
+    bad = ~np.isfinite(y) | (y <= max(float(floor), 0.0))
+    stop = int(np.argmax(bad)) if bad.any() else y.size
+    start = int(np.searchsorted(t[:stop], 0.0, side="right")) if stop else 0
+    if stop - start < 2:
+        return start, stop
+    seg = y[start:stop]
+    runmin = np.minimum.accumulate(seg)
+    new_min = np.flatnonzero(np.r_[True, seg[1:] < runmin[:-1]])
+    return start, start + int(new_min[-1]) + 1
+
+
+_KINDS = ("linear", "sublinear", "undetermined")
+
+
+def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float = 0.99,
+             dominance: float = 4.0, min_points: int = 6) -> dict:
+    """Honest empirical order of a convergence history (theory guide §7).
+
+    The window (:func:`fit_window`) is the part of the history above the rounding ``floor``
+    and before any non-monotone tail; the fit uses its last ``tail`` fraction of iterations.
+    Three least-squares models of ``y = log(gap)`` are fitted there:
+
+    * linear:    ``y = a + t log r``               (rate ``r``, reported as ``1 - r``)
+    * sublinear: ``y = a - p log t``               (order ``p``)
+    * both:      ``y = a + b t + c log t``         (the nesting model)
+
+    With ``s^2 = RSS_both / (n - 3)`` (at least ``(1e-9)^2``, the rounding of ``log``), the
+    statistic ``F_m = (RSS_m - RSS_both) / s^2`` tests whether model ``m`` lacks the other's
+    term, against the ``level`` quantile of ``F(1, n - 3)``. **Classification rule:**
+
+    1. fewer than ``min_points`` points in the window, or a slope not significantly
+       negative (``log r + 2 se >= 0``): ``"undetermined"`` (stalled or too short);
+    2. exactly one model not rejected: that model;
+    3. both not rejected: ``"undetermined"`` (the window cannot tell them apart);
+    4. both rejected (systematic wiggles, e.g. AGD's momentum ripples): the model whose RSS is
+       ``dominance`` times smaller, else ``"undetermined"``.
 
     Parameters
     ----------
-    iters : array_like
-        Iteration indices (``history["iter"]``); ``t = 0`` is left out.
-    gaps : array_like
-        The gaps ``f - f*`` (or any positive error measure) at those iterations.
-    tail : float, default 0.5
-        Fraction of the kept points, from the end, that is fitted.
-    floor : float, default 0.0
-        Gaps at or below it (rounding noise) are left out.
+    iters, gaps : array_like
+        Iteration numbers and gaps ``f - f*`` (or any positive error), same length.
+    floor : float
+        Rounding floor: gaps at or below it end the window.
+    tail : float in (0, 1]
+        Fraction of the window (in iterations, counted back from its end) that is fitted.
+    level : float in (0, 1)
+        Confidence level of the F tests.
+    dominance : float > 1
+        RSS ratio that decides between two rejected models.
+    min_points : int >= 4
+        Fewest points a classification is made from.
 
     Returns
     -------
     dict
-        ``kind`` ("linear" or "sublinear"), ``rate`` (``r``), ``order`` (``p``), the residual
-        sums of squares ``rss_linear`` and ``rss_sublinear``, and ``n`` points used. With
-        fewer than 3 points, ``kind`` is ``"undetermined"`` and the numbers are NaN.
+        ``kind`` in {"linear", "sublinear", "undetermined"}; ``rate`` ``r`` and its standard
+        error ``rate_se``; ``one_minus_rate`` (``-expm1(log r)``, exact for ``r`` near 1) and
+        ``one_minus_rate_se``; ``order`` ``p`` and ``order_se``; ``window`` = (first, last)
+        iteration fitted; ``n`` points; ``rss_linear``, ``rss_sublinear``, ``rss_both``;
+        ``F_linear``, ``F_sublinear`` and the critical value ``F_crit``; ``reason``.
+    """
+    from scipy import stats
+
+    if not 0.0 < float(tail) <= 1.0:
+        raise ValueError(f"tail must be in (0, 1], got {tail!r}")
+    if not 0.0 < float(level) < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if not float(dominance) > 1.0:
+        raise ValueError(f"dominance must be > 1, got {dominance!r}")
+    if int(min_points) < 4:
+        raise ValueError(f"min_points must be >= 4, got {min_points!r}")
+    t_all = np.asarray(iters, dtype=float)
+    y_all = np.asarray(gaps, dtype=float)
+    start, stop = fit_window(t_all, y_all, floor)
+    out = {"kind": "undetermined", "rate": np.nan, "rate_se": np.nan,
+           "one_minus_rate": np.nan, "one_minus_rate_se": np.nan, "order": np.nan,
+           "order_se": np.nan, "window": (np.nan, np.nan), "n": 0, "rss_linear": np.nan,
+           "rss_sublinear": np.nan, "rss_both": np.nan, "F_linear": np.nan,
+           "F_sublinear": np.nan, "F_crit": np.nan, "reason": ""}
+    if stop - start < 2:
+        out["reason"] = "fewer than 2 points above the floor"
+        return out
+    t, y = t_all[start:stop], y_all[start:stop]
+    t_lo = t[-1] - float(tail) * (t[-1] - t[0])
+    keep = t >= t_lo
+    t, y = t[keep], np.log(y[keep])
+    n = t.size
+    out["n"], out["window"] = int(n), (float(t[0]), float(t[-1]))
+    if n < 3:
+        out["reason"] = f"{n} points in the window"
+        return out
+    one = np.ones_like(t)
+    c_lin, rss_lin, v_lin = _lstsq_fit(np.column_stack([one, t]), y)
+    c_sub, rss_sub, v_sub = _lstsq_fit(np.column_stack([one, np.log(t)]), y)
+    s2_lin = max(rss_lin / max(n - 2, 1), 1e-18)
+    s2_sub = max(rss_sub / max(n - 2, 1), 1e-18)
+    b, b_se = float(c_lin[1]), float(np.sqrt(s2_lin * v_lin[1]))
+    r = float(np.exp(b))
+    out.update(rate=r, rate_se=r * b_se, one_minus_rate=float(-np.expm1(b)),
+               one_minus_rate_se=r * b_se, order=float(-c_sub[1]),
+               order_se=float(np.sqrt(s2_sub * v_sub[1])), rss_linear=rss_lin,
+               rss_sublinear=rss_sub)
+    if n < int(min_points):
+        out["reason"] = f"{n} < {int(min_points)} points in the window"
+        return out
+    _, rss_both, _ = _lstsq_fit(np.column_stack([one, t, np.log(t)]), y)
+    s2 = max(rss_both / (n - 3), 1e-18)
+    F_lin = max(rss_lin - rss_both, 0.0) / s2
+    F_sub = max(rss_sub - rss_both, 0.0) / s2
+    F_crit = float(stats.f.ppf(level, 1, n - 3))
+    out.update(rss_both=rss_both, F_linear=F_lin, F_sublinear=F_sub, F_crit=F_crit)
+    if b + 2.0 * b_se >= 0.0:
+        out["reason"] = "no significant decrease in the window"
+        return out
+    lin_ok, sub_ok = F_lin <= F_crit, F_sub <= F_crit
+    if lin_ok and not sub_ok:
+        kind, reason = "linear", "the power law is rejected, the geometric law is not"
+    elif sub_ok and not lin_ok:
+        kind, reason = "sublinear", "the geometric law is rejected, the power law is not"
+    elif lin_ok and sub_ok:
+        kind, reason = "undetermined", "both laws fit the window equally well"
+    elif rss_lin * dominance <= rss_sub:
+        kind, reason = "linear", f"both rejected; geometric RSS {dominance:g}x smaller"
+    elif rss_sub * dominance <= rss_lin:
+        kind, reason = "sublinear", f"both rejected; power-law RSS {dominance:g}x smaller"
+    else:
+        kind, reason = "undetermined", "both laws rejected, neither dominates"
+    out["kind"], out["reason"] = kind, reason
+    return out
+
+
+def fit_order(iters, gaps, tail: float = 0.5, floor: float = 0.0, **options) -> dict:
+    """Classify a history as linear, sublinear or undetermined convergence (theory guide §7).
+
+    The call signature of earlier versions; the work is done by :func:`fit_rate` (see its
+    docstring for the window and the classification rule), whose keys it returns: ``kind``,
+    ``rate`` (``r``), ``order`` (``p``), ``n`` and the uncertainties, window and statistics.
+    ``options`` are passed on (``level``, ``dominance``, ``min_points``).
 
     Examples
     --------
@@ -405,21 +542,4 @@ def fit_order(iters, gaps, tail: float = 0.5, floor: float = 0.0) -> dict:
     >>> fit["kind"], round(fit["order"], 1)
     ('sublinear', 2.0)
     """
-    t = np.asarray(iters, dtype=float)
-    y = np.asarray(gaps, dtype=float)
-    keep = np.isfinite(y) & (y > floor) & (y > 0) & (t > 0)
-    t, y = t[keep], y[keep]
-    start = int(np.floor(t.size * (1.0 - tail)))
-    t, y = t[start:], np.log(y[start:])
-    if t.size < 3:
-        return {"kind": "undetermined", "rate": np.nan, "order": np.nan,
-                "rss_linear": np.nan, "rss_sublinear": np.nan, "n": int(t.size)}
-    A_lin = np.column_stack([np.ones_like(t), t])
-    A_sub = np.column_stack([np.ones_like(t), np.log(t)])
-    c_lin, *_ = np.linalg.lstsq(A_lin, y, rcond=None)
-    c_sub, *_ = np.linalg.lstsq(A_sub, y, rcond=None)
-    rss_lin = float(np.sum((A_lin @ c_lin - y) ** 2))
-    rss_sub = float(np.sum((A_sub @ c_sub - y) ** 2))
-    return {"kind": "linear" if rss_lin <= rss_sub else "sublinear",
-            "rate": float(np.exp(c_lin[1])), "order": float(-c_sub[1]),
-            "rss_linear": rss_lin, "rss_sublinear": rss_sub, "n": int(t.size)}
+    return fit_rate(iters, gaps, floor=floor, tail=tail, **options)

@@ -1,19 +1,32 @@
-"""Figures of gdnp (MATH.md §7): a registry of ``compute`` / ``render`` pairs.
+"""Figures of gdnp (theory guide §7): a registry of ``compute`` / ``render`` pairs.
 
 ``make_figure(name, out_dir)`` runs a figure's solvers, writes its data beside it (a
-long-format CSV and a JSON of configuration, seeds and versions, both atomically) and renders
-the PNG (and PDF on request) from the files it has just written; ``redraw(out_dir, name)``
-re-renders from those files alone. ``plots_main(argv)`` is the ``gdnp plots`` command line.
+long-format CSV and a JSON of configuration, seeds, versions and ``results``, both atomically)
+and renders the PNG (and PDF / SVG on request) from the files it has just written;
+``redraw(out_dir, name)`` re-renders from those files alone. ``plots_main(argv)`` is the
+``gdnp plots`` command line. :mod:`gdnp.plots.style` holds the one figure style (method
+colours, markers and line styles, print sizes, theory lines, the rounding floor). A new figure
+module registers its figures with :func:`gdnp.plots._core.register` and is imported here.
 """
 
-from . import figs_extra, figs_halfspace, figs_normalization, figs_ols  # noqa: F401
+from . import (  # noqa: F401  (registers figures)
+    figs_bngd,
+    figs_cost,
+    figs_extra,
+    figs_halfspace,
+    figs_normalization,
+    figs_ols,
+    figs_rates,
+    style,
+)
 from ._cli import make_all, plots_main
 from ._core import FIGURES, FigureSkipped, FigureSpec, load, make_figure, redraw
 
-_ORDER = ["halfspace_kappa", "separation", "ols_kappa_dim", "lr_robustness", "trajectories",
-          "mlp", "real_data"]
-for _name in _ORDER + [n for n in list(FIGURES) if n not in _ORDER]:
+_ORDER = ["rates_vs_kappa", "rates_vs_separation", "cost", "bngd_dynamics", "seed_ols",
+          "halfspace_kappa", "separation", "ols_kappa_dim", "lr_robustness", "trajectories",
+          "mlp", "real_data", "batch_size", "normalizations", "spectra"]
+for _name in [n for n in _ORDER if n in FIGURES] + [n for n in list(FIGURES) if n not in _ORDER]:
     FIGURES[_name] = FIGURES.pop(_name)
 
-__all__ = ["FIGURES", "FigureSkipped", "FigureSpec", "load", "make_all", "make_figure",
+__all__ = ["style", "FIGURES", "FigureSkipped", "FigureSpec", "load", "make_all", "make_figure",
            "plots_main", "redraw"]

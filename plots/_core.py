@@ -29,9 +29,13 @@ from ._io import (  # noqa: E402
     write_json,
     write_tables_csv,
 )
+from .style import METHOD_STYLE, RC, fit_text, style  # noqa: E402, F401
 
 __all__ = ["FigureSpec", "FIGURES", "register", "FigureSkipped", "make_figure", "redraw",
-           "METHOD_STYLE", "style", "thin", "pmap", "run_solver", "gap_floor", "fit_label"]
+           "METHOD_STYLE", "style", "thin", "pmap", "run_solver", "gap_floor", "fit_label",
+           "fit_row", "table_fit", "FIT_COLUMNS", "FORMATS"]
+
+FORMATS = ("png", "pdf", "svg")
 
 
 class FigureSkipped(RuntimeError):
@@ -49,36 +53,18 @@ class FigureSpec:
     compute: Callable[[dict], dict]
     render: Callable[[dict], matplotlib.figure.Figure]
     requires: tuple[str, ...] = field(default=())
+    cost: float = 1.0  # relative compute time: parallel runs start the costly figures first
 
 
 FIGURES: dict[str, FigureSpec] = {}
 
 
-def register(name: str, title: str, config, compute, render, requires=()) -> FigureSpec:
-    spec = FigureSpec(name, title, config, compute, render, tuple(requires))
+def register(name: str, title: str, config, compute, render, requires=(),
+             cost: float = 1.0) -> FigureSpec:
+    """Add a figure to :data:`FIGURES` (modules register theirs on import)."""
+    spec = FigureSpec(name, title, config, compute, render, tuple(requires), float(cost))
     FIGURES[name] = spec
     return spec
-
-
-# ----------------------------------------------------------------------------- style
-METHOD_STYLE = {
-    "gd": {"color": "#1f77b4", "label": "GD", "marker": "o"},
-    "agd": {"color": "#ff7f0e", "label": "AGD", "marker": "s"},
-    "bngd": {"color": "#2ca02c", "label": "BNGD", "marker": "^"},
-    "gdnp": {"color": "#d62728", "label": "GDNP", "marker": "D"},
-}
-
-RC = {
-    "figure.dpi": 100, "savefig.dpi": 150, "font.size": 9, "axes.titlesize": 9,
-    "axes.labelsize": 9, "legend.fontsize": 7, "xtick.labelsize": 8, "ytick.labelsize": 8,
-    "axes.grid": True, "grid.alpha": 0.3, "lines.linewidth": 1.4, "axes.spines.top": False,
-    "axes.spines.right": False, "legend.frameon": False, "savefig.bbox": "tight",
-}
-
-
-def style():
-    """Context manager with the package's rcParams."""
-    return plt.rc_context(RC)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -140,7 +126,7 @@ def run_solver(problem, method: str, maxiter: int, *, seed: int = 0, x0=None,
             out["xs"] = np.array(xs)
             out["funs"] = np.array(funs)
         return out
-    out = {"status": int(res.status), "error": "", "nit": int(res.nit),
+    out = {"status": int(res.status), "error": "", "nit": int(res.nit), "nfev": int(res.nfev),
            "history": {k: np.asarray(v) for k, v in res.history.items()},
            "time": time.perf_counter() - t0, "x": np.asarray(res.x),
            "direction": res.get("direction"), "length": res.get("length"),
@@ -152,21 +138,35 @@ def run_solver(problem, method: str, maxiter: int, *, seed: int = 0, x0=None,
 
 
 def fit_label(method: str, fit: dict) -> str:
-    """Legend text: the method and its fitted empirical order (MATH.md §7)."""
+    """Legend text: the method and what the rate fitter says of it (theory guide §7)."""
     name = METHOD_STYLE.get(method, {"label": method})["label"]
-    kind = fit.get("kind")
-    if kind == "linear":
-        return f"{name}: linear, r={fit['rate']:.4g}"
-    if kind == "sublinear":
-        return f"{name}: sublinear, p={fit['order']:.2f}"
-    return f"{name}: order n/a"
+    return f"{name}: {fit_text(fit)}"
+
+
+FIT_COLUMNS = ("kind", "rate", "rate_se", "one_minus_rate", "one_minus_rate_se", "order",
+               "order_se", "window_start", "window_end", "n")
+
+
+def fit_row(fit: dict) -> dict:
+    """The columns of a fit that figures store in their CSV (the window as two columns)."""
+    row = {k: fit[k] for k in FIT_COLUMNS if k in fit}
+    row["window_start"], row["window_end"] = fit["window"]
+    return row
+
+
+def table_fit(tab: dict, mask) -> dict:
+    """A fit read back from a CSV table (the first row selected by ``mask``)."""
+    i = int(np.flatnonzero(mask)[0])
+    fit = {k: tab[k][i] for k in FIT_COLUMNS if k in tab}
+    fit["window"] = (fit.pop("window_start", np.nan), fit.pop("window_end", np.nan))
+    return fit
 
 
 # ----------------------------------------------------------------------------- drivers
 def _paths(out_dir: str, name: str) -> dict:
     base = os.path.join(out_dir, name)
-    return {"png": base + ".png", "pdf": base + ".pdf", "csv": base + ".csv",
-            "json": base + ".json"}
+    return {"png": base + ".png", "pdf": base + ".pdf", "svg": base + ".svg",
+            "csv": base + ".csv", "json": base + ".json"}
 
 
 def load(out_dir: str, name: str) -> dict:
@@ -186,17 +186,26 @@ def _save(fig, path: str, fmt: str) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def _render_and_save(spec: FigureSpec, data: dict, out_dir: str, pdf: bool) -> dict:
+def _formats(pdf: bool, svg: bool) -> list[str]:
+    return ["png"] + (["pdf"] if pdf else []) + (["svg"] if svg else [])
+
+
+def render(name: str, data: dict) -> matplotlib.figure.Figure:
+    """The figure ``name`` drawn from ``data`` in the package style (the caller closes it)."""
+    with style():
+        return get_spec(name).render(data)
+
+
+def _render_and_save(spec: FigureSpec, data: dict, out_dir: str, formats) -> dict:
     p = _paths(out_dir, spec.name)
     with style():
         fig = spec.render(data)
         try:
-            _save(fig, p["png"], "png")
-            if pdf:
-                _save(fig, p["pdf"], "pdf")
+            for fmt in formats:
+                _save(fig, p[fmt], fmt)
         finally:
             plt.close(fig)
-    return p
+    return {fmt: p[fmt] for fmt in formats}
 
 
 def get_spec(name: str) -> FigureSpec:
@@ -207,15 +216,19 @@ def get_spec(name: str) -> FigureSpec:
                          ) from None
 
 
-def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False) -> dict:
+def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
+                svg: bool = False, n_jobs: int | None = None) -> dict:
     """Compute, write (CSV + JSON) and render figure ``name`` into ``out_dir``.
 
-    Returns the written paths (``png``, ``csv``, ``json``, ``pdf`` when asked) plus
+    Returns the written paths (``png``, ``csv``, ``json``, ``pdf``/``svg`` when asked) plus
     ``seconds``; a figure that cannot be made here returns ``{"skipped": reason}``.
+    ``n_jobs`` overrides the figure's own worker count (1 when figures run in parallel).
     """
     spec = get_spec(name)
     config = spec.config(bool(quick))
     config = {**config, "quick": bool(quick)}
+    if n_jobs is not None and "n_jobs" in config:
+        config["n_jobs"] = int(n_jobs)
     t0 = time.perf_counter()
     try:
         data = spec.compute(config)
@@ -229,19 +242,13 @@ def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False)
                            "seeds": {k: v for k, v in config.items() if "seed" in k},
                            "results": data.get("results", {}), "versions": versions(),
                            "compute_seconds": seconds})
-    paths = _render_and_save(spec, load(out_dir, name), out_dir, pdf)
-    out = {"name": name, "png": paths["png"], "csv": paths["csv"], "json": paths["json"],
-           "seconds": time.perf_counter() - t0}
-    if pdf:
-        out["pdf"] = paths["pdf"]
-    return out
+    paths = _render_and_save(spec, load(out_dir, name), out_dir, _formats(pdf, svg))
+    return {"name": name, **paths, "csv": p["csv"], "json": p["json"],
+            "seconds": time.perf_counter() - t0, "compute_seconds": seconds}
 
 
-def redraw(out_dir: str, name: str, pdf: bool = False) -> dict:
+def redraw(out_dir: str, name: str, pdf: bool = False, svg: bool = False) -> dict:
     """Re-render figure ``name`` from its CSV and JSON in ``out_dir`` (no solver runs)."""
     spec = get_spec(name)
-    paths = _render_and_save(spec, load(out_dir, name), out_dir, pdf)
-    out = {"name": name, "png": paths["png"]}
-    if pdf:
-        out["pdf"] = paths["pdf"]
-    return out
+    paths = _render_and_save(spec, load(out_dir, name), out_dir, _formats(pdf, svg))
+    return {"name": name, **paths}

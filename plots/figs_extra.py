@@ -5,17 +5,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._core import (
-    METHOD_STYLE,
-    FigureSkipped,
-    fit_label,
-    gap_floor,
-    pmap,
-    register,
-    run_solver,
-    thin,
-)
-from .figs_halfspace import _rows
+from ._core import FigureSkipped, fit_row, gap_floor, pmap, register, run_solver, table_fit, thin
+from .figs_halfspace import _rows, _short_fit
+from .style import figure, figure_legend, method_kw
 
 
 # ============================================================================ mlp
@@ -81,34 +73,37 @@ def mlp_compute(cfg: dict) -> dict:
     return {"tables": {"curves": curves, "angles": angles}, "results": results}
 
 
+_UNIT_STYLE = [{"color": "0.0", "ls": "-"}, {"color": "0.45", "ls": (0, (6, 2))},
+               {"color": "0.7", "ls": "-."}, {"color": "0.3", "ls": (0, (1.5, 1.5))}]
+
+
 def mlp_render(data: dict) -> plt.Figure:
     cfg, T, res = data["config"], data["tables"], data["results"]
-    fig, axes = plt.subplots(1, 1 + len(cfg["methods"]), figsize=(4 * (1 + len(cfg["methods"])),
-                                                                   3.8))
-    ax = axes[0]
+    n = len(cfg["methods"])
+    fig, axes = figure("double", 2.9, 1, 1 + n)
+    ax = axes[0, 0]
     for m in cfg["methods"]:
         s = _rows(T["curves"], method=m) & (T["curves"]["gap"] > 0)
         run = res["runs"][m]
-        lab = METHOD_STYLE[m]["label"] + (" (stopped: solver error)" if run["error"] else "")
+        lab = method_kw(m)["label"] + (" (solver error)" if run["error"] else "")
         ax.semilogy(T["curves"]["iter"][s], T["curves"]["gap"][s],
-                    color=METHOD_STYLE[m]["color"], label=lab)
-    ax.set_xlabel("iteration (GDNP: sweep over units)")
+                    **method_kw(m, int(s.sum()), label=lab))
+    ax.set_xlabel("iteration")
     ax.set_ylabel(r"$f - f_{\mathrm{ref}}$")
-    ax.set_title(f"teacher-student MLP, d = {cfg['dim']}, m = {cfg['hidden']}, "
-                 rf"$\kappa$ = {cfg['kappa']:g}")
-    ax.legend(loc="best")
-    for ax, m in zip(axes[1:], cfg["methods"], strict=True):
+    ax.set_title("loss")
+    for ax, m in zip(axes[0, 1:], cfg["methods"], strict=True):
         for i in range(cfg["hidden"]):
             s = _rows(T["angles"], method=m, unit=i)
-            ax.plot(T["angles"]["iter"][s], T["angles"]["angle_deg"][s], label=f"unit {i}")
-        ax.set_title(f"{METHOD_STYLE[m]['label']}: angle between $S\\tilde w_i$ and $u$")
+            ax.plot(T["angles"]["iter"][s], T["angles"]["angle_deg"][s],
+                    **_UNIT_STYLE[i % 4], label=f"unit {i + 1}")
+        ax.set_title(f"{method_kw(m)['label']}: " + r"$\angle(S\tilde w_i, u)$")
         ax.set_xlabel("iteration")
-        ax.set_ylabel("degrees")
         ax.set_ylim(0, 90)
-        ax.legend(loc="best")
-    fig.suptitle(r"MLP: GDNP (alternating over units) vs GD vs BNGD; $f_{\mathrm{ref}}$ = min of "
-                 "L-BFGS reference and all iterates")
-    fig.tight_layout()
+    axes[0, 1].set_ylabel("degrees")
+    figure_legend(fig, axes, ncol=6)
+    fig.suptitle(f"Teacher-student tanh MLP (d = {cfg['dim']}, m = {cfg['hidden']}, "
+                 rf"$\kappa$ = {cfg['kappa']:g}); $f_{{\mathrm{{ref}}}}$ = best of L-BFGS and "
+                 "all iterates; GDNP sweeps units, output weights fixed")
     return fig
 
 
@@ -164,8 +159,9 @@ def _real_run(args):
     for method in cfg["methods"]:
         r = run_solver(p, method, cfg["maxiter"], seed=cfg["solver_seed"])
         h = r["history"]
-        fit = (gdnp.rates.fit_order(h["iter"], h["gap"], floor=gap_floor(f_star)) if h else
-               {"kind": "undetermined", "rate": np.nan, "order": np.nan})
+        fit = gdnp.rates.fit_rate(h["iter"] if h else [], h["gap"] if h else [],
+                                  floor=gap_floor(f_star))
+        info = {**info, "floor": gap_floor(f_star)}
         out.append((name, method, r, fit, info))
     return out
 
@@ -175,8 +171,7 @@ def real_compute(cfg: dict) -> dict:
     jobs = [(cfg, n) for n in cfg["datasets"]]
     out = [row for rows in pmap(_real_run, jobs, cfg["n_jobs"]) for row in rows]
     curves = {"dataset": [], "method": [], "metric": [], "iter": [], "value": []}
-    fits = {"dataset": [], "method": [], "kind": [], "rate": [], "order": [], "final_gap": [],
-            "status": []}
+    fits = {"dataset": [], "method": [], "final_gap": [], "status": []}
     results = {"datasets": {}, "errors": []}
     for name, m, r, fit, info in out:
         results["datasets"][name] = info
@@ -190,11 +185,16 @@ def real_compute(cfg: dict) -> dict:
                 curves["method"] += [m] * idx.size
                 curves["metric"] += [metric] * idx.size
                 curves["iter"] += h["iter"][idx].tolist()
-                curves["value"] += h[metric][idx].tolist()
+                scale = h[metric][0] if h[metric][0] > 0 else 1.0  # relative: units differ
+                curves["value"] += (h[metric][idx] / scale).tolist()
         fits["dataset"].append(name)
         fits["method"].append(m)
-        for k in ("kind", "rate", "order"):
-            fits[k].append(fit[k])
+        for k, v in fit_row(fit).items():
+            fits.setdefault(k, []).append(v)
+        results[f"{name}_{m}_kind"] = fit["kind"]
+        results[f"{name}_{m}_1mr"] = fit["one_minus_rate"]
+        results[f"{name}_{m}_final_rel_gap"] = (float(h["gap"][-1] / h["gap"][0]) if h
+                                                else np.nan)
         fits["final_gap"].append(float(h["gap"][-1]) if h else np.nan)
         fits["status"].append(r["status"])
     return {"tables": {"curves": curves, "fits": fits}, "results": results}
@@ -203,33 +203,33 @@ def real_compute(cfg: dict) -> dict:
 def real_render(data: dict) -> plt.Figure:
     cfg, T, res = data["config"], data["tables"], data["results"]
     names = cfg["datasets"]
-    fig, axes = plt.subplots(2, len(names), figsize=(4.6 * len(names), 6.4), squeeze=False,
-                             sharex="col")
+    fig, axes = figure("double", 5.6, 2, len(names), sharex="col")
     for j, name in enumerate(names):
         info = res["datasets"][name]
+        lines = []
         for i, metric in enumerate(("gap", "grad_norm2")):
             ax = axes[i, j]
             for m in cfg["methods"]:
                 s = _rows(T["curves"], dataset=name, method=m, metric=metric)
                 s &= T["curves"]["value"] > 0
-                lab = METHOD_STYLE[m]["label"]
+                ax.semilogy(T["curves"]["iter"][s], T["curves"]["value"][s],
+                            **method_kw(m, int(s.sum())))
                 if metric == "gap":
                     fs = _rows(T["fits"], dataset=name, method=m)
-                    lab = fit_label(m, {k: T["fits"][k][fs][0] for k in ("kind", "rate",
-                                                                          "order")})
-                ax.semilogy(T["curves"]["iter"][s], T["curves"]["value"][s],
-                            color=METHOD_STYLE[m]["color"], label=lab)
+                    lines.append(f"{m.upper()}: {_short_fit(table_fit(T['fits'], fs))}")
             if i == 0:
                 ax.set_title(f"{name.replace('_', ' ')}\n(n = {info['n']}, d = {info['d']}, "
                              rf"$\kappa(S)$ = {info['kappa']:.2g})")
-                ax.legend(loc="best")
             else:
                 ax.set_xlabel("iteration")
             if j == 0:
-                ax.set_ylabel(r"$f - f^*$" if i == 0 else r"$\|\nabla f\|^2_{S^{-1}}$")
-    fig.suptitle("scikit-learn datasets: breast cancer (logistic halfspace, raw-centred vs "
-                 "standardised) and diabetes (OLS)")
-    fig.tight_layout()
+                ax.set_ylabel(r"$(f - f^*)/(f_0 - f^*)$" if i == 0 else
+                              r"$\|\nabla f\|^2_{S^{-1}}$ / initial")
+        axes[0, j].text(0.03, 0.03, "\n".join(lines), transform=axes[0, j].transAxes,
+                        fontsize=9, va="bottom", bbox={"fc": "white", "ec": "0.8", "lw": 0.5})
+    figure_legend(fig, axes, ncol=4)
+    fig.suptitle("scikit-learn data, relative scales: breast cancer (logistic halfspace, "
+                 "raw-centred vs standardised) and diabetes (OLS)")
     return fig
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._core import METHOD_STYLE, fit_label, gap_floor, pmap, register, run_solver, thin
+from ._core import fit_row, gap_floor, pmap, register, run_solver, table_fit, thin
+from .style import figure, figure_legend, mark_floor_stop, method_kw, shade_floor, theory_kw
 
 KAPPAS = [1.0, 10.0, 100.0, 1000.0, 10000.0]
 
 
 # ============================================================================ halfspace_kappa
 def kappa_config(quick: bool) -> dict:
-    return {"dim": 5 if quick else 10, "kappas": KAPPAS, "separation": 0.9,
+    return {"dim": 5 if quick else 10, "kappas": [1.0, 100.0, 10000.0], "separation": 0.9,
             "loss": "logistic", "methods": ["gd", "agd", "gdnp"],
             "maxiter": 120 if quick else 1500, "T_s": 50, "problem_seed": 0, "solver_seed": 0,
             "n_jobs": 1 if quick else 2, "max_points": 400}
@@ -48,10 +49,9 @@ def _kappa_compute(cfg: dict) -> dict:
     jobs = [(cfg, k, m) for k in cfg["kappas"] for m in cfg["methods"]]
     out = pmap(_kappa_run, jobs, cfg["n_jobs"])
     curves = {"kappa": [], "method": [], "metric": [], "iter": [], "value": []}
-    fits = {"kappa": [], "method": [], "kind": [], "rate": [], "order": [], "final_gap": [],
-            "status": []}
+    fits = {"kappa": [], "method": [], "final_gap": [], "status": [], "floor": []}
     bounds = {"kappa": [], "bound": [], "iter": [], "value": []}
-    results = {"per_kappa": {}, "violations": []}
+    results = {"per_kappa": {}, "violations": [], "crossed_at_rounding_level": []}
     for kappa, method, r, info in out:
         h = r["history"]
         idx = thin(len(h["iter"]), cfg["max_points"])
@@ -66,11 +66,11 @@ def _kappa_compute(cfg: dict) -> dict:
         fit = gdnp.rates.fit_order(h["iter"], h["gap"], floor=gap_floor(info["f_star"]))
         fits["kappa"].append(kappa)
         fits["method"].append(method)
-        fits["kind"].append(fit["kind"])
-        fits["rate"].append(fit["rate"])
-        fits["order"].append(fit["order"])
+        for k, v in fit_row(fit).items():
+            fits.setdefault(k, []).append(v)
         fits["final_gap"].append(float(h["gap"][-1]))
         fits["status"].append(r["status"])
+        fits["floor"].append(gap_floor(info["f_star"]))
         results["per_kappa"][repr(kappa)] = info
         # bounds on the same iteration grid as the curves
         if method == "gdnp":
@@ -90,6 +90,12 @@ def _kappa_compute(cfg: dict) -> dict:
                 noise = gap_floor(info["f_star"]) if name == "k19_combined" else 1e3 * np.finfo(
                     float).eps * max(abs(info["rho_gap0"]), 1.0)
                 bad = np.flatnonzero((meas > val * (1 + 1e-9)) & (meas > noise))
+                low = np.flatnonzero((meas > val * (1 + 1e-9)) & (meas <= noise))
+                if low.size:
+                    results["crossed_at_rounding_level"].append(
+                        {"kappa": kappa, "bound": name, "count": int(low.size),
+                         "first_iter": int(t[low[0]]), "max_measured": float(meas[low].max()),
+                         "rounding_level": float(noise)})
                 if bad.size:
                     i = int(bad[np.argmax(meas[bad] / val[bad])])
                     results["violations"].append(
@@ -129,8 +135,7 @@ def kappa_render(data: dict) -> plt.Figure:
     cfg = data["config"]
     cur, bnd, fits = (data["tables"][k] for k in ("curves", "bounds", "fits"))
     kappas = cfg["kappas"]
-    fig, axes = plt.subplots(2, len(kappas), figsize=(3.0 * len(kappas), 5.6), sharex="col",
-                             squeeze=False)
+    fig, axes = figure("double", 5.2, 2, len(kappas), sharex="col")
     for j, kappa in enumerate(kappas):
         for i, metric in enumerate(["gap", "grad_norm2"]):
             ax = axes[i, j]
@@ -140,43 +145,52 @@ def kappa_render(data: dict) -> plt.Figure:
                     continue
                 it, val = cur["iter"][sel], cur["value"][sel]
                 pos = val > 0
-                label = METHOD_STYLE[m]["label"]
-                if metric == "gap":
-                    fsel = _rows(fits, kappa=kappa, method=m)
-                    fit = {k: fits[k][fsel][0] for k in ("kind", "rate", "order")}
-                    label = fit_label(m, fit)
-                ax.semilogy(it[pos], val[pos], color=METHOD_STYLE[m]["color"], label=label)
+                ax.semilogy(it[pos], val[pos], **method_kw(m, int(pos.sum())))
+                floor = fits["floor"][_rows(fits, kappa=kappa)][0]
+                if metric == "gap" and pos.any() and val[pos][-1] <= floor:
+                    mark_floor_stop(ax, it[pos][-1], val[pos][-1], m)
             if metric == "gap":
+                floor = fits["floor"][_rows(fits, kappa=kappa)][0]
+                shade_floor(ax, floor)
                 sel = _rows(cur, kappa=kappa, method="gdnp", metric="rho_gap")
                 pos = sel & (cur["value"] > 0)
-                ax.semilogy(cur["iter"][pos], cur["value"][pos],
-                            color=METHOD_STYLE["gdnp"]["color"], ls=":", lw=1,
+                ax.semilogy(cur["iter"][pos], cur["value"][pos], color="0.55", ls="-", lw=0.8,
                             label=r"GDNP $\rho(w_t)-\rho^*$")
                 sel = _rows(bnd, kappa=kappa, bound="k19_rho") & (bnd["value"] > 0)
-                ax.semilogy(bnd["iter"][sel], bnd["value"][sel], "k--", lw=1,
-                            label=r"K19 $\rho$ bound")
+                ax.semilogy(bnd["iter"][sel], bnd["value"][sel],
+                            **theory_kw(0, r"K19 $\rho$ bound $(1-\mu/L)^{2t}$"))
+                txt = "\n".join(f"{m.upper()}: " + _short_fit(table_fit(
+                    fits, _rows(fits, kappa=kappa, method=m))) for m in cfg["methods"])
+                ax.text(0.98, 0.98, txt, transform=ax.transAxes, ha="right", va="top",
+                        fontsize=9, bbox={"fc": "white", "ec": "0.8", "lw": 0.5})
             else:
                 sel = _rows(bnd, kappa=kappa, bound="k19_combined")
-                ax.semilogy(bnd["iter"][sel], bnd["value"][sel], "k--", lw=1,
-                            label="K19 combined bound")
+                ax.semilogy(bnd["iter"][sel], bnd["value"][sel],
+                            **theory_kw(2, "K19 combined bound"))
                 sel = _rows(bnd, kappa=kappa, bound="gd_sublinear") & (bnd["value"] > 0)
-                ax.semilogy(bnd["iter"][sel], bnd["value"][sel], "--",
-                            color=METHOD_STYLE["gd"]["color"], lw=1,
-                            label=r"GD sublinear bound $/\mu$")
-            lo = np.nanmin(np.where(cur["value"] > 0, cur["value"], np.nan)[
-                _rows(cur, kappa=kappa, metric=metric)])
-            ax.set_ylim(bottom=max(lo / 10, 1e-34))
+                ax.semilogy(bnd["iter"][sel], bnd["value"][sel],
+                            **theory_kw(1, r"GD sublinear bound $/\mu$"))
+            vals = np.where(cur["value"] > 0, cur["value"], np.nan)[
+                _rows(cur, kappa=kappa, metric=metric)]
+            ax.set_ylim(max(np.nanmin(vals) / 10, 1e-34), np.nanmax(vals) * 10)
             if i == 0:
                 ax.set_title(rf"$\kappa$ = {kappa:g}")
             if i == 1:
                 ax.set_xlabel("iteration")
             if j == 0:
                 ax.set_ylabel(r"$f - f^*$" if i == 0 else r"$\|\nabla f\|^2_{S^{-1}}$")
-            ax.legend(loc="best")
+    figure_legend(fig, axes, ncol=4)
     fig.suptitle(f"Gaussian halfspace ({cfg['loss']}, d = {cfg['dim']}, "
-                 f"c = {cfg['separation']}): GD, AGD and GDNP across condition numbers")
-    fig.tight_layout()
+                 f"c = {cfg['separation']}); boxes: what the rate fitter says")
     return fig
+
+
+def _short_fit(fit: dict) -> str:
+    if fit["kind"] == "linear":
+        return f"1-r = {fit['one_minus_rate']:.2g}"
+    if fit["kind"] == "sublinear":
+        return f"sublin. p = {fit['order']:.2g}"
+    return "undetermined"
 
 
 register("halfspace_kappa", "Halfspace: linear vs sublinear across kappa", kappa_config,
@@ -188,7 +202,7 @@ def sep_config(quick: bool) -> dict:
     return {"dim": 5 if quick else 10,
             "kappas": [1.0, 100.0, 10000.0] if quick else KAPPAS,
             "separations": [0.5, 0.9, 0.999] if quick else [0.5, 0.7, 0.9, 0.99, 0.999],
-            "loss": "logistic", "methods": ["gd", "gdnp"], "target_gap": 1e-6,
+            "loss": "logistic", "methods": ["gd", "gdnp"], "target_rel_gap": 1e-6,
             "maxiter": 60 if quick else 2000, "T_s": 50, "problem_seed": 0, "solver_seed": 0,
             "n_jobs": 1 if quick else 2}
 
@@ -201,11 +215,13 @@ def _sep_run(args):
                          seed=cfg["problem_seed"])
     f_star = p.solution()[1]
     opts = {"T_s": cfg["T_s"]} if method == "gdnp" else {}
-    r = run_solver(p, method, cfg["maxiter"], seed=cfg["solver_seed"],
-                   stop_gap=cfg["target_gap"], **opts)
+    x0 = p.initial_point(cfg["solver_seed"])
+    # relative threshold: f* ranges over a hundred decades across c
+    target = max(cfg["target_rel_gap"] * float(p.f(x0) - f_star), gap_floor(f_star))
+    r = run_solver(p, method, cfg["maxiter"], x0=x0, stop_gap=target, **opts)
     h = r["history"]
     gaps = h.get("gap", np.array([np.inf]))
-    hit = np.flatnonzero(gaps <= cfg["target_gap"])
+    hit = np.flatnonzero(gaps <= target)
     reached = hit.size > 0
     iters = int(h["iter"][hit[0]]) if reached else cfg["maxiter"]
     return {"kappa": kappa, "separation": c, "method": method, "iters": iters,
@@ -228,8 +244,9 @@ def sep_render(data: dict) -> plt.Figure:
     cfg = data["config"]
     tab = data["tables"]["cells"]
     K, C = cfg["kappas"], cfg["separations"]
-    mats, cens = {}, {}
-    for m in cfg["methods"]:
+    fig, axes = figure("double", 3.3, 1, len(cfg["methods"]))
+    vmax = np.log10(max(cfg["maxiter"], 2))
+    for ax, m in zip(axes[0], cfg["methods"], strict=True):
         A = np.full((len(K), len(C)), np.nan)
         B = np.zeros_like(A, dtype=bool)
         for i, k in enumerate(K):
@@ -238,50 +255,28 @@ def sep_render(data: dict) -> plt.Figure:
                 if sel.size:
                     A[i, j] = tab["iters"][sel[0]]
                     B[i, j] = tab["censored"][sel[0]] > 0
-        mats[m], cens[m] = A, B
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
-    vmax = np.log10(max(cfg["maxiter"], 2))
-    panels = [(m, np.log10(np.maximum(mats[m], 1)), cens[m]) for m in ("gd", "gdnp")]
-    ratio = np.log10(np.maximum(mats["gd"], 1) / np.maximum(mats["gdnp"], 1))
-    panels.append(("ratio", ratio, cens["gd"] | cens["gdnp"]))
-    for ax, (m, Z, cz) in zip(axes, panels, strict=True):
-        if m == "ratio":
-            lim = max(np.nanmax(np.abs(Z)), 0.5)
-            im = ax.imshow(Z, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
-            ax.set_title(r"GD iterations / GDNP iterations (hatched: a run hit the cap)")
-            cb = fig.colorbar(im, ax=ax)
-            cb.set_label(r"$\log_{10}$ ratio  (>0: GDNP faster)")
-        else:
-            im = ax.imshow(Z, origin="lower", cmap="viridis", vmin=0, vmax=vmax, aspect="auto")
-            ax.set_title(f"{METHOD_STYLE[m]['label']}: iterations to gap "
-                         f"$\\leq$ {cfg['target_gap']:g}")
-            cb = fig.colorbar(im, ax=ax)
-            cb.set_label(r"$\log_{10}$ iterations")
+        Z = np.ma.masked_where(B, np.log10(np.maximum(A, 1)))
+        im = ax.imshow(Z, origin="lower", cmap="cividis", vmin=0, vmax=vmax, aspect="auto")
         for i in range(len(K)):
             for j in range(len(C)):
-                if m == "ratio":
-                    txt = f"{10 ** Z[i, j]:.3g}"
+                if B[i, j]:  # censored: hatched grey, never a colour of the scale
+                    ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fc="0.6",
+                                               hatch="///", ec="0.3", lw=0))
+                    txt, col = "cap", "k"
                 else:
-                    txt = f"{int(mats[m][i, j])}"
-                if m == "ratio" and cens["gd"][i, j] and cens["gdnp"][i, j]:
-                    txt = "both\ncapped"
-                elif m == "ratio" and cz[i, j]:
-                    txt = ("\u2265" if cens["gd"][i, j] else "\u2264") + txt
-                elif cz[i, j]:
-                    txt = "\u2265" + txt + "\n(capped)"
-                if cz[i, j]:
-                    ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
-                                               hatch="///", ec="w", lw=0))
-                ax.text(j, i, txt, ha="center", va="center", fontsize=7, color="w"
-                        if m != "ratio" else "k")
+                    txt = f"{int(A[i, j])}"
+                    col = "w" if Z[i, j] < 0.55 * vmax else "k"
+                ax.text(j, i, txt, ha="center", va="center", fontsize=9, color=col)
+        ax.set_title(f"{method_kw(m)['label']}: iterations to "
+                     rf"$(f-f^*)/(f_0-f^*) \leq$ {cfg['target_rel_gap']:g}")
         ax.set_xticks(range(len(C)), [f"{c:g}" for c in C])
         ax.set_yticks(range(len(K)), [f"{k:g}" for k in K])
         ax.set_xlabel("separation c")
         ax.set_ylabel(r"$\kappa$")
         ax.grid(False)
-    fig.suptitle(f"Gaussian halfspace ({cfg['loss']}, d = {cfg['dim']}): iterations to a fixed "
-                 f"gap, capped at {cfg['maxiter']} (hatched = censored)")
-    fig.tight_layout()
+    fig.colorbar(im, ax=axes[0, -1], label=r"$\log_{10}$ iterations")
+    fig.suptitle(f"Gaussian halfspace ({cfg['loss']}, d = {cfg['dim']}); grey hatched 'cap': "
+                 f"not reached in {cfg['maxiter']} iterations")
     return fig
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._core import METHOD_STYLE, gap_floor, pmap, register, run_solver
+from ._core import gap_floor, pmap, register, run_solver
 from .figs_halfspace import _rows
+from .style import figure, figure_legend, method_kw, theory_kw
 
 
 def _ols(cfg, d, kappa):
@@ -35,7 +36,9 @@ def _kd_run(args):
     h = r["history"]
     fit = gdnp.rates.fit_order(h["iter"], h["gap"], floor=gap_floor(f_star))
     row = {"dim": d, "kappa": kappa, "method": method, "kind": fit["kind"],
-           "rate": fit["rate"], "n_fit": fit["n"], "final_gap": float(h["gap"][-1]),
+           "rate": fit["rate"], "one_minus_rate": fit["one_minus_rate"],
+           "one_minus_rate_se": fit["one_minus_rate_se"], "n_fit": fit["n"],
+           "final_gap": float(h["gap"][-1]),
            "status": r["status"], "kappa_S": p.kappa, "mu": p.mu, "L": p.L,
            "kappa_star": gdnp.rates.kappa_star(p.S, x_star), "bngd_lr": np.nan,
            "bngd_pred_rate": np.nan, "bngd_best_rate": np.nan}
@@ -60,48 +63,39 @@ def kd_compute(cfg: dict) -> dict:
 def kd_render(data: dict) -> plt.Figure:
     cfg, tab = data["config"], data["tables"]["runs"]
     dims = cfg["dims"]
-    fig, axes = plt.subplots(2, len(dims), figsize=(4.2 * len(dims), 6.4), squeeze=False)
+    fig, axes = figure("double", 5.2, 2, len(dims), sharex=True)
     K = np.array(cfg["kappas"], dtype=float)
     for j, d in enumerate(dims):
         ax = axes[0, j]
-        for m in cfg["methods"]:
-            sel = _rows(tab, dim=d, method=m)
-            k = tab["kappa"][sel]
-            r = tab["rate"][sel]
-            ok = np.isfinite(r) & (tab["kind"][sel] == "linear")
-            st = METHOD_STYLE[m]
-            ax.loglog(k[ok], 1 - r[ok], st["marker"], color=st["color"], ms=7, mfc="none",
-                      mew=1.5, label=f"{st['label']} measured")
-            if (~ok).any():
-                ax.loglog(k[~ok], np.ones((~ok).sum()), "x", color=st["color"], ms=7,
-                          label=f"{st['label']}: no linear fit")
         kap_S = np.array([tab["kappa_S"][_rows(tab, dim=d, kappa=k, method="gd")][0]
                           for k in K])
-        ax.loglog(K, 1 - (1 - 1 / kap_S) ** 2, "--", color=METHOD_STYLE["gd"]["color"],
-                  label=r"GD / K19: $1-(1-1/\kappa)^2$")
+        ax.loglog(K, 1 - (1 - 1 / kap_S) ** 2, **theory_kw(0, r"GD / K19: $1-(1-1/\kappa)^2$"))
         sel = _rows(tab, dim=d, method="bngd")
-        ax.loglog(tab["kappa"][sel], 1 - tab["bngd_pred_rate"][sel] ** 2, "-",
-                  color=METHOD_STYLE["bngd"]["color"],
-                  label=r"C19 BNGD: $1-r^2$ (lr, $w_\infty$)")
-        ax.loglog(tab["kappa"][sel], 1 - tab["bngd_best_rate"][sel] ** 2, ":",
-                  color=METHOD_STYLE["bngd"]["color"],
-                  label=r"C19 best: $r=(\kappa^*-1)/(\kappa^*+1)$")
+        ax.loglog(tab["kappa"][sel], 1 - tab["bngd_pred_rate"][sel] ** 2,
+                  **theory_kw(1, r"C19 BNGD: $1-r^2$ (run's $\varepsilon$, $w_\infty$)"))
+        ax.loglog(tab["kappa"][sel], 1 - tab["bngd_best_rate"][sel] ** 2,
+                  **theory_kw(2, r"C19 best: $r_*=(\kappa^*-1)/(\kappa^*+1)$"))
+        for m in cfg["methods"]:
+            sel = _rows(tab, dim=d, method=m)
+            k, v = tab["kappa"][sel], tab["one_minus_rate"][sel]
+            ok = np.isfinite(v) & (v > 0)
+            lin = ok & (tab["kind"][sel] == "linear")
+            kw = method_kw(m, ls="none", ms=6)
+            ax.loglog(k[ok], v[ok], **kw)  # hollow: the fitter did not say linear
+            ax.loglog(k[lin], v[lin], **{**kw, "mfc": kw["color"], "label": "_linear"})
         ax.set_title(f"d = {d}")
-        ax.set_xlabel(r"$\kappa$")
         if j == 0:
-            ax.set_ylabel(r"$1 - $ per-iteration gap contraction")
-        ax.legend(loc="best")
+            ax.set_ylabel(r"$1 - r$ of $f - f^*$")
         ax2 = axes[1, j]
         ks = np.array([tab["kappa_star"][_rows(tab, dim=d, kappa=k, method="gd")][0] for k in K])
-        ax2.loglog(K, kap_S, "k--", label=r"$\kappa$")
-        ax2.loglog(K, ks, "o-", color=METHOD_STYLE["bngd"]["color"], label=r"C19 $\kappa^*$")
+        ax2.loglog(K, kap_S, **theory_kw(3, r"$\kappa$"))
+        ax2.loglog(K, ks, **method_kw("bngd", label=r"C19 $\kappa^*$", mfc="#BB5566"))
         ax2.set_xlabel(r"$\kappa$")
         if j == 0:
             ax2.set_ylabel("condition number")
-        ax2.legend(loc="best")
-    fig.suptitle(f"OLS across kappa and dimension ({cfg['maxiter']} iterations; rates fitted to "
-                 "the tail of f - f*)")
-    fig.tight_layout()
+    figure_legend(fig, axes, ncol=3)
+    fig.suptitle(f"OLS ({cfg['maxiter']} iterations): filled = fitter says linear, hollow = "
+                 "not (linear-fit 1 - r drawn)")
     return fig
 
 
@@ -139,8 +133,7 @@ def lr_compute(cfg: dict) -> dict:
 def lr_render(data: dict) -> plt.Figure:
     cfg, tab = data["config"], data["tables"]["runs"]
     L = float(data["results"]["L"])
-    fig, axes = plt.subplots(1, len(cfg["kappas"]), figsize=(5.2 * len(cfg["kappas"]), 4),
-                             squeeze=False)
+    fig, axes = figure("double", 3.2, 1, len(cfg["kappas"]), sharey=True)
     for ax, kappa in zip(axes[0], cfg["kappas"], strict=True):
         sel_k = _rows(tab, kappa=kappa)
         finite = tab["gap"][sel_k & (tab["diverged"] == 0)]
@@ -148,21 +141,19 @@ def lr_render(data: dict) -> plt.Figure:
         for m in cfg["methods"]:
             sel = sel_k & _rows(tab, method=m)
             lr, gap, div = tab["lr"][sel], tab["gap"][sel], tab["diverged"][sel] > 0
-            st = METHOD_STYLE[m]
             g = np.where(div, np.nan, np.maximum(gap, 1e-300))
-            ax.loglog(lr, g, "-" + st["marker"], color=st["color"], ms=4, label=st["label"])
+            ax.loglog(lr, g, **method_kw(m))
             if div.any():
-                ax.loglog(lr[div], np.full(div.sum(), top), "^", color=st["color"], ms=8,
-                          mfc="none", mew=1.5, clip_on=False,
-                          label=f"{st['label']} diverged (status 2), clipped")
-        ax.axvline(1 / L, color="k", ls="--", lw=1)
-        ax.text(1 / L, top, " 1/L", va="top", fontsize=8)
+                kw = method_kw(m, label=f"{method_kw(m)['label']} diverged (drawn at top)")
+                ax.loglog(lr[div], np.full(div.sum(), top), **{**kw, "ls": "none",
+                                                                "marker": "x", "ms": 6},
+                          clip_on=False)
+        ax.axvline(1 / L, **theory_kw(0, "GD stability limit 1/L"))
         ax.set_title(rf"OLS, $\kappa$ = {kappa:g}, d = {cfg['dim']}")
-        ax.set_xlabel("learning rate (BNGD: direction rate $\\epsilon$)")
-        ax.set_ylabel(f"$f - f^*$ after {cfg['steps']} steps")
-        ax.legend(loc="lower left")
+        ax.set_xlabel("learning rate (BNGD: direction rate $\\varepsilon$)")
+    axes[0, 0].set_ylabel(f"$f - f^*$ after {cfg['steps']} steps")
+    figure_legend(fig, axes, ncol=3)
     fig.suptitle("C19: robustness to the learning rate (BNGD length rate at its default)")
-    fig.tight_layout()
     return fig
 
 
@@ -220,8 +211,11 @@ def traj_compute(cfg: dict) -> dict:
 def traj_render(data: dict) -> plt.Figure:
     cfg, T, res = data["config"], data["tables"], data["results"]
     K = cfg["kappas"]
-    fig, axes = plt.subplots(len(K), 2, figsize=(10, 4 * len(K)), squeeze=False,
-                             gridspec_kw={"width_ratios": [1.3, 1]})
+    fig, axes = figure("double", 3.3 * len(K), len(K), 2,
+                       gridspec_kw={"width_ratios": [1.15, 1]})
+    # BNGD and GDNP reach the valley floor at once: draw GDNP below with big hollow markers
+    zorder = {"gdnp": 2, "gd": 3, "bngd": 4}
+    msize = {"gdnp": 8, "gd": 3.5, "bngd": 4.5}
     for i, kappa in enumerate(K):
         ax, ax2 = axes[i]
         G = T["grid"]
@@ -229,31 +223,31 @@ def traj_render(data: dict) -> plt.Figure:
         x1, x2, z = G["x1"][sel], G["x2"][sel], G["gap"][sel]
         n1, n2 = np.unique(x1).size, np.unique(x2).size
         Z = np.log10(np.maximum(z, 1e-16)).reshape(n1, n2).T
-        cs = ax.contourf(np.unique(x1), np.unique(x2), Z, levels=20, cmap="Greys_r", alpha=0.8)
-        fig.colorbar(cs, ax=ax, label=r"$\log_{10}(f - f^*)$")
+        ax.contour(np.unique(x1), np.unique(x2), Z, levels=14, colors="0.75", linewidths=0.6,
+                   negative_linestyles="solid")
         for m in cfg["methods"]:
             s = _rows(T["path"], kappa=kappa, method=m)
-            st = METHOD_STYLE[m]
-            ax.plot(T["path"]["x1"][s], T["path"]["x2"][s], "-", marker=st["marker"], ms=2.5,
-                    color=st["color"], lw=1, label=st["label"])
+            kw = method_kw(m, ms=msize[m], zorder=zorder[m])
+            ax.plot(T["path"]["x1"][s], T["path"]["x2"][s], **kw)
         xs = res[repr(kappa)]["x_star"]
         x0 = res[repr(kappa)]["x0"]
-        ax.plot(*xs, "*", color="gold", ms=14, mec="k", label=r"$x^*$")
-        ax.plot(*x0, "ko", ms=5, label=r"$x_0$")
-        ax.set_title(rf"OLS d = 2, $\kappa$ = {kappa:g}: weight paths")
+        ax.plot(*xs, "*", color="0.5", ms=12, mec="k", ls="none", label=r"$\tilde w^*$",
+                zorder=6)
+        ax.plot(*x0, "ko", ms=5, ls="none", label=r"start $\tilde w_0$", zorder=6)
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_title(rf"d = 2, $\kappa$ = {kappa:g}: paths over $\log_{{10}}(f - f^*)$ "
+                     "contours")
         ax.set_xlabel(r"$\tilde w_1$")
         ax.set_ylabel(r"$\tilde w_2$")
-        ax.legend(loc="best")
         ax.grid(False)
         for m in cfg["methods"]:
             s = _rows(T["curves"], kappa=kappa, method=m) & (T["curves"]["gap"] > 0)
             ax2.semilogy(T["curves"]["iter"][s], T["curves"]["gap"][s],
-                         color=METHOD_STYLE[m]["color"], label=METHOD_STYLE[m]["label"])
-        ax2.set_title("residual")
+                         **method_kw(m, int(s.sum())))
+        ax2.set_title(rf"$f - f^*$, $\kappa$ = {kappa:g}")
         ax2.set_xlabel("iteration")
         ax2.set_ylabel(r"$f - f^*$")
-        ax2.legend(loc="best")
-    fig.tight_layout()
+    figure_legend(fig, axes, ncol=5)
     return fig
 
 

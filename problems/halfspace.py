@@ -249,7 +249,7 @@ class Halfspace(LinearProblem):
         >>> Halfspace.from_data(X, np.where(y > 0, 1.0, 0.0))
         Traceback (most recent call last):
         ...
-        ValueError: y must contain only -1 and +1; found [0.0]; labels in {0, 1} or booleans map to them with 2*y - 1
+        ValueError: y must contain only -1 and +1; found [0.0]; ... 2*y - 1
         """
         return EmpiricalHalfspace(X, y, loss, ridge=ridge, null_space=null_space,
                                   normalization=normalization, centered=centered,

@@ -1,0 +1,149 @@
+"""The one figure style of gdnp: method styles, print sizes, theory lines, the rounding floor.
+
+Every method has one colour, one marker and one line style everywhere. The colours are Paul
+Tol's high-contrast scheme plus black, chosen so that the four methods have well separated grey
+levels (luminance 0, 0.22, 0.47, 0.67) and stay apart for colour-blind readers; markers and
+line styles separate them again in greyscale. Theory lines are black or grey, dashed or dotted,
+thinner, without markers, and always named in the legend. Figures are sized for print: a single
+column is :data:`SINGLE` = 3.5 in wide, a double column :data:`DOUBLE` = 7 in, and every text
+is at least 9 pt at that size.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["SINGLE", "DOUBLE", "METHOD_STYLE", "THEORY_STYLE", "RC", "style", "figure",
+           "method_kw", "theory_kw", "shade_floor", "mark_floor_stop", "figure_legend",
+           "fit_text", "grey_level", "relative_gap", "FLOOR_LABEL"]
+
+SINGLE = 3.5  # inches: one journal column
+DOUBLE = 7.0  # inches: two columns
+
+# colour: Tol high-contrast (dark blue, red, ochre) and black; grey levels 0.22, 0.47, 0.67, 0
+METHOD_STYLE = {
+    "gdnp": {"color": "#000000", "label": "GDNP", "marker": "D", "ls": "-"},
+    "gd": {"color": "#004488", "label": "GD", "marker": "o", "ls": (0, (6, 2))},
+    "bngd": {"color": "#BB5566", "label": "BNGD", "marker": "^", "ls": "-."},
+    "agd": {"color": "#DDAA33", "label": "AGD", "marker": "s", "ls": (0, (1.5, 1.5))},
+    "lbfgs": {"color": "#777777", "label": "L-BFGS (scipy)", "marker": "x",
+              "ls": (0, (8, 2, 1, 2))},
+}
+
+# theory lines: black / grey, dashed or dotted, thin, no marker
+THEORY_STYLE = [
+    {"color": "black", "ls": (0, (4, 2.5)), "lw": 1.0},
+    {"color": "0.45", "ls": (0, (4, 2.5)), "lw": 1.0},
+    {"color": "black", "ls": (0, (1, 2)), "lw": 1.1},
+    {"color": "0.45", "ls": (0, (1, 2)), "lw": 1.1},
+]
+
+FLOOR_LABEL = "float64 rounding floor"
+
+RC = {
+    "figure.dpi": 100, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 9,
+    "axes.labelsize": 9, "legend.fontsize": 9, "xtick.labelsize": 9, "ytick.labelsize": 9,
+    "figure.titlesize": 9.5, "axes.grid": True, "grid.alpha": 0.25, "grid.linewidth": 0.5,
+    "lines.linewidth": 1.3, "lines.markersize": 4.5, "axes.spines.top": False,
+    "axes.spines.right": False, "legend.frameon": False, "legend.handlelength": 3.0,
+    "savefig.bbox": "tight", "savefig.pad_inches": 0.03, "pdf.fonttype": 42,
+    "svg.fonttype": "none", "font.family": "DejaVu Sans", "mathtext.fontset": "dejavusans",
+    "axes.titlepad": 3.0, "legend.borderaxespad": 0.3, "legend.columnspacing": 1.2,
+}
+
+
+def style():
+    """Context manager with the package's rcParams."""
+    return plt.rc_context(RC)
+
+
+def figure(width: str = "double", height: float = 3.0, nrows: int = 1, ncols: int = 1,
+           **kw):
+    """``plt.subplots`` at print size: ``width`` is ``"single"`` (3.5 in) or ``"double"``."""
+    if width not in ("single", "double"):
+        raise ValueError(f"width must be 'single' or 'double', got {width!r}")
+    w = SINGLE if width == "single" else DOUBLE
+    kw.setdefault("squeeze", False)
+    kw.setdefault("layout", "constrained")
+    return plt.subplots(nrows, ncols, figsize=(w, float(height)), **kw)
+
+
+def method_kw(method: str, n_points: int | None = None, label: str | None = None,
+              **over) -> dict:
+    """Keyword arguments of ``ax.plot`` for ``method``: colour, marker, line style, label.
+
+    ``n_points`` spaces about 8 markers along a long curve (``markevery``).
+    """
+    st = METHOD_STYLE.get(method, {"color": "0.3", "label": method, "marker": ".", "ls": "-"})
+    kw = {"color": st["color"], "marker": st["marker"], "ls": st["ls"],
+          "label": st["label"] if label is None else label, "mfc": "white", "mew": 1.0}
+    if n_points is not None and n_points > 12:
+        kw["markevery"] = max(int(n_points) // 8, 1)
+    kw.update(over)
+    return kw
+
+
+def theory_kw(i: int, label: str, **over) -> dict:
+    """Keyword arguments of ``ax.plot`` for the ``i``-th theory line of a panel."""
+    kw = dict(THEORY_STYLE[int(i) % len(THEORY_STYLE)])
+    kw["label"] = label
+    kw.update(over)
+    return kw
+
+
+def shade_floor(ax, floor: float, label: str | None = FLOOR_LABEL) -> None:
+    """Shade ``y <= floor`` (values there are rounding noise) on a log-y axis."""
+    if not np.isfinite(floor) or floor <= 0:
+        return
+    ax.axhspan(1e-300, float(floor), color="0.85", lw=0, zorder=0, label=label)
+
+
+def mark_floor_stop(ax, x, y, method: str) -> None:
+    """Mark the end of a curve that stopped at the rounding floor (a filled marker)."""
+    st = METHOD_STYLE.get(method, {"color": "0.3", "marker": "."})
+    ax.plot([x], [y], st["marker"], color=st["color"], mfc=st["color"], ms=6, ls="none",
+            zorder=5)
+
+
+def figure_legend(fig, axes=None, ncol: int = 4, loc: str = "outside lower center") -> None:
+    """One legend for the whole figure (unique labels of all axes), outside the panels."""
+    axes = np.ravel(fig.axes if axes is None else axes)
+    seen: dict[str, object] = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if not lab.startswith("_") and lab not in seen:
+                seen[lab] = h
+    if seen:
+        fig.legend(list(seen.values()), list(seen), loc=loc, ncol=ncol)
+
+
+def fit_text(fit: dict) -> str:
+    """What the rate fitter (``gdnp.rates.fit_rate``) says, in a few characters."""
+    kind = fit.get("kind")
+    if kind == "linear":
+        return (f"linear, 1-r = {_sig(fit['one_minus_rate'])}"
+                f" ± {_sig(fit.get('one_minus_rate_se', np.nan), 1)}")
+    if kind == "sublinear":
+        return f"sublinear, p = {fit['order']:.2f} ± {_sig(fit.get('order_se', np.nan), 1)}"
+    return "order undetermined"
+
+
+def _sig(x, digits: int = 2) -> str:
+    x = float(x)
+    if not np.isfinite(x):
+        return "n/a"
+    return f"{x:.{digits}g}"
+
+
+def grey_level(color) -> float:
+    """Luminance (ITU-R 601) of a matplotlib colour, 0 = black, 1 = white."""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(color)
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def relative_gap(gap, gap0: float) -> np.ndarray:
+    """Relative suboptimality ``(f - f*) / (f_0 - f*)`` (for problems of different scales)."""
+    return np.asarray(gap, dtype=float) / float(gap0)

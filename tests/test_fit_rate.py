@@ -1,0 +1,123 @@
+"""The honest rate fitter (gdnp.rates.fit_rate / fit_order): window, uncertainty, labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gdnp
+from gdnp import rates
+from gdnp.problems import Halfspace
+
+EPS = np.finfo(float).eps
+
+
+def _noisy(y, sigma, seed):
+    """Multiplicative log-normal noise of relative size ``sigma``."""
+    return y * np.exp(sigma * np.random.default_rng(seed).standard_normal(y.size))
+
+
+@pytest.mark.parametrize("r", [0.5, 0.97, 0.999])
+@pytest.mark.parametrize("sigma", [0.0, 0.05])
+def test_geometric_is_linear_with_its_rate(r, sigma):
+    n = int(min(40 / (1 - r), 20000))
+    t = np.arange(n + 1)
+    y = _noisy(3.0 * r**t, sigma, seed=1)
+    fit = rates.fit_rate(t, y)
+    assert fit["kind"] == "linear", fit
+    # the true 1 - r lies within 4 standard errors (plus rounding for sigma = 0)
+    assert abs(fit["one_minus_rate"] - (1 - r)) <= 4 * fit["one_minus_rate_se"] + 1e-9 * (1 - r)
+    assert fit["window"][1] >= 0.99 * n  # noise: the last new minimum may come a bit early
+
+
+@pytest.mark.parametrize("p", [0.5, 1.0, 2.0])
+@pytest.mark.parametrize("sigma", [0.0, 0.05])
+def test_power_law_is_sublinear_with_its_order(p, sigma):
+    t = np.arange(1, 4001)
+    fit = rates.fit_rate(t, _noisy(5.0 / t**p, sigma, seed=2))
+    assert fit["kind"] == "sublinear", fit
+    assert abs(fit["order"] - p) <= 4 * fit["order_se"] + 1e-9
+
+
+def test_rounding_floor_ends_the_window():
+    """Geometric to 1e-14, then noise around a floor: the window stops at the floor."""
+    t = np.arange(3000)
+    y = 0.98**t
+    rng = np.random.default_rng(3)
+    noise = 1e-15 * (1 + rng.random(t.size))
+    y = np.where(y > 1e-15, y, noise)
+    floor = 1e3 * EPS * 1e-2  # the floor a gap of f* = 1e-2 would get
+    fit = rates.fit_rate(t, y, floor=floor)
+    assert fit["kind"] == "linear"
+    assert fit["rate"] == pytest.approx(0.98, rel=1e-9)
+    assert fit["window"][1] < np.log(floor) / np.log(0.98) + 1
+    # without the floor the noisy tail is fitted and the label is no longer "linear"
+    assert rates.fit_order(t, y)["kind"] != "linear"
+
+
+def test_bounce_at_the_end_is_cut():
+    """A geometric run whose gap bounces up over its last iterations (the AGD pattern)."""
+    t = np.arange(1000)
+    y = 0.97**t
+    y[900:] = y[899] * (1 + 50 * np.sin(np.linspace(0, 3, 100)) ** 2)
+    fit = rates.fit_rate(t, y)
+    assert fit["kind"] == "linear" and fit["window"][1] <= 900
+    assert fit["rate"] == pytest.approx(0.97, rel=1e-9)
+
+
+def test_undetermined_when_laws_indistinguishable():
+    """Over a short, noisy window both laws fit: the fitter says so instead of guessing."""
+    t = np.arange(1000, 1041)
+    fit = rates.fit_rate(t, _noisy(1.0 / t, 0.2, seed=4), tail=1.0)
+    assert fit["kind"] == "undetermined", fit
+    # too few points, a flat history, or nothing above the floor: undetermined as well
+    assert rates.fit_rate(np.arange(4), 0.5 ** np.arange(4))["kind"] == "undetermined"
+    assert rates.fit_rate(np.arange(100), np.ones(100))["kind"] == "undetermined"
+    assert rates.fit_rate(np.arange(10), np.zeros(10))["kind"] == "undetermined"
+
+
+@pytest.mark.parametrize("kind,seq", [("linear", lambda t: 0.99**t),
+                                      ("sublinear", lambda t: 1.0 / (1 + t) ** 1.5)])
+def test_label_stable_when_window_doubles(kind, seq):
+    for n in (2000, 4000, 8000):
+        t = np.arange(n)
+        y = _noisy(seq(t), 0.02, seed=n)
+        y = np.where(y > 1e-300, y, 1e-300)
+        assert rates.fit_rate(t, y, floor=1e-280)["kind"] == kind
+
+
+def test_fit_order_keeps_its_signature_and_keys():
+    t = np.arange(1, 400)
+    fit = rates.fit_order(t, 3.0 * 0.97**t, 0.5, 0.0)
+    assert {"kind", "rate", "order", "n", "rss_linear", "rss_sublinear"} <= set(fit)
+    assert fit["kind"] == "linear" and fit["rate"] == pytest.approx(0.97, rel=1e-10)
+
+
+def test_bad_arguments():
+    t = np.arange(10.0)
+    with pytest.raises(ValueError, match="tail"):
+        rates.fit_rate(t, t, tail=0.0)
+    with pytest.raises(ValueError, match="level"):
+        rates.fit_rate(t, t, level=1.0)
+    with pytest.raises(ValueError, match="dominance"):
+        rates.fit_rate(t, t, dominance=1.0)
+    with pytest.raises(ValueError, match="min_points"):
+        rates.fit_rate(t, t, min_points=2)
+    with pytest.raises(ValueError, match="iters and gaps"):
+        rates.fit_rate(t, t[:5])
+
+
+@pytest.mark.slow
+def test_gdnp_run_label_stable_when_window_doubles():
+    """A real GDNP run on the Gaussian halfspace: linear over 300 and over 600 steps (the
+    600-step run reaches the rounding floor, so its window ends there); the fitted rate moves
+    by ~1e-4 between the windows (the transient still fading at 150-300)."""
+    prob = Halfspace.random(10, 100, separation=0.9, seed=0)
+    f_star = prob.solution()[1]
+    floor = 1e3 * EPS * abs(f_star)
+    fits = []
+    for n in (300, 600):
+        h = gdnp.solve(prob, "gdnp", maxiter=n, tol=0.0).history
+        fits.append(rates.fit_rate(h["iter"], h["gap"], floor=floor))
+    assert [f["kind"] for f in fits] == ["linear", "linear"]
+    assert fits[0]["rate"] == pytest.approx(fits[1]["rate"], abs=5e-4)
