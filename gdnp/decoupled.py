@@ -14,6 +14,7 @@ MLP: the same two steps unit after unit with ``psi_i(t) = l(theta_i tanh t + r_i
 from __future__ import annotations
 
 import numbers
+from functools import partial
 
 import numpy as np
 
@@ -139,27 +140,36 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
                    extra_keys=("rho_gap", "dg2", "step"))
     n_bisect = n_certified = 0
     step = 0.0
+    w, g = problem._check_bn(w, g)
     for t in range(maxiter + 1):
-        ev = problem.value_and_grad_bn(w, g)
+        # one direction state per iterate (Sw, ||w||_S, u'w and the projections), read by
+        # every quantity below instead of re-validating w for each (theory guide §1, §4)
+        st = problem._state(w)
+        nS, uw = st["nS"], st["uw"]
+        ev = problem._value_and_grad_bn(w, st, g)
         rec.nfev += 1
-        if rec.record(t, problem.from_bn(w, g), ev.fun, ev.grad_x,
-                      rho_gap=problem.rayleigh(w) - rho_star, dg2=float(ev.grad_g) ** 2,
+        if rec.record(t, (g / nS) * w, ev.fun, ev.grad_x,
+                      rho_gap=-uw ** 2 / nS ** 2 - rho_star, dg2=float(ev.grad_g) ** 2,
                       step=step) or t == maxiter:
             break
-        # direction: s_t grad_w f = eta_t grad rho (MATH.md §4)
-        h = problem.stein_c1(w, g) * problem.u_dot(w)
+        # direction: s_t grad_w f = eta_t grad rho (theory guide §4)
+        h = problem._c1(st, g / nS) * uw
         step = 0.0
         if abs(g * h) > eps:
-            nS = problem.norm_S(w)
             step = rayleigh_step_size(w, g, h, nS, L)
             w = w - step * ev.grad_w
         # length: root of d_g f(w_{t+1}, .) with the projections of w_{t+1} cached
         if length == "closed_form":
             g = problem.optimal_length(w)
         else:
-            use_model = (not problem.population) if certify is None else certify
-            model = problem.length_model(w) if use_model else None
-            g, info = bisect(problem.length_derivative(w), *_bracket(g, bracket),
+            st = problem._state(w)  # w_{t+1}'s state, cached for the next iteration too
+            if certify is None and problem.population:  # Gauss-Hermite sums: locate
+                model = problem._length_locator(st)
+            elif (not problem.population) if certify is None else certify:
+                model = problem._length_model(st)
+            else:
+                model = None
+            g, info = bisect(partial(problem._dg, st), *_bracket(g, bracket),
                              maxiter=int(T_s), xtol=xtol, model=model)
             n_bisect += info["nit"]
             n_certified += info["ncertified"]

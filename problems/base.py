@@ -19,7 +19,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from ._validate import as_finite_array, as_seed_rng
-from .taylor import CertifiedDerivative
+from .taylor import CertifiedDerivative, MassRatioLocator
 
 __all__ = ["Problem", "LinearProblem", "BNEval"]
 
@@ -232,7 +232,10 @@ class LinearProblem(Problem):
     def value_and_grad_bn(self, w, g) -> BNEval:
         """Chain rule of MATH.md §1 around the original gradient ``G = grad f(w~)``."""
         w, g = self._check_bn(w, g)
-        st = self._state(w)
+        return self._value_and_grad_bn(w, self._state(w), g)
+
+    def _value_and_grad_bn(self, w: np.ndarray, st: dict, g: float) -> BNEval:
+        """:meth:`value_and_grad_bn` from the direction state ``st`` of ``w`` (no checks)."""
         nS = st["nS"]
         a = g / nS
         fun, G = self._eval_scaled(w, st, a)
@@ -267,6 +270,21 @@ class LinearProblem(Problem):
         return self._length_model(self._state(w))
 
     def _length_model(self, state: dict) -> CertifiedDerivative | None:
+        return None
+
+    def length_locator(self, w) -> MassRatioLocator | None:
+        """Batched values of ``g -> d_g f(w, g)`` with mass-ratio sign certificates
+        (:class:`gdnp.problems.taylor.MassRatioLocator`), or ``None``.
+
+        Its values are bit for bit those of :meth:`length_derivative`; :func:`gdnp.bisect`
+        uses it to locate the root in a few passes and to decide the signs at the midpoints
+        away from it without evaluating them (theory guide §4). Implemented for the
+        population halfspace with the logistic loss; elsewhere ``None``.
+        """
+        w, _ = self._check_bn(w, 1.0)
+        return self._length_locator(self._state(w))
+
+    def _length_locator(self, state: dict) -> MassRatioLocator | None:
         return None
 
     def stein_c1(self, w, g) -> float:

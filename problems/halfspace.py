@@ -21,7 +21,7 @@ from functools import partial
 
 import numpy as np
 from scipy.optimize import brentq, linprog, minimize
-from scipy.special import ndtr
+from scipy.special import expit, ndtr
 
 from ._validate import as_seed_rng, as_spd_matrix, as_vector
 from .base import LinearProblem
@@ -29,7 +29,7 @@ from .data import prepare_data
 from .losses import LOSSES, Loss, get_loss
 from .quadrature import DEFAULT_NODES, normal_rule
 from .spectra import random_covariance, random_direction, vector_with_separation
-from .taylor import CertifiedDerivative
+from .taylor import CertifiedDerivative, MassRatioLocator
 
 __all__ = ["Halfspace", "NoFiniteMinimizerError"]
 
@@ -286,20 +286,103 @@ class GaussianHalfspace(Halfspace):
         m = a * state["nS"] * ma
         s = abs(a) * state["nS"] * sa
         fun, e1, c2 = self._moments(m, s)
-        return fun, (e1 - c2 * m) * self.u + (c2 * a) * state["Sw"]
+        c1 = e1 - c2 * m
+        state["c1"] = (a, c1)  # GDNP reads c1 at the same point next (one quadrature pass)
+        return fun, c1 * self.u + (c2 * a) * state["Sw"]
+
+    # Gauss-Hermite nodes of weight below this (total weight 1.3e-101 for 601 nodes) are left
+    # out of the length derivative: their terms change d_g f by less than 1e-100 absolutely,
+    # and the bisection evaluates d_g f up to fifty times per iteration (theory guide §4)
+    LENGTH_WEIGHT_CUT = 1e-100
+
+    def _length_rule(self):
+        rule = getattr(self, "_length_rule_cache", None)
+        if rule is None:
+            keep = self._omega >= self.LENGTH_WEIGHT_CUT
+            rule = self._length_rule_cache = (self._xi[keep], self._omega[keep])
+        return rule
 
     def _length_nodes(self, state):
         a0 = state.get("a0")
         if a0 is None:  # nodes of z'w/||w||_S ~ N(ma, 1 - ma^2), once per direction
             ma, sa = self._ab(state)
-            a0 = state["a0"] = ma + sa * self._xi
-        return a0, self._omega
+            a0 = state["a0"] = ma + sa * self._length_rule()[0]
+        return a0, self._length_rule()[1]
 
     def _dg(self, state, g):
         a0, omega = self._length_nodes(state)
+        if self.loss is LOSSES["logistic"]:
+            T = np.multiply(a0, g)
+            expit(T, out=T)
+            T *= self._logistic_terms(state)[0]
+            return float(np.add.reduce(T))
         return float(omega @ (self.loss.dphi(g * a0) * a0))
 
+    def _logistic_terms(self, state):
+        """``(c, sign(a))`` with ``c_k = omega_k a_k``, once per direction."""
+        terms = state.get("logistic_terms")
+        if terms is None:
+            a0, omega = self._length_nodes(state)
+            terms = state["logistic_terms"] = (omega * a0, np.sign(a0))
+        return terms
+
+    def _logistic_values(self, state, ts, slopes: bool = False):
+        """``S(t) = sum_k c_k sigma(t a_k)`` (``c_k = omega_k a_k``) at every ``t`` of ``ts``
+        in one pass over a points x nodes array, with ``(P + N)(t) = sum_k |terms|`` and, if
+        ``slopes``, rows ``S'(t) = sum_k c_k a_k s_k (1 - s_k)`` and the bound
+        ``sum_k |c_k a_k^2| s_k (1 - s_k) >= |S''(t)|`` on the curvature. Each row is reduced on its own
+        (pairwise, as ``np.sum``) after the same elementwise operations as :meth:`_dg`, so
+        ``S(ts)[j]`` is bit for bit ``_dg(state, ts[j])`` (tested)."""
+        a0, _ = self._length_nodes(state)
+        c, sign_a = self._logistic_terms(state)
+        S = np.multiply.outer(np.asarray(ts, dtype=float), a0)
+        expit(S, out=S)
+        T = np.multiply(S, c)
+        values = np.add.reduce(T, axis=1)
+        scale = T @ sign_a
+        slope = None
+        if slopes:  # and |S''| <= sum |c_k| a_k^2 s_k (1 - s_k) (|1 - 2 s| <= 1), for Newton
+            np.subtract(1.0, S, out=S)
+            S *= T
+            S *= a0
+            slope = S @ np.ones_like(a0)
+            curv = np.abs(S) @ np.abs(a0)
+            slope = np.stack((slope, curv))
+        return values, scale, slope
+
+    def _length_locator(self, state):
+        """:class:`~gdnp.problems.taylor.MassRatioLocator` over the Gauss-Hermite nodes
+        (logistic loss: ``phi' = sigma`` is positive and increasing). Nodes whose weight is
+        below ``1e-30`` enter the rounding bound through their total mass ``sum |c_k|``
+        instead of through ``max|a|`` (their terms and computed values lie in
+        ``[0, |c_k|]``)."""
+        if self.loss is not LOSSES["logistic"]:
+            return None
+        xi, omega = self._length_rule()
+        cut = getattr(self, "_locator_cut", None)
+        if cut is None:  # per problem: the extreme big nodes, the small nodes' moments
+            small = omega < 1e-30
+            big_xi = xi[~small]
+            n = xi.size  # rows are reduced pairwise, as np.sum: see _length_model's bound
+            cut = self._locator_cut = (
+                float(big_xi.min()), float(big_xi.max()), float(np.sum(omega[small])),
+                float(omega[small] @ np.abs(xi[small])),
+                25 + math.ceil(math.log2(n)) + math.ceil(n / 8192), n)
+        lo, hi, w_small, w_xi_small, k_sum, n = cut
+        ma, sa = self._ab(state)
+        # |c_k| = omega_k |ma + sa xi_k| <= omega_k (|ma| + sa |xi_k|), with 1% to spare
+        model = MassRatioLocator(partial(self._logistic_values, state),
+                                 partial(self._dg, state), sum_depth=k_sum,
+                                 max_abs=max(abs(ma + sa * lo), abs(ma + sa * hi))
+                                 * (1.0 + 1e-15),
+                                 n_terms=n)
+        model.tiny += 2.02 * (abs(ma) * w_small + sa * w_xi_small)
+        return model
+
     def _c1(self, state, a):
+        last = state.get("c1")
+        if last is not None and last[0] == a:
+            return last[1]
         ma, sa = self._ab(state)
         m = a * state["nS"] * ma
         _, e1, c2 = self._moments(m, abs(a) * state["nS"] * sa)
