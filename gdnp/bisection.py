@@ -122,10 +122,14 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         raise ValueError(f"the bracket must satisfy a < b with finite ends, got ({a}, {b})")
     value = _Signs(fun, model)
     if model is not None and hasattr(model, "certifies"):
-        done = _bisect_located(model, a, b, maxiter, xtol, value)
+        carry: list = []
+        done = _bisect_located(model, a, b, maxiter, xtol, value, carry=carry)
         if done is not None:
             return done
-        model = value.model = None  # no sign change on [a, b]: plain expansion below
+        locator, model = model, None  # no sign change on [a, b]: plain expansion below
+        value.model = None
+    else:
+        locator = None
     fa, fb = value(a, a, b), value(b, a, b)
     expansions = 0
     while fa >= 0.0 or fb <= 0.0:
@@ -155,6 +159,9 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
             fb = value(b, a, b)
         expansions += 1
     a0, b0 = a, b
+    if locator is not None:
+        return _bisect_located(locator, a, b, maxiter, xtol, value, ends=(fa, fb),
+                               expansions=expansions, carry=carry)
     nit = 0
     if model is None:  # the same loop without the model's bookkeeping
         while nit < maxiter and b - a > xtol:
@@ -195,10 +202,13 @@ def _info(a, b, a0, b0, nit, value: _Signs, expansions) -> dict:
             "ncertified": value.ncertified, "expansions": expansions}
 
 
-def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts: _Signs):
+def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts: _Signs,
+                    ends: tuple[float, float] | None = None, expansions: int = 0,
+                    carry: list | None = None):
     """Plain bisection's halvings on ``[a, b]`` from a located root (``model``: a
     :class:`gdnp.problems.taylor.MassRatioLocator`), or ``None`` if ``[a, b]`` holds no sign
-    change (nothing is returned then; the caller expands as plain bisection does).
+    change (the caller then expands as plain bisection does and comes back with the values
+    ``ends`` at the expanded bracket's ends).
 
     1. Safeguarded Newton from the first midpoint, one batched pass per step (``S`` and
        ``S'`` together), then one pass at a pair straddling the root, until two evaluated
@@ -210,28 +220,40 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
        the sign plain bisection computes, so the halvings are bit for bit the same.
     """
     reach = max(abs(a), abs(b))
-    known: dict[float, float] = {}
+    known: dict[float, float] = {} if ends is None else {a: ends[0], b: ends[1]}
     edges = [-math.inf, math.inf]
+
+    log = [] if carry is None else carry  # (t, S, P + N, S', curvature) of Newton passes
+
+    def note(t: float, vj: float, sj: float) -> None:
+        known[t] = vj
+        if vj < 0.0 and t > edges[0] and model.certifies(t, vj, sj, reach):
+            edges[0] = t
+        elif vj > 0.0 and t < edges[1] and model.certifies(t, vj, sj, reach):
+            edges[1] = t
 
     def run(ts: list[float], slopes: bool):
         v, scale, slope = model.values(np.array(ts, dtype=float), slopes)
         counts.nfev += len(ts)
         for j, t in enumerate(ts):
-            vj = _check_finite(float(v[j]), t)
-            known[t] = vj
-            if vj < 0.0 and t > edges[0] and model.certifies(t, vj, float(scale[j]), reach):
-                edges[0] = t
-            elif vj > 0.0 and t < edges[1] and model.certifies(t, vj, float(scale[j]),
-                                                                reach):
-                edges[1] = t
+            note(t, _check_finite(float(v[j]), t), float(scale[j]))
+            if slopes:
+                log.append((t, float(v[j]), float(scale[j]), float(slope[0, j]),
+                            float(slope[1, j])))
         return v, scale, slope
 
     m = 0.5 * (a + b)
     if maxiter > 0 and a < m < b and b - a > xtol:
         band = model.relative_error(reach)
-        v, scale, slope = run([m], True)
-        x, vx, sx, gx, kx = m, float(v[0]), float(scale[0]), float(slope[0, 0]), float(
-            slope[1, 0])
+        if log:  # back after an expansion: the earlier passes still hold (for this reach)
+            for t, vj, sj, _, _ in log:
+                note(t, vj, sj)
+            x, vx, sx, gx, kx = min(log, key=lambda e: abs(e[1]) / e[3] if e[3] > 0.0
+                                    else math.inf)
+        else:
+            v, scale, slope = run([m], True)
+            x, vx, sx, gx, kx = m, float(v[0]), float(scale[0]), float(slope[0, 0]), float(
+                slope[1, 0])
         widen = 2.5  # the pair certifies from about two band half-widths on
         for _ in range(12):
             lo, hi = edges
@@ -258,8 +280,11 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             else:
                 pts = [r]
             pts = [p for p in pts if lo < p < hi and p not in known]
-            if not pts:
-                break
+            if not pts:  # aimed past an edge: the Newton point itself, or the middle
+                mid = 0.5 * (lo + hi)
+                pts = [p for p in (r, mid) if lo < p < hi and p not in known][:1]
+                if not pts:
+                    break
             v, scale, slope = run(pts, True)
             steps = [abs(float(v[j])) / float(slope[0, j]) if slope[0, j] > 0.0 else math.inf
                      for j in range(len(pts))]
@@ -304,4 +329,4 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             a = b = m
             break
     counts.ncertified += ncertified
-    return 0.5 * (a + b), _info(a, b, a0, b0, nit, counts, 0)
+    return 0.5 * (a + b), _info(a, b, a0, b0, nit, counts, expansions)

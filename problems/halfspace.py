@@ -330,9 +330,9 @@ class GaussianHalfspace(Halfspace):
         """``S(t) = sum_k c_k sigma(t a_k)`` (``c_k = omega_k a_k``) at every ``t`` of ``ts``
         in one pass over a points x nodes array, with ``(P + N)(t) = sum_k |terms|`` and, if
         ``slopes``, rows ``S'(t) = sum_k c_k a_k s_k (1 - s_k)`` and the bound
-        ``sum_k |c_k a_k^2| s_k (1 - s_k) >= |S''(t)|`` on the curvature. Each row is reduced on its own
-        (pairwise, as ``np.sum``) after the same elementwise operations as :meth:`_dg`, so
-        ``S(ts)[j]`` is bit for bit ``_dg(state, ts[j])`` (tested)."""
+        ``sum_k |c_k a_k^2| s_k (1 - s_k) >= |S''(t)|`` on the curvature. Each row is reduced
+        on its own (pairwise, as ``np.sum``) after the same elementwise operations as
+        :meth:`_dg`, so ``S(ts)[j]`` is bit for bit ``_dg(state, ts[j])`` (tested)."""
         a0, _ = self._length_nodes(state)
         c, sign_a = self._logistic_terms(state)
         S = np.multiply.outer(np.asarray(ts, dtype=float), a0)

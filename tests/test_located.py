@@ -59,7 +59,7 @@ def test_located_search_equals_plain_bisection_population(d, separation):
                 assert fast[0] == plain[0]
                 assert (fast[1]["a"], fast[1]["b"], fast[1]["nit"]) == (
                     plain[1]["a"], plain[1]["b"], plain[1]["nit"])
-                if T_s == 50 and fast[1]["expansions"] == 0:
+                if T_s == 50 and plain[1]["nfev"] > 40:
                     assert fast[1]["nfev"] < 0.5 * plain[1]["nfev"]
 
 
