@@ -238,8 +238,8 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
         for j, t in enumerate(ts):
             note(t, _check_finite(float(v[j]), t), float(scale[j]))
             if slopes:
-                log.append((t, float(v[j]), float(scale[j]), float(slope[0, j]),
-                            float(slope[1, j])))
+                log.append((t, float(v[j]), float(scale[j]), float(slope[0][j]),
+                            float(slope[1][j])))
         return v, scale, slope
 
     m = 0.5 * (a + b)
@@ -252,8 +252,8 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
                                     else math.inf)
         else:
             v, scale, slope = run([m], True)
-            x, vx, sx, gx, kx = m, float(v[0]), float(scale[0]), float(slope[0, 0]), float(
-                slope[1, 0])
+            x, vx, sx, gx, kx = m, float(v[0]), float(scale[0]), float(slope[0][0]), float(
+                slope[1][0])
         widen = 2.5  # the pair certifies from about two band half-widths on
         for _ in range(12):
             lo, hi = edges
@@ -286,13 +286,13 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
                 if not pts:
                     break
             v, scale, slope = run(pts, True)
-            steps = [abs(float(v[j])) / float(slope[0, j]) if slope[0, j] > 0.0 else math.inf
+            steps = [abs(float(v[j])) / float(slope[0][j]) if slope[0][j] > 0.0 else math.inf
                      for j in range(len(pts))]
             j = steps.index(min(steps))
             if not steps[j] < math.inf:
                 break
-            x, vx, sx, gx, kx = pts[j], float(v[j]), float(scale[j]), float(slope[0, j]), \
-                float(slope[1, j])
+            x, vx, sx, gx, kx = pts[j], float(v[j]), float(scale[j]), float(slope[0][j]), \
+                float(slope[1][j])
     # the bracket ends: certified, or evaluated together
     ends = [t for t, side in ((a, 0), (b, 1)) if
             (t > edges[0] if side == 0 else t < edges[1]) and t not in known]
@@ -305,22 +305,24 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     counts.ncertified += (a not in known) + (b not in known)
     a0, b0 = a, b
     nit = ncertified = 0
+    x_lo, x_hi = edges
     while nit < maxiter and b - a > xtol:
         m = 0.5 * (a + b)
         if m <= a or m >= b:
             break
-        fm = known.get(m)
-        if fm is None:
-            if m <= edges[0]:
-                fm = -1.0
-                ncertified += 1
-            elif m >= edges[1]:
-                fm = 1.0
-                ncertified += 1
-            else:  # inside the rounding band: plain bisection's own evaluation
-                fm = known[m] = _check_finite(float(model.value(m)), m)
-                counts.nfev += 1
         nit += 1
+        if m <= x_lo:  # a certified sign is the computed one: known values agree with it
+            a = m
+            ncertified += 1
+            continue
+        if m >= x_hi:
+            b = m
+            ncertified += 1
+            continue
+        fm = known.get(m)
+        if fm is None:  # inside the rounding band: plain bisection's own evaluation
+            fm = known[m] = _check_finite(float(model.value(m)), m)
+            counts.nfev += 1
         if fm < 0.0:
             a = m
         elif fm > 0.0:

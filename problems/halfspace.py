@@ -319,11 +319,11 @@ class GaussianHalfspace(Halfspace):
         return float(omega @ (self.loss.dphi(g * a0) * a0))
 
     def _logistic_terms(self, state):
-        """``(c, sign(a))`` with ``c_k = omega_k a_k``, once per direction."""
+        """``(c, sign(a), a|a|)`` with ``c_k = omega_k a_k``, once per direction."""
         terms = state.get("logistic_terms")
         if terms is None:
             a0, omega = self._length_nodes(state)
-            terms = state["logistic_terms"] = (omega * a0, np.sign(a0))
+            terms = state["logistic_terms"] = (omega * a0, np.sign(a0), a0 * np.abs(a0))
         return terms
 
     def _logistic_values(self, state, ts, slopes: bool = False):
@@ -334,7 +334,7 @@ class GaussianHalfspace(Halfspace):
         on its own (pairwise, as ``np.sum``) after the same elementwise operations as
         :meth:`_dg`, so ``S(ts)[j]`` is bit for bit ``_dg(state, ts[j])`` (tested)."""
         a0, _ = self._length_nodes(state)
-        c, sign_a = self._logistic_terms(state)
+        c, sign_a, _ = self._logistic_terms(state)
         S = np.multiply.outer(np.asarray(ts, dtype=float), a0)
         expit(S, out=S)
         T = np.multiply(S, c)
@@ -343,11 +343,8 @@ class GaussianHalfspace(Halfspace):
         slope = None
         if slopes:  # and |S''| <= sum |c_k| a_k^2 s_k (1 - s_k) (|1 - 2 s| <= 1), for Newton
             np.subtract(1.0, S, out=S)
-            S *= T
-            S *= a0
-            slope = S @ np.ones_like(a0)
-            curv = np.abs(S) @ np.abs(a0)
-            slope = np.stack((slope, curv))
+            S *= T  # c_k s_k (1 - s_k), of the sign of a_k
+            slope = (S @ a0, S @ self._logistic_terms(state)[2])
         return values, scale, slope
 
     def _length_locator(self, state):

@@ -94,7 +94,7 @@ def test_located_certificates_hold_in_the_rounding_band():
     root = bisect(S, 1.0, 2.0, maxiter=60)[0]
     band = loc.relative_error(2 * abs(root))
     v0, s0, sl0 = loc.values([root], True)
-    width = 50 * band * s0[0] / sl0[0, 0]
+    width = 50 * band * s0[0] / sl0[0][0]
     ts = root + np.linspace(-width, width, 801)
     v, scale, _ = loc.values(ts, False)
     for j in range(0, ts.size, 7):
