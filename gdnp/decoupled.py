@@ -14,7 +14,6 @@ MLP: the same two steps unit after unit with ``psi_i(t) = l(theta_i tanh t + r_i
 from __future__ import annotations
 
 import numbers
-from functools import partial
 
 import numpy as np
 
@@ -169,7 +168,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
                 model = problem._length_model(st)
             else:
                 model = None
-            g, info = bisect(partial(problem._dg, st), *_bracket(g, bracket),
+            g, info = bisect(problem._length_function(st), *_bracket(g, bracket),
                              maxiter=int(T_s), xtol=xtol, model=model)
             n_bisect += info["nit"]
             n_certified += info["ncertified"]

@@ -257,6 +257,11 @@ class LinearProblem(Problem):
         w, _ = self._check_bn(w, 1.0)
         return partial(self._dg, self._state(w))
 
+    def _length_function(self, state: dict) -> Callable[[float], float]:
+        """``g -> d_g f(w, g)`` from the direction state (what :meth:`length_derivative`
+        returns, without validating ``w``)."""
+        return partial(self._dg, state)
+
     def length_model(self, w) -> CertifiedDerivative | None:
         """Certified signs of ``g -> d_g f(w, g)`` (:mod:`gdnp.problems.taylor`), or ``None``.
 

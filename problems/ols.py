@@ -115,6 +115,11 @@ class OLS(LinearProblem):
         # f(w, g) = E[y^2] + 2 g u'w/||w||_S + g^2  (MATH.md §2)
         return 2.0 * state["uw"] / state["nS"] + 2.0 * g
 
+    def _length_function(self, state):
+        # the same two roundings as _dg (c = 2 u'w / ||w||_S, then c + 2g), c read once
+        c = 2.0 * state["uw"] / state["nS"]
+        return lambda g: c + 2.0 * g
+
     def _c1(self, state, a):
         return 2.0
 

@@ -150,3 +150,15 @@ def test_plain_fast_loop_equals_textbook_bisection():
             assert (info["a"], info["b"]) == (ra, rb)
             assert root == 0.5 * (ra + rb)
             assert math.isclose(root, -c, abs_tol=1e-12 * max(1.0, abs(a), abs(b)))
+
+
+def test_length_functions_are_the_length_derivative_bit_for_bit():
+    """What GDNP's loop bisects (``_length_function``) is ``length_derivative``'s value."""
+    rng = np.random.default_rng(4)
+    for prob in (OLS.random(6, 50.0, seed=2), Halfspace.random(6, 50.0, seed=2),
+                 Halfspace.from_data(*halfspace_data(1, n=500, d=6))):
+        for w in _directions(prob, 3, 4):
+            fast = prob._length_function(prob._state(w))
+            plain = prob.length_derivative(w)
+            for g in rng.uniform(-50.0, 50.0, 40):
+                assert fast(g) == plain(g) == prob.dg_bn(w, g)
