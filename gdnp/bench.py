@@ -1,4 +1,4 @@
-"""``gdnp bench``: per-iteration cost, time to a fixed gap, memory, and the ratios of issue 5.
+"""``gdnp bench``: per-iteration cost, time to a fixed gap, memory, and the target ratios.
 
 For each problem and method it records the time per iteration (median of the differences of
 ``history["time"]``), the iterations and wall time until the gap ``f - f*`` has fallen by
