@@ -1,6 +1,6 @@
 """pytest-benchmark cases (not in the default test run): ``pytest benchmarks/``.
 
-Sizes follow issue 5: empirical halfspace n = 10^5, d = 100, T_s = 30; OLS from data at
+Sizes follow `gdnp bench`: empirical halfspace n = 10^5, d = 100, T_s = 30; OLS from data at
 n = 10^3 and n = 10^6 (sufficient statistics); the raw two-matvec floor on the same X.
 Set ``GDNP_BENCH_QUICK=1`` for toy sizes.
 """

@@ -18,6 +18,8 @@ import numbers
 from collections.abc import Callable
 from typing import Protocol
 
+import numpy as np
+
 __all__ = ["bisect", "NoSignChangeError"]
 
 
@@ -156,6 +158,15 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         raise ValueError(f"the bracket must satisfy a < b with finite ends, got ({a}, {b})")
     value = _Signs(fun, model)
     width0 = b - a
+    if model is not None and hasattr(model, "certifies"):
+        carry: list = []
+        done = _bisect_located(model, a, b, maxiter, xtol, value, carry=carry)
+        if done is not None:
+            return done
+        locator, model = model, None  # no sign change on [a, b]: plain expansion below
+        value.model = None
+    else:
+        locator = None
     fa, fb = value(a, a, b), value(b, a, b)
     expansions = 0
     while fa >= 0.0 or fb <= 0.0:
@@ -191,7 +202,28 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
             fb = value(b, a, b)
         expansions += 1
     a0, b0 = a, b
+    if locator is not None:
+        return _bisect_located(locator, a, b, maxiter, xtol, value, ends=(fa, fb),
+                               expansions=expansions, carry=carry)
     nit = 0
+    if model is None:  # the same loop without the model's bookkeeping
+        while nit < maxiter and b - a > xtol:
+            m = 0.5 * (a + b)
+            if m <= a or m >= b:
+                break
+            fm = float(fun(m))
+            if not math.isfinite(fm):
+                _check_finite(fm, m)
+            nit += 1
+            if fm < 0.0:
+                a = m
+            elif fm > 0.0:
+                b = m
+            else:
+                a = b = m
+                break
+        value.nfev += nit
+        return 0.5 * (a + b), _info(a, b, a0, b0, nit, value, expansions)
     while nit < maxiter and b - a > xtol:
         m = 0.5 * (a + b)
         if m <= a or m >= b:
@@ -220,3 +252,135 @@ def _count(value, name: str) -> int:
 def _info(a, b, a0, b0, nit, value: _Signs, expansions) -> dict:
     return {"a": a, "b": b, "a0": a0, "b0": b0, "nit": nit, "nfev": value.nfev,
             "ncertified": value.ncertified, "expansions": expansions}
+
+
+def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts: _Signs,
+                    ends: tuple[float, float] | None = None, expansions: int = 0,
+                    carry: list | None = None):
+    """Plain bisection's halvings on ``[a, b]`` from a located root (``model``: a
+    :class:`gdnp.problems.taylor.MassRatioLocator`), or ``None`` if ``[a, b]`` holds no sign
+    change (the caller then expands as plain bisection does and comes back with the values
+    ``ends`` at the expanded bracket's ends).
+
+    1. Safeguarded Newton from the first midpoint, one batched pass per step (``S`` and
+       ``S'`` together), then one pass at a pair straddling the root, until two evaluated
+       points ``x_L < root < x_R`` certify every computed sign left of ``x_L`` and right of
+       ``x_R`` within the bracket (the mass-ratio certificate).
+    2. The halvings themselves: a midpoint outside ``(x_L, x_R)`` takes its certified sign,
+       one already evaluated its computed value, and any other (inside the rounding band
+       around the root, where the computed sign is noise) is evaluated. Every decision is
+       the sign plain bisection computes, so the halvings are bit for bit the same.
+    """
+    reach = max(abs(a), abs(b))
+    known: dict[float, float] = {} if ends is None else {a: ends[0], b: ends[1]}
+    edges = [-math.inf, math.inf]
+
+    log = [] if carry is None else carry  # (t, S, P + N, S', curvature) of Newton passes
+
+    def note(t: float, vj: float, sj: float) -> None:
+        known[t] = vj
+        if vj < 0.0 and t > edges[0] and model.certifies(t, vj, sj, reach):
+            edges[0] = t
+        elif vj > 0.0 and t < edges[1] and model.certifies(t, vj, sj, reach):
+            edges[1] = t
+
+    def run(ts: list[float], slopes: bool):
+        v, scale, slope = model.values(np.array(ts, dtype=float), slopes)
+        counts.nfev += len(ts)
+        for j, t in enumerate(ts):
+            note(t, _check_finite(float(v[j]), t), float(scale[j]))
+            if slopes:
+                log.append((t, float(v[j]), float(scale[j]), float(slope[0][j]),
+                            float(slope[1][j])))
+        return v, scale, slope
+
+    m = 0.5 * (a + b)
+    if maxiter > 0 and a < m < b and b - a > xtol:
+        band = model.relative_error(reach)
+        if log:  # back after an expansion: the earlier passes still hold (for this reach)
+            for t, vj, sj, _, _ in log:
+                note(t, vj, sj)
+            x, vx, sx, gx, kx = min(log, key=lambda e: abs(e[1]) / e[3] if e[3] > 0.0
+                                    else math.inf)
+        else:
+            v, scale, slope = run([m], True)
+            x, vx, sx, gx, kx = m, float(v[0]), float(scale[0]), float(slope[0][0]), float(
+                slope[1][0])
+        widen = 2.5  # the pair certifies from about two band half-widths on
+        for _ in range(12):
+            lo, hi = edges
+            if not (gx > 0.0 and math.isfinite(gx)) or vx == 0.0:
+                break
+            delta = band * sx / gx  # half-width of the rounding band, to first order
+            if hi - lo <= 8.0 * widen * delta:
+                break
+            step = -vx / gx
+            r = x + step
+            if not lo < r < hi:
+                if not (math.isfinite(lo) and math.isfinite(hi)):
+                    break
+                r = 0.5 * (lo + hi)
+            # Newton's error, to second order: |S''| <~ kx near x
+            half = max(widen * delta, kx * step * step / gx)
+            if x in (lo, hi) and half < abs(step):
+                # x is certified on its side: aim just past the root on the other side
+                pts = [r + math.copysign(half, step)]
+            elif half < abs(step) or abs(step) <= widen * delta:  # straddle the root
+                pts = [r - half, r + half]
+                if half <= widen * delta:
+                    widen *= 4.0
+            else:
+                pts = [r]
+            pts = [p for p in pts if lo < p < hi and p not in known]
+            if not pts:  # aimed past an edge: the Newton point itself, or the middle
+                mid = 0.5 * (lo + hi)
+                pts = [p for p in (r, mid) if lo < p < hi and p not in known][:1]
+                if not pts:
+                    break
+            v, scale, slope = run(pts, True)
+            steps = [abs(float(v[j])) / float(slope[0][j]) if slope[0][j] > 0.0 else math.inf
+                     for j in range(len(pts))]
+            j = steps.index(min(steps))
+            if not steps[j] < math.inf:
+                break
+            x, vx, sx, gx, kx = pts[j], float(v[j]), float(scale[j]), float(slope[0][j]), \
+                float(slope[1][j])
+    # the bracket ends: certified, or evaluated together
+    ends = [t for t, side in ((a, 0), (b, 1)) if
+            (t > edges[0] if side == 0 else t < edges[1]) and t not in known]
+    if ends:
+        run(ends, False)
+    fa = known.get(a, -1.0 if a <= edges[0] else 0.0)
+    fb = known.get(b, 1.0 if b >= edges[1] else 0.0)
+    if not (fa < 0.0 < fb):
+        return None
+    counts.ncertified += (a not in known) + (b not in known)
+    a0, b0 = a, b
+    nit = ncertified = 0
+    x_lo, x_hi = edges
+    while nit < maxiter and b - a > xtol:
+        m = 0.5 * (a + b)
+        if m <= a or m >= b:
+            break
+        nit += 1
+        if m <= x_lo:  # a certified sign is the computed one: known values agree with it
+            a = m
+            ncertified += 1
+            continue
+        if m >= x_hi:
+            b = m
+            ncertified += 1
+            continue
+        fm = known.get(m)
+        if fm is None:  # inside the rounding band: plain bisection's own evaluation
+            fm = known[m] = _check_finite(float(model.value(m)), m)
+            counts.nfev += 1
+        if fm < 0.0:
+            a = m
+        elif fm > 0.0:
+            b = m
+        else:
+            a = b = m
+            break
+    counts.ncertified += ncertified
+    return 0.5 * (a + b), _info(a, b, a0, b0, nit, counts, expansions)

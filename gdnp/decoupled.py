@@ -161,14 +161,21 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
                    extra_keys=("rho_gap", "dg2", "step"))
     n_bisect = n_certified = 0
     step = 0.0
+    w, g = problem._check_bn(w, g)
+    general = problem._normalizer is not None
 
-    def _length(w, g):
+    def _length(w, st, g):
+        """Root of ``d_g f(w, .)`` from the cached direction state ``st`` of ``w``."""
         nonlocal n_bisect, n_certified
         if length == "closed_form":
             return problem.optimal_length(w)
-        use_model = (not problem.population) if certify is None else certify
-        model = problem.length_model(w) if use_model else None
-        g, info = bisect(problem.length_derivative(w), *_bracket(g, bracket),
+        if certify is None and problem.population:  # Gauss-Hermite sums: locate
+            model = problem._length_locator(st)
+        elif (not problem.population) if certify is None else certify:
+            model = problem._length_model(st)
+        else:
+            model = None
+        g, info = bisect(problem._length_function(st), *_bracket(g, bracket),
                          maxiter=int(T_s), xtol=xtol, model=model)
         n_bisect += info["nit"]
         n_certified += info["ncertified"]
@@ -176,27 +183,30 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         return g
 
     for t in range(maxiter + 1):
-        ev = problem.value_and_grad_bn(w, g)
+        # one direction state per iterate (Sw, ||w||_S, u'w and the projections), read by
+        # every quantity below instead of re-validating w for each (theory guide §1, §4)
+        st = problem._state(w)
+        nS, uw, N = st["nS"], st["uw"], st["N"]
+        ev = problem._value_and_grad_bn(w, st, g)
         rec.nfev += 1
-        if rec.record(t, problem.from_bn(w, g), ev.fun, ev.grad_x,
-                      rho_gap=problem.rayleigh(w) - rho_star, dg2=float(ev.grad_g) ** 2,
+        if rec.record(t, (g / N) * w, ev.fun, ev.grad_x,
+                      rho_gap=-uw ** 2 / nS ** 2 - rho_star, dg2=float(ev.grad_g) ** 2,
                       step=step) or t == maxiter:
             break
-        general = problem._normalizer is not None
         if t == 0 and general:
             # for a norm other than ||w||_S the step identity needs d_g f = 0 (theory guide
             # §10): solve the length of w_0 first
-            g = _length(w, g)
-            ev = problem.value_and_grad_bn(w, g)
+            g = _length(w, st, g)
+            ev = problem._value_and_grad_bn(w, st, g)
         # direction: s_t grad_w f = eta_t grad rho (theory guide §4, §10)
-        h = problem.stein_c1(w, g) * problem.u_dot(w)
+        h = problem._c1(st, g / N) * uw
         step = 0.0
         if abs(g * h) > eps:
-            nS = problem.norm_S(w)
-            step = rayleigh_step_size(w, g, h, nS, L, problem.norm_N(w) if general else None)
+            step = rayleigh_step_size(w, g, h, nS, L, N if general else None)
             w = w - step * ev.grad_w
-        # length: root of d_g f(w_{t+1}, .) with the projections of w_{t+1} cached
-        g = _length(w, g)
+        # length: root of d_g f(w_{t+1}, .) with the projections of w_{t+1} cached (the state
+        # is kept for the next iteration too)
+        g = _length(w, problem._state(w), g)
     return rec.result(length=float(g), direction=w.copy(), n_bisect=n_bisect,
                       n_certified=n_certified, T_s=int(T_s))
 

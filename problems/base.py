@@ -22,7 +22,7 @@ from scipy.linalg import cho_factor, cho_solve
 from ._validate import NonFiniteError, as_finite_array, as_seed_rng
 from .data import PreparedData
 from .normalization import Normalizer, check_normalization, make_normalizer
-from .taylor import CertifiedDerivative
+from .taylor import CertifiedDerivative, MassRatioLocator
 
 __all__ = ["Problem", "LinearProblem", "BNEval", "check_indices"]
 
@@ -340,7 +340,10 @@ class LinearProblem(Problem):
         """Chain rule of theory guide §10 around the original gradient ``G = grad f(w~)``:
         ``grad_w = (g/N)(G - grad N (w'G)/N)``, ``d_g f = w'G/N``."""
         w, g = self._check_bn(w, g)
-        st = self._state(w)
+        return self._value_and_grad_bn(w, self._state(w), g)
+
+    def _value_and_grad_bn(self, w: np.ndarray, st: dict, g: float) -> BNEval:
+        """:meth:`value_and_grad_bn` from the direction state ``st`` of ``w`` (no checks)."""
         N = st["N"]
         a = g / N
         fun, G = self._eval_scaled(w, st, a)
@@ -366,6 +369,11 @@ class LinearProblem(Problem):
         w, _ = self._check_bn(w, 1.0)
         return partial(self._dg, self._state(w))
 
+    def _length_function(self, state: dict) -> Callable[[float], float]:
+        """``g -> d_g f(w, g)`` from the direction state (what :meth:`length_derivative`
+        returns, without validating ``w``)."""
+        return partial(self._dg, state)
+
     def length_model(self, w) -> CertifiedDerivative | None:
         """Certified signs of ``g -> d_g f(w, g)`` (:mod:`gdnp.problems.taylor`), or ``None``.
 
@@ -379,6 +387,21 @@ class LinearProblem(Problem):
         return self._length_model(self._state(w))
 
     def _length_model(self, state: dict) -> CertifiedDerivative | None:
+        return None
+
+    def length_locator(self, w) -> MassRatioLocator | None:
+        """Batched values of ``g -> d_g f(w, g)`` with mass-ratio sign certificates
+        (:class:`gdnp.problems.taylor.MassRatioLocator`), or ``None``.
+
+        Its values are bit for bit those of :meth:`length_derivative`; :func:`gdnp.bisect`
+        uses it to locate the root in a few passes and to decide the signs at the midpoints
+        away from it without evaluating them (theory guide §4). Implemented for the
+        population halfspace with the logistic loss; elsewhere ``None``.
+        """
+        w, _ = self._check_bn(w, 1.0)
+        return self._length_locator(self._state(w))
+
+    def _length_locator(self, state: dict) -> MassRatioLocator | None:
         return None
 
     def stein_c1(self, w, g) -> float:

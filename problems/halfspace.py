@@ -17,11 +17,13 @@ version of ``E[phi'']``) and ``c1 = E_K[phi'(t)] - c2 m``.
 from __future__ import annotations
 
 import math
+import warnings
 from functools import partial
 
 import numpy as np
+from scipy.linalg.blas import dsyrk
 from scipy.optimize import brentq, linprog, minimize
-from scipy.special import ndtr
+from scipy.special import expit, ndtr
 
 from ._validate import (
     as_positive_int,
@@ -36,9 +38,16 @@ from .data import prepare_data
 from .losses import LOSSES, Loss, get_loss
 from .quadrature import DEFAULT_NODES, normal_rule
 from .spectra import random_covariance, random_direction, vector_with_separation
-from .taylor import CertifiedDerivative
+from .taylor import CertifiedDerivative, MassRatioLocator
 
 __all__ = ["Halfspace", "NoFiniteMinimizerError"]
+
+
+def _dot(x: np.ndarray, y: np.ndarray) -> float:
+    """``x'y`` for 1-D arrays by numpy's own loop: BLAS ``ddot`` is multithreaded for long
+    vectors and, on a loaded machine, waits on its threads (measured 50 ms instead of 0.1 ms
+    at n = 1e5 on 2 busy cores). Any summation order is within ``(n - 1) u sum|x y|``."""
+    return float(np.einsum("i,i->", x, y))
 
 
 class NoFiniteMinimizerError(ValueError):
@@ -403,7 +412,7 @@ class Halfspace(LinearProblem):
         if mom is None:  # once per direction
             a_abs = np.abs(a)
             a_absa = a * a_abs
-            m3 = float(a @ a_absa) / n if wts is None else float(wts @ (a * a_absa))
+            m3 = _dot(a, a_absa) / n if wts is None else _dot(wts, a * a_absa)
             mom = state["moments"] = (a_abs, a_absa, np.sign(a), m3, float(np.max(a_abs)))
         a_abs, a_absa, a_sign, m3, max_abs = mom
         k_sum = n if wts is not None else 25 + math.ceil(math.log2(n)) + math.ceil(n / 8192)
@@ -423,8 +432,9 @@ class Halfspace(LinearProblem):
         a, wts = self._length_nodes(state)
         c = 2.0 * ((a.size + 8) + 2.0 * (9.0 + abs(g) * max_abs)) * (np.finfo(float).eps / 2)
         fused = self._fused_expansion(state, a_abs, a_absa, a_sign)
+        drop_slope = drop_outward = 0.0
         if fused is not None:
-            slope, slope_mag, outward, outward_mag, scale = fused
+            slope, slope_mag, outward, outward_mag, scale, drop_slope, drop_outward = fused
         else:
             t = g * a
             terms = np.abs(a * self.loss.dphi(t))
@@ -436,11 +446,13 @@ class Halfspace(LinearProblem):
 
             slope, slope_mag, outward, scale = mean(d2), mean(np.abs(d2)), mean(env), mean(terms)
             outward_mag = outward
-        return slope, c * slope_mag, max(outward, 0.0) + c * outward_mag, scale
+        return (slope, c * slope_mag + drop_slope,
+                max(outward, 0.0) + c * outward_mag + drop_outward, scale)
 
     def _fused_expansion(self, state, a_abs, a_absa, a_sign):
         """Fast path of :meth:`_expand` from what the last :meth:`_dg` left behind, or
-        ``None``."""
+        ``None``: ``(slope, slope magnitude, outward curvature, its magnitude, scale, slope
+        allowance, curvature allowance)``."""
         return None
 
 
@@ -523,23 +535,103 @@ class GaussianHalfspace(Halfspace):
         m = a * state["nS"] * ma
         s = abs(a) * state["nS"] * sa
         fun, e1, c2 = self._moments(m, s)
-        return fun, (e1 - c2 * m) * self.u + (c2 * a) * state["Sw"]
+        c1 = e1 - c2 * m
+        state["c1"] = (a, c1)  # GDNP reads c1 at the same point next (one quadrature pass)
+        return fun, c1 * self.u + (c2 * a) * state["Sw"]
+
+    # Gauss-Hermite nodes of weight below this (total weight 1.3e-101 for 601 nodes) are left
+    # out of the length derivative: their terms change d_g f by less than 1e-100 absolutely,
+    # and the bisection evaluates d_g f up to fifty times per iteration (theory guide §4)
+    LENGTH_WEIGHT_CUT = 1e-100
+
+    def _length_rule(self):
+        rule = getattr(self, "_length_rule_cache", None)
+        if rule is None:
+            keep = self._omega >= self.LENGTH_WEIGHT_CUT
+            rule = self._length_rule_cache = (self._xi[keep], self._omega[keep])
+        return rule
 
     def _length_nodes(self, state):
         a0 = state.get("a0")
         if a0 is None:  # nodes of z'w/||w||_S ~ N(ma, 1 - ma^2), once per direction
             ma, sa = self._ab(state)
-            a0 = ma + sa * self._xi
+            a0 = ma + sa * self._length_rule()[0]
             if "dN" in state:  # nodes of z'w/N(w) (theory guide §10)
                 a0 = a0 * (state["nS"] / state["N"])
             state["a0"] = a0
-        return a0, self._omega
+        return a0, self._length_rule()[1]
 
     def _dg(self, state, g):
         a0, omega = self._length_nodes(state)
+        if self.loss is LOSSES["logistic"]:
+            T = np.multiply(a0, g)
+            expit(T, out=T)
+            T *= self._logistic_terms(state)[0]
+            return float(np.add.reduce(T))
         return float(omega @ (self.loss.dphi(g * a0) * a0))
 
+    def _logistic_terms(self, state):
+        """``(c, sign(a), a|a|)`` with ``c_k = omega_k a_k``, once per direction."""
+        terms = state.get("logistic_terms")
+        if terms is None:
+            a0, omega = self._length_nodes(state)
+            terms = state["logistic_terms"] = (omega * a0, np.sign(a0), a0 * np.abs(a0))
+        return terms
+
+    def _logistic_values(self, state, ts, slopes: bool = False):
+        """``S(t) = sum_k c_k sigma(t a_k)`` (``c_k = omega_k a_k``) at every ``t`` of ``ts``
+        in one pass over a points x nodes array, with ``(P + N)(t) = sum_k |terms|`` and, if
+        ``slopes``, rows ``S'(t) = sum_k c_k a_k s_k (1 - s_k)`` and the bound
+        ``sum_k |c_k a_k^2| s_k (1 - s_k) >= |S''(t)|`` on the curvature. Each row is reduced
+        on its own (pairwise, as ``np.sum``) after the same elementwise operations as
+        :meth:`_dg`, so ``S(ts)[j]`` is bit for bit ``_dg(state, ts[j])`` (tested)."""
+        a0, _ = self._length_nodes(state)
+        c, sign_a, _ = self._logistic_terms(state)
+        S = np.multiply.outer(np.asarray(ts, dtype=float), a0)
+        expit(S, out=S)
+        T = np.multiply(S, c)
+        values = np.add.reduce(T, axis=1)
+        scale = T @ sign_a
+        slope = None
+        if slopes:  # and |S''| <= sum |c_k| a_k^2 s_k (1 - s_k) (|1 - 2 s| <= 1), for Newton
+            np.subtract(1.0, S, out=S)
+            S *= T  # c_k s_k (1 - s_k), of the sign of a_k
+            slope = (S @ a0, S @ self._logistic_terms(state)[2])
+        return values, scale, slope
+
+    def _length_locator(self, state):
+        """:class:`~gdnp.problems.taylor.MassRatioLocator` over the Gauss-Hermite nodes
+        (logistic loss: ``phi' = sigma`` is positive and increasing). Nodes whose weight is
+        below ``1e-30`` enter the rounding bound through their total mass ``sum |c_k|``
+        instead of through ``max|a|`` (their terms and computed values lie in
+        ``[0, |c_k|]``)."""
+        if self.loss is not LOSSES["logistic"]:
+            return None
+        xi, omega = self._length_rule()
+        cut = getattr(self, "_locator_cut", None)
+        if cut is None:  # per problem: the extreme big nodes, the small nodes' moments
+            small = omega < 1e-30
+            big_xi = xi[~small]
+            n = xi.size  # rows are reduced pairwise, as np.sum: see _length_model's bound
+            cut = self._locator_cut = (
+                float(big_xi.min()), float(big_xi.max()), float(np.sum(omega[small])),
+                float(omega[small] @ np.abs(xi[small])),
+                25 + math.ceil(math.log2(n)) + math.ceil(n / 8192), n)
+        lo, hi, w_small, w_xi_small, k_sum, n = cut
+        ma, sa = self._ab(state)
+        # |c_k| = omega_k |ma + sa xi_k| <= omega_k (|ma| + sa |xi_k|), with 1% to spare
+        model = MassRatioLocator(partial(self._logistic_values, state),
+                                 partial(self._dg, state), sum_depth=k_sum,
+                                 max_abs=max(abs(ma + sa * lo), abs(ma + sa * hi))
+                                 * (1.0 + 1e-15),
+                                 n_terms=n)
+        model.tiny += 2.02 * (abs(ma) * w_small + sa * w_xi_small)
+        return model
+
     def _c1(self, state, a):
+        last = state.get("c1")
+        if last is not None and last[0] == a:
+            return last[1]
         ma, sa = self._ab(state)
         m = a * state["nS"] * ma
         _, e1, c2 = self._moments(m, abs(a) * state["nS"] * sa)
@@ -651,6 +743,8 @@ class EmpiricalHalfspace(Halfspace):
     def _length_nodes(self, state):
         return self._a0(state), None
 
+    TINY_TERM = 1e-140
+
     def _fused_expansion(self, state, a_abs, a_absa, a_sign):
         """Logistic loss, from the terms ``a s`` (``s = sigma(g a)``) that :meth:`_dg` leaves
         in a scratch buffer: ``sum a^2 s (1 - s) = (as)'a - (as)'(as)``,
@@ -662,10 +756,23 @@ class EmpiricalHalfspace(Halfspace):
         a0 = self._a0(state)
         n = a0.size
         terms = state["buf2"]
-        p2, q2 = float(terms @ a0) / n, float(terms @ terms) / n
-        weighted = np.multiply(a_abs, terms, out=state["buf"])
-        p3, q3 = float(terms @ a_absa) / n, float(weighted @ terms) / n
-        return p2 - q2, p2 + q2, p3 - q3, p3 + q3, float(a_sign @ terms) / n
+        # Terms below TINY_TERM leave the dot products (their squares and products would be
+        # subnormal numbers, which cost the CPU ~100x more per operation): what they would
+        # have added is bounded and returned as allowances on the slope and the curvature.
+        big = np.greater_equal(np.abs(terms, out=state["buf"]), self.TINY_TERM)
+        n_drop = n - int(np.count_nonzero(big))
+        if n_drop:
+            terms, a0 = terms[big], a0[big]
+            a_abs, a_absa, a_sign = a_abs[big], a_absa[big], a_sign[big]
+            weighted = np.multiply(a_abs, terms)
+        else:
+            weighted = np.multiply(a_abs, terms, out=state["buf"])
+        p2, q2 = _dot(terms, a0) / n, _dot(terms, terms) / n
+        p3, q3 = _dot(terms, a_absa) / n, _dot(weighted, terms) / n
+        m = state["moments"][4]  # max|a|
+        tau = self.TINY_TERM * n_drop / n
+        return (p2 - q2, p2 + q2, p3 - q3, p3 + q3, _dot(a_sign, terms) / n + tau,
+                tau * (m + self.TINY_TERM), tau * m * (m + self.TINY_TERM))
 
     def _c1(self, state, a):
         _, d1 = self._dphi_at(state, a)
@@ -673,16 +780,17 @@ class EmpiricalHalfspace(Halfspace):
         if self.loss is LOSSES["logistic"]:
             # phi'' = sigma (1 - sigma): one subtraction and a dot product; 1 - sigma is exact
             # to within u absolutely, which is all c1 needs
-            d2_mean = float(d1 @ (1.0 - d1)) / n
+            d2_mean = _dot(d1, 1.0 - d1) / n
         else:
             d2_mean = float(np.mean(self.loss.d2phi(a * state["zw"])))
         return float(np.sum(d1)) / n - d2_mean * a * state["uw"]
 
-    def is_separable(self) -> bool:
-        """Whether some ``w`` has ``y_i x_i'w >= 1`` for all samples (an LP, scipy HiGHS)."""
+    def is_separable(self, progress: bool = False) -> bool:
+        """Whether some ``w`` has ``y_i x_i'w >= 1`` for all samples (an LP, scipy HiGHS;
+        ``progress`` shows HiGHS's log)."""
         res = linprog(np.zeros(self.dim), A_ub=self.y[:, None] * self.X,
                       b_ub=-np.ones(self._n), bounds=[(None, None)] * self.dim,
-                      method="highs")
+                      method="highs", options={"disp": bool(progress)})
         return res.status == 0
 
     def _separable_error(self):
@@ -693,19 +801,87 @@ class EmpiricalHalfspace(Halfspace):
     def _reference_solution(self):
         if self.loss.name == "squared":
             return self._lbfgs_newton()
-        # Separable data: the LP is exact but costs minutes at n = 1e5, d = 100, so it runs
-        # first only on small data; on large data only when L-BFGS looks like it is running
-        # off to infinity (a loss far below its value at 0).
+        # Certificates first (seconds at n = 1e6): a point with a tiny gradient and a positive
+        # definite Hessian proves that a finite minimiser exists; a direction with every margin
+        # positive proves separability. The LP (exact, but minutes at n = 1e5, d = 100) runs
+        # first only on small data, and on large data only when neither certificate is found.
         small = self._n * self.dim <= 200_000
         if small and self.is_separable():
             raise self._separable_error()
-        x, fx = self._lbfgs_newton()
-        if np.max(self._margins(x)) < 0.0:  # x itself separates the data: a certificate
+        if self.loss is not LOSSES["logistic"]:  # no certificate: L-BFGS's local minimum
+            x, fx = self._lbfgs_newton()
+            if np.max(self._margins(x)) < 0.0:
+                raise self._separable_error()
+            return x, fx
+        x, verdict = self._certified_newton()
+        if verdict == "separable":
             raise self._separable_error()
-        if not small and fx < 0.05 * float(self.loss.phi(np.zeros(1))[0]) and \
-                self.is_separable():
-            raise self._separable_error()
-        return x, fx
+        if verdict is None:
+            warnings.warn(
+                f"{self!r}: neither a finite minimiser nor a separating direction was "
+                f"certified; checking separability by an LP on n = {self._n}, d = {self.dim} "
+                "(HiGHS prints its progress)", RuntimeWarning, stacklevel=3)
+            if self.is_separable(progress=True):
+                raise self._separable_error()
+        return x, self.f(x)
+
+    def _hessian(self, x, block: int = 32768) -> np.ndarray:
+        """``X' diag(phi''(z'x)) X / n`` in row blocks (no ``n x d`` temporary)."""
+        root_h = np.sqrt(self.loss.d2phi(self._margins(x)) / self._n)
+        H = np.zeros((self.dim, self.dim), order="F")
+        for i in range(0, self._n, block):  # BLAS syrk: half the flops of a product
+            H = dsyrk(1.0, self.X[i:i + block] * root_h[i:i + block, None], beta=1.0, c=H,
+                      trans=1, overwrite_c=True)
+        return np.triu(H) + np.triu(H, 1).T
+
+    def _certified_newton(self, maxiter: int = 60):
+        """Damped Newton from a short L-BFGS run, with the two certificates checked at each
+        iterate. Returns ``(x, verdict)``, ``verdict`` in ``{"finite", "separable", None}``.
+
+        Finite minimiser: for a loss with ``|(log phi'')'| <= 1`` (logistic), along any
+        segment of length ``r`` the margins move by at most ``r Z`` (``Z = max_i ||z_i||``),
+        so ``H(y) >= exp(-r Z) H(x)`` and ``f(y) >= f(x) - ||g|| r + exp(-r Z) mu r^2 / 2``
+        (``mu = lambda_min(H(x))``). With ``r = 1/Z``, ``||g|| < mu / (2 e Z)`` makes ``f``
+        larger on the sphere ``||y - x|| = r`` than at its centre, so the convex ``f`` has a
+        minimiser inside (theory guide §3); a factor 4 covers the rounding of ``g`` and
+        ``mu``. Separable: some iterate ``x`` has ``z_i'x < 0`` for every sample.
+        """
+        res = minimize(self.value_and_grad, np.zeros(self.dim), jac=True, method="L-BFGS-B",
+                       options={"maxiter": 100, "gtol": 1e-13, "ftol": 0.0, "maxcor": 30})
+        x = res.x
+        zmax = math.sqrt(max(float(np.max(np.einsum("ij,ij->i", self.X[i:i + 65536],
+                                                      self.X[i:i + 65536])))
+                             for i in range(0, self._n, 65536)))
+        certified = False
+        for _ in range(maxiter):
+            if np.max(self._margins(x)) < 0.0:
+                return x, "separable"
+            fx, G = self.value_and_grad(x)
+            H = self._hessian(x)
+            mu = float(np.linalg.eigvalsh(H)[0])
+            gnorm = float(np.linalg.norm(G))
+            if mu > 0.0 and gnorm < 0.25 * mu / (2.0 * math.e * zmax):
+                certified = True
+            try:
+                step = np.linalg.solve(H, G)
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(H, G, rcond=None)[0]
+            t, slope = 1.0, float(G @ step)
+            for _ in range(40):  # backtracking (Armijo)
+                x_new = x - t * step
+                f_new = self.f(x_new)
+                if np.isfinite(f_new) and f_new <= fx - 1e-4 * t * slope:
+                    break
+                t *= 0.5
+            else:
+                break
+            if certified and f_new >= fx:
+                break
+            x = x_new
+            if certified and float(np.linalg.norm(t * step)) <= 1e-15 * max(
+                    1.0, float(np.linalg.norm(x))):
+                break
+        return x, ("finite" if certified else None)
 
     def _lbfgs_newton(self):
         x0 = np.zeros(self.dim)

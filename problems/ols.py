@@ -278,6 +278,11 @@ class OLS(LinearProblem):
         N = state["N"]
         return 2.0 * state["uw"] / N + 2.0 * g * (state["nS"] / N) ** 2
 
+    def _length_function(self, state):
+        # the same two roundings as _dg (c = 2 u'w / ||w||_S, then c + 2g), c read once
+        c = 2.0 * state["uw"] / state["nS"]
+        return lambda g: c + 2.0 * g
+
     def _c1(self, state, a):
         return 2.0
 

@@ -40,7 +40,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Expansion", "CertifiedDerivative"]
+__all__ = ["Expansion", "CertifiedDerivative", "MassRatioLocator"]
 
 _U = 2.0**-53  # unit roundoff of float64
 
@@ -218,3 +218,58 @@ class CertifiedDerivative:
         if any(e.x == best[1] for e in self.expansions):
             return None
         return best[1]
+
+
+class MassRatioLocator:
+    """Values of ``S(g) = sum_i c_i phi'(g a_i)`` at many ``g`` in one pass, and the signs
+    they certify for a root search (``c_i = w_i a_i``, weights ``w_i >= 0``; theory guide §4).
+
+    Write ``S = P - N`` with ``P(g) = sum_{a_i > 0} |c_i| phi'(g a_i)`` and ``N`` the same sum
+    over ``a_i < 0``. For a loss with ``phi' > 0`` non-decreasing (logistic), ``P`` is
+    non-decreasing and ``N`` non-increasing in ``g``, so ``q = N / P`` decreases and the mass
+    ratio ``rho(g) = |S(g)| / (P + N)(g) = |1 - q| / (1 + q)`` grows on both sides away from
+    the root. A computed ``S(t)`` is within ``r(t) (P + N)(t) + tiny`` of the exact one, with
+    ``r(t) = (k + 9 + |t| max|a|) u`` (``u`` the unit roundoff, ``k`` the summation depth;
+    see :meth:`gdnp.problems.Halfspace._length_model`). Hence one evaluation at ``x`` with
+    ``S(x) < 0`` and ``rho(x) > r(T) + 2 tiny / (P + N)(x)`` proves that the computed sign is
+    negative at every ``t <= x`` with ``|t| <= T`` (there ``(P + N)(t) >= N(x) >=
+    (P + N)(x) / 2``); the same holds to the right of a positive ``x``. A bisection that
+    knows two such points ``x_L < root < x_R`` decides every midpoint outside ``(x_L, x_R)``
+    without evaluating it, and its halvings are those of plain bisection.
+
+    Parameters
+    ----------
+    values : callable
+        ``(ts, slopes) -> (S(ts), (P + N)(ts), S'(ts) or None)`` as arrays, one pass for all
+        points; ``S(ts)[j]`` is bit for bit ``value(ts[j])``.
+    value : callable
+        ``t -> S(t)``, the scalar evaluation (what plain bisection calls).
+    sum_depth : float
+        ``k`` of the rounding bound.
+    max_abs : float
+        ``max |a_i|``.
+    n_terms : int
+        Number of terms (for the underflow allowance ``tiny``).
+    """
+
+    def __init__(self, values, value, *, sum_depth: float, max_abs: float, n_terms: int):
+        self.values, self.value = values, value
+        self.sum_depth = float(sum_depth)
+        self.max_abs = float(max_abs)
+        self.tiny = 1e-300 * max(int(n_terms), 1)  # terms that underflow
+
+    def relative_error(self, t: float) -> float:
+        """``r(t) = (k + 9 + |t| max|a|) u``."""
+        return (self.sum_depth + 9.0 + abs(t) * self.max_abs) * _U
+
+    def certifies(self, t: float, value: float, scale: float, reach: float) -> bool:
+        """Whether an evaluation ``(S(t), (P + N)(t))`` certifies the computed sign of ``S``
+        at every point beyond ``t`` (away from the root) with ``|point| <= reach``."""
+        r = self.relative_error(t)
+        scale_hi = scale * (1.0 + 2.0 * r) + self.tiny  # the computed sum of |terms|
+        scale_lo = scale * (1.0 - 2.0 * r) - self.tiny
+        if not scale_lo > 0.0:
+            return False
+        err = r * scale_hi + self.tiny
+        return (abs(value) - err) > (self.relative_error(reach) + 2.0 * self.tiny / scale_lo
+                                     ) * scale_hi

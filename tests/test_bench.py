@@ -41,6 +41,15 @@ def test_json_schema(report):
     mem = rep["memory"]
     assert {"n", "d", "X_mb", "gd_peak_mb", "gdnp_peak_mb"} <= set(mem)
     assert rep["floor"]["two_matvec_s"] > 0
+    rows = rep["iteration_ratios"]
+    assert len([r for r in rows if r["problem"].startswith("empirical halfspace")]) >= 4
+    assert any(r["problem"].startswith("population halfspace") for r in rows)
+    for r in rows:
+        assert r["gd_s"] > 0 and r["gdnp_s"] > 0
+        assert r["ratio"] == pytest.approx(r["gdnp_s"] / r["gd_s"])
+        assert r["met"] is None or r["met"] == (r["ratio"] <= float(r["target"][3:]))
+    assert [r["verdict"] for r in rep["reference"]] and all(
+        r["seconds"] > 0 for r in rep["reference"])
 
 
 def test_markdown(report):
@@ -49,6 +58,7 @@ def test_markdown(report):
     assert text == to_markdown(rep)
     assert "### Machine" in text and "| ratio | value | target | met |" in text
     assert "lbfgs (scipy)" in text
+    assert "as a user's history shows it" in text and "Reference solution" in text
 
 
 def test_bad_flag(capsys):

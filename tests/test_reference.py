@@ -1,0 +1,65 @@
+"""The empirical halfspace's reference solution decides from certificates (a finite point with
+a tiny gradient and a positive-definite Hessian; a separating direction) before any LP."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gdnp.problems import Halfspace, NoFiniteMinimizerError
+
+
+def _data(n, d, flip, seed=0, gap=0.2):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * np.geomspace(1.0, 10.0, d)
+    X -= X.mean(axis=0)
+    w = rng.standard_normal(d)
+    m = X @ w / np.linalg.norm(w)
+    keep = np.abs(m) > gap  # a margin, so that centring again cannot unseparate the data
+    X, m = X[keep], m[keep]
+    y = np.sign(m)
+    y[rng.random(y.size) < flip] *= -1.0
+    return X, y
+
+
+def _no_lp(monkeypatch):
+    def fail(self, progress=False):
+        raise AssertionError("the LP ran although a certificate should have decided")
+    monkeypatch.setattr("gdnp.problems.halfspace.EmpiricalHalfspace.is_separable", fail)
+
+
+def test_nearly_separable_data_certified_finite_without_lp(monkeypatch):
+    X, y = _data(60_000, 5, 0.002)
+    prob = Halfspace.from_data(X, y)
+    assert prob._n * prob.dim > 200_000  # the large-data branch
+    _no_lp(monkeypatch)
+    x, verdict = prob._certified_newton()
+    assert verdict == "finite"
+    x_star, f_star = prob.solution()
+    G = prob.grad(x_star)
+    H = prob._hessian(x_star)
+    mu = np.linalg.eigvalsh(H)[0]
+    zmax = np.sqrt(np.max(np.einsum("ij,ij->i", prob.X, prob.X)))
+    assert np.linalg.norm(G) < mu / (2 * np.e * zmax)  # the certificate itself
+    assert f_star < 0.1 * np.log(2.0)  # nearly separable: far below f(0) = log 2
+    # an independent check of optimality: no coordinate direction lowers f
+    for i in range(prob.dim):
+        e = np.zeros(prob.dim)
+        e[i] = 1e-4 * max(1.0, abs(x_star[i]))
+        assert prob.f(x_star + e) >= f_star - 1e-15 and prob.f(x_star - e) >= f_star - 1e-15
+
+
+def test_separable_data_certified_without_lp(monkeypatch):
+    X, y = _data(60_000, 5, 0.0)
+    prob = Halfspace.from_data(X, y)
+    _no_lp(monkeypatch)
+    with pytest.raises(NoFiniteMinimizerError):
+        prob.solution()
+
+
+def test_hessian_in_blocks_equals_the_dense_formula():
+    prob = Halfspace.sample(6, 10.0, 3000, seed=2)
+    x = np.random.default_rng(1).standard_normal(6)
+    h = prob.loss.d2phi(prob._margins(x))
+    dense = (prob.X.T * h) @ prob.X / prob._n
+    np.testing.assert_allclose(prob._hessian(x, block=700), dense, rtol=1e-12, atol=1e-15)
