@@ -279,6 +279,8 @@ class OLS(LinearProblem):
         return 2.0 * state["uw"] / N + 2.0 * g * (state["nS"] / N) ** 2
 
     def _length_function(self, state):
+        if "dN" in state:  # another norm N (theory guide §10): the general _dg
+            return super()._length_function(state)
         # the same two roundings as _dg (c = 2 u'w / ||w||_S, then c + 2g), c read once
         c = 2.0 * state["uw"] / state["nS"]
         return lambda g: c + 2.0 * g
