@@ -1,6 +1,6 @@
 """gdnp: convergence analysis of batch normalization's length-direction decoupling.
 
-Solvers (API.md): :func:`solve`, :func:`gd`, :func:`agd`, :func:`bngd`, :func:`gdnp`,
+Solvers: :func:`solve`, :func:`gd`, :func:`agd`, :func:`bngd`, :func:`gdnp`,
 :func:`bisect`; problems in :mod:`gdnp.problems`; theoretical rates in :mod:`gdnp.rates`;
 symbolic checks in :mod:`gdnp.proofs`; figures in :mod:`gdnp.plots`.
 """

@@ -1,4 +1,4 @@
-"""Classical bisection with geometric bracket expansion (MATH.md §4, GDNP's length update).
+"""Classical bisection with geometric bracket expansion (theory guide §4, GDNP's length update).
 
 scipy's root finders return neither the final bracket nor the expanded initial one, which
 K19's length bound ``(d_g f(a^{(T_s)}))^2 <= 2^{-T_s} zeta |b^{(0)} - a^{(0)}| / mu^2`` needs,

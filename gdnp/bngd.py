@@ -1,4 +1,4 @@
-"""BNGD (C19): plain simultaneous gradient descent on the BN parameters (MATH.md §2, §6).
+"""BNGD (C19): plain simultaneous gradient descent on the BN parameters (theory guide §2, §6).
 
     g_{k+1} = g_k - lr_g d_g f(w_k, g_k),     w_{k+1} = w_k - lr grad_w f(w_k, g_k)
 
@@ -54,7 +54,7 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     -------
     OptimizeResult
         With ``length`` and ``direction`` (the final ``g`` and un-normalized ``w``); the history
-        adds ``w_norm2`` (``||w_k||_2^2``, which never decreases, MATH.md §1) and, for
+        adds ``w_norm2`` (``||w_k||_2^2``, which never decreases, theory guide §1) and, for
         single-unit problems, ``rho_gap`` (``rho(w_k) - rho*``).
     """
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)

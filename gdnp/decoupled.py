@@ -1,4 +1,4 @@
-"""GDNP: gradient descent in normalized parameterization (K19 Algorithm 1, MATH.md §4-5).
+"""GDNP: gradient descent in normalized parameterization (K19 Algorithm 1, theory guide §4-5).
 
 Single unit (OLS, halfspaces), for ``t = 0 .. T_d - 1``::
 
@@ -8,7 +8,7 @@ Single unit (OLS, halfspaces), for ``t = 0 .. T_d - 1``::
     g_{t+1} = bisection of g -> d_g f(w_{t+1}, g)       # T_s halvings, cached projections
 
 MLP: the same two steps unit after unit with ``psi_i(t) = l(theta_i tanh t + r_i)`` in place of
-``phi``, then (optionally) a few L-BFGS steps on the output weights ``theta`` (MATH.md §5).
+``phi``, then (optionally) a few L-BFGS steps on the output weights ``theta`` (theory guide §5).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _check_direction(u, w, what: str):
     uw = float(u @ w)
     if abs(uw) <= 1e-14 * np.linalg.norm(u) * np.linalg.norm(w):
         raise ValueError(
-            f"x0: {what} has u'w0 = 0, where GDNP stalls (rho(w0) = 0, h = 0; MATH.md §9); "
+            f"x0: {what} has u'w0 = 0, where GDNP stalls (rho(w0) = 0, h = 0; theory guide §9); "
             "pass another x0 or seed")
 
 
@@ -111,7 +111,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         has no finite minimiser, which ends the run with status 2.
     w0, g0 : array_like and float, optional
         Start in BN coordinates instead of ``x0`` (both or neither); GDNP's iterates ``w~``
-        do not depend on the scale of ``w0`` (MATH.md §1).
+        do not depend on the scale of ``w0`` (theory guide §1).
     certify : bool, optional
         Where the problem provides certified Taylor models of ``d_g f``
         (:meth:`~gdnp.problems.LinearProblem.length_model`: halfspaces with the logistic or

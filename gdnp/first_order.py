@@ -1,4 +1,4 @@
-"""Baselines on the original parameters (MATH.md §6): gradient descent and Nesterov's AGD."""
+"""Baselines on the original parameters (theory guide §6): gradient descent and Nesterov's AGD."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def _n(problem) -> int | None:
 def agd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
         lr: float | None = None, momentum: str = "auto", reference: bool = True
         ) -> OptimizeResult:
-    """Nesterov's accelerated gradient (MATH.md §6).
+    """Nesterov's accelerated gradient (theory guide §6).
 
     ``y_k = x_k + beta_k (x_k - x_{k-1})``, ``x_{k+1} = y_k - lr grad f(y_k)``, with
     ``beta = (sqrt(zeta) - sqrt(mu_f)) / (sqrt(zeta) + sqrt(mu_f))`` when the strong convexity

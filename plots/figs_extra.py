@@ -1,4 +1,4 @@
-"""``mlp`` (teacher-student tanh MLP, MATH.md §5) and ``real_data`` (scikit-learn datasets)."""
+"""``mlp`` (teacher-student tanh MLP, theory guide §5) and ``real_data`` (scikit-learn datasets)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""OLS figures: ``ols_kappa_dim``, ``lr_robustness`` and ``trajectories`` (MATH.md §2, §7)."""
+"""OLS figures: ``ols_kappa_dim``, ``lr_robustness`` and ``trajectories`` (theory guide §2, §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Problems of the length-direction decoupling analysis (MATH.md §2, §3, §5).
+"""Problems of the length-direction decoupling analysis (theory guide §2, §3, §5).
 
 Every problem implements :class:`Problem`: ``f``, ``grad``, ``value_and_grad``, ``smoothness``,
 ``S``, ``u``, ``solution()`` and the BN-coordinate functions ``f_bn``, ``grad_bn``, ``dg_bn``,

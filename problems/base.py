@@ -1,6 +1,6 @@
-"""The one ``Problem`` interface every solver consumes (API.md), and its single-unit BN layer.
+"""The one ``Problem`` interface every solver consumes, and its single-unit BN layer.
 
-Original coordinates: a flat parameter vector ``x``. BN coordinates (MATH.md §1):
+Original coordinates: a flat parameter vector ``x``. BN coordinates (theory guide §1):
 ``x = w~ = g * w / ||w||_S`` with direction ``w`` and length ``g``; by the chain rule
 
     grad_w f(w, g) = (g/||w||_S) (I - S w w' / ||w||_S^2) grad f(w~),
@@ -114,7 +114,7 @@ class Problem(abc.ABC):
         return self.value_and_grad(x)[1]
 
     def grad_norm2(self, G: np.ndarray) -> float:
-        """Squared gradient norm ``||G||^2_{S^-1}`` (MATH.md §4, §7)."""
+        """Squared gradient norm ``||G||^2_{S^-1}`` (theory guide §4, §7)."""
         return float(G @ self.solve_S(G))
 
     @abc.abstractmethod
@@ -188,7 +188,7 @@ class Problem(abc.ABC):
         return self.f(self.from_bn(w, g))
 
     def grad_bn(self, w, g):
-        """``(grad_w f(w, g), d_g f(w, g))`` by the chain rule of MATH.md §1."""
+        """``(grad_w f(w, g), d_g f(w, g))`` by the chain rule of theory guide §1."""
         ev = self.value_and_grad_bn(w, g)
         return ev.grad_w, ev.grad_g
 
@@ -361,7 +361,7 @@ class LinearProblem(Problem):
         return self._dg(self._state(w), g)
 
     def length_derivative(self, w) -> Callable[[float], float]:
-        """``g -> d_g f(w, g)`` for a fixed direction (GDNP's bisection, MATH.md §4).
+        """``g -> d_g f(w, g)`` for a fixed direction (GDNP's bisection, theory guide §4).
 
         The direction state (``Sw``, ``||w||_S``, the projections ``Xw``) is computed once
         here, so each call costs O(n) (empirical) or O(K) (population) with no re-validation.
@@ -405,7 +405,7 @@ class LinearProblem(Problem):
         return None
 
     def stein_c1(self, w, g) -> float:
-        """``c1(w~)`` of MATH.md eq. (6) at ``w~ = g w/||w||_S`` (sample mean if empirical)."""
+        """``c1(w~)`` of theory guide eq. (6) at ``w~ = g w/||w||_S`` (sample mean if empirical)."""
         w, g = self._check_bn(w, g)
         st = self._state(w)
         return self._c1(st, g / st["N"])
@@ -415,7 +415,7 @@ class LinearProblem(Problem):
         return float(self.u @ w)
 
     def norm_S(self, w) -> float:
-        """``||w||_S = sqrt(w'Sw)`` from the cached direction state (MATH.md §0)."""
+        """``||w||_S = sqrt(w'Sw)`` from the cached direction state (theory guide §0)."""
         w, _ = self._check_bn(w, 1.0)
         return self._state(w)["nS"]
 
@@ -425,18 +425,18 @@ class LinearProblem(Problem):
         return self._state(w)["N"]
 
     def rayleigh(self, w) -> float:
-        """``rho(w) = -(u'w)^2 / (w'Sw)`` (MATH.md eq. 3), from the cached direction state."""
+        """``rho(w) = -(u'w)^2 / (w'Sw)`` (theory guide eq. (3)), from the cached state."""
         w, _ = self._check_bn(w, 1.0)
         st = self._state(w)
         return -st["uw"] ** 2 / st["nS"] ** 2
 
     @property
     def rho_star(self) -> float:
-        """``rho* = -u' S^-1 u`` (MATH.md §2)."""
+        """``rho* = -u' S^-1 u`` (theory guide §2)."""
         return -float(self.u @ self.solve_S(self.u))
 
     def rayleigh_grad(self, w) -> np.ndarray:
-        """``grad rho(w) = -(2u'w/||w||_S^2)(u - (u'w/||w||_S^2) S w)`` (MATH.md §2)."""
+        """``grad rho(w) = -(2u'w/||w||_S^2)(u - (u'w/||w||_S^2) S w)`` (theory guide §2)."""
         w = np.asarray(w, dtype=float)
         Sw = self.S @ w
         q = float(w @ Sw)

@@ -1,4 +1,4 @@
-"""Preparation of empirical data: validation, centring and the singular-``S`` check (MATH.md §9)."""
+"""Empirical data: validation, centring and the singular-``S`` check (theory guide §9)."""
 
 from __future__ import annotations
 

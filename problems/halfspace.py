@@ -1,4 +1,4 @@
-"""Learning halfspaces ``f(w~) = E[phi(z'w~)]``, ``z = -y x`` (MATH.md §3).
+"""Learning halfspaces ``f(w~) = E[phi(z'w~)]``, ``z = -y x`` (theory guide §3).
 
 Two forms share one interface:
 
@@ -10,7 +10,7 @@ Two forms share one interface:
   ``O(n)`` during a bisection.
 
 The population gradient is the exact gradient of the quadrature formula and has Stein's form
-(MATH.md eq. 6) ``grad f = c1 u + c2 S w~`` with ``c2 = E_K[phi'(t) xi] / s`` (the rule's
+(theory guide eq. (6)) ``grad f = c1 u + c2 S w~`` with ``c2 = E_K[phi'(t) xi] / s`` (the rule's
 version of ``E[phi'']``) and ``c1 = E_K[phi'(t)] - c2 m``.
 """
 
@@ -71,7 +71,7 @@ def _check_nodes(n_nodes) -> int:
 
 
 class Halfspace(LinearProblem):
-    """Halfspace learning with a loss ``phi`` (MATH.md eq. 5). Use the class constructors."""
+    """Halfspace learning with a loss ``phi`` (theory guide eq. (5)). Use the class constructors."""
 
     name = "halfspace"
 
@@ -377,14 +377,14 @@ class Halfspace(LinearProblem):
                     f"({limit:.6g}); the {self.loss.name} loss has no finite minimiser here")
         return x, fx
 
-    # ------------------------------------------ certified length bisection (MATH.md §4)
+    # ------------------------------------------ certified length bisection (theory guide §4)
     def _length_nodes(self, state) -> tuple[np.ndarray, np.ndarray | None]:
         """``(a, weights)`` with ``S(g) = d_g f(w, g) = sum_i weights_i a_i phi'(g a_i)``;
         ``weights=None`` is the plain mean over samples."""
         raise NotImplementedError
 
     def _length_model(self, state) -> CertifiedDerivative | None:
-        """Certified signs of ``S(g) = d_g f = E a phi'(g a)`` (:mod:`.taylor`, MATH.md §4).
+        """Certified signs of ``S(g) = d_g f = E a phi'(g a)`` (:mod:`.taylor`, theory guide §4).
 
         ``E`` is the sample mean (empirical, ``a_i = z_i'w / ||w||_S``) or the Gauss-Hermite
         rule (population, ``a_k`` the nodes of ``N(u'w/||w||_S, 1 - (u'w)^2/||w||_S^2)``).
@@ -642,7 +642,7 @@ class GaussianHalfspace(Halfspace):
 
     @property
     def separation(self) -> float:
-        """``c = sqrt(u' S^-1 u)`` (MATH.md §3)."""
+        """``c = sqrt(u' S^-1 u)`` (theory guide §3)."""
         return self.info["separation"]
 
 

@@ -1,7 +1,7 @@
-"""Scalar losses ``phi`` of MATH.md §3 with their first two derivatives in closed form.
+"""Scalar losses ``phi`` of theory guide §3 with their first two derivatives in closed form.
 
 Every function is evaluated in overflow-safe form (``logaddexp``, ``expit``), so margins of
-any size give finite values (MATH.md §9).
+any size give finite values (theory guide §9).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ class Loss:
     phi, dphi, d2phi : callable
         ``phi(t)``, ``phi'(t)``, ``phi''(t)``, vectorized over numpy arrays.
     convex : bool
-        Whether ``phi`` is convex (then ``d_g f`` is non-decreasing in ``g``, MATH.md §4).
+        Whether ``phi`` is convex (then ``d_g f`` is non-decreasing in ``g``, theory guide §4).
     max_d2phi : float
-        ``sup_t |phi''(t)|``: the smoothness of ``f`` is ``max_d2phi * L`` (MATH.md §6).
+        ``sup_t |phi''(t)|``: the smoothness of ``f`` is ``max_d2phi * L`` (theory guide §6).
     max_dphi : float
-        ``Phi = sup_t |phi'(t)|`` used by K19's direction bound (MATH.md §4); ``inf`` if
+        ``Phi = sup_t |phi'(t)|`` used by K19's direction bound (theory guide §4); ``inf`` if
         unbounded.
     limits : tuple of float
         ``(phi(-inf), phi(+inf))``; both finite only for bounded losses (sigmoid), whose

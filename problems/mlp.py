@@ -1,4 +1,4 @@
-"""One-hidden-layer tanh network with BN per hidden unit (MATH.md §5).
+"""One-hidden-layer tanh network with BN per hidden unit (theory guide §5).
 
     F(x) = sum_i theta_i tanh(x'w~_i),
     f(W~, theta) = E[l(-y F(x))] = E[l(sum_i theta_i tanh(z'w~_i))]
@@ -28,7 +28,7 @@ __all__ = ["MLP", "UnitView"]
 
 
 class UnitView:
-    """Unit ``i`` of the network with every other parameter fixed (MATH.md §5).
+    """Unit ``i`` of the network with every other parameter fixed (theory guide §5).
 
     Holds ``a0 = z'w_i/||w_i||_S`` per sample and the other units' output ``r_i``, so that
     ``psi_i(t) = l(theta_i tanh t + r_i)`` and its derivatives cost ``O(n)``.
@@ -56,7 +56,7 @@ class UnitView:
         return float(np.mean(self.prob.loss.dphi(arg) * self.theta * sech2 * self.a0))
 
     def c1(self, g: float) -> float:
-        """``c1 = E[psi'(t)] - E[psi''(t)] u'w~_i`` at ``t = z'w~_i`` (MATH.md §4-5)."""
+        """``c1 = E[psi'(t)] - E[psi''(t)] u'w~_i`` at ``t = z'w~_i`` (theory guide §4-5)."""
         th, sech2, arg = self._psi_terms(g)
         loss = self.prob.loss
         d1 = loss.dphi(arg)
@@ -65,7 +65,7 @@ class UnitView:
         return float(np.mean(psi1) - np.mean(psi2) * (g * self.uw / self.N))
 
     def grad_w(self, g: float) -> np.ndarray:
-        """``grad_{w_i} f`` by the chain rule of MATH.md §1 (one pass over ``X``)."""
+        """``grad_{w_i} f`` by the chain rule of theory guide §1 (one pass over ``X``)."""
         _, sech2, arg = self._psi_terms(g)
         prob = self.prob
         coef = prob.loss.dphi(arg) * self.theta * sech2  # d f / d (z'w~_i), per sample

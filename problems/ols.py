@@ -1,4 +1,4 @@
-"""Ordinary least squares, population or from data, on sufficient statistics (MATH.md §2).
+"""Ordinary least squares, population or from data, on sufficient statistics (theory guide §2).
 
     f(w~) = E[y^2] + 2 u'w~ + w~' S w~,    u = -E[y x],    w~* = -S^{-1} u.
 
@@ -19,7 +19,7 @@ __all__ = ["OLS"]
 
 
 class OLS(LinearProblem):
-    """Least squares ``f(w~) = E[(y - x'w~)^2]`` (MATH.md eq. 2).
+    """Least squares ``f(w~) = E[(y - x'w~)^2]`` (theory guide eq. (2)).
 
     Use the constructors :meth:`from_moments`, :meth:`from_data` and :meth:`random`.
     Smoothness ``zeta = 2L``, strong convexity ``2 mu``.

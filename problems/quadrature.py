@@ -1,4 +1,4 @@
-"""Exact-in-practice expectations over a 1-D normal by Gauss-Hermite quadrature (MATH.md §3).
+"""Exact-in-practice expectations over a 1-D normal by Gauss-Hermite quadrature (theory guide §3).
 
 For ``t ~ N(m, s^2)``, ``E[psi(t)] ~= sum_k omega_k psi(m + s xi_k)`` with the probabilists'
 Hermite nodes ``xi_k`` and weights ``omega_k`` (normalized to sum to one). The rule with ``K``

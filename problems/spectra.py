@@ -1,4 +1,4 @@
-"""Synthetic second moments with an exact condition number (MATH.md §0, §3)."""
+"""Synthetic second moments with an exact condition number (theory guide §0, §3)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,6 @@ def random_direction(d: int, rng) -> np.ndarray:
 
 
 def vector_with_separation(S: np.ndarray, direction: np.ndarray, separation: float) -> np.ndarray:
-    """Scale ``direction`` to ``u`` with ``sqrt(u' S^-1 u) = separation`` (MATH.md §3)."""
+    """Scale ``direction`` to ``u`` with ``sqrt(u' S^-1 u) = separation`` (theory guide §3)."""
     q = float(direction @ np.linalg.solve(S, direction))
     return direction * (separation / np.sqrt(q))

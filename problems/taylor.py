@@ -1,4 +1,4 @@
-"""Certified signs of GDNP's length derivative from a few exact evaluations (MATH.md §4).
+"""Certified signs of GDNP's length derivative from a few exact evaluations (theory guide §4).
 
 For a fixed direction, ``S(g) = d_g f(w, g) = E a phi'(g a)`` with ``a = z'w / ||w||_S`` (``E``
 a sample mean or a Gauss-Hermite rule), and

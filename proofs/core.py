@@ -1,4 +1,4 @@
-"""The check machinery shared by every topic module (MATH.md §8).
+"""The check machinery shared by every topic module (theory guide §8).
 
 An *identity* is a pair ``(lhs, rhs)`` of sympy expressions or matrices together with the exact
 method that decides ``lhs == rhs``; a *check* bundles one or more identities with a name, a
@@ -357,7 +357,7 @@ def refute(identity: Identity, point: dict[sp.Symbol, sp.Expr]) -> bool:
 
 @dataclass(frozen=True)
 class Check:
-    """One named identity (or small family of identities) of MATH.md.
+    """One named identity (or small family of identities) of the theory guide.
 
     Attributes
     ----------
@@ -368,7 +368,7 @@ class Check:
     statement : str
         One line: what is claimed, and in which dimension it is proved.
     source : str
-        Where the identity comes from (``MATH.md §2 (3)``, ``K19``, ``IS15`` ...).
+        Where the identity comes from (``theory guide §2 (3)``, ``K19``, ``IS15`` ...).
     build : callable
         ``build() -> list[Identity]``; the check holds iff every identity is proved.
     expected : {"holds", "fails"}

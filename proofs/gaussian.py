@@ -1,4 +1,4 @@
-"""Exact Gaussian expectations of ``polynomial x exponential`` integrands (MATH.md §3, §5).
+"""Exact Gaussian expectations of ``polynomial x exponential`` integrands (theory guide §3, §5).
 
 A Gaussian vector with symbolic mean ``u`` and covariance ``Sigma = A A'`` is written
 ``z = u + A xi`` with ``xi`` standard normal. For an integrand that is a sum of terms

@@ -1,7 +1,7 @@
 """Symbolic building blocks: vectors, symmetric matrices, ``||w||_S`` and generic functions.
 
-Used by every topic module (MATH.md §0 notation). All symbols are real; lengths and norms
-that MATH.md takes positive are declared positive so that ``sqrt`` simplifies soundly.
+Used by every topic module (theory guide §0 notation). All symbols are real; lengths and norms
+that the theory guide takes positive are declared positive so that ``sqrt`` simplifies soundly.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from gdnp.cli import main
 
 
 def test_solve_json_headline(capsys):
-    """Done-when of issue 2: GDNP below 1e-10 at kappa 100, separation 0.99; GD far from it."""
+    """The headline run: GDNP below 1e-10 at kappa 100, separation 0.99; GD far from it."""
     # --tol 0 runs all 600 steps, so the rate is fitted on the whole run (the default tol
     # 1e-10, gdnp.solve's, stops GDNP at iteration 113, too few points for a reliable fit)
     code = main(["solve", "halfspace", "--kappa", "100", "--separation", "0.99",

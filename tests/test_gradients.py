@@ -50,7 +50,7 @@ def test_bn_gradients_match_finite_differences(any_problem):
 
 
 def test_bn_map_round_trip_and_scale_invariance(any_problem):
-    """``f(c w, g) = f(w, g)`` and ``w' grad_w f = 0`` (MATH.md §1)."""
+    """``f(c w, g) = f(w, g)`` and ``w' grad_w f = 0`` (theory guide §1)."""
     rng = np.random.default_rng(12)
     w, g = random_bn_point(any_problem, rng)
     f0 = any_problem.f_bn(w, g)

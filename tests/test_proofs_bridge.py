@@ -18,7 +18,7 @@ D = 3
 RTOL, ATOL = 1e-7, 1e-9
 T = sp.Symbol("t", real=True)
 
-#: the losses of MATH.md §3 as sympy expressions in t
+#: the losses of theory guide §3 as sympy expressions in t
 SYMBOLIC_LOSSES = {
     "logistic": sp.log(1 + sp.exp(T)),
     "sigmoid": 1 / (1 + sp.exp(-T)),

@@ -32,7 +32,7 @@ def test_bisect_finds_the_root_of_any_increasing_line(root, slope, lo, width):
 @given(seed=st.integers(0, 2**31 - 1), d=st.integers(1, 6),
        log_kappa=st.floats(0.0, 4.0), c=st.floats(0.01, 100.0))
 def test_ols_profile_and_scale_invariance(seed, d, log_kappa, c):
-    """``f(w, g*(w)) = E[y^2] + rho(w)`` and ``f(c w, g) = f(w, g)`` (MATH.md §1-2)."""
+    """``f(w, g*(w)) = E[y^2] + rho(w)`` and ``f(c w, g) = f(w, g)`` (theory guide §1-2)."""
     kappa = 10.0**log_kappa if d > 1 else 1.0
     prob = OLS.random(d, kappa, seed=seed)
     w = prob.initial_point(seed + 1)

@@ -36,7 +36,7 @@ def test_ols_random_has_known_optimum():
 @pytest.mark.parametrize("loss", ["logistic", "squared"])
 @pytest.mark.parametrize("separation", [0.5, 0.9])
 def test_gaussian_halfspace_line_solution_matches_lbfgs(loss, separation):
-    """The 1-D solve on the line S^-1 u against L-BFGS on the full objective (MATH.md §3)."""
+    """The 1-D solve on the line S^-1 u against L-BFGS on the full objective (theory guide §3)."""
     prob = Halfspace.random(5, 30, separation=separation, loss=loss, seed=5)
     x_star, f_star = prob.solution()
     res = minimize(prob.value_and_grad, np.zeros(5), jac=True, method="L-BFGS-B",
@@ -44,7 +44,7 @@ def test_gaussian_halfspace_line_solution_matches_lbfgs(loss, separation):
     assert res.fun >= f_star - 1e-13  # L-BFGS never beats the reference
     assert res.fun == pytest.approx(f_star, rel=1e-9, abs=1e-13)
     np.testing.assert_allclose(res.x, x_star, rtol=1e-4, atol=1e-6)
-    # the optimum lies on the line S^-1 u (Stein, MATH.md §3)
+    # the optimum lies on the line S^-1 u (Stein, theory guide §3)
     v = prob.solve_S(prob.u)
     cos = x_star @ v / np.linalg.norm(x_star) / np.linalg.norm(v)
     assert abs(cos) == pytest.approx(1.0, abs=1e-12)
@@ -72,7 +72,7 @@ def test_mlp_solution_is_stationary_and_not_beaten_by_lbfgs():
 
 @pytest.mark.parametrize("loss", LOSSES)
 def test_gauss_hermite_matches_adaptive_quadrature(loss):
-    """The population objective equals E[phi(t)], t ~ N(m, s^2), to ~1e-12 (MATH.md §3)."""
+    """The population objective equals E[phi(t)], t ~ N(m, s^2), to ~1e-12 (theory guide §3)."""
     prob = Halfspace.random(4, 20, separation=0.8, loss=loss, seed=6)
     rng = np.random.default_rng(7)
     for _ in range(3):

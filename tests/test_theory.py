@@ -1,4 +1,4 @@
-"""Measured convergence against the formulas of MATH.md §2 and §4 (PEPit-style)."""
+"""Measured convergence against the formulas of theory guide §2 and §4 (PEPit-style)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ MAKERS = {
 @pytest.mark.parametrize("name", list(MAKERS))
 @pytest.mark.parametrize("g", [0.8, -2.5])
 def test_direction_step_identity(name, g):
-    """``s_t grad_w f = eta_t grad rho`` for any length ``g`` (MATH.md §4), every loss."""
+    """``s_t grad_w f = eta_t grad rho`` for any length ``g`` (theory guide §4), every loss."""
     prob = MAKERS[name]()
     w = prob.initial_point(4)
     h = prob.stein_c1(w, g) * prob.u_dot(w)
@@ -63,7 +63,7 @@ def test_gdnp_iterates_do_not_depend_on_direction_scale(c):
 @pytest.mark.parametrize("length", ["bisect", "closed_form"])
 @pytest.mark.parametrize("kappa", [10, 1000])
 def test_k19_ols_rate_bound_holds(kappa, length):
-    """``rho(w_t) - rho* <= (1 - mu/L)^{2t} (rho(w_0) - rho*)`` (MATH.md §2)."""
+    """``rho(w_t) - rho* <= (1 - mu/L)^{2t} (rho(w_0) - rho*)`` (theory guide §2)."""
     prob = OLS.random(8, kappa, seed=3)
     res = gdnp.gdnp(prob, maxiter=300, tol=0, length=length)
     h = res.history
@@ -75,7 +75,7 @@ def test_k19_ols_rate_bound_holds(kappa, length):
 @pytest.mark.parametrize("kappa", [1, 10, 100])
 @pytest.mark.parametrize("separation", [0.5, 0.9, 0.99])
 def test_k19_combined_bound_on_gaussian_halfspace(kappa, separation):
-    """``||grad f(w~_t)||^2_{S^-1}`` against K19's combined bound (MATH.md §4).
+    """``||grad f(w~_t)||^2_{S^-1}`` against K19's combined bound (theory guide §4).
 
     With a fixed initial bracket ``[-B, B]`` for every bisection, ``T_s = 50``. Measured on
     these 9 instances: no violation; the largest ratio measured/bound is 0.41 (at the first
@@ -122,7 +122,7 @@ def test_gdnp_converges_linearly_where_gd_is_sublinear():
 # ------------------------------------------------------------------------ C19
 @pytest.mark.parametrize("d,kappa,lr", [(5, 10, 0.5), (3, 1000, 1.0), (5, 10, 20.0)])
 def test_bngd_tail_rate_matches_c19(d, kappa, lr):
-    """Measured decay of rho(w_k) - rho* per step against C19's ``r^2`` (MATH.md §2)."""
+    """Measured decay of rho(w_k) - rho* per step against C19's ``r^2`` (theory guide §2)."""
     prob = OLS.random(d, kappa, seed=1)
     res = gdnp.bngd(prob, maxiter=3000, tol=0, lr=lr)
     x_star, _ = prob.solution()
@@ -156,7 +156,7 @@ def test_bngd_scaling_law():
     b = gdnp.bngd(prob, w0=3.0 * w0, g0=0.5, lr=9.0 * 0.2, maxiter=60, tol=0)
     assert b.length == pytest.approx(a.length, rel=1e-12)
     np.testing.assert_allclose(b.direction, 3.0 * a.direction, rtol=1e-12)
-    # the BN direction step never shrinks ||w||_2 (MATH.md §1)
+    # the BN direction step never shrinks ||w||_2 (theory guide §1)
     assert np.all(np.diff(a.history["w_norm2"]) >= -1e-15)
 
 
@@ -182,7 +182,7 @@ def test_fit_order_classifies_synthetic_histories():
 
 
 def test_gd_sublinear_gradient_bound_on_nonconvex_problem():
-    """``min_{k<=t} ||grad f||^2 <= 2 zeta (f_0 - f*) / t`` (MATH.md §4), sigmoid loss."""
+    """``min_{k<=t} ||grad f||^2 <= 2 zeta (f_0 - f*) / t`` (theory guide §4), sigmoid loss."""
     prob = Halfspace.sample(5, 10, 2000, separation=0.8, loss="sigmoid", seed=1)
     res = gdnp.gd(prob, maxiter=500, tol=0)
     h = res.history
