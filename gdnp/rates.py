@@ -14,6 +14,7 @@ __all__ = [
     "gd_sublinear_bound",
     "k19_ols_bound",
     "k19_direction_bound",
+    "stein_c1_bound",
     "k19_length_bound",
     "k19_combined_bound",
     "c19_hessian",
@@ -133,7 +134,9 @@ def k19_direction_bound(t, mu: float, L: float, rho_gap0: float, Phi: float, g_t
     rho_gap0 : float
         ``rho(w_0) - rho*``.
     Phi : float
-        A bound on ``|phi'|`` (1 for the logistic loss).
+        A bound on ``|c1|`` (theory guide §3, eq. (6)), which the bound's derivation takes to
+        be ``sup |phi'|``. That holds for the logistic and squared losses (1) but not for the
+        sigmoid: use :func:`stein_c1_bound`.
     g_t : float or array_like
         The length(s) ``g_t`` at ``t``.
 
@@ -149,6 +152,49 @@ def k19_direction_bound(t, mu: float, L: float, rho_gap0: float, Phi: float, g_t
     array([4., 1.])
     """
     return (1.0 - mu / L) ** (2.0 * _t(t)) * Phi**2 * np.asarray(g_t) ** 2 * rho_gap0
+
+
+def stein_c1_bound(loss: str) -> float:
+    """The constant ``Phi`` that K19's direction bound needs: ``sup |c1(w~)|`` (theory guide §4).
+
+    K19's bound takes ``|c1| <= Phi = sup |phi'|``. With ``t = z'w~ ~ N(m, s^2)``,
+    ``c1 = E[phi'(t)] - m E[phi''(t)]`` (theory guide §3, eq. (6)):
+
+    * ``"logistic"``: ``|c1| <= 1 = sup |phi'|`` (the quoted constant holds);
+    * ``"squared"``: ``c1 = 1`` exactly;
+    * ``"sigmoid"``: ``sup |c1| = max_m sigma'(m) (1 - m (1 - 2 sigma(m))) = 0.29339...``,
+      approached as ``s -> 0`` at ``|m| = 1.31696...``. It exceeds ``sup |phi'| = 1/4``: the
+      quoted constant is false for the sigmoid (``gdnp verify`` shows an exact counterexample,
+      check ``k19.sigmoid_c1_le_phi``), and this is the constant the bound needs.
+
+    Parameters
+    ----------
+    loss : {"logistic", "sigmoid", "squared"}
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from gdnp.rates import stein_c1_bound
+    >>> stein_c1_bound("logistic"), round(stein_c1_bound("sigmoid"), 6)
+    (1.0, 0.293391)
+    """
+    if loss in ("logistic", "squared"):
+        return 1.0
+    if loss != "sigmoid":
+        raise ValueError(f"loss must be 'logistic', 'sigmoid' or 'squared', got {loss!r}")
+    from scipy.optimize import minimize_scalar
+    from scipy.special import expit
+
+    def neg_c1(m: float) -> float:  # the s -> 0 limit, where the supremum is approached
+        sg = expit(m)
+        return -sg * (1.0 - sg) * (1.0 - m * (1.0 - 2.0 * sg))
+
+    best = minimize_scalar(neg_c1, bounds=(0.5, 2.5), method="bounded",
+                           options={"xatol": 1e-12})
+    return float(-best.fun)
 
 
 def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float):

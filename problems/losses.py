@@ -32,8 +32,9 @@ class Loss:
     max_d2phi : float
         ``sup_t |phi''(t)|``: the smoothness of ``f`` is ``max_d2phi * L`` (theory guide §6).
     max_dphi : float
-        ``Phi = sup_t |phi'(t)|`` used by K19's direction bound (theory guide §4); ``inf`` if
-        unbounded.
+        ``sup_t |phi'(t)|``, the ``Phi`` K19's direction bound quotes (theory guide §4); ``inf``
+        if unbounded. It bounds ``|c1|`` for the logistic loss, not for the sigmoid: see
+        :func:`gdnp.rates.stein_c1_bound`.
     limits : tuple of float
         ``(phi(-inf), phi(+inf))``; both finite only for bounded losses (sigmoid), whose
         infimum may be approached at infinity.

@@ -197,3 +197,26 @@ def test_gdnp_on_sigmoid_population_reports_the_infinite_length():
     res = gdnp.gdnp(prob, maxiter=5, reference=False)  # a status, not an exception
     assert res.status == 2 and "no finite minimiser" in res.message
     assert res.history["iter"].size >= 1
+
+
+def test_stein_c1_bound_is_the_supremum_of_c1():
+    """``sup |c1|`` over ``t ~ N(m, s^2)`` (theory guide §3-4): 1 for the logistic loss, and
+    0.29339 > sup|phi'| = 1/4 for the sigmoid (K19's quoted constant fails there)."""
+    from gdnp.problems.losses import LOSSES
+
+    xi, om = np.polynomial.hermite_e.hermegauss(121)
+    om = om / om.sum()
+    m = np.linspace(-6.0, 6.0, 481)[:, None, None]
+    s = np.array([1e-3, 0.05, 0.3, 1.0, 3.0])[None, :, None]
+    t = m + s * xi
+    for name in ("logistic", "sigmoid"):
+        loss = LOSSES[name]
+        c1 = (loss.dphi(t) * om).sum(-1) - m[..., 0] * (loss.d2phi(t) * om).sum(-1)
+        bound = gdnp.rates.stein_c1_bound(name)
+        assert np.abs(c1).max() <= bound * (1 + 1e-9)
+        # sigmoid: approached as s -> 0 at |m| = 1.317; logistic: as m -> +infinity
+        closest = bound * (1 - 1e-4) if name == "sigmoid" else 0.98
+        assert np.abs(c1).max() >= closest
+    assert gdnp.rates.stein_c1_bound("sigmoid") > LOSSES["sigmoid"].max_dphi == 0.25
+    with pytest.raises(ValueError, match="loss"):
+        gdnp.rates.stein_c1_bound("hinge")
