@@ -539,10 +539,10 @@ class GaussianHalfspace(Halfspace):
         state["c1"] = (a, c1)  # GDNP reads c1 at the same point next (one quadrature pass)
         return fun, c1 * self.u + (c2 * a) * state["Sw"]
 
-    # Gauss-Hermite nodes of weight below this (total weight 1.3e-101 for 601 nodes) are left
-    # out of the length derivative: their terms change d_g f by less than 1e-100 absolutely,
-    # and the bisection evaluates d_g f up to fifty times per iteration (theory guide §4)
-    LENGTH_WEIGHT_CUT = 1e-100
+    # Gauss-Hermite nodes of weight below this are left out of the length derivative. It is 0:
+    # near separability (c -> 1) the whole of d_g f can be as small as the tail nodes' terms
+    # (f* ~ 1e-110 at c = 0.999), and their sign decides where the root is (theory guide §4)
+    LENGTH_WEIGHT_CUT = 0.0
 
     def _length_rule(self):
         rule = getattr(self, "_length_rule_cache", None)

@@ -99,7 +99,8 @@ def main(argv: list[str]) -> int:
     ensure_env(EXTRAS[what])
     py = _bin("python")
     if what == "run":
-        args = extra or ["solve", "halfspace", "--kappa", "100", "--separation", "0.99", "--tol", "0"]
+        args = extra or ["solve", "halfspace", "--kappa", "100", "--separation", "0.99",
+                         "--tol", "0"]
         _run(py, "-m", "gdnp", *args)
     elif what == "test":
         _run(py, "-m", "ruff", "check", ".")
