@@ -1,31 +1,51 @@
 """Beyond the idealised BN (theory guide §10-§12): ``batch_size``, ``normalizations``,
 ``spectra``.
 
-* ``batch_size``: full-data suboptimality of stochastic BNGD and SGD after a fixed number of
-  epochs, against the batch size, with batch or population statistics (BN's epsilon 1e-5);
-* ``normalizations``: asymptotic ``1 - r`` of GD, BNGD and GDNP against ``kappa`` for every
-  norm, centred and uncentred (on shifted data, so that centring matters), and at the
-  solution the top BN-coordinate Hessian eigenvalue and BNGD's distance moved per norm;
+* ``batch_size``: full-data relative suboptimality ``(f - f*)/(f_0 - f*)`` of stochastic BNGD
+  and SGD after a fixed number of epochs, against the batch size, with batch or population
+  statistics (BN's epsilon 1e-5);
+* ``normalizations``: ``1 - r`` of :func:`gdnp.rates.fit_rate` for GD, BNGD and GDNP against
+  ``kappa`` over every norm, centred and uncentred (on shifted data, so that centring
+  matters), BNGD's speed-up over GD per norm, and at the solution the top BN-coordinate
+  Hessian eigenvalue and BNGD's distance moved per norm;
 * ``spectra``: Hessian eigenvalues at the optimum in original and BN coordinates against
-  ``kappa`` (OLS and the Gaussian halfspace), with C19's ``kappa*`` drawn, and GD's measured
-  halfspace rate against ``max |1 - lr lambda_i|`` of the Hessian at the optimum.
+  ``kappa`` (OLS and the Gaussian halfspace), their condition numbers with C19's ``kappa*``,
+  and GD's fitted ``1 - r`` against ``1 - max |1 - lr lambda_i|^2`` of the Hessian at the
+  optimum.
+
+Solver curves use the method styles of :mod:`gdnp.plots.style`; the series that are not
+methods (norms, statistics, coordinates) are greys with markers and line styles of their own.
 """
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from ._core import METHOD_STYLE, gap_floor, register, run_solver
+from ._core import fit_row, gap_floor, register, run_solver
+from .style import figure, figure_legend, method_kw, relative_gap, theory_kw
 
 VARIANTS = [("batch", True), ("batch", False), ("weight", True), ("l1", True), ("l1", False),
             ("l3", True), ("l3", False), ("linf", True), ("linf", False)]
-NORM_COLOR = {"batch": "#2ca02c", "weight": "#9467bd", "l1": "#8c564b", "l3": "#e377c2",
-              "linf": "#17becf"}
+# norms are not methods: greys and markers of their own (none of METHOD_STYLE's markers);
+# centred: filled marker, solid line; uncentred: hollow marker, dashed line
+NORM_STYLE = {"batch": {"color": "0.0", "marker": "v"}, "weight": {"color": "0.5", "marker": "P"},
+              "l1": {"color": "0.3", "marker": "<"}, "l3": {"color": "0.62", "marker": "h"},
+              "linf": {"color": "0.15", "marker": ">"}}
 
 
 def _label(kind: str, centered: bool) -> str:
     return kind if kind == "weight" else f"{kind}{'' if centered else ' (uncentred)'}"
+
+
+def _norm_kw(kind: str, centered: bool, **over) -> dict:
+    st = NORM_STYLE[kind]
+    kw = {"color": st["color"], "marker": st["marker"], "ms": 5, "mew": 1.0,
+          "mfc": st["color"] if centered else "white",
+          "ls": "-" if centered else (0, (3, 1.5)), "label": _label(kind, centered)}
+    kw.update(over)
+    return kw
 
 
 def _mask(tab: dict, **eq) -> np.ndarray:
@@ -39,12 +59,18 @@ def _mask(tab: dict, **eq) -> np.ndarray:
     return mask
 
 
-def _tail_rate(hist: dict, floor: float, tail: float = 0.5) -> float:
-    """Per-step rate ``r`` of the gap over the last ``tail`` of the positive gaps above the
-    floor (least squares on ``log gap``), as :func:`gdnp.rates.fit_order`'s linear fit."""
-    from gdnp.rates import fit_order
+def _fit(hist: dict, floor: float, tail: float = 0.5) -> dict:
+    """:func:`gdnp.rates.fit_rate` of the gap over the last ``tail`` of its window above the
+    floor: ``rate`` is the per-step contraction of the linear law whatever ``kind`` says."""
+    from gdnp.rates import fit_rate
 
-    return float(fit_order(hist["iter"], hist["gap"], tail=tail, floor=floor)["rate"])
+    return fit_rate(hist["iter"], hist["gap"], tail=tail, floor=floor)
+
+
+def _nan_fit() -> dict:
+    return {"kind": "undetermined", "rate": np.nan, "rate_se": np.nan,
+            "one_minus_rate": np.nan, "one_minus_rate_se": np.nan, "order": np.nan,
+            "order_se": np.nan, "window": (np.nan, np.nan), "n": 0}
 
 
 # =========================================================================== batch_size
@@ -108,25 +134,29 @@ def batch_compute(cfg: dict) -> dict:
 
 
 def batch_render(data: dict) -> plt.Figure:
-    cfg, T = data["config"], data["tables"]["runs"]
-    names = ("ols", "halfspace")
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
-    for ax, name in zip(axes, names, strict=True):
+    cfg, T, res = data["config"], data["tables"]["runs"], data["results"]
+    titles = {"ols": "OLS",
+              "halfspace": f"Gaussian halfspace (c = {cfg['separation']:g})"}
+    fig, axes = figure("double", 3.1, 1, 2, sharey=True)
+    for ax, name in zip(axes[0], ("ols", "halfspace"), strict=True):
+        gap0 = res[name]["initial_gap"]  # the problems' scales differ: relative gaps
         for method in ("bngd", "gd"):
-            for stat, ls in (("batch", "-"), ("population", "--")):
+            for stat in ("batch", "population"):
                 s = _mask(T, problem=name, method=method, statistics=stat)
-                st = METHOD_STYLE[method]
                 lab = f"{'BNGD' if method == 'bngd' else 'SGD'}, {stat} statistics"
-                ax.loglog(T["batch_size"][s], T["stationary_gap"][s], ls, color=st["color"],
-                          marker=st["marker"], ms=4, label=lab)
-        ax.axhline(data["results"][name]["initial_gap"], color="0.5", lw=0.8, ls=":",
-                   label="initial gap")
-        ax.set_xlabel("batch size B")
-        ax.set_ylabel("full-data $f - f^*$, mean over the last epoch")
-        ax.set_title(f"{name} (n = {cfg['n']}, d = {cfg['dim']}, $\\kappa$ = {cfg['kappa']:g}), "
-                     f"{cfg['epochs']} epochs, eps = {cfg['bn_eps']:g}")
-        ax.legend(loc="best")
-    fig.tight_layout()
+                kw = method_kw(method, label=lab)
+                if stat == "population":  # statistics are not methods: marker fill only
+                    kw["mfc"] = kw["color"]
+                ax.loglog(T["batch_size"][s], relative_gap(T["stationary_gap"][s], gap0), **kw)
+        ax.axhline(1.0, **theory_kw(3, r"start: $f_0 - f^*$"))
+        ax.set_xlabel(f"batch size B (n = {cfg['n']})")
+        ax.set_title(titles[name])
+    axes[0, 0].set_ylabel(r"$(f - f^*)/(f_0 - f^*)$, full data," "\nmean over the last epoch")
+    figure_legend(fig, axes, ncol=3)
+    fig.suptitle(rf"Mini-batch statistics (theory guide §11): d = {cfg['dim']}, "
+                 rf"$\kappa$ = {cfg['kappa']:g}, {cfg['epochs']} epochs, BN "
+                 rf"$\epsilon$ = {cfg['bn_eps']:g}" "\n"
+                 "hollow: batch statistics, filled: population statistics")
     return fig
 
 
@@ -146,28 +176,32 @@ def norm_compute(cfg: dict) -> dict:
     import gdnp
     from gdnp.problems import Halfspace
 
-    rates = {k: [] for k in ("kappa", "normalization", "centered", "method", "rate",
-                             "one_minus_r", "final_gap", "status")}
+    rates = {k: [] for k in ("kappa", "normalization", "centered", "method", "final_gap",
+                             "status")}
     curv = {k: [] for k in ("kappa", "normalization", "centered", "top_eig", "radial",
                             "distance")}
-    results = {"gdnp_final_gap_spread": {}, "bngd_speedup_over_gd": {}}
+    results = {"gdnp_final_gap_spread": {}, "bngd_speedup_over_gd": {}, "kappa_data": {}}
 
     def add(kappa, kind, centered, method, r, floor):
         # every norm has the same f and f*: the reference is solved once per kappa
-        r["history"]["gap"] = r["history"]["fun"] - f_star
-        rate = _tail_rate(r["history"], floor) if r["status"] >= 0 else np.nan
-        for key, val in (("kappa", kappa), ("normalization", kind), ("centered", centered),
-                         ("method", method), ("rate", rate), ("one_minus_r", 1.0 - rate),
-                         ("final_gap", float(r["history"]["gap"][-1])),
-                         ("status", r["status"])):
-            rates[key].append(val)
-        return 1.0 - rate
+        if r["status"] >= 0:
+            r["history"]["gap"] = r["history"]["fun"] - f_star
+            fit = _fit(r["history"], floor)
+            final = float(r["history"]["gap"][-1])
+        else:
+            fit, final = _nan_fit(), np.nan
+        row = {"kappa": kappa, "normalization": kind, "centered": centered, "method": method,
+               **fit_row(fit), "final_gap": final, "status": r["status"]}
+        for key, val in row.items():
+            rates.setdefault(key, []).append(val)
+        return float(fit["one_minus_rate"])
 
     for kappa in cfg["kappas"]:
         base = Halfspace.sample(cfg["dim"], kappa, cfg["n"], separation=cfg["separation"],
                                 seed=cfg["problem_seed"])
         X = base.X + cfg["shift"]  # raw data off-centre: the uncentred norms see the mean
         plain = Halfspace.from_data(X, base.y)
+        results["kappa_data"][f"{kappa:g}"] = float(plain.kappa)
         sol = plain.solution()
         f_star = sol[1]
         floor = gap_floor(f_star)
@@ -194,41 +228,70 @@ def norm_compute(cfg: dict) -> dict:
         g = np.array(gdnp_gaps)
         results["gdnp_final_gap_spread"][f"{kappa:g}"] = float((g.max() - g.min()) / g.min())
         results["bngd_speedup_over_gd"][f"{kappa:g}"] = speed
-    return {"tables": {"rates": rates, "curvature": curv}, "results": results}
+    # K19's GDNP rate on the gap, (1 - mu/L)^2 per direction step (Gaussian population; on
+    # this finite, shifted sample a reference line, not a bound), at the data's kappa
+    kd = np.array([results["kappa_data"][f"{k:g}"] for k in cfg["kappas"]])
+    theory = {"kappa": list(cfg["kappas"]), "kappa_data": kd.tolist(),
+              "k19": (1.0 - (1.0 - 1.0 / kd) ** 2).tolist()}
+    return {"tables": {"rates": rates, "curvature": curv, "theory": theory},
+            "results": results}
 
 
 def norm_render(data: dict) -> plt.Figure:
-    cfg, T = data["config"], data["tables"]
-    R, C = T["rates"], T["curvature"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.0))
-    ax = axes[0]
-    s = _mask(R, method="gd")
-    ax.loglog(R["kappa"][s], R["one_minus_r"][s], "k-o", ms=4, label="GD (no normalization)")
+    from .figs_rates import _draw_rates
+
+    cfg, T, res = data["config"], data["tables"], data["results"]
+    R, C, th = T["rates"], T["curvature"], T["theory"]
+    kappas = np.asarray(cfg["kappas"], dtype=float)
+    fig, axes = figure("double", 5.6, 2, 2)
+    # (a) the methods: GD once, BNGD and GDNP median over the 9 norms, band = min-max
+    ax = axes[0, 0]
+    ax.plot(th["kappa"], th["k19"], **theory_kw(0, r"K19 GDNP: $1-(1-1/\kappa_{data})^2$"))
+    _draw_rates(ax, R, "kappa", kappas, ["gd", "bngd", "gdnp"])
+    ax.set(xscale="log", yscale="log", xlabel=r"$\kappa$ of the sampling covariance",
+           ylabel=r"$1 - r$ of $f - f^*$ (fit_rate)")
+    ax.set_title("GD; BNGD, GDNP: median of 9 norms,\nband = min-max; hollow: fit not linear")
+    # (b) BNGD per norm: speed-up over GD, (1 - r_BNGD)/(1 - r_GD)
+    ax = axes[0, 1]
     for kind, centered in VARIANTS:
-        for method, mk in (("bngd", "^"), ("gdnp", "D")):
-            s = _mask(R, method=method, normalization=kind, centered=centered)
-            ax.loglog(R["kappa"][s], R["one_minus_r"][s], "-" if centered else "--",
-                      marker=mk, ms=3, color=NORM_COLOR[kind],
-                      label=f"{METHOD_STYLE[method]['label']}, {_label(kind, centered)}"
-                      if method == "bngd" or kind == "batch" and centered else None)
-    ax.set_xlabel(r"$\kappa$")
-    ax.set_ylabel("asymptotic $1 - r$ of the gap per iteration")
-    ax.set_title("halfspace from data: GDNP (diamonds) is the same for every norm")
-    ax.legend(loc="best", fontsize=6)
+        lab = _label(kind, centered)
+        sp = [res["bngd_speedup_over_gd"][f"{k:g}"][lab] for k in kappas]
+        ax.plot(kappas, sp, **_norm_kw(kind, centered))
+    ax.axhline(1.0, **theory_kw(3, "BNGD as fast as GD"))
+    ax.set(xscale="log", yscale="log", xlabel=r"$\kappa$ of the sampling covariance",
+           ylabel=r"$(1 - r_{BNGD}) / (1 - r_{GD})$")
+    both = np.isin(R["method"].astype(str), ["gd", "bngd"])
+    n_lin = int(np.sum(R["kind"][both] == "linear"))
+    ax.set_title(f"BNGD's speed-up over GD, per norm (ratio of\nfitted 1 - r; "
+                 f"{n_lin} of {int(both.sum())} BNGD/GD fits linear)")
+    # (c), (d) at the middle kappa, per norm: dots on linear axes (no truncated bars)
     kappa = cfg["kappas"][len(cfg["kappas"]) // 2]
-    labels = [_label(k, c) for k, c in VARIANTS]
-    for ax, col, title in ((axes[1], "top_eig", "top BN Hessian eigenvalue at $w^*$ (w = x*)"),
-                           (axes[2], "distance", r"BNGD: $\|w_T - w_0\|_2 / \|w_0\|_2$")):
+    ypos = np.arange(len(VARIANTS))[::-1]
+    for ax, col, title in ((axes[1, 0], "top_eig", r"top BN Hessian eigenvalue at $w^*$"),
+                           (axes[1, 1], "distance",
+                            r"BNGD: $\|w_T - w_0\|_2 / \|w_0\|_2$")):
         vals = []
-        for k, c in VARIANTS:
+        for y, (k, c) in zip(ypos, VARIANTS, strict=True):
             s = _mask(C, kappa=kappa, normalization=k, centered=c)
-            vals.append(float(C[col][s][0]))
-        ax.bar(range(len(vals)), vals, color=[NORM_COLOR[k] for k, _ in VARIANTS],
-               hatch=None)
-        ax.set_xticks(range(len(vals)), labels, rotation=60, ha="right")
-        ax.set_yscale("log")
-        ax.set_title(f"{title}, $\\kappa$ = {kappa:g}")
-    fig.tight_layout()
+            v = float(C[col][s][0])
+            vals.append(v)
+            ax.plot([v], [y], **_norm_kw(k, c, ls="none", ms=6, label="_norm"))
+        vals = np.array(vals)
+        spread = (vals.max() - vals.min()) / vals.min()
+        ax.set_yticks(ypos, [_label(k, c) for k, c in VARIANTS])
+        ax.set_ylim(-0.7, len(VARIANTS) - 0.3)
+        ax.set_title(f"{title}, $\\kappa$ = {kappa:g}\n(max - min)/min = {spread:.2g}")
+    axes[1, 0].xaxis.set_major_locator(MaxNLocator(3))
+    axes[1, 0].xaxis.set_major_formatter(FormatStrFormatter("%.4g"))
+    axes[0, 1].yaxis.set_major_locator(LogLocator(10, subs=(0.5, 1, 2, 3, 5)))
+    axes[0, 1].yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    axes[0, 1].yaxis.set_minor_formatter(NullFormatter())
+    axes[1, 1].tick_params(labelleft=False)
+    axes[1, 0].set_xlabel("eigenvalue")
+    axes[1, 1].set_xlabel("relative distance moved")
+    figure_legend(fig, axes[0], ncol=4)
+    fig.suptitle(f"Norms of theory guide §10 on a shifted halfspace sample (d = {cfg['dim']}, "
+                 f"n = {cfg['n']}, c = {cfg['separation']:g}, shift {cfg['shift']:g})")
     return fig
 
 
@@ -250,6 +313,8 @@ def spectra_compute(cfg: dict) -> dict:
     eig = {k: [] for k in ("problem", "kappa", "coords", "value")}
     cond = {k: [] for k in ("problem", "kappa", "cond_original", "cond_bn", "kappa_star",
                             "gd_rate_measured", "gd_rate_predicted")}
+    fits = {k: [] for k in ("problem", "kappa", "predicted_one_minus_rate", "final_gap",
+                            "floor", "nit")}
     for kappa in cfg["kappas"]:
         for name in ("ols", "halfspace"):
             if name == "ols":
@@ -270,46 +335,89 @@ def spectra_compute(cfg: dict) -> dict:
             r = run_solver(p, "gd", cfg["gd_maxiter"], seed=cfg["problem_seed"])
             lr = 1.0 / p.smoothness
             # the error contracts by max|1 - lr lambda_i| per step, the gap by its square
-            pred = float(np.max(np.abs(1.0 - lr * np.asarray(orig)))) ** 2
-            meas = _tail_rate(r["history"], gap_floor(fs), tail=0.3)
+            rho = float(np.max(np.abs(1.0 - lr * np.asarray(orig))))
+            pred = rho**2
+            floor = gap_floor(fs)
+            fit = _fit(r["history"], floor, tail=0.3)
             for key, val in (("problem", name), ("kappa", kappa),
                              ("cond_original", float(orig[-1] / orig[0])),
                              ("cond_bn", float(bn[-1] / bn[0])),
                              ("kappa_star", float(Hs[-1] / Hs[0])),
-                             ("gd_rate_measured", meas), ("gd_rate_predicted", pred)):
+                             ("gd_rate_measured", float(fit["rate"])),
+                             ("gd_rate_predicted", pred)):
                 cond[key].append(val)
-    return {"tables": {"eigenvalues": eig, "conditions": cond},
+            row = {"problem": name, "kappa": kappa, **fit_row(fit),
+                   "predicted_one_minus_rate": float(-np.expm1(2.0 * np.log(rho)))
+                   if rho > 0 else 1.0,
+                   "final_gap": float(r["history"]["gap"][-1]), "floor": floor,
+                   "nit": int(r["history"]["iter"][-1])}
+            for key, val in row.items():
+                fits.setdefault(key, []).append(val)
+    return {"tables": {"eigenvalues": eig, "conditions": cond, "gd_fits": fits},
             "results": {"conditions": {k: [float(v) if not isinstance(v, str) else v
                                            for v in vals] for k, vals in cond.items()}}}
 
 
+# coordinates and problems are not methods: greys and markers of their own
+_COORD_STYLE = {"original": {"color": "0.0", "marker": "_", "ms": 9, "mew": 1.6},
+                "bn": {"color": "0.55", "marker": "_", "ms": 9, "mew": 2.4}}
+_PROBLEM_MARKER = {"ols": "v", "halfspace": "P"}
+_PROBLEM_TITLE = {"ols": "OLS", "halfspace": "halfspace"}
+
+
 def spectra_render(data: dict) -> plt.Figure:
-    E, C = data["tables"]["eigenvalues"], data["tables"]["conditions"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.0))
-    for ax, name in zip(axes[:2], ("ols", "halfspace"), strict=True):
-        for coords, color, dx in (("original", "#1f77b4", 0.97), ("bn", "#2ca02c", 1.03)):
+    cfg = data["config"]
+    E, C, F = (data["tables"][k] for k in ("eigenvalues", "conditions", "gd_fits"))
+    fig, axes = figure("double", 6.6, 2, 2)
+    for ax, name in zip(axes[0], ("ols", "halfspace"), strict=True):
+        for coords, dx in (("original", 0.85), ("bn", 1.18)):
             s = _mask(E, problem=name, coords=coords)
-            ax.loglog(E["kappa"][s] * dx, E["value"][s], "o", ms=3, color=color,
-                      label=f"{coords} coordinates" + (" (direction block, tangent)"
-                                                       if coords == "bn" else ""))
-        ax.set_xlabel(r"$\kappa$")
-        ax.set_ylabel("Hessian eigenvalues at the optimum")
-        ax.set_title(name)
-        ax.legend(loc="best")
-    ax = axes[2]
-    for name, mk in (("ols", "o"), ("halfspace", "s")):
+            lab = ("original coordinates" if coords == "original"
+                   else "BN coordinates (direction block on $w^\\perp$)")
+            ax.plot(E["kappa"][s] * dx, E["value"][s], ls="none", label=lab,
+                    **_COORD_STYLE[coords])
+        ax.set(xscale="log", yscale="log", xlabel=r"$\kappa$")
+        ax.set_title(f"{'OLS' if name == 'ols' else 'Gaussian halfspace'}: Hessian "
+                     "eigenvalues")
+    axes[0, 0].set_ylabel("eigenvalue")
+    # condition numbers; C19's kappa* of H* drawn as the theory line
+    ax = axes[1, 0]
+    for i, name in enumerate(("ols", "halfspace")):
         s = _mask(C, problem=name)
-        k = C["kappa"][s]
-        ax.loglog(k, C["cond_original"][s], "-", marker=mk, color="#1f77b4", ms=4,
-                  label=f"{name}: cond, original")
-        ax.loglog(k, C["cond_bn"][s], "-", marker=mk, color="#2ca02c", ms=4,
-                  label=f"{name}: cond, BN (tangent)")
-        ax.loglog(k, C["kappa_star"][s], ":", marker=mk, color="k", ms=4, mfc="none",
-                  label=rf"{name}: C19 $\kappa^*$ of $H^*$")
-    ax.set_xlabel(r"$\kappa$")
-    ax.set_ylabel("condition number at the optimum")
-    ax.legend(loc="best", fontsize=6)
-    fig.tight_layout()
+        k, mk = C["kappa"][s], _PROBLEM_MARKER[name]
+        ax.plot(k, C["cond_original"][s], color="0.0", ls="-", marker=mk, mfc="white",
+                ms=6, label=f"{_PROBLEM_TITLE[name]}: original")
+        ax.plot(k, C["cond_bn"][s], color="0.5", ls="none", marker=mk, ms=6,
+                label=f"{_PROBLEM_TITLE[name]}: BN, direction block")
+        ax.plot(k, C["kappa_star"][s], **theory_kw(i, rf"C19 $\kappa^*$ of $H^*$, "
+                                                      f"{_PROBLEM_TITLE[name]}"))
+    ax.set(xscale="log", yscale="log", xlabel=r"$\kappa$",
+           ylabel="condition number at the optimum")
+    ax.set_title("condition numbers at the optimum")
+    # GD: fitted 1 - r (method style; hollow = fit_rate not linear) against the prediction
+    ax = axes[1, 1]
+    for i, name in enumerate(("ols", "halfspace")):
+        s = _mask(F, problem=name)
+        k = F["kappa"][s]
+        ax.plot(k, F["predicted_one_minus_rate"][s],
+                **theory_kw(i, rf"$1-\max_i|1-\eta\lambda_i|^2$, {_PROBLEM_TITLE[name]}"))
+        y = np.asarray(F["one_minus_rate"][s], dtype=float)
+        ok = np.isfinite(y) & (y > 0)
+        ax.plot(k[ok], y[ok], **method_kw("gd", label=f"GD fitted, {_PROBLEM_TITLE[name]}"))
+        lin = ok & (F["kind"][s] == "linear")
+        gd = method_kw("gd", label="_linear")
+        ax.plot(k[lin], y[lin], **{**gd, "ls": "none", "mfc": gd["color"]})
+        if ok.any():
+            j = int(np.flatnonzero(ok)[-1])
+            ax.annotate(_PROBLEM_TITLE[name], (k[j], y[j]), xytext=(4, 0),
+                        textcoords="offset points", va="center", fontsize=9)
+    ax.set(xscale="log", yscale="log", xlabel=r"$\kappa$",
+           ylabel=r"GD: $1 - r$ of $f - f^*$ per step")
+    ax.set_title(f"GD, fit_rate over the last 30% of {cfg['gd_maxiter']} steps\n"
+                 "filled: linear, hollow: not linear")
+    figure_legend(fig, axes, ncol=3)
+    fig.suptitle(f"Hessian spectra at the optimum (theory guide §12): d = {cfg['dim']}, "
+                 f"halfspace c = {cfg['separation']:g}")
     return fig
 
 
