@@ -125,3 +125,12 @@ def test_closed_pipe_is_quiet():
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 1  # the handler ran (a clean exit would be 0)
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_solve_table_says_undetermined_when_the_fit_cannot_tell(capsys):
+    """Five iterations are too few for the rate fitter: the table says ``undet``, never a law
+    the data do not support."""
+    assert main(["solve", "ols", "--dim", "3", "--kappa", "10", "--maxiter", "5", "--tol", "0",
+                 "--method", "gd", "--no-progress"]) == 0
+    row = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("gd ")][0]
+    assert "undet" in row.split() and "sublin" not in row
