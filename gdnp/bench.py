@@ -620,15 +620,21 @@ def to_markdown(report: dict) -> str:
 
 def bench_main(argv: list[str] | None = None) -> int:
     """``gdnp bench [--json] [--quick] [--markdown FILE] [--no-sweep]``."""
-    p = argparse.ArgumentParser(prog="gdnp bench", description=__doc__.split("\n\n")[0])
+    from gdnp.cli import HelpFormatter, _show_progress
+
+    p = argparse.ArgumentParser(prog="gdnp bench", formatter_class=HelpFormatter,
+                                description=__doc__.split("\n\n")[0].replace("``", ""))
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--quick", action="store_true", help="toy sizes (seconds; for tests)")
     p.add_argument("--markdown", metavar="FILE", help="also write the markdown tables here")
     p.add_argument("--no-sweep", action="store_true", help="skip the sweep speed-up case")
-    p.add_argument("--verbose", action="store_true", help="progress on stderr")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="one line per case on stderr (default: when stderr is a terminal)")
+    p.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)  # old name
     args = p.parse_args(argv)
+    show = True if args.verbose else _show_progress(args.progress)
     report = run_bench(quick=args.quick, sweep=not args.no_sweep,
-                       log=sys.stderr if args.verbose else None)
+                       log=sys.stderr if show else None)
     md = to_markdown(report)
     if args.markdown:
         atomic_write_text(Path(args.markdown), md)

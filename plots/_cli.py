@@ -70,9 +70,12 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
 
 def plots_main(argv=None) -> int:
     """``gdnp plots [--out DIR] [--quick] [--only NAME] [--pdf] [--svg] [--jobs N]``."""
+    from gdnp.cli import HelpFormatter, _show_progress
+
     parser = argparse.ArgumentParser(
-        prog="gdnp plots", description="Make the gdnp figures (PNG, CSV and JSON per figure).")
-    parser.add_argument("--out", default="figures", help="output folder (default: figures)")
+        prog="gdnp plots", description="Make the gdnp figures (PNG, CSV and JSON per figure).",
+        formatter_class=HelpFormatter)
+    parser.add_argument("--out", default="figures", help="output folder")
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and iteration counts (seconds, for tests)")
     parser.add_argument("--only", action="append", metavar="NAME",
@@ -81,8 +84,9 @@ def plots_main(argv=None) -> int:
     parser.add_argument("--svg", action="store_true", help="also write an SVG per figure")
     parser.add_argument("--jobs", type=int, default=2,
                         help="figures made in parallel (joblib workers, BLAS pinned to one "
-                             "thread each; default 2)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+                             "thread each)")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress bar on stderr (default: when stderr is a terminal)")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.only:
         unknown = [n for n in args.only if n not in FIGURES]
@@ -93,7 +97,7 @@ def plots_main(argv=None) -> int:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
     t0 = time.perf_counter()
     results = make_all(args.out, quick=args.quick, only=args.only, pdf=args.pdf, svg=args.svg,
-                       progress=not args.no_progress, jobs=args.jobs)
+                       progress=_show_progress(args.progress), jobs=args.jobs)
     for r in results:
         if "skipped" in r:
             print(f"{r['name']}: skipped: {r['skipped']}")

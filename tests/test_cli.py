@@ -134,3 +134,16 @@ def test_solve_table_says_undetermined_when_the_fit_cannot_tell(capsys):
                  "--method", "gd", "--no-progress"]) == 0
     row = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("gd ")][0]
     assert "undet" in row.split() and "sublin" not in row
+
+
+def test_every_long_command_has_the_same_progress_switch(capsys):
+    """solve, sweep, plots and bench share ``--progress/--no-progress`` (default: on a
+    terminal), and every help shows the defaults."""
+    import pytest
+
+    for cmd in ("solve", "sweep", "plots", "bench"):
+        with pytest.raises(SystemExit):
+            main([cmd, "-h"])
+        text = capsys.readouterr().out
+        assert "--progress, --no-progress" in text, cmd
+        assert "default" in text and "``" not in text, cmd
