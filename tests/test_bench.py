@@ -65,3 +65,16 @@ def test_bad_flag(capsys):
     with pytest.raises(SystemExit):
         bench_main(["--nope"])
     assert "--nope" in capsys.readouterr().err
+
+
+def test_readme_benchmark_table_is_the_committed_benchmark_report():
+    """The README's benchmark table is copied from ``benchmarks/RESULTS.md`` (the report of a
+    full ``gdnp bench`` run), so the two cannot drift apart."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    table = readme[readme.index(start) + len(start):readme.index(end)].strip()
+    assert table.count("\n|") >= 5
+    assert table in (root / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
