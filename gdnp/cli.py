@@ -127,8 +127,8 @@ def cmd_solve(args) -> int:
     print(f"{'method':<7}{'iters':>7}{'final gap':>12}{'|grad|':>11}{'time [s]':>10}"
           f"{'order':>11}{'status':>8}")
     for r in rows:
-        order = {None: "-", "linear": f"lin {r['rate']:.3f}", "sublinear": "sublin",
-                 "undetermined": "undet"}[r["order"]]
+        order = (f"lin {r['rate']:.3f}" if r["order"] == "linear" else
+                 {None: "-", "sublinear": "sublin", "undetermined": "undet"}[r["order"]])
         print(f"{r['method']:<7}{r['nit']:>7d}{_fmt(r['gap'], '>12.3e')}"
               f"{_fmt(r['grad_norm'], '>11.2e')}{r['time']:>10.3f}{order:>11}{r['status']:>8d}")
     for r in rows:
