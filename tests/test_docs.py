@@ -31,6 +31,7 @@ DOCTEST_MODULES = [
     "gdnp.bngd",
     "gdnp.decoupled",
     "gdnp.spectrum",
+    "gdnp.problems.base",
     "gdnp.problems.ols",
     "gdnp.problems.halfspace",
     "gdnp.problems.mlp",
