@@ -35,6 +35,9 @@ DOCTEST_MODULES = [
     "gdnp.problems.ols",
     "gdnp.problems.halfspace",
     "gdnp.problems.mlp",
+    "gdnp.problems.losses",
+    "gdnp.problems.normalization",
+    "gdnp.problems.data",
     "gdnp.rates",
 ]
 
