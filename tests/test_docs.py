@@ -38,6 +38,7 @@ DOCTEST_MODULES = [
     "gdnp.problems.losses",
     "gdnp.problems.normalization",
     "gdnp.problems.data",
+    "gdnp.problems.taylor",
     "gdnp.rates",
 ]
 
