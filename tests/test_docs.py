@@ -40,6 +40,9 @@ DOCTEST_MODULES = [
     "gdnp.problems.data",
     "gdnp.problems.taylor",
     "gdnp.rates",
+    "gdnp.proofs",
+    "gdnp.proofs.core",
+    "gdnp.proofs.runner",
 ]
 
 #: Sections of the theory guide (docs/theory.rst), cited in the code as ``theory guide §N``.
