@@ -43,6 +43,7 @@ DOCTEST_MODULES = [
     "gdnp.proofs",
     "gdnp.proofs.core",
     "gdnp.proofs.runner",
+    "gdnp.plots._core",
 ]
 
 #: Sections of the theory guide (docs/theory.rst), cited in the code as ``theory guide §N``.
