@@ -44,6 +44,7 @@ DOCTEST_MODULES = [
     "gdnp.proofs.core",
     "gdnp.proofs.runner",
     "gdnp.plots._core",
+    "gdnp.sweep",
 ]
 
 #: Sections of the theory guide (docs/theory.rst), cited in the code as ``theory guide §N``.
