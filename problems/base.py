@@ -100,17 +100,44 @@ class Problem(abc.ABC):
 
     @property
     def L(self) -> float:
-        """``L = lambda_max(S)``, the largest eigenvalue of the BN metric (theory guide §0)."""
+        """``L = lambda_max(S)``, the largest eigenvalue of the BN metric (theory guide §0).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.L, prob.mu, prob.kappa
+        (4.0, 1.0, 4.0)
+        """
         return float(self._spectrum()[-1])
 
     @property
     def mu(self) -> float:
-        """``mu = lambda_min(S)``, the smallest eigenvalue of the BN metric (theory guide §0)."""
+        """``mu = lambda_min(S)``, the smallest eigenvalue of the BN metric (theory guide §0).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.mu
+        1.0
+        """
         return float(self._spectrum()[0])
 
     @property
     def kappa(self) -> float:
-        """``kappa = L / mu``, the condition number of ``S`` (theory guide §0)."""
+        """``kappa = L / mu``, the condition number of ``S`` (theory guide §0).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.kappa
+        4.0
+        """
         return self.L / self.mu
 
     def _cho(self):
@@ -148,7 +175,7 @@ class Problem(abc.ABC):
 
     # --------------------------------------------------------------- objective
     def check_x(self, x, name: str = "x") -> np.ndarray:
-        """Validate a flat parameter vector of length ``dim``.
+        """Validate a flat parameter vector of length ``dim`` (theory guide §0).
 
         Parameters
         ----------
@@ -189,6 +216,8 @@ class Problem(abc.ABC):
     @abc.abstractmethod
     def value_and_grad(self, x) -> tuple[float, np.ndarray]:
         """The objective and its gradient in original coordinates, ``(f(x), grad f(x))``.
+
+        The solvers' one evaluation per step (theory guide §0, §6).
 
         Parameters
         ----------
@@ -384,7 +413,18 @@ class Problem(abc.ABC):
     @property
     def normalizer(self) -> Normalizer:
         """The :class:`~gdnp.problems.normalization.Normalizer` of the BN coordinates (the
-        idealised ``||w||_S`` is ``Normalizer("batch", M=S)``)."""
+        idealised ``||w||_S`` is ``Normalizer("batch", M=S)``; theory guide §10).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.normalizer
+        Normalizer('batch', centered=True, eps=0)
+        >>> round(prob.normalizer.value(np.array([1.0, 1.0])), 6)
+        2.236068
+        """
         if self._normalizer is None:
             return Normalizer("batch", M=self.S)
         return self._normalizer
@@ -583,6 +623,25 @@ class Problem(abc.ABC):
         Problem
             Of the same kind, with the same loss, normalization options (and, for the MLP,
             output weights).
+
+        Raises
+        ------
+        ValueError
+            For a population problem, an unknown ``statistics``, or indices out of range or
+            too few.
+        TypeError
+            If ``indices`` is not a 1-D integer array.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.standard_normal((40, 3))
+        >>> prob = OLS.from_data(X, X @ [1.0, -1.0, 0.5] + 0.1 * rng.standard_normal(40))
+        >>> batch = prob.batch(np.arange(10))
+        >>> batch.info["n"], batch.info["batch_of"], batch.info["statistics"]
+        (10, 40, 'batch')
         """
         if self.population or getattr(self, "X", None) is None:
             raise ValueError(f"batch: {self!r} is a population problem and has no samples")
@@ -1056,7 +1115,7 @@ class LinearProblem(Problem):
         return self._state(w)["N"]
 
     def rayleigh(self, w) -> float:
-        """``rho(w) = -(u'w)^2 / (w'Sw)`` (theory guide eq. (3), §2), from the cached state.
+        """``rho(w) = -(u'w)^2 / (w'Sw)`` (theory guide §2, eq. (3)), from the cached state.
 
         Parameters
         ----------

@@ -91,6 +91,8 @@ class Identity:
     def with_rhs(self, rhs: Expr) -> Identity:
         """Return a copy with another right-hand side (used to build wrong variants).
 
+        The documented discrepancies of theory guide §8 are built this way.
+
         Parameters
         ----------
         rhs : sympy expression or Matrix

@@ -28,7 +28,7 @@ DEFAULT_TIMEOUT = 30.0
 
 @dataclass
 class CheckResult:
-    """Outcome of one check (a JSON-friendly record) of the theory guide's identities (§8).
+    """Outcome of one check (a JSON-friendly record) of theory guide §8's identities.
 
     Parameters
     ----------
