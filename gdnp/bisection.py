@@ -24,7 +24,20 @@ __all__ = ["bisect", "NoSignChangeError"]
 
 
 class NoSignChangeError(ValueError):
-    """No bracket with ``fun(a) < 0 < fun(b)`` was found within the expansion budget."""
+    """No bracket with ``fun(a) < 0 < fun(b)`` was found within the expansion budget.
+
+    In GDNP it means that a length ``g -> d_g f(w, g)`` has no sign change, i.e. no finite
+    optimal length (theory guide §4, §9); the run then ends with status 2.
+
+    Examples
+    --------
+    >>> from gdnp import NoSignChangeError, bisect
+    >>> try:
+    ...     bisect(lambda t: 1.0 + t * t, -1.0, 1.0, max_expand=5)
+    ... except NoSignChangeError:
+    ...     print("no root")
+    no root
+    """
 
 
 class SignModel(Protocol):

@@ -12,7 +12,20 @@ __all__ = ["PreparedData", "prepare_data", "SingularCovarianceError"]
 
 
 class SingularCovarianceError(ValueError):
-    """The empirical second moment ``S = X'X/n`` of the centred data is singular."""
+    """The empirical second moment ``S = X'X/n`` of the centred data is singular.
+
+    The message names the constant or collinear columns and both remedies (``ridge=`` and
+    ``null_space="drop"``, theory guide §9).
+
+    Examples
+    --------
+    >>> from gdnp.problems import SingularCovarianceError, prepare_data
+    >>> try:
+    ...     prepare_data([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]], [1.0, 2.0, 3.0], labels=False)
+    ... except SingularCovarianceError as exc:
+    ...     print(str(exc)[:60])
+    the empirical second moment S = X'X/n of the centred data is
+    """
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,21 @@ def _dot(x: np.ndarray, y: np.ndarray) -> float:
 
 
 class NoFiniteMinimizerError(ValueError):
-    """The objective has no finite minimiser (e.g. separable data with the logistic loss)."""
+    """The objective has no finite minimiser (e.g. separable data with the logistic loss).
+
+    Raised by the reference solver (theory guide §3, §9).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import Halfspace
+    >>> X = np.array([[1.0, 0.0], [2.0, 0.5], [-1.0, 0.2], [-2.0, -0.4]])
+    >>> prob = Halfspace.from_data(X, [1.0, 1.0, -1.0, -1.0])
+    >>> prob.solution()
+    Traceback (most recent call last):
+    ...
+    gdnp.problems.halfspace.NoFiniteMinimizerError: X, y: the data are linearly separable, ...
+    """
 
 
 def _check_separation(separation) -> float:

@@ -39,6 +39,7 @@ DOCTEST_MODULES = [
     "gdnp.problems.normalization",
     "gdnp.problems.data",
     "gdnp.problems.taylor",
+    "gdnp.problems._validate",
     "gdnp.rates",
     "gdnp.proofs",
     "gdnp.proofs.core",
