@@ -62,6 +62,9 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     ValueError
         For a non-positive ``lr`` or ``lr_g``, only one of ``w0`` and ``g0``, or an invalid
         ``batch_size`` or ``statistics``.
+    TypeError
+        If ``problem`` is not a :class:`~gdnp.problems.Problem` or ``callback`` is not
+        callable.
 
     Notes
     -----

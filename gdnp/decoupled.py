@@ -138,14 +138,14 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         ``length="closed_form"`` on a problem other than OLS, or ``theta_steps`` on a
         single-unit problem.
     TypeError
-        For a problem GDNP does not support, a malformed ``bracket`` or a non-bool
-        ``certify``.
+        For a problem GDNP does not support, a malformed ``bracket``, a non-bool
+        ``certify`` or a callback that is not callable.
 
     Notes
     -----
-    Each direction step ``w <- w + s_t grad_w f_bn(w, g)`` uses the step size of
-    ``rayleigh_step_size`` and alternates with a bisection of ``T_s`` halvings on
-    ``d_g f_bn(w, g) = 0`` for the length (theory guide §4).
+    Each direction step ``w <- w - s_t grad_w f_bn(w, g)`` with
+    ``s_t = -||w||_S^2 N(w) / (L g h)`` (``rayleigh_step_size``) alternates with a bisection
+    of ``T_s`` halvings on ``d_g f_bn(w, g) = 0`` for the length (theory guide §4).
 
     Examples
     --------

@@ -66,6 +66,9 @@ def gd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callba
     ValueError
         For a non-positive ``lr``, an invalid ``batch_size`` or ``statistics``, or a mini-batch
         run without ``lr`` on a problem of unknown smoothness.
+    TypeError
+        If ``problem`` is not a :class:`~gdnp.problems.Problem` or ``callback`` is not
+        callable.
 
     Examples
     --------
@@ -161,6 +164,9 @@ def agd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callb
     ValueError
         For a non-positive ``lr``, an unknown ``momentum``, or ``momentum="strongly_convex"``
         on a problem without known smoothness and strong convexity.
+    TypeError
+        If ``problem`` is not a :class:`~gdnp.problems.Problem` or ``callback`` is not
+        callable.
 
     Examples
     --------
