@@ -317,8 +317,8 @@ class Problem(abc.ABC):
         """``(x_star, f_star)`` from an independent reference solver (cached).
 
         The reference is a closed form (OLS: ``x* = -S^{-1} u``, theory guide §2), a 1-D
-        solve (halfspaces, theory guide §3) or L-BFGS (MLP); it never uses the solvers it
-        checks.
+        solve on the line ``S^{-1} u`` (population halfspaces, theory guide §3) or a
+        quasi-Newton solve (data halfspaces, MLP); it never uses the solvers it checks.
 
         Returns
         -------
