@@ -112,6 +112,8 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     expand : bool
         Grow the bracket geometrically (doubling its width, at most ``max_expand`` times) until
         ``fun(a) < 0 < fun(b)``.
+    max_expand : int
+        The expansion budget (doublings of the bracket width).
     xtol : float
         Stop early once ``b - a <= xtol``; ``0`` runs all ``maxiter`` halvings (stopping only
         when the midpoint equals an end point in floating point).

@@ -27,6 +27,15 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
 
     Parameters
     ----------
+    problem : Problem
+    x0 : array_like, optional
+        Start; default ``problem.initial_point(seed)``.
+    maxiter, tol : int, float
+        Stop after ``maxiter`` steps or once ``||grad f||_{S^-1} <= tol``.
+    seed : int or Generator
+        Seed of the default start (and of the mini-batches).
+    callback : callable, optional
+        ``callback(intermediate_result)``; raise ``StopIteration`` to stop.
     lr : float, optional
         Direction rate ``epsilon``; default ``1/zeta`` (``1`` for the MLP). C19: BNGD
         converges for any ``lr > 0``, with an effective step ``2 lr ||w~*||^2 / ||w_inf||^2``.
@@ -47,8 +56,8 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     statistics : {"batch", "population"}
         Which statistics normalize each mini-batch (see ``batch_size``); ignored for
         full-batch runs.
-
-    Other parameters as in :func:`gdnp.gd`.
+    reference : bool
+        Compute ``f*`` with the problem's reference solver and record ``gap``.
 
     Returns
     -------

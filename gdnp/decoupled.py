@@ -92,6 +92,10 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         ``T_d``, the number of direction steps (sweeps over the units for the MLP).
     tol : float
         Stop once ``||grad f(w~)||_{S^-1} <= tol``.
+    seed : int or Generator
+        Seed of the default start ``problem.initial_point(seed)``.
+    callback : callable, optional
+        ``callback(intermediate_result)``; raise ``StopIteration`` to stop.
     T_s : int
         Bisection halvings per length update.
     eps : float
@@ -120,6 +124,8 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         those of plain bisection; ``False`` evaluates ``d_g f`` at every midpoint. The default
         certifies on data, where an evaluation is an ``O(n)`` pass, and not on population
         problems, whose 601-node Gauss-Hermite sums cost less than the bookkeeping.
+    reference : bool
+        Compute ``f*`` with the problem's reference solver and record ``gap``.
 
     Returns
     -------

@@ -767,6 +767,8 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
         Address of a running dask scheduler; a LocalCluster is created when omitted.
     timeout : float
         Seconds to wait for the scheduler before a ``ValueError``.
+    dask_processes : bool
+        The LocalCluster's workers are processes (default) or threads.
     blas_threads : int or None
         BLAS threads per worker (threadpoolctl); ``None`` leaves them alone.
     progress : bool, optional
