@@ -24,7 +24,20 @@ __all__ = ["bisect", "NoSignChangeError"]
 
 
 class NoSignChangeError(ValueError):
-    """No bracket with ``fun(a) < 0 < fun(b)`` was found within the expansion budget."""
+    """No bracket with ``fun(a) < 0 < fun(b)`` was found within the expansion budget.
+
+    In GDNP it means that a length ``g -> d_g f(w, g)`` has no sign change, i.e. no finite
+    optimal length (theory guide §4, §9); the run then ends with status 2.
+
+    Examples
+    --------
+    >>> from gdnp import NoSignChangeError, bisect
+    >>> try:
+    ...     bisect(lambda t: 1.0 + t * t, -1.0, 1.0, max_expand=5)
+    ... except NoSignChangeError:
+    ...     print("no root")
+    no root
+    """
 
 
 class SignModel(Protocol):
@@ -99,6 +112,8 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     expand : bool
         Grow the bracket geometrically (doubling its width, at most ``max_expand`` times) until
         ``fun(a) < 0 < fun(b)``.
+    max_expand : int
+        The expansion budget (doublings of the bracket width).
     xtol : float
         Stop early once ``b - a <= xtol``; ``0`` runs all ``maxiter`` halvings (stopping only
         when the midpoint equals an end point in floating point).

@@ -27,6 +27,15 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
 
     Parameters
     ----------
+    problem : Problem
+    x0 : array_like, optional
+        Start; default ``problem.initial_point(seed)``.
+    maxiter, tol : int, float
+        Stop after ``maxiter`` steps or once ``||grad f||_{S^-1} <= tol``.
+    seed : int or Generator
+        Seed of the default start (and of the mini-batches).
+    callback : callable, optional
+        ``callback(intermediate_result)``; raise ``StopIteration`` to stop.
     lr : float, optional
         Direction rate ``epsilon``; default ``1/zeta`` (``1`` for the MLP). C19: BNGD
         converges for any ``lr > 0``, with an effective step ``2 lr ||w~*||^2 / ||w_inf||^2``.
@@ -47,8 +56,8 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     statistics : {"batch", "population"}
         Which statistics normalize each mini-batch (see ``batch_size``); ignored for
         full-batch runs.
-
-    Other parameters as in :func:`gdnp.gd`.
+    reference : bool
+        Compute ``f*`` with the problem's reference solver and record ``gap``.
 
     Returns
     -------
@@ -56,6 +65,33 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         With ``length`` and ``direction`` (the final ``g`` and un-normalized ``w``); the history
         adds ``w_norm2`` (``||w_k||_2^2``, which never decreases, theory guide §1) and, for
         single-unit problems, ``rho_gap`` (``rho(w_k) - rho*``).
+
+    Raises
+    ------
+    ValueError
+        For a non-positive ``lr`` or ``lr_g``, only one of ``w0`` and ``g0``, or an invalid
+        ``batch_size`` or ``statistics``.
+    TypeError
+        If ``problem`` is not a :class:`~gdnp.problems.Problem` or ``callback`` is not
+        callable.
+
+    Notes
+    -----
+    The step is ``w <- w - lr grad_w f_bn(w, g)``, ``g <- g - lr_g d_g f_bn(w, g)`` on
+    ``f_bn(w, g) = f(g w / N(w))`` (theory guide §1); on OLS it is C19's BNGD
+    (theory guide §2).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import gdnp
+    >>> from gdnp.problems import OLS
+    >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+    >>> res = gdnp.bngd(prob, x0=[1.0, 0.5], maxiter=200, tol=1e-8)
+    >>> res.status, res.nit, round(float(res.length), 6)
+    (0, 20, 2.236068)
+    >>> np.round(res.x, 6)
+    array([1., 1.])
     """
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     lr = check_positive(lr, "lr", allow_none=True)

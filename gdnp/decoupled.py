@@ -92,6 +92,10 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         ``T_d``, the number of direction steps (sweeps over the units for the MLP).
     tol : float
         Stop once ``||grad f(w~)||_{S^-1} <= tol``.
+    seed : int or Generator
+        Seed of the default start ``problem.initial_point(seed)``.
+    callback : callable, optional
+        ``callback(intermediate_result)``; raise ``StopIteration`` to stop.
     T_s : int
         Bisection halvings per length update.
     eps : float
@@ -120,6 +124,8 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         those of plain bisection; ``False`` evaluates ``d_g f`` at every midpoint. The default
         certifies on data, where an evaluation is an ``O(n)`` pass, and not on population
         problems, whose 601-node Gauss-Hermite sums cost less than the bookkeeping.
+    reference : bool
+        Compute ``f*`` with the problem's reference solver and record ``gap``.
 
     Returns
     -------
@@ -129,6 +135,40 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         included) and, for the MLP, ``theta``. The history adds ``dg2`` (``(d_g f)^2`` after
         the length update), and for single-unit problems ``rho_gap`` (``rho(w_t) - rho*``)
         and ``step`` (``s_t``).
+
+    Raises
+    ------
+    ValueError
+        For an invalid option (``T_s``, ``eps``, ``L``, ``bracket``, ``length``, ``xtol``,
+        ``theta_steps``), only one of ``w0`` and ``g0``, a start with ``u'w_0 = 0``,
+        ``length="closed_form"`` on a problem other than OLS, or ``theta_steps`` on a
+        single-unit problem.
+    TypeError
+        For a problem GDNP does not support, a malformed ``bracket``, a non-bool
+        ``certify`` or a callback that is not callable.
+
+    Notes
+    -----
+    Each direction step ``w <- w - s_t grad_w f_bn(w, g)`` with
+    ``s_t = -||w||_S^2 N(w) / (L g h)`` (``rayleigh_step_size``) alternates with a bisection
+    of ``T_s`` halvings on ``d_g f_bn(w, g) = 0`` for the length (theory guide §4).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import gdnp
+    >>> from gdnp.problems import OLS
+    >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+    >>> res = gdnp.gdnp(prob, x0=[1.0, 0.5], maxiter=50, tol=1e-8)
+    >>> res.status, res.nit, res.n_bisect > 0
+    (0, 36, True)
+    >>> np.round(res.x, 6)
+    array([1., 1.])
+
+    The closed-form length on OLS needs no bisection:
+
+    >>> gdnp.gdnp(prob, x0=[1.0, 0.5], maxiter=50, tol=1e-8, length="closed_form").n_bisect
+    0
     """
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     if isinstance(T_s, bool) or not isinstance(T_s, numbers.Integral) or T_s < 0:

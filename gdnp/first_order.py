@@ -57,8 +57,32 @@ def gd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callba
     Returns
     -------
     OptimizeResult
-        The history is on the full-data objective at every step; mini-batch runs add
-        ``epoch`` (epochs completed) to it.
+        Adds ``lr`` (``None`` under backtracking) and, for mini-batch runs, ``batch_size`` and
+        ``statistics``. The history is on the full-data objective at every step; mini-batch
+        runs add ``epoch`` (epochs completed) to it.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive ``lr``, an invalid ``batch_size`` or ``statistics``, or a mini-batch
+        run without ``lr`` on a problem of unknown smoothness.
+    TypeError
+        If ``problem`` is not a :class:`~gdnp.problems.Problem` or ``callback`` is not
+        callable.
+
+    Examples
+    --------
+    On a population OLS problem with ``kappa = 4`` (step ``1/zeta``, rate ``1 - 1/kappa``):
+
+    >>> import numpy as np
+    >>> import gdnp
+    >>> from gdnp.problems import OLS
+    >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+    >>> res = gdnp.gd(prob, x0=[0.0, 0.0], maxiter=200, tol=1e-8)
+    >>> res.status, res.nit, res.lr
+    (0, 67, 0.125)
+    >>> np.round(res.x, 6)
+    array([1., 1.])
     """
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     lr = check_positive(lr, "lr", allow_none=True)
@@ -106,7 +130,55 @@ def agd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callb
     ``beta = (sqrt(zeta) - sqrt(mu_f)) / (sqrt(zeta) + sqrt(mu_f))`` when the strong convexity
     ``mu_f`` is known (``momentum="strongly_convex"``) and ``beta_k = k/(k+3)`` otherwise
     (``momentum="schedule"``). ``lr`` defaults to ``1/zeta``, or backtracking at ``y_k`` when
-    the smoothness is unknown. Parameters otherwise as in :func:`gd`.
+    the smoothness is unknown.
+
+    Parameters
+    ----------
+    problem : Problem
+    x0 : array_like, optional
+        Start; default ``problem.initial_point(seed)``.
+    maxiter, tol : int, float
+        Stop after ``maxiter`` steps or once ``||grad f||_{S^-1} <= tol``.
+    seed : int or Generator
+        Seed of the default start.
+    callback : callable, optional
+        ``callback(intermediate_result)``; raise ``StopIteration`` to stop.
+    lr : float, optional
+        Step size; default ``1/zeta``, or Armijo backtracking at ``y_k`` when the smoothness
+        is unknown (MLP).
+    momentum : {"auto", "strongly_convex", "schedule"}
+        ``beta = (1 - sqrt(mu_f lr)) / (1 + sqrt(mu_f lr))`` (``strongly_convex``) or
+        ``beta_k = k/(k+3)`` (``schedule``); ``auto`` picks the first when the problem knows
+        its smoothness and strong convexity.
+    reference : bool
+        Compute ``f*`` with the problem's reference solver and record ``gap``.
+
+    Returns
+    -------
+    OptimizeResult
+        Adds ``lr`` (``None`` under backtracking) and ``momentum`` (the rule used). Each step
+        costs two gradient evaluations (at ``x_k`` and ``y_k``), counted in ``nfev``.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive ``lr``, an unknown ``momentum``, or ``momentum="strongly_convex"``
+        on a problem without known smoothness and strong convexity.
+    TypeError
+        If ``problem`` is not a :class:`~gdnp.problems.Problem` or ``callback`` is not
+        callable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import gdnp
+    >>> from gdnp.problems import OLS
+    >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+    >>> res = gdnp.agd(prob, x0=[0.0, 0.0], maxiter=200, tol=1e-8)
+    >>> res.status, res.nit, res.momentum
+    (0, 32, 'strongly_convex')
+    >>> np.round(res.x, 6)
+    array([1., 1.])
     """
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     lr = check_positive(lr, "lr", allow_none=True)

@@ -431,6 +431,33 @@ def fit_window(iters, gaps, floor: float = 0.0) -> tuple[int, int]:
     under it is noise) and at the last record that sets a new running minimum (what follows is
     a non-monotone tail: a bounce or a plateau). It starts at the first iterate with ``t > 0``.
     Non-finite or non-positive gaps end the window too. Returned as positions in the arrays.
+
+    Parameters
+    ----------
+    iters : array_like, shape (n,)
+        Iteration numbers ``t``, ascending.
+    gaps : array_like, shape (n,)
+        The recorded gaps (``f - f*``, ``rho - rho*``, ``||grad f||^2``...).
+    floor : float, default 0.0
+        The rounding floor; gaps at or below it end the window.
+
+    Returns
+    -------
+    start, stop : int
+        The window is ``iters[start:stop]``; ``stop - start < 2`` means nothing to fit.
+
+    Raises
+    ------
+    ValueError
+        If ``iters`` and ``gaps`` are not 1-D arrays of one length.
+
+    Examples
+    --------
+    The window ends at the last new running minimum above the floor (theory guide §7):
+
+    >>> from gdnp.rates import fit_window
+    >>> fit_window(range(8), [1.0, 0.5, 0.25, 0.125, 0.2, 0.06, 1e-17, 1e-18], floor=1e-16)
+    (1, 6)
     """
     t = np.asarray(iters, dtype=float)
     y = np.asarray(gaps, dtype=float)
@@ -497,6 +524,23 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
         ``one_minus_rate_se``; ``order`` ``p`` and ``order_se``; ``window`` = (first, last)
         iteration fitted; ``n`` points; ``rss_linear``, ``rss_sublinear``, ``rss_both``;
         ``F_linear``, ``F_sublinear`` and the critical value ``F_crit``; ``reason``.
+
+    Raises
+    ------
+    ValueError
+        ``tail``, ``level``, ``dominance`` or ``min_points`` out of range, or ``iters`` and
+        ``gaps`` not 1-D arrays of one length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.rates import fit_rate
+    >>> t = np.arange(100)
+    >>> fit = fit_rate(t, 0.9**t)
+    >>> fit["kind"], round(fit["one_minus_rate"], 9), fit["n"]
+    ('linear', 0.1, 50)
+    >>> fit_rate(t[:3], 0.9 ** t[:3])["kind"]
+    'undetermined'
     """
     from scipy import stats
 
@@ -575,6 +619,31 @@ def fit_order(iters, gaps, tail: float = 0.5, floor: float = 0.0, **options) -> 
     docstring for the window and the classification rule), whose keys it returns: ``kind``,
     ``rate`` (``r``), ``order`` (``p``), ``n`` and the uncertainties, window and statistics.
     ``options`` are passed on (``level``, ``dominance``, ``min_points``).
+
+    Parameters
+    ----------
+    iters : array_like, shape (n,)
+        Iteration numbers, ascending.
+    gaps : array_like, shape (n,)
+        The recorded gaps.
+    tail : float, default 0.5
+        The fraction of the window (its last iterations) the models are fitted to.
+    floor : float, default 0.0
+        The rounding floor (see :func:`fit_window`).
+    **options
+        ``level``, ``dominance`` and ``min_points`` of :func:`fit_rate`.
+
+    Returns
+    -------
+    dict
+        :func:`fit_rate`'s result: ``kind`` (``"linear"``, ``"sublinear"`` or
+        ``"undetermined"``), ``rate``, ``order``, ``n``, uncertainties, window and
+        statistics.
+
+    Raises
+    ------
+    ValueError
+        For arrays of different lengths or invalid options.
 
     Examples
     --------

@@ -140,6 +140,29 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
     Eigenvalues
         Ascending; ``.method`` says ``dense`` or ``lanczos`` and, for problems without a
         closed-form Hessian-vector product, ``finite differences``.
+
+    Raises
+    ------
+    TypeError
+        If ``problem`` is not a :class:`~gdnp.problems.Problem`, or for ``coords="bn"`` on a
+        problem that is not single-unit (OLS or a halfspace).
+    ValueError
+        For an unknown ``coords`` or ``method``, or a ``k`` below 1.
+
+    Examples
+    --------
+    On OLS with ``S = diag(1, 4)``: ``hess f = 2 S`` in original coordinates, and C19's
+    direction block ``(2 g^2/||w||_S^2) H*`` at the optimum ``x = (1, 1)``:
+
+    >>> import numpy as np
+    >>> import gdnp
+    >>> from gdnp.problems import OLS
+    >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+    >>> ev = gdnp.hessian_spectrum(prob, [1.0, 1.0])
+    >>> ev, ev.method
+    (Eigenvalues([2., 8.]), 'dense')
+    >>> gdnp.hessian_spectrum(prob, [1.0, 1.0], coords="bn", include_length=False)
+    Eigenvalues([3.2])
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a gdnp.problems.Problem, got {type(problem).__name__}")

@@ -115,7 +115,35 @@ def _methods() -> tuple[str, ...]:
 
 
 def load_config(path) -> dict:
-    """Read a sweep configuration from a JSON (``.json``) or TOML (``.toml``) file."""
+    """Read a sweep configuration from a JSON (``.json``) or TOML (``.toml``) file.
+
+    The sweeps run the comparisons of theory guide §7 over a grid.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+
+    Returns
+    -------
+    dict
+        The raw configuration (pass it to :func:`normalize_config` or :func:`run_sweep`).
+
+    Raises
+    ------
+    ValueError
+        If the file is missing, cannot be parsed or does not hold a table at the top level.
+
+    Examples
+    --------
+    >>> import json, os, tempfile
+    >>> from gdnp.sweep import load_config
+    >>> path = os.path.join(tempfile.mkdtemp(), "sweep.json")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write(json.dumps({"kappa": [10, 100], "maxiter": 20}))
+    >>> load_config(path)
+    {'kappa': [10, 100], 'maxiter': 20}
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"CONFIG: no such file {str(path)!r}")
@@ -200,6 +228,37 @@ def normalize_config(raw: dict) -> dict:
 
     ``raw`` may hold the grid under ``"grid"`` or at the top level. Unknown keys, unknown
     methods/problems/losses and empty value lists raise ``ValueError`` naming them.
+
+    Parameters
+    ----------
+    raw : dict
+        Grid keys (``problem``, ``kappa``, ``dim``, ``separation``, ``n``, ``loss``,
+        ``method``, ``seed`` and the optional ``normalization``, ``bn_eps``, ``batch_size``,
+        ``statistics`` of theory guide §10-11), each a value or a list, and the settings
+        ``maxiter``, ``tol`` and ``options`` (per method).
+
+    Returns
+    -------
+    dict
+        ``{"grid": {key: [values]}, "maxiter": int, "tol": float, "options": {...}}`` with
+        defaults filled in, values converted and duplicates removed.
+
+    Raises
+    ------
+    ValueError
+        Unknown keys, methods, problems or losses, empty value lists, invalid settings.
+
+    Examples
+    --------
+    >>> from gdnp.sweep import expand_cells, normalize_config
+    >>> config = normalize_config({"problem": ["ols"], "kappa": [10], "dim": [3],
+    ...                            "method": ["gd", "gdnp"], "maxiter": 20})
+    >>> config["grid"]["kappa"], config["grid"]["method"], config["maxiter"]
+    ([10.0], ['gd', 'gdnp'], 20)
+    >>> normalize_config({"kapa": [1]})
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown config key(s) ['kapa']; known: [...]
     """
     if not isinstance(raw, dict):
         raise ValueError("config must be a mapping")
@@ -257,13 +316,60 @@ def normalize_config(raw: dict) -> dict:
 
 
 def cell_key(cell: dict) -> str:
-    """Stable 16-hex-digit hash of a cell configuration (sorted-key JSON, SHA-256)."""
+    """Stable 16-hex-digit hash of a cell configuration (sorted-key JSON, SHA-256).
+
+    Parameters
+    ----------
+    cell : dict
+        A cell configuration without its ``key`` (JSON-serializable, finite floats).
+
+    Returns
+    -------
+    str
+        The first 16 hex digits of the SHA-256 of the sorted-key JSON: the name of the
+        cell's file, the same on every machine (theory guide §7's runs are reproducible).
+
+    Examples
+    --------
+    >>> from gdnp.sweep import cell_key
+    >>> cell_key({"a": 1}), cell_key({"a": 1}) == cell_key({"a": 1.0})
+    ('015abd7f5cc57a2d', False)
+    """
     blob = json.dumps(cell, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def expand_cells(config: dict) -> list[dict]:
-    """The cells of a normalised configuration, in grid order, without duplicates."""
+    """The cells of a normalised configuration, in grid order, without duplicates.
+
+    Keys that do not apply to a cell are normalised away (``separation`` and ``loss`` for
+    OLS, ``batch_size`` for ``agd`` and ``gdnp``...), so no run is repeated.
+
+    Parameters
+    ----------
+    config : dict
+        The output of :func:`normalize_config`.
+
+    Returns
+    -------
+    list of dict
+        One configuration per run, each with its ``key`` (:func:`cell_key`), ``maxiter``,
+        ``tol`` and the method's ``options`` (the comparisons of theory guide §7).
+
+    Raises
+    ------
+    ValueError
+        If the grid has no cells.
+
+    Examples
+    --------
+    >>> from gdnp.sweep import expand_cells, normalize_config
+    >>> config = normalize_config({"problem": ["ols"], "kappa": [10], "dim": [3],
+    ...                            "method": ["gd", "gdnp"], "maxiter": 20})
+    >>> cells = expand_cells(config)
+    >>> [(c["method"], c["separation"], c["key"]) for c in cells]
+    [('gd', None, '4b5a7ae7c8e8b494'), ('gdnp', None, '...')]
+    """
     grid = config["grid"]
     keys = GRID_KEYS + tuple(k for k in EXTRA_GRID_KEYS if k in grid)
     cells, seen = [], set()
@@ -308,6 +414,31 @@ def run_cell(cell: dict, blas_threads: int | None = 1) -> str:
     Pure and seeded: the problem and the start depend on ``cell["seed"]`` only. Errors of the
     problem or solver (e.g. no finite minimiser, a size beyond the memory limit) give one row
     with ``status = -1`` and the reason in ``error``.
+
+    Parameters
+    ----------
+    cell : dict
+        One of :func:`expand_cells`'s cells.
+    blas_threads : int or None, default 1
+        BLAS threads for the run (threadpoolctl); ``None`` leaves them alone.
+
+    Returns
+    -------
+    str
+        The CSV text: the header (``COLUMNS``), one row per recorded iteration, and the
+        trailer ``#gdnp-cell,key=<key>,rows=<n>,sha256=<hex>`` (theory guide §7's histories).
+
+    Examples
+    --------
+    >>> from gdnp.sweep import expand_cells, normalize_config
+    >>> config = normalize_config({"problem": ["ols"], "kappa": [10], "dim": [3],
+    ...                            "method": ["gd", "gdnp"], "maxiter": 20})
+    >>> from gdnp.sweep import run_cell
+    >>> lines = run_cell(expand_cells(config)[0]).splitlines()
+    >>> lines[0].split(",")[:4], len(lines) - 2        # header and trailer
+    (['key', 'problem', 'kappa', 'dim'], 21)
+    >>> lines[-1]
+    '#gdnp-cell,key=4b5a7ae7c8e8b494,rows=21,sha256=...'
     """
     return _with_trailer(cell["key"], _cell_rows(cell, blas_threads))
 
@@ -636,6 +767,8 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
         Address of a running dask scheduler; a LocalCluster is created when omitted.
     timeout : float
         Seconds to wait for the scheduler before a ``ValueError``.
+    dask_processes : bool
+        The LocalCluster's workers are processes (default) or threads.
     blas_threads : int or None
         BLAS threads per worker (threadpoolctl); ``None`` leaves them alone.
     progress : bool, optional
@@ -655,6 +788,21 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
     ValueError
         Bad configuration, a folder holding something else or another configuration, or
         another sweep running in ``out`` (see the module docstring).
+
+    Examples
+    --------
+    A serial sweep of two cells, and its long table (theory guide §7):
+
+    >>> import os, tempfile
+    >>> from gdnp.sweep import read_results, run_sweep
+    >>> out = os.path.join(tempfile.mkdtemp(), "sweep")
+    >>> summary = run_sweep({"problem": "ols", "kappa": 10, "dim": 3,
+    ...                      "method": ["gd", "gdnp"], "maxiter": 20}, out, progress=False)
+    >>> summary["cells"], summary["ran"], summary["skipped"]
+    (2, 2, 0)
+    >>> run_sweep({"problem": "ols", "kappa": 10, "dim": 3, "method": ["gd", "gdnp"],
+    ...            "maxiter": 20}, out, progress=False)["skipped"]      # resumed: nothing to do
+    2
     """
     config = normalize_config(config)
     if backend not in ("loky", "dask"):
@@ -714,7 +862,35 @@ def _run(config, cells, out, jobs, backend, scheduler, blas_threads, progress, o
 
 
 def read_results(path) -> list[dict]:
-    """Rows of ``results.csv`` (or a folder holding it) as dicts of strings."""
+    """Rows of ``results.csv`` (or a folder holding it) as dicts of strings.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``results.csv`` or the sweep folder.
+
+    Returns
+    -------
+    list of dict
+        One dict per row, keyed by ``COLUMNS`` (values as written; empty strings for
+        missing values); the histories of theory guide §7.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no ``results.csv``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from gdnp.sweep import read_results, run_sweep
+    >>> out = os.path.join(tempfile.mkdtemp(), "sweep")
+    >>> _ = run_sweep({"problem": "ols", "kappa": 10, "dim": 3, "method": ["gd", "gdnp"],
+    ...                "maxiter": 20}, out, progress=False)
+    >>> rows = read_results(out)
+    >>> len(rows), rows[0]["method"], rows[0]["iter"], rows[-1]["method"]
+    (42, 'gd', '0', 'gdnp')
+    """
     path = Path(path)
     if path.is_dir():
         path = path / RESULTS
@@ -784,7 +960,30 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def sweep_main(argv: list[str] | None = None) -> int:
-    """``gdnp sweep`` (returns the exit status: 0 ok, 2 bad input)."""
+    """``gdnp sweep`` (returns the exit status: 0 ok, 2 bad input).
+
+    Runs :func:`run_sweep` on a configuration file and/or grid options (theory guide §7).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``gdnp sweep``; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 2 on bad input (the message is printed to stderr).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from gdnp.sweep import sweep_main
+    >>> out = os.path.join(tempfile.mkdtemp(), "sweep")
+    >>> sweep_main(["--problem", "ols", "--kappa", "10", "--dim", "3", "--method", "gd",
+    ...             "--maxiter", "20", "--out", out, "--no-progress"])
+    gdnp sweep: 1 cells (0 already done, 1 run) in ... s -> .../sweep/results.csv
+    0
+    """
     args = _parser().parse_args(argv)
     try:
         raw: dict[str, Any] = load_config(args.config) if args.config else {}

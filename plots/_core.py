@@ -45,7 +45,37 @@ class FigureSkipped(RuntimeError):
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """One registered figure: ``config(quick)``, ``compute(config)`` and ``render(data)``."""
+    """One registered figure: ``config(quick)``, ``compute(config)`` and ``render(data)``.
+
+    The figures of theory guide §7; modules register theirs with ``register`` on import.
+
+    Parameters
+    ----------
+    name : str
+        Registry name (the stem of the written files).
+    title : str
+        One-line description.
+    config : callable
+        ``config(quick) -> dict``: the sizes, seeds and methods (small ones when ``quick``).
+    compute : callable
+        ``compute(config) -> {"tables": ..., "results": ...}``: runs the solvers; may raise
+        :class:`FigureSkipped`.
+    render : callable
+        ``render(data) -> matplotlib.figure.Figure`` from the written data alone.
+    requires : tuple of str
+        Optional dependencies (``("sklearn",)``).
+    cost : float
+        Relative compute time (parallel runs start the costly figures first).
+
+    Examples
+    --------
+    >>> from gdnp.plots import FIGURES
+    >>> spec = FIGURES["trajectories"]
+    >>> spec.name, spec.title
+    ('trajectories', 'Weight paths in d = 2 over the OLS contours')
+    >>> sorted(spec.config(True))[:3]
+    ['grid', 'kappas', 'methods']
+    """
 
     name: str
     title: str
@@ -171,7 +201,35 @@ def _paths(out_dir: str, name: str) -> dict:
 
 def load(out_dir: str, name: str) -> dict:
     """The data of figure ``name`` as written in ``out_dir``: ``{"tables", "results",
-    "config", "meta"}``."""
+    "config", "meta"}``.
+
+    Parameters
+    ----------
+    out_dir : str
+        The directory :func:`make_figure` wrote to.
+    name : str
+        The figure.
+
+    Returns
+    -------
+    dict
+        ``name``; ``tables`` (dict of column dicts read from the CSV); ``results``, ``config``
+        and ``meta`` (the whole JSON: seeds, versions, timings; theory guide §7).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the figure's CSV or JSON is missing.
+
+    Examples
+    --------
+    See :func:`make_figure` (run there as a doctest):
+
+    >>> from gdnp.plots import load
+    >>> data = load("figures", "trajectories")      # doctest: +SKIP
+    >>> sorted(data)                                # doctest: +SKIP
+    ['config', 'meta', 'name', 'results', 'tables']
+    """
     p = _paths(out_dir, name)
     meta = read_json(p["json"])
     return {"name": name, "tables": read_tables_csv(p["csv"]), "results": meta["results"],
@@ -220,9 +278,46 @@ def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
                 svg: bool = False, n_jobs: int | None = None) -> dict:
     """Compute, write (CSV + JSON) and render figure ``name`` into ``out_dir``.
 
-    Returns the written paths (``png``, ``csv``, ``json``, ``pdf``/``svg`` when asked) plus
-    ``seconds``; a figure that cannot be made here returns ``{"skipped": reason}``.
-    ``n_jobs`` overrides the figure's own worker count (1 when figures run in parallel).
+    The figures of theory guide §7: the data are written first, and the figure is rendered
+    from the files just written, so :func:`redraw` reproduces it exactly.
+
+    Parameters
+    ----------
+    name : str
+        A registered figure (see ``FIGURES``).
+    out_dir : str
+        Output directory (created if needed).
+    quick : bool, default False
+        Small sizes (the documentation gallery and tests).
+    pdf, svg : bool, default False
+        Also write a PDF / SVG beside the PNG.
+    n_jobs : int, optional
+        Overrides the figure's own worker count (1 when figures run in parallel).
+
+    Returns
+    -------
+    dict
+        ``name``, the written paths (``png``, ``csv``, ``json``, ``pdf``/``svg`` when asked),
+        ``seconds`` and ``compute_seconds``; a figure that cannot be made here (a missing
+        optional dependency) returns ``{"name": name, "skipped": reason}``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a registered figure.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gdnp.plots import load, make_figure, redraw
+    >>> out = tempfile.mkdtemp()
+    >>> paths = make_figure("trajectories", out, quick=True)
+    >>> sorted(paths)
+    ['compute_seconds', 'csv', 'json', 'name', 'png', 'seconds']
+    >>> sorted(load(out, "trajectories")["tables"])
+    ['curves', 'grid', 'path']
+    >>> sorted(redraw(out, "trajectories"))       # from the CSV and JSON alone
+    ['name', 'png']
     """
     spec = get_spec(name)
     config = spec.config(bool(quick))
@@ -248,7 +343,39 @@ def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
 
 
 def redraw(out_dir: str, name: str, pdf: bool = False, svg: bool = False) -> dict:
-    """Re-render figure ``name`` from its CSV and JSON in ``out_dir`` (no solver runs)."""
+    """Re-render figure ``name`` from its CSV and JSON in ``out_dir`` (no solver runs).
+
+    Restyling a figure of theory guide §7 needs no recomputation.
+
+    Parameters
+    ----------
+    out_dir : str
+        The directory :func:`make_figure` wrote to.
+    name : str
+        The figure.
+    pdf, svg : bool, default False
+        Also write a PDF / SVG.
+
+    Returns
+    -------
+    dict
+        ``name`` and the written paths (``png``, and ``pdf``/``svg`` when asked).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a registered figure.
+    FileNotFoundError
+        If its data files are missing.
+
+    Examples
+    --------
+    See :func:`make_figure` (run there as a doctest):
+
+    >>> from gdnp.plots import redraw
+    >>> redraw("figures", "trajectories", pdf=True)   # doctest: +SKIP
+    {'name': 'trajectories', 'png': 'figures/trajectories.png', 'pdf': 'figures/trajectories.pdf'}
+    """
     spec = get_spec(name)
     paths = _render_and_save(spec, load(out_dir, name), out_dir, _formats(pdf, svg))
     return {"name": name, **paths}

@@ -40,11 +40,37 @@ MAX_BYTES_ENV = "GDNP_MAX_BYTES"
 
 
 class NonFiniteError(ValueError):
-    """An array holds NaN or infinite values (bad input, or an iterate that blew up)."""
+    """An array holds NaN or infinite values (bad input, or an iterate that blew up).
+
+    The solvers turn it into status 2 (a breakdown; theory guide §9).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import OLS
+    >>> OLS.from_moments(np.diag([1.0, np.nan]), [0.0, 0.0], 1.0)
+    Traceback (most recent call last):
+    ...
+    gdnp.problems._validate.NonFiniteError: S contains 1 NaN or infinite value(s)
+    """
 
 
 class ConditioningWarning(UserWarning):
-    """A matrix is positive definite but so ill-conditioned that float64 results lose digits."""
+    """A matrix is positive definite but so ill-conditioned that float64 results lose digits.
+
+    See theory guide §9 (ill-conditioned metrics).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from gdnp.problems import ConditioningWarning, OLS
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = OLS.from_moments(np.diag([1.0, 1e-14]), [0.0, 0.0], 1.0)
+    >>> caught[0].category is ConditioningWarning
+    True
+    """
 
 
 def available_memory() -> int | None:

@@ -32,7 +32,27 @@ class BNEval:
     """Value and gradients at a point given in BN coordinates.
 
     ``fun = f(w~)``, ``grad_w``/``grad_g`` the BN gradients and ``grad_x = grad f(w~)`` the
-    gradient in original coordinates (flat).
+    gradient in original coordinates (flat), at ``w~ = g w / N(w)`` (theory guide §1).
+
+    Parameters
+    ----------
+    fun : float
+        ``f(w~)``.
+    grad_w : ndarray
+        ``grad_w f(w, g)``, orthogonal to ``w`` (theory guide §1).
+    grad_g : float or ndarray
+        ``d_g f(w, g)`` (one per unit for the MLP).
+    grad_x : ndarray
+        ``grad f(w~)``, the gradient in original coordinates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import OLS
+    >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+    >>> ev = prob.value_and_grad_bn([1.0, 0.5], 1.0)
+    >>> round(float(ev.fun), 6), round(float(ev.grad_g), 6)
+    (2.757359, -2.242641)
     """
 
     fun: float
@@ -47,7 +67,16 @@ class Problem(abc.ABC):
     Subclasses set ``name``, ``dim``, ``S`` (the BN metric, SPD), ``u`` (or ``None``),
     ``smoothness`` (``zeta``, or ``None`` when unknown), ``strong_convexity`` (or ``None``),
     ``length_smoothness`` (a bound on ``d^2 f / d g^2``) and implement ``value_and_grad``,
-    ``_reference_solution`` and the BN methods.
+    ``_reference_solution`` and the BN methods ``to_bn``, ``from_bn``, ``value_and_grad_bn``
+    and ``dg_bn`` of ``f_bn(w, g) = f(g w / N(w))`` (theory guide §1, §10).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import OLS, Problem
+    >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+    >>> isinstance(prob, Problem), prob.dim, prob.smoothness, prob.kappa
+    (True, 2, 8.0, 4.0)
     """
 
     name: str = "problem"
@@ -71,17 +100,44 @@ class Problem(abc.ABC):
 
     @property
     def L(self) -> float:
-        """``lambda_max(S)``."""
+        """``L = lambda_max(S)``, the largest eigenvalue of the BN metric (theory guide §0).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.L, prob.mu, prob.kappa
+        (4.0, 1.0, 4.0)
+        """
         return float(self._spectrum()[-1])
 
     @property
     def mu(self) -> float:
-        """``lambda_min(S)``."""
+        """``mu = lambda_min(S)``, the smallest eigenvalue of the BN metric (theory guide §0).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.mu
+        1.0
+        """
         return float(self._spectrum()[0])
 
     @property
     def kappa(self) -> float:
-        """``L / mu``, the condition number of ``S``."""
+        """``kappa = L / mu``, the condition number of ``S`` (theory guide §0).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.kappa
+        4.0
+        """
         return self.L / self.mu
 
     def _cho(self):
@@ -90,12 +146,68 @@ class Problem(abc.ABC):
         return self._cho_S
 
     def solve_S(self, v: np.ndarray) -> np.ndarray:
-        """``S^{-1} v`` by a cached Cholesky factorization."""
+        """``S^{-1} v`` by a cached Cholesky factorization (theory guide §0).
+
+        Parameters
+        ----------
+        v : ndarray
+            A vector (or matrix of columns) of length ``dim``.
+
+        Returns
+        -------
+        ndarray
+            ``S^{-1} v``.
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            If ``S`` is not positive definite (a mini-batch's singular ``S``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.solve_S(np.array([1.0, 4.0]))
+        array([1., 1.])
+        """
         return cho_solve(self._cho(), v)
 
     # --------------------------------------------------------------- objective
     def check_x(self, x, name: str = "x") -> np.ndarray:
-        """Validate a flat parameter vector of length ``dim``."""
+        """Validate a flat parameter vector of length ``dim`` (theory guide §0).
+
+        Parameters
+        ----------
+        x : array_like
+            The candidate point.
+        name : str
+            Its name in error messages.
+
+        Returns
+        -------
+        ndarray
+            ``x`` as a float array of shape ``(dim,)``.
+
+        Raises
+        ------
+        ValueError
+            If ``x`` has the wrong shape.
+        NonFiniteError
+            If ``x`` has a NaN or infinite entry.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.check_x([1, 2])
+        array([1., 2.])
+        >>> prob.check_x([1.0])
+        Traceback (most recent call last):
+        ...
+        ValueError: x must have shape (2,), got (1,)
+        """
         x = as_finite_array(x, name)
         if x.shape != (self.dim,):
             raise ValueError(f"{name} must have shape ({self.dim},), got {x.shape}")
@@ -103,18 +215,98 @@ class Problem(abc.ABC):
 
     @abc.abstractmethod
     def value_and_grad(self, x) -> tuple[float, np.ndarray]:
-        """``(f(x), grad f(x))``."""
+        """The objective and its gradient in original coordinates, ``(f(x), grad f(x))``.
+
+        The solvers' one evaluation per step (theory guide §0, §6).
+
+        Parameters
+        ----------
+        x : array_like
+            A point of shape ``(dim,)``.
+
+        Returns
+        -------
+        fun : float
+            ``f(x)``.
+        grad : ndarray
+            ``grad f(x)``, shape ``(dim,)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.value_and_grad([0.0, 0.0])
+        (6.0, array([-2., -8.]))
+        """
 
     def f(self, x) -> float:
-        """Objective value ``f(x)``."""
+        """Objective value ``f(x)``.
+
+        Parameters
+        ----------
+        x : array_like
+            A point of shape ``(dim,)``.
+
+        Returns
+        -------
+        float
+            ``f(x)``; on OLS ``x'Sx + 2u'x + E[y^2]`` (theory guide §2).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.f([0.0, 0.0]), prob.f([1.0, 1.0])
+        (6.0, 1.0)
+        """
         return self.value_and_grad(x)[0]
 
     def grad(self, x) -> np.ndarray:
-        """Gradient ``grad f(x)``."""
+        """Gradient ``grad f(x)``.
+
+        Parameters
+        ----------
+        x : array_like
+            A point of shape ``(dim,)``.
+
+        Returns
+        -------
+        ndarray
+            ``grad f(x)``, shape ``(dim,)``; on OLS ``2(Sx + u)`` (theory guide §2).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.grad([0.0, 0.0])
+        array([-2., -8.])
+        """
         return self.value_and_grad(x)[1]
 
     def grad_norm2(self, G: np.ndarray) -> float:
-        """Squared gradient norm ``||G||^2_{S^-1}`` (theory guide §4, §7)."""
+        """Squared gradient norm ``||G||^2_{S^-1} = G' S^{-1} G`` (theory guide §4, §7).
+
+        Parameters
+        ----------
+        G : ndarray
+            A gradient in original coordinates.
+
+        Returns
+        -------
+        float
+            ``G' S^{-1} G``, the quantity the solvers compare with ``tol**2``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.grad_norm2(prob.grad([0.0, 0.0]))
+        20.0
+        """
         return float(G @ self.solve_S(G))
 
     @abc.abstractmethod
@@ -122,7 +314,27 @@ class Problem(abc.ABC):
         """Independent reference optimum (closed form, 1-D solve or L-BFGS)."""
 
     def solution(self) -> tuple[np.ndarray, float]:
-        """``(x_star, f_star)`` from an independent reference solver (cached)."""
+        """``(x_star, f_star)`` from an independent reference solver (cached).
+
+        The reference is a closed form (OLS: ``x* = -S^{-1} u``, theory guide §2), a 1-D
+        solve on the line ``S^{-1} u`` (population halfspaces, theory guide §3) or a
+        quasi-Newton solve (data halfspaces, MLP); it never uses the solvers it checks.
+
+        Returns
+        -------
+        x_star : ndarray
+            The minimiser (read-only).
+        f_star : float
+            ``f(x_star)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.solution()
+        (array([1., 1.]), 1.0)
+        """
         if getattr(self, "_solution", None) is None:
             x, fx = self._reference_solution()
             x.setflags(write=False)
@@ -130,13 +342,49 @@ class Problem(abc.ABC):
         return self._solution
 
     def initial_point(self, seed=0) -> np.ndarray:
-        """A seeded random start with ``||x0||_S = 1`` (the same for every method)."""
+        """A seeded random start with ``||x0||_S = 1`` (the same for every method).
+
+        Parameters
+        ----------
+        seed : int or numpy.random.Generator
+            Seed of the standard normal draw.
+
+        Returns
+        -------
+        ndarray
+            ``x0 = z / ||z||_S`` for a standard normal ``z`` (theory guide §0).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> x0 = prob.initial_point(seed=0)
+        >>> round(float(x0 @ prob.S @ x0), 12)
+        1.0
+        """
         rng = as_seed_rng(seed)
         x = rng.standard_normal(self.dim)
         return x / np.sqrt(x @ self.S @ x)
 
     def config(self) -> dict[str, Any]:
-        """A JSON-serializable description of the instance (for results metadata)."""
+        """A JSON-serializable description of the instance (for results metadata).
+
+        Returns
+        -------
+        dict
+            ``problem``, ``dim``, ``kappa_S`` and the problem's own settings (and the
+            normalization options when ``N`` is not the idealised ``||w||_S``,
+            theory guide §10).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.config()
+        {'problem': 'ols', 'dim': 2, 'kappa_S': 4.0, 'population': True}
+        """
         out = {"problem": self.name, "dim": self.dim, "kappa_S": self.kappa}
         if self._normalizer is not None:
             out.update(normalization=self.normalization, centered=self.centered,
@@ -165,7 +413,18 @@ class Problem(abc.ABC):
     @property
     def normalizer(self) -> Normalizer:
         """The :class:`~gdnp.problems.normalization.Normalizer` of the BN coordinates (the
-        idealised ``||w||_S`` is ``Normalizer("batch", M=S)``)."""
+        idealised ``||w||_S`` is ``Normalizer("batch", M=S)``; theory guide §10).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.normalizer
+        Normalizer('batch', centered=True, eps=0)
+        >>> round(prob.normalizer.value(np.array([1.0, 1.0])), 6)
+        2.236068
+        """
         if self._normalizer is None:
             return Normalizer("batch", M=self.S)
         return self._normalizer
@@ -173,28 +432,173 @@ class Problem(abc.ABC):
     # ---------------------------------------------------------------- BN layer
     @abc.abstractmethod
     def to_bn(self, x) -> tuple[np.ndarray, Any]:
-        """Split ``x`` into a direction ``w`` and a length ``g``."""
+        """Split ``x`` into a direction ``w`` and a length ``g`` (theory guide §1).
+
+        Parameters
+        ----------
+        x : array_like
+            A point in original coordinates.
+
+        Returns
+        -------
+        w : ndarray
+            The direction (single-unit problems: ``w = x``).
+        g : float or ndarray
+            The length, ``N(x)`` (one per unit for the MLP), so that ``from_bn(w, g) == x``.
+
+        Raises
+        ------
+        ValueError
+            If a unit of ``x`` is zero (no direction).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> w, g = prob.to_bn([1.0, 1.0])
+        >>> w, round(g, 6)
+        (array([1., 1.]), 2.236068)
+        """
 
     @abc.abstractmethod
     def from_bn(self, w, g) -> np.ndarray:
-        """``x = g w / ||w||_S`` (per unit)."""
+        """``x = g w / N(w)`` (per unit; theory guide §1, §10, ``N = ||.||_S`` by default).
+
+        Parameters
+        ----------
+        w : array_like
+            The direction (any non-zero scale).
+        g : float or array_like
+            The length (one per unit for the MLP).
+
+        Returns
+        -------
+        ndarray
+            ``w~ = g w / N(w)`` in original coordinates.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.from_bn([2.0, 2.0], np.sqrt(5.0))
+        array([1., 1.])
+        """
 
     @abc.abstractmethod
     def value_and_grad_bn(self, w, g) -> BNEval:
-        """Value, BN gradients and original gradient at ``(w, g)``."""
+        """Value, BN gradients and original gradient at ``(w, g)`` (theory guide §1, §10).
+
+        Parameters
+        ----------
+        w : array_like
+            The direction.
+        g : float or array_like
+            The length.
+
+        Returns
+        -------
+        BNEval
+            ``fun = f(w~)``, ``grad_w``, ``grad_g = d_g f`` and ``grad_x = grad f(w~)`` at
+            ``w~ = g w / N(w)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> ev = prob.value_and_grad_bn([1.0, 0.5], 1.0)
+        >>> ev.grad_w
+        array([ 0.70710678, -1.41421356])
+        """
 
     def f_bn(self, w, g) -> float:
-        """``f(w, g) = f(g w / ||w||_S)``."""
+        """``f_bn(w, g) = f(g w / N(w))`` (theory guide §1; ``N = ||.||_S`` by default).
+
+        Parameters
+        ----------
+        w : array_like
+            The direction.
+        g : float or array_like
+            The length.
+
+        Returns
+        -------
+        float
+            The objective at ``w~ = g w / N(w)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> round(float(prob.f_bn([2.0, 2.0], np.sqrt(5.0))), 12)
+        1.0
+        """
         return self.f(self.from_bn(w, g))
 
     def grad_bn(self, w, g):
-        """``(grad_w f(w, g), d_g f(w, g))`` by the chain rule of theory guide §1."""
+        """``(grad_w f(w, g), d_g f(w, g))`` by the chain rule of theory guide §1.
+
+        ``grad_w f = (g/||w||_S)(I - S w w'/||w||_S^2) grad f(w~)`` and
+        ``d_g f = w' grad f(w~) / ||w||_S`` (the general ``N`` of theory guide §10 replaces
+        ``S w / ||w||_S`` by ``grad N(w)``).
+
+        Parameters
+        ----------
+        w : array_like
+            The direction.
+        g : float or array_like
+            The length.
+
+        Returns
+        -------
+        grad_w : ndarray
+            The direction gradient, orthogonal to ``w``.
+        grad_g : float or ndarray
+            ``d_g f(w, g)`` (one per unit for the MLP).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> gw, dg = prob.grad_bn([1.0, 0.5], 1.0)
+        >>> gw, round(float(dg), 6)
+        (array([ 0.70710678, -1.41421356]), -2.242641)
+        >>> abs(float(gw @ [1.0, 0.5])) < 1e-12
+        True
+        """
         ev = self.value_and_grad_bn(w, g)
         return ev.grad_w, ev.grad_g
 
     @abc.abstractmethod
     def dg_bn(self, w, g):
-        """``d_g f(w, g)``, cheap: reuses the cached projection of ``w``."""
+        """``d_g f(w, g) = w' grad f(w~) / N(w)``, cheap: reuses the cached projection of ``w``.
+
+        The length derivative that GDNP's bisection drives to zero (theory guide §1, §4).
+
+        Parameters
+        ----------
+        w : array_like
+            The direction.
+        g : float or array_like
+            The length.
+
+        Returns
+        -------
+        float or ndarray
+            ``d_g f(w, g)`` (one per unit for the MLP).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> round(float(prob.dg_bn([1.0, 0.5], 1.0)), 6)
+        -2.242641
+        """
 
     # ------------------------------------------------------------ mini-batches
     def batch(self, indices, *, statistics: str = "batch") -> Problem:
@@ -219,6 +623,25 @@ class Problem(abc.ABC):
         Problem
             Of the same kind, with the same loss, normalization options (and, for the MLP,
             output weights).
+
+        Raises
+        ------
+        ValueError
+            For a population problem, an unknown ``statistics``, or indices out of range or
+            too few.
+        TypeError
+            If ``indices`` is not a 1-D integer array.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.standard_normal((40, 3))
+        >>> prob = OLS.from_data(X, X @ [1.0, -1.0, 0.5] + 0.1 * rng.standard_normal(40))
+        >>> batch = prob.batch(np.arange(10))
+        >>> batch.info["n"], batch.info["batch_of"], batch.info["statistics"]
+        (10, 40, 'batch')
         """
         if self.population or getattr(self, "X", None) is None:
             raise ValueError(f"batch: {self!r} is a population problem and has no samples")
@@ -262,6 +685,18 @@ class LinearProblem(Problem):
     direction only: ``Sw``, ``||w||_S``, projections ``Xw``...), ``_eval_scaled(state, a)``
     returning ``(f, grad f)`` at ``w~ = a w``, ``_dg(state, g)`` and ``_c1(state, a)``. The
     state of the last direction is cached, so a bisection on ``g`` never recomputes it.
+
+    With ``x = w~ = g w / N(w)`` the BN functions follow from ``grad f(w~)`` by the chain rule
+    (theory guide §1, §10), and by Stein's lemma ``grad f(w~) = c1 u + c2 S w~``
+    (theory guide §3).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import OLS, LinearProblem
+    >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+    >>> isinstance(prob, LinearProblem), round(prob.rho_star, 6)
+    (True, -5.0)
     """
 
     # ------------------------------------------------------------ state cache
@@ -313,7 +748,34 @@ class LinearProblem(Problem):
 
     # --------------------------------------------------------------- BN maps
     def to_bn(self, x) -> tuple[np.ndarray, float]:
-        """``w = x``, ``g = N(x)`` (so that ``from_bn(*to_bn(x)) == x``)."""
+        """``w = x``, ``g = N(x)`` (so that ``from_bn(*to_bn(x)) == x``; theory guide §1).
+
+        Parameters
+        ----------
+        x : array_like
+            A non-zero point of shape ``(dim,)``.
+
+        Returns
+        -------
+        w : ndarray
+            A copy of ``x``.
+        g : float
+            ``N(x)`` (``||x||_S`` by default).
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is zero.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> w, g = prob.to_bn([1.0, 1.0])
+        >>> w, round(g, 6)
+        (array([1., 1.]), 2.236068)
+        """
         x = self.check_x(x)
         if self._normalizer is None:
             nS = float(np.sqrt(x @ self.S @ x))
@@ -327,18 +789,88 @@ class LinearProblem(Problem):
         return x.copy(), nS
 
     def from_bn(self, w, g) -> np.ndarray:
-        """``w~ = g w / N(w)`` (theory guide §1, §10; ``N = ||.||_S`` by default)."""
+        """``w~ = g w / N(w)`` (theory guide §1, §10; ``N = ||.||_S`` by default).
+
+        Parameters
+        ----------
+        w : array_like
+            A non-zero direction of shape ``(dim,)``.
+        g : float
+            The length.
+
+        Returns
+        -------
+        ndarray
+            ``w~``, the point in original coordinates.
+
+        Raises
+        ------
+        ValueError
+            If ``w`` has the wrong shape, ``||w||_S = 0`` or ``g`` is not a finite scalar.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.from_bn([2.0, 2.0], np.sqrt(5.0))
+        array([1., 1.])
+        """
         w, g = self._check_bn(w, g)
         return (g / self._state(w)["N"]) * w
 
     def f_bn(self, w, g) -> float:
+        """``f_bn(w, g) = f(g w / N(w))`` from the cached direction state (theory guide §1).
+
+        Parameters
+        ----------
+        w : array_like
+            A non-zero direction of shape ``(dim,)``.
+        g : float
+            The length.
+
+        Returns
+        -------
+        float
+            The objective at ``w~ = g w / N(w)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> round(float(prob.f_bn([2.0, 2.0], np.sqrt(5.0))), 12)
+        1.0
+        """
         w, g = self._check_bn(w, g)
         st = self._state(w)
         return self._eval_scaled(w, st, g / st["N"])[0]
 
     def value_and_grad_bn(self, w, g) -> BNEval:
         """Chain rule of theory guide §10 around the original gradient ``G = grad f(w~)``:
-        ``grad_w = (g/N)(G - grad N (w'G)/N)``, ``d_g f = w'G/N``."""
+        ``grad_w = (g/N)(G - grad N (w'G)/N)``, ``d_g f = w'G/N``.
+
+        Parameters
+        ----------
+        w : array_like
+            A non-zero direction of shape ``(dim,)``.
+        g : float
+            The length.
+
+        Returns
+        -------
+        BNEval
+            ``fun``, ``grad_w``, ``grad_g`` and ``grad_x = G``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> ev = prob.value_and_grad_bn([1.0, 0.5], 1.0)
+        >>> ev.grad_w, round(float(ev.grad_g), 6)
+        (array([ 0.70710678, -1.41421356]), -2.242641)
+        """
         w, g = self._check_bn(w, g)
         return self._value_and_grad_bn(w, self._state(w), g)
 
@@ -356,7 +888,30 @@ class LinearProblem(Problem):
         return BNEval(fun=fun, grad_w=grad_w, grad_g=wG / N, grad_x=G)
 
     def dg_bn(self, w, g) -> float:
-        """``d_g f(w, g)``: O(n) (empirical) or O(K) (population) once ``w`` is cached."""
+        """``d_g f(w, g) = w' grad f(w~) / N(w)`` (theory guide §1, §4).
+
+        O(n) (empirical) or O(K) (population, ``K`` Gauss-Hermite nodes) once ``w`` is cached.
+
+        Parameters
+        ----------
+        w : array_like
+            A non-zero direction of shape ``(dim,)``.
+        g : float
+            The length.
+
+        Returns
+        -------
+        float
+            ``d_g f(w, g)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> round(float(prob.dg_bn([1.0, 0.5], 1.0)), 6)
+        -2.242641
+        """
         w, g = self._check_bn(w, g)
         return self._dg(self._state(w), g)
 
@@ -365,6 +920,25 @@ class LinearProblem(Problem):
 
         The direction state (``Sw``, ``||w||_S``, the projections ``Xw``) is computed once
         here, so each call costs O(n) (empirical) or O(K) (population) with no re-validation.
+
+        Parameters
+        ----------
+        w : array_like
+            A non-zero direction of shape ``(dim,)``.
+
+        Returns
+        -------
+        callable
+            ``g -> d_g f(w, g)`` (a float for a float).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> dg = prob.length_derivative([1.0, 0.5])
+        >>> round(float(dg(1.0)), 6), round(float(dg(3.0 / np.sqrt(2.0))), 12)
+        (-2.242641, 0.0)
         """
         w, _ = self._check_bn(w, 1.0)
         return partial(self._dg, self._state(w))
@@ -381,7 +955,25 @@ class LinearProblem(Problem):
         a slope and curvature bounds from which :func:`gdnp.bisect` decides later signs
         without another evaluation. Implemented for halfspaces (sample means and the
         Gauss-Hermite rule) whose loss has the bounds it needs (logistic, sigmoid); elsewhere
-        ``None``.
+        ``None`` (theory guide §4).
+
+        Parameters
+        ----------
+        w : array_like
+            A non-zero direction of shape ``(dim,)``.
+
+        Returns
+        -------
+        CertifiedDerivative or None
+            The certified model of ``g -> d_g f(w, g)``, or ``None`` where there is none.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.length_model([1.0, 0.5]) is None
+        True
         """
         w, _ = self._check_bn(w, 1.0)
         return self._length_model(self._state(w))
@@ -397,6 +989,24 @@ class LinearProblem(Problem):
         uses it to locate the root in a few passes and to decide the signs at the midpoints
         away from it without evaluating them (theory guide §4). Implemented for the
         population halfspace with the logistic loss; elsewhere ``None``.
+
+        Parameters
+        ----------
+        w : array_like
+            A non-zero direction of shape ``(dim,)``.
+
+        Returns
+        -------
+        MassRatioLocator or None
+            The locator of the root of ``g -> d_g f(w, g)``, or ``None`` where there is none.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.length_locator([1.0, 0.5]) is None
+        True
         """
         w, _ = self._check_bn(w, 1.0)
         return self._length_locator(self._state(w))
@@ -405,38 +1015,167 @@ class LinearProblem(Problem):
         return None
 
     def stein_c1(self, w, g) -> float:
-        """``c1(w~)`` of theory guide eq. (6) at ``w~ = g w/||w||_S`` (sample mean if empirical)."""
+        """``c1(w~)`` of theory guide eq. (6) at ``w~ = g w/||w||_S`` (sample mean if empirical).
+
+        Stein's lemma (theory guide §3): ``grad f(w~) = c1 u + c2 S w~``; on OLS ``c1 = 2``.
+
+        Parameters
+        ----------
+        w : array_like
+            A non-zero direction of shape ``(dim,)``.
+        g : float
+            The length.
+
+        Returns
+        -------
+        float
+            ``c1(w~)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.stein_c1([1.0, 0.5], 1.0)
+        2.0
+        """
         w, g = self._check_bn(w, g)
         st = self._state(w)
         return self._c1(st, g / st["N"])
 
     def u_dot(self, w) -> float:
-        """``u' w``."""
+        """``u' w``, the projection on ``u`` that GDNP needs non-zero (theory guide §4).
+
+        Parameters
+        ----------
+        w : array_like
+            A non-zero direction of shape ``(dim,)``.
+
+        Returns
+        -------
+        float
+            ``u' w``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.u_dot([1.0, 0.5])
+        -3.0
+        """
         return float(self.u @ w)
 
     def norm_S(self, w) -> float:
-        """``||w||_S = sqrt(w'Sw)`` from the cached direction state (theory guide §0)."""
+        """``||w||_S = sqrt(w'Sw)`` from the cached direction state (theory guide §0).
+
+        Parameters
+        ----------
+        w : array_like
+            A non-zero direction of shape ``(dim,)``.
+
+        Returns
+        -------
+        float
+            ``||w||_S``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> round(float(prob.norm_S([1.0, 0.5])), 6)
+        1.414214
+        """
         w, _ = self._check_bn(w, 1.0)
         return self._state(w)["nS"]
 
     def norm_N(self, w) -> float:
-        """``N(w)``, the chosen normalization's norm (theory guide §10), cached."""
+        """``N(w)``, the chosen normalization's norm (theory guide §10), cached.
+
+        Parameters
+        ----------
+        w : array_like
+            A non-zero direction of shape ``(dim,)``.
+
+        Returns
+        -------
+        float
+            ``N(w)``; ``||w||_S`` under the default idealised BN.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> round(float(prob.norm_N([1.0, 0.5])), 6)
+        1.414214
+        """
         w, _ = self._check_bn(w, 1.0)
         return self._state(w)["N"]
 
     def rayleigh(self, w) -> float:
-        """``rho(w) = -(u'w)^2 / (w'Sw)`` (theory guide eq. (3)), from the cached state."""
+        """``rho(w) = -(u'w)^2 / (w'Sw)`` (theory guide §2, eq. (3)), from the cached state.
+
+        Parameters
+        ----------
+        w : array_like
+            A non-zero direction of shape ``(dim,)``.
+
+        Returns
+        -------
+        float
+            ``rho(w) >= rho*``, with equality along ``S^{-1} u``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> round(float(prob.rayleigh([1.0, 0.5])), 6), round(float(prob.rayleigh([1.0, 1.0])), 6)
+        (-4.5, -5.0)
+        """
         w, _ = self._check_bn(w, 1.0)
         st = self._state(w)
         return -st["uw"] ** 2 / st["nS"] ** 2
 
     @property
     def rho_star(self) -> float:
-        """``rho* = -u' S^-1 u`` (theory guide §2)."""
+        """``rho* = -u' S^-1 u``, the minimum of the Rayleigh quotient (theory guide §2).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> round(prob.rho_star, 6)
+        -5.0
+        """
         return -float(self.u @ self.solve_S(self.u))
 
     def rayleigh_grad(self, w) -> np.ndarray:
-        """``grad rho(w) = -(2u'w/||w||_S^2)(u - (u'w/||w||_S^2) S w)`` (theory guide §2)."""
+        """``grad rho(w) = -(2u'w/||w||_S^2)(u - (u'w/||w||_S^2) S w)`` (theory guide §2).
+
+        Parameters
+        ----------
+        w : array_like
+            A direction with ``||w||_S > 0``.
+
+        Returns
+        -------
+        ndarray
+            ``grad rho(w)``, orthogonal to ``w`` and zero along ``S^{-1} u``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.rayleigh_grad([1.0, 0.5])
+        array([ 1.5, -3. ])
+        >>> prob.rayleigh_grad([1.0, 1.0])
+        array([0., 0.])
+        """
         w = np.asarray(w, dtype=float)
         Sw = self.S @ w
         q = float(w @ Sw)

@@ -12,7 +12,20 @@ __all__ = ["PreparedData", "prepare_data", "SingularCovarianceError"]
 
 
 class SingularCovarianceError(ValueError):
-    """The empirical second moment ``S = X'X/n`` of the centred data is singular."""
+    """The empirical second moment ``S = X'X/n`` of the centred data is singular.
+
+    The message names the constant or collinear columns and both remedies (``ridge=`` and
+    ``null_space="drop"``, theory guide §9).
+
+    Examples
+    --------
+    >>> from gdnp.problems import SingularCovarianceError, prepare_data
+    >>> try:
+    ...     prepare_data([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]], [1.0, 2.0, 3.0], labels=False)
+    ... except SingularCovarianceError as exc:
+    ...     print(str(exc)[:60])
+    the empirical second moment S = X'X/n of the centred data is
+    """
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,40 @@ def prepare_data(
         Eigenvalues below ``rtol * lambda_max`` count as zero; default ``10 d eps``, the
         rounding level of a computed eigenvalue of ``S`` (as ``numpy.linalg.matrix_rank``), so
         badly scaled but full-rank data (``cond(S) ~ 1e12``) are accepted.
+
+    Returns
+    -------
+    PreparedData
+        The centred features ``X``, the targets ``y``, ``S = X'X/n + ridge * I``, the removed
+        column ``mean``, the ``basis`` of the kept subspace (``None`` unless directions were
+        dropped) and the ``ridge`` (theory guide §0).
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not match, fewer than 2 rows, non-finite entries, labels other than
+        ``-1``/``+1``, a negative ``ridge``, an unknown ``null_space`` or a badly scaled ``X``.
+    SingularCovarianceError
+        ``S`` is singular, ``ridge == 0`` and ``null_space == "raise"``.
+
+    Examples
+    --------
+    >>> from gdnp.problems import prepare_data
+    >>> data = prepare_data([[1.0, 2.0], [3.0, 0.0], [2.0, 1.0], [2.0, 3.0]],
+    ...                     [1.0, -1.0, 1.0, -1.0], labels=True)
+    >>> data.mean, data.S
+    (array([2. , 1.5]), array([[ 0.5 , -0.5 ],
+           [-0.5 ,  1.25]]))
+
+    Collinear columns: an error, or the range of ``S``:
+
+    >>> prepare_data([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]], [1.0, 2.0, 3.0], labels=False)
+    Traceback (most recent call last):
+    ...
+    gdnp.problems.data.SingularCovarianceError: the empirical second moment ... [0, 1]. ...
+    >>> prepare_data([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]], [1.0, 2.0, 3.0], labels=False,
+    ...              null_space="drop").X.shape
+    (3, 1)
     """
     X = as_finite_array(X, "X", ndim=2)
     n, d = X.shape

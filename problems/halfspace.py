@@ -51,7 +51,21 @@ def _dot(x: np.ndarray, y: np.ndarray) -> float:
 
 
 class NoFiniteMinimizerError(ValueError):
-    """The objective has no finite minimiser (e.g. separable data with the logistic loss)."""
+    """The objective has no finite minimiser (e.g. separable data with the logistic loss).
+
+    Raised by the reference solver (theory guide §3, §9).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import Halfspace
+    >>> X = np.array([[1.0, 0.0], [2.0, 0.5], [-1.0, 0.2], [-2.0, -0.4]])
+    >>> prob = Halfspace.from_data(X, [1.0, 1.0, -1.0, -1.0])
+    >>> prob.solution()
+    Traceback (most recent call last):
+    ...
+    gdnp.problems.halfspace.NoFiniteMinimizerError: X, y: the data are linearly separable, ...
+    """
 
 
 def _check_separation(separation) -> float:
@@ -71,7 +85,20 @@ def _check_nodes(n_nodes) -> int:
 
 
 class Halfspace(LinearProblem):
-    """Halfspace learning with a loss ``phi`` (theory guide eq. (5)). Use the class constructors."""
+    """Halfspace learning with a loss ``phi`` (theory guide eq. (5)). Use the class constructors.
+
+    ``f(w~) = E[phi(z'w~)]`` with ``z = -y x``: :meth:`gaussian` and :meth:`random` give the
+    exact population problem (:class:`GaussianHalfspace`, Gauss-Hermite sums, theory guide §3),
+    :meth:`from_data` and :meth:`sample` the empirical one (:class:`EmpiricalHalfspace`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import Halfspace
+    >>> prob = Halfspace.gaussian(np.eye(2), [0.6, 0.0])
+    >>> type(prob).__name__, prob.separation, prob.loss.name
+    ('GaussianHalfspace', 0.6, 'logistic')
+    """
 
     name = "halfspace"
 
@@ -457,7 +484,42 @@ class Halfspace(LinearProblem):
 
 
 class GaussianHalfspace(Halfspace):
-    """Population halfspace problem under the Gaussian model (see :meth:`Halfspace.gaussian`)."""
+    """Population halfspace problem under the Gaussian model (see :meth:`Halfspace.gaussian`).
+
+    ``f(w~) = E[phi(z'w~)]`` with ``z ~ N(u, S - uu')``, every expectation a 1-D Gauss-Hermite
+    sum over ``z'w~ ~ N(u'w~, w~'Sw~ - (u'w~)^2)`` (theory guide §3).
+
+    Parameters
+    ----------
+    S : array_like, shape (d, d)
+        ``E[xx']``, symmetric positive definite.
+    u : array_like, shape (d,)
+        ``E[z]``, with separation ``c = sqrt(u'S^-1 u) < 1``.
+    loss : {"logistic", "sigmoid", "squared"} or Loss, default "logistic"
+        The loss ``phi`` of the margin.
+    n_nodes : int, default 601
+        Gauss-Hermite nodes.
+    normalization : {"batch", "weight"}, default "batch"
+        The norm ``N`` of the BN coordinates (theory guide §10).
+    bn_eps : float, default 0.0
+        BN's epsilon (``normalization="batch"`` only).
+
+    Raises
+    ------
+    ValueError
+        ``u'S^-1 u >= 1``, ``S`` not symmetric positive definite, shapes that do not match,
+        an unknown loss or an invalid ``n_nodes``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import GaussianHalfspace
+    >>> prob = GaussianHalfspace(np.eye(2), [0.6, 0.0])
+    >>> prob
+    GaussianHalfspace(population, dim=2, kappa=1)
+    >>> round(prob.f([0.0, 0.0]), 6)    # phi(0) = log 2
+    0.693147
+    """
 
     population = True
 
@@ -500,7 +562,28 @@ class GaussianHalfspace(Halfspace):
         (theory guide §12). Splitting ``z = u + Sigma x xi/s + r`` (``xi`` the standardised
         ``z'x``, ``r`` independent of it) gives, with ``e_j = E[phi''(m + s xi) xi^j]`` on the
         Gauss-Hermite rule and ``q = Sigma x``,
-        ``e_0 (Sigma v - q q'v/s^2 + u u'v) + (e_1/s)(u q'v + q u'v) + (e_2/s^2) q q'v``."""
+        ``e_0 (Sigma v - q q'v/s^2 + u u'v) + (e_1/s)(u q'v + q u'v) + (e_2/s^2) q q'v``.
+
+        Parameters
+        ----------
+        x : array_like
+            The point, shape ``(dim,)``.
+        v : array_like
+            The vector, shape ``(dim,)``.
+
+        Returns
+        -------
+        ndarray
+            ``hess f(x) v`` on the Gauss-Hermite rule.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import GaussianHalfspace
+        >>> prob = GaussianHalfspace(np.eye(2), [0.6, 0.0])
+        >>> prob.hessian_vector([0.0, 0.0], [1.0, 0.0])    # phi''(0) S v = v/4
+        array([0.25, 0.  ])
+        """
         x = self.check_x(x)
         v = np.asarray(v, dtype=float)
         m = float(self.u @ x)
@@ -642,12 +725,62 @@ class GaussianHalfspace(Halfspace):
 
     @property
     def separation(self) -> float:
-        """``c = sqrt(u' S^-1 u)`` (theory guide §3)."""
+        """``c = sqrt(u' S^-1 u)`` (theory guide §3), in ``[0, 1)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import GaussianHalfspace
+        >>> prob = GaussianHalfspace(np.eye(2), [0.6, 0.0])
+        >>> prob.separation
+        0.6
+        """
         return self.info["separation"]
 
 
 class EmpiricalHalfspace(Halfspace):
-    """Halfspace problem on centred data (see :meth:`Halfspace.from_data`)."""
+    """Halfspace problem on centred data (see :meth:`Halfspace.from_data`).
+
+    ``f(w~) = mean_i phi(z_i'w~)`` with ``z_i = -y_i x_i`` on the centred features, and the
+    sample moments ``S = X'X/n``, ``u = -X'y/n`` (theory guide §3).
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Features.
+    y : array_like, shape (n,)
+        Labels, each ``-1`` or ``+1``.
+    loss : {"logistic", "sigmoid", "squared"} or Loss, default "logistic"
+        The loss ``phi`` of the margin.
+    ridge : float, default 0.0
+        ``ridge > 0`` uses ``S + ridge * I`` as the metric (theory guide §9).
+    null_space : {"raise", "drop"}, default "raise"
+        For a singular ``S``: raise an error naming the columns, or work in its range.
+    normalization : {"batch", "weight", "l1", "l3", "linf"}, default "batch"
+        The norm ``N`` of the BN coordinates ``w~ = g w / N(w)`` (theory guide §10); the
+        sample-based norms need data.
+    centered : bool, default True
+        Normalize the centred projections (default) or the raw ones.
+    bn_eps : float, default 0.0
+        BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (``normalization="batch"`` only).
+
+    Raises
+    ------
+    ValueError
+        Labels other than ``-1``/``+1``, shapes that do not match, non-finite entries.
+    SingularCovarianceError
+        ``S`` is singular and no remedy was asked for.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import EmpiricalHalfspace
+    >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+    ...               [-0.2, 1.1]])
+    >>> prob = EmpiricalHalfspace(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0])
+    >>> prob.dim, prob.population, prob.is_separable()
+    (2, False, False)
+    """
 
     population = False
 
@@ -688,7 +821,30 @@ class EmpiricalHalfspace(Halfspace):
 
     def hessian_vector(self, x, v) -> np.ndarray:
         """``hess f(x) v = X'(phi''(t) * X v) / n`` with the margins ``t = z'x`` (theory
-        guide §12; ``z_i z_i' = x_i x_i'`` since ``y_i^2 = 1``)."""
+        guide §12; ``z_i z_i' = x_i x_i'`` since ``y_i^2 = 1``).
+
+        Parameters
+        ----------
+        x : array_like
+            The point, shape ``(dim,)``.
+        v : array_like
+            The vector, shape ``(dim,)``.
+
+        Returns
+        -------
+        ndarray
+            ``hess f(x) v``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import EmpiricalHalfspace
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = EmpiricalHalfspace(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0])
+        >>> prob.hessian_vector([0.0, 0.0], [1.0, 0.0]).round(6)
+        array([ 0.109514, -0.000972])
+        """
         d2 = self.loss.d2phi(self._margins(self.check_x(x)))
         return self.X.T @ (d2 * (self.X @ np.asarray(v, dtype=float))) / self._n
 
@@ -786,8 +942,31 @@ class EmpiricalHalfspace(Halfspace):
         return float(np.sum(d1)) / n - d2_mean * a * state["uw"]
 
     def is_separable(self, progress: bool = False) -> bool:
-        """Whether some ``w`` has ``y_i x_i'w >= 1`` for all samples (an LP, scipy HiGHS;
-        ``progress`` shows HiGHS's log)."""
+        """Whether some ``w`` has ``y_i x_i'w >= 1`` for all samples (an LP, scipy HiGHS).
+
+        On separable data the logistic and sigmoid losses have no finite minimiser
+        (theory guide §3, §9).
+
+        Parameters
+        ----------
+        progress : bool, default False
+            Show HiGHS's log.
+
+        Returns
+        -------
+        bool
+            ``True`` if the (centred) data are linearly separable.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import EmpiricalHalfspace
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = EmpiricalHalfspace(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0])
+        >>> prob.is_separable()
+        False
+        """
         res = linprog(np.zeros(self.dim), A_ub=self.y[:, None] * self.X,
                       b_ub=-np.ones(self._n), bounds=[(None, None)] * self.dim,
                       method="highs", options={"disp": bool(progress)})

@@ -52,6 +52,19 @@ class Loss:
     d3phi_sign : int
         ``-1`` if ``t phi'''(t) <= 0`` for every ``t`` (then ``g -> d_g f`` is concave for
         ``g > 0`` and convex for ``g < 0``), ``0`` if no such sign is known.
+
+    Notes
+    -----
+    The registered losses (theory guide §3's table): logistic ``phi(t) = log(1 + e^t)``,
+    sigmoid ``phi(t) = 1/(1 + e^-t)`` and squared ``phi(t) = (1 + t)^2 / 2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import get_loss
+    >>> loss = get_loss("logistic")
+    >>> loss.convex, loss.max_d2phi, loss.dphi(np.array([0.0]))
+    (True, 0.25, array([0.5]))
     """
 
     name: str
@@ -68,7 +81,28 @@ class Loss:
     mean_and_dphi: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None
 
     def value_and_dphi(self, t: np.ndarray) -> tuple[float, np.ndarray]:
-        """``(mean phi(t), phi'(t))`` for an array of margins ``t``."""
+        """``(mean phi(t), phi'(t))`` for an array of margins ``t`` (theory guide §3).
+
+        Parameters
+        ----------
+        t : ndarray
+            The margins ``z_i'w~``.
+
+        Returns
+        -------
+        mean : float
+            ``mean(phi(t))``, the empirical objective.
+        dphi : ndarray
+            ``phi'(t)``, elementwise.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import get_loss
+        >>> fun, d1 = get_loss("logistic").value_and_dphi(np.array([0.0, 0.0]))
+        >>> round(fun, 6), d1
+        (0.693147, array([0.5, 0.5]))
+        """
         if self.mean_and_dphi is not None:
             return self.mean_and_dphi(t)
         return float(np.mean(self.phi(t))), self.dphi(t)
@@ -146,12 +180,36 @@ LOSSES: dict[str, Loss] = {
 def get_loss(loss: str | Loss) -> Loss:
     """Return the :class:`Loss` named ``loss`` (or ``loss`` itself if it is one).
 
+    The losses ``phi`` of the margin of theory guide §3: ``"logistic"``, ``"sigmoid"``,
+    ``"squared"`` (the keys of ``LOSSES``).
+
+    Parameters
+    ----------
+    loss : str or Loss
+        A registry name or a :class:`Loss`.
+
+    Returns
+    -------
+    Loss
+        The registered loss, or ``loss`` unchanged.
+
     Raises
     ------
     ValueError
         If the name is unknown; the message lists the known names.
     TypeError
         If ``loss`` is neither a string nor a :class:`Loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import get_loss
+    >>> get_loss("squared").phi(np.array([1.0]))
+    array([2.])
+    >>> get_loss("hinge")
+    Traceback (most recent call last):
+    ...
+    ValueError: loss 'hinge' is unknown; choose one of ['logistic', 'sigmoid', 'squared']
     """
     if isinstance(loss, Loss):
         return loss

@@ -31,7 +31,33 @@ class UnitView:
     """Unit ``i`` of the network with every other parameter fixed (theory guide §5).
 
     Holds ``a0 = z'w_i/||w_i||_S`` per sample and the other units' output ``r_i``, so that
-    ``psi_i(t) = l(theta_i tanh t + r_i)`` and its derivatives cost ``O(n)``.
+    ``psi_i(t) = l(theta_i tanh t + r_i)`` and its derivatives cost ``O(n)``. Made by
+    :meth:`MLP.unit_view`; GDNP's unit-by-unit sweep runs on it (theory guide §4, §5).
+
+    Parameters
+    ----------
+    prob : MLP
+        The network.
+    w_i : ndarray, shape (d,)
+        The unit's direction.
+    a0 : ndarray, shape (n,)
+        ``z'w_i / ||w_i||_S`` per sample.
+    r : ndarray, shape (n,)
+        The other units' output ``sum_{j != i} theta_j tanh(z'w~_j)`` per sample.
+    theta_i : float
+        The unit's output weight.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import MLP
+    >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+    ...               [-0.2, 1.1]])
+    >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+    >>> w, g = prob.to_bn(prob.initial_point(0))
+    >>> view = prob.unit_view(w, g, 0, prob.unit_projections(w))
+    >>> round(view.dg(g[0]), 6) == round(float(prob.dg_bn(w, g)[0]), 6)
+    True
     """
 
     def __init__(self, prob: MLP, w_i: np.ndarray, a0: np.ndarray, r: np.ndarray,
@@ -51,12 +77,58 @@ class UnitView:
         return th, sech2, arg
 
     def dg(self, g: float) -> float:
-        """``d f / d g_i`` (O(n))."""
+        """``d f / d g_i = mean(l'(F) theta_i sech^2(g a0) a0)`` (O(n); theory guide §5).
+
+        Parameters
+        ----------
+        g : float
+            The length ``g_i`` of the unit.
+
+        Returns
+        -------
+        float
+            The length derivative of unit ``i``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> w, g = prob.to_bn(prob.initial_point(0))
+        >>> view = prob.unit_view(w, g, 0, prob.unit_projections(w))
+        >>> round(view.dg(g[0]), 6)
+        -0.042436
+        """
         _, sech2, arg = self._psi_terms(g)
         return float(np.mean(self.prob.loss.dphi(arg) * self.theta * sech2 * self.a0))
 
     def c1(self, g: float) -> float:
-        """``c1 = E[psi'(t)] - E[psi''(t)] u'w~_i`` at ``t = z'w~_i`` (theory guide §4-5)."""
+        """``c1 = E[psi'(t)] - E[psi''(t)] u'w~_i`` at ``t = z'w~_i`` (theory guide §4-5).
+
+        Parameters
+        ----------
+        g : float
+            The length ``g_i`` of the unit.
+
+        Returns
+        -------
+        float
+            The Stein coefficient of the unit (theory guide §3).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> w, g = prob.to_bn(prob.initial_point(0))
+        >>> view = prob.unit_view(w, g, 0, prob.unit_projections(w))
+        >>> round(view.c1(g[0]), 6)
+        0.301947
+        """
         th, sech2, arg = self._psi_terms(g)
         loss = self.prob.loss
         d1 = loss.dphi(arg)
@@ -65,7 +137,30 @@ class UnitView:
         return float(np.mean(psi1) - np.mean(psi2) * (g * self.uw / self.N))
 
     def grad_w(self, g: float) -> np.ndarray:
-        """``grad_{w_i} f`` by the chain rule of theory guide §1 (one pass over ``X``)."""
+        """``grad_{w_i} f`` by the chain rule of theory guide §1 (one pass over ``X``).
+
+        Parameters
+        ----------
+        g : float
+            The length ``g_i`` of the unit.
+
+        Returns
+        -------
+        ndarray, shape (d,)
+            The direction gradient of unit ``i``, orthogonal to ``w_i``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> w, g = prob.to_bn(prob.initial_point(0))
+        >>> view = prob.unit_view(w, g, 0, prob.unit_projections(w))
+        >>> view.grad_w(g[0]).round(6)
+        array([-0.080874, -0.076971])
+        """
         _, sech2, arg = self._psi_terms(g)
         prob = self.prob
         coef = prob.loss.dphi(arg) * self.theta * sech2  # d f / d (z'w~_i), per sample
@@ -83,7 +178,48 @@ def _check_mlp_memory(n: int, d: int, hidden: int) -> None:
 
 
 class MLP(Problem):
-    """Tanh MLP halfspace classifier with BN per hidden unit. Use the class constructors."""
+    """Tanh MLP halfspace classifier with BN per hidden unit. Use the class constructors.
+
+    ``f(W~, theta) = mean(l(sum_i theta_i tanh(z'w~_i)))`` with ``w~_i = g_i w_i / N(w_i)``
+    (theory guide §5); see :meth:`from_data` and :meth:`random`.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Features.
+    y : array_like, shape (n,)
+        Labels, each ``-1`` or ``+1``.
+    hidden : int, default 4
+        Number of hidden units.
+    loss : {"logistic", "sigmoid", "squared"} or Loss, default "logistic"
+        The loss ``l`` of the margin.
+    seed : int or numpy.random.Generator, default 0
+        Source of the initial ``theta`` unless it is given.
+    theta : array_like, shape (hidden,), optional
+        Output weights.
+    ridge, null_space
+        As in :meth:`gdnp.problems.Halfspace.from_data`.
+    normalization, centered, bn_eps
+        The norm ``N`` of every unit's BN coordinates (theory guide §10).
+
+    Raises
+    ------
+    ValueError
+        Labels other than ``-1``/``+1``, ``hidden < 1``, a ``theta`` of the wrong shape.
+    SingularCovarianceError
+        ``S`` is singular and no remedy was asked for.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import MLP
+    >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+    ...               [-0.2, 1.1]])
+    >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+    >>> x0 = prob.initial_point(0)
+    >>> prob.dim, prob.smoothness is None
+    (6, True)
+    """
 
     name = "mlp"
     population = False
@@ -247,13 +383,62 @@ class MLP(Problem):
 
     # ------------------------------------------------------------- unpacking
     def split(self, x) -> tuple[np.ndarray, np.ndarray]:
-        """``x -> (W, theta)`` with ``W`` of shape ``(hidden, d)``."""
+        """``x -> (W, theta)`` with ``W`` of shape ``(hidden, d)`` (theory guide §5).
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            Flat parameters.
+
+        Returns
+        -------
+        W : ndarray, shape (hidden, d)
+            Unit weights (a view of ``x``).
+        theta : ndarray, shape (hidden,)
+            Output weights.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> x0 = prob.initial_point(0)
+        >>> W, theta = prob.split(x0)
+        >>> W.shape, theta
+        ((2, 2), array([ 1., -1.]))
+        """
         x = self.check_x(x)
         k = self.hidden * self.d
         return x[:k].reshape(self.hidden, self.d), x[k:]
 
     def join(self, W, theta) -> np.ndarray:
-        """``(W, theta) -> x``."""
+        """``(W, theta) -> x``, the inverse of :meth:`split` (theory guide §5).
+
+        Parameters
+        ----------
+        W : array_like, shape (hidden, d)
+            Unit weights.
+        theta : array_like, shape (hidden,)
+            Output weights.
+
+        Returns
+        -------
+        ndarray, shape (dim,)
+            ``concatenate([W.ravel(), theta])``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> x0 = prob.initial_point(0)
+        >>> bool(np.array_equal(prob.join(*prob.split(x0)), x0))
+        True
+        """
         return np.concatenate([np.asarray(W, float).ravel(), np.asarray(theta, float)])
 
     # --------------------------------------------------------------- objective
@@ -276,7 +461,29 @@ class MLP(Problem):
         return float(np.mean(self.loss.phi(self._forward(W, theta)[2])))
 
     def grad_norm2(self, G):
-        """``sum_i ||G_{w_i}||^2_{S^-1} + ||G_theta||^2``."""
+        """``sum_i ||G_{w_i}||^2_{S^-1} + ||G_theta||^2`` (theory guide §5, §7).
+
+        Parameters
+        ----------
+        G : ndarray, shape (dim,)
+            A gradient in flat coordinates.
+
+        Returns
+        -------
+        float
+            The squared norm the solvers compare with ``tol**2``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> x0 = prob.initial_point(0)
+        >>> round(prob.grad_norm2(prob.grad(x0)), 6)
+        0.078568
+        """
         k = self.hidden * self.d
         GW = G[:k].reshape(self.hidden, self.d)
         return float(np.sum(GW * self.solve_S(GW.T).T) + G[k:] @ G[k:])
@@ -335,7 +542,37 @@ class MLP(Problem):
         return theta
 
     def to_bn(self, x):
-        """``w = W``, ``g_i = ||W_i||_S`` (``theta`` is returned by :meth:`split`)."""
+        """``w = W``, ``g_i = N(W_i)`` (``theta`` is returned by :meth:`split`; theory guide §1).
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            Flat parameters.
+
+        Returns
+        -------
+        w : ndarray, shape (hidden, d)
+            The unit directions (a copy of ``W``).
+        g : ndarray, shape (hidden,)
+            The unit lengths.
+
+        Raises
+        ------
+        ValueError
+            If a hidden unit has zero weights.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> x0 = prob.initial_point(0)
+        >>> w, g = prob.to_bn(x0)      # initial_point has ||W_i||_S = 1
+        >>> w.shape, g.round(12)
+        ((2, 2), array([1., 1.]))
+        """
         W, _ = self.split(x)
         nS = self._unit_norms(W)[0]
         if np.any(~(nS > 0)):
@@ -344,13 +581,97 @@ class MLP(Problem):
         return W.copy(), nS
 
     def from_bn(self, w, g, theta=None) -> np.ndarray:
+        """Flat ``x`` with ``W~_i = g_i w_i / N(w_i)`` and ``theta`` (theory guide §1, §5).
+
+        Parameters
+        ----------
+        w : array_like, shape (hidden, d)
+            The unit directions, each with ``||w_i||_S > 0``.
+        g : array_like, shape (hidden,)
+            The unit lengths.
+        theta : array_like, shape (hidden,), optional
+            Output weights; default the problem's ``theta``.
+
+        Returns
+        -------
+        ndarray, shape (dim,)
+            ``join(W~, theta)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> x0 = prob.initial_point(0)
+        >>> w, g = prob.to_bn(x0)
+        >>> bool(np.allclose(prob.from_bn(2.0 * w, g), x0))
+        True
+        """
         w, g, nS = self._check_wg(w, g)
         return self.join((g / nS)[:, None] * w, self._theta(theta))
 
     def f_bn(self, w, g, theta=None) -> float:
+        """``f_bn(w, g, theta) = f(from_bn(w, g, theta))`` (theory guide §1, §5).
+
+        Parameters
+        ----------
+        w : array_like, shape (hidden, d)
+            The unit directions, each with ``||w_i||_S > 0``.
+        g : array_like, shape (hidden,)
+            The unit lengths.
+        theta : array_like, shape (hidden,), optional
+            Output weights; default the problem's ``theta``.
+
+        Returns
+        -------
+        float
+            The objective.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> x0 = prob.initial_point(0)
+        >>> round(prob.f_bn(*prob.to_bn(x0)), 6) == round(prob.f(x0), 6)
+        True
+        """
         return self.f(self.from_bn(w, g, theta))
 
     def value_and_grad_bn(self, w, g, theta=None) -> BNEval:
+        """Value and per-unit BN gradients (theory guide §1, §10, applied unit by unit).
+
+        Parameters
+        ----------
+        w : array_like, shape (hidden, d)
+            The unit directions, each with ``||w_i||_S > 0``.
+        g : array_like, shape (hidden,)
+            The unit lengths.
+        theta : array_like, shape (hidden,), optional
+            Output weights; default the problem's ``theta``.
+
+        Returns
+        -------
+        BNEval
+            ``grad_w`` of shape ``(hidden, d)``, ``grad_g`` of shape ``(hidden,)`` and
+            ``grad_x`` the flat gradient (including ``theta``'s part).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> x0 = prob.initial_point(0)
+        >>> ev = prob.value_and_grad_bn(*prob.to_bn(x0))
+        >>> ev.grad_w.shape, ev.grad_g.shape, ev.grad_x.shape
+        ((2, 2), (2,), (6,))
+        """
         w, g, nS = self._check_wg(w, g)
         theta = self._theta(theta)
         fun, G = self.value_and_grad(self.join((g / nS)[:, None] * w, theta))
@@ -365,34 +686,206 @@ class MLP(Problem):
         return BNEval(fun=fun, grad_w=grad_w, grad_g=wG / nS, grad_x=G)
 
     def grad_bn(self, w, g, theta=None):
+        """``(grad_w f, (d f / d g_i)_i)`` for all units (theory guide §1, §5).
+
+        Parameters
+        ----------
+        w : array_like, shape (hidden, d)
+            The unit directions, each with ``||w_i||_S > 0``.
+        g : array_like, shape (hidden,)
+            The unit lengths.
+        theta : array_like, shape (hidden,), optional
+            Output weights; default the problem's ``theta``.
+
+        Returns
+        -------
+        grad_w : ndarray, shape (hidden, d)
+            Each row orthogonal to its ``w_i``.
+        grad_g : ndarray, shape (hidden,)
+            The length derivatives.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> x0 = prob.initial_point(0)
+        >>> gw, dg = prob.grad_bn(*prob.to_bn(x0))
+        >>> dg.round(6)
+        array([-0.042436,  0.044758])
+        """
         ev = self.value_and_grad_bn(w, g, theta)
         return ev.grad_w, ev.grad_g
 
     def dg_bn(self, w, g, theta=None) -> np.ndarray:
-        """``(d f / d g_i)_i`` for all units."""
+        """``(d f / d g_i)_i`` for all units (theory guide §5).
+
+        Parameters
+        ----------
+        w : array_like, shape (hidden, d)
+            The unit directions, each with ``||w_i||_S > 0``.
+        g : array_like, shape (hidden,)
+            The unit lengths.
+        theta : array_like, shape (hidden,), optional
+            Output weights; default the problem's ``theta``.
+
+        Returns
+        -------
+        ndarray, shape (hidden,)
+            The length derivatives.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> x0 = prob.initial_point(0)
+        >>> prob.dg_bn(*prob.to_bn(x0)).round(6)
+        array([-0.042436,  0.044758])
+        """
         return self.value_and_grad_bn(w, g, theta).grad_g
 
     def unit_projections(self, w) -> np.ndarray:
-        """``A[:, i] = z'w_i / ||w_i||_S`` for all samples (one pass over ``X``)."""
+        """``A[:, i] = z'w_i / ||w_i||_S`` for all samples (one pass over ``X``; theory guide §5).
+
+        Parameters
+        ----------
+        w : array_like, shape (hidden, d)
+            The unit directions.
+
+        Returns
+        -------
+        ndarray, shape (n, hidden)
+            The normalized projections.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> x0 = prob.initial_point(0)
+        >>> w, g = prob.to_bn(x0)
+        >>> prob.unit_projections(w).shape
+        (6, 2)
+        """
         w, _, nS = self._check_wg(w, np.ones(self.hidden))
         return -(self.X @ w.T) * self.y[:, None] / nS[None, :]
 
     def unit_view(self, w, g, i: int, A: np.ndarray, theta=None) -> UnitView:
-        """The view of unit ``i`` given the cached projections ``A`` of all units."""
+        """The view of unit ``i`` given the cached projections ``A`` of all units (theory guide §5).
+
+        Parameters
+        ----------
+        w : ndarray, shape (hidden, d)
+            The unit directions.
+        g : ndarray, shape (hidden,)
+            The unit lengths.
+        i : int
+            The unit.
+        A : ndarray, shape (n, hidden)
+            :meth:`unit_projections` of ``w``.
+        theta : array_like, shape (hidden,), optional
+            Output weights; default the problem's ``theta``.
+
+        Returns
+        -------
+        UnitView
+            The unit's one-dimensional view, ``O(n)`` per evaluation.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> w, g = prob.to_bn(prob.initial_point(0))
+        >>> view = prob.unit_view(w, g, 0, prob.unit_projections(w))
+        >>> round(view.dg(g[0]), 6)
+        -0.042436
+        """
         theta = self._theta(theta)
         H = np.tanh(A * g[None, :])
         r = H @ theta - theta[i] * H[:, i]
         return UnitView(self, w[i], A[:, i], r, theta[i])
 
     def unit_projection(self, w_i) -> np.ndarray:
-        """``z'w_i / ||w_i||_S`` for all samples, for one unit (one pass over ``X``)."""
+        """``z'w_i / ||w_i||_S`` for all samples, for one unit (theory guide §5).
+
+        One pass over ``X``.
+
+        Parameters
+        ----------
+        w_i : ndarray, shape (d,)
+            One unit's direction.
+
+        Returns
+        -------
+        ndarray, shape (n,)
+            The column of :meth:`unit_projections` for that unit.
+
+        Raises
+        ------
+        ValueError
+            If ``N(w_i) = 0``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> x0 = prob.initial_point(0)
+        >>> w, g = prob.to_bn(x0)
+        >>> bool(np.allclose(prob.unit_projection(w[0]), prob.unit_projections(w)[:, 0]))
+        True
+        """
         nS = float(self._unit_norms(w_i[None, :])[0][0])
         if not nS > 0:
             raise ValueError("w: a unit has ||w_i||_S = 0; its BN direction is undefined")
         return -(self.X @ w_i) * self.y / nS
 
     def optimize_theta(self, A, g, theta, maxiter: int = 5) -> np.ndarray:
-        """A few L-BFGS steps on ``theta -> E[l(H theta)]`` with the features fixed (§5)."""
+        """A few L-BFGS steps on ``theta -> E[l(H theta)]`` with the features fixed.
+
+        ``H = tanh(A g)`` are the hidden activations (theory guide §5); GDNP's
+        ``theta_steps`` option calls this after each sweep.
+
+        Parameters
+        ----------
+        A : ndarray, shape (n, hidden)
+            :meth:`unit_projections` of the directions.
+        g : array_like, shape (hidden,)
+            The unit lengths.
+        theta : array_like, shape (hidden,)
+            The starting output weights.
+        maxiter : int, default 5
+            L-BFGS iterations.
+
+        Returns
+        -------
+        ndarray, shape (hidden,)
+            The new ``theta``, or the old one if L-BFGS did not decrease the objective.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> x0 = prob.initial_point(0)
+        >>> w, g = prob.to_bn(x0)
+        >>> prob.optimize_theta(prob.unit_projections(w), g, prob.theta).round(6)
+        array([0.142905, 1.016412])
+        """
         H = np.tanh(A * np.asarray(g)[None, :])
 
         def fg(th):

@@ -92,6 +92,18 @@ class Normalizer:
         BN's epsilon (``batch`` only).
     centered : bool
         Recorded for descriptions; the caller passes the matching ``M`` or ``P``.
+
+    Raises
+    ------
+    ValueError
+        ``batch`` without ``M``, or a sample-based norm without ``P``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import Normalizer
+    >>> Normalizer("weight").value(np.array([3.0, 4.0]))
+    5.0
     """
 
     def __init__(self, kind: str, *, M=None, P=None, eps: float = 0.0, centered: bool = True):
@@ -110,7 +122,34 @@ class Normalizer:
         return (f"Normalizer({self.kind!r}, centered={self.centered}, eps={self.eps:g})")
 
     def value_and_grad(self, w: np.ndarray) -> tuple[float, np.ndarray]:
-        """``(N(w), grad N(w))``; ``ValueError`` when ``N(w) = 0`` (no direction)."""
+        """``(N(w), grad N(w))`` (theory guide §10).
+
+        Parameters
+        ----------
+        w : ndarray, shape (d,)
+            The direction.
+
+        Returns
+        -------
+        N : float
+            ``N(w) > 0``.
+        dN : ndarray, shape (d,)
+            ``grad N(w)`` (a subgradient for ``l1`` and ``linf``).
+
+        Raises
+        ------
+        ValueError
+            When ``N(w) = 0`` (no direction).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import Normalizer
+        >>> norm = Normalizer("batch", M=np.diag([1.0, 4.0]))
+        >>> N, dN = norm.value_and_grad(np.array([1.0, 1.0]))
+        >>> round(N, 6), dN.round(6)
+        (2.236068, array([0.447214, 1.788854]))
+        """
         kind = self.kind
         if kind == "batch":
             Mw = self.M @ w
@@ -138,13 +177,58 @@ class Normalizer:
         return N, dN
 
     def value(self, w: np.ndarray) -> float:
-        """``N(w)``."""
+        """``N(w)`` (theory guide §10).
+
+        Parameters
+        ----------
+        w : ndarray, shape (d,)
+            The direction.
+
+        Returns
+        -------
+        float
+            ``N(w) > 0``.
+
+        Raises
+        ------
+        ValueError
+            When ``N(w) = 0``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import Normalizer
+        >>> norm = Normalizer("batch", M=np.diag([1.0, 4.0]))
+        >>> norm.value(np.array([1.0, 0.0]))
+        1.0
+        """
         return self.value_and_grad(w)[0]
 
     def hess_vec(self, w: np.ndarray, v: np.ndarray) -> np.ndarray:
         """``hess N(w) v``: ``(Mv - grad N (grad N'v)) / N`` for ``batch`` (``M = I`` for
         ``weight``), ``0`` for the piecewise-linear ``l1`` and ``linf``, and for ``l3``
-        ``c3^3 (P'(2|a| Pv)/n - 2 grad N'v P'(a|a|)/(n N)) / N^2``."""
+        ``c3^3 (P'(2|a| Pv)/n - 2 grad N'v P'(a|a|)/(n N)) / N^2`` (theory guide §10, §12).
+
+        Parameters
+        ----------
+        w : ndarray, shape (d,)
+            The direction.
+        v : ndarray, shape (d,)
+            The vector.
+
+        Returns
+        -------
+        ndarray, shape (d,)
+            ``hess N(w) v``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import Normalizer
+        >>> norm = Normalizer("batch", M=np.diag([1.0, 4.0]))
+        >>> norm.hess_vec(np.array([1.0, 0.0]), np.array([0.0, 1.0]))
+        array([0., 4.])
+        """
         N, dN = self.value_and_grad(w)
         if self.kind == "batch":
             return (self.M @ v - dN * float(dN @ v)) / N

@@ -22,7 +22,47 @@ class OLS(LinearProblem):
     """Least squares ``f(w~) = E[(y - x'w~)^2]`` (theory guide eq. (2)).
 
     Use the constructors :meth:`from_moments`, :meth:`from_data` and :meth:`random`.
-    Smoothness ``zeta = 2L``, strong convexity ``2 mu``.
+    Smoothness ``zeta = 2L``, strong convexity ``2 mu``. In moments,
+    ``f(x) = E[y^2] + 2u'x + x'Sx`` with ``S = E[xx']`` and ``u = -E[yx]``
+    (theory guide §2), minimised at ``x* = -S^{-1} u``.
+
+    Parameters
+    ----------
+    S : array_like, shape (d, d)
+        ``E[xx']``, symmetric positive definite.
+    u : array_like, shape (d,)
+        ``-E[yx]``.
+    yy : float
+        ``E[y^2]``, at least ``u'S^{-1}u``.
+    X, y : ndarray, optional
+        The samples behind the moments (empirical problems).
+    population : bool, default True
+        Whether the moments are exact (no samples).
+    info : dict, optional
+        Extra entries of :meth:`config`.
+    normalization : {"batch", "weight", "l1", "l3", "linf"}, default "batch"
+        The norm ``N`` of the BN coordinates ``w~ = g w / N(w)`` (theory guide §10); the
+        sample-based norms need data.
+    centered : bool, default True
+        Normalize the centred projections (default) or the raw ones.
+    bn_eps : float, default 0.0
+        BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (``normalization="batch"`` only).
+    data : PreparedData, optional
+        The prepared data (set by :meth:`from_data`).
+
+    Raises
+    ------
+    ValueError
+        ``S`` not symmetric positive definite, shapes that do not match, or
+        ``yy < u'S^{-1}u`` (inconsistent moments).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import OLS
+    >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+    >>> prob.smoothness, prob.strong_convexity, prob.solution()
+    (8.0, 2.0, (array([1., 1.]), 1.0))
     """
 
     name = "ols"
@@ -72,6 +112,7 @@ class OLS(LinearProblem):
         bn_eps : float, default 0.0
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
+
         Returns
         -------
         OLS
@@ -122,7 +163,6 @@ class OLS(LinearProblem):
             then the rank).
         center_y : bool, default True
             Centre ``y`` as well (the usual intercept).
-
         normalization : {"batch", "weight", "l1", "l3", "linf"}, default "batch"
             The norm ``N`` of the BN coordinates ``w~ = g w / N(w)`` (theory guide §10);
             ``f``, ``grad`` and ``solution()`` do not depend on it.
@@ -131,6 +171,7 @@ class OLS(LinearProblem):
         bn_eps : float, default 0.0
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
+
         Returns
         -------
         OLS
@@ -205,6 +246,7 @@ class OLS(LinearProblem):
         bn_eps : float, default 0.0
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
+
         Returns
         -------
         OLS
@@ -254,7 +296,28 @@ class OLS(LinearProblem):
         return self.yy + 2.0 * float(self.u @ x) + float(x @ self.S @ x)
 
     def hessian_vector(self, x, v) -> np.ndarray:
-        """``hess f(x) v = 2 S v`` (theory guide §12)."""
+        """``hess f(x) v = 2 S v`` (theory guide §12).
+
+        Parameters
+        ----------
+        x : array_like
+            The point (the Hessian of OLS does not depend on it).
+        v : array_like
+            The vector, shape ``(dim,)``.
+
+        Returns
+        -------
+        ndarray
+            ``2 S v``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> prob.hessian_vector([0.0, 0.0], [1.0, 1.0])
+        array([2., 8.])
+        """
         return 2.0 * (self.S @ np.asarray(v, dtype=float))
 
     def _reference_solution(self):
@@ -290,7 +353,28 @@ class OLS(LinearProblem):
 
     def optimal_length(self, w) -> float:
         """``g*(w) = -u'w N(w) / ||w||_S^2`` (theory guide §2, §10; ``-u'w/||w||_S`` for
-        the idealised BN), the closed-form length."""
+        the idealised BN), the closed-form length.
+
+        Parameters
+        ----------
+        w : array_like
+            A non-zero direction of shape ``(dim,)``.
+
+        Returns
+        -------
+        float
+            The minimiser ``g*`` of ``g -> f_bn(w, g)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import OLS
+        >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
+        >>> round(float(prob.optimal_length([1.0, 1.0])), 6)
+        2.236068
+        >>> prob.from_bn([1.0, 1.0], prob.optimal_length([1.0, 1.0]))
+        array([1., 1.])
+        """
         w = as_finite_array(w, "w")
         st = self._state(w)
         if "dN" not in st:

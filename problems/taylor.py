@@ -49,7 +49,35 @@ _U = 2.0**-53  # unit roundoff of float64
 class Expansion:
     """One exact evaluation at ``x``: ``S(x)`` and ``S'(x)`` with their rounding bounds, the
     bound ``curvature_outward`` on ``|S''|`` along the ray from ``x`` away from 0, and
-    ``scale = E|a phi'(x a)|`` (what rounding errors of ``S`` near ``x`` are relative to)."""
+    ``scale = E|a phi'(x a)|`` (what rounding errors of ``S`` near ``x`` are relative to).
+
+    ``S(g) = E a phi'(g a)`` is the length derivative ``d_g f`` of GDNP's bisection
+    (theory guide §4).
+
+    Parameters
+    ----------
+    x : float
+        Where ``S`` was evaluated.
+    value, slope : float
+        ``S(x)`` and ``S'(x)`` as computed.
+    curvature_outward : float
+        Bound on ``|S''|`` along the ray from ``x`` away from 0.
+    value_error, slope_error : float
+        Bounds on the rounding errors of ``value`` and ``slope``.
+    scale : float
+        ``E|a phi'(x a)|``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import Halfspace
+    >>> prob = Halfspace.gaussian(np.eye(2), [0.6, 0.0])
+    >>> model = prob.length_model([-1.0, 0.5])     # S(g) = d_g f(w, g)
+    >>> _ = model.evaluate(1.0)
+    >>> e = model.expansions[0]
+    >>> e.x, round(e.value, 6), round(e.slope, 6)
+    (1.0, -0.060271, 0.146667)
+    """
 
     x: float
     value: float
@@ -90,7 +118,19 @@ class CertifiedDerivative:
     root). A value within its rounding bound of 0 is noise: the bracket has reached the root's
     rounding zone. The first such evaluation is still expanded (its slope certifies points
     farther out); later ones are not, and nothing more is suggested, so inside the zone every
-    evaluation costs what a plain one does.
+    evaluation costs what a plain one does. Made by
+    :meth:`~gdnp.problems.LinearProblem.length_model` (theory guide §4).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import Halfspace
+    >>> prob = Halfspace.gaussian(np.eye(2), [0.6, 0.0])
+    >>> model = prob.length_model([-1.0, 0.5])     # S(g) = d_g f(w, g)
+    >>> model.evaluate(1.0) == prob.dg_bn([-1.0, 0.5], 1.0)
+    True
+    >>> model.certain(1.05) < 0.0, model.certain(5.0)     # certain sign nearby; not far away
+    (True, 0.0)
     """
 
     def __init__(self, value: Callable[[float], float],
@@ -107,7 +147,31 @@ class CertifiedDerivative:
         self.at_noise = False
 
     def rounding(self, t: float, scale: float) -> float:
-        """Bound on the rounding error of a computed ``S(t)`` with ``E|a phi'(t a)| <= scale``."""
+        """Bound on the rounding error of a computed ``S(t)`` with ``E|a phi'(t a)| <= scale``.
+
+        ``(k + 9 + |t| max|a|) u scale`` with the unit roundoff ``u = 2^-53`` (theory guide §4).
+
+        Parameters
+        ----------
+        t : float
+            The point.
+        scale : float
+            A bound on ``E|a phi'(t a)|``.
+
+        Returns
+        -------
+        float
+            The rounding bound.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import Halfspace
+        >>> prob = Halfspace.gaussian(np.eye(2), [0.6, 0.0])
+        >>> model = prob.length_model([-1.0, 0.5])     # S(g) = d_g f(w, g)
+        >>> model.rounding(1.0, 1.0) < 1e-12
+        True
+        """
         return (self.sum_depth + 9.0 + abs(t) * self.max_abs) * _U * scale
 
     def _growth(self, d: float) -> float:
@@ -116,7 +180,27 @@ class CertifiedDerivative:
 
     def evaluate(self, t: float) -> float:
         """``S(t)`` by an exact (``O(n)``) evaluation, expanded and stored for later
-        certificates (except repeated rounding noise)."""
+        certificates (except repeated rounding noise; theory guide §4).
+
+        Parameters
+        ----------
+        t : float
+            The point.
+
+        Returns
+        -------
+        float
+            ``S(t)``, the same number as a plain evaluation.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import Halfspace
+        >>> prob = Halfspace.gaussian(np.eye(2), [0.6, 0.0])
+        >>> model = prob.length_model([-1.0, 0.5])     # S(g) = d_g f(w, g)
+        >>> round(model.evaluate(1.0), 6), len(model.expansions)
+        (-0.060271, 1)
+        """
         t = float(t)
         v = float(self._value(t))
         if self.at_noise and self.expansions and \
@@ -156,7 +240,34 @@ class CertifiedDerivative:
         return e.value_error + e.slope_error * abs(d), plain
 
     def interval(self, t: float, e: Expansion) -> tuple[float, float]:
-        """``[lo, hi]`` containing ``S(t)`` and any computed value of it, from ``e``."""
+        """``[lo, hi]`` containing ``S(t)`` and any computed value of it, from ``e``.
+
+        The first-order Taylor model of ``e`` plus the curvature remainder and the rounding
+        bounds (theory guide §4).
+
+        Parameters
+        ----------
+        t : float
+            The point.
+        e : Expansion
+            A stored expansion.
+
+        Returns
+        -------
+        lo, hi : float
+            The certified interval.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import Halfspace
+        >>> prob = Halfspace.gaussian(np.eye(2), [0.6, 0.0])
+        >>> model = prob.length_model([-1.0, 0.5])     # S(g) = d_g f(w, g)
+        >>> _ = model.evaluate(1.0)
+        >>> lo, hi = model.interval(1.05, model.expansions[0])
+        >>> bool(lo <= prob.dg_bn([-1.0, 0.5], 1.05) <= hi)
+        True
+        """
         d = t - e.x
         est = e.value + e.slope * d
         model_err, plain = self._errors(t, e)
@@ -179,7 +290,28 @@ class CertifiedDerivative:
 
         The same test as ``interval`` (``lo > 0`` or ``hi < 0``), written out so that the
         curvature bound is only looked up when the sign hinges on it: this runs once per
-        bisection step and must cost far less than an ``O(n)`` evaluation.
+        bisection step and must cost far less than an ``O(n)`` evaluation (theory guide §4).
+
+        Parameters
+        ----------
+        t : float
+            The point.
+
+        Returns
+        -------
+        float
+            A value of the certain sign of ``S(t)``, or ``0.0`` when no stored expansion
+            decides it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import Halfspace
+        >>> prob = Halfspace.gaussian(np.eye(2), [0.6, 0.0])
+        >>> model = prob.length_model([-1.0, 0.5])     # S(g) = d_g f(w, g)
+        >>> _ = model.evaluate(1.0)
+        >>> model.certain(1.05) < 0.0, model.certain(5.0)
+        (True, 0.0)
         """
         for e in reversed(self.expansions):  # the latest are nearest the bracket
             x, v = e.x, e.value
@@ -202,7 +334,30 @@ class CertifiedDerivative:
     def suggest(self, a: float, b: float) -> float | None:
         """Where to evaluate next: the middle of ``[a, b]`` before any evaluation, then the
         Newton point ``x - S(x)/S'(x)`` of the expansion with the smallest step, if it lies
-        strictly inside ``(a, b)``; nothing once an evaluation has been rounding noise."""
+        strictly inside ``(a, b)``; nothing once an evaluation has been rounding noise.
+
+        Parameters
+        ----------
+        a, b : float
+            The current bracket of the root of ``S`` (theory guide §4).
+
+        Returns
+        -------
+        float or None
+            The suggested point, or ``None`` (bisect as usual).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import Halfspace
+        >>> prob = Halfspace.gaussian(np.eye(2), [0.6, 0.0])
+        >>> model = prob.length_model([-1.0, 0.5])     # S(g) = d_g f(w, g)
+        >>> model.suggest(0.5, 3.0)
+        1.75
+        >>> _ = model.evaluate(1.75)
+        >>> 0.5 < model.suggest(0.5, 3.0) < 3.0
+        True
+        """
         if self.at_noise:
             return None
         if not self.expansions:

@@ -66,5 +66,28 @@ assert {check.topic for check in CHECKS} == set(TOPICS)
 
 
 def get_check(name: str) -> Check:
-    """Return the registered check called ``name`` (``KeyError`` if unknown)."""
+    """Return the registered check called ``name`` (theory guide §8).
+
+    Parameters
+    ----------
+    name : str
+        A dotted check id ``topic.short_name`` (see ``CHECKS``).
+
+    Returns
+    -------
+    Check
+        The registered check.
+
+    Raises
+    ------
+    KeyError
+        If no check has that name.
+
+    Examples
+    --------
+    >>> from gdnp.proofs import get_check
+    >>> check = get_check("bn.scale_invariance")
+    >>> check.topic, check.generality, check.prove()
+    ('bn', 'general d', True)
+    """
     return _BY_NAME[name]

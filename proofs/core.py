@@ -60,6 +60,22 @@ class Identity:
         Pairs ``(r, Q)`` meaning ``r = sqrt(Q) > 0``; used by ``method="relation"``.
     label : str
         Short description shown when a check has several identities.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown.
+
+    Examples
+    --------
+    An identity is decided by :func:`prove` (theory guide §8):
+
+    >>> import sympy as sp
+    >>> from gdnp.proofs import Identity, prove
+    >>> x, y = sp.symbols("x y")
+    >>> square = Identity((x + y) ** 2, x**2 + 2 * x * y + y**2, method="expand")
+    >>> prove(square)
+    True
     """
 
     lhs: Expr
@@ -73,7 +89,29 @@ class Identity:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
 
     def with_rhs(self, rhs: Expr) -> Identity:
-        """Return a copy with another right-hand side (used to build wrong variants)."""
+        """Return a copy with another right-hand side (used to build wrong variants).
+
+        The documented discrepancies of theory guide §8 are built this way.
+
+        Parameters
+        ----------
+        rhs : sympy expression or Matrix
+            The new right-hand side.
+
+        Returns
+        -------
+        Identity
+            The same ``lhs``, ``method``, ``relations`` and ``label`` with ``rhs``.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> from gdnp.proofs import Identity, prove
+        >>> x, y = sp.symbols("x y")
+        >>> square = Identity((x + y) ** 2, x**2 + 2 * x * y + y**2, method="expand")
+        >>> prove(square.with_rhs(x**2 + y**2))
+        False
+        """
         return replace(self, rhs=rhs)
 
 
@@ -216,6 +254,18 @@ def prove(identity: Identity) -> bool:
     bool
         ``True`` only if the chosen exact method reduces ``lhs - rhs`` (every entry, for
         matrices) to zero; ``False`` otherwise, including on a shape mismatch.
+
+    Examples
+    --------
+    The exact decision behind every check of theory guide §8:
+
+    >>> import sympy as sp
+    >>> from gdnp.proofs import Identity, prove
+    >>> x, y = sp.symbols("x y", positive=True)
+    >>> prove(Identity((x**2 - y**2) / (x - y), x + y))
+    True
+    >>> prove(Identity((x + y) ** 2, x**2 + y**2, method="expand"))
+    False
     """
     lhs, rhs = _entries(identity.lhs), _entries(identity.rhs)
     if isinstance(identity.lhs, sp.MatrixBase) or isinstance(identity.rhs, sp.MatrixBase):
@@ -351,6 +401,16 @@ def refute(identity: Identity, point: dict[sp.Symbol, sp.Expr]) -> bool:
     -------
     bool
         ``True`` if some entry of ``lhs - rhs`` evaluates to a non-zero rational number.
+
+    Examples
+    --------
+    A documented discrepancy is refuted at an exact point (theory guide §8):
+
+    >>> import sympy as sp
+    >>> from gdnp.proofs import Identity, refute
+    >>> x, y = sp.symbols("x y")
+    >>> refute(Identity((x + y) ** 2, x**2 + y**2), {x: 1, y: 1})
+    True
     """
     return counterexample(identity, point).refutes
 
@@ -381,6 +441,24 @@ class Check:
     generality : str
         In which generality the statement is proved: ``"general d"``, ``"d = 3, 4"``,
         ``"n = 3, 4, 5"``, ``"phi polynomial/exp"`` ...
+
+    The attributes are also the constructor's parameters (a frozen dataclass).
+
+    Raises
+    ------
+    ValueError
+        If ``expected`` is not ``"holds"`` or ``"fails"``, or ``name`` does not start with
+        ``topic + "."``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from gdnp.proofs import Check, Identity
+    >>> x = sp.Symbol("x")
+    >>> check = Check("demo.square", "demo", "(x+1)^2 = x^2+2x+1", "theory guide §8",
+    ...               lambda: [Identity((x + 1) ** 2, x**2 + 2 * x + 1, method="expand")])
+    >>> check.prove(), check.first_failure()
+    (True, None)
     """
 
     name: str
@@ -399,15 +477,58 @@ class Check:
             raise ValueError(f"check name {self.name!r} must start with its topic {self.topic!r}")
 
     def identities(self) -> list[Identity]:
-        """Build the identities of this check (symbolic construction only)."""
+        """Build the identities of this check (symbolic construction only; theory guide §8).
+
+        Returns
+        -------
+        list of Identity
+            What ``build()`` returns.
+
+        Examples
+        --------
+        >>> from gdnp.proofs import get_check
+        >>> len(get_check("bn.scale_invariance").identities())
+        2
+        """
         return list(self.build())
 
     def prove(self) -> bool:
-        """Return whether sympy proves every identity of the check."""
+        """Return whether sympy proves every identity of the check (theory guide §8).
+
+        Returns
+        -------
+        bool
+            ``True`` iff :func:`prove` holds for every identity; ``False`` is expected for a
+            documented discrepancy (``expected="fails"``).
+
+        Examples
+        --------
+        >>> from gdnp.proofs import get_check
+        >>> get_check("bn.scale_invariance").prove()
+        True
+        >>> get_check("k19.length_bound_as_quoted").prove()
+        False
+        """
         return all(prove(identity) for identity in self.identities())
 
     def first_failure(self) -> tuple[str, str] | None:
-        """``(label, simplified residual)`` of the first identity not proved, else ``None``."""
+        """``(label, simplified residual)`` of the first identity not proved, else ``None``.
+
+        Returns
+        -------
+        tuple of (str, str) or None
+            The identity's label (with the matrix entry) and its residual ``lhs - rhs`` after
+            the exact reduction, or ``None`` when every identity is proved (theory guide §8).
+
+        Examples
+        --------
+        >>> from gdnp.proofs import get_check
+        >>> get_check("bn.scale_invariance").first_failure() is None
+        True
+        >>> label, res = get_check("k19.length_bound_as_quoted").first_failure()
+        >>> label
+        '(d_g f(a_T))^2 = 2^-T zeta |b-a|/mu^2 (quoted)'
+        """
         for k, identity in enumerate(self.identities()):
             found = residual(identity)
             if found is not None:

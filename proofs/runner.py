@@ -28,7 +28,31 @@ DEFAULT_TIMEOUT = 30.0
 
 @dataclass
 class CheckResult:
-    """Outcome of one check (a JSON-friendly record)."""
+    """Outcome of one check (a JSON-friendly record) of theory guide §8's identities.
+
+    Parameters
+    ----------
+    name, topic, statement, source, expected, generality : str
+        Copied from the :class:`~gdnp.proofs.Check`.
+    status : {"proved", "failed", "discrepancy", "unrefuted", "timeout", "error"}
+        The outcome; ``discrepancy`` is a documented ``expected="fails"`` check that is
+        refuted as expected.
+    proved : bool or None
+        Whether every identity was proved (``None`` on a timeout or an error).
+    seconds : float
+        Wall-clock time.
+    detail : str
+        The first failure, the timeout or the error.
+    counterexample : dict or None
+        A discrepancy's exact counterexample.
+
+    Examples
+    --------
+    >>> from gdnp.proofs import run_checks
+    >>> result = run_checks(only="bn.scale_invariance", timeout=None)[0]
+    >>> result.status, result.proved
+    ('proved', True)
+    """
 
     name: str
     topic: str
@@ -43,7 +67,20 @@ class CheckResult:
     counterexample: dict | None = None
 
     def to_dict(self) -> dict:
-        """The record as a plain ``dict``."""
+        """The record as a plain ``dict`` (for ``gdnp verify --json``; theory guide §8).
+
+        Returns
+        -------
+        dict
+            One key per field.
+
+        Examples
+        --------
+        >>> from gdnp.proofs import run_checks
+        >>> record = run_checks(only="bn.scale_invariance", timeout=None)[0].to_dict()
+        >>> record["name"], record["status"]
+        ('bn.scale_invariance', 'proved')
+        """
         return asdict(self)
 
 
@@ -159,6 +196,15 @@ def run_checks(
     ------
     ValueError
         If ``only`` names an unknown topic or check id, or ``timeout``/``jobs`` is not positive.
+
+    Examples
+    --------
+    The checks of theory guide §8, in this process (``timeout=None``):
+
+    >>> from gdnp.proofs import run_checks
+    >>> [r.status for r in run_checks(only=["bn.scale_invariance", "k19.length_bound_as_quoted"],
+    ...                               timeout=None)]
+    ['proved', 'discrepancy']
     """
     if isinstance(only, str):
         only = [only]
@@ -215,7 +261,27 @@ def run_checks(
 
 
 def summarize(results: Sequence[CheckResult]) -> dict[str, int]:
-    """Counts per status plus ``total``; ``ok`` is 1 when no check needs attention."""
+    """Counts per status plus ``total``; ``ok`` is 1 when no check needs attention.
+
+    Parameters
+    ----------
+    results : sequence of CheckResult
+        What :func:`run_checks` returned.
+
+    Returns
+    -------
+    dict of str to int
+        One count per status (``proved``, ``failed``, ``discrepancy``, ``unrefuted``,
+        ``timeout``, ``error``), ``total`` and ``ok`` (0 if any check failed, was not refuted,
+        timed out or raised; theory guide §8).
+
+    Examples
+    --------
+    >>> from gdnp.proofs import run_checks, summarize
+    >>> counts = summarize(run_checks(only="bn.scale_invariance", timeout=None))
+    >>> counts["proved"], counts["total"], counts["ok"]
+    (1, 1, 1)
+    """
     counts = {status: 0 for status in STATUSES}
     for r in results:
         counts[r.status] += 1
