@@ -28,9 +28,42 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
 
     With ``jobs > 1`` the figures run in parallel on joblib (loky) workers, each with BLAS
     pinned to one thread and the figure's own parallelism switched off; with ``jobs = 1`` they
-    run one after the other, each with its configured workers. A progress bar (tqdm) is shown
-    when ``progress`` is true, ``jobs = 1`` and stderr is a terminal. Returns one dict per
-    figure, in registry order (see :func:`make_figure`); skipped figures carry ``skipped``.
+    run one after the other, each with its configured workers. The figures are those of the
+    theory guide §7 and §10-§12.
+
+    Parameters
+    ----------
+    out_dir : str or path
+        Folder for the PNG, CSV and JSON of each figure (created if needed).
+    quick : bool, default False
+        Small sizes and iteration counts (seconds per figure; what the tests draw).
+    only : str or list of str, optional
+        Names of the figures to make (default: every registered figure).
+    pdf, svg : bool, default False
+        Also write a PDF / SVG per figure.
+    progress : bool, default True
+        Show a progress bar (tqdm) when ``jobs = 1`` and stderr is a terminal.
+    jobs : int, default 1
+        Figures made in parallel.
+
+    Returns
+    -------
+    list of dict
+        One dict per figure, in registry order (see :func:`make_figure`); a skipped figure
+        carries ``skipped`` (the reason) instead of its paths.
+
+    Raises
+    ------
+    ValueError
+        A name in ``only`` that is not a registered figure.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gdnp.plots import make_all
+    >>> out = make_all(tempfile.mkdtemp(), quick=True, only="trajectories", progress=False)
+    >>> out[0]["name"]
+    'trajectories'
     """
     if isinstance(only, str):
         only = [only]
@@ -69,7 +102,20 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
 
 
 def plots_main(argv=None) -> int:
-    """``gdnp plots [--out DIR] [--quick] [--only NAME] [--pdf] [--svg] [--jobs N]``."""
+    """The ``gdnp plots`` command line: make the figures and print where they went.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``gdnp plots`` (default: ``sys.argv[1:]``): ``--out DIR``,
+        ``--quick``, ``--only NAME`` (repeatable), ``--pdf``, ``--svg``, ``--jobs N``,
+        ``--progress/--no-progress``.
+
+    Returns
+    -------
+    int
+        The exit status, 0 on success (bad arguments exit through argparse with status 2).
+    """
     from gdnp.cli import HelpFormatter, _show_progress
 
     parser = argparse.ArgumentParser(

@@ -45,6 +45,7 @@ DOCTEST_MODULES = [
     "gdnp.proofs.core",
     "gdnp.proofs.runner",
     "gdnp.plots._core",
+    "gdnp.plots._cli",
     "gdnp.sweep",
 ]
 
