@@ -46,6 +46,7 @@ DOCTEST_MODULES = [
     "gdnp.proofs.runner",
     "gdnp.plots._core",
     "gdnp.plots._cli",
+    "gdnp.plots.gallery",
     "gdnp.sweep",
 ]
 

@@ -2,7 +2,7 @@ r"""
 Asymptotic rates against the condition number
 =============================================
 
-The measured asymptotic :math:`1 - r` of each method against :math:`\kappa` (the
+The fitted :math:`1 - r` of each method against :math:`\kappa` (the
 per-iteration contraction of the gap above its rounding floor, with its standard error over
 seeds), beside the rate each theory predicts: K19's :math:`1 - (1 - 1/\kappa)^2` for GDNP,
 :math:`1/\kappa` for GD, C19's :math:`r` for BNGD (theory guide :ref:`theory-2`,
@@ -17,43 +17,18 @@ full-size figure.
 """
 
 import os
-import tempfile
-
-import matplotlib.pyplot as plt
 
 import gdnp.plots
 
 NAME = "rates_vs_kappa"
 QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets it to 1
-out_dir = tempfile.mkdtemp(prefix="gdnp-figure-")
 
 # %%
-# Make the figure and show the PNG it wrote. ``gdnp.plots.redraw(out_dir, NAME)`` redraws it
-# from its data files alone, and ``gdnp.plots.FIGURES[NAME].render(data)`` returns the
-# :class:`matplotlib.figure.Figure` to restyle. A figure not registered in this version of
-# gdnp, or one that needs an optional package that is not installed, is reported and skipped.
+# Make the figure, show the PNG it wrote and summarise the data behind it (one long-format
+# table per panel, and the configuration). ``gdnp.plots.redraw(out_dir, NAME)`` redraws it from
+# its data files alone, ``gdnp.plots.FIGURES[NAME].render(data)`` returns the
+# :class:`matplotlib.figure.Figure` to restyle, and ``gdnp.plots.FIGURES[NAME].config(QUICK)``
+# is the configuration to start from to vary it. A figure that needs an optional package that is
+# not installed is reported and skipped.
 
-data = None
-if NAME not in gdnp.plots.FIGURES:
-    print(f"figure {NAME!r} is not registered in gdnp {gdnp.__version__}")
-else:
-    made = gdnp.plots.make_figure(NAME, out_dir, quick=QUICK)
-    if "skipped" in made:
-        print(f"figure {NAME!r} skipped: {made['skipped']}")
-    else:
-        print(f"computed in {made['seconds']:.1f} s; files in {out_dir}")
-        data = gdnp.plots.load(out_dir, NAME)
-        image = plt.imread(made["png"])
-        fig = plt.figure(figsize=(image.shape[1] / 100, image.shape[0] / 100))
-        fig.add_axes((0, 0, 1, 1)).imshow(image)
-        fig.axes[0].set_axis_off()
-
-# %%
-# The data behind the figure: one long-format table per panel, and the configuration.
-# To vary the figure, start from its configuration, ``gdnp.plots.FIGURES[NAME].config(quick)``.
-
-if data is not None:
-    for table, columns in data["tables"].items():
-        print(f"table {table!r}: {len(next(iter(columns.values())))} rows, "
-              f"columns {list(columns)}")
-    print("configuration:", {k: v for k, v in data["config"].items() if k != "quick"})
+data = gdnp.plots.show_figure(NAME, quick=QUICK)
