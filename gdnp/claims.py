@@ -864,7 +864,7 @@ _DISCREPANCIES = [
      "every critical point of one unit (theta fixed, m = 2) lies on the line S^-1 u",
      "mlp.k19_lemma_unconditional",
      "exact for m = 1; for m > 1 it needs b_12 = 0 or another unit aligned"),
-    ("verify.bn_jacobian", "seed note (BN backprop)",
+    ("verify.bn_jacobian", "Morwani 2020 (BN backprop)",
      "dZ/dY = (1/sigma)(I - 11'/n - Z Z') for the batch normalisation Z = (Y - mean)/sigma",
      "backprop.normalization_jacobian_no_1n",
      "the correct Jacobian has Z Z'/n (proved for batches of 3 and 4)"),
