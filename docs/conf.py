@@ -42,7 +42,7 @@ extensions = [
     "sphinx_gallery.gen_gallery",
 ]
 
-exclude_patterns = ["_build", "_readme_proposal.md", "claims", "figures/README_SECTION.md",
+exclude_patterns = ["_build", "claims",
                     "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
                     "auto_examples/*.md5", "auto_examples/*.codeobj.json"]
 templates_path = ["_templates"]
