@@ -221,28 +221,6 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         return _bisect_located(locator, a, b, maxiter, xtol, value, ends=(fa, fb),
                                expansions=expansions, carry=carry)
     nit = 0
-    affine = getattr(fun, "affine", None) if model is None else None
-    if affine is not None and affine[1] > 0.0 and math.frexp(affine[1])[0] == 0.5:
-        # fun(m) = c + k m with k a power of two: k m is exact, so fl(c + k m) has the sign
-        # of k m + c, read by one comparison with -c (the same halvings as evaluating fun)
-        k, neg_c = affine[1], -affine[0]
-        while nit < maxiter and b - a > xtol:
-            m = 0.5 * (a + b)
-            if m <= a or m >= b:
-                break
-            km = k * m
-            if not math.isfinite(km):
-                _check_finite(float(fun(m)), m)
-            nit += 1
-            if km < neg_c:
-                a = m
-            elif km > neg_c:
-                b = m
-            else:
-                a = b = m
-                break
-        value.nfev += nit
-        return 0.5 * (a + b), _info(a, b, a0, b0, nit, value, expansions)
     if model is None:  # the same loop without the model's bookkeeping
         while nit < maxiter and b - a > xtol:
             m = 0.5 * (a + b)

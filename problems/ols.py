@@ -18,24 +18,6 @@ from .spectra import random_covariance, random_direction
 __all__ = ["OLS"]
 
 
-class AffineDerivative:
-    """``g -> c + k g`` with ``k`` a positive power of two: OLS's ``d_g f`` (theory guide §2).
-
-    ``k g`` is exact in floating point, so the computed value ``fl(c + k g)`` has the sign of the
-    exact ``c + k g``, i.e. of ``k g - (-c)``: :func:`gdnp.bisect` reads the sign at a midpoint
-    from one comparison (attribute ``affine``) and makes the halvings evaluation would make.
-    """
-
-    __slots__ = ("c", "k", "affine")
-
-    def __init__(self, c: float, k: float):
-        self.c, self.k = float(c), float(k)
-        self.affine = (self.c, self.k)
-
-    def __call__(self, g: float) -> float:
-        return self.c + self.k * g
-
-
 class OLS(LinearProblem):
     """Least squares ``f(w~) = E[(y - x'w~)^2]`` (theory guide eq. (2)).
 
@@ -363,7 +345,8 @@ class OLS(LinearProblem):
         if "dN" in state:  # another norm N (theory guide §10): the general _dg
             return super()._length_function(state)
         # the same two roundings as _dg (c = 2 u'w / ||w||_S, then c + 2g), c read once
-        return AffineDerivative(2.0 * state["uw"] / state["nS"], 2.0)
+        c = 2.0 * state["uw"] / state["nS"]
+        return lambda g: c + 2.0 * g
 
     def _c1(self, state, a):
         return 2.0

@@ -162,24 +162,3 @@ def test_length_functions_are_the_length_derivative_bit_for_bit():
             plain = prob.length_derivative(w)
             for g in rng.uniform(-50.0, 50.0, 40):
                 assert fast(g) == plain(g) == prob.dg_bn(w, g)
-
-
-def test_affine_derivative_signs_by_comparison_equal_evaluation():
-    """OLS's ``d_g f = c + 2g`` is bisected by comparing ``2m`` with ``-c`` (no evaluation):
-    the halvings equal the textbook loop's on brackets around roots of every scale, including
-    roots that are midpoints exactly and ``c`` at the edge of the exponent range."""
-    from gdnp.problems.ols import AffineDerivative
-
-    rng = np.random.default_rng(11)
-    scales = 10.0 ** rng.integers(-8, 8, 20)
-    cs = [0.0, -3.7, 123.456, 1e-300, -1e300, 5e-324, *rng.standard_normal(20) * scales]
-    for c in cs:
-        fun = AffineDerivative(c, 2.0)
-        for a, b in ((-abs(c) - 1.0, abs(c) + 1.0), (-2.0 * abs(c) - 3.0, abs(c) + 0.25)):
-            root, info = bisect(fun, a, b, maxiter=60)
-            ra, rb = _reference_bisect(fun, a, b, 60)
-            assert (info["a"], info["b"]) == (ra, rb), c
-            assert root == 0.5 * (ra + rb)
-    # an exactly hit root (c = -2 m at the first midpoint) stops like evaluation does
-    root, info = bisect(AffineDerivative(-1.0, 2.0), 0.0, 1.0, maxiter=60)
-    assert root == 0.5 and info["nit"] == 1
