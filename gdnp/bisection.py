@@ -18,8 +18,6 @@ import numbers
 from collections.abc import Callable
 from typing import Protocol
 
-import numpy as np
-
 __all__ = ["bisect", "NoSignChangeError"]
 
 
@@ -173,7 +171,7 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         raise ValueError(f"the bracket must satisfy a < b with finite ends, got ({a}, {b})")
     value = _Signs(fun, model)
     width0 = b - a
-    if model is not None and hasattr(model, "certifies"):
+    if model is not None and hasattr(model, "start"):  # locates the root first
         carry: list = []
         done = _bisect_located(model, a, b, maxiter, xtol, value, carry=carry)
         if done is not None:
@@ -277,94 +275,82 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     change (the caller then expands as plain bisection does and comes back with the values
     ``ends`` at the expanded bracket's ends).
 
-    1. Safeguarded Newton from the first midpoint, one batched pass per step (``S`` and
-       ``S'`` together), then one pass at a pair straddling the root, until two evaluated
-       points ``x_L < root < x_R`` certify every computed sign left of ``x_L`` and right of
-       ``x_R`` within the bracket (the mass-ratio certificate).
-    2. The halvings themselves: a midpoint outside ``(x_L, x_R)`` takes its certified sign,
-       one already evaluated its computed value, and any other (inside the rounding band
-       around the root, where the computed sign is noise) is evaluated. Every decision is
-       the sign plain bisection computes, so the halvings are bit for bit the same.
+    1. Safeguarded Newton from ``model.start`` (or the first midpoint), one probe per step
+       (``S``, ``P + N``, ``S'`` and a curvature bound in one pass), then probes just either
+       side of the root, until two probes ``x_L < root < x_R`` certify every computed sign
+       left of ``x_L`` and right of ``x_R`` within the bracket.
+    2. The halvings themselves: a midpoint outside ``(x_L, x_R)`` takes its certified sign
+       and any other (inside the rounding band around the root, where the computed sign is
+       noise) is evaluated as plain bisection evaluates it. Every decision is the sign plain
+       bisection computes, so the halvings are bit for bit the same.
     """
     reach = max(abs(a), abs(b))
     known: dict[float, float] = {} if ends is None else {a: ends[0], b: ends[1]}
-    edges = [-math.inf, math.inf]
+    exact = getattr(model, "edges", None)  # a SignThreshold: the edges are known
+    edges = [-math.inf, math.inf] if exact is None else list(exact())
+    probes = [] if carry is None else carry  # (t, S, P + N, S'), kept on expansion
+    certifies = getattr(model, "certifies_probe", None)
 
-    log = [] if carry is None else carry  # (t, S, P + N, S', curvature) of Newton passes
-
-    def note(t: float, vj: float, sj: float) -> None:
-        known[t] = vj
-        if vj < 0.0 and t > edges[0] and model.certifies(t, vj, sj, reach):
-            edges[0] = t
-        elif vj > 0.0 and t < edges[1] and model.certifies(t, vj, sj, reach):
+    def take(t: float, v: float, sc: float, sp: float) -> None:
+        if v < 0.0:
+            if t > edges[0] and certifies(t, v, sc, sp, reach):
+                edges[0] = t
+        elif v > 0.0 and t < edges[1] and certifies(t, v, sc, sp, reach):
             edges[1] = t
 
-    def run(ts: list[float], slopes: bool):
-        v, scale, slope = model.values(np.array(ts, dtype=float), slopes)
-        counts.nfev += len(ts)
-        for j, t in enumerate(ts):
-            note(t, _check_finite(float(v[j]), t), float(scale[j]))
-            if slopes:
-                log.append((t, float(v[j]), float(scale[j]), float(slope[0][j]),
-                            float(slope[1][j])))
-        return v, scale, slope
+    def probe(t: float) -> None:
+        v, sc, sp = model.probe(t)  # v: the value plain bisection computes at t
+        counts.nfev += 1
+        known[t] = _check_finite(v, t)
+        probes.append((t, v, sc, sp))
+        take(t, v, sc, sp)
 
     m = 0.5 * (a + b)
-    if maxiter > 0 and a < m < b and b - a > xtol:
-        band = model.relative_error(reach)
-        if log:  # back after an expansion: the earlier passes still hold (for this reach)
-            for t, vj, sj, _, _ in log:
-                note(t, vj, sj)
-            x, vx, sx, gx, kx = min(log, key=lambda e: abs(e[1]) / e[3] if e[3] > 0.0
-                                    else math.inf)
+    if exact is None and maxiter > 0 and a < m < b and b - a > xtol:
+        if probes:  # back after an expansion: the earlier probes still hold (for this reach)
+            for t, v, sc, sp in probes:
+                take(t, v, sc, sp)
         else:
-            v, scale, slope = run([m], True)
-            x, vx, sx, gx, kx = m, float(v[0]), float(scale[0]), float(slope[0][0]), float(
-                slope[1][0])
-        widen = 2.5  # the pair certifies from about two band half-widths on
-        for _ in range(12):
+            start = model.start
+            probe(start if start is not None and a < start < b else m)
+        widen = 1.15  # straddle the root at this many band half-widths
+        for _ in range(16):
             lo, hi = edges
-            if not (gx > 0.0 and math.isfinite(gx)) or vx == 0.0:
+            x, v, sc, sp = min(probes, key=lambda e: abs(e[1]) / e[3] if e[3] > 0.0
+                               else math.inf)
+            if not (sp > 0.0 and math.isfinite(sp)):
                 break
-            delta = band * sx / gx  # half-width of the rounding band, to first order
-            if hi - lo <= 8.0 * widen * delta:
-                break
-            step = -vx / gx
+            delta = model.band(x, sc, sp)  # half-width of the rounding band, to first order
+            step = -v / sp
             r = x + step
             if not lo < r < hi:
                 if not (math.isfinite(lo) and math.isfinite(hi)):
                     break
                 r = 0.5 * (lo + hi)
-            # Newton's error, to second order: |S''| <~ kx near x
-            half = max(widen * delta, kx * step * step / gx)
-            if x in (lo, hi) and half < abs(step):
-                # x is certified on its side: aim just past the root on the other side
-                pts = [r + math.copysign(half, step)]
-            elif half < abs(step) or abs(step) <= widen * delta:  # straddle the root
-                pts = [r - half, r + half]
-                if half <= widen * delta:
-                    widen *= 4.0
+            # Newton's error, to second order, with S'' from the last two probes' slopes
+            if len(probes) < 2:
+                newton = math.inf
             else:
-                pts = [r]
-            pts = [p for p in pts if lo < p < hi and p not in known]
-            if not pts:  # aimed past an edge: the Newton point itself, or the middle
-                mid = 0.5 * (lo + hi)
-                pts = [p for p in (r, mid) if lo < p < hi and p not in known][:1]
-                if not pts:
-                    break
-            v, scale, slope = run(pts, True)
-            steps = [abs(float(v[j])) / float(slope[0][j]) if slope[0][j] > 0.0 else math.inf
-                     for j in range(len(pts))]
-            j = steps.index(min(steps))
-            if not steps[j] < math.inf:
+                (t0, _, _, s0), (t1, _, _, s1) = probes[-2:]
+                curvature = abs(s1 - s0) / abs(t1 - t0) if t1 != t0 else math.inf
+                newton = 2.0 * curvature * step * step / sp
+            if newton > widen * delta:
+                pts = [r]  # still far: a Newton step
+            else:  # Newton's point is within the band's scale: straddle the root
+                half = widen * delta
+                pts = [p for p, gap in ((r - half, r - lo), (r + half, hi - r))
+                       if gap > 4.0 * half]
+                widen *= 4.0  # if a probe lands in the band, the next pair is wider
+            pts = [p for p in pts if lo < p < hi]
+            if not pts:
                 break
-            x, vx, sx, gx, kx = pts[j], float(v[j]), float(scale[j]), float(slope[0][j]), \
-                float(slope[1][j])
-    # the bracket ends: certified, or evaluated together
-    ends = [t for t, side in ((a, 0), (b, 1)) if
-            (t > edges[0] if side == 0 else t < edges[1]) and t not in known]
-    if ends:
-        run(ends, False)
+            for p in pts:
+                probe(p)
+    # the bracket ends: certified, or evaluated as plain bisection does
+    for t, side in ((a, 0), (b, 1)):
+        if (t > edges[0] if side == 0 else t < edges[1]) and t not in known:
+            known[t] = _check_finite(float(model.value(t)), t)
+            counts.nfev += 1
     fa = known.get(a, -1.0 if a <= edges[0] else 0.0)
     fb = known.get(b, 1.0 if b >= edges[1] else 0.0)
     if not (fa < 0.0 < fb):

@@ -48,6 +48,19 @@ def _bracket(g: float, bracket) -> tuple[float, float]:
     return g - r, g + r
 
 
+def _extrapolate(roots: list[float]) -> float:
+    """The next length predicted from the last ones (at most three, oldest first) by the
+    polynomial through them: where the located search starts (theory guide §4)."""
+    if EXTRAP == 0 or len(roots) == 1:
+        return roots[-1]
+    if EXTRAP == 1 or len(roots) == 2:
+        return 2.0 * roots[-1] - roots[-2]
+    return 3.0 * roots[-1] - 3.0 * roots[-2] + roots[-3]
+
+
+EXTRAP = 2
+
+
 def _check_bracket(bracket):
     if bracket is None:
         return None
@@ -117,13 +130,17 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         Start in BN coordinates instead of ``x0`` (both or neither); GDNP's iterates ``w~``
         do not depend on the scale of ``w0`` (theory guide §1).
     certify : bool, optional
-        Where the problem provides certified Taylor models of ``d_g f``
-        (:meth:`~gdnp.problems.LinearProblem.length_model`: halfspaces with the logistic or
-        sigmoid loss), decide a bisection sign from a model's error bound when it is
-        conclusive instead of evaluating ``d_g f``. The halvings, hence the iterates, are
-        those of plain bisection; ``False`` evaluates ``d_g f`` at every midpoint. The default
-        certifies on data, where an evaluation is an ``O(n)`` pass, and not on population
-        problems, whose 601-node Gauss-Hermite sums cost less than the bookkeeping.
+        How the bisection decides its signs; the halvings, hence the iterates, are those of
+        plain bisection in every case (theory guide §4). ``None`` (default): where the
+        problem locates the root of ``d_g f``
+        (:meth:`~gdnp.problems.LinearProblem.length_locator`: OLS, whose computed ``d_g f``
+        changes sign exactly at its root, and population halfspaces with the logistic loss,
+        by Newton steps and mass-ratio certificates) the midpoints away from the root take
+        their certified signs and only those in its rounding band are evaluated; on other
+        data problems certified Taylor models of ``d_g f``
+        (:meth:`~gdnp.problems.LinearProblem.length_model`) decide a sign whenever their
+        error bound is conclusive. ``True``: the Taylor models wherever available. ``False``:
+        ``d_g f`` evaluated at every midpoint.
     reference : bool
         Compute ``f*`` with the problem's reference solver and record ``gap``.
 
@@ -204,28 +221,32 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     w, g = problem._check_bn(w, g)
     general = problem._normalizer is not None
 
+    roots: list[float] = []  # the last lengths, to start the located search near the next
+
     def _length(w, st, g):
         """Root of ``d_g f(w, .)`` from the cached direction state ``st`` of ``w``."""
         nonlocal n_bisect, n_certified
         if length == "closed_form":
             return problem.optimal_length(w)
-        if certify is None and problem.population:  # Gauss-Hermite sums: locate
-            model = problem._length_locator(st)
+        model = problem._length_locator(st) if certify is None else None
+        if model is not None:  # the root located first (population halfspaces, OLS)
+            if roots:
+                model.start = _extrapolate(roots)
         elif (not problem.population) if certify is None else certify:
             model = problem._length_model(st)
-        else:
-            model = None
         g, info = bisect(problem._length_function(st), *_bracket(g, bracket),
                          maxiter=int(T_s), xtol=xtol, model=model)
         n_bisect += info["nit"]
         n_certified += info["ncertified"]
         rec.nfev += info["nfev"]
+        roots.append(g)
+        del roots[:-3]
         return g
 
+    # one direction state per iterate (Sw, ||w||_S, u'w and the projections), read by every
+    # quantity below instead of re-validating w for each (theory guide §1, §4)
+    st = problem._state(w)
     for t in range(maxiter + 1):
-        # one direction state per iterate (Sw, ||w||_S, u'w and the projections), read by
-        # every quantity below instead of re-validating w for each (theory guide §1, §4)
-        st = problem._state(w)
         nS, uw, N = st["nS"], st["uw"], st["N"]
         ev = problem._value_and_grad_bn(w, st, g)
         rec.nfev += 1
@@ -246,7 +267,8 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
             w = w - step * ev.grad_w
         # length: root of d_g f(w_{t+1}, .) with the projections of w_{t+1} cached (the state
         # is kept for the next iteration too)
-        g = _length(w, problem._state(w), g)
+        st = problem._state(w)
+        g = _length(w, st, g)
     return rec.result(length=float(g), direction=w.copy(), n_bisect=n_bisect,
                       n_certified=n_certified, T_s=int(T_s))
 

@@ -22,7 +22,7 @@ from scipy.linalg import cho_factor, cho_solve
 from ._validate import NonFiniteError, as_finite_array, as_seed_rng
 from .data import PreparedData
 from .normalization import Normalizer, check_normalization, make_normalizer
-from .taylor import CertifiedDerivative, MassRatioLocator
+from .taylor import CertifiedDerivative, MassRatioLocator, SignThreshold
 
 __all__ = ["Problem", "LinearProblem", "BNEval", "check_indices"]
 
@@ -981,14 +981,16 @@ class LinearProblem(Problem):
     def _length_model(self, state: dict) -> CertifiedDerivative | None:
         return None
 
-    def length_locator(self, w) -> MassRatioLocator | None:
-        """Batched values of ``g -> d_g f(w, g)`` with mass-ratio sign certificates
-        (:class:`gdnp.problems.taylor.MassRatioLocator`), or ``None``.
+    def length_locator(self, w) -> MassRatioLocator | SignThreshold | None:
+        """What locates the root of ``g -> d_g f(w, g)`` for :func:`gdnp.bisect`, or ``None``.
 
-        Its values are bit for bit those of :meth:`length_derivative`; :func:`gdnp.bisect`
-        uses it to locate the root in a few passes and to decide the signs at the midpoints
-        away from it without evaluating them (theory guide §4). Implemented for the
-        population halfspace with the logistic loss; elsewhere ``None``.
+        OLS: a :class:`gdnp.problems.taylor.SignThreshold` (the computed ``d_g f`` has the
+        sign of ``g`` minus its root exactly). Population halfspaces with the logistic loss:
+        a :class:`gdnp.problems.taylor.MassRatioLocator`, whose probes give the plain value
+        with ``P + N`` and ``S'`` for Newton steps and rigorous sign certificates. With
+        either, :func:`gdnp.bisect` decides the midpoints away from the root without
+        evaluating them and takes plain bisection's halvings (theory guide §4). ``None``
+        elsewhere.
 
         Parameters
         ----------
@@ -997,21 +999,24 @@ class LinearProblem(Problem):
 
         Returns
         -------
-        MassRatioLocator or None
+        MassRatioLocator, SignThreshold or None
             The locator of the root of ``g -> d_g f(w, g)``, or ``None`` where there is none.
 
         Examples
         --------
         >>> import numpy as np
+        >>> from gdnp import bisect
         >>> from gdnp.problems import OLS
         >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
-        >>> prob.length_locator([1.0, 0.5]) is None
+        >>> loc = prob.length_locator([1.0, 0.5])
+        >>> S = prob.length_derivative([1.0, 0.5])
+        >>> bisect(S, 0.0, 4.0, model=loc)[0] == bisect(S, 0.0, 4.0)[0]
         True
         """
         w, _ = self._check_bn(w, 1.0)
         return self._length_locator(self._state(w))
 
-    def _length_locator(self, state: dict) -> MassRatioLocator | None:
+    def _length_locator(self, state: dict) -> MassRatioLocator | SignThreshold | None:
         return None
 
     def stein_c1(self, w, g) -> float:

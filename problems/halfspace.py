@@ -38,7 +38,7 @@ from .data import prepare_data
 from .losses import LOSSES, Loss, get_loss
 from .quadrature import DEFAULT_NODES, normal_rule
 from .spectra import random_covariance, random_direction, vector_with_separation
-from .taylor import CertifiedDerivative, MassRatioLocator
+from .taylor import CertifiedDerivative, MassRatioLocator, pairwise_depth
 
 __all__ = ["Halfspace", "NoFiniteMinimizerError"]
 
@@ -649,16 +649,25 @@ class GaussianHalfspace(Halfspace):
         if self.loss is LOSSES["logistic"]:
             T = np.multiply(a0, g)
             expit(T, out=T)
-            T *= self._logistic_terms(state)[0]
+            T *= self._logistic_c(state)
             return float(np.add.reduce(T))
         return float(omega @ (self.loss.dphi(g * a0) * a0))
+
+    def _logistic_c(self, state):
+        """``c_k = omega_k a_k``, once per direction."""
+        c = state.get("logistic_c")
+        if c is None:
+            a0, omega = self._length_nodes(state)
+            c = state["logistic_c"] = omega * a0
+        return c
 
     def _logistic_terms(self, state):
         """``(c, sign(a), a|a|)`` with ``c_k = omega_k a_k``, once per direction."""
         terms = state.get("logistic_terms")
         if terms is None:
-            a0, omega = self._length_nodes(state)
-            terms = state["logistic_terms"] = (omega * a0, np.sign(a0), a0 * np.abs(a0))
+            a0, _ = self._length_nodes(state)
+            terms = state["logistic_terms"] = (self._logistic_c(state), np.sign(a0),
+                                               a0 * np.abs(a0))
         return terms
 
     def _logistic_values(self, state, ts, slopes: bool = False):
@@ -682,11 +691,26 @@ class GaussianHalfspace(Halfspace):
             slope = (S @ a0, S @ self._logistic_terms(state)[2])
         return values, scale, slope
 
+    def _logistic_probe(self, state, t: float) -> tuple[float, float, float]:
+        """``(S(t), (P + N)(t), S'(t))`` at one length ``t`` in one pass (theory guide §4):
+        ``S(t)`` bit for bit :meth:`_dg`'s value (the same operations), ``P + N = sum_k
+        |c_k| s_k`` and ``S' = sum_k c_k a_k s_k (1 - s_k)`` (``s_k = sigma(t a_k)``) as dot
+        products, with the rounding bounds of :meth:`MassRatioLocator.probe_bounds`."""
+        a0, _ = self._length_nodes(state)
+        c = self._logistic_c(state)
+        T = np.multiply(a0, t)
+        expit(T, out=T)
+        U = np.subtract(1.0, T)
+        T *= c
+        value = float(np.add.reduce(T))
+        U *= T  # c_k s_k (1 - s_k)
+        return value, float(T @ self._logistic_terms(state)[1]), float(U @ a0)
+
     def _length_locator(self, state):
         """:class:`~gdnp.problems.taylor.MassRatioLocator` over the Gauss-Hermite nodes
         (logistic loss: ``phi' = sigma`` is positive and increasing). Nodes whose weight is
-        below ``1e-30`` enter the rounding bound through their total mass ``sum |c_k|``
-        instead of through ``max|a|`` (their terms and computed values lie in
+        below ``1e-30`` enter the far certificates' rounding bound through their total mass
+        ``sum |c_k|`` instead of through ``max|a|`` (their terms and computed values lie in
         ``[0, |c_k|]``)."""
         if self.loss is not LOSSES["logistic"]:
             return None
@@ -694,21 +718,31 @@ class GaussianHalfspace(Halfspace):
         cut = getattr(self, "_locator_cut", None)
         if cut is None:  # per problem: the extreme big nodes, the small nodes' moments
             small = omega < 1e-30
-            big_xi = xi[~small]
-            n = xi.size  # rows are reduced pairwise, as np.sum: see _length_model's bound
+            big = np.flatnonzero(~small)
+            n = xi.size
             cut = self._locator_cut = (
-                float(big_xi.min()), float(big_xi.max()), float(np.sum(omega[small])),
-                float(omega[small] @ np.abs(xi[small])),
-                25 + math.ceil(math.log2(n)) + math.ceil(n / 8192), n)
-        lo, hi, w_small, w_xi_small, k_sum, n = cut
+                int(big[np.argmin(xi[big])]), int(big[np.argmax(xi[big])]), int(np.argmin(xi)),
+                int(np.argmax(xi)), float(np.sum(omega[small])),
+                float(omega[small] @ np.abs(xi[small])), float(omega[small] @ xi[small] ** 2),
+                pairwise_depth(n) if n <= 8192 else 25 + math.ceil(math.log2(n))
+                + math.ceil(n / 8192), n)
+        lo, hi, lo_all, hi_all, w_small, w_xi_small, w_xi2_small, k_sum, n = cut
+        a0, _ = self._length_nodes(state)  # f (ma + sa xi_k), f = ||w||_S / N(w) > 0
         ma, sa = self._ab(state)
-        # |c_k| = omega_k |ma + sa xi_k| <= omega_k (|ma| + sa |xi_k|), with 1% to spare
+        f = state["nS"] / state["N"] if "dN" in state else 1.0
+        # |a_k| is largest at the extreme nodes (a is affine in xi); |c_k| = omega_k |a_k| <=
+        # f omega_k (|ma| + sa |xi_k|), with 1% to spare
+        mass_small = 1.01 * f * (abs(ma) * w_small + sa * w_xi_small)
         model = MassRatioLocator(partial(self._logistic_values, state),
                                  partial(self._dg, state), sum_depth=k_sum,
-                                 max_abs=max(abs(ma + sa * lo), abs(ma + sa * hi))
-                                 * (1.0 + 1e-15),
-                                 n_terms=n)
-        model.tiny += 2.02 * (abs(ma) * w_small + sa * w_xi_small)
+                                 max_abs=max(abs(a0[lo]), abs(a0[hi])) * (1.0 + 1e-14),
+                                 n_terms=n, probe=partial(self._logistic_probe, state),
+                                 max_abs_all=max(abs(a0[lo_all]), abs(a0[hi_all])) * (1.0 + 1e-14),
+                                 slope_small=0.26 * f * f * (ma * ma * w_small + 2.0 * abs(ma)
+                                                             * sa * w_xi_small
+                                                             + sa * sa * w_xi2_small))
+        model.tiny += 2.0 * mass_small
+        model.mass_small = mass_small
         return model
 
     def _c1(self, state, a):

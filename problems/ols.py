@@ -8,12 +8,15 @@ Every evaluation costs ``O(d^2)`` whatever the number of samples: the data enter
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._validate import as_finite_array, as_real, as_seed_rng, as_spd_matrix, as_vector
 from .base import LinearProblem
 from .data import prepare_data
 from .spectra import random_covariance, random_direction
+from .taylor import SignThreshold
 
 __all__ = ["OLS"]
 
@@ -347,6 +350,17 @@ class OLS(LinearProblem):
         # the same two roundings as _dg (c = 2 u'w / ||w||_S, then c + 2g), c read once
         c = 2.0 * state["uw"] / state["nS"]
         return lambda g: c + 2.0 * g
+
+    def _length_locator(self, state):
+        """:class:`~gdnp.problems.taylor.SignThreshold` at ``-c / 2``, ``c = 2 u'w /
+        ||w||_S``: the computed ``c + 2 g`` has the sign of ``g + c / 2`` exactly (for
+        ``||w||_S`` only, and ``c`` not subnormal)."""
+        if "dN" in state:
+            return None
+        c = 2.0 * state["uw"] / state["nS"]
+        if not (math.isfinite(c) and (c == 0.0 or abs(c) >= 1e-300)):
+            return None
+        return SignThreshold(-0.5 * c, self._length_function(state))
 
     def _c1(self, state, a):
         return 2.0

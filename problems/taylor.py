@@ -39,10 +39,58 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
-__all__ = ["Expansion", "CertifiedDerivative", "MassRatioLocator"]
+__all__ = ["Expansion", "CertifiedDerivative", "MassRatioLocator", "SignThreshold",
+           "pairwise_depth"]
 
 _U = 2.0**-53  # unit roundoff of float64
+
+
+@lru_cache(maxsize=4096)
+def _pairwise_block_depth(m: int) -> int:
+    if m < 8:  # res = 0.; res += x_i in sequence (the first addition is exact)
+        return max(m - 1, 0)
+    # r_j = x_j, then m // 8 - 1 additions each, the 3-level tree, the m % 8 left over
+    if m <= 128:  # 8 interleaved partial sums, a 3-level tree, then the m % 8 left over
+        return m // 8 - 1 + 3 + m % 8
+    half = m // 2
+    half -= half % 8
+    return 1 + max(_pairwise_block_depth(half), _pairwise_block_depth(m - half))
+
+
+def pairwise_depth(n: int) -> int:
+    """The most roundings any term goes through in ``np.add.reduce`` of ``n`` contiguous
+    float64 values (theory guide §4), so that the computed sum is within
+    ``pairwise_depth(n) u sum|x_i|`` of the exact one (to first order; ``u = 2^-53``).
+
+    numpy's pairwise summation sums up to 7 values in sequence (from 0), up to 128 in 8
+    interleaved partial sums joined by a 3-level tree followed by the ``m % 8`` left over,
+    and more by splitting at half (rounded down to a multiple of 8) and adding the two
+    halves' sums. This function follows that recursion; the tests check that it is the
+    association order of ``np.add.reduce`` (bit for bit on random data, including the rows
+    of a 2-D reduction along its last axis). Only for ``n <= 8192``: longer reductions may be
+    buffered in pieces.
+
+    Parameters
+    ----------
+    n : int
+        Number of terms, ``1 <= n <= 8192``.
+
+    Returns
+    -------
+    int
+        The depth ``D``: ``|fl(sum) - sum| <= D u sum|x_i| / (1 - D u)``.
+
+    Examples
+    --------
+    >>> from gdnp.problems.taylor import pairwise_depth
+    >>> pairwise_depth(601), pairwise_depth(8), pairwise_depth(127)
+    (16, 3, 24)
+    """
+    if not 1 <= n <= 8192:
+        raise ValueError(f"n must be in [1, 8192], got {n!r}")
+    return _pairwise_block_depth(int(n))
 
 
 @dataclass(frozen=True)
@@ -407,11 +455,17 @@ class MassRatioLocator:
         Number of terms (for the underflow allowance ``tiny``).
     """
 
-    def __init__(self, values, value, *, sum_depth: float, max_abs: float, n_terms: int):
-        self.values, self.value = values, value
+    def __init__(self, values, value, *, sum_depth: float, max_abs: float, n_terms: int,
+                 probe=None, max_abs_all: float | None = None, slope_small: float = 0.0):
+        self.values, self.value, self.probe = values, value, probe
         self.sum_depth = float(sum_depth)
         self.max_abs = float(max_abs)
-        self.tiny = 1e-300 * max(int(n_terms), 1)  # terms that underflow
+        self.max_abs_all = self.max_abs if max_abs_all is None else float(max_abs_all)
+        self.n_terms = max(int(n_terms), 1)
+        self.tiny = 1e-300 * self.n_terms  # terms that underflow
+        self.mass_small = 0.0  # sum |c_k| of the terms left out of max_abs
+        self.slope_small = float(slope_small)  # their share of S' is at most this
+        self.start: float | None = None  # where the search starts, if inside the bracket
 
     def relative_error(self, t: float) -> float:
         """``r(t) = (k + 9 + |t| max|a|) u``."""
@@ -428,3 +482,114 @@ class MassRatioLocator:
         err = r * scale_hi + self.tiny
         return (abs(value) - err) > (self.relative_error(reach) + 2.0 * self.tiny / scale_lo
                                      ) * scale_hi
+
+    def probe_bounds(self, t: float, value: float, scale: float, slope: float
+                     ) -> tuple[float, float, float, float, float]:
+        """Rigorous bounds from a probe ``(S(t), (P + N)(t), S'(t))`` (``probe``'s values:
+        ``S(t)`` as plain evaluation computes it, the others as dot products):
+        ``(error of value, lower and upper bound of P + N, lower and upper bound of S')``.
+
+        Each term ``c_k s_k`` is within ``(9 + |t a_k| (1 - s_k)) u`` relatively
+        (``s_k = sigma(t a_k)``; the rounding of ``t a_k`` moves ``log s_k`` by at most
+        ``(1 - s_k) |t a_k| u``), so the plain value is within ``(k + 9) u (P + N) +
+        u |t| S'(t)`` (these argument errors add up to ``u sum_k |c_k| s_k (1 - s_k)
+        |t a_k| = u |t| S'``), and ``P + N`` within ``eta = (n + 9 + |t| max|a|) u``
+        relatively. The computed ``1 - s_k`` is off by at most ``(5 + |t a_k| (1 - s_k)) u
+        s_k + u (1 - s_k)``, which puts ``S'`` within ``5 u max|a| (P + N) + (n + 12 +
+        2 |t| max|a|) u S'`` (theory guide §4)."""
+        spread = abs(t) * self.max_abs_all
+        eta = (self.n_terms + 9.0 + spread) * _U
+        scale_hi = scale * (1.0 + eta) + self.tiny
+        scale_lo = scale * (1.0 - eta) - self.tiny
+        slope_err = (5.0 * _U * self.max_abs_all * scale_hi
+                     + (self.n_terms + 12.0 + 2.0 * spread) * _U * abs(slope) + self.tiny)
+        slope_hi, slope_lo = slope + slope_err, slope - slope_err
+        err = ((self.sum_depth + 9.0) * _U * scale_hi + 1.001 * _U * abs(t) * slope_hi
+               + self.tiny)
+        return err, scale_lo, scale_hi, slope_lo, slope_hi
+
+    def band(self, t: float, scale: float, slope: float) -> float:
+        """Half-width, to first order, of the band around the root inside which a probe at
+        ``t`` (``P + N = scale``, ``S' = slope``) certifies nothing: twice a plain
+        evaluation's rounding bound over ``S'``."""
+        return ((2.0 * self.sum_depth + 18.0) * _U * scale / slope + 2.0 * _U * abs(t)) * 1.02
+
+    def certifies_probe(self, t: float, value: float, scale: float, slope: float,
+                        reach: float) -> bool:
+        """Whether a probe at ``t`` certifies the computed sign of ``S`` at every point beyond
+        ``t`` (away from the root) with ``|point| <= reach`` (theory guide §4).
+
+        Two regions. Near ``t``, within a distance ``D``: ``S`` is monotone, so ``|S| >=
+        |S(t)|`` there, and a plain evaluation at ``s`` is within ``(k + 9) u (P + N)(s) +
+        u |s| S'(s)`` (the rounding of ``s a_k`` moves each term by at most ``u |c_k|
+        sigma (1 - sigma) |s a_k|``, and these add up to ``u |s| S'(s)``), where ``P + N``
+        and ``S'`` grow by at most ``G = exp(D max|a|)`` from ``t``. Beyond ``D``: the
+        mass ratio at ``t -+ D`` is at least ``(|S(t)| + D S'(t) / G) / (G (P + N)(t))`` and
+        only grows farther out, which certifies every point there as in
+        :meth:`certifies`. ``D`` is the smallest distance at which the second bound holds.
+        A probe in the rounding band certifies nothing."""
+        err, scale_lo, scale_hi, slope_lo, slope_hi = self.probe_bounds(t, value, scale, slope)
+        s_lo = abs(value) - err  # |S(t)| >= s_lo, of the sign of value
+        if not s_lo > 0.0:
+            return False
+        r_far = self.relative_error(reach)
+        growth = 1.01  # G, checked below
+        pn_hi = growth * scale_hi + self.mass_small
+        pn_lo = (scale_lo - self.mass_small) / growth
+        if not pn_lo > 0.0:
+            return False
+        min_slope = (slope_lo - self.slope_small) / growth
+        need = (r_far + 2.0 * self.tiny / pn_lo) * pn_hi * 1.001
+        if s_lo > need:
+            distance = 0.0
+        elif min_slope > 0.0:
+            distance = (need - s_lo) / min_slope
+        else:
+            return False
+        if distance * self.max_abs > math.log(growth):
+            return False
+        # near t: a plain evaluation's error at most (k + 9) u (P + N) + u |s| S' there
+        near = ((self.sum_depth + 9.0) * _U * pn_hi
+                + 1.001 * _U * (abs(t) + distance) * (growth * slope_hi + self.slope_small)
+                + self.tiny)
+        return s_lo > near
+
+
+class SignThreshold:
+    """A computed function whose sign is known exactly: negative below ``root``, zero at it,
+    positive above it (theory guide §4).
+
+    OLS's length derivative is computed as ``c + 2 g``: ``2 g`` is exact and a rounded sum of
+    two floats is zero only when the exact sum is, and otherwise has its sign, so the
+    computed sign at ``g`` is the sign of ``g - root`` with ``root = -c / 2`` (exact too).
+    A bisection then decides every midpoint by one comparison, evaluating only a midpoint
+    equal to ``root``, and takes plain bisection's halvings.
+
+    Parameters
+    ----------
+    root : float
+        The threshold.
+    value : callable
+        ``t -> fun(t)``, the plain evaluation.
+
+    Examples
+    --------
+    >>> from gdnp.problems.taylor import SignThreshold
+    >>> from gdnp import bisect
+    >>> fun = lambda g: 0.3 + 2.0 * g
+    >>> plain = bisect(fun, -1.0, 2.0, maxiter=40)
+    >>> fast = bisect(fun, -1.0, 2.0, maxiter=40, model=SignThreshold(-0.15, fun))
+    >>> fast[0] == plain[0], fast[1]["nfev"], plain[1]["nfev"]
+    (True, 0, 42)
+    """
+
+    start: float | None = None
+
+    def __init__(self, root: float, value: Callable[[float], float]):
+        self.root, self.value = float(root), value
+
+    def edges(self) -> tuple[float, float]:
+        """``(x_L, x_R)``: the sign is negative at every ``t <= x_L`` and positive at every
+        ``t >= x_R`` (the floats next to ``root``)."""
+        return math.nextafter(self.root, -math.inf), math.nextafter(self.root, math.inf)
+

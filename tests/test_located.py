@@ -103,6 +103,96 @@ def test_located_certificates_hold_in_the_rounding_band():
             assert np.all(np.sign(side) == np.sign(v[j]))
 
 
+@pytest.mark.parametrize("d, separation, normalization", [
+    (10, 0.99, "batch"), (20, 0.5, "batch"), (6, 0.999, "batch"), (10, 0.99, "weight")])
+def test_probe_certificates_hold_down_to_the_rounding_noise(d, separation, normalization):
+    """Wherever a probe certifies, every plain computed value beyond it (within the reach)
+    has its sign: checked on dense grids around the root at the scale of the rounding band
+    and a thousand times wider, and the probe's value is the plain one bit for bit."""
+    prob = Halfspace.random(d, 100.0, separation=separation, seed=d,
+                            normalization=normalization)
+    for w in _directions(prob, 3, d):
+        loc = prob.length_locator(w)
+        S = prob.length_derivative(w)
+        root = bisect(S, -1.0, 1.0, maxiter=80)[0]
+        reach = 2.0 * abs(root) + 1.0
+        _, scale, slope = loc.probe(root)
+        delta = loc.band(root, scale, slope)
+        n_certified = 0
+        for width in (5.0 * delta, 5e3 * delta):
+            ts = root + np.linspace(-width, width, 401)
+            values = np.array([S(t) for t in ts])
+            for j, t in enumerate(ts):
+                v, sc, sp = loc.probe(t)
+                assert v == values[j]
+                if loc.certifies_probe(t, v, sc, sp, reach):
+                    n_certified += 1
+                    side = values[: j + 1] if v < 0 else values[j:]
+                    assert np.all(np.sign(side) == np.sign(v))
+        assert n_certified > 400  # the certificates do decide most points
+
+
+def test_probe_bounds_contain_the_exact_values():
+    """The probe's rounding bounds hold against 50-digit values of ``S``, ``P + N`` and
+    ``S'``, on both sides of 0 and at large lengths."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 50
+    prob = Halfspace.random(8, 100.0, separation=0.99, seed=1)
+    for w in _directions(prob, 2, 7):
+        st = prob._state(prob._check_bn(w, 1.0)[0])
+        a0, omega = prob._length_nodes(st)
+        c = omega * a0
+        loc = prob.length_locator(w)
+        for t in (-300.0, -2.0, 0.3, 17.0, 55.5, 1000.0):
+            v, scale, slope = loc.probe(t)
+            sig = [1 / (1 + mpmath.exp(-mpmath.mpf(t) * mpmath.mpf(ak))) for ak in a0]
+            exact = mpmath.fsum(mpmath.mpf(ck) * s for ck, s in zip(c, sig))
+            exact_scale = mpmath.fsum(abs(mpmath.mpf(ck)) * s for ck, s in zip(c, sig))
+            exact_slope = mpmath.fsum(mpmath.mpf(ck) * mpmath.mpf(ak) * s * (1 - s)
+                                      for ck, ak, s in zip(c, a0, sig))
+            err, scale_lo, scale_hi, slope_lo, slope_hi = loc.probe_bounds(t, v, scale, slope)
+            assert abs(mpmath.mpf(v) - exact) <= err
+            assert scale_lo <= exact_scale <= scale_hi
+            assert slope_lo <= exact_slope <= slope_hi
+
+
+def test_pairwise_depth_follows_numpys_summation_order():
+    """``pairwise_depth`` models ``np.add.reduce``: the same recursion, run in Python floats,
+    gives numpy's sums bit for bit (1-D, and each row of a 2-D reduction)."""
+    from gdnp.problems.taylor import pairwise_depth
+
+    def pairwise(x):
+        m = len(x)
+        if m < 8:
+            res = 0.0
+            for v in x:
+                res += v
+            return res
+        if m <= 128:
+            r = list(x[:8])
+            i = 8
+            while i < m - m % 8:
+                for j in range(8):
+                    r[j] += x[i + j]
+                i += 8
+            res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+            for v in x[i:]:
+                res += v
+            return res
+        h = m // 2
+        h -= h % 8
+        return pairwise(x[:h]) + pairwise(x[h:])
+
+    rng = np.random.default_rng(0)
+    for n in [*range(1, 140), 255, 256, 300, 601, 1000, 4097, 8192]:
+        x = rng.standard_normal(n) * np.exp(rng.uniform(-20.0, 20.0, n))
+        assert pairwise([float(v) for v in x]) == float(np.add.reduce(x))
+        assert float(np.add.reduce(np.stack([x, x]), axis=1)[1]) == float(np.add.reduce(x))
+    assert [pairwise_depth(n) for n in (1, 7, 8, 127, 128, 601)] == [0, 6, 3, 24, 18, 16]
+    with pytest.raises(ValueError, match="n must be"):
+        pairwise_depth(0)
+
+
 def _textbook(fun, a, b, maxiter=50, **_):
     """``gdnp.bisect``'s interface on the textbook loop (expanding like it, if needed)."""
     fa, fb = fun(a), fun(b)
@@ -114,7 +204,8 @@ def _textbook(fun, a, b, maxiter=50, **_):
     return 0.5 * (lo + hi), {"nit": maxiter, "nfev": 0, "ncertified": 0}
 
 
-@pytest.mark.parametrize("kind", ["population", "population_d100", "empirical", "ols", "mlp"])
+@pytest.mark.parametrize("kind", ["population", "population_d100", "population_weight_norm",
+                                  "population_c999", "empirical", "ols", "mlp"])
 def test_gdnp_iterates_identical_to_plain_bisection(kind, monkeypatch):
     """GDNP's whole run (history and final iterate) with the default length search equals the
     run whose bisection is the textbook loop evaluating d_g f at every midpoint."""
@@ -122,6 +213,10 @@ def test_gdnp_iterates_identical_to_plain_bisection(kind, monkeypatch):
         prob = Halfspace.random(10, 100.0, separation=0.99, seed=0)
     elif kind == "population_d100":
         prob = Halfspace.random(100, 100.0, separation=0.99, seed=0)
+    elif kind == "population_weight_norm":
+        prob = Halfspace.random(10, 100.0, separation=0.99, seed=0, normalization="weight")
+    elif kind == "population_c999":
+        prob = Halfspace.random(10, 1.0, separation=0.999, seed=0)
     elif kind == "empirical":
         X, y = halfspace_data(2, n=2000, d=5)
         prob = Halfspace.from_data(X, y)
