@@ -271,14 +271,15 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
                     ends: tuple[float, float] | None = None, expansions: int = 0,
                     carry: list | None = None):
     """Plain bisection's halvings on ``[a, b]`` from a located root (``model``: a
-    :class:`gdnp.problems.taylor.MassRatioLocator`), or ``None`` if ``[a, b]`` holds no sign
-    change (the caller then expands as plain bisection does and comes back with the values
-    ``ends`` at the expanded bracket's ends).
+    :class:`gdnp.problems.taylor.MassRatioLocator`, or a
+    :class:`gdnp.problems.taylor.SignThreshold` whose edges are known), or ``None`` if
+    ``[a, b]`` holds no sign change (the caller then expands as plain bisection does and
+    comes back with the values ``ends`` at the expanded bracket's ends).
 
     1. Safeguarded Newton from ``model.start`` (or the first midpoint), one probe per step
-       (``S``, ``P + N``, ``S'`` and a curvature bound in one pass), then probes just either
-       side of the root, until two probes ``x_L < root < x_R`` certify every computed sign
-       left of ``x_L`` and right of ``x_R`` within the bracket.
+       (the plain value of ``S`` with ``P + N`` and ``S'``, in one pass), then plain
+       evaluations just either side of the root, until two points ``x_L < root < x_R``
+       certify every computed sign left of ``x_L`` and right of ``x_R`` within the bracket.
     2. The halvings themselves: a midpoint outside ``(x_L, x_R)`` takes its certified sign
        and any other (inside the rounding band around the root, where the computed sign is
        noise) is evaluated as plain bisection evaluates it. Every decision is the sign plain
@@ -288,36 +289,45 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     known: dict[float, float] = {} if ends is None else {a: ends[0], b: ends[1]}
     exact = getattr(model, "edges", None)  # a SignThreshold: the edges are known
     edges = [-math.inf, math.inf] if exact is None else list(exact())
-    probes = [] if carry is None else carry  # (t, S, P + N, S'), kept on expansion
+    # (t, S, P + N, S', growth of the last two since where they were computed), kept on
+    # expansion
+    probes = [] if carry is None else carry
     certifies = getattr(model, "certifies_probe", None)
 
-    def take(t: float, v: float, sc: float, sp: float) -> None:
+    def take(t: float, v: float, sc: float, sp: float, g0: float) -> None:
         if v < 0.0:
-            if t > edges[0] and certifies(t, v, sc, sp, reach):
+            if t > edges[0] and certifies(t, v, sc, sp, reach, g0):
                 edges[0] = t
-        elif v > 0.0 and t < edges[1] and certifies(t, v, sc, sp, reach):
+        elif v > 0.0 and t < edges[1] and certifies(t, v, sc, sp, reach, g0):
             edges[1] = t
 
-    def probe(t: float) -> None:
-        v, sc, sp = model.probe(t)  # v: the value plain bisection computes at t
+    def probe(t: float, near=None) -> None:
+        """A full probe (the plain value with ``P + N`` and ``S'``), or only the plain value
+        next to the probe ``near``, whose ``P + N`` and ``S'`` then hold up to a factor."""
+        if near is None:
+            v, sc, sp = model.probe(t)
+            g0 = 1.0
+        else:
+            v, sc, sp = float(model.value(t)), near[2], near[3]
+            g0 = near[4] * math.exp(abs(t - near[0]) * model.max_abs)
         counts.nfev += 1
         known[t] = _check_finite(v, t)
-        probes.append((t, v, sc, sp))
-        take(t, v, sc, sp)
+        probes.append((t, v, sc, sp, g0))
+        take(t, v, sc, sp, g0)
 
     m = 0.5 * (a + b)
     if exact is None and maxiter > 0 and a < m < b and b - a > xtol:
         if probes:  # back after an expansion: the earlier probes still hold (for this reach)
-            for t, v, sc, sp in probes:
-                take(t, v, sc, sp)
+            for t, v, sc, sp, g0 in probes:
+                take(t, v, sc, sp, g0)
         else:
             start = model.start
             probe(start if start is not None and a < start < b else m)
         widen = 1.15  # straddle the root at this many band half-widths
         for _ in range(16):
             lo, hi = edges
-            x, v, sc, sp = min(probes, key=lambda e: abs(e[1]) / e[3] if e[3] > 0.0
-                               else math.inf)
+            best = min(probes, key=lambda e: abs(e[1]) / e[3] if e[3] > 0.0 else math.inf)
+            x, v, sc, sp, _ = best
             if not (sp > 0.0 and math.isfinite(sp)):
                 break
             delta = model.band(x, sc, sp)  # half-width of the rounding band, to first order
@@ -331,10 +341,11 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             if len(probes) < 2:
                 newton = math.inf
             else:
-                (t0, _, _, s0), (t1, _, _, s1) = probes[-2:]
+                (t0, _, _, s0, _), (t1, _, _, s1, _) = probes[-2:]
                 curvature = abs(s1 - s0) / abs(t1 - t0) if t1 != t0 else math.inf
                 newton = 2.0 * curvature * step * step / sp
-            if newton > widen * delta:
+            straddle = newton <= widen * delta
+            if not straddle:
                 pts = [r]  # still far: a Newton step
             else:  # Newton's point is within the band's scale: straddle the root
                 half = widen * delta
@@ -344,8 +355,10 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             pts = [p for p in pts if lo < p < hi]
             if not pts:
                 break
+            near = best if straddle and best[4] == 1.0 and \
+                abs(pts[0] - x) * model.max_abs <= 1e-3 else None
             for p in pts:
-                probe(p)
+                probe(p, near)
     # the bracket ends: certified, or evaluated as plain bisection does
     for t, side in ((a, 0), (b, 1)):
         if (t > edges[0] if side == 0 else t < edges[1]) and t not in known:

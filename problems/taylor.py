@@ -515,9 +515,13 @@ class MassRatioLocator:
         return ((2.0 * self.sum_depth + 18.0) * _U * scale / slope + 2.0 * _U * abs(t)) * 1.02
 
     def certifies_probe(self, t: float, value: float, scale: float, slope: float,
-                        reach: float) -> bool:
+                        reach: float, growth0: float = 1.0) -> bool:
         """Whether a probe at ``t`` certifies the computed sign of ``S`` at every point beyond
         ``t`` (away from the root) with ``|point| <= reach`` (theory guide §4).
+
+        ``scale`` and ``slope`` are a probe's ``P + N`` and ``S'`` at ``t``, or at a point
+        within ``D0`` of ``t`` with ``growth0 = exp(D0 max|a|)``, which bounds their change
+        over that distance (``log s_k`` and ``log s_k (1 - s_k)`` are ``|a_k|``-Lipschitz).
 
         Two regions. Near ``t``, within a distance ``D``: ``S`` is monotone, so ``|S| >=
         |S(t)|`` there, and a plain evaluation at ``s`` is within ``(k + 9) u (P + N)(s) +
@@ -529,6 +533,13 @@ class MassRatioLocator:
         :meth:`certifies`. ``D`` is the smallest distance at which the second bound holds.
         A probe in the rounding band certifies nothing."""
         err, scale_lo, scale_hi, slope_lo, slope_hi = self.probe_bounds(t, value, scale, slope)
+        if growth0 != 1.0:  # the bounds carried over to t, and the value's error with them
+            scale_hi = growth0 * scale_hi + self.mass_small
+            scale_lo = scale_lo / growth0 - self.mass_small
+            slope_hi = growth0 * slope_hi + self.slope_small
+            slope_lo = slope_lo / growth0 - self.slope_small
+            err = ((self.sum_depth + 9.0) * _U * scale_hi + 1.001 * _U * abs(t) * slope_hi
+                   + self.tiny)
         s_lo = abs(value) - err  # |S(t)| >= s_lo, of the sign of value
         if not s_lo > 0.0:
             return False
