@@ -171,7 +171,7 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         raise ValueError(f"the bracket must satisfy a < b with finite ends, got ({a}, {b})")
     value = _Signs(fun, model)
     width0 = b - a
-    if model is not None and hasattr(model, "start"):  # locates the root first
+    if model is not None and getattr(model, "locates", False):  # locates the root first
         carry: list = []
         done = _bisect_located(model, a, b, maxiter, xtol, value, carry=carry)
         if done is not None:

@@ -50,15 +50,14 @@ def _bracket(g: float, bracket) -> tuple[float, float]:
 
 def _extrapolate(roots: list[float]) -> float:
     """The next length predicted from the last ones (at most three, oldest first) by the
-    polynomial through them: where the located search starts (theory guide §4)."""
-    if EXTRAP == 0 or len(roots) == 1:
+    polynomial through them, where the length search starts (theory guide §4): the lengths
+    move smoothly, and on an empirical halfspace (``n = 3e4``) this cut the evaluations per
+    search from 3.2 (starting at the last length) through 2.25 (a line) to 1.9."""
+    if len(roots) == 1:
         return roots[-1]
-    if EXTRAP == 1 or len(roots) == 2:
+    if len(roots) == 2:
         return 2.0 * roots[-1] - roots[-2]
     return 3.0 * roots[-1] - 3.0 * roots[-2] + roots[-3]
-
-
-EXTRAP = 2
 
 
 def _check_bracket(bracket):
@@ -229,11 +228,10 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         if length == "closed_form":
             return problem.optimal_length(w)
         model = problem._length_locator(st) if certify is None else None
-        if model is not None:  # the root located first (population halfspaces, OLS)
-            if roots:
-                model.start = _extrapolate(roots)
-        elif (not problem.population) if certify is None else certify:
+        if model is None and ((not problem.population) if certify is None else certify):
             model = problem._length_model(st)
+        if model is not None and roots:  # start the search at the predicted length
+            model.start = _extrapolate(roots)
         g, info = bisect(problem._length_function(st), *_bracket(g, bracket),
                          maxiter=int(T_s), xtol=xtol, model=model)
         n_bisect += info["nit"]

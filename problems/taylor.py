@@ -193,6 +193,7 @@ class CertifiedDerivative:
         self.concave_positive = bool(concave_positive)
         self.expansions: list[Expansion] = []
         self.at_noise = False
+        self.start: float | None = None  # the first point to suggest, if inside the bracket
 
     def rounding(self, t: float, scale: float) -> float:
         """Bound on the rounding error of a computed ``S(t)`` with ``E|a phi'(t a)| <= scale``.
@@ -380,9 +381,10 @@ class CertifiedDerivative:
         return 0.0
 
     def suggest(self, a: float, b: float) -> float | None:
-        """Where to evaluate next: the middle of ``[a, b]`` before any evaluation, then the
-        Newton point ``x - S(x)/S'(x)`` of the expansion with the smallest step, if it lies
-        strictly inside ``(a, b)``; nothing once an evaluation has been rounding noise.
+        """Where to evaluate next: ``start`` (a predicted root, if set and inside ``(a, b)``)
+        or else the middle of ``[a, b]`` before any evaluation, then the Newton point
+        ``x - S(x)/S'(x)`` of the expansion with the smallest step, if it lies strictly inside
+        ``(a, b)``; nothing once an evaluation has been rounding noise.
 
         Parameters
         ----------
@@ -409,7 +411,8 @@ class CertifiedDerivative:
         if self.at_noise:
             return None
         if not self.expansions:
-            return 0.5 * (a + b)
+            start = self.start
+            return start if start is not None and a < start < b else 0.5 * (a + b)
         best = None
         for e in self.expansions:
             if e.slope > 0.0:
@@ -454,6 +457,8 @@ class MassRatioLocator:
     n_terms : int
         Number of terms (for the underflow allowance ``tiny``).
     """
+
+    locates = True  # gdnp.bisect locates the root with its probes, then walks the halvings
 
     def __init__(self, values, value, *, sum_depth: float, max_abs: float, n_terms: int,
                  probe=None, max_abs_all: float | None = None, slope_small: float = 0.0):
@@ -595,6 +600,7 @@ class SignThreshold:
     """
 
     start: float | None = None
+    locates = True  # gdnp.bisect reads the edges instead of evaluating midpoints
 
     def __init__(self, root: float, value: Callable[[float], float]):
         self.root, self.value = float(root), value
