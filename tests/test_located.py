@@ -146,10 +146,10 @@ def test_probe_bounds_contain_the_exact_values():
         for t in (-300.0, -2.0, 0.3, 17.0, 55.5, 1000.0):
             v, scale, slope = loc.probe(t)
             sig = [1 / (1 + mpmath.exp(-mpmath.mpf(t) * mpmath.mpf(ak))) for ak in a0]
-            exact = mpmath.fsum(mpmath.mpf(ck) * s for ck, s in zip(c, sig))
-            exact_scale = mpmath.fsum(abs(mpmath.mpf(ck)) * s for ck, s in zip(c, sig))
+            exact = mpmath.fsum(mpmath.mpf(ck) * s for ck, s in zip(c, sig, strict=True))
+            exact_scale = mpmath.fsum(abs(mpmath.mpf(ck)) * s for ck, s in zip(c, sig, strict=True))
             exact_slope = mpmath.fsum(mpmath.mpf(ck) * mpmath.mpf(ak) * s * (1 - s)
-                                      for ck, ak, s in zip(c, a0, sig))
+                                      for ck, ak, s in zip(c, a0, sig, strict=True))
             err, scale_lo, scale_hi, slope_lo, slope_hi = loc.probe_bounds(t, v, scale, slope)
             assert abs(mpmath.mpf(v) - exact) <= err
             assert scale_lo <= exact_scale <= scale_hi
