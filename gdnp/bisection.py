@@ -372,6 +372,17 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     a0, b0 = a, b
     nit = ncertified = 0
     x_lo, x_hi = edges
+    if xtol == 0.0:  # the certified halvings before the band, in a tight loop
+        while nit < maxiter:
+            m = 0.5 * (a + b)
+            if a < m <= x_lo:
+                a = m
+            elif x_hi <= m < b:
+                b = m
+            else:
+                break
+            nit += 1
+        ncertified = nit
     while nit < maxiter and b - a > xtol:
         m = 0.5 * (a + b)
         if m <= a or m >= b:

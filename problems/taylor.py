@@ -537,38 +537,43 @@ class MassRatioLocator:
         only grows farther out, which certifies every point there as in
         :meth:`certifies`. ``D`` is the smallest distance at which the second bound holds.
         A probe in the rounding band certifies nothing."""
-        err, scale_lo, scale_hi, slope_lo, slope_hi = self.probe_bounds(t, value, scale, slope)
-        if growth0 != 1.0:  # the bounds carried over to t, and the value's error with them
-            scale_hi = growth0 * scale_hi + self.mass_small
-            scale_lo = scale_lo / growth0 - self.mass_small
-            slope_hi = growth0 * slope_hi + self.slope_small
-            slope_lo = slope_lo / growth0 - self.slope_small
-            err = ((self.sum_depth + 9.0) * _U * scale_hi + 1.001 * _U * abs(t) * slope_hi
-                   + self.tiny)
-        s_lo = abs(value) - err  # |S(t)| >= s_lo, of the sign of value
-        if not s_lo > 0.0:
+        # probe_bounds, written out (this runs for every probe)
+        tiny, mass_small, slope_small = self.tiny, self.mass_small, self.slope_small
+        at = abs(t)
+        eta = (self.n_terms + 9.0 + at * self.max_abs_all) * _U
+        scale_hi = scale * (1.0 + eta) + tiny
+        scale_lo = scale * (1.0 - eta) - tiny
+        slope_err = (5.0 * _U * self.max_abs_all * scale_hi
+                     + (self.n_terms + 12.0 + 2.0 * at * self.max_abs_all) * _U * abs(slope)
+                     + tiny)
+        slope_hi, slope_lo = slope + slope_err, slope - slope_err
+        if growth0 != 1.0:  # the bounds carried over to t
+            scale_hi = growth0 * scale_hi + mass_small
+            scale_lo = scale_lo / growth0 - mass_small
+            slope_hi = growth0 * slope_hi + slope_small
+            slope_lo = slope_lo / growth0 - slope_small
+        plain = (self.sum_depth + 9.0) * _U  # a plain value's error: plain (P + N) + ...
+        s_lo = abs(value) - (plain * scale_hi + 1.001 * _U * at * slope_hi + tiny)
+        if not s_lo > 0.0:  # |S(t)| >= s_lo, of the sign of value
             return False
-        r_far = self.relative_error(reach)
-        growth = 1.01  # G, checked below
-        pn_hi = growth * scale_hi + self.mass_small
-        pn_lo = (scale_lo - self.mass_small) / growth
+        growth = 1.01  # G over the distance D below, checked
+        pn_hi = growth * scale_hi + mass_small
+        pn_lo = (scale_lo - mass_small) / growth
         if not pn_lo > 0.0:
             return False
-        min_slope = (slope_lo - self.slope_small) / growth
-        need = (r_far + 2.0 * self.tiny / pn_lo) * pn_hi * 1.001
+        need = (self.relative_error(reach) + 2.0 * tiny / pn_lo) * pn_hi * 1.001
         if s_lo > need:
             distance = 0.0
-        elif min_slope > 0.0:
-            distance = (need - s_lo) / min_slope
         else:
-            return False
-        if distance * self.max_abs > math.log(growth):
-            return False
+            min_slope = (slope_lo - slope_small) / growth
+            if not min_slope > 0.0:
+                return False
+            distance = (need - s_lo) / min_slope
+            if distance * self.max_abs > 0.00995:  # log(1.01)
+                return False
         # near t: a plain evaluation's error at most (k + 9) u (P + N) + u |s| S' there
-        near = ((self.sum_depth + 9.0) * _U * pn_hi
-                + 1.001 * _U * (abs(t) + distance) * (growth * slope_hi + self.slope_small)
-                + self.tiny)
-        return s_lo > near
+        return s_lo > (plain * pn_hi + 1.001 * _U * (at + distance)
+                       * (growth * slope_hi + slope_small) + tiny)
 
 
 class SignThreshold:
