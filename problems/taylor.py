@@ -540,11 +540,13 @@ class MassRatioLocator:
         # probe_bounds, written out (this runs for every probe)
         tiny, mass_small, slope_small = self.tiny, self.mass_small, self.slope_small
         at = abs(t)
-        eta = (self.n_terms + 9.0 + at * self.max_abs_all) * _U
+        # where scale and slope were computed: within D0 = log(growth0) / max|a| of t
+        ax = at if growth0 == 1.0 else at + math.log(growth0) / self.max_abs
+        eta = (self.n_terms + 9.0 + ax * self.max_abs_all) * _U
         scale_hi = scale * (1.0 + eta) + tiny
         scale_lo = scale * (1.0 - eta) - tiny
         slope_err = (5.0 * _U * self.max_abs_all * scale_hi
-                     + (self.n_terms + 12.0 + 2.0 * at * self.max_abs_all) * _U * abs(slope)
+                     + (self.n_terms + 12.0 + 2.0 * ax * self.max_abs_all) * _U * abs(slope)
                      + tiny)
         slope_hi, slope_lo = slope + slope_err, slope - slope_err
         if growth0 != 1.0:  # the bounds carried over to t
