@@ -715,7 +715,7 @@ class LinearProblem(Problem):
     # ------------------------------------------------------------ state cache
     def _state(self, w: np.ndarray) -> dict:
         cache = getattr(self, "_cache", None)
-        if cache is not None and cache[0].shape == w.shape and np.array_equal(cache[0], w):
+        if cache is not None and cache[0].shape == w.shape and (cache[0] == w).all():
             return cache[1]
         Sw = self.S @ w
         nS2 = float(w @ Sw)
