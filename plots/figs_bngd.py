@@ -113,7 +113,7 @@ def bd_render(data: dict):
 
 
 register("bngd_dynamics", "BNGD: ||w_k||, the effective step and the contraction vs C19",
-         bd_config, bd_compute, bd_render, cost=1.5)
+         bd_config, bd_compute, bd_render, cost=3)
 
 
 # ============================================================================ seed_ols
@@ -244,4 +244,4 @@ def so_render(data: dict):
 
 
 register("seed_ols", "The seed note's OLS experiments, default and tuned rates", so_config,
-         so_compute, so_render, cost=3.0)
+         so_compute, so_render, cost=21)

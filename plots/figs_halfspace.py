@@ -194,7 +194,7 @@ def _short_fit(fit: dict) -> str:
 
 
 register("halfspace_kappa", "Halfspace: linear vs sublinear across kappa", kappa_config,
-         kappa_compute, kappa_render)
+         kappa_compute, kappa_render, cost=5)
 
 
 # ============================================================================ separation
@@ -281,4 +281,4 @@ def sep_render(data: dict) -> plt.Figure:
 
 
 register("separation", "Iterations to a fixed gap over kappa and separation", sep_config,
-         sep_compute, sep_render)
+         sep_compute, sep_render, cost=12)
