@@ -135,7 +135,7 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
             rec.status, rec._divergence_note = 2, (k, np.nan)
             break
         rec.nfev += 1
-        more = {"w_norm2": float(np.sum(w * w))}
+        more = {"w_norm2": float(np.add.reduce(w * w, axis=None))}  # = np.sum, unwrapped
         if linear:
             more["rho_gap"] = -st["uw"] ** 2 / st["nS"] ** 2 - rho_star
         if batches is not None:
