@@ -142,8 +142,7 @@ def plots_main(argv=None) -> int:
     parser.add_argument("--svg", action="store_true", help="also write an SVG per figure")
     parser.add_argument("--jobs", type=int, default=None,
                         help="figures made in parallel (joblib workers, BLAS pinned to one "
-                             f"thread each; default: the number of cores, {default_jobs()} "
-                             "here)")
+                             "thread each, the longest figures first; default: one per core)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress bar on stderr (default: when stderr is a terminal)")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
