@@ -13,7 +13,13 @@ __all__ = ["make_all", "plots_main", "default_jobs"]
 
 
 def default_jobs() -> int:
-    """The number of cores this process may run on (the default of ``jobs``)."""
+    """The number of cores this process may run on: the default ``jobs`` of :func:`make_all`.
+
+    Returns
+    -------
+    int
+        ``len(os.sched_getaffinity(0))`` where available, else ``os.cpu_count()`` (at least 1).
+    """
     try:
         return max(len(os.sched_getaffinity(0)), 1)
     except AttributeError:  # pragma: no cover - not on Linux
