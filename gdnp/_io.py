@@ -10,9 +10,10 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import sys
 import tempfile
 from datetime import datetime, timezone
-from importlib import import_module
+from importlib import import_module, metadata
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "package_versions"]
 
@@ -47,6 +48,26 @@ def atomic_write_text(path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+#: Distribution names of the import names whose distribution is called otherwise.
+_DISTRIBUTIONS = {"sklearn": "scikit-learn"}
+
+
+def _version(name: str) -> str | None:
+    """``name.__version__`` of a module already imported, else the installed distribution's
+    version (without importing it: sympy, dask and sklearn cost ~2 s of imports), else by
+    importing it; ``None`` when it is absent or broken."""
+    module = sys.modules.get(name)
+    if module is None:
+        try:
+            return metadata.version(_DISTRIBUTIONS.get(name, name))
+        except Exception:  # noqa: BLE001 - no metadata: ask the module itself
+            pass
+    try:
+        return (module or import_module(name)).__version__
+    except Exception:  # noqa: BLE001 - optional packages may be missing or broken
+        return None
+
+
 def package_versions(packages=PACKAGES) -> dict:
     """Python, platform, a UTC time stamp and the version of each installed package
     (``None`` when a package is absent)."""
@@ -54,8 +75,5 @@ def package_versions(packages=PACKAGES) -> dict:
            "machine": platform.machine(),
            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     for name in packages:
-        try:
-            out[name] = import_module(name).__version__
-        except Exception:  # noqa: BLE001 - optional packages may be missing or broken
-            out[name] = None
+        out[name] = _version(name)
     return out

@@ -119,18 +119,25 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     rho_star = problem.rho_star if linear else None
     rec = Recorder(problem, "bngd", tol, callback, f_star, extra_keys=extra)
     for k in range(maxiter + 1):
-        with np.errstate(over="ignore", invalid="ignore"):
-            try:
-                ev = problem.value_and_grad_bn(w, g, theta) if mlp else problem.value_and_grad_bn(
-                    w, g)
+        # (overflow and invalid values are silenced for the whole run by status_on_breakdown)
+        try:
+            if linear:  # one check and one direction state for the gradient, the
+                # iterate and rho (what value_and_grad_bn, from_bn and rayleigh compute)
+                w, g = problem._check_bn(w, g)
+                st = problem._state(w)
+                ev = problem._value_and_grad_bn(w, st, g)
+                x_cur = (g / st["N"]) * w
+            else:
+                ev = problem.value_and_grad_bn(w, g, theta) if mlp else \
+                    problem.value_and_grad_bn(w, g)
                 x_cur = problem.from_bn(w, g, theta) if mlp else problem.from_bn(w, g)
-            except ValueError:  # w or g left the finite range: a divergence, not a crash
-                rec.status, rec._divergence_note = 2, (k, np.nan)
-                break
+        except ValueError:  # w or g left the finite range: a divergence, not a crash
+            rec.status, rec._divergence_note = 2, (k, np.nan)
+            break
         rec.nfev += 1
-        more = {"w_norm2": float(np.sum(w * w))}
+        more = {"w_norm2": float(np.add.reduce(w * w, axis=None))}  # = np.sum, unwrapped
         if linear:
-            more["rho_gap"] = problem.rayleigh(w) - rho_star
+            more["rho_gap"] = -st["uw"] ** 2 / st["nS"] ** 2 - rho_star
         if batches is not None:
             more["epoch"] = batches.epoch(k)
         if rec.record(k, x_cur, ev.fun, ev.grad_x, **more) or k == maxiter:

@@ -26,11 +26,14 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from gdnp.problems._validate import all_finite
 
 __all__ = ["OptimizeResult", "Recorder", "STATUS_MESSAGES", "DIVERGENCE_FACTOR",
            "DEFAULT_MAXITER", "DEFAULT_TOL", "status_on_breakdown"]
@@ -48,6 +51,11 @@ STATUS_MESSAGES = {
     2: "diverged: non-finite or exploding objective",
     99: "stopped by the callback",
 }
+
+
+def _finite(v) -> bool:
+    """``np.isfinite(v)`` for a scalar (``math.isfinite`` for a float, the usual case)."""
+    return math.isfinite(v) if isinstance(v, float) else bool(np.isfinite(v))
 
 
 class OptimizeResult(dict):
@@ -211,8 +219,10 @@ class Recorder:
             ``True`` when the run must stop; the status is then set (0 converged, 2 diverged,
             99 stopped by the callback). A diverged iterate is not recorded.
         """
-        gn2 = self.problem.grad_norm2(G) if np.all(np.isfinite(G)) else np.inf
-        finite = np.isfinite(fun) and np.isfinite(gn2) and np.all(np.isfinite(x))
+        # all_finite and math.isfinite: the same tests as np.all(np.isfinite(.)) without
+        # numpy's Python layers (several us per iterate, more than a small problem's algebra)
+        gn2 = self.problem.grad_norm2(G) if all_finite(G) else np.inf
+        finite = _finite(fun) and _finite(gn2) and all_finite(x)
         if self.f0 is None and finite:
             self.f0 = float(fun)
         if not finite or fun - self.f0 > self.divergence * (1.0 + abs(self.f0)):
@@ -234,7 +244,7 @@ class Recorder:
             self.cols["gap"].append(float(fun) - self.f_star)
         for key, val in extra.items():
             self.cols[key].append(val)
-        if np.sqrt(gn2) <= self.tol:
+        if gn2 >= 0.0 and math.sqrt(gn2) <= self.tol:  # (np.sqrt: nan below 0)
             self.status = 0
             return True
         if self.callback is not None:

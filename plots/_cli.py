@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
 from ._core import FIGURES, make_figure
 
-__all__ = ["make_all", "plots_main"]
+__all__ = ["make_all", "plots_main", "default_jobs"]
+
+
+def default_jobs() -> int:
+    """The number of cores this process may run on: the default ``jobs`` of :func:`make_all`.
+
+    Returns
+    -------
+    int
+        ``len(os.sched_getaffinity(0))`` where available, else ``os.cpu_count()`` (at least 1).
+    """
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 def _make_one(name: str, out_dir: str, quick: bool, pdf: bool, svg: bool,
@@ -23,13 +38,15 @@ def _make_one(name: str, out_dir: str, quick: bool, pdf: bool, svg: bool,
 
 
 def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
-             progress: bool = True, svg: bool = False, jobs: int = 1) -> list[dict]:
+             progress: bool = True, svg: bool = False, jobs: int | None = None) -> list[dict]:
     """Make every registered figure (or those named in ``only``) into ``out_dir``.
 
     With ``jobs > 1`` the figures run in parallel on joblib (loky) workers, each with BLAS
-    pinned to one thread and the figure's own parallelism switched off; with ``jobs = 1`` they
-    run one after the other, each with its configured workers. The figures are those of the
-    theory guide §7 and §10-§12.
+    pinned to one thread and the figure's own parallelism switched off, the costliest first
+    (:attr:`FigureSpec.cost`, about its seconds on one core) so that the workers finish
+    together; with ``jobs = 1`` they run one after the other, each with its configured
+    workers. By default ``jobs`` is the number of cores. The figures are those of the theory
+    guide §7 and §10-§12.
 
     Parameters
     ----------
@@ -43,8 +60,9 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
         Also write a PDF / SVG per figure.
     progress : bool, default True
         Show a progress bar (tqdm) when ``jobs = 1`` and stderr is a terminal.
-    jobs : int, default 1
-        Figures made in parallel.
+    jobs : int, optional
+        Figures made in parallel (default: the number of cores, :func:`default_jobs`; never
+        more than the number of figures).
 
     Returns
     -------
@@ -71,7 +89,7 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
         raise ValueError(f"unknown figure(s) {unknown}; known figures: {', '.join(FIGURES)}")
-    jobs = int(jobs)
+    jobs = default_jobs() if jobs is None else int(jobs)
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
     if jobs > 1 and len(names) > 1:
@@ -82,7 +100,7 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
         else:
             # the slowest figures first, so that the workers finish together
             order = sorted(names, key=lambda n: -FIGURES[n].cost)
-            done = Parallel(n_jobs=jobs)(
+            done = Parallel(n_jobs=min(jobs, len(names)), batch_size=1)(
                 delayed(_make_one)(n, out_dir, quick, pdf, svg, 1) for n in order)
             by_name = {r["name"]: r for r in done}
             return [by_name[n] for n in names]
@@ -128,9 +146,9 @@ def plots_main(argv=None) -> int:
                         help=f"make only this figure (repeatable); one of: {', '.join(FIGURES)}")
     parser.add_argument("--pdf", action="store_true", help="also write a PDF per figure")
     parser.add_argument("--svg", action="store_true", help="also write an SVG per figure")
-    parser.add_argument("--jobs", type=int, default=2,
+    parser.add_argument("--jobs", type=int, default=None,
                         help="figures made in parallel (joblib workers, BLAS pinned to one "
-                             "thread each)")
+                             "thread each, the longest figures first; default: one per core)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress bar on stderr (default: when stderr is a terminal)")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
@@ -139,7 +157,7 @@ def plots_main(argv=None) -> int:
         if unknown:
             parser.error(f"unknown figure(s) {', '.join(unknown)}; "
                          f"choose from: {', '.join(FIGURES)}")
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
     t0 = time.perf_counter()
     results = make_all(args.out, quick=args.quick, only=args.only, pdf=args.pdf, svg=args.svg,

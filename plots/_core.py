@@ -65,7 +65,8 @@ class FigureSpec:
     requires : tuple of str
         Optional dependencies (``("sklearn",)``).
     cost : float
-        Relative compute time (parallel runs start the costly figures first).
+        About the seconds the figure takes on one core (parallel runs start the costly
+        figures first).
 
     Examples
     --------
@@ -83,7 +84,7 @@ class FigureSpec:
     compute: Callable[[dict], dict]
     render: Callable[[dict], matplotlib.figure.Figure]
     requires: tuple[str, ...] = field(default=())
-    cost: float = 1.0  # relative compute time: parallel runs start the costly figures first
+    cost: float = 1.0  # ~seconds on one core: parallel runs start the costly figures first
 
 
 FIGURES: dict[str, FigureSpec] = {}

@@ -118,4 +118,4 @@ def cost_render(data: dict):
 
 
 register("cost", "Gap against passes over the data and wall-clock (n = 1e5), L-BFGS beside",
-         cost_config, cost_compute, cost_render, cost=3.0)
+         cost_config, cost_compute, cost_render, cost=14)

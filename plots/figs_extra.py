@@ -108,7 +108,7 @@ def mlp_render(data: dict) -> plt.Figure:
 
 
 register("mlp", "Teacher-student MLP and unit alignment with S^-1 u", mlp_config, mlp_compute,
-         mlp_render)
+         mlp_render, cost=5)
 
 
 # ============================================================================ real_data
@@ -234,4 +234,4 @@ def real_render(data: dict) -> plt.Figure:
 
 
 register("real_data", "Real data (scikit-learn bundled datasets)", real_config, real_compute,
-         real_render, requires=("sklearn",))
+         real_render, requires=("sklearn",), cost=7)

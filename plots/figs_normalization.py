@@ -161,7 +161,7 @@ def batch_render(data: dict) -> plt.Figure:
 
 
 register("batch_size", "Mini-batch statistics: BNGD and SGD against the batch size",
-         batch_config, batch_compute, batch_render)
+         batch_config, batch_compute, batch_render, cost=14)
 
 
 # ======================================================================= normalizations
@@ -296,7 +296,7 @@ def norm_render(data: dict) -> plt.Figure:
 
 
 register("normalizations", "BN, weight, L1, L3 and L-infinity normalization: rates and "
-         "curvature", norm_config, norm_compute, norm_render)
+         "curvature", norm_config, norm_compute, norm_render, cost=5)
 
 
 # =============================================================================== spectra
@@ -422,4 +422,4 @@ def spectra_render(data: dict) -> plt.Figure:
 
 
 register("spectra", "Hessian spectra at the optimum in original and BN coordinates",
-         spectra_config, spectra_compute, spectra_render)
+         spectra_config, spectra_compute, spectra_render, cost=4)

@@ -100,7 +100,7 @@ def kd_render(data: dict) -> plt.Figure:
 
 
 register("ols_kappa_dim", "OLS across kappa and dimension: GD, GDNP, BNGD, C19's kappa*",
-         kd_config, kd_compute, kd_render)
+         kd_config, kd_compute, kd_render, cost=10)
 
 
 # ============================================================================ lr_robustness
@@ -158,7 +158,7 @@ def lr_render(data: dict) -> plt.Figure:
 
 
 register("lr_robustness", "Loss after a fixed budget vs learning rate (GD vs BNGD)",
-         lr_config, lr_compute, lr_render)
+         lr_config, lr_compute, lr_render, cost=4)
 
 
 # ============================================================================ trajectories
@@ -252,4 +252,4 @@ def traj_render(data: dict) -> plt.Figure:
 
 
 register("trajectories", "Weight paths in d = 2 over the OLS contours", traj_config,
-         traj_compute, traj_render)
+         traj_compute, traj_render, cost=2)

@@ -194,7 +194,7 @@ def rk_render(data: dict):
 
 
 register("rates_vs_kappa", "Asymptotic 1 - r against kappa: which method has which dependence",
-         rk_config, rk_compute, rk_render, cost=6.0)
+         rk_config, rk_compute, rk_render, cost=25)
 
 
 # ============================================================================ rates_vs_separation
@@ -302,4 +302,4 @@ def rs_render(data: dict):
 
 
 register("rates_vs_separation", "Asymptotic 1 - r against the separation c (GD's local rate)",
-         rs_config, rs_compute, rs_render, cost=3.0)
+         rs_config, rs_compute, rs_render, cost=7)

@@ -24,6 +24,7 @@ __all__ = [
     "as_real",
     "check_memory",
     "available_memory",
+    "all_finite",
     "as_finite_array",
     "as_vector",
     "as_spd_matrix",
@@ -143,11 +144,38 @@ def as_real(value, name: str, *, minimum: float | None = None, maximum: float | 
     return v
 
 
+def all_finite(arr: np.ndarray) -> bool:
+    """``np.all(np.isfinite(arr))`` for an ndarray, without the Python layers of ``np.all``
+    and ``ndarray.all`` (the same reduction; a few us per call, and every solver iterate
+    makes several)."""
+    return bool(_AND(np.isfinite(arr), axis=None))
+
+
+_AND = np.logical_and.reduce
+
+
 def as_finite_array(value, name: str, ndim: int | None = None) -> np.ndarray:
     """Convert ``value`` to a float array, rejecting non-numeric, complex, NaN and inf entries.
 
     A column ``(n, 1)`` where a vector is expected gets a hint to ``ravel()`` it.
     """
+    if type(value) is np.ndarray and value.dtype == np.float64:
+        arr = value  # the common case (every solver iterate): the checks below pass it as is
+    else:
+        arr = _as_float_array(value, name)
+    if ndim is not None and arr.ndim != ndim:
+        hint = ""
+        if ndim == 1 and arr.ndim == 2 and 1 in arr.shape:
+            hint = f"; pass {name}.ravel() for a single column or row"
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}{hint}")
+    if not all_finite(arr):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise NonFiniteError(f"{name} contains {bad} NaN or infinite value(s)")
+    return arr
+
+
+def _as_float_array(value, name: str) -> np.ndarray:
+    """``value`` as a float array, rejecting strings, complex and non-numeric entries."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}")
     raw = value if isinstance(value, np.ndarray) else None
@@ -164,18 +192,9 @@ def as_finite_array(value, name: str, ndim: int | None = None) -> np.ndarray:
             isinstance(v, (str, bytes)) for v in raw.flat)):
         raise TypeError(f"{name} must be a numeric array, got entries of type {raw.dtype}")
     try:
-        arr = np.asarray(raw, dtype=float)
+        return np.asarray(raw, dtype=float)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be a numeric array: {exc}") from None
-    if ndim is not None and arr.ndim != ndim:
-        hint = ""
-        if ndim == 1 and arr.ndim == 2 and 1 in arr.shape:
-            hint = f"; pass {name}.ravel() for a single column or row"
-        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}{hint}")
-    if not np.all(np.isfinite(arr)):
-        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise NonFiniteError(f"{name} contains {bad} NaN or infinite value(s)")
-    return arr
 
 
 def as_vector(value, name: str, dim: int | None = None) -> np.ndarray:
