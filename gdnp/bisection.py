@@ -18,6 +18,8 @@ import numbers
 from collections.abc import Callable
 from typing import Protocol
 
+from gdnp.problems.taylor import SignThreshold
+
 __all__ = ["bisect", "NoSignChangeError"]
 
 
@@ -159,16 +161,20 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     ...
     gdnp.bisection.NoSignChangeError: ...
     """
-    maxiter = _count(maxiter, "maxiter")
-    max_expand = _count(max_expand, "max_expand")
-    if isinstance(xtol, bool) or not isinstance(xtol, numbers.Real):
-        raise TypeError(f"xtol must be a real number, got {type(xtol).__name__} {xtol!r}")
-    xtol = float(xtol)
+    maxiter = maxiter if type(maxiter) is int and maxiter >= 0 else _count(maxiter, "maxiter")
+    max_expand = max_expand if type(max_expand) is int and max_expand >= 0 else \
+        _count(max_expand, "max_expand")
+    if type(xtol) is not float:
+        if isinstance(xtol, bool) or not isinstance(xtol, numbers.Real):
+            raise TypeError(f"xtol must be a real number, got {type(xtol).__name__} {xtol!r}")
+        xtol = float(xtol)
     if not (math.isfinite(xtol) and xtol >= 0.0):
         raise ValueError(f"xtol must be a finite number >= 0, got {xtol!r}")
     a, b = float(a), float(b)
     if not (math.isfinite(a) and math.isfinite(b) and a < b):
         raise ValueError(f"the bracket must satisfy a < b with finite ends, got ({a}, {b})")
+    if isinstance(model, SignThreshold) and a < model.root < b:  # every sign known
+        return _bisect_threshold(model.root, a, b, maxiter, xtol)
     value = _Signs(fun, model)
     width0 = b - a
     if model is not None and getattr(model, "locates", False):  # locates the root first
@@ -265,6 +271,40 @@ def _count(value, name: str) -> int:
 def _info(a, b, a0, b0, nit, value: _Signs, expansions) -> dict:
     return {"a": a, "b": b, "a0": a0, "b0": b0, "nit": nit, "nfev": value.nfev,
             "ncertified": value.ncertified, "expansions": expansions}
+
+
+def _bisect_threshold(root: float, a: float, b: float, maxiter: int, xtol: float):
+    """Plain bisection's halvings on ``[a, b]`` for a function whose computed sign is that of
+    ``t - root`` (:class:`gdnp.problems.taylor.SignThreshold`, ``a < root < b``): one
+    comparison per midpoint; only a midpoint equal to ``root`` would be evaluated by plain
+    bisection, and it returns 0 there, which ends the search at it."""
+    a0, b0 = a, b
+    nit = 0
+    if xtol == 0.0:
+        for nit in range(maxiter):  # noqa: B007 (nit is the count of halvings so far)
+            m = 0.5 * (a + b)
+            if a < m < root:
+                a = m
+            elif root < m < b:
+                b = m
+            else:
+                break
+        else:
+            nit = maxiter
+    while nit < maxiter and b - a > xtol:
+        m = 0.5 * (a + b)
+        if m <= a or m >= b:
+            break
+        nit += 1
+        if m < root:
+            a = m
+        elif m > root:
+            b = m
+        else:
+            a = b = m
+            break
+    return 0.5 * (a + b), {"a": a, "b": b, "a0": a0, "b0": b0, "nit": nit, "nfev": 0,
+                           "ncertified": nit + 2, "expansions": 0}
 
 
 def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts: _Signs,
@@ -373,7 +413,7 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     nit = ncertified = 0
     x_lo, x_hi = edges
     if xtol == 0.0:  # the certified halvings before the band, in a tight loop
-        while nit < maxiter:
+        for nit in range(maxiter):  # noqa: B007 (nit is the count of halvings so far)
             m = 0.5 * (a + b)
             if a < m <= x_lo:
                 a = m
@@ -381,7 +421,8 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
                 b = m
             else:
                 break
-            nit += 1
+        else:
+            nit = maxiter
         ncertified = nit
     while nit < maxiter and b - a > xtol:
         m = 0.5 * (a + b)

@@ -18,6 +18,7 @@ import numbers
 import numpy as np
 
 from gdnp.problems import MLP, OLS, LinearProblem
+from gdnp.problems.taylor import SignThreshold
 
 from ._common import check_positive, prepare_run, start_from_bn
 from .bisection import NoSignChangeError, bisect
@@ -189,6 +190,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     if isinstance(T_s, bool) or not isinstance(T_s, numbers.Integral) or T_s < 0:
         raise ValueError(f"T_s must be an integer >= 0, got {T_s!r}")
+    T_s = int(T_s)
     eps = check_positive(eps, "eps", allow_zero=True)
     xtol = check_positive(xtol, "xtol", allow_zero=True)
     L = problem.L if L is None else check_positive(L, "L")
@@ -230,10 +232,10 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         model = problem._length_locator(st) if certify is None else None
         if model is None and ((not problem.population) if certify is None else certify):
             model = problem._length_model(st)
-        if model is not None and roots:  # start the search at the predicted length
-            model.start = _extrapolate(roots)
+        if roots and model is not None and not isinstance(model, SignThreshold):
+            model.start = _extrapolate(roots)  # start the search at the predicted length
         g, info = bisect(problem._length_function(st), *_bracket(g, bracket),
-                         maxiter=int(T_s), xtol=xtol, model=model)
+                         maxiter=T_s, xtol=xtol, model=model)
         n_bisect += info["nit"]
         n_certified += info["ncertified"]
         rec.nfev += info["nfev"]
@@ -260,12 +262,13 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         # direction: s_t grad_w f = eta_t grad rho (theory guide §4, §10)
         h = problem._c1(st, g / N) * uw
         step = 0.0
-        if abs(g * h) > eps:
+        moved = abs(g * h) > eps
+        if moved:
             step = rayleigh_step_size(w, g, h, nS, L, N if general else None)
-            w = w - step * ev.grad_w
+            w = w - step * ev.grad_w  # a new array, never modified in place
         # length: root of d_g f(w_{t+1}, .) with the projections of w_{t+1} cached (the state
         # is kept for the next iteration too)
-        st = problem._state(w)
+        st = problem._state(w, fresh=moved)
         g = _length(w, st, g)
     return rec.result(length=float(g), direction=w.copy(), n_bisect=n_bisect,
                       n_certified=n_certified, T_s=int(T_s))

@@ -716,9 +716,13 @@ class LinearProblem(Problem):
     """
 
     # ------------------------------------------------------------ state cache
-    def _state(self, w: np.ndarray) -> dict:
+    def _state(self, w: np.ndarray, fresh: bool = False) -> dict:
+        """The direction state of ``w``, cached for the last ``w`` seen. ``fresh``: ``w`` is
+        a new array its caller never modifies in place (a solver's next iterate), so the
+        cache test and the cache's copy are skipped."""
         cache = getattr(self, "_cache", None)
-        if cache is not None and cache[0].shape == w.shape and _AND(cache[0] == w, axis=None):
+        if not fresh and cache is not None and cache[0].shape == w.shape and \
+                _AND(cache[0] == w, axis=None):
             return cache[1]
         Sw = self.S @ w
         nS2 = float(w @ Sw)
@@ -729,14 +733,14 @@ class LinearProblem(Problem):
             if not nS2 > 0.0:
                 raise ValueError("w: ||w||_S = 0 (w = 0 or in the null space of S); "
                                  "the BN direction is undefined")
-            nS = np.sqrt(nS2)
+            nS = math.sqrt(nS2)  # a Python float: cheaper arithmetic downstream
             state = {"Sw": Sw, "nS": nS, "N": nS, "uw": float(self.u @ w)}
         else:  # N(w) of theory guide §10; nS stays the data's ||w||_S
             N, dN = norm.value_and_grad(w)
-            state = {"Sw": Sw, "nS": np.sqrt(max(nS2, 0.0)), "N": N, "dN": dN,
+            state = {"Sw": Sw, "nS": math.sqrt(max(nS2, 0.0)), "N": N, "dN": dN,
                      "uw": float(self.u @ w)}
         state.update(self._direction_state(w))
-        self._cache = (w.copy(), state)
+        self._cache = (w if fresh else w.copy(), state)
         return state
 
     def _direction_state(self, w: np.ndarray) -> dict:
