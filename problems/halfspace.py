@@ -616,7 +616,7 @@ class GaussianHalfspace(Halfspace):
 
     def _ab(self, state):
         ma = state["uw"] / state["nS"]
-        return ma, np.sqrt(max(1.0 - ma * ma, 0.0))
+        return ma, math.sqrt(max(1.0 - ma * ma, 0.0))
 
     def _eval_scaled(self, w, state, a):
         ma, sa = self._ab(state)
@@ -746,8 +746,8 @@ class GaussianHalfspace(Halfspace):
                                  slope_small=0.26 * f * f * (ma * ma * w_small + 2.0 * abs(ma)
                                                              * sa * w_xi_small
                                                              + sa * sa * w_xi2_small))
-        model.tiny += 2.0 * mass_small
-        model.mass_small = mass_small
+        model.tiny += 2.0 * float(mass_small)
+        model.mass_small = float(mass_small)
         return model
 
     def _c1(self, state, a):
