@@ -333,13 +333,17 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     # expansion
     probes = [] if carry is None else carry
     certifies = getattr(model, "certifies_probe", None)
+    best = [math.inf, None]  # the smallest Newton step |S|/S' so far, and its probe
 
-    def take(t: float, v: float, sc: float, sp: float, g0: float) -> None:
+    def take(entry) -> None:
+        t, v, sc, sp, g0 = entry
         if v < 0.0:
             if t > edges[0] and certifies(t, v, sc, sp, reach, g0):
                 edges[0] = t
         elif v > 0.0 and t < edges[1] and certifies(t, v, sc, sp, reach, g0):
             edges[1] = t
+        if sp > 0.0 and abs(v) < best[0] * sp:
+            best[0], best[1] = abs(v) / sp, entry
 
     def probe(t: float, near=None) -> None:
         """A full probe (the plain value with ``P + N`` and ``S'``), or only the plain value
@@ -352,23 +356,26 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             g0 = near[4] * math.exp(abs(t - near[0]) * model.max_abs)
         counts.nfev += 1
         known[t] = _check_finite(v, t)
-        probes.append((t, v, sc, sp, g0))
-        take(t, v, sc, sp, g0)
+        entry = (t, v, sc, sp, g0)
+        probes.append(entry)
+        take(entry)
 
     m = 0.5 * (a + b)
     if exact is None and maxiter > 0 and a < m < b and b - a > xtol:
         if probes:  # back after an expansion: the earlier probes still hold (for this reach)
-            for t, v, sc, sp, g0 in probes:
-                take(t, v, sc, sp, g0)
+            for entry in probes:
+                take(entry)
         else:
             start = model.start
             probe(start if start is not None and a < start < b else m)
         widen = 1.15  # straddle the root at this many band half-widths
         for _ in range(16):
             lo, hi = edges
-            best = min(probes, key=lambda e: abs(e[1]) / e[3] if e[3] > 0.0 else math.inf)
-            x, v, sc, sp, _ = best
-            if not (sp > 0.0 and math.isfinite(sp)):
+            entry = best[1]
+            if entry is None:
+                break
+            x, v, sc, sp, _ = entry
+            if not math.isfinite(sp):
                 break
             delta = model.band(x, sc, sp)  # half-width of the rounding band, to first order
             step = -v / sp
@@ -381,24 +388,29 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             if len(probes) < 2:
                 newton = math.inf
             else:
-                (t0, _, _, s0, _), (t1, _, _, s1, _) = probes[-2:]
-                curvature = abs(s1 - s0) / abs(t1 - t0) if t1 != t0 else math.inf
-                newton = 2.0 * curvature * step * step / sp
-            straddle = newton <= widen * delta
-            if not straddle:
-                pts = [r]  # still far: a Newton step
-            else:  # Newton's point is within the band's scale: straddle the root
-                half = widen * delta
-                pts = [p for p, gap in ((r - half, r - lo), (r + half, hi - r))
-                       if gap > 4.0 * half]
-                widen *= 4.0  # if a probe lands in the band, the next pair is wider
-            pts = [p for p in pts if lo < p < hi]
-            if not pts:
+                t0, s0 = probes[-2][0], probes[-2][3]
+                t1, s1 = probes[-1][0], probes[-1][3]
+                newton = 2.0 * abs(s1 - s0) / abs(t1 - t0) * step * step / sp \
+                    if t1 != t0 else math.inf
+            if newton > widen * delta:  # still far: a Newton step
+                if not lo < r < hi:
+                    break
+                probe(r)
+                continue
+            # Newton's point is within the band's scale: straddle the root
+            half = widen * delta
+            widen *= 4.0  # if a probe lands in the band, the next pair is wider
+            left = r - half if r - lo > 4.0 * half and lo < r - half else None
+            right = r + half if hi - r > 4.0 * half and r + half < hi else None
+            if left is None and right is None:
                 break
-            near = best if straddle and best[4] == 1.0 and \
-                abs(pts[0] - x) * model.max_abs <= 1e-3 else None
-            for p in pts:
-                probe(p, near)
+            first = right if left is None else left
+            near = entry if entry[4] == 1.0 and abs(first - x) * model.max_abs <= 1e-3 \
+                else None
+            if left is not None:
+                probe(left, near)
+            if right is not None:
+                probe(right, near)
     # the bracket ends: certified, or evaluated as plain bisection does
     for t, side in ((a, 0), (b, 1)):
         if (t > edges[0] if side == 0 else t < edges[1]) and t not in known:
