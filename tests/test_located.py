@@ -257,3 +257,30 @@ def test_length_functions_are_the_length_derivative_bit_for_bit():
             plain = prob.length_derivative(w)
             for g in rng.uniform(-50.0, 50.0, 40):
                 assert fast(g) == plain(g) == prob.dg_bn(w, g)
+
+
+def test_sign_threshold_bisection_equals_plain_bisection():
+    """OLS's threshold search: for ``fun(g) = c + 2 g`` (OLS's computed length derivative)
+    every bracket, halving count and tolerance gives plain bisection's result and halvings,
+    also when a midpoint is the root exactly (then both stop there)."""
+    from gdnp.problems.taylor import SignThreshold
+
+    rng = np.random.default_rng(11)
+    cs = [0.0, -1.0, 0.3, -2.5] + list(rng.standard_normal(20) * 10.0 ** rng.integers(-8, 8, 20))
+    for c in cs:
+        def fun(g, c=c):
+            return c + 2.0 * g
+        root = -0.5 * c
+        for a, b in ((root - 1.0, root + 3.0), (root - 0.25, root + 0.75), (-1e3, 1e3),
+                     (root - 1e-9, root + 5e-10)):
+            if not (fun(a) < 0.0 < fun(b)):
+                continue
+            for maxiter in (0, 1, 7, 50, 80):
+                for xtol in (0.0, 1e-6):
+                    plain = bisect(fun, a, b, maxiter=maxiter, xtol=xtol)
+                    fast = bisect(fun, a, b, maxiter=maxiter, xtol=xtol,
+                                  model=SignThreshold(root, fun))
+                    assert fast[0] == plain[0]
+                    assert (fast[1]["a"], fast[1]["b"], fast[1]["nit"]) == (
+                        plain[1]["a"], plain[1]["b"], plain[1]["nit"])
+                    assert fast[1]["nfev"] == 0
