@@ -44,8 +44,9 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
     With ``jobs > 1`` the figures run in parallel on joblib (loky) workers, each with BLAS
     pinned to one thread and the figure's own parallelism switched off, the costliest first
     (:attr:`FigureSpec.cost`, about its seconds on one core) so that the workers finish
-    together; with ``jobs = 1`` they run one after the other, each with its configured
-    workers. By default ``jobs`` is the number of cores. The figures are those of the theory
+    together; with ``jobs = 1`` (or a single figure) they run one after the other, each with
+    its configured workers and BLAS on one thread in this process, so that a figure's data do
+    not depend on how it was made. By default ``jobs`` is the number of cores. The figures are those of the theory
     guide §7 and §10-§12.
 
     Parameters
@@ -115,7 +116,10 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
     for name in bar:
         if hasattr(bar, "set_postfix_str"):
             bar.set_postfix_str(name)
-        out.append(make_figure(name, out_dir, quick=quick, pdf=pdf, svg=svg))
+        # BLAS on one thread here too: a figure's data (e.g. GDNP's evaluation counts on data,
+        # whose projections X w round differently on two threads) then do not depend on
+        # whether it was made alone or beside others
+        out.append(_make_one(name, out_dir, quick, pdf, svg, None))
     return out
 
 
