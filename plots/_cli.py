@@ -46,8 +46,8 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
     (:attr:`FigureSpec.cost`, about its seconds on one core) so that the workers finish
     together; with ``jobs = 1`` (or a single figure) they run one after the other, each with
     its configured workers and BLAS on one thread in this process, so that a figure's data do
-    not depend on how it was made. By default ``jobs`` is the number of cores. The figures are those of the theory
-    guide §7 and §10-§12.
+    not depend on how it was made. By default ``jobs`` is the number of cores. The figures
+    are those of the theory guide §7 and §10-§12.
 
     Parameters
     ----------
