@@ -224,38 +224,14 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     if locator is not None:
         return _bisect_located(locator, a, b, maxiter, xtol, value, ends=(fa, fb),
                                expansions=expansions, carry=carry)
-    nit = 0
-    if model is None:  # the same loop without the model's bookkeeping
-        while nit < maxiter and b - a > xtol:
-            m = 0.5 * (a + b)
-            if m <= a or m >= b:
-                break
-            fm = float(fun(m))
-            if not math.isfinite(fm):
-                _check_finite(fm, m)
-            nit += 1
-            if fm < 0.0:
-                a = m
-            elif fm > 0.0:
-                b = m
-            else:
-                a = b = m
-                break
+    if model is None:  # plain bisection: every midpoint evaluated, counted at the end
+        def evaluate(m: float, a: float, b: float) -> float:
+            return _check_finite(float(fun(m)), m)
+    else:
+        evaluate = value
+    a, b, nit, _ = _walk(a, b, maxiter, xtol, -math.inf, math.inf, evaluate)
+    if model is None:
         value.nfev += nit
-        return 0.5 * (a + b), _info(a, b, a0, b0, nit, value, expansions)
-    while nit < maxiter and b - a > xtol:
-        m = 0.5 * (a + b)
-        if m <= a or m >= b:
-            break
-        fm = value(m, a, b)
-        nit += 1
-        if fm < 0.0:
-            a = m
-        elif fm > 0.0:
-            b = m
-        else:
-            a = b = m
-            break
     return 0.5 * (a + b), _info(a, b, a0, b0, nit, value, expansions)
 
 
@@ -273,38 +249,59 @@ def _info(a, b, a0, b0, nit, value: _Signs, expansions) -> dict:
             "ncertified": value.ncertified, "expansions": expansions}
 
 
-def _bisect_threshold(root: float, a: float, b: float, maxiter: int, xtol: float):
-    """Plain bisection's halvings on ``[a, b]`` for a function whose computed sign is that of
-    ``t - root`` (:class:`gdnp.problems.taylor.SignThreshold`, ``a < root < b``): one
-    comparison per midpoint; only a midpoint equal to ``root`` would be evaluated by plain
-    bisection, and it returns 0 there, which ends the search at it."""
-    a0, b0 = a, b
+def _walk(a: float, b: float, maxiter: int, xtol: float, x_lo: float, x_hi: float,
+          evaluate: Callable[[float, float, float], float]) -> tuple[float, float, int, int]:
+    """Plain bisection's halvings on ``[a, b]`` when the computed sign is known to be negative
+    at every point ``<= x_lo`` and positive at every point ``>= x_hi``: those midpoints are
+    decided by a comparison, the others by ``evaluate(m, a, b)`` (the value plain bisection
+    computes at ``m``, the current bracket ``[a, b]``; ``x_lo = -inf, x_hi = inf`` is plain
+    bisection). Returns ``(a, b, halvings, halvings decided without evaluation)``."""
     nit = 0
-    if xtol == 0.0:
+    if xtol == 0.0:  # the decided halvings before (x_lo, x_hi), in a tight loop
         for nit in range(maxiter):  # noqa: B007 (nit is the count of halvings so far)
             m = 0.5 * (a + b)
-            if a < m < root:
+            if a < m <= x_lo:
                 a = m
-            elif root < m < b:
+            elif x_hi <= m < b:
                 b = m
             else:
                 break
         else:
             nit = maxiter
+    decided = nit
     while nit < maxiter and b - a > xtol:
         m = 0.5 * (a + b)
         if m <= a or m >= b:
             break
         nit += 1
-        if m < root:
+        if m <= x_lo:
             a = m
-        elif m > root:
+            decided += 1
+            continue
+        if m >= x_hi:
+            b = m
+            decided += 1
+            continue
+        fm = evaluate(m, a, b)
+        if fm < 0.0:
+            a = m
+        elif fm > 0.0:
             b = m
         else:
             a = b = m
             break
-    return 0.5 * (a + b), {"a": a, "b": b, "a0": a0, "b0": b0, "nit": nit, "nfev": 0,
-                           "ncertified": nit + 2, "expansions": 0}
+    return a, b, nit, decided
+
+
+def _bisect_threshold(root: float, a: float, b: float, maxiter: int, xtol: float):
+    """Plain bisection's halvings on ``[a, b]`` for a function whose computed sign is that of
+    ``t - root`` (:class:`gdnp.problems.taylor.SignThreshold`, ``a < root < b``): one
+    comparison per midpoint; only a midpoint equal to ``root`` would be evaluated by plain
+    bisection, and it returns 0 there, which ends the search at it."""
+    lo, hi, nit, _ = _walk(a, b, maxiter, xtol, math.nextafter(root, -math.inf),
+                           math.nextafter(root, math.inf), lambda m, a, b: 0.0)
+    return 0.5 * (lo + hi), {"a": lo, "b": hi, "a0": a, "b0": b, "nit": nit, "nfev": 0,
+                             "ncertified": nit + 2, "expansions": 0}
 
 
 def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts: _Signs,
@@ -421,44 +418,15 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     if not (fa < 0.0 < fb):
         return None
     counts.ncertified += (a not in known) + (b not in known)
-    a0, b0 = a, b
-    nit = ncertified = 0
-    x_lo, x_hi = edges
-    if xtol == 0.0:  # the certified halvings before the band, in a tight loop
-        for nit in range(maxiter):  # noqa: B007 (nit is the count of halvings so far)
-            m = 0.5 * (a + b)
-            if a < m <= x_lo:
-                a = m
-            elif x_hi <= m < b:
-                b = m
-            else:
-                break
-        else:
-            nit = maxiter
-        ncertified = nit
-    while nit < maxiter and b - a > xtol:
-        m = 0.5 * (a + b)
-        if m <= a or m >= b:
-            break
-        nit += 1
-        if m <= x_lo:  # a certified sign is the computed one: known values agree with it
-            a = m
-            ncertified += 1
-            continue
-        if m >= x_hi:
-            b = m
-            ncertified += 1
-            continue
-        fm = known.get(m)
-        if fm is None:  # inside the rounding band: plain bisection's own evaluation
+
+    def evaluate(m: float, lo: float, hi: float) -> float:  # inside the rounding band: plain
+        fm = known.get(m)  # bisection's own value
+        if fm is None:
             fm = known[m] = _check_finite(float(model.value(m)), m)
             counts.nfev += 1
-        if fm < 0.0:
-            a = m
-        elif fm > 0.0:
-            b = m
-        else:
-            a = b = m
-            break
-    counts.ncertified += ncertified
+        return fm
+
+    a0, b0 = a, b
+    a, b, nit, decided = _walk(a, b, maxiter, xtol, edges[0], edges[1], evaluate)
+    counts.ncertified += decided
     return 0.5 * (a + b), _info(a, b, a0, b0, nit, counts, expansions)
