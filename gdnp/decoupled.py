@@ -49,16 +49,24 @@ def _bracket(g: float, bracket) -> tuple[float, float]:
     return g - r, g + r
 
 
+# Lengths kept to predict the next one: on an empirical halfspace (n = 3e4, 40 iterations)
+# the searches that needed a single evaluation were 12, 21, 26 and 27 of 40 with 3, 4, 5 and 6
+# of them (a polynomial of degree 2 to 5; starting at the last length needs 3.2 on average)
+_EXTRAPOLATION_POINTS = 5
+
+
 def _extrapolate(roots: list[float]) -> float:
-    """The next length predicted from the last ones (at most three, oldest first) by the
-    polynomial through them, where the length search starts (theory guide §4): the lengths
-    move smoothly, and on an empirical halfspace (``n = 3e4``) this cut the evaluations per
-    search from 3.2 (starting at the last length) through 2.25 (a line) to 1.9."""
-    if len(roots) == 1:
-        return roots[-1]
-    if len(roots) == 2:
-        return 2.0 * roots[-1] - roots[-2]
-    return 3.0 * roots[-1] - 3.0 * roots[-2] + roots[-3]
+    """The next length predicted from the last ones (oldest first) by the polynomial through
+    them, ``sum_j (-1)^(j+1) C(k, j) g_{t+1-j}``: where the length search starts (theory
+    guide §4). The lengths move smoothly, so the prediction is far closer to the root than
+    the last length; a poor one only costs an evaluation (the bracket and the halvings do not
+    depend on it)."""
+    k = len(roots)
+    coef, total = 1.0, 0.0
+    for j in range(1, k + 1):
+        coef = coef * (k - j + 1) / j
+        total += (coef if j % 2 else -coef) * roots[-j]
+    return total
 
 
 def _check_bracket(bracket):
@@ -240,7 +248,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         n_certified += info["ncertified"]
         rec.nfev += info["nfev"]
         roots.append(g)
-        del roots[:-3]
+        del roots[:-_EXTRAPOLATION_POINTS]
         return g
 
     # one direction state per iterate (Sw, ||w||_S, u'w and the projections), read by every

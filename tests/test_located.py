@@ -284,3 +284,14 @@ def test_sign_threshold_bisection_equals_plain_bisection():
                     assert (fast[1]["a"], fast[1]["b"], fast[1]["nit"]) == (
                         plain[1]["a"], plain[1]["b"], plain[1]["nit"])
                     assert fast[1]["nfev"] == 0
+
+
+def test_length_prediction_is_exact_on_polynomials():
+    """GDNP starts each length search at the polynomial extrapolation of the last lengths:
+    exact for a polynomial of degree k - 1 through k of them."""
+    from gdnp.decoupled import _extrapolate
+
+    for k in range(1, 6):
+        for degree in range(k):
+            roots = [float((t + 3) ** degree) for t in range(k)]
+            assert _extrapolate(roots) == float((k + 3) ** degree)
