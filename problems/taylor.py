@@ -488,8 +488,8 @@ class MassRatioLocator:
         return (abs(value) - err) > (self.relative_error(reach) + 2.0 * self.tiny / scale_lo
                                      ) * scale_hi
 
-    def probe_bounds(self, t: float, value: float, scale: float, slope: float
-                     ) -> tuple[float, float, float, float, float]:
+    def probe_bounds(self, t: float, value: float, scale: float, slope: float,
+                     growth0: float = 1.0) -> tuple[float, float, float, float, float]:
         """Rigorous bounds from a probe ``(S(t), (P + N)(t), S'(t))`` (``probe``'s values:
         ``S(t)`` as plain evaluation computes it, the others as dot products):
         ``(error of value, lower and upper bound of P + N, lower and upper bound of S')``.
@@ -501,16 +501,27 @@ class MassRatioLocator:
         |t a_k| = u |t| S'``), and ``P + N`` within ``eta = (n + 9 + |t| max|a|) u``
         relatively. The computed ``1 - s_k`` is off by at most ``(5 + |t a_k| (1 - s_k)) u
         s_k + u (1 - s_k)``, which puts ``S'`` within ``5 u max|a| (P + N) + (n + 12 +
-        2 |t| max|a|) u S'`` (theory guide §4)."""
-        spread = abs(t) * self.max_abs_all
+        2 |t| max|a|) u S'`` (theory guide §4).
+
+        With ``growth0 != 1``, ``scale`` and ``slope`` were computed at a point within
+        ``D0 = log(growth0) / max|a|`` of ``t``, and the bounds are carried over to ``t``
+        (``P + N`` and ``S'`` change by at most the factor ``growth0`` over ``D0``)."""
+        tiny = self.tiny
+        # where scale and slope were computed: within D0 of t
+        ax = abs(t) if growth0 == 1.0 else abs(t) + math.log(growth0) / self.max_abs
+        spread = ax * self.max_abs_all
         eta = (self.n_terms + 9.0 + spread) * _U
-        scale_hi = scale * (1.0 + eta) + self.tiny
-        scale_lo = scale * (1.0 - eta) - self.tiny
+        scale_hi = scale * (1.0 + eta) + tiny
+        scale_lo = scale * (1.0 - eta) - tiny
         slope_err = (5.0 * _U * self.max_abs_all * scale_hi
-                     + (self.n_terms + 12.0 + 2.0 * spread) * _U * abs(slope) + self.tiny)
+                     + (self.n_terms + 12.0 + 2.0 * spread) * _U * abs(slope) + tiny)
         slope_hi, slope_lo = slope + slope_err, slope - slope_err
-        err = ((self.sum_depth + 9.0) * _U * scale_hi + 1.001 * _U * abs(t) * slope_hi
-               + self.tiny)
+        if growth0 != 1.0:
+            scale_hi = growth0 * scale_hi + self.mass_small
+            scale_lo = scale_lo / growth0 - self.mass_small
+            slope_hi = growth0 * slope_hi + self.slope_small
+            slope_lo = slope_lo / growth0 - self.slope_small
+        err = (self.sum_depth + 9.0) * _U * scale_hi + 1.001 * _U * abs(t) * slope_hi + tiny
         return err, scale_lo, scale_hi, slope_lo, slope_hi
 
     def band(self, t: float, scale: float, slope: float) -> float:
@@ -537,25 +548,12 @@ class MassRatioLocator:
         only grows farther out, which certifies every point there as in
         :meth:`certifies`. ``D`` is the smallest distance at which the second bound holds.
         A probe in the rounding band certifies nothing."""
-        # probe_bounds, written out (this runs for every probe)
+        err, scale_lo, scale_hi, slope_lo, slope_hi = self.probe_bounds(
+            t, value, scale, slope, growth0)
         tiny, mass_small, slope_small = self.tiny, self.mass_small, self.slope_small
         at = abs(t)
-        # where scale and slope were computed: within D0 = log(growth0) / max|a| of t
-        ax = at if growth0 == 1.0 else at + math.log(growth0) / self.max_abs
-        eta = (self.n_terms + 9.0 + ax * self.max_abs_all) * _U
-        scale_hi = scale * (1.0 + eta) + tiny
-        scale_lo = scale * (1.0 - eta) - tiny
-        slope_err = (5.0 * _U * self.max_abs_all * scale_hi
-                     + (self.n_terms + 12.0 + 2.0 * ax * self.max_abs_all) * _U * abs(slope)
-                     + tiny)
-        slope_hi, slope_lo = slope + slope_err, slope - slope_err
-        if growth0 != 1.0:  # the bounds carried over to t
-            scale_hi = growth0 * scale_hi + mass_small
-            scale_lo = scale_lo / growth0 - mass_small
-            slope_hi = growth0 * slope_hi + slope_small
-            slope_lo = slope_lo / growth0 - slope_small
         plain = (self.sum_depth + 9.0) * _U  # a plain value's error: plain (P + N) + ...
-        s_lo = abs(value) - (plain * scale_hi + 1.001 * _U * at * slope_hi + tiny)
+        s_lo = abs(value) - err
         if not s_lo > 0.0:  # |S(t)| >= s_lo, of the sign of value
             return False
         growth = 1.01  # G over the distance D below, checked

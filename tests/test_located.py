@@ -134,10 +134,19 @@ def test_probe_certificates_hold_down_to_the_rounding_noise(d, separation, norma
 
 def test_probe_bounds_contain_the_exact_values():
     """The probe's rounding bounds hold against 50-digit values of ``S``, ``P + N`` and
-    ``S'``, on both sides of 0 and at large lengths."""
+    ``S'``, on both sides of 0 and at large lengths; so do the bounds carried over from a
+    probe to a nearby point (``growth0``), with that point's plain value."""
     mpmath = pytest.importorskip("mpmath")
     mpmath.mp.dps = 50
     prob = Halfspace.random(8, 100.0, separation=0.99, seed=1)
+
+    def exact_at(t, a0, c):
+        sig = [1 / (1 + mpmath.exp(-mpmath.mpf(t) * mpmath.mpf(ak))) for ak in a0]
+        return (mpmath.fsum(mpmath.mpf(ck) * s for ck, s in zip(c, sig, strict=True)),
+                mpmath.fsum(abs(mpmath.mpf(ck)) * s for ck, s in zip(c, sig, strict=True)),
+                mpmath.fsum(mpmath.mpf(ck) * mpmath.mpf(ak) * s * (1 - s)
+                            for ck, ak, s in zip(c, a0, sig, strict=True)))
+
     for w in _directions(prob, 2, 7):
         st = prob._state(prob._check_bn(w, 1.0)[0])
         a0, omega = prob._length_nodes(st)
@@ -145,15 +154,15 @@ def test_probe_bounds_contain_the_exact_values():
         loc = prob.length_locator(w)
         for t in (-300.0, -2.0, 0.3, 17.0, 55.5, 1000.0):
             v, scale, slope = loc.probe(t)
-            sig = [1 / (1 + mpmath.exp(-mpmath.mpf(t) * mpmath.mpf(ak))) for ak in a0]
-            exact = mpmath.fsum(mpmath.mpf(ck) * s for ck, s in zip(c, sig, strict=True))
-            exact_scale = mpmath.fsum(abs(mpmath.mpf(ck)) * s for ck, s in zip(c, sig, strict=True))
-            exact_slope = mpmath.fsum(mpmath.mpf(ck) * mpmath.mpf(ak) * s * (1 - s)
-                                      for ck, ak, s in zip(c, a0, sig, strict=True))
-            err, scale_lo, scale_hi, slope_lo, slope_hi = loc.probe_bounds(t, v, scale, slope)
-            assert abs(mpmath.mpf(v) - exact) <= err
-            assert scale_lo <= exact_scale <= scale_hi
-            assert slope_lo <= exact_slope <= slope_hi
+            near = t + 1e-4 / loc.max_abs  # where the probe's P + N and S' are carried
+            growth0 = math.exp(abs(near - t) * loc.max_abs)
+            for x, value, g0 in ((t, v, 1.0), (near, loc.value(near), growth0)):
+                exact, exact_scale, exact_slope = exact_at(x, a0, c)
+                err, scale_lo, scale_hi, slope_lo, slope_hi = loc.probe_bounds(
+                    x, value, scale, slope, g0)
+                assert abs(mpmath.mpf(value) - exact) <= err
+                assert scale_lo <= exact_scale <= scale_hi
+                assert slope_lo <= exact_slope <= slope_hi
 
 
 def test_pairwise_depth_follows_numpys_summation_order():
