@@ -330,6 +330,7 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     # expansion
     probes = [] if carry is None else carry
     certifies = getattr(model, "certifies_probe", None)
+    virtual = getattr(model, "certifies_virtual", None)
     best = [math.inf, None]  # the smallest Newton step |S|/S' so far, and its probe
 
     def take(entry) -> None:
@@ -376,6 +377,17 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
                 break
             delta = model.band(x, sc, sp)  # half-width of the rounding band, to first order
             step = -v / sp
+            if virtual is not None and entry[4] == 1.0 and \
+                    step * step * model.max_abs <= 0.1 * delta:
+                # a probe this close to the root (Newton's error within the band) places
+                # both edges of the band itself, about 2 err / S' either side of the root
+                x_l, x_r = x + step - 1.05 * delta, x + step + 1.05 * delta
+                if lo < x_l and virtual(x, v, sc, sp, x_l, reach, -1):
+                    edges[0] = lo = x_l
+                if x_r < hi and virtual(x, v, sc, sp, x_r, reach, 1):
+                    edges[1] = hi = x_r
+                if hi - lo <= 2.5 * delta:
+                    break
             r = x + step
             if not lo < r < hi:
                 if not (math.isfinite(lo) and math.isfinite(hi)):

@@ -550,11 +550,45 @@ class MassRatioLocator:
         A probe in the rounding band certifies nothing."""
         err, scale_lo, scale_hi, slope_lo, slope_hi = self.probe_bounds(
             t, value, scale, slope, growth0)
+        return self._certifies_beyond(t, abs(value) - err, scale_lo, scale_hi, slope_lo,
+                                      slope_hi, reach)
+
+    def certifies_virtual(self, t: float, value: float, scale: float, slope: float,
+                          x: float, reach: float, side: int) -> bool:
+        """Whether a full probe at ``t`` certifies, without any evaluation at ``x``, the
+        computed sign of ``S`` at ``x`` and at every point beyond it with ``|point| <= reach``:
+        negative at every point ``<= x`` (``side = -1``) or positive at every point ``>= x``
+        (``side = 1``); theory guide §4.
+
+        Over the distance ``D = |x - t|``, ``S' >= 0`` lies between the probe's bounds
+        ``S'_lo`` and ``S'_hi`` carried over ``D`` (as in :meth:`probe_bounds`), so the exact
+        ``S(x)`` lies within ``S(t) -+ err + (x - t) S'_lo`` or ``S'_hi`` (``err`` the probe's
+        rounding bound). Where that bound puts ``|S(x)|`` above a plain evaluation's
+        rounding error, with the sign of ``side``, the argument of :meth:`certifies_probe`
+        applies at ``x``. A probe near the root thus places both edges of the rounding
+        band, about ``2 err / S'`` either side of the root, with no evaluation at either."""
+        distance = abs(x - t)
+        if not (distance > 0.0 and distance * self.max_abs <= 0.00995 and slope > 0.0):
+            return False
+        err = self.probe_bounds(t, value, scale, slope)[0]
+        _, scale_lo, scale_hi, slope_lo, slope_hi = self.probe_bounds(
+            x, value, scale, slope, math.exp(distance * self.max_abs))
+        if not slope_lo > 0.0:
+            return False
+        if side < 0:  # S(x) <= S(t) + err + (x - t) S'_lo or S'_hi
+            s_lo = -(value + err + (x - t) * (slope_hi if x > t else slope_lo))
+        else:  # S(x) >= S(t) - err + (x - t) S'_lo or S'_hi
+            s_lo = value - err + (x - t) * (slope_lo if x > t else slope_hi)
+        return self._certifies_beyond(x, s_lo, scale_lo, scale_hi, slope_lo, slope_hi, reach)
+
+    def _certifies_beyond(self, t: float, s_lo: float, scale_lo: float, scale_hi: float,
+                          slope_lo: float, slope_hi: float, reach: float) -> bool:
+        """The two regions of :meth:`certifies_probe` beyond ``t``, from a lower bound
+        ``s_lo`` on ``|S(t)|`` and the bounds on ``P + N`` and ``S'`` at ``t``."""
         tiny, mass_small, slope_small = self.tiny, self.mass_small, self.slope_small
         at = abs(t)
         plain = (self.sum_depth + 9.0) * _U  # a plain value's error: plain (P + N) + ...
-        s_lo = abs(value) - err
-        if not s_lo > 0.0:  # |S(t)| >= s_lo, of the sign of value
+        if not s_lo > 0.0:  # |S(t)| >= s_lo, of the sign of the value
             return False
         growth = 1.01  # G over the distance D below, checked
         pn_hi = growth * scale_hi + mass_small

@@ -132,6 +132,41 @@ def test_probe_certificates_hold_down_to_the_rounding_noise(d, separation, norma
         assert n_certified > 400  # the certificates do decide most points
 
 
+@pytest.mark.parametrize("d, separation, normalization", [
+    (10, 0.99, "batch"), (20, 0.5, "batch"), (6, 0.999, "batch"), (10, 0.99, "weight")])
+def test_virtual_edges_hold_down_to_the_rounding_noise(d, separation, normalization):
+    """A probe near the root certifies points it never evaluates (``certifies_virtual``):
+    wherever it does, every plain computed value beyond that point, on a dense grid at the
+    scale of the rounding band, has the certified sign; and probes inside the band do place
+    both edges within a few band widths of the root."""
+    prob = Halfspace.random(d, 100.0, separation=separation, seed=d,
+                            normalization=normalization)
+    for w in _directions(prob, 3, d + 1):
+        loc = prob.length_locator(w)
+        S = prob.length_derivative(w)
+        root = bisect(S, -1.0, 1.0, maxiter=80)[0]
+        reach = 2.0 * abs(root) + 1.0
+        _, scale, slope = loc.probe(root)
+        delta = loc.band(root, scale, slope)
+        ts = root + np.linspace(-8.0 * delta, 8.0 * delta, 321)
+        values = np.array([S(t) for t in ts])
+        n_both = 0
+        for t in root + delta * np.array([-3.0, -1.0, -0.3, 0.0, 0.2, 0.9, 2.5, 40.0]):
+            v, sc, sp = loc.probe(t)
+            sides = []
+            for j in range(0, ts.size, 4):
+                for side in (-1, 1):
+                    if loc.certifies_virtual(t, v, sc, sp, ts[j], reach, side):
+                        beyond = values[: j + 1] if side < 0 else values[j:]
+                        assert np.all(np.sign(beyond) == side)
+                        sides.append((side, ts[j]))
+            left = max((x for s, x in sides if s < 0), default=-math.inf)
+            right = min((x for s, x in sides if s > 0), default=math.inf)
+            if right - left <= 5.0 * delta:
+                n_both += 1
+        assert n_both >= 5  # probes within a few band widths place both edges
+
+
 def test_probe_bounds_contain_the_exact_values():
     """The probe's rounding bounds hold against 50-digit values of ``S``, ``P + N`` and
     ``S'``, on both sides of 0 and at large lengths; so do the bounds carried over from a
