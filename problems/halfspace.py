@@ -55,6 +55,58 @@ def _dot(x: np.ndarray, y: np.ndarray) -> float:
 _LBFGS_START = 25
 
 
+# scipy's expit is 1 / (1 + exp(-x)): exactly 1.0 once exp(-x) < 2^-53, from x = 37 on (it is
+# monotone, so one value checks the whole range); inf if a future expit ever differs
+_EXPIT_ONE = 37.0 if expit(37.0) == 1.0 else math.inf
+
+
+def _logistic_kernels(a0: np.ndarray, c: np.ndarray, sign_a: np.ndarray):
+    """The population length derivative ``S(t) = sum_k c_k expit(t a_k)`` (``c_k = omega_k
+    a_k``, nodes ``a`` non-decreasing) as two closures over one buffer (theory guide §4):
+
+    * ``value(t)``: ``S(t)`` as plain bisection computes it, the sum pairwise as ``np.sum``;
+    * ``probe(t)``: ``(S(t), (P + N)(t), S'(t))``, the first bit for bit ``value(t)``, then
+      ``P + N = sum_k |c_k| s_k`` and ``S' = sum_k c_k a_k s_k (1 - s_k)`` as dot products.
+
+    ``expit`` is evaluated only where it is not exactly 1.0: for ``t > 0`` the nodes with
+    ``t a_k >= 37`` form a tail of the sorted nodes, whose values are set to 1.0 instead (the
+    numbers are those of ``expit`` on every node; a third of the nodes near the optimum).
+    """
+    buf = np.empty_like(a0)
+    spare = np.empty_like(a0)
+    mul, sub, red = np.multiply, np.subtract, np.add.reduce
+    split = [math.inf, buf, buf[:0]]  # valid for t >= split[0]: (head, saturated tail)
+
+    def sigmoid(t: float) -> None:  # buf = expit(t a)
+        mul(a0, t, out=buf)
+        if not t >= split[0]:
+            if t > 0.0 and _EXPIT_ONE < math.inf:
+                # fl(a_k) >= fl(37.5 / t') and t >= t' 37 / 37.5 give fl(t a_k) >= 37
+                k = int(np.searchsorted(a0, 37.5 / t))
+                split[:] = (t * (_EXPIT_ONE / 37.5) * (1.0 + 1e-12), buf[:k], buf[k:])
+            else:
+                split[:] = (math.inf, buf, buf[:0])
+                expit(buf, out=buf)
+                return
+        expit(split[1], out=split[1])
+        split[2].fill(1.0)
+
+    def value(t: float) -> float:
+        sigmoid(t)
+        mul(buf, c, out=buf)
+        return float(red(buf))
+
+    def probe(t: float) -> tuple[float, float, float]:
+        sigmoid(t)
+        sub(1.0, buf, out=spare)
+        mul(buf, c, out=buf)
+        total = float(red(buf))
+        mul(spare, buf, out=spare)  # c_k s_k (1 - s_k)
+        return total, float(buf @ sign_a), float(spare @ a0)
+
+    return value, probe
+
+
 class NoFiniteMinimizerError(ValueError):
     """The objective has no finite minimiser (e.g. separable data with the logistic loss).
 
@@ -650,13 +702,25 @@ class GaussianHalfspace(Halfspace):
         return a0, self._length_rule()[1]
 
     def _dg(self, state, g):
-        a0, omega = self._length_nodes(state)
         if self.loss is LOSSES["logistic"]:
-            T = np.multiply(a0, g)
-            expit(T, out=T)
-            T *= self._logistic_c(state)
-            return float(np.add.reduce(T))
+            return self._logistic_kernels(state)[0](g)
+        a0, omega = self._length_nodes(state)
         return float(omega @ (self.loss.dphi(g * a0) * a0))
+
+    def _length_function(self, state):
+        if self.loss is LOSSES["logistic"]:
+            return self._logistic_kernels(state)[0]
+        return super()._length_function(state)
+
+    def _logistic_kernels(self, state):
+        """``(value, probe)`` of :func:`_logistic_kernels` for this direction, once per
+        direction."""
+        kernels = state.get("logistic_kernels")
+        if kernels is None:
+            a0, _ = self._length_nodes(state)
+            kernels = state["logistic_kernels"] = _logistic_kernels(
+                a0, *self._logistic_terms(state))
+        return kernels
 
     def _logistic_c(self, state):
         """``c_k = omega_k a_k``, once per direction."""
@@ -667,12 +731,11 @@ class GaussianHalfspace(Halfspace):
         return c
 
     def _logistic_terms(self, state):
-        """``(c, sign(a), a|a|)`` with ``c_k = omega_k a_k``, once per direction."""
+        """``(c, sign(a))`` with ``c_k = omega_k a_k``, once per direction."""
         terms = state.get("logistic_terms")
         if terms is None:
             a0, _ = self._length_nodes(state)
-            terms = state["logistic_terms"] = (self._logistic_c(state), np.sign(a0),
-                                               a0 * np.abs(a0))
+            terms = state["logistic_terms"] = (self._logistic_c(state), np.sign(a0))
         return terms
 
     def _logistic_values(self, state, ts, slopes: bool = False):
@@ -683,7 +746,7 @@ class GaussianHalfspace(Halfspace):
         on its own (pairwise, as ``np.sum``) after the same elementwise operations as
         :meth:`_dg`, so ``S(ts)[j]`` is bit for bit ``_dg(state, ts[j])`` (tested)."""
         a0, _ = self._length_nodes(state)
-        c, sign_a, _ = self._logistic_terms(state)
+        c, sign_a = self._logistic_terms(state)
         S = np.multiply.outer(np.asarray(ts, dtype=float), a0)
         expit(S, out=S)
         T = np.multiply(S, c)
@@ -693,23 +756,8 @@ class GaussianHalfspace(Halfspace):
         if slopes:  # and |S''| <= sum |c_k| a_k^2 s_k (1 - s_k) (|1 - 2 s| <= 1), for Newton
             np.subtract(1.0, S, out=S)
             S *= T  # c_k s_k (1 - s_k), of the sign of a_k
-            slope = (S @ a0, S @ self._logistic_terms(state)[2])
+            slope = (S @ a0, S @ (a0 * np.abs(a0)))
         return values, scale, slope
-
-    def _logistic_probe(self, state, t: float) -> tuple[float, float, float]:
-        """``(S(t), (P + N)(t), S'(t))`` at one length ``t`` in one pass (theory guide §4):
-        ``S(t)`` bit for bit :meth:`_dg`'s value (the same operations), ``P + N = sum_k
-        |c_k| s_k`` and ``S' = sum_k c_k a_k s_k (1 - s_k)`` (``s_k = sigma(t a_k)``) as dot
-        products, with the rounding bounds of :meth:`MassRatioLocator.probe_bounds`."""
-        a0, _ = self._length_nodes(state)
-        c = self._logistic_c(state)
-        T = np.multiply(a0, t)
-        expit(T, out=T)
-        U = np.subtract(1.0, T)
-        T *= c
-        value = float(np.add.reduce(T))
-        U *= T  # c_k s_k (1 - s_k)
-        return value, float(T @ self._logistic_terms(state)[1]), float(U @ a0)
 
     def _length_locator(self, state):
         """:class:`~gdnp.problems.taylor.MassRatioLocator` over the Gauss-Hermite nodes
@@ -723,26 +771,29 @@ class GaussianHalfspace(Halfspace):
         cut = getattr(self, "_locator_cut", None)
         if cut is None:  # per problem: the extreme big nodes, the small nodes' moments
             small = omega < 1e-30
-            big = np.flatnonzero(~small)
             n = xi.size
             cut = self._locator_cut = (
-                int(big[np.argmin(xi[big])]), int(big[np.argmax(xi[big])]), int(np.argmin(xi)),
-                int(np.argmax(xi)), float(np.sum(omega[small])),
+                float(np.min(xi[~small])), float(np.max(xi[~small])), float(np.min(xi)),
+                float(np.max(xi)), float(np.sum(omega[small])),
                 float(omega[small] @ np.abs(xi[small])), float(omega[small] @ xi[small] ** 2),
                 pairwise_depth(n) if n <= 8192 else 25 + math.ceil(math.log2(n))
                 + math.ceil(n / 8192), n)
-        lo, hi, lo_all, hi_all, w_small, w_xi_small, w_xi2_small, k_sum, n = cut
-        a0, _ = self._length_nodes(state)  # f (ma + sa xi_k), f = ||w||_S / N(w) > 0
+        xi_lo, xi_hi, xi_lo_all, xi_hi_all, w_small, w_xi_small, w_xi2_small, k_sum, n = cut
         ma, sa = self._ab(state)
         f = state["nS"] / state["N"] if "dN" in state else 1.0
-        # |a_k| is largest at the extreme nodes (a is affine in xi); |c_k| = omega_k |a_k| <=
-        # f omega_k (|ma| + sa |xi_k|), with 1% to spare
+        # the nodes are a_k = fl(f (ma + sa xi_k)), f = ||w||_S / N(w) > 0, so |a_k| is
+        # largest at the extreme nodes (a is affine in xi), within a few roundings of
+        # f |ma + sa xi| there (1e-12 to spare); |c_k| = omega_k |a_k| <= f omega_k (|ma| +
+        # sa |xi_k|), with 1% to spare
+        widen = f * (1.0 + 1e-12)
         mass_small = 1.01 * f * (abs(ma) * w_small + sa * w_xi_small)
+        value, probe = self._logistic_kernels(state)
         model = MassRatioLocator(partial(self._logistic_values, state),
-                                 partial(self._dg, state), sum_depth=k_sum,
-                                 max_abs=max(abs(a0[lo]), abs(a0[hi])) * (1.0 + 1e-14),
-                                 n_terms=n, probe=partial(self._logistic_probe, state),
-                                 max_abs_all=max(abs(a0[lo_all]), abs(a0[hi_all])) * (1.0 + 1e-14),
+                                 value, sum_depth=k_sum,
+                                 max_abs=max(abs(ma + sa * xi_lo), abs(ma + sa * xi_hi)) * widen,
+                                 n_terms=n, probe=probe,
+                                 max_abs_all=max(abs(ma + sa * xi_lo_all),
+                                                 abs(ma + sa * xi_hi_all)) * widen,
                                  slope_small=0.26 * f * f * (ma * ma * w_small + 2.0 * abs(ma)
                                                              * sa * w_xi_small
                                                              + sa * sa * w_xi2_small))
