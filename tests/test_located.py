@@ -303,6 +303,33 @@ def test_length_functions_are_the_length_derivative_bit_for_bit():
                 assert fast(g) == plain(g) == prob.dg_bn(w, g)
 
 
+def test_population_kernels_are_the_textbook_sum_bit_for_bit():
+    """The population length derivative skips ``expit`` where it is exactly 1.0; its values
+    (and the probe's) are those of the textbook ``np.sum(c * expit(t a))`` over every node,
+    for lengths of both signs, far into saturation and in any order (the saturated tail is
+    re-split when the length drops)."""
+    from scipy.special import expit
+
+    rng = np.random.default_rng(8)
+    for prob in (Halfspace.random(10, 100.0, separation=0.99, seed=0),
+                 Halfspace.random(6, 1.0, separation=0.999, seed=1),
+                 Halfspace.random(8, 10.0, seed=2, normalization="weight")):
+        for w in _directions(prob, 3, 9):
+            st = prob._state(prob._check_bn(w, 1.0)[0])
+            a0, omega = prob._length_nodes(st)
+            c = omega * a0
+            value, probe = prob._logistic_kernels(st)
+            ts = np.concatenate([rng.uniform(-80.0, 400.0, 60), [0.0, 1e-300, 37.0, 1e3],
+                                 np.geomspace(500.0, 0.01, 30)])
+            saturated = 0
+            for t in ts:
+                expected = float(np.add.reduce(c * expit(a0 * t)))
+                assert value(t) == expected
+                assert probe(t)[0] == expected
+                saturated += int(np.sum(a0 * t >= 37.0))
+            assert saturated > 0  # the saturated path ran
+
+
 def test_sign_threshold_bisection_equals_plain_bisection():
     """OLS's threshold search: for ``fun(g) = c + 2 g`` (OLS's computed length derivative)
     every bracket, halving count and tolerance gives plain bisection's result and halvings,
