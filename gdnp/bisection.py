@@ -298,8 +298,26 @@ def _bisect_threshold(root: float, a: float, b: float, maxiter: int, xtol: float
     ``t - root`` (:class:`gdnp.problems.taylor.SignThreshold`, ``a < root < b``): one
     comparison per midpoint; only a midpoint equal to ``root`` would be evaluated by plain
     bisection, and it returns 0 there, which ends the search at it."""
-    lo, hi, nit, _ = _walk(a, b, maxiter, xtol, math.nextafter(root, -math.inf),
-                           math.nextafter(root, math.inf), lambda m, a, b: 0.0)
+    if xtol == 0.0:  # the same halvings as _walk's, in one tight loop
+        lo, hi, nit = a, b, 0
+        for nit in range(1, maxiter + 1):  # noqa: B007 (nit is the count of halvings)
+            m = 0.5 * (lo + hi)
+            if m < root:
+                if m <= lo:
+                    nit -= 1
+                    break
+                lo = m
+            elif m > root:
+                if m >= hi:
+                    nit -= 1
+                    break
+                hi = m
+            else:  # plain bisection evaluates 0 here and stops at it
+                lo = hi = m
+                break
+    else:
+        lo, hi, nit, _ = _walk(a, b, maxiter, xtol, math.nextafter(root, -math.inf),
+                               math.nextafter(root, math.inf), lambda m, a, b: 0.0)
     return 0.5 * (lo + hi), {"a": lo, "b": hi, "a0": a, "b0": b, "nit": nit, "nfev": 0,
                              "ncertified": nit + 2, "expansions": 0}
 

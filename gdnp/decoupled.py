@@ -21,7 +21,7 @@ from gdnp.problems import MLP, OLS, LinearProblem
 from gdnp.problems.taylor import SignThreshold
 
 from ._common import check_positive, prepare_run, start_from_bn
-from .bisection import NoSignChangeError, bisect
+from .bisection import NoSignChangeError, _bisect_threshold, bisect
 from .result import OptimizeResult, Recorder, status_on_breakdown
 
 __all__ = ["gdnp", "rayleigh_step_size"]
@@ -240,10 +240,15 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         model = problem._length_locator(st) if certify is None else None
         if model is None and ((not problem.population) if certify is None else certify):
             model = problem._length_model(st)
-        if roots and model is not None and not isinstance(model, SignThreshold):
-            model.start = _extrapolate(roots)  # start the search at the predicted length
-        g, info = bisect(problem._length_function(st), *_bracket(g, bracket),
-                         maxiter=T_s, xtol=xtol, model=model)
+        a, b = _bracket(g, bracket)
+        if type(model) is SignThreshold and a < model.root < b:
+            # every sign known (OLS): plain bisection's halvings by comparisons alone
+            g, info = _bisect_threshold(model.root, a, b, T_s, xtol)
+        else:
+            if roots and model is not None and not isinstance(model, SignThreshold):
+                model.start = _extrapolate(roots)  # start the search at the predicted length
+            g, info = bisect(problem._length_function(st), a, b, maxiter=T_s, xtol=xtol,
+                             model=model)
         n_bisect += info["nit"]
         n_certified += info["ncertified"]
         rec.nfev += info["nfev"]
