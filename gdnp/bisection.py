@@ -385,6 +385,7 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             start = model.start
             probe(start if start is not None and a < start < b else m)
         widen = 1.15  # straddle the root at this many band half-widths
+        final = math.ldexp(b - a, -maxiter)  # the width of the last bracket
         for _ in range(16):
             lo, hi = edges
             entry = best[1]
@@ -395,16 +396,19 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
                 break
             delta = model.band(x, sc, sp)  # half-width of the rounding band, to first order
             step = -v / sp
-            if virtual is not None and entry[4] == 1.0 and \
-                    step * step * model.max_abs <= 0.1 * delta:
-                # a probe this close to the root (Newton's error within the band) places
-                # both edges of the band itself, about 2 err / S' either side of the root
-                x_l, x_r = x + step - 1.05 * delta, x + step + 1.05 * delta
+            # edges this close leave at most one or two midpoints between them to evaluate
+            allowed = max(2.5 * delta, final)
+            newton_err = step * step * model.max_abs  # |S''| <= max|a| S'
+            if virtual is not None and entry[4] == 1.0 and newton_err <= 0.1 * allowed:
+                # a probe this close to the root places both edges itself, about 2 err / S'
+                # (the rounding band) either side of Newton's point, plus Newton's error
+                half = 1.05 * delta + newton_err
+                x_l, x_r = x + step - half, x + step + half
                 if lo < x_l and virtual(x, v, sc, sp, x_l, reach, -1):
                     edges[0] = lo = x_l
                 if x_r < hi and virtual(x, v, sc, sp, x_r, reach, 1):
                     edges[1] = hi = x_r
-                if hi - lo <= 2.5 * delta:
+                if hi - lo <= allowed:
                     break
             r = x + step
             if not lo < r < hi:

@@ -969,22 +969,78 @@ class EmpiricalHalfspace(Halfspace):
             buf = state[key] = np.empty_like(like)
         return buf
 
+    def _logistic_sum(self, state, a0: np.ndarray, g: float) -> float:
+        """``sum_i a_i / (1 + exp(-g a_i))`` in two scratch buffers: ``buf`` keeps
+        ``1 + exp(-g a)`` and ``buf2`` the terms (for :meth:`_fused_expansion` and the probe),
+        about 4x cheaper than scipy's expit; exp -> inf gives the exact limit 0. ``np.sum``
+        is pairwise (see :meth:`_length_model`'s error bound)."""
+        buf = self._scratch(state, "buf", a0)
+        terms = self._scratch(state, "buf2", a0)
+        np.multiply(a0, -g, out=buf)
+        with np.errstate(over="ignore"):
+            np.exp(buf, out=buf)
+        buf += 1.0
+        return float(np.sum(np.divide(a0, buf, out=terms)))
+
     def _dg(self, state, g):
         a0 = self._a0(state)
         if self.loss is LOSSES["logistic"]:
-            # sum_i a_i / (1 + exp(-g a_i)) in two scratch buffers (the second keeps the
-            # terms for _fused_expansion), about 4x cheaper than scipy's expit; exp -> inf
-            # gives the exact limit 0. np.sum is pairwise (see _length_model's error bound).
-            buf = self._scratch(state, "buf", a0)
-            terms = self._scratch(state, "buf2", a0)
-            np.multiply(a0, -g, out=buf)
-            with np.errstate(over="ignore"):
-                np.exp(buf, out=buf)
-            buf += 1.0
-            s = float(np.sum(np.divide(a0, buf, out=terms)))
+            s = self._logistic_sum(state, a0, g)
             if s != 0.0:  # an exact 0 may be underflow (separable data): use expit's tails
                 return s / a0.size
         return float(np.mean(self.loss.dphi(g * a0) * a0))
+
+    def _logistic_probe(self, state, g: float) -> tuple[float, float, float]:
+        """``(S(g), (P + N)(g), S'(g))`` in one pass (theory guide §4): ``S`` bit for bit
+        :meth:`_dg` (the same operations), then ``P + N = mean sign(a_i) t_i`` and ``S' =
+        mean t_i (1 - s_i) a_i`` (``t_i = a_i s_i`` the terms, ``s_i = 1 / (1 + exp(-g a_i))``)
+        as dot products, within the bounds of
+        :meth:`~gdnp.problems.taylor.MassRatioLocator.probe_bounds`. Where the sum is exactly
+        0 the value is :meth:`_dg`'s fallback (scipy's expit: the same rounding bounds)."""
+        a0 = self._a0(state)
+        n = a0.size
+        s = self._logistic_sum(state, a0, g)
+        value = s / n if s != 0.0 else self._dg(state, g)  # (recomputes the same buffers)
+        buf, terms = state["buf"], state["buf2"]
+        np.reciprocal(buf, out=buf)  # s_i
+        np.subtract(1.0, buf, out=buf)
+        buf *= terms  # a_i s_i (1 - s_i)
+        return value, _dot(self._signs(state), terms) / n, _dot(buf, a0) / n
+
+    @classmethod
+    def _signs(cls, state) -> np.ndarray:
+        signs = state.get("signs")
+        if signs is None:
+            signs = state["signs"] = np.sign(cls._a0(state))
+        return signs
+
+    def _length_locator(self, state):
+        """:class:`~gdnp.problems.taylor.MassRatioLocator` over the samples (logistic loss,
+        ``phi' = sigma`` positive and increasing, every weight ``1/n``): probes give the plain
+        value of ``d_g f`` with ``P + N`` and ``S'``, for Newton steps and sign certificates
+        that decide the midpoints away from the root (theory guide §4). The sum's rounding
+        depth is that of :meth:`_length_model`, plus one rounding for the division by ``n``
+        (in the depth of the sum and in the dot products' ``n + 1`` terms)."""
+        if self.loss is not LOSSES["logistic"]:
+            return None
+        a0 = self._a0(state)
+        n = a0.size
+        max_abs = state.get("max_abs")
+        if max_abs is None:
+            max_abs = state["max_abs"] = max(float(np.max(a0)), -float(np.min(a0)))
+        if not (math.isfinite(max_abs) and max_abs > 0.0):
+            return None
+        k_sum = 25 + math.ceil(math.log2(n)) + math.ceil(n / 8192) + 1
+        probe = partial(self._logistic_probe, state)
+
+        def values(ts, slopes: bool = False):
+            rows = np.array([probe(float(t)) for t in np.atleast_1d(ts)]).reshape(-1, 3)
+            return rows[:, 0], rows[:, 1], (rows[:, 2], None) if slopes else None
+
+        # terms whose exp overflows are 0 instead of |a| e^{-|g a|} < max|a| 2.3e-308 each:
+        # within the locator's allowance for underflow (1e-300 per term)
+        return MassRatioLocator(values, partial(self._dg, state), sum_depth=k_sum,
+                                max_abs=max_abs * (1.0 + 1e-15), n_terms=n + 1, probe=probe)
 
     def _length_nodes(self, state):
         return self._a0(state), None

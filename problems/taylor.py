@@ -528,6 +528,8 @@ class MassRatioLocator:
         """Half-width, to first order, of the band around the root inside which a probe at
         ``t`` (``P + N = scale``, ``S' = slope``) certifies nothing: twice a plain
         evaluation's rounding bound over ``S'``."""
+        if not slope > 0.0:
+            return math.inf
         return ((2.0 * self.sum_depth + 18.0) * _U * scale / slope + 2.0 * _U * abs(t)) * 1.02
 
     def certifies_probe(self, t: float, value: float, scale: float, slope: float,

@@ -103,14 +103,28 @@ def test_located_certificates_hold_in_the_rounding_band():
             assert np.all(np.sign(side) == np.sign(v[j]))
 
 
-@pytest.mark.parametrize("d, separation, normalization", [
-    (10, 0.99, "batch"), (20, 0.5, "batch"), (6, 0.999, "batch"), (10, 0.99, "weight")])
+def _locator_problem(d, separation, normalization):
+    """A population halfspace, or (``separation=None``) an empirical one of ``n = 20 d``
+    samples with feature scales 1 to 10."""
+    if separation is None:
+        X, y = halfspace_data(d, n=20 * d, d=d)
+        return Halfspace.from_data(X * np.geomspace(1.0, 10.0, d), y,
+                                   normalization=normalization)
+    return Halfspace.random(d, 100.0, separation=separation, seed=d,
+                            normalization=normalization)
+
+
+LOCATOR_CASES = [(10, 0.99, "batch"), (20, 0.5, "batch"), (6, 0.999, "batch"),
+                 (10, 0.99, "weight"), (8, None, "batch"), (5, None, "weight")]
+
+
+@pytest.mark.parametrize("d, separation, normalization", LOCATOR_CASES)
 def test_probe_certificates_hold_down_to_the_rounding_noise(d, separation, normalization):
     """Wherever a probe certifies, every plain computed value beyond it (within the reach)
     has its sign: checked on dense grids around the root at the scale of the rounding band
-    and a thousand times wider, and the probe's value is the plain one bit for bit."""
-    prob = Halfspace.random(d, 100.0, separation=separation, seed=d,
-                            normalization=normalization)
+    and a thousand times wider, and the probe's value is the plain one bit for bit
+    (population and empirical halfspaces)."""
+    prob = _locator_problem(d, separation, normalization)
     for w in _directions(prob, 3, d):
         loc = prob.length_locator(w)
         S = prob.length_derivative(w)
@@ -132,15 +146,13 @@ def test_probe_certificates_hold_down_to_the_rounding_noise(d, separation, norma
         assert n_certified > 400  # the certificates do decide most points
 
 
-@pytest.mark.parametrize("d, separation, normalization", [
-    (10, 0.99, "batch"), (20, 0.5, "batch"), (6, 0.999, "batch"), (10, 0.99, "weight")])
+@pytest.mark.parametrize("d, separation, normalization", LOCATOR_CASES)
 def test_virtual_edges_hold_down_to_the_rounding_noise(d, separation, normalization):
     """A probe near the root certifies points it never evaluates (``certifies_virtual``):
     wherever it does, every plain computed value beyond that point, on a dense grid at the
     scale of the rounding band, has the certified sign; and probes inside the band do place
     both edges within a few band widths of the root."""
-    prob = Halfspace.random(d, 100.0, separation=separation, seed=d,
-                            normalization=normalization)
+    prob = _locator_problem(d, separation, normalization)
     for w in _directions(prob, 3, d + 1):
         loc = prob.length_locator(w)
         S = prob.length_derivative(w)
@@ -193,6 +205,39 @@ def test_probe_bounds_contain_the_exact_values():
             growth0 = math.exp(abs(near - t) * loc.max_abs)
             for x, value, g0 in ((t, v, 1.0), (near, loc.value(near), growth0)):
                 exact, exact_scale, exact_slope = exact_at(x, a0, c)
+                err, scale_lo, scale_hi, slope_lo, slope_hi = loc.probe_bounds(
+                    x, value, scale, slope, g0)
+                assert abs(mpmath.mpf(value) - exact) <= err
+                assert scale_lo <= exact_scale <= scale_hi
+                assert slope_lo <= exact_slope <= slope_hi
+
+
+def test_empirical_probe_bounds_contain_the_exact_values():
+    """On data the probe's ``S``, ``P + N`` and ``S'`` (sample means of ``a_i s_i``) are
+    within the locator's rounding bounds of their 50-digit values, at lengths of both signs,
+    small and large, and when carried over to a nearby point."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 50
+    X, y = halfspace_data(5, n=400, d=6)
+    prob = Halfspace.from_data(X * np.geomspace(1.0, 30.0, 6), y)
+    for w in _directions(prob, 2, 3):
+        st = prob._state(prob._check_bn(w, 1.0)[0])
+        a0 = [mpmath.mpf(float(v)) for v in prob._a0(st)]
+        n = len(a0)
+        loc = prob.length_locator(w)
+        assert isinstance(loc, MassRatioLocator)
+        for t in (-40.0, -1.5, 0.2, 3.0, 25.0, 700.0):
+            v, scale, slope = loc.probe(t)
+            assert v == prob.length_derivative(w)(t)
+            near = t + 1e-4 / loc.max_abs
+            for x, value, g0 in ((t, v, 1.0), (near, loc.value(near),
+                                               math.exp(abs(near - t) * loc.max_abs))):
+                sig = [1 / (1 + mpmath.exp(-mpmath.mpf(x) * ak)) for ak in a0]
+                exact = mpmath.fsum(ak * s_ for ak, s_ in zip(a0, sig, strict=True)) / n
+                exact_scale = mpmath.fsum(abs(ak) * s_ for ak, s_ in zip(a0, sig,
+                                                                         strict=True)) / n
+                exact_slope = mpmath.fsum(ak * ak * s_ * (1 - s_)
+                                          for ak, s_ in zip(a0, sig, strict=True)) / n
                 err, scale_lo, scale_hi, slope_lo, slope_hi = loc.probe_bounds(
                     x, value, scale, slope, g0)
                 assert abs(mpmath.mpf(value) - exact) <= err
@@ -358,11 +403,16 @@ def test_sign_threshold_bisection_equals_plain_bisection():
 
 
 def test_length_prediction_is_exact_on_polynomials():
-    """GDNP starts each length search at the polynomial extrapolation of the last lengths:
-    exact for a polynomial of degree k - 1 through k of them."""
+    """GDNP starts each length search at an extrapolation of the last lengths: the
+    polynomial whose degree best predicted the last length from the earlier ones, exact for a
+    polynomial of degree k - 2 through k lengths; on a sequence that settles fast (as an
+    empirical halfspace's lengths do) the last length beats the polynomials."""
     from gdnp.decoupled import _extrapolate
 
-    for k in range(1, 6):
-        for degree in range(k):
+    for k in range(1, 7):
+        for degree in range(max(k - 1, 1)):
             roots = [float((t + 3) ** degree) for t in range(k)]
             assert _extrapolate(roots) == float((k + 3) ** degree)
+    settling = [2.0 - 0.5 * 1e-3 ** t for t in range(5)]  # 1.5, 1.9995, ...
+    assert abs(_extrapolate(settling) - 2.0) < 1e-12
+    assert _extrapolate([3.0]) == 3.0
