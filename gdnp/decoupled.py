@@ -157,9 +157,9 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         plain bisection in every case (theory guide §4). ``None`` (default): where the
         problem locates the root of ``d_g f``
         (:meth:`~gdnp.problems.LinearProblem.length_locator`: OLS, whose computed ``d_g f``
-        changes sign exactly at its root, and population halfspaces with the logistic loss,
-        by Newton steps and mass-ratio certificates) the midpoints away from the root take
-        their certified signs and only those in its rounding band are evaluated; on other
+        changes sign exactly at its root, and halfspaces with the logistic loss, population
+        or empirical, by Newton steps and mass-ratio certificates) the midpoints away from
+        the root take their certified signs and only those near it are evaluated; on other
         data problems certified Taylor models of ``d_g f``
         (:meth:`~gdnp.problems.LinearProblem.length_model`) decide a sign whenever their
         error bound is conclusive. ``True``: the Taylor models wherever available. ``False``:

@@ -1008,9 +1008,10 @@ class LinearProblem(Problem):
         """What locates the root of ``g -> d_g f(w, g)`` for :func:`gdnp.bisect`, or ``None``.
 
         OLS: a :class:`gdnp.problems.taylor.SignThreshold` (the computed ``d_g f`` has the
-        sign of ``g`` minus its root exactly). Population halfspaces with the logistic loss:
-        a :class:`gdnp.problems.taylor.MassRatioLocator`, whose probes give the plain value
-        with ``P + N`` and ``S'`` for Newton steps and rigorous sign certificates. With
+        sign of ``g`` minus its root exactly). Halfspaces with the logistic loss (population
+        and empirical): a :class:`gdnp.problems.taylor.MassRatioLocator`, whose probes give
+        the plain value with ``P + N`` and ``S'`` for Newton steps and rigorous sign
+        certificates. With
         either, :func:`gdnp.bisect` decides the midpoints away from the root without
         evaluating them and takes plain bisection's halvings (theory guide §4). ``None``
         elsewhere.
