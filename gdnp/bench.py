@@ -372,6 +372,9 @@ def _sweep_speedup(sz: dict) -> dict:
                      "seed": [0, 1]}, "maxiter": 2}
     out = {"cells": 2 * 2 * len(seeds), "n": sz["sweep_n"], "maxiter": sz["sweep_maxiter"]}
     with tempfile.TemporaryDirectory() as tmp:
+        # the serial run's process has imported what a cell needs (the workers import it
+        # as part of their start-up)
+        run_sweep(tiny, Path(tmp) / "warm", jobs=1, progress=False)
         for jobs in (1, 2):
             t0 = time.perf_counter()
             run_sweep(cfg, Path(tmp) / f"j{jobs}", jobs=jobs, backend="loky", progress=False)

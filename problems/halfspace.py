@@ -22,7 +22,6 @@ from functools import partial
 
 import numpy as np
 from scipy.linalg.blas import dsyrk
-from scipy.optimize import brentq, linprog, minimize
 from scipy.special import expit, ndtr
 
 from ._validate import (
@@ -438,6 +437,7 @@ class Halfspace(LinearProblem):
             raise NoFiniteMinimizerError(
                 f"{self!r}: no sign change of the slope along S^-1 u up to |a| = {abs(hi):.3g}; "
                 "the loss has no finite minimiser")
+        from scipy.optimize import brentq  # here: scipy.optimize is slow to import
         a = brentq(slope, min(lo, hi), max(lo, hi), xtol=1e-300, rtol=4 * np.finfo(float).eps,
                    maxiter=500)
         x = a * v
@@ -1113,6 +1113,7 @@ class EmpiricalHalfspace(Halfspace):
         >>> prob.is_separable()
         False
         """
+        from scipy.optimize import linprog  # here: scipy.optimize is slow to import
         res = linprog(np.zeros(self.dim), A_ub=self.y[:, None] * self.X,
                       b_ub=-np.ones(self._n), bounds=[(None, None)] * self.dim,
                       method="highs", options={"disp": bool(progress)})
@@ -1178,6 +1179,7 @@ class EmpiricalHalfspace(Halfspace):
         minimiser inside (theory guide §3); a factor 4 covers the rounding of ``g`` and
         ``mu``. Separable: some iterate ``x`` has ``z_i'x < 0`` for every sample.
         """
+        from scipy.optimize import minimize  # here: scipy.optimize is slow to import
         res = minimize(self.value_and_grad, np.zeros(self.dim), jac=True, method="L-BFGS-B",
                        options={"maxiter": _LBFGS_START, "gtol": 1e-13, "ftol": 0.0, "maxcor": 30})
         x = res.x
@@ -1219,6 +1221,7 @@ class EmpiricalHalfspace(Halfspace):
 
     def _lbfgs_newton(self):
         x0 = np.zeros(self.dim)
+        from scipy.optimize import minimize  # here: scipy.optimize is slow to import
         res = minimize(self.value_and_grad, x0, jac=True, method="L-BFGS-B",
                        options={"maxiter": 20000, "gtol": 1e-13, "ftol": 0.0, "maxcor": 30})
         x = res.x

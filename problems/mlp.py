@@ -15,7 +15,6 @@ a length bisection on unit ``i`` costs ``O(n)`` per step.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import expit
 
 from ._validate import as_finite_array, as_positive_int, as_real, as_seed_rng, check_memory
@@ -502,6 +501,7 @@ class MLP(Problem):
         starts = [self.initial_point(s) for s in range(3)]
         if hasattr(self, "teacher"):
             starts.append(self.join(*self.teacher))
+        from scipy.optimize import minimize  # here: scipy.optimize is slow to import
         for x0 in starts:
             res = minimize(self.value_and_grad, x0, jac=True, method="L-BFGS-B",
                            options={"maxiter": 3000, "gtol": 1e-9, "ftol": 0.0, "maxcor": 30})
@@ -892,6 +892,7 @@ class MLP(Problem):
             F = H @ th
             return float(np.mean(self.loss.phi(F))), H.T @ self.loss.dphi(F) / self.n
 
+        from scipy.optimize import minimize  # here: scipy.optimize is slow to import
         res = minimize(fg, np.asarray(theta, float), jac=True, method="L-BFGS-B",
                        options={"maxiter": int(maxiter)})
         return res.x if np.all(np.isfinite(res.x)) and res.fun <= fg(theta)[0] else theta

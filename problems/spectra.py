@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import special_ortho_group
 
 from ._validate import as_condition_number, as_positive_int, as_seed_rng, check_memory
 
@@ -26,6 +25,8 @@ def random_covariance(d: int, kappa: float, rng) -> np.ndarray:
     eig = np.geomspace(1.0 / kappa, 1.0, d) if d > 1 else np.ones(1)
     if d == 1:
         return eig.reshape(1, 1).copy()
+    from scipy.stats import special_ortho_group  # here: scipy.stats takes 0.5 s to import
+
     q = special_ortho_group.rvs(d, random_state=rng)
     S = (q * eig) @ q.T
     return 0.5 * (S + S.T)
