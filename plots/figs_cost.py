@@ -55,7 +55,8 @@ def cost_compute(cfg: dict) -> dict:
     curves = {"method": [], "iter": [], "passes": [], "seconds": [], "rel_gap": []}
     results = {"f_star": f_star, "gap0": gap0, "floor": floor, "n": cfg["n"]}
     for m in cfg["methods"]:
-        # GDNP's certified bisection evaluates ~10 of its T_s points: budget 10 per step
+        # a GDNP step costs ~8-10 passes (gradient, probes, midpoints in the rounding band):
+        # budget 10 per step
         per_iter = 10 if m == "gdnp" else 1
         opts = {"T_s": cfg["T_s"]} if m == "gdnp" else {}
         r = run_solver(p, m, max(cfg["passes"] // per_iter, 2), x0=x0, stop_gap=floor, **opts)
