@@ -50,38 +50,40 @@ def _bracket(g: float, bracket) -> tuple[float, float]:
     return g - r, g + r
 
 
-# Lengths kept to predict the next one: polynomials of degree 0 to 4 through the last ones
+# Lengths kept to predict the next one: polynomials of degree 0 to 8 through the last ones
 # compete, the one that best predicted the last length from those before it wins. GDNP's
-# lengths move smoothly (a degree-4 polynomial in t predicts a population halfspace's next
-# length within ~5e-6 relatively) or settle fast (an empirical halfspace's within 1e-8 of
-# the root in 3 iterations, where the polynomial of degree 4 overshoots by 2e-3 and the last
-# length is the better guess)
-_EXTRAPOLATION_POINTS = 6
-
-
-def _polynomial_next(points: list[float]) -> float:
-    """The polynomial through ``points`` (oldest first, one step apart) one step on:
-    ``sum_j (-1)^(j+1) C(k, j) p_{k-j}``, exact for a polynomial of degree ``k - 1``."""
-    k = len(points)
-    coef, total = 1.0, 0.0
-    for j in range(1, k + 1):
-        coef = coef * (k - j + 1) / j
-        total += (coef if j % 2 else -coef) * points[-j]
-    return total
+# lengths move smoothly (a population halfspace's next length within ~5e-6 relatively) or
+# settle fast (an empirical halfspace's within 1e-8 of the root in 3 iterations, where a fixed
+# quartic overshot by 2e-3). On the n = 3e4 empirical halfspace of the benchmarks the
+# prediction was within 3e-7 of the root in 31%, 51% and 59% of 40 searches with the last 6,
+# 8 and 10 lengths
+_EXTRAPOLATION_POINTS = 10
 
 
 def _extrapolate(roots: list[float]) -> float:
     """The next length predicted from the last ones (oldest first): where the length search
-    starts (theory guide §4). Of the polynomials of degree ``j = 0 .. len - 2`` through the
-    last ``j + 1`` lengths, the one whose degree best predicted the last length from the
-    lengths before it; exact on a polynomial of degree ``len - 2``. A poor prediction only
-    costs an evaluation (the bracket and the halvings do not depend on it)."""
-    best_degree, best_err = 0, math.inf
-    for j in range(len(roots) - 1):
-        err = abs(_polynomial_next(roots[-j - 2:-1]) - roots[-1])
+    starts (theory guide §4). The polynomial through the last ``j + 1`` lengths, one step on,
+    is the sum of their backward differences ``sum_{i <= j} nabla^i g``; of the degrees
+    ``j = 0 .. len - 2`` the one that best predicted the last length from the lengths before
+    it wins (exact on a polynomial of degree ``len - 2``). A poor prediction only costs an
+    evaluation (the bracket and the halvings do not depend on it)."""
+    row = list(roots)
+    n = len(row)
+    last, prev = [row[-1]], row[-2:-1]  # nabla^i at the last length and at the one before
+    for level in range(1, n):  # the difference table, in place
+        m = n - level
+        for j in range(m):
+            row[j] = row[j + 1] - row[j]
+        last.append(row[m - 1])
+        if m > 1:
+            prev.append(row[m - 2])
+    best_degree, best_err, guess = 0, math.inf, 0.0
+    for j, term in enumerate(prev):
+        guess += term
+        err = abs(guess - roots[-1])
         if err < best_err:
             best_degree, best_err = j, err
-    return _polynomial_next(roots[-best_degree - 1:])
+    return math.fsum(last[:best_degree + 1])
 
 
 def _check_bracket(bracket):
