@@ -332,9 +332,11 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     comes back with the values ``ends`` at the expanded bracket's ends).
 
     1. Safeguarded Newton from ``model.start`` (or the first midpoint), one probe per step
-       (the plain value of ``S`` with ``P + N`` and ``S'``, in one pass), then plain
-       evaluations just either side of the root, until two points ``x_L < root < x_R``
-       certify every computed sign left of ``x_L`` and right of ``x_R`` within the bracket.
+       (the plain value of ``S`` with ``P + N`` and ``S'``, in one pass), until two points
+       ``x_L < root < x_R`` certify every computed sign left of ``x_L`` and right of
+       ``x_R`` within the bracket: placed by a probe near the root without evaluating them
+       (``certifies_virtual``) where the model offers it, else plain evaluations just either
+       side of the root.
     2. The halvings themselves: a midpoint outside ``(x_L, x_R)`` takes its certified sign
        and any other (inside the rounding band around the root, where the computed sign is
        noise) is evaluated as plain bisection evaluates it. Every decision is the sign plain
@@ -385,7 +387,7 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             start = model.start
             probe(start if start is not None and a < start < b else m)
         widen = 1.15  # straddle the root at this many band half-widths
-        final = math.ldexp(b - a, -maxiter)  # the width of the last bracket
+        final = max(math.ldexp(b - a, -maxiter), xtol)  # about the last bracket's width
         for _ in range(16):
             lo, hi = edges
             entry = best[1]
