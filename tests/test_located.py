@@ -179,65 +179,44 @@ def test_virtual_edges_hold_down_to_the_rounding_noise(d, separation, normalizat
         assert n_both >= 5  # probes within a few band widths place both edges
 
 
-def test_probe_bounds_contain_the_exact_values():
-    """The probe's rounding bounds hold against 50-digit values of ``S``, ``P + N`` and
-    ``S'``, on both sides of 0 and at large lengths; so do the bounds carried over from a
-    probe to a nearby point (``growth0``), with that point's plain value."""
+@pytest.mark.parametrize("kind", ["population", "empirical"])
+def test_probe_bounds_contain_the_exact_values(kind):
+    """The probe's rounding bounds hold against 50-digit values of ``S = sum_k c_k s_k``,
+    ``P + N`` and ``S'`` (population: Gauss-Hermite weights, ``c_k = omega_k a_k``; data:
+    sample means, ``c_i = a_i / n``), on both sides of 0 and at large lengths; so do the
+    bounds carried over from a probe to a nearby point (``growth0``), with that point's
+    plain value, which is the length derivative's bit for bit."""
     mpmath = pytest.importorskip("mpmath")
     mpmath.mp.dps = 50
-    prob = Halfspace.random(8, 100.0, separation=0.99, seed=1)
+    if kind == "population":
+        prob = Halfspace.random(8, 100.0, separation=0.99, seed=1)
+        lengths = (-300.0, -2.0, 0.3, 17.0, 55.5, 1000.0)
+    else:
+        X, y = halfspace_data(5, n=400, d=6)
+        prob = Halfspace.from_data(X * np.geomspace(1.0, 30.0, 6), y)
+        lengths = (-40.0, -1.5, 0.2, 3.0, 25.0, 700.0)
 
     def exact_at(t, a0, c):
-        sig = [1 / (1 + mpmath.exp(-mpmath.mpf(t) * mpmath.mpf(ak))) for ak in a0]
-        return (mpmath.fsum(mpmath.mpf(ck) * s for ck, s in zip(c, sig, strict=True)),
-                mpmath.fsum(abs(mpmath.mpf(ck)) * s for ck, s in zip(c, sig, strict=True)),
-                mpmath.fsum(mpmath.mpf(ck) * mpmath.mpf(ak) * s * (1 - s)
-                            for ck, ak, s in zip(c, a0, sig, strict=True)))
+        sig = [1 / (1 + mpmath.exp(-mpmath.mpf(t) * ak)) for ak in a0]
+        return (mpmath.fsum(ck * s for ck, s in zip(c, sig, strict=True)),
+                mpmath.fsum(abs(ck) * s for ck, s in zip(c, sig, strict=True)),
+                mpmath.fsum(ck * ak * s * (1 - s) for ck, ak, s in zip(c, a0, sig, strict=True)))
 
     for w in _directions(prob, 2, 7):
         st = prob._state(prob._check_bn(w, 1.0)[0])
-        a0, omega = prob._length_nodes(st)
-        c = omega * a0
+        nodes, omega = prob._length_nodes(st)
+        a0 = [mpmath.mpf(float(a)) for a in nodes]
+        c = ([a * mpmath.mpf(float(o)) for a, o in zip(a0, omega, strict=True)]
+             if omega is not None else [a / len(a0) for a in a0])
         loc = prob.length_locator(w)
-        for t in (-300.0, -2.0, 0.3, 17.0, 55.5, 1000.0):
+        assert isinstance(loc, MassRatioLocator)
+        for t in lengths:
             v, scale, slope = loc.probe(t)
+            assert v == prob.length_derivative(w)(t)
             near = t + 1e-4 / loc.max_abs  # where the probe's P + N and S' are carried
             growth0 = math.exp(abs(near - t) * loc.max_abs)
             for x, value, g0 in ((t, v, 1.0), (near, loc.value(near), growth0)):
                 exact, exact_scale, exact_slope = exact_at(x, a0, c)
-                err, scale_lo, scale_hi, slope_lo, slope_hi = loc.probe_bounds(
-                    x, value, scale, slope, g0)
-                assert abs(mpmath.mpf(value) - exact) <= err
-                assert scale_lo <= exact_scale <= scale_hi
-                assert slope_lo <= exact_slope <= slope_hi
-
-
-def test_empirical_probe_bounds_contain_the_exact_values():
-    """On data the probe's ``S``, ``P + N`` and ``S'`` (sample means of ``a_i s_i``) are
-    within the locator's rounding bounds of their 50-digit values, at lengths of both signs,
-    small and large, and when carried over to a nearby point."""
-    mpmath = pytest.importorskip("mpmath")
-    mpmath.mp.dps = 50
-    X, y = halfspace_data(5, n=400, d=6)
-    prob = Halfspace.from_data(X * np.geomspace(1.0, 30.0, 6), y)
-    for w in _directions(prob, 2, 3):
-        st = prob._state(prob._check_bn(w, 1.0)[0])
-        a0 = [mpmath.mpf(float(v)) for v in prob._a0(st)]
-        n = len(a0)
-        loc = prob.length_locator(w)
-        assert isinstance(loc, MassRatioLocator)
-        for t in (-40.0, -1.5, 0.2, 3.0, 25.0, 700.0):
-            v, scale, slope = loc.probe(t)
-            assert v == prob.length_derivative(w)(t)
-            near = t + 1e-4 / loc.max_abs
-            for x, value, g0 in ((t, v, 1.0), (near, loc.value(near),
-                                               math.exp(abs(near - t) * loc.max_abs))):
-                sig = [1 / (1 + mpmath.exp(-mpmath.mpf(x) * ak)) for ak in a0]
-                exact = mpmath.fsum(ak * s_ for ak, s_ in zip(a0, sig, strict=True)) / n
-                exact_scale = mpmath.fsum(abs(ak) * s_ for ak, s_ in zip(a0, sig,
-                                                                         strict=True)) / n
-                exact_slope = mpmath.fsum(ak * ak * s_ * (1 - s_)
-                                          for ak, s_ in zip(a0, sig, strict=True)) / n
                 err, scale_lo, scale_hi, slope_lo, slope_hi = loc.probe_bounds(
                     x, value, scale, slope, g0)
                 assert abs(mpmath.mpf(value) - exact) <= err
