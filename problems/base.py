@@ -323,6 +323,15 @@ class Problem(abc.ABC):
         >>> prob.grad_norm2(prob.grad([0.0, 0.0]))
         20.0
         """
+        # every solver iterate comes here (the recorder, after its own finiteness test of G):
+        # LAPACK's potrs directly, and solve_S's checks only where the result is not finite,
+        # to raise the same errors for a G with NaN or inf entries or of the wrong shape
+        if type(G) is np.ndarray and G.dtype == np.float64 and G.shape == (self.dim,):
+            c, lower = self._cho()
+            x, info = dpotrs(c, G, lower=lower)
+            value = float(G @ x)
+            if info == 0 and (math.isfinite(value) or all_finite(G)):
+                return value  # (a finite G whose norm overflows: what solve_S gives too)
         return float(G @ self.solve_S(G))
 
     @abc.abstractmethod

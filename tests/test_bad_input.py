@@ -326,3 +326,17 @@ def test_bisect_accepts_numpy_integers_and_tiny_brackets_say_why():
     assert "separable" not in str(err.value)
     with pytest.raises(gdnp.NoSignChangeError, match="separable data"):
         gdnp.bisect(lambda t: -1.0, 0.0, 1.0)  # never changes sign: root at infinity
+
+
+def test_grad_norm2_checks_what_it_is_given():
+    """``grad_norm2`` is ``G'S^-1 G`` on its fast path (every solver iterate) and still
+    rejects a gradient with NaN or inf entries or of the wrong shape, as ``solve_S`` does."""
+    prob = OLS.random(6, 100.0, seed=3)
+    G = prob.grad(np.arange(6.0))
+    assert np.isclose(prob.grad_norm2(G), G @ np.linalg.solve(prob.S, G), rtol=1e-12)
+    assert prob.grad_norm2(list(G)) == prob.grad_norm2(G)
+    for bad in (np.full(6, np.nan), np.r_[G[:5], np.inf]):
+        with pytest.raises(ValueError, match="infs or NaNs"):
+            prob.grad_norm2(bad)
+    with pytest.raises(ValueError, match="incompatible dimensions"):
+        prob.grad_norm2(np.ones(3))
