@@ -114,6 +114,15 @@ def _locator_problem(d, separation, normalization):
                             normalization=normalization)
 
 
+def _near_root(prob, w):
+    """``(locator, S, root, reach, band half-width at the root)`` for the direction ``w``."""
+    loc = prob.length_locator(w)
+    S = prob.length_derivative(w)
+    root = bisect(S, -1.0, 1.0, maxiter=80)[0]
+    _, scale, slope = loc.probe(root)
+    return loc, S, root, 2.0 * abs(root) + 1.0, loc.band(root, scale, slope)
+
+
 LOCATOR_CASES = [(10, 0.99, "batch"), (20, 0.5, "batch"), (6, 0.999, "batch"),
                  (10, 0.99, "weight"), (8, None, "batch"), (5, None, "weight")]
 
@@ -126,12 +135,7 @@ def test_probe_certificates_hold_down_to_the_rounding_noise(d, separation, norma
     (population and empirical halfspaces)."""
     prob = _locator_problem(d, separation, normalization)
     for w in _directions(prob, 3, d):
-        loc = prob.length_locator(w)
-        S = prob.length_derivative(w)
-        root = bisect(S, -1.0, 1.0, maxiter=80)[0]
-        reach = 2.0 * abs(root) + 1.0
-        _, scale, slope = loc.probe(root)
-        delta = loc.band(root, scale, slope)
+        loc, S, root, reach, delta = _near_root(prob, w)
         n_certified = 0
         for width in (5.0 * delta, 5e3 * delta):
             ts = root + np.linspace(-width, width, 401)
@@ -154,12 +158,7 @@ def test_virtual_edges_hold_down_to_the_rounding_noise(d, separation, normalizat
     both edges within a few band widths of the root."""
     prob = _locator_problem(d, separation, normalization)
     for w in _directions(prob, 3, d + 1):
-        loc = prob.length_locator(w)
-        S = prob.length_derivative(w)
-        root = bisect(S, -1.0, 1.0, maxiter=80)[0]
-        reach = 2.0 * abs(root) + 1.0
-        _, scale, slope = loc.probe(root)
-        delta = loc.band(root, scale, slope)
+        loc, S, root, reach, delta = _near_root(prob, w)
         ts = root + np.linspace(-8.0 * delta, 8.0 * delta, 321)
         values = np.array([S(t) for t in ts])
         n_both = 0
