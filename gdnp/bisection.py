@@ -257,17 +257,27 @@ def _walk(a: float, b: float, maxiter: int, xtol: float, x_lo: float, x_hi: floa
     computes at ``m``, the current bracket ``[a, b]``; ``x_lo = -inf, x_hi = inf`` is plain
     bisection). Returns ``(a, b, halvings, halvings decided without evaluation)``."""
     nit = 0
-    if xtol == 0.0:  # the decided halvings before (x_lo, x_hi), in a tight loop
-        for nit in range(maxiter):  # noqa: B007 (nit is the count of halvings so far)
-            m = 0.5 * (a + b)
-            if a < m <= x_lo:
+    if xtol == 0.0:  # the decided halvings before (x_lo, x_hi), in tight loops
+        safe = _inner_midpoints(a, b, maxiter)
+        for nit in range(safe):  # noqa: B007 (nit is the count of halvings so far)
+            m = 0.5 * (a + b)  # strictly inside (a, b): no test of it needed
+            if m <= x_lo:
                 a = m
-            elif x_hi <= m < b:
+            elif m >= x_hi:
                 b = m
             else:
                 break
         else:
-            nit = maxiter
+            for nit in range(safe, maxiter):  # noqa: B007
+                m = 0.5 * (a + b)
+                if a < m <= x_lo:
+                    a = m
+                elif x_hi <= m < b:
+                    b = m
+                else:
+                    break
+            else:
+                nit = maxiter
     decided = nit
     while nit < maxiter and b - a > xtol:
         m = 0.5 * (a + b)
@@ -293,14 +303,51 @@ def _walk(a: float, b: float, maxiter: int, xtol: float, x_lo: float, x_hi: floa
     return a, b, nit, decided
 
 
+def _inner_midpoints(a: float, b: float, maxiter: int) -> int:
+    """How many of bisection's first halvings of ``[a, b]`` (at most ``maxiter``) certainly
+    have their computed midpoint ``fl((lo + hi) / 2)`` strictly inside ``(lo, hi)``, so that
+    a loop need not test for a bracket that can no longer be halved.
+
+    Every point is in ``[a, b]``, so each midpoint's rounding error is at most ``U / 2``,
+    ``U = ulp(max(|a|, |b|))``, and the width after ``i`` halvings is at least
+    ``(b - a) / 2^i - U``; while it exceeds ``2 U`` the midpoint lies strictly inside. That
+    holds for every ``i`` with ``2^i < (b - a) / (3 U)``; one level is kept in reserve for
+    the rounding of that ratio."""
+    big = max(abs(a), abs(b))
+    if not big < 2.0 ** 1000:  # a + b could overflow: no shortcut
+        return 0
+    ratio = (b - a) / (3.0 * math.ulp(big))
+    if not ratio > 2.0:
+        return 0
+    return max(0, min(maxiter, math.frexp(ratio)[1] - 2))
+
+
 def _bisect_threshold(root: float, a: float, b: float, maxiter: int, xtol: float):
-    """Plain bisection's halvings on ``[a, b]`` for a function whose computed sign is that of
-    ``t - root`` (:class:`gdnp.problems.taylor.SignThreshold`, ``a < root < b``): one
-    comparison per midpoint; only a midpoint equal to ``root`` would be evaluated by plain
-    bisection, and it returns 0 there, which ends the search at it."""
+    """:func:`bisect`'s ``(root, info)`` from :func:`_threshold_halvings`."""
+    lo, hi, nit = _threshold_halvings(root, a, b, maxiter, xtol)
+    return 0.5 * (lo + hi), {"a": lo, "b": hi, "a0": a, "b0": b, "nit": nit, "nfev": 0,
+                             "ncertified": nit + 2, "expansions": 0}
+
+
+def _threshold_halvings(root: float, a: float, b: float, maxiter: int, xtol: float
+                        ) -> tuple[float, float, int]:
+    """Plain bisection's final bracket and halving count on ``[a, b]`` for a function whose
+    computed sign is that of ``t - root`` (:class:`gdnp.problems.taylor.SignThreshold`,
+    ``a < root < b``): one comparison per midpoint; only a midpoint equal to ``root`` would be
+    evaluated by plain bisection, and it returns 0 there, which ends the search at it."""
+    safe = _inner_midpoints(a, b, maxiter) if xtol == 0.0 else 0
+    lo, hi = a, b
+    for _ in range(safe):  # midpoints strictly inside the bracket: one comparison each
+        m = 0.5 * (lo + hi)
+        if m < root:
+            lo = m
+        else:
+            hi = m
+    if hi == root:  # a midpoint equal to the root (plain bisection stops at it): redo
+        lo, hi, safe = a, b, 0
     if xtol == 0.0:  # the same halvings as _walk's, in one tight loop
-        lo, hi, nit = a, b, 0
-        for nit in range(1, maxiter + 1):  # noqa: B007 (nit is the count of halvings)
+        nit = safe
+        for nit in range(safe + 1, maxiter + 1):  # noqa: B007 (nit is the count of halvings)
             m = 0.5 * (lo + hi)
             if m < root:
                 if m <= lo:
@@ -318,8 +365,7 @@ def _bisect_threshold(root: float, a: float, b: float, maxiter: int, xtol: float
     else:
         lo, hi, nit, _ = _walk(a, b, maxiter, xtol, math.nextafter(root, -math.inf),
                                math.nextafter(root, math.inf), lambda m, a, b: 0.0)
-    return 0.5 * (lo + hi), {"a": lo, "b": hi, "a0": a, "b0": b, "nit": nit, "nfev": 0,
-                             "ncertified": nit + 2, "expansions": 0}
+    return lo, hi, nit
 
 
 def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts: _Signs,

@@ -22,7 +22,7 @@ from gdnp.problems import MLP, OLS, LinearProblem
 from gdnp.problems.taylor import SignThreshold
 
 from ._common import check_positive, prepare_run, start_from_bn
-from .bisection import NoSignChangeError, _bisect_threshold, bisect
+from .bisection import NoSignChangeError, _threshold_halvings, bisect
 from .result import OptimizeResult, Recorder, status_on_breakdown
 
 __all__ = ["gdnp", "rayleigh_step_size"]
@@ -254,21 +254,25 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         nonlocal n_bisect, n_certified
         if length == "closed_form":
             return problem.optimal_length(w)
-        model = problem._length_locator(st) if certify is None else None
-        if model is None and ((not problem.population) if certify is None else certify):
-            model = problem._length_model(st)
         a, b = _bracket(g, bracket)
-        if type(model) is SignThreshold and a < model.root < b:
+        root = problem._length_threshold(st) if certify is None else None
+        if root is not None and a < root < b:
             # every sign known (OLS): plain bisection's halvings by comparisons alone
-            g, info = _bisect_threshold(model.root, a, b, T_s, xtol)
+            lo, hi, nit = _threshold_halvings(root, a, b, T_s, xtol)
+            n_bisect += nit
+            n_certified += nit + 2
+            g = 0.5 * (lo + hi)
         else:
+            model = problem._length_locator(st) if certify is None else None
+            if model is None and ((not problem.population) if certify is None else certify):
+                model = problem._length_model(st)
             if roots and model is not None and not isinstance(model, SignThreshold):
                 model.start = _extrapolate(roots)  # start the search at the predicted length
             g, info = bisect(problem._length_function(st), a, b, maxiter=T_s, xtol=xtol,
                              model=model)
-        n_bisect += info["nit"]
-        n_certified += info["ncertified"]
-        rec.nfev += info["nfev"]
+            n_bisect += info["nit"]
+            n_certified += info["ncertified"]
+            rec.nfev += info["nfev"]
         roots.append(g)
         del roots[:-_EXTRAPOLATION_POINTS]
         return g

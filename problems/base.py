@@ -913,10 +913,11 @@ class LinearProblem(Problem):
         fun, G = self._eval_scaled(w, st, a)
         wG = float(w @ G)
         dN = st.get("dN")
-        if dN is None:  # idealised BN: grad N = Sw / ||w||_S
-            grad_w = a * (G - st["Sw"] * (wG / N**2))
-        else:
-            grad_w = a * (G - dN * (wG / N))
+        # grad_w = a (G - grad N (w'G / N)), grad N = Sw / ||w||_S for the idealised BN: the
+        # same roundings, computed in one buffer
+        grad_w = st["Sw"] * (wG / N**2) if dN is None else dN * (wG / N)
+        np.subtract(G, grad_w, out=grad_w)
+        grad_w *= a
         return BNEval(fun=fun, grad_w=grad_w, grad_g=wG / N, grad_x=G)
 
     def dg_bn(self, w, g) -> float:
@@ -1050,6 +1051,11 @@ class LinearProblem(Problem):
         return self._length_locator(self._state(w))
 
     def _length_locator(self, state: dict) -> MassRatioLocator | SignThreshold | None:
+        return None
+
+    def _length_threshold(self, state: dict) -> float | None:
+        """``r`` when the computed ``d_g f(w, g)`` has the sign of ``g - r`` exactly for every
+        ``g`` (what :class:`~gdnp.problems.taylor.SignThreshold` holds), else ``None``."""
         return None
 
     def stein_c1(self, w, g) -> float:

@@ -335,7 +335,9 @@ class OLS(LinearProblem):
         Sx = a * state["Sw"]
         x = a * w
         fun = self.yy + 2.0 * a * state["uw"] + float(x @ Sx)
-        return fun, 2.0 * (self.u + Sx)
+        np.add(self.u, Sx, out=Sx)  # G = 2 (u + Sx), in Sx's buffer
+        Sx *= 2.0
+        return fun, Sx
 
     def _dg(self, state, g):
         # f(w, g) = E[y^2] + 2 g u'w/N + g^2 ||w||_S^2/N^2  (theory guide §2, §10)
@@ -352,15 +354,19 @@ class OLS(LinearProblem):
         return lambda g: c + 2.0 * g
 
     def _length_locator(self, state):
-        """:class:`~gdnp.problems.taylor.SignThreshold` at ``-c / 2``, ``c = 2 u'w /
-        ||w||_S``: the computed ``c + 2 g`` has the sign of ``g + c / 2`` exactly (for
-        ``||w||_S`` only, and ``c`` not subnormal)."""
+        """:class:`~gdnp.problems.taylor.SignThreshold` at :meth:`_length_threshold`."""
+        root = self._length_threshold(state)
+        return None if root is None else SignThreshold(root, self._length_function(state))
+
+    def _length_threshold(self, state):
+        """``-c / 2``, ``c = 2 u'w / ||w||_S``: the computed ``c + 2 g`` has the sign of
+        ``g + c / 2`` exactly (for ``||w||_S`` only, and ``c`` not subnormal)."""
         if "dN" in state:
             return None
         c = 2.0 * state["uw"] / state["nS"]
         if not (math.isfinite(c) and (c == 0.0 or abs(c) >= 1e-300)):
             return None
-        return SignThreshold(-0.5 * c, self._length_function(state))
+        return -0.5 * c
 
     def _c1(self, state, a):
         return 2.0

@@ -380,6 +380,38 @@ def test_sign_threshold_bisection_equals_plain_bisection():
                     assert fast[1]["nfev"] == 0
 
 
+def test_inner_midpoints_are_strictly_inside():
+    """The tight loops skip the test for a bracket that can no longer be halved during the
+    first ``_inner_midpoints(a, b, n)`` halvings: on brackets from a few ulps wide to
+    astronomically wide, near zero, subnormal or huge, every midpoint of those halvings (along
+    random paths) lies strictly inside its bracket, and the count is not trivially small."""
+    from gdnp.bisection import _inner_midpoints
+
+    rng = np.random.default_rng(5)
+    centres = [0.0, 1.0, -0.4, 3e-310, 1e-300, 7.5e10, -2.0 ** 60, 1e300]
+    checked = 0
+    for centre in centres:
+        for ulps in (1, 2, 3, 7, 16, 1e3, 2.0 ** 30, 2.0 ** 60):
+            lo = centre - ulps * math.ulp(centre) * rng.uniform(0.5, 1.5)
+            hi = centre + ulps * math.ulp(centre) * rng.uniform(0.5, 1.5)
+            if not (lo < hi and math.isfinite(lo) and math.isfinite(hi)):
+                continue
+            safe = _inner_midpoints(lo, hi, 200)
+            for _ in range(5):
+                a, b = lo, hi
+                for _ in range(safe):
+                    m = 0.5 * (a + b)
+                    assert a < m < b
+                    checked += 1
+                    if rng.random() < 0.5:
+                        a = m
+                    else:
+                        b = m
+    assert checked > 1000
+    assert _inner_midpoints(-1.0, 1.0, 50) == 50  # GDNP's default bracket: every halving
+    assert _inner_midpoints(1.0, math.nextafter(1.0, 2.0), 50) == 0
+
+
 def test_length_prediction_is_exact_on_polynomials():
     """GDNP starts each length search at an extrapolation of the last lengths: the
     polynomial whose degree best predicted the last length from the earlier ones, exact for a
