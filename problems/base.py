@@ -13,9 +13,8 @@ import abc
 import copy
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.linalg import cho_factor
@@ -31,9 +30,8 @@ __all__ = ["Problem", "LinearProblem", "BNEval", "check_indices"]
 _AND = np.logical_and.reduce  # ndarray.all without its Python wrapper (hot cache test)
 
 
-@dataclass(frozen=True)
-class BNEval:
-    """Value and gradients at a point given in BN coordinates.
+class BNEval(NamedTuple):
+    """Value and gradients at a point given in BN coordinates (an immutable named tuple).
 
     ``fun = f(w~)``, ``grad_w``/``grad_g`` the BN gradients and ``grad_x = grad f(w~)`` the
     gradient in original coordinates (flat), at ``w~ = g w / N(w)`` (theory guide §1).
@@ -918,7 +916,7 @@ class LinearProblem(Problem):
         grad_w = st["Sw"] * (wG / N**2) if dN is None else dN * (wG / N)
         np.subtract(G, grad_w, out=grad_w)
         grad_w *= a
-        return BNEval(fun=fun, grad_w=grad_w, grad_g=wG / N, grad_x=G)
+        return BNEval(fun, grad_w, wG / N, G)
 
     def dg_bn(self, w, g) -> float:
         """``d_g f(w, g) = w' grad f(w~) / N(w)`` (theory guide §1, §4).

@@ -683,7 +683,7 @@ class MLP(Problem):
             grad_w = (g / nS)[:, None] * (GW - Sw * (wG / nS**2)[:, None])
         else:  # theory guide §10: (g/N)(G - grad N (w'G)/N) per unit
             grad_w = (g / nS)[:, None] * (GW - dN * (wG / nS)[:, None])
-        return BNEval(fun=fun, grad_w=grad_w, grad_g=wG / nS, grad_x=G)
+        return BNEval(fun, grad_w, wG / nS, G)
 
     def grad_bn(self, w, g, theta=None):
         """``(grad_w f, (d f / d g_i)_i)`` for all units (theory guide §1, §5).
