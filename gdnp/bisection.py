@@ -308,11 +308,12 @@ def _inner_midpoints(a: float, b: float, maxiter: int) -> int:
     have their computed midpoint ``fl((lo + hi) / 2)`` strictly inside ``(lo, hi)``, so that
     a loop need not test for a bracket that can no longer be halved.
 
-    Every point is in ``[a, b]``, so each midpoint's rounding error is at most ``U / 2``,
-    ``U = ulp(max(|a|, |b|))``, and the width after ``i`` halvings is at least
-    ``(b - a) / 2^i - U``; while it exceeds ``2 U`` the midpoint lies strictly inside. That
-    holds for every ``i`` with ``2^i < (b - a) / (3 U)``; one level is kept in reserve for
-    the rounding of that ratio."""
+    Every point lies in ``[a, b]``, so a computed midpoint is within ``U = ulp(max(|a|,
+    |b|))`` of the exact one (``U / 2`` above the subnormal range), and the width after ``i``
+    halvings is at least ``(b - a) / 2^i - 2 U``; while it exceeds ``2 U`` the midpoint lies
+    strictly inside. That holds for every ``i`` with ``2^i < (b - a) / (4 U)``; the count
+    returned, ``e - 2`` for ``(b - a) / (3 U) = f 2^e`` (``1/2 <= f < 1``), has
+    ``(b - a) / 2^i >= 12 U``: a factor 3 to spare."""
     big = max(abs(a), abs(b))
     if not big < 2.0 ** 1000:  # a + b could overflow: no shortcut
         return 0
