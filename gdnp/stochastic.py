@@ -11,11 +11,12 @@ statistics are the full data's), so it reproduces the deterministic solver bit f
 
 from __future__ import annotations
 
+import copy
 import numbers
 
 import numpy as np
 
-__all__ = ["MiniBatches", "check_batch_size", "STATISTICS"]
+__all__ = ["MiniBatches", "check_batch_size", "shared_batches", "STATISTICS"]
 
 STATISTICS = ("batch", "population")
 
@@ -74,3 +75,51 @@ class MiniBatches:
     def epoch(self, step: int) -> float:
         """Epochs completed after ``step`` steps."""
         return step / self.per_epoch
+
+
+def shared_batches(problem):
+    """A copy of ``problem`` whose ``batch`` builds each distinct batch problem once.
+
+    Mini-batch runs with the same seed and batch size draw the same batches
+    (:class:`MiniBatches`), e.g. SGD and BNGD side by side: on the returned copy they share
+    one ``problem.batch(indices, statistics=...)`` per distinct ``(indices, statistics)``
+    instead of building (centring, second moment, spectrum) each again. A batch problem's
+    values depend on nothing else, and its caches are keyed by value, so every run is the
+    same as on ``problem`` itself. The copy keeps every batch it built: use one per group of
+    runs, then drop it.
+
+    Parameters
+    ----------
+    problem : Problem
+        A data problem (one with ``batch``).
+
+    Returns
+    -------
+    Problem
+        A shallow copy of ``problem`` (its arrays shared) with the caching ``batch``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.problems import OLS
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((40, 3))
+    >>> prob = shared_batches(OLS.from_data(X, X @ [1.0, -1.0, 0.5]))
+    >>> prob.batch(np.arange(8)) is prob.batch(np.arange(8))
+    True
+    """
+    built: dict = {}
+    make = problem.batch
+
+    def batch(indices, *, statistics: str = "batch"):
+        idx = np.asarray(indices)
+        key = (statistics, idx.dtype.str, idx.tobytes())
+        part = built.get(key)
+        if part is None:
+            part = built[key] = make(indices, statistics=statistics)
+        return part
+
+    batch.__doc__ = make.__doc__
+    shared = copy.copy(problem)
+    shared.batch = batch
+    return shared

@@ -6,8 +6,9 @@ import argparse
 import os
 import sys
 import time
+from collections import deque
 
-from ._core import FIGURES, make_figure
+from ._core import FIGURES, FigureSkipped, figure_config, make_figure, write_figure
 
 __all__ = ["make_all", "plots_main", "default_jobs"]
 
@@ -28,7 +29,7 @@ def default_jobs() -> int:
 
 def _make_one(name: str, out_dir: str, quick: bool, pdf: bool, svg: bool,
               n_jobs: int | None) -> dict:
-    """One figure with BLAS pinned to one thread (a joblib worker's job)."""
+    """One figure with BLAS pinned to one thread (the sequential path of :func:`make_all`)."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl is optional
@@ -41,12 +42,15 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
              progress: bool = True, svg: bool = False, jobs: int | None = None) -> list[dict]:
     """Make every registered figure (or those named in ``only``) into ``out_dir``.
 
-    With ``jobs > 1`` the figures run in parallel on joblib (loky) workers, each with BLAS
-    pinned to one thread and the figure's own parallelism switched off, the costliest first
-    (:attr:`FigureSpec.cost`, about its seconds on one core) so that the workers finish
-    together; with ``jobs = 1`` (or a single figure) they run one after the other, each with
-    its configured workers and BLAS on one thread in this process, so that a figure's data do
-    not depend on how it was made. By default ``jobs`` is the number of cores. The figures
+    With ``jobs > 1`` the figures run on one pool of ``jobs`` worker processes (forked where
+    the platform allows, so that they start with this process's imports), each with BLAS
+    pinned to one thread and the figures' own parallelism switched off: a figure cut into
+    :class:`~gdnp.plots._core.Parts` runs as its pieces, the costliest pieces and figures
+    first (:attr:`FigureSpec.cost`, about its seconds on one core), and is written and
+    rendered as soon as its last piece is done, so that the workers finish together. With
+    ``jobs = 1`` (or a single figure) they run one after the other, each with its configured
+    workers and BLAS on one thread in this process, so that a figure's data do not depend on
+    how it was made. By default ``jobs`` is the number of cores. The figures
     are those of the theory guide §7 and §10-§12.
 
     Parameters
@@ -62,8 +66,8 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
     progress : bool, default True
         Show a progress bar (tqdm) when ``jobs = 1`` and stderr is a terminal.
     jobs : int, optional
-        Figures made in parallel (default: the number of cores, :func:`default_jobs`; never
-        more than the number of figures).
+        Worker processes (default: the number of cores, :func:`default_jobs`; never more than
+        the number of tasks).
 
     Returns
     -------
@@ -94,17 +98,7 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
     if jobs > 1 and len(names) > 1:
-        try:
-            from joblib import Parallel, delayed
-        except ImportError:  # pragma: no cover - joblib is optional
-            jobs = 1
-        else:
-            # the slowest figures first, so that the workers finish together
-            order = sorted(names, key=lambda n: -FIGURES[n].cost)
-            done = Parallel(n_jobs=min(jobs, len(names)), batch_size=1)(
-                delayed(_make_one)(n, out_dir, quick, pdf, svg, 1) for n in order)
-            by_name = {r["name"]: r for r in done}
-            return [by_name[n] for n in names]
+        return _make_parallel(names, out_dir, quick, pdf, svg, jobs)
     show = bool(progress) and sys.stderr.isatty()
     try:
         from tqdm import tqdm
@@ -121,6 +115,120 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
         # whether it was made alone or beside others
         out.append(_make_one(name, out_dir, quick, pdf, svg, None))
     return out
+
+
+def _executor(jobs: int):
+    """A process pool of ``jobs`` workers: forked on Linux (the workers inherit the imports
+    already made here), started fresh elsewhere; each worker pins BLAS to one thread."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    fork = sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
+    if fork:
+        import scipy.stats  # noqa: F401  (every problem generator's; imported once, here)
+    ctx = mp.get_context("fork" if fork else "spawn")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
+
+
+_LIMITS = []
+
+
+def _worker_init() -> None:
+    """Pin BLAS to one thread for the worker's life (figures' data must not depend on it)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is optional
+        return
+    _LIMITS.append(threadpool_limits(limits=1))
+
+
+def _task(kind: str, name: str, config: dict, arg, out_dir: str, pdf: bool, svg: bool):
+    """One job of :func:`_make_parallel`, in a worker.
+
+    ``"part"``: run one piece (``arg``) of a figure and return ``(result, seconds)``;
+    ``"join"``: join the pieces' results (``arg`` = ``(results, seconds)``), then write and
+    render; ``"whole"``: compute, write and render a figure that has no pieces.
+    """
+    spec = FIGURES[name]
+    t0 = time.perf_counter()
+    if kind == "part":
+        result = spec.parts.run(arg)
+        return result, time.perf_counter() - t0
+    if kind == "join":
+        results, seconds = arg
+        data = spec.parts.join(config, results)
+    else:
+        data = spec.compute(config)
+        seconds = 0.0
+    seconds += time.perf_counter() - t0
+    return write_figure(name, config, data, seconds, out_dir, pdf=pdf, svg=svg)
+
+
+def _plan(names, configs: dict) -> tuple[list, dict]:
+    """The compute tasks, costliest first, and each split figure's slots for its results."""
+    tasks, slots = [], {}
+    for name in names:
+        spec = FIGURES[name]
+        if spec.parts is None:
+            tasks.append((spec.cost, ("whole", name, None)))
+            continue
+        pieces = spec.parts.split(configs[name])
+        weights = [float(spec.parts.weight(p)) if spec.parts.weight else 1.0 for p in pieces]
+        total = sum(weights) or 1.0
+        slots[name] = {"results": [None] * len(pieces), "left": len(pieces), "seconds": 0.0}
+        for i, (piece, w) in enumerate(zip(pieces, weights, strict=True)):
+            tasks.append((spec.cost * w / total, ("part", name, (i, piece))))
+    tasks.sort(key=lambda t: -t[0])  # stable: registry order among equals
+    return [t for _, t in tasks], slots
+
+
+def _make_parallel(names, out_dir, quick, pdf, svg, jobs) -> list[dict]:
+    """Every piece of every figure on one pool of ``jobs`` workers (see :func:`make_all`)."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    configs = {name: figure_config(name, quick, 1) for name in names}
+    queue, slots = _plan(names, configs)
+    queue = deque(queue)
+    ready = deque(("join", name, None) for name, s in slots.items() if s["left"] == 0)
+    jobs = max(min(jobs, len(queue) + len(ready)), 1)
+    done: dict[str, dict] = {}
+    with _executor(jobs) as pool:
+        running = {}
+        try:
+            while queue or ready or running:
+                while len(running) < jobs and (ready or queue):
+                    kind, name, arg = ready.popleft() if ready else queue.popleft()
+                    if name in done:  # skipped: its other pieces are not run
+                        continue
+                    if kind == "join":
+                        s = slots[name]
+                        arg = (s["results"], s["seconds"])
+                    fut = pool.submit(_task, kind, name, configs[name],
+                                      arg[1] if kind == "part" else arg, out_dir, pdf, svg)
+                    running[fut] = (kind, name, arg)
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    kind, name, arg = running.pop(fut)
+                    if name in done:
+                        continue
+                    try:
+                        out = fut.result()
+                    except FigureSkipped as exc:
+                        done[name] = {"name": name, "skipped": str(exc)}
+                        continue
+                    if kind != "part":
+                        done[name] = out
+                        continue
+                    s = slots[name]
+                    s["results"][arg[0]], seconds = out
+                    s["seconds"] += seconds
+                    s["left"] -= 1
+                    if s["left"] == 0:
+                        ready.append(("join", name, None))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return [done[name] for name in names]
 
 
 def plots_main(argv=None) -> int:
@@ -151,8 +259,8 @@ def plots_main(argv=None) -> int:
     parser.add_argument("--pdf", action="store_true", help="also write a PDF per figure")
     parser.add_argument("--svg", action="store_true", help="also write an SVG per figure")
     parser.add_argument("--jobs", type=int, default=None,
-                        help="figures made in parallel (joblib workers, BLAS pinned to one "
-                             "thread each, the longest figures first; default: one per core)")
+                        help="worker processes (the figures' pieces on one pool, BLAS pinned to "
+                             "one thread each, the longest first; default: one per core)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress bar on stderr (default: when stderr is a terminal)")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))

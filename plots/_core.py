@@ -31,7 +31,7 @@ from ._io import (  # noqa: E402
 )
 from .style import METHOD_STYLE, RC, fit_text, style  # noqa: E402, F401
 
-__all__ = ["FigureSpec", "FIGURES", "register", "FigureSkipped", "make_figure", "redraw",
+__all__ = ["FigureSpec", "Parts", "FIGURES", "register", "FigureSkipped", "make_figure", "redraw",
            "METHOD_STYLE", "style", "thin", "pmap", "run_solver", "gap_floor", "fit_label",
            "fit_row", "table_fit", "FIT_COLUMNS", "FORMATS"]
 
@@ -67,6 +67,11 @@ class FigureSpec:
     cost : float
         About the seconds the figure takes on one core (parallel runs start the costly
         figures first).
+    parts : Parts, optional
+        The figure's computation cut into independent pieces (see :class:`Parts`): a parallel
+        :func:`~gdnp.plots.make_all` runs the pieces of every figure on one pool, so that no
+        figure's solver runs wait for another's; ``compute`` is then
+        ``parts.join(config, [parts.run(p) for p in parts.split(config)])``.
 
     Examples
     --------
@@ -85,15 +90,54 @@ class FigureSpec:
     render: Callable[[dict], matplotlib.figure.Figure]
     requires: tuple[str, ...] = field(default=())
     cost: float = 1.0  # ~seconds on one core: parallel runs start the costly figures first
+    parts: Parts | None = None
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A figure's computation as independent pieces: ``split``, ``run`` and ``join``.
+
+    Parameters
+    ----------
+    split : callable
+        ``split(config) -> list`` of picklable pieces (each holds what its run needs).
+    run : callable
+        ``run(piece) -> result``, a module-level function (it runs in a worker process); may
+        raise :class:`FigureSkipped`.
+    join : callable
+        ``join(config, results) -> {"tables": ..., "results": ...}`` from the results in the
+        order of ``split``: the same data whatever ran the pieces, and wherever.
+    weight : callable, optional
+        ``weight(piece) -> float``, the piece's relative cost (default 1): a parallel run
+        starts the costliest pieces first.
+    """
+
+    split: Callable[[dict], list]
+    run: Callable
+    join: Callable[[dict, list], dict]
+    weight: Callable | None = None
+
+    def compute(self, config: dict) -> dict:
+        """The figure's data: every piece run (on ``config["n_jobs"]`` workers), then joined."""
+        results = pmap(self.run, self.split(config), int(config.get("n_jobs", 1)))
+        return self.join(config, results)
 
 
 FIGURES: dict[str, FigureSpec] = {}
 
 
 def register(name: str, title: str, config, compute, render, requires=(),
-             cost: float = 1.0) -> FigureSpec:
-    """Add a figure to :data:`FIGURES` (modules register theirs on import)."""
-    spec = FigureSpec(name, title, config, compute, render, tuple(requires), float(cost))
+             cost: float = 1.0, parts: Parts | None = None) -> FigureSpec:
+    """Add a figure to :data:`FIGURES` (modules register theirs on import).
+
+    With ``parts`` and no ``compute`` (``None``), ``compute`` is ``parts.compute``.
+    """
+    if compute is None:
+        if parts is None:
+            raise ValueError(f"figure {name!r}: give compute or parts")
+        compute = parts.compute
+    spec = FigureSpec(name, title, config, compute, render, tuple(requires), float(cost),
+                      parts)
     FIGURES[name] = spec
     return spec
 
@@ -320,27 +364,79 @@ def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
     >>> sorted(redraw(out, "trajectories"))       # from the CSV and JSON alone
     ['name', 'png']
     """
-    spec = get_spec(name)
-    config = spec.config(bool(quick))
-    config = {**config, "quick": bool(quick)}
-    if n_jobs is not None and "n_jobs" in config:
-        config["n_jobs"] = int(n_jobs)
+    config = figure_config(name, quick, n_jobs)
     t0 = time.perf_counter()
     try:
-        data = spec.compute(config)
+        data = get_spec(name).compute(config)
     except FigureSkipped as exc:
         return {"name": name, "skipped": str(exc)}
     seconds = time.perf_counter() - t0
+    out = write_figure(name, config, data, seconds, out_dir, pdf=pdf, svg=svg)
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
+def figure_config(name: str, quick: bool = False, n_jobs: int | None = None) -> dict:
+    """The configuration :func:`make_figure` runs figure ``name`` with (and writes).
+
+    Parameters
+    ----------
+    name : str
+        A registered figure.
+    quick : bool, default False
+        Small sizes.
+    n_jobs : int, optional
+        Overrides the figure's own worker count, where it has one.
+
+    Returns
+    -------
+    dict
+        ``spec.config(quick)`` with ``quick`` added.
+    """
+    config = {**get_spec(name).config(bool(quick)), "quick": bool(quick)}
+    if n_jobs is not None and "n_jobs" in config:
+        config["n_jobs"] = int(n_jobs)
+    return config
+
+
+def write_figure(name: str, config: dict, data: dict, compute_seconds: float, out_dir: str,
+                 pdf: bool = False, svg: bool = False) -> dict:
+    """Write a computed figure's CSV and JSON, then render it from those files.
+
+    Parameters
+    ----------
+    name : str
+        A registered figure.
+    config : dict
+        Its configuration (:func:`figure_config`).
+    data : dict
+        What its ``compute`` returned.
+    compute_seconds : float
+        The seconds the computation took (written to the JSON).
+    out_dir : str
+        Output directory (created if needed).
+    pdf, svg : bool, default False
+        Also write a PDF / SVG.
+
+    Returns
+    -------
+    dict
+        ``name``, the written paths, ``seconds`` (writing and rendering) and
+        ``compute_seconds``.
+    """
+    spec = get_spec(name)
+    t0 = time.perf_counter()
     os.makedirs(out_dir, exist_ok=True)
     p = _paths(out_dir, name)
     write_tables_csv(p["csv"], data["tables"])
     write_json(p["json"], {"figure": name, "title": spec.title, "config": config,
                            "seeds": {k: v for k, v in config.items() if "seed" in k},
                            "results": data.get("results", {}), "versions": versions(),
-                           "compute_seconds": seconds})
+                           "compute_seconds": compute_seconds})
     paths = _render_and_save(spec, load(out_dir, name), out_dir, _formats(pdf, svg))
     return {"name": name, **paths, "csv": p["csv"], "json": p["json"],
-            "seconds": time.perf_counter() - t0, "compute_seconds": seconds}
+            "seconds": time.perf_counter() - t0 + compute_seconds,
+            "compute_seconds": compute_seconds}
 
 
 def redraw(out_dir: str, name: str, pdf: bool = False, svg: bool = False) -> dict:

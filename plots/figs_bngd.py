@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import gap_floor, pmap, register, run_solver, thin
+from ._core import Parts, gap_floor, register, run_solver, thin
 from .style import figure, figure_legend, method_kw, theory_kw
 
 
@@ -52,8 +52,12 @@ def _bd_run(args) -> dict:
             "r_best": gdnp.rates.bngd_best_rate(float(lam[-1] / lam[0]))}
 
 
-def bd_compute(cfg: dict) -> dict:
-    out = pmap(_bd_run, [(cfg, lr) for lr in cfg["lr_over_L"]], cfg["n_jobs"])
+def bd_split(cfg: dict) -> list:
+    """One piece per direction rate."""
+    return [(cfg, lr) for lr in cfg["lr_over_L"]]
+
+
+def bd_join(cfg: dict, out: list) -> dict:
     curves = {k: [] for k in ("lr_rel", "iter", "w_norm", "eps_hat", "pred_r", "meas_r",
                               "rho_gap")}
     summary = {k: [] for k in ("lr_rel", "final_pred_r", "final_fit_r", "final_fit_kind",
@@ -113,7 +117,7 @@ def bd_render(data: dict):
 
 
 register("bngd_dynamics", "BNGD: ||w_k||, the effective step and the contraction vs C19",
-         bd_config, bd_compute, bd_render, cost=3)
+         bd_config, None, bd_render, cost=3, parts=Parts(bd_split, _bd_run, bd_join))
 
 
 # ============================================================================ seed_ols
@@ -162,9 +166,18 @@ def _so_run(args) -> dict:
             "default": default, "best": best, "grid": grid}
 
 
-def so_compute(cfg: dict) -> dict:
-    jobs = [(cfg, d, k, m) for d in cfg["dims"] for k in cfg["kappas"] for m in ("gd", "bngd")]
-    out = pmap(_so_run, jobs, cfg["n_jobs"])
+def so_split(cfg: dict) -> list:
+    """One piece per (dimension, kappa, method): its default run and its rate grid."""
+    return [(cfg, d, k, m) for d in cfg["dims"] for k in cfg["kappas"] for m in ("gd", "bngd")]
+
+
+def _so_weight(piece) -> float:
+    """BNGD's iterations cost about twice GD's; a grid at kappa = 1000 runs ~100 times more."""
+    _, d, kappa, method = piece
+    return (2.0 if method == "bngd" else 1.0) * kappa * (1.5 if d == 3 else 1.0)
+
+
+def so_join(cfg: dict, out: list) -> dict:
     curves = {"dim": [], "kappa": [], "method": [], "rate": [], "iter": [], "rel_gap": []}
     runs = {"dim": [], "kappa": [], "method": [], "rate": [], "lr_over_L": [], "iters": [],
             "censored": []}
@@ -247,4 +260,4 @@ def so_render(data: dict):
 
 
 register("seed_ols", "The seed note's OLS experiments, default and tuned rates", so_config,
-         so_compute, so_render, cost=21)
+         None, so_render, cost=21, parts=Parts(so_split, _so_run, so_join, _so_weight))

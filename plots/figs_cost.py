@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from ._core import gap_floor, register, run_solver, thin
+from ._core import Parts, gap_floor, register, run_solver, thin
 from .style import figure, figure_legend, mark_floor_stop, method_kw, shade_floor
 
 
@@ -46,44 +46,67 @@ def _lbfgs(p, x0, f_star: float, maxiter: int) -> dict:
     return {k: np.asarray(v, dtype=float) for k, v in rec.items()}
 
 
-def cost_compute(cfg: dict) -> dict:
+def _start(cfg) -> tuple:
+    """The problem, ``f*``, the rounding floor, the start and its gap (the same in every
+    piece: all are seeded)."""
     p = _problem(cfg)
     f_star = float(p.solution()[1])
-    floor = gap_floor(f_star)
     x0 = p.initial_point(cfg["solver_seed"])
-    gap0 = float(p.f(x0)) - f_star
+    return p, f_star, gap_floor(f_star), x0, float(p.f(x0)) - f_star
+
+
+def cost_split(cfg: dict) -> list:
+    """One piece per method, L-BFGS last (the runs are independent; each has its clock)."""
+    return [(cfg, m) for m in [*cfg["methods"], "lbfgs"]]
+
+
+def _cost_weight(piece) -> float:
+    """GD and AGD spend the whole budget of passes; GDNP and L-BFGS stop far earlier."""
+    return {"gd": 10.0, "agd": 10.0, "gdnp": 2.0}.get(piece[1], 1.0)
+
+
+def cost_run(piece) -> dict:
+    """One method's run: ``iter``, ``passes``, ``seconds`` and ``gap`` per record, its passes
+    per iteration and the ``start`` (``f*``, the start's gap and the floor)."""
+    cfg, m = piece
+    p, f_star, floor, x0, gap0 = _start(cfg)
+    start = {"f_star": f_star, "gap0": gap0, "floor": floor}
+    if m == "lbfgs":
+        lb = _lbfgs(p, x0, f_star, cfg["passes"])
+        return {"iter": np.arange(lb["gap"].size), "passes": lb["passes"],
+                "seconds": lb["time"], "gap": lb["gap"], "start": start}
+    # a GDNP step costs ~8-10 passes (gradient, probes, midpoints in the rounding band):
+    # budget 10 per step
+    per_iter = 10 if m == "gdnp" else 1
+    opts = {"T_s": cfg["T_s"]} if m == "gdnp" else {}
+    r = run_solver(p, m, max(cfg["passes"] // per_iter, 2), x0=x0, stop_gap=floor, **opts)
+    h = r["history"]
+    nit = max(int(h["iter"][-1]), 1)
+    # nfev counts every value_and_grad and every d_g f of the bisection; spread evenly
+    nfev = float(r.get("nfev", np.nan)) if "nfev" in r else np.nan
+    per = (nfev - 1.0) / nit if np.isfinite(nfev) else per_iter
+    return {"iter": h["iter"], "passes": 1.0 + h["iter"] * per,  # the start costs one pass
+            "seconds": h["time"], "gap": h["gap"], "per": float(per), "start": start}
+
+
+def cost_join(cfg: dict, runs: list) -> dict:
+    gap0 = runs[0]["start"]["gap0"]
     curves = {"method": [], "iter": [], "passes": [], "seconds": [], "rel_gap": []}
-    results = {"f_star": f_star, "gap0": gap0, "floor": floor, "n": cfg["n"]}
-    for m in cfg["methods"]:
-        # a GDNP step costs ~8-10 passes (gradient, probes, midpoints in the rounding band):
-        # budget 10 per step
-        per_iter = 10 if m == "gdnp" else 1
-        opts = {"T_s": cfg["T_s"]} if m == "gdnp" else {}
-        r = run_solver(p, m, max(cfg["passes"] // per_iter, 2), x0=x0, stop_gap=floor, **opts)
-        h = r["history"]
-        nit = max(int(h["iter"][-1]), 1)
-        # nfev counts every value_and_grad and every d_g f of the bisection; spread evenly
-        nfev = float(r.get("nfev", np.nan)) if "nfev" in r else np.nan
-        per = (nfev - 1.0) / nit if np.isfinite(nfev) else per_iter
-        passes = 1.0 + h["iter"] * per  # the start costs one pass
-        idx = thin(h["iter"].size)
+    results = {**runs[0]["start"], "n": cfg["n"]}
+    for (_, m), run in zip(cost_split(cfg), runs, strict=True):
+        idx = thin(run["gap"].size)
         curves["method"] += [m] * idx.size
-        curves["iter"] += h["iter"][idx].tolist()
-        curves["passes"] += passes[idx].tolist()
-        curves["seconds"] += h["time"][idx].tolist()
-        curves["rel_gap"] += (h["gap"][idx] / gap0).tolist()
-        results[f"{m}_passes_per_iter"] = float(per)
-        results[f"{m}_final_rel_gap"] = float(h["gap"][-1] / gap0)
-        results[f"{m}_seconds"] = float(h["time"][-1])
-    lb = _lbfgs(p, x0, f_star, cfg["passes"])
-    idx = thin(lb["gap"].size)
-    curves["method"] += ["lbfgs"] * idx.size
-    curves["iter"] += idx.tolist()
-    curves["passes"] += lb["passes"][idx].tolist()
-    curves["seconds"] += lb["time"][idx].tolist()
-    curves["rel_gap"] += (lb["gap"][idx] / gap0).tolist()
-    results["lbfgs_final_rel_gap"] = float(lb["gap"][-1] / gap0)
-    results["lbfgs_passes"] = float(lb["passes"][-1])
+        curves["iter"] += (idx if m == "lbfgs" else run["iter"][idx]).tolist()
+        curves["passes"] += run["passes"][idx].tolist()
+        curves["seconds"] += run["seconds"][idx].tolist()
+        curves["rel_gap"] += (run["gap"][idx] / gap0).tolist()
+        if m == "lbfgs":
+            results["lbfgs_final_rel_gap"] = float(run["gap"][-1] / gap0)
+            results["lbfgs_passes"] = float(run["passes"][-1])
+        else:
+            results[f"{m}_passes_per_iter"] = run["per"]
+            results[f"{m}_final_rel_gap"] = float(run["gap"][-1] / gap0)
+            results[f"{m}_seconds"] = float(run["seconds"][-1])
     # passes to reach a relative gap of 1e-8, per method
     for m in [*cfg["methods"], "lbfgs"]:
         sel = [i for i, mm in enumerate(curves["method"]) if mm == m]
@@ -119,4 +142,5 @@ def cost_render(data: dict):
 
 
 register("cost", "Gap against passes over the data and wall-clock (n = 1e5), L-BFGS beside",
-         cost_config, cost_compute, cost_render, cost=14)
+         cost_config, None, cost_render, cost=14,
+         parts=Parts(cost_split, cost_run, cost_join, _cost_weight))

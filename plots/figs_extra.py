@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._core import FigureSkipped, fit_row, gap_floor, pmap, register, run_solver, table_fit, thin
+from ._core import FigureSkipped, Parts, fit_row, gap_floor, register, run_solver, table_fit, thin
 from .figs_halfspace import _rows, _short_fit
 from .style import figure, figure_legend, method_kw
 
@@ -37,10 +37,18 @@ def _mlp_run(args):
     return method, r
 
 
-def mlp_compute(cfg: dict) -> dict:
+def mlp_split(cfg: dict) -> list:
+    """One piece for the L-BFGS reference and one per method."""
+    return [(cfg, m) for m in ["reference", *cfg["methods"]]]
+
+
+def _mlp_weight(piece) -> float:
+    return 4.0 if piece[1] == "reference" else 1.0
+
+
+def mlp_join(cfg: dict, out: list) -> dict:
     p = _mlp_problem(cfg)
-    jobs = [(cfg, m) for m in ["reference", *cfg["methods"]]]
-    out = pmap(_mlp_run, jobs, cfg["n_jobs"])
+    out = list(out)
     f_star = out.pop(0)[1]
     h, d = cfg["hidden"], p.d
     un = p.u / np.linalg.norm(p.u)
@@ -107,8 +115,8 @@ def mlp_render(data: dict) -> plt.Figure:
     return fig
 
 
-register("mlp", "Teacher-student MLP and unit alignment with S^-1 u", mlp_config, mlp_compute,
-         mlp_render, cost=5)
+register("mlp", "Teacher-student MLP and unit alignment with S^-1 u", mlp_config, None,
+         mlp_render, cost=5, parts=Parts(mlp_split, _mlp_run, mlp_join, _mlp_weight))
 
 
 # ============================================================================ real_data
@@ -166,10 +174,17 @@ def _real_run(args):
     return out
 
 
-def real_compute(cfg: dict) -> dict:
-    _sklearn_datasets()
-    jobs = [(cfg, n) for n in cfg["datasets"]]
-    out = [row for rows in pmap(_real_run, jobs, cfg["n_jobs"]) for row in rows]
+def real_split(cfg: dict) -> list:
+    """One piece per dataset (its runs share the reference solve)."""
+    return [(cfg, n) for n in cfg["datasets"]]
+
+
+def _real_weight(piece) -> float:
+    return 3.0 if piece[1] == "breast_cancer_raw" else 1.0
+
+
+def real_join(cfg: dict, results: list) -> dict:
+    out = [row for rows in results for row in rows]
     curves = {"dataset": [], "method": [], "metric": [], "iter": [], "value": []}
     fits = {"dataset": [], "method": [], "final_gap": [], "status": []}
     results = {"datasets": {}, "errors": []}
@@ -233,5 +248,6 @@ def real_render(data: dict) -> plt.Figure:
     return fig
 
 
-register("real_data", "Real data (scikit-learn bundled datasets)", real_config, real_compute,
-         real_render, requires=("sklearn",), cost=7)
+register("real_data", "Real data (scikit-learn bundled datasets)", real_config, None,
+         real_render, requires=("sklearn",), cost=7,
+         parts=Parts(real_split, _real_run, real_join, _real_weight))

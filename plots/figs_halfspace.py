@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._core import fit_row, gap_floor, pmap, register, run_solver, table_fit, thin
+from ._core import Parts, fit_row, gap_floor, register, run_solver, table_fit, thin
 from .style import figure, figure_legend, mark_floor_stop, method_kw, shade_floor, theory_kw
 
 KAPPAS = [1.0, 10.0, 100.0, 1000.0, 10000.0]
@@ -38,16 +38,19 @@ def _kappa_run(args):
     return kappa, method, r, info
 
 
-def kappa_compute(cfg: dict) -> dict:
+def kappa_split(cfg: dict) -> list:
+    """One piece per run (kappa, method)."""
+    return [(cfg, k, m) for k in cfg["kappas"] for m in cfg["methods"]]
+
+
+def kappa_join(cfg: dict, out: list) -> dict:
     with np.errstate(divide="ignore", invalid="ignore"):  # kappa = 1: the rho bound is 0
-        return _kappa_compute(cfg)
+        return _kappa_join(cfg, out)
 
 
-def _kappa_compute(cfg: dict) -> dict:
+def _kappa_join(cfg: dict, out: list) -> dict:
     import gdnp
 
-    jobs = [(cfg, k, m) for k in cfg["kappas"] for m in cfg["methods"]]
-    out = pmap(_kappa_run, jobs, cfg["n_jobs"])
     curves = {"kappa": [], "method": [], "metric": [], "iter": [], "value": []}
     fits = {"kappa": [], "method": [], "final_gap": [], "status": [], "floor": []}
     bounds = {"kappa": [], "bound": [], "iter": [], "value": []}
@@ -194,7 +197,7 @@ def _short_fit(fit: dict) -> str:
 
 
 register("halfspace_kappa", "Halfspace: linear vs sublinear across kappa", kappa_config,
-         kappa_compute, kappa_render, cost=5)
+         None, kappa_render, cost=5, parts=Parts(kappa_split, _kappa_run, kappa_join))
 
 
 # ============================================================================ separation
@@ -232,10 +235,18 @@ def _sep_run(args):
             "final_gap": float(gaps[-1]) if gaps.size else np.nan, "error": r["error"]}
 
 
-def sep_compute(cfg: dict) -> dict:
-    jobs = [(cfg, k, c, m) for k in cfg["kappas"] for c in cfg["separations"]
-            for m in cfg["methods"]]
-    rows = pmap(_sep_run, jobs, cfg["n_jobs"])
+def sep_split(cfg: dict) -> list:
+    """One piece per problem (kappa, separation): its runs of every method."""
+    return [[(cfg, k, c, m) for m in cfg["methods"]] for k in cfg["kappas"]
+            for c in cfg["separations"]]
+
+
+def sep_run_piece(piece: list) -> list:
+    return [_sep_run(args) for args in piece]
+
+
+def sep_join(cfg: dict, results: list) -> dict:
+    rows = [row for piece in results for row in piece]
     cols = ["kappa", "separation", "method", "iters", "censored", "status", "f_star",
             "final_gap"]
     cells = {c: [r[c] for r in rows] for c in cols}
@@ -284,4 +295,4 @@ def sep_render(data: dict) -> plt.Figure:
 
 
 register("separation", "Iterations to a fixed gap over kappa and separation", sep_config,
-         sep_compute, sep_render, cost=12)
+         None, sep_render, cost=12, parts=Parts(sep_split, sep_run_piece, sep_join))

@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from ._core import fit_row, gap_floor, register, run_solver
+from ._core import Parts, fit_row, gap_floor, register, run_solver
 from .style import figure, figure_legend, method_kw, relative_gap, theory_kw
 
 VARIANTS = [("batch", True), ("batch", False), ("weight", True), ("l1", True), ("l1", False),
@@ -81,37 +81,70 @@ def batch_config(quick: bool) -> dict:
             "problem_seed": 0, "solver_seed": 1}
 
 
-def _batch_problems(cfg):
+def _batch_problem(cfg, name: str):
+    """The ``"ols"`` or ``"halfspace"`` data problem (raw data, BN's epsilon)."""
     from gdnp.cli import build_problem
     from gdnp.problems import OLS, Halfspace
 
-    ols = build_problem("ols", kappa=cfg["kappa"], dim=cfg["dim"], seed=cfg["problem_seed"],
-                        n=cfg["n"])
+    if name == "ols":
+        ols = build_problem("ols", kappa=cfg["kappa"], dim=cfg["dim"], seed=cfg["problem_seed"],
+                            n=cfg["n"])
+        return OLS.from_data(ols.data.X + ols.data.mean, ols.data.y, bn_eps=cfg["bn_eps"])
     hs = Halfspace.sample(cfg["dim"], cfg["kappa"], cfg["n"], separation=cfg["separation"],
                           seed=cfg["problem_seed"])
-    return {"ols": OLS.from_data(ols.data.X + ols.data.mean, ols.data.y, bn_eps=cfg["bn_eps"]),
-            "halfspace": Halfspace.from_data(hs.X, hs.y, bn_eps=cfg["bn_eps"])}
+    return Halfspace.from_data(hs.X, hs.y, bn_eps=cfg["bn_eps"])
 
 
-def batch_compute(cfg: dict) -> dict:
+_BATCH_RUNS = [(m, s) for m in ("bngd", "gd") for s in ("batch", "population")]
+
+
+def batch_split(cfg: dict) -> list:
+    """One piece per (problem, batch size): its four runs draw the same batches."""
+    return [(cfg, name, B) for name in ("ols", "halfspace") for B in cfg["batch_sizes"]]
+
+
+def _batch_weight(piece) -> float:
+    """Every batch size runs the same epochs; small batches cost a step (a batch) each."""
+    cfg, name, B = piece
+    return 1.0 + cfg["n"] / B
+
+
+def batch_run(piece) -> dict:
+    """BNGD and SGD with batch and population statistics at one batch size: per run the
+    initial and final gap, the mean gap over the last epoch and the status."""
+    from gdnp.stochastic import shared_batches
+
+    cfg, name, B = piece
+    p = shared_batches(_batch_problem(cfg, name))  # the four runs share their batches
+    per_epoch = cfg["n"] // B
+    steps = cfg["epochs"] * per_epoch
+    out = {}
+    for method, stat in _BATCH_RUNS:
+        r = run_solver(p, method, steps, seed=cfg["solver_seed"], batch_size=B,
+                       statistics=stat)
+        gap = r["history"].get("gap", np.array([np.nan]))
+        out[method, stat] = {"steps": steps, "gap0": float(gap[0]), "final_gap": float(gap[-1]),
+                             "stationary_gap": float(np.mean(gap[-per_epoch:])),
+                             "status": r["status"]}
+    return out
+
+
+def batch_join(cfg: dict, pieces: list) -> dict:
+    runs = {(name, B): out for (_, name, B), out in zip(batch_split(cfg), pieces, strict=True)}
     tab = {k: [] for k in ("problem", "method", "statistics", "batch_size", "steps",
                            "final_gap", "stationary_gap", "status")}
     results = {}
-    for name, p in _batch_problems(cfg).items():
+    for name in ("ols", "halfspace"):
         gap0 = None
         for method in ("bngd", "gd"):
             for stat in ("batch", "population"):
                 for B in cfg["batch_sizes"]:
-                    per_epoch = cfg["n"] // B
-                    steps = cfg["epochs"] * per_epoch
-                    r = run_solver(p, method, steps, seed=cfg["solver_seed"], batch_size=B,
-                                   statistics=stat)
-                    gap = r["history"].get("gap", np.array([np.nan]))
-                    gap0 = float(gap[0]) if gap0 is None else gap0
+                    r = runs[name, B][method, stat]
+                    gap0 = r["gap0"] if gap0 is None else gap0
                     for key, val in (("problem", name), ("method", method),
                                      ("statistics", stat), ("batch_size", B),
-                                     ("steps", steps), ("final_gap", float(gap[-1])),
-                                     ("stationary_gap", float(np.mean(gap[-per_epoch:]))),
+                                     ("steps", r["steps"]), ("final_gap", r["final_gap"]),
+                                     ("stationary_gap", r["stationary_gap"]),
                                      ("status", r["status"])):
                         tab[key].append(val)
         results[name] = {"initial_gap": gap0}
@@ -161,7 +194,8 @@ def batch_render(data: dict) -> plt.Figure:
 
 
 register("batch_size", "Mini-batch statistics: BNGD and SGD against the batch size",
-         batch_config, batch_compute, batch_render, cost=14)
+         batch_config, None, batch_render, cost=14,
+         parts=Parts(batch_split, batch_run, batch_join, _batch_weight))
 
 
 # ======================================================================= normalizations
@@ -172,17 +206,21 @@ def norm_config(quick: bool) -> dict:
             "problem_seed": 0, "solver_seed": 0}
 
 
-def norm_compute(cfg: dict) -> dict:
+def norm_split(cfg: dict) -> list:
+    """One piece per kappa (its sample, reference and runs of every norm)."""
+    return [(cfg, kappa) for kappa in cfg["kappas"]]
+
+
+def norm_run(piece) -> dict:
+    """Every norm at one kappa: the rows of ``rates`` and ``curvature`` and the per-kappa
+    results (the data's kappa, GDNP's final-gap spread, BNGD's speed-up per norm)."""
     import gdnp
     from gdnp.problems import Halfspace
 
-    rates = {k: [] for k in ("kappa", "normalization", "centered", "method", "final_gap",
-                             "status")}
-    curv = {k: [] for k in ("kappa", "normalization", "centered", "top_eig", "radial",
-                            "distance")}
-    results = {"gdnp_final_gap_spread": {}, "bngd_speedup_over_gd": {}, "kappa_data": {}}
+    cfg, kappa = piece
+    rows, curv = [], []
 
-    def add(kappa, kind, centered, method, r, floor):
+    def add(kind, centered, method, r, floor):
         # every norm has the same f and f*: the reference is solved once per kappa
         if r["status"] >= 0:
             r["history"]["gap"] = r["history"]["fun"] - f_star
@@ -190,44 +228,54 @@ def norm_compute(cfg: dict) -> dict:
             final = float(r["history"]["gap"][-1])
         else:
             fit, final = _nan_fit(), np.nan
-        row = {"kappa": kappa, "normalization": kind, "centered": centered, "method": method,
-               **fit_row(fit), "final_gap": final, "status": r["status"]}
-        for key, val in row.items():
-            rates.setdefault(key, []).append(val)
+        rows.append({"kappa": kappa, "normalization": kind, "centered": centered,
+                     "method": method, **fit_row(fit), "final_gap": final,
+                     "status": r["status"]})
         return float(fit["one_minus_rate"])
 
-    for kappa in cfg["kappas"]:
-        base = Halfspace.sample(cfg["dim"], kappa, cfg["n"], separation=cfg["separation"],
-                                seed=cfg["problem_seed"])
-        X = base.X + cfg["shift"]  # raw data off-centre: the uncentred norms see the mean
-        plain = Halfspace.from_data(X, base.y)
-        results["kappa_data"][f"{kappa:g}"] = float(plain.kappa)
-        sol = plain.solution()
-        f_star = sol[1]
-        floor = gap_floor(f_star)
-        gd_gain = add(kappa, "none", True, "gd", run_solver(plain, "gd", cfg["maxiter"],
-                                                            seed=cfg["solver_seed"],
-                                                            reference=False), floor)
-        gdnp_gaps, speed = [], {}
-        for kind, centered in VARIANTS:
-            p = Halfspace.from_data(X, base.y, normalization=kind, centered=centered)
-            rb = run_solver(p, "bngd", cfg["maxiter"], seed=cfg["solver_seed"], reference=False)
-            speed[_label(kind, centered)] = add(kappa, kind, centered, "bngd", rb, floor) / \
-                gd_gain
-            rg = run_solver(p, "gdnp", cfg["maxiter_gdnp"], seed=cfg["solver_seed"],
-                            reference=False)
-            add(kappa, kind, centered, "gdnp", rg, floor)
-            gdnp_gaps.append(float(rg["history"]["gap"][-1]))
-            ev = gdnp.hessian_spectrum(p, sol[0], coords="bn")
-            w0 = p.initial_point(cfg["solver_seed"])
-            dist = float(np.linalg.norm(rb["direction"] - w0) / np.linalg.norm(w0))
-            for key, val in (("kappa", kappa), ("normalization", kind), ("centered", centered),
-                             ("top_eig", float(ev[-1])), ("radial", float(ev.radial)),
-                             ("distance", dist)):
-                curv[key].append(val)
-        g = np.array(gdnp_gaps)
-        results["gdnp_final_gap_spread"][f"{kappa:g}"] = float((g.max() - g.min()) / g.min())
-        results["bngd_speedup_over_gd"][f"{kappa:g}"] = speed
+    base = Halfspace.sample(cfg["dim"], kappa, cfg["n"], separation=cfg["separation"],
+                            seed=cfg["problem_seed"])
+    X = base.X + cfg["shift"]  # raw data off-centre: the uncentred norms see the mean
+    plain = Halfspace.from_data(X, base.y)
+    sol = plain.solution()
+    f_star = sol[1]
+    floor = gap_floor(f_star)
+    gd_gain = add("none", True, "gd", run_solver(plain, "gd", cfg["maxiter"],
+                                                 seed=cfg["solver_seed"], reference=False),
+                  floor)
+    gdnp_gaps, speed = [], {}
+    for kind, centered in VARIANTS:
+        p = Halfspace.from_data(X, base.y, normalization=kind, centered=centered)
+        rb = run_solver(p, "bngd", cfg["maxiter"], seed=cfg["solver_seed"], reference=False)
+        speed[_label(kind, centered)] = add(kind, centered, "bngd", rb, floor) / gd_gain
+        rg = run_solver(p, "gdnp", cfg["maxiter_gdnp"], seed=cfg["solver_seed"],
+                        reference=False)
+        add(kind, centered, "gdnp", rg, floor)
+        gdnp_gaps.append(float(rg["history"]["gap"][-1]))
+        ev = gdnp.hessian_spectrum(p, sol[0], coords="bn")
+        w0 = p.initial_point(cfg["solver_seed"])
+        dist = float(np.linalg.norm(rb["direction"] - w0) / np.linalg.norm(w0))
+        curv.append({"kappa": kappa, "normalization": kind, "centered": centered,
+                     "top_eig": float(ev[-1]), "radial": float(ev.radial), "distance": dist})
+    g = np.array(gdnp_gaps)
+    return {"rates": rows, "curvature": curv, "kappa_data": float(plain.kappa),
+            "spread": float((g.max() - g.min()) / g.min()), "speed": speed}
+
+
+def norm_join(cfg: dict, pieces: list) -> dict:
+    rates = {k: [] for k in ("kappa", "normalization", "centered", "method", "final_gap",
+                             "status")}
+    curv = {k: [] for k in ("kappa", "normalization", "centered", "top_eig", "radial",
+                            "distance")}
+    results = {"gdnp_final_gap_spread": {}, "bngd_speedup_over_gd": {}, "kappa_data": {}}
+    for kappa, out in zip(cfg["kappas"], pieces, strict=True):
+        for table, rows in ((rates, out["rates"]), (curv, out["curvature"])):
+            for row in rows:
+                for key, val in row.items():
+                    table.setdefault(key, []).append(val)
+        results["kappa_data"][f"{kappa:g}"] = out["kappa_data"]
+        results["gdnp_final_gap_spread"][f"{kappa:g}"] = out["spread"]
+        results["bngd_speedup_over_gd"][f"{kappa:g}"] = out["speed"]
     # K19's GDNP rate on the gap, (1 - mu/L)^2 per direction step (Gaussian population; on
     # this finite, shifted sample a reference line, not a bound), at the data's kappa
     kd = np.array([results["kappa_data"][f"{k:g}"] for k in cfg["kappas"]])
@@ -296,7 +344,8 @@ def norm_render(data: dict) -> plt.Figure:
 
 
 register("normalizations", "BN, weight, L1, L3 and L-infinity normalization: rates and "
-         "curvature", norm_config, norm_compute, norm_render, cost=5)
+         "curvature", norm_config, None, norm_render, cost=5,
+         parts=Parts(norm_split, norm_run, norm_join))
 
 
 # =============================================================================== spectra
@@ -306,53 +355,62 @@ def spectra_config(quick: bool) -> dict:
             "gd_maxiter": 300 if quick else 3000}
 
 
-def spectra_compute(cfg: dict) -> dict:
+def spectra_split(cfg: dict) -> list:
+    """One piece per kappa (both problems)."""
+    return [(cfg, kappa) for kappa in cfg["kappas"]]
+
+
+def spectra_run(piece) -> list:
+    """The rows of ``eigenvalues``, ``conditions`` and ``gd_fits`` for one kappa (OLS, then
+    the halfspace)."""
     import gdnp
     from gdnp.problems import OLS, Halfspace
 
+    cfg, kappa = piece
+    out = []
+    for name in ("ols", "halfspace"):
+        if name == "ols":
+            p = OLS.random(cfg["dim"], kappa, seed=cfg["problem_seed"])
+        else:
+            p = Halfspace.random(cfg["dim"], kappa, separation=cfg["separation"],
+                                 seed=cfg["problem_seed"])
+        xs, fs = p.solution()
+        orig = gdnp.hessian_spectrum(p, xs)
+        bn = gdnp.hessian_spectrum(p, xs, coords="bn", include_length=False)
+        eig = [{"problem": name, "kappa": kappa, "coords": coords, "value": float(v)}
+               for coords, vals in (("original", orig), ("bn", bn)) for v in vals]
+        Sw = p.S @ xs
+        Hs = np.linalg.eigvalsh(p.S - np.outer(Sw, Sw) / float(xs @ Sw))[1:]
+        r = run_solver(p, "gd", cfg["gd_maxiter"], seed=cfg["problem_seed"])
+        lr = 1.0 / p.smoothness
+        # the error contracts by max|1 - lr lambda_i| per step, the gap by its square
+        rho = float(np.max(np.abs(1.0 - lr * np.asarray(orig))))
+        floor = gap_floor(fs)
+        fit = _fit(r["history"], floor, tail=0.3)
+        cond = {"problem": name, "kappa": kappa, "cond_original": float(orig[-1] / orig[0]),
+                "cond_bn": float(bn[-1] / bn[0]), "kappa_star": float(Hs[-1] / Hs[0]),
+                "gd_rate_measured": float(fit["rate"]), "gd_rate_predicted": rho**2}
+        row = {"problem": name, "kappa": kappa, **fit_row(fit),
+               "predicted_one_minus_rate": float(-np.expm1(2.0 * np.log(rho)))
+               if rho > 0 else 1.0,
+               "final_gap": float(r["history"]["gap"][-1]), "floor": floor,
+               "nit": int(r["history"]["iter"][-1])}
+        out.append((eig, cond, row))
+    return out
+
+
+def spectra_join(cfg: dict, pieces: list) -> dict:
     eig = {k: [] for k in ("problem", "kappa", "coords", "value")}
     cond = {k: [] for k in ("problem", "kappa", "cond_original", "cond_bn", "kappa_star",
                             "gd_rate_measured", "gd_rate_predicted")}
     fits = {k: [] for k in ("problem", "kappa", "predicted_one_minus_rate", "final_gap",
                             "floor", "nit")}
-    for kappa in cfg["kappas"]:
-        for name in ("ols", "halfspace"):
-            if name == "ols":
-                p = OLS.random(cfg["dim"], kappa, seed=cfg["problem_seed"])
-            else:
-                p = Halfspace.random(cfg["dim"], kappa, separation=cfg["separation"],
-                                     seed=cfg["problem_seed"])
-            xs, fs = p.solution()
-            orig = gdnp.hessian_spectrum(p, xs)
-            bn = gdnp.hessian_spectrum(p, xs, coords="bn", include_length=False)
-            for coords, vals in (("original", orig), ("bn", bn)):
-                for v in vals:
-                    for key, val in (("problem", name), ("kappa", kappa), ("coords", coords),
-                                     ("value", float(v))):
-                        eig[key].append(val)
-            Sw = p.S @ xs
-            Hs = np.linalg.eigvalsh(p.S - np.outer(Sw, Sw) / float(xs @ Sw))[1:]
-            r = run_solver(p, "gd", cfg["gd_maxiter"], seed=cfg["problem_seed"])
-            lr = 1.0 / p.smoothness
-            # the error contracts by max|1 - lr lambda_i| per step, the gap by its square
-            rho = float(np.max(np.abs(1.0 - lr * np.asarray(orig))))
-            pred = rho**2
-            floor = gap_floor(fs)
-            fit = _fit(r["history"], floor, tail=0.3)
-            for key, val in (("problem", name), ("kappa", kappa),
-                             ("cond_original", float(orig[-1] / orig[0])),
-                             ("cond_bn", float(bn[-1] / bn[0])),
-                             ("kappa_star", float(Hs[-1] / Hs[0])),
-                             ("gd_rate_measured", float(fit["rate"])),
-                             ("gd_rate_predicted", pred)):
-                cond[key].append(val)
-            row = {"problem": name, "kappa": kappa, **fit_row(fit),
-                   "predicted_one_minus_rate": float(-np.expm1(2.0 * np.log(rho)))
-                   if rho > 0 else 1.0,
-                   "final_gap": float(r["history"]["gap"][-1]), "floor": floor,
-                   "nit": int(r["history"]["iter"][-1])}
-            for key, val in row.items():
-                fits.setdefault(key, []).append(val)
+    for piece in pieces:
+        for eig_rows, cond_row, fit_row_ in piece:
+            for table, rows in ((eig, eig_rows), (cond, [cond_row]), (fits, [fit_row_])):
+                for r in rows:
+                    for key, val in r.items():
+                        table.setdefault(key, []).append(val)
     return {"tables": {"eigenvalues": eig, "conditions": cond, "gd_fits": fits},
             "results": {"conditions": {k: [float(v) if not isinstance(v, str) else v
                                            for v in vals] for k, vals in cond.items()}}}
@@ -422,4 +480,5 @@ def spectra_render(data: dict) -> plt.Figure:
 
 
 register("spectra", "Hessian spectra at the optimum in original and BN coordinates",
-         spectra_config, spectra_compute, spectra_render, cost=4)
+         spectra_config, None, spectra_render, cost=4,
+         parts=Parts(spectra_split, spectra_run, spectra_join))

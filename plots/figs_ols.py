@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._core import gap_floor, pmap, register, run_solver
+from ._core import Parts, gap_floor, register, run_solver
 from .figs_halfspace import _rows
 from .style import figure, figure_legend, method_kw, theory_kw
 
@@ -50,9 +50,17 @@ def _kd_run(args):
     return row
 
 
-def kd_compute(cfg: dict) -> dict:
-    jobs = [(cfg, d, k, m) for d in cfg["dims"] for k in cfg["kappas"] for m in cfg["methods"]]
-    rows = pmap(_kd_run, jobs, cfg["n_jobs"])
+def kd_split(cfg: dict) -> list:
+    """One piece per run (dimension, kappa, method)."""
+    return [(cfg, d, k, m) for d in cfg["dims"] for k in cfg["kappas"] for m in cfg["methods"]]
+
+
+def _kd_weight(piece) -> float:
+    """A run costs about its dimension's matrix-vector products (d = 100 dominates)."""
+    return 1.0 + piece[1] / 10.0
+
+
+def kd_join(cfg: dict, rows: list) -> dict:
     cols = list(rows[0])
     return {"tables": {"runs": {c: [r[c] for r in rows] for c in cols}},
             "results": {"note": "rate = fitted per-iteration contraction of f - f*; "
@@ -100,7 +108,7 @@ def kd_render(data: dict) -> plt.Figure:
 
 
 register("ols_kappa_dim", "OLS across kappa and dimension: GD, GDNP, BNGD, C19's kappa*",
-         kd_config, kd_compute, kd_render, cost=10)
+         kd_config, None, kd_render, cost=10, parts=Parts(kd_split, _kd_run, kd_join, _kd_weight))
 
 
 # ============================================================================ lr_robustness
@@ -121,9 +129,18 @@ def _lr_run(args):
             "last_iter": int(r["history"]["iter"][-1]), "gap0": float(gaps[0]), "L": p.L}
 
 
-def lr_compute(cfg: dict) -> dict:
-    jobs = [(cfg, k, m, lr) for k in cfg["kappas"] for m in cfg["methods"] for lr in cfg["lrs"]]
-    rows = pmap(_lr_run, jobs, cfg["n_jobs"])
+def lr_split(cfg: dict) -> list:
+    """One piece per (kappa, method): its runs over the rate grid."""
+    return [[(cfg, k, m, lr) for lr in cfg["lrs"]] for k in cfg["kappas"]
+            for m in cfg["methods"]]
+
+
+def lr_run_piece(piece: list) -> list:
+    return [_lr_run(args) for args in piece]
+
+
+def lr_join(cfg: dict, results: list) -> dict:
+    rows = [row for piece in results for row in piece]
     cols = list(rows[0])
     return {"tables": {"runs": {c: [r[c] for r in rows] for c in cols}},
             "results": {"L": rows[0]["L"], "note": "gap = f - f* after `steps` steps; for a "
@@ -158,7 +175,7 @@ def lr_render(data: dict) -> plt.Figure:
 
 
 register("lr_robustness", "Loss after a fixed budget vs learning rate (GD vs BNGD)",
-         lr_config, lr_compute, lr_render, cost=4)
+         lr_config, None, lr_render, cost=4, parts=Parts(lr_split, lr_run_piece, lr_join))
 
 
 # ============================================================================ trajectories

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import fit_row, gap_floor, pmap, register, run_solver
+from ._core import Parts, fit_row, gap_floor, register, run_solver
 from .style import figure, figure_legend, method_kw, theory_kw
 
 # ============================================================================ shared
@@ -111,10 +111,23 @@ def _rk_run(args) -> dict:
             "bngd_pred_1mr": pred, "maxiter": _maxiter(cfg, kappa)}
 
 
-def rk_compute(cfg: dict) -> dict:
-    jobs = [(cfg, pb, k, s, m) for pb in cfg["problems"] for k in cfg["kappas"][::-1]
-            for s in cfg["seeds"] for m in cfg["methods"]]
-    rows = pmap(_rk_run, jobs, cfg["n_jobs"])
+def rk_split(cfg: dict) -> list:
+    """One piece per problem (kind, kappa, seed): its runs of every method."""
+    return [[(cfg, pb, k, s, m) for m in cfg["methods"]] for pb in cfg["problems"]
+            for k in cfg["kappas"][::-1] for s in cfg["seeds"]]
+
+
+def rk_run_piece(piece: list) -> list:
+    return [_rk_run(args) for args in piece]
+
+
+def _rk_weight(piece: list) -> float:
+    cfg, _, kappa = piece[0][:3]
+    return _maxiter(cfg, kappa)
+
+
+def rk_join(cfg: dict, results: list) -> dict:
+    rows = [row for piece in results for row in piece]
     cols = list(rows[0])
     runs = {c: [r[c] for r in rows] for c in cols}
     # theory lines (per kappa; kappa* averaged over the seeds' OLS problems)
@@ -194,7 +207,8 @@ def rk_render(data: dict):
 
 
 register("rates_vs_kappa", "Asymptotic 1 - r against kappa: which method has which dependence",
-         rk_config, rk_compute, rk_render, cost=25)
+         rk_config, None, rk_render, cost=25,
+         parts=Parts(rk_split, rk_run_piece, rk_join, _rk_weight))
 
 
 # ============================================================================ rates_vs_separation
@@ -257,10 +271,18 @@ def _rs_run(args) -> dict:
     return out
 
 
-def rs_compute(cfg: dict) -> dict:
-    jobs = [(cfg, c, s, m) for c in cfg["separations"][::-1] for s in cfg["seeds"]
-            for m in cfg["methods"]]
-    rows = pmap(_rs_run, jobs, cfg["n_jobs"])
+def rs_split(cfg: dict) -> list:
+    """One piece per problem (separation, seed): its runs of every method."""
+    return [[(cfg, c, s, m) for m in cfg["methods"]] for c in cfg["separations"][::-1]
+            for s in cfg["seeds"]]
+
+
+def rs_run_piece(piece: list) -> list:
+    return [_rs_run(args) for args in piece]
+
+
+def rs_join(cfg: dict, results: list) -> dict:
+    rows = [row for piece in results for row in piece]
     runs = {c: [r[c] for r in rows] for c in rows[0]}
     results = {}
     for m in cfg["methods"]:
@@ -302,4 +324,4 @@ def rs_render(data: dict):
 
 
 register("rates_vs_separation", "Asymptotic 1 - r against the separation c (GD's local rate)",
-         rs_config, rs_compute, rs_render, cost=7)
+         rs_config, None, rs_render, cost=7, parts=Parts(rs_split, rs_run_piece, rs_join))

@@ -212,6 +212,27 @@ def test_full_batch_size_is_the_deterministic_run(method, statistics):
         assert np.array_equal(full.history[key], mini.history[key])
 
 
+@pytest.mark.parametrize("statistics", ["batch", "population"])
+def test_shared_batches_leave_the_runs_unchanged(statistics):
+    """SGD and BNGD on one shared_batches copy (the same batches, each built once) run
+    exactly as on the problem itself."""
+    from gdnp.stochastic import shared_batches
+
+    p = _make("halfspace", bn_eps=1e-5)
+    shared = shared_batches(p)
+    for method in ("bngd", "gd", "bngd"):
+        own = gdnp.solve(p, method, maxiter=30, seed=2, batch_size=8, statistics=statistics)
+        via = gdnp.solve(shared, method, maxiter=30, seed=2, batch_size=8,
+                         statistics=statistics)
+        assert np.array_equal(own.x, via.x)
+        for key in ("fun", "grad_norm2", "gap", "epoch"):
+            assert np.array_equal(own.history[key], via.history[key])
+    indices = np.arange(8)
+    assert shared.batch(indices, statistics=statistics) is shared.batch(
+        indices.copy(), statistics=statistics)
+    assert p.batch(indices) is not p.batch(indices)  # the problem itself is untouched
+
+
 @pytest.mark.parametrize("method", ["gd", "bngd"])
 def test_stochastic_runs_reproducible_and_seeded(method):
     p = _make("ols", bn_eps=1e-5)

@@ -170,6 +170,38 @@ def test_real_data_skipped_without_sklearn(tmp_path, monkeypatch):
     assert not os.listdir(tmp_path)
 
 
+@pytest.mark.parametrize("name", ["separation", "batch_size", "spectra"])
+def test_pieces_on_the_pool_equal_the_figure_made_alone(quick_dir, tmp_path, name):
+    """make_all ran the figure's pieces on two workers; make_figure runs them here, in
+    order: the same data."""
+    out, _ = quick_dir
+    plots.make_figure(name, str(tmp_path), quick=True, n_jobs=1)
+    with open(os.path.join(out, f"{name}.csv")) as a, \
+            open(os.path.join(tmp_path, f"{name}.csv")) as b:
+        assert a.read() == b.read()
+    assert _data(out, name)["results"] == _data(str(tmp_path), name)["results"]
+
+
+def _skipping_piece(piece):
+    raise plots.FigureSkipped(f"piece {piece} cannot run here")
+
+
+def test_parallel_figure_skipped_by_a_piece(tmp_path):
+    from gdnp.plots._core import Parts, register
+
+    parts = Parts(lambda cfg: [0, 1, 2], _skipping_piece, lambda cfg, results: {})
+    register("_skips", "a figure whose pieces skip", lambda quick: {"seed": 0}, None,
+             lambda data: None, parts=parts)
+    try:
+        out = plots.make_all(str(tmp_path), quick=True, only=["_skips", "trajectories"],
+                             progress=False, jobs=2)
+    finally:
+        plots.FIGURES.pop("_skips")
+    assert "cannot run here" in out[0]["skipped"]
+    assert os.path.getsize(out[1]["png"]) > 0
+    assert not [f for f in os.listdir(tmp_path) if f.startswith("_skips")]
+
+
 def test_redraw_without_solver(quick_dir, monkeypatch, tmp_path):
     out, _ = quick_dir
 
