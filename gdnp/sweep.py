@@ -5,7 +5,10 @@ loss x method x seed``) with fixed run settings (``maxiter``, ``tol``, per-metho
 Each grid point is a **cell**: a pure, seeded, picklable function of its configuration
 (:func:`run_cell`), keyed by a stable hash of that configuration (:func:`cell_key`). Keys that
 do not apply to a problem are normalised away (``separation`` and ``loss`` for OLS,
-``separation`` for the MLP), so the grid never runs the same cell twice.
+``separation`` for the MLP), so the grid never runs the same cell twice. Cells that differ
+only in their run (``method``, ``batch_size``, ``statistics``; the problem's arguments equal)
+form a **unit**: the problem is generated once and its reference optimum ``f*`` computed once
+for all of them, which changes no number of the table.
 
 Output folder (``--out DIR``)::
 
@@ -478,34 +481,57 @@ def check_cell(text: str, key: str) -> tuple[str | None, str]:
     return data, ""
 
 
-def _cell_rows(cell: dict, blas_threads: int | None) -> str:
-    import numpy as np
+def _problem_args(cell: dict) -> tuple:
+    """The arguments of the cell's problem: cells that share them (the methods of one grid
+    point, say) solve the very same problem instance."""
+    return (cell["problem"], cell["kappa"], cell["dim"], cell["seed"], cell["n"],
+            cell["separation"] or 0.9, cell["loss"] or "logistic",
+            cell.get("normalization") or "batch", cell.get("bn_eps") or 0.0)
 
+
+def _build(cell: dict):
     from gdnp.cli import build_problem
 
-    from .api import solve
+    problem, kappa, dim, seed, n, separation, loss, normalization, bn_eps = _problem_args(cell)
+    return build_problem(problem, kappa=kappa, dim=dim, seed=seed, n=n, separation=separation,
+                         loss=loss, normalization=normalization, bn_eps=bn_eps)
 
-    limiter = contextlib.nullcontext()
+
+def _blas_limiter(blas_threads: int | None):
     if blas_threads:
         try:
             from threadpoolctl import threadpool_limits
         except ImportError:  # a dependency, but a broken install should still sweep
             pass
         else:
-            limiter = threadpool_limits(limits=int(blas_threads))
+            return threadpool_limits(limits=int(blas_threads))
+    return contextlib.nullcontext()
+
+
+def _cell_rows(cell: dict, blas_threads: int | None, shared: dict | None = None) -> str:
+    """The cell's CSV rows (with the header). ``shared`` carries the problem from one cell to
+    the next cell of the same unit (:func:`_units`): the problem is built once and its
+    reference optimum ``f*`` (cached by the problem) computed once. A problem that fails to
+    build is not kept, so every cell of the unit records the same error."""
+    import numpy as np
+
+    from .api import solve
+
     base = [cell["key"], cell["problem"], cell["kappa"], cell["dim"], cell["separation"],
             cell["n"], cell["loss"], cell["method"], cell["seed"], cell["maxiter"],
             *(cell.get(k) for k in EXTRA_GRID_KEYS)]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
-    with limiter:
+    with _blas_limiter(blas_threads):
         try:
-            kw = {"separation": cell["separation"] or 0.9, "loss": cell["loss"] or "logistic",
-                  "normalization": cell.get("normalization") or "batch",
-                  "bn_eps": cell.get("bn_eps") or 0.0}
-            prob = build_problem(cell["problem"], kappa=cell["kappa"], dim=cell["dim"],
-                                 seed=cell["seed"], n=cell["n"], **kw)
+            args = _problem_args(cell)
+            if shared is not None and shared.get("args") == args:
+                prob = shared["problem"]
+            else:
+                prob = _build(cell)
+                if shared is not None:
+                    shared.update(args=args, problem=prob)
             batch = {} if cell.get("batch_size") is None else {
                 "batch_size": cell["batch_size"], "statistics": cell.get("statistics") or "batch"}
             res = solve(prob, cell["method"], maxiter=cell["maxiter"], tol=cell["tol"],
@@ -524,8 +550,20 @@ def _cell_rows(cell: dict, blas_threads: int | None) -> str:
     return buf.getvalue()
 
 
-def _run_cell_keyed(cell: dict, blas_threads: int | None) -> tuple[str, str]:
-    return cell["key"], run_cell(cell, blas_threads)
+def _units(cells: list[dict]) -> list[list[dict]]:
+    """The cells grouped by problem (:func:`_problem_args`), in the order of each group's first
+    cell, grid order inside a group: the unit of work of every backend."""
+    groups: dict[tuple, list[dict]] = {}
+    for c in cells:
+        groups.setdefault(_problem_args(c), []).append(c)
+    return list(groups.values())
+
+
+def _run_unit(cells: list[dict], blas_threads: int | None) -> list[tuple[str, str]]:
+    """``(key, text)`` of each cell of a unit, the problem built once for all of them."""
+    shared: dict = {}
+    return [(c["key"], _with_trailer(c["key"], _cell_rows(c, blas_threads, shared)))
+            for c in cells]
 
 
 # ------------------------------------------------------------------ files
@@ -705,8 +743,8 @@ def _progress_bar():
 
 # ------------------------------------------------------------------ backends
 def _iter_serial(todo, blas_threads):
-    for c in todo:
-        yield _run_cell_keyed(c, blas_threads)
+    for unit in _units(todo):
+        yield from _run_unit(unit, blas_threads)
 
 
 def _iter_loky(todo, jobs, blas_threads):
@@ -714,7 +752,8 @@ def _iter_loky(todo, jobs, blas_threads):
     Parallel, delayed = joblib.Parallel, joblib.delayed
     par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered",
                    inner_max_num_threads=blas_threads or None)
-    yield from par(delayed(_run_cell_keyed)(c, blas_threads) for c in todo)
+    for pairs in par(delayed(_run_unit)(u, blas_threads) for u in _units(todo)):
+        yield from pairs
 
 
 @contextlib.contextmanager
@@ -741,10 +780,11 @@ def _dask_client(jobs, scheduler, timeout, processes):
 def _iter_dask(client, todo, blas_threads):
     from distributed import as_completed
 
-    futs = client.map(_run_cell_keyed, todo, blas_threads=blas_threads,
-                      key=[f"gdnp-cell-{c['key']}" for c in todo], pure=False)
+    units = _units(todo)
+    futs = client.map(_run_unit, units, blas_threads=blas_threads,
+                      key=[f"gdnp-unit-{u[0]['key']}" for u in units], pure=False)
     for fut in as_completed(futs):
-        yield fut.result()
+        yield from fut.result()
 
 
 def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
