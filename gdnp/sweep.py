@@ -747,13 +747,100 @@ def _iter_serial(todo, blas_threads):
         yield from _run_unit(unit, blas_threads)
 
 
+#: environment variables that size the BLAS / OpenMP thread pools of a worker at start-up
+_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def _unit_cost(unit: list[dict]) -> float:
+    """A rough relative cost of a unit: iterations times the size of the data it touches."""
+    c = unit[0]
+    size = (c["n"] or c["dim"]) * c["dim"]
+    return float(sum(max(x["maxiter"], 1) for x in unit) * size)
+
+
 def _iter_loky(todo, jobs, blas_threads):
-    joblib = optional_import("joblib", "gdnp sweep --jobs N")
-    Parallel, delayed = joblib.Parallel, joblib.delayed
-    par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered",
-                   inner_max_num_threads=blas_threads or None)
-    for pairs in par(delayed(_run_unit)(u, blas_threads) for u in _units(todo)):
-        yield from pairs
+    """Run the units on ``jobs - 1`` loky worker processes *and in this process*.
+
+    This process would otherwise only wait and write files; computing too, it starts at
+    once (its imports are done or paid once anyway), while each worker first pays an
+    interpreter start and the package imports (about a second). Units go out costliest first
+    (:func:`_unit_cost`), one at a time to whoever is free, so the run ends with the
+    smallest units and no process waits on another's queue. Every cell's text is a
+    deterministic function of the cell, whoever computes it.
+    """
+    import queue
+    import threading
+
+    optional_import("joblib", "gdnp sweep --jobs N")
+    from joblib.externals.loky import get_reusable_executor
+
+    units = sorted(_units(todo), key=_unit_cost, reverse=True)  # stable: grid order in ties
+    n_workers = min(jobs - 1, len(units) - 1)
+    if n_workers < 1:
+        yield from _iter_serial(todo, blas_threads)
+        return
+    # the BLAS pools of a worker, fixed before its imports (threadpool_limits in each cell
+    # sets the same number again): blas_threads, else joblib's default share of the CPUs
+    per_worker = blas_threads or max((os.cpu_count() or 1) // jobs, 1)
+    executor = get_reusable_executor(max_workers=n_workers,
+                                     env={v: str(per_worker) for v in _THREAD_ENV})
+    lock = threading.Lock()
+    stop = threading.Event()
+    results: queue.Queue = queue.Queue()
+    work = list(reversed(units))  # pop() gives the costliest first
+
+    def take():
+        with lock:
+            return work.pop() if work and not stop.is_set() else None
+
+    def submit(unit) -> None:
+        fut = executor.submit(_run_unit, unit, blas_threads)
+        fut.add_done_callback(lambda f: results.put(("worker", f)))
+
+    def local() -> None:
+        try:
+            while (unit := take()) is not None:
+                results.put(("local", _run_unit(unit, blas_threads)))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            results.put(("error", exc))
+        results.put(("local done", None))
+
+    busy = 0
+    for _ in range(n_workers):
+        unit = take()
+        if unit is not None:
+            submit(unit)
+            busy += 1
+    thread = threading.Thread(target=local, name="gdnp-sweep-local", daemon=True)
+    thread.start()
+    local_running = True
+    try:
+        while busy or local_running:
+            kind, value = results.get()
+            if kind == "local done":
+                local_running = False
+                continue
+            if kind == "error":
+                raise value
+            if kind == "worker":
+                busy -= 1
+                pairs = value.result()  # a worker's error (or its death) is raised here
+                unit = take()
+                if unit is not None:
+                    submit(unit)
+                    busy += 1
+            else:
+                pairs = value
+            yield from pairs
+    except BaseException:
+        # an error, Ctrl-C or a consumer that stops early: this process's thread ends after
+        # its current unit (queued units are dropped) and the workers are stopped, as joblib
+        # does when a parallel loop is aborted
+        stop.set()
+        executor.shutdown(wait=True, kill_workers=True)
+        raise
+    thread.join()
 
 
 @contextlib.contextmanager
@@ -800,8 +887,9 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
     out : path
         Results folder (see the module docstring).
     jobs : int
-        Parallel workers (loky processes or LocalCluster workers); ``1`` with loky runs serially
-        in this process.
+        Processes computing cells. With loky: this process and ``jobs - 1`` worker processes
+        (``1`` runs serially here; this process computes while the workers start, units go
+        out costliest first); with dask: the LocalCluster's workers.
     backend : {"loky", "dask"}
     scheduler : str, optional
         Address of a running dask scheduler; a LocalCluster is created when omitted.
@@ -981,7 +1069,8 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"iteration budget per run (default: {DEFAULT_MAXITER})")
     p.add_argument("--tol", type=float,
                    help=f"stop a run once ||grad f||_{{S^-1}} <= tol (default: {DEFAULT_TOL:g})")
-    p.add_argument("--jobs", type=int, default=1, help="parallel workers")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="processes computing cells (loky: this one and JOBS-1 workers)")
     p.add_argument("--backend", default="loky", help="loky (joblib) or dask")
     p.add_argument("--scheduler", default=None,
                    help="dask scheduler address (default: start a LocalCluster)")

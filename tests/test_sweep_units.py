@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 import gdnp.sweep as sweep_mod
-from gdnp.sweep import check_cell, expand_cells, normalize_config, run_cell
+from gdnp.sweep import check_cell, expand_cells, normalize_config, read_results, run_cell, run_sweep
 
 GRID = {"grid": {"problem": ["ols", "halfspace"], "kappa": [10, 100], "dim": [4],
                  "n": [None, 300], "method": ["gd", "gdnp", "bngd"], "seed": [0, 1],
@@ -58,3 +62,50 @@ def test_a_problem_that_fails_to_build_fails_every_cell_of_its_unit(monkeypatch)
         assert key == c["key"]
         (row,) = _rows_without_time(text)
         assert row[-2:] == ["-1", "MemoryError: needs 7 GiB of memory"]
+
+
+def test_units_go_out_costliest_first():
+    cfg = {"grid": {"problem": ["halfspace"], "dim": [3, 20], "n": [100, 5000],
+                    "method": ["gd", "gdnp"]}, "maxiter": 10}
+    units = sweep_mod._units(expand_cells(normalize_config(cfg)))
+    ordered = sorted(units, key=sweep_mod._unit_cost, reverse=True)
+    assert [(u[0]["dim"], u[0]["n"]) for u in ordered] == [(20, 5000), (3, 5000), (20, 100),
+                                                           (3, 100)]
+
+
+def test_loky_with_three_processes_equals_serial(tmp_path):
+    cfg = {**GRID, "grid": {**GRID["grid"], "n": [300], "batch_size": [None]}}
+    serial = run_sweep(cfg, tmp_path / "serial", jobs=1, progress=False)
+    par = run_sweep(cfg, tmp_path / "loky", jobs=3, backend="loky", progress=False)
+    assert par["ran"] == serial["ran"] == 24
+
+    def table(out):
+        return [tuple(v for k, v in r.items() if k != "time") for r in read_results(out)]
+
+    assert table(tmp_path / "loky") == table(tmp_path / "serial")
+
+
+def test_loky_runs_a_single_unit_in_this_process(tmp_path, monkeypatch):
+    import joblib.externals.loky as loky
+
+    def no_workers(*args, **kwargs):
+        raise AssertionError("no worker process is needed for one unit")
+
+    monkeypatch.setattr(loky, "get_reusable_executor", no_workers)
+    cfg = {"grid": {"problem": ["ols"], "dim": [3], "method": ["gd", "gdnp"]}, "maxiter": 5}
+    assert run_sweep(cfg, tmp_path / "one", jobs=2, progress=False)["ran"] == 2
+
+
+def test_loky_error_is_raised_and_releases_the_folder(tmp_path, monkeypatch):
+    def broken(unit, blas_threads):
+        time.sleep(0.2)  # a unit's work: the worker's unit has left loky's queue meanwhile
+        raise RuntimeError("boom")
+
+    # this process's thread fails (and the worker too: loky sends it the function by value)
+    monkeypatch.setattr(sweep_mod, "_run_unit", broken)
+    cfg = {"grid": {"problem": ["ols"], "dim": [3], "method": ["gd"], "seed": [0, 1, 2]},
+           "maxiter": 5}
+    with pytest.raises(RuntimeError, match="boom"):
+        run_sweep(cfg, tmp_path / "e", jobs=2, progress=False)
+    assert not (tmp_path / "e" / ".gdnp-sweep.lock").exists()
+    assert not list((tmp_path / "e" / "cells").glob("*.csv"))
