@@ -773,7 +773,9 @@ def _iter_loky(todo, jobs, blas_threads):
     import threading
 
     optional_import("joblib", "gdnp sweep --jobs N")
-    from joblib.externals.loky import get_reusable_executor
+    # joblib's own loky executor: the process-wide singleton that joblib.Parallel reuses too
+    # (a bare loky executor there breaks a later Parallel call in this process)
+    from joblib.executor import get_memmapping_executor
 
     units = sorted(_units(todo), key=_unit_cost, reverse=True)  # stable: grid order in ties
     n_workers = min(jobs - 1, len(units) - 1)
@@ -783,8 +785,8 @@ def _iter_loky(todo, jobs, blas_threads):
     # the BLAS pools of a worker, fixed before its imports (threadpool_limits in each cell
     # sets the same number again): blas_threads, else joblib's default share of the CPUs
     per_worker = blas_threads or max((os.cpu_count() or 1) // jobs, 1)
-    executor = get_reusable_executor(max_workers=n_workers,
-                                     env={v: str(per_worker) for v in _THREAD_ENV})
+    executor = get_memmapping_executor(n_workers,
+                                       env={v: str(per_worker) for v in _THREAD_ENV})
     lock = threading.Lock()
     stop = threading.Event()
     results: queue.Queue = queue.Queue()
@@ -794,8 +796,11 @@ def _iter_loky(todo, jobs, blas_threads):
         with lock:
             return work.pop() if work and not stop.is_set() else None
 
+    outstanding: set = set()
+
     def submit(unit) -> None:
         fut = executor.submit(_run_unit, unit, blas_threads)
+        outstanding.add(fut)
         fut.add_done_callback(lambda f: results.put(("worker", f)))
 
     def local() -> None:
@@ -825,6 +830,7 @@ def _iter_loky(todo, jobs, blas_threads):
                 raise value
             if kind == "worker":
                 busy -= 1
+                outstanding.discard(value)
                 pairs = value.result()  # a worker's error (or its death) is raised here
                 unit = take()
                 if unit is not None:
@@ -838,6 +844,13 @@ def _iter_loky(todo, jobs, blas_threads):
         # its current unit (queued units are dropped) and the workers are stopped, as joblib
         # does when a parallel loop is aborted
         stop.set()
+        # loky's kill drops the work items it has not handed to a worker yet while its
+        # manager thread may still look them up (a KeyError there): wait (milliseconds)
+        # until every submitted unit has been handed over
+        deadline = time.monotonic() + 2.0
+        while any(not (f.running() or f.done()) for f in outstanding) and \
+                time.monotonic() < deadline:
+            time.sleep(0.005)
         executor.shutdown(wait=True, kill_workers=True)
         raise
     thread.join()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 
 import pytest
 
@@ -86,26 +86,42 @@ def test_loky_with_three_processes_equals_serial(tmp_path):
 
 
 def test_loky_runs_a_single_unit_in_this_process(tmp_path, monkeypatch):
-    import joblib.externals.loky as loky
+    import joblib.executor
 
     def no_workers(*args, **kwargs):
         raise AssertionError("no worker process is needed for one unit")
 
-    monkeypatch.setattr(loky, "get_reusable_executor", no_workers)
+    monkeypatch.setattr(joblib.executor, "get_memmapping_executor", no_workers)
     cfg = {"grid": {"problem": ["ols"], "dim": [3], "method": ["gd", "gdnp"]}, "maxiter": 5}
     assert run_sweep(cfg, tmp_path / "one", jobs=2, progress=False)["ran"] == 2
 
 
 def test_loky_error_is_raised_and_releases_the_folder(tmp_path, monkeypatch):
     def broken(unit, blas_threads):
-        time.sleep(0.2)  # a unit's work: the worker's unit has left loky's queue meanwhile
         raise RuntimeError("boom")
 
     # this process's thread fails (and the worker too: loky sends it the function by value)
     monkeypatch.setattr(sweep_mod, "_run_unit", broken)
     cfg = {"grid": {"problem": ["ols"], "dim": [3], "method": ["gd"], "seed": [0, 1, 2]},
            "maxiter": 5}
+    thread_errors = []  # loky's threads must stop cleanly (the workers are killed)
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
     with pytest.raises(RuntimeError, match="boom"):
         run_sweep(cfg, tmp_path / "e", jobs=2, progress=False)
+    assert thread_errors == []
     assert not (tmp_path / "e" / ".gdnp-sweep.lock").exists()
     assert not list((tmp_path / "e" / "cells").glob("*.csv"))
+
+
+def test_joblib_parallel_works_before_and_after_a_loky_sweep(tmp_path):
+    from joblib import Parallel, delayed
+
+    def squares():
+        return Parallel(n_jobs=2)(delayed(pow)(i, 2) for i in range(4))
+
+    cfg = {"grid": {"problem": ["ols"], "dim": [3], "method": ["gd"], "seed": [0, 1, 2]},
+           "maxiter": 5}
+    assert squares() == [0, 1, 4, 9]
+    assert run_sweep(cfg, tmp_path / "a", jobs=2, progress=False)["ran"] == 3
+    assert squares() == [0, 1, 4, 9]  # the executor the sweep used is joblib's own
+    assert run_sweep(cfg, tmp_path / "b", jobs=3, progress=False)["ran"] == 3
