@@ -14,8 +14,8 @@ Ratios, all measured in the same run:
   n = 10^3; target <= 1.2.
 * ``floor_gd`` / ``floor_gdnp``: time per iteration over two raw BLAS matrix-vector products
   ``X @ w`` and ``X.T @ r`` on the same ``X`` (the physical floor); target <= 1.5.
-* ``sweep_speedup``: a 40-cell sweep on 1 worker over 2 workers (loky), each the best of two
-  alternating rounds; target >= 1.7.
+* ``sweep_speedup``: a 40-cell sweep with ``--jobs 1`` over ``--jobs 2`` (this process and
+  a cold-started loky worker), each the best of two alternating rounds; target >= 1.7.
 * ``memory``: the peak extra memory of GD and GDNP iterations at n = 10^6, d = 100, against
   the size of ``X`` (no ``n x d`` temporaries).
 
@@ -361,10 +361,12 @@ def _reference_times(quick: bool, log=None) -> list[dict]:
 
 
 def _sweep_speedup(sz: dict) -> dict:
-    """Wall time of the same 40-cell sweep on 1 worker (serial) and on 2 loky workers, each
+    """Wall time of the same 40-cell sweep with ``jobs=1`` (serial, in this process) and
+    ``jobs=2`` (this process and one loky worker, as ``gdnp sweep --jobs 2`` runs it), each
     the best of ``sz["rounds_sweep"]`` alternating rounds (a machine's speed can drift over
-    minutes), the 2-worker runs from a cold start (their time includes starting the worker
-    processes); the start-up alone is measured on a 2-cell sweep and reported beside."""
+    minutes), the 2-process runs from a cold start (their time includes starting the worker
+    process and its imports); the start-up alone is measured on a 2-cell sweep and reported
+    beside."""
     from .sweep import run_sweep
 
     k = sz["sweep_cells"]
@@ -406,7 +408,8 @@ def _shutdown_loky() -> None:
         from joblib.externals.loky import get_reusable_executor
     except ImportError:  # pragma: no cover - joblib is an optional extra
         return
-    get_reusable_executor().shutdown(wait=True)
+    # reuse=True: the executor the sweep made (whatever its arguments), not a new one
+    get_reusable_executor(reuse=True).shutdown(wait=True)
 
 
 def _ratio(name, value, **extra):
@@ -519,7 +522,7 @@ def run_bench(quick: bool = False, sweep: bool = True, log=None) -> dict:
     del pmem
     gc.collect()
     if sweep:
-        _log(log, "[bench] sweep speedup (loky, 1 vs 2 workers)")
+        _log(log, "[bench] sweep speedup (loky, --jobs 1 vs --jobs 2)")
         sp = _sweep_speedup(sz)
         report["ratios"]["sweep_speedup"] = _ratio("sweep_speedup", sp["speedup"], **{
             k: v for k, v in sp.items() if k != "speedup"})
@@ -557,7 +560,7 @@ def to_markdown(report: dict) -> str:
               "ols_n_ratio": "OLS time per iteration, n = 10^6 / n = 10^3 (GDNP)",
               "floor_gd": "GD time per iteration / two raw matvecs on X",
               "floor_gdnp": "GDNP time per iteration / two raw matvecs on X",
-              "sweep_speedup": "sweep of 40 cells, 1 worker / 2 workers (loky)"}
+              "sweep_speedup": "sweep of 40 cells, --jobs 1 / --jobs 2 (loky)"}
     for k, lab in labels.items():
         r = report["ratios"].get(k)
         if r is None:

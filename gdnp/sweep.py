@@ -5,7 +5,10 @@ loss x method x seed``) with fixed run settings (``maxiter``, ``tol``, per-metho
 Each grid point is a **cell**: a pure, seeded, picklable function of its configuration
 (:func:`run_cell`), keyed by a stable hash of that configuration (:func:`cell_key`). Keys that
 do not apply to a problem are normalised away (``separation`` and ``loss`` for OLS,
-``separation`` for the MLP), so the grid never runs the same cell twice.
+``separation`` for the MLP), so the grid never runs the same cell twice. Cells that differ
+only in their run (``method``, ``batch_size``, ``statistics``; the problem's arguments equal)
+form a **unit**: the problem is generated once and its reference optimum ``f*`` computed once
+for all of them, which changes no number of the table.
 
 Output folder (``--out DIR``)::
 
@@ -478,34 +481,57 @@ def check_cell(text: str, key: str) -> tuple[str | None, str]:
     return data, ""
 
 
-def _cell_rows(cell: dict, blas_threads: int | None) -> str:
-    import numpy as np
+def _problem_args(cell: dict) -> tuple:
+    """The arguments of the cell's problem: cells that share them (the methods of one grid
+    point, say) solve the very same problem instance."""
+    return (cell["problem"], cell["kappa"], cell["dim"], cell["seed"], cell["n"],
+            cell["separation"] or 0.9, cell["loss"] or "logistic",
+            cell.get("normalization") or "batch", cell.get("bn_eps") or 0.0)
 
+
+def _build(cell: dict):
     from gdnp.cli import build_problem
 
-    from .api import solve
+    problem, kappa, dim, seed, n, separation, loss, normalization, bn_eps = _problem_args(cell)
+    return build_problem(problem, kappa=kappa, dim=dim, seed=seed, n=n, separation=separation,
+                         loss=loss, normalization=normalization, bn_eps=bn_eps)
 
-    limiter = contextlib.nullcontext()
+
+def _blas_limiter(blas_threads: int | None):
     if blas_threads:
         try:
             from threadpoolctl import threadpool_limits
         except ImportError:  # a dependency, but a broken install should still sweep
             pass
         else:
-            limiter = threadpool_limits(limits=int(blas_threads))
+            return threadpool_limits(limits=int(blas_threads))
+    return contextlib.nullcontext()
+
+
+def _cell_rows(cell: dict, blas_threads: int | None, shared: dict | None = None) -> str:
+    """The cell's CSV rows (with the header). ``shared`` carries the problem from one cell to
+    the next cell of the same unit (:func:`_units`): the problem is built once and its
+    reference optimum ``f*`` (cached by the problem) computed once. A problem that fails to
+    build is not kept, so every cell of the unit records the same error."""
+    import numpy as np
+
+    from .api import solve
+
     base = [cell["key"], cell["problem"], cell["kappa"], cell["dim"], cell["separation"],
             cell["n"], cell["loss"], cell["method"], cell["seed"], cell["maxiter"],
             *(cell.get(k) for k in EXTRA_GRID_KEYS)]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
-    with limiter:
+    with _blas_limiter(blas_threads):
         try:
-            kw = {"separation": cell["separation"] or 0.9, "loss": cell["loss"] or "logistic",
-                  "normalization": cell.get("normalization") or "batch",
-                  "bn_eps": cell.get("bn_eps") or 0.0}
-            prob = build_problem(cell["problem"], kappa=cell["kappa"], dim=cell["dim"],
-                                 seed=cell["seed"], n=cell["n"], **kw)
+            args = _problem_args(cell)
+            if shared is not None and shared.get("args") == args:
+                prob = shared["problem"]
+            else:
+                prob = _build(cell)
+                if shared is not None:
+                    shared.update(args=args, problem=prob)
             batch = {} if cell.get("batch_size") is None else {
                 "batch_size": cell["batch_size"], "statistics": cell.get("statistics") or "batch"}
             res = solve(prob, cell["method"], maxiter=cell["maxiter"], tol=cell["tol"],
@@ -524,8 +550,20 @@ def _cell_rows(cell: dict, blas_threads: int | None) -> str:
     return buf.getvalue()
 
 
-def _run_cell_keyed(cell: dict, blas_threads: int | None) -> tuple[str, str]:
-    return cell["key"], run_cell(cell, blas_threads)
+def _units(cells: list[dict]) -> list[list[dict]]:
+    """The cells grouped by problem (:func:`_problem_args`), in the order of each group's first
+    cell, grid order inside a group: the unit of work of every backend."""
+    groups: dict[tuple, list[dict]] = {}
+    for c in cells:
+        groups.setdefault(_problem_args(c), []).append(c)
+    return list(groups.values())
+
+
+def _run_unit(cells: list[dict], blas_threads: int | None) -> list[tuple[str, str]]:
+    """``(key, text)`` of each cell of a unit, the problem built once for all of them."""
+    shared: dict = {}
+    return [(c["key"], _with_trailer(c["key"], _cell_rows(c, blas_threads, shared)))
+            for c in cells]
 
 
 # ------------------------------------------------------------------ files
@@ -705,16 +743,117 @@ def _progress_bar():
 
 # ------------------------------------------------------------------ backends
 def _iter_serial(todo, blas_threads):
-    for c in todo:
-        yield _run_cell_keyed(c, blas_threads)
+    for unit in _units(todo):
+        yield from _run_unit(unit, blas_threads)
+
+
+#: environment variables that size the BLAS / OpenMP thread pools of a worker at start-up
+_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def _unit_cost(unit: list[dict]) -> float:
+    """A rough relative cost of a unit: iterations times the size of the data it touches."""
+    c = unit[0]
+    size = (c["n"] or c["dim"]) * c["dim"]
+    return float(sum(max(x["maxiter"], 1) for x in unit) * size)
 
 
 def _iter_loky(todo, jobs, blas_threads):
-    joblib = optional_import("joblib", "gdnp sweep --jobs N")
-    Parallel, delayed = joblib.Parallel, joblib.delayed
-    par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered",
-                   inner_max_num_threads=blas_threads or None)
-    yield from par(delayed(_run_cell_keyed)(c, blas_threads) for c in todo)
+    """Run the units on ``jobs - 1`` loky worker processes *and in this process*.
+
+    This process would otherwise only wait and write files; computing too, it starts at
+    once (its imports are done or paid once anyway), while each worker first pays an
+    interpreter start and the package imports (about a second). Units go out costliest first
+    (:func:`_unit_cost`), one at a time to whoever is free, so the run ends with the
+    smallest units and no process waits on another's queue. Every cell's text is a
+    deterministic function of the cell, whoever computes it.
+    """
+    import queue
+    import threading
+
+    optional_import("joblib", "gdnp sweep --jobs N")
+    # joblib's own loky executor: the process-wide singleton that joblib.Parallel reuses too
+    # (a bare loky executor there breaks a later Parallel call in this process)
+    from joblib.executor import get_memmapping_executor
+
+    units = sorted(_units(todo), key=_unit_cost, reverse=True)  # stable: grid order in ties
+    n_workers = min(jobs - 1, len(units) - 1)
+    if n_workers < 1:
+        yield from _iter_serial(todo, blas_threads)
+        return
+    # the BLAS pools of a worker, fixed before its imports (threadpool_limits in each cell
+    # sets the same number again): blas_threads, else joblib's default share of the CPUs
+    per_worker = blas_threads or max((os.cpu_count() or 1) // jobs, 1)
+    executor = get_memmapping_executor(n_workers,
+                                       env={v: str(per_worker) for v in _THREAD_ENV})
+    lock = threading.Lock()
+    stop = threading.Event()
+    results: queue.Queue = queue.Queue()
+    work = list(reversed(units))  # pop() gives the costliest first
+
+    def take():
+        with lock:
+            return work.pop() if work and not stop.is_set() else None
+
+    outstanding: set = set()
+
+    def submit(unit) -> None:
+        fut = executor.submit(_run_unit, unit, blas_threads)
+        outstanding.add(fut)
+        fut.add_done_callback(lambda f: results.put(("worker", f)))
+
+    def local() -> None:
+        try:
+            while (unit := take()) is not None:
+                results.put(("local", _run_unit(unit, blas_threads)))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            results.put(("error", exc))
+        results.put(("local done", None))
+
+    busy = 0
+    for _ in range(n_workers):
+        unit = take()
+        if unit is not None:
+            submit(unit)
+            busy += 1
+    thread = threading.Thread(target=local, name="gdnp-sweep-local", daemon=True)
+    thread.start()
+    local_running = True
+    try:
+        while busy or local_running:
+            kind, value = results.get()
+            if kind == "local done":
+                local_running = False
+                continue
+            if kind == "error":
+                raise value
+            if kind == "worker":
+                busy -= 1
+                outstanding.discard(value)
+                pairs = value.result()  # a worker's error (or its death) is raised here
+                unit = take()
+                if unit is not None:
+                    submit(unit)
+                    busy += 1
+            else:
+                pairs = value
+            yield from pairs
+    except BaseException:
+        # an error, Ctrl-C or a consumer that stops early: this process's thread ends after
+        # its current unit (queued units are dropped) and the workers are stopped, as joblib
+        # does when a parallel loop is aborted
+        stop.set()
+        # loky's kill drops the work items it has not handed to a worker yet while its
+        # manager thread may still look them up (a KeyError there): wait (milliseconds)
+        # until every submitted unit has been handed over
+        deadline = time.monotonic() + 2.0
+        while any(not (f.running() or f.done()) for f in outstanding) and \
+                time.monotonic() < deadline:
+            time.sleep(0.005)
+        executor.shutdown(wait=True, kill_workers=True)
+        raise
+    thread.join()
 
 
 @contextlib.contextmanager
@@ -741,10 +880,11 @@ def _dask_client(jobs, scheduler, timeout, processes):
 def _iter_dask(client, todo, blas_threads):
     from distributed import as_completed
 
-    futs = client.map(_run_cell_keyed, todo, blas_threads=blas_threads,
-                      key=[f"gdnp-cell-{c['key']}" for c in todo], pure=False)
+    units = _units(todo)
+    futs = client.map(_run_unit, units, blas_threads=blas_threads,
+                      key=[f"gdnp-unit-{u[0]['key']}" for u in units], pure=False)
     for fut in as_completed(futs):
-        yield fut.result()
+        yield from fut.result()
 
 
 def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
@@ -760,8 +900,9 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
     out : path
         Results folder (see the module docstring).
     jobs : int
-        Parallel workers (loky processes or LocalCluster workers); ``1`` with loky runs serially
-        in this process.
+        Processes computing cells. With loky: this process and ``jobs - 1`` worker processes
+        (``1`` runs serially here; this process computes while the workers start, units go
+        out costliest first); with dask: the LocalCluster's workers.
     backend : {"loky", "dask"}
     scheduler : str, optional
         Address of a running dask scheduler; a LocalCluster is created when omitted.
@@ -941,7 +1082,8 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"iteration budget per run (default: {DEFAULT_MAXITER})")
     p.add_argument("--tol", type=float,
                    help=f"stop a run once ||grad f||_{{S^-1}} <= tol (default: {DEFAULT_TOL:g})")
-    p.add_argument("--jobs", type=int, default=1, help="parallel workers")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="processes computing cells (loky: this one and JOBS-1 workers)")
     p.add_argument("--backend", default="loky", help="loky (joblib) or dask")
     p.add_argument("--scheduler", default=None,
                    help="dask scheduler address (default: start a LocalCluster)")

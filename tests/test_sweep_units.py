@@ -1,0 +1,127 @@
+"""``gdnp sweep``: cells sharing a problem (units) and the loky scheduling (fast)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import gdnp.sweep as sweep_mod
+from gdnp.sweep import check_cell, expand_cells, normalize_config, read_results, run_cell, run_sweep
+
+GRID = {"grid": {"problem": ["ols", "halfspace"], "kappa": [10, 100], "dim": [4],
+                 "n": [None, 300], "method": ["gd", "gdnp", "bngd"], "seed": [0, 1],
+                 "batch_size": [None, 64]},
+        "maxiter": 15, "options": {"gdnp": {"T_s": 10}}}
+
+
+def _rows_without_time(text: str) -> list[list[str]]:
+    rows, _ = check_cell(text, text.rsplit("key=", 1)[1].split(",", 1)[0])
+    i = sweep_mod.COLUMNS.index("time")
+    return [r[:i] + r[i + 1:] for r in (line.split(",") for line in rows.splitlines())]
+
+
+def test_units_group_the_runs_of_one_problem():
+    cells = expand_cells(normalize_config(GRID))
+    units = sweep_mod._units(cells)
+    # problem x kappa x n x seed problems, each run by 3 methods (gd and bngd also mini-batch)
+    assert len(units) == 2 * 2 * 2 * 2
+    assert sum(map(len, units)) == len(cells)
+    for unit in units:
+        assert len({sweep_mod._problem_args(c) for c in unit}) == 1
+        assert [c["key"] for c in unit] == [c["key"] for c in cells if c in unit]  # grid order
+
+
+def test_a_unit_builds_its_problem_once_and_changes_no_number(monkeypatch):
+    import gdnp.cli
+
+    cells = expand_cells(normalize_config(GRID))
+    alone = {c["key"]: run_cell(c) for c in cells}  # every cell with its own problem
+    built = []
+    real = gdnp.cli.build_problem
+
+    def counting(*args, **kwargs):
+        built.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gdnp.cli, "build_problem", counting)
+    units = sweep_mod._units(cells)
+    for unit in units:
+        for key, text in sweep_mod._run_unit(unit, 1):
+            assert _rows_without_time(text) == _rows_without_time(alone[key])
+    assert len(built) == len(units)
+
+
+def test_a_problem_that_fails_to_build_fails_every_cell_of_its_unit(monkeypatch):
+    cfg = {"grid": {"problem": ["ols"], "dim": [3], "method": ["gd", "gdnp"]}, "maxiter": 5}
+    cells = expand_cells(normalize_config(cfg))
+    monkeypatch.setattr(sweep_mod, "_build", lambda cell: (_ for _ in ()).throw(
+        MemoryError("needs 7 GiB of memory")))
+    pairs = sweep_mod._run_unit(cells, 1)
+    for (key, text), c in zip(pairs, cells, strict=True):
+        assert key == c["key"]
+        (row,) = _rows_without_time(text)
+        assert row[-2:] == ["-1", "MemoryError: needs 7 GiB of memory"]
+
+
+def test_units_go_out_costliest_first():
+    cfg = {"grid": {"problem": ["halfspace"], "dim": [3, 20], "n": [100, 5000],
+                    "method": ["gd", "gdnp"]}, "maxiter": 10}
+    units = sweep_mod._units(expand_cells(normalize_config(cfg)))
+    ordered = sorted(units, key=sweep_mod._unit_cost, reverse=True)
+    assert [(u[0]["dim"], u[0]["n"]) for u in ordered] == [(20, 5000), (3, 5000), (20, 100),
+                                                           (3, 100)]
+
+
+def test_loky_with_three_processes_equals_serial(tmp_path):
+    cfg = {**GRID, "grid": {**GRID["grid"], "n": [300], "batch_size": [None]}}
+    serial = run_sweep(cfg, tmp_path / "serial", jobs=1, progress=False)
+    par = run_sweep(cfg, tmp_path / "loky", jobs=3, backend="loky", progress=False)
+    assert par["ran"] == serial["ran"] == 24
+
+    def table(out):
+        return [tuple(v for k, v in r.items() if k != "time") for r in read_results(out)]
+
+    assert table(tmp_path / "loky") == table(tmp_path / "serial")
+
+
+def test_loky_runs_a_single_unit_in_this_process(tmp_path, monkeypatch):
+    import joblib.executor
+
+    def no_workers(*args, **kwargs):
+        raise AssertionError("no worker process is needed for one unit")
+
+    monkeypatch.setattr(joblib.executor, "get_memmapping_executor", no_workers)
+    cfg = {"grid": {"problem": ["ols"], "dim": [3], "method": ["gd", "gdnp"]}, "maxiter": 5}
+    assert run_sweep(cfg, tmp_path / "one", jobs=2, progress=False)["ran"] == 2
+
+
+def test_loky_error_is_raised_and_releases_the_folder(tmp_path, monkeypatch):
+    def broken(unit, blas_threads):
+        raise RuntimeError("boom")
+
+    # this process's thread fails (and the worker too: loky sends it the function by value)
+    monkeypatch.setattr(sweep_mod, "_run_unit", broken)
+    cfg = {"grid": {"problem": ["ols"], "dim": [3], "method": ["gd"], "seed": [0, 1, 2]},
+           "maxiter": 5}
+    thread_errors = []  # loky's threads must stop cleanly (the workers are killed)
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    with pytest.raises(RuntimeError, match="boom"):
+        run_sweep(cfg, tmp_path / "e", jobs=2, progress=False)
+    assert thread_errors == []
+    assert not (tmp_path / "e" / ".gdnp-sweep.lock").exists()
+    assert not list((tmp_path / "e" / "cells").glob("*.csv"))
+
+
+def test_joblib_parallel_works_before_and_after_a_loky_sweep(tmp_path):
+    from joblib import Parallel, delayed
+
+    def squares():
+        return Parallel(n_jobs=2)(delayed(pow)(i, 2) for i in range(4))
+
+    cfg = {"grid": {"problem": ["ols"], "dim": [3], "method": ["gd"], "seed": [0, 1, 2]},
+           "maxiter": 5}
+    assert squares() == [0, 1, 4, 9]
+    assert run_sweep(cfg, tmp_path / "a", jobs=2, progress=False)["ran"] == 3
+    assert squares() == [0, 1, 4, 9]  # the executor the sweep used is joblib's own
+    assert run_sweep(cfg, tmp_path / "b", jobs=3, progress=False)["ran"] == 3
