@@ -42,3 +42,30 @@ def test_ols_profile_and_scale_invariance(seed, d, log_kappa, c):
     assert abs(prob.dg_bn(w, g_star)) <= 1e-10 * max(1.0, abs(g_star))
     assert np.isclose(prob.f_bn(c * w, 0.7), prob.f_bn(w, 0.7), rtol=1e-11, atol=1e-13)
     assert prob.rayleigh(w) >= prob.rho_star - 1e-12 * abs(prob.rho_star)
+
+
+def test_haar_rotation_is_scipys_draw_without_importing_scipy_stats():
+    """``random_covariance`` draws its eigenvectors with an inline copy of
+    ``scipy.stats.special_ortho_group`` (importing scipy.stats costs every sweep worker about
+    a second): the same matrices bit for bit from the same generator state, and rotations."""
+    import subprocess
+    import sys
+
+    from scipy.stats import special_ortho_group
+
+    from gdnp.problems.spectra import _haar_rotation, random_covariance
+
+    for d in (2, 3, 7, 30):
+        for seed in (0, 1, 12345):
+            ours = _haar_rotation(d, np.random.default_rng(seed))
+            theirs = special_ortho_group.rvs(d, random_state=np.random.default_rng(seed))
+            assert np.array_equal(ours, theirs)
+            assert np.allclose(ours @ ours.T, np.eye(d), atol=1e-12)
+            assert abs(np.linalg.det(ours) - 1.0) < 1e-12
+    # drawing a covariance leaves scipy.stats unimported
+    code = ("import sys; from gdnp.problems.spectra import random_covariance; "
+            "random_covariance(5, 10.0, 0); print('scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+    assert random_covariance(4, 10.0, 3).shape == (4, 4)
