@@ -306,7 +306,7 @@ def _walk(a: float, b: float, maxiter: int, xtol: float, x_lo: float, x_hi: floa
 def _inner_midpoints(a: float, b: float, maxiter: int) -> int:
     """How many of bisection's first halvings of ``[a, b]`` (at most ``maxiter``) certainly
     have their computed midpoint ``fl((lo + hi) / 2)`` strictly inside ``(lo, hi)``, so that
-    a loop need not test for a bracket that can no longer be halved.
+    a loop need not test for a bracket that can no longer be halved (theory guide §4).
 
     Every point lies in ``[a, b]``, so a computed midpoint is within ``U = ulp(max(|a|,
     |b|))`` of the exact one (``U / 2`` above the subnormal range), and the width after ``i``
