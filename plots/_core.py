@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import matplotlib
 
@@ -31,7 +32,8 @@ from ._io import (  # noqa: E402
 )
 from .style import METHOD_STYLE, RC, fit_text, style  # noqa: E402, F401
 
-__all__ = ["FigureSpec", "Parts", "FIGURES", "register", "FigureSkipped", "make_figure", "redraw",
+__all__ = ["FigureSpec", "Parts", "runs_in_turn", "flatten", "FIGURES", "register",
+           "FigureSkipped", "make_figure", "redraw",
            "METHOD_STYLE", "style", "thin", "pmap", "run_solver", "gap_floor", "fit_label",
            "fit_row", "table_fit", "FIT_COLUMNS", "FORMATS"]
 
@@ -121,6 +123,22 @@ class Parts:
         """The figure's data: every piece run (on ``config["n_jobs"]`` workers), then joined."""
         results = pmap(self.run, self.split(config), int(config.get("n_jobs", 1)))
         return self.join(config, results)
+
+
+def _run_all(run: Callable, piece: list) -> list:
+    return [run(args) for args in piece]
+
+
+def runs_in_turn(run: Callable) -> Callable[[list], list]:
+    """A :class:`Parts` ``run`` for pieces that are lists of runs: ``run(args)`` for each
+    ``args`` of the piece, one after the other (picklable when ``run`` is module-level);
+    :func:`flatten` joins their results back into one list of rows."""
+    return partial(_run_all, run)
+
+
+def flatten(results: list) -> list:
+    """The rows of :func:`runs_in_turn` pieces, in the order of ``split``."""
+    return [row for piece in results for row in piece]
 
 
 FIGURES: dict[str, FigureSpec] = {}

@@ -5,7 +5,17 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._core import Parts, fit_row, gap_floor, register, run_solver, table_fit, thin
+from ._core import (
+    Parts,
+    fit_row,
+    flatten,
+    gap_floor,
+    register,
+    run_solver,
+    runs_in_turn,
+    table_fit,
+    thin,
+)
 from .style import figure, figure_legend, mark_floor_stop, method_kw, shade_floor, theory_kw
 
 KAPPAS = [1.0, 10.0, 100.0, 1000.0, 10000.0]
@@ -241,12 +251,8 @@ def sep_split(cfg: dict) -> list:
             for c in cfg["separations"]]
 
 
-def sep_run_piece(piece: list) -> list:
-    return [_sep_run(args) for args in piece]
-
-
 def sep_join(cfg: dict, results: list) -> dict:
-    rows = [row for piece in results for row in piece]
+    rows = flatten(results)
     cols = ["kappa", "separation", "method", "iters", "censored", "status", "f_star",
             "final_gap"]
     cells = {c: [r[c] for r in rows] for c in cols}
@@ -295,4 +301,4 @@ def sep_render(data: dict) -> plt.Figure:
 
 
 register("separation", "Iterations to a fixed gap over kappa and separation", sep_config,
-         None, sep_render, cost=12, parts=Parts(sep_split, sep_run_piece, sep_join))
+         None, sep_render, cost=12, parts=Parts(sep_split, runs_in_turn(_sep_run), sep_join))

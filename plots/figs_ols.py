@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._core import Parts, gap_floor, register, run_solver
+from ._core import Parts, flatten, gap_floor, register, run_solver, runs_in_turn
 from .figs_halfspace import _rows
 from .style import figure, figure_legend, method_kw, theory_kw
 
@@ -135,12 +135,8 @@ def lr_split(cfg: dict) -> list:
             for m in cfg["methods"]]
 
 
-def lr_run_piece(piece: list) -> list:
-    return [_lr_run(args) for args in piece]
-
-
 def lr_join(cfg: dict, results: list) -> dict:
-    rows = [row for piece in results for row in piece]
+    rows = flatten(results)
     cols = list(rows[0])
     return {"tables": {"runs": {c: [r[c] for r in rows] for c in cols}},
             "results": {"L": rows[0]["L"], "note": "gap = f - f* after `steps` steps; for a "
@@ -175,7 +171,7 @@ def lr_render(data: dict) -> plt.Figure:
 
 
 register("lr_robustness", "Loss after a fixed budget vs learning rate (GD vs BNGD)",
-         lr_config, None, lr_render, cost=4, parts=Parts(lr_split, lr_run_piece, lr_join))
+         lr_config, None, lr_render, cost=4, parts=Parts(lr_split, runs_in_turn(_lr_run), lr_join))
 
 
 # ============================================================================ trajectories

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Parts, fit_row, gap_floor, register, run_solver
+from ._core import Parts, fit_row, flatten, gap_floor, register, run_solver, runs_in_turn
 from .style import figure, figure_legend, method_kw, theory_kw
 
 # ============================================================================ shared
@@ -117,17 +117,13 @@ def rk_split(cfg: dict) -> list:
             for k in cfg["kappas"][::-1] for s in cfg["seeds"]]
 
 
-def rk_run_piece(piece: list) -> list:
-    return [_rk_run(args) for args in piece]
-
-
 def _rk_weight(piece: list) -> float:
     cfg, _, kappa = piece[0][:3]
     return _maxiter(cfg, kappa)
 
 
 def rk_join(cfg: dict, results: list) -> dict:
-    rows = [row for piece in results for row in piece]
+    rows = flatten(results)
     cols = list(rows[0])
     runs = {c: [r[c] for r in rows] for c in cols}
     # theory lines (per kappa; kappa* averaged over the seeds' OLS problems)
@@ -208,7 +204,7 @@ def rk_render(data: dict):
 
 register("rates_vs_kappa", "Asymptotic 1 - r against kappa: which method has which dependence",
          rk_config, None, rk_render, cost=25,
-         parts=Parts(rk_split, rk_run_piece, rk_join, _rk_weight))
+         parts=Parts(rk_split, runs_in_turn(_rk_run), rk_join, _rk_weight))
 
 
 # ============================================================================ rates_vs_separation
@@ -277,12 +273,8 @@ def rs_split(cfg: dict) -> list:
             for s in cfg["seeds"]]
 
 
-def rs_run_piece(piece: list) -> list:
-    return [_rs_run(args) for args in piece]
-
-
 def rs_join(cfg: dict, results: list) -> dict:
-    rows = [row for piece in results for row in piece]
+    rows = flatten(results)
     runs = {c: [r[c] for r in rows] for c in rows[0]}
     results = {}
     for m in cfg["methods"]:
@@ -324,4 +316,4 @@ def rs_render(data: dict):
 
 
 register("rates_vs_separation", "Asymptotic 1 - r against the separation c (GD's local rate)",
-         rs_config, None, rs_render, cost=7, parts=Parts(rs_split, rs_run_piece, rs_join))
+         rs_config, None, rs_render, cost=7, parts=Parts(rs_split, runs_in_turn(_rs_run), rs_join))
