@@ -120,14 +120,16 @@ def _logistic_mean_and_d1(t):
     """``(mean log(1 + e^t), sigma(t))`` in a few in-place passes, about 2x faster than
     ``logaddexp`` and ``expit``: with ``E = exp(-|t|)`` and ``r = 1/(1 + E)``,
     ``phi = max(t, 0) + log1p(E)`` (``sum max(t, 0) = (sum t + sum|t|)/2``) and
-    ``sigma(t) = r`` for ``t >= 0``, ``E r`` for ``t < 0``: no overflow, no cancellation."""
+    ``sigma(t) = r`` for ``t >= 0``, ``E r`` for ``t < 0``: no overflow, no cancellation.
+    The factor ``1`` or ``E`` is ``max(E, [t >= 0])`` (``E <= 1``): exactly ``r`` or ``E r``,
+    without a masked multiply (a random mask costs about 7 ns per sample, the blend 1)."""
     t = np.asarray(t, dtype=float)
     work = np.abs(t)
     s_abs = float(np.sum(work))
     E = np.exp(np.negative(work, out=work), out=work)
     d1 = np.add(E, 1.0)
     np.reciprocal(d1, out=d1)
-    np.multiply(d1, E, out=d1, where=t < 0.0)
+    np.multiply(d1, np.maximum(E, t >= 0.0), out=d1)
     s_log = float(np.sum(np.log1p(E, out=E)))
     return (0.5 * (float(np.sum(t)) + s_abs) + s_log) / max(t.size, 1), d1
 
