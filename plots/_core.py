@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import partial, wraps
 
 import matplotlib
 
@@ -154,13 +154,25 @@ def register(name: str, title: str, config, compute, render, requires=(),
         if parts is None:
             raise ValueError(f"figure {name!r}: give compute or parts")
         compute = parts.compute
-    spec = FigureSpec(name, title, config, compute, render, tuple(requires), float(cost),
-                      parts)
+    spec = FigureSpec(name, title, config, compute, _fitted(render), tuple(requires),
+                      float(cost), parts)
     FIGURES[name] = spec
     return spec
 
 
 # ----------------------------------------------------------------------------- helpers
+def _fitted(render: Callable) -> Callable:
+    """``render`` followed by :func:`~gdnp.plots.style.fit_to_width` (titles wrapped to the
+    figure's print width)."""
+    from .style import fit_to_width
+
+    @wraps(render)
+    def fitted(data: dict) -> matplotlib.figure.Figure:
+        return fit_to_width(render(data))
+
+    return fitted
+
+
 def thin(n: int, max_points: int = 400) -> np.ndarray:
     """Indices of at most ``max_points`` evenly spread records out of ``n`` (first and last
     kept): curves written to CSV are thinned, fits use the full history."""

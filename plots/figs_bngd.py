@@ -109,7 +109,7 @@ def bd_render(data: dict):
                    title="effective step shrinks")
     axes[0, 2].set(xscale="log", yscale="log", xlabel="iteration k",
                    ylabel=r"$1 - r$ (direction error)",
-                   title=f"contraction ({cfg['window']}-step window)")
+                   title=f"contraction\n({cfg['window']}-step window)")
     figure_legend(fig, axes, ncol=4)
     fig.suptitle(rf"BNGD on OLS (d = {cfg['dim']}, $\kappa$ = {cfg['kappa']:g}): large "
                  r"direction rates $\varepsilon$ grow $\|w\|$ until $\hat\varepsilon$ is small")

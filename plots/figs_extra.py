@@ -233,8 +233,8 @@ def real_render(data: dict) -> plt.Figure:
                     fs = _rows(T["fits"], dataset=name, method=m)
                     lines.append(f"{m.upper()}: {_short_fit(table_fit(T['fits'], fs))}")
             if i == 0:
-                ax.set_title(f"{name.replace('_', ' ')}\n(n = {info['n']}, d = {info['d']}, "
-                             rf"$\kappa(S)$ = {info['kappa']:.2g})")
+                ax.set_title(f"{name.replace('_', ' ')}\nn = {info['n']}, d = {info['d']}\n"
+                             rf"$\kappa(S)$ = {info['kappa']:.2g}")
             else:
                 ax.set_xlabel("iteration")
             if j == 0:

@@ -310,8 +310,8 @@ def norm_render(data: dict) -> plt.Figure:
            ylabel=r"$(1 - r_{BNGD}) / (1 - r_{GD})$")
     both = np.isin(R["method"].astype(str), ["gd", "bngd"])
     n_lin = int(np.sum(R["kind"][both] == "linear"))
-    ax.set_title(f"BNGD's speed-up over GD, per norm (ratio of\nfitted 1 - r; "
-                 f"{n_lin} of {int(both.sum())} BNGD/GD fits linear)")
+    ax.set_title(f"BNGD's speed-up over GD, per norm\n(ratio of fitted 1 - r; "
+                 f"{n_lin} of {int(both.sum())} fits linear)")
     # (c), (d) at the middle kappa, per norm: dots on linear axes (no truncated bars)
     kappa = cfg["kappas"][len(cfg["kappas"]) // 2]
     ypos = np.arange(len(VARIANTS))[::-1]

@@ -16,7 +16,7 @@ import numpy as np
 
 __all__ = ["SINGLE", "DOUBLE", "METHOD_STYLE", "THEORY_STYLE", "RC", "style", "figure",
            "method_kw", "theory_kw", "shade_floor", "mark_floor_stop", "figure_legend",
-           "fit_text", "grey_level", "relative_gap", "FLOOR_LABEL"]
+           "fit_to_width", "fit_text", "grey_level", "relative_gap", "FLOOR_LABEL"]
 
 SINGLE = 3.5  # inches: one journal column
 DOUBLE = 7.0  # inches: two columns
@@ -47,7 +47,7 @@ RC = {
     "figure.titlesize": 9.5, "axes.grid": True, "grid.alpha": 0.25, "grid.linewidth": 0.5,
     "lines.linewidth": 1.3, "lines.markersize": 4.5, "axes.spines.top": False,
     "axes.spines.right": False, "legend.frameon": False, "legend.handlelength": 3.0,
-    "savefig.bbox": "tight", "savefig.pad_inches": 0.03, "pdf.fonttype": 42,
+    "pdf.fonttype": 42,
     "svg.fonttype": "none", "font.family": "DejaVu Sans", "mathtext.fontset": "dejavusans",
     "axes.titlepad": 3.0, "legend.borderaxespad": 0.3, "legend.columnspacing": 1.2,
 }
@@ -107,15 +107,82 @@ def mark_floor_stop(ax, x, y, method: str) -> None:
 
 
 def figure_legend(fig, axes=None, ncol: int = 4, loc: str = "outside lower center") -> None:
-    """One legend for the whole figure (unique labels of all axes), outside the panels."""
+    """One legend for the whole figure (unique labels of all axes), outside the panels.
+
+    At most ``ncol`` columns: fewer when the legend would be wider than the figure (the
+    figure keeps its print width; the constrained layout makes room below the panels).
+    """
     axes = np.ravel(fig.axes if axes is None else axes)
     seen: dict[str, object] = {}
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             if not lab.startswith("_") and lab not in seen:
                 seen[lab] = h
-    if seen:
-        fig.legend(list(seen.values()), list(seen), loc=loc, ncol=ncol)
+    if not seen:
+        return
+    renderer = fig.canvas.get_renderer()
+    for n in range(max(int(ncol), 1), 0, -1):
+        leg = fig.legend(list(seen.values()), list(seen), loc=loc, ncol=n)
+        if n == 1 or leg.get_window_extent(renderer).width <= _usable_width(fig):
+            return
+        leg.remove()
+
+
+def fit_to_width(fig):
+    """Break the figure's suptitle into lines so that it fits the figure's print width.
+
+    Lines break at spaces outside ``$...$``. Figures keep their print size (3.5 or 7 in)
+    instead of being widened by a long title (panel titles are short enough by hand, and a
+    test checks that nothing of any figure lies outside it). Every registered figure's
+    ``render`` ends with this.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig``, its suptitle wrapped in place.
+    """
+    if fig._suptitle is not None:
+        _wrap(fig._suptitle, _usable_width(fig), fig.canvas.get_renderer())
+    return fig
+
+
+def _wrap(text, width: float, renderer) -> None:
+    """Re-break ``text`` (a matplotlib Text) at spaces outside ``$...$`` to ``width``."""
+    if not text.get_text() or text.get_window_extent(renderer).width <= width:
+        return
+    lines = []
+    for paragraph in text.get_text().split("\n"):
+        line = ""
+        for word in _words_outside_math(paragraph):
+            trial = f"{line} {word}" if line else word
+            text.set_text(trial)
+            if line and text.get_window_extent(renderer).width > width:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        lines.append(line)
+    text.set_text("\n".join(lines))
+
+
+def _usable_width(fig) -> float:
+    """The figure's width in display units, less the layout's side pads."""
+    return fig.bbox.width - 2 * 0.04 * fig.dpi
+
+
+def _words_outside_math(text: str) -> list[str]:
+    """``text`` split at the spaces that are not inside a ``$...$`` span."""
+    words, current, in_math = [], [], False
+    for i, ch in enumerate(text):
+        if ch == "$" and (i == 0 or text[i - 1] != "\\"):
+            in_math = not in_math
+        if ch == " " and not in_math:
+            words.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    words.append("".join(current))
+    return [w for w in words if w]
 
 
 def fit_text(fit: dict) -> str:

@@ -417,3 +417,29 @@ def test_every_figure_separable_in_greyscale_and_legible(quick_dir):
                     assert abs(ga - gb) >= 0.15, (name, a, b, ga, gb)
         finally:
             plt.close(fig)
+
+
+def test_every_figure_fits_its_print_width(quick_dir):
+    """Nothing of any figure lies outside it (a long title is wrapped, a wide legend gets
+    fewer columns), and its PNG is exactly the print size at the saved dpi: 3.5 or 7 in
+    wide, never widened or cropped."""
+    import matplotlib.image
+    import matplotlib.pyplot as plt
+
+    from gdnp.plots._core import render
+    from gdnp.plots.style import RC
+
+    out, _ = quick_dir
+    dpi = RC["savefig.dpi"]
+    for name in plots.FIGURES:
+        fig = render(name, _data(out, name))
+        try:
+            width, height = fig.get_size_inches()
+            fig.canvas.draw()
+            box = fig.get_tightbbox(fig.canvas.get_renderer())
+            assert box.x0 >= -0.01 and box.y0 >= -0.01, (name, box)
+            assert box.x1 <= width + 0.01 and box.y1 <= height + 0.01, (name, box)
+        finally:
+            plt.close(fig)
+        png = matplotlib.image.imread(os.path.join(out, f"{name}.png"))
+        assert png.shape[:2] == (round(height * dpi), round(width * dpi)), (name, png.shape)
