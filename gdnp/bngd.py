@@ -122,9 +122,10 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         # (overflow and invalid values are silenced for the whole run by status_on_breakdown)
         try:
             if linear:  # one check and one direction state for the gradient, the
-                # iterate and rho (what value_and_grad_bn, from_bn and rayleigh compute)
+                # iterate and rho (what value_and_grad_bn, from_bn and rayleigh compute);
+                # every w is a new array that is never modified in place (fresh)
                 w, g = problem._check_bn(w, g)
-                st = problem._state(w)
+                st = problem._state(w, fresh=True)
                 ev = problem._value_and_grad_bn(w, st, g)
                 x_cur = (g / st["N"]) * w
             else:

@@ -220,8 +220,9 @@ class Recorder:
             99 stopped by the callback). A diverged iterate is not recorded.
         """
         # all_finite and math.isfinite: the same tests as np.all(np.isfinite(.)) without
-        # numpy's Python layers (several us per iterate, more than a small problem's algebra)
-        gn2 = self.problem.grad_norm2(G) if all_finite(G) else np.inf
+        # numpy's Python layers (several us per iterate, more than a small problem's algebra);
+        # a finite ||G||^2 proves G finite (Problem._grad_norm2_or_inf)
+        gn2 = self.problem._grad_norm2_or_inf(G)
         finite = _finite(fun) and _finite(gn2) and all_finite(x)
         if self.f0 is None and finite:
             self.f0 = float(fun)

@@ -321,16 +321,28 @@ class Problem(abc.ABC):
         >>> prob.grad_norm2(prob.grad([0.0, 0.0]))
         20.0
         """
-        # every solver iterate comes here (the recorder, after its own finiteness test of G):
         # LAPACK's potrs directly, and solve_S's checks only where the result is not finite,
         # to raise the same errors for a G with NaN or inf entries or of the wrong shape
+        value = self._grad_norm2_or_inf(G)
+        if math.isfinite(value) or all_finite(G):
+            return value  # (a finite G whose norm overflows: what solve_S gives too)
+        return float(G @ self.solve_S(G))
+
+    def _grad_norm2_or_inf(self, G: np.ndarray) -> float:
+        """:meth:`grad_norm2`, or a non-finite number (never an error) when ``G`` has a NaN
+        or infinite entry: the recorder's test at every solver iterate.
+
+        A finite result proves every entry of ``G`` finite: an infinite or NaN ``G_i`` makes
+        ``(S^-1 G)_i`` infinite or NaN too, hence the term ``G_i (S^-1 G)_i`` and the sum.
+        """
+        if type(self).grad_norm2 is not Problem.grad_norm2:  # a problem with its own norm
+            return self.grad_norm2(G) if all_finite(G) else math.inf
         if type(G) is np.ndarray and G.dtype == np.float64 and G.shape == (self.dim,):
             c, lower = self._cho()
             x, info = dpotrs(c, G, lower=lower)
-            value = float(G @ x)
-            if info == 0 and (math.isfinite(value) or all_finite(G)):
-                return value  # (a finite G whose norm overflows: what solve_S gives too)
-        return float(G @ self.solve_S(G))
+            if info == 0:
+                return float(G @ x)
+        return float(G @ self.solve_S(G)) if all_finite(G) else math.inf
 
     @abc.abstractmethod
     def _reference_solution(self) -> tuple[np.ndarray, float]:
