@@ -53,6 +53,9 @@ STATUS_MESSAGES = {
 }
 
 
+_isfinite, _sqrt, _perf_counter = math.isfinite, math.sqrt, time.perf_counter
+
+
 def _finite(v) -> bool:
     """``np.isfinite(v)`` for a scalar (``math.isfinite`` for a float, the usual case)."""
     return math.isfinite(v) if isinstance(v, float) else bool(np.isfinite(v))
@@ -193,6 +196,12 @@ class Recorder:
         self.nit = 0
         self.nfev = 0
         self.f0 = None
+        self._div_margin = math.inf
+        self._grad_norm2 = problem._grad_norm2_or_inf
+        cols = self.cols
+        self._append_iter, self._append_fun = cols["iter"].append, cols["fun"].append
+        self._append_gn2, self._append_time = cols["grad_norm2"].append, cols["time"].append
+        self._append_gap = cols["gap"].append if f_star is not None else None
         active = _ACTIVE.get(None)
         if active is not None:  # inside a solver wrapped by status_on_breakdown
             active.append(self)
@@ -221,12 +230,14 @@ class Recorder:
         """
         # all_finite and math.isfinite: the same tests as np.all(np.isfinite(.)) without
         # numpy's Python layers (several us per iterate, more than a small problem's algebra);
-        # a finite ||G||^2 proves G finite (Problem._grad_norm2_or_inf)
-        gn2 = self.problem._grad_norm2_or_inf(G)
-        finite = _finite(fun) and _finite(gn2) and all_finite(x)
-        if self.f0 is None and finite:
+        # a finite ||G||^2 proves G finite (Problem._grad_norm2_or_inf). The column appends
+        # are bound once (__init__): this runs at every iterate of every solver
+        gn2 = self._grad_norm2(G)
+        finite = _finite(fun) and _isfinite(gn2) and all_finite(x)
+        if finite and self.f0 is None:
             self.f0 = float(fun)
-        if not finite or fun - self.f0 > self.divergence * (1.0 + abs(self.f0)):
+            self._div_margin = self.divergence * (1.0 + abs(self.f0))
+        if not finite or fun - self.f0 > self._div_margin:
             self.status = 2
             self.nit = k
             self._divergence_note = (k, fun)
@@ -236,23 +247,24 @@ class Recorder:
                     f"{self.divergence:g} (1 + |f_0|) (f_0 = {self.f0:.6g}); x is the last "
                     "iterate below that bound")
             return True
-        self.x_last, self.fun_last, self.gn2_last, self.nit = x, float(fun), float(gn2), k
-        self.cols["iter"].append(k)
-        self.cols["fun"].append(float(fun))
-        self.cols["grad_norm2"].append(float(gn2))
-        self.cols["time"].append(time.perf_counter() - self.t0)
-        if self.f_star is not None:
-            self.cols["gap"].append(float(fun) - self.f_star)
+        fun = float(fun)
+        self.x_last, self.fun_last, self.gn2_last, self.nit = x, fun, gn2, k
+        self._append_iter(k)
+        self._append_fun(fun)
+        self._append_gn2(gn2)
+        self._append_time(_perf_counter() - self.t0)
+        if self._append_gap is not None:
+            self._append_gap(fun - self.f_star)
         for key, val in extra.items():
             self.cols[key].append(val)
-        if gn2 >= 0.0 and math.sqrt(gn2) <= self.tol:  # (np.sqrt: nan below 0)
+        if gn2 >= 0.0 and _sqrt(gn2) <= self.tol:  # (np.sqrt: nan below 0)
             self.status = 0
             return True
         if self.callback is not None:
-            inter = OptimizeResult(x=x.copy(), fun=float(fun), grad_norm2=float(gn2), nit=k,
+            inter = OptimizeResult(x=x.copy(), fun=fun, grad_norm2=gn2, nit=k,
                                    method=self.method)
             if self.f_star is not None:
-                inter["gap"] = float(fun) - self.f_star
+                inter["gap"] = fun - self.f_star
             try:
                 self.callback(inter)
             except StopIteration:
