@@ -63,6 +63,35 @@ class BNEval(NamedTuple):
     grad_x: np.ndarray
 
 
+class _SpectralConstant:
+    """A problem constant ``factor * L`` or ``factor * mu`` computed on its first read.
+
+    Data problems set the factor (:meth:`Problem._spectral_constants`) instead of the value:
+    a mini-batch problem is built at every stochastic step, and an eigendecomposition of its
+    ``S`` per step (to set a smoothness no step reads) cost a tenth of the step. The value,
+    once read, is stored on the instance; an assignment replaces it (``None``: unknown).
+    """
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"None, or a factor times {self.source} (computed when first read)"
+
+    def __get__(self, problem, owner=None):
+        if problem is None:
+            return self
+        factor = problem.__dict__.get(f"_{self.name}_factor")
+        if factor is None:
+            return None
+        value = factor * getattr(problem, self.source)
+        problem.__dict__[self.name] = value
+        return value
+
+
 class Problem(abc.ABC):
     """Abstract objective ``f`` over a flat parameter ``x`` with a BN reparametrization.
 
@@ -85,8 +114,8 @@ class Problem(abc.ABC):
     dim: int
     S: np.ndarray
     u: np.ndarray | None = None
-    smoothness: float | None = None
-    strong_convexity: float | None = None
+    smoothness: float | None = _SpectralConstant("L")
+    strong_convexity: float | None = _SpectralConstant("mu")
     length_smoothness: float = 1.0
     population: bool = True
     normalization: str = "batch"
@@ -95,6 +124,13 @@ class Problem(abc.ABC):
     _normalizer: Normalizer | None = None  # None: the idealised N(w) = ||w||_S (fast path)
 
     # ----------------------------------------------------------------- spectra
+    def _spectral_constants(self, smoothness: float, strong_convexity: float | None) -> None:
+        """Set ``smoothness = smoothness * L`` and ``strong_convexity = strong_convexity * mu``
+        (``None``: unknown), each computed when first read."""
+        for name, factor in (("smoothness", smoothness), ("strong_convexity", strong_convexity)):
+            self.__dict__.pop(name, None)
+            self.__dict__[f"_{name}_factor"] = factor
+
     def _spectrum(self) -> np.ndarray:
         if getattr(self, "_eig", None) is None:
             self._eig = np.linalg.eigvalsh(self.S)

@@ -158,12 +158,15 @@ class Halfspace(LinearProblem):
 
     name = "halfspace"
 
+    def _spectral_factors(self) -> tuple[float, float | None]:
+        """``smoothness = max phi'' L``; ``strong_convexity = mu`` for the squared loss only."""
+        return self.loss.max_d2phi, (1.0 if self.loss.name == "squared" else None)
+
     def _setup(self, S, u, loss, info, normalization="batch", centered=True, bn_eps=0.0):
         self.loss: Loss = get_loss(loss)
         self.dim = S.shape[0]
         self.S, self.u = S, u
-        self.smoothness = self.loss.max_d2phi * self.L
-        self.strong_convexity = self.mu if self.loss.name == "squared" else None
+        self._spectral_constants(*self._spectral_factors())
         self.length_smoothness = self.loss.max_d2phi
         self.info = dict(info or {})
         self._set_normalization(normalization, centered, bn_eps)
@@ -892,7 +895,7 @@ class EmpiricalHalfspace(Halfspace):
         self.X, self.y, self._neg_y, self._n = X, y, -y, n
         self.S = 0.5 * (S + S.T) + self.data.ridge * np.eye(self.dim)
         self.u = -(X.T @ y) / n
-        self.smoothness = self.loss.max_d2phi * self.L
+        self._spectral_constants(*self._spectral_factors())  # computed when read
 
     def _margins(self, x):
         return self._neg_y * (self.X @ x)

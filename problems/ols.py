@@ -410,5 +410,4 @@ class OLS(LinearProblem):
         self.X, self.y, self.S = X, y, S
         self.u = -(X.T @ y) / n
         self.yy = float(y @ y) / n
-        self.smoothness = 2.0 * self.L
-        self.strong_convexity = 2.0 * self.mu
+        self._spectral_constants(2.0, 2.0)  # 2 L and 2 mu, computed when read

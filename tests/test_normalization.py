@@ -165,6 +165,30 @@ def test_batch_equals_problem_built_on_the_rows(problem, kind, centered, eps):
     assert b.info["n"] == idx.size
 
 
+@pytest.mark.parametrize("problem,loss", [("ols", None), ("halfspace", "logistic"),
+                                          ("halfspace", "squared")])
+def test_batch_spectral_constants_are_the_batch_own_and_lazy(problem, loss, monkeypatch):
+    """A batch's smoothness and strong convexity are its own ``S_B``'s (``2 L_B`` and ``2 mu_B``
+    for OLS, ``max phi'' L_B`` and, for the squared loss, ``mu_B``), and building a batch
+    computes no eigenvalues: a stochastic step reads neither."""
+    idx = np.array([3, 7, 8, 20, 31, 40, 55, 61, 77, 90, 101, 119])
+    full = _make(problem) if loss is None else Halfspace.from_data(X_RAW, Y_LAB, loss=loss)
+    calls = []
+    eigvalsh = np.linalg.eigvalsh
+    monkeypatch.setattr(np.linalg, "eigvalsh", lambda S: calls.append(1) or eigvalsh(S))
+    b = full.batch(idx)
+    b.f_bn(np.array([1.0, -0.2, 0.4, 0.9]), 1.3)
+    assert calls == []
+    eig = eigvalsh(b.S)
+    zeta, mu = (2.0, 2.0) if problem == "ols" else (0.25 if loss == "logistic" else 1.0,
+                                                     None if loss == "logistic" else 1.0)
+    assert b.smoothness == zeta * eig[-1]
+    assert b.strong_convexity == (None if mu is None else mu * eig[0])
+    assert full.smoothness == zeta * eigvalsh(full.S)[-1] != b.smoothness
+    b.smoothness = 7.0  # an assignment replaces the computed value
+    assert b.smoothness == 7.0
+
+
 def test_batch_smaller_than_dim_and_population_statistics():
     p = _make("halfspace", bn_eps=1e-5)
     idx = np.array([4, 9, 17])  # 3 samples in d = 4: S_B is singular, N_B needs eps
