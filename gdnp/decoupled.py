@@ -86,6 +86,42 @@ def _extrapolate(roots: list[float]) -> float:
     return math.fsum(last[:best_degree + 1])
 
 
+class _LengthPredictor:
+    """:func:`_extrapolate` of the last ``size`` lengths, kept up to date one length at a time.
+
+    The backward differences at the newest length follow from those at the one before:
+    ``nabla^i g_t = nabla^(i-1) g_t - nabla^(i-1) g_(t-1)``, the same subtractions as the
+    difference table of :func:`_extrapolate` (so the same numbers), in O(size) per length
+    instead of O(size^2) (about 1 us instead of 6 at every GDNP iteration).
+    """
+
+    def __init__(self, size: int = _EXTRAPOLATION_POINTS):
+        self.size = size
+        self.last: list[float] = []  # nabla^i at the newest length, i = 0 .. count - 1
+        self.prev: list[float] = []  # the same at the length before it
+
+    def __bool__(self) -> bool:
+        return bool(self.last)
+
+    def push(self, g: float) -> None:
+        """Add the newest length ``g`` (the oldest beyond ``size`` is forgotten)."""
+        new = [g]
+        for d in self.last[:self.size - 1]:
+            new.append(new[-1] - d)
+        self.prev, self.last = self.last, new
+
+    def predict(self) -> float:
+        """The next length: :func:`_extrapolate` of the lengths pushed (the last ``size``)."""
+        last, target = self.last, self.last[0]
+        best_degree, best_err, guess = 0, math.inf, 0.0
+        for j, term in enumerate(self.prev[:len(last) - 1]):
+            guess += term
+            err = abs(guess - target)
+            if err < best_err:
+                best_degree, best_err = j, err
+        return math.fsum(last[:best_degree + 1])
+
+
 def _check_bracket(bracket):
     if bracket is None:
         return None
@@ -247,7 +283,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     w, g = problem._check_bn(w, g)
     general = problem._normalizer is not None
 
-    roots: list[float] = []  # the last lengths, to start the located search near the next
+    roots = _LengthPredictor()  # the last lengths, to start the located search near the next
 
     def _length(w, st, g):
         """Root of ``d_g f(w, .)`` from the cached direction state ``st`` of ``w``."""
@@ -267,14 +303,13 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
             if model is None and ((not problem.population) if certify is None else certify):
                 model = problem._length_model(st)
             if roots and model is not None and not isinstance(model, SignThreshold):
-                model.start = _extrapolate(roots)  # start the search at the predicted length
+                model.start = roots.predict()  # start the search at the predicted length
             g, info = bisect(problem._length_function(st), a, b, maxiter=T_s, xtol=xtol,
                              model=model)
             n_bisect += info["nit"]
             n_certified += info["ncertified"]
             rec.nfev += info["nfev"]
-        roots.append(g)
-        del roots[:-_EXTRAPOLATION_POINTS]
+        roots.push(g)
         return g
 
     # one direction state per iterate (Sw, ||w||_S, u'w and the projections), read by every

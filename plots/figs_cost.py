@@ -75,9 +75,10 @@ def cost_run(piece) -> dict:
         lb = _lbfgs(p, x0, f_star, cfg["passes"])
         return {"iter": np.arange(lb["gap"].size), "passes": lb["passes"],
                 "seconds": lb["time"], "gap": lb["gap"], "start": start}
-    # a GDNP step costs ~8-10 passes (gradient, probes, midpoints in the rounding band):
-    # budget 10 per step
-    per_iter = 10 if m == "gdnp" else 1
+    # the same budget of passes for every method: an AGD step costs 2 (the gradient at the
+    # extrapolated point, and the iterate's for the record and the stopping test); a GDNP
+    # step ~8-10 (gradient, probes, midpoints in the rounding band): budget 10 per step
+    per_iter = {"gdnp": 10, "agd": 2}.get(m, 1)
     opts = {"T_s": cfg["T_s"]} if m == "gdnp" else {}
     r = run_solver(p, m, max(cfg["passes"] // per_iter, 2), x0=x0, stop_gap=floor, **opts)
     h = r["history"]

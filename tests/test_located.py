@@ -426,3 +426,22 @@ def test_length_prediction_is_exact_on_polynomials():
     settling = [2.0 - 0.5 * 1e-3 ** t for t in range(5)]  # 1.5, 1.9995, ...
     assert abs(_extrapolate(settling) - 2.0) < 1e-12
     assert _extrapolate([3.0]) == 3.0
+
+
+def test_incremental_length_prediction_equals_the_difference_table():
+    """GDNP's predictor, updated one length at a time, gives :func:`_extrapolate` of the last
+    ten lengths bit for bit, from the first length on, on smooth, settling and noisy
+    sequences."""
+    from gdnp.decoupled import _EXTRAPOLATION_POINTS, _extrapolate, _LengthPredictor
+
+    rng = np.random.default_rng(3)
+    sequences = [np.cumsum(rng.standard_normal(40)), 2.0 - 0.5 * 1e-3 ** np.arange(30),
+                 1.0 + 1e-3 * np.sin(np.arange(40) / 3.0) + 1e-12 * rng.standard_normal(40),
+                 np.full(15, 0.7)]
+    for seq in sequences:
+        pred = _LengthPredictor()
+        assert not pred
+        for t, g in enumerate(seq):
+            pred.push(float(g))
+            window = [float(v) for v in seq[max(0, t + 1 - _EXTRAPOLATION_POINTS):t + 1]]
+            assert pred.predict() == _extrapolate(window)
