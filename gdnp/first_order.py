@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from gdnp.problems._validate import all_finite
+
 from ._common import check_positive, prepare_run
-from .result import OptimizeResult, Recorder, status_on_breakdown
+from .result import OptimizeResult, Recorder, _finite, status_on_breakdown
 from .stochastic import MiniBatches, check_batch_size
 
 __all__ = ["gd", "agd"]
@@ -211,7 +213,7 @@ def agd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callb
         fy, Gy = problem.value_and_grad(y)
         rec.nfev += 1
         x_prev = x
-        if not (np.isfinite(fy) and np.all(np.isfinite(Gy))):
+        if not (_finite(fy) and all_finite(Gy)):  # (np.all's Python layers: ~3 us)
             x = y  # let the recorder report the divergence
             continue
         if backtrack:

@@ -258,7 +258,8 @@ class OLS(LinearProblem):
         Raises
         ------
         ValueError
-            ``d < 1``, ``kappa < 1`` (or not finite), a negative or non-finite ``noise``.
+            ``d < 1``, ``kappa < 1`` (or not finite), a negative, non-finite or
+            above 1e150 ``noise`` (its square enters ``E[y^2]``).
         TypeError
             A ``seed`` that is neither an integer nor a Generator (``None`` is refused: it
             would not be reproducible).
@@ -276,7 +277,8 @@ class OLS(LinearProblem):
         True
         """
         rng = as_seed_rng(seed)
-        noise = as_real(noise, "noise", minimum=0.0)
+        # noise^2 enters E[y^2]: up to 1e150, so that it stays finite
+        noise = as_real(noise, "noise", minimum=0.0, maximum=1e150)
         S = random_covariance(d, kappa, rng)
         w_true = random_direction(S.shape[0], rng)
         Sw = S @ w_true
