@@ -74,11 +74,11 @@ def cost_run(piece) -> dict:
     if m == "lbfgs":
         lb = _lbfgs(p, x0, f_star, cfg["passes"])
         return {"iter": np.arange(lb["gap"].size), "passes": lb["passes"],
-                "seconds": lb["time"], "gap": lb["gap"], "start": start}
-    # the same budget of passes for every method: an AGD step costs 2 (the gradient at the
-    # extrapolated point, and the iterate's for the record and the stopping test); a GDNP
-    # step ~8-10 (gradient, probes, midpoints in the rounding band): budget 10 per step
-    per_iter = {"gdnp": 10, "agd": 2}.get(m, 1)
+                "seconds": lb["time"], "gap": lb["gap"], "start": start,
+                "passes_to_1e-8": _passes_to(lb["passes"], lb["gap"] / gap0, 1e-8)}
+    # a GDNP step costs ~8-10 passes (gradient, probes, midpoints in the rounding band):
+    # budget 10 per step
+    per_iter = 10 if m == "gdnp" else 1
     opts = {"T_s": cfg["T_s"]} if m == "gdnp" else {}
     r = run_solver(p, m, max(cfg["passes"] // per_iter, 2), x0=x0, stop_gap=floor, **opts)
     h = r["history"]
@@ -86,8 +86,17 @@ def cost_run(piece) -> dict:
     # nfev counts every value_and_grad and every d_g f of the bisection; spread evenly
     nfev = float(r.get("nfev", np.nan)) if "nfev" in r else np.nan
     per = (nfev - 1.0) / nit if np.isfinite(nfev) else per_iter
-    return {"iter": h["iter"], "passes": 1.0 + h["iter"] * per,  # the start costs one pass
-            "seconds": h["time"], "gap": h["gap"], "per": float(per), "start": start}
+    passes = 1.0 + h["iter"] * per  # the start costs one pass
+    return {"iter": h["iter"], "passes": passes, "seconds": h["time"], "gap": h["gap"],
+            "per": float(per), "start": start,
+            "passes_to_1e-8": _passes_to(passes, h["gap"] / gap0, 1e-8)}
+
+
+def _passes_to(passes, rel_gap, target: float) -> float:
+    """The passes at the first record with relative gap at or below ``target`` (NaN if none),
+    on every record of the run (the drawn curves are thinned)."""
+    hit = np.flatnonzero(np.asarray(rel_gap) <= target)
+    return float(np.asarray(passes)[hit[0]]) if hit.size else np.nan
 
 
 def cost_join(cfg: dict, runs: list) -> dict:
@@ -108,13 +117,9 @@ def cost_join(cfg: dict, runs: list) -> dict:
             results[f"{m}_passes_per_iter"] = run["per"]
             results[f"{m}_final_rel_gap"] = float(run["gap"][-1] / gap0)
             results[f"{m}_seconds"] = float(run["seconds"][-1])
-    # passes to reach a relative gap of 1e-8, per method
-    for m in [*cfg["methods"], "lbfgs"]:
-        sel = [i for i, mm in enumerate(curves["method"]) if mm == m]
-        g = np.asarray(curves["rel_gap"])[sel]
-        pa = np.asarray(curves["passes"])[sel]
-        hit = np.flatnonzero(g <= 1e-8)
-        results[f"{m}_passes_to_1e-8"] = float(pa[hit[0]]) if hit.size else np.nan
+    # passes to reach a relative gap of 1e-8, per method, on every record of its run
+    for (_, m), run in zip(cost_split(cfg), runs, strict=True):
+        results[f"{m}_passes_to_1e-8"] = run["passes_to_1e-8"]
     return {"tables": {"curves": curves}, "results": results}
 
 
