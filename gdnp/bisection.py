@@ -338,7 +338,20 @@ def _threshold_halvings(root: float, a: float, b: float, maxiter: int, xtol: flo
     evaluated by plain bisection, and it returns 0 there, which ends the search at it."""
     safe = _inner_midpoints(a, b, maxiter) if xtol == 0.0 else 0
     lo, hi = a, b
-    for _ in range(safe):  # midpoints strictly inside the bracket: one comparison each
+    # midpoints strictly inside the bracket: one comparison each, two halvings per pass of
+    # the loop (its own overhead was a third of the time: GDNP's iteration on OLS makes 50)
+    for _ in range(safe >> 1):
+        m = 0.5 * (lo + hi)
+        if m < root:
+            lo = m
+        else:
+            hi = m
+        m = 0.5 * (lo + hi)
+        if m < root:
+            lo = m
+        else:
+            hi = m
+    if safe & 1:
         m = 0.5 * (lo + hi)
         if m < root:
             lo = m

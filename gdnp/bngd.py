@@ -127,7 +127,7 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
                 w, g = problem._check_bn(w, g)
                 st = problem._state(w, fresh=True)
                 ev = problem._value_and_grad_bn(w, st, g)
-                x_cur = (g / st["N"]) * w
+                x_cur = problem._point(w, st, g)
             else:
                 ev = problem.value_and_grad_bn(w, g, theta) if mlp else \
                     problem.value_and_grad_bn(w, g)

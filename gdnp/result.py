@@ -202,6 +202,7 @@ class Recorder:
         self._append_iter, self._append_fun = cols["iter"].append, cols["fun"].append
         self._append_gn2, self._append_time = cols["grad_norm2"].append, cols["time"].append
         self._append_gap = cols["gap"].append if f_star is not None else None
+        self._append_extra = {k: cols[k].append for k in extra_keys}
         active = _ACTIVE.get(None)
         if active is not None:  # inside a solver wrapped by status_on_breakdown
             active.append(self)
@@ -256,7 +257,7 @@ class Recorder:
         if self._append_gap is not None:
             self._append_gap(fun - self.f_star)
         for key, val in extra.items():
-            self.cols[key].append(val)
+            self._append_extra[key](val)
         if gn2 >= 0.0 and _sqrt(gn2) <= self.tol:  # (np.sqrt: nan below 0)
             self.status = 0
             return True

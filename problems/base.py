@@ -377,7 +377,7 @@ class Problem(abc.ABC):
             c, lower = self._cho()
             x, info = dpotrs(c, G, lower=lower)
             if info == 0:
-                return float(G @ x)
+                return float(G.dot(x))
         return float(G @ self.solve_S(G)) if all_finite(G) else math.inf
 
     @abc.abstractmethod
@@ -779,8 +779,10 @@ class LinearProblem(Problem):
         if not fresh and cache is not None and cache[0].shape == w.shape and \
                 _AND(cache[0] == w, axis=None):
             return cache[1]
-        Sw = self.S @ w
-        nS2 = float(w @ Sw)
+        # ndarray.dot: the BLAS calls of @ (the same numbers) without matmul's ufunc dispatch,
+        # ~0.6 us per product, several per iterate of a small problem
+        Sw = self.S.dot(w)
+        nS2 = float(w.dot(Sw))
         if not math.isfinite(nS2):
             raise NonFiniteError(f"w: ||w||_S^2 = {nS2} is not finite (w overflowed)")
         norm = self._normalizer
@@ -789,17 +791,28 @@ class LinearProblem(Problem):
                 raise ValueError("w: ||w||_S = 0 (w = 0 or in the null space of S); "
                                  "the BN direction is undefined")
             nS = math.sqrt(nS2)  # a Python float: cheaper arithmetic downstream
-            state = {"Sw": Sw, "nS": nS, "N": nS, "uw": float(self.u @ w)}
+            state = {"Sw": Sw, "nS": nS, "N": nS, "uw": float(self.u.dot(w))}
         else:  # N(w) of theory guide §10; nS stays the data's ||w||_S
             N, dN = norm.value_and_grad(w)
             state = {"Sw": Sw, "nS": math.sqrt(max(nS2, 0.0)), "N": N, "dN": dN,
-                     "uw": float(self.u @ w)}
-        state.update(self._direction_state(w))
+                     "uw": float(self.u.dot(w))}
+        if type(self)._direction_state is not LinearProblem._direction_state:
+            state.update(self._direction_state(w))
         self._cache = (w if fresh else w.copy(), state)
         return state
 
     def _direction_state(self, w: np.ndarray) -> dict:
         return {}
+
+    def _point(self, w: np.ndarray, st: dict, g: float) -> np.ndarray:
+        """``x = (g / N(w)) w`` from the direction state ``st`` of ``w``: the array the last
+        ``_eval_scaled`` made at that scale when it made one (the same number), else
+        computed."""
+        a = g / st["N"]
+        made = st.get("point")
+        if made is not None and made[0] == a and a != 0.0:  # (0.0 == -0.0: signed zeros)
+            return made[1]
+        return a * w
 
     @abc.abstractmethod
     def _eval_scaled(self, w: np.ndarray, state: dict, a: float) -> tuple[float, np.ndarray]:
@@ -957,7 +970,7 @@ class LinearProblem(Problem):
         N = st["N"]
         a = g / N
         fun, G = self._eval_scaled(w, st, a)
-        wG = float(w @ G)
+        wG = float(w.dot(G))
         dN = st.get("dN")
         # grad_w = a (G - grad N (w'G / N)), grad N = Sw / ||w||_S for the idealised BN: the
         # same roundings, computed in one buffer

@@ -101,7 +101,7 @@ def _logistic_kernels(a0: np.ndarray, c: np.ndarray, sign_a: np.ndarray):
         mul(buf, c, out=buf)
         total = float(red(buf))
         mul(spare, buf, out=spare)  # c_k s_k (1 - s_k)
-        return total, float(buf @ sign_a), float(spare @ a0)
+        return total, float(buf.dot(sign_a)), float(spare.dot(a0))
 
     return value, probe
 
@@ -600,20 +600,21 @@ class GaussianHalfspace(Halfspace):
         """``E_K[phi(t)], E_K[phi'(t)], c2`` for ``t ~ N(m, s^2)``."""
         t = m + s * self._xi
         phi = self.loss
-        fun = float(self._omega @ phi.phi(t))
+        omega = self._omega  # (ndarray.dot: the BLAS call of @ without matmul's dispatch)
+        fun = float(omega.dot(phi.phi(t)))
         d1 = phi.dphi(t)
-        e1 = float(self._omega @ d1)
+        e1 = float(omega.dot(d1))
         if s > 1e-12 * max(1.0, abs(m)):
-            c2 = float(self._omega @ (d1 * self._xi)) / s
+            c2 = float(omega.dot(d1 * self._xi)) / s
         else:  # s -> 0 limit of E_K[phi'(m + s xi) xi] / s
             c2 = float(phi.d2phi(np.array([m]))[0])
         return fun, e1, c2
 
     def value_and_grad(self, x):
         x = self.check_x(x)
-        Sx = self.S @ x
-        m = float(self.u @ x)
-        s = np.sqrt(max(float(x @ Sx) - m * m, 0.0))
+        Sx = self.S.dot(x)
+        m = float(self.u.dot(x))
+        s = np.sqrt(max(float(x.dot(Sx)) - m * m, 0.0))
         fun, e1, c2 = self._moments(m, s)
         return fun, (e1 - c2 * m) * self.u + c2 * Sx
 
@@ -665,9 +666,6 @@ class GaussianHalfspace(Halfspace):
         m = float(self.u @ x)
         s = np.sqrt(max(float(x @ self.S @ x) - m * m, 0.0))
         return float(self._omega @ self.loss.phi(m + s * self._xi))
-
-    def _direction_state(self, w):
-        return {}
 
     def _ab(self, state):
         ma = state["uw"] / state["nS"]
@@ -898,7 +896,7 @@ class EmpiricalHalfspace(Halfspace):
         self._spectral_constants(*self._spectral_factors())  # computed when read
 
     def _margins(self, x):
-        return self._neg_y * (self.X @ x)
+        return self._neg_y * self.X.dot(x)  # (the BLAS call of @, without its dispatch)
 
     def value_and_grad(self, x):
         x = self.check_x(x)
@@ -907,7 +905,7 @@ class EmpiricalHalfspace(Halfspace):
 
     def _grad_from_dphi(self, d1, out=None):
         """``grad f = mean_i phi'(t_i) z_i = X'(-y phi'(t)) / n``: one pass over ``X``."""
-        return (self.X.T @ np.multiply(self._neg_y, d1, out=out)) / self._n
+        return self.X.T.dot(np.multiply(self._neg_y, d1, out=out)) / self._n
 
     def f(self, x):
         return float(np.mean(self.loss.phi(self._margins(self.check_x(x)))))

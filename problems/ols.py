@@ -292,8 +292,8 @@ class OLS(LinearProblem):
     # --------------------------------------------------------------- objective
     def value_and_grad(self, x):
         x = self.check_x(x)
-        Sx = self.S @ x
-        fun = self.yy + 2.0 * float(self.u @ x) + float(x @ Sx)
+        Sx = self.S.dot(x)  # (ndarray.dot: the BLAS call of @ without matmul's dispatch)
+        fun = self.yy + 2.0 * float(self.u.dot(x)) + float(x.dot(Sx))
         return fun, 2.0 * (self.u + Sx)
 
     def f(self, x) -> float:
@@ -336,9 +336,10 @@ class OLS(LinearProblem):
     def _eval_scaled(self, w, state, a):
         Sx = a * state["Sw"]
         x = a * w
-        fun = self.yy + 2.0 * a * state["uw"] + float(x @ Sx)
+        fun = self.yy + 2.0 * a * state["uw"] + float(x.dot(Sx))
         np.add(self.u, Sx, out=Sx)  # G = 2 (u + Sx), in Sx's buffer
         Sx *= 2.0
+        state["point"] = (a, x)  # the solvers record x = a w next (LinearProblem._point)
         return fun, Sx
 
     def _dg(self, state, g):

@@ -431,7 +431,7 @@ def test_length_prediction_is_exact_on_polynomials():
 def test_incremental_length_prediction_equals_the_difference_table():
     """GDNP's predictor, updated one length at a time, gives :func:`_extrapolate` of the last
     ten lengths bit for bit, from the first length on, on smooth, settling and noisy
-    sequences."""
+    sequences, whether it is asked after every length or after several."""
     from gdnp.decoupled import _EXTRAPOLATION_POINTS, _extrapolate, _LengthPredictor
 
     rng = np.random.default_rng(3)
@@ -439,9 +439,12 @@ def test_incremental_length_prediction_equals_the_difference_table():
                  1.0 + 1e-3 * np.sin(np.arange(40) / 3.0) + 1e-12 * rng.standard_normal(40),
                  np.full(15, 0.7)]
     for seq in sequences:
-        pred = _LengthPredictor()
-        assert not pred
-        for t, g in enumerate(seq):
-            pred.push(float(g))
-            window = [float(v) for v in seq[max(0, t + 1 - _EXTRAPOLATION_POINTS):t + 1]]
-            assert pred.predict() == _extrapolate(window)
+        for every in (1, 3, 11):  # a prediction after every length, every 3rd or 11th
+            pred = _LengthPredictor()
+            assert not pred
+            for t, g in enumerate(seq):
+                pred.push(float(g))
+                if t % every == every - 1:
+                    window = [float(v) for v in
+                              seq[max(0, t + 1 - _EXTRAPOLATION_POINTS):t + 1]]
+                    assert pred.predict() == _extrapolate(window)
