@@ -124,8 +124,6 @@ def _executor(jobs: int):
     from concurrent.futures import ProcessPoolExecutor
 
     fork = sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
-    if fork:
-        import scipy.stats  # noqa: F401  (every problem generator's; imported once, here)
     ctx = mp.get_context("fork" if fork else "spawn")
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
 

@@ -121,3 +121,23 @@ def test_gdnp_run_label_stable_when_window_doubles():
         fits.append(rates.fit_rate(h["iter"], h["gap"], floor=floor))
     assert [f["kind"] for f in fits] == ["linear", "linear"]
     assert fits[0]["rate"] == pytest.approx(fits[1]["rate"], abs=5e-4)
+
+
+def test_f_quantile_is_scipy_stats_without_importing_it():
+    """The F test's critical value is ``scipy.stats.f.ppf`` bit for bit, and fitting a rate
+    (every figure, claim and sweep does) leaves ``scipy.stats`` unimported (about a second)."""
+    import subprocess
+    import sys
+
+    from scipy import stats
+
+    t = np.arange(1, 200)
+    for level in (0.9, 0.99, 0.999):
+        fit = gdnp.rates.fit_rate(t, t ** -1.5 * (1 + 0.01 * np.sin(t)), level=level)
+        assert fit["n"] > 6
+        assert fit["F_crit"] == stats.f.ppf(level, 1, fit["n"] - 3)
+    code = ("import sys, numpy as np, gdnp; t = np.arange(100); "
+            "gdnp.rates.fit_rate(t, 0.9 ** t); print('scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
