@@ -124,14 +124,15 @@ def _logistic_mean_and_d1(t):
     The factor ``1`` or ``E`` is ``max(E, [t >= 0])`` (``E <= 1``): exactly ``r`` or ``E r``,
     without a masked multiply (a random mask costs about 7 ns per sample, the blend 1)."""
     t = np.asarray(t, dtype=float)
+    total = np.add.reduce  # np.sum's own reduction, without its Python layers (~1.5 us)
     work = np.abs(t)
-    s_abs = float(np.sum(work))
+    s_abs = float(total(work, axis=None))
     E = np.exp(np.negative(work, out=work), out=work)
     d1 = np.add(E, 1.0)
     np.reciprocal(d1, out=d1)
     np.multiply(d1, np.maximum(E, t >= 0.0), out=d1)
-    s_log = float(np.sum(np.log1p(E, out=E)))
-    return (0.5 * (float(np.sum(t)) + s_abs) + s_log) / max(t.size, 1), d1
+    s_log = float(total(np.log1p(E, out=E), axis=None))
+    return (0.5 * (float(total(t, axis=None)) + s_abs) + s_log) / max(t.size, 1), d1
 
 
 def _logistic_d2(t):
