@@ -7,6 +7,8 @@ For the MLP the output weights ``theta`` take gradient steps with ``lr_g`` too.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gdnp.problems import MLP, LinearProblem
@@ -123,8 +125,11 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         try:
             if linear:  # one check and one direction state for the gradient, the
                 # iterate and rho (what value_and_grad_bn, from_bn and rayleigh compute);
-                # every w is a new array that is never modified in place (fresh)
-                w, g = problem._check_bn(w, g)
+                # every w is a new array that is never modified in place (fresh). After the
+                # first step only g needs a test: a non-finite w fails the state's own test
+                # of ||w||_S (the same ValueError, the same divergence)
+                if k == 0 or not math.isfinite(g):
+                    w, g = problem._check_bn(w, g)
                 st = problem._state(w, fresh=True)
                 ev = problem._value_and_grad_bn(w, st, g)
                 x_cur = problem._point(w, st, g)
