@@ -128,10 +128,12 @@ def _logistic_mean_and_d1(t):
     work = np.abs(t)
     s_abs = float(total(work, axis=None))
     E = np.exp(np.negative(work, out=work), out=work)
-    d1 = np.add(E, 1.0)
+    # two arrays of n floats at most: log1p(E) first in d1's buffer, then E becomes the factor
+    d1 = np.log1p(E)
+    s_log = float(total(d1, axis=None))
+    np.add(E, 1.0, out=d1)
     np.reciprocal(d1, out=d1)
-    np.multiply(d1, np.maximum(E, t >= 0.0), out=d1)
-    s_log = float(total(np.log1p(E, out=E), axis=None))
+    np.multiply(d1, np.maximum(E, t >= 0.0, out=E), out=d1)
     return (0.5 * (float(total(t, axis=None)) + s_abs) + s_log) / max(t.size, 1), d1
 
 
