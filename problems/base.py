@@ -359,10 +359,20 @@ class Problem(abc.ABC):
         """
         # LAPACK's potrs directly, and solve_S's checks only where the result is not finite,
         # to raise the same errors for a G with NaN or inf entries or of the wrong shape
-        value = self._grad_norm2_or_inf(G)
-        if math.isfinite(value) or all_finite(G):
+        value = self._potrs_norm2(G)
+        if value is not None and (math.isfinite(value) or all_finite(G)):
             return value  # (a finite G whose norm overflows: what solve_S gives too)
         return float(G @ self.solve_S(G))
+
+    def _potrs_norm2(self, G) -> float | None:
+        """``G' S^-1 G`` by LAPACK's potrs on the cached factor, without checks; ``None`` where
+        that path does not apply (not a float vector of length ``dim``)."""
+        if type(G) is np.ndarray and G.dtype == np.float64 and G.shape == (self.dim,):
+            c, lower = self._cho()
+            x, info = dpotrs(c, G, lower=lower)
+            if info == 0:
+                return float(G.dot(x))
+        return None
 
     def _grad_norm2_or_inf(self, G: np.ndarray) -> float:
         """:meth:`grad_norm2`, or a non-finite number (never an error) when ``G`` has a NaN
@@ -370,15 +380,14 @@ class Problem(abc.ABC):
 
         A finite result proves every entry of ``G`` finite: an infinite or NaN ``G_i`` makes
         ``(S^-1 G)_i`` infinite or NaN too, hence the term ``G_i (S^-1 G)_i`` and the sum.
+        (The solvers run with numpy's floating-point warnings silenced; outside them a
+        non-finite ``G`` also warns.)
         """
-        if type(self).grad_norm2 is not Problem.grad_norm2:  # a problem with its own norm
-            return self.grad_norm2(G) if all_finite(G) else math.inf
-        if type(G) is np.ndarray and G.dtype == np.float64 and G.shape == (self.dim,):
-            c, lower = self._cho()
-            x, info = dpotrs(c, G, lower=lower)
-            if info == 0:
-                return float(G.dot(x))
-        return float(G @ self.solve_S(G)) if all_finite(G) else math.inf
+        if type(self).grad_norm2 is Problem.grad_norm2:  # (a problem may have its own norm)
+            value = self._potrs_norm2(G)
+            if value is not None:
+                return value
+        return self.grad_norm2(G) if all_finite(G) else math.inf
 
     @abc.abstractmethod
     def _reference_solution(self) -> tuple[np.ndarray, float]:

@@ -98,3 +98,29 @@ def test_logistic_value_and_derivative_match_their_definitions(t):
     # mean |t|, not to the mean itself (t = [1e-13, -128] gives 0.3466 within 3e-15)
     exact = float(np.mean(np.logaddexp(0.0, t)))
     assert abs(fun - exact) <= 8 * np.finfo(float).eps * (exact + np.mean(np.abs(t)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), d=st.integers(1, 8), scale=st.floats(-300, 300),
+       bad=st.sampled_from([None, np.nan, np.inf, -np.inf]))
+def test_recorder_gradient_norm_is_finite_exactly_when_the_gradient_is(seed, d, scale, bad):
+    """The recorder's ``||G||^2_{S^-1}``: :meth:`grad_norm2` for a finite ``G`` (the same
+    number), a non-finite number and no error when an entry is NaN or infinite; and a
+    subclass whose own norm calls the base one does not loop."""
+    prob = OLS.random(d, 10.0 if d > 1 else 1.0, seed=seed % 1000)
+    G = np.random.default_rng(seed).standard_normal(d) * 10.0 ** (scale / 2)
+    if bad is not None:
+        G[seed % d] = bad
+        with np.errstate(all="ignore"):  # (as every solver runs)
+            assert not np.isfinite(prob._grad_norm2_or_inf(G))
+        return
+    with np.errstate(all="ignore"):
+        value = prob._grad_norm2_or_inf(G)
+    assert value == prob.grad_norm2(G) or not np.isfinite(value)  # (an overflowing norm)
+
+    class Scaled(OLS):
+        def grad_norm2(self, G):
+            return 2.0 * super().grad_norm2(G)
+
+    other = Scaled(prob.S, prob.u, prob.yy)
+    assert other._grad_norm2_or_inf(G) == 2.0 * prob.grad_norm2(G)
