@@ -245,7 +245,9 @@ def so_render(data: dict):
                     ax.plot(T["curves"]["iter"][s], T["curves"]["rel_gap"][s], **kw)
             ax.axhline(cfg["rel_tol"], color="0.5", lw=0.8, ls=(0, (1, 2)),
                        label="_tol")
-            ax.set(xscale="log", yscale="log", ylim=(cfg["rel_tol"] / 100, 3))
+            # room below the tolerance line (where every curve stops) for the legend, so that
+            # it covers no curve
+            ax.set(xscale="log", yscale="log", ylim=(cfg["rel_tol"] * 1e-12, 3))
             ax.set_title(rf"d = {d}, $\kappa$ = {k:g}")
             ax.legend(loc="lower left", fontsize=9, handlelength=2.2)
             if i == len(dims) - 1:
