@@ -77,10 +77,17 @@ def _extrapolate(roots: list[float]) -> float:
         last.append(row[m - 1])
         if m > 1:
             prev.append(row[m - 2])
+    return _best_polynomial_step(last, prev)
+
+
+def _best_polynomial_step(last: list[float], prev: list[float]) -> float:
+    """``sum_{i <= j} nabla^i g`` (``last``: the backward differences at the newest length)
+    for the degree ``j`` whose same sum at the length before (``prev``) came closest to the
+    newest length (:func:`_extrapolate`)."""
     best_degree, best_err, guess = 0, math.inf, 0.0
     for j, term in enumerate(prev):
         guess += term
-        err = abs(guess - roots[-1])
+        err = abs(guess - last[0])
         if err < best_err:
             best_degree, best_err = j, err
     return math.fsum(last[:best_degree + 1])
@@ -124,14 +131,7 @@ class _LengthPredictor:
                     new.append(new[-1] - d)
                 self.prev, self.last = self.last, new
             self.pending = 0
-        last, target = self.last, self.last[0]
-        best_degree, best_err, guess = 0, math.inf, 0.0
-        for j, term in enumerate(self.prev[:len(last) - 1]):
-            guess += term
-            err = abs(guess - target)
-            if err < best_err:
-                best_degree, best_err = j, err
-        return math.fsum(last[:best_degree + 1])
+        return _best_polynomial_step(self.last, self.prev[:len(self.last) - 1])
 
 
 def _check_bracket(bracket):

@@ -82,8 +82,7 @@ class OLS(LinearProblem):
                              "(the loss would be negative)")
         self.X, self.y = X, y
         self.population = population
-        self.smoothness = 2.0 * self.L
-        self.strong_convexity = 2.0 * self.mu
+        self._spectral_constants(2.0, 2.0)  # 2 L and 2 mu (theory guide §2), when read
         self.length_smoothness = 2.0
         self.info = dict(info or {})
         if data is not None:
@@ -413,4 +412,4 @@ class OLS(LinearProblem):
         self.X, self.y, self.S = X, y, S
         self.u = -(X.T @ y) / n
         self.yy = float(y @ y) / n
-        self._spectral_constants(2.0, 2.0)  # 2 L and 2 mu, computed when read
+        self._spectral_constants(2.0, 2.0)  # as in __init__
