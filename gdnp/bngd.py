@@ -141,12 +141,13 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
             rec.status, rec._divergence_note = 2, (k, np.nan)
             break
         rec.nfev += 1
-        more = {"w_norm2": float(np.add.reduce(w * w, axis=None))}  # = np.sum, unwrapped
+        # the extra columns in the order of `extra`: w_norm2 (np.sum, unwrapped), rho_gap, epoch
+        more = (float(np.add.reduce(w * w, axis=None)),)
         if linear:
-            more["rho_gap"] = -st["uw"] ** 2 / st["nS"] ** 2 - rho_star
+            more += (-st["uw"] ** 2 / st["nS"] ** 2 - rho_star,)
         if batches is not None:
-            more["epoch"] = batches.epoch(k)
-        if rec.record(k, x_cur, ev.fun, ev.grad_x, **more) or k == maxiter:
+            more += (batches.epoch(k),)
+        if rec.record(k, x_cur, ev.fun, ev.grad_x, more) or k == maxiter:
             break
         if batches is not None:
             try:

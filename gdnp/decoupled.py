@@ -332,8 +332,8 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         ev = problem._value_and_grad_bn(w, st, g)
         rec.nfev += 1
         if rec.record(t, problem._point(w, st, g), ev.fun, ev.grad_x,
-                      rho_gap=-uw ** 2 / nS ** 2 - rho_star, dg2=float(ev.grad_g) ** 2,
-                      step=step) or t == maxiter:
+                      (-uw ** 2 / nS ** 2 - rho_star, float(ev.grad_g) ** 2, step)) or \
+                t == maxiter:  # (rho_gap, dg2, step)
             break
         if t == 0 and general:
             # for a norm other than ||w||_S the step identity needs d_g f = 0 (theory guide
@@ -374,7 +374,7 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
         x_cur = problem.from_bn(w, g, theta)
         ev = problem.value_and_grad_bn(w, g, theta)  # one forward and one backward pass
         rec.nfev += 1
-        if rec.record(t, x_cur, ev.fun, ev.grad_x, dg2=float(ev.grad_g @ ev.grad_g)) or \
+        if rec.record(t, x_cur, ev.fun, ev.grad_x, (float(ev.grad_g @ ev.grad_g),)) or \
                 t == maxiter:
             break
         for i in range(problem.hidden):

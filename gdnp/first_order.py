@@ -102,8 +102,8 @@ def gd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callba
     for k in range(maxiter + 1):
         fun, G = problem.value_and_grad(x)
         rec.nfev += 1
-        more = {} if batches is None else {"epoch": batches.epoch(k)}
-        if rec.record(k, x, fun, G, **more) or k == maxiter:
+        more = () if batches is None else (batches.epoch(k),)  # (the "epoch" column)
+        if rec.record(k, x, fun, G, more) or k == maxiter:
             break
         if backtrack:
             x, step = _armijo(problem, x, fun, G, 2.0 * step, rec)

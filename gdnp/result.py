@@ -157,7 +157,7 @@ class Recorder:
     """Collects the history of one run and decides when it stops (for solver authors).
 
     A solver calls :meth:`record` once per iterate (with the values of its ``extra_keys``
-    history columns as keywords) and stops when it returns ``True``, may call :meth:`stop`
+    history columns, in their order) and stops when it returns ``True``, may call :meth:`stop`
     to end with a specific status and message, and returns :meth:`result`. Users of the
     solvers never need it; ``gdnp.solve``'s docstring has a complete example of the loop's
     result.
@@ -202,12 +202,13 @@ class Recorder:
         self._append_iter, self._append_fun = cols["iter"].append, cols["fun"].append
         self._append_gn2, self._append_time = cols["grad_norm2"].append, cols["time"].append
         self._append_gap = cols["gap"].append if f_star is not None else None
-        self._append_extra = {k: cols[k].append for k in extra_keys}
+        self._append_extra = tuple(cols[k].append for k in extra_keys)
         active = _ACTIVE.get(None)
         if active is not None:  # inside a solver wrapped by status_on_breakdown
             active.append(self)
 
-    def record(self, k: int, x: np.ndarray, fun: float, G: np.ndarray, **extra) -> bool:
+    def record(self, k: int, x: np.ndarray, fun: float, G: np.ndarray, extra: tuple = ()
+               ) -> bool:
         """Record iterate ``k`` and decide whether the run stops.
 
         Parameters
@@ -220,8 +221,10 @@ class Recorder:
             ``f(x)``.
         G : numpy.ndarray
             ``grad f(x)`` (its ``S^-1`` norm is the stopping criterion).
-        **extra
-            Values of the ``extra_keys`` columns for this iterate.
+        extra : tuple
+            Values of the ``extra_keys`` columns for this iterate, in the order of
+            ``extra_keys`` (a tuple, not keywords: this runs at every iterate of every solver,
+            and keyword passing cost ~0.3 us of a small problem's ~15 us iteration).
 
         Returns
         -------
@@ -256,8 +259,9 @@ class Recorder:
         self._append_time(_perf_counter() - self.t0)
         if self._append_gap is not None:
             self._append_gap(fun - self.f_star)
-        for key, val in extra.items():
-            self._append_extra[key](val)
+        if extra:
+            for append, value in zip(self._append_extra, extra, strict=True):
+                append(value)
         if gn2 >= 0.0 and _sqrt(gn2) <= self.tol:  # (np.sqrt: nan below 0)
             self.status = 0
             return True
