@@ -323,6 +323,65 @@ def _inner_midpoints(a: float, b: float, maxiter: int) -> int:
     return max(0, min(maxiter, math.frexp(ratio)[1] - 2))
 
 
+# 2^-k, k = 0 .. 52: the cell widths of bisection on a dyadic bracket (relative to its width)
+_POW2 = tuple(2.0 ** -k for k in range(53))
+_frexp, _fmod, _floor = math.frexp, math.fmod, math.floor
+
+
+def _dyadic_bracket(g: float) -> tuple[float, float]:
+    """GDNP's default initial bracket around the length ``g`` (theory guide §4).
+
+    Its width ``W`` is the smallest power of two ``>= max(|g|, 1)``; its centre is ``g``
+    rounded to a multiple of ``W 2^-52`` (at most one ulp of ``g`` away). Every point
+    ``a + j W 2^-k`` (``k <= 52``) of such a bracket is a float, so each midpoint bisection
+    computes in its first 52 halvings is the exact midpoint, and the halvings on a sign
+    threshold have a closed form (:func:`_dyadic_cell`). Lengths beyond ``2^1000`` (no such
+    power of two below overflow to spare) get ``g -+ |g|/2``.
+    """
+    big = max(abs(g), 1.0)
+    if not big < 2.0 ** 1000:
+        return g - 0.5 * big, g + 0.5 * big
+    frac, e = _frexp(big)
+    width = big if frac == 0.5 else math.ldexp(1.0, e)
+    unit = width * _POW2[52]
+    centre = round(g / unit) * unit
+    return centre - 0.5 * width, centre + 0.5 * width
+
+
+def _dyadic_cell(root: float, a: float, b: float, maxiter: int
+                 ) -> tuple[float, float, int] | None:
+    """Plain bisection's final bracket and halving count on ``[a, b]`` for a function whose
+    computed sign is that of ``t - root`` (``a < root < b``), in closed form, or ``None``
+    where the closed form does not apply (the loop of :func:`_threshold_halvings` then runs).
+
+    It applies to a *dyadic* bracket (:func:`_dyadic_bracket`): ``W = b - a`` a power of two,
+    ``a`` a multiple of ``u = W 2^-52`` and ``max(|a|, |b|) < 2W``, with ``maxiter <= 52``.
+    Every grid point ``a + j W 2^-k`` is then a float, so every computed midpoint is exact and
+    ``k`` halvings leave the grid cell ``[a + J d, a + (J + 1) d]``, ``d = W 2^-k``, that holds
+    ``root``. ``J = floor(fl(root - a) / d)`` up to one: rounding is monotone and the grid's
+    offsets ``j d`` are floats, so ``fl(root - a)`` lies on the same side of every grid point
+    as ``root - a`` or on it; an exact comparison of the grid point ``a + J d`` (a float) with
+    ``root`` settles that case. A ``root`` on the grid is a midpoint of plain bisection, which
+    evaluates 0 there and stops: after ``k - t`` halvings, ``t`` the trailing zero bits of
+    ``J``.
+    """
+    w = b - a
+    if maxiter > 52 or _frexp(w)[0] != 0.5 or not (w > 1e-280 and max(-a, b) < 2.0 * w):
+        return None
+    # a a multiple of u and a + w == b: then b - a is exactly w (a + w is a multiple of u
+    # below 2^53 u in size, a float, so the addition is exact)
+    if _fmod(a, w * _POW2[52]) != 0.0 or a + w != b:
+        return None
+    d = w * _POW2[maxiter]
+    j = _floor((root - a) / d)
+    lo = a + j * d  # a grid point: exact
+    if lo < root:
+        return lo, lo + d, maxiter
+    if lo > root:
+        return lo - d, lo, maxiter
+    return root, root, maxiter - ((j & -j).bit_length() - 1)
+
+
 def _bisect_threshold(root: float, a: float, b: float, maxiter: int, xtol: float):
     """:func:`bisect`'s ``(root, info)`` from :func:`_threshold_halvings`."""
     lo, hi, nit = _threshold_halvings(root, a, b, maxiter, xtol)
@@ -335,7 +394,12 @@ def _threshold_halvings(root: float, a: float, b: float, maxiter: int, xtol: flo
     """Plain bisection's final bracket and halving count on ``[a, b]`` for a function whose
     computed sign is that of ``t - root`` (:class:`gdnp.problems.taylor.SignThreshold`,
     ``a < root < b``): one comparison per midpoint; only a midpoint equal to ``root`` would be
-    evaluated by plain bisection, and it returns 0 there, which ends the search at it."""
+    evaluated by plain bisection, and it returns 0 there, which ends the search at it. On a
+    dyadic bracket (GDNP's default) the halvings have a closed form (:func:`_dyadic_cell`)."""
+    if xtol == 0.0:
+        cell = _dyadic_cell(root, a, b, maxiter)
+        if cell is not None:
+            return cell
     safe = _inner_midpoints(a, b, maxiter) if xtol == 0.0 else 0
     lo, hi = a, b
     # midpoints strictly inside the bracket: one comparison each, two halvings per pass of

@@ -22,7 +22,7 @@ from gdnp.problems import MLP, OLS, LinearProblem
 from gdnp.problems.taylor import SignThreshold
 
 from ._common import check_positive, prepare_run, start_from_bn
-from .bisection import NoSignChangeError, _threshold_halvings, bisect
+from .bisection import NoSignChangeError, _dyadic_bracket, _threshold_halvings, bisect
 from .result import OptimizeResult, Recorder, status_on_breakdown
 
 __all__ = ["gdnp", "rayleigh_step_size"]
@@ -43,9 +43,14 @@ def rayleigh_step_size(w: np.ndarray, g: float, h: float, nS: float, L: float,
     return -(nS * nS * N) / (L * g * h)
 
 
-def _bracket(g: float, bracket) -> tuple[float, float]:
+def _bracket(g: float, bracket, dyadic: bool = True) -> tuple[float, float]:
+    """The user's bracket, or the default around ``g`` (theory guide §4): the dyadic one, or
+    ``g -+ max(|g|, 1)/2`` for a unit of the MLP, whose length function is not monotone (a
+    different bracket can hold a different root)."""
     if bracket is not None:
         return bracket
+    if dyadic:
+        return _dyadic_bracket(g)
     r = 0.5 * max(abs(g), 1.0)
     return g - r, g + r
 
@@ -189,8 +194,11 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     L : float, optional
         ``lambda_max(S)`` by default.
     bracket : (float, float), optional
-        Initial bracket of every length bisection (K19's ``[a^{(0)}, b^{(0)}]``); default
-        ``g_t -+ max(|g_t|, 1)/2``. Expanded geometrically until it holds a sign change.
+        Initial bracket of every length bisection (K19's ``[a^{(0)}, b^{(0)}]``); default:
+        width the smallest power of two ``W >= max(|g_t|, 1)``, centred at ``g_t`` rounded to
+        a multiple of ``W 2^-52``, so that bisection's midpoints are exact dyadic points
+        (MLP: ``g_t -+ max(|g_t|, 1)/2``). Expanded geometrically until it holds a sign
+        change.
     length : {"bisect", "closed_form"}
         ``closed_form`` uses ``g*(w) = -u'w/||w||_S`` (OLS only).
     xtol : float
@@ -387,8 +395,8 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
                 A[:, i] = problem.unit_projection(w[i])
                 view = problem.unit_view(w, g, i, A, theta)
             try:
-                g[i], info = bisect(view.dg, *_bracket(g[i], bracket), maxiter=int(T_s),
-                                    xtol=xtol)
+                g[i], info = bisect(view.dg, *_bracket(g[i], bracket, dyadic=False),
+                                    maxiter=int(T_s), xtol=xtol)
             except NoSignChangeError:
                 rec.stop(2, f"diverged: the length of hidden unit {i} has no finite minimiser "
                             f"at sweep {t} (its tanh saturates); x is the last recorded iterate")

@@ -89,9 +89,10 @@ def test_help_shows_every_default_and_no_rst(capsys):
 
 
 def test_method_any_case_and_no_rate_for_a_diverged_run(capsys):
-    # separation 1e-300: h = c1 u'w ~ 1e-300, so GDNP's direction step overflows
-    args = ["solve", "halfspace", "--separation", "1e-300", "--dim", "4", "--kappa", "10",
-            "--method", "GDNP", "--tol", "0", "--maxiter", "20"]
+    # 20 samples in d = 10 are linearly separable: the length has no finite minimiser, and
+    # GDNP's length search ends the run (status 2) once the lengths have grown
+    args = ["solve", "halfspace", "--n", "20", "--dim", "10", "--method", "GDNP", "--tol", "0",
+            "--maxiter", "200"]
     assert main([*args, "--json"]) == 0
     row = json.loads(capsys.readouterr().out)["results"][0]
     assert row["method"] == "gdnp" and row["status"] == 2

@@ -74,3 +74,34 @@ def test_taylor_slope_is_two(any_problem):
     err = [abs(any_problem.f(x + h * v) - f0 - h * (G @ v)) for h in hs]
     slope = np.polyfit(np.log(hs), np.log(err), 1)[0]
     assert slope == pytest.approx(2.0, abs=0.1)
+
+
+@pytest.mark.parametrize("population", [True, False])
+def test_ols_closed_form_bn_gradients_equal_the_chain_rule(population):
+    """OLS computes its BN value and gradients in closed form (``grad_w f = 2a (u - (u'w /
+    ||w||_S^2) Sw)``, ``f = E[y^2] + g c + g^2``): the general chain rule's values to rounding,
+    with ``d_g f`` bit for bit that of the length search, on ill-conditioned problems."""
+    from gdnp.problems import OLS
+    from gdnp.problems.base import LinearProblem
+
+    rng = np.random.default_rng(12)
+    for kappa in (1.0, 1e2, 1e6):
+        if population:
+            prob = OLS.random(8, kappa, seed=int(kappa), noise=0.3)
+        else:
+            X = rng.standard_normal((400, 8)) * np.geomspace(1.0, np.sqrt(kappa), 8)
+            prob = OLS.from_data(X, X @ rng.standard_normal(8) + rng.standard_normal(400))
+        for _ in range(5):
+            w, g = random_bn_point(prob, rng)
+            st = prob._state(w)
+            fast = prob._value_and_grad_bn(w, st, g)
+            chain = LinearProblem._value_and_grad_bn(prob, w, st, g)
+            scale = np.linalg.norm(chain.grad_x) + np.linalg.norm(prob.u)
+            assert fast.fun == pytest.approx(chain.fun, rel=1e-13, abs=1e-13 * prob.yy)
+            np.testing.assert_allclose(fast.grad_w, chain.grad_w, rtol=0,
+                                       atol=1e-13 * abs(g) / st["nS"] * scale)
+            np.testing.assert_array_equal(fast.grad_x, chain.grad_x)
+            assert fast.grad_g == prob._dg(st, g)
+            # orthogonal to w (theory guide §1), to rounding
+            assert abs(float(w @ fast.grad_w)) <= 1e-12 * np.linalg.norm(w) * abs(g) / st[
+                "nS"] * scale

@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gdnp
 from gdnp import bisect
@@ -263,10 +265,16 @@ def test_pairwise_depth_follows_numpys_summation_order():
 def _textbook(fun, a, b, maxiter=50, **_):
     """``gdnp.bisect``'s interface on the textbook loop (expanding like it, if needed)."""
     fa, fb = fun(a), fun(b)
-    while not fa < 0.0 < fb:
+    for _ in range(60):
+        if fa < 0.0 < fb:
+            break
+        if fa == 0.0 or fb == 0.0:  # an end at the root: bisect returns it
+            return (a if fa == 0.0 else b), {"nit": 0, "nfev": 0, "ncertified": 0}
         w = 2.0 * (b - a)
         a, b = (a - w, a) if fa > 0.0 else (b, b + w)
         fa, fb = fun(a), fun(b)
+    else:
+        raise AssertionError(f"no sign change on [{a}, {b}]")
     lo, hi = _reference_bisect(fun, a, b, maxiter)
     return 0.5 * (lo + hi), {"nit": maxiter, "nfev": 0, "ncertified": 0}
 
@@ -380,6 +388,76 @@ def test_sign_threshold_bisection_equals_plain_bisection():
                     assert fast[1]["nfev"] == 0
 
 
+_LENGTHS = st.one_of(
+    st.floats(-1e300, 1e300, allow_nan=False, allow_infinity=False),
+    st.floats(-4.0, 4.0), st.sampled_from([0.0, 1.0, -1.0, 2.0, 0.5, -3.0, 5e-324, 2.0 ** 999]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(g=_LENGTHS, levels=st.integers(1, 52), data=st.data())
+def test_dyadic_bracket_has_exact_midpoints(g, levels, data):
+    """GDNP's default bracket: width a power of two ``W >= max(|g|, 1)``, ``g`` inside, and
+    along a random path every computed midpoint of the first 52 halvings is the exact one
+    (``lo + hi`` is a float, so ``fl((lo + hi)/2) = (lo + hi)/2``)."""
+    from gdnp.bisection import _dyadic_bracket
+
+    a, b = _dyadic_bracket(g)
+    w = b - a
+    assert a < g < b or (a <= g <= b and abs(g) > 2.0 ** 999)
+    assert math.frexp(w)[0] == 0.5 and w >= max(abs(g), 1.0) and a + w == b
+    lo, hi = a, b
+    for _ in range(levels):
+        s = lo + hi
+        assert s - lo == hi and s - hi == lo  # the sum is exact (a float)
+        m = 0.5 * s
+        assert lo < m < hi
+        lo, hi = (m, hi) if data.draw(st.booleans()) else (lo, m)
+
+
+@settings(max_examples=600, deadline=None)
+@given(g=_LENGTHS, maxiter=st.integers(0, 60), kind=st.sampled_from(["any", "grid", "near"]),
+       data=st.data())
+def test_dyadic_closed_form_equals_plain_bisection(g, maxiter, kind, data):
+    """On GDNP's default bracket a sign threshold's halvings come in closed form
+    (``_dyadic_cell``): the bracket and halving count of the textbook walk evaluating
+    ``t - root`` (whose computed sign is that of ``t - root``) at every midpoint, for roots
+    anywhere, on a grid point of any level (plain bisection stops there) or one float away."""
+    from gdnp.bisection import _dyadic_bracket, _dyadic_cell, _threshold_halvings
+
+    a, b = _dyadic_bracket(g)
+    if kind == "any":
+        root = a + (b - a) * data.draw(st.floats(0.0, 1.0, exclude_min=True, exclude_max=True))
+    else:
+        k = data.draw(st.integers(1, 52))
+        root = a + data.draw(st.integers(1, 2 ** k - 1)) * ((b - a) * 2.0 ** -k)
+        if kind == "near":
+            root = math.nextafter(root, data.draw(st.sampled_from([-math.inf, math.inf])))
+    if not a < root < b:
+        return
+    plain = bisect(lambda t: t - root, a, b, maxiter=maxiter)
+    lo, hi, nit = _threshold_halvings(root, a, b, maxiter, 0.0)
+    assert (lo, hi, nit) == (plain[1]["a"], plain[1]["b"], plain[1]["nit"])
+    assert 0.5 * (lo + hi) == plain[0]
+    if maxiter <= 52 and abs(g) < 2.0 ** 999:
+        assert _dyadic_cell(root, a, b, maxiter) is not None  # the closed form ran
+
+
+def test_dyadic_closed_form_declines_other_brackets():
+    """Brackets whose points are not all floats (width not a power of two, ends off the grid,
+    too wide for their position) fall back to the loop, with the same result."""
+    from gdnp.bisection import _dyadic_cell, _threshold_halvings
+
+    for a, b in ((0.1, 1.1), (-1.0, 2.0), (1.0 + 2.0 ** -52, 2.0 + 2.0 ** -52), (3.0, 4.0)):
+        root = a + 0.3 * (b - a)
+        plain = bisect(lambda t, r=root: t - r, a, b, maxiter=50)
+        assert _threshold_halvings(root, a, b, 50, 0.0) == (
+            plain[1]["a"], plain[1]["b"], plain[1]["nit"])
+        if (a, b) != (3.0, 4.0):
+            assert _dyadic_cell(root, a, b, 50) is None
+    # [3, 4]: width 1, ends multiples of 2^-52, but 4 has ulp 2^-50: not every point is a float
+    assert _dyadic_cell(3.3, 3.0, 4.0, 50) is None
+
+
 def test_inner_midpoints_are_strictly_inside():
     """The tight loops skip the test for a bracket that can no longer be halved during the
     first ``_inner_midpoints(a, b, n)`` halvings: on brackets from a few ulps wide to
@@ -408,7 +486,7 @@ def test_inner_midpoints_are_strictly_inside():
                     else:
                         b = m
     assert checked > 1000
-    assert _inner_midpoints(-1.0, 1.0, 50) == 50  # GDNP's default bracket: every halving
+    assert _inner_midpoints(-1.0, 1.0, 50) == 50  # a bracket of width 2: every halving
     assert _inner_midpoints(1.0, math.nextafter(1.0, 2.0), 50) == 0
 
 

@@ -76,6 +76,8 @@ def _perturb(fn, index: int | None = None, factor: float = 1.0 + 1e-4):
         out = fn(*args, **kwargs)
         if index is None:
             return out * factor
+        if hasattr(out, "_replace"):  # a named tuple (BNEval) stays one
+            return out._replace(**{out._fields[index]: out[index] * factor})
         out = list(out)
         out[index] = out[index] * factor
         return tuple(out)
@@ -92,7 +94,8 @@ def _numpy_targets():
 
     return [
         # (owner, attribute, tuple index or None, bridge forms, a target that must mismatch)
-        (OLS, "_eval_scaled", 1, ("ols",), "grad_bn[w]"),
+        (OLS, "_value_and_grad_bn", 1, ("ols",), "grad_bn[w]"),
+        (OLS, "_eval_scaled", 0, ("ols",), "f_bn"),
         (OLS, "_dg", None, ("ols",), "dg_bn"),
         (OLS, "optimal_length", None, ("ols",), "optimal_length"),
         (LinearProblem, "rayleigh_grad", None, ("ols",), "rayleigh_grad"),
@@ -114,7 +117,7 @@ def baseline() -> dict[str, list]:
     return {form: run_bridge(forms=(form,)) for form in FORMS}
 
 
-@pytest.mark.parametrize("case", range(12))
+@pytest.mark.parametrize("case", range(13))
 def test_mutated_numpy_gradient_is_caught_by_the_bridge(
     monkeypatch: pytest.MonkeyPatch, baseline: dict, case: int
 ) -> None:
