@@ -20,7 +20,8 @@ Ratios, all measured in the same run:
   the size of ``X`` (no ``n x d`` temporaries).
 
 Per-iteration ratios as a user's history shows them (``iteration_ratios``): for each problem
-form (population halfspaces at d = 10 and 100 with T_s = 50, OLS, the MLP per sweep, and a
+form (population halfspaces at d = 10 and 100 with T_s = 50, OLS at d = 10 and on three
+other problems (d = 3, d = 100, and from data), the MLP per sweep, and a
 family of empirical logistic halfspaces of different feature scales, label noise and n with
 T_s = 30), GD and GDNP run as ``gdnp.solve(problem, method, reference=False)`` with the default
 ``tol`` (``maxiter`` 40 on the empirical family, 200 on the MLP, the default elsewhere); each
@@ -284,6 +285,23 @@ def empirical_family(quick: bool) -> list[tuple[str, object]]:
     return out
 
 
+_OLS_DATA_NAME = "OLS.from_data(n={n}, d={d}, feature scales 1-30x, noisy linear labels)"
+
+
+def _ols_data_sizes(quick: bool) -> dict:
+    return {"n": 500, "d": 5} if quick else {"n": 5000, "d": 20}
+
+
+def _ols_data(quick: bool):
+    """Least squares from seeded data: features scaled 1x to 30x, labels linear plus noise."""
+    from gdnp.problems import OLS
+
+    n, d = _ols_data_sizes(quick).values()
+    rng = np.random.default_rng(20)
+    X = rng.standard_normal((n, d)) * np.geomspace(1.0, 30.0, d)
+    return OLS.from_data(X, X @ rng.standard_normal(d) + rng.standard_normal(n))
+
+
 def _iteration_ratios(quick: bool, log=None) -> list[dict]:
     """GDNP / GD per iteration on each problem form, measured as a user's history shows it
     (:func:`_per_iteration_user`); MLP: GDNP per sweep over GD per iteration."""
@@ -298,6 +316,13 @@ def _iteration_ratios(quick: bool, log=None) -> list[dict]:
          lambda: Halfspace.random(d_big, 100.0, separation=0.99, seed=0), 50, None, 2.5),
         (f"OLS.random(d={d_small}, kappa=100), T_s=50",
          lambda: OLS.random(d_small, 100.0, seed=0), 50, None, 2.0),
+        # the OLS target on other sizes and on data (sufficient statistics)
+        ("OLS.random(d=3, kappa=10), T_s=50", lambda: OLS.random(3, 10.0, seed=1), 50, None,
+         2.0),
+        (f"OLS.random(d={d_big}, kappa=1000), T_s=50",
+         lambda: OLS.random(d_big, 1000.0, seed=4), 50, None, 2.0),
+        (f"{_OLS_DATA_NAME.format(**_ols_data_sizes(quick))}, T_s=50",
+         lambda: _ols_data(quick), 50, None, 2.0),
         ("MLP.random(d=10, hidden=4, kappa=10, n=2000), T_s=50 (GDNP per sweep)",
          lambda: MLP.random(10, 4, 10.0, 500 if quick else 2000, seed=0), 50,
          20 if quick else 200, None),

@@ -332,7 +332,7 @@ def _dyadic_bracket(g: float) -> tuple[float, float]:
     """GDNP's default initial bracket around the length ``g`` (theory guide §4).
 
     Its width ``W`` is the smallest power of two ``>= max(|g|, 1)``; its centre is ``g``
-    rounded to a multiple of ``W 2^-52`` (at most one ulp of ``g`` away). Every point
+    rounded to the nearest multiple of ``W 2^-52`` (within ``W 2^-53`` of ``g``). Every point
     ``a + j W 2^-k`` (``k <= 52``) of such a bracket is a float, so each midpoint bisection
     computes in its first 52 halvings is the exact midpoint, and the halvings on a sign
     threshold have a closed form (:func:`_dyadic_cell`). Lengths beyond ``2^1000`` (no such

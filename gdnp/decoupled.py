@@ -313,11 +313,12 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         a, b = _bracket(g, bracket)
         root = problem._length_threshold(st) if certify is None else None
         if root is not None and a < root < b:
-            # every sign known (OLS): plain bisection's halvings by comparisons alone
+            # every sign known (OLS): plain bisection's halvings by comparisons alone, or in
+            # closed form on the dyadic bracket; no prediction is needed (none is stored)
             lo, hi, nit = _threshold_halvings(root, a, b, T_s, xtol)
             n_bisect += nit
             n_certified += nit + 2
-            g = 0.5 * (lo + hi)
+            return 0.5 * (lo + hi)
         else:
             model = problem._length_locator(st) if certify is None else None
             if model is None and ((not problem.population) if certify is None else certify):
