@@ -81,7 +81,7 @@ def test_readme_benchmark_table_is_the_committed_benchmark_report():
 
 
 def test_user_guide_benchmark_numbers_come_from_the_committed_report():
-    """Every number of the user guide's summary of the latest run is a number of
+    """Every number of the user guide's summary of the reported run is a number of
     ``benchmarks/results.json`` or ``benchmarks/plots.json`` (at its printed precision)."""
     import json
     from pathlib import Path
@@ -90,7 +90,7 @@ def test_user_guide_benchmark_numbers_come_from_the_committed_report():
 
     root = Path(__file__).resolve().parents[1]
     text = (root / "docs" / "user_guide" / "benchmarks.rst").read_text(encoding="utf-8")
-    summary = text[text.index("What the latest run shows"):]
+    summary = text[text.index("What the reported run shows"):]
     data = [json.loads((root / "benchmarks" / name).read_text(encoding="utf-8"))
             for name in ("results.json", "plots.json")]
     assert rn.unmatched_numbers(summary, data) == []
