@@ -224,7 +224,7 @@ class Recorder:
         extra : tuple
             Values of the ``extra_keys`` columns for this iterate, in the order of
             ``extra_keys`` (a tuple, not keywords: this runs at every iterate of every solver,
-            and keyword passing cost ~0.3 us of a small problem's ~15 us iteration).
+            and keyword passing cost about 1 us of GD's 14 us iteration on a small problem).
 
         Returns
         -------
