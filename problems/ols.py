@@ -333,37 +333,34 @@ class OLS(LinearProblem):
 
     # ---------------------------------------------------------------- BN layer
     def _eval_scaled(self, w, state, a):
-        Sx = a * state["Sw"]
-        x = a * w
-        fun = self.yy + 2.0 * a * state["uw"] + float(x.dot(Sx))
-        np.add(self.u, Sx, out=Sx)  # G = 2 (u + Sx), in Sx's buffer
-        Sx *= 2.0
-        state["point"] = (a, x)  # the solvers record x = a w next (LinearProblem._point)
-        return fun, Sx
+        """``f(a w) = E[y^2] + 2a u'w + a^2 ||w||_S^2`` and ``G = 2u + 2a Sw`` from the direction
+        state (theory guide §2): no product with ``S``, and one formula for every BN value."""
+        nS = state["nS"]
+        G = (2.0 * a) * state["Sw"]
+        np.add(G, self._twice_u(), out=G)
+        state["point"] = (a, a * w)  # the solvers record x = a w next (LinearProblem._point)
+        return self.yy + a * (2.0 * state["uw"] + a * (nS * nS)), G
 
     def _value_and_grad_bn(self, w, st, g):
         """BN value and gradients in closed form from the direction state (theory guide §2,
         eq. (7) with ``c1 = 2``).
 
-        With ``a = g / ||w||_S`` and ``c = 2 u'w / ||w||_S``: ``f = E[y^2] + g c + g^2``,
-        ``G = 2 u + 2a Sw``, ``d_g f = c + 2g`` (the same roundings as :meth:`_dg`) and
-        ``grad_w f = 2a (u - (u'w / ||w||_S^2) Sw)``. The terms ``2a Sw`` of
-        ``a (G - (w'G / ||w||_S^2) Sw)`` cancel exactly, so they are not computed: fewer
-        operations (a small problem's iteration is mostly their call overhead) and no
-        cancellation. Under another norm ``N`` (theory guide §10): the general chain rule.
+        ``f`` and ``G`` as :meth:`_eval_scaled` at ``a = g / ||w||_S``, ``d_g f = 2 u'w /
+        ||w||_S + 2g`` (the same roundings as :meth:`_dg`) and ``grad_w f = 2a (u - (u'w /
+        ||w||_S^2) Sw)``. The terms ``2a Sw`` of ``a (G - (w'G / ||w||_S^2) Sw)`` cancel
+        exactly, so they are not computed: fewer operations (a small problem's iteration is
+        mostly their call overhead) and no cancellation. Under another norm ``N`` (theory guide
+        §10): the general chain rule.
         """
         if "dN" in st:
             return super()._value_and_grad_bn(w, st, g)
-        nS, uw, Sw = st["nS"], st["uw"], st["Sw"]
+        nS, uw = st["nS"], st["uw"]
         a = g / nS
-        c = 2.0 * uw / nS
-        G = (2.0 * a) * Sw
-        np.add(G, self._twice_u(), out=G)
-        grad_w = Sw * (uw / (nS * nS))
+        fun, G = self._eval_scaled(w, st, a)
+        grad_w = st["Sw"] * (uw / (nS * nS))
         np.subtract(self.u, grad_w, out=grad_w)
         grad_w *= 2.0 * a
-        st["point"] = (a, a * w)  # the solvers record x = a w next (LinearProblem._point)
-        return _new_tuple(BNEval, (self.yy + g * c + g * g, grad_w, c + 2.0 * g, G))
+        return _new_tuple(BNEval, (fun, grad_w, 2.0 * uw / nS + 2.0 * g, G))
 
     def _twice_u(self) -> np.ndarray:
         """``2 u``, cached for the current ``u`` (a mini-batch assigns its own)."""

@@ -78,9 +78,11 @@ def test_taylor_slope_is_two(any_problem):
 
 @pytest.mark.parametrize("population", [True, False])
 def test_ols_closed_form_bn_gradients_equal_the_chain_rule(population):
-    """OLS computes its BN value and gradients in closed form (``grad_w f = 2a (u - (u'w /
-    ||w||_S^2) Sw)``, ``f = E[y^2] + g c + g^2``): the general chain rule's values to rounding,
-    with ``d_g f`` bit for bit that of the length search, on ill-conditioned problems."""
+    """OLS computes its BN value and gradients in closed form from the direction state
+    (``grad_w f = 2a (u - (u'w / ||w||_S^2) Sw)``, ``f = E[y^2] + 2a u'w + a^2 ||w||_S^2``):
+    the original coordinates' value and gradient and the general chain rule's ``grad_w`` to
+    rounding, with ``d_g f`` bit for bit that of the length search, on ill-conditioned
+    problems."""
     from gdnp.problems import OLS
     from gdnp.problems.base import LinearProblem
 
@@ -97,7 +99,10 @@ def test_ols_closed_form_bn_gradients_equal_the_chain_rule(population):
             fast = prob._value_and_grad_bn(w, st, g)
             chain = LinearProblem._value_and_grad_bn(prob, w, st, g)
             scale = np.linalg.norm(chain.grad_x) + np.linalg.norm(prob.u)
-            assert fast.fun == pytest.approx(chain.fun, rel=1e-13, abs=1e-13 * prob.yy)
+            # f and G from the state against the original coordinates' own formulas
+            fun_x, G_x = prob.value_and_grad(prob.from_bn(w, g))
+            assert fast.fun == pytest.approx(fun_x, rel=1e-13, abs=1e-13 * prob.yy)
+            np.testing.assert_allclose(fast.grad_x, G_x, rtol=0, atol=1e-13 * scale)
             np.testing.assert_allclose(fast.grad_w, chain.grad_w, rtol=0,
                                        atol=1e-13 * abs(g) / st["nS"] * scale)
             np.testing.assert_array_equal(fast.grad_x, chain.grad_x)
