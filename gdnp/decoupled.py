@@ -319,17 +319,16 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
             n_bisect += nit
             n_certified += nit + 2
             return 0.5 * (lo + hi)
-        else:
-            model = problem._length_locator(st) if certify is None else None
-            if model is None and ((not problem.population) if certify is None else certify):
-                model = problem._length_model(st)
-            if roots and model is not None and not isinstance(model, SignThreshold):
-                model.start = roots.predict()  # start the search at the predicted length
-            g, info = bisect(problem._length_function(st), a, b, maxiter=T_s, xtol=xtol,
-                             model=model)
-            n_bisect += info["nit"]
-            n_certified += info["ncertified"]
-            rec.nfev += info["nfev"]
+        model = problem._length_locator(st) if certify is None else None
+        if model is None and ((not problem.population) if certify is None else certify):
+            model = problem._length_model(st)
+        if roots and model is not None and not isinstance(model, SignThreshold):
+            model.start = roots.predict()  # start the search at the predicted length
+        g, info = bisect(problem._length_function(st), a, b, maxiter=T_s, xtol=xtol,
+                         model=model)
+        n_bisect += info["nit"]
+        n_certified += info["ncertified"]
+        rec.nfev += info["nfev"]
         roots.push(g)
         return g
 
