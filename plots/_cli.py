@@ -29,13 +29,9 @@ def default_jobs() -> int:
 
 def _make_one(name: str, out_dir: str, quick: bool, pdf: bool, svg: bool,
               n_jobs: int | None) -> dict:
-    """One figure with BLAS pinned to one thread (the sequential path of :func:`make_all`)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is optional
-        return make_figure(name, out_dir, quick=quick, pdf=pdf, svg=svg, n_jobs=n_jobs)
-    with threadpool_limits(limits=1):
-        return make_figure(name, out_dir, quick=quick, pdf=pdf, svg=svg, n_jobs=n_jobs)
+    """One figure in this process (the sequential path of :func:`make_all`; BLAS on one
+    thread, as :func:`~gdnp.plots._core.make_figure` always runs it)."""
+    return make_figure(name, out_dir, quick=quick, pdf=pdf, svg=svg, n_jobs=n_jobs)
 
 
 def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,

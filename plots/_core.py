@@ -9,6 +9,7 @@ be redrawn (:func:`redraw`) without running a single solver.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -354,7 +355,10 @@ def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
     """Compute, write (CSV + JSON) and render figure ``name`` into ``out_dir``.
 
     The figures of theory guide §7: the data are written first, and the figure is rendered
-    from the files just written, so :func:`redraw` reproduces it exactly.
+    from the files just written, so :func:`redraw` reproduces it exactly. BLAS runs on one
+    thread here (threadpoolctl), as in the workers of :func:`make_all`: a threaded
+    matrix-vector product over the data sums in an order that depends on the thread count,
+    and a figure's data must not depend on how it was made.
 
     Parameters
     ----------
@@ -397,13 +401,23 @@ def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
     config = figure_config(name, quick, n_jobs)
     t0 = time.perf_counter()
     try:
-        data = get_spec(name).compute(config)
+        with _one_blas_thread():
+            data = get_spec(name).compute(config)
     except FigureSkipped as exc:
         return {"name": name, "skipped": str(exc)}
     seconds = time.perf_counter() - t0
     out = write_figure(name, config, data, seconds, out_dir, pdf=pdf, svg=svg)
     out["seconds"] = time.perf_counter() - t0
     return out
+
+
+def _one_blas_thread():
+    """A context with BLAS on one thread (a no-op without threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is optional
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1)
 
 
 def figure_config(name: str, quick: bool = False, n_jobs: int | None = None) -> dict:
