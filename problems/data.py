@@ -37,8 +37,8 @@ class PreparedData:
     X : ndarray (n, k)
         Centred features (``k = d`` unless ``null_space="drop"`` removed directions), stored
         column-major (Fortran order): the two products of a pass over the data, ``X w`` and
-        ``X' r``, are then long column operations, 2 to 4 times faster than on row-major rows
-        of ``d`` entries (measured at ``n = 3e4 - 1e5``, ``d = 10 - 100``).
+        ``X' r``, are then long column operations, 1.8 to 4 times faster than on row-major
+        rows of ``d`` entries (measured at ``n = 3e4 - 1e5``, ``d = 10 - 100``).
     y : ndarray (n,)
         Targets (labels in ``{-1, +1}`` for classification).
     S : ndarray (k, k)
