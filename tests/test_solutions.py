@@ -93,3 +93,32 @@ def test_gaussian_sampler_matches_population_moments():
     np.testing.assert_allclose(emp.S, pop.S, atol=1.2e-2)
     np.testing.assert_allclose(emp.u, pop.u, atol=1.2e-2)
     assert emp.f(pop.solution()[0]) == pytest.approx(pop.solution()[1], rel=2e-2)
+
+
+@pytest.mark.parametrize("null_space", ["raise", "drop"])
+def test_data_problems_store_X_column_major_with_the_row_major_values(null_space):
+    """Every data problem keeps its centred ``X`` column-major (the fast layout for ``X w`` and
+    ``X' r``); its objective and gradient are those computed on a row-major copy, to the
+    rounding of a reordered sum (|error| <= d u sum|x_ij w_j| per margin)."""
+    from gdnp.problems import MLP
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((400, 6))  # row-major, as users usually build it
+    if null_space == "drop":
+        X[:, 5] = X[:, 0] - X[:, 1]  # collinear: the kept subspace is 5-dimensional
+    y = np.where(X[:, 0] + 0.5 * rng.standard_normal(400) > 0, 1.0, -1.0)
+    problems = [Halfspace.from_data(X, y, null_space=null_space),
+                OLS.from_data(X, X[:, 0] + rng.standard_normal(400), null_space=null_space)]
+    if null_space == "raise":
+        problems.append(MLP.from_data(X, y, hidden=3, seed=0))
+    for p in problems:
+        assert p.X.flags.f_contiguous and not p.X.flags.c_contiguous
+        x = p.initial_point(1)
+        fun, grad = p.value_and_grad(x)
+        X_c = np.ascontiguousarray(p.X)
+        p_c = p.__class__.__new__(p.__class__)
+        p_c.__dict__.update(p.__dict__)
+        p_c.X = X_c
+        fun_c, grad_c = p_c.value_and_grad(x)
+        assert fun == pytest.approx(fun_c, rel=1e-13, abs=1e-15)
+        np.testing.assert_allclose(grad, grad_c, rtol=1e-11, atol=1e-14)
