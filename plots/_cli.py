@@ -8,7 +8,7 @@ import sys
 import time
 from collections import deque
 
-from ._core import FIGURES, FigureSkipped, figure_config, make_figure, write_figure
+from ._core import FIGURES, FigureSkipped, figure_config, make_figure, one_blas_thread, write_figure
 
 __all__ = ["make_all", "plots_main", "default_jobs"]
 
@@ -25,13 +25,6 @@ def default_jobs() -> int:
         return max(len(os.sched_getaffinity(0)), 1)
     except AttributeError:  # pragma: no cover - not on Linux
         return os.cpu_count() or 1
-
-
-def _make_one(name: str, out_dir: str, quick: bool, pdf: bool, svg: bool,
-              n_jobs: int | None) -> dict:
-    """One figure in this process (the sequential path of :func:`make_all`; BLAS on one
-    thread, as :func:`~gdnp.plots._core.make_figure` always runs it)."""
-    return make_figure(name, out_dir, quick=quick, pdf=pdf, svg=svg, n_jobs=n_jobs)
 
 
 def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
@@ -106,10 +99,9 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
     for name in bar:
         if hasattr(bar, "set_postfix_str"):
             bar.set_postfix_str(name)
-        # BLAS on one thread here too: a figure's data (e.g. GDNP's evaluation counts on data,
-        # whose projections X w round differently on two threads) then do not depend on
-        # whether it was made alone or beside others
-        out.append(_make_one(name, out_dir, quick, pdf, svg, None))
+        # make_figure runs BLAS on one thread, as the pool's workers do: a figure's data do
+        # not depend on whether it was made alone or beside others
+        out.append(make_figure(name, out_dir, quick=quick, pdf=pdf, svg=svg, n_jobs=None))
     return out
 
 
@@ -128,12 +120,10 @@ _LIMITS = []
 
 
 def _worker_init() -> None:
-    """Pin BLAS to one thread for the worker's life (figures' data must not depend on it)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is optional
-        return
-    _LIMITS.append(threadpool_limits(limits=1))
+    """Pin BLAS to one thread for the worker's life (figures' data must not depend on it):
+    the limits of :func:`~gdnp.plots._core.one_blas_thread` take effect when made, and are
+    kept, never exited."""
+    _LIMITS.append(one_blas_thread())
 
 
 def _task(kind: str, name: str, config: dict, arg, out_dir: str, pdf: bool, svg: bool):

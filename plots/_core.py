@@ -401,7 +401,7 @@ def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
     config = figure_config(name, quick, n_jobs)
     t0 = time.perf_counter()
     try:
-        with _one_blas_thread():
+        with one_blas_thread():
             data = get_spec(name).compute(config)
     except FigureSkipped as exc:
         return {"name": name, "skipped": str(exc)}
@@ -411,8 +411,9 @@ def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
     return out
 
 
-def _one_blas_thread():
-    """A context with BLAS on one thread (a no-op without threadpoolctl)."""
+def one_blas_thread():
+    """BLAS limited to one thread (threadpoolctl's limits, in effect from this call on and
+    restored on exit as a context manager; a no-op without threadpoolctl)."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl is optional
