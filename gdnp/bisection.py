@@ -446,6 +446,20 @@ def _threshold_halvings(root: float, a: float, b: float, maxiter: int, xtol: flo
     return lo, hi, nit
 
 
+def _newton_error(step: float, slope: float, curv: float | None, max_abs: float) -> float:
+    """About how far Newton's point ``x + step`` (``step = -S(x) / S'(x)``) can be from the
+    root: ``step^2 max|a|`` from ``|S''| <= max|a| S'``, or, with the curvature envelope
+    ``C >= |S''|``, ``step^2 C G^2 / (2 S')`` (``C`` and ``S'`` change by at most ``G =
+    exp(|step| max|a|)`` over the step); theory guide §4. A gate for the virtual edges, which
+    are certified rigorously on their own."""
+    if curv is None:
+        return step * step * max_abs
+    if not slope > 0.0:
+        return math.inf
+    grow = math.exp(min(abs(step) * max_abs, 50.0))
+    return 0.5 * step * step * abs(curv) * grow * grow / slope
+
+
 def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts: _Signs,
                     ends: tuple[float, float] | None = None, expansions: int = 0,
                     carry: list | None = None):
@@ -470,15 +484,18 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     known: dict[float, float] = {} if ends is None else {a: ends[0], b: ends[1]}
     exact = getattr(model, "edges", None)  # a SignThreshold: the edges are known
     edges = [-math.inf, math.inf] if exact is None else list(exact())
-    # (t, S, P + N, S', growth of the last two since where they were computed), kept on
-    # expansion
+    # (t, S, P + N, S', growth of the last two since where they were computed, curvature
+    # envelope C >= |S''| or None), kept on expansion
     probes = [] if carry is None else carry
     certifies = getattr(model, "certifies_probe", None)
     virtual = getattr(model, "certifies_virtual", None)
+    # the curvature envelope C >= |S''| at the last probe, where the model offers it
+    curvature = getattr(model, "curvature_of_last_probe", None)
+    final = max(math.ldexp(b - a, -maxiter), xtol)  # about the last bracket's width
     best = [math.inf, None]  # the smallest Newton step |S|/S' so far, and its probe
 
     def take(entry) -> None:
-        t, v, sc, sp, g0 = entry
+        t, v, sc, sp, g0, _ = entry
         if v < 0.0:
             if t > edges[0] and certifies(t, v, sc, sp, reach, g0):
                 edges[0] = t
@@ -490,15 +507,21 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     def probe(t: float, near=None) -> None:
         """A full probe (the plain value with ``P + N`` and ``S'``), or only the plain value
         next to the probe ``near``, whose ``P + N`` and ``S'`` then hold up to a factor."""
+        curv = None
         if near is None:
             v, sc, sp = model.probe(t)
             g0 = 1.0
+            if curvature is not None and sp > 0.0 and math.isfinite(v):
+                # only where the slope bound alone leaves Newton's error too large (below)
+                step = v / sp
+                if step * step * model.max_abs > 0.1 * max(2.5 * model.band(t, sc, sp), final):
+                    curv = curvature()
         else:
             v, sc, sp = float(model.value(t)), near[2], near[3]
             g0 = near[4] * math.exp(abs(t - near[0]) * model.max_abs)
         counts.nfev += 1
         known[t] = _check_finite(v, t)
-        entry = (t, v, sc, sp, g0)
+        entry = (t, v, sc, sp, g0, curv)
         probes.append(entry)
         take(entry)
 
@@ -511,29 +534,38 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             start = model.start
             probe(start if start is not None and a < start < b else m)
         widen = 1.15  # straddle the root at this many band half-widths
-        final = max(math.ldexp(b - a, -maxiter), xtol)  # about the last bracket's width
         for _ in range(16):
             lo, hi = edges
             entry = best[1]
             if entry is None:
                 break
-            x, v, sc, sp, _ = entry
+            x, v, sc, sp, _, curv = entry
             if not math.isfinite(sp):
                 break
             delta = model.band(x, sc, sp)  # half-width of the rounding band, to first order
             step = -v / sp
             # edges this close leave at most one or two midpoints between them to evaluate
             allowed = max(2.5 * delta, final)
-            newton_err = step * step * model.max_abs  # |S''| <= max|a| S'
+            newton_err = _newton_error(step, sp, curv, model.max_abs)
             if virtual is not None and entry[4] == 1.0 and newton_err <= 0.1 * allowed:
                 # a probe this close to the root places both edges itself, about 2 err / S'
                 # (the rounding band) either side of Newton's point, plus Newton's error
                 half = 1.05 * delta + newton_err
                 x_l, x_r = x + step - half, x + step + half
-                if lo < x_l and virtual(x, v, sc, sp, x_l, reach, -1):
-                    edges[0] = lo = x_l
-                if x_r < hi and virtual(x, v, sc, sp, x_r, reach, 1):
-                    edges[1] = hi = x_r
+                for retry in (False, True):
+                    if lo < x_l and virtual(x, v, sc, sp, x_l, reach, -1, curv):
+                        edges[0] = lo = x_l
+                    if x_r < hi and virtual(x, v, sc, sp, x_r, reach, 1, curv):
+                        edges[1] = hi = x_r
+                    if hi - lo <= allowed or retry or curv is not None or \
+                            curvature is None or entry is not probes[-1]:
+                        break
+                    # the slope bound alone fell short: Taylor's bound with the envelope
+                    # (read off the buffers of this probe, the last evaluation)
+                    curv = curvature()
+                    entry = best[1] = probes[-1] = entry[:5] + (curv,)
+                    half = 1.05 * delta + _newton_error(step, sp, curv, model.max_abs)
+                    x_l, x_r = max(x_l, x + step - half), min(x_r, x + step + half)
                 if hi - lo <= allowed:
                     break
             r = x + step

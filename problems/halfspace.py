@@ -993,11 +993,12 @@ class EmpiricalHalfspace(Halfspace):
 
     def _logistic_probe(self, state, g: float) -> tuple[float, float, float]:
         """``(S(g), (P + N)(g), S'(g))`` in one pass (theory guide §4): ``S`` bit for bit
-        :meth:`_dg` (the same operations), then ``P + N = mean sign(a_i) t_i`` and ``S' =
-        mean t_i (1 - s_i) a_i`` (``t_i = a_i s_i`` the terms, ``s_i = 1 / (1 + exp(-g a_i))``)
-        as dot products, within the bounds of
+        :meth:`_dg` (the same operations), then ``P + N = mean |t_i|`` as a sum and ``S' =
+        mean t_i (1 - s_i) a_i`` as a dot product (``t_i = a_i s_i`` the terms, of the sign
+        of ``a_i``; ``s_i = 1 / (1 + exp(-g a_i))``), within the bounds of
         :meth:`~gdnp.problems.taylor.MassRatioLocator.probe_bounds`. Where the sum is exactly
-        0 the value is :meth:`_dg`'s fallback (scipy's expit: the same rounding bounds)."""
+        0 the value is :meth:`_dg`'s fallback (scipy's expit: the same rounding bounds).
+        The scratch buffer keeps ``a_i s_i (1 - s_i)`` for :meth:`_logistic_curvature`."""
         a0 = self._a0(state)
         n = a0.size
         s = self._logistic_sum(state, a0, g)
@@ -1006,14 +1007,36 @@ class EmpiricalHalfspace(Halfspace):
         np.reciprocal(buf, out=buf)  # s_i
         np.subtract(1.0, buf, out=buf)
         buf *= terms  # a_i s_i (1 - s_i)
-        return value, _dot(self._signs(state), terms) / n, _dot(buf, a0) / n
+        # |t_i| in place: the terms are not read again before the next evaluation rewrites
+        # them (the Taylor model's expansion follows its own evaluation)
+        scale = float(np.add.reduce(np.abs(terms, out=terms)))
+        return value, scale / n, _dot(buf, a0) / n
+
+    def _logistic_curvature(self, state) -> float:
+        """The curvature envelope ``C(g) = mean |a_i|^3 s_i (1 - s_i) >= |S''(g)|``
+        (``|phi'''| <= phi''``; theory guide §4) at the length of the last
+        :meth:`_logistic_probe`, from the ``a_i s_i (1 - s_i)`` it left: one dot product, for
+        Newton's error in a located search."""
+        return _dot(state["buf"], self._a_absa(state)) / state["buf"].size
 
     @classmethod
-    def _signs(cls, state) -> np.ndarray:
-        signs = state.get("signs")
-        if signs is None:
-            signs = state["signs"] = np.sign(cls._a0(state))
-        return signs
+    def _max_abs(cls, state) -> float:
+        """``max |a_i|``, once per direction (two reductions, no array)."""
+        max_abs = state.get("max_abs")
+        if max_abs is None:
+            a0 = cls._a0(state)
+            max_abs = state["max_abs"] = max(float(np.max(a0)), -float(np.min(a0)))
+        return max_abs
+
+    @classmethod
+    def _a_absa(cls, state) -> np.ndarray:
+        """``a_i |a_i|``, once per direction, when a probe's curvature is first asked for."""
+        a_absa = state.get("a_absa")
+        if a_absa is None:
+            a0 = cls._a0(state)
+            a_absa = state["a_absa"] = np.abs(a0)
+            np.multiply(a0, a_absa, out=a_absa)
+        return a_absa
 
     def _length_locator(self, state):
         """:class:`~gdnp.problems.taylor.MassRatioLocator` over the samples (logistic loss,
@@ -1026,9 +1049,7 @@ class EmpiricalHalfspace(Halfspace):
             return None
         a0 = self._a0(state)
         n = a0.size
-        max_abs = state.get("max_abs")
-        if max_abs is None:
-            max_abs = state["max_abs"] = max(float(np.max(a0)), -float(np.min(a0)))
+        max_abs = self._max_abs(state)
         if not (math.isfinite(max_abs) and max_abs > 0.0):
             return None
         k_sum = 25 + math.ceil(math.log2(n)) + math.ceil(n / 8192) + 1
@@ -1040,8 +1061,10 @@ class EmpiricalHalfspace(Halfspace):
 
         # terms whose exp overflows are 0 instead of |a| e^{-|g a|} < max|a| 2.3e-308 each:
         # within the locator's allowance for underflow (1e-300 per term)
-        return MassRatioLocator(values, partial(self._dg, state), sum_depth=k_sum,
-                                max_abs=max_abs * (1.0 + 1e-15), n_terms=n + 1, probe=probe)
+        model = MassRatioLocator(values, partial(self._dg, state), sum_depth=k_sum,
+                                 max_abs=max_abs * (1.0 + 1e-15), n_terms=n + 1, probe=probe)
+        model.curvature_of_last_probe = partial(self._logistic_curvature, state)
+        return model
 
     def _length_nodes(self, state):
         return self._a0(state), None
@@ -1081,9 +1104,10 @@ class EmpiricalHalfspace(Halfspace):
         _, d1 = self._dphi_at(state, a)
         n = d1.size
         if self.loss is LOSSES["logistic"]:
-            # phi'' = sigma (1 - sigma): one subtraction and a dot product; 1 - sigma is exact
-            # to within u absolutely, which is all c1 needs
-            d2_mean = _dot(d1, 1.0 - d1) / n
+            # phi'' = sigma (1 - sigma): one subtraction (into a scratch buffer the length
+            # search's evaluations rewrite anyway) and a dot product; 1 - sigma is exact to
+            # within u absolutely, which is all c1 needs
+            d2_mean = _dot(d1, np.subtract(1.0, d1, out=self._scratch(state, "buf", d1))) / n
         else:
             d2_mean = float(np.mean(self.loss.d2phi(a * state["zw"])))
         return float(np.sum(d1)) / n - d2_mean * a * state["uw"]

@@ -471,6 +471,9 @@ class MassRatioLocator:
         self.mass_small = 0.0  # sum |c_k| of the terms left out of max_abs
         self.slope_small = float(slope_small)  # their share of S' is at most this
         self.start: float | None = None  # where the search starts, if inside the bracket
+        # () -> C >= |S''| (the curvature envelope) at the last probe's point, where the
+        # problem offers it: Newton's error from C instead of max|a| S' (certifies_virtual)
+        self.curvature_of_last_probe = None
 
     def relative_error(self, t: float) -> float:
         """``r(t) = (k + 9 + |t| max|a|) u``."""
@@ -556,7 +559,8 @@ class MassRatioLocator:
                                       slope_hi, reach)
 
     def certifies_virtual(self, t: float, value: float, scale: float, slope: float,
-                          x: float, reach: float, side: int) -> bool:
+                          x: float, reach: float, side: int,
+                          curvature: float | None = None) -> bool:
         """Whether a full probe at ``t`` certifies, without any evaluation at ``x``, the
         computed sign of ``S`` at ``x`` and at every point beyond it with ``|point| <= reach``:
         negative at every point ``<= x`` (``side = -1``) or positive at every point ``>= x``
@@ -568,20 +572,49 @@ class MassRatioLocator:
         rounding bound). Where that bound puts ``|S(x)|`` above a plain evaluation's
         rounding error, with the sign of ``side``, the argument of :meth:`certifies_probe`
         applies at ``x``. A probe near the root thus places both edges of the rounding
-        band, about ``2 err / S'`` either side of the root, with no evaluation at either."""
+        band, about ``2 err / S'`` either side of the root, with no evaluation at either.
+
+        With ``curvature``, the probe's computed ``C(t) = sum_k |c_k| a_k^2 s_k (1 - s_k)
+        >= |S''(t)|`` (every weight positive; ``|phi'''| <= phi''`` for the logistic loss),
+        Taylor's theorem gives a second bound, ``S(t) + (x - t) S'(t) -+ D^2 C_hi G / 2``
+        (``C`` grows by at most ``G = exp(D max|a|)`` over ``D``, as ``P + N`` does), which
+        is far tighter when the terms near the root have ``|a_k|`` well below ``max|a|``;
+        the better of the two bounds is used."""
         distance = abs(x - t)
         if not (distance > 0.0 and distance * self.max_abs <= 0.00995 and slope > 0.0):
             return False
-        err = self.probe_bounds(t, value, scale, slope)[0]
+        err, _, scale_at_hi, slope_at_lo, slope_at_hi = self.probe_bounds(t, value, scale,
+                                                                          slope)
+        growth = math.exp(distance * self.max_abs)
         _, scale_lo, scale_hi, slope_lo, slope_hi = self.probe_bounds(
-            x, value, scale, slope, math.exp(distance * self.max_abs))
+            x, value, scale, slope, growth)
         if not slope_lo > 0.0:
             return False
         if side < 0:  # S(x) <= S(t) + err + (x - t) S'_lo or S'_hi
             s_lo = -(value + err + (x - t) * (slope_hi if x > t else slope_lo))
         else:  # S(x) >= S(t) - err + (x - t) S'_lo or S'_hi
             s_lo = value - err + (x - t) * (slope_lo if x > t else slope_hi)
+        if curvature is not None and self.mass_small == 0.0 and self.slope_small == 0.0:
+            c_hi = self.curvature_bound(t, curvature, scale_at_hi)
+            remainder = 0.5 * distance * distance * c_hi * growth
+            if side < 0:  # S(x) <= S(t) + err + (x - t) S'(t) + remainder
+                taylor = -(value + err + (x - t) * (slope_at_hi if x > t else slope_at_lo)
+                           + remainder)
+            else:
+                taylor = value - err + (x - t) * (slope_at_lo if x > t else slope_at_hi) \
+                    - remainder
+            s_lo = max(s_lo, taylor)
         return self._certifies_beyond(x, s_lo, scale_lo, scale_hi, slope_lo, slope_hi, reach)
+
+    def curvature_bound(self, t: float, curvature: float, scale_hi: float) -> float:
+        """An upper bound on the exact ``C(t) = sum_k |c_k| a_k^2 s_k (1 - s_k)`` from its
+        computed value (a dot product of ``n`` terms, each a few roundings from exact, like
+        ``S'`` in :meth:`probe_bounds`: the computed ``1 - s_k`` is off by at most ``(5 +
+        |t a_k|) u s_k + u (1 - s_k)``), for Newton's error: relatively ``(n + 12 + 2 |t|
+        max|a|) u`` and absolutely ``5 u max|a|^2 (P + N)_hi``, twice over."""
+        spread = abs(t) * self.max_abs_all
+        return (abs(curvature) * (1.0 + 2.0 * (self.n_terms + 12.0 + 2.0 * spread) * _U)
+                + 10.0 * _U * self.max_abs_all ** 2 * scale_hi + self.tiny)
 
     def _certifies_beyond(self, t: float, s_lo: float, scale_lo: float, scale_hi: float,
                           slope_lo: float, slope_hi: float, reach: float) -> bool:

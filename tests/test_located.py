@@ -225,6 +225,63 @@ def test_probe_bounds_contain_the_exact_values(kind):
                 assert slope_lo <= exact_slope <= slope_hi
 
 
+def test_curvature_envelope_bounds_the_exact_second_derivative():
+    """The empirical probe's curvature envelope ``C = mean |a|^3 s (1 - s)``, read off the
+    last probe: ``curvature_bound`` lies above the 50-digit ``C``, and ``C >= |S''|`` (50
+    digits), on both sides of 0 and at large lengths; the probe's value stays the length
+    derivative's bit for bit."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 50
+    X, y = halfspace_data(5, n=400, d=6)
+    prob = Halfspace.from_data(X * np.geomspace(1.0, 30.0, 6), y)
+    for w in _directions(prob, 2, 7):
+        st = prob._state(prob._check_bn(w, 1.0)[0])
+        a0 = [mpmath.mpf(float(a)) for a in prob._length_nodes(st)[0]]
+        n = len(a0)
+        loc = prob.length_locator(w)
+        assert loc.curvature_of_last_probe is not None
+        for t in (-40.0, -1.5, 0.2, 3.0, 25.0, 700.0):
+            v, scale, slope = loc.probe(t)
+            curv = loc.curvature_of_last_probe()
+            assert v == prob.length_derivative(w)(t)
+            sig = [1 / (1 + mpmath.exp(-mpmath.mpf(t) * ak)) for ak in a0]
+            pairs = list(zip(a0, sig, strict=True))
+            exact_c = mpmath.fsum(abs(ak) ** 3 * s * (1 - s) for ak, s in pairs) / n
+            d2 = mpmath.fsum(ak ** 3 * s * (1 - s) * (1 - 2 * s) for ak, s in pairs) / n
+            assert abs(d2) <= exact_c
+            scale_hi = loc.probe_bounds(t, v, scale, slope)[2]
+            assert exact_c <= loc.curvature_bound(t, curv, scale_hi)
+
+
+@pytest.mark.parametrize("d, normalization", [(8, "batch"), (5, "weight"), (30, "batch")])
+def test_virtual_edges_with_curvature_hold_and_reach_farther(d, normalization):
+    """With the curvature envelope, a probe certifies unevaluated points by Taylor's bound:
+    every certified point's far side has the certified sign (dense plain values), and probes
+    farther from the root than the slope-only bound allows still place both edges."""
+    prob = _locator_problem(d, None, normalization)
+    extra = 0
+    for w in _directions(prob, 3, d + 2):
+        loc, S, root, reach, delta = _near_root(prob, w)
+        for off in (0.0, 1e-7, -3e-6, 1e-5, -1e-4):
+            t = root + off * max(abs(root), 1.0)
+            # points out to where the slope-only bound (Newton's error ~ D^2 max|a|) reaches
+            width = max(8.0 * delta, 3.0 * (t - root) ** 2 * loc.max_abs)
+            ts = root + np.linspace(-width, width, 161)
+            values = np.array([S(x) for x in ts])
+            v, sc, sp = loc.probe(t)
+            curv = loc.curvature_of_last_probe()
+            for j in range(0, ts.size, 4):
+                for side in (-1, 1):
+                    plain = loc.certifies_virtual(t, v, sc, sp, ts[j], reach, side)
+                    taylor = loc.certifies_virtual(t, v, sc, sp, ts[j], reach, side, curv)
+                    assert taylor or not plain  # the better of two bounds
+                    if taylor:
+                        beyond = values[: j + 1] if side < 0 else values[j:]
+                        assert np.all(np.sign(beyond) == side)
+                        extra += taylor and not plain
+    assert extra > 0  # the envelope certifies points the slope bound alone does not
+
+
 def test_pairwise_depth_follows_numpys_summation_order():
     """``pairwise_depth`` models ``np.add.reduce``: the same recursion, run in Python floats,
     gives numpy's sums bit for bit (1-D, and each row of a 2-D reduction)."""
@@ -280,7 +337,8 @@ def _textbook(fun, a, b, maxiter=50, **_):
 
 
 @pytest.mark.parametrize("kind", ["population", "population_d100", "population_weight_norm",
-                                  "population_c999", "empirical", "ols", "mlp"])
+                                  "population_c999", "empirical", "empirical_scaled", "ols",
+                                  "mlp"])
 def test_gdnp_iterates_identical_to_plain_bisection(kind, monkeypatch):
     """GDNP's whole run (history and final iterate) with the default length search equals the
     run whose bisection is the textbook loop evaluating d_g f at every midpoint."""
@@ -295,6 +353,9 @@ def test_gdnp_iterates_identical_to_plain_bisection(kind, monkeypatch):
     elif kind == "empirical":
         X, y = halfspace_data(2, n=2000, d=5)
         prob = Halfspace.from_data(X, y)
+    elif kind == "empirical_scaled":  # spread feature scales: the curvature-certified probes
+        X, y = halfspace_data(3, n=3000, d=20)
+        prob = Halfspace.from_data(X * np.geomspace(1.0, 10.0, 20), y)
     elif kind == "ols":
         prob = OLS.random(10, 100.0, seed=0)
     else:
