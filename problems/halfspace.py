@@ -977,6 +977,7 @@ class EmpiricalHalfspace(Halfspace):
         is pairwise (see :meth:`_length_model`'s error bound)."""
         buf = self._scratch(state, "buf", a0)
         terms = self._scratch(state, "buf2", a0)
+        state["curvature"] = math.nan  # the buffers no longer hold the last probe's
         np.multiply(a0, -g, out=buf)
         with np.errstate(over="ignore"):
             np.exp(buf, out=buf)
@@ -994,30 +995,40 @@ class EmpiricalHalfspace(Halfspace):
     def _logistic_probe(self, state, g: float) -> tuple[float, float, float]:
         """``(S(g), (P + N)(g), S'(g))`` in one pass (theory guide §4): ``S`` bit for bit
         :meth:`_dg` (the same operations), then ``P + N = mean |t_i|`` as a sum and ``S' =
-        mean t_i (1 - s_i) a_i`` as a dot product (``t_i = a_i s_i`` the terms, of the sign
-        of ``a_i``; ``s_i = 1 / (1 + exp(-g a_i))``), within the bounds of
-        :meth:`~gdnp.problems.taylor.MassRatioLocator.probe_bounds`. Where the sum is exactly
-        0 the value is :meth:`_dg`'s fallback (scipy's expit: the same rounding bounds).
-        The scratch buffer keeps ``a_i s_i (1 - s_i)`` for :meth:`_logistic_curvature`."""
+        (mean a_i t_i - mean t_i^2)`` as two dot products (``t_i = a_i s_i`` the terms, of the
+        sign of ``a_i``; ``s_i = 1 / (1 + exp(-g a_i))``; ``a_i t_i (1 - s_i) = a_i t_i -
+        t_i^2``), within the bounds of
+        :meth:`~gdnp.problems.taylor.MassRatioLocator.probe_bounds` (``fused_slope``). Where
+        the sum is exactly 0 the value is :meth:`_dg`'s fallback (scipy's expit: the same
+        rounding bounds). The scratch buffers keep ``1 + exp(-g a_i)`` and the terms for
+        :meth:`_logistic_curvature`."""
         a0 = self._a0(state)
         n = a0.size
         s = self._logistic_sum(state, a0, g)
         value = s / n if s != 0.0 else self._dg(state, g)  # (recomputes the same buffers)
-        buf, terms = state["buf"], state["buf2"]
-        np.reciprocal(buf, out=buf)  # s_i
-        np.subtract(1.0, buf, out=buf)
-        buf *= terms  # a_i s_i (1 - s_i)
-        # |t_i| in place: the terms are not read again before the next evaluation rewrites
-        # them (the Taylor model's expansion follows its own evaluation)
-        scale = float(np.add.reduce(np.abs(terms, out=terms)))
-        return value, scale / n, _dot(buf, a0) / n
+        terms = state["buf2"]
+        slope = (_dot(terms, a0) - _dot(terms, terms)) / n
+        scale = float(np.add.reduce(np.abs(terms, out=self._scratch(state, "buf3", a0))))
+        state["curvature"] = None  # not computed yet at this length
+        return value, scale / n, slope
 
     def _logistic_curvature(self, state) -> float:
         """The curvature envelope ``C(g) = mean |a_i|^3 s_i (1 - s_i) >= |S''(g)|``
         (``|phi'''| <= phi''``; theory guide §4) at the length of the last
-        :meth:`_logistic_probe`, from the ``a_i s_i (1 - s_i)`` it left: one dot product, for
-        Newton's error in a located search."""
-        return _dot(state["buf"], self._a_absa(state)) / state["buf"].size
+        :meth:`_logistic_probe`, from the buffers it left (``1 + exp(-g a_i)`` and the terms
+        ``a_i s_i``): three passes and a dot product, for Newton's error in a located search.
+        """
+        curvature = state.get("curvature")
+        if curvature is not None and math.isnan(curvature):
+            raise RuntimeError("the curvature envelope is read right after a probe, before "
+                               "any other evaluation rewrites its buffers")
+        if curvature is None:
+            buf, terms = state["buf"], state["buf2"]
+            np.reciprocal(buf, out=buf)  # s_i
+            np.subtract(1.0, buf, out=buf)
+            buf *= terms  # a_i s_i (1 - s_i)
+            curvature = state["curvature"] = _dot(buf, self._a_absa(state)) / buf.size
+        return curvature
 
     @classmethod
     def _max_abs(cls, state) -> float:
@@ -1062,7 +1073,8 @@ class EmpiricalHalfspace(Halfspace):
         # terms whose exp overflows are 0 instead of |a| e^{-|g a|} < max|a| 2.3e-308 each:
         # within the locator's allowance for underflow (1e-300 per term)
         model = MassRatioLocator(values, partial(self._dg, state), sum_depth=k_sum,
-                                 max_abs=max_abs * (1.0 + 1e-15), n_terms=n + 1, probe=probe)
+                                 max_abs=max_abs * (1.0 + 1e-15), n_terms=n + 1, probe=probe,
+                                 fused_slope=True)
         model.curvature_of_last_probe = partial(self._logistic_curvature, state)
         return model
 

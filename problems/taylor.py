@@ -461,8 +461,12 @@ class MassRatioLocator:
     locates = True  # gdnp.bisect locates the root with its probes, then walks the halvings
 
     def __init__(self, values, value, *, sum_depth: float, max_abs: float, n_terms: int,
-                 probe=None, max_abs_all: float | None = None, slope_small: float = 0.0):
+                 probe=None, max_abs_all: float | None = None, slope_small: float = 0.0,
+                 fused_slope: bool = False):
         self.values, self.value, self.probe = values, value, probe
+        # the probe's S' is (sum a_k t_k - sum t_k^2) / n from the computed terms t_k, not
+        # sum a_k t_k (1 - s_k) (probe_bounds)
+        self.fused_slope = bool(fused_slope)
         self.sum_depth = float(sum_depth)
         self.max_abs = float(max_abs)
         self.max_abs_all = self.max_abs if max_abs_all is None else float(max_abs_all)
@@ -506,6 +510,17 @@ class MassRatioLocator:
         s_k + u (1 - s_k)``, which puts ``S'`` within ``5 u max|a| (P + N) + (n + 12 +
         2 |t| max|a|) u S'`` (theory guide §4).
 
+        With ``fused_slope`` (data: every weight ``1/n``, ``c_k = a_k / n``), ``S'`` was
+        computed as ``(sum a_k t_k - sum t_k^2) / n`` from the computed terms ``t_k`` of the
+        value (``a_k t_k (1 - s_k) = a_k t_k - t_k^2`` exactly), two dot products instead of
+        four passes. A term off by ``eps_k |t_k|`` moves ``a_k t_k - t_k^2`` by at most
+        ``eps_k |t_k| (|a_k| + eps_k |t_k|)``, and each dot product of ``n`` terms is within
+        ``gamma_n`` of its sum of magnitudes, both at most ``max|a| sum |t_k|``: so ``S'`` is
+        within ``max|a| (P + N)_hi ((9 + |t| max|a|) u (1 + eps) + 2 gamma_n) + 2 u |S'|``.
+        The bound is loose where ``S'`` is far below ``max|a| (P + N)`` (nearly separable
+        data at large lengths); a certificate that needs more then fails, and the search
+        evaluates instead.
+
         With ``growth0 != 1``, ``scale`` and ``slope`` were computed at a point within
         ``D0 = log(growth0) / max|a|`` of ``t``, and the bounds are carried over to ``t``
         (``P + N`` and ``S'`` change by at most the factor ``growth0`` over ``D0``)."""
@@ -516,8 +531,15 @@ class MassRatioLocator:
         eta = (self.n_terms + 9.0 + spread) * _U
         scale_hi = scale * (1.0 + eta) + tiny
         scale_lo = scale * (1.0 - eta) - tiny
-        slope_err = (5.0 * _U * self.max_abs_all * scale_hi
-                     + (self.n_terms + 12.0 + 2.0 * spread) * _U * abs(slope) + tiny)
+        if self.fused_slope:
+            eps = (9.0 + spread) * _U
+            gamma = (self.n_terms + 1.0) * _U / (1.0 - (self.n_terms + 1.0) * _U)
+            slope_err = (self.max_abs_all * scale_hi * (1.0 + eps) * (eps * (1.0 + eps)
+                                                                      + 2.0 * gamma)
+                         + 2.01 * _U * abs(slope) + tiny)
+        else:
+            slope_err = (5.0 * _U * self.max_abs_all * scale_hi
+                         + (self.n_terms + 12.0 + 2.0 * spread) * _U * abs(slope) + tiny)
         slope_hi, slope_lo = slope + slope_err, slope - slope_err
         if growth0 != 1.0:
             scale_hi = growth0 * scale_hi + self.mass_small
