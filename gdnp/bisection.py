@@ -474,7 +474,9 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
        ``x_L < root < x_R`` certify every computed sign left of ``x_L`` and right of
        ``x_R`` within the bracket: placed by a probe near the root without evaluating them
        (``certifies_virtual``) where the model offers it, else plain evaluations just either
-       side of the root.
+       side of the root. A model with ``curvature_of_last_probe`` (data: ``C >= |S''|`` from
+       the probe's buffers) is asked for it where the slope bound alone leaves Newton's
+       error too large, and the virtual edges then use Taylor's bound with it.
     2. The halvings themselves: a midpoint outside ``(x_L, x_R)`` takes its certified sign
        and any other (inside the rounding band around the root, where the computed sign is
        noise) is evaluated as plain bisection evaluates it. Every decision is the sign plain
@@ -513,8 +515,8 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             g0 = 1.0
             if curvature is not None and sp > 0.0 and math.isfinite(v):
                 # only where the slope bound alone leaves Newton's error too large (below)
-                step = v / sp
-                if step * step * model.max_abs > 0.1 * max(2.5 * model.band(t, sc, sp), final):
+                if _newton_error(v / sp, sp, None, model.max_abs) > \
+                        0.1 * max(2.5 * model.band(t, sc, sp), final):
                     curv = curvature()
         else:
             v, sc, sp = float(model.value(t)), near[2], near[3]
