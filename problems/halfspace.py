@@ -496,11 +496,14 @@ class Halfspace(LinearProblem):
         a, wts = self._length_nodes(state)
         n = a.size
         mom = state.get("moments")
-        if mom is None:  # once per direction
+        if mom is None:  # once per direction (a|a| and max|a| shared with the located search)
             a_abs = np.abs(a)
-            a_absa = a * a_abs
+            a_absa = state.get("a_absa")
+            if a_absa is None:
+                a_absa = state["a_absa"] = a * a_abs
             m3 = _dot(a, a_absa) / n if wts is None else _dot(wts, a * a_absa)
-            mom = state["moments"] = (a_abs, a_absa, np.sign(a), m3, float(np.max(a_abs)))
+            max_abs = state.setdefault("max_abs", float(np.max(a_abs)))
+            mom = state["moments"] = (a_abs, a_absa, np.sign(a), m3, max_abs)
         a_abs, a_absa, a_sign, m3, max_abs = mom
         k_sum = n if wts is not None else 25 + math.ceil(math.log2(n)) + math.ceil(n / 8192)
         return CertifiedDerivative(
