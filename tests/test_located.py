@@ -253,6 +253,24 @@ def test_curvature_envelope_bounds_the_exact_second_derivative():
             assert exact_c <= loc.curvature_bound(t, curv, scale_hi)
 
 
+def test_curvature_envelope_is_read_only_off_the_last_probe():
+    """The envelope comes from the last probe's buffers: read twice it is the same number;
+    after another evaluation has rewritten the buffers it is refused, not computed from them;
+    a new probe makes it available again, for its own length."""
+    X, y = halfspace_data(4, n=300, d=5)
+    prob = Halfspace.from_data(X * np.geomspace(1.0, 10.0, 5), y)
+    w = next(_directions(prob, 3, 4))
+    loc = prob.length_locator(w)
+    loc.probe(0.7)
+    first = loc.curvature_of_last_probe()
+    assert first > 0.0 and loc.curvature_of_last_probe() == first
+    loc.value(0.9)
+    with pytest.raises(RuntimeError, match="right after a probe"):
+        loc.curvature_of_last_probe()
+    loc.probe(0.7)
+    assert loc.curvature_of_last_probe() == first
+
+
 @pytest.mark.parametrize("d, normalization", [(8, "batch"), (5, "weight"), (30, "batch")])
 def test_virtual_edges_with_curvature_hold_and_reach_farther(d, normalization):
     """With the curvature envelope, a probe certifies unevaluated points by Taylor's bound:
