@@ -493,7 +493,6 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     virtual = getattr(model, "certifies_virtual", None)
     # the curvature envelope C >= |S''| at the last probe, where the model offers it
     curvature = getattr(model, "curvature_of_last_probe", None)
-    final = max(math.ldexp(b - a, -maxiter), xtol)  # about the last bracket's width
     best = [math.inf, None]  # the smallest Newton step |S|/S' so far, and its probe
 
     def take(entry) -> None:
@@ -509,21 +508,15 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     def probe(t: float, near=None) -> None:
         """A full probe (the plain value with ``P + N`` and ``S'``), or only the plain value
         next to the probe ``near``, whose ``P + N`` and ``S'`` then hold up to a factor."""
-        curv = None
         if near is None:
             v, sc, sp = model.probe(t)
             g0 = 1.0
-            if curvature is not None and sp > 0.0 and math.isfinite(v):
-                # only where the slope bound alone leaves Newton's error too large (below)
-                if _newton_error(v / sp, sp, None, model.max_abs) > \
-                        0.1 * max(2.5 * model.band(t, sc, sp), final):
-                    curv = curvature()
         else:
             v, sc, sp = float(model.value(t)), near[2], near[3]
             g0 = near[4] * math.exp(abs(t - near[0]) * model.max_abs)
         counts.nfev += 1
         known[t] = _check_finite(v, t)
-        entry = (t, v, sc, sp, g0, curv)
+        entry = (t, v, sc, sp, g0, None)
         probes.append(entry)
         take(entry)
 
@@ -536,6 +529,7 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             start = model.start
             probe(start if start is not None and a < start < b else m)
         widen = 1.15  # straddle the root at this many band half-widths
+        final = max(math.ldexp(b - a, -maxiter), xtol)  # about the last bracket's width
         for _ in range(16):
             lo, hi = edges
             entry = best[1]
@@ -549,25 +543,31 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             # edges this close leave at most one or two midpoints between them to evaluate
             allowed = max(2.5 * delta, final)
             newton_err = _newton_error(step, sp, curv, model.max_abs)
+            # the curvature envelope, read off the buffers of this probe (the last
+            # evaluation) only where the slope bound alone falls short: first for Newton's
+            # error, then for the virtual edges
+            readable = curvature is not None and curv is None and entry is probes[-1]
+            if readable and newton_err > 0.1 * allowed:
+                curv = curvature()
+                entry = best[1] = probes[-1] = entry[:5] + (curv,)
+                newton_err = _newton_error(step, sp, curv, model.max_abs)
+                readable = False
             if virtual is not None and entry[4] == 1.0 and newton_err <= 0.1 * allowed:
                 # a probe this close to the root places both edges itself, about 2 err / S'
                 # (the rounding band) either side of Newton's point, plus Newton's error
-                half = 1.05 * delta + newton_err
-                x_l, x_r = x + step - half, x + step + half
-                for retry in (False, True):
+                for _attempt in range(2):
+                    half = 1.05 * delta + newton_err
+                    x_l, x_r = x + step - half, x + step + half
                     if lo < x_l and virtual(x, v, sc, sp, x_l, reach, -1, curv):
                         edges[0] = lo = x_l
                     if x_r < hi and virtual(x, v, sc, sp, x_r, reach, 1, curv):
                         edges[1] = hi = x_r
-                    if hi - lo <= allowed or retry or curv is not None or \
-                            curvature is None or entry is not probes[-1]:
+                    if hi - lo <= allowed or not readable:
                         break
-                    # the slope bound alone fell short: Taylor's bound with the envelope
-                    # (read off the buffers of this probe, the last evaluation)
                     curv = curvature()
                     entry = best[1] = probes[-1] = entry[:5] + (curv,)
-                    half = 1.05 * delta + _newton_error(step, sp, curv, model.max_abs)
-                    x_l, x_r = max(x_l, x + step - half), min(x_r, x + step + half)
+                    newton_err = _newton_error(step, sp, curv, model.max_abs)
+                    readable = False
                 if hi - lo <= allowed:
                     break
             r = x + step
