@@ -26,7 +26,10 @@ family of empirical logistic halfspaces of different feature scales, label noise
 T_s = 30), GD and GDNP run as ``gdnp.solve(problem, method, reference=False)`` with the default
 ``tol`` (``maxiter`` 40 on the empirical family, 200 on the MLP, the default elsewhere); each
 time is the median of the differences of ``history["time"]``, the best of 5 interleaved
-rounds. Targets: population <= 2.5, OLS <= 2, empirical <= 1.3 (MLP: reported only).
+rounds. Targets: population <= 2.5, OLS <= 2, empirical <= 1.3 (MLP: reported only). An
+ablation beside each single-unit row: GDNP with its recorded lengths replayed instead of
+searched (``replay_ratio``), and that plus the evaluations any bit-for-bit search of this
+design must make (``floor_ratio``, a lower bound on the row's ratio; theory guide §4).
 
 ``reference``: the wall time of ``solution()`` on nearly separable empirical halfspaces at
 n = 10^5 and 10^6 (d = 100), certificates first, an LP only when neither certificate holds.
@@ -243,23 +246,78 @@ def _interleaved_halfspace(prob, sz: dict, T_s: int) -> dict:
     return best
 
 
-def _per_iteration_user(prob, runs: dict, rounds: int, maxiter: int | None) -> dict:
+def _per_iteration_user(prob, runs: dict, rounds: int, maxiter: int | None,
+                        replay: str | None = None) -> dict:
     """Per-iteration time of each run ``key -> (method, options)`` as a user's history shows
     it: the median of the differences of ``history["time"]`` of a plain ``gdnp.solve`` run
     (``reference=False``, so no reference solution inside the clock; default ``tol``;
     ``maxiter`` as given, ``None`` for the solver's default), best over ``rounds``
-    interleaved rounds. Also the evaluations per iteration of the last round."""
-    import gdnp
+    interleaved rounds. Also the evaluations per iteration of the last round.
 
+    ``replay``: the key of a GDNP run to ablate. Its length searches are recorded once (an
+    untimed run), and every round adds the run ``"replay"``: the same GDNP with the recorded
+    lengths replayed instead of searched, hence the same iterates bit for bit (checked) and no
+    search cost. The result then adds ``search`` (:func:`_search_profile`)."""
+    import gdnp
+    from gdnp.decoupled import _length_tape
+
+    kw = {} if maxiter is None else {"maxiter": maxiter}
+    tape = None
+    if replay is not None:
+        method, opts = runs[replay]
+        with _length_tape() as tape:
+            recorded = gdnp.solve(prob, method, seed=0, reference=False, **kw, **opts)
+        runs = {**runs, "replay": runs[replay]}
     best = {k: np.inf for k in runs}
     nfev = {}
     for _ in range(rounds):
         for key, (method, opts) in runs.items():
-            kw = {} if maxiter is None else {"maxiter": maxiter}
-            res = gdnp.solve(prob, method, seed=0, reference=False, **kw, **opts)
+            if key == "replay":
+                with _length_tape(replay=[g for g, _ in tape.searches]):
+                    res = gdnp.solve(prob, method, seed=0, reference=False, **kw, **opts)
+                if not np.array_equal(res.history["fun"], recorded.history["fun"]):
+                    raise RuntimeError("the replayed lengths did not give the same iterates")
+            else:
+                res = gdnp.solve(prob, method, seed=0, reference=False, **kw, **opts)
             best[key] = min(best[key], _per_iter(res.history))
             nfev[key] = res.nfev / max(res.nit, 1)
-    return {"per_iter_s": best, "nfev_per_iter": nfev}
+    out = {"per_iter_s": best, "nfev_per_iter": nfev}
+    if tape is not None:
+        out["search"] = _search_profile(prob, recorded, tape.searches)
+    return out
+
+
+def _search_profile(prob, res, searches: list) -> dict:
+    """What any length search of this design must pay, from a recorded GDNP run.
+
+    ``min_evals``: the median over its searches of the evaluations of ``d_g f`` a bit-for-bit
+    search cannot avoid: none where comparisons decide every sign (OLS), else the midpoints
+    no certificate decides (``nband``: inside the rounding band around the root, where plain
+    bisection's computed sign is noise and its plain value must be computed), at least one
+    (a new direction's root is unknown until ``d_g f`` is evaluated). ``plain_eval_s``: one
+    plain evaluation at the run's last direction and length, alone (``timeit``, best of 5;
+    inside a run it only costs more)."""
+    import timeit
+
+    infos = [info for _, info in searches if info is not None and "nband" in info]
+    if not infos:
+        return {"searches": len(searches), "nband_median": None, "nfev_median": None,
+                "plain_eval_s": None, "min_evals": 0.0}
+    # per search: none where comparisons decided every sign (OLS), else the band's values or
+    # one evaluation to locate the root at all
+    least = [0 if info["nfev"] == 0 else max(1, info["nband"]) for info in infos]
+    out = {"searches": len(searches),
+           "nband_median": float(np.median([info["nband"] for info in infos])),
+           "nfev_median": float(np.median([info["nfev"] for info in infos])),
+           "plain_eval_s": None, "min_evals": float(np.median(least))}
+    if out["min_evals"] > 0:
+        dg = prob._length_function(prob._state(np.asarray(res.direction, dtype=float)))
+        g = float(res.length)
+        dg(g)  # per-direction set-up (nodes, scratch buffers) outside the timing
+        number = max(1, int(0.02 / max(timeit.timeit(lambda: dg(g), number=1), 1e-7)))
+        out["plain_eval_s"] = min(timeit.repeat(lambda: dg(g), number=number,
+                                                repeat=5)) / number
+    return out
 
 
 def empirical_family(quick: bool) -> list[tuple[str, object]]:
@@ -332,13 +390,14 @@ def _iteration_ratios(quick: bool, log=None) -> list[dict]:
         _log(log, f"[bench]   {name}")
         prob = make()
         m = _per_iteration_user(prob, {"gd": ("gd", {}), "gdnp": ("gdnp", {"T_s": T_s})},
-                                rounds, maxiter)
+                                rounds, maxiter,
+                                replay=None if isinstance(prob, MLP) else "gdnp")
         rows.append(_iteration_row(name, m, target, maxiter))
     for name, prob in empirical_family(quick):
         _log(log, f"[bench]   {name}")
         maxiter = 10 if quick else 40
         m = _per_iteration_user(prob, {"gd": ("gd", {}), "gdnp": ("gdnp", {"T_s": 30})},
-                                rounds, maxiter)
+                                rounds, maxiter, replay="gdnp")
         rows.append(_iteration_row(name + ", T_s=30", m, 1.3, maxiter))
         del prob
         gc.collect()
@@ -346,13 +405,27 @@ def _iteration_ratios(quick: bool, log=None) -> list[dict]:
 
 
 def _iteration_row(name, m, target, maxiter) -> dict:
+    """One row of ``iteration_ratios``; with a replayed run (:func:`_per_iteration_user`)
+    also the search's ablation: ``replay_ratio`` (GDNP with its lengths replayed, no search,
+    over GD) and ``floor_ratio``, that plus the evaluations any bit-for-bit search of this
+    design must make (``min_evals`` plain evaluations, each at its time alone) over GD: a
+    lower bound on ``ratio`` for this iteration in numpy, compared with the target
+    (``floor_within_target``)."""
     gd, gdnp_t = m["per_iter_s"]["gd"], m["per_iter_s"]["gdnp"]
     ratio = gdnp_t / gd
-    return {"problem": name, "gd_s": gd, "gdnp_s": gdnp_t, "ratio": ratio,
-            "target": None if target is None else f"<= {target}",
-            "met": None if target is None else bool(ratio <= target),
-            "gdnp_evals_per_iter": m["nfev_per_iter"]["gdnp"],
-            "maxiter": maxiter}
+    row = {"problem": name, "gd_s": gd, "gdnp_s": gdnp_t, "ratio": ratio,
+           "target": None if target is None else f"<= {target}",
+           "met": None if target is None else bool(ratio <= target),
+           "gdnp_evals_per_iter": m["nfev_per_iter"]["gdnp"],
+           "maxiter": maxiter}
+    search = m.get("search")
+    if search is not None:
+        replay = m["per_iter_s"]["replay"]
+        floor = replay + search["min_evals"] * (search["plain_eval_s"] or 0.0)
+        row.update(gdnp_replay_s=replay, replay_ratio=replay / gd, floor_ratio=floor / gd,
+                   floor_within_target=None if target is None else bool(floor / gd <= target),
+                   search=search)
+    return row
 
 
 def _reference_times(quick: bool, log=None) -> list[dict]:
@@ -615,14 +688,22 @@ def to_markdown(report: dict) -> str:
                   "Each time is the median of the per-iteration differences of "
                   "`history[\"time\"]` of a plain `gdnp.solve` run (`reference=False`, "
                   "default `tol`), the best of interleaved rounds (GD and GDNP alternate). "
-                  "MLP: GDNP's time per sweep over all units.", "",
+                  "MLP: GDNP's time per sweep over all units. *Lengths replayed*: the same "
+                  "GDNP run with its recorded lengths replayed instead of searched (the same "
+                  "iterates, bit for bit; no search). *Search floor*: that plus the "
+                  "evaluations of `d_g f` any bit-for-bit search of this design makes (the "
+                  "plain values at the midpoints inside the rounding band, at least one; each "
+                  "timed alone), a lower bound on GDNP / GD for this iteration in numpy.", "",
                   "| problem | GD [ms/iter] | GDNP [ms/iter] | GDNP / GD | target | met | "
-                  "GDNP evaluations / iter |", "|---|---|---|---|---|---|---|"]
+                  "GDNP evaluations / iter | lengths replayed / GD | search floor / GD |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             met = {True: "yes", False: "**no**", None: "-"}[r["met"]]
+            replay = "-" if "replay_ratio" not in r else f"{r['replay_ratio']:.2f}"
+            floor = "-" if "floor_ratio" not in r else f"{r['floor_ratio']:.2f}"
             lines.append(f"| {r['problem']} | {r['gd_s'] * 1e3:.3f} | {r['gdnp_s'] * 1e3:.3f} "
                          f"| {r['ratio']:.2f} | {r['target'] or '-'} | {met} | "
-                         f"{r['gdnp_evals_per_iter']:.1f} |")
+                         f"{r['gdnp_evals_per_iter']:.1f} | {replay} | {floor} |")
     ref = report.get("reference") or []
     if ref:
         lines += ["", "### Reference solution (`solution()`) on nearly separable data", "",

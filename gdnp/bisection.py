@@ -623,4 +623,6 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     a0, b0 = a, b
     a, b, nit, decided = _walk(a, b, maxiter, xtol, edges[0], edges[1], evaluate)
     counts.ncertified += decided
-    return 0.5 * (a + b), _info(a, b, a0, b0, nit, counts, expansions)
+    info = _info(a, b, a0, b0, nit, counts, expansions)
+    info["nband"] = nit - decided  # the midpoints inside the band: their plain values
+    return 0.5 * (a + b), info

@@ -13,6 +13,8 @@ MLP: the same two steps unit after unit with ``psi_i(t) = l(theta_i tanh t + r_i
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import numbers
 
@@ -96,6 +98,43 @@ def _best_polynomial_step(last: list[float], prev: list[float]) -> float:
         if err < best_err:
             best_degree, best_err = j, err
     return math.fsum(last[:best_degree + 1])
+
+
+class _LengthTape:
+    """The length searches of GDNP runs, for ``gdnp bench``'s ablation (not part of the API).
+
+    Recording (``replay=None``), each single-unit length update appends ``(g, info)``
+    (``info``: the search's, ``None`` for the closed form); replaying, each update returns the
+    next recorded length without searching, so that a run on the same problem from the same
+    start has the same iterates, bit for bit, without the search's cost (theory guide §4).
+    """
+
+    def __init__(self, replay=None):
+        self.searches: list[tuple[float, dict | None]] = []
+        self.replay = None if replay is None else iter(replay)
+
+    def next_length(self) -> float:
+        try:
+            return next(self.replay)
+        except StopIteration:
+            raise RuntimeError("the replayed run asked for more lengths than were recorded"
+                               ) from None
+
+
+_LENGTH_TAPE: contextvars.ContextVar[_LengthTape | None] = contextvars.ContextVar(
+    "gdnp_length_tape", default=None)
+
+
+@contextlib.contextmanager
+def _length_tape(replay=None):
+    """Record the length searches of the GDNP runs inside the block (``replay=None``), or
+    replay the lengths ``replay`` in turn instead of searching (see :class:`_LengthTape`)."""
+    tape = _LengthTape(replay)
+    token = _LENGTH_TAPE.set(tape)
+    try:
+        yield tape
+    finally:
+        _LENGTH_TAPE.reset(token)
 
 
 class _LengthPredictor:
@@ -304,12 +343,22 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     general = problem._normalizer is not None
 
     roots = _LengthPredictor()  # the last lengths, to start the located search near the next
+    tape = _LENGTH_TAPE.get()  # None outside the benchmark's ablation
 
     def _length(w, st, g):
         """Root of ``d_g f(w, .)`` from the cached direction state ``st`` of ``w``."""
+        if tape is None:
+            return _search(w, st, g)[0]
+        if tape.replay is not None:
+            return tape.next_length()
+        g, info = _search(w, st, g)
+        tape.searches.append((g, info))
+        return g
+
+    def _search(w, st, g):
         nonlocal n_bisect, n_certified
         if length == "closed_form":
-            return problem.optimal_length(w)
+            return problem.optimal_length(w), None
         a, b = _bracket(g, bracket)
         root = problem._length_threshold(st) if certify is None else None
         if root is not None and a < root < b:
@@ -318,7 +367,8 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
             lo, hi, nit = _threshold_halvings(root, a, b, T_s, xtol)
             n_bisect += nit
             n_certified += nit + 2
-            return 0.5 * (lo + hi)
+            return 0.5 * (lo + hi), {"nit": nit, "nfev": 0, "ncertified": nit + 2,
+                                     "nband": 0}
         model = problem._length_locator(st) if certify is None else None
         if model is None and ((not problem.population) if certify is None else certify):
             model = problem._length_model(st)
@@ -330,7 +380,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         n_certified += info["ncertified"]
         rec.nfev += info["nfev"]
         roots.push(g)
-        return g
+        return g, info
 
     # one direction state per iterate (Sw, ||w||_S, u'w and the projections), read by every
     # quantity below instead of re-validating w for each (theory guide §1, §4)

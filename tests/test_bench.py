@@ -48,6 +48,20 @@ def test_json_schema(report):
         assert r["gd_s"] > 0 and r["gdnp_s"] > 0
         assert r["ratio"] == pytest.approx(r["gdnp_s"] / r["gd_s"])
         assert r["met"] is None or r["met"] == (r["ratio"] <= float(r["target"][3:]))
+        if r["problem"].startswith("MLP"):
+            assert "replay_ratio" not in r  # the ablation is for single-unit problems
+            continue
+        # the ablation: replayed lengths cost something, the floor adds the search's minimum
+        search = r["search"]
+        assert r["replay_ratio"] == pytest.approx(r["gdnp_replay_s"] / r["gd_s"])
+        assert r["floor_ratio"] == pytest.approx(
+            r["replay_ratio"] + search["min_evals"] * (search["plain_eval_s"] or 0.0)
+            / r["gd_s"])
+        if r["problem"].startswith("OLS"):  # signs by comparisons: no evaluation needed
+            assert search["min_evals"] == 0.0 and search["nband_median"] == 0.0
+        else:  # a located search evaluates at least once, at its plain value's cost
+            assert search["min_evals"] >= max(1.0, search["nband_median"])
+            assert search["plain_eval_s"] > 0
     assert [r["verdict"] for r in rep["reference"]] and all(
         r["seconds"] > 0 for r in rep["reference"])
 

@@ -1,0 +1,72 @@
+"""The benchmark's ablation of GDNP's length search: recorded lengths, replayed.
+
+Replaying a run's recorded lengths must give the same iterates bit for bit (so that the
+replayed run measures GDNP's iteration without its search, theory guide §4); ``nband`` counts
+the midpoints a located search leaves to plain evaluation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gdnp
+from gdnp.decoupled import _LENGTH_TAPE, _length_tape
+from gdnp.problems import OLS, Halfspace
+
+
+def _problems():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((400, 5)) * np.geomspace(1.0, 10.0, 5)
+    y = np.where(rng.random(400) < 1.0 / (1.0 + np.exp(-X @ rng.standard_normal(5))), 1.0,
+                 -1.0)
+    return {"population": Halfspace.random(6, 50.0, separation=0.95, seed=1),
+            "empirical": Halfspace.from_data(X, y), "ols": OLS.random(5, 30.0, seed=2)}
+
+
+@pytest.mark.parametrize("kind", ["population", "empirical", "ols"])
+def test_replayed_lengths_give_the_same_iterates(kind):
+    prob = _problems()[kind]
+    with _length_tape() as tape:
+        res = gdnp.solve(prob, "gdnp", maxiter=25, tol=0.0, reference=False, T_s=40)
+    assert len(tape.searches) == res.nit  # one length update per direction step
+    lengths = [g for g, _ in tape.searches]
+    with _length_tape(replay=lengths) as replay:
+        again = gdnp.solve(prob, "gdnp", maxiter=25, tol=0.0, reference=False, T_s=40)
+    assert replay.searches == []  # nothing searched
+    for key in ("fun", "grad_norm2", "dg2", "step", "rho_gap"):
+        np.testing.assert_array_equal(again.history[key], res.history[key])
+    np.testing.assert_array_equal(again.x, res.x)
+    assert again.length == res.length
+    assert _LENGTH_TAPE.get() is None  # the tape ends with its block
+
+
+def test_replaying_too_few_lengths_is_an_error_not_a_different_run():
+    prob = _problems()["population"]
+    with _length_tape(replay=[1.0, 1.0]), pytest.raises(RuntimeError, match="more lengths"):
+        gdnp.solve(prob, "gdnp", maxiter=5, tol=0.0, reference=False)
+
+
+@pytest.mark.parametrize("kind", ["population", "empirical"])
+def test_band_counts_of_located_searches(kind):
+    """``nband``: the halvings that no certified edge decides, whose midpoints lie inside the
+    rounding band and take plain bisection's own value; with ``T_s = 50`` the last bracket is
+    narrower than the band (about 1e-14 relatively), so some halvings fall inside it."""
+    prob = _problems()[kind]
+    with _length_tape() as tape:
+        gdnp.solve(prob, "gdnp", maxiter=15, tol=0.0, reference=False, T_s=50)
+    infos = [info for _, info in tape.searches]
+    assert all(0 <= info["nband"] <= info["nit"] == 50 for info in infos)
+    assert all(info["nfev"] >= 1 for info in infos)  # a new direction's root is unknown
+    assert max(info["nband"] for info in infos) >= 1
+
+
+def test_ols_searches_compare_only():
+    prob = _problems()["ols"]
+    with _length_tape() as tape:
+        gdnp.solve(prob, "gdnp", maxiter=10, tol=0.0, reference=False)
+    infos = [info for _, info in tape.searches]
+    assert all(info["nband"] == 0 for info in infos)
+    # only a search whose default bracket misses the root evaluates (its expanded ends)
+    assert all(info["nfev"] == 0 for info in infos if not info.get("expansions"))
+    assert sum(info["nfev"] == 0 for info in infos) >= len(infos) - 1
