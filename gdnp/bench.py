@@ -29,7 +29,8 @@ time is the median of the differences of ``history["time"]``, the best of 5 inte
 rounds. Targets: population <= 2.5, OLS <= 2, empirical <= 1.3 (MLP: reported only). An
 ablation beside each single-unit row: GDNP with its recorded lengths replayed instead of
 searched (``replay_ratio``), and that plus the evaluations any bit-for-bit search of this
-design must make (``floor_ratio``, a lower bound on the row's ratio; theory guide §4).
+design must make (``floor_ratio``, a lower bound on the row's ratio up to the machine's drift
+between rounds; theory guide §4).
 
 ``reference``: the wall time of ``solution()`` on nearly separable empirical halfspaces at
 n = 10^5 and 10^6 (d = 100), certificates first, an LP only when neither certificate holds.
@@ -693,7 +694,8 @@ def to_markdown(report: dict) -> str:
                   "iterates, bit for bit; no search). *Search floor*: that plus the "
                   "evaluations of `d_g f` any bit-for-bit search of this design makes (the "
                   "plain values at the midpoints inside the rounding band, at least one; each "
-                  "timed alone), a lower bound on GDNP / GD for this iteration in numpy.", "",
+                  "timed alone), a lower bound on GDNP / GD for this iteration in numpy (up "
+                  "to the machine's drift between rounds).", "",
                   "| problem | GD [ms/iter] | GDNP [ms/iter] | GDNP / GD | target | met | "
                   "GDNP evaluations / iter | lengths replayed / GD | search floor / GD |",
                   "|---|---|---|---|---|---|---|---|---|"]
