@@ -520,6 +520,13 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
         probes.append(entry)
         take(entry)
 
+    def read_curvature(entry, step: float):
+        """The last probe ``entry`` with its curvature envelope read off the model, and
+        Newton's error from it."""
+        curv = curvature()
+        entry = best[1] = probes[-1] = entry[:5] + (curv,)
+        return entry, curv, _newton_error(step, entry[3], curv, model.max_abs)
+
     m = 0.5 * (a + b)
     if exact is None and maxiter > 0 and a < m < b and b - a > xtol:
         if probes:  # back after an expansion: the earlier probes still hold (for this reach)
@@ -548,9 +555,7 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             # error, then for the virtual edges
             readable = curvature is not None and curv is None and entry is probes[-1]
             if readable and newton_err > 0.1 * allowed:
-                curv = curvature()
-                entry = best[1] = probes[-1] = entry[:5] + (curv,)
-                newton_err = _newton_error(step, sp, curv, model.max_abs)
+                entry, curv, newton_err = read_curvature(entry, step)
                 readable = False
             if virtual is not None and entry[4] == 1.0 and newton_err <= 0.1 * allowed:
                 # a probe this close to the root places both edges itself, about 2 err / S'
@@ -564,9 +569,7 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
                         edges[1] = hi = x_r
                     if hi - lo <= allowed or not readable:
                         break
-                    curv = curvature()
-                    entry = best[1] = probes[-1] = entry[:5] + (curv,)
-                    newton_err = _newton_error(step, sp, curv, model.max_abs)
+                    entry, curv, newton_err = read_curvature(entry, step)
                     readable = False
                 if hi - lo <= allowed:
                     break

@@ -518,7 +518,9 @@ class Halfspace(LinearProblem):
             if a_absa is None:
                 a_absa = state["a_absa"] = a * a_abs
             m3 = _dot(a, a_absa) / n if wts is None else _dot(wts, a * a_absa)
-            max_abs = state.setdefault("max_abs", float(np.max(a_abs)))
+            max_abs = state.get("max_abs")
+            if max_abs is None:
+                max_abs = state["max_abs"] = float(_MAX(a_abs))
             mom = state["moments"] = (a_abs, a_absa, np.sign(a), m3, max_abs)
         a_abs, a_absa, a_sign, m3, max_abs = mom
         k_sum = n if wts is not None else 25 + math.ceil(math.log2(n)) + math.ceil(n / 8192)
