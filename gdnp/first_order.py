@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gdnp.problems._validate import all_finite
@@ -132,7 +134,11 @@ def agd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callb
     ``beta = (sqrt(zeta) - sqrt(mu_f)) / (sqrt(zeta) + sqrt(mu_f))`` when the strong convexity
     ``mu_f`` is known (``momentum="strongly_convex"``) and ``beta_k = k/(k+3)`` otherwise
     (``momentum="schedule"``). ``lr`` defaults to ``1/zeta``, or backtracking at ``y_k`` when
-    the smoothness is unknown.
+    the smoothness is unknown. Under backtracking the problem may be non-convex (MLP), and the
+    schedule then restarts whenever ``f(x_k) > f(x_{k-1})`` (O'Donoghue and Candes' function-value
+    restart: ``beta`` starts again from 0 and ``x_{k-1}`` is set to ``x_k``), so that momentum
+    does not carry the iterates uphill; with a known smoothness the iterates are the plain
+    schedule's.
 
     Parameters
     ----------
@@ -158,8 +164,9 @@ def agd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callb
     Returns
     -------
     OptimizeResult
-        Adds ``lr`` (``None`` under backtracking) and ``momentum`` (the rule used). Each step
-        costs two gradient evaluations (at ``x_k`` and ``y_k``), counted in ``nfev``.
+        Adds ``lr`` (``None`` under backtracking), ``momentum`` (the rule used) and
+        ``n_restart`` (the momentum's restarts, 0 unless backtracking). Each step costs two
+        gradient evaluations (at ``x_k`` and ``y_k``), counted in ``nfev``.
 
     Raises
     ------
@@ -203,12 +210,23 @@ def agd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callb
         beta_sc = (1.0 - q) / (1.0 + q)
     rec = Recorder(problem, "agd", tol, callback, f_star)
     x_prev = x.copy()
+    # function-value restart (theory guide §6) under backtracking only: there the problem may
+    # be non-convex (MLP), and momentum that carries f uphill is dropped; elsewhere j == k
+    restart = backtrack
+    j = 0  # steps since the momentum last restarted
+    n_restart = 0
+    fun_prev = math.inf
     for k in range(maxiter + 1):
         fun, G = problem.value_and_grad(x)
         rec.nfev += 1
         if rec.record(k, x, fun, G) or k == maxiter:
             break
-        beta = beta_sc if beta_sc is not None else k / (k + 3.0)
+        if restart and fun > fun_prev:
+            j, x_prev = 0, x
+            n_restart += 1
+        fun_prev = fun
+        beta = beta_sc if beta_sc is not None else j / (j + 3.0)
+        j += 1
         y = x + beta * (x - x_prev)
         fy, Gy = problem.value_and_grad(y)
         rec.nfev += 1
@@ -220,4 +238,5 @@ def agd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callb
             x, step = _armijo(problem, y, fy, Gy, 2.0 * step, rec)
         else:
             x = y - lr * Gy
-    return rec.result(lr=None if backtrack else lr, momentum=momentum)
+    return rec.result(lr=None if backtrack else lr, momentum=momentum,
+                      n_restart=n_restart if restart else 0)

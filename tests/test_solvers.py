@@ -8,7 +8,7 @@ from scipy.optimize import brentq
 
 import gdnp
 from gdnp import OptimizeResult, bisect
-from gdnp.problems import OLS, Halfspace
+from gdnp.problems import MLP, OLS, Halfspace
 
 from conftest import make_problem
 
@@ -53,6 +53,34 @@ def test_mlp_methods_decrease_the_loss():
         assert res.status == 1, (method, res.message)
         assert fun[-1] < fun[0] - 0.05, method
         assert fun[-1] - f_star < 0.05, method
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_agd_restarts_its_momentum_instead_of_diverging_on_the_mlp(seed):
+    """Under backtracking (unknown smoothness, a non-convex MLP) the k/(k+3) momentum without
+    restart carried f from 0.67 to about 1e6 (status 2); with the function-value restart f
+    never rises above f_0 and ends below GD's run of the same length plus a margin."""
+    prob = MLP.random(4, 2, 10, 200, seed=seed)
+    res = gdnp.agd(prob, maxiter=300, tol=0, reference=False)
+    fun = res.history["fun"]
+    assert res.status == 1, res.message
+    assert res.n_restart > 0 and res.lr is None
+    assert fun.max() <= fun[0] and fun[-1] < fun[0] - 0.15
+    gd = gdnp.gd(prob, maxiter=300, tol=0, reference=False)
+    assert fun[-1] < gd.fun + 0.01
+
+
+def test_agd_with_known_smoothness_never_restarts():
+    """A known smoothness (convex problems here) keeps the plain schedule: no restart, and the
+    iterates of y_k = x_k + k/(k+3) (x_k - x_{k-1}), x_{k+1} = y_k - grad f(y_k)/zeta."""
+    prob = Halfspace.random(4, 10.0, separation=0.8, seed=1)
+    res = gdnp.agd(prob, maxiter=30, tol=0, reference=False, momentum="schedule")
+    assert res.n_restart == 0
+    x = x_prev = prob.initial_point(0)
+    for k in range(30):
+        y = x + k / (k + 3.0) * (x - x_prev)
+        x_prev, x = x, y - prob.grad(y) / prob.smoothness
+    np.testing.assert_array_equal(res.x, x)
 
 
 def test_mlp_gdnp_alternation_and_outputs():
