@@ -77,7 +77,8 @@ class OptimizeResult(dict):
     grad_norm : float
         ``||grad f(x)||_{S^-1}``, the stopping criterion's norm (theory guide §0).
     nit : int
-        Iterations done.
+        Iterations done to reach ``x``: ``history["iter"][-1]``, also after a divergence (the
+        message names the iteration that diverged).
     nfev : int
         Evaluations of the objective or its derivatives (GDNP counts every ``d_g f`` of its
         bisections).
@@ -242,8 +243,7 @@ class Recorder:
             self.f0 = float(fun)
             self._div_margin = self.divergence * (1.0 + abs(self.f0))
         if not finite or fun - self.f0 > self._div_margin:
-            self.status = 2
-            self.nit = k
+            self.status = 2  # nit, x and fun stay those of the last recorded iterate
             self._divergence_note = (k, fun)
             if finite:
                 self._message = (

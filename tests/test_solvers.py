@@ -134,6 +134,11 @@ def test_divergence_is_a_status_not_an_exception():
     assert "diverged" in res.message
     assert np.all(np.isfinite(res.x)) and np.isfinite(res.fun)
     assert res.nit < 5000
+    # nit, x and fun describe the last recorded iterate; the message names the one after it
+    assert res.nit == res.history["iter"][-1] and res.fun == res.history["fun"][-1]
+    assert f"at iteration {res.nit + 1}" in res.message
+    np.testing.assert_array_equal(res.x, gdnp.gd(prob, lr=10.0 / prob.L, maxiter=res.nit,
+                                                 tol=0).x)
 
 
 def test_seeded_runs_are_reproducible():
