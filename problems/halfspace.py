@@ -190,7 +190,8 @@ class Halfspace(LinearProblem):
     # ------------------------------------------------------------ constructors
     @classmethod
     def gaussian(cls, S, u, loss: str | Loss = "logistic", *, n_nodes: int = DEFAULT_NODES,
-                 normalization: str = "batch", bn_eps: float = 0.0):
+                 normalization: str = "batch", centered: bool = True,
+                 bn_eps: float = 0.0):
         """The exact population halfspace problem under K19's Gaussian model (theory guide §3).
 
         ``f(w~) = E[phi(z'w~)]`` with ``z ~ N(u, S - uu')``. Since ``z'w~`` is 1-D normal with
@@ -214,6 +215,10 @@ class Halfspace(LinearProblem):
         bn_eps : float, default 0.0
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
+        centered : bool, default True
+            Only ``True``: a population problem is given by the moments of centred features
+            and not their means, so BN without centring (``False``) raises ``ValueError``
+            (theory guide §10; build the problem from data for it).
 
         Returns
         -------
@@ -235,12 +240,13 @@ class Halfspace(LinearProblem):
         (array([-1.875, -0.   ]), 0.471976)
         """
         return GaussianHalfspace(S, u, loss, n_nodes=n_nodes, normalization=normalization,
-                                 bn_eps=bn_eps)
+                                 centered=centered, bn_eps=bn_eps)
 
     @classmethod
     def random(cls, d: int, kappa: float, separation: float = 0.9,
                loss: str | Loss = "logistic", seed=0, *, n_nodes: int = DEFAULT_NODES,
-               normalization: str = "batch", bn_eps: float = 0.0):
+               normalization: str = "batch", centered: bool = True,
+               bn_eps: float = 0.0):
         """A random population halfspace problem with a given condition number and separation.
 
         ``S`` as in :meth:`gdnp.problems.OLS.random` (eigenvalues log-spaced in
@@ -271,6 +277,10 @@ class Halfspace(LinearProblem):
         bn_eps : float, default 0.0
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
+        centered : bool, default True
+            Only ``True``: a population problem is given by the moments of centred features
+            and not their means, so BN without centring (``False``) raises ``ValueError``
+            (theory guide §10; build the problem from data for it).
 
         Returns
         -------
@@ -299,7 +309,7 @@ class Halfspace(LinearProblem):
         S = random_covariance(d, kappa, rng)
         u = vector_with_separation(S, random_direction(S.shape[0], rng), c)
         prob = GaussianHalfspace(S, u, loss, n_nodes=n_nodes, normalization=normalization,
-                                 bn_eps=bn_eps)
+                                 centered=centered, bn_eps=bn_eps)
         prob.info.update(kappa=float(kappa), separation=c,
                          seed=seed if isinstance(seed, int) else None)
         return prob
@@ -582,6 +592,8 @@ class GaussianHalfspace(Halfspace):
         Gauss-Hermite nodes.
     normalization : {"batch", "weight"}, default "batch"
         The norm ``N`` of the BN coordinates (theory guide §10).
+    centered : bool, default True
+        Only ``True`` (a population problem has no feature means: theory guide §10).
     bn_eps : float, default 0.0
         BN's epsilon (``normalization="batch"`` only).
 
@@ -605,7 +617,8 @@ class GaussianHalfspace(Halfspace):
     population = True
 
     def __init__(self, S, u, loss="logistic", *, n_nodes: int = DEFAULT_NODES,
-                 normalization: str = "batch", bn_eps: float = 0.0):
+                 normalization: str = "batch", centered: bool = True,
+                 bn_eps: float = 0.0):
         S = as_spd_matrix(S, "S")
         u = as_vector(u, "u", S.shape[0])
         c2 = float(u @ np.linalg.solve(S, u))
@@ -615,7 +628,7 @@ class GaussianHalfspace(Halfspace):
         n_nodes = _check_nodes(n_nodes)
         self._xi, self._omega = normal_rule(int(n_nodes))
         self._setup(S, u, loss, {"separation": float(np.sqrt(c2)), "n_nodes": int(n_nodes)},
-                    normalization, True, bn_eps)
+                    normalization, centered, bn_eps)
 
     def _moments(self, m: float, s: float):
         """``E_K[phi(t)], E_K[phi'(t)], c2`` for ``t ~ N(m, s^2)``."""

@@ -315,7 +315,9 @@ class MLP(Problem):
 
     @classmethod
     def random(cls, d: int, hidden: int, kappa: float, n: int, seed=0,
-               loss: str | Loss = "logistic", teacher_scale: float = 3.0) -> MLP:
+               loss: str | Loss = "logistic", teacher_scale: float = 3.0, *,
+               normalization: str = "batch", centered: bool = True, bn_eps: float = 0.0
+               ) -> MLP:
         """Teacher-student data for the tanh network (theory guide §5).
 
         ``x ~ N(0, S)`` with ``S`` as in :meth:`gdnp.problems.OLS.random`; a random teacher
@@ -339,6 +341,9 @@ class MLP(Problem):
             The student's loss.
         teacher_scale : float, default 3.0
             Scale of the teacher's output weights (larger: cleaner labels).
+        normalization, centered, bn_eps
+            The norm ``N`` of every hidden unit's BN coordinates (theory guide §10), as in
+            :meth:`from_data`.
 
         Returns
         -------
@@ -371,7 +376,8 @@ class MLP(Problem):
         theta_t = teacher_scale * rng.choice(np.array([-1.0, 1.0]), size=hidden) / np.sqrt(hidden)
         F = np.tanh(X @ W_t.T) @ theta_t
         y = np.where(rng.random(n) < expit(F), 1.0, -1.0)
-        prob = cls(X, y, hidden, loss, rng)
+        prob = cls(X, y, hidden, loss, rng, normalization=normalization, centered=centered,
+                   bn_eps=bn_eps)
         prob._seed = seed if isinstance(seed, int) else None
         prob.info.update(kappa=float(kappa), seed=prob._seed, teacher_scale=teacher_scale)
         prob.teacher = (W_t, theta_t)

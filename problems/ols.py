@@ -91,8 +91,8 @@ class OLS(LinearProblem):
 
     # ------------------------------------------------------------ constructors
     @classmethod
-    def from_moments(cls, S, u, yy, *, normalization: str = "batch", bn_eps: float = 0.0
-                     ) -> OLS:
+    def from_moments(cls, S, u, yy, *, normalization: str = "batch", centered: bool = True,
+                     bn_eps: float = 0.0) -> OLS:
         """Population least squares from its moments (theory guide §2, eq. 2).
 
         ``f(w~) = E[y^2] + 2 u'w~ + w~' S w~``, minimised at ``w~* = -S^-1 u`` with
@@ -114,6 +114,10 @@ class OLS(LinearProblem):
         bn_eps : float, default 0.0
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
+        centered : bool, default True
+            Only ``True``: a population problem is given by the moments of centred features
+            and not their means, so BN without centring (``False``) raises ``ValueError``
+            (theory guide §10; build the problem from data for it).
 
         Returns
         -------
@@ -137,7 +141,7 @@ class OLS(LinearProblem):
         >>> x_star, f_star
         (array([1., 1.]), 1.0)
         """
-        return cls(S, u, yy, normalization=normalization, bn_eps=bn_eps)
+        return cls(S, u, yy, normalization=normalization, centered=centered, bn_eps=bn_eps)
 
     @classmethod
     def from_data(cls, X, y, *, ridge: float = 0.0, null_space: str = "raise",
@@ -222,7 +226,8 @@ class OLS(LinearProblem):
 
     @classmethod
     def random(cls, d: int, kappa: float, seed=0, noise: float = 0.1, *,
-               normalization: str = "batch", bn_eps: float = 0.0) -> OLS:
+               normalization: str = "batch", centered: bool = True, bn_eps: float = 0.0
+               ) -> OLS:
         """A random population least-squares problem with a given condition number.
 
         ``S`` has eigenvalues log-spaced in ``[1/kappa, 1]`` (so ``L = 1``, ``mu = 1/kappa``)
@@ -248,6 +253,10 @@ class OLS(LinearProblem):
         bn_eps : float, default 0.0
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
+        centered : bool, default True
+            Only ``True``: a population problem is given by the moments of centred features
+            and not their means, so BN without centring (``False``) raises ``ValueError``
+            (theory guide §10; build the problem from data for it).
 
         Returns
         -------
@@ -284,7 +293,7 @@ class OLS(LinearProblem):
         prob = cls(S, -Sw, float(w_true @ Sw) + float(noise) ** 2,
                    info={"kappa": float(kappa), "seed": seed if isinstance(seed, int) else None,
                          "noise": float(noise)}, normalization=normalization,
-                   bn_eps=bn_eps)
+                   centered=centered, bn_eps=bn_eps)
         prob.w_true = w_true
         return prob
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import gdnp
-from gdnp.problems import OLS, Halfspace
+from gdnp.problems import MLP, OLS, Halfspace
 from gdnp.problems.normalization import NORMALIZATIONS, Normalizer, linf_constant
 
 RNG = np.random.default_rng(12)
@@ -521,3 +521,36 @@ def test_mlp_normalizations(kind, eps):
     assert res.status == 1 and res.history["fun"][-1] < res.history["fun"][0]
     r2 = gdnp.solve(p, "gdnp", maxiter=3, reference=False)
     assert r2.history["fun"][-1] < r2.history["fun"][0]
+
+
+_POPULATION = {
+    "OLS.random": lambda **kw: OLS.random(3, 10.0, seed=0, **kw),
+    "OLS.from_moments": lambda **kw: OLS.from_moments(np.eye(2), [-1.0, 0.0], 2.0, **kw),
+    "Halfspace.random": lambda **kw: Halfspace.random(3, 10.0, seed=0, **kw),
+    "Halfspace.gaussian": lambda **kw: Halfspace.gaussian(np.eye(2), [0.5, 0.0], **kw),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_POPULATION))
+def test_population_constructors_take_every_normalization_keyword(name):
+    """Every constructor takes normalization=, centered= and bn_eps=; a population problem has
+    no feature means, so BN without centring is refused (not silently centred)."""
+    make = _POPULATION[name]
+    prob = make(normalization="batch", centered=True, bn_eps=1e-3)
+    assert prob.centered and prob.bn_eps == 1e-3
+    assert make(normalization="weight", centered=True).normalization == "weight"
+    with pytest.raises(ValueError, match="centered=False"):
+        make(centered=False)
+
+
+def test_mlp_random_takes_the_normalization_keywords():
+    base = MLP.random(3, 2, 10.0, 200, seed=0)
+    prob = MLP.random(3, 2, 10.0, 200, seed=0, normalization="weight", centered=False,
+                      bn_eps=0.0)
+    assert (prob.normalization, prob.centered) == ("weight", False)
+    np.testing.assert_array_equal(prob.X, base.X)  # the same draw
+    x = prob.initial_point(0)
+    w, g = prob.to_bn(x)
+    W, _ = prob.split(x)
+    np.testing.assert_allclose(np.abs(g), np.linalg.norm(W, axis=1))  # N(w) = ||w||_2
+    assert MLP.random(3, 2, 10.0, 200, seed=0, bn_eps=1e-2).bn_eps == 1e-2
