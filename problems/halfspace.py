@@ -125,7 +125,9 @@ def _logistic_kernels(a0: np.ndarray, c: np.ndarray, sign_a: np.ndarray):
 class NoFiniteMinimizerError(ValueError):
     """The objective has no finite minimiser (e.g. separable data with the logistic loss).
 
-    Raised by the reference solver (theory guide §3, §9).
+    Raised by the reference solver (theory guide §3, §9). ``infimum`` is the lowest value of
+    ``f`` the reference solver found where it knows one (a bounded loss: the limit of ``f``
+    along the ray it followed to infinity, an upper bound on ``inf f``), else ``None``.
 
     Examples
     --------
@@ -138,6 +140,10 @@ class NoFiniteMinimizerError(ValueError):
     ...
     gdnp.problems.halfspace.NoFiniteMinimizerError: X, y: the data are linearly separable, ...
     """
+
+    def __init__(self, message: str, infimum: float | None = None):
+        super().__init__(message)
+        self.infimum = infimum
 
 
 def _check_separation(separation) -> float:
@@ -1207,8 +1213,23 @@ class EmpiricalHalfspace(Halfspace):
             raise self._separable_error()
         if self.loss is not LOSSES["logistic"]:  # no certificate: L-BFGS's local minimum
             x, fx = self._lbfgs_newton()
-            if np.max(self._margins(x)) < 0.0:
+            margins = self._margins(x)
+            if np.max(margins) < 0.0:
                 raise self._separable_error()
+            lo, hi = self.loss.limits
+            if np.isfinite(lo) and np.isfinite(hi):
+                # bounded loss (sigmoid): along the ray of x, f tends to the share of margins of
+                # each sign weighted by the loss's limits; a point no lower than that limit is
+                # on the way to infinity, not a minimiser (theory guide §3)
+                at_zero = float(self.loss.phi(np.zeros(1))[0])
+                limit = float(np.mean(np.where(margins > 0.0, hi,
+                                               np.where(margins < 0.0, lo, at_zero))))
+                if fx >= limit * (1.0 - 1e-9):
+                    raise NoFiniteMinimizerError(
+                        f"{self!r}: L-BFGS's point (||x|| = {np.linalg.norm(x):.3g}) is no lower "
+                        f"than the limit of f along its ray ({limit:.6g}): the {self.loss.name} "
+                        "loss has no finite minimiser here (its infimum is approached at "
+                        "infinity)", infimum=limit)
             return x, fx
         x, verdict = self._certified_newton()
         if verdict == "separable":

@@ -8,7 +8,7 @@ from scipy.integrate import quad
 from scipy.optimize import minimize
 from scipy.stats import norm
 
-from gdnp.problems import OLS, Halfspace
+from gdnp.problems import OLS, Halfspace, NoFiniteMinimizerError
 
 from conftest import LOSSES, halfspace_data, make_problem, ols_data
 
@@ -50,9 +50,20 @@ def test_gaussian_halfspace_line_solution_matches_lbfgs(loss, separation):
     assert abs(cos) == pytest.approx(1.0, abs=1e-12)
 
 
+def _sigmoid_data_with_a_minimiser():
+    """Labels that agree with sign(x_1) near the boundary and disagree far from it: the
+    sigmoid loss then has a finite minimiser (the ray to infinity pays for the far samples)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 2)) * np.geomspace(1, 3, 2)
+    t = X[:, 0]
+    p = np.where(np.abs(t) < 1.0, 0.5 + 0.45 * np.sign(t), 0.5 - 0.3 * np.sign(t))
+    return X, np.where(rng.random(400) < p, 1.0, -1.0)
+
+
 @pytest.mark.parametrize("loss", ["logistic", "squared", "sigmoid"])
 def test_empirical_halfspace_solution_is_stationary_and_matches_bfgs(loss):
-    prob = Halfspace.from_data(*halfspace_data(), loss=loss)
+    data = _sigmoid_data_with_a_minimiser() if loss == "sigmoid" else halfspace_data()
+    prob = Halfspace.from_data(*data, loss=loss)
     x_star, f_star = prob.solution()
     assert np.linalg.norm(prob.grad(x_star)) < 1e-9
     res = minimize(prob.f, np.full(prob.dim, 0.1), jac=prob.grad, method="BFGS",
@@ -60,6 +71,20 @@ def test_empirical_halfspace_solution_is_stationary_and_matches_bfgs(loss):
     assert res.fun >= f_star - 1e-10
     if loss != "sigmoid":  # convex: one minimiser
         assert res.fun == pytest.approx(f_star, rel=1e-8)
+    else:  # a minimiser, not a point on the way to infinity: f rises along its ray
+        assert prob.f(2.0 * x_star) > f_star and prob.f(0.5 * x_star) > f_star
+
+
+def test_sigmoid_data_whose_infimum_is_at_infinity_raise():
+    """On these data L-BFGS's point goes to ||x|| ~ 2e3 with f still falling along the ray:
+    solution() raises, with the ray's limit (the share of positive margins) as the infimum."""
+    prob = Halfspace.from_data(*halfspace_data(), loss="sigmoid")
+    with pytest.raises(NoFiniteMinimizerError, match="no finite minimiser") as info:
+        prob.solution()
+    inf = info.value.infimum
+    x = minimize(prob.value_and_grad, np.zeros(prob.dim), jac=True, method="L-BFGS-B").x
+    assert inf == pytest.approx(np.mean(prob._margins(x) > 0), abs=0.02)
+    assert prob.f(4.0 * x) < prob.f(2.0 * x) < prob.f(x) and prob.f(4.0 * x) > inf - 1e-12
 
 
 def test_mlp_solution_is_stationary_and_not_beaten_by_lbfgs():
