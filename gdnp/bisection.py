@@ -138,6 +138,9 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     ------
     NoSignChangeError
         No sign change within the expansion budget (e.g. separable data: ``|g*| = inf``).
+    TypeError
+        ``fun`` not callable, ``a``, ``b`` or ``xtol`` not a real number, or ``maxiter`` or
+        ``max_expand`` not an integer.
     ValueError
         Invalid bracket or ``maxiter``, or ``fun`` returned a non-finite value.
 
@@ -170,6 +173,13 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         xtol = float(xtol)
     if not (math.isfinite(xtol) and xtol >= 0.0):
         raise ValueError(f"xtol must be a finite number >= 0, got {xtol!r}")
+    if not callable(fun):
+        raise TypeError(f"fun must be callable, got {type(fun).__name__} {fun!r}")
+    if type(a) is not float or type(b) is not float:
+        for name, end in (("a", a), ("b", b)):
+            if isinstance(end, bool) or not isinstance(end, numbers.Real):
+                raise TypeError(f"{name} must be a real number, got {type(end).__name__} "
+                                f"{end!r}")
     a, b = float(a), float(b)
     if not (math.isfinite(a) and math.isfinite(b) and a < b):
         raise ValueError(f"the bracket must satisfy a < b with finite ends, got ({a}, {b})")

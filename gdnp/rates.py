@@ -9,6 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from gdnp.problems._validate import (
+    _as_float_array,
+    as_condition_number,
+    as_finite_array,
+    as_positive_int,
+    as_real,
+    as_spd_matrix,
+    as_vector,
+)
+
 __all__ = [
     "gd_linear_bound",
     "gd_sublinear_bound",
@@ -27,8 +37,48 @@ __all__ = [
 ]
 
 
-def _t(t):
-    return np.asarray(t, dtype=float)
+def _t(t, name: str = "t") -> np.ndarray:
+    """Iteration number(s): finite and non-negative, as a float array (0-d for a scalar)."""
+    arr = as_finite_array(t, name)
+    if np.any(arr < 0.0):
+        raise ValueError(f"{name} must hold iteration numbers >= 0, got {float(arr.min())!r}")
+    return arr
+
+
+def _positive(value, name: str) -> float:
+    return as_real(value, name, minimum=0.0, open_min=True)
+
+
+def _nonneg(value, name: str) -> float:
+    return as_real(value, name, minimum=0.0)
+
+
+def _mu_L(mu, L) -> tuple[float, float]:
+    """The extreme eigenvalues ``0 < mu <= L`` (``1 - mu/L`` in ``[0, 1)``)."""
+    mu, L = _positive(mu, "mu"), _positive(L, "L")
+    if mu > L:
+        raise ValueError(f"mu must be <= L (the smallest and largest eigenvalues of S), got "
+                         f"mu = {mu!r} > L = {L!r}")
+    return mu, L
+
+
+def _S_w(S, w_star) -> tuple[np.ndarray, np.ndarray, float]:
+    """``S`` (finite, square, symmetric positive definite), a non-zero ``w_star`` of matching
+    length, and ``w_star' S w_star > 0``.
+
+    ``S`` is checked as every problem constructor checks it (:func:`as_spd_matrix`): symmetric
+    to ``1e-10 max|S|`` (far above the rounding of a computed ``E[xx']``, far below a genuine
+    asymmetry), positive definite when ``lambda_min > 10 d eps lambda_max``, the rounding level
+    of a computed eigenvalue, below which ``H*``'s smallest non-zero eigenvalue (at least
+    ``lambda_min(S)`` by interlacing) is indistinguishable from its zero one.
+    """
+    S = as_spd_matrix(S, "S")
+    w = as_vector(w_star, "w_star", dim=S.shape[0])
+    Sw = S @ w
+    wSw = float(w @ Sw)
+    if not wSw > 0.0:  # S is positive definite: w = 0, or so small that w'Sw underflows
+        raise ValueError("w_star must be a non-zero vector (w_star' S w_star = 0)")
+    return S, w, wSw
 
 
 def gd_linear_bound(t, kappa: float, gap0: float):
@@ -50,13 +100,23 @@ def gd_linear_bound(t, kappa: float, gap0: float):
     float or numpy.ndarray
         The bound at ``t``.
 
+    Raises
+    ------
+    TypeError
+        For a non-numeric argument.
+    ValueError
+        For ``t`` negative or not finite, ``kappa < 1``, ``gap0 < 0``, or NaN/inf.
+
     Examples
     --------
     >>> from gdnp.rates import gd_linear_bound
     >>> gd_linear_bound([0, 1, 2], kappa=10.0, gap0=1.0)
     array([1.  , 0.9 , 0.81])
     """
-    return gap0 * (1.0 - 1.0 / kappa) ** _t(t)
+    t = _t(t)
+    kappa = as_condition_number(kappa, "kappa")
+    gap0 = _nonneg(gap0, "gap0")
+    return gap0 * (1.0 - 1.0 / kappa) ** t
 
 
 def gd_sublinear_bound(t, zeta: float, gap0: float):
@@ -79,6 +139,13 @@ def gd_sublinear_bound(t, zeta: float, gap0: float):
     float or numpy.ndarray
         The bound at ``t``.
 
+    Raises
+    ------
+    TypeError
+        For a non-numeric argument.
+    ValueError
+        For ``t`` negative or not finite, ``zeta <= 0``, ``gap0 < 0``, or NaN/inf.
+
     Examples
     --------
     >>> from gdnp.rates import gd_sublinear_bound
@@ -86,6 +153,7 @@ def gd_sublinear_bound(t, zeta: float, gap0: float):
     array([inf, 2. , 0.2])
     """
     t = _t(t)
+    zeta, gap0 = _positive(zeta, "zeta"), _nonneg(gap0, "gap0")
     with np.errstate(divide="ignore"):
         return np.where(t > 0, 2.0 * zeta * gap0 / np.maximum(t, 1e-300), np.inf)
 
@@ -110,13 +178,24 @@ def k19_ols_bound(t, mu: float, L: float, rho_gap0: float):
     float or numpy.ndarray
         The bound at ``t``.
 
+    Raises
+    ------
+    TypeError
+        For a non-numeric argument.
+    ValueError
+        For ``t`` negative or not finite, unless ``0 < mu <= L``, for ``rho_gap0 < 0``, or
+        NaN/inf.
+
     Examples
     --------
     >>> from gdnp.rates import k19_ols_bound
     >>> k19_ols_bound([0, 1, 2], mu=0.1, L=1.0, rho_gap0=1.0)
     array([1.    , 0.81  , 0.6561])
     """
-    return rho_gap0 * (1.0 - mu / L) ** (2.0 * _t(t))
+    t = _t(t)
+    mu, L = _mu_L(mu, L)
+    rho_gap0 = _nonneg(rho_gap0, "rho_gap0")
+    return rho_gap0 * (1.0 - mu / L) ** (2.0 * t)
 
 
 def k19_direction_bound(t, mu: float, L: float, rho_gap0: float, Phi: float, g_t):
@@ -145,13 +224,30 @@ def k19_direction_bound(t, mu: float, L: float, rho_gap0: float, Phi: float, g_t
     float or numpy.ndarray
         The bound at ``t``.
 
+    Raises
+    ------
+    TypeError
+        For a non-numeric argument.
+    ValueError
+        For ``t`` negative or not finite, unless ``0 < mu <= L``, for ``rho_gap0 < 0``,
+        ``Phi < 0``, NaN/inf, or a ``g_t`` whose shape does not broadcast with ``t``'s.
+
     Examples
     --------
     >>> from gdnp.rates import k19_direction_bound
     >>> k19_direction_bound([0, 1], mu=0.5, L=1.0, rho_gap0=1.0, Phi=1.0, g_t=[2.0, 2.0])
     array([4., 1.])
     """
-    return (1.0 - mu / L) ** (2.0 * _t(t)) * Phi**2 * np.asarray(g_t) ** 2 * rho_gap0
+    t = _t(t)
+    mu, L = _mu_L(mu, L)
+    rho_gap0, Phi = _nonneg(rho_gap0, "rho_gap0"), _nonneg(Phi, "Phi")
+    g_t = as_finite_array(g_t, "g_t")
+    try:
+        np.broadcast_shapes(t.shape, g_t.shape)
+    except ValueError:
+        raise ValueError(f"g_t must be a scalar or match t's shape {t.shape}, got shape "
+                         f"{g_t.shape}") from None
+    return (1.0 - mu / L) ** (2.0 * t) * Phi**2 * g_t ** 2 * rho_gap0
 
 
 def stein_c1_bound(loss: str) -> float:
@@ -218,12 +314,22 @@ def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float):
     float
         The bound.
 
+    Raises
+    ------
+    TypeError
+        If ``T_s`` is not an integer, or another argument is not a real number.
+    ValueError
+        For ``T_s < 0``, ``zeta <= 0``, ``mu <= 0``, or NaN/inf.
+
     Examples
     --------
     >>> from gdnp.rates import k19_length_bound
     >>> k19_length_bound(10, zeta=0.25, width0=4.0, mu=0.5)
     0.00390625
     """
+    T_s = as_positive_int(T_s, "T_s", minimum=0)
+    zeta, mu = _positive(zeta, "zeta"), _positive(mu, "mu")
+    width0 = as_real(width0, "width0")
     return 2.0 ** (-float(T_s)) * zeta * abs(width0) / mu**2
 
 
@@ -258,6 +364,13 @@ def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi:
     float or numpy.ndarray
         The bound at ``T_d``.
 
+    Raises
+    ------
+    TypeError
+        For a non-numeric argument, or a ``T_s`` that is not an integer.
+    ValueError
+        As :func:`k19_ols_bound` and :func:`k19_length_bound` (``T_d`` as their ``t``).
+
     Examples
     --------
     >>> from gdnp.rates import k19_combined_bound
@@ -265,7 +378,10 @@ def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi:
     ...                    width0=4.0, )
     array([1.00390625, 0.25390625])
     """
-    return (1.0 - mu / L) ** (2.0 * _t(T_d)) * Phi**2 * rho_gap0 + k19_length_bound(
+    T_d = _t(T_d, "T_d")
+    mu, L = _mu_L(mu, L)
+    rho_gap0, Phi = _nonneg(rho_gap0, "rho_gap0"), _nonneg(Phi, "Phi")
+    return (1.0 - mu / L) ** (2.0 * T_d) * Phi**2 * rho_gap0 + k19_length_bound(
         T_s, zeta, width0, mu)
 
 
@@ -287,6 +403,14 @@ def c19_hessian(S: np.ndarray, w_star: np.ndarray) -> np.ndarray:
     numpy.ndarray, shape (d, d)
         ``H*``.
 
+    Raises
+    ------
+    TypeError
+        For non-numeric ``S`` or ``w_star``.
+    ValueError
+        If ``S`` is not a finite, square, symmetric positive definite matrix, or ``w_star``
+        is not a finite non-zero vector of length ``d``.
+
     Examples
     --------
     >>> import numpy as np
@@ -299,8 +423,13 @@ def c19_hessian(S: np.ndarray, w_star: np.ndarray) -> np.ndarray:
     >>> H @ np.array([1.0, 0.0])
     array([0., 0.])
     """
+    return _h_star(*_S_w(S, w_star))
+
+
+def _h_star(S: np.ndarray, w_star: np.ndarray, wSw: float) -> np.ndarray:
+    """:func:`c19_hessian` on checked arguments."""
     Sw = S @ w_star
-    return S - np.outer(Sw, Sw) / float(w_star @ Sw)
+    return S - np.outer(Sw, Sw) / wSw
 
 
 def _nonzero_eigs(H: np.ndarray) -> np.ndarray:
@@ -327,6 +456,11 @@ def kappa_star(S: np.ndarray, w_star: np.ndarray) -> float:
     float
         ``kappa*`` (1 when ``d <= 2``).
 
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`c19_hessian`.
+
     Examples
     --------
     >>> from gdnp.problems import OLS
@@ -338,7 +472,7 @@ def kappa_star(S: np.ndarray, w_star: np.ndarray) -> float:
     >>> 1.0 < kappa_star(ols.S, ols.solution()[0]) <= 1000
     True
     """
-    eig = _nonzero_eigs(c19_hessian(S, w_star))
+    eig = _nonzero_eigs(c19_hessian(S, w_star))  # c19_hessian checks S and w_star
     if eig.size == 0:
         return 1.0
     return float(eig[-1] / eig[0])
@@ -369,6 +503,14 @@ def bngd_rate(S: np.ndarray, w_star: np.ndarray, w_inf: np.ndarray, lr: float) -
     float
         ``r`` (0 when ``d == 1``).
 
+    Raises
+    ------
+    TypeError
+        For a non-numeric argument.
+    ValueError
+        As :func:`c19_hessian` for ``S`` and ``w_star``; if ``w_inf`` is not a finite
+        non-zero vector of length ``d``, or ``lr`` is not a finite number ``> 0``.
+
     Examples
     --------
     >>> import numpy as np
@@ -384,8 +526,17 @@ def bngd_rate(S: np.ndarray, w_star: np.ndarray, w_inf: np.ndarray, lr: float) -
     >>> bool(abs(measured - r**2) < 1e-4)
     True
     """
-    eps_hat = 2.0 * lr * float(w_star @ w_star) / float(w_inf @ w_inf)
-    eig = _nonzero_eigs(c19_hessian(S, w_star))
+    S, w_star, wSw = _S_w(S, w_star)
+    w_inf = as_vector(w_inf, "w_inf", dim=S.shape[0])
+    lr = _positive(lr, "lr")
+    ww = float(w_inf @ w_inf)
+    if not ww > 0.0:
+        raise ValueError("w_inf must be a non-zero vector (BNGD's direction is never zero)")
+    eps_hat = 2.0 * lr * float(w_star @ w_star) / ww
+    if not np.isfinite(eps_hat):
+        raise ValueError(f"lr = {lr!r} with these w_star, w_inf makes the effective step "
+                         "2 lr ||w_star||^2 / ||w_inf||^2 overflow; rescale them")
+    eig = _nonzero_eigs(_h_star(S, w_star, wSw))
     if eig.size == 0:
         return 0.0
     return float(np.max(np.abs(1.0 - eps_hat * eig)))
@@ -407,12 +558,20 @@ def bngd_best_rate(kstar: float) -> float:
     float
         The rate.
 
+    Raises
+    ------
+    TypeError
+        If ``kstar`` is not a real number.
+    ValueError
+        If ``kstar`` is not finite or is below 1.
+
     Examples
     --------
     >>> from gdnp.rates import bngd_best_rate
     >>> bngd_best_rate(3.0)
     0.5
     """
+    kstar = as_real(kstar, "kstar", minimum=1.0)  # kappa* >= 1: a ratio of eigenvalues
     return (kstar - 1.0) / (kstar + 1.0)
 
 
@@ -430,16 +589,18 @@ def fit_window(iters, gaps, floor: float = 0.0) -> tuple[int, int]:
     The window ends before the first gap at or below ``floor`` (the rounding floor: what lies
     under it is noise) and at the last record that sets a new running minimum (what follows is
     a non-monotone tail: a bounce or a plateau). It starts at the first iterate with ``t > 0``.
-    Non-finite or non-positive gaps end the window too. Returned as positions in the arrays.
+    Non-finite or non-positive gaps end the window too (a run that blew up records them).
+    Returned as positions in the arrays.
 
     Parameters
     ----------
     iters : array_like, shape (n,)
-        Iteration numbers ``t``, ascending.
+        Iteration numbers ``t``: finite, ascending.
     gaps : array_like, shape (n,)
-        The recorded gaps (``f - f*``, ``rho - rho*``, ``||grad f||^2``...).
+        The recorded gaps (``f - f*``, ``rho - rho*``, ``||grad f||^2``...). A history may be
+        empty (``n = 0``): nothing to fit.
     floor : float, default 0.0
-        The rounding floor; gaps at or below it end the window.
+        The rounding floor (finite, ``>= 0``); gaps at or below it end the window.
 
     Returns
     -------
@@ -448,8 +609,11 @@ def fit_window(iters, gaps, floor: float = 0.0) -> tuple[int, int]:
 
     Raises
     ------
+    TypeError
+        If ``iters``, ``gaps`` or ``floor`` is not numeric.
     ValueError
-        If ``iters`` and ``gaps`` are not 1-D arrays of one length.
+        If ``iters`` and ``gaps`` are not 1-D arrays of one length, ``iters`` holds NaN or
+        inf or is not ascending, or ``floor`` is negative or not finite.
 
     Examples
     --------
@@ -459,12 +623,29 @@ def fit_window(iters, gaps, floor: float = 0.0) -> tuple[int, int]:
     >>> fit_window(range(8), [1.0, 0.5, 0.25, 0.125, 0.2, 0.06, 1e-17, 1e-18], floor=1e-16)
     (1, 6)
     """
-    t = np.asarray(iters, dtype=float)
-    y = np.asarray(gaps, dtype=float)
+    t, y, floor = _history(iters, gaps, floor)
+    return _window(t, y, floor)
+
+
+def _history(iters, gaps, floor) -> tuple[np.ndarray, np.ndarray, float]:
+    """``iters`` (finite, ascending), ``gaps`` (numeric; NaN and inf allowed: they end the
+    window, as a run that blew up records them) as float arrays of one length, and ``floor``
+    (finite, ``>= 0``)."""
+    t = as_finite_array(iters, "iters")
+    y = _as_float_array(gaps, "gaps")
     if t.shape != y.shape or t.ndim != 1:
         raise ValueError(f"iters and gaps must be 1-D arrays of one length, got shapes "
                          f"{t.shape} and {y.shape}")
-    bad = ~np.isfinite(y) | (y <= max(float(floor), 0.0))
+    if t.size > 1 and np.any(t[1:] < t[:-1]):
+        i = int(np.argmax(t[1:] < t[:-1]))
+        raise ValueError(f"iters must be in ascending order, got {t[i]:g} before {t[i + 1]:g} "
+                         f"at position {i}")
+    return t, y, _nonneg(floor, "floor")
+
+
+def _window(t: np.ndarray, y: np.ndarray, floor: float) -> tuple[int, int]:
+    """:func:`fit_window` on checked arrays."""
+    bad = ~np.isfinite(y) | (y <= floor)
     stop = int(np.argmax(bad)) if bad.any() else y.size
     start = int(np.searchsorted(t[:stop], 0.0, side="right")) if stop else 0
     if stop - start < 2:
@@ -504,7 +685,9 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
     Parameters
     ----------
     iters, gaps : array_like
-        Iteration numbers and gaps ``f - f*`` (or any positive error), same length.
+        Iteration numbers (finite, ascending) and gaps ``f - f*`` (or any positive error),
+        same length (as :func:`fit_window`). A history too short to fit, empty included, is
+        ``"undetermined"``.
     floor : float
         Rounding floor: gaps at or below it end the window.
     tail : float in (0, 1]
@@ -527,9 +710,11 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
 
     Raises
     ------
+    TypeError
+        A non-numeric argument (``min_points`` not an integer).
     ValueError
-        ``tail``, ``level``, ``dominance`` or ``min_points`` out of range, or ``iters`` and
-        ``gaps`` not 1-D arrays of one length.
+        ``tail``, ``level``, ``dominance``, ``min_points`` or ``floor`` out of range, or
+        ``iters`` and ``gaps`` as :func:`fit_window` rejects them.
 
     Examples
     --------
@@ -545,17 +730,12 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
     from scipy.special import fdtri  # the F quantile (what scipy.stats.f.ppf calls), without
     # importing scipy.stats: about a second, paid by every process that fits a rate
 
-    if not 0.0 < float(tail) <= 1.0:
-        raise ValueError(f"tail must be in (0, 1], got {tail!r}")
-    if not 0.0 < float(level) < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
-    if not float(dominance) > 1.0:
-        raise ValueError(f"dominance must be > 1, got {dominance!r}")
-    if int(min_points) < 4:
-        raise ValueError(f"min_points must be >= 4, got {min_points!r}")
-    t_all = np.asarray(iters, dtype=float)
-    y_all = np.asarray(gaps, dtype=float)
-    start, stop = fit_window(t_all, y_all, floor)
+    tail = as_real(tail, "tail", minimum=0.0, open_min=True, maximum=1.0)
+    level = as_real(level, "level", minimum=0.0, open_min=True, maximum=1.0, open_max=True)
+    dominance = as_real(dominance, "dominance", minimum=1.0, open_min=True)
+    min_points = as_positive_int(min_points, "min_points", minimum=4)
+    t_all, y_all, floor = _history(iters, gaps, floor)
+    start, stop = _window(t_all, y_all, floor)
     out = {"kind": "undetermined", "rate": np.nan, "rate_se": np.nan,
            "one_minus_rate": np.nan, "one_minus_rate_se": np.nan, "order": np.nan,
            "order_se": np.nan, "window": (np.nan, np.nan), "n": 0, "rss_linear": np.nan,
@@ -643,8 +823,8 @@ def fit_order(iters, gaps, tail: float = 0.5, floor: float = 0.0, **options) -> 
 
     Raises
     ------
-    ValueError
-        For arrays of different lengths or invalid options.
+    TypeError, ValueError
+        As :func:`fit_rate`: non-numeric or invalid histories or options.
 
     Examples
     --------

@@ -147,7 +147,8 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         If ``problem`` is not a :class:`~gdnp.problems.Problem`, or for ``coords="bn"`` on a
         problem that is not single-unit (OLS or a halfspace).
     ValueError
-        For an unknown ``coords`` or ``method``, or a ``k`` below 1.
+        For an unknown ``coords`` or ``method``, a ``k`` below 1, or ``coords="bn"`` at a zero
+        ``x`` (no direction).
 
     Examples
     --------
@@ -181,7 +182,11 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         if not isinstance(problem, LinearProblem):
             raise TypeError("coords='bn' needs a single-unit problem (OLS or Halfspace), got "
                             f"{type(problem).__name__}")
-        w, g = problem.to_bn(x)
+        try:
+            w, g = problem.to_bn(x)
+        except ValueError:  # x is checked: only N(x) = 0 is left (named as this argument)
+            raise ValueError("x: the zero vector has no BN direction; coords='bn' needs a "
+                             "non-zero x") from None
         d = problem.dim
         e = w / np.linalg.norm(w)
         R = _householder(e)

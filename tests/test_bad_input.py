@@ -341,3 +341,115 @@ def test_grad_norm2_checks_what_it_is_given():
             prob.grad_norm2(bad)
     with pytest.raises(ValueError, match="incompatible dimensions"):
         prob.grad_norm2(np.ones(3))
+
+
+# ---------------------------------------------------------------- gdnp.rates: theory formulas
+W2 = np.array([1.0, 0.5])
+
+
+@pytest.mark.parametrize("S, w, exc, match", [
+    (np.diag([1.0, np.nan]), W2, ValueError, "S contains 1 NaN"),
+    (np.diag([1.0, -1.0]), W2, ValueError, "S must be positive definite"),
+    (np.array([[1.0, 2.0], [0.0, 1.0]]), W2, ValueError, "S must be symmetric"),
+    (np.ones((2, 3)), W2, ValueError, "S must be a non-empty square"),
+    ("S", W2, TypeError, "S must be a numeric array"),
+    (S2, np.zeros(2), ValueError, "w_star must be a non-zero vector"),
+    (S2, np.ones(3), ValueError, r"w_star must have shape \(2,\)"),
+    (S2, np.array([1.0, np.inf]), ValueError, "w_star contains 1 NaN"),
+    (S2, ["a", "b"], TypeError, "w_star must be a numeric array"),
+])
+def test_kappa_star_and_c19_hessian_check_S_and_w_star(S, w, exc, match):
+    """Each returned nan, 1.0 or a numpy matmul error before."""
+    for fun in (gdnp.rates.kappa_star, gdnp.rates.c19_hessian):
+        with pytest.raises(exc, match=match):
+            fun(S, w)
+    assert gdnp.rates.kappa_star(S2, W2) == pytest.approx(1.0)  # d = 2: kappa* = 1
+
+
+@pytest.mark.parametrize("kw, exc, match", [
+    ({"lr": -1.0}, ValueError, "lr must be a finite number > 0"),
+    ({"lr": 0.0}, ValueError, "lr must be a finite number > 0"),
+    ({"lr": np.nan}, ValueError, "lr must be a finite number > 0"),
+    ({"lr": "1"}, TypeError, "lr must be a real number"),
+    ({"w_inf": np.zeros(2)}, ValueError, "w_inf must be a non-zero vector"),
+    ({"w_inf": np.ones(3)}, ValueError, r"w_inf must have shape \(2,\)"),
+    ({"w_inf": np.array([np.nan, 1.0])}, ValueError, "w_inf contains 1 NaN"),
+    ({"w_star": np.zeros(2)}, ValueError, "w_star must be a non-zero vector"),
+    ({"S": np.diag([1.0, -2.0])}, ValueError, "S must be positive definite"),
+])
+def test_bngd_rate_checks_every_argument(kw, exc, match):
+    args = {"S": S2, "w_star": W2, "w_inf": 2.0 * W2, "lr": 0.5, **kw}
+    with pytest.raises(exc, match=match):
+        gdnp.rates.bngd_rate(**args)
+
+
+@pytest.mark.parametrize("bad, exc", [(np.nan, ValueError), (np.inf, ValueError),
+                                      (0.5, ValueError), (-3.0, ValueError),
+                                      ("3", TypeError), (None, TypeError)])
+def test_bngd_best_rate_needs_kappa_star_at_least_1(bad, exc):
+    with pytest.raises(exc, match="kstar"):
+        gdnp.rates.bngd_best_rate(bad)
+    assert gdnp.rates.bngd_best_rate(1) == 0.0
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda r: r.gd_linear_bound([0, 1], np.nan, 1.0), "kappa"),
+    (lambda r: r.gd_linear_bound([0, 1], 0.5, 1.0), "kappa"),
+    (lambda r: r.gd_linear_bound([0, 1], 10.0, -1.0), "gap0"),
+    (lambda r: r.gd_linear_bound([0, np.nan], 10.0, 1.0), "t contains 1 NaN"),
+    (lambda r: r.gd_linear_bound([-1, 1], 10.0, 1.0), "t must hold iteration numbers >= 0"),
+    (lambda r: r.gd_sublinear_bound([1, 2], -0.5, 1.0), "zeta"),
+    (lambda r: r.gd_sublinear_bound("t", 0.5, 1.0), "t must be a numeric array"),
+    (lambda r: r.k19_ols_bound([0, 1], 2.0, 1.0, 1.0), "mu must be <= L"),
+    (lambda r: r.k19_ols_bound([0, 1], 0.0, 1.0, 1.0), "mu must be a finite number > 0"),
+    (lambda r: r.k19_ols_bound([0, 1], 0.1, np.inf, 1.0), "L must be a finite number > 0"),
+    (lambda r: r.k19_ols_bound([0, 1], 0.1, 1.0, np.nan), "rho_gap0"),
+    (lambda r: r.k19_direction_bound([0, 1], 0.5, 1.0, 1.0, 1.0, [1.0, 2.0, 3.0]), "g_t"),
+    (lambda r: r.k19_direction_bound([0, 1], 0.5, 1.0, 1.0, np.nan, 1.0), "Phi"),
+    (lambda r: r.k19_length_bound(10, 0.25, 4.0, 0.0), "mu must be a finite number > 0"),
+    (lambda r: r.k19_length_bound(-1, 0.25, 4.0, 0.5), "T_s must be >= 0"),
+    (lambda r: r.k19_length_bound(2.5, 0.25, 4.0, 0.5), "T_s must be an integer"),
+    (lambda r: r.k19_length_bound(10, 0.25, np.nan, 0.5), "width0"),
+    (lambda r: r.k19_combined_bound([0, 1], 10, 1.5, 1.0, 1.0, 1.0, 0.25, 4.0), "mu must be"),
+    (lambda r: r.k19_combined_bound([0, -1], 10, 0.5, 1.0, 1.0, 1.0, 0.25, 4.0), "T_d"),
+])
+def test_rate_bounds_reject_nan_negative_and_out_of_range(call, match):
+    """Each returned NaN, a negative or growing "bound", or raised ZeroDivisionError before."""
+    with pytest.raises((ValueError, TypeError), match=match):
+        call(gdnp.rates)
+
+
+def test_rate_bounds_keep_scalar_and_array_results():
+    r = gdnp.rates
+    assert r.gd_linear_bound(2, 10.0, 1.0) == pytest.approx(0.81)
+    assert r.gd_linear_bound([0, 1, 2], 1, 1.0).tolist() == [1.0, 0.0, 0.0]  # kappa = 1
+    assert r.k19_ols_bound(np.arange(3), 1.0, 1.0, 0.0).tolist() == [0.0, 0.0, 0.0]
+    assert r.k19_length_bound(np.int64(3), 1, -4.0, 1.0) == 0.5  # the width's sign is moot
+
+
+# ---------------------------------------------------------------- bisect, BN coordinates
+@pytest.mark.parametrize("args, match", [
+    ((lambda t: t, "x", 1.0), "a must be a real number, got str 'x'"),
+    ((lambda t: t, -1.0, "1"), "b must be a real number, got str '1'"),
+    ((lambda t: t, True, 1.0), "a must be a real number, got bool"),
+    ((lambda t: t, -1.0, 1j), "b must be a real number, got complex"),
+    ((lambda t: t, None, 1.0), "a must be a real number, got NoneType"),
+    ((3, -1.0, 1.0), "fun must be callable, got int 3"),
+    ((None, -1.0, 1.0), "fun must be callable"),
+])
+def test_bisect_names_fun_a_and_b(args, match):
+    with pytest.raises(TypeError, match=match):
+        gdnp.bisect(*args)
+
+
+def test_bisect_accepts_ints_and_numpy_ends():
+    for a, b in ((-1, 1), (np.float64(-1.0), np.float32(1.0)), (np.int64(-1), 1.0)):
+        root, info = gdnp.bisect(lambda t: t - 0.25, a, b, maxiter=20)
+        assert root == gdnp.bisect(lambda t: t - 0.25, -1.0, 1.0, maxiter=20)[0]
+        assert type(info["a0"]) is float
+
+
+def test_hessian_spectrum_bn_at_zero_names_x():
+    prob = OLS.random(3, 10.0)
+    with pytest.raises(ValueError, match="^x: the zero vector has no BN direction"):
+        gdnp.hessian_spectrum(prob, np.zeros(3), coords="bn")

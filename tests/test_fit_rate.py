@@ -141,3 +141,55 @@ def test_f_quantile_is_scipy_stats_without_importing_it():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("iters, gaps, exc, match", [
+    ("abc", "def", TypeError, "iters must be a numeric array"),
+    (np.arange(5), ["a"] * 5, TypeError, "gaps must be a numeric array"),
+    (np.arange(5), np.ones(5) + 1j, TypeError, "gaps must be real"),
+    ([0.0, np.nan, 2.0, 3.0], 0.5 ** np.arange(4), ValueError, "iters contains 1 NaN"),
+    ([0.0, 1.0, np.inf], [1.0, 0.5, 0.25], ValueError, "iters contains 1 NaN or infinite"),
+    ([], [1.0], ValueError, "iters and gaps must be 1-D arrays of one length"),
+    ([3.0, 2.0, 1.0, 0.0], 0.5 ** np.arange(4), ValueError, "iters must be in ascending order"),
+])
+def test_bad_histories_name_the_argument(iters, gaps, exc, match):
+    """Non-numeric, non-finite, mismatched or descending iteration numbers raise (they gave
+    "could not convert string to float", an IndexError or a silent nonsense fit before)."""
+    for fit in (rates.fit_rate, rates.fit_order):
+        with pytest.raises(exc, match=match):
+            fit(iters, gaps)
+    with pytest.raises(exc, match=match):
+        rates.fit_window(iters, gaps)
+
+
+@pytest.mark.parametrize("kw, exc, match", [
+    ({"floor": np.nan}, ValueError, "floor must be a finite number >= 0"),
+    ({"floor": -1.0}, ValueError, "floor must be a finite number >= 0"),
+    ({"floor": "0"}, TypeError, "floor must be a real number"),
+    ({"tail": np.nan}, ValueError, "tail"),
+    ({"tail": "half"}, TypeError, "tail must be a real number"),
+    ({"level": "0.99"}, TypeError, "level must be a real number"),
+    ({"dominance": None}, TypeError, "dominance must be a real number"),
+    ({"min_points": 6.5}, TypeError, "min_points must be an integer"),
+])
+def test_bad_options_name_the_argument(kw, exc, match):
+    t = np.arange(20)
+    with pytest.raises(exc, match=match):
+        rates.fit_rate(t, 0.9**t, **kw)
+
+
+def test_empty_and_short_histories_are_undetermined():
+    """An empty history is a valid one with nothing to fit (a run that recorded nothing): the
+    documented "undetermined", as for any history too short to classify; a run that blew up
+    (NaN or inf gaps) ends the window there instead of raising."""
+    for iters, gaps in (([], []), (np.array([]), np.array([])), ([0], [1.0])):
+        fit = rates.fit_rate(iters, gaps)
+        assert fit["kind"] == "undetermined" and fit["n"] == 0
+        assert fit["reason"] == "fewer than 2 points above the floor"
+        start, stop = rates.fit_window(iters, gaps)
+        assert stop - start < 2  # nothing to fit
+    t = np.arange(100)
+    y = 0.9**t
+    y[60:] = np.nan
+    fit = rates.fit_rate(t, y)
+    assert fit["kind"] == "linear" and fit["window"][1] == 59
