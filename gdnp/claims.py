@@ -566,7 +566,8 @@ def _c19_kstar_le(quick: bool):
     from gdnp.problems import OLS
 
     ratios = []
-    for d in ((3, 10) if quick else (3, 10, 50)):
+    dims = (3, 10) if quick else (3, 10, 50)
+    for d in dims:
         for kappa in (10.0, 1e3, 1e5):
             for seed in range(2 if quick else 5):
                 p = OLS.random(d, kappa, seed=seed)
@@ -576,8 +577,8 @@ def _c19_kstar_le(quick: bool):
                    f"max {_g(r.max(), 4)}, median {_g(np.median(r), 3)}, min {_g(r.min(), 2)} "
                    f"over {r.size} problems",
                    _verdict(bool(r.max() <= 1 + 1e-9)),
-                   "random OLS, d in {3, 10, 50}, kappa in {10, 1e3, 1e5}; 1e-9 allows "
-                   "eigenvalue rounding (~kappa ulp)",
+                   f"random OLS, d in {{{', '.join(map(str, dims))}}}, kappa in "
+                   "{10, 1e3, 1e5}; 1e-9 allows eigenvalue rounding (~kappa ulp)",
                    {"max_ratio": float(r.max()), "median_ratio": float(np.median(r))})
 
 
@@ -590,7 +591,8 @@ def _c19_rate(quick: bool, cases, rtol):
     from gdnp.problems import OLS
 
     preds, meas, ok = [], [], True
-    for d, kappa, lr in (cases[:1] if quick else cases):
+    cases = cases[:1] if quick else cases  # the cases run, which the note lists
+    for d, kappa, lr in cases:
         prob = OLS.random(d, kappa, seed=1)
         res = gdnp.bngd(prob, maxiter=800 if quick else 3000, tol=0.0, lr=lr)
         x_star = prob.solution()[0]
@@ -832,13 +834,14 @@ def _mlp_m3(quick: bool, tol_deg):
     import gdnp
     from gdnp.problems import MLP
 
-    prob = MLP.random(5, 3, 10.0, 400 if quick else 1000, seed=1)
+    n = 400 if quick else 1000
+    prob = MLP.random(5, 3, 10.0, n, seed=1)
     res = gdnp.gdnp(prob, maxiter=12 if quick else 150, tol=0.0, reference=False)
     ang = _unit_angles(prob, res.x)
     return Outcome(f"angles 0 deg (within {_g(tol_deg)} deg)",
                    "angles " + ", ".join(_g(a, 3) for a in ang) + f" deg after {res.nit} sweeps",
                    _verdict(bool(np.all(ang <= tol_deg))),
-                   "teacher-student tanh MLP (d = 5, n = 1000, kappa = 10, logistic); the "
+                   f"teacher-student tanh MLP (d = 5, n = {n}, kappa = 10, logistic); the "
                    "lemma needs b_12 = 0 or another unit already aligned (see "
                    "mlp.k19_lemma_unconditional), and teacher labels make z non-Gaussian",
                    {"angles_deg": ang.tolist()})
@@ -1019,17 +1022,27 @@ def replace_region(text: str, body: str, start: str = README_START, end: str = R
 
 
 def claims_main(argv: list[str] | None = None) -> int:
-    """``gdnp claims``: run (or load) the claims and print them; exit 1 if any fails to run."""
+    """``gdnp claims``: run (or load) the claims and print them; exit 1 if any fails to run.
+
+    ``--only`` takes several ids and may be repeated; ``--progress/--no-progress`` is
+    accepted like every long-running command's switch and has no effect (the claims print
+    no progress).
+    """
+    from gdnp.cli import add_progress_option
+
     p = argparse.ArgumentParser(prog="gdnp claims", description=__doc__.split("\n")[0])
     p.add_argument("--json", action="store_true", help="a JSON list of the rows")
     p.add_argument("--markdown", action="store_true", help="a Markdown table")
     p.add_argument("--quick", action="store_true", help="small budgets (seconds, for tests)")
-    p.add_argument("--only", nargs="+", metavar="ID", help="run only these claim ids")
+    p.add_argument("--only", nargs="+", action="extend", metavar="ID",
+                   help="run only these claim ids (several after one --only, or repeated)")
     p.add_argument("--out", metavar="DIR", help="also write DIR/claims.json and claims.csv")
     p.add_argument("--from", dest="source", metavar="FILE",
                    help="print a claims.json written earlier instead of running")
     p.add_argument("--readme", metavar="FILE",
                    help="rewrite the region between the claims markers of FILE from the data")
+    add_progress_option(p, "no effect, accepted like the other commands' switch: gdnp claims "
+                        "prints no progress, only its table")
     args = p.parse_args(argv)
     known = [c.id for c in CLAIMS]
     unknown = [i for i in (args.only or []) if i not in known]

@@ -58,8 +58,17 @@ def build_problem(name: str, *, kappa: float, dim: int, seed: int, separation: f
     raise ValueError(f"problem {name!r} is unknown; choose one of {list(PROBLEMS)}")
 
 
-def _fmt(v, spec):
-    return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, spec)
+#: What the ``solve`` table prints for a value that was not measured (no reference optimum,
+#: no fitted rate).
+MISSING = "n/a"
+
+
+def _fmt(v, spec: str, width: int) -> str:
+    """``v`` formatted with ``spec``, right-aligned in ``width`` columns; :data:`MISSING`
+    (aligned the same way) for ``None`` or NaN."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return f"{MISSING:>{width}}"
+    return format(v, f">{width}{spec}")
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -77,6 +86,25 @@ def _show_progress(flag: bool | None) -> bool:
     return sys.stderr.isatty() if flag is None else bool(flag)
 
 
+def add_progress_option(parser: argparse.ArgumentParser,
+                        help: str = "progress on stderr (default: when stderr is a terminal)"
+                        ) -> None:
+    """Add the ``--progress/--no-progress`` switch every long-running command shares.
+
+    The value is ``None`` unless the switch is given; :func:`_show_progress` turns it into
+    "on when stderr is a terminal".
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser.
+    help : str
+        The option's help: what the command prints (or that it prints nothing).
+    """
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help=help)
+
+
 def cmd_solve(args) -> int:
     import gdnp
 
@@ -92,7 +120,7 @@ def cmd_solve(args) -> int:
             print(f"gdnp solve: {m} ...", end="", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         # mini-batches for gd and bngd; agd and gdnp stay full-batch (theory guide §11)
-        opts = {"batch_size": args.batch_size, "statistics": args.statistics} if (
+        opts = {"batch_size": args.batch_size, "statistics": args.statistics or "batch"} if (
             args.batch_size is not None and m in ("gd", "bngd")) else {}
         res = gdnp.solve(prob, m, maxiter=args.maxiter, tol=args.tol, seed=args.seed, **opts)
         elapsed = time.perf_counter() - t0
@@ -121,16 +149,22 @@ def cmd_solve(args) -> int:
     cfg = prob.config()
     kind = "population" if prob.population else "empirical"
     size = f"d={args.dim}" + (f", {prob.dim} parameters" if prob.dim != args.dim else "")
-    print(f"{args.problem} ({kind}, {size}, kappa={prob.kappa:.4g}): " + ", ".join(
-        f"{k}={v}" for k, v in cfg.items() if k not in ("problem", "dim", "kappa_S",
-                                                         "population")))
+    # kappa(S) is measured on the problem built (an empirical S is not the requested one);
+    # config's "kappa" is the requested value, printed once, labelled, in the parenthesis
+    print(f"{args.problem} ({kind}, {size}, kappa(S)={prob.kappa:.4g}, requested "
+          f"kappa={args.kappa:.4g}): " + ", ".join(
+              f"{k}={v}" for k, v in cfg.items() if k not in ("problem", "dim", "kappa_S",
+                                                               "kappa", "population")))
     print(f"{'method':<7}{'iters':>7}{'final gap':>12}{'|grad|':>11}{'time [s]':>10}"
           f"{'order':>11}{'status':>8}")
     for r in rows:
         order = (f"lin {r['rate']:.3f}" if r["order"] == "linear" else
-                 {None: "-", "sublinear": "sublin", "undetermined": "undet"}[r["order"]])
-        print(f"{r['method']:<7}{r['nit']:>7d}{_fmt(r['gap'], '>12.3e')}"
-              f"{_fmt(r['grad_norm'], '>11.2e')}{r['time']:>10.3f}{order:>11}{r['status']:>8d}")
+                 {None: MISSING, "sublinear": "sublin", "undetermined": "undet"}[r["order"]])
+        print(f"{r['method']:<7}{r['nit']:>7d}{_fmt(r['gap'], '.3e', 12)}"
+              f"{_fmt(r['grad_norm'], '.2e', 11)}{r['time']:>10.3f}{order:>11}"
+              f"{r['status']:>8d}")
+    if any(r["gap"] is None for r in rows):
+        print(f"note: final gap {MISSING}: the problem has no reference optimum f*")
     for r in rows:
         if r["status"] == 2:
             print(f"note: {r['method']} (status 2, no rate fitted): {r['message']}")
@@ -182,6 +216,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="run solvers on a synthetic problem and print a table",
                        description="Run the solvers on a seeded synthetic problem and print "
                        "one row per method (or JSON).", formatter_class=fmt)
+    p.set_defaults(solve_parser=p)  # for the checks of option combinations after parsing
     p.add_argument("problem", choices=PROBLEMS)
     p.add_argument("--method", default="all", type=str.lower,
                    choices=["all", "gd", "agd", "bngd", "gdnp"], help="any case")
@@ -205,13 +240,32 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--bn-eps", type=float, default=0.0,
                    help="BN's epsilon: N(w) = sqrt(w'Sw + eps) (PyTorch BatchNorm1d)")
     p.add_argument("--batch-size", type=int, default=None,
-                   help="mini-batch size for gd and bngd (needs --n; agd, gdnp: full batch)")
-    p.add_argument("--statistics", default="batch", choices=["batch", "population"],
-                   help="normalize each mini-batch with its own or the full data's statistics")
+                   help="mini-batch size for gd and bngd (needs --n; agd and gdnp are "
+                   "full-batch: refused with --method agd or gdnp, full batch for them "
+                   "under --method all)")
+    p.add_argument("--statistics", default=None, choices=["batch", "population"],
+                   help="normalize each mini-batch with its own or the full data's "
+                   "statistics (needs --batch-size; default: batch)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="one line per method on stderr (default: when stderr is a terminal)")
+    add_progress_option(p, "one line per method on stderr (default: when stderr is a "
+                        "terminal)")
     return parser
+
+
+def _solve_conflict(args: argparse.Namespace) -> str | None:
+    """Why ``gdnp solve``'s options cannot go together, or ``None`` when they can.
+
+    ``--batch-size`` is refused for a single full-batch method (AGD, GDNP: theory guide §11),
+    which would otherwise ignore it, and ``--statistics`` without ``--batch-size``, which has
+    no mini-batch to apply to.
+    """
+    if args.batch_size is not None and args.method in ("agd", "gdnp"):
+        return (f"argument --batch-size: {args.method} is full-batch; mini-batches are for "
+                "--method gd, bngd or all (where agd and gdnp run full-batch)")
+    if args.statistics is not None and args.batch_size is None:
+        return ("argument --statistics: applies to mini-batch runs only; give --batch-size "
+                "too")
+    return None
 
 
 def _run(argv: list[str]) -> int:
@@ -225,6 +279,8 @@ def _run(argv: list[str]) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command == "solve" and (conflict := _solve_conflict(args)) is not None:
+        args.solve_parser.error(conflict)  # usage and one line, exit status 2
     try:
         if args.command == "solve":
             return cmd_solve(args)

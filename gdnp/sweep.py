@@ -1046,7 +1046,58 @@ def _help_formatter():
     return HelpFormatter
 
 
+def _number(name: str, kind: type = float, minimum: float | None = None,
+            maximum: float | None = None, open_min: bool = False, open_max: bool = False,
+            none: bool = False) -> Callable[[str], Any]:
+    """An argparse ``type`` for a numeric option, checked when the command line is parsed.
+
+    Parameters
+    ----------
+    name : str
+        The option's name in the messages (as in ``gdnp solve``'s, e.g. ``kappa``).
+    kind : {float, int}
+        A float must be finite and within the bounds (the checks of
+        :func:`gdnp.problems._validate.as_real`); an int at least ``minimum``.
+    minimum, maximum : float, optional
+        The bounds, excluded with ``open_min`` / ``open_max``.
+    none : bool
+        Also accept ``none`` (or ``population``), the grid's "no value"; the value is then
+        returned as text, as a config file would hold it, for :func:`normalize_config`.
+
+    Returns
+    -------
+    callable
+        ``text -> value``, raising ``argparse.ArgumentTypeError`` (an argparse error, exit
+        status 2, that names the option) for a bad value.
+    """
+    from gdnp.problems._validate import as_real
+
+    def convert(text: str):
+        if none and text.strip().lower() in ("none", "population", ""):
+            return text
+        try:
+            value = kind(text)
+            if kind is int:
+                if minimum is not None and value < minimum:
+                    raise ValueError
+            else:
+                as_real(value, name, minimum=minimum, maximum=maximum, open_min=open_min,
+                        open_max=open_max)
+        except ValueError as exc:
+            if kind is float and str(exc).startswith(name):
+                raise argparse.ArgumentTypeError(str(exc)) from None
+            low = "" if minimum is None else f" >= {minimum:g}"
+            raise argparse.ArgumentTypeError(
+                f"{name} must be an integer{low}{' or none' if none else ''}, got {text!r}"
+                if kind is int else f"{name} must be a number, got {text!r}") from None
+        return text if none else value
+
+    return convert
+
+
 def _parser() -> argparse.ArgumentParser:
+    from gdnp.cli import add_progress_option
+
     p = argparse.ArgumentParser(
         prog="gdnp sweep", formatter_class=_help_formatter(),
         description="Run a resumable grid of seeded solver runs; one long CSV table plus a "
@@ -1057,47 +1108,51 @@ def _parser() -> argparse.ArgumentParser:
          for k, vals in GRID_DEFAULTS.items()}
     p.add_argument("--problem", nargs="+",
                    help=f"among {', '.join(PROBLEMS)} (default: {d['problem']})")
-    p.add_argument("--kappa", nargs="+", type=float,
+    p.add_argument("--kappa", nargs="+", type=_number("kappa", minimum=1.0),
                    help=f"condition numbers of S (default: {d['kappa']})")
-    p.add_argument("--dim", nargs="+", type=int,
+    p.add_argument("--dim", nargs="+", type=_number("dim", int, minimum=1),
                    help=f"input dimensions d, the d= of the Python constructors "
                         f"(default: {d['dim']})")
-    p.add_argument("--separation", nargs="+", type=float,
+    p.add_argument("--separation", nargs="+",
+                   type=_number("separation", minimum=0.0, maximum=1.0, open_min=True,
+                                open_max=True),
                    help=f"halfspace separations in (0, 1) (default: {d['separation']})")
-    p.add_argument("--n", nargs="+",
+    p.add_argument("--n", nargs="+", type=_number("n", int, minimum=1, none=True),
                    help=f"samples per problem, 'none' = population (default: {d['n']})")
     p.add_argument("--loss", nargs="+", help=f"halfspace and MLP losses (default: {d['loss']})")
     p.add_argument("--method", nargs="+",
                    help=f"among {', '.join(_methods())}, any case (default: {d['method']})")
-    p.add_argument("--seed", nargs="+", type=int, help=f"seeds (default: {d['seed']})")
+    p.add_argument("--seed", nargs="+", type=_number("seed", int, minimum=0),
+                   help=f"seeds (default: {d['seed']})")
     p.add_argument("--normalization", nargs="+",
                    help="norms of the BN coordinates: batch, weight, l1, l3, linf "
                         "(default: batch)")
-    p.add_argument("--bn-eps", nargs="+", type=float, help="BN epsilons (default: 0)")
-    p.add_argument("--batch-size", nargs="+", help="mini-batch sizes for gd and bngd "
-                   "('none' = full batch; default: none)")
+    p.add_argument("--bn-eps", nargs="+", type=_number("bn_eps", minimum=0.0),
+                   help="BN epsilons (default: 0)")
+    p.add_argument("--batch-size", nargs="+",
+                   type=_number("batch_size", int, minimum=1, none=True),
+                   help="mini-batch sizes for gd and bngd ('none' = full batch; default: none)")
     p.add_argument("--statistics", nargs="+",
                    help="batch and/or population (default: batch)")
-    p.add_argument("--maxiter", type=int,
+    p.add_argument("--maxiter", type=_number("maxiter", int, minimum=0),
                    help=f"iteration budget per run (default: {DEFAULT_MAXITER})")
-    p.add_argument("--tol", type=float,
+    p.add_argument("--tol", type=_number("tol", minimum=0.0),
                    help=f"stop a run once ||grad f||_{{S^-1}} <= tol (default: {DEFAULT_TOL:g})")
-    p.add_argument("--jobs", type=int, default=1,
+    p.add_argument("--jobs", type=_number("jobs", int, minimum=1), default=1,
                    help="processes computing cells (loky: this one and JOBS-1 workers)")
     p.add_argument("--backend", default="loky", help="loky (joblib) or dask")
     p.add_argument("--scheduler", default=None,
                    help="dask scheduler address (default: start a LocalCluster)")
-    p.add_argument("--timeout", type=float, default=5.0,
-                   help="seconds to wait for the dask scheduler")
+    p.add_argument("--timeout", type=_number("timeout", minimum=0.0, open_min=True),
+                   default=5.0, help="seconds to wait for the dask scheduler")
     p.add_argument("--dask-local", choices=["processes", "threads"], default="processes",
                    help="LocalCluster workers as processes or threads")
-    p.add_argument("--blas-threads", type=int, default=1,
+    p.add_argument("--blas-threads", type=_number("blas_threads", int, minimum=0), default=1,
                    help="BLAS threads per worker (0: leave unchanged)")
     p.add_argument("--out", default="sweep-results", help="results folder")
     p.add_argument("--dry-run", action="store_true", help="list the cells and exit")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar on stderr (default: when stderr is a terminal)")
+    add_progress_option(p, "progress bar on stderr (default: when stderr is a terminal)")
     return p
 
 

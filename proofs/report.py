@@ -4,7 +4,8 @@ Prints a table (identity, generality, source, status, time) and the summary line
 ``N proved, M failed, K discrepancies refuted, U unrefuted``; failures show the labelled
 identity that failed and its simplified residual, discrepancies their exact counterexample.
 ``--json`` prints a JSON object with the list of records (``"checks"``, each with
-``generality`` and, for a discrepancy, ``counterexample``) and the counts (``"summary"``).
+``generality`` and, for a discrepancy, ``counterexample``) and the counts with the boolean
+``ok`` (``"summary"``).
 ``--bridge`` also evaluates the proved formulas against the numpy implementations
 (:mod:`gdnp.proofs.bridge`). The exit status is non-zero if an identity expected to hold is
 not proved (failed, timed out or errored), a documented discrepancy is not refuted by its
@@ -27,6 +28,8 @@ __all__ = ["build_parser", "format_table", "summary_line", "verify_main"]
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``gdnp verify``."""
+    from gdnp.cli import add_progress_option
+
     parser = argparse.ArgumentParser(
         prog="gdnp verify",
         description="Prove the identities of the theory guide with sympy (exact, no numerics).",
@@ -34,10 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     parser.add_argument(
         "--only",
-        action="append",
+        action="extend",
+        nargs="+",
         metavar="TOPIC_OR_ID",
-        help=f"run only this topic or check id (repeatable); topics: {', '.join(TOPICS)}; "
-        "ids: see --list",
+        help=f"run only these topics or check ids (several after one --only, or repeated); "
+        f"topics: {', '.join(TOPICS)}; ids: see --list",
     )
     parser.add_argument(
         "--bridge",
@@ -54,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="also print each statement and detail"
+    )
+    add_progress_option(
+        parser,
+        "no effect, accepted like the other commands' switch: gdnp verify prints no "
+        "progress, only its report",
     )
     return parser
 
@@ -93,7 +102,7 @@ def format_table(results: Sequence[CheckResult], verbose: bool = False) -> str:
 
 
 def verify_main(argv: list[str] | None = None) -> int:
-    """Entry point of ``gdnp verify [--json] [--only TOPIC]``; returns the exit status.
+    """Entry point of ``gdnp verify [--json] [--only TOPIC ...]``; returns the exit status.
 
     Parameters
     ----------

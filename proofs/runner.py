@@ -260,8 +260,8 @@ def run_checks(
     return [results[c.name] for c in checks]
 
 
-def summarize(results: Sequence[CheckResult]) -> dict[str, int]:
-    """Counts per status plus ``total``; ``ok`` is 1 when no check needs attention.
+def summarize(results: Sequence[CheckResult]) -> dict[str, int | bool]:
+    """Counts per status plus ``total``; ``ok`` is ``True`` when no check needs attention.
 
     Parameters
     ----------
@@ -270,22 +270,22 @@ def summarize(results: Sequence[CheckResult]) -> dict[str, int]:
 
     Returns
     -------
-    dict of str to int
+    dict of str to int or bool
         One count per status (``proved``, ``failed``, ``discrepancy``, ``unrefuted``,
-        ``timeout``, ``error``), ``total`` and ``ok`` (0 if any check failed, was not refuted,
-        timed out or raised; theory guide §8).
+        ``timeout``, ``error``), ``total`` and the bool ``ok`` (``False`` if any check failed,
+        was not refuted, timed out or raised; theory guide §8).
 
     Examples
     --------
     >>> from gdnp.proofs import run_checks, summarize
     >>> counts = summarize(run_checks(only="bn.scale_invariance", timeout=None))
     >>> counts["proved"], counts["total"], counts["ok"]
-    (1, 1, 1)
+    (1, 1, True)
     """
-    counts = {status: 0 for status in STATUSES}
+    counts: dict[str, int | bool] = {status: 0 for status in STATUSES}
     for r in results:
         counts[r.status] += 1
     counts["total"] = len(results)
     bad = ("failed", "unrefuted", "timeout", "error")
-    counts["ok"] = int(all(counts[k] == 0 for k in bad))
+    counts["ok"] = all(counts[k] == 0 for k in bad)  # a JSON boolean in gdnp verify --json
     return counts

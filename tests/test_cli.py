@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
+
+import pytest
 
 from gdnp.cli import main
 
@@ -148,3 +151,126 @@ def test_every_long_command_has_the_same_progress_switch(capsys):
         text = capsys.readouterr().out
         assert "--progress, --no-progress" in text, cmd
         assert "default" in text and "``" not in text, cmd
+
+
+def _solve_rows(out: str) -> tuple[str, list[str]]:
+    lines = out.splitlines()
+    header = next(ln for ln in lines if ln.startswith("method"))
+    rows = [ln for ln in lines if ln.split() and ln.split()[0] in ("gd", "agd", "bngd", "gdnp")]
+    return header, rows
+
+
+def test_solve_table_marks_missing_values_in_their_column(capsys):
+    """The sigmoid halfspace has no reference optimum: the final gap is ``n/a``, aligned in
+    its column (not a ``-`` glued to the iteration count), and the JSON has ``null``."""
+    args = ["solve", "halfspace", "--loss", "sigmoid", "--dim", "3", "--maxiter", "20",
+            "--method", "gd", "--no-progress"]
+    assert main(args) == 0
+    header, rows = _solve_rows(capsys.readouterr().out)
+    assert rows and all(len(r) == len(header) for r in rows)
+    cells = rows[0].split()
+    assert cells[:3] == ["gd", "20", "n/a"] and cells[5] == "n/a"  # final gap, order
+    assert main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"][0]["gap"] is None
+    for argv in (["ols", "--dim", "3"], ["mlp", "--n", "60", "--dim", "2", "--hidden", "2"]):
+        assert main(["solve", *argv, "--maxiter", "3", "--no-progress"]) == 0
+        header, rows = _solve_rows(capsys.readouterr().out)
+        assert len(rows) == 4 and all(len(r) == len(header) for r in rows)
+
+
+def test_solve_header_labels_measured_and_requested_kappa(capsys):
+    assert main(["solve", "ols", "--n", "40", "--dim", "3", "--kappa", "10", "--method", "gd",
+                 "--maxiter", "2", "--no-progress"]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    assert "kappa(S)=" in head and "requested kappa=10" in head
+    assert head.count("kappa") == 2  # each once, labelled
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--kappa", "nan"), ("--kappa", "inf"), ("--kappa", "0.5"), ("--separation", "nan"),
+    ("--bn-eps", "nan"), ("--tol", "inf"), ("--dim", "0"), ("--seed", "-1"), ("--n", "0"),
+    ("--batch-size", "0"), ("--maxiter", "-1"), ("--jobs", "0"), ("--timeout", "nan")])
+def test_sweep_rejects_bad_numbers_when_parsing(option, value, tmp_path, capsys):
+    """A non-finite or out-of-range grid value is an argparse error naming the option, not a
+    failure later (NaN used to reach the JSON writer)."""
+    out = tmp_path / "sweep"
+    with pytest.raises(SystemExit) as stop:
+        main(["sweep", option, value, "--dry-run", "--out", str(out)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: {option[2:].replace('-', '_')} must be" in err
+    assert "JSON" not in err and not out.exists()
+
+
+def test_sweep_still_takes_none_and_numbers(capsys, tmp_path):
+    assert main(["sweep", "--n", "none", "50", "--batch-size", "none", "10", "--kappa", "1",
+                 "10", "--dim", "3", "--dry-run", "--out", str(tmp_path / "s")]) == 0
+    cells = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    assert {c["n"] for c in cells} == {None, 50} and {c["kappa"] for c in cells} == {1.0, 10.0}
+
+
+def test_claims_and_verify_accept_the_progress_switch(capsys):
+    """Like solve, sweep, plots and bench; both print no progress, and say so in their help."""
+    for cmd in ("claims", "verify"):
+        with contextlib.suppress(SystemExit):  # verify returns its status, claims exits
+            main([cmd, "-h"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "--progress, --no-progress" in text and "no effect" in text, cmd
+    assert main(["verify", "--only", "bn.scale_invariance", "--json", "--no-progress"]) == 0
+    json.loads(capsys.readouterr().out)
+    assert main(["claims", "--quick", "--only", "c19.scaling_law", "--json",
+                 "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)[0]["id"] == "c19.scaling_law" and captured.err == ""
+
+
+def test_only_takes_several_values_and_repeats(capsys):
+    """``--only a b`` and ``--only a --only b`` select the same, in verify and in claims."""
+    ids = ["bn.scale_invariance", "k19.length_bound_as_quoted"]
+    listed = []
+    for argv in (["--only", *ids], ["--only", ids[0], "--only", ids[1]]):
+        assert main(["verify", *argv, "--list"]) == 0
+        listed.append([ln.split()[0] for ln in capsys.readouterr().out.splitlines()])
+    assert listed[0] == listed[1] == ids
+    claims = ["c19.kappa_star_d2", "c19.scaling_law"]
+    got = []
+    for argv in (["--only", *claims], ["--only", claims[0], "--only", claims[1]]):
+        assert main(["claims", "--quick", "--json", *argv]) == 0
+        got.append([r["id"] for r in json.loads(capsys.readouterr().out)])
+    assert got[0] == got[1] == claims
+
+
+def test_verify_json_ok_is_a_boolean(capsys):
+    assert main(["verify", "--only", "bn.scale_invariance", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["ok"] is True
+
+
+@pytest.mark.parametrize("argv, option, why", [
+    (["--method", "gdnp", "--batch-size", "10"], "--batch-size", "full-batch"),
+    (["--method", "agd", "--batch-size", "10"], "--batch-size", "full-batch"),
+    (["--statistics", "population"], "--statistics", "mini-batch runs only"),
+    (["--method", "gd", "--statistics", "batch"], "--statistics", "mini-batch runs only")])
+def test_solve_refuses_options_it_would_ignore(argv, option, why, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["solve", "ols", "--n", "50", "--dim", "3", "--maxiter", "3", *argv])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"gdnp solve: error: argument {option}:" in err and why in err
+
+
+def test_solve_batch_size_still_runs_gd_and_bngd(capsys):
+    for method in ("gd", "bngd", "all"):
+        assert main(["solve", "ols", "--n", "50", "--dim", "3", "--maxiter", "3", "--method",
+                     method, "--batch-size", "10", "--statistics", "population", "--json",
+                     "--no-progress"]) == 0
+        assert json.loads(capsys.readouterr().out)["results"]
+
+
+def test_claims_quick_notes_describe_the_quick_run(capsys):
+    """The quick run measures fewer cases: the notes list what it ran, not the full run's."""
+    assert main(["claims", "--quick", "--json", "--only", "c19.bngd_rate",
+                 "c19.kappa_star_le_kappa", "k19.mlp_alignment_m3"]) == 0
+    notes = {r["id"]: r["note"] for r in json.loads(capsys.readouterr().out)}
+    assert "= (5, 10, 0.5)" in notes["c19.bngd_rate"] and "1000" not in notes["c19.bngd_rate"]
+    assert "d in {3, 10}," in notes["c19.kappa_star_le_kappa"]
+    assert "n = 400," in notes["k19.mlp_alignment_m3"]
