@@ -33,12 +33,10 @@ def build_problem(name: str, *, kappa: float, dim: int, seed: int, separation: f
                   noise: float = 0.1, normalization: str = "batch", bn_eps: float = 0.0):
     """A named synthetic problem: population unless ``n`` samples are asked for (MLP: always
     empirical, ``n`` defaults to 2000); ``normalization`` and ``bn_eps`` choose the norm of
-    the BN coordinates (theory guide §10; single-unit problems)."""
+    the BN coordinates (theory guide §10; every hidden unit's on the MLP)."""
     from gdnp.problems import MLP, OLS, Halfspace
 
     norm = {"normalization": normalization, "bn_eps": bn_eps}
-    if name == "mlp" and (normalization != "batch" or bn_eps != 0.0):
-        raise ValueError("--normalization/--bn-eps: the MLP supports the idealised BN only")
     if name == "ols":
         if n is None:
             return OLS.random(dim, kappa, seed=seed, noise=noise, **norm)
@@ -54,7 +52,8 @@ def build_problem(name: str, *, kappa: float, dim: int, seed: int, separation: f
         return Halfspace.sample(dim, kappa, n, separation=separation, loss=loss, seed=seed,
                                 **norm)
     if name == "mlp":
-        return MLP.random(dim, hidden, kappa, 2000 if n is None else n, seed=seed, loss=loss)
+        return MLP.random(dim, hidden, kappa, 2000 if n is None else n, seed=seed, loss=loss,
+                          **norm)
     raise ValueError(f"problem {name!r} is unknown; choose one of {list(PROBLEMS)}")
 
 

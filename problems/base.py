@@ -892,7 +892,7 @@ class LinearProblem(Problem):
             except ValueError:
                 nS = 0.0
         if not nS > 0:
-            raise ValueError("x0: the zero vector has no BN direction; pass a non-zero x0")
+            raise ValueError("x: the zero vector has no BN direction; pass a non-zero x")
         return x.copy(), nS
 
     def from_bn(self, w, g) -> np.ndarray:

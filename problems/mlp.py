@@ -582,7 +582,7 @@ class MLP(Problem):
         W, _ = self.split(x)
         nS = self._unit_norms(W)[0]
         if np.any(~(nS > 0)):
-            raise ValueError("x0: some hidden unit has zero weights; its BN direction is "
+            raise ValueError("x: some hidden unit has zero weights; its BN direction is "
                              "undefined")
         return W.copy(), nS
 

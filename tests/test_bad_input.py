@@ -126,6 +126,18 @@ def test_x0_zero():
         gdnp.bngd(prob, x0=np.zeros(3))
 
 
+def test_to_bn_names_its_argument_x_and_the_solvers_name_x0():
+    prob = Halfspace.random(3, 10, seed=0)
+    with pytest.raises(ValueError, match="^x: the zero vector has no BN direction; pass a "
+                                         "non-zero x$"):
+        prob.to_bn(np.zeros(3))
+    mlp = MLP.random(3, 2, 10, 100, seed=0)
+    with pytest.raises(ValueError, match="^x: some hidden unit has zero weights"):
+        mlp.to_bn(np.zeros(mlp.dim))
+    with pytest.raises(ValueError, match="^x0: some hidden unit has zero weights"):
+        gdnp.gdnp(mlp, x0=np.zeros(mlp.dim), reference=False)
+
+
 def test_initial_direction_orthogonal_to_u():
     prob = Halfspace.random(3, 10, seed=0)
     w0 = np.cross(prob.u, [1.0, 0.0, 0.0])

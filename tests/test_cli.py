@@ -41,6 +41,12 @@ def test_solve_empirical_and_mlp(capsys):
                  "--maxiter", "5", "--json"]) == 0
 
 
+def test_solve_mlp_takes_the_normalization_options(capsys):
+    assert main(["solve", "mlp", "--n", "200", "--dim", "3", "--hidden", "2", "--method",
+                 "gdnp", "--maxiter", "3", "--normalization", "weight", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["problem"]["normalization"] == "weight"
+
+
 def test_solve_bad_input_exits_2(capsys):
     assert main(["solve", "halfspace", "--separation", "1.5"]) == 2
     assert "separation must lie in (0, 1)" in capsys.readouterr().err
