@@ -455,6 +455,65 @@ def test_against_pytorch_batchnorm_and_weight_norm():
                                rtol=1e-10, atol=1e-14)
 
 
+def test_mlp_bn_units_and_batch_statistics_against_pytorch():
+    """The MLP (BatchNorm1d over the hidden units' pre-activations, tanh, output weights),
+    a mini-batch normalized with its own statistics, and one BNGD step agree with PyTorch's
+    autograd to rounding (float64; eps = 1e-300 stands for BN without epsilon, which PyTorch
+    refuses in training mode)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    m = MLP.random(4, 3, 10.0, 300, seed=0)
+    x = 1.3 * m.initial_point(1)
+    _, theta = m.split(x)
+    w, g = m.to_bn(x)
+    g = g * np.array([0.7, 1.4, 1.1])
+    Wt = torch.tensor(w, requires_grad=True)
+    th = torch.tensor(theta, requires_grad=True)
+    bn = torch.nn.BatchNorm1d(3, eps=1e-300, dtype=torch.float64)
+    bn.train()
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(g))
+        bn.bias.zero_()
+    F = torch.tanh(bn(torch.tensor(m.X) @ Wt.T)) @ th
+    loss = torch.nn.functional.softplus(-torch.tensor(m.y) * F).mean()
+    loss.backward()
+    ev = m.value_and_grad_bn(w, g, theta)
+    assert float(loss) == pytest.approx(ev.fun, rel=1e-13)
+    np.testing.assert_allclose(Wt.grad.numpy(), ev.grad_w, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(bn.weight.grad.numpy(), ev.grad_g, rtol=1e-10, atol=1e-14)
+
+    p = Halfspace.sample(4, 10.0, 500, separation=0.8, seed=0)
+    idx = rng.choice(500, size=32, replace=False)
+    q = p.batch(idx)  # BN in training mode on the batch: its own mean and moments
+    w, g = rng.standard_normal(4), 1.7
+    wt = torch.tensor(w, requires_grad=True)
+    bn = torch.nn.BatchNorm1d(1, eps=1e-300, dtype=torch.float64)
+    bn.train()
+    with torch.no_grad():
+        bn.weight.fill_(g)
+        bn.bias.zero_()
+    out = bn((torch.tensor(p.X[idx]) @ wt)[:, None])[:, 0]
+    loss = torch.nn.functional.softplus(-torch.tensor(p.y[idx]) * out).mean()
+    loss.backward()
+    gw, gg = q.grad_bn(w, g)
+    assert float(loss) == pytest.approx(q.f_bn(w, g), rel=1e-13)
+    np.testing.assert_allclose(wt.grad.numpy(), gw, rtol=1e-10, atol=1e-14)
+    assert float(bn.weight.grad[0]) == pytest.approx(gg, rel=1e-10)
+
+    o = OLS.from_data(rng.standard_normal((200, 3)) * [1.0, 2.0, 3.0], rng.standard_normal(200))
+    x0 = o.initial_point(0)
+    res = gdnp.bngd(o, x0=x0, maxiter=1, tol=0, lr=0.3, lr_g=0.2, reference=False)
+    w0, g0 = o.to_bn(x0)
+    wt = torch.tensor(w0, requires_grad=True)
+    gt = torch.tensor(float(g0), dtype=torch.float64, requires_grad=True)
+    a = torch.tensor(o.X) @ wt
+    loss = ((torch.tensor(o.y) - gt * a / torch.sqrt((a * a).mean())) ** 2).mean()
+    loss.backward()
+    assert float(loss) == pytest.approx(o.f_bn(w0, g0), rel=1e-13)
+    x1 = o.from_bn((wt - 0.3 * wt.grad).detach().numpy(), float(gt - 0.2 * gt.grad))
+    np.testing.assert_allclose(res.x, x1, rtol=1e-12, atol=1e-15)
+
+
 # ------------------------------------------------------------------ command line
 def test_cli_solve_with_normalization_and_batches(capsys):
     from gdnp.cli import main
