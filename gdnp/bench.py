@@ -745,7 +745,7 @@ def to_markdown(report: dict) -> str:
 
 def bench_main(argv: list[str] | None = None) -> int:
     """``gdnp bench [--json] [--quick] [--markdown FILE] [--no-sweep]``."""
-    from gdnp.cli import HelpFormatter, _show_progress
+    from gdnp.cli import HelpFormatter, _show_progress, add_progress_option
 
     p = argparse.ArgumentParser(prog="gdnp bench", formatter_class=HelpFormatter,
                                 description=__doc__.split("\n\n")[0].replace("``", ""))
@@ -753,8 +753,7 @@ def bench_main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="toy sizes (seconds; for tests)")
     p.add_argument("--markdown", metavar="FILE", help="also write the markdown tables here")
     p.add_argument("--no-sweep", action="store_true", help="skip the sweep speed-up case")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="one line per case on stderr (default: when stderr is a terminal)")
+    add_progress_option(p, "one line per case on stderr (default: when stderr is a terminal)")
     p.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)  # old name
     args = p.parse_args(argv)
     show = True if args.verbose else _show_progress(args.progress)

@@ -230,7 +230,7 @@ def plots_main(argv=None) -> int:
     int
         The exit status, 0 on success (bad arguments exit through argparse with status 2).
     """
-    from gdnp.cli import HelpFormatter, _show_progress
+    from gdnp.cli import HelpFormatter, _show_progress, add_progress_option
 
     parser = argparse.ArgumentParser(
         prog="gdnp plots", description="Make the gdnp figures (PNG, CSV and JSON per figure).",
@@ -245,8 +245,7 @@ def plots_main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=None,
                         help="worker processes (the figures' pieces on one pool, BLAS pinned to "
                              "one thread each, the longest first; default: one per core)")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="progress bar on stderr (default: when stderr is a terminal)")
+    add_progress_option(parser, "progress bar on stderr (default: when stderr is a terminal)")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.only:
         unknown = [n for n in args.only if n not in FIGURES]
