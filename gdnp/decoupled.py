@@ -3,7 +3,7 @@
 Single unit (OLS, halfspaces), for ``t = 0 .. T_d - 1``::
 
     h_t     = c1(w~_t) * u'w_t                          # Stein coefficient, eq. (6)
-    s_t     = -||w_t||_S^3 / (L g_t h_t)                # if |g_t h_t| > eps
+    s_t     = -||w_t||_S^3 / (L g_t h_t)                # if |h_t| > eps (and g_t != 0)
     w_{t+1} = w_t - s_t grad_w f(w_t, g_t)              # = w_t - eta_t grad rho(w_t), eq. (4)
     g_{t+1} = bisection of g -> d_g f(w_{t+1}, g)       # T_s halvings, cached projections
 
@@ -229,7 +229,8 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     T_s : int
         Bisection halvings per length update.
     eps : float
-        The direction step is skipped when ``|g_t h_t| <= eps`` (K19's guard).
+        The direction step is skipped when ``|h_t| <= eps`` (K19's guard, theory guide §4),
+        and at a length ``g_t = 0``, where the step ``s_t`` is undefined.
     L : float, optional
         ``lambda_max(S)`` by default.
     bracket : (float, float), optional
@@ -401,7 +402,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         # direction: s_t grad_w f = eta_t grad rho (theory guide §4, §10)
         h = problem._c1(st, g / N) * uw
         step = 0.0
-        moved = abs(g * h) > eps
+        moved = abs(h) > eps and g != 0.0
         if moved:
             step = rayleigh_step_size(w, g, h, nS, L, N if general else None)
             w = w - step * ev.grad_w  # a new array, never modified in place
@@ -438,7 +439,7 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
         for i in range(problem.hidden):
             view = problem.unit_view(w, g, i, A, theta)
             h = view.c1(g[i]) * view.uw
-            if abs(g[i] * h) > eps:
+            if abs(h) > eps and g[i] != 0.0:
                 s = rayleigh_step_size(view.w, g[i], h, view.nS, L,
                                        None if view.dN is None else view.N)
                 w[i] = w[i] - s * view.grad_w(g[i])

@@ -182,3 +182,20 @@ def test_bisect_expands_the_bracket_geometrically():
     assert info["expansions"] == 8
     root, info = bisect(lambda t: t + 50.0, -1.0, 1.0, maxiter=80)
     assert root == pytest.approx(-50.0, abs=1e-9)
+
+
+def test_gdnp_eps_guards_h_itself_not_g_times_h():
+    """K19's guard skips the direction step when |h_t| <= eps (theory guide §4); at a small
+    length g_0 = 0.01 a guard on |g_t h_t| would skip steps the algorithm takes."""
+    prob = Halfspace.random(4, 10.0, separation=0.8, seed=1)
+    w0, g0 = prob.to_bn(prob.initial_point(0))
+    w0 = w0 / np.sqrt(w0 @ prob.S @ w0)  # ||w0||_S = 1: s_0 = -1 / (L g_0 h_0)
+    base = gdnp.gdnp(prob, w0=w0, g0=0.01, maxiter=1, tol=0, reference=False)
+    s0 = base.history["step"][1]
+    h0 = -1.0 / (prob.L * 0.01 * s0)
+    taken = gdnp.gdnp(prob, w0=w0, g0=0.01, maxiter=1, tol=0, reference=False,
+                      eps=0.9 * abs(h0))
+    assert taken.history["step"][1] == s0  # |g h| = 0.01 |h| < eps, yet the step is taken
+    skipped = gdnp.gdnp(prob, w0=w0, g0=0.01, maxiter=1, tol=0, reference=False,
+                        eps=1.1 * abs(h0))
+    assert skipped.history["step"][1] == 0.0
