@@ -191,6 +191,10 @@ def _check_bracket(bracket):
 
 
 def _check_direction(u, w, what: str):
+    if not np.any(u):
+        raise ValueError(
+            "problem: u = -E[yx] = 0, so u'w = 0 for every direction and GDNP's step is "
+            "undefined (rho = 0, h = 0; theory guide §9): no start can help; gd or bngd apply")
     uw = float(u @ w)
     if abs(uw) <= 1e-14 * np.linalg.norm(u) * np.linalg.norm(w):
         raise ValueError(

@@ -465,3 +465,12 @@ def test_hessian_spectrum_bn_at_zero_names_x():
     prob = OLS.random(3, 10.0)
     with pytest.raises(ValueError, match="^x: the zero vector has no BN direction"):
         gdnp.hessian_spectrum(prob, np.zeros(3), coords="bn")
+
+
+def test_gdnp_says_u_is_zero_when_no_start_can_help():
+    prob = Halfspace.from_data(np.array([[0.0], [1.0], [2.0]]), np.array([1.0, -1.0, 1.0]))
+    assert not np.any(prob.u)
+    for seed in (0, 1):
+        with pytest.raises(ValueError, match="u = -E\\[yx\\] = 0.*no start can help"):
+            gdnp.solve(prob, "gdnp", seed=seed)
+    assert gdnp.solve(prob, "bngd", maxiter=50).status in (0, 1)
