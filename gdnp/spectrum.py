@@ -103,14 +103,19 @@ def _householder(e: np.ndarray):
 
 
 def _eig(matvec, n: int, method: str, k: int) -> tuple[np.ndarray, str]:
-    if method == "dense" or (method == "auto" and n <= DENSE_MAX):
+    """Eigenvalues of the symmetric ``n x n`` operator ``matvec``, ascending: all of them
+    (dense), or its ``k`` largest and ``k`` smallest (Lanczos). Where those ``2k`` cover the
+    whole spectrum (``2k >= n``) the dense eigenvalues are returned, every one of them."""
+    if n == 0:
+        return np.empty(0), "dense"
+    if method == "dense" or (method == "auto" and n <= DENSE_MAX) or 2 * k >= n:
         H = np.column_stack([matvec(col) for col in np.eye(n)])
         return np.linalg.eigvalsh(0.5 * (H + H.T)), "dense"
-    k = min(k, max(1, (n - 1) // 2))
     op = LinearOperator((n, n), matvec=matvec, dtype=float)
     top = eigsh(op, k=k, which="LA", return_eigenvectors=False)
     bottom = eigsh(op, k=k, which="SA", return_eigenvectors=False)
-    return np.unique(np.concatenate([bottom, top])), "lanczos"
+    # 2k < n: two disjoint sets of eigenvalues (repeated values are kept)
+    return np.sort(np.concatenate([bottom, top])), "lanczos"
 
 
 def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: str = "auto",
@@ -130,7 +135,8 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
     method : {"auto", "dense", "lanczos"}
         ``auto``: dense up to 400 dimensions, Lanczos beyond.
     k : int
-        Lanczos: how many of the largest and of the smallest eigenvalues.
+        Lanczos: how many of the largest and of the smallest eigenvalues (all of them, by the
+        dense method, when ``2k`` is at least their number).
     include_length : bool
         BN coordinates: ``False`` restricts to the direction block ``{(v, 0): v'w = 0}``
         (``dim - 1`` eigenvalues; C19's ``(2 g^2/||w||_S^2) H*`` at an OLS optimum).

@@ -411,6 +411,22 @@ def test_spectrum_bad_input():
         gdnp.hessian_spectrum(p, np.ones(D + 1))
 
 
+def test_hessian_spectrum_edge_sizes_and_lanczos_counts():
+    """d = 1 has an empty direction block; Lanczos never drops eigenvalues: 2k covering the
+    spectrum gives all of them (dense), and repeated eigenvalues are kept."""
+    one = OLS.random(1, 1.0, seed=0)
+    x1 = one.solution()[0]
+    assert gdnp.hessian_spectrum(one, x1, coords="bn", include_length=False).size == 0
+    assert gdnp.hessian_spectrum(one, x1, coords="bn").size == 1
+    p = OLS.random(3, 10.0, seed=0)
+    lz = gdnp.hessian_spectrum(p, np.ones(3), method="lanczos")  # k = 6 >= 3: all three
+    np.testing.assert_allclose(lz, np.linalg.eigvalsh(2.0 * p.S), rtol=1e-12)
+    iso = OLS.random(20, 1.0, seed=0)  # S = I: one eigenvalue, twenty times
+    top_bottom = gdnp.hessian_spectrum(iso, np.ones(20), method="lanczos", k=3)
+    assert top_bottom.size == 6 and top_bottom.method == "lanczos"
+    np.testing.assert_allclose(top_bottom, 2.0, rtol=1e-10)
+
+
 def test_normalizer_needs_its_inputs():
     with pytest.raises(ValueError, match="needs samples"):
         Normalizer("l1")
