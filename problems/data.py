@@ -65,7 +65,17 @@ def _describe_singularity(Xc: np.ndarray, eig: np.ndarray, vecs: np.ndarray, tol
     const = np.flatnonzero(col_scale <= tol ** 0.5 * max(col_scale.max(), 1e-300))
     parts = []
     if const.size:
-        parts.append(f"constant feature column(s) {const.tolist()}")
+        top = max(col_scale.max(), 1e-300)
+        # below 1e-13 of the largest: constant up to the rounding of the centring
+        flat = [int(j) for j in const if col_scale[j] <= 1e-13 * top]
+        tiny = [int(j) for j in const if col_scale[j] > 1e-13 * top]
+        if flat:
+            parts.append(f"constant feature column(s) {flat}")
+        if tiny:
+            ratios = ", ".join(f"{col_scale[j] / top:.1e}" for j in tiny[:10])
+            parts.append(f"feature column(s) {tiny} of scale {ratios} times the largest "
+                         "column's, below the precision of S (standardising X, e.g. "
+                         "X / X.std(axis=0), removes the disparity)")
     null = vecs[:, eig <= tol * eig[-1]]
     if null.shape[1] > const.size:
         # a null vector supported on several columns means those columns are collinear

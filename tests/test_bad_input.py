@@ -110,6 +110,15 @@ def test_singular_empirical_S_constant_feature():
     assert gdnp.gdnp(dropped, maxiter=50, tol=0).history["gap"][-1] < 1e-8
 
 
+def test_singular_S_from_a_tiny_but_varying_column_is_not_called_constant():
+    X, y = halfspace_data()
+    X = X * np.array([1e-4, 1.0, 1.0, 1e4])
+    with pytest.raises(SingularCovarianceError,
+                       match=r"feature column\(s\) \[0\] of scale .*standardising") as info:
+        Halfspace.from_data(X, y)
+    assert "constant" not in str(info.value)
+
+
 def test_singular_empirical_S_collinear_features():
     X, y = halfspace_data()
     X = np.column_stack([X, X[:, 0] - 2 * X[:, 1]])
