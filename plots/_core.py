@@ -351,7 +351,8 @@ def get_spec(name: str) -> FigureSpec:
 
 
 def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
-                svg: bool = False, n_jobs: int | None = None) -> dict:
+                svg: bool = False, n_jobs: int | None = None, config: dict | None = None
+                ) -> dict:
     """Compute, write (CSV + JSON) and render figure ``name`` into ``out_dir``.
 
     The figures of theory guide §7: the data are written first, and the figure is rendered
@@ -372,6 +373,10 @@ def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
         Also write a PDF / SVG beside the PNG.
     n_jobs : int, optional
         Overrides the figure's own worker count (1 when figures run in parallel).
+    config : dict, optional
+        A variant: the configuration to run instead of ``FIGURES[name].config(quick)`` (start
+        from that dict and change entries; ``quick`` is then taken from it). It is written to
+        the JSON like any other.
 
     Returns
     -------
@@ -398,7 +403,18 @@ def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
     >>> sorted(redraw(out, "trajectories"))       # from the CSV and JSON alone
     ['name', 'png']
     """
-    config = figure_config(name, quick, n_jobs)
+    if config is None:
+        config = figure_config(name, quick, n_jobs)
+    else:
+        if not isinstance(config, dict):
+            raise TypeError(f"config must be a dict (start from FIGURES[{name!r}].config(quick))"
+                            f", got {type(config).__name__}")
+        base = figure_config(name, bool(config.get("quick", quick)), n_jobs)
+        unknown = sorted(set(config) - set(base))
+        if unknown:
+            raise ValueError(f"config: {name!r} has no setting(s) {unknown}; its settings are "
+                             f"{sorted(base)}")
+        config = {**base, **config}
     t0 = time.perf_counter()
     try:
         with one_blas_thread():

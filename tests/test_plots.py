@@ -443,3 +443,20 @@ def test_every_figure_fits_its_print_width(quick_dir):
             plt.close(fig)
         png = matplotlib.image.imread(os.path.join(out, f"{name}.png"))
         assert png.shape[:2] == (round(height * dpi), round(width * dpi)), (name, png.shape)
+
+
+def test_make_figure_runs_a_variant_configuration(tmp_path):
+    """The documented variant workflow: change the quick configuration, make, load, render."""
+    from gdnp.plots import FIGURES, load, make_figure
+
+    config = FIGURES["trajectories"].config(True)
+    config["steps"] = 12  # a variant: shorter paths
+    out = make_figure("trajectories", str(tmp_path), config=config)
+    data = load(str(tmp_path), "trajectories")
+    assert data["config"]["steps"] == 12 and out["png"].endswith(".png")
+    assert max(data["tables"]["path"]["iter"]) == 12
+    assert FIGURES["trajectories"].render(data) is not None
+    with pytest.raises(ValueError, match="no setting"):
+        make_figure("trajectories", str(tmp_path), config={"not_a_setting": 1})
+    with pytest.raises(TypeError, match="config must be a dict"):
+        make_figure("trajectories", str(tmp_path), config=[1])
