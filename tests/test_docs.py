@@ -194,3 +194,12 @@ def test_documentation_pages_examples(page):
         globs.update(test.globs)  # later blocks of a page continue the earlier ones
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed"
+
+
+def test_sweep_guide_lists_the_result_columns():
+    """The user guide's list of results.csv columns is gdnp.sweep.COLUMNS, in order."""
+    import gdnp.sweep
+
+    text = (DOCS / "user_guide" / "sweeps.rst").read_text()
+    listed = re.search(r"\(columns ``(.*?)``:", text, re.S).group(1)
+    assert [c.strip() for c in listed.split(",")] == list(gdnp.sweep.COLUMNS)
