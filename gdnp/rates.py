@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gdnp._common import check_positive
 from gdnp.problems._validate import (
     _as_float_array,
     as_condition_number,
@@ -45,17 +46,9 @@ def _t(t, name: str = "t") -> np.ndarray:
     return arr
 
 
-def _positive(value, name: str) -> float:
-    return as_real(value, name, minimum=0.0, open_min=True)
-
-
-def _nonneg(value, name: str) -> float:
-    return as_real(value, name, minimum=0.0)
-
-
 def _mu_L(mu, L) -> tuple[float, float]:
     """The extreme eigenvalues ``0 < mu <= L`` (``1 - mu/L`` in ``[0, 1)``)."""
-    mu, L = _positive(mu, "mu"), _positive(L, "L")
+    mu, L = check_positive(mu, "mu"), check_positive(L, "L")
     if mu > L:
         raise ValueError(f"mu must be <= L (the smallest and largest eigenvalues of S), got "
                          f"mu = {mu!r} > L = {L!r}")
@@ -115,7 +108,7 @@ def gd_linear_bound(t, kappa: float, gap0: float):
     """
     t = _t(t)
     kappa = as_condition_number(kappa, "kappa")
-    gap0 = _nonneg(gap0, "gap0")
+    gap0 = check_positive(gap0, "gap0", allow_zero=True)
     return gap0 * (1.0 - 1.0 / kappa) ** t
 
 
@@ -153,7 +146,7 @@ def gd_sublinear_bound(t, zeta: float, gap0: float):
     array([inf, 2. , 0.2])
     """
     t = _t(t)
-    zeta, gap0 = _positive(zeta, "zeta"), _nonneg(gap0, "gap0")
+    zeta, gap0 = check_positive(zeta, "zeta"), check_positive(gap0, "gap0", allow_zero=True)
     with np.errstate(divide="ignore"):
         return np.where(t > 0, 2.0 * zeta * gap0 / np.maximum(t, 1e-300), np.inf)
 
@@ -194,7 +187,7 @@ def k19_ols_bound(t, mu: float, L: float, rho_gap0: float):
     """
     t = _t(t)
     mu, L = _mu_L(mu, L)
-    rho_gap0 = _nonneg(rho_gap0, "rho_gap0")
+    rho_gap0 = check_positive(rho_gap0, "rho_gap0", allow_zero=True)
     return rho_gap0 * (1.0 - mu / L) ** (2.0 * t)
 
 
@@ -240,7 +233,8 @@ def k19_direction_bound(t, mu: float, L: float, rho_gap0: float, Phi: float, g_t
     """
     t = _t(t)
     mu, L = _mu_L(mu, L)
-    rho_gap0, Phi = _nonneg(rho_gap0, "rho_gap0"), _nonneg(Phi, "Phi")
+    rho_gap0 = check_positive(rho_gap0, "rho_gap0", allow_zero=True)
+    Phi = check_positive(Phi, "Phi", allow_zero=True)
     g_t = as_finite_array(g_t, "g_t")
     try:
         np.broadcast_shapes(t.shape, g_t.shape)
@@ -328,7 +322,7 @@ def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float):
     0.00390625
     """
     T_s = as_positive_int(T_s, "T_s", minimum=0)
-    zeta, mu = _positive(zeta, "zeta"), _positive(mu, "mu")
+    zeta, mu = check_positive(zeta, "zeta"), check_positive(mu, "mu")
     width0 = as_real(width0, "width0")
     return 2.0 ** (-float(T_s)) * zeta * abs(width0) / mu**2
 
@@ -380,7 +374,8 @@ def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi:
     """
     T_d = _t(T_d, "T_d")
     mu, L = _mu_L(mu, L)
-    rho_gap0, Phi = _nonneg(rho_gap0, "rho_gap0"), _nonneg(Phi, "Phi")
+    rho_gap0 = check_positive(rho_gap0, "rho_gap0", allow_zero=True)
+    Phi = check_positive(Phi, "Phi", allow_zero=True)
     return (1.0 - mu / L) ** (2.0 * T_d) * Phi**2 * rho_gap0 + k19_length_bound(
         T_s, zeta, width0, mu)
 
@@ -528,7 +523,7 @@ def bngd_rate(S: np.ndarray, w_star: np.ndarray, w_inf: np.ndarray, lr: float) -
     """
     S, w_star, wSw = _S_w(S, w_star)
     w_inf = as_vector(w_inf, "w_inf", dim=S.shape[0])
-    lr = _positive(lr, "lr")
+    lr = check_positive(lr, "lr")
     ww = float(w_inf @ w_inf)
     if not ww > 0.0:
         raise ValueError("w_inf must be a non-zero vector (BNGD's direction is never zero)")
@@ -640,7 +635,7 @@ def _history(iters, gaps, floor) -> tuple[np.ndarray, np.ndarray, float]:
         i = int(np.argmax(t[1:] < t[:-1]))
         raise ValueError(f"iters must be in ascending order, got {t[i]:g} before {t[i + 1]:g} "
                          f"at position {i}")
-    return t, y, _nonneg(floor, "floor")
+    return t, y, check_positive(floor, "floor", allow_zero=True)
 
 
 def _window(t: np.ndarray, y: np.ndarray, floor: float) -> tuple[int, int]:
