@@ -47,18 +47,6 @@ def prepare_run(problem, x0, maxiter, tol, seed, callback, reference: bool):
     return np.array(x0, dtype=float), int(maxiter), tol, f_star
 
 
-def bn_start(problem, x0):
-    """``problem.to_bn(x0)`` for a solver's start, its errors naming ``x0`` (the argument the
-    user passed) instead of ``to_bn``'s ``x``."""
-    try:
-        return problem.to_bn(x0)
-    except ValueError as exc:
-        msg = str(exc)
-        if msg.startswith("x: "):
-            raise ValueError("x0: " + msg[3:].replace("non-zero x", "non-zero x0")) from None
-        raise
-
-
 def start_from_bn(problem, x, w0, g0):
     """``x0`` from a BN start ``(w0, g0)`` when given (both or neither), else ``x`` itself."""
     if w0 is None and g0 is None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from gdnp.problems import MLP, LinearProblem
 
-from ._common import bn_start, check_positive, prepare_run, start_from_bn
+from ._common import check_positive, prepare_run, start_from_bn
 from .result import OptimizeResult, Recorder, status_on_breakdown
 from .stochastic import MiniBatches, check_batch_size
 
@@ -112,7 +112,7 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         w = np.array(w0, dtype=float, copy=True)
         g = np.array(g0, dtype=float, copy=True) if mlp else float(g0)
     else:
-        w, g = bn_start(problem, x)
+        w, g = problem._to_bn(x, "x0")
     linear = isinstance(problem, LinearProblem)
     theta = problem.split(x)[1].copy() if mlp else None
     extra = ("w_norm2", "rho_gap") if linear else ("w_norm2",)

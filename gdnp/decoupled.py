@@ -23,7 +23,7 @@ import numpy as np
 from gdnp.problems import MLP, OLS, LinearProblem
 from gdnp.problems.taylor import SignThreshold
 
-from ._common import bn_start, check_positive, prepare_run, start_from_bn
+from ._common import check_positive, prepare_run, start_from_bn
 from .bisection import NoSignChangeError, _dyadic_bracket, _threshold_halvings, bisect
 from .result import OptimizeResult, Recorder, status_on_breakdown
 
@@ -337,7 +337,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         raise ValueError(f"theta_steps applies to the MLP only (its output weights); "
                          f"{type(problem).__name__} has none, got theta_steps={theta_steps!r}")
 
-    w, g = bn_start(problem, x) if w0 is None else (np.array(w0, dtype=float), float(g0))
+    w, g = problem._to_bn(x, "x0") if w0 is None else (np.array(w0, dtype=float), float(g0))
     _check_direction(problem.u, w, "the initial direction")
     rho_star = problem.rho_star
     rec = Recorder(problem, "gdnp", tol, callback, f_star,
@@ -424,7 +424,7 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
             theta_steps < 0:
         raise ValueError(f"theta_steps must be an integer >= 0, got {theta_steps!r}")
     if w0 is None:
-        w, g = bn_start(problem, x)
+        w, g = problem._to_bn(x, "x0")
     else:
         w, g = np.array(w0, dtype=float), np.array(g0, dtype=float)
     theta = problem.split(x)[1].copy()

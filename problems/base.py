@@ -548,6 +548,10 @@ class Problem(abc.ABC):
         (array([1., 1.]), 2.236068)
         """
 
+    def _to_bn(self, x, name: str):
+        """:meth:`to_bn` with its errors naming the argument ``name`` (a solver's ``x0``)."""
+        return self.to_bn(x)
+
     @abc.abstractmethod
     def from_bn(self, w, g) -> np.ndarray:
         """``x = g w / N(w)`` (per unit; theory guide §1, §10, ``N = ||.||_S`` by default).
@@ -883,7 +887,10 @@ class LinearProblem(Problem):
         >>> w, round(g, 6)
         (array([1., 1.]), 2.236068)
         """
-        x = self.check_x(x)
+        return self._to_bn(x, "x")
+
+    def _to_bn(self, x, name: str) -> tuple[np.ndarray, float]:
+        x = self.check_x(x, name)
         if self._normalizer is None:
             nS = float(np.sqrt(x @ self.S @ x))
         else:
@@ -892,7 +899,8 @@ class LinearProblem(Problem):
             except ValueError:
                 nS = 0.0
         if not nS > 0:
-            raise ValueError("x: the zero vector has no BN direction; pass a non-zero x")
+            raise ValueError(f"{name}: the zero vector has no BN direction; pass a non-zero "
+                             f"{name}")
         return x.copy(), nS
 
     def from_bn(self, w, g) -> np.ndarray:

@@ -579,10 +579,13 @@ class MLP(Problem):
         >>> w.shape, g.round(12)
         ((2, 2), array([1., 1.]))
         """
+        return self._to_bn(x, "x")
+
+    def _to_bn(self, x, name: str):
         W, _ = self.split(x)
         nS = self._unit_norms(W)[0]
         if np.any(~(nS > 0)):
-            raise ValueError("x: some hidden unit has zero weights; its BN direction is "
+            raise ValueError(f"{name}: some hidden unit has zero weights; its BN direction is "
                              "undefined")
         return W.copy(), nS
 
