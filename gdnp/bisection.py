@@ -205,7 +205,8 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
             raise NoSignChangeError(
                 f"fun vanishes to rounding at {a if fa == 0.0 else b:.6g} after {expansions} "
                 "expansion(s) without changing sign: the root is not finite (for GDNP's "
-                "length: separable data, where the length has no finite minimiser)")
+                "length: separable data, or a non-convex loss such as the sigmoid, along whose "
+                "direction the length has no finite minimiser)")
         if fa == 0.0:
             return a, _info(a, a, a, a, 0, value, expansions)
         if fb == 0.0:
@@ -215,8 +216,8 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
             # only a reach far beyond unit scale says the root is likely at infinity
             far = max(abs(a), abs(b)) >= 1e10
             why = ("the root is not finite or the function is not increasing through zero "
-                   "(for GDNP's length: separable data, where the length has no finite "
-                   "minimiser)") if far else (
+                   "(for GDNP's length: separable data, or a non-convex loss such as the "
+                   "sigmoid, along whose direction the length has no finite minimiser)") if far else (
                 f"the initial bracket (width {width0:.3g}) is too narrow for {expansions} "
                 "doubling(s) to reach the root; widen it or raise max_expand")
             raise NoSignChangeError(

@@ -120,6 +120,19 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         extra = (*extra, "epoch")
     rho_star = problem.rho_star if linear else None
     rec = Recorder(problem, "bngd", tol, callback, f_star, extra_keys=extra)
+
+    def extras() -> dict:  # the direction and length of the last recorded iterate
+        w_k, g_k, theta_k = rec.state if rec.state is not None else (None, None, None)
+        out = {"length": None if g_k is None else np.array(g_k, dtype=float, copy=True),
+               "direction": None if w_k is None else np.array(w_k, copy=True),
+               "lr": lr, "lr_g": lr_g}
+        if B is not None:
+            out.update(batch_size=B, statistics=statistics)
+        if mlp:
+            out["theta"] = theta_k
+        return out
+
+    rec.extras = extras
     for k in range(maxiter + 1):
         # (overflow and invalid values are silenced for the whole run by status_on_breakdown)
         try:
@@ -147,7 +160,7 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
             more += (-st["uw"] ** 2 / st["nS"] ** 2 - rho_star,)
         if batches is not None:
             more += (batches.epoch(k),)
-        if rec.record(k, x_cur, ev.fun, ev.grad_x, more) or k == maxiter:
+        if rec.record(k, x_cur, ev.fun, ev.grad_x, more, (w, g, theta)) or k == maxiter:
             break
         if batches is not None:
             try:
@@ -161,10 +174,4 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         g = g - lr_g * ev.grad_g
         if mlp:
             theta = theta - lr_g * ev.grad_x[-problem.hidden:]
-    out = {"length": np.array(g, dtype=float, copy=True), "direction": np.array(w, copy=True),
-           "lr": lr, "lr_g": lr_g}
-    if B is not None:
-        out.update(batch_size=B, statistics=statistics)
-    if mlp:
-        out["theta"] = theta
-    return rec.result(**out)
+    return rec.result(**extras())

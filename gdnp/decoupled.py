@@ -343,6 +343,14 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     rec = Recorder(problem, "gdnp", tol, callback, f_star,
                    extra_keys=("rho_gap", "dg2", "step"))
     n_bisect = n_certified = 0
+
+    def extras() -> dict:  # the direction and length of the last recorded iterate
+        w_k, g_k = rec.state if rec.state is not None else (None, None)
+        return {"length": None if g_k is None else float(g_k),
+                "direction": None if w_k is None else w_k.copy(), "n_bisect": n_bisect,
+                "n_certified": n_certified, "T_s": int(T_s)}
+
+    rec.extras = extras
     step = 0.0
     w, g = problem._check_bn(w, g)
     general = problem._normalizer is not None
@@ -395,8 +403,8 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         ev = problem._value_and_grad_bn(w, st, g)
         rec.nfev += 1
         if rec.record(t, problem._point(w, st, g), ev.fun, ev.grad_x,
-                      (-uw ** 2 / nS ** 2 - rho_star, float(ev.grad_g) ** 2, step)) or \
-                t == maxiter:  # (rho_gap, dg2, step)
+                      (-uw ** 2 / nS ** 2 - rho_star, float(ev.grad_g) ** 2, step),
+                      (w, g)) or t == maxiter:  # (rho_gap, dg2, step); w is never modified
             break
         if t == 0 and general:
             # for a norm other than ||w||_S the step identity needs d_g f = 0 (theory guide
@@ -414,8 +422,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         # is kept for the next iteration too)
         st = problem._state(w, fresh=moved)
         g = _length(w, st, g)
-    return rec.result(length=float(g), direction=w.copy(), n_bisect=n_bisect,
-                      n_certified=n_certified, T_s=int(T_s))
+    return rec.result(**extras())
 
 
 def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, bracket, xtol,
@@ -433,12 +440,20 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
     A = problem.unit_projections(w)
     rec = Recorder(problem, "gdnp", tol, callback, f_star, extra_keys=("dg2",))
     n_bisect = 0
+
+    def extras() -> dict:  # the units' directions and lengths at the last recorded sweep
+        w_k, g_k, theta_k = rec.state if rec.state is not None else (None, None, None)
+        return {"length": g_k, "direction": w_k, "theta": theta_k, "n_bisect": n_bisect,
+                "n_certified": 0, "T_s": int(T_s)}
+
+    rec.extras = extras
     for t in range(maxiter + 1):
         x_cur = problem.from_bn(w, g, theta)
         ev = problem.value_and_grad_bn(w, g, theta)  # one forward and one backward pass
         rec.nfev += 1
-        if rec.record(t, x_cur, ev.fun, ev.grad_x, (float(ev.grad_g @ ev.grad_g),)) or \
-                t == maxiter:
+        # (copies: the sweep below updates w and g unit by unit, in place)
+        if rec.record(t, x_cur, ev.fun, ev.grad_x, (float(ev.grad_g @ ev.grad_g),),
+                      (w.copy(), g.copy(), theta.copy())) or t == maxiter:
             break
         for i in range(problem.hidden):
             view = problem.unit_view(w, g, i, A, theta)
@@ -462,5 +477,4 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
             break
         if theta_steps:
             theta = problem.optimize_theta(A, g, theta, maxiter=theta_steps)
-    return rec.result(length=g.copy(), direction=w.copy(), theta=theta.copy(),
-                      n_bisect=n_bisect, n_certified=0, T_s=int(T_s))
+    return rec.result(**extras())

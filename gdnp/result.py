@@ -158,8 +158,13 @@ class Recorder:
     """Collects the history of one run and decides when it stops (for solver authors).
 
     A solver calls :meth:`record` once per iterate (with the values of its ``extra_keys``
-    history columns, in their order) and stops when it returns ``True``, may call :meth:`stop`
-    to end with a specific status and message, and returns :meth:`result`. Users of the
+    history columns, in their order, and optionally its own ``state`` at that iterate) and
+    stops when it returns ``True``, may call :meth:`stop` to end with a specific status and
+    message, and returns :meth:`result`. A solver with method-specific result keys
+    (``length``, ``direction``...) sets :attr:`extras` to a function returning them from
+    :attr:`state`, the state of the last *recorded* iterate: every way a run ends, a
+    breakdown caught by :func:`status_on_breakdown` included, then returns keys that belong
+    to ``x``. Users of the
     solvers never need it; ``gdnp.solve``'s docstring has a complete example of the loop's
     result.
 
@@ -197,6 +202,8 @@ class Recorder:
         self.nit = 0
         self.nfev = 0
         self.f0 = None
+        self.state = None  # the solver's state at x_last (as passed to record)
+        self.extras: Callable[[], dict] | None = None  # method-specific result keys
         self._div_margin = math.inf
         self._grad_norm2 = problem._grad_norm2_or_inf
         cols = self.cols
@@ -208,8 +215,8 @@ class Recorder:
         if active is not None:  # inside a solver wrapped by status_on_breakdown
             active.append(self)
 
-    def record(self, k: int, x: np.ndarray, fun: float, G: np.ndarray, extra: tuple = ()
-               ) -> bool:
+    def record(self, k: int, x: np.ndarray, fun: float, G: np.ndarray, extra: tuple = (),
+               state=None) -> bool:
         """Record iterate ``k`` and decide whether the run stops.
 
         Parameters
@@ -253,6 +260,7 @@ class Recorder:
             return True
         fun = float(fun)
         self.x_last, self.fun_last, self.gn2_last, self.nit = x, fun, gn2, k
+        self.state = state
         self._append_iter(k)
         self._append_fun(fun)
         self._append_gn2(gn2)
@@ -362,8 +370,9 @@ def status_on_breakdown(solver: Callable[..., OptimizeResult]) -> Callable[..., 
     Once the solver has created its :class:`Recorder` (so its arguments are validated), an
     ``OverflowError``, ``FloatingPointError``, ``ZeroDivisionError``, non-finite intermediate
     (:class:`~gdnp.problems.NonFiniteError`) or :class:`~gdnp.bisection.NoSignChangeError`
-    ends the run: the result has status 2, a message naming the exception and the history up
-    to the last finite iterate. Before that point (bad input) the exception propagates.
+    ends the run: the result has status 2, a message naming the exception, the history up
+    to the last finite iterate and the solver's own keys at it (:attr:`Recorder.extras`).
+    Before that point (bad input) the exception propagates.
     numpy's overflow and invalid-value warnings are silenced during the run: the recorder
     reports non-finite values itself.
     """
@@ -380,7 +389,7 @@ def status_on_breakdown(solver: Callable[..., OptimizeResult]) -> Callable[..., 
                 raise
             rec = recorders[-1]
             rec.breakdown(exc)
-            return rec.result()
+            return rec.result(**(rec.extras() if rec.extras is not None else {}))
         finally:
             _ACTIVE.reset(token)
 

@@ -141,6 +141,37 @@ def test_divergence_is_a_status_not_an_exception():
                                                  tol=0).x)
 
 
+
+def test_a_breakdown_keeps_the_solvers_own_keys_at_the_returned_x():
+    # the sigmoid length has no finite minimiser along this direction: the length search
+    # raises inside the run, which ends with status 2 and still carries GDNP's own keys
+    prob = Halfspace.random(5, 20, separation=0.8, seed=2, loss="sigmoid")
+    x0 = np.array([1.0, -0.5, 0.3, 0.8, 0.2])
+    res = gdnp.gdnp(prob, x0=x0, maxiter=1, tol=0, reference=False)
+    assert res.status == 2 and "no finite minimiser of the length" in res.message
+    assert "non-convex loss such as the sigmoid" in res.message
+    assert {"length", "direction", "n_bisect", "n_certified", "T_s"} <= set(res)
+    np.testing.assert_allclose(prob.from_bn(res.direction, res.length), res.x, rtol=1e-15)
+    np.testing.assert_allclose(res.x, x0, rtol=1e-15)  # x_0, through to_bn and back
+
+
+@pytest.mark.parametrize("method", ["bngd", "gdnp"])
+def test_direction_and_length_belong_to_the_returned_x_after_a_divergence(method):
+    # the iterate that diverged is not returned, and neither are its direction and length
+    prob = OLS.random(3, 10, seed=0)
+    opts = {"lr_g": 50.0} if method == "bngd" else {"L": 1e-3 * prob.L}
+    res = gdnp.solve(prob, method, maxiter=50, tol=0, **opts)
+    assert res.status == 2
+    assert np.all(np.isfinite(res.direction)) and np.isfinite(res.length)
+    np.testing.assert_allclose(prob.from_bn(res.direction, res.length), res.x, rtol=1e-12)
+
+
+def test_mlp_gdnp_returns_the_units_of_the_last_recorded_sweep():
+    prob = MLP.random(3, 2, 10, 100, seed=0)
+    res = gdnp.gdnp(prob, maxiter=3, tol=0)
+    np.testing.assert_allclose(prob.from_bn(res.direction, res.length, res.theta), res.x,
+                               rtol=1e-14)
+
 def test_seeded_runs_are_reproducible():
     prob = Halfspace.sample(4, 10, 500, separation=0.8, seed=3)
     a = gdnp.solve(prob, "gdnp", maxiter=20, tol=0, seed=5)
