@@ -404,23 +404,38 @@ def _k19_rho_halfspace(quick: bool, T_s, B):
 
 
 @_claim("k19.length_bound", "K19 Thm (length)",
-        "after T_s halvings: (d_g f)^2 <= 2^(-T_s) zeta |b - a| / mu^2", B=30.0)
-def _k19_length(quick: bool, B):
+        "after T_s halvings: (d_g f)^2 <= 2^(-T_s) zeta |b - a| / mu^2", B=30.0,
+        scale=1e8)
+def _k19_length(quick: bool, B, scale):
     import gdnp
     from gdnp import rates
     from gdnp.problems import Halfspace
 
+    # the same halfspace with its inputs scaled by sqrt(scale): d_g f is unchanged in the BN
+    # coordinates (a = z'w/||w||_S is), while the quoted bound scales like 1/scale
     prob = Halfspace.random(6, 10, separation=0.9, seed=0)
-    worst, tss = 0.0, (10, 20, 40)
-    for T_s in tss:
-        res = gdnp.gdnp(prob, maxiter=10 if quick else 30, tol=0.0, T_s=T_s, bracket=(-B, B))
-        bound = rates.k19_length_bound(T_s, prob.smoothness, 2 * B, prob.mu)
-        worst = max(worst, float(np.max(res.history["dg2"][1:]) / bound))
+    scaled = Halfspace.gaussian(scale * prob.S, np.sqrt(scale) * prob.u)
+    runs = [(prob, T_s, B) for T_s in (10, 20, 40)] + [(scaled, 2, 4.0), (scaled, 10, B)]
+    quoted, corrected = [], []
+    for p, T_s, b in runs:
+        res = gdnp.gdnp(p, maxiter=10 if quick else 30, tol=0.0, T_s=T_s, bracket=(-b, b))
+        dg2 = float(np.max(res.history["dg2"][1:]))
+        quoted.append(dg2 / rates.k19_length_bound(T_s, p.smoothness, 2 * b, p.mu))
+        corrected.append(dg2 / rates.k19_length_bound(T_s, p.smoothness, 2 * b, p.mu,
+                                                      form="corrected"))
+    worst = int(np.argmax(quoted))
     return Outcome("ratio (d_g f)^2 / bound <= 1 after every bisection",
-                   f"max ratio {_g(worst, 3)} over T_s = {', '.join(map(str, tss))}",
-                   _verdict(worst <= 1.0),
-                   "logistic Gaussian halfspace d = 6, kappa = 10, c = 0.9, bracket [-30, 30]",
-                   {"max_ratio": worst})
+                   f"max ratio {_g(max(quoted[:3]), 3)} over T_s = 10, 20, 40; inputs scaled "
+                   f"by sqrt({_g(scale)}): {_g(quoted[3], 3)} at T_s = 2, bracket [-4, 4], "
+                   f"and {_g(quoted[4], 3)} at T_s = 10; the corrected (zeta/mu)^2 4^-T_s "
+                   f"|b - a|^2: max ratio {_g(max(corrected), 3)}",
+                   _verdict(max(quoted) <= 1.0),
+                   "logistic Gaussian halfspace d = 6, kappa = 10, c = 0.9, bracket [-30, 30] "
+                   "unless stated. (d_g f)^2 does not change when the inputs are scaled, the "
+                   "quoted bound falls like 1/scale: it is not a bound in general (gdnp verify "
+                   "refutes it too). The corrected form, what bisection guarantees, holds",
+                   {"max_ratio": max(quoted), "max_ratio_corrected": max(corrected),
+                    "worst_run": worst})
 
 
 @_claim("gd.sublinear_bound", "K19 Thm (GD, non-convex)",

@@ -287,10 +287,15 @@ def stein_c1_bound(loss: str) -> float:
     return float(-best.fun)
 
 
-def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float):
+def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float, *,
+                     form: str = "quoted"):
     """K19's length bound after ``T_s`` bisection halvings (theory guide §4).
 
-    ``(d_g f(w_t, a^{(T_s)}))^2 <= 2^{-T_s} zeta |b^{(0)} - a^{(0)}| / mu^2``.
+    ``form="quoted"`` (default): ``(d_g f(w_t, a^{(T_s)}))^2 <= 2^{-T_s} zeta |b^{(0)} -
+    a^{(0)}| / mu^2``, the bound as published. ``form="corrected"``: ``(zeta/mu)^2 4^{-T_s}
+    |b^{(0)} - a^{(0)}|^2``, what bisection itself guarantees (the bracket keeps the root
+    and shrinks to ``2^{-T_s}`` of its width, and ``d_g f`` is ``zeta/mu``-Lipschitz in
+    ``g``; ``gdnp verify`` proves it, check ``k19.bisection_bound``).
 
     Parameters
     ----------
@@ -302,6 +307,8 @@ def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float):
         Width ``b^{(0)} - a^{(0)}`` of the initial (expanded) bracket.
     mu : float
         Smallest eigenvalue of ``S``.
+    form : {"quoted", "corrected"}, default "quoted"
+        Which bound.
 
     Returns
     -------
@@ -313,28 +320,45 @@ def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float):
     TypeError
         If ``T_s`` is not an integer, or another argument is not a real number.
     ValueError
-        For ``T_s < 0``, ``zeta <= 0``, ``mu <= 0``, or NaN/inf.
+        For ``T_s < 0``, ``zeta <= 0``, ``mu <= 0``, NaN/inf, or an unknown ``form``.
+
+    Warnings
+    --------
+    The quoted bound is **false** in general: it is linear in the bracket's width, which the
+    squared derivative is not. ``gdnp verify`` refutes it (check
+    ``k19.length_bound_as_quoted``: OLS with ``S = I`` at ``T_s = 0``), and so do GDNP runs
+    with few halvings on a wide bracket, e.g. ``OLS.random(4, 1.0, seed=0)`` with ``T_s = 2``
+    and the bracket ``[-60, 60]`` (``gdnp claims``, row ``k19.length_bound``). It holds once
+    ``2^{-T_s}`` is small enough; the corrected bound holds for every ``T_s``.
 
     Examples
     --------
     >>> from gdnp.rates import k19_length_bound
     >>> k19_length_bound(10, zeta=0.25, width0=4.0, mu=0.5)
     0.00390625
+    >>> k19_length_bound(10, zeta=0.25, width0=4.0, mu=0.5, form="corrected")
+    3.814697265625e-06
     """
     T_s = as_positive_int(T_s, "T_s", minimum=0)
     zeta, mu = check_positive(zeta, "zeta"), check_positive(mu, "mu")
-    width0 = as_real(width0, "width0")
-    return 2.0 ** (-float(T_s)) * zeta * abs(width0) / mu**2
+    width0 = abs(as_real(width0, "width0"))
+    if form == "quoted":
+        return 2.0 ** (-float(T_s)) * zeta * width0 / mu**2
+    if form == "corrected":
+        return (zeta / mu * 2.0 ** (-float(T_s)) * width0) ** 2
+    raise ValueError(f"form must be 'quoted' or 'corrected', got {form!r}")
 
 
 def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi: float,
-                       zeta: float, width0: float):
+                       zeta: float, width0: float, *, form: str = "quoted"):
     """K19's combined bound on GDNP's gradient norm (theory guide §4).
 
     ``||grad f(w~_{T_d})||^2_{S^-1} <= (1 - mu/L)^{2 T_d} Phi^2 (rho_0 - rho*)
     + 2^{-T_s} zeta |b^{(0)} - a^{(0)}| / mu^2``: the direction term of
     :func:`k19_direction_bound` plus :func:`k19_length_bound` (constants as reconstructed in
-    the theory guide; a measurement above it is reported as a finding).
+    the theory guide; a measurement above it is reported as a finding). The length term is
+    the quoted one by default, which is false for few halvings on a wide bracket (see
+    :func:`k19_length_bound`); ``form="corrected"`` uses the one bisection guarantees.
 
     Parameters
     ----------
@@ -352,6 +376,8 @@ def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi:
         Smoothness constant of ``f``.
     width0 : float
         Width of the initial bracket.
+    form : {"quoted", "corrected"}, default "quoted"
+        The length term's form (:func:`k19_length_bound`).
 
     Returns
     -------
@@ -377,7 +403,7 @@ def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi:
     rho_gap0 = check_positive(rho_gap0, "rho_gap0", allow_zero=True)
     Phi = check_positive(Phi, "Phi", allow_zero=True)
     return (1.0 - mu / L) ** (2.0 * T_d) * Phi**2 * rho_gap0 + k19_length_bound(
-        T_s, zeta, width0, mu)
+        T_s, zeta, width0, mu, form=form)
 
 
 def c19_hessian(S: np.ndarray, w_star: np.ndarray) -> np.ndarray:

@@ -102,6 +102,36 @@ def test_k19_length_bound_after_bisection():
         assert np.all(res.history["dg2"][1:] <= bound)
 
 
+def test_k19_length_bound_as_quoted_is_not_scale_invariant_and_fails():
+    # scaling the inputs by sqrt(s) leaves d_g f unchanged in the BN coordinates and divides
+    # the quoted bound by s: on inputs scaled by 1e4 it fails after 2 halvings, while the
+    # corrected (zeta/mu)^2 4^-T_s |b - a|^2 (what bisection guarantees) holds on both
+    prob = Halfspace.random(6, 10, separation=0.9, seed=0)
+    scaled = Halfspace.gaussian(1e8 * prob.S, 1e4 * prob.u)
+    dg2 = {}
+    for p in (prob, scaled):
+        res = gdnp.gdnp(p, maxiter=10, tol=0, T_s=2, bracket=(-4.0, 4.0))
+        dg2[p] = res.history["dg2"][1:]
+        corrected = rates.k19_length_bound(2, p.smoothness, 8.0, p.mu, form="corrected")
+        assert np.all(dg2[p] <= corrected)
+    np.testing.assert_allclose(dg2[scaled], dg2[prob], rtol=1e-6)
+    quoted = rates.k19_length_bound(2, scaled.smoothness, 8.0, scaled.mu)
+    assert dg2[scaled].max() > 10 * quoted
+    assert rates.k19_length_bound(2, prob.smoothness, 8.0, prob.mu) == pytest.approx(
+        1e8 * quoted)
+
+
+def test_corrected_length_bound_is_bisections_own():
+    # d_g f = 2 (g - g*) on OLS with S = I (zeta / mu = 2): after T halvings of [a, b] the
+    # point is within 2^-T (b - a) of g*, so (d_g f)^2 <= 4 * 4^-T (b - a)^2
+    for T in range(6):
+        root, _ = gdnp.bisect(lambda g: 2.0 * (g - 7.3), -60.0, 60.0, maxiter=T)
+        dg2 = (2.0 * (root - 7.3)) ** 2
+        assert dg2 <= rates.k19_length_bound(T, 2.0, 120.0, 1.0, form="corrected")
+    with pytest.raises(ValueError, match="form must be"):
+        rates.k19_length_bound(2, 2.0, 120.0, 1.0, form="proved")
+
+
 def test_gdnp_converges_linearly_where_gd_is_sublinear():
     """The headline: Gaussian halfspace, kappa = 100, separation 0.99."""
     prob = Halfspace.random(10, 100, separation=0.99, seed=0)
