@@ -145,6 +145,17 @@ def test_ridge_is_not_bn_eps():
     assert rel > 1e-4
 
 
+def test_halfspace_ridge_changes_the_bn_metric_not_the_objective():
+    """As documented: for a halfspace ``ridge`` regularises the BN metric only."""
+    X = X_RAW
+    y = np.where(Y_REG > np.median(Y_REG), 1.0, -1.0)
+    plain, ridge = Halfspace.from_data(X, y), Halfspace.from_data(X, y, ridge=0.1)
+    x = np.array([0.3, 1.2, -0.8, 0.5])
+    assert ridge.f(x) == plain.f(x)
+    np.testing.assert_allclose(ridge.S, plain.S + 0.1 * np.eye(4), rtol=1e-15)
+    assert ridge.to_bn(x)[1] > plain.to_bn(x)[1]  # ||x||_{S + 0.1 I} > ||x||_S
+
+
 # ----------------------------------------------------------------------- mini-batches
 @pytest.mark.parametrize("problem", ["ols", "halfspace"])
 @pytest.mark.parametrize("kind,centered,eps", [("batch", True, 0.0), ("batch", False, 1e-3),
