@@ -217,7 +217,8 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
             far = max(abs(a), abs(b)) >= 1e10
             why = ("the root is not finite or the function is not increasing through zero "
                    "(for GDNP's length: separable data, or a non-convex loss such as the "
-                   "sigmoid, along whose direction the length has no finite minimiser)") if far else (
+                   "sigmoid, along whose direction the length has no finite "
+                   "minimiser)") if far else (
                 f"the initial bracket (width {width0:.3g}) is too narrow for {expansions} "
                 "doubling(s) to reach the root; widen it or raise max_expand")
             raise NoSignChangeError(

@@ -280,3 +280,24 @@ def test_claims_quick_notes_describe_the_quick_run(capsys):
     assert "= (5, 10, 0.5)" in notes["c19.bngd_rate"] and "1000" not in notes["c19.bngd_rate"]
     assert "d in {3, 10}," in notes["c19.kappa_star_le_kappa"]
     assert "n = 400," in notes["k19.mlp_alignment_m3"]
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/getting_started.rst"])
+def test_headline_table_in_the_docs_is_what_the_command_prints(page, capsys):
+    """The headline block of the README and the getting-started page, every column but the
+    wall-clock time, is this run's."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / page).read_text()
+    command = "$ gdnp solve halfspace --kappa 100 --separation 0.99 --tol 0\n"
+    block = text.split(command, 1)[1].split("\n\n", 1)[0].split("```", 1)[0].splitlines()
+    assert main(command[2:].split()[1:] + ["--no-progress"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+
+    def untimed(line: str) -> list[str]:
+        cells = line.split()
+        return cells[:4] + cells[5:] if cells and cells[0] in ("gd", "agd", "bngd", "gdnp") \
+            else cells
+
+    assert len(block) == 6
+    assert [untimed(line) for line in block] == [untimed(line) for line in printed[:6]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gdnp.problems import MLP
+from gdnp.problems import MLP, Halfspace
 
 
 def central_diff(fun, x, h=1e-6):
@@ -110,3 +110,42 @@ def test_ols_closed_form_bn_gradients_equal_the_chain_rule(population):
             # orthogonal to w (theory guide §1), to rounding
             assert abs(float(w @ fast.grad_w)) <= 1e-12 * np.linalg.norm(w) * abs(g) / st[
                 "nS"] * scale
+
+
+# ------------------------------------------------ the population rule against adaptive quadrature
+def _population_gradient(prob, x):
+    """``grad E[phi(z'x)]``, ``z ~ N(u, S - uu')``, by adaptive quadrature of the two 1-D
+    expectations ``e1 = E[phi'(t)]`` and ``c2 = E[phi'(t) xi] / s`` (``t = m + s xi``)."""
+    from scipy import integrate
+
+    m = float(prob.u @ x)
+    s = float(np.sqrt(x @ prob.S @ x - m * m))
+
+    def mean(weight):
+        def integrand(xi):
+            return float(prob.loss.dphi(np.array([m + s * xi]))[0]) * weight(xi) * np.exp(
+                -0.5 * xi * xi) / np.sqrt(2.0 * np.pi)
+        return integrate.quad(integrand, -40.0, 40.0, points=[-m / s], limit=500,
+                              epsabs=0.0, epsrel=1e-13)[0]
+
+    e1, c2 = mean(lambda xi: 1.0), mean(lambda xi: xi) / s
+    return (e1 - c2 * m) * prob.u + c2 * (prob.S @ x)
+
+
+@pytest.mark.parametrize("loss,rel_601,rel_2401", [("logistic", (1e-5, 1e-3), 1e-5),
+                                                   ("sigmoid", (1e-2, 0.5), 1e-2)])
+def test_population_rule_error_grows_with_the_length(loss, rel_601, rel_2401):
+    """The theory guide's numbers: at ||x||_S = 1 the 601-node rule's gradient is the
+    population gradient to ~1e-13; at ||x||_S = 30 it is off by ~3e-4 (logistic) and by
+    several percent (sigmoid), and 2401 nodes shrink that error by two orders or more."""
+    errors = {}
+    for nodes in (601, 2401):
+        prob = Halfspace.random(6, 20, separation=0.9, seed=3, loss=loss, n_nodes=nodes)
+        x = np.random.default_rng(0).standard_normal(6)
+        for scale in (1.0, 30.0):
+            xs = x * scale / np.sqrt(x @ prob.S @ x)
+            ref = _population_gradient(prob, xs)
+            errors[nodes, scale] = np.linalg.norm(prob.grad(xs) - ref) / np.linalg.norm(ref)
+    assert errors[601, 1.0] < 1e-12
+    assert rel_601[0] < errors[601, 30.0] < rel_601[1]
+    assert errors[2401, 30.0] < rel_2401
