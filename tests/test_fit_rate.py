@@ -193,3 +193,20 @@ def test_empty_and_short_histories_are_undetermined():
     y[60:] = np.nan
     fit = rates.fit_rate(t, y)
     assert fit["kind"] == "linear" and fit["window"][1] == 59
+
+
+def test_a_noisy_plateau_needs_the_floor():
+    """As the docstring says: noise on a plateau keeps setting new running minima, so without
+    a floor the window runs into it (one seed of five then fits the bend as a power law);
+    with the plateau's level as the floor every seed is linear at the true rate."""
+    t = np.arange(300.0)
+    kinds = []
+    for seed in range(5):
+        noise = 1.0 + 1e-3 * np.random.default_rng(seed).standard_normal(t.size)
+        gaps = np.maximum(0.9**t, 1e-8) * noise
+        kinds.append(rates.fit_rate(t, gaps)["kind"])
+        fit = rates.fit_rate(t, gaps, floor=1.01e-8)
+        assert fit["kind"] == "linear"
+        assert fit["one_minus_rate"] == pytest.approx(0.1, rel=1e-3)  # 1e-3 noise
+    assert kinds == ["undetermined", "sublinear", "undetermined", "undetermined",
+                     "undetermined"]
