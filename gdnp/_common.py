@@ -42,6 +42,7 @@ def prepare_run(problem, x0, maxiter, tol, seed, callback, reference: bool):
     tol = check_positive(tol, "tol", allow_zero=True)
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable or None")
+    problem._cho()  # S^-1 is needed at every iterate (||grad f||_{S^-1}): fail before the run
     x0 = problem.initial_point(seed) if x0 is None else problem.check_x(x0, "x0")
     f_star = reference_value(problem) if reference else None
     return np.array(x0, dtype=float), int(maxiter), tol, f_star

@@ -20,8 +20,8 @@ import numpy as np
 from scipy.linalg import cho_factor
 from scipy.linalg.lapack import dpotrs
 
-from ._validate import NonFiniteError, all_finite, as_finite_array, as_seed_rng
-from .data import PreparedData
+from ._validate import NonFiniteError, all_finite, as_finite_array, as_seed_rng, spd_rtol
+from .data import PreparedData, SingularCovarianceError
 from .normalization import Normalizer, check_normalization, make_normalizer
 from .taylor import CertifiedDerivative, MassRatioLocator, SignThreshold
 
@@ -179,12 +179,30 @@ class Problem(abc.ABC):
         >>> prob.kappa
         4.0
         """
-        return self.L / self.mu
+        # a mu within rounding of 0 (a mini-batch's singular S) is no eigenvalue: inf
+        L, mu = self.L, self.mu
+        return L / mu if mu > spd_rtol(self.dim) * L else math.inf
 
     def _cho(self):
         if getattr(self, "_cho_S", None) is None:
-            self._cho_S = cho_factor(self.S)
+            try:
+                self._cho_S = cho_factor(self.S)
+            except np.linalg.LinAlgError:
+                raise SingularCovarianceError(self._singular_message()) from None
         return self._cho_S
+
+    def _singular_message(self) -> str:
+        """Why ``S`` has no inverse here, and what to do (a mini-batch's own ``S``)."""
+        n, of = self.info.get("n"), self.info.get("batch_of")
+        if of is not None and self.info.get("statistics") == "batch":
+            return (f"S of this mini-batch is singular: {n} centred samples in dimension "
+                    f"{self.dim} span at most {n - 1} directions, so what needs S^-1 (the "
+                    "solvers' ||grad f||_{S^-1}, solution(), solve_S) is undefined; f, grad "
+                    "and the BN functions are not. To train on mini-batches, pass "
+                    "batch_size= to gdnp.solve on the full problem, or take a batch of more "
+                    f"than {self.dim} samples")
+        return (f"S is not positive definite (dimension {self.dim}): what needs S^-1 is "
+                "undefined (theory guide §9)")
 
     def solve_S(self, v: np.ndarray) -> np.ndarray:
         """``S^{-1} v`` by a cached Cholesky factorization (theory guide §0).
@@ -201,7 +219,7 @@ class Problem(abc.ABC):
 
         Raises
         ------
-        numpy.linalg.LinAlgError
+        SingularCovarianceError
             If ``S`` is not positive definite (a mini-batch's singular ``S``).
 
         Examples

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import gdnp
-from gdnp.problems import MLP, OLS, Halfspace
+from gdnp.problems import MLP, OLS, Halfspace, SingularCovarianceError
 from gdnp.problems.normalization import NORMALIZATIONS, Normalizer, linf_constant
 
 RNG = np.random.default_rng(12)
@@ -217,6 +217,17 @@ def test_batch_smaller_than_dim_and_population_statistics():
     np.testing.assert_allclose(mean_grad, q.grad(x), rtol=1e-12, atol=1e-13)
     pb = q.batch(parts[0], statistics="population")
     assert pb.norm_N(w) == pytest.approx(q.norm_S(w), rel=1e-14)
+
+
+@pytest.mark.parametrize("method", ["gd", "agd", "bngd", "gdnp"])
+def test_solving_a_batch_with_a_singular_s_says_why(method):
+    # 3 samples in d = 4: the solvers need S^-1 at every iterate; the error says so before
+    # the run and points to batch_size=, and kappa is infinite rather than a negative number
+    b = _make("halfspace").batch(np.array([4, 9, 17]))
+    assert b.kappa == np.inf
+    with pytest.raises(SingularCovarianceError, match="3 centred samples in dimension 4.*"
+                                                      "batch_size="):
+        gdnp.solve(b, method, maxiter=5)
 
 
 @pytest.mark.parametrize("indices,exc,match", [
@@ -462,7 +473,7 @@ def test_against_pytorch_batchnorm_and_weight_norm():
     out = bn((X @ wt)[:, None])[:, 0]
     loss = torch.nn.functional.softplus(-y * out).mean()
     loss.backward()
-    assert float(loss) == pytest.approx(p.f_bn(w, g), rel=1e-12)
+    assert float(loss.detach()) == pytest.approx(p.f_bn(w, g), rel=1e-12)
     gw, gg = p.grad_bn(w, g)
     np.testing.assert_allclose(wt.grad.numpy(), gw, rtol=1e-10, atol=1e-14)
     assert float(bn.weight.grad[0]) == pytest.approx(gg, rel=1e-10)
