@@ -31,7 +31,9 @@ cell is checked again before ``results.csv`` is assembled. A rerun may *extend* 
 ``options`` unchanged): only the new cells run. Any other change of configuration in an
 existing folder is refused and nothing is overwritten. A cell that fails (bad input, a
 problem with no finite minimiser, a size beyond the memory limit) is recorded as one row with
-``status = -1`` and the reason, and the sweep goes on.
+``status = -1`` and the reason, and the sweep goes on; the summary lists it under ``failed``
+and ``gdnp sweep`` warns of it and exits with status 1 (a rerun keeps it: the same cell
+fails the same way).
 
 CSV schema (one row per run and recorded iteration; ``results.csv`` and every cell file):
 
@@ -702,19 +704,26 @@ def _sidecar_text(config: dict, cells: list[dict], run: dict) -> str:
     return json.dumps(side, indent=2, sort_keys=True) + "\n"
 
 
-def _assemble(out: Path, cells: list[dict]) -> Path:
-    """Write ``results.csv`` from the cell files, each checked again first."""
+def _assemble(out: Path, cells: list[dict]) -> tuple[Path, list[dict]]:
+    """Write ``results.csv`` from the cell files, each checked again first; return its path
+    and the cells that raised (``key`` and ``error`` of each row with ``status = -1``)."""
     parts = [",".join(COLUMNS) + "\n"]
+    failed = []
+    status, error = COLUMNS.index("status"), COLUMNS.index("error")
     for c in cells:
         path = out / CELLS / f"{c['key']}.csv"
         rows, reason = check_cell(path.read_text(encoding="utf-8"), c["key"])
         if rows is None:
             raise ValueError(f"out: cell file {str(path)!r} is damaged ({reason}); rerun the "
                              "same command to recompute it")
+        if rows.count("\n") <= 1 and ",-1," in rows:  # one row: a cell that raised?
+            row = next(csv.reader(io.StringIO(rows)), [])
+            if len(row) == len(COLUMNS) and row[status] == "-1":
+                failed.append({"key": c["key"], "error": row[error]})
         parts.append(rows)
     path = out / RESULTS
     atomic_write_text(path, "".join(parts))
-    return path
+    return path, failed
 
 
 class _NoBar:
@@ -921,8 +930,9 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
     -------
     dict
         ``cells``, ``skipped`` (valid cell files found), ``ran``, ``damaged`` (``key`` and
-        ``reason`` of each cell file found damaged and recomputed), ``seconds``, ``results``
-        and ``sidecar`` (paths).
+        ``reason`` of each cell file found damaged and recomputed), ``failed`` (``key`` and
+        ``error`` of each cell that raised, ``status = -1``), ``seconds``, ``results`` and
+        ``sidecar`` (paths).
 
     Raises
     ------
@@ -995,9 +1005,9 @@ def _run(config, cells, out, jobs, backend, scheduler, blas_threads, progress, o
                 bar.update(1)
                 if on_cell is not None:
                     on_cell(key, n_done)
-        results = _assemble(out, cells)
+        results, failed = _assemble(out, cells)
     return {"cells": len(cells), "skipped": len(done), "ran": len(todo),
-            "damaged": [{"key": k, "reason": r} for k, r in damaged],
+            "damaged": [{"key": k, "reason": r} for k, r in damaged], "failed": failed,
             "seconds": time.perf_counter() - t0, "results": str(results),
             "sidecar": str(out / SIDECAR)}
 
@@ -1217,9 +1227,16 @@ def sweep_main(argv: list[str] | None = None) -> int:
     for d in summary["damaged"]:
         print(f"gdnp sweep: warning: cell {d['key']} was damaged ({d['reason']}); recomputed",
               file=sys.stderr)
+    failed = summary["failed"]
+    for f in failed[:10]:
+        print(f"gdnp sweep: warning: cell {f['key']} raised: {f['error']}", file=sys.stderr)
+    if len(failed) > 10:
+        print(f"gdnp sweep: warning: ... and {len(failed) - 10} more cells raised (status -1 "
+              "in results.csv)", file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print(f"gdnp sweep: {summary['cells']} cells ({summary['skipped']} already done, "
-              f"{summary['ran']} run) in {summary['seconds']:.2f} s -> {summary['results']}")
-    return 0
+              f"{summary['ran']} run{f', {len(failed)} raised' if failed else ''}) in "
+              f"{summary['seconds']:.2f} s -> {summary['results']}")
+    return 1 if failed else 0

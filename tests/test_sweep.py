@@ -153,14 +153,25 @@ def test_cli_and_config_files(tmp_path, reference):
     assert len({r["key"] for r in read_results(tmp_path / "c")}) == 8
 
 
-def test_failed_cell_is_recorded(tmp_path):
-    # separable logistic data: no finite minimiser -> one row with status -1
-    cfg = {"problem": ["halfspace"], "n": [5], "dim": [8], "method": ["gd"], "maxiter": 5}
-    run_sweep(cfg, tmp_path / "f")
+def test_failed_cell_is_recorded_and_reported(tmp_path, capsys):
+    # kappa = 1e20 is beyond float64's reach: that cell raises, the other runs
+    cfg = {"problem": ["ols"], "kappa": [1e20, 10.0], "dim": [3], "method": ["gd"],
+           "maxiter": 5}
+    summary = run_sweep(cfg, tmp_path / "f")
     rows = read_results(tmp_path / "f")
-    assert len(rows) >= 1
-    if rows[0]["status"] == "-1":
-        assert rows[0]["error"] and rows[0]["iter"] == "-1"
+    bad = [r for r in rows if r["kappa"] == "1e+20"]
+    assert len(bad) == 1 and bad[0]["status"] == "-1" and bad[0]["iter"] == "-1"
+    assert "beyond float64's reach" in bad[0]["error"]
+    assert [f["key"] for f in summary["failed"]] == [bad[0]["key"]]
+    assert summary["failed"][0]["error"] == bad[0]["error"]
+    assert len([r for r in rows if r["kappa"] == "10.0"]) == 6
+    # the command warns of it and exits with status 1, on a rerun too (the cell is done)
+    for _ in range(2):
+        assert sweep_main(["--problem", "ols", "--kappa", "1e20", "10", "--dim", "3",
+                           "--method", "gd", "--maxiter", "5", "--out",
+                           str(tmp_path / "g")]) == 1
+        err = capsys.readouterr().err
+        assert f"cell {bad[0]['key']} raised: ValueError: kappa = 1e+20" in err
 
 
 @pytest.mark.parametrize("raw, word", [
