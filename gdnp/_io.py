@@ -15,7 +15,8 @@ import tempfile
 from datetime import datetime, timezone
 from importlib import import_module, metadata
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "package_versions"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "package_versions", "writable_folder",
+           "writable_file"]
 
 PACKAGES = ("gdnp", "numpy", "scipy", "sympy", "matplotlib", "joblib", "dask", "distributed",
             "threadpoolctl", "sklearn")
@@ -46,6 +47,41 @@ def atomic_write_bytes(path, payload: bytes) -> None:
 def atomic_write_text(path, text: str) -> None:
     """:func:`atomic_write_bytes` for UTF-8 text (newlines written as given)."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def writable_folder(path, option: str):
+    """``path`` as a folder that exists (created with its parents) and is writable, before
+    any work is done; a ``ValueError`` naming the command-line ``option`` otherwise."""
+    from pathlib import Path
+
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{option}: {str(folder)!r} exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{option}: cannot create the folder {str(folder)!r} "
+                         f"({exc.strerror or exc})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{option}: the folder {str(folder)!r} is not writable")
+    return folder
+
+
+def writable_file(path, option: str):
+    """``path`` as a file that can be written (its folder exists and is writable), before any
+    work is done; a ``ValueError`` naming the command-line ``option`` otherwise."""
+    from pathlib import Path
+
+    file = Path(path)
+    if file.is_dir():
+        raise ValueError(f"{option}: {str(file)!r} is a folder, not a file")
+    folder = file.parent
+    if not folder.is_dir():
+        raise ValueError(f"{option}: the folder {str(folder)!r} of {str(file)!r} does not "
+                         "exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{option}: the folder {str(folder)!r} is not writable")
+    return file
 
 
 #: Distribution names of the import names whose distribution is called otherwise.

@@ -53,7 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gdnp._io import atomic_write_text, package_versions
+from gdnp._io import atomic_write_text, package_versions, writable_file
 
 __all__ = ["run_bench", "bench_main", "machine_info", "to_markdown", "GAP_REDUCTION"]
 
@@ -756,6 +756,11 @@ def bench_main(argv: list[str] | None = None) -> int:
     add_progress_option(p, "one line per case on stderr (default: when stderr is a terminal)")
     p.add_argument("--verbose", action="store_true", help=argparse.SUPPRESS)  # old name
     args = p.parse_args(argv)
+    if args.markdown:  # checked before the run, which takes minutes
+        try:
+            writable_file(args.markdown, "--markdown")
+        except ValueError as exc:
+            p.error(str(exc))
     show = True if args.verbose else _show_progress(args.progress)
     report = run_bench(quick=args.quick, sweep=not args.no_sweep,
                        log=sys.stderr if show else None)

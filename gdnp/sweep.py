@@ -84,7 +84,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from gdnp._io import atomic_write_text, package_versions
+from gdnp._io import atomic_write_text, package_versions, writable_folder
 from gdnp._optional import optional_import
 from gdnp.result import DEFAULT_MAXITER, DEFAULT_TOL
 
@@ -593,8 +593,7 @@ def _extends(old: dict, new: dict) -> bool:
 
 def _check_out(out: Path, config: dict) -> None:
     """Refuse a folder that is a file, holds something else, or another sweep's results."""
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"out: {str(out)!r} exists and is not a folder")
+    writable_folder(out, "out")  # created here, so that the lock and cells can be written
     side = out / SIDECAR
     if side.exists():
         try:

@@ -8,6 +8,8 @@ import sys
 import time
 from collections import deque
 
+from gdnp._io import writable_folder
+
 from ._core import FIGURES, FigureSkipped, figure_config, make_figure, one_blas_thread, write_figure
 
 __all__ = ["make_all", "plots_main", "default_jobs"]
@@ -254,6 +256,10 @@ def plots_main(argv=None) -> int:
                          f"choose from: {', '.join(FIGURES)}")
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
+    try:
+        writable_folder(args.out, "--out")
+    except ValueError as exc:
+        parser.error(str(exc))
     t0 = time.perf_counter()
     results = make_all(args.out, quick=args.quick, only=args.only, pdf=args.pdf, svg=args.svg,
                        progress=_show_progress(args.progress), jobs=args.jobs)

@@ -301,3 +301,25 @@ def test_headline_table_in_the_docs_is_what_the_command_prints(page, capsys):
 
     assert len(block) == 6
     assert [untimed(line) for line in block] == [untimed(line) for line in printed[:6]]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["plots", "--quick", "--only", "trajectories", "--out", "{file}"], "exists and is not a"),
+    (["plots", "--quick", "--only", "trajectories", "--out", "/proc/gdnp-nope"],
+     "cannot create the folder"),
+    (["sweep", "--maxiter", "2", "--out", "/proc/gdnp-nope"], "cannot create the folder"),
+    (["bench", "--quick", "--no-sweep", "--markdown", "/proc/gdnp-nope/b.md"],
+     "does not exist"),
+    (["bench", "--quick", "--no-sweep", "--markdown", "{folder}"], "is a folder"),
+])
+def test_unwritable_outputs_are_refused_before_any_work(argv, message, tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    argv = [a.format(file=afile, folder=tmp_path) for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's error exit
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
