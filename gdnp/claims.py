@@ -1096,8 +1096,14 @@ def claims_main(argv: list[str] | None = None) -> int:
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
         print()
-    elif args.markdown:
-        sys.stdout.write(render_markdown(rows))
-    else:
-        sys.stdout.write(render_text(rows))
+        return 0
+    if args.quick and not args.source:
+        sys.stdout.write(QUICK_BANNER + ("\n\n" if args.markdown else "\n"))
+    sys.stdout.write(render_markdown(rows) if args.markdown else render_text(rows))
     return 0
+
+
+#: The first line of a ``--quick`` run's table: its verdicts are not the full run's.
+QUICK_BANNER = ("QUICK RUN (--quick): one problem seed and small budgets per claim, a smoke "
+                "test; a verdict can differ from the full run's (a claim that holds on some "
+                "seeds only), which is what the README reports.")

@@ -108,6 +108,11 @@ def test_cli_json_and_files(tmp_path, capsys):
     assert main(["claims", "--from", str(tmp_path / "claims.json"), "--markdown"]) == 0
     assert capsys.readouterr().out == claims.render_markdown(rows)
     assert main(["claims", "--only", "nope"]) == 2
+    # the table of a quick run says first that it is one; the full run's and --json do not
+    assert main(["claims", "--quick", "--only", CHEAP[0]]) == 0
+    assert capsys.readouterr().out.startswith(claims.QUICK_BANNER + "\n" + CHEAP[0])
+    assert main(["claims", "--only", CHEAP[0]]) == 0
+    assert capsys.readouterr().out.startswith(CHEAP[0])
 
 
 # ---------------------------------------------------------------- committed data and README
