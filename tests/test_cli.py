@@ -323,3 +323,23 @@ def test_unwritable_outputs_are_refused_before_any_work(argv, message, tmp_path,
     assert code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_solve_time_column_leaves_out_the_reference_solve(capsys, monkeypatch):
+    import time
+
+    from gdnp.problems import OLS
+
+    real = OLS.solution
+
+    def slow_solution(self):  # a reference solve that takes 0.5 s, once (then cached)
+        if getattr(self, "_slow_done", None) is None:
+            self._slow_done = True
+            time.sleep(0.5)
+        return real(self)
+
+    monkeypatch.setattr(OLS, "solution", slow_solution)
+    assert main(["solve", "ols", "--dim", "3", "--maxiter", "5", "--method", "gd",
+                 "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["results"]
+    assert row["time"] < 0.25
