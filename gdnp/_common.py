@@ -37,21 +37,28 @@ def prepare_run(problem, x0, maxiter, tol, seed, callback, reference: bool):
     """Validate the common solver arguments; return ``(x0, maxiter, tol, f_star)``."""
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a gdnp.problems.Problem, got {type(problem).__name__}")
-    if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral) or maxiter < 0:
+    if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral):
+        raise TypeError(f"maxiter must be an integer, got {maxiter!r}")
+    if maxiter < 0:
         raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")
     tol = check_positive(tol, "tol", allow_zero=True)
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable or None")
+    if not isinstance(reference, (bool, np.bool_)):
+        raise TypeError(f"reference must be a bool, got {reference!r}")
     problem._cho()  # S^-1 is needed at every iterate (||grad f||_{S^-1}): fail before the run
     x0 = problem.initial_point(seed) if x0 is None else problem.check_x(x0, "x0")
     f_star = reference_value(problem) if reference else None
     return np.array(x0, dtype=float), int(maxiter), tol, f_star
 
 
-def start_from_bn(problem, x, w0, g0):
-    """``x0`` from a BN start ``(w0, g0)`` when given (both or neither), else ``x`` itself."""
+def start_from_bn(problem, x, w0, g0, x0=None):
+    """``x0`` from a BN start ``(w0, g0)`` when given (both or neither, and not beside the
+    user's own ``x0``), else ``x`` itself."""
     if w0 is None and g0 is None:
         return x
     if w0 is None or g0 is None:
         raise ValueError("w0 and g0 must be given together (a BN start) or not at all")
+    if x0 is not None:
+        raise ValueError("give x0 or the BN start (w0, g0), not both")
     return problem.from_bn(w0, g0)

@@ -70,8 +70,9 @@ def solve(problem, method: str = "gdnp", x0=None, maxiter: int = 1000, tol: floa
         (``status == 0``), ``message``, ``method`` and ``history``, a dict of equal-length
         arrays (``iter``, ``fun``, ``grad_norm2``, ``time``; ``gap = f - f*`` when the
         problem has a reference optimum; BNGD adds ``w_norm2``, GDNP ``dg2`` and ``step``,
-        both ``rho_gap`` on single-unit problems, mini-batch runs ``epoch``), plus method-specific keys (``length``, ``direction``, ``n_bisect``,
-        ``n_certified``, ``lr``...). ``status`` is one of
+        both ``rho_gap`` on single-unit problems, mini-batch runs ``epoch``), plus
+        method-specific keys (``length``, ``direction``, ``n_bisect``, ``n_certified``,
+        ``lr``...). ``status`` is one of
 
         * 0: converged, ``||grad f||_{S^-1} <= tol``;
         * 1: ``maxiter`` iterations done;

@@ -53,6 +53,15 @@ class SignModel(Protocol):
         """A point where an evaluation would help decide signs in ``[a, b]``, or ``None``."""
 
 
+def _real(v, t: float) -> float:
+    """``float(v)`` for ``fun``'s value at ``t``; a ``TypeError`` naming ``fun`` if it is not
+    a real number."""
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"fun must return a real number, got {v!r} at t = {t!r}") from None
+
+
 def _check_finite(v: float, t: float) -> float:
     if not math.isfinite(v):
         from gdnp.problems._validate import NonFiniteError
@@ -72,7 +81,7 @@ class _Signs:
         model = self.model
         if model is None:
             self.nfev += 1
-            return _check_finite(float(self.fun(t)), t)
+            return _check_finite(_real(self.fun(t), t), t)
         for attempt in range(2):
             v = model.certain(t)
             if v != 0.0:
@@ -238,7 +247,7 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
                                expansions=expansions, carry=carry)
     if model is None:  # plain bisection: every midpoint evaluated, counted at the end
         def evaluate(m: float, a: float, b: float) -> float:
-            return _check_finite(float(fun(m)), m)
+            return _check_finite(_real(fun(m), m), m)
     else:
         evaluate = value
     a, b, nit, _ = _walk(a, b, maxiter, xtol, -math.inf, math.inf, evaluate)

@@ -108,7 +108,7 @@ def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     if B is not None and B != problem.X.shape[0]:
         batches = MiniBatches(problem.X.shape[0], B, seed)
     if w0 is not None or g0 is not None:
-        x = start_from_bn(problem, x, w0, g0)
+        x = start_from_bn(problem, x, w0, g0, x0)
         w = np.array(w0, dtype=float, copy=True)
         g = np.array(g0, dtype=float, copy=True) if mlp else float(g0)
     else:

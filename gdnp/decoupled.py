@@ -313,7 +313,9 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
     0
     """
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
-    if isinstance(T_s, bool) or not isinstance(T_s, numbers.Integral) or T_s < 0:
+    if isinstance(T_s, bool) or not isinstance(T_s, numbers.Integral):
+        raise TypeError(f"T_s must be an integer, got {T_s!r}")
+    if T_s < 0:
         raise ValueError(f"T_s must be an integer >= 0, got {T_s!r}")
     T_s = int(T_s)
     eps = check_positive(eps, "eps", allow_zero=True)
@@ -326,7 +328,7 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
         raise ValueError(f"length must be 'bisect' or 'closed_form', got {length!r}")
     if length == "closed_form" and not isinstance(problem, OLS):
         raise ValueError("length='closed_form' is available for OLS only")
-    x = start_from_bn(problem, x, w0, g0)
+    x = start_from_bn(problem, x, w0, g0, x0)
     if isinstance(problem, MLP):
         return _gdnp_mlp(problem, x, maxiter, tol, callback, f_star, T_s, eps, L, bracket,
                          xtol, theta_steps, w0, g0)

@@ -26,6 +26,9 @@ def check_batch_size(problem, batch_size, statistics: str) -> int | None:
     if not isinstance(statistics, str) or statistics not in STATISTICS:
         raise ValueError(f"statistics must be one of {list(STATISTICS)}, got {statistics!r}")
     if batch_size is None:
+        if statistics != "batch":
+            raise ValueError(f"statistics={statistics!r} applies to mini-batch runs only: pass "
+                             "batch_size= too")
         return None
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
         raise TypeError(f"batch_size must be an integer or None, got {batch_size!r}")

@@ -483,3 +483,22 @@ def test_gdnp_says_u_is_zero_when_no_start_can_help():
         with pytest.raises(ValueError, match="u = -E\\[yx\\] = 0.*no start can help"):
             gdnp.solve(prob, "gdnp", seed=seed)
     assert gdnp.solve(prob, "bngd", maxiter=50).status in (0, 1)
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda p: gdnp.solve(p, "gd", maxiter=True), TypeError, "maxiter must be an integer"),
+    (lambda p: gdnp.solve(p, "gd", maxiter="10"), TypeError, "maxiter must be an integer"),
+    (lambda p: gdnp.solve(p, "gdnp", T_s=True), TypeError, "T_s must be an integer"),
+    (lambda p: gdnp.solve(p, "gdnp", T_s=-1), ValueError, "T_s must be an integer >= 0"),
+    (lambda p: gdnp.solve(p, "gd", reference="no"), TypeError, "reference must be a bool"),
+    (lambda p: gdnp.solve(p, "bngd", statistics="population"), ValueError,
+     "applies to mini-batch runs only"),
+    (lambda p: gdnp.solve(p, "gdnp", x0=np.ones(3), w0=np.ones(3), g0=1.0), ValueError,
+     "give x0 or the BN start"),
+    (lambda p: gdnp.bisect(lambda t: np.array([t]), 0.0, 1.0), TypeError,
+     "fun must return a real number"),
+    (lambda p: gdnp.bisect(lambda t: "x", 0.0, 1.0), TypeError, "fun must return a real"),
+])
+def test_solver_arguments_are_checked_alike(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call(OLS.random(3, 10, seed=0))
