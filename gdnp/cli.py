@@ -109,6 +109,9 @@ def cmd_solve(args) -> int:
     from gdnp._common import reference_value
 
     progress = _show_progress(args.progress)
+    for option, default in _PROBLEM_DEFAULTS.items():
+        if getattr(args, option) is None:
+            setattr(args, option, default)
     prob = build_problem(args.problem, kappa=args.kappa, dim=args.dim, seed=args.seed,
                          separation=args.separation, loss=args.loss, n=args.n,
                          hidden=args.hidden, normalization=args.normalization,
@@ -226,13 +229,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--kappa", type=float, default=100.0, help="condition number of S")
     p.add_argument("--dim", type=int, default=10,
                    help="input dimension d (the d= of the Python constructors)")
-    p.add_argument("--separation", type=float, default=0.9,
-                   help="halfspace: c = sqrt(u'S^-1 u) in (0, 1)")
-    p.add_argument("--loss", default="logistic", choices=["logistic", "sigmoid", "squared"],
-                   help="halfspace and MLP loss")
+    p.add_argument("--separation", type=float, default=None,
+                   help="halfspace: c = sqrt(u'S^-1 u) in (0, 1) (default: 0.9)")
+    p.add_argument("--loss", default=None, choices=["logistic", "sigmoid", "squared"],
+                   help="halfspace and MLP loss (default: logistic)")
     p.add_argument("--n", type=int, default=None,
                    help="number of samples (default: the exact population problem; MLP: 2000)")
-    p.add_argument("--hidden", type=int, default=4, help="MLP hidden units")
+    p.add_argument("--hidden", type=int, default=None, help="MLP hidden units (default: 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the problem and the start")
     p.add_argument("--maxiter", type=int, default=DEFAULT_MAXITER, help="iteration budget")
     p.add_argument("--tol", type=float, default=DEFAULT_TOL,
@@ -255,13 +258,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: ``gdnp solve``'s options that only some problems have, and their defaults there.
+_PROBLEM_OPTIONS = {"separation": ("halfspace",), "loss": ("halfspace", "mlp"),
+                    "hidden": ("mlp",)}
+_PROBLEM_DEFAULTS = {"separation": 0.9, "loss": "logistic", "hidden": 4}
+
+
 def _solve_conflict(args: argparse.Namespace) -> str | None:
     """Why ``gdnp solve``'s options cannot go together, or ``None`` when they can.
 
-    ``--batch-size`` is refused for a single full-batch method (AGD, GDNP: theory guide §11),
-    which would otherwise ignore it, and ``--statistics`` without ``--batch-size``, which has
-    no mini-batch to apply to.
+    An option of another problem (``--separation`` for OLS, say) is refused rather than
+    ignored, and so are ``--batch-size`` for a single full-batch method (AGD, GDNP: theory
+    guide §11) and ``--statistics`` without ``--batch-size``, which has no mini-batch to
+    apply to.
     """
+    for option, problems in _PROBLEM_OPTIONS.items():
+        if getattr(args, option) is not None and args.problem not in problems:
+            return (f"argument --{option}: applies to {' and '.join(problems)} only, not "
+                    f"{args.problem}")
     if args.batch_size is not None and args.method in ("agd", "gdnp"):
         return (f"argument --batch-size: {args.method} is full-batch; mini-batches are for "
                 "--method gd, bngd or all (where agd and gdnp run full-batch)")
@@ -288,7 +302,11 @@ def _run(argv: list[str]) -> int:
         if args.command == "solve":
             return cmd_solve(args)
     except (ValueError, TypeError, ImportError) as exc:
-        print(f"gdnp {args.command}: error: {exc}", file=sys.stderr)
+        from gdnp.problems import SingularCovarianceError
+
+        hint = ("; on the command line, more samples (--n) make S regular"
+                if isinstance(exc, SingularCovarianceError) else "")
+        print(f"gdnp {args.command}: error: {exc}{hint}", file=sys.stderr)
         return 2
     return 0
 

@@ -343,3 +343,16 @@ def test_solve_time_column_leaves_out_the_reference_solve(capsys, monkeypatch):
                  "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)["results"]
     assert row["time"] < 0.25
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["solve", "ols", "--separation", "0.5"], "--separation"),
+    (["solve", "ols", "--loss", "sigmoid"], "--loss"),
+    (["solve", "halfspace", "--hidden", "3"], "--hidden"),
+    (["solve", "mlp", "--separation", "0.5"], "--separation"),
+])
+def test_solve_refuses_options_of_another_problem(argv, option, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert f"argument {option}: applies to" in capsys.readouterr().err
