@@ -640,6 +640,16 @@ def _num(v, spec=".3g"):
     return format(v, spec)
 
 
+def _met_cell(met: bool | None, quick: bool) -> str:
+    """A table's *met* cell: whether the target holds; no verdict at ``--quick``'s toy sizes,
+    which measure nothing a target is about."""
+    if met is None:
+        return "-"
+    if quick:
+        return "not measured (--quick)"
+    return "yes" if met else "**no**"
+
+
 def to_markdown(report: dict) -> str:
     """The report as markdown tables (machine, ratios vs targets, cases, memory)."""
     m = report["machine"]
@@ -664,10 +674,8 @@ def to_markdown(report: dict) -> str:
         r = report["ratios"].get(k)
         if r is None:
             continue
-        met = {True: "yes", False: "**no**", None: "-"}[r["met"]]
-        if report["quick"]:  # toy sizes measure nothing a target is about
-            met = "not measured (--quick)" if r["met"] is not None else "-"
-        lines.append(f"| {lab} | {_num(r['value'])} | {r['target']} | {met} |")
+        lines.append(f"| {lab} | {_num(r['value'])} | {r['target']} | "
+                     f"{_met_cell(r['met'], report['quick'])} |")
     g = report["ratios"].get("gdnp_over_gd") or {}
     if "plain_bisection" in g:
         lines += [f"| GDNP with plain bisection (`certify=False`) / GD, for reference | "
@@ -700,7 +708,7 @@ def to_markdown(report: dict) -> str:
                   "GDNP evaluations / iter | lengths replayed / GD | search floor / GD |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
-            met = {True: "yes", False: "**no**", None: "-"}[r["met"]]
+            met = _met_cell(r["met"], report["quick"])
             replay = "-" if "replay_ratio" not in r else f"{r['replay_ratio']:.2f}"
             floor = "-" if "floor_ratio" not in r else f"{r['floor_ratio']:.2f}"
             lines.append(f"| {r['problem']} | {r['gd_s'] * 1e3:.3f} | {r['gdnp_s'] * 1e3:.3f} "

@@ -73,6 +73,9 @@ def test_markdown(report):
     assert "### Machine" in text and "| ratio | value | target | met |" in text
     assert "lbfgs (scipy)" in text
     assert "as a user's history shows it" in text and "Reference solution" in text
+    # a quick run's toy sizes give no verdict on a target, in either table
+    assert rep["quick"] and "**no**" not in text and "| yes |" not in text
+    assert "not measured (--quick)" in text.split("as a user's history shows it")[1]
 
 
 def test_bad_flag(capsys):
