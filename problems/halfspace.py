@@ -16,7 +16,10 @@ version of ``E[phi'']``) and ``c1 = E_K[phi'(t)] - c2 m``.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
 import warnings
 from functools import partial
 
@@ -120,6 +123,21 @@ def _logistic_kernels(a0: np.ndarray, c: np.ndarray, sign_a: np.ndarray):
         return total, float(buf.dot(sign_a)), float(spare.dot(a0))
 
     return value, probe
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """File descriptor 1 pointed at 2 for the block: a C library's log (HiGHS's) goes to
+    stderr with the other progress, and stdout stays the command's output."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class NoFiniteMinimizerError(ValueError):
@@ -1234,12 +1252,14 @@ class EmpiricalHalfspace(Halfspace):
         x, verdict = self._certified_newton()
         if verdict == "separable":
             raise self._separable_error()
-        if verdict is None:
+        if verdict is None and not small:  # (on small data the LP has already run)
             warnings.warn(
                 f"{self!r}: neither a finite minimiser nor a separating direction was "
                 f"certified; checking separability by an LP on n = {self._n}, d = {self.dim} "
-                "(HiGHS prints its progress)", RuntimeWarning, stacklevel=3)
-            if self.is_separable(progress=True):
+                "(HiGHS prints its progress on stderr)", RuntimeWarning, stacklevel=3)
+            with _stdout_to_stderr():  # HiGHS's log is C output to file descriptor 1
+                separable = self.is_separable(progress=True)
+            if separable:
                 raise self._separable_error()
         return x, self.f(x)
 

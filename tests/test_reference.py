@@ -63,3 +63,29 @@ def test_hessian_in_blocks_equals_the_dense_formula():
     h = prob.loss.d2phi(prob._margins(x))
     dense = (prob.X.T * h) @ prob.X / prob._n
     np.testing.assert_allclose(prob._hessian(x, block=700), dense, rtol=1e-12, atol=1e-15)
+
+
+def test_uncertified_large_data_runs_the_lp_with_its_log_on_stderr(monkeypatch, capfd):
+    X, y = _data(60_000, 5, 0.05)
+    prob = Halfspace.from_data(X, y)
+    assert prob._n * prob.dim > 200_000  # the large-data branch: the LP has not run yet
+    real = prob._certified_newton
+    monkeypatch.setattr(prob, "_certified_newton", lambda: (real()[0], None))  # no verdict
+    with pytest.warns(RuntimeWarning, match="checking separability by an LP"):
+        prob.solution()
+    out, err = capfd.readouterr()
+    assert out == "" and "HiGHS" in err  # stdout stays the caller's
+
+
+def test_small_data_runs_the_lp_once_and_quietly(monkeypatch, capfd):
+    X, y = _data(2_000, 5, 0.05)
+    prob = Halfspace.from_data(X, y)
+    calls = []
+    real_lp = type(prob).is_separable
+    monkeypatch.setattr(type(prob), "is_separable",
+                        lambda self, progress=False: calls.append(progress) or real_lp(self))
+    real = prob._certified_newton
+    monkeypatch.setattr(prob, "_certified_newton", lambda: (real()[0], None))
+    prob.solution()
+    assert calls == [False]  # the LP of small data decided already: no second, logged one
+    assert capfd.readouterr().out == ""
