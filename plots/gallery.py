@@ -7,6 +7,7 @@ and its long-format tables and configuration summarised.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 
 __all__ = ["show_figure"]
@@ -20,7 +21,8 @@ def show_figure(name: str, out_dir=None, *, quick: bool = False, describe: bool 
     name : str
         A name in :data:`gdnp.plots.FIGURES`.
     out_dir : str or path, optional
-        Where the PNG, CSV and JSON go (default: a new temporary folder).
+        Where the PNG, CSV and JSON go (default: a temporary folder, removed once they are
+        read).
     quick : bool, default False
         Small sizes and iteration counts (what the documentation builds).
     describe : bool, default True
@@ -47,18 +49,23 @@ def show_figure(name: str, out_dir=None, *, quick: bool = False, describe: bool 
     if name not in FIGURES:
         print(f"figure {name!r} is not registered in this version of gdnp")
         return None
-    out_dir = tempfile.mkdtemp(prefix="gdnp-figure-") if out_dir is None else out_dir
-    made = make_figure(name, out_dir, quick=quick)
-    if "skipped" in made:
-        print(f"figure {name!r} skipped: {made['skipped']}")
-        return None
-    data = load(out_dir, name)
-    image = plt.imread(made["png"])
+    with contextlib.ExitStack() as stack:
+        # no out_dir: a temporary folder, removed once the figure and its data are read
+        keep = out_dir is not None
+        folder = out_dir if keep else stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="gdnp-figure-"))
+        made = make_figure(name, folder, quick=quick)
+        if "skipped" in made:
+            print(f"figure {name!r} skipped: {made['skipped']}")
+            return None
+        data = load(folder, name)
+        image = plt.imread(made["png"])
     fig = plt.figure(figsize=(image.shape[1] / 100, image.shape[0] / 100))
     fig.add_axes((0, 0, 1, 1)).imshow(image)
     fig.axes[0].set_axis_off()
     if describe:
-        print(f"computed in {made['seconds']:.1f} s; files in {out_dir}")
+        where = f"files in {out_dir}" if keep else "pass out_dir= to keep the files"
+        print(f"computed in {made['seconds']:.1f} s; {where}")
         for table, columns in data["tables"].items():
             print(f"table {table!r}: {len(next(iter(columns.values())))} rows, "
                   f"columns {list(columns)}")

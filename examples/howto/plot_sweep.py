@@ -10,6 +10,7 @@ interrupted sweep resumes where it stopped. ``jobs=2`` runs it on two processes 
 """
 
 import os
+import shutil
 import tempfile
 
 import matplotlib.pyplot as plt
@@ -43,3 +44,9 @@ for ax, method in zip(axes, ["gd", "gdnp"], strict=True):
     ax.set_xlabel("iteration")
 axes[0].set_ylabel("f - f*")
 axes[0].legend()
+
+# %%
+# The folder was a temporary one: remove it (a real sweep keeps its ``--out`` folder, which
+# a rerun resumes).
+
+shutil.rmtree(out)
