@@ -460,3 +460,15 @@ def test_make_figure_runs_a_variant_configuration(tmp_path):
         make_figure("trajectories", str(tmp_path), config={"not_a_setting": 1})
     with pytest.raises(TypeError, match="config must be a dict"):
         make_figure("trajectories", str(tmp_path), config=[1])
+
+
+def test_show_figure_without_out_dir_leaves_no_folder(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    from gdnp.plots import show_figure
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where its temporary folder goes
+    data = show_figure("trajectories", quick=True)
+    assert sorted(data["tables"]) == ["curves", "grid", "path"]
+    assert list(tmp_path.iterdir()) == []
+    assert "pass out_dir= to keep the files" in capsys.readouterr().out
