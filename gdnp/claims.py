@@ -1045,7 +1045,8 @@ def claims_main(argv: list[str] | None = None) -> int:
     """
     from gdnp.cli import add_progress_option
 
-    p = argparse.ArgumentParser(prog="gdnp claims", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="gdnp claims",
+                                description=__doc__.split("\n")[0].replace("``", ""))
     p.add_argument("--json", action="store_true", help="a JSON list of the rows")
     p.add_argument("--markdown", action="store_true", help="a Markdown table")
     p.add_argument("--quick", action="store_true", help="small budgets (seconds, for tests)")
