@@ -29,7 +29,8 @@ from .style import figure, figure_legend, method_kw, relative_gap, theory_kw
 VARIANTS = [("batch", True), ("batch", False), ("weight", True), ("l1", True), ("l1", False),
             ("l3", True), ("l3", False), ("linf", True), ("linf", False)]
 # norms are not methods: greys and markers of their own (none of METHOD_STYLE's markers);
-# centred: filled marker, solid line; uncentred: hollow marker, dashed line
+# centred: filled marker, solid line; uncentred: half-filled marker, dashed line (hollow is
+# the figures' mark of a fit not classified linear)
 NORM_STYLE = {"batch": {"color": "0.0", "marker": "v"}, "weight": {"color": "0.5", "marker": "P"},
               "l1": {"color": "0.3", "marker": "<"}, "l3": {"color": "0.62", "marker": "h"},
               "linf": {"color": "0.15", "marker": ">"}}
@@ -42,7 +43,8 @@ def _label(kind: str, centered: bool) -> str:
 def _norm_kw(kind: str, centered: bool, **over) -> dict:
     st = NORM_STYLE[kind]
     kw = {"color": st["color"], "marker": st["marker"], "ms": 5, "mew": 1.0,
-          "mfc": st["color"] if centered else "white",
+          "mfc": st["color"], "fillstyle": "full" if centered else "left",
+          "markerfacecoloralt": "white",
           "ls": "-" if centered else (0, (3, 1.5)), "label": _label(kind, centered)}
     kw.update(over)
     return kw
@@ -178,8 +180,10 @@ def batch_render(data: dict) -> plt.Figure:
                 s = _mask(T, problem=name, method=method, statistics=stat)
                 lab = f"{'BNGD' if method == 'bngd' else 'SGD'}, {stat} statistics"
                 kw = method_kw(method, label=lab)
-                if stat == "population":  # statistics are not methods: marker fill only
-                    kw["mfc"] = kw["color"]
+                # statistics are not methods: the marker's fill only (hollow is the figures'
+                # mark of a fit not classified linear)
+                kw.update(mfc=kw["color"], markerfacecoloralt="white",
+                          fillstyle="full" if stat == "population" else "left")
                 ax.loglog(T["batch_size"][s], relative_gap(T["stationary_gap"][s], gap0), **kw)
         ax.axhline(1.0, **theory_kw(3, r"start: $f_0 - f^*$"))
         ax.set_xlabel(f"batch size B (n = {cfg['n']})")
@@ -189,7 +193,7 @@ def batch_render(data: dict) -> plt.Figure:
     fig.suptitle(rf"Mini-batch statistics (theory guide §11): d = {cfg['dim']}, "
                  rf"$\kappa$ = {cfg['kappa']:g}, {cfg['epochs']} epochs, BN "
                  rf"$\epsilon$ = {cfg['bn_eps']:g}" "\n"
-                 "hollow: batch statistics, filled: population statistics")
+                 "half-filled: batch statistics, filled: population statistics")
     return fig
 
 
