@@ -548,7 +548,7 @@ def test_mlp_bn_units_and_batch_statistics_against_pytorch():
     loss = ((torch.tensor(o.y) - gt * a / torch.sqrt((a * a).mean())) ** 2).mean()
     loss.backward()
     assert float(loss.detach()) == pytest.approx(o.f_bn(w0, g0), rel=1e-13)
-    x1 = o.from_bn((wt - 0.3 * wt.grad).detach().numpy(), float(gt - 0.2 * gt.grad))
+    x1 = o.from_bn((wt - 0.3 * wt.grad).detach().numpy(), float((gt - 0.2 * gt.grad).detach()))
     np.testing.assert_allclose(res.x, x1, rtol=1e-12, atol=1e-15)
 
 
