@@ -279,9 +279,9 @@ def sep_render(data: dict) -> plt.Figure:
         im = ax.imshow(Z, origin="lower", cmap="cividis", vmin=0, vmax=vmax, aspect="auto")
         for i in range(len(K)):
             for j in range(len(C)):
-                if B[i, j]:  # censored: hatched grey, never a colour of the scale
-                    ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fc="0.6",
-                                               hatch="///", ec="0.3", lw=0))
+                if B[i, j]:  # censored: hatched white, never a colour (or grey) of the scale
+                    ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fc="white",
+                                               hatch="///", ec="0.55", lw=0))
                     txt, col = "cap", "k"
                 else:
                     txt = f"{int(A[i, j])}"
@@ -295,7 +295,7 @@ def sep_render(data: dict) -> plt.Figure:
         ax.set_ylabel(r"$\kappa$")
         ax.grid(False)
     fig.colorbar(im, ax=axes[0, -1], label=r"$\log_{10}$ iterations")
-    fig.suptitle(f"Gaussian halfspace ({cfg['loss']}, d = {cfg['dim']}); grey hatched 'cap': "
+    fig.suptitle(f"Gaussian halfspace ({cfg['loss']}, d = {cfg['dim']}); hatched 'cap': "
                  f"not reached in {cfg['maxiter']} iterations")
     return fig
 
