@@ -183,9 +183,11 @@ def rk_render(data: dict):
     for ax, pb in zip(axes[0], pbs, strict=True):
         for i, line in enumerate(["one_over_kappa", "one_over_sqrt_kappa", "k19", "c19_best"]):
             sel = _rows(th, problem=pb, line=line)
+            # C19's line dash-dotted: two dotted lines (black, grey) merge in greyscale
+            over = {"ls": (0, (5, 1.5, 1, 1.5))} if line == "c19_best" else {}
             if sel.any():
                 ax.plot(th["kappa"][sel], th["value"][sel],
-                        **theory_kw([1, 3, 0, 2][i], _THEORY_LABELS[line]))
+                        **theory_kw([1, 3, 0, 2][i], _THEORY_LABELS[line], **over))
         _draw_rates(ax, runs, "kappa", cfg["kappas"], cfg["methods"], problem=pb)
         if pb == "ols":
             sel = _rows(runs, problem=pb, method="bngd") & np.isfinite(runs["bngd_pred_1mr"])
