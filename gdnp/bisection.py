@@ -27,7 +27,7 @@ class NoSignChangeError(ValueError):
     """No bracket with ``fun(a) < 0 < fun(b)`` was found within the expansion budget.
 
     In GDNP it means that a length ``g -> d_g f(w, g)`` has no sign change, i.e. no finite
-    optimal length (theory guide §4, §9); the run then ends with status 2.
+    optimal length (theory guide §3, §4); the run then ends with status 2.
 
     Examples
     --------

@@ -466,7 +466,7 @@ class MLP(Problem):
         return float(np.mean(self.loss.phi(self._forward(W, theta)[2])))
 
     def grad_norm2(self, G):
-        """``sum_i ||G_{w_i}||^2_{S^-1} + ||G_theta||^2`` (theory guide §5, §7).
+        """``sum_i ||G_{w_i}||^2_{S^-1} + ||G_theta||^2`` (theory guide §5).
 
         Parameters
         ----------
