@@ -472,10 +472,13 @@ def _gd_sublinear(quick: bool):
 def _k19_separation(quick: bool, T_s, B):
     import gdnp
 
-    cases, maxiter = _bound_grid(quick)
+    cases, _ = _bound_grid(quick)
     kappa = max(k for k, _ in cases)
     seps = (0.5, 0.9, 0.99)
     gd_steps = 60 if quick else 400
+    # as long as k19.halfspace_rate's runs: 120 steps left c = 0.99 in its transient (a tail
+    # factor of 0.906 there, where the linear phase contracts at 0.977)
+    maxiter = min(int(12 * kappa) + 60, 150 if quick else 500)
     fits, gd_fits, bound = [], [], None
     for c in seps:
         prob, res = _halfspace_gdnp(kappa, c, maxiter, T_s, B)
@@ -484,7 +487,8 @@ def _k19_separation(quick: bool, T_s, B):
         fits.append(tail_rate(res.history["gap"], floor=_floor(f_star)))
         gd = gdnp.gd(prob, maxiter=gd_steps, tol=0.0)
         gd_fits.append(tail_rate(gd.history["gap"], floor=_floor(f_star)))
-    ok = all(f["rate"] <= bound + 3 * f["se"] + 1e-6 for f in fits)
+    linear = all(f["linear_better"] for f in fits)
+    ok = linear and all(f["rate"] <= bound + 3 * f["se"] + 1e-6 for f in fits)
     gd_r = np.array([f["rate"] for f in gd_fits])
     gd_worse = bool(gd_r[-1] > gd_r[0])
     monotone = bool(np.all(np.diff(gd_r) > 0))
@@ -494,8 +498,9 @@ def _k19_separation(quick: bool, T_s, B):
         + f"; GD apparent factor over {gd_steps} steps " + ", ".join(_g(x, 4) for x in gd_r)
         + f" (c = {', '.join(map(str, seps))})",
         _verdict(ok and gd_worse, caveat=not monotone),
-        f"logistic Gaussian halfspace d = 10, kappa = {_g(kappa)}, T_s = {T_s}; factors are "
-        "tail fits (GDNP's within 3 standard errors of the bound)"
+        f"logistic Gaussian halfspace d = 10, kappa = {_g(kappa)}, T_s = {T_s}, {maxiter} "
+        "GDNP steps; factors are tail fits (GDNP's linear, within 3 standard errors of the "
+        "bound)"
         + ("" if monotone else "; GD is not monotone in c within the budget: at c near 1 it "
            "is still pre-asymptotic, so its slowdown is not fully measured"),
         {"gdnp_rate": [f["rate"] for f in fits], "gd_rate": gd_r.tolist(),
@@ -761,14 +766,16 @@ def _seed_d3_large(quick: bool, kappa, slightly):
                for g, b in zip(r["gd"], r["bngd"], strict=True)]
     wins = [bool(x > 1) for x in speedup]  # nan (BNGD not faster) compares False
     big = [bool(x > slightly) for x in speedup]
-    caveat = not all(wins) or any(big)
+    # the claim is a *slight* win: it holds where BNGD wins by at most `slightly`
+    slight = [w and not b for w, b in zip(wins, big, strict=True)]
     sp = ", ".join("-" if not np.isfinite(x) else f"{_g(x, 3)}x" for x in speedup)
     return Outcome(
         f"BNGD iterations < GD iterations (kappa = {_g(kappa)}), by a small factor "
         f"(<= {_g(slightly)}x)",
         _d3_measured(r) + f"; BNGD speed-up {sp}",
-        _verdict(any(wins), caveat=caveat),
-        f"BNGD faster on {sum(wins)} of {len(wins)} problems"
+        _verdict(any(slight), caveat=not all(slight)),
+        f"BNGD faster by at most {_g(slightly)}x on {sum(slight)} of {len(slight)} problems; "
+        f"faster on {sum(wins)}"
         + (", by more than 'slightly'" if any(big) else "")
         + ("; where it is not, ||w|| grows in the first steps and the effective step stays "
            "far below C19's optimum although kappa* << kappa" if not all(wins) else "")
