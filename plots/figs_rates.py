@@ -199,8 +199,9 @@ def rk_render(data: dict):
         ax.set_xlabel(r"condition number $\kappa$ of $S$")
     axes[0, 0].set_ylabel(r"$1 - r$  (per-iteration contraction of $f - f^*$)")
     figure_legend(fig, axes, ncol=3)
-    fig.suptitle(f"Asymptotic rates: median over {len(cfg['seeds'])} seed(s), band = min-max; "
-                 "filled = linear for every seed, hollow = fitter not linear")
+    fig.suptitle(f"Rates: median over {len(cfg['seeds'])} seed(s), band = min-max; filled = "
+                 "linear for every seed, hollow = not linear for some seed (no point: nothing "
+                 "to fit)")
     return fig
 
 
