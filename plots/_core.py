@@ -174,11 +174,14 @@ def _fitted(render: Callable) -> Callable:
     return fitted
 
 
-def thin(n: int, max_points: int = 400) -> np.ndarray:
+def thin(n: int, max_points: int = 400, log: bool = False) -> np.ndarray:
     """Indices of at most ``max_points`` evenly spread records out of ``n`` (first and last
-    kept): curves written to CSV are thinned, fits use the full history."""
+    kept): curves written to CSV are thinned, fits use the full history. ``log``: spread
+    evenly in ``log(k + 1)`` instead, for a log iteration axis (every early record kept)."""
     if n <= max_points:
         return np.arange(n)
+    if log:
+        return np.unique(np.round(np.geomspace(1, n, max_points)).astype(int) - 1)
     return np.unique(np.round(np.linspace(0, n - 1, max_points)).astype(int))
 
 

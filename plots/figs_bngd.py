@@ -65,7 +65,7 @@ def bd_join(cfg: dict, out: list) -> dict:
     results = {"eps_hat_best": out[0]["eps_hat_best"], "kappa_star": out[0]["kappa_star"],
                "r_best": out[0]["r_best"]}
     for o in out:
-        idx = thin(o["iter"].size)
+        idx = thin(o["iter"].size, log=True)  # ||w_k|| jumps in the first steps
         curves["lr_rel"] += [o["lr_rel"]] * idx.size
         for k in ("iter", "w_norm", "eps_hat", "pred_r", "meas_r", "rho_gap"):
             curves[k] += np.asarray(o[k])[idx].tolist()
@@ -90,7 +90,7 @@ def bd_render(data: dict):
         kw = {"color": str(greys[i]), "ls": styles[i % 5], "marker": markers[i % 5],
               "markevery": max(int(s.sum()) // 6, 1), "mfc": "white", "ms": 4,
               "label": rf"$\varepsilon$ = {lr:g}/L"}
-        it = cur["iter"][s]
+        it = cur["iter"][s] + 1  # k + 1 on the log axis: the start k = 0 included
         axes[0, 0].plot(it, cur["w_norm"][s], **kw)
         axes[0, 1].plot(it, cur["eps_hat"][s], **kw)
         m = np.isfinite(cur["meas_r"][s])
@@ -102,12 +102,12 @@ def bd_render(data: dict):
     axes[0, 2].axhline(1 - res["r_best"], **theory_kw(1, r"C19 best $1-r_*$"))
     axes[0, 2].plot([], [], color="0.3", ls=":", lw=0.9,
                     label=r"C19 $1-r$ at $\hat\varepsilon_k$")
-    axes[0, 0].set(xscale="log", yscale="log", xlabel="iteration k",
+    axes[0, 0].set(xscale="log", yscale="log", xlabel="iteration k + 1",
                    ylabel=r"$\|w_k\|_2$", title="direction norm grows")
-    axes[0, 1].set(xscale="log", yscale="log", xlabel="iteration k",
+    axes[0, 1].set(xscale="log", yscale="log", xlabel="iteration k + 1",
                    ylabel=r"$\hat\varepsilon_k = 2\varepsilon\|\tilde w^*\|^2/\|w_k\|^2$",
                    title="effective step shrinks")
-    axes[0, 2].set(xscale="log", yscale="log", xlabel="iteration k",
+    axes[0, 2].set(xscale="log", yscale="log", xlabel="iteration k + 1",
                    ylabel=r"$1 - r$ (direction error)",
                    title=f"contraction\n({cfg['window']}-step window)")
     figure_legend(fig, axes, ncol=4)

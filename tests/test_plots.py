@@ -472,3 +472,12 @@ def test_show_figure_without_out_dir_leaves_no_folder(tmp_path, monkeypatch, cap
     assert sorted(data["tables"]) == ["curves", "grid", "path"]
     assert list(tmp_path.iterdir()) == []
     assert "pass out_dir= to keep the files" in capsys.readouterr().out
+
+
+def test_log_thinning_keeps_every_early_record_and_the_last():
+    from gdnp.plots._core import thin
+
+    idx = thin(4001, 400, log=True)
+    assert idx.size <= 400 and idx[0] == 0 and idx[-1] == 4000
+    assert list(idx[:10]) == list(range(10))  # a log axis shows the first steps
+    np.testing.assert_array_equal(thin(50, 400, log=True), np.arange(50))
