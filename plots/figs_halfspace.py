@@ -185,7 +185,10 @@ def kappa_render(data: dict) -> plt.Figure:
                             **theory_kw(1, r"GD sublinear bound $/\mu$"))
             vals = np.where(cur["value"] > 0, cur["value"], np.nan)[
                 _rows(cur, kappa=kappa, metric=metric)]
-            ax.set_ylim(max(np.nanmin(vals) / 10, 1e-34), np.nanmax(vals) * 10)
+            lo, top = max(np.nanmin(vals) / 10, 1e-34), np.nanmax(vals) * 10
+            if metric == "gap":  # headroom: the fitter's box (top 35%) above every curve
+                top = 10 ** (np.log10(lo) + (np.log10(top) - np.log10(lo)) / 0.62)
+            ax.set_ylim(lo, top)
             if i == 0:
                 ax.set_title(rf"$\kappa$ = {kappa:g}")
             if i == 1:
