@@ -82,7 +82,7 @@ def kd_render(data: dict) -> plt.Figure:
         ax.loglog(tab["kappa"][sel], 1 - tab["bngd_pred_rate"][sel] ** 2,
                   **theory_kw(1, r"C19 BNGD: $1-r^2$ (run's $\varepsilon$, $w_\infty$)"))
         ax.loglog(tab["kappa"][sel], 1 - tab["bngd_best_rate"][sel] ** 2,
-                  **theory_kw(2, r"C19 best: $r_*=(\kappa^*-1)/(\kappa^*+1)$"))
+                  **theory_kw(2, r"C19 best: $1-r_*^2$, $r_*=\frac{\kappa^*-1}{\kappa^*+1}$"))
         for m in cfg["methods"]:
             sel = _rows(tab, dim=d, method=m)
             k, v = tab["kappa"][sel], tab["one_minus_rate"][sel]
