@@ -96,7 +96,7 @@ def mlp_render(data: dict) -> plt.Figure:
         lab = method_kw(m)["label"] + (" (solver error)" if run["error"] else "")
         ax.semilogy(T["curves"]["iter"][s], T["curves"]["gap"][s],
                     **method_kw(m, int(s.sum()), label=lab))
-    ax.set_xlabel("iteration (GDNP: one sweep over the units)")
+    ax.set_xlabel("iteration")
     ax.set_ylabel(r"$f - f_{\mathrm{ref}}$")
     ax.set_title("loss")
     for ax, m in zip(axes[0, 1:], cfg["methods"], strict=True):
@@ -105,13 +105,13 @@ def mlp_render(data: dict) -> plt.Figure:
             ax.plot(T["angles"]["iter"][s], T["angles"]["angle_deg"][s],
                     **_UNIT_STYLE[i % 4], label=f"unit {i + 1}")
         ax.set_title(f"{method_kw(m)['label']}: " + r"$\angle(S\tilde w_i, u)$")
-        ax.set_xlabel("iteration (GDNP: one sweep over the units)")
+        ax.set_xlabel("iteration")
         ax.set_ylim(0, 90)
     axes[0, 1].set_ylabel("degrees")
     figure_legend(fig, axes, ncol=6)
     fig.suptitle(f"Teacher-student tanh MLP (d = {cfg['dim']}, m = {cfg['hidden']}, "
                  rf"$\kappa$ = {cfg['kappa']:g}); $f_{{\mathrm{{ref}}}}$ = best of L-BFGS and "
-                 "all iterates; GDNP sweeps units, output weights fixed")
+                 "all iterates; a GDNP iteration is one sweep over the units, output weights fixed")
     return fig
 
 
