@@ -721,9 +721,19 @@ class GaussianHalfspace(Halfspace):
 
     def f(self, x):
         x = self.check_x(x)
-        m = float(self.u @ x)
-        s = np.sqrt(max(float(x @ self.S @ x) - m * m, 0.0))
-        return float(self._omega @ self.loss.phi(m + s * self._xi))
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge x: handled below
+            m = float(self.u @ x)
+            s = np.sqrt(max(float(x @ self.S @ x) - m * m, 0.0))
+            value = float(self._omega @ self.loss.phi(m + s * self._xi))
+            if math.isnan(value):  # x'Sx overflowed: the same sum with x scaled by max|x|
+                c = float(np.max(np.abs(x)))
+                xs = x / c
+                m = float(self.u @ xs)
+                s = np.sqrt(max(float(xs @ self.S @ xs) - m * m, 0.0))
+                keep = self._omega > 0.0  # (0 * inf: nodes whose weight underflowed)
+                t = c * (m + s * self._xi[keep])
+                value = float(self._omega[keep] @ self.loss.phi(t))
+        return value
 
     def _ab(self, state):
         ma = state["uw"] / state["nS"]
@@ -966,7 +976,13 @@ class EmpiricalHalfspace(Halfspace):
         return self.X.T.dot(np.multiply(self._neg_y, d1, out=out)) / self._n
 
     def f(self, x):
-        return float(np.mean(self.loss.phi(self._margins(self.check_x(x)))))
+        x = self.check_x(x)
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge x: handled below
+            value = float(np.mean(self.loss.phi(self._margins(x))))
+            if math.isnan(value):  # a margin overflowed: the margins of x / max|x|, scaled
+                c = float(np.max(np.abs(x)))
+                value = float(np.mean(self.loss.phi(c * self._margins(x / c))))
+        return value
 
     def hessian_vector(self, x, v) -> np.ndarray:
         """``hess f(x) v = X'(phi''(t) * X v) / n`` with the margins ``t = z'x`` (theory

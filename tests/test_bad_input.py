@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -502,3 +504,17 @@ def test_gdnp_says_u_is_zero_when_no_start_can_help():
 def test_solver_arguments_are_checked_alike(call, exc, match):
     with pytest.raises(exc, match=match):
         call(OLS.random(3, 10, seed=0))
+
+
+@pytest.mark.parametrize("loss", ["logistic", "sigmoid", "squared"])
+def test_halfspace_f_at_a_huge_finite_x_is_a_number_not_nan(loss):
+    # x'Sx and the margins overflow at |x| ~ 1e300: f is then evaluated on x / max|x| and
+    # scaled back, huge or inf, never NaN (and no overflow warning escapes)
+    for prob in (Halfspace.random(5, 10, seed=0, loss=loss),
+                 Halfspace.sample(5, 10, 300, seed=0, loss=loss)):
+        for x in (np.full(5, 1e300), np.array([1e300, -1e300, 1.0, 2.0, 3.0])):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                value = prob.f(x)
+            assert not np.isnan(value) and value >= 0.0
+        assert np.isfinite(prob.f(np.ones(5)))
