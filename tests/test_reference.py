@@ -25,7 +25,7 @@ def _data(n, d, flip, seed=0, gap=0.2):
 def _no_lp(monkeypatch):
     def fail(self, progress=False):
         raise AssertionError("the LP ran although a certificate should have decided")
-    monkeypatch.setattr("gdnp.problems.halfspace.EmpiricalHalfspace.is_separable", fail)
+    monkeypatch.setattr("gdnp.problems.halfspace.EmpiricalHalfspace._lp_separable", fail)
 
 
 def test_nearly_separable_data_certified_finite_without_lp(monkeypatch):
@@ -81,11 +81,24 @@ def test_small_data_runs_the_lp_once_and_quietly(monkeypatch, capfd):
     X, y = _data(2_000, 5, 0.05)
     prob = Halfspace.from_data(X, y)
     calls = []
-    real_lp = type(prob).is_separable
-    monkeypatch.setattr(type(prob), "is_separable",
+    real_lp = type(prob)._lp_separable
+    monkeypatch.setattr(type(prob), "_lp_separable",
                         lambda self, progress=False: calls.append(progress) or real_lp(self))
     real = prob._certified_newton
     monkeypatch.setattr(prob, "_certified_newton", lambda: (real()[0], None))
     prob.solution()
     assert calls == [False]  # the LP of small data decided already: no second, logged one
     assert capfd.readouterr().out == ""
+
+
+def test_is_separable_decides_large_data_by_certificates_and_agrees_with_the_lp(monkeypatch):
+    # large data: the certificates answer (no LP, which takes minutes from n = 5e4 at d = 100);
+    # small data: the same answers as the LP alone
+    small = [Halfspace.from_data(*_data(3_000, 5, flip, seed=s)) for flip, s in
+             ((0.0, 0), (0.0, 1), (0.01, 0), (0.1, 2))]
+    lp = [p._lp_separable() for p in small]
+    assert lp == [True, True, False, False]
+    _no_lp(monkeypatch)
+    assert [p.is_separable() for p in small] == lp
+    assert Halfspace.from_data(*_data(60_000, 5, 0.0)).is_separable() is True
+    assert Halfspace.from_data(*_data(60_000, 5, 0.002)).is_separable() is False
