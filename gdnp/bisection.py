@@ -53,16 +53,13 @@ class SignModel(Protocol):
         """A point where an evaluation would help decide signs in ``[a, b]``, or ``None``."""
 
 
-def _real(v, t: float) -> float:
-    """``float(v)`` for ``fun``'s value at ``t``; a ``TypeError`` naming ``fun`` if it is not
-    a real number."""
+def _check_finite(v, t: float) -> float:
+    """``fun``'s value at ``t`` as a float: a ``TypeError`` naming ``fun`` if it is not a
+    real number, a :class:`~gdnp.problems.NonFiniteError` if it is NaN or infinite."""
     try:
-        return float(v)
+        v = float(v)
     except (TypeError, ValueError):
         raise TypeError(f"fun must return a real number, got {v!r} at t = {t!r}") from None
-
-
-def _check_finite(v: float, t: float) -> float:
     if not math.isfinite(v):
         from gdnp.problems._validate import NonFiniteError
 
@@ -81,7 +78,7 @@ class _Signs:
         model = self.model
         if model is None:
             self.nfev += 1
-            return _check_finite(_real(self.fun(t), t), t)
+            return _check_finite(self.fun(t), t)
         for attempt in range(2):
             v = model.certain(t)
             if v != 0.0:
@@ -247,7 +244,7 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
                                expansions=expansions, carry=carry)
     if model is None:  # plain bisection: every midpoint evaluated, counted at the end
         def evaluate(m: float, a: float, b: float) -> float:
-            return _check_finite(_real(fun(m), m), m)
+            return _check_finite(fun(m), m)
     else:
         evaluate = value
     a, b, nit, _ = _walk(a, b, maxiter, xtol, -math.inf, math.inf, evaluate)

@@ -109,13 +109,12 @@ def cmd_solve(args) -> int:
     from gdnp._common import reference_value
 
     progress = _show_progress(args.progress)
-    for option, default in _PROBLEM_DEFAULTS.items():
-        if getattr(args, option) is None:
-            setattr(args, option, default)
+    # the options of one problem only: given ones are passed, the others keep build_problem's
+    # defaults (the values --help states)
+    given = {k: getattr(args, k) for k in _PROBLEM_OPTIONS if getattr(args, k) is not None}
     prob = build_problem(args.problem, kappa=args.kappa, dim=args.dim, seed=args.seed,
-                         separation=args.separation, loss=args.loss, n=args.n,
-                         hidden=args.hidden, normalization=args.normalization,
-                         bn_eps=args.bn_eps)
+                         n=args.n, normalization=args.normalization, bn_eps=args.bn_eps,
+                         **given)
     methods = list(gdnp.METHODS) if args.method == "all" else [args.method]
     # the reference f* (cached by the problem) before the clock starts: the time column is
     # each method's own, not the first method's plus the reference solve
@@ -258,10 +257,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: ``gdnp solve``'s options that only some problems have, and their defaults there.
+#: ``gdnp solve``'s options that only some problems have (their defaults: build_problem's).
 _PROBLEM_OPTIONS = {"separation": ("halfspace",), "loss": ("halfspace", "mlp"),
                     "hidden": ("mlp",)}
-_PROBLEM_DEFAULTS = {"separation": 0.9, "loss": "logistic", "hidden": 4}
 
 
 def _solve_conflict(args: argparse.Namespace) -> str | None:
