@@ -103,7 +103,7 @@ def write_api_pages() -> None:
 
 
 # -- CLI reference: the real ``--help`` of every sub-command --------------------------------
-CLI_COMMANDS = [[], ["solve"], ["verify"], ["plots"], ["sweep"], ["bench"]]
+CLI_COMMANDS = [[], ["solve"], ["verify"], ["claims"], ["plots"], ["sweep"], ["bench"]]
 
 
 def write_cli_help() -> None:

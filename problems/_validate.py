@@ -59,7 +59,7 @@ class NonFiniteError(ValueError):
 class ConditioningWarning(UserWarning):
     """A matrix is positive definite but so ill-conditioned that float64 results lose digits.
 
-    See theory guide §9 (ill-conditioned metrics).
+    See theory guide §9 (singular and ill-conditioned metrics).
 
     Examples
     --------

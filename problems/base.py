@@ -358,7 +358,7 @@ class Problem(abc.ABC):
         return self.value_and_grad(x)[1]
 
     def grad_norm2(self, G: np.ndarray) -> float:
-        """Squared gradient norm ``||G||^2_{S^-1} = G' S^{-1} G`` (theory guide §4, §7).
+        """Squared gradient norm ``||G||^2_{S^-1} = G' S^{-1} G`` (theory guide §0).
 
         Parameters
         ----------

@@ -130,7 +130,7 @@ def prepare_data(
     PreparedData
         The centred features ``X``, the targets ``y``, ``S = X'X/n + ridge * I``, the removed
         column ``mean``, the ``basis`` of the kept subspace (``None`` unless directions were
-        dropped) and the ``ridge`` (theory guide §0).
+        dropped) and the ``ridge`` (theory guide §9).
 
     Raises
     ------

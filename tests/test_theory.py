@@ -72,6 +72,30 @@ def test_k19_ols_rate_bound_holds(kappa, length):
     assert np.all(h["rho_gap"] <= bound * (1 + 1e-9) + 1e-14 * abs(prob.rho_star))
 
 
+@pytest.mark.parametrize("kappa", [10, 300])
+def test_gd_on_ols_contracts_by_the_square_of_the_classical_factor(kappa):
+    """GD at step ``1/(2L)`` on least squares (theory guide §2): the gap stays under both
+    forms of :func:`gdnp.rates.gd_linear_bound`, and its tail ratio is the least-squares
+    form's ``(1 - 1/kappa)^2``, not the classical ``1 - 1/kappa``."""
+    prob = OLS.random(6, kappa, seed=2)
+    res = gdnp.gd(prob, maxiter=10 * kappa, tol=0, lr=1.0 / (2.0 * prob.L))
+    gap = res.history["gap"]
+    t = res.history["iter"]
+    floor = 1e-14 * (1.0 + abs(prob.solution()[1]))
+    for form in ("classical", "least_squares"):
+        bound = rates.gd_linear_bound(t, prob.kappa, gap[0], form=form)
+        assert np.all(gap <= bound * (1 + 1e-9) + floor), form
+    tail = gap[(gap > 1e3 * floor)][-50:]
+    ratio = float(np.exp(np.mean(np.diff(np.log(tail)))))
+    assert ratio == pytest.approx((1.0 - 1.0 / prob.kappa) ** 2, rel=1e-3)
+    assert ratio < 1.0 - 1.0 / prob.kappa
+
+
+def test_gd_linear_bound_form_is_checked():
+    with pytest.raises(ValueError, match="form"):
+        rates.gd_linear_bound(1, 10.0, 1.0, form="tight")
+
+
 @pytest.mark.parametrize("kappa", [1, 10, 100])
 @pytest.mark.parametrize("separation", [0.5, 0.9, 0.99])
 def test_k19_combined_bound_on_gaussian_halfspace(kappa, separation):

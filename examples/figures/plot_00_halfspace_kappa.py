@@ -5,7 +5,7 @@ Linear against sublinear across condition numbers
 A logistic halfspace under K19's Gaussian model (:math:`d = 10`, separation
 :math:`c = 0.9`, solved exactly by Gauss-Hermite quadrature) at condition numbers
 :math:`\kappa = 1 \dots 10^4`: the gap :math:`f - f^*` and :math:`\|\nabla f\|^2_{S^{-1}}`
-of GD, AGD, BNGD and GDNP against the iteration, with K19's bounds dashed
+of GD, AGD and GDNP against the iteration, with K19's bounds dashed
 (theory guide :ref:`theory-4`, :ref:`theory-7`).
 
 The figure's JSON ``results`` record where a bound is crossed: in the full-size run the

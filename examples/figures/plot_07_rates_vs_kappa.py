@@ -5,8 +5,10 @@ Asymptotic rates against the condition number
 The fitted :math:`1 - r` of each method against :math:`\kappa` (the
 per-iteration contraction of the gap above its rounding floor, with its standard error over
 seeds), beside the rate each theory predicts: K19's :math:`1 - (1 - 1/\kappa)^2` for GDNP,
-:math:`1/\kappa` for GD, C19's :math:`r` for BNGD (theory guide :ref:`theory-2`,
-:ref:`theory-4`, :ref:`theory-7`): which method has which dependence on :math:`\kappa`.
+and on least squares for GD too (its gap contracts by :math:`(1 - 1/\kappa)^2` per step at
+step :math:`1/(2L)`), C19's :math:`r` for BNGD, with :math:`1/\kappa` and
+:math:`1/\sqrt{\kappa}` as scaling guides (theory guide :ref:`theory-2`, :ref:`theory-4`,
+:ref:`theory-7`): which method has which dependence on :math:`\kappa`.
 
 The script draws the figure through the registry, :func:`gdnp.plots.make_figure`, which runs
 the solvers, writes the figure's data (a long-format CSV and a JSON of its configuration and
