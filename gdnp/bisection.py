@@ -512,6 +512,10 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     # the curvature envelope C >= |S''| at the last probe, where the model offers it
     curvature = getattr(model, "curvature_of_last_probe", None)
     best = [math.inf, None]  # the smallest Newton step |S|/S' so far, and its probe
+    # whether the last evaluation was a full probe of this call: only then do the model's
+    # buffers still hold it (a plain value, or the evaluations of an expansion between a
+    # carried probe and this call, rewrite them), so that its curvature can be read
+    fresh = [False]
 
     def take(entry) -> None:
         t, v, sc, sp, g0, _ = entry
@@ -533,6 +537,7 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             v, sc, sp = float(model.value(t)), near[2], near[3]
             g0 = near[4] * math.exp(abs(t - near[0]) * model.max_abs)
         counts.nfev += 1
+        fresh[0] = near is None
         known[t] = _check_finite(v, t)
         entry = (t, v, sc, sp, g0, None)
         probes.append(entry)
@@ -571,7 +576,8 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
             # the curvature envelope, read off the buffers of this probe (the last
             # evaluation) only where the slope bound alone falls short: first for Newton's
             # error, then for the virtual edges
-            readable = curvature is not None and curv is None and entry is probes[-1]
+            readable = (curvature is not None and curv is None and entry is probes[-1]
+                        and fresh[0])
             if readable and newton_err > 0.1 * allowed:
                 entry, curv, newton_err = read_curvature(entry, step)
                 readable = False

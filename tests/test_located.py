@@ -605,3 +605,18 @@ def test_incremental_length_prediction_equals_the_difference_table():
                     window = [float(v) for v in
                               seq[max(0, t + 1 - _EXTRAPOLATION_POINTS):t + 1]]
                     assert pred.predict() == _extrapolate(window)
+
+
+@pytest.mark.parametrize("start", [{"g0": 100.0}, {"g0": -100.0}, {"bracket": (100.0, 101.0)},
+                                   {"bracket": (-101.0, -100.0)}, {"bracket": (10.0, 1000.0)}])
+def test_located_search_after_an_expansion_equals_plain_bisection(start):
+    """A bracket that must move before it holds the root: the expansion's plain evaluations
+    rewrite the buffers of the probe made before it, whose curvature must then not be read
+    (it raised a RuntimeError); the iterates stay plain bisection's, bit for bit."""
+    prob = Halfspace.sample(4, 100, 300, seed=2)
+    kw = dict(start, w0=np.ones(4)) if "g0" in start else dict(start)
+    located = gdnp.solve(prob, "gdnp", maxiter=30, **kw)
+    plain = gdnp.solve(prob, "gdnp", maxiter=30, certify=False, **kw)
+    assert located.status == plain.status == 1
+    np.testing.assert_array_equal(located.history["fun"], plain.history["fun"])
+    np.testing.assert_array_equal(located.x, plain.x)
