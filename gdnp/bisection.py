@@ -464,6 +464,28 @@ def _threshold_halvings(root: float, a: float, b: float, maxiter: int, xtol: flo
     return lo, hi, nit
 
 
+def _threshold_expansion(root: float, a: float, b: float) -> tuple[float, float, int]:
+    """:func:`bisect`'s geometric expansion of ``[a, b]`` (each new bracket twice as wide, on
+    the side of the root) for a function whose computed sign is that of ``t - root``, by
+    comparisons alone and with no budget but the float range: a root far beyond the 64
+    doublings of ``bisect``'s default (a length above ``2^65`` times the bracket's width) is
+    still finite. Returns ``(a, b, expansions)`` with ``a < root < b``, or ``a = b = root``
+    when an end lands on the root; ``OverflowError`` where the bracket leaves the floats."""
+    expansions = 0
+    while not a < root < b:
+        if root == a or root == b:
+            return root, root, expansions
+        width = 2.0 * (b - a)
+        if root < a:
+            a, b = a - width, a
+        else:
+            a, b = b, b + width
+        expansions += 1
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise OverflowError(f"the bracket around the root {root!r} left the float range")
+    return a, b, expansions
+
+
 def _newton_error(step: float, slope: float, curv: float | None, max_abs: float) -> float:
     """About how far Newton's point ``x + step`` (``step = -S(x) / S'(x)``) can be from the
     root: ``step^2 max|a|`` from ``|S''| <= max|a| S'``, or, with the curvature envelope

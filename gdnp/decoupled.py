@@ -24,7 +24,13 @@ from gdnp.problems import MLP, OLS, LinearProblem
 from gdnp.problems.taylor import SignThreshold
 
 from ._common import check_positive, prepare_run, start_from_bn
-from .bisection import NoSignChangeError, _dyadic_bracket, _threshold_halvings, bisect
+from .bisection import (
+    NoSignChangeError,
+    _dyadic_bracket,
+    _threshold_expansion,
+    _threshold_halvings,
+    bisect,
+)
 from .result import OptimizeResult, Recorder, status_on_breakdown
 
 __all__ = ["gdnp", "rayleigh_step_size"]
@@ -376,6 +382,10 @@ def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, call
             return problem.optimal_length(w), None
         a, b = _bracket(g, bracket)
         root = problem._length_threshold(st) if certify is None else None
+        if root is not None and not a < root < b:  # expand as bisect does, without its budget
+            a, b, _ = _threshold_expansion(root, a, b)
+            if a == b:  # an end of the bracket is the root itself (its computed d_g f is 0)
+                return root, {"nit": 0, "nfev": 0, "ncertified": 0, "nband": 0}
         if root is not None and a < root < b:
             # every sign known (OLS): plain bisection's halvings by comparisons alone, or in
             # closed form on the dyadic bracket; no prediction is needed (none is stored)

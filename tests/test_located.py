@@ -620,3 +620,24 @@ def test_located_search_after_an_expansion_equals_plain_bisection(start):
     assert located.status == plain.status == 1
     np.testing.assert_array_equal(located.history["fun"], plain.history["fun"])
     np.testing.assert_array_equal(located.x, plain.x)
+
+
+@pytest.mark.parametrize("root", [3e19, -7.5e25, 1e300, 0.3, -2.0])
+def test_threshold_expansion_is_bisects_without_its_budget(root):
+    """The comparisons-only expansion lands on the bracket bisect's own expansion reaches
+    (given the budget), for roots far beyond 64 doublings too."""
+    from gdnp.bisection import _threshold_expansion
+
+    a, b, k = _threshold_expansion(root, -0.5, 0.5)
+    _, info = bisect(lambda t: t - root, -0.5, 0.5, maxiter=0, max_expand=5000)
+    assert (a, b, k) == (info["a0"], info["b0"], info["expansions"])
+
+
+def test_gdnp_on_ols_with_a_length_beyond_64_doublings():
+    """OLS always has a finite optimal length; one above 2^65 (y scaled by 1e20) had been
+    reported as 'the root is not finite' (status 2)."""
+    prob = OLS.from_moments(np.diag([1.0, 2.0]), np.array([-1e20, -1e20]), yy=2e40)
+    res = gdnp.solve(prob, "gdnp", maxiter=50)
+    closed = gdnp.solve(prob, "gdnp", maxiter=50, length="closed_form")
+    assert res.status != 2 and closed.status != 2
+    np.testing.assert_allclose(res.x, closed.x, rtol=1e-12)
