@@ -86,7 +86,8 @@ def solve(problem, method: str = "gdnp", x0=None, maxiter: int = 1000, tol: floa
     ValueError
         Unknown ``method``; an invalid common argument (``maxiter < 0``, ``tol < 0``, an
         ``x0`` of the wrong shape) or option value, naming it; a GDNP start with
-        ``u'w0 = 0`` (theory guide §9).
+        ``u'w0 = 0`` (theory guide §9); a start at which the objective is not finite (no
+        iterate could be returned).
     TypeError
         ``method`` is not a string, ``problem`` is not a :class:`~gdnp.problems.Problem`, an
         option is unknown to the method, or an option has the wrong type.

@@ -249,6 +249,8 @@ class Recorder:
         if finite and self.f0 is None:
             self.f0 = float(fun)
             self._div_margin = self.divergence * (1.0 + abs(self.f0))
+        if not finite and self.x_last is None:
+            raise _start_error(f"f = {fun!r}, ||grad f||^2_(S^-1) = {gn2!r}")
         if not finite or fun - self.f0 > self._div_margin:
             self.status = 2  # nit, x and fun stay those of the last recorded iterate
             self._divergence_note = (k, fun)
@@ -289,6 +291,8 @@ class Recorder:
         """End the run with status 2 after ``exc`` interrupted a step (see the module doc)."""
         from .bisection import NoSignChangeError
 
+        if self.x_last is None and not isinstance(exc, NoSignChangeError):
+            raise _start_error(f"{type(exc).__name__}: {exc}") from exc
         k = self.nit + 1 if self.cols["iter"] else 0
         if isinstance(exc, NoSignChangeError):
             cause = f"no finite minimiser of the length at iteration {k} ({exc})"
@@ -349,6 +353,13 @@ class Recorder:
         )
         res.update(extra)
         return res
+
+
+def _start_error(what: str) -> ValueError:
+    """Bad input: the objective is not finite at the start, so no iterate can be returned."""
+    return ValueError(f"x0: the objective is not finite at the start ({what}): the start (x0, "
+                      "or w0 and g0) or the problem's data overflow float64; start at a "
+                      "smaller scale")
 
 
 _ACTIVE: contextvars.ContextVar[list | None] = contextvars.ContextVar("gdnp_recorders",

@@ -907,19 +907,34 @@ class LinearProblem(Problem):
         """
         return self._to_bn(x, "x")
 
+    def _norm_of(self, x: np.ndarray) -> float:
+        """``N(x)`` (0.0 where the normalizer finds none)."""
+        if self._normalizer is None:
+            return float(np.sqrt(x @ self.S @ x))
+        try:
+            return self._normalizer.value(x)
+        except ValueError:
+            return 0.0
+
     def _to_bn(self, x, name: str) -> tuple[np.ndarray, float]:
         x = self.check_x(x, name)
-        if self._normalizer is None:
-            nS = float(np.sqrt(x @ self.S @ x))
-        else:
-            try:
-                nS = self._normalizer.value(x)
-            except ValueError:
-                nS = 0.0
-        if not nS > 0:
+        with np.errstate(over="ignore", under="ignore"):
+            nS = self._norm_of(x)
+        if 0.0 < nS < math.inf:
+            return x.copy(), nS
+        if not np.any(x):
             raise ValueError(f"{name}: the zero vector has no BN direction; pass a non-zero "
                              f"{name}")
-        return x.copy(), nS
+        # N(x) under- or overflowed: the direction does not depend on the scale, so take
+        # w = x / max|x| and g = max|x| N(w) (N is homogeneous unless bn_eps > 0)
+        big = float(np.max(np.abs(x)))
+        w = x / big
+        g = big * self._norm_of(w) if self.bn_eps == 0.0 else math.nan
+        if not 0.0 < g < math.inf:
+            raise ValueError(f"{name}: its BN length N({name}) is not a positive float64 at "
+                             f"this scale (max|{name}| = {big:.3g}); pass a start of moderate "
+                             "scale")
+        return w, g
 
     def from_bn(self, w, g) -> np.ndarray:
         """``w~ = g w / N(w)`` (theory guide §1, §10; ``N = ||.||_S`` by default).

@@ -583,10 +583,18 @@ class MLP(Problem):
 
     def _to_bn(self, x, name: str):
         W, _ = self.split(x)
-        nS = self._unit_norms(W)[0]
-        if np.any(~(nS > 0)):
-            raise ValueError(f"{name}: some hidden unit has zero weights; its BN direction is "
-                             "undefined")
+        with np.errstate(over="ignore", under="ignore"):
+            nS = self._unit_norms(W)[0]
+        bad = ~((nS > 0) & (nS < np.inf))
+        if np.any(bad):
+            rows = np.flatnonzero(bad)
+            if not np.all(np.any(W[rows], axis=1)):
+                raise ValueError(f"{name}: some hidden unit has zero weights; its BN direction "
+                                 "is undefined")
+            raise ValueError(f"{name}: the BN length of unit(s) {rows.tolist()} is not a "
+                             f"positive float64 at this scale (weights up to "
+                             f"{float(np.max(np.abs(W[rows]))):.3g}); pass a start of moderate "
+                             "scale")
         return W.copy(), nS
 
     def from_bn(self, w, g, theta=None) -> np.ndarray:

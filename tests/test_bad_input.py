@@ -518,3 +518,26 @@ def test_halfspace_f_at_a_huge_finite_x_is_a_number_not_nan(loss):
                 value = prob.f(x)
             assert not np.isnan(value) and value >= 0.0
         assert np.isfinite(prob.f(np.ones(5)))
+
+
+@pytest.mark.parametrize("method", ["gd", "agd", "bngd", "gdnp"])
+def test_a_start_whose_objective_overflows_is_bad_input(method):
+    """No iterate would be finite: a ValueError naming the start, not a result with x = None."""
+    prob = OLS.random(4, 100, seed=2)
+    with pytest.raises(ValueError, match="x0: the objective is not finite at the start"):
+        gdnp.solve(prob, method, x0=np.full(4, 1e200), maxiter=5)
+
+
+def test_a_tiny_start_is_a_direction_and_a_huge_one_is_not_called_zero():
+    prob = OLS.random(4, 100, seed=2)
+    res = gdnp.solve(prob, "gdnp", x0=np.full(4, 1e-170), maxiter=20)
+    ref = gdnp.solve(prob, "gdnp", x0=np.full(4, 1.0), maxiter=20)
+    assert res.status == 1
+    assert res.fun == pytest.approx(ref.fun, rel=1e-9)
+    w, g = prob.to_bn(np.full(4, 1e-170))
+    np.testing.assert_allclose(prob.from_bn(w, g), np.full(4, 1e-170), rtol=1e-14)
+    with pytest.raises(ValueError, match="zero vector"):
+        prob.to_bn(np.zeros(4))
+    mlp = MLP.random(3, 2, 10, 200, seed=2)
+    with pytest.raises(ValueError, match="not a positive float64 at this scale"):
+        gdnp.solve(mlp, "gdnp", x0=np.full(mlp.dim, 1e200), maxiter=2)
