@@ -190,11 +190,15 @@ def pmap(fn, items, n_jobs: int = 1) -> list:
     items = list(items)
     if n_jobs > 1 and len(items) > 1:
         try:
-            from joblib import Parallel, delayed
+            from joblib import Parallel, delayed, parallel_config
         except ImportError:  # pragma: no cover - joblib is optional
             n_jobs = 1
         else:
-            return Parallel(n_jobs=n_jobs)(delayed(fn)(i) for i in items)
+            # one BLAS thread per worker on any machine (loky would give each cpus / n_jobs),
+            # as make_figure pins its own process: a figure's data must not depend on the
+            # machine's core count (a threaded sum's last bits do)
+            with parallel_config(backend="loky", inner_max_num_threads=1):
+                return Parallel(n_jobs=n_jobs)(delayed(fn)(i) for i in items)
     return [fn(i) for i in items]
 
 

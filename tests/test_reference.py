@@ -102,3 +102,17 @@ def test_is_separable_decides_large_data_by_certificates_and_agrees_with_the_lp(
     assert [p.is_separable() for p in small] == lp
     assert Halfspace.from_data(*_data(60_000, 5, 0.0)).is_separable() is True
     assert Halfspace.from_data(*_data(60_000, 5, 0.002)).is_separable() is False
+
+
+def test_mlp_reference_does_not_depend_on_the_blas_thread_count():
+    """L-BFGS on the non-convex MLP amplified a threaded summation's last bits into another
+    stopping point (f* moved by 4e-7 between one and two threads); it runs on one thread."""
+    from threadpoolctl import threadpool_limits
+
+    from gdnp.problems import MLP
+
+    values = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            values.append(MLP.random(5, 3, 30, 400, seed=7).solution()[1])
+    assert values[0] == values[1]
