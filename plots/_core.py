@@ -323,7 +323,9 @@ def _save(fig, path: str, fmt: str) -> None:
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt)
+    # no creation date in a PDF or SVG: the same data give the same bytes
+    metadata = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}.get(fmt)
+    fig.savefig(buf, format=fmt, metadata=metadata)
     atomic_write_bytes(path, buf.getvalue())
 
 
@@ -492,18 +494,35 @@ def write_figure(name: str, config: dict, data: dict, compute_seconds: float, ou
         ``name``, the written paths, ``seconds`` (writing and rendering) and
         ``compute_seconds``.
     """
+    import shutil
+    import tempfile
+
     spec = get_spec(name)
     t0 = time.perf_counter()
     os.makedirs(out_dir, exist_ok=True)
+    formats = _formats(pdf, svg)
     p = _paths(out_dir, name)
-    write_tables_csv(p["csv"], data["tables"])
-    write_json(p["json"], {"figure": name, "title": spec.title, "config": config,
-                           "seeds": {k: v for k, v in config.items() if "seed" in k},
-                           "results": data.get("results", {}), "versions": versions(),
-                           "compute_seconds": compute_seconds})
-    paths = _render_and_save(spec, load(out_dir, name), out_dir, _formats(pdf, svg))
-    return {"name": name, **paths, "csv": p["csv"], "json": p["json"],
-            "seconds": time.perf_counter() - t0 + compute_seconds,
+    # the figure's files are replaced as a set: written and rendered in a scratch folder
+    # beside them, then moved in, images first and the JSON (what load reads first) last; a
+    # format this run did not write is removed, so no stale PDF or SVG stays beside new data
+    scratch = tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir)
+    try:
+        q = _paths(scratch, name)
+        write_tables_csv(q["csv"], data["tables"])
+        write_json(q["json"], {"figure": name, "title": spec.title, "config": config,
+                               "seeds": {k: v for k, v in config.items() if "seed" in k},
+                               "results": data.get("results", {}), "versions": versions(),
+                               "compute_seconds": compute_seconds, "formats": formats})
+        _render_and_save(spec, load(scratch, name), scratch, formats)
+        for kind in (*formats, "csv", "json"):
+            os.replace(q[kind], p[kind])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    for kind in ("pdf", "svg"):
+        if kind not in formats and os.path.exists(p[kind]):
+            os.remove(p[kind])
+    return {"name": name, **{fmt: p[fmt] for fmt in formats}, "csv": p["csv"],
+            "json": p["json"], "seconds": time.perf_counter() - t0 + compute_seconds,
             "compute_seconds": compute_seconds}
 
 

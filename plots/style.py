@@ -48,7 +48,8 @@ RC = {
     "lines.linewidth": 1.3, "lines.markersize": 4.5, "axes.spines.top": False,
     "axes.spines.right": False, "legend.frameon": False, "legend.handlelength": 3.0,
     "pdf.fonttype": 42,
-    "svg.fonttype": "none", "font.family": "DejaVu Sans", "mathtext.fontset": "dejavusans",
+    "svg.fonttype": "none", "svg.hashsalt": "gdnp", "font.family": "DejaVu Sans",
+    "mathtext.fontset": "dejavusans",
     "axes.titlepad": 3.0, "legend.borderaxespad": 0.3, "legend.columnspacing": 1.2,
 }
 

@@ -481,3 +481,21 @@ def test_log_thinning_keeps_every_early_record_and_the_last():
     assert idx.size <= 400 and idx[0] == 0 and idx[-1] == 4000
     assert list(idx[:10]) == list(range(10))  # a log axis shows the first steps
     np.testing.assert_array_equal(thin(50, 400, log=True), np.arange(50))
+
+
+def test_figure_files_are_replaced_as_a_set_and_reproducible(tmp_path):
+    """A rerun without --pdf removes the earlier PDF (no stale image beside new data), no
+    scratch folder is left, the JSON lists the formats written, and the same data give the
+    same PDF and SVG bytes (no creation date, fixed SVG ids)."""
+    out = str(tmp_path)
+    plots.make_figure("trajectories", out, quick=True, pdf=True, svg=True)
+    first = {k: open(os.path.join(out, f"trajectories.{k}"), "rb").read()
+             for k in ("pdf", "svg")}
+    plots.make_figure("trajectories", out, quick=True, pdf=True, svg=True)
+    for k, data in first.items():
+        assert open(os.path.join(out, f"trajectories.{k}"), "rb").read() == data, k
+    plots.make_figure("trajectories", out, quick=True)
+    assert sorted(os.listdir(out)) == ["trajectories.csv", "trajectories.json",
+                                       "trajectories.png"]
+    with open(os.path.join(out, "trajectories.json")) as fh:
+        assert json.load(fh)["formats"] == ["png"]
