@@ -231,6 +231,12 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
                 f"no sign change of fun on [{a:.6g}, {b:.6g}] (fun(a) = {fa:.3g}, fun(b) = "
                 f"{fb:.3g}) after {expansions} expansion(s): {why}")
         width = 2.0 * (b - a)  # geometric growth: each new bracket is twice as wide
+        if not math.isfinite(width) or not math.isfinite(abs(a) + 2.0 * width):
+            raise NoSignChangeError(
+                f"no sign change of fun on [{a:.6g}, {b:.6g}] (fun(a) = {fa:.3g}, fun(b) = "
+                f"{fb:.3g}) after {expansions} expansion(s), the widest bracket within the "
+                "float range: the root is not finite or the function is not increasing "
+                "through zero")
         if fa > 0.0:  # the root is left of a
             a, b, fb = a - width, a, fa
             fa = value(a, a, b)

@@ -787,7 +787,8 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
            "rss_sublinear": np.nan, "rss_both": np.nan, "F_linear": np.nan,
            "F_sublinear": np.nan, "F_crit": np.nan, "reason": ""}
     if stop - start < 2:
-        out["reason"] = "fewer than 2 points above the floor"
+        out["reason"] = ("fewer than 2 points in the window (above the floor, from t > 0 to "
+                         "the gap's last new minimum: a history that never decreases has one)")
         return out
     t, y = t_all[start:stop], y_all[start:stop]
     t_lo = t[-1] - float(tail) * (t[-1] - t[0])

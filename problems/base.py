@@ -1350,8 +1350,8 @@ def check_indices(indices, n: int, minimum: int = 1) -> np.ndarray:
     if idx.ndim != 1 or not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
         raise TypeError(f"indices must be a 1-D array of integers, got dtype {idx.dtype} "
                         f"and shape {idx.shape}")
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise ValueError(f"indices must lie in [0, {n}), got range [{idx.min()}, {idx.max()}]")
     if idx.size < minimum:
         raise ValueError(f"indices must hold at least {minimum} sample(s), got {idx.size}")
-    if idx.min() < 0 or idx.max() >= n:
-        raise ValueError(f"indices must lie in [0, {n}), got range [{idx.min()}, {idx.max()}]")
     return idx.astype(np.intp)

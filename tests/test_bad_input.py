@@ -541,3 +541,9 @@ def test_a_tiny_start_is_a_direction_and_a_huge_one_is_not_called_zero():
     mlp = MLP.random(3, 2, 10, 200, seed=2)
     with pytest.raises(ValueError, match="not a positive float64 at this scale"):
         gdnp.solve(mlp, "gdnp", x0=np.full(mlp.dim, 1e200), maxiter=2)
+
+
+def test_bisect_stops_expanding_at_the_float_range_with_a_finite_bracket():
+    with pytest.raises(gdnp.NoSignChangeError, match=r"within the float range") as err:
+        gdnp.bisect(lambda t: 1.0, -1.0, 1.0, max_expand=10000)
+    assert "nan" not in str(err.value)
