@@ -54,6 +54,8 @@ def writable_folder(path, option: str):
     any work is done; a ``ValueError`` naming the command-line ``option`` otherwise."""
     from pathlib import Path
 
+    if not str(path):
+        raise ValueError(f"{option}: an empty path; give a folder ('.' for this one)")
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"{option}: {str(folder)!r} exists and is not a folder")
@@ -72,6 +74,8 @@ def writable_file(path, option: str):
     work is done; a ``ValueError`` naming the command-line ``option`` otherwise."""
     from pathlib import Path
 
+    if not str(path):
+        raise ValueError(f"{option}: an empty path; give a file name")
     file = Path(path)
     if file.is_dir():
         raise ValueError(f"{option}: {str(file)!r} is a folder, not a file")

@@ -773,11 +773,17 @@ def bench_main(argv: list[str] | None = None) -> int:
     report = run_bench(quick=args.quick, sweep=not args.no_sweep,
                        log=sys.stderr if show else None)
     md = to_markdown(report)
-    if args.markdown:
-        atomic_write_text(Path(args.markdown), md)
+    # the report first: a markdown file that cannot be written after all loses nothing
     if args.json:
         json.dump(report, sys.stdout, indent=2, default=float, allow_nan=True)
         print()
     else:
         print(md, end="")
+    if args.markdown:
+        try:
+            atomic_write_text(Path(args.markdown), md)
+        except OSError as exc:
+            print(f"gdnp bench: error: --markdown: cannot write {args.markdown!r} "
+                  f"({exc.strerror or exc}); the report is on stdout", file=sys.stderr)
+            return 2
     return 0

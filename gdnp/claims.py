@@ -986,9 +986,18 @@ def write_claims(results: list[ClaimResult], folder, quick: bool = False) -> dic
 
 
 def load_claims(path) -> dict:
-    """Read a ``claims.json`` written by :func:`write_claims`."""
+    """Read a ``claims.json`` written by :func:`write_claims`; the list ``gdnp claims
+    --json`` prints is read as its ``claims`` (with no configuration or versions). A
+    ``ValueError`` for anything else."""
     with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+        data = json.load(fh)
+    if isinstance(data, list):
+        data = {"claims": data}
+    if not (isinstance(data, dict) and isinstance(data.get("claims"), list)
+            and all(isinstance(r, dict) and set(COLUMNS) <= set(r) for r in data["claims"])):
+        raise ValueError(f"{path}: not a claims file (a claims.json from --out, or the list "
+                         "--json prints)")
+    return data
 
 
 def _md_cell(text: str) -> str:
@@ -1073,6 +1082,19 @@ def claims_main(argv: list[str] | None = None) -> int:
         print(f"gdnp claims: error: --only names unknown claim(s) {unknown}; known: {known}",
               file=sys.stderr)
         return 2
+    try:  # the outputs, before a run that takes minutes
+        from gdnp._io import writable_file, writable_folder
+
+        if args.out and not args.source:
+            writable_folder(args.out, "--out")
+        if args.readme:
+            writable_file(args.readme, "--readme")
+            if not os.path.isfile(args.readme):
+                raise ValueError(f"--readme: {args.readme!r} is not a file (the claims region "
+                                 "is rewritten in place)")
+    except ValueError as exc:
+        print(f"gdnp claims: error: {exc}", file=sys.stderr)
+        return 2
     try:
         if args.source:
             rows = load_claims(args.source)["claims"]
@@ -1097,7 +1119,7 @@ def claims_main(argv: list[str] | None = None) -> int:
         print(f"gdnp claims: error: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:
-        if "markers" not in str(exc):
+        if "markers" not in str(exc) and "not a claims file" not in str(exc):
             raise
         print(f"gdnp claims: error: {exc}", file=sys.stderr)
         return 2

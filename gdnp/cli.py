@@ -11,6 +11,7 @@ interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -316,6 +317,10 @@ def main(argv: list[str] | None = None) -> int:
     with one line instead of a traceback.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show "§" or "κ"
+        if "utf" not in (getattr(stream, "encoding", None) or "utf-8").lower():
+            with contextlib.suppress(AttributeError, ValueError):
+                stream.reconfigure(errors="backslashreplace")
     try:
         code = _run(argv)
         sys.stdout.flush()

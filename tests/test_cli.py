@@ -356,3 +356,38 @@ def test_solve_refuses_options_of_another_problem(argv, option, capsys):
         main(argv)
     assert exc.value.code == 2
     assert f"argument {option}: applies to" in capsys.readouterr().err
+
+
+def test_output_paths_are_refused_before_the_work(capsys, tmp_path):
+    """claims checks --out and --readme before its run (minutes at full size); an empty
+    --out is refused by name, not a traceback."""
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    assert main(["claims", "--quick", "--out", str(afile)]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert main(["claims", "--quick", "--readme", str(tmp_path / "no" / "R.md")]) == 2
+    assert "--readme" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        main(["plots", "--quick", "--only", "trajectories", "--out", ""])
+    assert stop.value.code == 2
+    assert "--out: an empty path" in capsys.readouterr().err
+
+
+def test_claims_reads_its_json_list_and_prints_on_an_ascii_terminal(tmp_path):
+    """`claims --from` takes the list `--json` prints as well as a claims.json; a terminal
+    that cannot encode "§" gets escapes, not a UnicodeEncodeError."""
+    import os
+
+    run = [sys.executable, "-m", "gdnp", "claims"]
+    listed = subprocess.run([*run, "--quick", "--json", "--only", "k19.separation"],
+                            capture_output=True, text=True, check=True).stdout
+    path = tmp_path / "rows.json"
+    path.write_text(listed, encoding="utf-8")
+    env = dict(os.environ, PYTHONIOENCODING="ascii", LC_ALL="C")
+    out = subprocess.run([*run, "--from", str(path)], capture_output=True, text=True,
+                         env=env)
+    assert out.returncode == 0, out.stderr
+    assert "k19.separation" in out.stdout
+    path.write_text('{"a": 1}', encoding="utf-8")
+    bad = subprocess.run([*run, "--from", str(path)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "not a claims file" in bad.stderr
