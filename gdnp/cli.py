@@ -24,6 +24,8 @@ from gdnp.result import DEFAULT_MAXITER, DEFAULT_TOL
 __all__ = ["main", "build_problem"]
 
 PROBLEMS = ("ols", "halfspace", "mlp")
+#: Samples of a command-line MLP when ``--n`` is not given (an MLP is always empirical).
+MLP_DEFAULT_N = 2000
 DESCRIPTION = ("Convergence analysis of batch normalization's length-direction decoupling: "
                "run the solvers (solve), prove the theory's identities (verify), draw the "
                "figures (plots), run resumable grids (sweep) and benchmark (bench).")
@@ -53,7 +55,8 @@ def build_problem(name: str, *, kappa: float, dim: int, seed: int, separation: f
         return Halfspace.sample(dim, kappa, n, separation=separation, loss=loss, seed=seed,
                                 **norm)
     if name == "mlp":
-        return MLP.random(dim, hidden, kappa, 2000 if n is None else n, seed=seed, loss=loss,
+        return MLP.random(dim, hidden, kappa, MLP_DEFAULT_N if n is None else n, seed=seed,
+                          loss=loss,
                           **norm)
     raise ValueError(f"problem {name!r} is unknown; choose one of {list(PROBLEMS)}")
 
@@ -148,8 +151,17 @@ def cmd_solve(args) -> int:
             "rate": None if fit is None else fit["rate"],
         })
     if args.json:
-        json.dump({"problem": prob.config(), "results": rows}, sys.stdout, indent=2,
-                  default=float)
+        from gdnp._io import package_versions
+
+        # what reproduces the run: the command's own arguments (--dim is the input dimension;
+        # the problem's "dim" is its parameter count), and the packages that computed it
+        settings = {"problem": args.problem, "dim": args.dim, "kappa": args.kappa,
+                    "seed": args.seed, "n": args.n, "maxiter": args.maxiter, "tol": args.tol,
+                    "method": args.method, "normalization": args.normalization,
+                    "bn_eps": args.bn_eps, "batch_size": args.batch_size,
+                    "statistics": args.statistics, **given}
+        json.dump({"settings": settings, "problem": prob.config(), "results": rows,
+                   "versions": package_versions()}, sys.stdout, indent=2, default=float)
         print()
         return 0
     cfg = prob.config()

@@ -45,15 +45,18 @@ problem        str     ``ols``, ``halfspace`` or ``mlp``
 kappa          float   condition number of ``S`` asked for
 dim            int     dimension ``d``
 separation     float   halfspace ``c = sqrt(u'S^-1 u)``; empty for other problems
-n              int     number of samples; empty for a population problem
+n              int     number of samples (the MLP's default 2000 included); empty for a
+                       population problem
 loss           str     halfspace/MLP loss; empty for OLS
 method         str     ``gd``, ``agd``, ``bngd`` or ``gdnp``
 seed           int     seed of the problem and of the start
 maxiter        int     iteration budget
-normalization  str     norm of the BN coordinates (``batch``, ``weight``, ``l1``...)
-bn_eps         float   BN's epsilon
+normalization  str     norm of the BN coordinates (``batch``, ``weight``, ``l1``...;
+                       ``batch`` when not set)
+bn_eps         float   BN's epsilon (``0.0`` when not set)
 batch_size     int     mini-batch size (``gd``, ``bngd``); empty for a full-batch run
 statistics     str     ``batch`` or ``population`` statistics of a mini-batch run
+                       (``batch`` when not set); empty for a full-batch run
 iter           int     iteration index (``-1`` on the single row of a failed cell)
 fun            float   objective ``f``
 gap            float   ``f - f*`` (empty when no reference optimum exists)
@@ -519,9 +522,16 @@ def _cell_rows(cell: dict, blas_threads: int | None, shared: dict | None = None)
 
     from .api import solve
 
+    from .cli import MLP_DEFAULT_N
+
+    # the values the run used, defaults included (an MLP always has samples)
+    n = MLP_DEFAULT_N if cell["n"] is None and cell["problem"] == "mlp" else cell["n"]
+    batched = cell.get("batch_size") is not None
     base = [cell["key"], cell["problem"], cell["kappa"], cell["dim"], cell["separation"],
-            cell["n"], cell["loss"], cell["method"], cell["seed"], cell["maxiter"],
-            *(cell.get(k) for k in EXTRA_GRID_KEYS)]
+            n, cell["loss"], cell["method"], cell["seed"], cell["maxiter"],
+            cell.get("normalization") or "batch",
+            0.0 if cell.get("bn_eps") is None else cell["bn_eps"], cell.get("batch_size"),
+            (cell.get("statistics") or "batch") if batched else None]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
