@@ -521,7 +521,6 @@ def _cell_rows(cell: dict, blas_threads: int | None, shared: dict | None = None)
     import numpy as np
 
     from .api import solve
-
     from .cli import MLP_DEFAULT_N
 
     # the values the run used, defaults included (an MLP always has samples)
