@@ -74,6 +74,21 @@ def _fmt(v, spec: str, width: int) -> str:
     return format(v, f">{width}{spec}")
 
 
+def _count(name: str, minimum: int):
+    """An argparse ``type``: an integer ``>= minimum``, refused at parsing naming ``--name``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--{name} must be an integer, got {text!r}") \
+                from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"--{name} must be >= {minimum}, got {value}")
+        return value
+    parse.__name__ = name
+    return parse
+
+
 class HelpFormatter(argparse.HelpFormatter):
     """Every option's help ends with its default, unless it states the default itself."""
 
@@ -239,17 +254,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="all", type=str.lower,
                    choices=["all", "gd", "agd", "bngd", "gdnp"], help="any case")
     p.add_argument("--kappa", type=float, default=100.0, help="condition number of S")
-    p.add_argument("--dim", type=int, default=10,
+    p.add_argument("--dim", type=_count("dim", 1), default=10,
                    help="input dimension d (the d= of the Python constructors)")
     p.add_argument("--separation", type=float, default=None,
                    help="halfspace: c = sqrt(u'S^-1 u) in (0, 1) (default: 0.9)")
     p.add_argument("--loss", default=None, choices=["logistic", "sigmoid", "squared"],
                    help="halfspace and MLP loss (default: logistic)")
-    p.add_argument("--n", type=int, default=None,
+    p.add_argument("--n", type=_count("n", 2), default=None,
                    help="number of samples (default: the exact population problem; MLP: 2000)")
-    p.add_argument("--hidden", type=int, default=None, help="MLP hidden units (default: 4)")
+    p.add_argument("--hidden", type=_count("hidden", 1), default=None,
+                   help="MLP hidden units (default: 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the problem and the start")
-    p.add_argument("--maxiter", type=int, default=DEFAULT_MAXITER, help="iteration budget")
+    p.add_argument("--maxiter", type=_count("maxiter", 0), default=DEFAULT_MAXITER,
+                   help="iteration budget")
     p.add_argument("--tol", type=float, default=DEFAULT_TOL,
                    help="stop once ||grad f||_{S^-1} <= tol (0: run maxiter steps)")
     p.add_argument("--normalization", default="batch",
@@ -257,7 +274,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="norm N of the BN coordinates w~ = g w/N(w) (l1, l3, linf need --n)")
     p.add_argument("--bn-eps", type=float, default=0.0,
                    help="BN's epsilon: N(w) = sqrt(w'Sw + eps) (PyTorch BatchNorm1d)")
-    p.add_argument("--batch-size", type=int, default=None,
+    p.add_argument("--batch-size", type=_count("batch-size", 1), default=None,
                    help="mini-batch size for gd and bngd (needs --n; agd and gdnp are "
                    "full-batch: refused with --method agd or gdnp, full batch for them "
                    "under --method all)")

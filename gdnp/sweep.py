@@ -83,6 +83,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -700,9 +701,45 @@ def _finished(out: Path, cells: list[dict]) -> tuple[set[str], list[tuple[str, s
     return done, damaged
 
 
-def _sidecar_text(config: dict, cells: list[dict], run: dict) -> str:
+def _earlier_runs(out: Path, config: dict, blas_threads: int | None, now: dict) -> list:
+    """The runs recorded by the folder's sidecar, after checking that this run may add to
+    them: the cells already computed must have had the same BLAS threads per worker (a
+    threaded sum's last bits depend on it), and a change of package versions is warned of. A
+    grid extension removes the old ``results.csv`` at once (it is assembled again at the end),
+    so that no table of the old grid stays beside the new sidecar."""
+    side = out / SIDECAR
+    if not side.exists():
+        return []
+    old = json.loads(side.read_text())
+    runs = old.get("runs") or [{"written": old.get("written"), "versions": old.get("versions"),
+                                **{k: v for k, v in old.get("threads", {}).items()
+                                   if k not in ("threadpools", "env")}}]
+    has_cells = (out / CELLS).is_dir() and any((out / CELLS).glob("*.csv"))
+    before = runs[-1].get("blas_threads_per_worker")
+    if has_cells and before != blas_threads:
+        raise ValueError(
+            f"out: the cells in {str(out)!r} were computed with --blas-threads "
+            f"{before or 0}; resume with the same value (the last bits of a threaded BLAS sum "
+            "depend on it), or use another --out folder")
+    changed = sorted(k for k in ("gdnp", "numpy", "scipy")
+                     if (runs[-1].get("versions") or {}).get(k) not in (None, now.get(k)))
+    if has_cells and changed:
+        warnings.warn(f"the cells in {str(out)!r} were computed with other versions of "
+                      f"{changed} than this run's: results.csv will mix them", stacklevel=3)
+    if old.get("config") != config and (out / RESULTS).exists():
+        (out / RESULTS).unlink()
+    return runs
+
+
+def _sidecar_text(config: dict, cells: list[dict], run: dict, earlier: list | None = None,
+                  versions: dict | None = None) -> str:
+    """The sidecar's text; ``runs`` lists every invocation on the folder (its time, package
+    versions and threads), the earlier ones carried over from the previous sidecar."""
+    versions = _versions() if versions is None else versions
+    this = {"written": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "versions": versions, **run}
     side = {"format": FORMAT, "config": config, "cells": [c["key"] for c in cells],
-            "columns": list(COLUMNS), "versions": _versions(),
+            "runs": [*(earlier or []), this],
+            "columns": list(COLUMNS), "versions": versions,
             "platform": {"system": platform.platform(), "machine": platform.machine(),
                          "processor": platform.processor(), "cpu_count": os.cpu_count()},
             "threads": {**run, "threadpools": _thread_info(),
@@ -986,12 +1023,13 @@ def _run(config, cells, out, jobs, backend, scheduler, blas_threads, progress, o
     _check_out(out, config)
     # the sidecar (slow: it imports every package for its version) is ready before the folder
     # is touched, and written atomically first, so a kill at any point leaves a resumable folder
-    side = _sidecar_text(config, cells, {"backend": backend, "jobs": jobs,
-                                         "blas_threads_per_worker": blas_threads,
-                                         "scheduler": scheduler})
+    run = {"backend": backend, "jobs": jobs, "blas_threads_per_worker": blas_threads,
+           "scheduler": scheduler}
+    versions = _versions()
     with _lock(out):
         _check_out(out, config)  # again, under the lock: another sweep may have just written
-        atomic_write_text(out / SIDECAR, side)
+        earlier = _earlier_runs(out, config, blas_threads, versions)
+        atomic_write_text(out / SIDECAR, _sidecar_text(config, cells, run, earlier, versions))
         (out / CELLS).mkdir(exist_ok=True)
         done, damaged = _finished(out, cells)
         todo = [c for c in cells if c["key"] not in done]
@@ -1158,7 +1196,8 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"stop a run once ||grad f||_{{S^-1}} <= tol (default: {DEFAULT_TOL:g})")
     p.add_argument("--jobs", type=_number("jobs", int, minimum=1), default=1,
                    help="processes computing cells (loky: this one and JOBS-1 workers)")
-    p.add_argument("--backend", default="loky", help="loky (joblib) or dask")
+    p.add_argument("--backend", default="loky", choices=("loky", "dask"),
+                   help="loky (joblib) or dask")
     p.add_argument("--scheduler", default=None,
                    help="dask scheduler address (default: start a LocalCluster)")
     p.add_argument("--timeout", type=_number("timeout", minimum=0.0, open_min=True),

@@ -194,8 +194,11 @@ def test_bad_cli(tmp_path, capsys):
     out = tmp_path / "x"
     assert sweep_main(["--method", "newton", "--out", str(out)]) == 2
     assert "newton" in capsys.readouterr().err
-    assert sweep_main(["--backend", "ray", "--out", str(out)]) == 2
-    assert "backend" in capsys.readouterr().err
+    for extra in ([], ["--dry-run"]):  # refused when parsed, a dry run included
+        with pytest.raises(SystemExit) as stop:
+            sweep_main(["--backend", "ray", "--out", str(out), *extra])
+        assert stop.value.code == 2
+        assert "backend" in capsys.readouterr().err
     assert sweep_main([str(tmp_path / "missing.json"), "--out", str(out)]) == 2
     assert "CONFIG" in capsys.readouterr().err
     assert not out.exists()
@@ -373,3 +376,20 @@ def test_sweep_without_tqdm(tmp_path, monkeypatch, tiny):
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails as if not installed
     assert run_sweep(TINY, tmp_path / "p", progress=True)["ran"] == 4
     assert _table(tmp_path / "p") == _table(tiny)
+
+
+def test_resume_keeps_the_blas_threads_and_the_record_of_every_run(tmp_path, capsys):
+    """A resume with another --blas-threads is refused (the cells' last bits depend on it);
+    sweep.json lists every run; a grid extension drops the old results.csv at once."""
+    import json
+
+    out = tmp_path / "s"
+    base = ["--problem", "ols", "--kappa", "10", "--dim", "3", "--method", "gd", "--seed", "0",
+            "--maxiter", "5", "--no-progress", "--out", str(out)]
+    assert sweep_main([*base, "--blas-threads", "1"]) == 0
+    assert sweep_main([*base, "--blas-threads", "2"]) == 2
+    assert "--blas-threads 1" in capsys.readouterr().err
+    assert sweep_main([*base, "--blas-threads", "1", "--kappa", "10", "100"]) == 0
+    side = json.loads((out / "sweep.json").read_text())
+    assert [r["blas_threads_per_worker"] for r in side["runs"]] == [1, 1]
+    assert len(side["cells"]) == 2
