@@ -297,7 +297,11 @@ class Recorder:
         if isinstance(exc, NoSignChangeError):
             cause = f"no finite minimiser of the length at iteration {k} ({exc})"
         else:
-            cause = f"{type(exc).__name__} at iteration {k}: {exc}"
+            what = {OverflowError: "a value overflowed float64",
+                    ZeroDivisionError: "a division by zero",
+                    FloatingPointError: "a floating-point error"}.get(type(exc))
+            cause = (f"{what} at iteration {k} ({type(exc).__name__}: {exc})" if what else
+                     f"{type(exc).__name__} at iteration {k}: {exc}")
         last = ("x is the last finite iterate" if self.x_last is not None
                 else "no iterate was finite")
         self.status = 2

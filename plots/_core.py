@@ -17,11 +17,8 @@ from dataclasses import dataclass, field
 from functools import partial, wraps
 
 import matplotlib
-
-matplotlib.use("Agg")  # never open a window
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 from ._io import (  # noqa: E402
     atomic_write_bytes,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 __all__ = ["SINGLE", "DOUBLE", "METHOD_STYLE", "THEORY_STYLE", "RC", "style", "figure",
            "method_kw", "theory_kw", "shade_floor", "mark_floor_stop", "figure_legend",
@@ -66,8 +68,11 @@ def figure(width: str = "double", height: float = 3.0, nrows: int = 1, ncols: in
         raise ValueError(f"width must be 'single' or 'double', got {width!r}")
     w = SINGLE if width == "single" else DOUBLE
     kw.setdefault("squeeze", False)
-    kw.setdefault("layout", "constrained")
-    return plt.subplots(nrows, ncols, figsize=(w, float(height)), **kw)
+    # a Figure outside pyplot: no window and no backend switch whatever the user's backend
+    # (savefig picks the canvas of its format)
+    fig = Figure(figsize=(w, float(height)), layout=kw.pop("layout", "constrained"))
+    FigureCanvasAgg(fig)  # measured text extents (legends, fitting) need a renderer
+    return fig, fig.subplots(nrows, ncols, **kw)
 
 
 def method_kw(method: str, n_points: int | None = None, label: str | None = None,

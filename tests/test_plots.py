@@ -499,3 +499,17 @@ def test_figure_files_are_replaced_as_a_set_and_reproducible(tmp_path):
                                        "trajectories.png"]
     with open(os.path.join(out, "trajectories.json")) as fh:
         assert json.load(fh)["formats"] == ["png"]
+
+
+def test_plots_leave_the_users_matplotlib_backend_alone(tmp_path):
+    """Figures are drawn on Figure objects outside pyplot: importing gdnp.plots and making a
+    figure neither switches the backend nor leaves pyplot figures open."""
+    import subprocess
+
+    code = ("import matplotlib; matplotlib.use('pdf'); import matplotlib.pyplot as plt; "
+            "from gdnp import plots; "
+            f"plots.make_figure('trajectories', {str(tmp_path)!r}, quick=True); "
+            "print(matplotlib.get_backend(), plt.get_fignums())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["pdf", "[]"]
