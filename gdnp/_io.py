@@ -108,12 +108,36 @@ def _version(name: str) -> str | None:
         return None
 
 
+def _source_commit() -> str | None:
+    """The git commit of gdnp's source when it runs from a git checkout (an editable install),
+    with ``+dirty`` when the tracked files differ from it; ``None`` otherwise (a wheel, or
+    no git), so a record names the code that made it beyond the version number."""
+    import subprocess
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.exists(os.path.join(here, ".git")):
+        return None
+    try:
+        head = subprocess.run(["git", "-C", here, "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=5)
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain",
+                                "--untracked-files=no"], capture_output=True, text=True,
+                               timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.returncode == 0 and dirty.stdout.strip()
+                                  else "")
+
+
 def package_versions(packages=PACKAGES) -> dict:
-    """Python, platform, a UTC time stamp and the version of each installed package
-    (``None`` when a package is absent)."""
+    """Python, platform, a UTC time stamp, the version of each installed package (``None``
+    when a package is absent) and, from a git checkout, gdnp's source commit."""
     out = {"python": platform.python_version(), "platform": platform.platform(),
            "machine": platform.machine(),
            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     for name in packages:
         out[name] = _version(name)
+    out["gdnp_commit"] = _source_commit()
     return out
