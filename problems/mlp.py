@@ -14,10 +14,19 @@ a length bisection on unit ``i`` costs ``O(n)`` per step.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import expit
 
-from ._validate import as_finite_array, as_positive_int, as_real, as_seed_rng, check_memory
+from ._validate import (
+    NonFiniteError,
+    as_finite_array,
+    as_positive_int,
+    as_real,
+    as_seed_rng,
+    check_memory,
+)
 from .base import BNEval, Problem
 from .data import prepare_data
 from .losses import Loss, get_loss
@@ -531,6 +540,8 @@ class MLP(Problem):
         if g.shape != (self.hidden,):
             raise ValueError(f"g must have shape ({self.hidden},), got {g.shape}")
         nS = self._unit_norms(w)[0]
+        if not np.all(np.isfinite(nS)):  # w overflowed: a breakdown of the run, not bad input
+            raise NonFiniteError("w: some unit's N(w_i) is not finite (w overflowed)")
         if np.any(~(nS > 0)):
             raise ValueError("w: some unit has ||w_i||_S = 0; its BN direction is undefined")
         return w, g, nS
@@ -872,6 +883,8 @@ class MLP(Problem):
         True
         """
         nS = float(self._unit_norms(w_i[None, :])[0][0])
+        if not math.isfinite(nS):  # w overflowed: a breakdown of the run, not bad input
+            raise NonFiniteError("w: a unit's N(w_i) is not finite (w overflowed)")
         if not nS > 0:
             raise ValueError("w: a unit has ||w_i||_S = 0; its BN direction is undefined")
         return -(self.X @ w_i) * self.y / nS

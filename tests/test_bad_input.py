@@ -547,3 +547,11 @@ def test_bisect_stops_expanding_at_the_float_range_with_a_finite_bracket():
     with pytest.raises(gdnp.NoSignChangeError, match=r"within the float range") as err:
         gdnp.bisect(lambda t: 1.0, -1.0, 1.0, max_expand=10000)
     assert "nan" not in str(err.value)
+
+
+def test_mlp_gdnp_whose_direction_overflows_diverges_like_single_units():
+    """A step that overflows w is a breakdown (status 2), as on OLS and halfspaces; it had
+    raised 'a unit has ||w_i||_S = 0'."""
+    res = gdnp.solve(MLP.random(3, 2, 10, 200, seed=2), "gdnp", L=1e-300, maxiter=5)
+    assert res.status == 2 and "overflowed" in res.message
+    assert res.x is not None and np.all(np.isfinite(res.x))
