@@ -12,11 +12,12 @@ from .bngd import bngd
 from .decoupled import gdnp
 from .first_order import agd, gd
 from .result import OptimizeResult
-from .spectrum import hessian_spectrum
+from .spectrum import Eigenvalues, hessian_spectrum
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Eigenvalues",
     "METHODS",
     "NoSignChangeError",
     "OptimizeResult",
@@ -30,3 +31,16 @@ __all__ = [
     "solve",
     "__version__",
 ]
+
+
+_SUBPACKAGES = ("plots", "problems", "proofs", "sweep")
+
+
+def __getattr__(name: str):
+    """``gdnp.plots``, ``gdnp.proofs``, ``gdnp.sweep`` (and ``gdnp.problems``) on first use,
+    as scipy loads its subpackages: ``import gdnp`` stays light (no matplotlib, no sympy)."""
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"gdnp.{name}")
+    raise AttributeError(f"module 'gdnp' has no attribute {name!r}")

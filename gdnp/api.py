@@ -91,9 +91,13 @@ def solve(problem, method: str = "gdnp", x0=None, maxiter: int = 1000, tol: floa
     TypeError
         ``method`` is not a string, ``problem`` is not a :class:`~gdnp.problems.Problem`, an
         option is unknown to the method, or an option has the wrong type.
-    gdnp.NoSignChangeError
-        A GDNP length bisection found no sign change of ``d_g f`` (e.g. separable data, where
-        the optimal length is infinite).
+
+    Notes
+    -----
+    A run that breaks down is a result, not an exception: a GDNP length bisection with no
+    sign change of ``d_g f`` (separable data, where the optimal length is infinite), an
+    overflow or a non-finite value end the run with status 2 and a message, ``x`` the last
+    finite iterate.
 
     See Also
     --------

@@ -2,9 +2,9 @@
 
 Single unit (OLS, halfspaces), for ``t = 0 .. T_d - 1``::
 
-    h_t     = c1(w~_t) * u'w_t                          # Stein coefficient, eq. (6)
+    h_t     = c1(w~_t) * u'w_t                          # Stein coefficient, equation (6)
     s_t     = -||w_t||_S^3 / (L g_t h_t)                # if |h_t| > eps (and g_t != 0)
-    w_{t+1} = w_t - s_t grad_w f(w_t, g_t)              # = w_t - eta_t grad rho(w_t), eq. (4)
+    w_{t+1} = w_t - s_t grad_w f(w_t, g_t)              # = w_t - eta_t grad rho(w_t), equation (4)
     g_{t+1} = bisection of g -> d_g f(w_{t+1}, g)       # T_s halvings, cached projections
 
 MLP: the same two steps unit after unit with ``psi_i(t) = l(theta_i tanh t + r_i)`` in place of

@@ -165,7 +165,7 @@ def gd_sublinear_bound(t, zeta: float, gap0: float):
 
 
 def k19_ols_bound(t, mu: float, L: float, rho_gap0: float):
-    """K19's least-squares theorem for the Rayleigh step (theory guide §2, eq. 4).
+    """K19's least-squares theorem for the Rayleigh step (theory guide §2, equation 4).
 
     ``rho(w_t) - rho* <= (1 - mu/L)^{2t} (rho(w_0) - rho*)``, the excess loss after an optimal
     length.
@@ -219,7 +219,7 @@ def k19_direction_bound(t, mu: float, L: float, rho_gap0: float, Phi: float, g_t
     rho_gap0 : float
         ``rho(w_0) - rho*``.
     Phi : float
-        A bound on ``|c1|`` (theory guide §3, eq. (6)), which the bound's derivation takes to
+        A bound on ``|c1|`` (theory guide §3, equation (6)), which the bound's derivation takes to
         be ``sup |phi'|``. That holds for the logistic and squared losses (1) but not for the
         sigmoid: use :func:`stein_c1_bound`.
     g_t : float or array_like
@@ -261,7 +261,7 @@ def stein_c1_bound(loss: str) -> float:
     """The constant ``Phi`` that K19's direction bound needs: ``sup |c1(w~)|`` (theory guide §4).
 
     K19's bound takes ``|c1| <= Phi = sup |phi'|``. With ``t = z'w~ ~ N(m, s^2)``,
-    ``c1 = E[phi'(t)] - m E[phi''(t)]`` (theory guide §3, eq. (6)):
+    ``c1 = E[phi'(t)] - m E[phi''(t)]`` (theory guide §3, equation (6)):
 
     * ``"logistic"``: ``|c1| <= 1 = sup |phi'|`` (the quoted constant holds);
     * ``"squared"``: ``c1 = 1`` exactly;

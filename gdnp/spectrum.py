@@ -32,8 +32,30 @@ DENSE_MAX = 2000
 
 
 class Eigenvalues(np.ndarray):
-    """Ascending eigenvalues (an ``ndarray``) with ``coords``, ``method`` and ``radial``
-    (BN coordinates: the curvature along ``w``, ``None`` in original coordinates)."""
+    """Ascending eigenvalues, as :func:`hessian_spectrum` returns them: an ``ndarray`` with
+    three attributes (theory guide §12).
+
+    Attributes
+    ----------
+    coords : {"original", "bn"}
+        The coordinates of the Hessian.
+    method : str
+        How the eigenvalues were computed: ``"dense"`` (every eigenvalue) or ``"lanczos"``
+        (the ``k`` extreme ones).
+    radial : float or None
+        In BN coordinates, the curvature along ``w`` itself (the direction the BN
+        parametrization cannot see, about 0 at a stationary point); ``None`` in original
+        coordinates.
+
+    Examples
+    --------
+    >>> from gdnp import hessian_spectrum
+    >>> from gdnp.problems import OLS
+    >>> prob = OLS.random(3, 10.0, seed=0)
+    >>> ev = hessian_spectrum(prob, prob.solution()[0])
+    >>> ev.coords, ev.method, ev.radial is None, bool(ev[0] > 0)
+    ('original', 'dense', True, True)
+    """
 
     coords: str = "original"
     method: str = "dense"

@@ -310,10 +310,26 @@ def load(out_dir: str, name: str) -> dict:
     >>> sorted(data)                                # doctest: +SKIP
     ['config', 'meta', 'name', 'results', 'tables']
     """
-    p = _paths(out_dir, name)
+    p = _figure_files(out_dir, name)
     meta = read_json(p["json"])
     return {"name": name, "tables": read_tables_csv(p["csv"]), "results": meta["results"],
             "config": meta["config"], "meta": meta}
+
+
+def _figure_files(out_dir: str, name: str, caller: str = "load") -> dict:
+    """The paths of figure ``name``'s files in ``out_dir``, or a ``FileNotFoundError`` that
+    names the figure and the folder (and the order of the arguments, if they were swapped:
+    ``make_figure`` takes the name first, ``load`` and ``redraw`` the folder)."""
+    p = _paths(out_dir, name)
+    if not (os.path.isfile(p["json"]) and os.path.isfile(p["csv"])):
+        if str(out_dir) in FIGURES and os.path.isdir(str(name)):
+            raise FileNotFoundError(f"no figure {str(name)!r}: the arguments are swapped; "
+                                    f"call {caller}({str(name)!r}, {str(out_dir)!r}) (the folder "
+                                    "first; make_figure takes the name first)")
+        raise FileNotFoundError(f"no data of figure {name!r} in {str(out_dir)!r} (missing "
+                                f"{name}.json or {name}.csv; make it with "
+                                f"make_figure({name!r}, {str(out_dir)!r}))")
+    return p
 
 
 def _save(fig, path: str, fmt: str) -> None:
@@ -557,6 +573,8 @@ def redraw(out_dir: str, name: str, pdf: bool = False, svg: bool = False) -> dic
     >>> redraw("figures", "trajectories", pdf=True)   # doctest: +SKIP
     {'name': 'trajectories', 'png': 'figures/trajectories.png', 'pdf': 'figures/trajectories.pdf'}
     """
+    if str(out_dir) in FIGURES and os.path.isdir(str(name)):
+        _figure_files(out_dir, name, "redraw")  # swapped arguments: the error says so
     spec = get_spec(name)
     paths = _render_and_save(spec, load(out_dir, name), out_dir, _formats(pdf, svg))
     return {"name": name, **paths}

@@ -281,7 +281,9 @@ class Problem(abc.ABC):
         """
         x = as_finite_array(x, name)
         if x.shape != (self.dim,):
-            raise ValueError(f"{name} must have shape ({self.dim},), got {x.shape}")
+            hint = (" (a number where the start goes: pass maxiter, tol or seed by keyword)"
+                    if name == "x0" and x.ndim == 0 else "")
+            raise ValueError(f"{name} must have shape ({self.dim},), got {x.shape}{hint}")
         return x
 
     @abc.abstractmethod
@@ -1175,7 +1177,8 @@ class LinearProblem(Problem):
         return None
 
     def stein_c1(self, w, g) -> float:
-        """``c1(w~)`` of theory guide eq. (6) at ``w~ = g w/||w||_S`` (sample mean if empirical).
+        """``c1(w~)`` of theory guide equation (6) at ``w~ = g w/||w||_S`` (the sample mean
+        if empirical).
 
         Stein's lemma (theory guide §3): ``grad f(w~) = c1 u + c2 S w~``; on OLS ``c1 = 2``.
 
@@ -1275,7 +1278,7 @@ class LinearProblem(Problem):
         return self._state(w)["N"]
 
     def rayleigh(self, w) -> float:
-        """``rho(w) = -(u'w)^2 / (w'Sw)`` (theory guide §2, eq. (3)), from the cached state.
+        """``rho(w) = -(u'w)^2 / (w'Sw)`` (theory guide §2, equation (3)), from the cached state.
 
         Parameters
         ----------

@@ -10,8 +10,8 @@ Two forms share one interface:
   ``O(n)`` during a bisection.
 
 The population gradient is the exact gradient of the quadrature formula and has Stein's form
-(theory guide eq. (6)) ``grad f = c1 u + c2 S w~`` with ``c2 = E_K[phi'(t) xi] / s`` (the rule's
-version of ``E[phi'']``) and ``c1 = E_K[phi'(t)] - c2 m``.
+(theory guide equation (6)) ``grad f = c1 u + c2 S w~`` with ``c2 = E_K[phi'(t) xi] / s``
+(the rule's version of ``E[phi'']``) and ``c1 = E_K[phi'(t)] - c2 m``.
 """
 
 from __future__ import annotations
@@ -147,6 +147,13 @@ class NoFiniteMinimizerError(ValueError):
     ``f`` the reference solver found where it knows one (a bounded loss: the limit of ``f``
     along the ray it followed to infinity, an upper bound on ``inf f``), else ``None``.
 
+    Parameters
+    ----------
+    message : str
+        What was found, naming the argument (the data ``X, y``).
+    infimum : float, optional
+        Kept as the attribute ``infimum``.
+
     Examples
     --------
     >>> import numpy as np
@@ -181,7 +188,7 @@ def _check_nodes(n_nodes) -> int:
 
 
 class Halfspace(LinearProblem):
-    """Halfspace learning with a loss ``phi`` (theory guide eq. (5)). Use the class constructors.
+    """Halfspace learning with a loss ``phi`` (theory guide equation (5)); use the constructors.
 
     ``f(w~) = E[phi(z'w~)]`` with ``z = -y x``: :meth:`gaussian` and :meth:`random` give the
     exact population problem (:class:`GaussianHalfspace`, Gauss-Hermite sums, theory guide §3),
@@ -345,7 +352,7 @@ class Halfspace(LinearProblem):
         """A halfspace problem on data: ``f(w~) = mean(phi(z_i'w~))``, ``z_i = -y_i x_i``.
 
         The features are centred (theory guide §0); ``S = X'X/n`` and ``u = -X'y/n`` are the
-        sample moments. Stein's structure (theory guide §3, eq. 6) then holds only
+        sample moments. Stein's structure (theory guide §3, equation 6) then holds only
         approximately, so the solvers use the chain rule for ``grad_w f``.
 
         Parameters

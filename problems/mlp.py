@@ -265,7 +265,7 @@ class MLP(Problem):
     # ------------------------------------------------------------ constructors
     @classmethod
     def from_data(cls, X, y, hidden: int = 4, loss: str | Loss = "logistic", seed=0, **kw):
-        """A one-hidden-layer tanh network with BN per unit, on data (theory guide §5, eq. 8).
+        """A one-hidden-layer tanh network with BN per unit, on data (theory guide §5, equation 8).
 
         ``f(W~, theta) = mean(l(-y_i F(x_i)))`` with ``F(x) = sum_i theta_i tanh(x'w~_i)`` and
         ``w~_i = g_i w_i / ||w_i||_S``. The features are centred; the optimisation variable is

@@ -22,7 +22,7 @@ __all__ = ["OLS"]
 
 
 class OLS(LinearProblem):
-    """Least squares ``f(w~) = E[(y - x'w~)^2]`` (theory guide eq. (2)).
+    """Least squares ``f(w~) = E[(y - x'w~)^2]`` (theory guide equation (2)).
 
     Use the constructors :meth:`from_moments`, :meth:`from_data` and :meth:`random`.
     Smoothness ``zeta = 2L``, strong convexity ``2 mu``. In moments,
@@ -93,7 +93,7 @@ class OLS(LinearProblem):
     @classmethod
     def from_moments(cls, S, u, yy, *, normalization: str = "batch", centered: bool = True,
                      bn_eps: float = 0.0) -> OLS:
-        """Population least squares from its moments (theory guide §2, eq. 2).
+        """Population least squares from its moments (theory guide §2, equation 2).
 
         ``f(w~) = E[y^2] + 2 u'w~ + w~' S w~``, minimised at ``w~* = -S^-1 u`` with
         ``f* = E[y^2] - u'S^-1 u``.
@@ -352,7 +352,7 @@ class OLS(LinearProblem):
 
     def _value_and_grad_bn(self, w, st, g):
         """BN value and gradients in closed form from the direction state (theory guide §2,
-        eq. (7) with ``c1 = 2``).
+        equation (7) with ``c1 = 2``).
 
         ``f`` and ``G`` as :meth:`_eval_scaled` at ``a = g / ||w||_S``, ``d_g f = 2 u'w /
         ||w||_S + 2g`` (the same roundings as :meth:`_dg`) and ``grad_w f = 2a (u - (u'w /

@@ -513,3 +513,14 @@ def test_plots_leave_the_users_matplotlib_backend_alone(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["pdf", "[]"]
+
+
+def test_load_and_redraw_name_the_figure_and_a_swapped_call(tmp_path):
+    out = str(tmp_path)
+    plots.make_figure("trajectories", out, quick=True)
+    with pytest.raises(FileNotFoundError, match="arguments are swapped; call load"):
+        plots.load("trajectories", out)
+    with pytest.raises(FileNotFoundError, match="arguments are swapped; call redraw"):
+        plots.redraw("trajectories", out)
+    with pytest.raises(FileNotFoundError, match="no data of figure 'mlp'"):
+        plots.load(out, "mlp")
