@@ -740,8 +740,11 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
         ``kind`` in {"linear", "sublinear", "undetermined"}; ``rate`` ``r`` and its standard
         error ``rate_se``; ``one_minus_rate`` (``-expm1(log r)``, exact for ``r`` near 1) and
         ``one_minus_rate_se``; ``order`` ``p`` and ``order_se``; ``window`` = (first, last)
-        iteration fitted; ``n`` points; ``rss_linear``, ``rss_sublinear``, ``rss_both``;
-        ``F_linear``, ``F_sublinear`` and the critical value ``F_crit``; ``reason``.
+        iteration fitted; ``n`` points; ``decades``, how far the gap fell over the fitted
+        points (``log10`` of the first over the last: a rate over less than one decade is
+        weak evidence of the asymptotic rate); ``rss_linear``, ``rss_sublinear``,
+        ``rss_both``; ``F_linear``, ``F_sublinear`` and the critical value ``F_crit``;
+        ``reason``.
 
     Raises
     ------
@@ -783,7 +786,8 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
     start, stop = _window(t_all, y_all, floor)
     out = {"kind": "undetermined", "rate": np.nan, "rate_se": np.nan,
            "one_minus_rate": np.nan, "one_minus_rate_se": np.nan, "order": np.nan,
-           "order_se": np.nan, "window": (np.nan, np.nan), "n": 0, "rss_linear": np.nan,
+           "order_se": np.nan, "window": (np.nan, np.nan), "n": 0, "decades": np.nan,
+           "rss_linear": np.nan,
            "rss_sublinear": np.nan, "rss_both": np.nan, "F_linear": np.nan,
            "F_sublinear": np.nan, "F_crit": np.nan, "reason": ""}
     if stop - start < 2:
@@ -796,6 +800,7 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
     t, y = t[keep], np.log(y[keep])
     n = t.size
     out["n"], out["window"] = int(n), (float(t[0]), float(t[-1]))
+    out["decades"] = float((y[0] - y[-1]) / np.log(10.0))
     if n < 3:
         out["reason"] = f"{n} points in the window"
         return out

@@ -254,7 +254,7 @@ def fit_label(method: str, fit: dict) -> str:
 
 
 FIT_COLUMNS = ("kind", "rate", "rate_se", "one_minus_rate", "one_minus_rate_se", "order",
-               "order_se", "window_start", "window_end", "n")
+               "order_se", "window_start", "window_end", "n", "decades")
 
 
 def fit_row(fit: dict) -> dict:

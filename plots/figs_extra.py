@@ -115,8 +115,9 @@ def mlp_render(data: dict) -> plt.Figure:
     return fig
 
 
-register("mlp", "Teacher-student MLP and unit alignment with S^-1 u", mlp_config, None,
-         mlp_render, cost=5, parts=Parts(mlp_split, _mlp_run, mlp_join, _mlp_weight))
+register("mlp", "Teacher-student MLP: the angle of S w~_i to u (0: w~_i along S^-1 u)",
+         mlp_config, None, mlp_render, cost=5,
+         parts=Parts(mlp_split, _mlp_run, mlp_join, _mlp_weight))
 
 
 # ============================================================================ real_data

@@ -16,7 +16,15 @@ from ._core import (
     table_fit,
     thin,
 )
-from .style import figure, figure_legend, mark_floor_stop, method_kw, shade_floor, theory_kw
+from .style import (
+    figure,
+    figure_legend,
+    mark_floor_stop,
+    method_kw,
+    shade_floor,
+    short_window,
+    theory_kw,
+)
 
 KAPPAS = [1.0, 10.0, 100.0, 1000.0, 10000.0]
 
@@ -171,7 +179,8 @@ def kappa_render(data: dict) -> plt.Figure:
                             label=r"GDNP $\rho(w_t)-\rho^*$")
                 sel = _rows(bnd, kappa=kappa, bound="k19_rho") & (bnd["value"] > 0)
                 ax.semilogy(bnd["iter"][sel], bnd["value"][sel],
-                            **theory_kw(0, r"K19 $\rho$ bound $(1-\mu/L)^{2t}$"))
+                            **theory_kw(0, r"K19 $\rho$ bound (GDNP) "
+                                        r"$(1-\mu/L)^{2t}(\rho_0-\rho^*)$"))
                 txt = "\n".join(f"{m.upper()}: " + _short_fit(table_fit(
                     fits, _rows(fits, kappa=kappa, method=m))) for m in cfg["methods"])
                 ax.text(0.98, 0.98, txt, transform=ax.transAxes, ha="right", va="top",
@@ -179,7 +188,7 @@ def kappa_render(data: dict) -> plt.Figure:
             else:
                 sel = _rows(bnd, kappa=kappa, bound="k19_combined")
                 ax.semilogy(bnd["iter"][sel], bnd["value"][sel],
-                            **theory_kw(2, "K19 combined bound"))
+                            **theory_kw(2, "K19 combined bound (GDNP)"))
                 sel = _rows(bnd, kappa=kappa, bound="gd_sublinear") & (bnd["value"] > 0)
                 ax.semilogy(bnd["iter"][sel], bnd["value"][sel],
                             **theory_kw(1, r"GD sublinear bound $/\mu$"))
@@ -203,7 +212,7 @@ def kappa_render(data: dict) -> plt.Figure:
 
 def _short_fit(fit: dict) -> str:
     if fit["kind"] == "linear":
-        return f"1-r = {fit['one_minus_rate']:.2g}"
+        return f"1-r = {fit['one_minus_rate']:.2g}{short_window(fit)}"
     if fit["kind"] == "sublinear":
         return f"sublin. p = {fit['order']:.2g}"
     return "undetermined"

@@ -305,11 +305,13 @@ def norm_render(data: dict) -> plt.Figure:
     fig, axes = figure("double", 5.6, 2, 2)
     # (a) the methods: GD once, BNGD and GDNP median over the 9 norms, band = min-max
     ax = axes[0, 0]
-    ax.plot(th["kappa"], th["k19"], **theory_kw(0, r"K19 GDNP: $1-(1-1/\kappa_{data})^2$"))
+    ax.plot(th["kappa"], th["k19"], **theory_kw(0, r"K19 (Gaussian model): "
+                                                    r"$1-(1-1/\kappa_{data})^2$"))
     _draw_rates(ax, R, "kappa", kappas, ["gd", "bngd", "gdnp"])
     ax.set(xscale="log", yscale="log", xlabel=r"$\kappa$ of the sampling covariance",
            ylabel=r"$1 - r$ of $f - f^*$ (fit_rate)")
-    ax.set_title("GD; BNGD, GDNP: median of 9 norms,\nband = min-max; hollow: fit not linear")
+    ax.set_title(f"GD, BNGD: {cfg['maxiter']} steps, GDNP: {cfg['maxiter_gdnp']};\n"
+                 "median of 9 norms, band min-max; hollow: not linear")
     # (b) BNGD per norm: speed-up over GD, (1 - r_BNGD)/(1 - r_GD)
     ax = axes[0, 1]
     for kind, centered in VARIANTS:

@@ -18,7 +18,8 @@ from matplotlib.figure import Figure
 
 __all__ = ["SINGLE", "DOUBLE", "METHOD_STYLE", "THEORY_STYLE", "RC", "style", "figure",
            "method_kw", "theory_kw", "shade_floor", "mark_floor_stop", "figure_legend",
-           "fit_to_width", "fit_text", "grey_level", "relative_gap", "FLOOR_LABEL"]
+           "fit_to_width", "fit_text", "short_window", "grey_level", "relative_gap",
+           "FLOOR_LABEL"]
 
 SINGLE = 3.5  # inches: one journal column
 DOUBLE = 7.0  # inches: two columns
@@ -196,10 +197,17 @@ def fit_text(fit: dict) -> str:
     kind = fit.get("kind")
     if kind == "linear":
         return (f"linear, 1-r = {_sig(fit['one_minus_rate'])}"
-                f" ± {_sig(fit.get('one_minus_rate_se', np.nan), 1)}")
+                f" ± {_sig(fit.get('one_minus_rate_se', np.nan), 1)}{short_window(fit)}")
     if kind == "sublinear":
         return f"sublinear, p = {fit['order']:.2f} ± {_sig(fit.get('order_se', np.nan), 1)}"
     return "order undetermined"
+
+
+def short_window(fit: dict) -> str:
+    """`` (< 1 decade)`` for a fit over a window where the gap fell less than tenfold (weak
+    evidence of the asymptotic rate: a transient can look linear there), else empty."""
+    decades = fit.get("decades", np.nan)
+    return " (< 1 decade)" if np.isfinite(decades) and decades < 1.0 else ""
 
 
 def _sig(x, digits: int = 2) -> str:
