@@ -210,3 +210,18 @@ def test_a_noisy_plateau_needs_the_floor():
         assert fit["one_minus_rate"] == pytest.approx(0.1, rel=1e-3)  # 1e-3 noise
     assert kinds == ["undetermined", "sublinear", "undetermined", "undetermined",
                      "undetermined"]
+
+
+def test_fit_reports_the_decades_of_its_window_and_figures_mark_short_ones():
+    """``decades`` is log10 of the gap's fall over the fitted points; a linear fit over less
+    than one decade is marked in the figures (weak evidence of an asymptotic rate)."""
+    from gdnp.plots.style import fit_text, short_window
+
+    t = np.arange(100)
+    fit = rates.fit_rate(t, 0.9 ** t)
+    lo, hi = fit["window"]
+    assert fit["decades"] == pytest.approx((hi - lo) * np.log10(1 / 0.9), rel=1e-12)
+    assert short_window(fit) == ""
+    slow = rates.fit_rate(t, 0.999 ** t)
+    assert slow["kind"] == "linear" and slow["decades"] < 1
+    assert fit_text(slow).endswith("(< 1 decade)")
