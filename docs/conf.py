@@ -187,5 +187,29 @@ def _link_theory_citations(app, what, name, obj, options, lines):
             lines[i] = _THEORY_CITATION.sub(r":ref:`theory guide §\1 <theory-\1>`", line)
 
 
+def _data_doc(app, what, name, obj, options, lines):
+    """A module constant's ``#:`` comment where it is defined, not its type's docstring (a
+    constant listed under the package that re-exports it is not found by autodoc there)."""
+    if what != "data":
+        return
+    from sphinx.pycode import ModuleAnalyzer
+
+    short = name.rsplit(".", 1)[-1]
+    for modname, mod in sorted(sys.modules.items()):
+        if not modname.startswith("gdnp") or getattr(mod, short, None) is not obj:
+            continue
+        try:
+            doc = ModuleAnalyzer.for_module(modname).find_attr_docs().get(("", short))
+        except Exception:  # noqa: BLE001 - a module without source: try the next
+            continue
+        if doc:
+            lines[:] = list(doc)
+            return
+    type_doc = (type(obj).__doc__ or "").strip().splitlines()
+    if type_doc and lines and lines[0].strip() == type_doc[0].strip():
+        lines[:] = []  # never the docstring of tuple or dict
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _link_theory_citations)
+    app.connect("autodoc-process-docstring", _data_doc)

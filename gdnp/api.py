@@ -18,6 +18,7 @@ from .result import OptimizeResult
 
 __all__ = ["solve", "METHODS"]
 
+#: The solvers by name: the keys are the valid ``method=`` values of :func:`solve`.
 METHODS = {"gd": gd, "agd": agd, "bngd": bngd, "gdnp": gdnp}
 
 

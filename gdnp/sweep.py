@@ -96,6 +96,8 @@ __all__ = ["GRID_KEYS", "COLUMNS", "load_config", "normalize_config", "expand_ce
            "run_cell", "run_sweep", "read_results", "sweep_main"]
 
 PROBLEMS = ("ols", "halfspace", "mlp")
+#: The keys of a sweep grid (a cell is one value of each); see also the optional
+#: ``normalization``, ``bn_eps``, ``batch_size`` and ``statistics``.
 GRID_KEYS = ("problem", "kappa", "dim", "separation", "n", "loss", "method", "seed")
 GRID_DEFAULTS: dict[str, list] = {"problem": ["ols"], "kappa": [100.0], "dim": [10],
                                   "separation": [0.9], "n": [None], "loss": ["logistic"],
@@ -107,6 +109,7 @@ SETTING_KEYS = ("maxiter", "tol", "options")
 CONFIG_COLUMNS = ("key", "problem", "kappa", "dim", "separation", "n", "loss", "method", "seed",
                   "maxiter", *EXTRA_GRID_KEYS)
 RUN_COLUMNS = ("iter", "fun", "gap", "grad_norm2", "time", "status", "error")
+#: The columns of ``results.csv`` and of every cell file, in order (the module's schema).
 COLUMNS = CONFIG_COLUMNS + RUN_COLUMNS
 SIDECAR = "sweep.json"
 RESULTS = "results.csv"

@@ -139,6 +139,7 @@ def flatten(results: list) -> list:
     return [row for piece in results for row in piece]
 
 
+#: The registered figures by name, each a :class:`FigureSpec` (``gdnp plots --only NAME``).
 FIGURES: dict[str, FigureSpec] = {}
 
 

@@ -8,7 +8,7 @@ the problem of one mini-batch (theory guide §11).
 """
 
 from ._validate import ConditioningWarning, NonFiniteError
-from .base import BNEval, LinearProblem, Problem
+from .base import BNEval, LinearProblem, Problem, Solution
 from .data import SingularCovarianceError, prepare_data
 from .halfspace import EmpiricalHalfspace, GaussianHalfspace, Halfspace, NoFiniteMinimizerError
 from .losses import LOSSES, Loss, get_loss
@@ -36,6 +36,7 @@ __all__ = [
     "OLS",
     "Problem",
     "SingularCovarianceError",
+    "Solution",
     "UnitView",
     "get_loss",
     "prepare_data",

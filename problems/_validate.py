@@ -178,6 +178,9 @@ def _as_float_array(value, name: str) -> np.ndarray:
     """``value`` as a float array, rejecting strings, complex and non-numeric entries."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}")
+    if type(value).__name__ == "Solution":  # problem.solution(): the (x, fun) pair
+        raise TypeError(f"{name}: got a problem's solution() (the pair x_star, f_star); pass "
+                        "its minimiser, problem.solution().x")
     raw = value if isinstance(value, np.ndarray) else None
     if raw is None:
         try:

@@ -25,7 +25,7 @@ from .data import PreparedData, SingularCovarianceError
 from .normalization import Normalizer, check_normalization, make_normalizer
 from .taylor import CertifiedDerivative, MassRatioLocator, SignThreshold
 
-__all__ = ["Problem", "LinearProblem", "BNEval", "check_indices"]
+__all__ = ["Problem", "LinearProblem", "BNEval", "Solution", "check_indices"]
 
 _AND = np.logical_and.reduce  # ndarray.all without its Python wrapper (hot cache test)
 # a named tuple made by tuple.__new__ skips the keyword handling of its generated __new__
@@ -93,6 +93,29 @@ class _SpectralConstant:
         value = factor * getattr(problem, self.source)
         problem.__dict__[self.name] = value
         return value
+
+
+class Solution(NamedTuple):
+    """A reference optimum, as :meth:`Problem.solution` returns it: a tuple ``(x, fun)``
+    that unpacks as ``x_star, f_star = problem.solution()``.
+
+    Attributes
+    ----------
+    x : ndarray
+        The minimiser (read-only).
+    fun : float
+        ``f(x)``.
+
+    Examples
+    --------
+    >>> from gdnp.problems import OLS
+    >>> sol = OLS.random(3, 10.0, seed=0).solution()
+    >>> sol.x.shape, sol.fun == sol[1]
+    ((3,), True)
+    """
+
+    x: np.ndarray
+    fun: float
 
 
 class Problem(abc.ABC):
@@ -416,8 +439,9 @@ class Problem(abc.ABC):
     def _reference_solution(self) -> tuple[np.ndarray, float]:
         """Independent reference optimum (closed form, 1-D solve or L-BFGS)."""
 
-    def solution(self) -> tuple[np.ndarray, float]:
-        """``(x_star, f_star)`` from an independent reference solver (cached).
+    def solution(self) -> Solution:
+        """``(x_star, f_star)`` from an independent reference solver (cached), a
+        :class:`Solution` (a named tuple: ``.x``, ``.fun``).
 
         The reference is a closed form (OLS: ``x* = -S^{-1} u``, theory guide §2), a 1-D
         solve on the line ``S^{-1} u`` (population halfspaces, theory guide §3) or a
@@ -436,12 +460,13 @@ class Problem(abc.ABC):
         >>> from gdnp.problems import OLS
         >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
         >>> prob.solution()
-        (array([1., 1.]), 1.0)
+        Solution(x=array([1., 1.]), fun=1.0)
+        >>> x_star, f_star = prob.solution()
         """
         if getattr(self, "_solution", None) is None:
             x, fx = self._reference_solution()
             x.setflags(write=False)
-            self._solution = (x, float(fx))
+            self._solution = Solution(x, float(fx))
         return self._solution
 
     def initial_point(self, seed=0) -> np.ndarray:
@@ -785,8 +810,31 @@ class Problem(abc.ABC):
         raise NotImplementedError
 
     def __repr__(self) -> str:
+        """Kind, ``dim`` (the parameter count: ``hidden * (d + 1)`` for the MLP) and the
+        measured ``kappa`` of ``S``, then what tells similar problems apart: the MLP's ``d``
+        and ``hidden``, ``n``, the halfspace's separation and loss, and a normalization other
+        than the default."""
         kind = "population" if self.population else "empirical"
-        return f"{type(self).__name__}({kind}, dim={self.dim}, kappa={self.kappa:.4g})"
+        parts = [kind, f"dim={self.dim}", f"kappa={self.kappa:.4g}"]
+        info = getattr(self, "info", None) or {}
+        if getattr(self, "hidden", None) is not None:
+            parts[1:1] = [f"d={self.d}", f"hidden={self.hidden}"]
+        if not self.population and getattr(self, "n", None) is not None:
+            parts.append(f"n={self.n}")
+        elif not self.population and getattr(self, "_n", None) is not None:
+            parts.append(f"n={self._n}")
+        if info.get("separation") is not None:
+            parts.append(f"separation={info['separation']:.4g}")
+        loss = getattr(self, "loss", None)
+        if loss is not None and getattr(loss, "name", "logistic") != "logistic":
+            parts.append(f"loss={loss.name!r}")
+        if getattr(self, "normalization", "batch") != "batch":
+            parts.append(f"normalization={self.normalization!r}")
+        if getattr(self, "centered", True) is False:
+            parts.append("centered=False")
+        if getattr(self, "bn_eps", 0.0):
+            parts.append(f"bn_eps={self.bn_eps:g}")
+        return f"{type(self).__name__}({', '.join(parts)})"
 
 
 class LinearProblem(Problem):

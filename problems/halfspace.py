@@ -330,7 +330,7 @@ class Halfspace(LinearProblem):
         >>> from gdnp.problems import Halfspace
         >>> prob = Halfspace.random(d=5, kappa=10, separation=0.9, seed=0)
         >>> prob
-        GaussianHalfspace(population, dim=5, kappa=10)
+        GaussianHalfspace(population, dim=5, kappa=10, separation=0.9)
         >>> round(float(np.sqrt(prob.u @ np.linalg.solve(prob.S, prob.u))), 12)
         0.9
         """
@@ -640,7 +640,7 @@ class GaussianHalfspace(Halfspace):
     >>> from gdnp.problems import GaussianHalfspace
     >>> prob = GaussianHalfspace(np.eye(2), [0.6, 0.0])
     >>> prob
-    GaussianHalfspace(population, dim=2, kappa=1)
+    GaussianHalfspace(population, dim=2, kappa=1, separation=0.6)
     >>> round(prob.f([0.0, 0.0]), 6)    # phi(0) = log 2
     0.693147
     """

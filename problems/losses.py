@@ -169,6 +169,8 @@ def _squared_d2(t):
 # |phi'''| <= p, sup 1/8 at t = 0; squared phi''' = 0. p = 1 / (4 cosh^2(t/2)) is even,
 # decreasing in |t|, and (log p)' = -tanh(t/2) lies in (-1, 1). t phi''' <= 0 for the logistic
 # loss (1 - 2 sigma(t) has the sign of -t) and trivially for the squared loss.
+#: The registered losses by name (``"logistic"``, ``"sigmoid"``, ``"squared"``; theory guide
+#: §3), each a :class:`Loss`; :func:`get_loss` looks them up.
 LOSSES: dict[str, Loss] = {
     "logistic": Loss("logistic", _logistic, _logistic_d1, _logistic_d2, True, 0.25, 1.0,
                      (0.0, np.inf), np.sqrt(3.0) / 18.0, _logistic_d2, -1,

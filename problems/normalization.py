@@ -41,6 +41,7 @@ import numpy as np
 
 __all__ = ["NORMALIZATIONS", "Normalizer", "check_normalization", "linf_constant"]
 
+#: The valid ``normalization=`` values of every constructor (theory guide §10).
 NORMALIZATIONS = ("batch", "weight", "l1", "l3", "linf")
 
 _C1 = float(np.sqrt(np.pi / 2.0))

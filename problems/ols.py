@@ -65,7 +65,7 @@ class OLS(LinearProblem):
     >>> from gdnp.problems import OLS
     >>> prob = OLS.from_moments(np.diag([1.0, 4.0]), np.array([-1.0, -4.0]), yy=6.0)
     >>> prob.smoothness, prob.strong_convexity, prob.solution()
-    (8.0, 2.0, (array([1., 1.]), 1.0))
+    (8.0, 2.0, Solution(x=array([1., 1.]), fun=1.0))
     """
 
     name = "ols"
