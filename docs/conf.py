@@ -54,7 +54,9 @@ pygments_style = "sphinx"
 # -- API reference ----------------------------------------------------------------------
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+# (a class page also documents what it inherits from gdnp's own classes, OLS.solution, but
+# not what it inherits from Python's builtins: _templates/autosummary/class.rst)
+autodoc_default_options = {"members": True}
 autodoc_typehints = "none"  # numpydoc sections carry the types
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
@@ -146,6 +148,11 @@ else:
     print("gdnp docs: no network, intersphinx links to numpy/scipy/matplotlib left out")
     intersphinx_mapping = {}
 intersphinx_timeout = 10
+# every cross-reference to gdnp's own objects must resolve (a broken one would render as plain
+# text); references into numpy, scipy, matplotlib and Python resolve through intersphinx when
+# it is online and are not checked here
+nitpicky = True
+nitpick_ignore_regex = [(r"py:.*", r"(numpy|scipy|matplotlib|python|builtins)\..*")]
 
 # -- gallery -----------------------------------------------------------------------------
 sphinx_gallery_conf = {

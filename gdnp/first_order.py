@@ -53,7 +53,7 @@ def gd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callba
     batch_size : int, optional
         Mini-batch SGD (theory guide §11): each step follows the gradient of
         ``problem.batch(indices, statistics=statistics)`` for ``batch_size`` samples drawn
-        without replacement within an epoch (:mod:`gdnp.stochastic`), seeded by ``seed``;
+        without replacement within an epoch (``gdnp.stochastic``), seeded by ``seed``;
         ``maxiter`` counts steps. ``batch_size = n`` is the full-batch run.
     statistics : {"batch", "population"}
         Centre each batch with its own mean (``"batch"``) or the full data's.

@@ -85,7 +85,7 @@ class OptimizeResult(dict):
     status : int
         0: converged (``grad_norm <= tol``); 1: ``maxiter`` reached; 2: diverged (a
         non-finite or exploding objective, or a GDNP length with no finite minimiser);
-        99: stopped by the callback. See :data:`STATUS_MESSAGES`.
+        99: stopped by the callback. See ``STATUS_MESSAGES``.
     success : bool
         ``status == 0``.
     message : str
@@ -308,7 +308,7 @@ class Recorder:
         self._message = f"diverged: {cause}; {last}"
 
     def stop(self, status: int, message: str) -> None:
-        """End the run with ``status`` (a key of :data:`STATUS_MESSAGES`) and ``message``.
+        """End the run with ``status`` (a key of ``STATUS_MESSAGES``) and ``message``.
 
         Parameters
         ----------

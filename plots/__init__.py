@@ -4,9 +4,9 @@
 long-format CSV and a JSON of configuration, seeds, versions and ``results``, both atomically)
 and renders the PNG (and PDF / SVG on request) from the files it has just written;
 ``redraw(out_dir, name)`` re-renders from those files alone. ``plots_main(argv)`` is the
-``gdnp plots`` command line. :mod:`gdnp.plots.style` holds the one figure style (method
+``gdnp plots`` command line. ``gdnp.plots.style`` holds the one figure style (method
 colours, markers and line styles, print sizes, theory lines, the rounding floor). A new figure
-module registers its figures with :func:`gdnp.plots._core.register` and is imported here.
+module registers its figures with ``gdnp.plots._core.register`` and is imported here.
 """
 
 from . import (  # noqa: F401  (registers figures)

@@ -36,8 +36,8 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
     With ``jobs > 1`` the figures run on one pool of ``jobs`` worker processes (forked where
     the platform allows, so that they start with this process's imports), each with BLAS
     pinned to one thread and the figures' own parallelism switched off: a figure cut into
-    :class:`~gdnp.plots._core.Parts` runs as its pieces, the costliest pieces and figures
-    first (:attr:`FigureSpec.cost`, about its seconds on one core), and is written and
+    ``Parts`` runs as its pieces, the costliest pieces and figures
+    first (``FigureSpec.cost``, about its seconds on one core), and is written and
     rendered as soon as its last piece is done, so that the workers finish together. With
     ``jobs = 1`` (or a single figure) they run one after the other, each with its configured
     workers and BLAS on one thread in this process, so that a figure's data do not depend on
@@ -57,7 +57,7 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
     progress : bool, default True
         Show a progress bar (tqdm) when ``jobs = 1`` and stderr is a terminal.
     jobs : int, optional
-        Worker processes (default: the number of cores, :func:`default_jobs`; never more than
+        Worker processes (default: the number of cores, ``default_jobs``; never more than
         the number of tasks).
 
     Returns

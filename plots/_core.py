@@ -68,7 +68,7 @@ class FigureSpec:
         About the seconds the figure takes on one core (parallel runs start the costly
         figures first).
     parts : Parts, optional
-        The figure's computation cut into independent pieces (see :class:`Parts`): a parallel
+        The figure's computation cut into independent pieces (see ``Parts``): a parallel
         :func:`~gdnp.plots.make_all` runs the pieces of every figure on one pool, so that no
         figure's solver runs wait for another's; ``compute`` is then
         ``parts.join(config, [parts.run(p) for p in parts.split(config)])``.
@@ -128,7 +128,7 @@ def _run_all(run: Callable, piece: list) -> list:
 
 
 def runs_in_turn(run: Callable) -> Callable[[list], list]:
-    """A :class:`Parts` ``run`` for pieces that are lists of runs: ``run(args)`` for each
+    """A ``Parts`` ``run`` for pieces that are lists of runs: ``run(args)`` for each
     ``args`` of the piece, one after the other (picklable when ``run`` is module-level);
     :func:`flatten` joins their results back into one list of rows."""
     return partial(_run_all, run)

@@ -136,16 +136,28 @@ class Problem(abc.ABC):
     (True, 2, 8.0, 4.0)
     """
 
+    #: The problem's kind: ``"ols"``, ``"halfspace"`` or ``"mlp"``.
     name: str = "problem"
+    #: The length of the flat parameter ``x`` (``d``; ``hidden * (d + 1)`` for the MLP).
     dim: int
+    #: The BN metric ``S`` (``E[xx']`` or the centred sample covariance; theory guide §0).
     S: np.ndarray
+    #: The vector ``u`` of theory guide §0 (``-E[yx]`` for OLS, ``E[z]`` for halfspaces;
+    #: ``None`` where none is defined).
     u: np.ndarray | None = None
+    #: The smoothness ``zeta`` of ``f`` (a factor times ``L``), ``None`` when unknown.
     smoothness: float | None = _SpectralConstant("L")
+    #: The strong convexity of ``f`` (a factor times ``mu``), ``None`` when ``f`` has none.
     strong_convexity: float | None = _SpectralConstant("mu")
+    #: A bound on ``d^2 f / d g^2`` along the length.
     length_smoothness: float = 1.0
+    #: ``True`` for an exact population problem, ``False`` for one built from data.
     population: bool = True
+    #: The norm ``N`` of the BN coordinates (theory guide §10).
     normalization: str = "batch"
+    #: Whether that norm is centred (theory guide §10).
     centered: bool = True
+    #: BN's epsilon in ``N(w) = sqrt(w'Sw + bn_eps)``.
     bn_eps: float = 0.0
     _normalizer: Normalizer | None = None  # None: the idealised N(w) = ||w||_S (fast path)
 
@@ -1148,7 +1160,7 @@ class LinearProblem(Problem):
         return partial(self._dg, state)
 
     def length_model(self, w) -> CertifiedDerivative | None:
-        """Certified signs of ``g -> d_g f(w, g)`` (:mod:`gdnp.problems.taylor`), or ``None``.
+        """Certified signs of ``g -> d_g f(w, g)`` (``gdnp.problems.taylor``), or ``None``.
 
         Its evaluations return exactly what :meth:`length_derivative` returns, and each adds
         a slope and curvature bounds from which :func:`gdnp.bisect` decides later signs
@@ -1183,9 +1195,9 @@ class LinearProblem(Problem):
     def length_locator(self, w) -> MassRatioLocator | SignThreshold | None:
         """What locates the root of ``g -> d_g f(w, g)`` for :func:`gdnp.bisect`, or ``None``.
 
-        OLS: a :class:`gdnp.problems.taylor.SignThreshold` (the computed ``d_g f`` has the
+        OLS: a ``gdnp.problems.taylor.SignThreshold`` (the computed ``d_g f`` has the
         sign of ``g`` minus its root exactly). Halfspaces with the logistic loss (population
-        and empirical): a :class:`gdnp.problems.taylor.MassRatioLocator`, whose probes give
+        and empirical): a ``gdnp.problems.taylor.MassRatioLocator``, whose probes give
         the plain value with ``P + N`` and ``S'`` for Newton steps and rigorous sign
         certificates. With
         either, :func:`gdnp.bisect` decides the midpoints away from the root without
@@ -1221,7 +1233,7 @@ class LinearProblem(Problem):
 
     def _length_threshold(self, state: dict) -> float | None:
         """``r`` when the computed ``d_g f(w, g)`` has the sign of ``g - r`` exactly for every
-        ``g`` (what :class:`~gdnp.problems.taylor.SignThreshold` holds), else ``None``."""
+        ``g`` (what ``SignThreshold`` holds), else ``None``."""
         return None
 
     def stein_c1(self, w, g) -> float:

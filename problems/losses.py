@@ -40,7 +40,7 @@ class Loss:
         infimum may be approached at infinity.
     max_d3phi : float
         ``sup_t |phi'''(t)|`` (``inf`` if unknown): bounds the curvature of ``g -> d_g f``
-        for the certified bisection (:mod:`gdnp.problems.taylor`).
+        for the certified bisection (``gdnp.problems.taylor``).
     d3phi_envelope : callable, optional
         ``e(t)``, even, non-increasing in ``|t|`` and with ``|log e(t) - log e(s)| <= |t - s|``,
         such that ``|phi'''(s)| <= e(t)`` whenever ``|s| >= |t|``; ``None`` if none is known.

@@ -2,8 +2,8 @@
 
 Each topic module holds small named checks (:class:`~gdnp.proofs.core.Check`), each with a
 one-line statement, its source, its generality (``general d`` for the dimension-free proofs of
-:mod:`gdnp.proofs.vectors`, else the sizes it is proved at), and a builder of exact
-identities decided by :func:`~gdnp.proofs.core.prove` -- never by floating-point spot checks.
+``gdnp.proofs.vectors``, else the sizes it is proved at), and a builder of exact
+identities decided by ``prove`` -- never by floating-point spot checks.
 
 Topics: ``bn`` (theory guide §1), ``ols`` (§2), ``halfspace`` (§3), ``gdnp`` (§4), ``mlp`` (§5),
 ``c19`` (BNGD's local theory, §2 and §12), ``k19`` (GDNP's rate statements, §2 and §4),

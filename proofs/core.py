@@ -436,7 +436,7 @@ class Check:
         general, kept so that the report shows the difference.
     counterexample : callable or None
         For a documented discrepancy, ``counterexample() -> Counterexample``: the exact point
-        and the two values (see :func:`counterexample`); a discrepancy whose counterexample
+        and the two values (see ``counterexample``); a discrepancy whose counterexample
         does not refute it makes ``gdnp verify`` fail.
     generality : str
         In which generality the statement is proved: ``"general d"``, ``"d = 3, 4"``,
