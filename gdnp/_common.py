@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gdnp.problems import NoFiniteMinimizerError, Problem
 
-__all__ = ["prepare_run", "check_positive", "reference_value", "start_from_bn"]
+__all__ = ["prepare_run", "check_positive", "reference_value", "start_from_bn", "ArrayLike",
+           "Seed", "Callback"]
+
+#: A seed: an integer or a :class:`numpy.random.Generator` (never the global random state).
+Seed = int | np.random.Generator
+#: ``callback(intermediate_result)``, called at every iterate (scipy's convention).
+Callback = Callable[[Any], Any] | None
 
 
 def check_positive(value, name: str, *, allow_none: bool = False, allow_zero: bool = False):

@@ -10,7 +10,11 @@ from __future__ import annotations
 import inspect
 import re
 import textwrap
+from typing import Any
 
+from gdnp.problems import Problem
+
+from ._common import ArrayLike, Callback, Seed
 from .bngd import bngd
 from .decoupled import gdnp
 from .first_order import agd, gd
@@ -22,8 +26,9 @@ __all__ = ["solve", "METHODS"]
 METHODS = {"gd": gd, "agd": agd, "bngd": bngd, "gdnp": gdnp}
 
 
-def solve(problem, method: str = "gdnp", x0=None, maxiter: int = 1000, tol: float = 1e-10,
-          seed=0, callback=None, **method_options) -> OptimizeResult:
+def solve(problem: Problem, method: str = "gdnp", x0: ArrayLike | None = None,
+          maxiter: int = 1000, tol: float = 1e-10, seed: Seed = 0, callback: Callback = None,
+          **method_options: Any) -> OptimizeResult:
     """Minimise a problem with one of gdnp's four methods.
 
     A single entry point to :func:`gdnp.gd`, :func:`gdnp.agd`, :func:`gdnp.bngd` and

@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-from gdnp.problems import MLP, LinearProblem
+from gdnp.problems import MLP, LinearProblem, Problem
 
-from ._common import check_positive, prepare_run, start_from_bn
+from ._common import ArrayLike, Callback, Seed, check_positive, prepare_run, start_from_bn
 from .result import OptimizeResult, Recorder, status_on_breakdown
 from .stochastic import MiniBatches, check_batch_size
 
@@ -21,7 +21,8 @@ __all__ = ["bngd"]
 
 
 @status_on_breakdown
-def bngd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
+def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
+         tol: float = 1e-10, seed: Seed = 0, callback: Callback = None, *,
          lr: float | None = None, lr_g: float | None = None, w0=None, g0=None,
          reference: bool = True, batch_size: int | None = None, statistics: str = "batch"
          ) -> OptimizeResult:

@@ -20,10 +20,10 @@ import numbers
 
 import numpy as np
 
-from gdnp.problems import MLP, OLS, LinearProblem
+from gdnp.problems import MLP, OLS, LinearProblem, Problem
 from gdnp.problems.taylor import SignThreshold
 
-from ._common import check_positive, prepare_run, start_from_bn
+from ._common import ArrayLike, Callback, Seed, check_positive, prepare_run, start_from_bn
 from .bisection import (
     NoSignChangeError,
     _dyadic_bracket,
@@ -209,7 +209,8 @@ def _check_direction(u, w, what: str):
 
 
 @status_on_breakdown
-def gdnp(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
+def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
+         tol: float = 1e-10, seed: Seed = 0, callback: Callback = None, *,
          T_s: int = 50, eps: float = 0.0, L: float | None = None, bracket=None,
          length: str = "bisect", xtol: float = 0.0, theta_steps: int = 0,
          w0=None, g0=None, certify: bool | None = None, reference: bool = True

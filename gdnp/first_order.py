@@ -6,9 +6,10 @@ import math
 
 import numpy as np
 
+from gdnp.problems import Problem
 from gdnp.problems._validate import all_finite
 
-from ._common import check_positive, prepare_run
+from ._common import ArrayLike, Callback, Seed, check_positive, prepare_run
 from .result import OptimizeResult, Recorder, _finite, status_on_breakdown
 from .stochastic import MiniBatches, check_batch_size
 
@@ -29,7 +30,8 @@ def _armijo(problem, x, fun, G, lr, rec, shrink=0.5, c=1e-4, max_halvings=60):
 
 
 @status_on_breakdown
-def gd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
+def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
+       tol: float = 1e-10, seed: Seed = 0, callback: Callback = None, *,
        lr: float | None = None, reference: bool = True, batch_size: int | None = None,
        statistics: str = "batch") -> OptimizeResult:
     """Gradient descent ``x <- x - lr grad f(x)`` (theory guide §6), or its mini-batch form.
@@ -125,7 +127,8 @@ def _n(problem) -> int | None:
 
 
 @status_on_breakdown
-def agd(problem, x0=None, maxiter: int = 1000, tol: float = 1e-10, seed=0, callback=None, *,
+def agd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
+        tol: float = 1e-10, seed: Seed = 0, callback: Callback = None, *,
         lr: float | None = None, momentum: str = "auto", reference: bool = True
         ) -> OptimizeResult:
     """Nesterov's accelerated gradient (theory guide §6).
