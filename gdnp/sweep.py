@@ -1061,19 +1061,28 @@ def _run(config, cells, out, jobs, backend, scheduler, blas_threads, progress, o
             "sidecar": str(out / SIDECAR)}
 
 
-def read_results(path) -> list[dict]:
-    """Rows of ``results.csv`` (or a folder holding it) as dicts of strings.
+#: The type of each numeric column of the CSV schema (the others are strings).
+COLUMN_TYPES = {"kappa": float, "dim": int, "separation": float, "n": int, "seed": int,
+                "maxiter": int, "bn_eps": float, "batch_size": int, "iter": int, "fun": float,
+                "gap": float, "grad_norm2": float, "time": float, "status": int}
+
+
+def read_results(path, typed: bool = False) -> list[dict]:
+    """Rows of ``results.csv`` (or a folder holding it) as dicts.
 
     Parameters
     ----------
     path : str or path-like
         ``results.csv`` or the sweep folder.
+    typed : bool, default False
+        Convert the numeric columns to ``int`` or ``float`` (:data:`COLUMN_TYPES`) and
+        missing values to ``None``; otherwise every value is the string written.
 
     Returns
     -------
     list of dict
-        One dict per row, keyed by ``COLUMNS`` (values as written; empty strings for
-        missing values); the histories of theory guide §7.
+        One dict per row, keyed by ``COLUMNS`` (empty strings, or ``None`` with ``typed``,
+        for missing values); the histories of theory guide §7.
 
     Raises
     ------
@@ -1090,12 +1099,25 @@ def read_results(path) -> list[dict]:
     >>> rows = read_results(out)
     >>> len(rows), rows[0]["method"], rows[0]["iter"], rows[-1]["method"]
     (42, 'gd', '0', 'gdnp')
+    >>> row = read_results(out, typed=True)[0]
+    >>> row["iter"], row["kappa"], row["separation"]
+    (0, 10.0, None)
     """
     path = Path(path)
     if path.is_dir():
         path = path / RESULTS
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    if typed:
+        for row in rows:
+            for key, kind in COLUMN_TYPES.items():
+                value = row.get(key)
+                if value is not None:
+                    row[key] = kind(value) if value != "" else None
+            for key, value in row.items():
+                if value == "":
+                    row[key] = None
+    return rows
 
 
 # ------------------------------------------------------------------ command line
