@@ -33,3 +33,10 @@ QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets 
 # not installed is reported and skipped.
 
 data = gdnp.plots.show_figure(NAME, quick=QUICK)
+
+# %%
+# What to see
+# -----------
+# The loss after a fixed budget against the learning rate: GD diverges once the rate passes
+# :math:`1/L`, BNGD keeps converging over many decades of rates (slowly at the largest), as
+# C19's analysis says.

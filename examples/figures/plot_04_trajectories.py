@@ -32,3 +32,9 @@ QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets 
 # not installed is reported and skipped.
 
 data = gdnp.plots.show_figure(NAME, quick=QUICK)
+
+# %%
+# What to see
+# -----------
+# The weight paths over the OLS contours in :math:`d = 2`: BNGD and GDNP move the direction
+# and the length separately, GD moves both at once.

@@ -34,3 +34,9 @@ QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets 
 # not installed is reported and skipped.
 
 data = gdnp.plots.show_figure(NAME, quick=QUICK)
+
+# %%
+# What to see
+# -----------
+# The angle between :math:`S\tilde w_i` and :math:`u` for each hidden unit: K19's alignment
+# lemma is for one unit, and with several units the angles need not go to 0.

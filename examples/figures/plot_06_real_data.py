@@ -33,3 +33,9 @@ QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets 
 # not installed is reported and skipped.
 
 data = gdnp.plots.show_figure(NAME, quick=QUICK)
+
+# %%
+# What to see
+# -----------
+# On real data the rates depend on standardisation; the boxes report what the rate fitter
+# concludes, including runs it leaves undetermined or marks as fitted over less than a decade.

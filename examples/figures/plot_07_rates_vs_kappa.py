@@ -34,3 +34,11 @@ QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets 
 # not installed is reported and skipped.
 
 data = gdnp.plots.show_figure(NAME, quick=QUICK)
+
+# %%
+# What to see
+# -----------
+# Each method's fitted :math:`1 - r` against :math:`\kappa` beside its theory line: GD and
+# GDNP on the K19 line on least squares, AGD on the :math:`1/\sqrt{\kappa}` slope, BNGD
+# below C19's best rate up to :math:`\kappa = 1000` (its runs at larger :math:`\kappa` are
+# not yet asymptotic). Hollow markers: not linear for some seed.

@@ -32,3 +32,9 @@ QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets 
 # not installed is reported and skipped.
 
 data = gdnp.plots.show_figure(NAME, quick=QUICK)
+
+# %%
+# What to see
+# -----------
+# GDNP's :math:`1 - r` stays flat as the separation grows, while GD's falls with the
+# Hessian's smallest eigenvalue at the optimum, as its predicted rate (drawn beside) says.

@@ -31,3 +31,9 @@ QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets 
 # not installed is reported and skipped.
 
 data = gdnp.plots.show_figure(NAME, quick=QUICK)
+
+# %%
+# What to see
+# -----------
+# BNGD's direction norm grows, which shrinks its effective step, and the contraction per step
+# settles on C19's predicted rate for moderate direction rates.
