@@ -196,7 +196,7 @@ def so_join(cfg: dict, out: list) -> dict:
         for which in ("default", "best"):
             r = o[which]
             h = r["history"]
-            idx = thin(h["iter"].size)
+            idx = thin(h["iter"].size, log=True)  # drawn on a log axis: keep the first steps
             n = idx.size
             curves["dim"] += [d] * n
             curves["kappa"] += [k] * n
@@ -249,7 +249,8 @@ def so_render(data: dict):
                         kw.update(mfc=kw["color"], lw=1.6)
                     else:
                         kw.update(lw=0.9)
-                    ax.plot(T["curves"]["iter"][s], T["curves"]["rel_gap"][s], **kw)
+                    # at k + 1 on the log axis, so the start and the first steps show
+                    ax.plot(T["curves"]["iter"][s] + 1, T["curves"]["rel_gap"][s], **kw)
             ax.axhline(cfg["rel_tol"], color="0.5", lw=0.8, ls=(0, (1, 2)),
                        label="_tol")
             # room below the tolerance line (where every curve stops) for the legend, so that
@@ -258,7 +259,7 @@ def so_render(data: dict):
             ax.set_title(rf"d = {d}, $\kappa$ = {k:g}")
             ax.legend(loc="lower left", fontsize=9, handlelength=2.2)
             if i == len(dims) - 1:
-                ax.set_xlabel("iteration")
+                ax.set_xlabel("iteration k + 1")
             if j == 0:
                 ax.set_ylabel(r"$(f - f^*)/(f_0 - f^*)$")
     grid = cfg["lr_grid_over_L"]

@@ -7,7 +7,7 @@ import numpy as np
 
 from ._core import Parts, flatten, gap_floor, register, run_solver, runs_in_turn
 from .figs_halfspace import _rows
-from .style import figure, figure_legend, method_kw, theory_kw
+from .style import FLOOR_LABEL, figure, figure_legend, method_kw, shade_floor, theory_kw
 
 
 def _ols(cfg, d, kappa):
@@ -253,10 +253,17 @@ def traj_render(data: dict) -> plt.Figure:
         ax.set_xlabel(r"$\tilde w_1$")
         ax.set_ylabel(r"$\tilde w_2$")
         ax.grid(False)
+        floor = gap_floor(res[repr(kappa)]["f_star"])
+        shade_floor(ax2, floor, label=FLOOR_LABEL if i == 0 else None)
+        shown = _rows(T["curves"], kappa=kappa) & (T["curves"]["gap"] > 0)
         for m in cfg["methods"]:
-            s = _rows(T["curves"], kappa=kappa, method=m) & (T["curves"]["gap"] > 0)
+            s = shown & _rows(T["curves"], method=m)
             ax2.semilogy(T["curves"]["iter"][s], T["curves"]["gap"][s],
                          **method_kw(m, int(s.sum())))
+        # the shaded band reaches 1e-300: keep the axis to the data and just below the floor
+        gaps = T["curves"]["gap"][shown]
+        low, high = (float(np.min(gaps)), float(np.max(gaps))) if gaps.size else (floor, 1.0)
+        ax2.set_ylim(0.3 * min(low, floor), 3.0 * high)
         ax2.set_title(rf"$f - f^*$, $\kappa$ = {kappa:g}")
         ax2.set_xlabel("iteration")
         ax2.set_ylabel(r"$f - f^*$")
