@@ -139,7 +139,9 @@ def load_config(path) -> dict:
     Returns
     -------
     dict
-        The raw configuration (pass it to :func:`normalize_config` or :func:`run_sweep`).
+        The raw configuration (pass it to :func:`normalize_config` or :func:`run_sweep`); from
+        a sweep's own ``sweep.json``, the configuration it recorded, so that
+        ``gdnp sweep DIR/sweep.json --out OTHER`` reruns a sweep.
 
     Raises
     ------
@@ -171,6 +173,9 @@ def load_config(path) -> dict:
         raise ValueError(f"CONFIG: cannot parse {str(path)!r}: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError(f"CONFIG: {str(path)!r} must hold a table/object at the top level")
+    if str(data.get("format", "")).startswith("gdnp-sweep") and isinstance(
+            data.get("config"), dict):
+        return data["config"]  # a sweep's sidecar (DIR/sweep.json): rerun its configuration
     return data
 
 

@@ -393,3 +393,14 @@ def test_resume_keeps_the_blas_threads_and_the_record_of_every_run(tmp_path, cap
     side = json.loads((out / "sweep.json").read_text())
     assert [r["blas_threads_per_worker"] for r in side["runs"]] == [1, 1]
     assert len(side["cells"]) == 2
+
+
+def test_a_sweeps_sidecar_is_a_config_that_reruns_it(tmp_path):
+    """``gdnp sweep DIR/sweep.json --out OTHER`` reruns the recorded configuration."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    args = ["--problem", "ols", "--kappa", "10", "--dim", "3", "--method", "gd", "gdnp",
+            "--maxiter", "5", "--no-progress"]
+    assert sweep_main([*args, "--out", str(first)]) == 0
+    assert sweep_main([str(first / "sweep.json"), "--out", str(second), "--no-progress"]) == 0
+    strip = [{k: v for k, v in r.items() if k != "time"} for r in read_results(first)]
+    assert strip == [{k: v for k, v in r.items() if k != "time"} for r in read_results(second)]
