@@ -92,8 +92,8 @@ from gdnp._io import atomic_write_text, package_versions, writable_folder
 from gdnp._optional import optional_import
 from gdnp.result import DEFAULT_MAXITER, DEFAULT_TOL
 
-__all__ = ["GRID_KEYS", "COLUMNS", "load_config", "normalize_config", "expand_cells", "cell_key",
-           "run_cell", "run_sweep", "read_results", "sweep_main"]
+__all__ = ["GRID_KEYS", "COLUMNS", "COLUMN_TYPES", "load_config", "normalize_config",
+           "expand_cells", "cell_key", "run_cell", "run_sweep", "read_results", "sweep_main"]
 
 PROBLEMS = ("ols", "halfspace", "mlp")
 #: The keys of a sweep grid (a cell is one value of each); see also the optional
