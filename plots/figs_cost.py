@@ -142,9 +142,10 @@ def cost_render(data: dict):
                              (axes[0, 1], "seconds", "wall-clock seconds (loaded machine)")):
         shade_floor(ax, res["floor"] / res["gap0"])
         for m in [*cfg["methods"], "lbfgs"]:
-            s = _rows(cur, method=m) & (cur["rel_gap"] > 0)
+            run = _rows(cur, method=m)
+            s = run & (cur["rel_gap"] > 0)  # a gap of exactly 0 (L-BFGS) has no log
             ax.plot(cur[xcol][s], cur["rel_gap"][s], **method_kw(m, int(s.sum())))
-            if s.any() and cur["rel_gap"][s][-1] <= res["floor"] / res["gap0"]:
+            if s.any() and cur["rel_gap"][run][-1] <= res["floor"] / res["gap0"]:
                 mark_floor_stop(ax, cur[xcol][s][-1], cur["rel_gap"][s][-1], m)
         ax.set(xscale="log", yscale="log", xlabel=xlabel)
         ax.set_ylim(max(res["floor"] / res["gap0"] / 10, 1e-17), 3.0)
