@@ -361,9 +361,9 @@ class Recorder:
 
 def _start_error(what: str) -> ValueError:
     """Bad input: the objective is not finite at the start, so no iterate can be returned."""
-    return ValueError(f"x0: the objective is not finite at the start ({what}): the start (x0, "
-                      "or w0 and g0) or the problem's data overflow float64; start at a "
-                      "smaller scale")
+    return ValueError(f"x0: the objective is not finite at the start ({what}): at the scale "
+                      "of the start (x0, or w0 and g0) or of the problem's data, float64 over- "
+                      "or underflows; start at a moderate scale")
 
 
 _ACTIVE: contextvars.ContextVar[list | None] = contextvars.ContextVar("gdnp_recorders",

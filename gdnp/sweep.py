@@ -522,6 +522,37 @@ def _blas_limiter(blas_threads: int | None):
     return contextlib.nullcontext()
 
 
+def _row_config(cell: dict) -> list:
+    """The configuration columns of a cell's rows: the values its run used, defaults
+    included (an MLP always has samples)."""
+    from .cli import MLP_DEFAULT_N
+
+    n = MLP_DEFAULT_N if cell["n"] is None and cell["problem"] == "mlp" else cell["n"]
+    batched = cell.get("batch_size") is not None
+    return [cell["key"], cell["problem"], cell["kappa"], cell["dim"], cell["separation"],
+            n, cell["loss"], cell["method"], cell["seed"], cell["maxiter"],
+            cell.get("normalization") or "batch",
+            0.0 if cell.get("bn_eps") is None else cell["bn_eps"], cell.get("batch_size"),
+            (cell.get("statistics") or "batch") if batched else None]
+
+
+def _with_row_config(rows: str, cell: dict) -> str:
+    """``rows`` with their configuration columns as :func:`_row_config` writes them: a cell
+    file from an earlier version, which left the defaults empty, joins ``results.csv`` in the
+    same spelling as the new cells (the cell file itself, checked by its hash, is kept)."""
+    config = [_fmt(v) for v in _row_config(cell)]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(config)
+    prefix = buf.getvalue()[:-1] + ","
+    if all(line.startswith(prefix) for line in rows.splitlines()):
+        return rows
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in csv.reader(io.StringIO(rows)):
+        writer.writerow([*config, *row[len(config):]])
+    return out.getvalue()
+
+
 def _cell_rows(cell: dict, blas_threads: int | None, shared: dict | None = None) -> str:
     """The cell's CSV rows (with the header). ``shared`` carries the problem from one cell to
     the next cell of the same unit (:func:`_units`): the problem is built once and its
@@ -530,16 +561,8 @@ def _cell_rows(cell: dict, blas_threads: int | None, shared: dict | None = None)
     import numpy as np
 
     from .api import solve
-    from .cli import MLP_DEFAULT_N
 
-    # the values the run used, defaults included (an MLP always has samples)
-    n = MLP_DEFAULT_N if cell["n"] is None and cell["problem"] == "mlp" else cell["n"]
-    batched = cell.get("batch_size") is not None
-    base = [cell["key"], cell["problem"], cell["kappa"], cell["dim"], cell["separation"],
-            n, cell["loss"], cell["method"], cell["seed"], cell["maxiter"],
-            cell.get("normalization") or "batch",
-            0.0 if cell.get("bn_eps") is None else cell["bn_eps"], cell.get("batch_size"),
-            (cell.get("statistics") or "batch") if batched else None]
+    base = _row_config(cell)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
@@ -729,7 +752,7 @@ def _earlier_runs(out: Path, config: dict, blas_threads: int | None, now: dict) 
             f"out: the cells in {str(out)!r} were computed with --blas-threads "
             f"{before or 0}; resume with the same value (the last bits of a threaded BLAS sum "
             "depend on it), or use another --out folder")
-    changed = sorted(k for k in ("gdnp", "numpy", "scipy")
+    changed = sorted(k for k in ("gdnp", "gdnp_commit", "numpy", "scipy")
                      if (runs[-1].get("versions") or {}).get(k) not in (None, now.get(k)))
     if has_cells and changed:
         warnings.warn(f"the cells in {str(out)!r} were computed with other versions of "
@@ -769,6 +792,7 @@ def _assemble(out: Path, cells: list[dict]) -> tuple[Path, list[dict]]:
         if rows is None:
             raise ValueError(f"out: cell file {str(path)!r} is damaged ({reason}); rerun the "
                              "same command to recompute it")
+        rows = _with_row_config(rows, c)
         if rows.count("\n") <= 1 and ",-1," in rows:  # one row: a cell that raised?
             row = next(csv.reader(io.StringIO(rows)), [])
             if len(row) == len(COLUMNS) and row[status] == "-1":

@@ -426,6 +426,10 @@ def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
     >>> sorted(redraw(out, "trajectories"))       # from the CSV and JSON alone
     ['name', 'png']
     """
+    if name not in FIGURES and str(out_dir) in FIGURES:
+        raise ValueError(f"unknown figure {name!r}: the arguments are swapped; call "
+                         f"make_figure({str(out_dir)!r}, {name!r}) (the name first; load and "
+                         "redraw take the folder first)")
     if config is None:
         config = figure_config(name, quick, n_jobs)
     else:

@@ -95,6 +95,10 @@ class _SpectralConstant:
         return value
 
 
+# the smallest positive normal float64
+_TINY = float(np.finfo(float).tiny)
+
+
 class Solution(NamedTuple):
     """A reference optimum, as :meth:`Problem.solution` returns it: a tuple ``(x, fun)``
     that unpacks as ``x_star, f_star = problem.solution()``.
@@ -831,10 +835,9 @@ class Problem(abc.ABC):
         info = getattr(self, "info", None) or {}
         if getattr(self, "hidden", None) is not None:
             parts[1:1] = [f"d={self.d}", f"hidden={self.hidden}"]
-        if not self.population and getattr(self, "n", None) is not None:
-            parts.append(f"n={self.n}")
-        elif not self.population and getattr(self, "_n", None) is not None:
-            parts.append(f"n={self._n}")
+        n = getattr(self, "n", None) or getattr(self, "_n", None) or info.get("n")
+        if not self.population and n is not None:
+            parts.append(f"n={n}")
         if info.get("separation") is not None:
             parts.append(f"separation={info['separation']:.4g}")
         loss = getattr(self, "loss", None)
@@ -980,22 +983,24 @@ class LinearProblem(Problem):
 
     def _to_bn(self, x, name: str) -> tuple[np.ndarray, float]:
         x = self.check_x(x, name)
-        with np.errstate(over="ignore", under="ignore"):
-            nS = self._norm_of(x)
-        if 0.0 < nS < math.inf:
-            return x.copy(), nS
         if not np.any(x):
             raise ValueError(f"{name}: the zero vector has no BN direction; pass a non-zero "
                              f"{name}")
-        # N(x) under- or overflowed: the direction does not depend on the scale, so take
-        # w = x / max|x| and g = max|x| N(w) (N is homogeneous unless bn_eps > 0)
         big = float(np.max(np.abs(x)))
-        w = x / big
-        g = big * self._norm_of(w) if self.bn_eps == 0.0 else math.nan
-        if not 0.0 < g < math.inf:
-            raise ValueError(f"{name}: its BN length N({name}) is not a positive float64 at "
-                             f"this scale (max|{name}| = {big:.3g}); pass a start of moderate "
-                             "scale")
+        if self.bn_eps == 0.0 and not 1e-150 <= big <= 1e150:
+            # where x'Sx would under- or overflow: the direction does not depend on the scale
+            # (N is homogeneous unless bn_eps > 0), so take w = x / max|x|, g = max|x| N(w)
+            w = x / big
+            with np.errstate(over="ignore", under="ignore"):
+                g = big * self._norm_of(w)
+        else:
+            w = x.copy()
+            with np.errstate(over="ignore", under="ignore"):
+                g = self._norm_of(x)
+        if not _TINY <= g < math.inf:  # a subnormal length: GDNP's step divides by it
+            raise ValueError(f"{name}: its BN length N({name}) = {g:.3g} is not a normal "
+                             f"positive float64 at this scale (max|{name}| = {big:.3g}); pass "
+                             "a start of moderate scale")
         return w, g
 
     def from_bn(self, w, g) -> np.ndarray:

@@ -524,3 +524,8 @@ def test_load_and_redraw_name_the_figure_and_a_swapped_call(tmp_path):
         plots.redraw("trajectories", out)
     with pytest.raises(FileNotFoundError, match="no data of figure 'mlp'"):
         plots.load(out, "mlp")
+
+
+def test_make_figure_says_when_its_arguments_are_swapped(tmp_path):
+    with pytest.raises(ValueError, match="arguments are swapped; call make_figure"):
+        plots.make_figure(str(tmp_path), "trajectories", quick=True)

@@ -404,3 +404,32 @@ def test_a_sweeps_sidecar_is_a_config_that_reruns_it(tmp_path):
     assert sweep_main([str(first / "sweep.json"), "--out", str(second), "--no-progress"]) == 0
     strip = [{k: v for k, v in r.items() if k != "time"} for r in read_results(first)]
     assert strip == [{k: v for k, v in r.items() if k != "time"} for r in read_results(second)]
+
+
+def test_cells_of_an_earlier_format_join_results_in_the_new_spelling(tmp_path):
+    """An earlier version left the default configuration columns empty in its cell files;
+    resumed, those rows join results.csv with the values the runs used, like new cells."""
+    import csv
+    import io
+
+    from gdnp.sweep import _with_trailer, check_cell
+
+    out = tmp_path / "s"
+    args = ["--problem", "mlp", "--kappa", "10", "--dim", "3", "--method", "gd", "--seed", "0",
+            "--maxiter", "3", "--no-progress", "--out", str(out)]
+    assert sweep_main(args) == 0
+    new_rows = read_results(out)
+    cell = next((out / "cells").glob("*.csv"))
+    rows, _ = check_cell(cell.read_text(encoding="utf-8"), cell.stem)
+    old = io.StringIO()
+    writer = csv.writer(old, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in list(csv.reader(io.StringIO(rows))):
+        row = dict(zip(COLUMNS, row, strict=True))
+        row.update(n="", normalization="", bn_eps="", statistics="")
+        writer.writerow([row[c] for c in COLUMNS])
+    cell.write_text(_with_trailer(cell.stem, old.getvalue()), encoding="utf-8")
+    (out / "results.csv").unlink()
+    assert sweep_main(args) == 0
+    assert read_results(out) == new_rows
+    assert {r["n"] for r in new_rows} == {"2000"}
