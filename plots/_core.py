@@ -299,6 +299,8 @@ def load(out_dir: str, name: str) -> dict:
 
     Raises
     ------
+    ValueError
+        If the arguments are swapped (a registered figure where the folder goes).
     FileNotFoundError
         If the figure's CSV or JSON is missing.
 
@@ -311,22 +313,30 @@ def load(out_dir: str, name: str) -> dict:
     >>> sorted(data)                                # doctest: +SKIP
     ['config', 'meta', 'name', 'results', 'tables']
     """
+    _refuse_swapped(out_dir, name, "load")
     p = _figure_files(out_dir, name)
     meta = read_json(p["json"])
     return {"name": name, "tables": read_tables_csv(p["csv"]), "results": meta["results"],
             "config": meta["config"], "meta": meta}
 
 
-def _figure_files(out_dir: str, name: str, caller: str = "load") -> dict:
+def _refuse_swapped(out_dir, name, caller: str) -> None:
+    """``make_figure`` takes the name first, ``load`` and ``redraw`` the folder first: a call
+    with the two swapped (a registered figure where the folder goes) is named as such."""
+    if str(name) not in FIGURES and str(out_dir) in FIGURES:
+        figure, folder = str(out_dir), str(name)
+        call = (f"{caller}({figure!r}, {folder!r}) (the name first; load and redraw take the "
+                "folder first)" if caller == "make_figure" else
+                f"{caller}({folder!r}, {figure!r}) (the folder first; make_figure takes the "
+                "name first)")
+        raise ValueError(f"unknown figure {folder!r}: the arguments are swapped; call {call}")
+
+
+def _figure_files(out_dir: str, name: str) -> dict:
     """The paths of figure ``name``'s files in ``out_dir``, or a ``FileNotFoundError`` that
-    names the figure and the folder (and the order of the arguments, if they were swapped:
-    ``make_figure`` takes the name first, ``load`` and ``redraw`` the folder)."""
+    names the figure and the folder."""
     p = _paths(out_dir, name)
     if not (os.path.isfile(p["json"]) and os.path.isfile(p["csv"])):
-        if str(out_dir) in FIGURES and os.path.isdir(str(name)):
-            raise FileNotFoundError(f"no figure {str(name)!r}: the arguments are swapped; "
-                                    f"call {caller}({str(name)!r}, {str(out_dir)!r}) (the folder "
-                                    "first; make_figure takes the name first)")
         raise FileNotFoundError(f"no data of figure {name!r} in {str(out_dir)!r} (missing "
                                 f"{name}.json or {name}.csv; make it with "
                                 f"make_figure({name!r}, {str(out_dir)!r}))")
@@ -426,10 +436,7 @@ def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
     >>> sorted(redraw(out, "trajectories"))       # from the CSV and JSON alone
     ['name', 'png']
     """
-    if name not in FIGURES and str(out_dir) in FIGURES:
-        raise ValueError(f"unknown figure {name!r}: the arguments are swapped; call "
-                         f"make_figure({str(out_dir)!r}, {name!r}) (the name first; load and "
-                         "redraw take the folder first)")
+    _refuse_swapped(out_dir, name, "make_figure")
     if config is None:
         config = figure_config(name, quick, n_jobs)
     else:
@@ -566,7 +573,8 @@ def redraw(out_dir: str, name: str, pdf: bool = False, svg: bool = False) -> dic
     Raises
     ------
     ValueError
-        If ``name`` is not a registered figure.
+        If ``name`` is not a registered figure (the message says when the arguments are
+        swapped).
     FileNotFoundError
         If its data files are missing.
 
@@ -578,8 +586,7 @@ def redraw(out_dir: str, name: str, pdf: bool = False, svg: bool = False) -> dic
     >>> redraw("figures", "trajectories", pdf=True)   # doctest: +SKIP
     {'name': 'trajectories', 'png': 'figures/trajectories.png', 'pdf': 'figures/trajectories.pdf'}
     """
-    if str(out_dir) in FIGURES and os.path.isdir(str(name)):
-        _figure_files(out_dir, name, "redraw")  # swapped arguments: the error says so
+    _refuse_swapped(out_dir, name, "redraw")
     spec = get_spec(name)
     paths = _render_and_save(spec, load(out_dir, name), out_dir, _formats(pdf, svg))
     return {"name": name, **paths}

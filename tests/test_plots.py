@@ -518,14 +518,17 @@ def test_plots_leave_the_users_matplotlib_backend_alone(tmp_path):
 def test_load_and_redraw_name_the_figure_and_a_swapped_call(tmp_path):
     out = str(tmp_path)
     plots.make_figure("trajectories", out, quick=True)
-    with pytest.raises(FileNotFoundError, match="arguments are swapped; call load"):
+    with pytest.raises(ValueError, match=r"arguments are swapped; call load\('.*', "
+                       r"'trajectories'\)"):
         plots.load("trajectories", out)
-    with pytest.raises(FileNotFoundError, match="arguments are swapped; call redraw"):
+    with pytest.raises(ValueError, match=r"arguments are swapped; call redraw\('.*', "
+                       r"'trajectories'\)"):
         plots.redraw("trajectories", out)
     with pytest.raises(FileNotFoundError, match="no data of figure 'mlp'"):
         plots.load(out, "mlp")
 
 
 def test_make_figure_says_when_its_arguments_are_swapped(tmp_path):
-    with pytest.raises(ValueError, match="arguments are swapped; call make_figure"):
+    with pytest.raises(ValueError, match=r"arguments are swapped; call "
+                       r"make_figure\('trajectories', "):
         plots.make_figure(str(tmp_path), "trajectories", quick=True)
