@@ -14,8 +14,6 @@ a length bisection on unit ``i`` costs ``O(n)`` per step.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy.special import expit
 
@@ -539,12 +537,17 @@ class MLP(Problem):
         g = as_finite_array(g, "g", ndim=1)
         if g.shape != (self.hidden,):
             raise ValueError(f"g must have shape ({self.hidden},), got {g.shape}")
+        return w, g, self._checked_unit_norms(w)
+
+    def _checked_unit_norms(self, w) -> np.ndarray:
+        """``(N(w_i))_i``: a ``NonFiniteError`` where ``w`` overflowed (a breakdown of the
+        run, not bad input), a ``ValueError`` where a unit has no direction."""
         nS = self._unit_norms(w)[0]
-        if not np.all(np.isfinite(nS)):  # w overflowed: a breakdown of the run, not bad input
+        if not np.all(np.isfinite(nS)):
             raise NonFiniteError("w: some unit's N(w_i) is not finite (w overflowed)")
         if np.any(~(nS > 0)):
             raise ValueError("w: some unit has ||w_i||_S = 0; its BN direction is undefined")
-        return w, g, nS
+        return nS
 
     def _unit_norms(self, w) -> tuple[np.ndarray, np.ndarray | None]:
         """``(N(w_i))_i`` and the rows ``grad N(w_i)`` (``None`` for the idealised
@@ -882,11 +885,7 @@ class MLP(Problem):
         >>> bool(np.allclose(prob.unit_projection(w[0]), prob.unit_projections(w)[:, 0]))
         True
         """
-        nS = float(self._unit_norms(w_i[None, :])[0][0])
-        if not math.isfinite(nS):  # w overflowed: a breakdown of the run, not bad input
-            raise NonFiniteError("w: a unit's N(w_i) is not finite (w overflowed)")
-        if not nS > 0:
-            raise ValueError("w: a unit has ||w_i||_S = 0; its BN direction is undefined")
+        nS = float(self._checked_unit_norms(w_i[None, :])[0])
         return -(self.X @ w_i) * self.y / nS
 
     def optimize_theta(self, A, g, theta, maxiter: int = 5) -> np.ndarray:
