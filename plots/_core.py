@@ -554,7 +554,10 @@ def write_figure(name: str, config: dict, data: dict, compute_seconds: float, ou
 def redraw(out_dir: str, name: str, pdf: bool = False, svg: bool = False) -> dict:
     """Re-render figure ``name`` from its CSV and JSON in ``out_dir`` (no solver runs).
 
-    Restyling a figure of theory guide §7 needs no recomputation.
+    Restyling a figure of theory guide §7 needs no recomputation. The images in ``out_dir``
+    stay one rendering, as after :func:`make_figure`: a PDF or SVG not asked for here (drawn
+    earlier, perhaps in another style) is removed, and the JSON's ``formats`` lists the
+    formats written.
 
     Parameters
     ----------
@@ -588,5 +591,15 @@ def redraw(out_dir: str, name: str, pdf: bool = False, svg: bool = False) -> dic
     """
     _refuse_swapped(out_dir, name, "redraw")
     spec = get_spec(name)
-    paths = _render_and_save(spec, load(out_dir, name), out_dir, _formats(pdf, svg))
+    data = load(out_dir, name)
+    formats = _formats(pdf, svg)
+    paths = _render_and_save(spec, data, out_dir, formats)
+    # the folder keeps one rendering: a format not redrawn now (drawn in an earlier style) is
+    # removed, as make_figure does, and the JSON lists what is there, written last
+    p = _paths(out_dir, name)
+    for kind in ("pdf", "svg"):
+        if kind not in formats and os.path.exists(p[kind]):
+            os.remove(p[kind])
+    if data["meta"].get("formats") != formats:
+        write_json(p["json"], {**data["meta"], "formats": formats})
     return {"name": name, **paths}

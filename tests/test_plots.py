@@ -501,6 +501,25 @@ def test_figure_files_are_replaced_as_a_set_and_reproducible(tmp_path):
         assert json.load(fh)["formats"] == ["png"]
 
 
+def test_redraw_keeps_one_rendering_and_lists_its_formats(tmp_path):
+    """redraw(pdf=True) adds the PDF to the JSON's formats; a later redraw without it removes
+    the PDF (drawn in the earlier style) and the JSON says so; the data are not touched."""
+    out = str(tmp_path)
+    plots.make_figure("trajectories", out, quick=True)
+    json_path = os.path.join(out, "trajectories.json")
+    before = json.load(open(json_path))
+    plots.redraw(out, "trajectories", pdf=True)
+    after = json.load(open(json_path))
+    assert after["formats"] == ["png", "pdf"]
+    assert os.path.isfile(os.path.join(out, "trajectories.pdf"))
+    assert {k: v for k, v in after.items() if k != "formats"} == \
+        {k: v for k, v in before.items() if k != "formats"}
+    plots.redraw(out, "trajectories")
+    assert json.load(open(json_path))["formats"] == ["png"]
+    assert sorted(os.listdir(out)) == ["trajectories.csv", "trajectories.json",
+                                       "trajectories.png"]
+
+
 def test_plots_leave_the_users_matplotlib_backend_alone(tmp_path):
     """Figures are drawn on Figure objects outside pyplot: importing gdnp.plots and making a
     figure neither switches the backend nor leaves pyplot figures open."""
