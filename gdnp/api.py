@@ -57,10 +57,12 @@ def solve(problem: Problem, method: str = "gdnp", x0: ArrayLike | None = None,
     seed : int or numpy.random.Generator, default 0
         Seed of the default start (no global random state is used).
     callback : callable, optional
-        ``callback(intermediate_result)`` after every recorded iterate, with an
-        :class:`~gdnp.OptimizeResult` holding ``x``, ``fun``, ``grad_norm2``, ``nit``,
-        ``method`` and, when a reference optimum is known, ``gap``. Raising
-        :class:`StopIteration` stops the run with status 99.
+        ``callback(intermediate_result)`` after every recorded iterate (the start ``nit =
+        0`` and the final one included), with an :class:`~gdnp.OptimizeResult` holding
+        ``x``, ``fun``, ``grad_norm``, ``grad_norm2``, ``nit``, ``method`` and, when a
+        reference optimum is known, ``gap``. Raising :class:`StopIteration` stops the run
+        with status 99 (status 0 if that iterate already met ``tol``); any other exception
+        it raises propagates.
     **method_options
         Keyword options of the chosen method, listed below with their defaults (this list is
         generated from the methods' signatures and docstrings). An option the method does

@@ -272,19 +272,29 @@ class Recorder:
         if extra:
             for append, value in zip(self._append_extra, extra, strict=True):
                 append(value)
-        if gn2 >= 0.0 and _sqrt(gn2) <= self.tol:  # (np.sqrt: nan below 0)
+        converged = gn2 >= 0.0 and _sqrt(gn2) <= self.tol  # (np.sqrt: nan below 0)
+        if converged:
             self.status = 0
+        if self.callback is not None and self._call_back(x, fun, gn2, k) and not converged:
+            self.status = 99
             return True
-        if self.callback is not None:
-            inter = OptimizeResult(x=x.copy(), fun=fun, grad_norm2=gn2, nit=k,
-                                   method=self.method)
-            if self.f_star is not None:
-                inter["gap"] = fun - self.f_star
-            try:
-                self.callback(inter)
-            except StopIteration:
-                self.status = 99
-                return True
+        return converged
+
+    def _call_back(self, x, fun: float, gn2: float, k: int) -> bool:
+        """Pass the recorded iterate to the callback; ``True`` if it raised ``StopIteration``.
+        Any other exception is the callback's own: it propagates as raised (marked, so that
+        :func:`status_on_breakdown` does not take it for a breakdown of the run)."""
+        inter = OptimizeResult(x=x.copy(), fun=fun, grad_norm=_sqrt(max(gn2, 0.0)),
+                               grad_norm2=gn2, nit=k, method=self.method)
+        if self.f_star is not None:
+            inter["gap"] = fun - self.f_star
+        try:
+            self.callback(inter)
+        except StopIteration:
+            return True
+        except BaseException as exc:
+            exc._gdnp_from_callback = True
+            raise
         return False
 
     def breakdown(self, exc: BaseException) -> None:
@@ -400,8 +410,8 @@ def status_on_breakdown(solver: Callable[..., OptimizeResult]) -> Callable[..., 
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 return solver(*args, **kwargs)
         except _breakdowns() as exc:
-            if not recorders:
-                raise
+            if not recorders or getattr(exc, "_gdnp_from_callback", False):
+                raise  # bad input, or the user's callback failed: not the run's breakdown
             rec = recorders[-1]
             rec.breakdown(exc)
             return rec.result(**(rec.extras() if rec.extras is not None else {}))

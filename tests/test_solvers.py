@@ -127,6 +127,38 @@ def test_callback_receives_intermediate_result_and_can_stop():
     assert {"x", "fun", "grad_norm2", "gap"} <= set(seen[-1])
 
 
+@pytest.mark.parametrize("method", ["gd", "agd", "bngd", "gdnp"])
+def test_callback_sees_the_converged_iterate_last(method):
+    """Every recorded iterate reaches the callback, the converged one included (scipy's last
+    call is at res.x); StopIteration raised there keeps status 0."""
+    prob = OLS.random(3, 10, seed=0)
+    seen = []
+    res = gdnp.solve(prob, method, maxiter=5000, tol=1e-8, callback=seen.append)
+    assert res.status == 0
+    assert [r.nit for r in seen] == list(res.history["iter"])
+    np.testing.assert_array_equal(seen[-1].x, res.x)
+    assert seen[-1].grad_norm == pytest.approx(res.grad_norm, rel=1e-15)
+
+    def stop_at_the_end(r):
+        if r.grad_norm <= 1e-8:
+            raise StopIteration
+
+    assert gdnp.solve(prob, method, maxiter=5000, tol=1e-8, callback=stop_at_the_end).status == 0
+
+
+@pytest.mark.parametrize("exc", [ZeroDivisionError, OverflowError, FloatingPointError, KeyError])
+def test_an_exception_in_the_callback_propagates_and_is_not_a_divergence(exc):
+    """A bug in the user's callback is the callback's error (scipy lets it propagate), not
+    status 2 'diverged' of the run, even where it is an arithmetic error."""
+    def cb(r):
+        if r.nit == 3:
+            raise exc("in the callback")
+
+    for method in ("gd", "gdnp"):
+        with pytest.raises(exc, match="in the callback"):
+            gdnp.solve(OLS.random(3, 10, seed=0), method, maxiter=20, callback=cb)
+
+
 def test_divergence_is_a_status_not_an_exception():
     prob = OLS.random(3, 10, seed=0)
     res = gdnp.gd(prob, lr=10.0 / prob.L, maxiter=5000, tol=0)
