@@ -11,8 +11,8 @@ from numpy.typing import ArrayLike
 
 from gdnp.problems import NoFiniteMinimizerError, Problem
 
-__all__ = ["prepare_run", "check_positive", "reference_value", "start_from_bn", "ArrayLike",
-           "Seed", "Callback"]
+__all__ = ["prepare_run", "check_positive", "known_constant", "reference_value",
+           "start_from_bn", "ArrayLike", "Seed", "Callback"]
 
 #: A seed: an integer or a :class:`numpy.random.Generator` (never the global random state).
 Seed = int | np.random.Generator
@@ -32,6 +32,25 @@ def check_positive(value, name: str, *, allow_none: bool = False, allow_zero: bo
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value}")
     return value
+
+
+def known_constant(problem: Problem, name: str) -> float | None:
+    """The problem's ``smoothness``, ``strong_convexity`` or ``length_smoothness`` where it is
+    known: ``None`` for ``None`` or ``inf`` (unknown, e.g. a loss with unbounded ``phi''``:
+    the solvers then backtrack or ask for a step), and for a zero strong convexity (none); a
+    ``ValueError`` naming it if it is NaN, negative, or a zero smoothness (a step ``1/0``)."""
+    value = getattr(problem, name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"problem.{name} must be a real number or None (unknown), got "
+                        f"{type(value).__name__}")
+    value = float(value)
+    if name == "strong_convexity" and value == 0.0:
+        return None
+    if not value > 0.0:
+        raise ValueError(f"problem.{name} must be > 0, inf or None (unknown), got {value}")
+    return value if np.isfinite(value) else None
 
 
 def reference_value(problem: Problem) -> float | None:

@@ -13,7 +13,15 @@ import numpy as np
 
 from gdnp.problems import MLP, LinearProblem, Problem
 
-from ._common import ArrayLike, Callback, Seed, check_positive, prepare_run, start_from_bn
+from ._common import (
+    ArrayLike,
+    Callback,
+    Seed,
+    check_positive,
+    known_constant,
+    prepare_run,
+    start_from_bn,
+)
 from .result import OptimizeResult, Recorder, status_on_breakdown
 from .stochastic import MiniBatches, check_batch_size
 
@@ -40,11 +48,13 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     callback : callable, optional
         ``callback(intermediate_result)``; raise ``StopIteration`` to stop.
     lr : float, optional
-        Direction rate ``epsilon``; default ``1/zeta`` (``1`` for the MLP). C19: BNGD
+        Direction rate ``epsilon``; default ``1/zeta`` (``1`` where the smoothness is
+        unknown, as for the MLP). C19: BNGD
         converges for any ``lr > 0``, with an effective step ``2 lr ||w~*||^2 / ||w_inf||^2``.
     lr_g : float, optional
-        Length rate ``epsilon_g``; default ``1 / sup d^2f/dg^2`` (``1/2`` on OLS, where one
-        step gives the exact length).
+        Length rate ``epsilon_g``; default ``1 / sup d^2f/dg^2``, the problem's
+        ``length_smoothness`` (``1/2`` on OLS, where one step gives the exact length); a
+        ``ValueError`` asks for it where that bound is unknown.
     w0, g0 : array_like and float, optional
         Start in BN coordinates instead of ``x0`` (both or neither). C19's scaling law: the
         runs ``(lr, w0)`` and ``(c^2 lr, c w0)`` give the same ``g_k`` and ``w_k`` scaled by ``c``.
@@ -100,9 +110,14 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     lr = check_positive(lr, "lr", allow_none=True)
     lr_g = check_positive(lr_g, "lr_g", allow_none=True)
     if lr is None:
-        lr = 1.0 / problem.smoothness if problem.smoothness is not None else 1.0
+        zeta = known_constant(problem, "smoothness")
+        lr = 1.0 / zeta if zeta is not None else 1.0
     if lr_g is None:
-        lr_g = 1.0 / problem.length_smoothness
+        zeta_g = known_constant(problem, "length_smoothness")
+        if zeta_g is None:
+            raise ValueError("lr_g: the problem's length_smoothness (a bound on d^2 f / dg^2) "
+                             "is unknown; pass lr_g")
+        lr_g = 1.0 / zeta_g
     mlp = isinstance(problem, MLP)
     B = check_batch_size(problem, batch_size, statistics)
     batches = None

@@ -9,7 +9,7 @@ import numpy as np
 from gdnp.problems import Problem
 from gdnp.problems._validate import all_finite
 
-from ._common import ArrayLike, Callback, Seed, check_positive, prepare_run
+from ._common import ArrayLike, Callback, Seed, check_positive, known_constant, prepare_run
 from .result import OptimizeResult, Recorder, _finite, status_on_breakdown
 from .stochastic import MiniBatches, check_batch_size
 
@@ -93,9 +93,10 @@ def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     lr = check_positive(lr, "lr", allow_none=True)
     B = check_batch_size(problem, batch_size, statistics)
-    backtrack = lr is None and problem.smoothness is None
+    zeta = known_constant(problem, "smoothness")
+    backtrack = lr is None and zeta is None
     if lr is None and not backtrack:
-        lr = 1.0 / problem.smoothness
+        lr = 1.0 / zeta
     if B is not None and backtrack:
         raise ValueError("batch_size: mini-batch gd needs a step size lr for this problem "
                          "(its smoothness is unknown and backtracking needs the full objective)")
@@ -197,7 +198,8 @@ def agd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     if momentum not in ("auto", "strongly_convex", "schedule"):
         raise ValueError(f"momentum must be 'auto', 'strongly_convex' or 'schedule', "
                          f"got {momentum!r}")
-    zeta, mu_f = problem.smoothness, problem.strong_convexity
+    zeta = known_constant(problem, "smoothness")
+    mu_f = known_constant(problem, "strong_convexity")
     if momentum == "strongly_convex" and (mu_f is None or zeta is None):
         raise ValueError("momentum='strongly_convex' needs a problem with known smoothness "
                          "and strong convexity")

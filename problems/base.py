@@ -153,8 +153,9 @@ class Problem(abc.ABC):
     smoothness: float | None = _SpectralConstant("L")
     #: The strong convexity of ``f`` (a factor times ``mu``), ``None`` when ``f`` has none.
     strong_convexity: float | None = _SpectralConstant("mu")
-    #: A bound on ``d^2 f / d g^2`` along the length.
-    length_smoothness: float = 1.0
+    #: A bound on ``d^2 f / d g^2`` along the length (BNGD's default length rate is its
+    #: inverse), ``None`` when unknown.
+    length_smoothness: float | None = None
     #: ``True`` for an exact population problem, ``False`` for one built from data.
     population: bool = True
     #: The norm ``N`` of the BN coordinates (theory guide §10).

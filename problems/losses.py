@@ -6,6 +6,7 @@ any size give finite values (theory guide §9).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +31,9 @@ class Loss:
     convex : bool
         Whether ``phi`` is convex (then ``d_g f`` is non-decreasing in ``g``, theory guide §4).
     max_d2phi : float
-        ``sup_t |phi''(t)|``: the smoothness of ``f`` is ``max_d2phi * L`` (theory guide §6).
+        ``sup_t |phi''(t)|`` (``> 0``; ``inf`` if unbounded): the smoothness of ``f`` is
+        ``max_d2phi * L`` (theory guide §6). With ``inf`` the smoothness is unknown, and GD
+        and AGD take Armijo backtracking steps unless given ``lr``.
     max_dphi : float
         ``sup_t |phi'(t)|``, the ``Phi`` K19's direction bound quotes (theory guide §4); ``inf``
         if unbounded. It bounds ``|c1|`` for the logistic loss, not for the sigmoid: see
@@ -79,6 +82,33 @@ class Loss:
     d3phi_envelope: ArrayFn | None = None
     d3phi_sign: int = 0
     mean_and_dphi: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse fields no solver can use: a step ``1 / (max_d2phi L)`` from a zero,
+        negative or NaN bound had been a division by zero, gradient ascent or a NaN run."""
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"name must be a non-empty str, got {self.name!r}")
+        for field in ("phi", "dphi", "d2phi"):
+            if not callable(getattr(self, field)):
+                raise TypeError(f"{field} must be callable, got "
+                                f"{type(getattr(self, field)).__name__}")
+        for field in ("d3phi_envelope", "mean_and_dphi"):
+            value = getattr(self, field)
+            if value is not None and not callable(value):
+                raise TypeError(f"{field} must be callable or None, got "
+                                f"{type(value).__name__}")
+        for field, strict in (("max_d2phi", True), ("max_dphi", True), ("max_d3phi", False)):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{field} must be a real number (inf if unbounded), got "
+                                f"{type(value).__name__}")
+            if not (value > 0 if strict else value >= 0):  # NaN fails both
+                bound = "> 0" if strict else ">= 0"
+                raise ValueError(f"{field} must be {bound} (inf if unbounded or unknown), "
+                                 f"got {value!r}")
+        if self.d3phi_sign not in (-1, 0):
+            raise ValueError("d3phi_sign must be -1 (phi's third derivative has the sign of "
+                             f"-t) or 0 (unknown), got {self.d3phi_sign!r}")
 
     def value_and_dphi(self, t: np.ndarray) -> tuple[float, np.ndarray]:
         """``(mean phi(t), phi'(t))`` for an array of margins ``t`` (theory guide §3).

@@ -555,3 +555,58 @@ def test_mlp_gdnp_whose_direction_overflows_diverges_like_single_units():
     res = gdnp.solve(MLP.random(3, 2, 10, 200, seed=2), "gdnp", L=1e-300, maxiter=5)
     assert res.status == 2 and "overflowed" in res.message
     assert res.x is not None and np.all(np.isfinite(res.x))
+
+
+# ----------------------------------------------------------------- user losses and constants
+def _logistic_fields():
+    from gdnp.problems import get_loss
+
+    lg = get_loss("logistic")
+    return lg.phi, lg.dphi, lg.d2phi
+
+
+@pytest.mark.parametrize("bad, exc", [(0.0, ValueError), (-0.25, ValueError),
+                                      (float("nan"), ValueError), ("0.25", TypeError)])
+def test_a_loss_with_an_unusable_curvature_bound_is_refused_by_name(bad, exc):
+    """max_d2phi = 0 had been a ZeroDivisionError inside gd, a negative one gradient ascent
+    ending with status 1."""
+    from gdnp.problems import Loss
+
+    with pytest.raises(exc, match="max_d2phi"):
+        Loss("lg", *_logistic_fields(), True, bad, 1.0)
+    with pytest.raises(TypeError, match="dphi must be callable"):
+        Loss("lg", np.exp, None, np.exp, True, 1.0, 1.0)
+    with pytest.raises(ValueError, match="d3phi_sign"):
+        Loss("lg", *_logistic_fields(), True, 0.25, 1.0, d3phi_sign=1)
+
+
+def test_an_unbounded_curvature_means_an_unknown_smoothness_not_a_zero_step():
+    """The exponential loss (phi'' unbounded, max_d2phi = inf): GD and AGD backtrack instead
+    of taking lr = 1/inf = 0 and reporting 'maximum number of iterations'; BNGD asks for the
+    length rate it cannot derive."""
+    from gdnp.problems import Loss
+
+    exp_loss = Loss("exp", np.exp, np.exp, np.exp, convex=True, max_d2phi=np.inf,
+                    max_dphi=np.inf)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3))
+    y = np.where(X @ [1.0, -1.0, 0.5] + rng.standard_normal(300) > 0, 1.0, -1.0)
+    prob = Halfspace.from_data(X, y, loss=exp_loss)
+    for method in ("gd", "agd"):
+        res = gdnp.solve(prob, method, maxiter=300)
+        assert res.history["gap"][-1] < 1e-3 * res.history["gap"][0], method
+    with pytest.raises(ValueError, match="lr_g"):
+        gdnp.solve(prob, "bngd", maxiter=5)
+    res = gdnp.solve(prob, "bngd", maxiter=300, lr_g=0.1)
+    assert res.history["gap"][-1] < 1e-3 * res.history["gap"][0]
+
+
+def test_a_problem_constant_that_is_nan_or_negative_is_named():
+    prob = OLS.random(3, 10, seed=0)
+    prob.smoothness = -1.0
+    with pytest.raises(ValueError, match="problem.smoothness must be > 0"):
+        gdnp.solve(prob, "gd", maxiter=5)
+    prob = OLS.random(3, 10, seed=0)
+    prob.length_smoothness = float("nan")
+    with pytest.raises(ValueError, match="problem.length_smoothness"):
+        gdnp.solve(prob, "bngd", maxiter=5)
