@@ -821,6 +821,14 @@ class Problem(abc.ABC):
             new._normalizer = self.normalizer  # the full data's N, shared
         return new
 
+    def __getstate__(self) -> dict:
+        """Pickle without the per-direction scratch of the last run (``_cache``: buffers and
+        closures of the length search, rebuilt on the next evaluation), so that a problem
+        that has been solved still pickles for ``multiprocessing``."""
+        state = self.__dict__.copy()
+        state.pop("_cache", None)
+        return state
+
     def _assign_samples(self, X: np.ndarray, y: np.ndarray, center_y: bool) -> None:
         """Replace the samples (already centred as wanted) and every statistic derived from
         them, without the constructor's checks (a batch's ``S`` may be singular)."""

@@ -262,3 +262,16 @@ def test_gdnp_eps_guards_h_itself_not_g_times_h():
     skipped = gdnp.gdnp(prob, w0=w0, g0=0.01, maxiter=1, tol=0, reference=False,
                         eps=1.1 * abs(h0))
     assert skipped.history["step"][1] == 0.0
+
+
+def test_a_solved_problem_still_pickles():
+    """GDNP's per-direction scratch (closures of the length search) is not pickled: a problem
+    used in a run can go to multiprocessing workers, and solves the same there (to rounding:
+    BLAS may sum in another order at another alignment)."""
+    import pickle
+
+    for prob in (Halfspace.random(5, 10, separation=0.8, seed=0),
+                 Halfspace.sample(4, 10, 200, seed=0), OLS.random(3, 10, seed=0)):
+        first = gdnp.solve(prob, "gdnp", maxiter=5)
+        again = gdnp.solve(pickle.loads(pickle.dumps(prob)), "gdnp", maxiter=5)
+        np.testing.assert_allclose(again.x, first.x, rtol=1e-12, atol=1e-14)
