@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gdnp.problems import NoFiniteMinimizerError, Problem
+from gdnp.problems import LinearProblem, NoFiniteMinimizerError, Problem
 
 __all__ = ["prepare_run", "check_positive", "known_constant", "reference_value",
            "start_from_bn", "ArrayLike", "Seed", "Callback"]
@@ -74,6 +74,10 @@ def prepare_run(problem, x0, maxiter, tol, seed, callback, reference: bool):
         raise TypeError("callback must be callable or None")
     if not isinstance(reference, (bool, np.bool_)):
         raise TypeError(f"reference must be a bool, got {reference!r}")
+    if isinstance(problem, LinearProblem) and problem.u is None:
+        raise ValueError("problem: u is None, but a LinearProblem needs u (its BN state holds "
+                         "u'w; -E[yx] for OLS, the teacher direction for halfspaces; theory "
+                         "guide §3)")
     problem._cho()  # S^-1 is needed at every iterate (||grad f||_{S^-1}): fail before the run
     x0 = problem.initial_point(seed) if x0 is None else problem.check_x(x0, "x0")
     f_star = reference_value(problem) if reference else None

@@ -340,7 +340,10 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         return _gdnp_mlp(problem, x, maxiter, tol, callback, f_star, T_s, eps, L, bracket,
                          xtol, theta_steps, w0, g0)
     if not isinstance(problem, LinearProblem):
-        raise TypeError(f"gdnp does not support {type(problem).__name__}")
+        raise TypeError(
+            f"gdnp needs a single-unit gdnp.problems.LinearProblem (OLS, Halfspace, or a "
+            f"subclass implementing _eval_scaled, _dg and _c1) or an MLP; got "
+            f"{type(problem).__name__}, a Problem for gd, agd and bngd only")
     if isinstance(theta_steps, bool) or not isinstance(theta_steps, numbers.Integral) or \
             theta_steps != 0:
         raise ValueError(f"theta_steps applies to the MLP only (its output weights); "

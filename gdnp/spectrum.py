@@ -211,8 +211,8 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         vals, used = _eig(hvp, problem.dim, method, int(k))
     else:
         if not isinstance(problem, LinearProblem):
-            raise TypeError("coords='bn' needs a single-unit problem (OLS or Halfspace), got "
-                            f"{type(problem).__name__}")
+            raise TypeError("coords='bn' needs a single-unit gdnp.problems.LinearProblem (OLS, "
+                            f"Halfspace or a subclass), got {type(problem).__name__}")
         try:
             w, g = problem.to_bn(x)
         except ValueError:  # x is checked: only N(x) = 0 is left (named as this argument)

@@ -864,10 +864,21 @@ class Problem(abc.ABC):
 class LinearProblem(Problem):
     """A single-unit problem ``f(w~)`` with ``x = w~ in R^d`` (OLS and halfspaces).
 
-    Subclasses implement ``_direction_state(w) -> dict`` (quantities that depend on the
-    direction only: ``Sw``, ``||w||_S``, projections ``Xw``...), ``_eval_scaled(state, a)``
-    returning ``(f, grad f)`` at ``w~ = a w``, ``_dg(state, g)`` and ``_c1(state, a)``. The
-    state of the last direction is cached, so a bisection on ``g`` never recomputes it.
+    Besides :class:`Problem`'s attributes (``u`` is required here), subclasses implement
+    three hooks on a *direction state*, a dict computed once per direction ``w`` and cached for
+    the last one, so that a bisection on ``g`` never recomputes it:
+
+    * ``_eval_scaled(w, state, a) -> (f, grad f)`` at ``w~ = a w``;
+    * ``_dg(state, g) -> float``, the length derivative ``d_g f(w, g)`` (called once per
+      midpoint of GDNP's bisection);
+    * ``_c1(state, a) -> float``, the coefficient of ``u`` in ``grad f(a w)`` when that
+      gradient has Stein's form ``c1 u + c2 S w~`` (theory guide §3). GDNP's direction step
+      is ``s = -||w||_S^2 N(w) / (L g c1 u'w)`` (theory guide §4), so for an objective
+      without that form ``c1`` only sets the step's scale (OLS: ``c1 = 2``);
+
+    and optionally ``_direction_state(w) -> dict``, extra entries for the state (projections
+    ``Xw``...). The state always holds ``"Sw"`` (``S w``), ``"nS"`` (``||w||_S``), ``"N"``
+    (the normalization ``N(w)``, theory guide §10) and ``"uw"`` (``u'w``).
 
     With ``x = w~ = g w / N(w)`` the BN functions follow from ``grad f(w~)`` by the chain rule
     (theory guide §1, §10), and by Stein's lemma ``grad f(w~) = c1 u + c2 S w~``

@@ -610,3 +610,31 @@ def test_a_problem_constant_that_is_nan_or_negative_is_named():
     prob.length_smoothness = float("nan")
     with pytest.raises(ValueError, match="problem.length_smoothness"):
         gdnp.solve(prob, "bngd", maxiter=5)
+
+
+def test_gdnp_on_a_problem_that_is_not_single_unit_says_what_it_needs():
+    from gdnp.problems import Problem
+
+    class Quadratic(Problem):
+        name = "quadratic"
+
+        def __init__(self):
+            self.dim, self.S, self.u, self.smoothness = 3, np.eye(3), None, 2.0
+
+        def value_and_grad(self, x):
+            return float(x @ x), 2.0 * x
+
+        def _reference_solution(self):
+            return np.zeros(3), 0.0
+
+        to_bn = from_bn = value_and_grad_bn = dg_bn = None
+
+    prob = Quadratic()
+    assert gdnp.solve(prob, "gd", tol=1e-8).status == 0
+    with pytest.raises(TypeError, match="needs a single-unit gdnp.problems.LinearProblem"):
+        gdnp.solve(prob, "gdnp")
+    ols = OLS.random(3, 10, seed=0)
+    ols.u = None
+    for method in ("gdnp", "bngd"):
+        with pytest.raises(ValueError, match="u is None, but a LinearProblem needs u"):
+            gdnp.solve(ols, method)
