@@ -152,14 +152,20 @@ def solve(problem: Problem, method: str = "gdnp", x0: ArrayLike | None = None,
         fn = METHODS[method.lower()]
     except KeyError:
         raise ValueError(f"method {method!r} is unknown; choose one of {sorted(METHODS)}") from None
-    params = inspect.signature(fn).parameters
-    allowed = [p for p, v in params.items() if v.kind is inspect.Parameter.KEYWORD_ONLY]
+    allowed = method_option_names(method)
     unknown = sorted(set(method_options) - set(allowed))
     if unknown:
         raise TypeError(f"unknown option(s) {unknown} for method {method!r}; "
                         f"it accepts {allowed}")
     return fn(problem, x0=x0, maxiter=maxiter, tol=tol, seed=seed, callback=callback,
               **method_options)
+
+
+def method_option_names(method: str) -> list[str]:
+    """The keyword options ``gdnp.solve`` accepts for ``method`` (its keyword-only
+    parameters), in signature order; the sweep checks its ``options`` against them."""
+    params = inspect.signature(METHODS[method.lower()]).parameters
+    return [p for p, v in params.items() if v.kind is inspect.Parameter.KEYWORD_ONLY]
 
 
 #: Options a method describes in prose rather than in its ``Parameters`` section.

@@ -88,6 +88,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from gdnp._io import atomic_write_text, package_versions, writable_folder
 from gdnp._optional import optional_import
 from gdnp.result import DEFAULT_MAXITER, DEFAULT_TOL
@@ -179,10 +181,31 @@ def load_config(path) -> dict:
     return data
 
 
-def _as_list(key, value) -> list:
+#: The losses a sweep runs: the built-in ones, known by name in every worker process (a loss
+#: registered at run time is not, and its name alone would key its cells).
+SWEEP_LOSSES = ("logistic", "sigmoid", "squared")
+
+
+def _plain(value):
+    """numpy scalars and arrays as the Python numbers and lists JSON (and a cell's key) hold."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return list(value)
-    return [value]
+        return [_plain(v) for v in value]
+    return value
+
+
+def _as_list(key, value) -> list:
+    """A grid key's values: a list, tuple, range or numpy array (``np.logspace(1, 3, 3)``) is
+    the list of its items, anything else one value."""
+    if isinstance(value, (list, tuple, range, np.ndarray)):
+        return [_plain(v) for v in (value.tolist() if isinstance(value, np.ndarray)
+                                    else value)]
+    return [_plain(value)]
 
 
 def _convert(key: str, v):
@@ -199,11 +222,10 @@ def _convert(key: str, v):
                                  f"choose from {list(methods)}")
             return v.lower()
         if key == "loss":
-            from gdnp.problems.losses import LOSSES
-
-            if v not in LOSSES:
-                raise ValueError(f"grid key 'loss': unknown loss {v!r}; "
-                                 f"choose from {sorted(LOSSES)}")
+            if v not in SWEEP_LOSSES:
+                raise ValueError(f"grid key 'loss': {v!r} is not a built-in loss; a sweep runs "
+                                 f"{list(SWEEP_LOSSES)} (worker processes know those by name "
+                                 "only); run another loss with gdnp.solve")
             return v
         if key in ("kappa", "separation"):
             if isinstance(v, bool):
@@ -323,11 +345,19 @@ def normalize_config(raw: dict) -> dict:
     options = raw.get("options", {}) or {}
     if not isinstance(options, dict):
         raise ValueError("options must map method names to option mappings")
+    from gdnp.api import method_option_names
+
+    options = _plain(options)
     for m, opts in options.items():
         if m not in _methods():
             raise ValueError(f"options: unknown method {m!r}; choose from {list(_methods())}")
         if not isinstance(opts, dict):
             raise ValueError(f"options[{m!r}] must be a mapping of option names to values")
+        allowed = method_option_names(m)
+        unknown = sorted(set(opts) - set(allowed))
+        if unknown:
+            raise ValueError(f"options[{m!r}]: unknown option(s) {unknown}; {m} accepts "
+                             f"{allowed}")
     return {"grid": grid, "maxiter": int(maxiter), "tol": float(tol),
             "options": {m: dict(sorted(o.items())) for m, o in sorted(options.items())}}
 

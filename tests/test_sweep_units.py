@@ -125,3 +125,34 @@ def test_joblib_parallel_works_before_and_after_a_loky_sweep(tmp_path):
     assert run_sweep(cfg, tmp_path / "a", jobs=2, progress=False)["ran"] == 3
     assert squares() == [0, 1, 4, 9]  # the executor the sweep used is joblib's own
     assert run_sweep(cfg, tmp_path / "b", jobs=3, progress=False)["ran"] == 3
+
+
+def test_numpy_grids_and_options_are_plain_values():
+    """np.logspace, range and numpy scalars in options are what a Python user passes: they
+    become the plain numbers a cell's key and JSON hold (a numpy scalar had failed in
+    json.dumps, an array had been 'one bad value')."""
+    import numpy as np
+
+    config = normalize_config({"kappa": np.logspace(1, 2, 2), "seed": range(2),
+                               "options": {"gdnp": {"T_s": np.int64(30)}}})
+    assert config["grid"]["kappa"] == [10.0, 100.0] and config["grid"]["seed"] == [0, 1]
+    assert config["options"] == {"gdnp": {"T_s": 30}}
+    assert type(config["options"]["gdnp"]["T_s"]) is int
+
+
+def test_option_names_are_checked_before_any_cell_runs():
+    with pytest.raises(ValueError, match=r"options\['gdnp'\]: unknown option\(s\) \['T_z'\]"):
+        normalize_config({"options": {"gdnp": {"T_z": 30}}})
+
+
+def test_a_sweep_runs_the_built_in_losses_only():
+    """A loss registered at run time is unknown to worker processes, and its name alone would
+    key its cells (a redefined loss would resume with the old numbers): refused by name."""
+    from gdnp.problems import LOSSES
+
+    LOSSES["user_loss"] = LOSSES["logistic"]
+    try:
+        with pytest.raises(ValueError, match="'user_loss' is not a built-in loss"):
+            normalize_config({"loss": "user_loss"})
+    finally:
+        del LOSSES["user_loss"]
