@@ -282,7 +282,10 @@ def _k19_ols(quick: bool, kappas, rate_bound):
     ok = True
     for kappa in kappas:
         prob = OLS.random(5 if quick else 8, kappa, seed=3)
-        res = gdnp.gdnp(prob, maxiter=60 if quick else 300, tol=0.0, length="closed_form")
+        # long enough for the asymptotic rate: at kappa = 1000 the factor settles near
+        # 0.9978 only after thousands of steps (300 steps had fitted a transient, 0.9928)
+        n = 60 if quick else min(int(20 * kappa) + 100, 20000)
+        res = gdnp.gdnp(prob, maxiter=n, tol=0.0, length="closed_form")
         h = res.history
         bound = rates.k19_ols_bound(h["iter"], prob.mu, prob.L, h["rho_gap"][0])
         slack = 1e-14 * abs(prob.rho_star)  # rho is a difference of O(|rho*|) numbers
@@ -318,10 +321,12 @@ def _k19_halfspace(quick: bool, kappas, separation, rate_bound):
     preds, meas, ok, linear = [], [], True, True
     for kappa in kappas:
         prob = Halfspace.random(10, kappa, separation=separation, seed=0)
-        f_star = prob.solution()[1]
-        n = min(int(12 * kappa) + 60, 150 if quick else 500)
-        res = gdnp.gdnp(prob, maxiter=n, tol=0.0)
-        fit = tail_rate(res.history["gap"], floor=_floor(f_star))
+        n = min(int(12 * kappa) + 60, 150 if quick else 1500)
+        res = gdnp.gdnp(prob, maxiter=n, tol=0.0, reference=False)
+        # the direction's rho(w_t) - rho*, which K19's theorem bounds: the gap f - f* is
+        # dominated by fast components for hundreds of steps at kappa = 1000 (its tail over
+        # steps 250-500 had fitted 0.982, against an asymptotic 0.9974)
+        fit = tail_rate(res.history["rho_gap"], floor=1e3 * EPS * abs(prob.rho_star))
         pred = (1 - prob.mu / prob.L) ** 2 if rate_bound is None else rate_bound
         preds.append(pred)
         meas.append(fit)
@@ -333,8 +338,9 @@ def _k19_halfspace(quick: bool, kappas, separation, rate_bound):
         "fitted " + ", ".join(f"{_g(m['rate'], 4)} +- {_g(m['se'], 1)}" for m in meas)
         + ("" if linear else "; a power law fits better"),
         _verdict(ok and linear),
-        "tail half of the gap above 1e3 ulp of f*; the factor must be <= the bound + 3 "
-        "standard errors and the linear model must fit better than a power law",
+        "tail half of rho(w_t) - rho* above 1e3 ulp of |rho*| (up to 1500 steps); the factor "
+        "must be <= the bound + 3 standard errors and the linear model must fit better than "
+        "a power law",
         {"factor_bound": preds, "rate": [m["rate"] for m in meas],
          "se": [m["se"] for m in meas]})
 
@@ -366,7 +372,8 @@ def _k19_combined(quick: bool, T_s, B):
         f"max ratio {_g(worst, 3)} (kappa = {_g(where[0])}, c = {where[1]}); "
         f"{len(cases)} instances",
         _verdict(worst <= 1.0),
-        f"T_s = {T_s}, fixed bracket [-{_g(B)}, {_g(B)}], logistic loss, d = 10; "
+        f"T_s = {T_s}, initial bracket [-{_g(B)}, {_g(B)}] (expanded where a root lies "
+        "outside; the bound's length term uses the initial width), logistic loss, d = 10; "
         "the constants of the bound are as reconstructed in theory guide §4",
         {"max_ratio": worst, "n_instances": len(cases)})
 
@@ -397,7 +404,7 @@ def _k19_rho_halfspace(quick: bool, T_s, B):
         "rho_t - rho* <= bound at every iterate",
         f"max ratio {_g(worst_ratio, 3)} where the bound is above rounding; crossed at "
         f"{where} by at most {_g(max(worst_excess, 0.0), 2)} ulp of |rho*|",
-        _verdict(rounding, caveat=bool(crossed)),
+        _verdict(rounding),  # a crossing within rounding is not a condition of the source
         "a crossing of at most 1e3 ulp of |rho*| is rounding: rho is a difference of "
         "O(|rho*|) numbers, and the bound keeps falling after the iterates reach that floor",
         {"max_ratio": worst_ratio, "max_excess_ulp": worst_excess, "n_crossed": len(crossed)})
@@ -415,7 +422,8 @@ def _k19_length(quick: bool, B, scale):
     # coordinates (a = z'w/||w||_S is), while the quoted bound scales like 1/scale
     prob = Halfspace.random(6, 10, separation=0.9, seed=0)
     scaled = Halfspace.gaussian(scale * prob.S, np.sqrt(scale) * prob.u)
-    runs = [(prob, T_s, B) for T_s in (10, 20, 40)] + [(scaled, 2, 4.0), (scaled, 10, B)]
+    # every bracket holds the roots (|g*| = 9.47), so none is expanded: |b - a| = 2b
+    runs = [(prob, T_s, B) for T_s in (10, 20, 40)] + [(scaled, 2, 12.0), (scaled, 10, B)]
     quoted, corrected = [], []
     for p, T_s, b in runs:
         res = gdnp.gdnp(p, maxiter=10 if quick else 30, tol=0.0, T_s=T_s, bracket=(-b, b))
@@ -426,12 +434,14 @@ def _k19_length(quick: bool, B, scale):
     worst = int(np.argmax(quoted))
     return Outcome("ratio (d_g f)^2 / bound <= 1 after every bisection",
                    f"max ratio {_g(max(quoted[:3]), 3)} over T_s = 10, 20, 40; inputs scaled "
-                   f"by sqrt({_g(scale)}): {_g(quoted[3], 3)} at T_s = 2, bracket [-4, 4], "
+                   f"by sqrt({_g(scale)}): {_g(quoted[3], 3)} at T_s = 2, bracket [-12, 12], "
                    f"and {_g(quoted[4], 3)} at T_s = 10; the corrected (zeta/mu)^2 4^-T_s "
                    f"|b - a|^2: max ratio {_g(max(corrected), 3)}",
                    _verdict(max(quoted) <= 1.0),
                    "logistic Gaussian halfspace d = 6, kappa = 10, c = 0.9, bracket [-30, 30] "
-                   "unless stated. (d_g f)^2 does not change when the inputs are scaled, the "
+                   "unless stated, each holding the roots (|g*| = 9.47: no expansion); "
+                   "(d_g f)^2 at GDNP's returned length, the final bracket's midpoint. "
+                   "(d_g f)^2 does not change when the inputs are scaled, the "
                    "quoted bound falls like 1/scale: it is not a bound in general (gdnp verify "
                    "refutes it too). The corrected form, what bisection guarantees, holds",
                    {"max_ratio": max(quoted), "max_ratio_corrected": max(corrected),
@@ -450,9 +460,11 @@ def _gd_sublinear(quick: bool):
         f_star = prob.solution()[1]
     except NoFiniteMinimizerError as exc:  # inf f at infinity: the limit along the ray found
         f_star = exc.infimum
-    res = gdnp.gd(prob, maxiter=100 if quick else 500, tol=0.0, reference=False)
+    euclid = []  # the bound's ||grad f||^2 is Euclidean (the history's is in the S^-1 norm)
+    res = gdnp.gd(prob, maxiter=100 if quick else 500, tol=0.0, reference=False,
+                  callback=lambda r: euclid.append(float(np.sum(prob.grad(r.x) ** 2))))
     h = res.history
-    gn2 = np.minimum.accumulate(h["grad_norm2"]) * prob.L  # S^-1 norm -> Euclidean bound
+    gn2 = np.minimum.accumulate(np.asarray(euclid))
     bound = rates.gd_sublinear_bound(h["iter"], prob.smoothness, h["fun"][0] - f_star)
     ratio = gn2[1:] / bound[1:]
     fit = rates.fit_order(h["iter"], h["fun"] - f_star)
@@ -461,8 +473,8 @@ def _gd_sublinear(quick: bool):
                    f"; tail classified {fit['kind']}",
                    _verdict(bool(ratio.max() <= 1.0)),
                    "sigmoid loss, n = 2000, d = 5 (no finite minimiser: f* is the limit of f "
-                   "along the ray the reference solver followed); ||G||^2 <= L ||G||^2_{S^-1} "
-                   "converts the measured S^-1 norm to the Euclidean norm of the bound",
+                   "along the ray the reference solver followed); ||grad f||^2 is the "
+                   "Euclidean norm of the bound, computed at every iterate",
                    {"max_ratio": float(ratio.max())})
 
 

@@ -220,8 +220,10 @@ def k19_direction_bound(t, mu: float, L: float, rho_gap0: float, Phi: float, g_t
         ``rho(w_0) - rho*``.
     Phi : float
         A bound on ``|c1|`` (theory guide §3, equation (6)), which the bound's derivation takes to
-        be ``sup |phi'|``. That holds for the logistic and squared losses (1) but not for the
-        sigmoid: use :func:`stein_c1_bound`.
+        be ``sup |phi'|``. That is 1 for the logistic loss, where it does bound ``|c1|``; for
+        the squared loss ``sup |phi'|`` is infinite while ``|c1| = 1``, and for the sigmoid
+        ``sup |phi'| = 1/4 < sup |c1|``: pass :func:`stein_c1_bound`, ``sup |c1|``, for
+        every loss.
     g_t : float or array_like
         The length(s) ``g_t`` at ``t``.
 
@@ -341,7 +343,8 @@ def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float, *,
     squared derivative is not. ``gdnp verify`` refutes it (check
     ``k19.length_bound_as_quoted``: OLS with ``S = I`` at ``T_s = 0``), and so do GDNP runs
     with few halvings on a wide bracket, e.g. ``OLS.random(4, 1.0, seed=0)`` with ``T_s = 2``
-    and the bracket ``[-60, 60]`` (``gdnp claims``, row ``k19.length_bound``). It holds once
+    and the bracket ``[-60, 60]`` (the claims' row ``k19.length_bound`` shows the same on a
+    halfspace with scaled inputs). It holds once
     ``2^{-T_s}`` is small enough; the corrected bound holds for every ``T_s``.
 
     Examples
@@ -384,8 +387,8 @@ def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi:
     rho_gap0 : float
         ``rho(w_0) - rho*``.
     Phi : float
-        A bound on ``|c1|`` (:func:`k19_direction_bound`): ``sup |phi'|`` for the logistic
-        and squared losses, :func:`stein_c1_bound` for the sigmoid.
+        A bound on ``|c1|`` (:func:`k19_direction_bound`): :func:`stein_c1_bound`, which is
+        1 for the logistic and squared losses (``sup |phi'|`` only for the logistic).
     zeta : float
         Smoothness constant of ``f``.
     width0 : float

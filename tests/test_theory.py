@@ -129,19 +129,20 @@ def test_k19_length_bound_after_bisection():
 def test_k19_length_bound_as_quoted_is_not_scale_invariant_and_fails():
     # scaling the inputs by sqrt(s) leaves d_g f unchanged in the BN coordinates and divides
     # the quoted bound by s: on inputs scaled by 1e4 it fails after 2 halvings, while the
-    # corrected (zeta/mu)^2 4^-T_s |b - a|^2 (what bisection guarantees) holds on both
+    # corrected (zeta/mu)^2 4^-T_s |b - a|^2 (what bisection guarantees) holds on both; the
+    # bracket [-12, 12] holds every root (|g*| = 9.47), so it is never expanded: width 24
     prob = Halfspace.random(6, 10, separation=0.9, seed=0)
     scaled = Halfspace.gaussian(1e8 * prob.S, 1e4 * prob.u)
     dg2 = {}
     for p in (prob, scaled):
-        res = gdnp.gdnp(p, maxiter=10, tol=0, T_s=2, bracket=(-4.0, 4.0))
+        res = gdnp.gdnp(p, maxiter=10, tol=0, T_s=2, bracket=(-12.0, 12.0))
         dg2[p] = res.history["dg2"][1:]
-        corrected = rates.k19_length_bound(2, p.smoothness, 8.0, p.mu, form="corrected")
+        corrected = rates.k19_length_bound(2, p.smoothness, 24.0, p.mu, form="corrected")
         assert np.all(dg2[p] <= corrected)
     np.testing.assert_allclose(dg2[scaled], dg2[prob], rtol=1e-6)
-    quoted = rates.k19_length_bound(2, scaled.smoothness, 8.0, scaled.mu)
+    quoted = rates.k19_length_bound(2, scaled.smoothness, 24.0, scaled.mu)
     assert dg2[scaled].max() > 10 * quoted
-    assert rates.k19_length_bound(2, prob.smoothness, 8.0, prob.mu) == pytest.approx(
+    assert rates.k19_length_bound(2, prob.smoothness, 24.0, prob.mu) == pytest.approx(
         1e8 * quoted)
 
 
