@@ -104,6 +104,10 @@ def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     step = 1.0 if backtrack else lr
     rec = Recorder(problem, "gd", tol, callback, f_star,
                    extra_keys=("epoch",) if batches is not None else ())
+    out = {"lr": None if backtrack else lr}
+    if B is not None:
+        out.update(batch_size=B, statistics=statistics)
+    rec.extras = out.copy  # the same keys when a breakdown ends the run
     for k in range(maxiter + 1):
         fun, G = problem.value_and_grad(x)
         rec.nfev += 1
@@ -116,9 +120,6 @@ def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
             x = x - lr * G
         else:
             x = x - lr * problem.batch(batches.next(), statistics=statistics).grad(x)
-    out = {"lr": None if backtrack else lr}
-    if B is not None:
-        out.update(batch_size=B, statistics=statistics)
     return rec.result(**out)
 
 
@@ -221,6 +222,12 @@ def agd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     j = 0  # steps since the momentum last restarted
     n_restart = 0
     fun_prev = math.inf
+
+    def extras() -> dict:  # also when a breakdown ends the run
+        return {"lr": None if backtrack else lr, "momentum": momentum,
+                "n_restart": n_restart if restart else 0}
+
+    rec.extras = extras
     for k in range(maxiter + 1):
         fun, G = problem.value_and_grad(x)
         rec.nfev += 1
@@ -243,5 +250,4 @@ def agd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
             x, step = _armijo(problem, y, fy, Gy, 2.0 * step, rec)
         else:
             x = y - lr * Gy
-    return rec.result(lr=None if backtrack else lr, momentum=momentum,
-                      n_restart=n_restart if restart else 0)
+    return rec.result(**extras())

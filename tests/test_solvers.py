@@ -275,3 +275,15 @@ def test_a_solved_problem_still_pickles():
         first = gdnp.solve(prob, "gdnp", maxiter=5)
         again = gdnp.solve(pickle.loads(pickle.dumps(prob)), "gdnp", maxiter=5)
         np.testing.assert_allclose(again.x, first.x, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("method, keys", [("gd", {"lr"}), ("agd", {"lr", "momentum",
+                                                                  "n_restart"})])
+def test_a_breakdown_keeps_gd_and_agd_keys(method, keys):
+    """A step that overflows ends with status 2 and the method's own keys, as a divergence
+    the recorder sees does (code reading res.lr over many runs failed on these)."""
+    rng = np.random.default_rng(0)
+    X = 100.0 * rng.standard_normal((200, 3))
+    y = np.where(X[:, 0] > 0, 1.0, -1.0)
+    res = gdnp.solve(Halfspace.from_data(X, y), method, maxiter=50, lr=1e307)
+    assert res.status == 2 and keys <= set(res)
