@@ -6,7 +6,7 @@ and renders the PNG (and PDF / SVG on request) from the files it has just writte
 ``redraw(out_dir, name)`` re-renders from those files alone. ``plots_main(argv)`` is the
 ``gdnp plots`` command line. ``gdnp.plots.style`` holds the one figure style (method
 colours, markers and line styles, print sizes, theory lines, the rounding floor). A new figure
-module registers its figures with ``gdnp.plots._core.register`` and is imported here.
+is registered with ``gdnp.plots.register`` (gdnp's own figure modules are imported here).
 """
 
 from . import (  # noqa: F401  (registers figures)
@@ -20,7 +20,7 @@ from . import (  # noqa: F401  (registers figures)
     style,
 )
 from ._cli import make_all, plots_main
-from ._core import FIGURES, FigureSkipped, FigureSpec, load, make_figure, redraw
+from ._core import FIGURES, FigureSkipped, FigureSpec, load, make_figure, redraw, register
 from .gallery import show_figure
 
 _ORDER = ["rates_vs_kappa", "rates_vs_separation", "cost", "bngd_dynamics", "seed_ols",
@@ -30,4 +30,4 @@ for _name in [n for n in _ORDER if n in FIGURES] + [n for n in list(FIGURES) if 
     FIGURES[_name] = FIGURES.pop(_name)
 
 __all__ = ["style", "FIGURES", "FigureSkipped", "FigureSpec", "load", "make_all", "make_figure",
-           "plots_main", "redraw", "show_figure"]
+           "plots_main", "redraw", "register", "show_figure"]

@@ -10,6 +10,7 @@ be redrawn (:func:`redraw`) without running a single solver.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from ._io import (  # noqa: E402
     atomic_write_bytes,
     read_json,
     read_tables_csv,
+    table_schema,
+    to_jsonable,
     versions,
     write_json,
     write_tables_csv,
@@ -144,11 +147,33 @@ FIGURES: dict[str, FigureSpec] = {}
 
 
 def register(name: str, title: str, config, compute, render, requires=(),
-             cost: float = 1.0, parts: Parts | None = None) -> FigureSpec:
-    """Add a figure to :data:`FIGURES` (modules register theirs on import).
+             cost: float = 1.0, parts: Parts | None = None, *,
+             replace: bool = False) -> FigureSpec:
+    """Add a figure to :data:`FIGURES` (gdnp's figure modules register theirs on import).
 
-    With ``parts`` and no ``compute`` (``None``), ``compute`` is ``parts.compute``.
+    ``config(quick) -> dict`` (JSON data: it is recorded), ``compute(config) -> {"tables":
+    {table: {column: list}}, "results": {...}}`` and ``render(data) -> Figure``, drawn from
+    the data as :func:`load` reads them back (a text column stays text, any other is read as
+    floats, ``None`` as NaN). With ``parts`` and no ``compute`` (``None``), ``compute`` is
+    ``parts.compute``. A name already registered is refused unless ``replace=True``.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from gdnp.plots import FIGURES, register
+    >>> def compute(config):
+    ...     return {"tables": {"curve": {"x": [0, 1, 2], "y": [1.0, 0.5, 0.25]}},
+    ...             "results": {"halvings": 2}}
+    >>> def render(data):
+    ...     fig = Figure()
+    ...     fig.subplots().plot(data["tables"]["curve"]["x"], data["tables"]["curve"]["y"])
+    ...     return fig
+    >>> spec = register("my_halving", "Halving", lambda quick: {"n": 3}, compute, render)
+    >>> del FIGURES["my_halving"]
     """
+    if name in FIGURES and not replace:
+        raise ValueError(f"figure {name!r} is already registered; pass replace=True to "
+                         "replace it")
     if compute is None:
         if parts is None:
             raise ValueError(f"figure {name!r}: give compute or parts")
@@ -316,7 +341,8 @@ def load(out_dir: str, name: str) -> dict:
     _refuse_swapped(out_dir, name, "load")
     p = _figure_files(out_dir, name)
     meta = read_json(p["json"])
-    return {"name": name, "tables": read_tables_csv(p["csv"]), "results": meta["results"],
+    return {"name": name, "tables": read_tables_csv(p["csv"], meta.get("schema")),
+            "results": meta["results"],
             "config": meta["config"], "meta": meta}
 
 
@@ -449,6 +475,11 @@ def make_figure(name: str, out_dir: str, quick: bool = False, pdf: bool = False,
             raise ValueError(f"config: {name!r} has no setting(s) {unknown}; its settings are "
                              f"{sorted(base)}")
         config = {**base, **config}
+    try:  # the JSON records the configuration: refuse one it cannot hold before any run
+        json.dumps(to_jsonable(config), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"config: the figure's configuration must be JSON data (numbers, "
+                        f"strings, lists, dicts) to be recorded; {exc}") from None
     t0 = time.perf_counter()
     try:
         with one_blas_thread():
@@ -537,7 +568,8 @@ def write_figure(name: str, config: dict, data: dict, compute_seconds: float, ou
         write_json(q["json"], {"figure": name, "title": spec.title, "config": config,
                                "seeds": {k: v for k, v in config.items() if "seed" in k},
                                "results": data.get("results", {}), "versions": versions(),
-                               "compute_seconds": compute_seconds, "formats": formats})
+                               "compute_seconds": compute_seconds, "formats": formats,
+                               "schema": table_schema(data["tables"])})
         _render_and_save(spec, load(scratch, name), scratch, formats)
         for kind in (*formats, "csv", "json"):
             os.replace(q[kind], p[kind])

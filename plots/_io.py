@@ -15,11 +15,13 @@ import numpy as np
 
 from gdnp._io import atomic_write_bytes, package_versions
 
-__all__ = ["atomic_write_bytes", "write_tables_csv", "read_tables_csv", "write_json",
-           "read_json", "versions", "to_jsonable"]
+__all__ = ["atomic_write_bytes", "write_tables_csv", "read_tables_csv", "table_schema",
+           "write_json", "read_json", "versions", "to_jsonable"]
 
 
 def _cell(v) -> str:
+    if v is None:
+        return ""  # read back as NaN in a numeric column (the text "None" made it strings)
     if isinstance(v, (bool, np.bool_)):
         return "1" if v else "0"
     if isinstance(v, (int, np.integer)):
@@ -54,6 +56,22 @@ def write_tables_csv(path: str, tables: dict) -> None:
     atomic_write_bytes(path, buf.getvalue().encode())
 
 
+def table_schema(tables: dict) -> dict:
+    """``{table: {column: "str" or "float"}}``: what :func:`read_tables_csv` gives back.
+
+    A column holding any string is text (kept as strings, even ``"007"`` or ``"1e3"``); any
+    other (numbers, booleans, ``None`` for a missing value) is read as floats. Written to a
+    figure's JSON, it also keeps a table without rows and its columns."""
+    return {tname: {c: ("str" if any(isinstance(v, str) for v in list(col)) else "float")
+                    for c, col in tab.items()} for tname, tab in tables.items()}
+
+
+def _typed_column(values: list[str], kind: str) -> np.ndarray:
+    if kind == "str":
+        return np.array(values, dtype=object)
+    return np.array([float(v) if v != "" else np.nan for v in values], dtype=float)
+
+
 def _column(values: list[str]):
     try:
         return np.array([float(v) for v in values], dtype=float)
@@ -61,15 +79,24 @@ def _column(values: list[str]):
         return np.array(values, dtype=object)
 
 
-def read_tables_csv(path: str) -> dict:
-    """Inverse of :func:`write_tables_csv`: ``{table: {column: ndarray}}`` (numeric columns as
-    floats, others as object arrays)."""
+def read_tables_csv(path: str, schema: dict | None = None) -> dict:
+    """Inverse of :func:`write_tables_csv`: ``{table: {column: ndarray}}``.
+
+    With the ``schema`` of :func:`table_schema` (a figure's JSON holds it), every table and
+    column comes back as written: text columns as object arrays of strings, the others as
+    floats (an empty cell, a missing value, as NaN), tables without rows as empty columns.
+    Without it (files written before the schema was kept), a column is read as floats when
+    every cell parses as one, else as strings, and empty tables and columns are absent."""
     with open(path, newline="") as fh:
         rows = list(csv.reader(fh))
     header, body = rows[0], rows[1:]
     grouped: dict[str, list[list[str]]] = {}
     for r in body:
         grouped.setdefault(r[0], []).append(r)
+    if schema is not None:
+        index = {c: j for j, c in enumerate(header[1:], start=1)}
+        return {tname: {c: _typed_column([r[index[c]] for r in grouped.get(tname, [])], kind)
+                        for c, kind in cols.items()} for tname, cols in schema.items()}
     out = {}
     for tname, rs in grouped.items():
         tab = {}

@@ -551,3 +551,35 @@ def test_make_figure_says_when_its_arguments_are_swapped(tmp_path):
     with pytest.raises(ValueError, match=r"arguments are swapped; call "
                        r"make_figure\('trajectories', "):
         plots.make_figure(str(tmp_path), "trajectories", quick=True)
+
+
+def test_a_users_figure_gets_its_tables_back_as_written(tmp_path):
+    """Text stays text (even '007' or '1e3'), None is NaN in a numeric column (it had turned
+    the column into strings, which matplotlib plots as categories), an empty table survives;
+    a name is not silently replaced; a configuration JSON cannot hold is refused before the
+    run."""
+    from matplotlib.figure import Figure
+
+    seen = {}
+
+    def compute(config):
+        return {"tables": {"main": {"x": [1, 2, 3], "y": [1.5, None, 2.5],
+                                    "label": ["007", "010", "1e3"]}, "events": {"t": []}},
+                "results": {}}
+
+    def render(data):
+        seen.update(data["tables"])
+        return Figure()
+
+    plots.register("user_roundtrip", "round trip", lambda quick: {"n": 3}, compute, render)
+    try:
+        plots.make_figure("user_roundtrip", str(tmp_path))
+        assert list(seen["main"]["label"]) == ["007", "010", "1e3"]
+        assert seen["main"]["y"].dtype == float and np.isnan(seen["main"]["y"][1])
+        assert seen["events"]["t"].size == 0
+        with pytest.raises(ValueError, match="already registered"):
+            plots.register("user_roundtrip", "again", lambda quick: {}, compute, render)
+        with pytest.raises(TypeError, match="config: the figure's configuration must be JSON"):
+            plots.make_figure("user_roundtrip", str(tmp_path), config={"n": object()})
+    finally:
+        del plots.FIGURES["user_roundtrip"]
