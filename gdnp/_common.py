@@ -59,6 +59,10 @@ def reference_value(problem: Problem) -> float | None:
         return problem.solution()[1]
     except NoFiniteMinimizerError:
         return None
+    except NotImplementedError as exc:
+        raise NotImplementedError(f"{type(problem).__name__} has no reference solution "
+                                  f"({exc or 'solution() is not implemented'}); pass "
+                                  "reference=False to run without the gap f - f*") from exc
 
 
 def prepare_run(problem, x0, maxiter, tol, seed, callback, reference: bool):

@@ -837,8 +837,8 @@ class Problem(abc.ABC):
     def __repr__(self) -> str:
         """Kind, ``dim`` (the parameter count: ``hidden * (d + 1)`` for the MLP) and the
         measured ``kappa`` of ``S``, then what tells similar problems apart: the MLP's ``d``
-        and ``hidden``, ``n``, the halfspace's separation and loss, and a normalization other
-        than the default."""
+        and ``hidden``, ``n``, the halfspace's separation, a ridge, the loss, and a
+        normalization other than the default."""
         kind = "population" if self.population else "empirical"
         parts = [kind, f"dim={self.dim}", f"kappa={self.kappa:.4g}"]
         info = getattr(self, "info", None) or {}
@@ -849,6 +849,8 @@ class Problem(abc.ABC):
             parts.append(f"n={n}")
         if info.get("separation") is not None:
             parts.append(f"separation={info['separation']:.4g}")
+        if info.get("ridge"):
+            parts.append(f"ridge={info['ridge']:g}")
         loss = getattr(self, "loss", None)
         if loss is not None and getattr(loss, "name", "logistic") != "logistic":
             parts.append(f"loss={loss.name!r}")
