@@ -32,6 +32,7 @@ __all__ = [
     "kappa_star",
     "bngd_rate",
     "bngd_best_rate",
+    "gdnp_rate",
     "fit_order",
     "fit_rate",
     "fit_window",
@@ -578,6 +579,62 @@ def bngd_rate(S: np.ndarray, w_star: np.ndarray, w_inf: np.ndarray, lr: float) -
     if eig.size == 0:
         return 0.0
     return float(np.max(np.abs(1.0 - eps_hat * eig)))
+
+
+def gdnp_rate(S: np.ndarray, w_star: np.ndarray, L: float | None = None) -> float:
+    """GDNP's asymptotic direction rate ``r = max |1 - lambda_i(H*)/L|`` over the non-zero
+    eigenvalues of :func:`c19_hessian` (theory guide §4).
+
+    GDNP's direction step is the least-squares step (4) of theory guide §2 on OLS and on every
+    Gaussian halfspace. Linearised at the optimum it is ``delta -> (I - H*/L) delta``; its
+    eigenvalue 1 along ``w~*`` only rescales the direction, which leaves ``rho`` unchanged, and
+    ``rho(w_t) - rho*``, quadratic in the direction's error, decays like ``r^(2t)`` (the excess
+    loss of OLS too, at the optimal length). With the default ``L = lambda_max(S)`` every
+    factor lies in ``[0, 1)`` and ``r = 1 - lambda_min^+(H*)/L``; by interlacing
+    ``lambda_min^+(H*) >= mu``, so ``r^2`` never exceeds K19's ``(1 - mu/L)^2``
+    (:func:`k19_ols_bound`) and equals it only where ``lambda_min^+(H*) = mu``.
+
+    Parameters
+    ----------
+    S : numpy.ndarray, shape (d, d)
+        ``E[xx']``.
+    w_star : numpy.ndarray, shape (d,)
+        The optimum ``w~*`` (any non-zero multiple).
+    L : float, optional
+        GDNP's ``L`` (its option of that name); ``lambda_max(S)`` by default.
+
+    Returns
+    -------
+    float
+        ``r``, the asymptotic factor of the direction's error per step (0 when ``d = 1``);
+        ``rho - rho*`` contracts by ``r^2``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`c19_hessian`; a ``L`` that is not a finite positive number.
+
+    Examples
+    --------
+    >>> import gdnp
+    >>> from gdnp.problems import OLS
+    >>> from gdnp.rates import gdnp_rate, k19_ols_bound
+    >>> ols = OLS.random(d=8, kappa=100, seed=3)
+    >>> r = gdnp_rate(ols.S, ols.solution()[0])
+    >>> round(r**2, 5), round(float(k19_ols_bound(1, ols.mu, ols.L, 1.0)), 5)   # vs K19
+    (0.97802, 0.9801)
+    >>> res = gdnp.gdnp(ols, maxiter=1000, tol=0.0, length="closed_form")
+    >>> gaps = res.history["rho_gap"]
+    >>> measured = (gaps[600] / gaps[300]) ** (1 / 300)
+    >>> bool(abs(measured - r**2) < 1e-4)
+    True
+    """
+    S, w_star, wSw = _S_w(S, w_star)
+    L = float(np.linalg.eigvalsh(S)[-1]) if L is None else check_positive(L, "L")
+    eig = _nonzero_eigs(_h_star(S, w_star, wSw))
+    if eig.size == 0:
+        return 0.0
+    return float(np.max(np.abs(1.0 - eig / L)))
 
 
 def bngd_best_rate(kstar: float) -> float:

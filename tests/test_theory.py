@@ -279,3 +279,52 @@ def test_stein_c1_bound_is_the_supremum_of_c1():
     assert gdnp.rates.stein_c1_bound("sigmoid") > LOSSES["sigmoid"].max_dphi == 0.25
     with pytest.raises(ValueError, match="loss"):
         gdnp.rates.stein_c1_bound("hinge")
+
+
+# ----------------------------------------------------------------- GDNP's asymptotic rate
+def _step4(S, u, L):
+    """GDNP's direction step on least squares (theory guide §2, equation (4))."""
+    return lambda w: w - S @ w / L + (w @ S @ w) / (L * (u @ w)) * u
+
+
+@pytest.mark.parametrize("d, kappa, seed", [(3, 10.0, 0), (6, 100.0, 3), (8, 1000.0, 1)])
+def test_gdnp_rate_is_the_spectrum_of_step4s_jacobian(d, kappa, seed):
+    """The Jacobian of step (4) at w~* (central differences) has eigenvalues 1 (along w~*, a
+    rescaling) and 1 - lambda_i(H*)/L: gdnp_rate is the largest of the others."""
+    ols = OLS.random(d, kappa, seed=seed)
+    x_star = ols.solution()[0]
+    step = _step4(ols.S, ols.u, ols.L)
+    h = 1e-6 * np.linalg.norm(x_star)
+    J = np.column_stack([(step(x_star + h * e) - step(x_star - h * e)) / (2 * h)
+                         for e in np.eye(d)])
+    eig = np.sort(np.linalg.eigvals(J).real)
+    np.testing.assert_allclose(eig[-1], 1.0, atol=1e-7)
+    predicted = np.sort(1.0 - np.linalg.eigvalsh(rates.c19_hessian(ols.S, x_star))[1:] / ols.L)
+    np.testing.assert_allclose(eig[:-1], predicted, atol=1e-7)
+    assert rates.gdnp_rate(ols.S, x_star) == pytest.approx(predicted.max(), abs=1e-12)
+
+
+def test_gdnp_rate_matches_runs_and_never_exceeds_k19():
+    """Measured tail factors of rho - rho* against r^2 (OLS with the exact length, and a
+    Gaussian halfspace through the certified bisection), and r^2 <= (1 - mu/L)^2, with
+    equality where w~* is S's top eigenvector (then lambda_min^+(H*) = mu)."""
+    ols = OLS.random(8, 100.0, seed=3)
+    res = gdnp.gdnp(ols, maxiter=1000, tol=0.0, length="closed_form")
+    r = rates.gdnp_rate(ols.S, ols.solution()[0])
+    fit = rates.fit_rate(res.history["iter"], res.history["rho_gap"],
+                         floor=1e3 * np.finfo(float).eps * abs(ols.rho_star))
+    assert fit["rate"] == pytest.approx(r**2, abs=2e-5)
+    hs = Halfspace.random(4, 1000.0, separation=0.5, seed=0)
+    res = gdnp.gdnp(hs, maxiter=1500, tol=0.0, reference=False)
+    r = rates.gdnp_rate(hs.S, hs.solution()[0])
+    fit = rates.fit_rate(res.history["iter"], res.history["rho_gap"],
+                         floor=1e3 * np.finfo(float).eps * abs(hs.rho_star))
+    assert fit["rate"] == pytest.approx(r**2, abs=2e-5)
+    for seed in range(5):
+        p = OLS.random(5, 50.0, seed=seed)
+        assert rates.gdnp_rate(p.S, p.solution()[0]) <= 1 - p.mu / p.L + 1e-12
+    S = np.diag([1.0, 3.0, 10.0])
+    assert rates.gdnp_rate(S, np.array([0.0, 0.0, 1.0])) == pytest.approx(1 - 1 / 10)
+    assert rates.gdnp_rate(np.array([[2.0]]), [1.0]) == 0.0
+    with pytest.raises(ValueError, match="L must be"):
+        rates.gdnp_rate(S, [1.0, 0.0, 0.0], L=-1.0)
