@@ -270,9 +270,10 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         or empirical, by Newton steps and mass-ratio certificates) the midpoints away from
         the root take their certified signs and only those near it are evaluated; on other
         data problems certified Taylor models of ``d_g f``
-        (:meth:`~gdnp.problems.LinearProblem.length_model`) decide a sign whenever their
-        error bound is conclusive. ``True``: the Taylor models wherever available. ``False``:
-        ``d_g f`` evaluated at every midpoint.
+        (:meth:`~gdnp.problems.LinearProblem.length_model`, and for the MLP's units
+        :class:`~gdnp.problems.UnitLengthModel`) decide a sign whenever their error bound is
+        conclusive. ``True``: the Taylor models wherever available. ``False``: ``d_g f``
+        evaluated at every midpoint.
     reference : bool
         Compute ``f*`` with the problem's reference solver and record ``gap``.
 
@@ -338,7 +339,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     x = start_from_bn(problem, x, w0, g0, x0)
     if isinstance(problem, MLP):
         return _gdnp_mlp(problem, x, maxiter, tol, callback, f_star, T_s, eps, L, bracket,
-                         xtol, theta_steps, w0, g0)
+                         xtol, theta_steps, w0, g0, certify)
     if not isinstance(problem, LinearProblem):
         raise TypeError(
             f"gdnp needs a single-unit gdnp.problems.LinearProblem (OLS, Halfspace, or a "
@@ -442,7 +443,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
 
 
 def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, bracket, xtol,
-              theta_steps, w0=None, g0=None):
+              theta_steps, w0=None, g0=None, certify=None):
     if isinstance(theta_steps, bool) or not isinstance(theta_steps, numbers.Integral) or \
             theta_steps < 0:
         raise ValueError(f"theta_steps must be an integer >= 0, got {theta_steps!r}")
@@ -455,12 +456,12 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
         _check_direction(problem.u, w[i], f"hidden unit {i}")
     A = problem.unit_projections(w)
     rec = Recorder(problem, "gdnp", tol, callback, f_star, extra_keys=("dg2",))
-    n_bisect = 0
+    n_bisect = n_certified = 0
 
     def extras() -> dict:  # the units' directions and lengths at the last recorded sweep
         w_k, g_k, theta_k = rec.state if rec.state is not None else (None, None, None)
         return {"length": g_k, "direction": w_k, "theta": theta_k, "n_bisect": n_bisect,
-                "n_certified": 0, "T_s": int(T_s)}
+                "n_certified": n_certified, "T_s": int(T_s)}
 
     rec.extras = extras
     for t in range(maxiter + 1):
@@ -480,14 +481,18 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
                 w[i] = w[i] - s * view.grad_w(g[i])
                 A[:, i] = problem.unit_projection(w[i])
                 view = problem.unit_view(w, g, i, A, theta)
+            # the unit's Taylor model decides the signs it certifies (the halvings are plain
+            # bisection's); certify=False evaluates d_g f at every midpoint
+            model = None if certify is False else view.length_model()
             try:
                 g[i], info = bisect(view.dg, *_bracket(g[i], bracket, dyadic=False),
-                                    maxiter=int(T_s), xtol=xtol)
+                                    maxiter=int(T_s), xtol=xtol, model=model)
             except NoSignChangeError:
                 rec.stop(2, f"diverged: the length of hidden unit {i} has no finite minimiser "
                             f"at sweep {t} (its tanh saturates); x is the last recorded iterate")
                 break
             n_bisect += info["nit"]
+            n_certified += info["ncertified"]
             rec.nfev += info["nfev"]
         if rec.status is not None:
             break

@@ -12,7 +12,7 @@ from .base import BNEval, LinearProblem, Problem, Solution
 from .data import SingularCovarianceError, prepare_data
 from .halfspace import EmpiricalHalfspace, GaussianHalfspace, Halfspace, NoFiniteMinimizerError
 from .losses import LOSSES, Loss, get_loss
-from .mlp import MLP, UnitView
+from .mlp import MLP, UnitLengthModel, UnitView
 from .normalization import NORMALIZATIONS, Normalizer
 from .ols import OLS
 from .taylor import CertifiedDerivative, Expansion
@@ -37,6 +37,7 @@ __all__ = [
     "Problem",
     "SingularCovarianceError",
     "Solution",
+    "UnitLengthModel",
     "UnitView",
     "get_loss",
     "prepare_data",

@@ -14,6 +14,8 @@ a length bisection on unit ``i`` costs ``O(n)`` per step.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import expit
 
@@ -27,10 +29,11 @@ from ._validate import (
 )
 from .base import BNEval, Problem
 from .data import prepare_data
-from .losses import Loss, get_loss
+from .losses import LOSSES, Loss, get_loss
 from .spectra import random_covariance
+from .taylor import pairwise_depth
 
-__all__ = ["MLP", "UnitView"]
+__all__ = ["MLP", "UnitView", "UnitLengthModel"]
 
 
 class UnitView:
@@ -142,6 +145,22 @@ class UnitView:
         psi2 = loss.d2phi(arg) * (self.theta * sech2) ** 2 - d1 * self.theta * 2.0 * th * sech2
         return float(np.mean(psi1) - np.mean(psi2) * (g * self.uw / self.N))
 
+    def length_model(self) -> UnitLengthModel | None:
+        """The certified sign model of :meth:`dg` for GDNP's bisection
+        (:class:`UnitLengthModel`), or ``None`` for a loss without one (only the registered
+        logistic and sigmoid losses, whose derivatives are bounded and evaluated to a few
+        ulps, have it).
+
+        Returns
+        -------
+        UnitLengthModel or None
+            Fresh for this view (its probes are this search's).
+        """
+        loss = self.prob.loss
+        if loss is not LOSSES["logistic"] and loss is not LOSSES["sigmoid"]:
+            return None
+        return UnitLengthModel(self)
+
     def grad_w(self, g: float) -> np.ndarray:
         """``grad_{w_i} f`` by the chain rule of theory guide §1 (one pass over ``X``).
 
@@ -175,6 +194,106 @@ class UnitView:
         if self.dN is not None:
             return (g / self.N) * (G - self.dN * (wG / self.N))
         return (g / self.nS) * (G - self.Sw * (wG / self.nS**2))
+
+
+# tanh's derivatives: |sech^2| <= 1, |(sech^2)'| = |2 tanh sech^2| <= 4 / (3 sqrt 3),
+# |(sech^2)''| = |2 sech^2 (1 - 3 tanh^2)| <= 2 (theory guide §5)
+_SECH2_D1 = 4.0 / (3.0 * math.sqrt(3.0))
+_U = 2.0**-53  # unit roundoff of float64
+
+
+class UnitLengthModel:
+    """Certified signs of a hidden unit's ``d_g f`` from Taylor bounds (theory guide §4-5).
+
+    ``S(g) = mean(psi_i'(g a_i) a_i)`` with ``psi_i(t) = l(theta tanh t + r_i)``, so ``S''(g) =
+    mean(psi_i'''(g a_i) a_i^3)`` and ``|psi'''| <= K = M3 |theta|^3 + 3 M2 theta^2 c + 2 M1
+    |theta|`` (``M_k = sup |l^(k)|`` of the loss, ``c = 4/(3 sqrt 3)`` bounds the derivative of
+    ``sech^2``): ``|S''| <= K mean|a|^3`` for every ``g``. A probe at ``x`` (the plain value
+    ``S(x)``, bit for bit what :meth:`UnitView.dg` returns, and the slope ``S'(x)`` from the
+    same pass) bounds ``S(t) = S(x) + S'(x)(t - x) + R`` with ``|R| <= K mean|a|^3 (t -
+    x)^2 / 2`` anywhere, non-convex loss or not. A computed ``S`` is within ``E = 2 u mean(|theta
+    a_i| (M2 (7 |theta| + |r_i|) + (25 + k) M1))`` of the exact one, whatever ``g`` (``u =
+    2^-53``; ``k`` the summation depth; each factor of a term carries a few roundings: tanh,
+    ``1 - tanh^2``, the argument, ``l'`` and three products), so a sign is *certified* where
+    the interval for ``S(t)`` clears ``E``: it is then the sign plain bisection computes.
+    Only bounded losses (``M1, M2, M3`` finite: logistic, sigmoid) have a model.
+    """
+
+    def __init__(self, view: UnitView):
+        loss, theta, a = view.prob.loss, abs(view.theta), view.a0
+        n = a.size
+        m1, m2, m3 = loss.max_dphi, loss.max_d2phi, loss.max_d3phi
+        abs_a = np.abs(a)
+        mean_abs_a = float(np.mean(abs_a))
+        # numpy's pairwise summation depth (the generic bound beyond one 8192-block)
+        depth = pairwise_depth(n) if n <= 8192 else \
+            25 + math.ceil(math.log2(n)) + math.ceil(n / 8192) + 1
+        self.view = view
+        self.error = 2.0 * _U * theta * (
+            (m2 * 7.0 * theta + (25 + depth) * m1) * mean_abs_a
+            + m2 * float(np.mean(abs_a * np.abs(view.r))))
+        self.curvature = (m3 * theta**3 + 3.0 * m2 * theta**2 * _SECH2_D1 + 2.0 * m1 * theta) \
+            * float(np.mean(abs_a * abs_a * abs_a))
+        # the computed slope is far more accurate than this (a few ulps of its terms): it only
+        # widens the interval by |t - x| times it
+        self.slope_error = 1e-8 * float(np.mean(abs_a * abs_a)) * (
+            m2 * theta**2 + m1 * theta * _SECH2_D1)  # 1e-8 of sup |S'|
+        # (x, S(x), a slope s, a bound on |S'(x) - s|), newest last
+        self.probes: list[tuple[float, float, float, float]] = []
+        self._logistic = loss is LOSSES["logistic"]
+
+    def evaluate(self, t: float) -> float:
+        """``S(t)``, the same number :meth:`UnitView.dg` returns, kept as a probe with the
+        slope ``S'(t)`` from the same pass, or, within ``1e-8 (1 + |x|)`` of an earlier probe
+        ``x`` (inside the rounding band), with ``S'(x)`` and its error grown by ``K |t - x|``."""
+        view = self.view
+        th, sech2, arg = view._psi_terms(t)
+        loss = view.prob.loss
+        d1 = loss.dphi(arg)
+        value = float(np.mean(d1 * view.theta * sech2 * view.a0))  # dg's own operations
+        near = min(self.probes, key=lambda p: abs(p[0] - t), default=None)
+        if near is not None and abs(near[0] - t) <= 1e-8 * (1.0 + abs(t)):
+            slope, slope_error = near[2], near[3] + self.curvature * abs(near[0] - t)
+        else:
+            d2 = d1 * (1.0 - d1) if self._logistic else loss.d2phi(arg)
+            psi2 = (d2 * (view.theta * view.theta) * sech2 - 2.0 * view.theta * d1 * th) \
+                * sech2
+            slope, slope_error = float(np.mean(psi2 * view.a0 * view.a0)), self.slope_error
+        if math.isfinite(value) and math.isfinite(slope):
+            self.probes.append((t, value, slope, slope_error))
+        return value
+
+    def certain(self, t: float) -> float:
+        """A number with the certain sign of the computed ``S(t)``, or 0.0: the Taylor
+        interval of the nearest probes clears the rounding error ``E``."""
+        E, K = self.error, self.curvature
+        for x, v, s, dS in sorted(self.probes, key=lambda p: abs(p[0] - t))[:3]:
+            step = t - x
+            centre = v + s * step
+            radius = (E + dS * abs(step) + 0.5 * K * step * step
+                      + 4.0 * _U * (abs(v) + abs(s * step))) * (1.0 + 1e-12)
+            if centre - radius > E:
+                return 1.0
+            if centre + radius < -E:
+                return -1.0
+        return 0.0
+
+    def suggest(self, a: float, b: float) -> float | None:
+        """Newton's point from the probe nearest a root, where it moves that probe by more
+        than the rounding band and lies inside ``(a, b)``; ``None`` otherwise."""
+        best, best_step = None, math.inf
+        for x, v, s, _ in self.probes:
+            if s != 0.0 and abs(v / s) < best_step:
+                best, best_step = (x, v, s), abs(v / s)
+        if best is None:
+            return None
+        x, v, s = best
+        r = x - v / s
+        if not a < r < b or best_step <= 4.0 * self.error / abs(s):
+            return None
+        if any(p[0] == r for p in self.probes):
+            return None
+        return r
 
 
 def _check_mlp_memory(n: int, d: int, hidden: int) -> None:

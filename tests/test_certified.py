@@ -205,3 +205,68 @@ def test_separable_data_still_raise_no_sign_change_with_certificates():
         bisect(prob.length_derivative(w), 0.5, 1.5, maxiter=30, model=prob.length_model(w))
     with pytest.raises(gdnp.NoSignChangeError):
         bisect(prob.length_derivative(w), 0.5, 1.5, maxiter=30)
+
+
+# ----------------------------------------------------------------- the MLP's hidden units
+def _mlp_cases():
+    from gdnp.problems import MLP
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((400, 5)) * rng.uniform(0.5, 10.0, 5)
+    y = np.sign(rng.standard_normal(400))
+    return [MLP.random(6, 3, 30.0, 800, seed=0), MLP.random(4, 2, 1000.0, 500, seed=3),
+            MLP.from_data(X, y, hidden=3, theta=[2.5, -1.0, 0.3]),
+            MLP.from_data(X, y, hidden=2, loss="sigmoid", theta=[3.0, -2.0])]
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_mlp_units_certified_search_equals_plain_bisection_bit_for_bit(case):
+    """The units' Taylor models decide most signs; GDNP's iterates stay those of plain
+    bisection (certify=False), bit for bit, with fewer evaluations."""
+    prob = _mlp_cases()[case]
+    for opts in ({}, {"T_s": 30, "bracket": (-20.0, 20.0)}):
+        plain = gdnp.gdnp(prob, maxiter=15, tol=0.0, certify=False, reference=False, **opts)
+        fast = gdnp.gdnp(prob, maxiter=15, tol=0.0, reference=False, **opts)
+        np.testing.assert_array_equal(fast.x, plain.x)
+        np.testing.assert_array_equal(fast.history["fun"], plain.history["fun"])
+        assert fast.n_bisect == plain.n_bisect
+        assert fast.n_certified > 0 and fast.nfev < plain.nfev
+
+
+def test_mlp_unit_rounding_bound_holds_against_40_digit_values():
+    """The model's E bounds |computed d_g f - exact| at every length (40-digit mpmath),
+    saturated units and large output weights included."""
+    mpmath = pytest.importorskip("mpmath")
+    from gdnp.problems import MLP
+
+    mpmath.mp.dps = 40
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for loss in ("logistic", "sigmoid"):
+        X = rng.standard_normal((60, 3)) * rng.uniform(0.5, 20.0, 3)
+        prob = MLP.from_data(X, np.sign(rng.standard_normal(60)), hidden=2, loss=loss,
+                             theta=rng.uniform(-3.0, 3.0, 2))
+        w, g = prob.to_bn(prob.initial_point(1))
+        A = prob.unit_projections(w)
+        for i in range(2):
+            view = prob.unit_view(w, g, i, A)
+            model = view.length_model()
+            th = mpmath.mpf(float(view.theta))
+            for t in (0.01, 1.0, -5.0, 40.0):
+                total = mpmath.mpf(0)
+                for a, r in zip(view.a0, view.r, strict=True):
+                    tt = mpmath.tanh(mpmath.mpf(t) * mpmath.mpf(a))
+                    sig = 1 / (1 + mpmath.exp(-(th * tt + mpmath.mpf(r))))
+                    d1 = sig if loss == "logistic" else sig * (1 - sig)
+                    total += d1 * th * (1 - tt * tt) * mpmath.mpf(a)
+                exact = total / len(view.a0)
+                worst = max(worst, abs(float(exact - mpmath.mpf(view.dg(t)))) / model.error)
+    assert worst < 0.5
+
+
+def test_mlp_squared_loss_has_no_unit_model():
+    from gdnp.problems import MLP
+
+    prob = MLP.random(3, 2, 10.0, 100, seed=0, loss="squared")
+    w, g = prob.to_bn(prob.initial_point(0))
+    assert prob.unit_view(w, g, 0, prob.unit_projections(w)).length_model() is None
