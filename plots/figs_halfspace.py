@@ -39,7 +39,9 @@ def kappa_config(quick: bool) -> dict:
 
 def _kappa_run(args):
     cfg, kappa, method = args
+    from gdnp.bisection import _dyadic_bracket
     from gdnp.problems import Halfspace, get_loss
+    from gdnp.rates import stein_c1_bound
 
     p = Halfspace.random(cfg["dim"], kappa, separation=cfg["separation"], loss=cfg["loss"],
                          seed=cfg["problem_seed"])
@@ -48,9 +50,14 @@ def _kappa_run(args):
     r = run_solver(p, method, cfg["maxiter"], seed=cfg["solver_seed"], **opts)
     x0 = p.initial_point(cfg["solver_seed"])
     _, g0 = p.to_bn(x0)
+    _, g_star = p.to_bn(p.solution()[0])
     loss = get_loss(cfg["loss"])
-    info = {"mu": p.mu, "L": p.L, "f_star": f_star, "Phi": loss.max_dphi,
-            "zeta": loss.max_d2phi * p.L, "width0": max(abs(float(g0)), 1.0),
+    # K19's length term needs the width of the brackets the run bisects: GDNP's default
+    # dyadic bracket around the length, the wider of those at the start and at the optimum
+    # (16 at kappa = 1e4, where |g*| = 9.5); Phi bounds |c1| for any loss (stein_c1_bound)
+    width0 = max(b - a for a, b in (_dyadic_bracket(float(g0)), _dyadic_bracket(float(g_star))))
+    info = {"mu": p.mu, "L": p.L, "f_star": f_star, "Phi": stein_c1_bound(loss.name),
+            "zeta": loss.max_d2phi * p.L, "width0": width0,
             "gap0": float(p.f(x0) - f_star), "rho_gap0": float(p.rayleigh(p.to_bn(x0)[0])
                                                                 - p.rho_star)}
     return kappa, method, r, info
