@@ -70,6 +70,8 @@ API_MODULES = {
     "gdnp.rates": "Theoretical rates and bounds, and the empirical order of a history.",
     "gdnp.proofs": "Symbolic (sympy) checks of the theory guide's identities.",
     "gdnp.plots": "The figure registry: compute, write and redraw figures.",
+    "gdnp.plots.style": "The one figure style: method styles, print sizes, theory lines, the "
+                        "rounding floor (for figures of your own).",
     "gdnp.sweep": "Resumable parallel grids of solver runs.",
 }
 
@@ -123,8 +125,33 @@ def write_cli_help() -> None:
             path.write_text(text)
 
 
+# -- the claims table: docs/claims/claims.json as a list-table of literal cells -------------
+def write_claims_table() -> None:
+    """``docs/user_guide/claims_table.inc`` from the recorded ``gdnp claims`` run: each cell
+    literal text (the rows hold ``|b - a|`` and ``rho*``, which reST would read as markup)."""
+    import json
+
+    rows = json.loads((DOCS / "claims" / "claims.json").read_text())["claims"]
+    cols = ["id", "statement", "predicted", "measured", "verdict"]
+
+    def cell(text) -> str:
+        text = " ".join(str(text).split()).replace("`", "'")
+        return f"``{text}``" if text else ""
+
+    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 12 24 22 30 12", ""]
+    lines += [f"   {'* -' if j == 0 else '  -'} {col}" for j, col in enumerate(cols)]
+    for row in rows:
+        lines += [f"   {'* -' if j == 0 else '  -'} {cell(row[col])}"
+                  for j, col in enumerate(cols)]
+    text = "\n".join(lines) + "\n"
+    path = DOCS / "user_guide" / "claims_table.inc"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
 write_api_pages()
 write_cli_help()
+write_claims_table()
 
 
 # -- intersphinx -------------------------------------------------------------------------
@@ -188,10 +215,40 @@ html_show_sourcelink = False
 _THEORY_CITATION = re.compile(r"(?<![`<])theory guide §(\d+)")
 
 
+# the further sections of a list ("theory guide §4, §5", "§1-§5") after a linked one
+_MORE_SECTIONS = re.compile(r"(<theory-\d+>`|§\d+ <theory-\d+>`)((?:, |-| and )§)(\d+)")
+
+
+def _is_code(line: str) -> bool:
+    """A doctest line: its text is shown as code, where a link would show as raw markup."""
+    return line.lstrip().startswith((">>>", "..."))
+
+
 def _link_theory_citations(app, what, name, obj, options, lines):
+    for i in range(len(lines) - 1):  # a citation broken across two lines: rejoin it
+        head, tail = lines[i].rstrip(), lines[i + 1].lstrip()
+        if _is_code(lines[i]) or _is_code(lines[i + 1]):
+            continue
+        for split in ("theory guide", "theory"):
+            rest = "theory guide"[len(split):].lstrip()  # what the next line starts with
+            keep = head[: -len(split)]
+            if head.endswith(split) and keep.strip() and keep[-1] in " (" and \
+                    tail.startswith(f"{rest} §" if rest else "§"):
+                indent = lines[i + 1][: len(lines[i + 1]) - len(tail)]
+                lines[i] = keep.rstrip()
+                lines[i + 1] = f"{indent}{'(' if keep[-1] == '(' else ''}{split} {tail}"
+                if keep[-1] == "(":
+                    lines[i] = keep[:-1].rstrip()
+                break
     for i, line in enumerate(lines):
-        if "theory guide §" in line:
-            lines[i] = _THEORY_CITATION.sub(r":ref:`theory guide §\1 <theory-\1>`", line)
+        if "theory guide §" in line and not _is_code(line):
+            line = _THEORY_CITATION.sub(r":ref:`theory guide §\1 <theory-\1>`", line)
+            while True:  # ", §5" after a link becomes a link of its own
+                new = _MORE_SECTIONS.sub(r"\1\2:ref:`\3 <theory-\3>`", line, count=1)
+                if new == line:
+                    break
+                line = new
+            lines[i] = line
 
 
 def _data_doc(app, what, name, obj, options, lines):
@@ -218,5 +275,5 @@ def _data_doc(app, what, name, obj, options, lines):
 
 
 def setup(app):
+    app.connect("autodoc-process-docstring", _data_doc)  # first: it replaces the lines
     app.connect("autodoc-process-docstring", _link_theory_citations)
-    app.connect("autodoc-process-docstring", _data_doc)

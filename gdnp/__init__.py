@@ -2,7 +2,8 @@
 
 Solvers: :func:`solve`, :func:`gd`, :func:`agd`, :func:`bngd`, :func:`gdnp`,
 :func:`bisect`; problems in :mod:`gdnp.problems`; theoretical rates in :mod:`gdnp.rates`;
-symbolic checks in :mod:`gdnp.proofs`; figures in :mod:`gdnp.plots`.
+symbolic checks in :mod:`gdnp.proofs`; figures in :mod:`gdnp.plots`; resumable grids of runs
+in :mod:`gdnp.sweep`.
 """
 
 from . import rates

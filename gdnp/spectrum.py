@@ -61,6 +61,22 @@ class Eigenvalues(np.ndarray):
     method: str = "dense"
     radial: float | None = None
 
+    def __new__(cls, values, coords: str = "original", method: str = "dense",
+                radial: float | None = None):
+        """The eigenvalues ``values`` (a 1-D array, sorted ascending here) with their
+        attributes."""
+        out = np.sort(np.asarray(values, dtype=float).ravel()).view(cls)
+        out.coords, out.method, out.radial = coords, method, radial
+        return out
+
+    def __reduce__(self):  # the attributes travel with the values (pickle, multiprocessing)
+        rebuild, args, state = super().__reduce__()
+        return rebuild, args, (state, (self.coords, self.method, self.radial))
+
+    def __setstate__(self, state):
+        array_state, (self.coords, self.method, self.radial) = state
+        super().__setstate__(array_state)
+
     def __array_finalize__(self, obj):
         if obj is not None:
             self.coords = getattr(obj, "coords", "original")
@@ -237,8 +253,4 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
             vals, used = _eig(direction_block, d - 1, method, int(k))
         He = bn_hessian_vector(problem, w, g, e, 0.0)
         radial = float(e @ He[:-1])
-    out = np.asarray(vals, dtype=float).view(Eigenvalues)
-    out.coords = coords
-    out.method = used if how == "closed form" else f"{used}, {how}"
-    out.radial = radial
-    return out
+    return Eigenvalues(vals, coords, used if how == "closed form" else f"{used}, {how}", radial)

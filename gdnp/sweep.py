@@ -1,7 +1,8 @@
 """``gdnp sweep``: a resumable grid of seeded runs, serial, on joblib (loky) or on dask.
 
 A sweep is the Cartesian product of a **grid** (``problem x kappa x dim x separation x n x
-loss x method x seed``) with fixed run settings (``maxiter``, ``tol``, per-method ``options``).
+loss x method x seed``, and, where named, ``normalization``, ``bn_eps``, ``batch_size`` and
+``statistics``) with fixed run settings (``maxiter``, ``tol``, per-method ``options``).
 Each grid point is a **cell**: a pure, seeded, picklable function of its configuration
 (:func:`run_cell`), keyed by a stable hash of that configuration (:func:`cell_key`). Keys that
 do not apply to a problem are normalised away (``separation`` and ``loss`` for OLS,
@@ -259,7 +260,8 @@ def _convert(key: str, v):
         if isinstance(exc, ValueError) and str(exc).startswith("grid key"):
             raise
         raise ValueError(f"grid key {key!r}: bad value {v!r}") from None
-    raise ValueError(f"grid key {key!r} is unknown; known keys: {list(GRID_KEYS)}")
+    raise ValueError(f"grid key {key!r} is unknown; known keys: "
+                     f"{list(GRID_KEYS + EXTRA_GRID_KEYS)}")
 
 
 def normalize_config(raw: dict) -> dict:
@@ -318,7 +320,7 @@ def normalize_config(raw: dict) -> dict:
     unknown = sorted(set(raw) - set(SETTING_KEYS))
     if unknown:
         raise ValueError(f"unknown config key(s) {unknown}; known: "
-                         f"{['grid', *SETTING_KEYS, *GRID_KEYS]}")
+                         f"{['grid', *SETTING_KEYS, *GRID_KEYS, *EXTRA_GRID_KEYS]}")
     grid = {}
     for key in GRID_KEYS:
         values = _as_list(key, grid_in.get(key, GRID_DEFAULTS[key]))

@@ -21,10 +21,13 @@ __all__ = ["SINGLE", "DOUBLE", "METHOD_STYLE", "THEORY_STYLE", "RC", "style", "f
            "fit_to_width", "fit_text", "short_window", "grey_level", "relative_gap",
            "FLOOR_LABEL"]
 
-SINGLE = 3.5  # inches: one journal column
-DOUBLE = 7.0  # inches: two columns
+#: Width in inches of a single-column figure (one journal column).
+SINGLE = 3.5
+#: Width in inches of a double-column figure.
+DOUBLE = 7.0
 
-# colour: Tol high-contrast (dark blue, red, ochre) and black; grey levels 0.22, 0.47, 0.67, 0
+#: Each method's colour, label, marker and line style (Tol high-contrast colours and black;
+#: grey levels 0.22, 0.47, 0.67 and 0).
 METHOD_STYLE = {
     "gdnp": {"color": "#000000", "label": "GDNP", "marker": "D", "ls": "-"},
     "gd": {"color": "#004488", "label": "GD", "marker": "o", "ls": (0, (6, 2))},
@@ -34,7 +37,7 @@ METHOD_STYLE = {
               "ls": (0, (8, 2, 1, 2))},
 }
 
-# theory lines: black / grey, dashed or dotted, thin, no marker
+#: The theory lines' styles, in turn: black or grey, dashed or dotted, thin, no marker.
 THEORY_STYLE = [
     {"color": "black", "ls": (0, (4, 2.5)), "lw": 1.0},
     {"color": "0.45", "ls": (0, (4, 2.5)), "lw": 1.0},
@@ -42,8 +45,10 @@ THEORY_STYLE = [
     {"color": "0.45", "ls": (0, (1, 2)), "lw": 1.1},
 ]
 
+#: The legend label of the shaded rounding floor.
 FLOOR_LABEL = "float64 rounding floor"
 
+#: The rcParams every figure is drawn with (:func:`style`).
 RC = {
     "figure.dpi": 100, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 9,
     "axes.labelsize": 9, "legend.fontsize": 9, "xtick.labelsize": 9, "ytick.labelsize": 9,

@@ -287,3 +287,17 @@ def test_a_breakdown_keeps_gd_and_agd_keys(method, keys):
     y = np.where(X[:, 0] > 0, 1.0, -1.0)
     res = gdnp.solve(Halfspace.from_data(X, y), method, maxiter=50, lr=1e307)
     assert res.status == 2 and keys <= set(res)
+
+
+def test_eigenvalues_are_built_sorted_and_keep_their_attributes_through_pickle():
+    import pickle
+
+    from gdnp import Eigenvalues
+
+    ev = Eigenvalues([3.0, 1.0, 2.0], coords="bn", method="dense", radial=0.5)
+    np.testing.assert_array_equal(ev, [1.0, 2.0, 3.0])
+    back = pickle.loads(pickle.dumps(ev))
+    assert (back.coords, back.method, back.radial) == ("bn", "dense", 0.5)
+    prob = OLS.random(3, 10, seed=0)
+    spec = gdnp.hessian_spectrum(prob, prob.solution()[0], coords="bn")
+    assert pickle.loads(pickle.dumps(spec)).coords == "bn" and spec[1:].coords == "bn"

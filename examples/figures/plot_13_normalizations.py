@@ -38,6 +38,7 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK)
 # %%
 # What to see
 # -----------
-# GDNP's iterates agree across norms (its step does not depend on the norm), while BNGD's
+# GDNP's iterates agree across norms once its length is solved (the batch norm's first step
+# starts from the given length, theory guide :ref:`theory-10`), while BNGD's
 # fitted speed-up over GD changes with the norm and with centring. These are fits over a fixed
 # budget on one sample: few are classified linear.

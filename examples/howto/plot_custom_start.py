@@ -42,9 +42,9 @@ def stop_when_close(intermediate):
 res = gdnp.solve(prob, "bngd", maxiter=5000, tol=0.0, callback=stop_when_close, seed=1)
 print(f"BNGD: status {res.status} ({res.message}) at iteration {res.nit}")
 
-fig, ax = plt.subplots(figsize=(6, 3.5))
+fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 ax.plot(lengths, label="BNGD")
 ax.axhline(float(np.sqrt(x_star @ prob.S @ x_star)), ls="--", color="k", label="optimal length")
 ax.set_xlabel("iteration")
 ax.set_ylabel("||x||_S")
-ax.legend()
+_ = ax.legend()

@@ -4,7 +4,8 @@ Run a sweep and plot its CSV
 
 :func:`gdnp.sweep.run_sweep` runs a grid of seeded cells (here OLS at three condition numbers,
 two methods and two seeds) and writes one long CSV, one row per run and iteration; the same as
-``gdnp sweep --problem ols --kappa 10 100 1000 --method gd gdnp --seed 0 1 --out DIR``. An
+``gdnp sweep --problem ols --kappa 10 100 1000 --method gd gdnp --seed 0 1 --maxiter 500 --out
+DIR``. An
 interrupted sweep resumes where it stopped. ``jobs=2`` runs it on two processes and
 ``backend="dask"`` on a dask cluster.
 """
@@ -30,7 +31,7 @@ print(len(rows), "rows; columns:", list(rows[0]))
 # Plot the gap of every run against the iteration, one panel per method (the CSV holds
 # strings: convert as you read).
 
-fig, axes = plt.subplots(1, 2, figsize=(8, 3.5), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.5), sharey=True, layout="constrained")
 for ax, method in zip(axes, ["gd", "gdnp"], strict=True):
     for kappa in config["kappa"]:
         for seed in config["seed"]:
@@ -43,7 +44,7 @@ for ax, method in zip(axes, ["gd", "gdnp"], strict=True):
     ax.set_title(method)
     ax.set_xlabel("iteration")
 axes[0].set_ylabel("f - f*")
-axes[0].legend()
+_ = axes[0].legend()
 
 # %%
 # The folder was a temporary one: remove it (a real sweep keeps its ``--out`` folder, which
