@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from gdnp.problems import LinearProblem, NoFiniteMinimizerError, Problem
 
-__all__ = ["prepare_run", "check_positive", "known_constant", "reference_value",
+__all__ = ["prepare_run", "check_positive", "known_constant", "require_u", "reference_value",
            "start_from_bn", "ArrayLike", "Seed", "Callback"]
 
 #: A seed: an integer or a :class:`numpy.random.Generator` (never the global random state).
@@ -53,6 +53,15 @@ def known_constant(problem: Problem, name: str) -> float | None:
     return value if np.isfinite(value) else None
 
 
+def require_u(problem: Problem) -> None:
+    """A single-unit problem's ``u``, which GDNP, BNGD and BN-coordinate spectra read (``u'w``
+    and ``rho*``): a ``ValueError`` naming it when it is ``None`` (GD and AGD do not need it)."""
+    if isinstance(problem, LinearProblem) and problem.u is None:
+        raise ValueError("problem: u is None, but GDNP, BNGD and BN coordinates need u (u'w "
+                         "and rho*; -E[yx] for OLS, the teacher direction for halfspaces; "
+                         "theory guide §3)")
+
+
 def reference_value(problem: Problem) -> float | None:
     """``f*`` from the problem's reference solver, or ``None`` if it has no finite minimiser."""
     try:
@@ -78,10 +87,6 @@ def prepare_run(problem, x0, maxiter, tol, seed, callback, reference: bool):
         raise TypeError("callback must be callable or None")
     if not isinstance(reference, (bool, np.bool_)):
         raise TypeError(f"reference must be a bool, got {reference!r}")
-    if isinstance(problem, LinearProblem) and problem.u is None:
-        raise ValueError("problem: u is None, but a LinearProblem needs u (its BN state holds "
-                         "u'w; -E[yx] for OLS, the teacher direction for halfspaces; theory "
-                         "guide §3)")
     problem._cho()  # S^-1 is needed at every iterate (||grad f||_{S^-1}): fail before the run
     x0 = problem.initial_point(seed) if x0 is None else problem.check_x(x0, "x0")
     f_star = reference_value(problem) if reference else None

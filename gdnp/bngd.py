@@ -20,6 +20,7 @@ from ._common import (
     check_positive,
     known_constant,
     prepare_run,
+    require_u,
     start_from_bn,
 )
 from .result import OptimizeResult, Recorder, status_on_breakdown
@@ -106,6 +107,7 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     >>> np.round(res.x, 6)
     array([1., 1.])
     """
+    require_u(problem)
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     lr = check_positive(lr, "lr", allow_none=True)
     lr_g = check_positive(lr_g, "lr_g", allow_none=True)

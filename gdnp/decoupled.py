@@ -23,7 +23,15 @@ import numpy as np
 from gdnp.problems import MLP, OLS, LinearProblem, Problem
 from gdnp.problems.taylor import SignThreshold
 
-from ._common import ArrayLike, Callback, Seed, check_positive, prepare_run, start_from_bn
+from ._common import (
+    ArrayLike,
+    Callback,
+    Seed,
+    check_positive,
+    prepare_run,
+    require_u,
+    start_from_bn,
+)
 from .bisection import (
     NoSignChangeError,
     _dyadic_bracket,
@@ -320,6 +328,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     >>> gdnp.gdnp(prob, x0=[1.0, 0.5], maxiter=50, tol=1e-8, length="closed_form").n_bisect
     0
     """
+    require_u(problem)
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     if isinstance(T_s, bool) or not isinstance(T_s, numbers.Integral):
         raise TypeError(f"T_s must be an integer, got {T_s!r}")
@@ -483,7 +492,7 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
                 view = problem.unit_view(w, g, i, A, theta)
             # the unit's Taylor model decides the signs it certifies (the halvings are plain
             # bisection's); certify=False evaluates d_g f at every midpoint
-            model = None if certify is False else view.length_model()
+            model = None if certify is not None and not certify else view.length_model()
             try:
                 g[i], info = bisect(view.dg, *_bracket(g[i], bracket, dyadic=False),
                                     maxiter=int(T_s), xtol=xtol, model=model)

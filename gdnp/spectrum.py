@@ -229,6 +229,9 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         if not isinstance(problem, LinearProblem):
             raise TypeError("coords='bn' needs a single-unit gdnp.problems.LinearProblem (OLS, "
                             f"Halfspace or a subclass), got {type(problem).__name__}")
+        from ._common import require_u
+
+        require_u(problem)
         try:
             w, g = problem.to_bn(x)
         except ValueError:  # x is checked: only N(x) = 0 is left (named as this argument)

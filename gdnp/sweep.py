@@ -203,6 +203,8 @@ def _plain(value):
 def _as_list(key, value) -> list:
     """A grid key's values: a list, tuple, range or numpy array (``np.logspace(1, 3, 3)``) is
     the list of its items, anything else one value."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return [value.item()]
     if isinstance(value, (list, tuple, range, np.ndarray)):
         return [_plain(v) for v in (value.tolist() if isinstance(value, np.ndarray)
                                     else value)]
@@ -338,10 +340,10 @@ def normalize_config(raw: dict) -> dict:
             if not values:
                 raise ValueError(f"empty grid: grid key {key!r} has no values")
             grid[key] = list(dict.fromkeys(_convert(key, v) for v in values))
-    maxiter = raw.get("maxiter", DEFAULT_MAXITER)
+    maxiter = _plain(raw.get("maxiter", DEFAULT_MAXITER))
     if isinstance(maxiter, bool) or not isinstance(maxiter, int) or maxiter < 0:
         raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")
-    tol = raw.get("tol", DEFAULT_TOL)
+    tol = _plain(raw.get("tol", DEFAULT_TOL))
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
         raise ValueError(f"tol must be a number >= 0, got {tol!r}")
     options = raw.get("options", {}) or {}

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import numbers
 
 import numpy as np
 
@@ -59,10 +60,14 @@ def write_tables_csv(path: str, tables: dict) -> None:
 def table_schema(tables: dict) -> dict:
     """``{table: {column: "str" or "float"}}``: what :func:`read_tables_csv` gives back.
 
-    A column holding any string is text (kept as strings, even ``"007"`` or ``"1e3"``); any
-    other (numbers, booleans, ``None`` for a missing value) is read as floats. Written to a
+    A column of numbers (booleans, and ``None`` for a missing value, included) is read back
+    as floats; any other column is text, written with ``str`` and kept as strings (even
+    ``"007"`` or ``"1e3"``; an enum or a path comes back as its ``str``). Written to a
     figure's JSON, it also keeps a table without rows and its columns."""
-    return {tname: {c: ("str" if any(isinstance(v, str) for v in list(col)) else "float")
+    def numeric(v) -> bool:
+        return v is None or isinstance(v, (numbers.Real, np.bool_))
+
+    return {tname: {c: ("float" if all(numeric(v) for v in list(col)) else "str")
                     for c, col in tab.items()} for tname, tab in tables.items()}
 
 

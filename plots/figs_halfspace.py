@@ -39,7 +39,7 @@ def kappa_config(quick: bool) -> dict:
 
 def _kappa_run(args):
     cfg, kappa, method = args
-    from gdnp.bisection import _dyadic_bracket
+    from gdnp.decoupled import _length_tape
     from gdnp.problems import Halfspace, get_loss
     from gdnp.rates import stein_c1_bound
 
@@ -47,15 +47,16 @@ def _kappa_run(args):
                          seed=cfg["problem_seed"])
     f_star = p.solution()[1]
     opts = {"T_s": cfg["T_s"]} if method == "gdnp" else {}
-    r = run_solver(p, method, cfg["maxiter"], seed=cfg["solver_seed"], **opts)
+    # K19's length term needs the width of the brackets the run bisects (after expansion):
+    # the widest of GDNP's searches, recorded as they run (the iterates are unchanged)
+    with _length_tape() as tape:
+        r = run_solver(p, method, cfg["maxiter"], seed=cfg["solver_seed"], **opts)
+    widths = [info["b0"] - info["a0"] for _, info in tape.searches
+              if info is not None and "a0" in info]
+    width0 = max(widths) if widths else None
     x0 = p.initial_point(cfg["solver_seed"])
-    _, g0 = p.to_bn(x0)
-    _, g_star = p.to_bn(p.solution()[0])
     loss = get_loss(cfg["loss"])
-    # K19's length term needs the width of the brackets the run bisects: GDNP's default
-    # dyadic bracket around the length, the wider of those at the start and at the optimum
-    # (16 at kappa = 1e4, where |g*| = 9.5); Phi bounds |c1| for any loss (stein_c1_bound)
-    width0 = max(b - a for a, b in (_dyadic_bracket(float(g0)), _dyadic_bracket(float(g_star))))
+    # Phi bounds |c1| for any loss (stein_c1_bound)
     info = {"mu": p.mu, "L": p.L, "f_star": f_star, "Phi": stein_c1_bound(loss.name),
             "zeta": loss.max_d2phi * p.L, "width0": width0,
             "gap0": float(p.f(x0) - f_star), "rho_gap0": float(p.rayleigh(p.to_bn(x0)[0])

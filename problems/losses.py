@@ -110,6 +110,13 @@ class Loss:
             raise ValueError("d3phi_sign must be -1 (phi's third derivative has the sign of "
                              f"-t) or 0 (unknown), got {self.d3phi_sign!r}")
 
+    def __reduce__(self):
+        """A registered loss pickles (and copies) as its name, so that a problem that travels
+        to a worker process keeps the registry's object, which the fast paths recognise."""
+        if LOSSES.get(self.name) is self:
+            return get_loss, (self.name,)
+        return type(self), tuple(getattr(self, f) for f in self.__dataclass_fields__)
+
     def value_and_dphi(self, t: np.ndarray) -> tuple[float, np.ndarray]:
         """``(mean phi(t), phi'(t))`` for an array of margins ``t`` (theory guide §3).
 

@@ -85,6 +85,14 @@ class UnitView:
         arg = self.theta * th + self.r
         return th, sech2, arg
 
+    def _dg_value(self, g: float):
+        """``d_g f`` at ``g`` with the intermediates it was computed from, ``(value, th, sech2,
+        arg, l'(arg))``: the one implementation of the value (:meth:`dg` and the certified
+        model's probes return the same number, bit for bit)."""
+        th, sech2, arg = self._psi_terms(g)
+        d1 = self.prob.loss.dphi(arg)
+        return float(np.mean(d1 * self.theta * sech2 * self.a0)), th, sech2, arg, d1
+
     def dg(self, g: float) -> float:
         """``d f / d g_i = mean(l'(F) theta_i sech^2(g a0) a0)`` (O(n); theory guide §5).
 
@@ -110,8 +118,7 @@ class UnitView:
         >>> round(view.dg(g[0]), 6)
         -0.042436
         """
-        _, sech2, arg = self._psi_terms(g)
-        return float(np.mean(self.prob.loss.dphi(arg) * self.theta * sech2 * self.a0))
+        return self._dg_value(g)[0]
 
     def c1(self, g: float) -> float:
         """``c1 = E[psi'(t)] - E[psi''(t)] u'w~_i`` at ``t = z'w~_i`` (theory guide §4-5).
@@ -148,8 +155,8 @@ class UnitView:
     def length_model(self) -> UnitLengthModel | None:
         """The certified sign model of :meth:`dg` for GDNP's bisection
         (:class:`UnitLengthModel`), or ``None`` for a loss without one (only the registered
-        logistic and sigmoid losses, whose derivatives are bounded and evaluated to a few
-        ulps, have it).
+        losses with bounded derivatives, logistic and sigmoid, evaluated to a few ulps, have
+        it) and for a unit whose rounding bound would underflow.
 
         Returns
         -------
@@ -157,9 +164,16 @@ class UnitView:
             Fresh for this view (its probes are this search's).
         """
         loss = self.prob.loss
-        if loss is not LOSSES["logistic"] and loss is not LOSSES["sigmoid"]:
+        if LOSSES.get(loss.name) is not loss or not all(
+                math.isfinite(m) for m in (loss.max_dphi, loss.max_d2phi, loss.max_d3phi)):
+            return None  # a user's loss (its l' accuracy is unknown) or unbounded derivatives
+        model = UnitLengthModel(self)
+        # E is a relative bound: where it is not a normal float (subnormal weights or
+        # projections), the absolute rounding of subnormal products is not covered
+        if not (model.error > 1e-290 and math.isfinite(model.error)
+                and math.isfinite(model.curvature)):
             return None
-        return UnitLengthModel(self)
+        return model
 
     def grad_w(self, g: float) -> np.ndarray:
         """``grad_{w_i} f`` by the chain rule of theory guide §1 (one pass over ``X``).
@@ -247,10 +261,8 @@ class UnitLengthModel:
         slope ``S'(t)`` from the same pass, or, within ``1e-8 (1 + |x|)`` of an earlier probe
         ``x`` (inside the rounding band), with ``S'(x)`` and its error grown by ``K |t - x|``."""
         view = self.view
-        th, sech2, arg = view._psi_terms(t)
+        value, th, sech2, arg, d1 = view._dg_value(t)  # dg's own number
         loss = view.prob.loss
-        d1 = loss.dphi(arg)
-        value = float(np.mean(d1 * view.theta * sech2 * view.a0))  # dg's own operations
         near = min(self.probes, key=lambda p: abs(p[0] - t), default=None)
         if near is not None and abs(near[0] - t) <= 1e-8 * (1.0 + abs(t)):
             slope, slope_error = near[2], near[3] + self.curvature * abs(near[0] - t)

@@ -634,7 +634,27 @@ def test_gdnp_on_a_problem_that_is_not_single_unit_says_what_it_needs():
     with pytest.raises(TypeError, match="needs a single-unit gdnp.problems.LinearProblem"):
         gdnp.solve(prob, "gdnp")
     ols = OLS.random(3, 10, seed=0)
+    x_star = ols.solution()[0]
     ols.u = None
     for method in ("gdnp", "bngd"):
-        with pytest.raises(ValueError, match="u is None, but a LinearProblem needs u"):
-            gdnp.solve(ols, method)
+        with pytest.raises(ValueError, match="u is None, but GDNP, BNGD and BN coordinates"):
+            gdnp.solve(ols, method, reference=False)
+    with pytest.raises(ValueError, match="u is None"):
+        gdnp.hessian_spectrum(ols, x_star, coords="bn")
+
+    from gdnp.problems import LinearProblem
+
+    class Centre(LinearProblem):  # f = ||x - c||^2, no u: GD and AGD do not read it
+        name, dim, S, u, smoothness = "centre", 2, np.eye(2), None, 2.0
+
+        def value_and_grad(self, x):
+            d = self.check_x(x) - 1.0
+            return float(d @ d), 2.0 * d
+
+        def _reference_solution(self):
+            return np.ones(2), 0.0
+
+        _eval_scaled = _dg = _c1 = None
+
+    for method in ("gd", "agd"):
+        assert gdnp.solve(Centre(), method, tol=1e-8).status == 0

@@ -571,12 +571,24 @@ def test_a_users_figure_gets_its_tables_back_as_written(tmp_path):
         seen.update(data["tables"])
         return Figure()
 
+    import enum
+
+    class Method(enum.Enum):
+        GD = "gd"
+
+    def compute(config):  # noqa: F811 (with a column of objects: text, by their str)
+        return {"tables": {"main": {"x": [1, 2, 3], "y": [1.5, None, 2.5],
+                                    "label": ["007", "010", "1e3"],
+                                    "method": [Method.GD] * 3}, "events": {"t": []}},
+                "results": {}}
+
     plots.register("user_roundtrip", "round trip", lambda quick: {"n": 3}, compute, render)
     try:
         plots.make_figure("user_roundtrip", str(tmp_path))
         assert list(seen["main"]["label"]) == ["007", "010", "1e3"]
         assert seen["main"]["y"].dtype == float and np.isnan(seen["main"]["y"][1])
         assert seen["events"]["t"].size == 0
+        assert list(seen["main"]["method"]) == ["Method.GD"] * 3
         with pytest.raises(ValueError, match="already registered"):
             plots.register("user_roundtrip", "again", lambda quick: {}, compute, render)
         with pytest.raises(TypeError, match="config: the figure's configuration must be JSON"):

@@ -138,6 +138,9 @@ def test_numpy_grids_and_options_are_plain_values():
     assert config["grid"]["kappa"] == [10.0, 100.0] and config["grid"]["seed"] == [0, 1]
     assert config["options"] == {"gdnp": {"T_s": 30}}
     assert type(config["options"]["gdnp"]["T_s"]) is int
+    config = normalize_config({"kappa": np.array(10.0), "maxiter": np.int64(100),
+                               "tol": np.float32(0.5)})
+    assert config["grid"]["kappa"] == [10.0] and config["maxiter"] == 100
 
 
 def test_option_names_are_checked_before_any_cell_runs():

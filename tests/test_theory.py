@@ -304,6 +304,28 @@ def test_gdnp_rate_is_the_spectrum_of_step4s_jacobian(d, kappa, seed):
     assert rates.gdnp_rate(ols.S, x_star) == pytest.approx(predicted.max(), abs=1e-12)
 
 
+def test_gdnp_rate_is_the_spectrum_of_gdnps_own_step():
+    """The same on GDNP's implementation: central differences of one direction step of
+    gdnp.gdnp (from w0 near w~*, its length solved) have eigenvalues 1 and 1 - lambda_i/L."""
+    for prob in (OLS.random(5, 100.0, seed=2), Halfspace.random(4, 100.0, separation=0.8,
+                                                                 seed=1)):
+        x_star = np.asarray(prob.solution()[0], dtype=float)
+        w_star, g_star = prob.to_bn(x_star)
+
+        def step(w, prob=prob, g_star=g_star):
+            res = gdnp.gdnp(prob, w0=w, g0=g_star, maxiter=1, tol=0.0, reference=False)
+            return np.asarray(res.direction, dtype=float) / np.linalg.norm(res.direction)
+
+        d = w_star.size
+        h = 1e-5
+        base = w_star / np.linalg.norm(w_star)
+        J = np.column_stack([(step(base + h * e) - step(base - h * e)) / (2 * h)
+                             for e in np.eye(d)])
+        eig = np.sort(np.abs(np.linalg.eigvals(J)))
+        # the normalised direction drops the neutral scaling (eigenvalue 0 here, 1 in w)
+        assert eig[-1] == pytest.approx(rates.gdnp_rate(prob.S, x_star), abs=1e-6)
+
+
 def test_gdnp_rate_matches_runs_and_never_exceeds_k19():
     """Measured tail factors of rho - rho* against r^2 (OLS with the exact length, and a
     Gaussian halfspace through the certified bisection), and r^2 <= (1 - mu/L)^2, with
