@@ -1243,12 +1243,34 @@ class EmpiricalHalfspace(Halfspace):
         return self._lp_separable(progress)
 
     def _lp_separable(self, progress: bool = False) -> bool:
-        """:meth:`is_separable` by the LP alone (``progress``: HiGHS's log)."""
+        """:meth:`is_separable` by the LP alone (``progress``: HiGHS's log).
+
+        HiGHS's memory is checked first (measured: about 30 times the data's), and it runs in
+        a daemon thread (it releases the GIL) so that Ctrl-C interrupts the wait at once; the
+        abandoned solve ends with the process."""
+        import threading
+
         from scipy.optimize import linprog  # here: scipy.optimize is slow to import
-        res = linprog(np.zeros(self.dim), A_ub=self.y[:, None] * self.X,
-                      b_ub=-np.ones(self._n), bounds=[(None, None)] * self.dim,
-                      method="highs", options={"disp": bool(progress)})
-        return res.status == 0
+
+        check_memory(30.0 * 8.0 * self._n * self.dim,
+                     f"checking separability by an LP (n = {self._n}, d = {self.dim})")
+        out: dict = {}
+
+        def solve() -> None:
+            try:
+                out["res"] = linprog(np.zeros(self.dim), A_ub=self.y[:, None] * self.X,
+                                     b_ub=-np.ones(self._n), bounds=[(None, None)] * self.dim,
+                                     method="highs", options={"disp": bool(progress)})
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                out["error"] = exc
+
+        worker = threading.Thread(target=solve, name="gdnp-separability-lp", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.1)
+        if "error" in out:
+            raise out["error"]
+        return out["res"].status == 0
 
     def _separable_error(self):
         return NoFiniteMinimizerError(
@@ -1334,20 +1356,27 @@ class EmpiricalHalfspace(Halfspace):
         zmax = math.sqrt(max(float(np.max(np.einsum("ij,ij->i", self.X[i:i + 65536],
                                                       self.X[i:i + 65536])))
                              for i in range(0, self._n, 65536)))
+        Q = self._data_range()
         certified = False
         for _ in range(maxiter):
             if np.max(self._margins(x)) < 0.0:
                 return x, "separable"
             fx, G = self.value_and_grad(x)
             H = self._hessian(x)
+            if Q is not None:  # f is constant along the data's null space: work on its range
+                H, G_r = Q.T @ H @ Q, Q.T @ G
+            else:
+                G_r = G
             mu = float(np.linalg.eigvalsh(H)[0])
             gnorm = float(np.linalg.norm(G))
             if mu > 0.0 and gnorm < 0.25 * mu / (2.0 * math.e * zmax):
                 certified = True
             try:
-                step = np.linalg.solve(H, G)
+                step = np.linalg.solve(H, G_r)
             except np.linalg.LinAlgError:
-                step = np.linalg.lstsq(H, G, rcond=None)[0]
+                step = np.linalg.lstsq(H, G_r, rcond=None)[0]
+            if Q is not None:
+                step = Q @ step
             t, slope = 1.0, float(G @ step)
             if certified and 0.5 * slope <= 4.0 * np.finfo(float).eps * max(1.0, abs(fx)):
                 break  # Newton's predicted decrease is below f's rounding: converged
@@ -1358,7 +1387,16 @@ class EmpiricalHalfspace(Halfspace):
                     break
                 t *= 0.5
             else:
-                break
+                # f no longer resolves Newton's decrease (its rounding), while the gradient,
+                # far from its own rounding, still falls quadratically: take the full step
+                # where it halves the gradient (nearly separable data need |g| far below
+                # where f stops resolving, to certify mu / (8 e Z))
+                x_new = x - step
+                f_new, G_new = self.value_and_grad(x_new)
+                if not (np.isfinite(f_new) and float(np.linalg.norm(G_new)) < 0.5 * gnorm):
+                    break
+                x = x_new
+                continue
             if certified and f_new >= fx:
                 break
             x = x_new
@@ -1366,6 +1404,19 @@ class EmpiricalHalfspace(Halfspace):
                     1.0, float(np.linalg.norm(x))):
                 break
         return x, ("finite" if certified else None)
+
+    def _data_range(self) -> np.ndarray | None:
+        """An orthonormal basis of the range of the data's own ``X'X`` (``S`` less a
+        ``ridge``), or ``None`` where that is the whole space. With ``ridge`` on collinear
+        columns ``f`` is constant along the null space, whose directions the certificate of a
+        finite minimiser and Newton's steps then leave out (theory guide §3, §9)."""
+        ridge = float(getattr(self.data, "ridge", 0.0) or 0.0)
+        if ridge <= 0.0:
+            return None
+        ev, V = np.linalg.eigh(self.S)
+        raw = ev - ridge
+        keep = raw > 1e3 * np.finfo(float).eps * max(float(ev[-1]), 1.0)
+        return None if keep.all() else V[:, keep]
 
     def _lbfgs_newton(self):
         x0 = np.zeros(self.dim)

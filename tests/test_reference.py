@@ -49,6 +49,44 @@ def test_nearly_separable_data_certified_finite_without_lp(monkeypatch):
         assert prob.f(x_star + e) >= f_star - 1e-15 and prob.f(x_star - e) >= f_star - 1e-15
 
 
+def test_certificate_where_f_no_longer_resolves_newtons_decrease(monkeypatch):
+    """10 flipped labels next to the boundary (n = 1e5, d = 100): the finite minimiser needs
+    |g| < mu / (8 e Z) ~ 3e-12, far below where f resolves a Newton decrease; Newton goes on
+    by the gradient (it had stopped at |g| = 1.5e-10 and the LP took 66-115 s)."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((100_000, 100))
+    m = X @ rng.standard_normal(100)
+    y = np.where(m > 0, 1.0, -1.0)
+    y[np.argsort(np.abs(m))[:10]] *= -1.0
+    prob = Halfspace.from_data(X, y)
+    _no_lp(monkeypatch)
+    x, verdict = prob._certified_newton()
+    assert verdict == "finite" and np.linalg.norm(prob.grad(x)) < 1e-13
+
+
+def test_ridge_on_collinear_columns_certifies_on_the_data_range(monkeypatch):
+    """ridge= (the remedy the singular-S error names) keeps a duplicated column: f is flat along
+    the null direction and the Hessian singular; the certificate works on the data's range and
+    agrees with null_space='drop' (the LP had run: 82 s at n = 1e4)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, 20))
+    y = np.where(X @ rng.standard_normal(20) + 3.0 * rng.standard_normal(20_000) > 0, 1.0, -1.0)
+    X = np.column_stack([X, X[:, 3]])
+    ridged = Halfspace.from_data(X, y, ridge=1e-3)
+    _no_lp(monkeypatch)
+    f_ridge = ridged.solution()[1]
+    f_drop = Halfspace.from_data(X, y, null_space="drop").solution()[1]
+    assert f_ridge == pytest.approx(f_drop, rel=1e-12)
+
+
+def test_the_lp_checks_its_memory_first(monkeypatch):
+    X, y = _data(20_000, 5, 0.01)
+    prob = Halfspace.from_data(X, y)
+    monkeypatch.setenv("GDNP_MAX_BYTES", "1e6")
+    with pytest.raises(ValueError, match="checking separability by an LP"):
+        prob._lp_separable()
+
+
 def test_separable_data_certified_without_lp(monkeypatch):
     X, y = _data(60_000, 5, 0.0)
     prob = Halfspace.from_data(X, y)
