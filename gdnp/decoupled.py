@@ -481,15 +481,19 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
         if rec.record(t, x_cur, ev.fun, ev.grad_x, (float(ev.grad_g @ ev.grad_g),),
                       (w.copy(), g.copy(), theta.copy())) or t == maxiter:
             break
+        # the activations tanh(A g), kept in step column by column as the units move: each
+        # unit's view then costs one tanh pass over its own column, not over all of them
+        H = np.tanh(A * g[None, :])
         for i in range(problem.hidden):
-            view = problem.unit_view(w, g, i, A, theta)
+            view = problem.unit_view(w, g, i, A, theta, H)
             h = view.c1(g[i]) * view.uw
             if abs(h) > eps and g[i] != 0.0:
                 s = rayleigh_step_size(view.w, g[i], h, view.nS, L,
                                        None if view.dN is None else view.N)
                 w[i] = w[i] - s * view.grad_w(g[i])
                 A[:, i] = problem.unit_projection(w[i])
-                view = problem.unit_view(w, g, i, A, theta)
+                H[:, i] = np.tanh(A[:, i] * g[i])
+                view = problem.unit_view(w, g, i, A, theta, H)
             # the unit's Taylor model decides the signs it certifies (the halvings are plain
             # bisection's); certify=False evaluates d_g f at every midpoint
             model = None if certify is not None and not certify else view.length_model()
@@ -503,6 +507,7 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
             n_bisect += info["nit"]
             n_certified += info["ncertified"]
             rec.nfev += info["nfev"]
+            H[:, i] = np.tanh(A[:, i] * g[i])
         if rec.status is not None:
             break
         if theta_steps:

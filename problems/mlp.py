@@ -946,7 +946,8 @@ class MLP(Problem):
         w, _, nS = self._check_wg(w, np.ones(self.hidden))
         return -(self.X @ w.T) * self.y[:, None] / nS[None, :]
 
-    def unit_view(self, w, g, i: int, A: np.ndarray, theta=None) -> UnitView:
+    def unit_view(self, w, g, i: int, A: np.ndarray, theta=None,
+                  H: np.ndarray | None = None) -> UnitView:
         """The view of unit ``i`` given the cached projections ``A`` of all units (theory guide §5).
 
         Parameters
@@ -961,6 +962,10 @@ class MLP(Problem):
             :meth:`unit_projections` of ``w``.
         theta : array_like, shape (hidden,), optional
             Output weights; default the problem's ``theta``.
+        H : ndarray, shape (n, hidden), optional
+            The activations ``tanh(A * g)``, when the caller keeps them in step with ``A`` and
+            ``g`` (GDNP's sweep updates one column per unit): the view then costs ``O(n
+            hidden)`` instead of ``hidden`` such ``tanh`` passes.
 
         Returns
         -------
@@ -980,7 +985,8 @@ class MLP(Problem):
         -0.042436
         """
         theta = self._theta(theta)
-        H = np.tanh(A * g[None, :])
+        if H is None:
+            H = np.tanh(A * g[None, :])
         r = H @ theta - theta[i] * H[:, i]
         return UnitView(self, w[i], A[:, i], r, theta[i])
 
