@@ -131,13 +131,25 @@ def cmd_solve(args) -> int:
     # the options of one problem only: given ones are passed, the others keep build_problem's
     # defaults (the values --help states)
     given = {k: getattr(args, k) for k in _PROBLEM_OPTIONS if getattr(args, k) is not None}
-    prob = build_problem(args.problem, kappa=args.kappa, dim=args.dim, seed=args.seed,
-                         n=args.n, normalization=args.normalization, bn_eps=args.bn_eps,
-                         **given)
+
+    def stage(what: str, run):
+        """One progress line for a stage that can take long (data, the reference optimum)."""
+        if not progress:
+            return run()
+        print(f"gdnp solve: {what} ...", end="", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        out = run()
+        print(f" {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+        return out
+
+    prob = stage(f"building the {args.problem} problem", lambda: build_problem(
+        args.problem, kappa=args.kappa, dim=args.dim, seed=args.seed, n=args.n,
+        normalization=args.normalization, bn_eps=args.bn_eps, **given))
     methods = list(gdnp.METHODS) if args.method == "all" else [args.method]
     # the reference f* (cached by the problem) before the clock starts: the time column is
     # each method's own, not the first method's plus the reference solve
-    reference_value(prob)
+    if args.reference:
+        stage("the reference optimum f*", lambda: reference_value(prob))
     rows = []
     for m in methods:
         if progress:
@@ -146,7 +158,8 @@ def cmd_solve(args) -> int:
         # mini-batches for gd and bngd; agd and gdnp stay full-batch (theory guide §11)
         opts = {"batch_size": args.batch_size, "statistics": args.statistics or "batch"} if (
             args.batch_size is not None and m in ("gd", "bngd")) else {}
-        res = gdnp.solve(prob, m, maxiter=args.maxiter, tol=args.tol, seed=args.seed, **opts)
+        res = gdnp.solve(prob, m, maxiter=args.maxiter, tol=args.tol, seed=args.seed,
+                         reference=args.reference, **opts)
         elapsed = time.perf_counter() - t0
         if progress:
             print(f" {res.nit} iterations in {elapsed:.1f} s (status {res.status})",
@@ -174,7 +187,7 @@ def cmd_solve(args) -> int:
                     "seed": args.seed, "n": args.n, "maxiter": args.maxiter, "tol": args.tol,
                     "method": args.method, "normalization": args.normalization,
                     "bn_eps": args.bn_eps, "batch_size": args.batch_size,
-                    "statistics": args.statistics, **given}
+                    "statistics": args.statistics, "reference": args.reference, **given}
         json.dump({"settings": settings, "problem": prob.config(), "results": rows,
                    "versions": package_versions()}, sys.stdout, indent=2, default=float)
         print()
@@ -197,7 +210,8 @@ def cmd_solve(args) -> int:
               f"{_fmt(r['grad_norm'], '.2e', 11)}{r['time']:>10.3f}{order:>11}"
               f"{r['status']:>8d}")
     if any(r["gap"] is None for r in rows):
-        print(f"note: final gap {MISSING}: the problem has no reference optimum f*")
+        print(f"note: final gap {MISSING}: " + ("the problem has no reference optimum f*"
+                                                if args.reference else "--no-reference"))
     for r in rows:
         if r["status"] == 2:
             print(f"note: {r['method']} (status 2, no rate fitted): {r['message']}")
@@ -281,9 +295,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--statistics", default=None, choices=["batch", "population"],
                    help="normalize each mini-batch with its own or the full data's "
                    "statistics (needs --batch-size; default: batch)")
+    p.add_argument("--reference", action=argparse.BooleanOptionalAction, default=True,
+                   help="compute the reference optimum f* for the gap column (--no-reference "
+                   "skips it: no gap and no order, for large problems whose reference is "
+                   "slow)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    add_progress_option(p, "one line per method on stderr (default: when stderr is a "
-                        "terminal)")
+    add_progress_option(p, "one line per stage and per method on stderr (default: when "
+                        "stderr is a terminal)")
     return parser
 
 

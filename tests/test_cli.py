@@ -391,3 +391,24 @@ def test_claims_reads_its_json_list_and_prints_on_an_ascii_terminal(tmp_path):
     path.write_text('{"a": 1}', encoding="utf-8")
     bad = subprocess.run([*run, "--from", str(path)], capture_output=True, text=True)
     assert bad.returncode == 2 and "not a claims file" in bad.stderr
+
+
+def test_solve_no_reference_skips_f_star_and_progress_names_each_stage(capsys, monkeypatch):
+    """--no-reference runs without the reference optimum (no gap, no order); --progress says
+    when the problem is built and f* computed, the stages that can take minutes at scale."""
+    from gdnp.problems import OLS
+
+    def refuse(self):
+        raise AssertionError("the reference optimum was computed")
+
+    monkeypatch.setattr(OLS, "_reference_solution", refuse)
+    assert main(["solve", "ols", "--maxiter", "5", "--no-reference", "--progress"]) == 0
+    captured = capsys.readouterr()
+    assert "n/a: --no-reference" in captured.out
+    assert "building the ols problem" in captured.err
+    assert "reference optimum" not in captured.err
+    monkeypatch.undo()
+    assert main(["solve", "ols", "--maxiter", "5", "--progress", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "the reference optimum f*" in captured.err
+    assert json.loads(captured.out)["settings"]["reference"] is True
