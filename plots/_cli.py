@@ -39,9 +39,9 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
     ``Parts`` runs as its pieces, the costliest pieces and figures
     first (``FigureSpec.cost``, about its seconds on one core), and is written and
     rendered as soon as its last piece is done, so that the workers finish together. With
-    ``jobs = 1`` (or a single figure) they run one after the other, each with its configured
-    workers and BLAS on one thread in this process, so that a figure's data do not depend on
-    how it was made. By default ``jobs`` is the number of cores. The figures
+    ``jobs = 1`` (or a single figure without pieces) they run one after the other, each with
+    its configured workers and BLAS on one thread in this process, so that a figure's data do
+    not depend on how it was made. By default ``jobs`` is the number of cores. The figures
     are those of the theory guide §7 and §10-§12.
 
     Parameters
@@ -88,7 +88,8 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
     jobs = default_jobs() if jobs is None else int(jobs)
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
-    if jobs > 1 and len(names) > 1:
+    if jobs > 1 and (len(names) > 1 or FIGURES[names[0]].parts is not None):
+        # (one figure cut into pieces runs them on the pool too: --only cost --jobs 2)
         return _make_parallel(names, out_dir, quick, pdf, svg, jobs)
     show = bool(progress) and sys.stderr.isatty()
     try:

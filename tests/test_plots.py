@@ -595,3 +595,15 @@ def test_a_users_figure_gets_its_tables_back_as_written(tmp_path):
             plots.make_figure("user_roundtrip", str(tmp_path), config={"n": object()})
     finally:
         del plots.FIGURES["user_roundtrip"]
+
+
+def test_one_figure_with_pieces_runs_them_on_the_pool_with_the_same_data(tmp_path):
+    """--only NAME --jobs 2 runs a figure's pieces on two workers (it had run serially), and
+    its data are those of the serial run."""
+    from gdnp.plots import make_all
+
+    serial, pooled = str(tmp_path / "serial"), str(tmp_path / "pooled")
+    make_all(serial, quick=True, only="rates_vs_kappa", progress=False, jobs=1)
+    make_all(pooled, quick=True, only="rates_vs_kappa", progress=False, jobs=2)
+    assert open(os.path.join(serial, "rates_vs_kappa.csv")).read() == \
+        open(os.path.join(pooled, "rates_vs_kappa.csv")).read()
