@@ -361,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gdnp`` console script and ``python -m gdnp``.
 
     A closed pipe (``gdnp solve ... | head``) ends the command quietly; Ctrl-C exits 130
-    with one line instead of a traceback.
+    and an operating-system error (a full disk) exits 1, each with one line instead of a
+    traceback.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show "§" or "κ"
@@ -381,3 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ngdnp: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk, a folder that vanished: one line, not a traceback
+        command = next((a for a in argv if not a.startswith("-")), "gdnp")
+        hint = ("; the cells written so far are kept: free space and rerun the same command "
+                "to resume") if command == "sweep" else ""
+        print(f"gdnp {command}: error: {exc}{hint}", file=sys.stderr)
+        return 1

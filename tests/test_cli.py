@@ -412,3 +412,18 @@ def test_solve_no_reference_skips_f_star_and_progress_names_each_stage(capsys, m
     captured = capsys.readouterr()
     assert "the reference optimum f*" in captured.err
     assert json.loads(captured.out)["settings"]["reference"] is True
+
+
+def test_an_os_error_is_one_line_and_exit_1(capsys, monkeypatch):
+    """A full disk during a sweep: one line saying the written cells are kept, exit 1."""
+    import gdnp.sweep
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(gdnp.sweep, "run_sweep", full)
+    code = main(["sweep", "--problem", "ols", "--kappa", "10", "--maxiter", "5", "--out",
+                 "unused_dir", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1 and "No space left on device" in err and "rerun the same command" in err
+    assert "Traceback" not in err
