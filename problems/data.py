@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_finite_array, as_labels, as_real, check_scale, spd_rtol
+from ._validate import (
+    as_finite_array,
+    as_labels,
+    as_real,
+    check_memory,
+    check_scale,
+    spd_rtol,
+)
 
 __all__ = ["PreparedData", "prepare_data", "SingularCovarianceError"]
 
@@ -159,6 +166,11 @@ def prepare_data(
     ...              null_space="drop").X.shape
     (3, 1)
     """
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 2:  # before any copy: the centred float64 one,
+        copies = 1 if getattr(X, "dtype", None) == np.float64 else 2  # and a conversion
+        check_memory(8.0 * copies * float(shape[0]) * float(shape[1]),
+                     f"X: data of shape {tuple(shape)} (its centred float64 copy)")
     X = as_finite_array(X, "X", ndim=2)
     n, d = X.shape
     if n < 2 or d < 1:

@@ -1427,8 +1427,7 @@ class EmpiricalHalfspace(Halfspace):
         if self.loss.convex:  # Newton polish: the Hessian X' diag(phi'') X / n is exact
             for _ in range(8):
                 fx, G = self.value_and_grad(x)
-                h = self.loss.d2phi(self._margins(x))
-                H = (self.X.T * h) @ self.X / self._n
+                H = self._hessian(x)  # in row blocks: no n x d temporary
                 try:
                     step = np.linalg.solve(H, G)
                 except np.linalg.LinAlgError:

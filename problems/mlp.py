@@ -364,11 +364,14 @@ class MLP(Problem):
     def __init__(self, X, y, hidden: int = 4, loss: str | Loss = "logistic", seed=0, *,
                  theta=None, ridge: float = 0.0, null_space: str = "raise",
                  normalization: str = "batch", centered: bool = True, bn_eps: float = 0.0):
+        self.hidden = as_positive_int(hidden, "hidden")
+        shape = getattr(X, "shape", None)
+        if shape is not None and len(shape) == 2:  # before the data are copied
+            _check_mlp_memory(int(shape[0]), int(shape[1]), self.hidden)
         data = prepare_data(X, y, labels=True, ridge=ridge, null_space=null_space)
         self.data = data
         self.X, self.y = data.X, data.y
         self.n, self.d = self.X.shape
-        self.hidden = as_positive_int(hidden, "hidden")
         _check_mlp_memory(self.n, self.d, self.hidden)
         self.loss = get_loss(loss)
         self.S = data.S

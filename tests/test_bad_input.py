@@ -658,3 +658,17 @@ def test_gdnp_on_a_problem_that_is_not_single_unit_says_what_it_needs():
 
     for method in ("gd", "agd"):
         assert gdnp.solve(Centre(), method, tol=1e-8).status == 0
+
+
+def test_data_constructors_check_memory_before_copying(monkeypatch):
+    """GDNP_MAX_BYTES (or the available memory) is checked before the centred copy of X is
+    made, for every data constructor (OLS and Halfspace had not checked at all)."""
+    from gdnp.problems import MLP
+
+    monkeypatch.setenv("GDNP_MAX_BYTES", "1e6")
+    X = np.zeros((2000, 100))
+    y = np.where(np.arange(2000) % 2 == 0, 1.0, -1.0)
+    for build in (lambda: OLS.from_data(X, y), lambda: Halfspace.from_data(X, y),
+                  lambda: MLP.from_data(X, y, hidden=3)):
+        with pytest.raises(ValueError, match="GDNP_MAX_BYTES"):
+            build()
