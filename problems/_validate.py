@@ -178,6 +178,11 @@ def _as_float_array(value, name: str) -> np.ndarray:
     """``value`` as a float array, rejecting strings, complex and non-numeric entries."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}")
+    masked = int(np.ma.count_masked(value)) if isinstance(value, np.ma.MaskedArray) else 0
+    if masked:
+        raise TypeError(f"{name}: a masked array ({masked} masked "
+                        f"entr{'y' if masked == 1 else 'ies'}): gdnp would use the values under "
+                        f"the mask; drop those rows or fill them first ({name}.filled(...))")
     if type(value).__name__ == "Solution":  # problem.solution(): the (x, fun) pair
         raise TypeError(f"{name}: got a problem's solution() (the pair x_star, f_star); pass "
                         "its minimiser, problem.solution().x")

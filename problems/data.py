@@ -89,6 +89,10 @@ def _describe_singularity(Xc: np.ndarray, eig: np.ndarray, vecs: np.ndarray, tol
         v = null[:, 0]
         cols = np.flatnonzero(np.abs(v) > 1e-6 * np.abs(v).max())
         parts.append(f"collinear feature columns {cols.tolist()[:10]}")
+    n, d = Xc.shape
+    if n <= d:  # the cause, before the columns it makes look collinear
+        parts.insert(0, f"fewer samples than features (n = {n} <= d = {d}: centred, S has "
+                        f"rank at most n - 1 = {n - 1})")
     what = " and ".join(parts) if parts else "rank deficiency"
     return (
         f"the empirical second moment S = X'X/n of the centred data is singular "

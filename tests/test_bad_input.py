@@ -672,3 +672,19 @@ def test_data_constructors_check_memory_before_copying(monkeypatch):
                   lambda: MLP.from_data(X, y, hidden=3)):
         with pytest.raises(ValueError, match="GDNP_MAX_BYTES"):
             build()
+
+
+def test_a_masked_array_with_masked_entries_is_refused_by_name():
+    """The values under a mask had been used silently (its f* equal to the unmasked data's)."""
+    X = np.random.default_rng(0).standard_normal((50, 3))
+    with pytest.raises(TypeError, match=r"X: a masked array \(9 masked entries\)"):
+        OLS.from_data(np.ma.masked_greater(X, 1.5), X[:, 0])
+    assert OLS.from_data(np.ma.masked_array(X), X[:, 0]).dim == 3  # nothing masked: fine
+
+
+def test_fewer_samples_than_features_is_named_as_the_cause():
+    from gdnp.problems import SingularCovarianceError
+
+    X = np.random.default_rng(0).standard_normal((50, 100))
+    with pytest.raises(SingularCovarianceError, match=r"fewer samples than features \(n = 50"):
+        OLS.from_data(X, X[:, 0])
