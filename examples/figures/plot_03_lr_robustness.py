@@ -5,9 +5,9 @@ Learning-rate robustness: GD against BNGD
 The gap after a fixed budget over nine decades of learning rate on least squares
 (:math:`d = 10`): C19's robustness claim (theory guide :ref:`theory-2`, :ref:`theory-7`).
 
-GD diverges (status 2, crosses drawn at the top) for every rate above :math:`1/L`; BNGD never diverges and its
-best gaps lie above GD's stability limit. But its good rates span about two decades, not all of
-them: for large rates :math:`\|w\|` grows and the effective step shrinks.
+GD diverges (status 2, crosses drawn at the top) for every rate above :math:`1/L`; BNGD never
+diverges and its best gaps lie above GD's stability limit. But its good rates span about two
+decades, not all of them: for large rates :math:`\|w\|` grows and the effective step shrinks.
 
 The script draws the figure through the registry, :func:`gdnp.plots.make_figure`, which runs
 the solvers, writes the figure's data (a long-format CSV and a JSON of its configuration and

@@ -9,7 +9,7 @@ breast-cancer data; any ``numpy`` array works the same way, e.g. one read with
 The constructors centre the features (theory guide :ref:`theory-0`). Features on wildly
 different scales make :math:`S` badly conditioned; standardising them is the usual cure for
 that part, though not for nearly collinear features (the breast-cancer data below keep
-:math:`\kappa(S) \approx 10^5` after it). A
+a condition number of about :math:`10^5` after it). A
 singular :math:`S` (constant or collinear columns) raises an error naming the columns, with
 ``ridge=`` and ``null_space="drop"`` as the remedies (theory guide :ref:`theory-9`).
 """
