@@ -357,14 +357,30 @@ def _run(argv: list[str]) -> int:
     return 0
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (what batch schedulers send), raised like Ctrl-C so that the same clean-up
+    runs: a sweep releases its lock and keeps its cells."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gdnp`` console script and ``python -m gdnp``.
 
-    A closed pipe (``gdnp solve ... | head``) ends the command quietly; Ctrl-C exits 130
-    and an operating-system error (a full disk) exits 1, each with one line instead of a
-    traceback.
+    A closed pipe (``gdnp solve ... | head``) ends the command quietly; Ctrl-C exits 130,
+    SIGTERM 143 (after the same clean-up: a sweep releases its lock) and an operating-system
+    error (a full disk) 1, each with one line instead of a traceback.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():  # (signals: main thread only)
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    else:
+        previous = None
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show "§" or "κ"
         if "utf" not in (getattr(stream, "encoding", None) or "utf-8").lower():
             with contextlib.suppress(AttributeError, ValueError):
@@ -373,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
         code = _run(argv)
         sys.stdout.flush()
         return code
+    except _Terminated:
+        print("\ngdnp: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         # the reader went away: point stdout at devnull so the interpreter's final flush
         # does not raise again, and exit quietly
@@ -388,3 +407,6 @@ def main(argv: list[str] | None = None) -> int:
                 "to resume") if command == "sweep" else ""
         print(f"gdnp {command}: error: {exc}{hint}", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

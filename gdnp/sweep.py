@@ -1354,11 +1354,12 @@ def sweep_main(argv: list[str] | None = None) -> int:
     except (ValueError, ImportError) as exc:
         print(f"gdnp sweep: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         n = len(list((Path(args.out) / CELLS).glob("*.csv")))
-        print(f"\ngdnp sweep: interrupted; {n} cells saved in {args.out}; rerun the same "
-              "command to resume", file=sys.stderr)
-        return 130
+        terminated = type(exc).__name__ == "_Terminated"  # SIGTERM, raised by the CLI
+        print(f"\ngdnp sweep: {'terminated' if terminated else 'interrupted'}; {n} cells saved "
+              f"in {args.out}; rerun the same command to resume", file=sys.stderr)
+        return 143 if terminated else 130
     for d in summary["damaged"]:
         print(f"gdnp sweep: warning: cell {d['key']} was damaged ({d['reason']}); recomputed",
               file=sys.stderr)

@@ -433,3 +433,28 @@ def test_cells_of_an_earlier_format_join_results_in_the_new_spelling(tmp_path):
     assert sweep_main(args) == 0
     assert read_results(out) == new_rows
     assert {r["n"] for r in new_rows} == {"2000"}
+
+
+def test_sigterm_ends_a_sweep_like_ctrl_c(tmp_path):
+    """SIGTERM (what batch schedulers send) runs Ctrl-C's clean-up: the lock is released, the
+    cells written are kept and named, exit 143; a rerun resumes (it had left the lock and
+    printed nothing)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "sweep"
+    argv = [sys.executable, "-m", "gdnp", "sweep", "--problem", "halfspace", "--kappa", "10",
+            "100", "1000", "--seed", "0", "1", "2", "3", "--maxiter", "3000", "--tol", "0",
+            "--out", str(out), "--no-progress"]
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list((out / "cells").glob("*.csv")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # until a first cell is saved
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=60)[1]
+    if proc.returncode == 0:
+        pytest.skip("the sweep finished before SIGTERM arrived")
+    assert proc.returncode == 143 and "terminated;" in err and "rerun the same command" in err
+    assert not (out / ".gdnp-sweep.lock").exists()
