@@ -182,11 +182,6 @@ def load_config(path) -> dict:
     return data
 
 
-#: The losses a sweep runs: the built-in ones, known by name in every worker process (a loss
-#: registered at run time is not, and its name alone would key its cells).
-SWEEP_LOSSES = ("logistic", "sigmoid", "squared")
-
-
 def _plain(value):
     """numpy scalars and arrays as the Python numbers and lists JSON (and a cell's key) hold."""
     if isinstance(value, np.ndarray):
@@ -225,9 +220,13 @@ def _convert(key: str, v):
                                  f"choose from {list(methods)}")
             return v.lower()
         if key == "loss":
-            if v not in SWEEP_LOSSES:
+            # only the built-in losses: worker processes know those by name, and a loss
+            # registered at run time would key its cells by its name alone
+            from gdnp.problems.losses import BUILTIN_LOSSES
+
+            if v not in BUILTIN_LOSSES:
                 raise ValueError(f"grid key 'loss': {v!r} is not a built-in loss; a sweep runs "
-                                 f"{list(SWEEP_LOSSES)} (worker processes know those by name "
+                                 f"{list(BUILTIN_LOSSES)} (worker processes know those by name "
                                  "only); run another loss with gdnp.solve")
             return v
         if key in ("kappa", "separation"):

@@ -219,6 +219,8 @@ LOSSES: dict[str, Loss] = {
     "squared": Loss("squared", _squared, _squared_d1, _squared_d2, True, 1.0, np.inf,
                     (np.inf, np.inf), 0.0, _zeros, -1),
 }
+#: The names of the losses gdnp ships (a user may add others to ``LOSSES`` at run time).
+BUILTIN_LOSSES = tuple(LOSSES)
 
 
 def get_loss(loss: str | Loss) -> Loss:
