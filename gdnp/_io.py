@@ -2,7 +2,9 @@
 
 A write goes to a temporary file in the target folder, is flushed to disk, gets the usual
 file mode and is renamed over the final name with :func:`os.replace`, so a crashed or
-concurrent run never leaves a half-written file under the final name.
+concurrent run never leaves a half-written file under the final name. Temporary names carry
+this host and process (``.NAME.HOST-PID.XXXXXXXX.tmp``), so a later run can remove what a
+killed one left (:func:`remove_stale_scratch`).
 """
 
 from __future__ import annotations
@@ -10,13 +12,66 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import re
+import shutil
 import sys
 import tempfile
 from datetime import datetime, timezone
 from importlib import import_module, metadata
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "package_versions", "writable_folder",
-           "writable_file"]
+           "writable_file", "scratch_prefix", "remove_stale_scratch", "pid_alive"]
+
+#: ``HOST-PID`` inside a temporary name: ``.NAME.HOST-PID.`` then mkstemp's or mkdtemp's
+#: random part (and ``.tmp`` for a file).
+_SCRATCH = re.compile(r"^\..+\.(?P<host>[A-Za-z0-9_-]+)-(?P<pid>\d+)\.[A-Za-z0-9_]+(?:\.tmp)?$")
+
+
+def _host_tag() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", platform.node()) or "host"
+
+
+def scratch_prefix(name: str) -> str:
+    """The prefix of a temporary file or folder for ``name``: ``.NAME.HOST-PID.``."""
+    return f".{name}.{_host_tag()}-{os.getpid()}."
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (``kill(pid, 0)``)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale_scratch(folder) -> int:
+    """Remove the temporary files and folders a killed run left in ``folder``.
+
+    Only names made by :func:`scratch_prefix` whose process is gone *on this host* are
+    removed (on a shared folder another host's are left alone); a run still writing keeps
+    its own. Returns how many entries were removed.
+    """
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    host, removed = _host_tag(), 0
+    for entry in entries:
+        m = _SCRATCH.match(entry.name)
+        if m is None or m["host"] != host or pid_alive(int(m["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+            removed += 1
+    return removed
 
 PACKAGES = ("gdnp", "numpy", "scipy", "sympy", "matplotlib", "joblib", "dask", "distributed",
             "threadpoolctl", "sklearn")
@@ -27,7 +82,7 @@ def atomic_write_bytes(path, payload: bytes) -> None:
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+    fd, tmp = tempfile.mkstemp(prefix=scratch_prefix(os.path.basename(path)), suffix=".tmp",
                                dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -91,7 +91,14 @@ from typing import Any
 
 import numpy as np
 
-from gdnp._io import atomic_write_text, package_versions, writable_folder
+from gdnp._io import (
+    atomic_write_text,
+    package_versions,
+    pid_alive,
+    remove_stale_scratch,
+    scratch_prefix,
+    writable_folder,
+)
 from gdnp._optional import optional_import
 from gdnp.result import DEFAULT_MAXITER, DEFAULT_TOL
 
@@ -689,18 +696,6 @@ def _check_out(out: Path, config: dict) -> None:
                              "refusing to write a sweep into it")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
 @contextlib.contextmanager
 def _lock(out: Path):
     """Hold ``out/.gdnp-sweep.lock`` (pid and host) for the duration of a sweep.
@@ -711,7 +706,7 @@ def _lock(out: Path):
     out.mkdir(parents=True, exist_ok=True)
     path = out / LOCK
     mine = {"pid": os.getpid(), "host": platform.node(), "started": time.time()}
-    tmp = out / f".{LOCK}.{os.getpid()}.tmp"
+    tmp = out / f"{scratch_prefix(LOCK)}lock.tmp"
     tmp.write_text(json.dumps(mine))
     try:
         for _ in range(3):
@@ -724,7 +719,7 @@ def _lock(out: Path):
                     pid, host = int(other["pid"]), str(other["host"])
                 except (OSError, ValueError, KeyError, TypeError):
                     pid, host = -1, platform.node()
-                if host != platform.node() or (pid > 0 and _pid_alive(pid)):
+                if host != platform.node() or (pid > 0 and pid_alive(pid)):
                     raise ValueError(
                         f"out: another gdnp sweep (pid {pid} on {host}) is running in "
                         f"{str(out)!r}; wait for it to finish (then rerun to collect its "
@@ -1085,6 +1080,10 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
 
 
 def _run(config, cells, out, jobs, backend, scheduler, blas_threads, progress, on_cell, client):
+    # what a killed run left (its temporary files, named by host and process) goes first, so
+    # it neither piles up nor makes a new folder look used
+    remove_stale_scratch(out)
+    remove_stale_scratch(out / CELLS)
     _check_out(out, config)
     # the sidecar (slow: it imports every package for its version) is ready before the folder
     # is touched, and written atomically first, so a kill at any point leaves a resumable folder

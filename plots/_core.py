@@ -21,6 +21,8 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
+from gdnp._io import remove_stale_scratch, scratch_prefix  # noqa: E402
+
 from ._io import (  # noqa: E402
     atomic_write_bytes,
     read_json,
@@ -561,7 +563,8 @@ def write_figure(name: str, config: dict, data: dict, compute_seconds: float, ou
     # the figure's files are replaced as a set: written and rendered in a scratch folder
     # beside them, then moved in, images first and the JSON (what load reads first) last; a
     # format this run did not write is removed, so no stale PDF or SVG stays beside new data
-    scratch = tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir)
+    remove_stale_scratch(out_dir)  # what a killed run left (named by host and process)
+    scratch = tempfile.mkdtemp(prefix=scratch_prefix(name), dir=out_dir)
     try:
         q = _paths(scratch, name)
         write_tables_csv(q["csv"], data["tables"])

@@ -154,13 +154,19 @@ def all_finite(arr: np.ndarray) -> bool:
 _AND = np.logical_and.reduce
 
 
-def as_finite_array(value, name: str, ndim: int | None = None) -> np.ndarray:
+def as_finite_array(value, name: str, ndim: int | None = None, *,
+                    keep_single: bool = False) -> np.ndarray:
     """Convert ``value`` to a float array, rejecting non-numeric, complex, NaN and inf entries.
 
-    A column ``(n, 1)`` where a vector is expected gets a hint to ``ravel()`` it.
+    A column ``(n, 1)`` where a vector is expected gets a hint to ``ravel()`` it. With
+    ``keep_single=True`` a float32 or float16 ndarray is returned as it is (checked, not
+    converted): a caller that makes its own float64 copy (centring the data) then needs no
+    intermediate one.
     """
     if type(value) is np.ndarray and value.dtype == np.float64:
         arr = value  # the common case (every solver iterate): the checks below pass it as is
+    elif keep_single and type(value) is np.ndarray and value.dtype in (np.float32, np.float16):
+        arr = value
     else:
         arr = _as_float_array(value, name)
     if ndim is not None and arr.ndim != ndim:

@@ -172,10 +172,12 @@ def prepare_data(
     """
     shape = getattr(X, "shape", None)
     if shape is not None and len(shape) == 2:  # before any copy: the centred float64 one,
-        copies = 1 if getattr(X, "dtype", None) == np.float64 else 2  # and a conversion
+        # and a conversion unless X is a float64 or single-precision ndarray (centred directly)
+        direct = type(X) is np.ndarray and X.dtype in (np.float64, np.float32, np.float16)
+        copies = 1 if direct else 2
         check_memory(8.0 * copies * float(shape[0]) * float(shape[1]),
                      f"X: data of shape {tuple(shape)} (its centred float64 copy)")
-    X = as_finite_array(X, "X", ndim=2)
+    X = as_finite_array(X, "X", ndim=2, keep_single=True)
     n, d = X.shape
     if n < 2 or d < 1:
         raise ValueError(f"X must have at least 2 rows and 1 column, got shape {X.shape}")
@@ -188,8 +190,10 @@ def prepare_data(
     if rtol is None:
         rtol = spd_rtol(d)
     check_scale(X, "X")
-    mean = X.mean(axis=0)
-    Xc = np.subtract(X, mean, order="F")  # column-major: see PreparedData.X
+    mean = X.mean(axis=0, dtype=np.float64)
+    # float64 and column-major (see PreparedData.X); single precision is widened entry by
+    # entry here, exactly, so the centred copy is the only copy of X
+    Xc = np.subtract(X, mean, order="F", dtype=np.float64)
     if center_y:
         y = y - y.mean()
     with np.errstate(over="ignore", under="ignore"):

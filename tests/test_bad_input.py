@@ -688,3 +688,31 @@ def test_fewer_samples_than_features_is_named_as_the_cause():
     X = np.random.default_rng(0).standard_normal((50, 100))
     with pytest.raises(SingularCovarianceError, match=r"fewer samples than features \(n = 50"):
         OLS.from_data(X, X[:, 0])
+
+
+def test_single_precision_data_are_centred_into_their_only_float64_copy():
+    """float32 features are widened entry by entry while centring: one float64 copy of X (it
+    had been two: a conversion, then the centred copy), and the same problem as from the
+    widened array, up to the rounding of the column means."""
+    import tracemalloc
+
+    from gdnp.problems import prepare_data
+
+    rng = np.random.default_rng(0)
+    X32 = (rng.standard_normal((20_000, 50)) + 3.0).astype(np.float32)
+    y = np.where(rng.standard_normal(20_000) > 0, 1.0, -1.0)
+    wide = prepare_data(X32.astype(np.float64), y, labels=True)
+    tracemalloc.start()
+    data = prepare_data(X32, y, labels=True)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    copy = 8 * X32.size
+    assert data.X.dtype == np.float64 and data.X.flags.f_contiguous
+    assert peak < 1.25 * copy, peak / copy  # the centred copy (and small temporaries) only
+    np.testing.assert_allclose(data.mean, wide.mean, rtol=1e-15)
+    np.testing.assert_allclose(data.X, wide.X, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(data.S, wide.S, rtol=1e-13)
+    with pytest.raises(ValueError, match=r"X contains 1 NaN"):
+        bad = X32.copy()
+        bad[3, 4] = np.nan
+        prepare_data(bad, y, labels=True)

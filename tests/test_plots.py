@@ -520,6 +520,26 @@ def test_redraw_keeps_one_rendering_and_lists_its_formats(tmp_path):
                                        "trajectories.png"]
 
 
+def test_figure_removes_the_scratch_a_killed_run_left(tmp_path):
+    """A figure killed mid-write leaves its scratch folder and a temporary file (named by host
+    and process); the next figure written there removes them, and nothing else."""
+    import subprocess
+    import sys
+
+    from gdnp._io import scratch_prefix
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True).stdout)
+    prefix = scratch_prefix("trajectories").replace(f"-{os.getpid()}.", f"-{dead}.")
+    (tmp_path / (prefix + "a1b2c3d4")).mkdir()
+    (tmp_path / (prefix + "a1b2c3d4") / "trajectories.png").write_bytes(b"half")
+    (tmp_path / (prefix + "e5f6g7h8.tmp")).write_bytes(b"half")
+    (tmp_path / "notes.txt").write_text("mine")
+    plots.make_figure("trajectories", str(tmp_path), quick=True)
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt", "trajectories.csv",
+                                            "trajectories.json", "trajectories.png"]
+
+
 def test_plots_leave_the_users_matplotlib_backend_alone(tmp_path):
     """Figures are drawn on Figure objects outside pyplot: importing gdnp.plots and making a
     figure neither switches the backend nor leaves pyplot figures open."""

@@ -321,6 +321,43 @@ def test_lock_of_a_killed_sweep_is_taken_over(tmp_path, tiny):
     assert _table(out) == _table(tiny)
 
 
+def _dead_pid() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    return int(proc.stdout)
+
+
+def test_scratch_a_killed_run_left_is_removed_and_nothing_else(tmp_path):
+    from gdnp._io import remove_stale_scratch, scratch_prefix
+
+    dead = scratch_prefix("results.csv").replace(f"-{os.getpid()}.", f"-{_dead_pid()}.")
+    mine = scratch_prefix("results.csv")
+    other_host = ".results.csv.elsewhere-1.abcd1234.tmp"
+    for name in (dead + "abcd1234.tmp", mine + "efgh5678.tmp", other_host, "data.csv",
+                 ".hidden"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / (dead.replace("results.csv", "fig") + "x1y2z3w4")).mkdir()  # a figure's
+    assert remove_stale_scratch(tmp_path) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [mine + "efgh5678.tmp", other_host, "data.csv", ".hidden"])
+    assert remove_stale_scratch(tmp_path / "missing") == 0
+
+
+def test_sweep_removes_what_a_killed_sweep_left(tmp_path, tiny):
+    from gdnp._io import scratch_prefix
+
+    tag = scratch_prefix("x").replace(f"-{os.getpid()}.", f"-{_dead_pid()}.")[len(".x."):]
+    out = tmp_path / "killed"
+    (out / "cells").mkdir(parents=True)
+    left = [out / f".sweep.json.{tag}ab12cd34.tmp", out / "cells" / f".k.csv.{tag}zz99yy88.tmp"]
+    for path in left:
+        path.write_text("half")
+    # a folder holding only a killed run's scratch is a new folder, not "not empty"
+    assert run_sweep(TINY, out)["ran"] == 4
+    assert not any(p.exists() for p in left)
+    assert _table(out) == _table(tiny)
+
+
 def test_grid_extension_runs_only_new_cells(tmp_path, tiny):
     out = tmp_path / "grow"
     shutil.copytree(tiny, out)
