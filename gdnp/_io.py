@@ -19,8 +19,9 @@ import tempfile
 from datetime import datetime, timezone
 from importlib import import_module, metadata
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "package_versions", "writable_folder",
-           "writable_file", "scratch_prefix", "remove_stale_scratch", "pid_alive"]
+__all__ = ["atomic_write_bytes", "atomic_write_chunks", "atomic_write_text",
+           "package_versions", "writable_folder", "writable_file", "scratch_prefix",
+           "remove_stale_scratch", "pid_alive"]
 
 #: ``HOST-PID`` inside a temporary name: ``.NAME.HOST-PID.`` then mkstemp's or mkdtemp's
 #: random part (and ``.tmp`` for a file).
@@ -79,6 +80,13 @@ PACKAGES = ("gdnp", "numpy", "scipy", "sympy", "matplotlib", "joblib", "dask", "
 
 def atomic_write_bytes(path, payload: bytes) -> None:
     """Write ``payload`` to ``path`` atomically (temporary file, fsync, ``os.replace``)."""
+    atomic_write_chunks(path, (payload,))
+
+
+def atomic_write_chunks(path, chunks) -> None:
+    """Write the ``bytes`` or ``str`` (UTF-8) pieces of the iterable ``chunks`` to ``path``
+    atomically, one piece at a time: a large file (a sweep's ``results.csv``) is never held
+    in memory whole."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -86,7 +94,8 @@ def atomic_write_bytes(path, payload: bytes) -> None:
                                dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            for chunk in chunks:
+                fh.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
             fh.flush()
             os.fsync(fh.fileno())
         umask = os.umask(0)

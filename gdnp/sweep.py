@@ -92,6 +92,7 @@ from typing import Any
 import numpy as np
 
 from gdnp._io import (
+    atomic_write_chunks,
     atomic_write_text,
     package_versions,
     pid_alive,
@@ -810,24 +811,28 @@ def _sidecar_text(config: dict, cells: list[dict], run: dict, earlier: list | No
 
 def _assemble(out: Path, cells: list[dict]) -> tuple[Path, list[dict]]:
     """Write ``results.csv`` from the cell files, each checked again first; return its path
-    and the cells that raised (``key`` and ``error`` of each row with ``status = -1``)."""
-    parts = [",".join(COLUMNS) + "\n"]
-    failed = []
+    and the cells that raised (``key`` and ``error`` of each row with ``status = -1``). The
+    file is written cell by cell (one cell in memory at a time, not the whole table)."""
+    failed: list[dict] = []
     status, error = COLUMNS.index("status"), COLUMNS.index("error")
-    for c in cells:
-        path = out / CELLS / f"{c['key']}.csv"
-        rows, reason = check_cell(path.read_text(encoding="utf-8"), c["key"])
-        if rows is None:
-            raise ValueError(f"out: cell file {str(path)!r} is damaged ({reason}); rerun the "
-                             "same command to recompute it")
-        rows = _with_row_config(rows, c)
-        if rows.count("\n") <= 1 and ",-1," in rows:  # one row: a cell that raised?
-            row = next(csv.reader(io.StringIO(rows)), [])
-            if len(row) == len(COLUMNS) and row[status] == "-1":
-                failed.append({"key": c["key"], "error": row[error]})
-        parts.append(rows)
+
+    def pieces():
+        yield ",".join(COLUMNS) + "\n"
+        for c in cells:
+            path = out / CELLS / f"{c['key']}.csv"
+            rows, reason = check_cell(path.read_text(encoding="utf-8"), c["key"])
+            if rows is None:
+                raise ValueError(f"out: cell file {str(path)!r} is damaged ({reason}); rerun "
+                                 "the same command to recompute it")
+            rows = _with_row_config(rows, c)
+            if rows.count("\n") <= 1 and ",-1," in rows:  # one row: a cell that raised?
+                row = next(csv.reader(io.StringIO(rows)), [])
+                if len(row) == len(COLUMNS) and row[status] == "-1":
+                    failed.append({"key": c["key"], "error": row[error]})
+            yield rows
+
     path = out / RESULTS
-    atomic_write_text(path, "".join(parts))
+    atomic_write_chunks(path, pieces())
     return path, failed
 
 

@@ -495,3 +495,30 @@ def test_sigterm_ends_a_sweep_like_ctrl_c(tmp_path):
         pytest.skip("the sweep finished before SIGTERM arrived")
     assert proc.returncode == 143 and "terminated;" in err and "rerun the same command" in err
     assert not (out / ".gdnp-sweep.lock").exists()
+
+
+def test_results_are_written_piece_by_piece_and_atomically(tmp_path):
+    """``results.csv`` is streamed from the cells (the table never whole in memory: it had
+    taken about three times the file's size); a piece that fails leaves the old file as it
+    was and no temporary file behind."""
+    import tracemalloc
+
+    from gdnp._io import atomic_write_chunks
+
+    path = tmp_path / "results.csv"
+    piece = "x" * 2**20
+    tracemalloc.start()
+    atomic_write_chunks(path, (piece for _ in range(64)))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert path.stat().st_size == 64 * 2**20
+    assert peak < 8 * 2**20, peak  # a piece or two, not the 64 MB file
+
+    def broken():
+        yield "new\n"
+        raise ValueError("out: cell file 'k.csv' is damaged")
+
+    with pytest.raises(ValueError, match="damaged"):
+        atomic_write_chunks(path, broken())
+    assert path.stat().st_size == 64 * 2**20
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
