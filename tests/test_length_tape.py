@@ -56,7 +56,11 @@ def test_band_counts_of_located_searches(kind):
     with _length_tape() as tape:
         gdnp.solve(prob, "gdnp", maxiter=15, tol=0.0, reference=False, T_s=50)
     infos = [info for _, info in tape.searches]
-    assert all(0 <= info["nband"] <= info["nit"] == 50 for info in infos)
+    # T_s halvings, or fewer where the bracket reached adjacent floats first (bisection stops
+    # when a midpoint equals an end): which search that is depends on the last bits of the
+    # iterates, and so on the machine's exp (seen: one search of 49 halvings on one machine)
+    assert all(0 <= info["nband"] <= info["nit"] <= 50 for info in infos)
+    assert sum(info["nit"] == 50 for info in infos) >= len(infos) - 2
     assert all(info["nfev"] >= 1 for info in infos)  # a new direction's root is unknown
     assert max(info["nband"] for info in infos) >= 1
 
