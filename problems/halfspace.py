@@ -24,6 +24,7 @@ import warnings
 from functools import partial
 
 import numpy as np
+from scipy.linalg import cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk
 from scipy.special import expit, ndtr
 
@@ -1379,7 +1380,9 @@ class EmpiricalHalfspace(Halfspace):
                 step = Q @ step
             t, slope = 1.0, float(G @ step)
             if certified and 0.5 * slope <= 4.0 * np.finfo(float).eps * max(1.0, abs(fx)):
-                break  # Newton's predicted decrease is below f's rounding: converged
+                # Newton's predicted decrease is below f's rounding, which leaves x about
+                # sqrt(eps) from the minimiser: polish it by the gradient, which still resolves
+                return self._gradient_polish(x, G, H, Q), "finite"
             for _ in range(40):  # backtracking (Armijo)
                 x_new = x - t * step
                 f_new = self.f(x_new)
@@ -1404,6 +1407,28 @@ class EmpiricalHalfspace(Halfspace):
                     1.0, float(np.linalg.norm(x))):
                 break
         return x, ("finite" if certified else None)
+
+    def _gradient_polish(self, x, G, H, Q=None, steps: int = 6):
+        """Newton steps with the Hessian ``H`` of ``x`` kept, each taken only where it halves
+        the gradient's norm: ``f`` cannot tell points within its rounding apart (a stop on its
+        decrease leaves ``x`` about ``sqrt(eps)`` from the minimiser, relatively), while the
+        gradient keeps falling, quadratically at first, until its own rounding. Each step is
+        one pass for the gradient (no new Hessian); ``Q``, where given, is the basis of the
+        data's range that ``H`` is expressed in."""
+        gnorm = float(np.linalg.norm(G))
+        try:
+            factor = cho_factor(H)
+        except (np.linalg.LinAlgError, ValueError):
+            return x
+        for _ in range(steps):
+            step = cho_solve(factor, G if Q is None else Q.T @ G)
+            x_new = x - (step if Q is None else Q @ step)
+            f_new, G_new = self.value_and_grad(x_new)
+            g_new = float(np.linalg.norm(G_new))
+            if not (np.isfinite(f_new) and g_new < 0.5 * gnorm):
+                break
+            x, G, gnorm = x_new, G_new, g_new
+        return x
 
     def _data_range(self) -> np.ndarray | None:
         """An orthonormal basis of the range of the data's own ``X'X`` (``S`` less a
@@ -1433,7 +1458,9 @@ class EmpiricalHalfspace(Halfspace):
                 except np.linalg.LinAlgError:
                     break
                 x_new = x - step
-                if not np.isfinite(self.f(x_new)) or self.f(x_new) > fx:
+                f_new = self.f(x_new)
+                if not np.isfinite(f_new) or f_new > fx:  # f's rounding: the gradient decides
+                    x = self._gradient_polish(x, G, H)
                     break
                 x = x_new
         return x, self.f(x)
