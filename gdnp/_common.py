@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gdnp.problems import LinearProblem, NoFiniteMinimizerError, Problem
+from gdnp.problems._validate import as_bool
 
 __all__ = ["prepare_run", "check_positive", "known_constant", "require_u", "reference_value",
            "start_from_bn", "ArrayLike", "Seed", "Callback"]
@@ -85,8 +86,7 @@ def prepare_run(problem, x0, maxiter, tol, seed, callback, reference: bool):
     tol = check_positive(tol, "tol", allow_zero=True)
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable or None")
-    if not isinstance(reference, (bool, np.bool_)):
-        raise TypeError(f"reference must be a bool, got {reference!r}")
+    as_bool(reference, "reference")
     problem._cho()  # S^-1 is needed at every iterate (||grad f||_{S^-1}): fail before the run
     x0 = problem.initial_point(seed) if x0 is None else problem.check_x(x0, "x0")
     f_star = reference_value(problem) if reference else None

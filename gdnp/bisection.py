@@ -18,6 +18,7 @@ import numbers
 from collections.abc import Callable
 from typing import Protocol
 
+from gdnp.problems._validate import as_bool
 from gdnp.problems.taylor import SignThreshold
 
 __all__ = ["bisect", "NoSignChangeError"]
@@ -171,6 +172,8 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     gdnp.bisection.NoSignChangeError: ...
     """
     maxiter = maxiter if type(maxiter) is int and maxiter >= 0 else _count(maxiter, "maxiter")
+    if expand is not True and expand is not False:  # (the solvers pass a bool: no call)
+        expand = as_bool(expand, "expand")
     max_expand = max_expand if type(max_expand) is int and max_expand >= 0 else \
         _count(max_expand, "max_expand")
     if type(xtol) is not float:
@@ -203,6 +206,11 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     else:
         locator = None
     fa, fb = value(a, a, b), value(b, a, b)
+    # a root of a decreasing function on the given bracket: said in the error if the
+    # expansion below finds no bracket of the right orientation either
+    reversed_hint = (f"; on the given bracket [{a:.6g}, {b:.6g}] fun decreases through zero "
+                     f"(fun(a) = {fa:.3g} > 0 > fun(b) = {fb:.3g}), and bisect needs "
+                     "fun(a) < 0 < fun(b): pass lambda t: -fun(t)") if fa > 0.0 > fb else ""
     expansions = 0
     while fa >= 0.0 or fb <= 0.0:
         if expansions and (fa == 0.0 or fb == 0.0):
@@ -212,7 +220,7 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
                 f"fun vanishes to rounding at {a if fa == 0.0 else b:.6g} after {expansions} "
                 "expansion(s) without changing sign: the root is not finite (for GDNP's "
                 "length: separable data, or a non-convex loss such as the sigmoid, along whose "
-                "direction the length has no finite minimiser)")
+                f"direction the length has no finite minimiser){reversed_hint}")
         if fa == 0.0:
             return a, _info(a, a, a, a, 0, value, expansions)
         if fb == 0.0:
@@ -229,14 +237,14 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
                 "doubling(s) to reach the root; widen it or raise max_expand")
             raise NoSignChangeError(
                 f"no sign change of fun on [{a:.6g}, {b:.6g}] (fun(a) = {fa:.3g}, fun(b) = "
-                f"{fb:.3g}) after {expansions} expansion(s): {why}")
+                f"{fb:.3g}) after {expansions} expansion(s): {why}{reversed_hint}")
         width = 2.0 * (b - a)  # geometric growth: each new bracket is twice as wide
         if not math.isfinite(width) or not math.isfinite(abs(a) + 2.0 * width):
             raise NoSignChangeError(
                 f"no sign change of fun on [{a:.6g}, {b:.6g}] (fun(a) = {fa:.3g}, fun(b) = "
                 f"{fb:.3g}) after {expansions} expansion(s), the widest bracket within the "
                 "float range: the root is not finite or the function is not increasing "
-                "through zero")
+                f"through zero{reversed_hint}")
         if fa > 0.0:  # the root is left of a
             a, b, fb = a - width, a, fa
             fa = value(a, a, b)

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -128,6 +129,8 @@ def cmd_solve(args) -> int:
     from gdnp._common import reference_value
 
     progress = _show_progress(args.progress)
+    if args.kappa is None:  # the default; a 1x1 S has condition number 1 only
+        args.kappa = 1.0 if args.dim == 1 else 100.0
     # the options of one problem only: given ones are passed, the others keep build_problem's
     # defaults (the values --help states)
     given = {k: getattr(args, k) for k in _PROBLEM_OPTIONS if getattr(args, k) is not None}
@@ -148,8 +151,11 @@ def cmd_solve(args) -> int:
     methods = list(gdnp.METHODS) if args.method == "all" else [args.method]
     # the reference f* (cached by the problem) before the clock starts: the time column is
     # each method's own, not the first method's plus the reference solve
+    no_reference = None  # why the problem has no f*, in the solver's words
     if args.reference:
         stage("the reference optimum f*", lambda: reference_value(prob))
+        if reference_value(prob) is None:
+            no_reference = _no_minimiser_reason(prob)
     rows = []
     for m in methods:
         if progress:
@@ -176,7 +182,8 @@ def cmd_solve(args) -> int:
             "gap": float(hist["gap"][-1]) if "gap" in hist and hist["gap"].size else None,
             "grad_norm": res.grad_norm, "time": elapsed, "status": res.status,
             "message": res.message, "order": None if fit is None else fit["kind"],
-            "rate": None if fit is None else fit["rate"],
+            # a rate only where the fit found linear convergence (as the table prints it)
+            "rate": fit["rate"] if fit is not None and fit["kind"] == "linear" else None,
         })
     if args.json:
         from gdnp._io import package_versions
@@ -188,8 +195,10 @@ def cmd_solve(args) -> int:
                     "method": args.method, "normalization": args.normalization,
                     "bn_eps": args.bn_eps, "batch_size": args.batch_size,
                     "statistics": args.statistics, "reference": args.reference, **given}
-        json.dump({"settings": settings, "problem": prob.config(), "results": rows,
-                   "versions": package_versions()}, sys.stdout, indent=2, default=float)
+        # strict JSON: a value that is not finite (an empty history's gap) is null
+        json.dump(_finite_or_none({"settings": settings, "problem": prob.config(),
+                                   "results": rows, "versions": package_versions()}),
+                  sys.stdout, indent=2, default=float, allow_nan=False)
         print()
         return 0
     cfg = prob.config()
@@ -204,14 +213,15 @@ def cmd_solve(args) -> int:
     print(f"{'method':<7}{'iters':>7}{'final gap':>12}{'|grad|':>11}{'time [s]':>10}"
           f"{'order':>11}{'status':>8}")
     for r in rows:
-        order = (f"lin {r['rate']:.3f}" if r["order"] == "linear" else
+        order = (_linear_cell(r["rate"]) if r["order"] == "linear" else
                  {None: MISSING, "sublinear": "sublin", "undetermined": "undet"}[r["order"]])
         print(f"{r['method']:<7}{r['nit']:>7d}{_fmt(r['gap'], '.3e', 12)}"
               f"{_fmt(r['grad_norm'], '.2e', 11)}{r['time']:>10.3f}{order:>11}"
               f"{r['status']:>8d}")
     if any(r["gap"] is None for r in rows):
-        print(f"note: final gap {MISSING}: " + ("the problem has no reference optimum f*"
-                                                if args.reference else "--no-reference"))
+        why = "--no-reference" if not args.reference else "the problem has no reference " \
+            "optimum f*" + (f": {no_reference}" if no_reference else "")
+        print(f"note: final gap {MISSING}: {why}")
     for r in rows:
         if r["status"] == 2:
             print(f"note: {r['method']} (status 2, no rate fitted): {r['message']}")
@@ -225,6 +235,34 @@ def cmd_solve(args) -> int:
             print(f"note: {r['method']}'s final gap {r['gap']:.3e} is negative, {what} "
                   f"(1e3 ulp of f* = {floor:.1e})")
     return 0
+
+
+def _linear_cell(rate: float) -> str:
+    """The table's order cell of a linear fit: ``lin 0.977``, or ``lin 1-2e-05`` where three
+    decimals would round the rate to 1."""
+    return f"lin {rate:.3f}" if rate < 0.9995 else f"lin 1-{1.0 - rate:.0e}"
+
+
+def _no_minimiser_reason(prob) -> str | None:
+    """The reference solver's own sentence on why ``prob`` has no finite minimiser."""
+    from gdnp.problems import NoFiniteMinimizerError
+
+    try:
+        prob.solution()
+    except NoFiniteMinimizerError as exc:
+        return str(exc)
+    return None
+
+
+def _finite_or_none(obj):
+    """``obj`` with every float that is not finite replaced by ``None`` (strict JSON)."""
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_none(v) for v in obj]
+    if isinstance(obj, (float, np.floating)) and not np.isfinite(obj):
+        return None
+    return obj
 
 
 def _delegate(command: str, argv: list[str]) -> int:
@@ -267,7 +305,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("problem", choices=PROBLEMS)
     p.add_argument("--method", default="all", type=str.lower,
                    choices=["all", "gd", "agd", "bngd", "gdnp"], help="any case")
-    p.add_argument("--kappa", type=float, default=100.0, help="condition number of S")
+    p.add_argument("--kappa", type=float, default=None,
+                   help="condition number of S (default: 100, and 1 with --dim 1: a 1x1 S "
+                        "has no other)")
     p.add_argument("--dim", type=_count("dim", 1), default=10,
                    help="input dimension d (the d= of the Python constructors)")
     p.add_argument("--separation", type=float, default=None,
@@ -366,6 +406,12 @@ def _on_sigterm(signum, frame):
     raise _Terminated
 
 
+def _show_cli_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning on the command line: one line, without the library's source line (which
+    ``python -W`` users still get from Python code)."""
+    print(f"gdnp: warning: {message} ({category.__name__})", file=file or sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gdnp`` console script and ``python -m gdnp``.
 
@@ -386,7 +432,9 @@ def main(argv: list[str] | None = None) -> int:
             with contextlib.suppress(AttributeError, ValueError):
                 stream.reconfigure(errors="backslashreplace")
     try:
-        code = _run(argv)
+        with warnings.catch_warnings():  # restores the caller's showwarning afterwards
+            warnings.showwarning = _show_cli_warning
+            code = _run(argv)
         sys.stdout.flush()
         return code
     except _Terminated:

@@ -204,7 +204,7 @@ def _check_bracket(bracket):
     return a, b
 
 
-def _check_direction(u, w, what: str):
+def _check_direction(u, w, what: str, arg: str = "x0"):
     if not np.any(u):
         raise ValueError(
             "problem: u = -E[yx] = 0, so u'w = 0 for every direction and GDNP's step is "
@@ -212,8 +212,8 @@ def _check_direction(u, w, what: str):
     uw = float(u @ w)
     if abs(uw) <= 1e-14 * np.linalg.norm(u) * np.linalg.norm(w):
         raise ValueError(
-            f"x0: {what} has u'w0 = 0, where GDNP stalls (rho(w0) = 0, h = 0; theory guide §9); "
-            "pass another x0 or seed")
+            f"{arg}: {what} has u'w0 = 0, where GDNP stalls (rho(w0) = 0, h = 0; theory guide "
+            f"§9); pass another {arg}" + (" or seed" if arg == "x0" else ""))
 
 
 @status_on_breakdown
@@ -246,7 +246,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     callback : callable, optional
         ``callback(intermediate_result)``; raise ``StopIteration`` to stop.
     T_s : int
-        Bisection halvings per length update.
+        Bisection halvings per length update (at least 1).
     eps : float
         The direction step is skipped when ``|h_t| <= eps`` (K19's guard, theory guide §4),
         and at a length ``g_t = 0``, where the step ``s_t`` is undefined.
@@ -332,8 +332,10 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     if isinstance(T_s, bool) or not isinstance(T_s, numbers.Integral):
         raise TypeError(f"T_s must be an integer, got {T_s!r}")
-    if T_s < 0:
-        raise ValueError(f"T_s must be an integer >= 0, got {T_s!r}")
+    if T_s < 1:
+        raise ValueError(f"T_s must be an integer >= 1, got {T_s!r} (the halvings of each "
+                         "length bisection: with none, every length would be the bracket's "
+                         "midpoint, whatever the direction)")
     T_s = int(T_s)
     eps = check_positive(eps, "eps", allow_zero=True)
     xtol = check_positive(xtol, "xtol", allow_zero=True)
@@ -360,7 +362,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                          f"{type(problem).__name__} has none, got theta_steps={theta_steps!r}")
 
     w, g = problem._to_bn(x, "x0") if w0 is None else (np.array(w0, dtype=float), float(g0))
-    _check_direction(problem.u, w, "the initial direction")
+    _check_direction(problem.u, w, "the initial direction", "x0" if w0 is None else "w0")
     rho_star = problem.rho_star
     rec = Recorder(problem, "gdnp", tol, callback, f_star,
                    extra_keys=("rho_gap", "dg2", "step"))
@@ -462,7 +464,7 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
         w, g = np.array(w0, dtype=float), np.array(g0, dtype=float)
     theta = problem.split(x)[1].copy()
     for i in range(problem.hidden):
-        _check_direction(problem.u, w[i], f"hidden unit {i}")
+        _check_direction(problem.u, w[i], f"hidden unit {i}", "x0" if w0 is None else "w0")
     A = problem.unit_projections(w)
     rec = Recorder(problem, "gdnp", tol, callback, f_star, extra_keys=("dg2",))
     n_bisect = n_certified = 0

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -146,6 +147,8 @@ class OptimizeResult(dict):
             v = self[k]
             text = np.array2string(v, threshold=8, precision=6) if isinstance(
                 v, np.ndarray) else repr(v)
+            # a matrix's later rows line up under its first (as scipy's OptimizeResult)
+            text = text.replace("\n", "\n" + " " * (width + 2))
             lines.append(f"{k.rjust(width)}: {text}")
         if "history" in self:
             h = self["history"]
@@ -305,7 +308,10 @@ class Recorder:
             raise _start_error(f"{type(exc).__name__}: {exc}") from exc
         k = self.nit + 1 if self.cols["iter"] else 0
         if isinstance(exc, NoSignChangeError):
-            cause = f"no finite minimiser of the length at iteration {k} ({exc})"
+            # the bisected function is d_g f of the length g (bisect itself calls it fun)
+            text = re.sub(r"\bfun\b", "d_g f", str(exc)).replace(
+                "vanishes to rounding at ", "vanishes to rounding at g = ")
+            cause = f"no finite minimiser of the length at iteration {k} ({text})"
         else:
             what = {OverflowError: "a value overflowed float64",
                     ZeroDivisionError: "a division by zero",

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from gdnp.problems import LinearProblem, Problem
+from gdnp.problems._validate import as_bool
 
 __all__ = ["hessian_spectrum", "Eigenvalues", "bn_hessian_vector"]
 
@@ -214,6 +215,7 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a gdnp.problems.Problem, got {type(problem).__name__}")
+    include_length = as_bool(include_length, "include_length")
     if coords not in ("original", "bn"):
         raise ValueError(f"coords must be 'original' or 'bn', got {coords!r}")
     if method not in ("auto", "dense", "lanczos"):

@@ -64,7 +64,8 @@ gap            float   ``f - f*`` (empty when no reference optimum exists)
 grad_norm2     float   ``||grad f||^2_{S^-1}``
 time           float   seconds since the start of the run (wall clock; not reproducible)
 status         int     the run's final status (0, 1, 2, 99; ``-1``: the cell raised)
-error          str     the exception of a failed cell, else empty
+error          str     the exception of a failed cell; on the last row of a diverged run
+                       (status 2) the solver's message; else empty
 =============  ======  ===========================================================
 
 Floats are written with ``repr`` (exact round trip). Everything but ``time`` is a deterministic
@@ -627,10 +628,13 @@ def _cell_rows(cell: dict, blas_threads: int | None, shared: dict | None = None)
             return buf.getvalue()
     h = res.history
     gap = h.get("gap")
-    for i in range(len(h["iter"])):
+    last = len(h["iter"]) - 1
+    for i in range(last + 1):
+        # a diverged run says why on its last row (the solver's message)
+        why = res.message if i == last and res.status == 2 else ""
         w.writerow([*map(_fmt, base), int(h["iter"][i]), _fmt(float(h["fun"][i])),
                     "" if gap is None else _fmt(float(gap[i])), _fmt(float(h["grad_norm2"][i])),
-                    _fmt(float(h["time"][i])), int(res.status), ""])
+                    _fmt(float(h["time"][i])), int(res.status), why])
     return buf.getvalue()
 
 
@@ -809,11 +813,13 @@ def _sidecar_text(config: dict, cells: list[dict], run: dict, earlier: list | No
     return json.dumps(side, indent=2, sort_keys=True) + "\n"
 
 
-def _assemble(out: Path, cells: list[dict]) -> tuple[Path, list[dict]]:
-    """Write ``results.csv`` from the cell files, each checked again first; return its path
-    and the cells that raised (``key`` and ``error`` of each row with ``status = -1``). The
-    file is written cell by cell (one cell in memory at a time, not the whole table)."""
+def _assemble(out: Path, cells: list[dict]) -> tuple[Path, list[dict], list[str]]:
+    """Write ``results.csv`` from the cell files, each checked again first; return its path,
+    the cells that raised (``key`` and ``error`` of each row with ``status = -1``) and the keys
+    of the cells whose run diverged (last row ``status = 2``). The file is written cell by
+    cell (one cell in memory at a time, not the whole table)."""
     failed: list[dict] = []
+    diverged: list[str] = []
     status, error = COLUMNS.index("status"), COLUMNS.index("error")
 
     def pieces():
@@ -829,11 +835,14 @@ def _assemble(out: Path, cells: list[dict]) -> tuple[Path, list[dict]]:
                 row = next(csv.reader(io.StringIO(rows)), [])
                 if len(row) == len(COLUMNS) and row[status] == "-1":
                     failed.append({"key": c["key"], "error": row[error]})
+            last = next(csv.reader(io.StringIO(rows.rstrip("\n").rpartition("\n")[2])), [])
+            if len(last) == len(COLUMNS) and last[status] == "2":
+                diverged.append(c["key"])
             yield rows
 
     path = out / RESULTS
     atomic_write_chunks(path, pieces())
-    return path, failed
+    return path, failed, diverged
 
 
 class _NoBar:
@@ -1041,8 +1050,9 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
     dict
         ``cells``, ``skipped`` (valid cell files found), ``ran``, ``damaged`` (``key`` and
         ``reason`` of each cell file found damaged and recomputed), ``failed`` (``key`` and
-        ``error`` of each cell that raised, ``status = -1``), ``seconds``, ``results`` and
-        ``sidecar`` (paths).
+        ``error`` of each cell that raised, ``status = -1``), ``diverged`` (the keys of the
+        cells whose run ended with ``status = 2``; their ``message`` column says why),
+        ``seconds``, ``results`` and ``sidecar`` (paths).
 
     Raises
     ------
@@ -1120,9 +1130,10 @@ def _run(config, cells, out, jobs, backend, scheduler, blas_threads, progress, o
                 bar.update(1)
                 if on_cell is not None:
                     on_cell(key, n_done)
-        results, failed = _assemble(out, cells)
+        results, failed, diverged = _assemble(out, cells)
     return {"cells": len(cells), "skipped": len(done), "ran": len(todo),
             "damaged": [{"key": k, "reason": r} for k, r in damaged], "failed": failed,
+            "diverged": diverged,
             "seconds": time.perf_counter() - t0, "results": str(results),
             "sidecar": str(out / SIDECAR)}
 
@@ -1326,7 +1337,7 @@ def sweep_main(argv: list[str] | None = None) -> int:
     >>> out = os.path.join(tempfile.mkdtemp(), "sweep")
     >>> sweep_main(["--problem", "ols", "--kappa", "10", "--dim", "3", "--method", "gd",
     ...             "--maxiter", "20", "--out", out, "--no-progress"])
-    gdnp sweep: 1 cells (0 already done, 1 run) in ... s -> .../sweep/results.csv
+    gdnp sweep: 1 cell (0 already done, 1 run) in ... s -> .../sweep/results.csv
     0
     """
     args = _parser().parse_args(argv)
@@ -1375,7 +1386,11 @@ def sweep_main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(f"gdnp sweep: {summary['cells']} cells ({summary['skipped']} already done, "
-              f"{summary['ran']} run{f', {len(failed)} raised' if failed else ''}) in "
-              f"{summary['seconds']:.2f} s -> {summary['results']}")
+        diverged = summary["diverged"]
+        extra = (f", {len(failed)} raised" if failed else "") + (
+            f", {len(diverged)} diverged (status 2)" if diverged else "")
+        cells = "cell" if summary["cells"] == 1 else "cells"
+        print(f"gdnp sweep: {summary['cells']} {cells} ({summary['skipped']} already done, "
+              f"{summary['ran']} run{extra}) in {summary['seconds']:.2f} s -> "
+              f"{summary['results']}")
     return 1 if failed else 0

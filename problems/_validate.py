@@ -144,6 +144,29 @@ def as_real(value, name: str, *, minimum: float | None = None, maximum: float | 
     return v
 
 
+def warn_external(message: str, category: type[Warning] = UserWarning) -> None:
+    """``warnings.warn`` attributed to the first caller outside gdnp (the user's own line, as
+    ``stacklevel`` would be if it were known): however deep in gdnp the cause is found."""
+    import sys
+
+    roots = tuple(os.path.dirname(mod.__file__) + os.sep
+                  for mod in (sys.modules.get(name) for name in
+                              ("gdnp", "gdnp.problems", "gdnp.proofs", "gdnp.plots"))
+                  if mod is not None and getattr(mod, "__file__", None))
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(roots):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def as_bool(value, name: str) -> bool:
+    """``value`` as a Python bool; a ``TypeError`` naming ``name`` for anything but a bool or
+    numpy bool (a string such as ``"False"`` is truthy, so it is refused, not read)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def all_finite(arr: np.ndarray) -> bool:
     """``np.all(np.isfinite(arr))`` for an ndarray, without the Python layers of ``np.all``
     and ``ndarray.all`` (the same reduction; a few us per call, and every solver iterate
@@ -275,10 +298,10 @@ def as_spd_matrix(value, name: str = "S", *, rtol: float | None = None) -> np.nd
         )
     cond = eig[-1] / eig[0]
     if cond >= WARN_CONDITION:
-        warnings.warn(
+        warn_external(
             f"{name} is positive definite but cond({name}) = {cond:.3g}: float64 solves with it "
             f"are accurate to only about {cond * np.finfo(float).eps:.1g} relative",
-            ConditioningWarning, stacklevel=3)
+            ConditioningWarning)
     return arr
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import copy
 import math
+import numbers
 from collections.abc import Callable
 from functools import partial
 from typing import Any, NamedTuple
@@ -958,7 +959,11 @@ class LinearProblem(Problem):
         if isinstance(g, float):  # Python or numpy float: a scalar (the solvers' case)
             if not math.isfinite(g):
                 raise ValueError(f"g must be a finite scalar, got {g!r}")
-        elif np.ndim(g) != 0 or not np.isfinite(g):
+            return w, float(g)
+        if isinstance(g, (bool, np.bool_)) or not isinstance(g, (numbers.Real, np.ndarray)) or (
+                isinstance(g, np.ndarray) and g.dtype.kind not in "iuf"):
+            raise TypeError(f"g must be a real number, got {type(g).__name__} {g!r}")
+        if np.ndim(g) != 0 or not np.isfinite(g):
             raise ValueError(f"g must be a finite scalar, got {g!r}")
         return w, float(g)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import (
+    as_bool,
     as_finite_array,
     as_labels,
     as_real,
@@ -185,6 +186,7 @@ def prepare_data(
     if y.shape[0] != n:
         raise ValueError(f"y must have {n} entries (one per row of X), got {y.shape[0]}")
     ridge = as_real(ridge, "ridge", minimum=0.0)
+    center_y = as_bool(center_y, "center_y")
     if null_space not in ("raise", "drop"):
         raise ValueError(f"null_space must be 'raise' or 'drop', got {null_space!r}")
     if rtol is None:

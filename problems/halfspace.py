@@ -20,7 +20,6 @@ import contextlib
 import math
 import os
 import sys
-import warnings
 from functools import partial
 
 import numpy as np
@@ -35,6 +34,7 @@ from ._validate import (
     as_spd_matrix,
     as_vector,
     check_memory,
+    warn_external,
 )
 from .base import LinearProblem
 from .data import prepare_data
@@ -1312,10 +1312,10 @@ class EmpiricalHalfspace(Halfspace):
         if verdict == "separable":
             raise self._separable_error()
         if verdict is None and not small:  # (on small data the LP has already run)
-            warnings.warn(
+            warn_external(
                 f"{self!r}: neither a finite minimiser nor a separating direction was "
                 f"certified; checking separability by an LP on n = {self._n}, d = {self.dim} "
-                "(HiGHS prints its progress on stderr)", RuntimeWarning, stacklevel=3)
+                "(HiGHS prints its progress on stderr)", RuntimeWarning)
             with _stdout_to_stderr():  # HiGHS's log is C output to file descriptor 1
                 separable = self._lp_separable(progress=True)
             if separable:

@@ -39,6 +39,8 @@ import numbers
 
 import numpy as np
 
+from ._validate import as_bool
+
 __all__ = ["NORMALIZATIONS", "Normalizer", "check_normalization", "linf_constant"]
 
 #: The valid ``normalization=`` values of every constructor (theory guide §10).
@@ -61,8 +63,7 @@ def check_normalization(normalization, centered, bn_eps) -> tuple[str, bool, flo
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization must be one of {list(NORMALIZATIONS)}, "
                          f"got {normalization!r}")
-    if not isinstance(centered, (bool, np.bool_)):
-        raise TypeError(f"centered must be a bool, got {type(centered).__name__}")
+    as_bool(centered, "centered")
     if isinstance(bn_eps, bool) or not isinstance(bn_eps, numbers.Real):
         raise TypeError(f"bn_eps must be a real number, got {type(bn_eps).__name__}")
     bn_eps = float(bn_eps)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -121,8 +122,11 @@ def verify_main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed the message (topics listed)
         return int(exc.code) if isinstance(exc.code, int) else 2
-    if args.timeout <= 0 or (args.jobs is not None and args.jobs < 1):
-        print("gdnp verify: error: --timeout and --jobs must be positive", file=sys.stderr)
+    if not (math.isfinite(args.timeout) and args.timeout > 0) or (
+            args.jobs is not None and args.jobs < 1):
+        print("gdnp verify: error: --timeout must be a finite number > 0 and --jobs a "
+              f"positive integer, got --timeout {args.timeout:g}"
+              + ("" if args.jobs is None else f" --jobs {args.jobs}"), file=sys.stderr)
         return 2
     names = {c.name for c in CHECKS}
     unknown = [o for o in args.only or [] if o not in TOPICS and o not in names]

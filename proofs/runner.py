@@ -7,6 +7,7 @@ proved. With ``timeout=None`` the checks run in the calling process.
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import os
 import time
@@ -211,8 +212,10 @@ def run_checks(
     checks = _select(only)
     if timeout is None:
         return [evaluate(c) for c in checks]
-    if timeout <= 0:
-        raise ValueError(f"timeout must be positive, got {timeout!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (
+            math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"timeout must be a finite number > 0 (seconds) or None, got "
+                         f"{timeout!r}")
     jobs = jobs or min(os.cpu_count() or 1, 4)
     if jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")

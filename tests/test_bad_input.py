@@ -491,7 +491,8 @@ def test_gdnp_says_u_is_zero_when_no_start_can_help():
     (lambda p: gdnp.solve(p, "gd", maxiter=True), TypeError, "maxiter must be an integer"),
     (lambda p: gdnp.solve(p, "gd", maxiter="10"), TypeError, "maxiter must be an integer"),
     (lambda p: gdnp.solve(p, "gdnp", T_s=True), TypeError, "T_s must be an integer"),
-    (lambda p: gdnp.solve(p, "gdnp", T_s=-1), ValueError, "T_s must be an integer >= 0"),
+    (lambda p: gdnp.solve(p, "gdnp", T_s=-1), ValueError, "T_s must be an integer >= 1"),
+    (lambda p: gdnp.solve(p, "gdnp", T_s=0), ValueError, "with none, every length would be"),
     (lambda p: gdnp.solve(p, "gd", reference="no"), TypeError, "reference must be a bool"),
     (lambda p: gdnp.solve(p, "bngd", statistics="population"), ValueError,
      "applies to mini-batch runs only"),
@@ -716,3 +717,68 @@ def test_single_precision_data_are_centred_into_their_only_float64_copy():
         bad = X32.copy()
         bad[3, 4] = np.nan
         prepare_data(bad, y, labels=True)
+
+
+def test_flags_refuse_strings_that_would_read_as_true():
+    """``"False"`` is truthy: ``include_length``, ``expand`` and ``center_y`` had taken it as
+    True; like ``centered`` and ``reference`` they now refuse anything but a bool."""
+    import gdnp
+
+    o = OLS.random(4, 10.0, seed=0)
+    X = np.random.default_rng(0).standard_normal((10, 3))
+    for call, name in ((lambda: gdnp.hessian_spectrum(o, o.solution().x, coords="bn",
+                                                      include_length="False"), "include_length"),
+                       (lambda: gdnp.bisect(lambda t: t - 5.0, 0.0, 1.0, expand="False"),
+                        "expand"),
+                       (lambda: OLS.from_data(X, np.arange(10.0), center_y="False"), "center_y")):
+        with pytest.raises(TypeError, match=rf"{name} must be a bool, got str 'False'"):
+            call()
+
+
+@pytest.mark.parametrize("g", ["a", None, True, 1 + 2j])
+def test_a_length_that_is_not_a_real_number_is_named(g):
+    o = OLS.random(3, 10.0, seed=0)
+    with pytest.raises(TypeError, match="g must be a real number"):
+        o.f_bn(np.ones(3), g)
+
+
+def test_gdnp_names_w0_when_the_start_was_given_in_bn_coordinates():
+    import gdnp
+    from gdnp.problems import Halfspace
+
+    h = Halfspace.random(4, 10.0, seed=0)
+    u = h.u
+    with pytest.raises(ValueError,
+                       match=r"^w0: the initial direction has u'w0 = 0.*pass another w0$"):
+        gdnp.gdnp(h, w0=np.array([u[1], -u[0], 0.0, 0.0]), g0=1.0)
+
+
+def test_bisect_says_when_the_given_bracket_holds_a_decreasing_root():
+    import gdnp
+    from gdnp.bisection import NoSignChangeError
+
+    with pytest.raises(NoSignChangeError, match=r"on the given bracket \[0, 1\] fun decreases "
+                                                r"through zero .* pass lambda t: -fun\(t\)"):
+        gdnp.bisect(lambda t: 0.3 - t, 0.0, 1.0)
+
+
+def test_warnings_point_at_the_callers_line(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "user_script.py"
+    script.write_text("from gdnp.problems import Halfspace\n"
+                      "p = Halfspace.random(d=5, kappa=1e12)\n")
+    err = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         check=True).stderr
+    assert f"{script}:2: ConditioningWarning" in err
+
+
+def test_result_repr_lines_up_a_matrix_under_its_name():
+    import gdnp
+    from gdnp.problems import MLP
+
+    text = repr(gdnp.bngd(MLP.random(3, 2, 5.0, 100), maxiter=2))
+    line = next(i for i, s in enumerate(text.splitlines()) if "direction:" in s)
+    first, second = text.splitlines()[line:line + 2]
+    assert second.index("[") == first.index("[[") + 1

@@ -427,3 +427,44 @@ def test_an_os_error_is_one_line_and_exit_1(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert code == 1 and "No space left on device" in err and "rerun the same command" in err
     assert "Traceback" not in err
+
+
+def test_solve_json_is_strict_and_gives_a_rate_only_for_linear_runs(capsys):
+    """No NaN token (a run too short to fit had printed ``"rate": NaN``), and ``rate`` only
+    where the fit says linear, as the table prints it."""
+    assert main(["solve", "ols", "--dim", "3", "--maxiter", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(c))
+    assert {(r["order"], r["rate"]) for r in out["results"]} == {("undetermined", None)}
+    assert main(["solve", "halfspace", "--n", "2000", "--kappa", "10", "--maxiter", "200",
+                 "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert all((r["rate"] is not None) == (r["order"] == "linear") for r in rows)
+    assert any(r["order"] != "linear" for r in rows)
+
+
+def test_solve_says_why_there_is_no_reference_and_defaults_kappa_in_one_dimension(capsys):
+    assert main(["solve", "halfspace", "--n", "100", "--kappa", "10", "--maxiter", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "no reference optimum f*: X, y: the data are linearly separable" in out
+    assert "(d_g f vanishes to rounding at g = " in out  # the length search's function
+    assert main(["solve", "ols", "--dim", "1", "--maxiter", "3"]) == 0  # kappa 1, not 100
+    assert "kappa(S)=1," in capsys.readouterr().out
+    assert main(["solve", "ols", "--dim", "1", "--kappa", "10"]) == 2
+    assert "kappa must be 1 when d = 1" in capsys.readouterr().err
+
+
+def test_solve_table_shows_rates_near_one_and_warnings_in_one_line(capsys):
+    assert main(["solve", "ols", "--kappa", "1e13", "--dim", "4", "--method", "gd",
+                 "--maxiter", "300"]) == 0
+    captured = capsys.readouterr()
+    assert "gdnp: warning: S is positive definite but cond(S) = 1e+13" in captured.err
+    assert "ConditioningWarning" in captured.err and "sys.exit" not in captured.err
+    from gdnp.cli import _linear_cell
+
+    assert _linear_cell(0.977) == "lin 0.977" and _linear_cell(1 - 2e-5) == "lin 1-2e-05"
+
+
+def test_verify_refuses_a_timeout_that_is_not_a_finite_positive_number(capsys):
+    for bad in ("nan", "inf", "0"):
+        assert main(["verify", "--only", "bn", "--timeout", bad]) == 2
+        assert "--timeout must be a finite number > 0" in capsys.readouterr().err

@@ -522,3 +522,18 @@ def test_results_are_written_piece_by_piece_and_atomically(tmp_path):
         atomic_write_chunks(path, broken())
     assert path.stat().st_size == 64 * 2**20
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+
+
+def test_a_diverged_cell_is_counted_and_says_why(tmp_path, capsys):
+    """Separable data: GDNP's length has no finite minimiser (status 2). The summary counts the
+    cell and its last row's error column holds the solver's message (it had been empty)."""
+    out = tmp_path / "div"
+    assert sweep_main(["--problem", "halfspace", "--n", "50", "--dim", "10", "--kappa", "10",
+                       "--method", "gdnp", "gd", "--maxiter", "50", "--out", str(out)]) == 0
+    assert "1 diverged (status 2)" in capsys.readouterr().out
+    rows = read_results(out)
+    last = [r for r in rows if r["method"] == "gdnp"][-1]
+    assert last["status"] == "2" and last["error"].startswith("diverged: no finite minimiser")
+    assert all(r["error"] == "" for r in rows if r["method"] == "gd")
+    summary = run_sweep(json.loads((out / "sweep.json").read_text())["config"], out)
+    assert len(summary["diverged"]) == 1 and summary["ran"] == 0
