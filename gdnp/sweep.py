@@ -239,7 +239,7 @@ def _convert(key: str, v):
                                  "only); run another loss with gdnp.solve")
             return v
         if key in ("kappa", "separation"):
-            if isinstance(v, bool):
+            if isinstance(v, (bool, str)):  # a number, as "dim" and "seed" must be
                 raise TypeError
             return float(v)
         if key in ("dim", "seed"):
@@ -255,7 +255,7 @@ def _convert(key: str, v):
                                  f"{list(allowed)}")
             return v
         if key == "bn_eps":
-            if isinstance(v, bool) or not float(v) >= 0:
+            if isinstance(v, (bool, str)) or not float(v) >= 0:
                 raise TypeError
             return float(v)
         if key in ("n", "batch_size"):
@@ -265,6 +265,9 @@ def _convert(key: str, v):
                 v = int(v)
             if isinstance(v, bool) or int(v) != v:
                 raise TypeError
+            if int(v) < (2 if key == "n" else 1):
+                raise ValueError(f"grid key {key!r}: {key} must be at least "
+                                 f"{2 if key == 'n' else 1}, got {int(v)}")
             return int(v)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ValueError) and str(exc).startswith("grid key"):
@@ -402,7 +405,8 @@ def expand_cells(config: dict) -> list[dict]:
     """The cells of a normalised configuration, in grid order, without duplicates.
 
     Keys that do not apply to a cell are normalised away (``separation`` and ``loss`` for
-    OLS, ``batch_size`` for ``agd`` and ``gdnp``...), so no run is repeated.
+    OLS, ``batch_size`` for ``agd``, ``gdnp`` and population problems...), so no run is
+    repeated; a ``batch_size`` larger than a cell's ``n`` is refused before any cell runs.
 
     Parameters
     ----------
@@ -434,8 +438,9 @@ def expand_cells(config: dict) -> list[dict]:
     cells, seen = [], set()
     for values in itertools.product(*(grid[k] for k in keys)):
         c = dict(zip(keys, values, strict=True))
-        if c["method"] not in ("gd", "bngd") and "batch_size" in c:
-            c["batch_size"] = None  # agd and gdnp run full-batch
+        if "batch_size" in c and (c["method"] not in ("gd", "bngd") or (
+                c["n"] is None and c["problem"] != "mlp")):
+            c["batch_size"] = None  # agd and gdnp run full-batch, population problems too
         if c.get("batch_size") is None and "statistics" in c:
             c["statistics"] = None
         if c.get("normalization", "batch") != "batch" and "bn_eps" in c:
@@ -444,6 +449,7 @@ def expand_cells(config: dict) -> list[dict]:
             c["separation"] = None
         if c["problem"] == "ols":
             c["loss"] = None
+        _check_batch(c)
         c["maxiter"] = config["maxiter"]
         c["tol"] = config["tol"]
         c["options"] = config["options"].get(c["method"], {})
@@ -456,6 +462,20 @@ def expand_cells(config: dict) -> list[dict]:
     if not cells:
         raise ValueError("empty grid: no cells")
     return cells
+
+
+def _check_batch(cell: dict) -> None:
+    """A mini-batch holds at most ``n`` samples: refused before any cell runs (the solver
+    would refuse each such cell, status -1, after the others had run)."""
+    size = cell.get("batch_size")
+    if size is None:
+        return
+    from gdnp.cli import MLP_DEFAULT_N
+
+    n = MLP_DEFAULT_N if cell["n"] is None else cell["n"]  # (a population cell has none)
+    if size > n:
+        raise ValueError(f"grid key 'batch_size': {size} is larger than n = {n} "
+                         f"({cell['problem']}, {cell['method']})")
 
 
 # ------------------------------------------------------------------ one cell

@@ -680,7 +680,14 @@ class GaussianHalfspace(Halfspace):
         x = self.check_x(x)
         Sx = self.S.dot(x)
         m = float(self.u.dot(x))
-        s = np.sqrt(max(float(x.dot(Sx)) - m * m, 0.0))
+        q = float(x.dot(Sx))
+        if math.isfinite(q):
+            s = np.sqrt(max(q - m * m, 0.0))
+        else:  # |x| beyond ~1e154: x'Sx overflowed (as in f), x / max|x| does not
+            c = float(np.max(np.abs(x)))
+            xs = x / c
+            ms = float(self.u.dot(xs))
+            s = c * math.sqrt(max(float(xs.dot(self.S.dot(xs))) - ms * ms, 0.0))
         fun, e1, c2 = self._moments(m, s)
         return fun, (e1 - c2 * m) * self.u + c2 * Sx
 

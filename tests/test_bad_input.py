@@ -782,3 +782,18 @@ def test_result_repr_lines_up_a_matrix_under_its_name():
     line = next(i for i, s in enumerate(text.splitlines()) if "direction:" in s)
     first, second = text.splitlines()[line:line + 2]
     assert second.index("[") == first.index("[[") + 1
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_population_halfspace_gradient_is_finite_where_xSx_overflows():
+    """Beyond |x| ~ 1e154 x'Sx overflows: f rescaled by max|x| and stayed finite, while the
+    gradient had been NaN. Far out the logistic loss is linear, so the gradient settles."""
+    from gdnp.problems import Halfspace
+
+    h = Halfspace.random(3, 10.0, seed=0)
+    g_ref = h.grad(np.full(3, 1e150))
+    for scale in (1e155, 1e200):
+        x = np.full(3, scale)
+        fun, grad = h.value_and_grad(x)
+        assert np.all(np.isfinite(grad)) and fun == pytest.approx(h.f(x), rel=1e-12)
+        np.testing.assert_allclose(grad, g_ref, rtol=1e-9)

@@ -537,3 +537,19 @@ def test_a_diverged_cell_is_counted_and_says_why(tmp_path, capsys):
     assert all(r["error"] == "" for r in rows if r["method"] == "gd")
     summary = run_sweep(json.loads((out / "sweep.json").read_text())["config"], out)
     assert len(summary["diverged"]) == 1 and summary["ran"] == 0
+
+
+def test_grid_values_a_cell_cannot_use_are_refused_or_normalised_before_any_cell_runs():
+    base = {"problem": ["halfspace"], "kappa": [10], "dim": [3], "method": ["gd"],
+            "maxiter": 5}
+    with pytest.raises(ValueError, match="grid key 'n': n must be at least 2, got 1"):
+        normalize_config({**base, "n": [1]})
+    with pytest.raises(ValueError, match="grid key 'batch_size': 100 is larger than n = 50"):
+        expand_cells(normalize_config({**base, "n": [50], "batch_size": [100]}))
+    for key, value in (("kappa", "1e1"), ("dim", "3"), ("bn_eps", "0.1")):  # numbers only
+        with pytest.raises(ValueError, match=f"grid key '{key}': bad value"):
+            normalize_config({**base, key: [value]})
+    # a population problem has no samples: its cells run full-batch, once
+    cells = expand_cells(normalize_config({**base, "n": [None, 50], "batch_size": [None, 10]}))
+    assert sorted((c["n"], c["batch_size"]) for c in cells if c["n"] is None) == [(None, None)]
+    assert len(cells) == 3
