@@ -684,8 +684,8 @@ def to_markdown(report: dict) -> str:
                   f"{_num(g['plain_bisection_over_floor'])} | - | - |"]
     fl = report.get("floor") or {}
     if fl:
-        lines += ["", f"Two-matvec floor on X ({fl['problem']}, {fl['X_mb']:.0f} MB): "
-                      f"{fl['two_matvec_s'] * 1e3:.2f} ms."]
+        lines += ["", f"Two-matvec floor on X ({fl['problem']}, {fl['X_mb']:.3g} MB): "
+                      f"{fl['two_matvec_s'] * 1e3:.3g} ms."]
         per = fl.get("per_iter_s")
         if per:
             lines[-1] += (" Per iteration, best of interleaved rounds: GD "
@@ -733,7 +733,7 @@ def to_markdown(report: dict) -> str:
     mem = report.get("memory") or {}
     if mem:
         lines += ["", f"### Memory at n = {mem['n']}, d = {mem['d']}", "",
-                  f"X itself: {mem['X_mb']:.0f} MB. Peak extra memory of 3 iterations "
+                  f"X itself: {mem['X_mb']:.3g} MB. Peak extra memory of 3 iterations "
                   f"(tracemalloc): GD {mem['gd_peak_mb']:.1f} MB "
                   f"({mem['gd_peak_over_X']:.3f} x X), GDNP {mem['gdnp_peak_mb']:.1f} MB "
                   f"({mem['gdnp_peak_over_X']:.3f} x X). Max RSS of the benchmark process: "
