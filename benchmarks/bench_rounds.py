@@ -14,8 +14,8 @@ benchmark ``--runs N`` times, each in a fresh process, one after the other, and 
   ``<!-- bench:end -->``).
 
 Every file is written atomically. ``--from FILE ...`` takes reports already made by ``gdnp
-bench --json`` instead of running the benchmark. A test regenerates both texts from
-``rounds.json`` and checks that the committed files hold them.
+bench --json`` (or the runs of a ``rounds.json``) instead of running the benchmark. A test
+regenerates both texts from ``rounds.json`` and checks that the committed files hold them.
 
 Run ``python benchmarks/bench_rounds.py [--runs 5]`` on an otherwise idle machine (about
 three minutes per run).
@@ -52,22 +52,24 @@ def _spread(values: list[float]) -> dict:
             "median": statistics.median(values)}
 
 
-def _other_quantities(rep: dict) -> dict[str, float]:
-    """The run's single numbers beside the per-iteration rows, by a readable label."""
+def _other_quantities(rep: dict) -> dict[str, tuple[str, float]]:
+    """The run's single numbers beside the per-iteration rows: ``{id: (label, value)}``."""
     r, ref = rep["ratios"], rep["reference"]
     sweep = r.get("sweep_speedup", {})
     out = {
-        "`Halfspace.sample(100, 10, 1e5)`, first table (maxiter 60), GDNP / GD":
-            r["gdnp_over_gd"]["value"],
-        **{f"reference solution, n = {row['n']:.0e}".replace("e+0", "e") + " [s]": row["seconds"]
-           for row in ref},
-        "GDNP / two-matvec floor (first table)": r["floor_gdnp"]["value"],
-        "OLS per iteration, n = 1e6 / n = 1e3 (GDNP)": r["ols_n_ratio"]["value"],
-        "benchmark wall time [s]": rep["total_s"],
+        "first_table": ("`Halfspace.sample(100, 10, 1e5)`, first table (maxiter 60), GDNP / GD",
+                        r["gdnp_over_gd"]["value"]),
+        **{f"reference_{i}": (f"reference solution, n = {row['n']:.0e}".replace("e+0", "e")
+                              + " [s]", row["seconds"]) for i, row in enumerate(ref)},
+        "floor_gdnp": ("GDNP / two-matvec floor (first table)", r["floor_gdnp"]["value"]),
+        "ols_n_ratio": ("OLS per iteration, n = 1e6 / n = 1e3 (GDNP)", r["ols_n_ratio"]["value"]),
+        "wall_time": ("benchmark wall time [s]", rep["total_s"]),
     }
     if sweep:
-        out["sweep speed-up (`--jobs 1` / `--jobs 2`, best of 2 rounds each)"] = sweep["value"]
-        out["sweep speed-up without the worker's start-up"] = sweep["speedup_excluding_startup"]
+        out["sweep_speedup"] = ("sweep speed-up (`--jobs 1` / `--jobs 2`, best of 2 rounds each)",
+                                sweep["value"])
+        out["sweep_speedup_no_startup"] = ("sweep speed-up without the worker's start-up",
+                                           sweep["speedup_excluding_startup"])
     return out
 
 
@@ -96,9 +98,10 @@ def summarise(reports: list[dict]) -> dict:
                                                                      medians, strict=True))
                 for rep in reports]
     reported = min(range(len(reports)), key=distance.__getitem__) + 1
-    labels = list(_other_quantities(reports[0]))
-    others = {label: _spread([_other_quantities(rep)[label] for rep in reports])
-              for label in labels}
+    first = _other_quantities(reports[0])
+    others = {key: {"label": label,
+                    **_spread([_other_quantities(rep)[key][1] for rep in reports])}
+              for key, (label, _) in first.items()}
     groups = {}
     for name, prefix in (("population", "population halfspace"), ("ols", "OLS."),
                          ("empirical", "empirical halfspace"), ("mlp", "MLP.")):
@@ -130,10 +133,10 @@ def ranges_markdown(summary: dict) -> str:
     for row in summary["rows"]:
         cells = " | ".join(f"{v:.2f}" for v in row["ratio"]["values"])
         lines.append(f"| {row['problem']}, GDNP / GD | {cells} |")
-    for label, spread in summary["others"].items():
-        spec = ".0f" if "wall time" in label else ".1f" if "[s]" in label else ".2f"
+    for key, spread in summary["others"].items():
+        spec = ".0f" if key == "wall_time" else ".1f" if key.startswith("reference") else ".2f"
         cells = " | ".join(format(v, spec) for v in spread["values"])
-        lines.append(f"| {label} | {cells} |")
+        lines.append(f"| {spread['label']} | {cells} |")
     lines += ["", "The search ablation of the same runs (each cell: GDNP with its lengths "
               "replayed / GD, then the search floor / GD):", "",
               head.replace("quantity", "problem"), sep]
@@ -206,8 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from", dest="files", nargs="+", metavar="FILE",
                         help="use these `gdnp bench --json` reports instead of running")
     args = parser.parse_args(argv)
-    if args.files:
-        reports = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.files]
+    if args.files:  # `gdnp bench --json` reports, or a rounds.json (its runs re-summarised)
+        reports = []
+        for f in args.files:
+            data = json.loads(Path(f).read_text(encoding="utf-8"))
+            reports += data["reports"] if "reports" in data else [data]
     else:
         if args.runs < 1:
             parser.error("--runs must be at least 1")

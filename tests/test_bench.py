@@ -111,3 +111,68 @@ def test_user_guide_benchmark_numbers_come_from_the_committed_report():
     data = [json.loads((root / "benchmarks" / name).read_text(encoding="utf-8"))
             for name in ("results.json", "plots.json", "mlp_sweep.json")]
     assert rn.unmatched_numbers(summary, data) == []
+
+
+def _bench_rounds():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_rounds.py"
+    spec = importlib.util.spec_from_file_location("bench_rounds", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rounds_report_the_run_closest_to_the_medians(report):
+    """The reported run is the one whose per-iteration ratios sit closest to the rows' medians
+    (not the one with the best verdicts); quick runs and runs of other problems are refused."""
+    import copy
+
+    br = _bench_rounds()
+    rep, _ = report
+    runs = []
+    for scale in (1.0, 1.5, 0.9, 1.1, 0.7):
+        run = copy.deepcopy(rep)
+        run["quick"] = False
+        for row in run["iteration_ratios"]:
+            row["ratio"] *= scale
+            if "replay_ratio" in row:
+                row["floor_ratio"] = row["ratio"] * (1.2 if scale == 0.7 else 0.5)
+        runs.append(run)
+    summary = br.summarise(runs)
+    assert summary["reported"] == 1  # the medians (not run 5, whose ratios are the lowest)
+    first = summary["rows"][0]["ratio"]
+    assert first["min"] == pytest.approx(0.7 * rep["iteration_ratios"][0]["ratio"])
+    assert first["median"] == pytest.approx(rep["iteration_ratios"][0]["ratio"])
+    assert {i for i, _ in summary["below_floor"]} == {5}
+    text = br.ranges_markdown(summary)
+    with_floor = sum("replay_ratio" in row for row in summary["rows"])
+    assert text.count("\n| ") == (len(summary["rows"]) + len(summary["others"]) + 1) + (
+        with_floor + 1)  # two tables, each with its header row
+    assert f"{len(summary['below_floor'])} of {summary['rows_with_floor']}" in text
+    with pytest.raises(ValueError, match="--quick"):
+        br.summarise([rep])
+    other = copy.deepcopy(runs[0])
+    other["iteration_ratios"] = other["iteration_ratios"][1:]
+    with pytest.raises(ValueError, match="other problems"):
+        br.summarise([runs[0], other])
+
+
+def test_committed_benchmark_round_is_generated_from_its_runs():
+    """``benchmarks/rounds.json`` holds every run of the reported round; the reported run's
+    report is ``results.json``, and RESULTS.md's generated part and the README's table are
+    what ``benchmarks/bench_rounds.py`` makes of them."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    br = _bench_rounds()
+    rounds = json.loads((root / "benchmarks" / "rounds.json").read_text(encoding="utf-8"))
+    summary = br.summarise(rounds["reports"])
+    assert json.loads(json.dumps(summary)) == rounds["summary"]
+    report = rounds["reports"][summary["reported"] - 1]
+    assert json.loads((root / "benchmarks" / "results.json").read_text(encoding="utf-8")) \
+        == report
+    results_md = (root / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
+    assert br.results_region(summary, report).strip() in results_md
+    assert br.readme_table(report) in (root / "README.md").read_text(encoding="utf-8")

@@ -182,11 +182,11 @@ def test_readme_annotated_numbers_match_figure_data(tmp_path):
     # key that exists and match it at its printed precision
     figures = rn.region(readme, "## Figures", "## Symbolic verification")
     assert len(rn.annotated_numbers(figures)) >= 40
-    # ... and so must the benchmark numbers (benchmarks/results.json, plots.json and
-    # mlp_sweep.json)
+    # ... and so must the benchmark numbers (benchmarks/results.json, rounds.json, plots.json
+    # and mlp_sweep.json)
     bench = rn.region(readme, "## Benchmarks", "## Tests")
     assert {name for _, name, _ in rn.annotated_numbers(bench)} == {"results", "plots",
-                                                                    "mlp_sweep"}
+                                                                    "mlp_sweep", "rounds"}
     bad, missing = rn.check_annotations(readme, [ROOT / "docs" / "figures",
                                                  ROOT / "docs" / "claims",
                                                  ROOT / "benchmarks"])
