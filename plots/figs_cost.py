@@ -139,7 +139,7 @@ def cost_render(data: dict):
     fig, axes = figure("double", 3.2, 1, 2, sharey=True)
     for ax, xcol, xlabel in ((axes[0, 0], "passes", "passes over the data "
                               r"(what a step needs: $\nabla f$, $f$, $\partial_g f$)"),
-                             (axes[0, 1], "seconds", "wall-clock seconds (loaded machine)")):
+                             (axes[0, 1], "seconds", "wall-clock seconds (this run)")):
         shade_floor(ax, res["floor"] / res["gap0"])
         for m in [*cfg["methods"], "lbfgs"]:
             run = _rows(cur, method=m)

@@ -220,7 +220,8 @@ def kappa_render(data: dict) -> plt.Figure:
 
 def _short_fit(fit: dict) -> str:
     if fit["kind"] == "linear":
-        return f"1-r = {fit['one_minus_rate']:.2g}{short_window(fit)}"
+        # the window's note on a line of its own: the boxes stay narrow
+        return f"1-r = {fit['one_minus_rate']:.2g}" + short_window(fit).replace(" (", "\n  (")
     if fit["kind"] == "sublinear":
         return f"sublin. p = {fit['order']:.2g}"
     return "undetermined"

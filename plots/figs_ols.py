@@ -5,9 +5,17 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._core import Parts, flatten, gap_floor, register, run_solver, runs_in_turn
+from ._core import Parts, fit_row, flatten, gap_floor, register, run_solver, runs_in_turn
 from .figs_halfspace import _rows
-from .style import FLOOR_LABEL, figure, figure_legend, method_kw, shade_floor, theory_kw
+from .style import (
+    FLOOR_LABEL,
+    figure,
+    figure_legend,
+    linear_over_a_decade,
+    method_kw,
+    shade_floor,
+    theory_kw,
+)
 
 
 def _ols(cfg, d, kappa):
@@ -35,9 +43,7 @@ def _kd_run(args):
     r = run_solver(p, method, cfg["maxiter"], seed=cfg["solver_seed"], **opts)
     h = r["history"]
     fit = gdnp.rates.fit_order(h["iter"], h["gap"], floor=gap_floor(f_star))
-    row = {"dim": d, "kappa": kappa, "method": method, "kind": fit["kind"],
-           "rate": fit["rate"], "one_minus_rate": fit["one_minus_rate"],
-           "one_minus_rate_se": fit["one_minus_rate_se"], "n_fit": fit["n"],
+    row = {"dim": d, "kappa": kappa, "method": method, **fit_row(fit),
            "final_gap": float(h["gap"][-1]),
            "status": r["status"], "kappa_S": p.kappa, "mu": p.mu, "L": p.L,
            "kappa_star": gdnp.rates.kappa_star(p.S, x_star), "bngd_lr": np.nan,
@@ -87,7 +93,7 @@ def kd_render(data: dict) -> plt.Figure:
             sel = _rows(tab, dim=d, method=m)
             k, v = tab["kappa"][sel], tab["one_minus_rate"][sel]
             ok = np.isfinite(v) & (v > 0)
-            lin = ok & (tab["kind"][sel] == "linear")
+            lin = ok & linear_over_a_decade(tab["kind"][sel], tab["decades"][sel])
             kw = method_kw(m, ls="none", ms=6)
             ax.loglog(k[ok], v[ok], **kw)  # hollow: the fitter did not say linear
             ax.loglog(k[lin], v[lin], **{**kw, "mfc": kw["color"], "label": "_linear"})
@@ -102,8 +108,8 @@ def kd_render(data: dict) -> plt.Figure:
         if j == 0:
             ax2.set_ylabel("condition number")
     figure_legend(fig, axes, ncol=3)
-    fig.suptitle(f"OLS ({cfg['maxiter']} iterations): filled = fitter says linear, hollow = "
-                 "not (linear-fit 1 - r drawn)")
+    fig.suptitle(f"OLS ({cfg['maxiter']} iterations): filled = linear over >= 1 decade, "
+                 "hollow = not (linear-fit 1 - r drawn)")
     return fig
 
 

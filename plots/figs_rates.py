@@ -21,7 +21,7 @@ from ._core import (
     run_solver,
     runs_in_turn,
 )
-from .style import figure, figure_legend, method_kw, theory_kw
+from .style import figure, figure_legend, linear_over_a_decade, method_kw, theory_kw
 
 # ============================================================================ shared
 
@@ -53,13 +53,14 @@ def _maxiter(cfg: dict, kappa: float) -> int:
 
 
 def _summary(tab: dict, mask) -> tuple[float, float, float, bool]:
-    """Median, min and max of ``1 - r`` over the selected seeds, and whether all are linear."""
+    """Median, min and max of ``1 - r`` over the selected seeds, and whether every one is
+    linear over at least a decade (:func:`~gdnp.plots.style.linear_over_a_decade`)."""
     v = np.asarray(tab["one_minus_rate"][mask], dtype=float)
     v = v[np.isfinite(v) & (v > 0)]
     if v.size == 0:
         return np.nan, np.nan, np.nan, False
     return (float(np.median(v)), float(v.min()), float(v.max()),
-            bool(np.all(tab["kind"][mask] == "linear")))
+            bool(np.all(linear_over_a_decade(tab["kind"][mask], tab["decades"][mask]))))
 
 
 def _draw_rates(ax, tab: dict, xcol: str, xs, methods, **eq) -> None:
@@ -215,8 +216,7 @@ def rk_render(data: dict):
     axes[0, 0].set_ylabel(r"$1 - r$  (per-iteration contraction of $f - f^*$)")
     figure_legend(fig, axes, ncol=3)
     fig.suptitle(f"Rates: median over {len(cfg['seeds'])} seed(s), band = min-max; filled = "
-                 "linear for every seed, hollow = not linear for some seed (no point: nothing "
-                 "to fit)")
+                 "every seed linear over >= 1 decade, hollow = not (no point: nothing to fit)")
     return fig
 
 
@@ -332,7 +332,7 @@ def rs_render(data: dict):
     ax.set_xlabel(r"separation $c$ (log scale in $1 - c$)")
     ax.set_ylabel(r"$1 - r$ of $f - f^*$")
     ax.set_title(rf"Gaussian halfspace, $\kappa$ = {cfg['kappa']:g}, d = {cfg['dim']}"
-                 "\nfilled: linear for every seed; hollow: not")
+                 "\nfilled: every seed linear over a decade")
     figure_legend(fig, axes, ncol=1)
     return fig
 

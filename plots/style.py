@@ -18,7 +18,8 @@ from matplotlib.figure import Figure
 
 __all__ = ["SINGLE", "DOUBLE", "METHOD_STYLE", "THEORY_STYLE", "RC", "style", "figure",
            "method_kw", "theory_kw", "shade_floor", "mark_floor_stop", "figure_legend",
-           "fit_to_width", "fit_text", "short_window", "grey_level", "relative_gap",
+           "fit_to_width", "fit_text", "short_window", "linear_over_a_decade", "grey_level",
+           "relative_gap",
            "FLOOR_LABEL"]
 
 #: Width in inches of a single-column figure (one journal column).
@@ -209,10 +210,18 @@ def fit_text(fit: dict) -> str:
 
 
 def short_window(fit: dict) -> str:
-    """`` (< 1 decade)`` for a fit over a window where the gap fell less than tenfold (weak
-    evidence of the asymptotic rate: a transient can look linear there), else empty."""
+    """`` (over 0.5 decades)`` for a fit over a window where the gap fell less than tenfold
+    (weak evidence of the asymptotic rate: a transient can look linear there), else empty."""
     decades = fit.get("decades", np.nan)
-    return " (< 1 decade)" if np.isfinite(decades) and decades < 1.0 else ""
+    return f" (over {decades:.1g} decades)" if np.isfinite(decades) and decades < 1.0 else ""
+
+
+def linear_over_a_decade(kind, decades) -> np.ndarray:
+    """Which fits a rate summary draws filled: classified linear over a window where the gap
+    fell at least tenfold (:func:`short_window`'s test); elementwise over arrays."""
+    kind = np.asarray(kind).astype(str)
+    decades = np.asarray(decades, dtype=float)
+    return (kind == "linear") & (decades >= 1.0)
 
 
 def _sig(x, digits: int = 2) -> str:

@@ -224,4 +224,12 @@ def test_fit_reports_the_decades_of_its_window_and_figures_mark_short_ones():
     assert short_window(fit) == ""
     slow = rates.fit_rate(t, 0.999 ** t)
     assert slow["kind"] == "linear" and slow["decades"] < 1
-    assert fit_text(slow).endswith("(< 1 decade)")
+    assert fit_text(slow).endswith(f"(over {slow['decades']:.1g} decades)")
+
+
+def test_rate_summaries_fill_only_fits_linear_over_a_decade():
+    from gdnp.plots.style import linear_over_a_decade
+
+    filled = linear_over_a_decade(["linear", "linear", "sublinear", "undetermined"],
+                                  [2.0, 0.5, 3.0, 3.0])
+    assert filled.tolist() == [True, False, False, False]

@@ -652,3 +652,36 @@ def test_rate_fits_stop_above_the_objectives_own_rounding():
     assert [r["kind"] for r in rows] == ["linear"] * 3
     assert all(r["floor"] >= 4.0 * r["f_noise"] for r in rows)
     assert all(abs(r["one_minus_rate"] - 0.1983) < 0.005 for r in rows)
+
+
+def test_gallery_texts_state_only_numbers_of_their_figures_data():
+    """Every number in a gallery script's prose (its docstring and comments, outside
+    ``:math:`` formulas) is a number of its committed figure's configuration, results or small
+    tables (<= 200 rows), at its printed precision: the "What to see" texts had gone stale with
+    nothing to notice."""
+    import glob
+    import json
+    import re
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "tests"))
+    import readme_numbers as rn
+
+    from gdnp.plots._io import read_tables_csv
+
+    scripts = sorted(glob.glob(str(root / "examples" / "figures" / "plot_*.py")))
+    assert len(scripts) == 15
+    for path in scripts:
+        src = Path(path).read_text(encoding="utf-8")
+        name = re.search(r'NAME = "(\w+)"', src).group(1)
+        prose = src.split('"""')[1] + "\n".join(
+            line[1:] for line in src.splitlines() if line.startswith("#"))
+        prose = re.sub(r":(?:ref|math):`[^`]*`", " ", prose)
+        fig = root / "docs" / "figures"
+        data = json.loads((fig / f"{name}.json").read_text(encoding="utf-8"))
+        tables = read_tables_csv(str(fig / f"{name}.csv"), data.get("schema"))
+        small = {k: {c: list(v) for c, v in t.items()} for k, t in tables.items()
+                 if len(next(iter(t.values()), [])) <= 200}
+        assert rn.unmatched_numbers(prose, [data["config"], data["results"], small]) == [], name

@@ -38,5 +38,8 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK)
 # What to see
 # -----------
 # C19's pseudo-condition number :math:`\kappa^*` against :math:`\kappa`: it can be far
-# below :math:`\kappa`, and BNGD's rate follows :math:`\kappa^*` while GD's and GDNP's
-# follow :math:`\kappa`.
+# below :math:`\kappa`, and GD's and GDNP's rates follow :math:`\kappa`. BNGD's measured rate
+# is C19's :math:`r` at the run's own effective step (the grey dashed line), not C19's best
+# rate, which :math:`\kappa^*` sets (dash-dotted): at its default learning rate the effective
+# step shrinks with :math:`\kappa`, so even in :math:`d = 2`, where :math:`\kappa^* = 1`,
+# BNGD slows down like :math:`1/\kappa`, close to GD; in :math:`d = 3` it is slower than GD.

@@ -3,8 +3,10 @@ Weight paths in two dimensions
 ==============================
 
 The paths of GD, BNGD and GDNP over the contours of a two-dimensional least-squares problem
-(theory guide :ref:`theory-1`, :ref:`theory-2`). BNGD and GDNP reach the valley floor, the line
-:math:`w \propto S^{-1}u`, in a few steps and then only fix the length; GD at its default step
+(theory guide :ref:`theory-1`, :ref:`theory-2`). BNGD and GDNP get the length right at the
+first step and spend the rest on the direction, turning towards the line
+:math:`w \propto S^{-1}u` (what gap is left after the first step is direction error); GD at its
+default step
 :math:`1/(2L)` does not zig-zag (that needs a step above :math:`1/(2L)`, see ``gdnp claims``,
 claim ``seed.zigzag``).
 

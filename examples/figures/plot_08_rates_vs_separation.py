@@ -37,4 +37,7 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK)
 # What to see
 # -----------
 # GDNP's :math:`1 - r` stays flat as the separation grows, while GD's falls with the
-# Hessian's smallest eigenvalue at the optimum, as its predicted rate (drawn beside) says.
+# Hessian's smallest eigenvalue at the optimum, as its predicted rate (drawn beside) says, up
+# to :math:`c = 0.8`. At :math:`c = 0.9` GD is faster than predicted, and from
+# :math:`c = 0.95`, where the predicted rate collapses, GD's fits are not linear (hollow): its
+# runs have not reached the optimum's neighbourhood, where that rate would apply.
