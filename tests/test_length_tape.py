@@ -74,3 +74,23 @@ def test_ols_searches_compare_only():
     # only a search whose default bracket misses the root evaluates (its expanded ends)
     assert all(info["nfev"] == 0 for info in infos if not info.get("expansions"))
     assert sum(info["nfev"] == 0 for info in infos) >= len(infos) - 1
+
+
+def test_a_search_never_keeps_costing_more_than_plain_bisection():
+    """Separation 0.999: near the optimum the rounding band covers the whole bracket, so the
+    located search certified nothing and spent 83 evaluations per search against plain
+    bisection's 53 (31 GD iterations per GDNP iteration). After such a search the next ones
+    run plainly, for a number of iterations that doubles while retries stay unproductive: the
+    same iterates, bit for bit, and no more evaluations than plain bisection."""
+    prob = Halfspace.random(10, 10.0, separation=0.999, seed=5)
+    with _length_tape() as tape:
+        res = gdnp.solve(prob, "gdnp", maxiter=100, tol=0.0, reference=False)
+    plain = gdnp.solve(prob, "gdnp", maxiter=100, tol=0.0, reference=False, certify=False)
+    assert np.array_equal(res.history["fun"], plain.history["fun"])
+    assert np.array_equal(res.x, plain.x)
+    assert res.nfev <= plain.nfev
+    infos = [info for _, info in tape.searches]
+    located_unproductive = sum(info["nfev"] > info["nit"] + 2 for info in infos)
+    assert 1 <= located_unproductive <= 6  # retries after 4, 8, 16, 32, 64 plain searches
+    # where the located search pays (the first iterations), it still runs
+    assert infos[0]["ncertified"] > 0 and infos[0]["nfev"] < 53
