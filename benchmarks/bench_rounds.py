@@ -103,9 +103,14 @@ def summarise(reports: list[dict]) -> dict:
                     **_spread([_other_quantities(rep)[key][1] for rep in reports])}
               for key, (label, _) in first.items()}
     groups = {}
+    groups_of = [row.get("group") for row in reports[0]["iteration_ratios"]]
     for name, prefix in (("population", "population halfspace"), ("ols", "OLS."),
-                         ("empirical", "empirical halfspace"), ("mlp", "MLP.")):
-        chosen = [row for row in rows if row["problem"].startswith(prefix)]
+                         ("empirical", "empirical family"), ("beyond", "empirical beyond"),
+                         ("mlp", "MLP.")):
+        chosen = [row for row, group in zip(rows, groups_of, strict=True)
+                  if (group or row["problem"]).startswith(prefix)]
+        if not chosen:
+            continue
         groups[name] = {"min": min(row["ratio"]["min"] for row in chosen),
                         "max": max(row["ratio"]["max"] for row in chosen)}
         if "floor_ratio" in chosen[0]:
