@@ -98,10 +98,10 @@ def summarise(reports: list[dict]) -> dict:
                                                                      medians, strict=True))
                 for rep in reports]
     reported = min(range(len(reports)), key=distance.__getitem__) + 1
-    first = _other_quantities(reports[0])
-    others = {key: {"label": label,
-                    **_spread([_other_quantities(rep)[key][1] for rep in reports])}
-              for key, (label, _) in first.items()}
+    each = [_other_quantities(rep) for rep in reports]
+    common = [key for key in each[0] if all(key in q for q in each)]  # (--no-sweep runs)
+    others = {key: {"label": each[0][key][0], **_spread([q[key][1] for q in each])}
+              for key in common}
     groups = {}
     groups_of = [row.get("group") for row in reports[0]["iteration_ratios"]]
     for name, prefix in (("population", "population halfspace"), ("ols", "OLS."),

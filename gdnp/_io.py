@@ -45,18 +45,25 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    except (OverflowError, ValueError):  # no such pid can exist: not a process to judge
+        return True
     except OSError:
         return False
     return True
 
 
-def remove_stale_scratch(folder) -> int:
+def remove_stale_scratch(folder, min_age: float = 3600.0) -> int:
     """Remove the temporary files and folders a killed run left in ``folder``.
 
-    Only names made by :func:`scratch_prefix` whose process is gone *on this host* are
-    removed (on a shared folder another host's are left alone); a run still writing keeps
-    its own. Returns how many entries were removed.
+    Only names made by :func:`scratch_prefix` whose process is gone *on this host* and that
+    were last modified at least ``min_age`` seconds ago are removed: on a shared folder
+    another host's are left alone, and so is a live run's in another process namespace with
+    the same host name (containers), whose pid means nothing here; a write or a figure's
+    scratch folder lives for seconds. Returns how many entries were removed.
     """
+    import time
+
+    now = time.time()
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -65,6 +72,11 @@ def remove_stale_scratch(folder) -> int:
     for entry in entries:
         m = _SCRATCH.match(entry.name)
         if m is None or m["host"] != host or pid_alive(int(m["pid"])):
+            continue
+        try:
+            if now - entry.stat(follow_symlinks=False).st_mtime < min_age:
+                continue
+        except OSError:
             continue
         with contextlib.suppress(OSError):
             if entry.is_dir(follow_symlinks=False):

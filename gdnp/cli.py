@@ -152,10 +152,9 @@ def cmd_solve(args) -> int:
     # the reference f* (cached by the problem) before the clock starts: the time column is
     # each method's own, not the first method's plus the reference solve
     no_reference = None  # why the problem has no f*, in the solver's words
-    if args.reference:
-        stage("the reference optimum f*", lambda: reference_value(prob))
-        if reference_value(prob) is None:
-            no_reference = _no_minimiser_reason(prob)
+    if args.reference and stage("the reference optimum f*",
+                                lambda: reference_value(prob)) is None:
+        no_reference = _no_minimiser_reason(prob)  # (the problem kept the solver's error)
     rows = []
     for m in methods:
         if progress:

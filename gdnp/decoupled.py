@@ -151,9 +151,10 @@ def _length_tape(replay=None):
         _LENGTH_TAPE.reset(token)
 
 
-#: Length searches run plainly after a located one that evaluated ``d_g f`` more often than
-#: plain bisection does (``T_s`` midpoints and the bracket's ends); doubled, up to the
-#: maximum, each time the located search that follows is unproductive again. On the
+#: Length searches run plainly after two located ones in a row that certified no midpoint and
+#: evaluated ``d_g f`` more often than plain bisection does (``T_s`` midpoints and the
+#: bracket's ends); doubled, up to the maximum, each time the located search that follows is
+#: unproductive again. On the
 #: population halfspace at separation 0.999, near the optimum, the rounding band covers the
 #: whole bracket: the located search certified nothing and made 83 evaluations per search
 #: against plain bisection's 53. The halvings, and so the iterates, are the same either way.
@@ -394,7 +395,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     # covered the bracket: no sign could be certified, every probe was spent for nothing) is
     # followed by plain searches, the same halvings, for a number of iterations that doubles
     # each time a retry is unproductive again (see _UNPRODUCTIVE_PLAIN)
-    plain = {"left": 0, "next": _UNPRODUCTIVE_PLAIN}
+    plain = {"left": 0, "next": _UNPRODUCTIVE_PLAIN, "in_a_row": 0}
 
     def _length(w, st, g):
         """Root of ``d_g f(w, .)`` from the cached direction state ``st`` of ``w``."""
@@ -437,11 +438,22 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                          model=model)
         if certify is None and model is None:  # the fallback: every midpoint plainly
             info.setdefault("nband", info["nit"])
+            info["plain_fallback"] = True
         elif certify is None:
-            if info["nfev"] > info["nit"] + 2 + 2 * info.get("expansions", 0):
-                plain["left"] = plain["next"]  # worse than plain bisection: plain for a while
-                plain["next"] = min(2 * plain["next"], _UNPRODUCTIVE_PLAIN_MAX)
+            # unproductive: no midpoint certified (the band covered the bracket) and more
+            # evaluations than plain bisection; a search that certified most of its halvings
+            # after a few probes (a new direction far from the prediction) does not count
+            if info.get("nband", 0) >= info["nit"] and not info.get("expansions") and \
+                    info["nfev"] > info["nit"] + 2:
+                # (a search whose bracket had to expand is the length's transient, not this
+                # state); one such search can happen in a transient too; two in a row, or a
+                # retry after plain searches, is a state
+                plain["in_a_row"] += 1
+                if plain["in_a_row"] >= 2:
+                    plain["left"] = plain["next"]  # plain bisection for a while
+                    plain["next"] = min(2 * plain["next"], _UNPRODUCTIVE_PLAIN_MAX)
             else:
+                plain["in_a_row"] = 0
                 plain["next"] = _UNPRODUCTIVE_PLAIN
         n_bisect += info["nit"]
         n_certified += info["ncertified"]

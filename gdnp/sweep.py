@@ -261,8 +261,8 @@ def _convert(key: str, v):
         if key in ("n", "batch_size"):
             if v is None or (isinstance(v, str) and v.lower() in ("none", "population", "")):
                 return None
-            if isinstance(v, str):
-                v = int(v)
+            if isinstance(v, str):  # a number, as the other keys' (the words above aside)
+                raise TypeError
             if isinstance(v, bool) or int(v) != v:
                 raise TypeError
             if int(v) < (2 if key == "n" else 1):
@@ -405,8 +405,9 @@ def expand_cells(config: dict) -> list[dict]:
     """The cells of a normalised configuration, in grid order, without duplicates.
 
     Keys that do not apply to a cell are normalised away (``separation`` and ``loss`` for
-    OLS, ``batch_size`` for ``agd``, ``gdnp`` and population problems...), so no run is
-    repeated; a ``batch_size`` larger than a cell's ``n`` is refused before any cell runs.
+    OLS, ``batch_size`` for ``agd`` and ``gdnp``...), so no run is repeated. A cell whose
+    mini-batches the solver will refuse (:func:`batch_problem`) is kept: it raises when it
+    runs, and ``--dry-run`` names it.
 
     Parameters
     ----------
@@ -438,9 +439,8 @@ def expand_cells(config: dict) -> list[dict]:
     cells, seen = [], set()
     for values in itertools.product(*(grid[k] for k in keys)):
         c = dict(zip(keys, values, strict=True))
-        if "batch_size" in c and (c["method"] not in ("gd", "bngd") or (
-                c["n"] is None and c["problem"] != "mlp")):
-            c["batch_size"] = None  # agd and gdnp run full-batch, population problems too
+        if c["method"] not in ("gd", "bngd") and "batch_size" in c:
+            c["batch_size"] = None  # agd and gdnp run full-batch
         if c.get("batch_size") is None and "statistics" in c:
             c["statistics"] = None
         if c.get("normalization", "batch") != "batch" and "bn_eps" in c:
@@ -449,7 +449,6 @@ def expand_cells(config: dict) -> list[dict]:
             c["separation"] = None
         if c["problem"] == "ols":
             c["loss"] = None
-        _check_batch(c)
         c["maxiter"] = config["maxiter"]
         c["tol"] = config["tol"]
         c["options"] = config["options"].get(c["method"], {})
@@ -464,18 +463,23 @@ def expand_cells(config: dict) -> list[dict]:
     return cells
 
 
-def _check_batch(cell: dict) -> None:
-    """A mini-batch holds at most ``n`` samples: refused before any cell runs (the solver
-    would refuse each such cell, status -1, after the others had run)."""
+def batch_problem(cell: dict) -> str | None:
+    """Why the solver will refuse this cell's mini-batches (it then raises: ``status = -1``),
+    or ``None``: a population problem has no samples, a batch holds 2 to ``n`` of them (1 with
+    population statistics). ``--dry-run`` lists these cells; a grid mixing them with valid
+    ones still runs the valid ones."""
     size = cell.get("batch_size")
     if size is None:
-        return
+        return None
     from gdnp.cli import MLP_DEFAULT_N
 
-    n = MLP_DEFAULT_N if cell["n"] is None else cell["n"]  # (a population cell has none)
-    if size > n:
-        raise ValueError(f"grid key 'batch_size': {size} is larger than n = {n} "
-                         f"({cell['problem']}, {cell['method']})")
+    n = MLP_DEFAULT_N if cell["n"] is None and cell["problem"] == "mlp" else cell["n"]
+    if n is None:
+        return f"batch_size {size}: a population problem (n = None) has no samples"
+    least = 1 if cell.get("statistics") == "population" else 2
+    if not least <= size <= n:
+        return f"batch_size {size} outside [{least}, n = {n}]"
+    return None
 
 
 # ------------------------------------------------------------------ one cell
@@ -1268,7 +1272,7 @@ def _number(name: str, kind: type = float, minimum: float | None = None,
             raise argparse.ArgumentTypeError(
                 f"{name} must be an integer{low}{' or none' if none else ''}, got {text!r}"
                 if kind is int else f"{name} must be a number, got {text!r}") from None
-        return text if none else value
+        return value
 
     return convert
 
@@ -1377,8 +1381,12 @@ def sweep_main(argv: list[str] | None = None) -> int:
             raw["tol"] = args.tol
         config = normalize_config(raw)
         if args.dry_run:
-            for c in expand_cells(config):
+            cells = expand_cells(config)
+            for c in cells:
                 print(json.dumps(c, sort_keys=True))
+            bad = [(c["key"], why) for c in cells if (why := batch_problem(c))]
+            for key, why in bad:
+                print(f"gdnp sweep: warning: cell {key} will raise: {why}", file=sys.stderr)
             return 0
         summary = run_sweep(config, args.out, jobs=args.jobs, backend=args.backend,
                             scheduler=args.scheduler, timeout=args.timeout,

@@ -93,7 +93,9 @@ def kd_render(data: dict) -> plt.Figure:
             sel = _rows(tab, dim=d, method=m)
             k, v = tab["kappa"][sel], tab["one_minus_rate"][sel]
             ok = np.isfinite(v) & (v > 0)
-            lin = ok & linear_over_a_decade(tab["kind"][sel], tab["decades"][sel])
+            decades = tab.get("decades")  # (absent from data of earlier versions)
+            lin = ok & linear_over_a_decade(tab["kind"][sel],
+                                            None if decades is None else decades[sel])
             kw = method_kw(m, ls="none", ms=6)
             ax.loglog(k[ok], v[ok], **kw)  # hollow: the fitter did not say linear
             ax.loglog(k[lin], v[lin], **{**kw, "mfc": kw["color"], "label": "_linear"})

@@ -11,6 +11,8 @@ is at least 9 pt at that size.
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -213,13 +215,23 @@ def short_window(fit: dict) -> str:
     """`` (over 0.5 decades)`` for a fit over a window where the gap fell less than tenfold
     (weak evidence of the asymptotic rate: a transient can look linear there), else empty."""
     decades = fit.get("decades", np.nan)
-    return f" (over {decades:.1g} decades)" if np.isfinite(decades) and decades < 1.0 else ""
+    if not (np.isfinite(decades) and decades < 1.0):
+        return ""
+    if decades <= 0.0:
+        return " (the gap did not fall)"
+    if decades < 0.01:
+        return " (over less than 0.01 decades)"
+    # rounded down, so that a window short of a decade never reads as one
+    return f" (over {math.floor(decades * 100.0) / 100.0:g} decades)"
 
 
 def linear_over_a_decade(kind, decades) -> np.ndarray:
     """Which fits a rate summary draws filled: classified linear over a window where the gap
-    fell at least tenfold (:func:`short_window`'s test); elementwise over arrays."""
+    fell at least tenfold (:func:`short_window`'s test); elementwise over arrays. ``decades``
+    ``None`` (data written before it was stored) counts as unknown: not filled."""
     kind = np.asarray(kind).astype(str)
+    if decades is None:
+        return np.zeros(kind.shape, dtype=bool)
     decades = np.asarray(decades, dtype=float)
     return (kind == "linear") & (decades >= 1.0)
 

@@ -160,11 +160,16 @@ def warn_external(message: str, category: type[Warning] = UserWarning) -> None:
 
 
 def as_bool(value, name: str) -> bool:
-    """``value`` as a Python bool; a ``TypeError`` naming ``name`` for anything but a bool or
-    numpy bool (a string such as ``"False"`` is truthy, so it is refused, not read)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
-    return bool(value)
+    """``value`` as a Python bool: a bool, a numpy bool (0-d arrays included), or the integer
+    0 or 1; a ``TypeError`` naming ``name`` for anything else (a string such as ``"False"``
+    is truthy, so it is refused, not read)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, np.ndarray) and value.shape == () and value.dtype == bool:
+        return bool(value)
+    if isinstance(value, numbers.Integral) and value in (0, 1):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
 
 
 def all_finite(arr: np.ndarray) -> bool:
@@ -188,8 +193,10 @@ def as_finite_array(value, name: str, ndim: int | None = None, *,
     """
     if type(value) is np.ndarray and value.dtype == np.float64:
         arr = value  # the common case (every solver iterate): the checks below pass it as is
-    elif keep_single and type(value) is np.ndarray and value.dtype in (np.float32, np.float16):
-        arr = value
+    elif (keep_single and isinstance(value, np.ndarray)
+          and not isinstance(value, np.ma.MaskedArray)
+          and value.dtype in (np.float32, np.float16)):
+        arr = value  # (a memmap too: read in place)
     else:
         arr = _as_float_array(value, name)
     if ndim is not None and arr.ndim != ndim:

@@ -481,8 +481,16 @@ class Problem(abc.ABC):
         Solution(x=array([1., 1.]), fun=1.0)
         >>> x_star, f_star = prob.solution()
         """
-        if getattr(self, "_solution", None) is None:
-            x, fx = self._reference_solution()
+        cached = getattr(self, "_solution", None)
+        if isinstance(cached, Exception):  # no minimiser: a property of the problem, kept
+            raise cached.with_traceback(None)
+        if cached is None:
+            try:
+                x, fx = self._reference_solution()
+            except Exception as exc:
+                if getattr(exc, "permanent", False):  # (NoFiniteMinimizerError): not again
+                    self._solution = exc
+                raise
             x.setflags(write=False)
             self._solution = Solution(x, float(fx))
         return self._solution

@@ -174,7 +174,8 @@ def prepare_data(
     shape = getattr(X, "shape", None)
     if shape is not None and len(shape) == 2:  # before any copy: the centred float64 one,
         # and a conversion unless X is a float64 or single-precision ndarray (centred directly)
-        direct = type(X) is np.ndarray and X.dtype in (np.float64, np.float32, np.float16)
+        direct = (isinstance(X, np.ndarray) and not isinstance(X, np.ma.MaskedArray)
+                  and X.dtype in (np.float64, np.float32, np.float16))  # memmaps too
         copies = 1 if direct else 2
         check_memory(8.0 * copies * float(shape[0]) * float(shape[1]),
                      f"X: data of shape {tuple(shape)} (its centred float64 copy)")

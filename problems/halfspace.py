@@ -167,6 +167,10 @@ class NoFiniteMinimizerError(ValueError):
     gdnp.problems.halfspace.NoFiniteMinimizerError: X, y: the data are linearly separable, ...
     """
 
+    #: A property of the problem: ``solution()`` keeps this error and raises it again instead
+    #: of running the reference solver again (minutes on large data).
+    permanent = True
+
     def __init__(self, message: str, infimum: float | None = None):
         super().__init__(message)
         self.infimum = infimum

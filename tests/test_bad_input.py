@@ -797,3 +797,33 @@ def test_population_halfspace_gradient_is_finite_where_xSx_overflows():
         fun, grad = h.value_and_grad(x)
         assert np.all(np.isfinite(grad)) and fun == pytest.approx(h.f(x), rel=1e-12)
         np.testing.assert_allclose(grad, g_ref, rtol=1e-9)
+
+
+def test_flags_take_bools_numpy_bools_and_0_or_1():
+    from gdnp.problems._validate import as_bool
+
+    assert [as_bool(v, "x") for v in (True, np.False_, np.array(True), 0, 1)] == [
+        True, False, True, False, True]
+    for bad in (2, "True", None, np.array([True])):
+        with pytest.raises(TypeError, match="x must be a bool"):
+            as_bool(bad, "x")
+
+
+def test_single_precision_memmap_is_read_in_place(tmp_path):
+    """A float32 memmap (the usual container of large data) takes the one-copy path too."""
+    import tracemalloc
+
+    from gdnp.problems import prepare_data
+
+    rng = np.random.default_rng(1)
+    path = tmp_path / "X.npy"
+    np.save(path, rng.standard_normal((20_000, 40)).astype(np.float32))
+    X = np.load(path, mmap_mode="r")
+    y = np.where(rng.standard_normal(20_000) > 0, 1.0, -1.0)
+    tracemalloc.start()
+    data = prepare_data(X, y, labels=True)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1.25 * 8 * X.size, peak / (8 * X.size)
+    np.testing.assert_allclose(data.X, prepare_data(np.asarray(X, dtype=float), y,
+                                                    labels=True).X, rtol=0, atol=1e-14)

@@ -176,3 +176,19 @@ def test_committed_benchmark_round_is_generated_from_its_runs():
     results_md = (root / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
     assert br.results_region(summary, report).strip() in results_md
     assert br.readme_table(report) in (root / "README.md").read_text(encoding="utf-8")
+
+
+def test_rounds_summarise_only_the_quantities_every_run_has(report):
+    """A run without the sweep case (``--no-sweep``) beside one with it: the sweep's row is
+    left out of the ranges (it had raised KeyError, or been dropped in the other order)."""
+    import copy
+
+    br = _bench_rounds()
+    rep, _ = report
+    with_sweep = copy.deepcopy(rep)
+    with_sweep["quick"] = False
+    without = copy.deepcopy(with_sweep)
+    without["ratios"].pop("sweep_speedup", None)
+    for runs in ([with_sweep, without], [without, with_sweep]):
+        others = br.summarise(runs)["others"]
+        assert "sweep_speedup" not in others and "reference_0" in others

@@ -224,7 +224,11 @@ def test_fit_reports_the_decades_of_its_window_and_figures_mark_short_ones():
     assert short_window(fit) == ""
     slow = rates.fit_rate(t, 0.999 ** t)
     assert slow["kind"] == "linear" and slow["decades"] < 1
-    assert fit_text(slow).endswith(f"(over {slow['decades']:.1g} decades)")
+    assert fit_text(slow).endswith(f"(over {np.floor(slow['decades'] * 100) / 100:g} decades)")
+    # rounded down: short of a decade never reads as one; a gap that rose is said so
+    assert short_window({"decades": 0.999}) == " (over 0.99 decades)"
+    assert short_window({"decades": 0.004}) == " (over less than 0.01 decades)"
+    assert short_window({"decades": -0.3}) == " (the gap did not fall)"
 
 
 def test_rate_summaries_fill_only_fits_linear_over_a_decade():

@@ -535,6 +535,11 @@ def test_figure_removes_the_scratch_a_killed_run_left(tmp_path):
     (tmp_path / (prefix + "a1b2c3d4") / "trajectories.png").write_bytes(b"half")
     (tmp_path / (prefix + "e5f6g7h8.tmp")).write_bytes(b"half")
     (tmp_path / "notes.txt").write_text("mine")
+    import time
+
+    old = time.time() - 7200.0  # (a recent one may be a live run's in another namespace)
+    for name in (prefix + "a1b2c3d4", prefix + "e5f6g7h8.tmp"):
+        os.utime(tmp_path / name, (old, old))
     plots.make_figure("trajectories", str(tmp_path), quick=True)
     assert sorted(os.listdir(tmp_path)) == ["notes.txt", "trajectories.csv",
                                             "trajectories.json", "trajectories.png"]

@@ -174,3 +174,24 @@ def test_mlp_reference_does_not_depend_on_the_blas_thread_count():
         with threadpool_limits(limits=threads, user_api="blas"):
             values.append(MLP.random(5, 3, 30, 400, seed=7).solution()[1])
     assert values[0] == values[1]
+
+
+def test_no_finite_minimiser_is_found_once_and_kept(monkeypatch):
+    """The error is a property of the problem: solution() raises it again without running the
+    reference solver again (gdnp solve had run it seven times, each minutes on large data)."""
+    from gdnp.problems.halfspace import EmpiricalHalfspace
+
+    X, y = _data(400, 3, 0.0, seed=1)
+    prob = Halfspace.from_data(X, y)
+    calls = []
+    original = EmpiricalHalfspace._reference_solution
+
+    def counted(self):
+        calls.append(1)
+        return original(self)
+
+    monkeypatch.setattr(EmpiricalHalfspace, "_reference_solution", counted)
+    for _ in range(3):
+        with pytest.raises(NoFiniteMinimizerError, match="linearly separable"):
+            prob.solution()
+    assert len(calls) == 1

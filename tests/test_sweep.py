@@ -333,13 +333,23 @@ def test_scratch_a_killed_run_left_is_removed_and_nothing_else(tmp_path):
     dead = scratch_prefix("results.csv").replace(f"-{os.getpid()}.", f"-{_dead_pid()}.")
     mine = scratch_prefix("results.csv")
     other_host = ".results.csv.elsewhere-1.abcd1234.tmp"
+    old = time.time() - 7200.0
     for name in (dead + "abcd1234.tmp", mine + "efgh5678.tmp", other_host, "data.csv",
                  ".hidden"):
         (tmp_path / name).write_text("x")
+        os.utime(tmp_path / name, (old, old))
     (tmp_path / (dead.replace("results.csv", "fig") + "x1y2z3w4")).mkdir()  # a figure's
+    os.utime(tmp_path / (dead.replace("results.csv", "fig") + "x1y2z3w4"), (old, old))
+    # recent: a dead pid here may be a live run in another process namespace (a container)
+    (tmp_path / (dead + "recent12.tmp")).write_text("x")
+    # a pid no process can have is never judged dead (it had raised OverflowError)
+    (tmp_path / (mine.replace(f"-{os.getpid()}.", "-99999999999999999999.") + "huge1234.tmp")
+     ).write_text("x")
     assert remove_stale_scratch(tmp_path) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [mine + "efgh5678.tmp", other_host, "data.csv", ".hidden"])
+        [mine + "efgh5678.tmp", other_host, "data.csv", ".hidden", dead + "recent12.tmp",
+         mine.replace(f"-{os.getpid()}.", "-99999999999999999999.") + "huge1234.tmp"])
+    assert remove_stale_scratch(tmp_path, min_age=0.0) == 1  # the recent one, when asked
     assert remove_stale_scratch(tmp_path / "missing") == 0
 
 
@@ -352,6 +362,7 @@ def test_sweep_removes_what_a_killed_sweep_left(tmp_path, tiny):
     left = [out / f".sweep.json.{tag}ab12cd34.tmp", out / "cells" / f".k.csv.{tag}zz99yy88.tmp"]
     for path in left:
         path.write_text("half")
+        os.utime(path, (time.time() - 7200.0,) * 2)
     # a folder holding only a killed run's scratch is a new folder, not "not empty"
     assert run_sweep(TINY, out)["ran"] == 4
     assert not any(p.exists() for p in left)
@@ -544,12 +555,16 @@ def test_grid_values_a_cell_cannot_use_are_refused_or_normalised_before_any_cell
             "maxiter": 5}
     with pytest.raises(ValueError, match="grid key 'n': n must be at least 2, got 1"):
         normalize_config({**base, "n": [1]})
-    with pytest.raises(ValueError, match="grid key 'batch_size': 100 is larger than n = 50"):
-        expand_cells(normalize_config({**base, "n": [50], "batch_size": [100]}))
-    for key, value in (("kappa", "1e1"), ("dim", "3"), ("bn_eps", "0.1")):  # numbers only
-        with pytest.raises(ValueError, match=f"grid key '{key}': bad value"):
+    for key, value in (("kappa", "1e1"), ("dim", "3"), ("bn_eps", "0.1"), ("n", "100")):
+        with pytest.raises(ValueError, match=f"grid key '{key}': bad value"):  # numbers only
             normalize_config({**base, key: [value]})
-    # a population problem has no samples: its cells run full-batch, once
-    cells = expand_cells(normalize_config({**base, "n": [None, 50], "batch_size": [None, 10]}))
-    assert sorted((c["n"], c["batch_size"]) for c in cells if c["n"] is None) == [(None, None)]
-    assert len(cells) == 3
+    # cells whose batches the solver refuses are kept (the others of the grid still run)
+    # and named by batch_problem, which --dry-run prints
+    from gdnp.sweep import batch_problem
+
+    cells = expand_cells(normalize_config({**base, "n": [None, 50, 5000],
+                                           "batch_size": [None, 1, 1000]}))
+    why = {(c["n"], c["batch_size"]): batch_problem(c) for c in cells}
+    assert why[(5000, 1000)] is None and why[(50, None)] is None
+    assert "outside [2, n = 50]" in why[(50, 1000)] and "outside [2, n = 5000]" in why[(5000, 1)]
+    assert "population problem" in why[(None, 1000)]
