@@ -105,7 +105,8 @@ from gdnp._optional import optional_import
 from gdnp.result import DEFAULT_MAXITER, DEFAULT_TOL
 
 __all__ = ["GRID_KEYS", "COLUMNS", "COLUMN_TYPES", "load_config", "normalize_config",
-           "expand_cells", "cell_key", "run_cell", "run_sweep", "read_results", "sweep_main"]
+           "expand_cells", "batch_problem", "cell_key", "run_cell", "run_sweep", "read_results",
+           "sweep_main"]
 
 PROBLEMS = ("ols", "halfspace", "mlp")
 #: The keys of a sweep grid (a cell is one value of each); see also the optional
@@ -406,8 +407,8 @@ def expand_cells(config: dict) -> list[dict]:
 
     Keys that do not apply to a cell are normalised away (``separation`` and ``loss`` for
     OLS, ``batch_size`` for ``agd`` and ``gdnp``...), so no run is repeated. A cell whose
-    mini-batches the solver will refuse (:func:`batch_problem`) is kept: it raises when it
-    runs, and ``--dry-run`` names it.
+    mini-batches the solver will refuse (:func:`gdnp.sweep.batch_problem`) is kept: it raises
+    when it runs, and ``--dry-run`` names it.
 
     Parameters
     ----------
@@ -464,10 +465,30 @@ def expand_cells(config: dict) -> list[dict]:
 
 
 def batch_problem(cell: dict) -> str | None:
-    """Why the solver will refuse this cell's mini-batches (it then raises: ``status = -1``),
-    or ``None``: a population problem has no samples, a batch holds 2 to ``n`` of them (1 with
-    population statistics). ``--dry-run`` lists these cells; a grid mixing them with valid
-    ones still runs the valid ones."""
+    """Why the solver will refuse a cell's mini-batches, or ``None`` (theory guide §11).
+
+    A population problem has no samples to draw batches from, and a batch holds 2 to ``n``
+    of them (1 to ``n`` with population statistics). Such a cell raises when it runs (a row
+    with ``status = -1``) while the grid's other cells run; ``gdnp sweep --dry-run`` names it.
+
+    Parameters
+    ----------
+    cell : dict
+        A cell of :func:`expand_cells`.
+
+    Returns
+    -------
+    str or None
+        The reason, or ``None`` when the cell's batches (or its full-batch run) are fine.
+
+    Examples
+    --------
+    >>> from gdnp.sweep import batch_problem, expand_cells, normalize_config
+    >>> cells = expand_cells(normalize_config({"problem": "halfspace", "n": 50,
+    ...                                        "method": "gd", "batch_size": [10, 100]}))
+    >>> [batch_problem(c) for c in cells]
+    [None, 'batch_size 100 outside [2, n = 50]']
+    """
     size = cell.get("batch_size")
     if size is None:
         return None
