@@ -16,9 +16,20 @@ import numbers
 
 import numpy as np
 
-__all__ = ["MiniBatches", "check_batch_size", "shared_batches", "STATISTICS"]
+__all__ = ["MiniBatches", "check_batch_size", "batch_size_range_error", "shared_batches",
+           "STATISTICS"]
 
 STATISTICS = ("batch", "population")
+
+
+def batch_size_range_error(batch_size: int, n: int, statistics: str) -> str | None:
+    """Why ``batch_size`` does not fit ``n`` samples, or ``None``: a batch holds 2 to ``n``
+    samples with batch statistics (a variance needs two), 1 to ``n`` with population ones."""
+    low = 2 if statistics == "batch" else 1
+    if not low <= batch_size <= n:
+        return (f"batch_size must lie in [{low}, n = {n}] with statistics={statistics!r}, "
+                f"got {batch_size}")
+    return None
 
 
 def check_batch_size(problem, batch_size, statistics: str) -> int | None:
@@ -36,11 +47,9 @@ def check_batch_size(problem, batch_size, statistics: str) -> int | None:
     if problem.population or X is None or not hasattr(problem, "batch"):
         raise ValueError(f"batch_size: {problem!r} has no samples to draw batches from "
                          "(a population problem); use a data problem or batch_size=None")
-    n = X.shape[0]
-    low = 2 if statistics == "batch" else 1
-    if not low <= batch_size <= n:
-        raise ValueError(f"batch_size must lie in [{low}, n = {n}] with statistics="
-                         f"{statistics!r}, got {batch_size}")
+    why = batch_size_range_error(batch_size, X.shape[0], statistics)
+    if why is not None:
+        raise ValueError(why)
     return int(batch_size)
 
 

@@ -487,20 +487,19 @@ def batch_problem(cell: dict) -> str | None:
     >>> cells = expand_cells(normalize_config({"problem": "halfspace", "n": 50,
     ...                                        "method": "gd", "batch_size": [10, 100]}))
     >>> [batch_problem(c) for c in cells]
-    [None, 'batch_size 100 outside [2, n = 50]']
+    [None, "batch_size must lie in [2, n = 50] with statistics='batch', got 100"]
     """
     size = cell.get("batch_size")
     if size is None:
         return None
     from gdnp.cli import MLP_DEFAULT_N
+    from gdnp.stochastic import batch_size_range_error
 
     n = MLP_DEFAULT_N if cell["n"] is None and cell["problem"] == "mlp" else cell["n"]
     if n is None:
         return f"batch_size {size}: a population problem (n = None) has no samples"
-    least = 1 if cell.get("statistics") == "population" else 2
-    if not least <= size <= n:
-        return f"batch_size {size} outside [{least}, n = {n}]"
-    return None
+    # the solver's own rule (gdnp.stochastic.check_batch_size), with the cell's n
+    return batch_size_range_error(size, n, cell.get("statistics") or "batch")
 
 
 # ------------------------------------------------------------------ one cell

@@ -566,5 +566,6 @@ def test_grid_values_a_cell_cannot_use_are_refused_or_normalised_before_any_cell
                                            "batch_size": [None, 1, 1000]}))
     why = {(c["n"], c["batch_size"]): batch_problem(c) for c in cells}
     assert why[(5000, 1000)] is None and why[(50, None)] is None
-    assert "outside [2, n = 50]" in why[(50, 1000)] and "outside [2, n = 5000]" in why[(5000, 1)]
+    assert "must lie in [2, n = 50]" in why[(50, 1000)]
+    assert "must lie in [2, n = 5000]" in why[(5000, 1)]
     assert "population problem" in why[(None, 1000)]
