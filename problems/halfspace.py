@@ -59,10 +59,17 @@ _SERIAL_DOT = 8192
 
 def _bound_dot(x: np.ndarray, y: np.ndarray) -> float:
     """``x'y`` where only its rounding bound matters (a certificate's slope or curvature, never
-    an iterate): BLAS ``ddot`` for short vectors, about 4 us cheaper than :func:`_dot`'s
-    ``einsum`` layer, :func:`_dot` for long ones. Either order is within
-    ``(n - 1) u sum|x y|``."""
-    return float(x.dot(y)) if x.size <= _SERIAL_DOT else _dot(x, y)
+    an iterate): BLAS ``ddot`` on one thread, over chunks of at most ``_SERIAL_DOT`` elements
+    (``ddot`` is threaded above about 10000, see :func:`_dot`), the chunks' sums added in
+    order. At n = 3e4 that is about 4.7 us against the ``einsum`` layer's 8.5 us. Any
+    summation order is within ``(n - 1) u sum|x y|``."""
+    n = x.size
+    if n <= _SERIAL_DOT:
+        return float(x.dot(y))
+    total = 0.0
+    for i in range(0, n, _SERIAL_DOT):
+        total += float(x[i:i + _SERIAL_DOT].dot(y[i:i + _SERIAL_DOT]))
+    return total
 
 
 # np.sum, np.max and np.min of a 1-D float array are these reductions (the same numbers)
@@ -1198,11 +1205,11 @@ class EmpiricalHalfspace(Halfspace):
             weighted = np.multiply(a_abs, terms)
         else:
             weighted = np.multiply(a_abs, terms, out=state["buf"])
-        p2, q2 = _dot(terms, a0) / n, _dot(terms, terms) / n
-        p3, q3 = _dot(terms, a_absa) / n, _dot(weighted, terms) / n
+        p2, q2 = _bound_dot(terms, a0) / n, _bound_dot(terms, terms) / n
+        p3, q3 = _bound_dot(terms, a_absa) / n, _bound_dot(weighted, terms) / n
         m = state["moments"][4]  # max|a|
         tau = self.TINY_TERM * n_drop / n
-        return (p2 - q2, p2 + q2, p3 - q3, p3 + q3, _dot(a_sign, terms) / n + tau,
+        return (p2 - q2, p2 + q2, p3 - q3, p3 + q3, _bound_dot(a_sign, terms) / n + tau,
                 tau * (m + self.TINY_TERM), tau * m * (m + self.TINY_TERM))
 
     def _c1(self, state, a):

@@ -641,3 +641,23 @@ def test_gdnp_on_ols_with_a_length_beyond_64_doublings():
     closed = gdnp.solve(prob, "gdnp", maxiter=50, length="closed_form")
     assert res.status != 2 and closed.status != 2
     np.testing.assert_allclose(res.x, closed.x, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [5, 8192, 8193, 30_000, 65_537])
+def test_bound_dot_is_within_the_summation_bound(n):
+    """The certificates' dot product (serial ``ddot`` over chunks) is within ``(n - 1) u
+    sum|x y|`` of the exact value (math.fsum of the exact products' floats, plus their own
+    rounding ``u sum|x y|``)."""
+    from gdnp.problems.halfspace import _bound_dot
+
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal(n) * np.exp(rng.uniform(-5, 5, n))
+    y = rng.standard_normal(n)
+    exact = math.fsum((x * y).tolist())
+    bound = n * np.finfo(float).eps / 2 * float(np.abs(x * y).sum()) * 1.01
+    got = _bound_dot(x, y)
+    assert abs(got - exact) <= bound
+    # and the chunks cover every element: a change in the last one moves the result
+    y2 = y.copy()
+    y2[-1] += 1.0
+    assert _bound_dot(x, y2) - got == pytest.approx(x[-1], rel=1e-6, abs=1e-6 * abs(got))
