@@ -931,6 +931,28 @@ def _unit_cost(unit: list[dict]) -> float:
     return float(sum(max(x["maxiter"], 1) for x in unit) * size)
 
 
+#: Seconds a loky worker of ``gdnp sweep`` waits idle before it exits (joblib's default: 300).
+_WORKER_IDLE_S = 20.0
+#: How often a worker checks that the process that started it is still alive.
+_PARENT_POLL_S = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: a daemon thread ends this worker process once the sweep's process
+    ``parent`` is gone (the worker is re-parented). A sweep killed by SIGKILL cannot stop its
+    workers; without this, one that was writing a result the dead parent no longer reads
+    blocked on the full pipe for ever."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="gdnp-parent-watch", daemon=True).start()
+
+
+
 def _iter_loky(todo, jobs, blas_threads):
     """Run the units on ``jobs - 1`` loky worker processes *and in this process*.
 
@@ -957,7 +979,10 @@ def _iter_loky(todo, jobs, blas_threads):
     # the BLAS pools of a worker, fixed before its imports (threadpool_limits in each cell
     # sets the same number again): blas_threads, else joblib's default share of the CPUs
     per_worker = blas_threads or max((os.cpu_count() or 1) // jobs, 1)
-    executor = get_memmapping_executor(n_workers,
+    # an idle worker exits after _WORKER_IDLE_S instead of joblib's 300 s, and every worker
+    # as soon as this process is gone (a SIGKILL leaves it no chance to stop them)
+    executor = get_memmapping_executor(n_workers, timeout=_WORKER_IDLE_S,
+                                       initializer=_exit_with_parent, initargs=(os.getpid(),),
                                        env={v: str(per_worker) for v in _THREAD_ENV})
     lock = threading.Lock()
     stop = threading.Event()

@@ -123,6 +123,55 @@ def test_resume_after_kill(tmp_path):
     _check_unique(read_results(out))
 
 
+def _children(pid: int) -> set[int]:
+    """The pids whose parent is ``pid`` (Linux ``/proc``)."""
+    out = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.add(int(entry))
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_end_with_a_killed_sweep(tmp_path):
+    """SIGKILL of ``gdnp sweep --jobs 2`` leaves it no chance to stop its loky worker: the
+    worker ends by itself within seconds (it had blocked for ever on a result nobody read)."""
+    pytest.importorskip("joblib")
+    args = ["--problem", "halfspace", "--dim", "20", "50", "--kappa", "10", "100", "1000",
+            "--method", "gd", "bngd", "gdnp", "--seed", "0", "1", "2", "3", "--maxiter", "3000",
+            "--jobs", "2", "--no-progress", "--out", str(tmp_path / "out")]
+    code = f"from gdnp.sweep import sweep_main; sweep_main({args!r})"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and not workers:
+            workers = {c for c in _children(proc.pid)
+                       if b"loky" in open(f"/proc/{c}/cmdline", "rb").read()
+                       and b"popen_loky" in open(f"/proc/{c}/cmdline", "rb").read()}
+            time.sleep(0.05)
+        if not workers:
+            pytest.skip("no loky worker was seen before the sweep ended")
+        time.sleep(1.0)  # the worker is computing a unit
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{w}") for w in workers):
+        time.sleep(0.1)
+    alive = [w for w in workers if os.path.exists(f"/proc/{w}")]
+    for w in alive:  # do not leave them behind if the test fails
+        os.kill(w, signal.SIGKILL)
+    assert not alive, "loky workers outlived the killed sweep"
+
+
 def test_parallel_loky_equals_serial(tmp_path, reference):
     out = tmp_path / "loky"
     summary = run_sweep(SMALL, out, jobs=2, backend="loky")
