@@ -336,8 +336,12 @@ def normalize_config(raw: dict) -> dict:
         raise ValueError(f"unknown config key(s) {unknown}; known: "
                          f"{['grid', *SETTING_KEYS, *GRID_KEYS, *EXTRA_GRID_KEYS]}")
     grid = {}
+    defaults = dict(GRID_DEFAULTS)
+    if "kappa" not in grid_in and "dim" in grid_in and \
+            all(_convert("dim", v) == 1 for v in _as_list("dim", grid_in["dim"]) or [0]):
+        defaults["kappa"] = [1.0]  # a 1-D S has condition number 1 (as in gdnp solve)
     for key in GRID_KEYS:
-        values = _as_list(key, grid_in.get(key, GRID_DEFAULTS[key]))
+        values = _as_list(key, grid_in.get(key, defaults[key]))
         if not values:
             raise ValueError(f"empty grid: grid key {key!r} has no values")
         conv = []
@@ -1336,7 +1340,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--problem", nargs="+",
                    help=f"among {', '.join(PROBLEMS)} (default: {d['problem']})")
     p.add_argument("--kappa", nargs="+", type=_number("kappa", minimum=1.0),
-                   help=f"condition numbers of S (default: {d['kappa']})")
+                   help=f"condition numbers of S (default: {d['kappa']}; 1.0 when every "
+                        "--dim is 1)")
     p.add_argument("--dim", nargs="+", type=_number("dim", int, minimum=1),
                    help=f"input dimensions d, the d= of the Python constructors "
                         f"(default: {d['dim']})")

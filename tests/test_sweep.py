@@ -618,3 +618,14 @@ def test_grid_values_a_cell_cannot_use_are_refused_or_normalised_before_any_cell
     assert "must lie in [2, n = 50]" in why[(50, 1000)]
     assert "must lie in [2, n = 5000]" in why[(5000, 1)]
     assert "population problem" in why[(None, 1000)]
+
+
+def test_default_kappa_is_one_when_every_dim_is_one():
+    """A 1-D S has condition number 1: with ``dim = 1`` only and no kappa given, the grid's
+    kappa is 1 (as ``gdnp solve --dim 1``); a kappa given, or a grid with other dims, keeps
+    what it says (such a d = 1 cell raises when it runs)."""
+    assert normalize_config({"dim": 1})["grid"]["kappa"] == [1.0]
+    assert normalize_config({"dim": [1]})["grid"]["kappa"] == [1.0]
+    assert normalize_config({"dim": [1, 5]})["grid"]["kappa"] == [100.0]
+    assert normalize_config({"dim": 1, "kappa": 10})["grid"]["kappa"] == [10.0]
+    assert normalize_config({})["grid"]["kappa"] == [100.0]
