@@ -218,7 +218,9 @@ _THEORY_CITATION = re.compile(r"(?<![`<])theory guide §(\d+)")
 
 
 # the further sections of a list ("theory guide §4, §5", "§1-§5") after a linked one
-_MORE_SECTIONS = re.compile(r"(<theory-\d+>`|§\d+ <theory-\d+>`)((?:, |-| and )§)(\d+)")
+# (the "§" goes inside the new link: docutils does not see a role glued to a preceding "§",
+# and the backquoted text then fell to the default role, shown as math)
+_MORE_SECTIONS = re.compile(r"(<theory-\d+>`|§\d+ <theory-\d+>`)((?:, |-| and ))§(\d+)")
 
 
 def _is_code(line: str) -> bool:
@@ -246,7 +248,7 @@ def _link_theory_citations(app, what, name, obj, options, lines):
         if "theory guide §" in line and not _is_code(line):
             line = _THEORY_CITATION.sub(r":ref:`theory guide §\1 <theory-\1>`", line)
             while True:  # ", §5" after a link becomes a link of its own
-                new = _MORE_SECTIONS.sub(r"\1\2:ref:`\3 <theory-\3>`", line, count=1)
+                new = _MORE_SECTIONS.sub(r"\1\2:ref:`§\3 <theory-\3>`", line, count=1)
                 if new == line:
                     break
                 line = new

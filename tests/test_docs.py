@@ -203,3 +203,24 @@ def test_sweep_guide_lists_the_result_columns():
     text = (DOCS / "user_guide" / "sweeps.rst").read_text()
     listed = re.search(r"\(columns ``(.*?)``:", text, re.S).group(1)
     assert [c.strip() for c in listed.split(",")] == list(gdnp.sweep.COLUMNS)
+
+
+def test_theory_citation_lists_become_one_link_per_section():
+    """``theory guide §2, §4`` in a docstring becomes two links; the ``§`` of the second goes
+    inside its link (a role glued to a preceding ``§`` is not seen by docutils, and its text
+    had shown as math in 39 places of the API reference)."""
+    import ast
+
+    tree = ast.parse((ROOT / "docs" / "conf.py").read_text(encoding="utf-8"))
+    wanted = {"_THEORY_CITATION", "_MORE_SECTIONS", "_is_code", "_link_theory_citations"}
+    nodes = [n for n in tree.body
+             if (isinstance(n, ast.FunctionDef) and n.name in wanted)
+             or (isinstance(n, ast.Assign) and any(getattr(t, "id", None) in wanted
+                                                   for t in n.targets))]
+    namespace = {"re": re}
+    exec(compile(ast.Module(body=nodes, type_ignores=[]), "conf.py", "exec"), namespace)
+    lines = ["Rates (theory guide §2, §4 and §10-§12).", ">>> 'theory guide §3, §5'"]
+    namespace["_link_theory_citations"](None, "module", "m", None, {}, lines)
+    assert lines[0] == ("Rates (:ref:`theory guide §2 <theory-2>`, :ref:`§4 <theory-4>` and "
+                        ":ref:`§10 <theory-10>`-:ref:`§12 <theory-12>`).")
+    assert lines[1] == ">>> 'theory guide §3, §5'"  # code is left as it is
