@@ -892,14 +892,21 @@ def _mlp_m3(quick: bool, tol_deg):
 
 # ============================================================================ gdnp verify
 def _discrepancy(name: str, note: str, quick: bool) -> Outcome:
+    """The published form's verdict from its sympy check: ``fails`` when the check refutes it
+    (status ``discrepancy``), ``holds`` when the check proves it (``failed``: the documented
+    discrepancy did not reproduce). A check that erred, timed out or found no counterexample
+    decided nothing: a ``RuntimeError``, never a verdict."""
     from gdnp.proofs import get_check
     from gdnp.proofs.runner import evaluate
 
     r = evaluate(get_check(name))
-    refuted = r.status == "discrepancy"
+    if r.status not in ("discrepancy", "failed"):
+        raise RuntimeError(f"the sympy check {name} decided nothing ({r.status}"
+                           f"{': ' + r.detail.splitlines()[0] if r.detail else ''}); "
+                           f"run gdnp verify --only {name}")
     return Outcome("identity holds for all inputs (as published)",
                    f"sympy: {r.status} - {r.detail}" if r.detail else f"sympy: {r.status}",
-                   "fails" if refuted else "holds",
+                   "fails" if r.status == "discrepancy" else "holds",
                    f"{note} (gdnp verify: {name})", {"status": r.status})
 
 

@@ -12,6 +12,9 @@ general symmetric ``S``:
   is, so ``s_t = -||w||_S^2 N / (L g h)`` gives ``s_t grad_w f = eta_t grad rho`` (step (4));
   the naive substitution ``||w||_S -> N`` in K19's ``s_t = -||w||_S^3/(L g h)`` does not
   (documented discrepancy, refuted at an exact rational point);
+* the l3 norm's gradient: ``N = c3 (E|t|^3)^(1/3)`` (``t = x'w`` on a sample) has
+  ``grad N = c3^3 N^-2 E[|t| t x]`` (proved for three samples in ``d = 2``, on every sign
+  pattern of ``t``, where ``|t|^3 = s t^3``);
 * the Gaussian-consistency constants: ``sqrt(pi/2) E|t| = sigma`` and
   ``(pi/8)^(1/2) E|t|^3 = sigma^3`` for ``t ~ N(0, sigma^2)``, so the l1 and l3 norms equal
   ``||w||_S`` when ``x'w`` is Gaussian.
@@ -124,6 +127,23 @@ def _refute_naive():
     return counterexample(s.step(naive=True), point)
 
 
+def _l3_gradient() -> list[Identity]:
+    """``grad N = c3^3 N^-2 E[|t| t x]`` for ``N = c3 (E|t|^3)^(1/3)``, ``t_i = x_i'w``: on
+    each sign pattern ``s`` of the three samples' ``t`` (where ``|t_i| = s_i t_i``)."""
+    w, c3 = vec("w", 2), sp.Symbol("c3", positive=True)
+    xs = [vec(f"x{i}_", 2) for i in range(3)]
+    t = [dot(x, w) for x in xs]
+    out = []
+    for signs in ((1, 1, 1), (1, 1, -1), (1, -1, -1), (-1, -1, -1)):  # up to relabelling
+        mean3 = sum(si * ti**3 for si, ti in zip(signs, t, strict=True)) / 3  # E|t|^3
+        N = c3 * mean3 ** sp.Rational(1, 3)
+        moment = sum((si * ti**2 * x for si, ti, x in zip(signs, t, xs, strict=True)),
+                     sp.zeros(2, 1)) / 3  # E[|t| t x]
+        out.append(Identity(gradient(N, w), c3**3 * N**-2 * moment, "simplify",
+                            label=f"signs {signs}"))
+    return out
+
+
 def _gaussian_constants() -> list[Identity]:
     t = sp.Symbol("t", real=True)
     sigma = sp.Symbol("sigma", positive=True)
@@ -144,6 +164,9 @@ CHECKS = [
     Check("norm.bn_eps_scale_defect", "norm",
           "N = sqrt(w'Sw + eps): w' grad_w f = g eps (w'G)/N^3, not 0; d=3",
           "theory guide §10", _eps_defect, generality="d = 3"),
+    Check("norm.l3_gradient", "norm",
+          "N = c3 (E|x'w|^3)^(1/3): grad N = c3^3 N^-2 E[|x'w| (x'w) x]; three samples, d=2",
+          "theory guide §10", _l3_gradient, generality="d = 2, three samples"),
     Check("norm.norm_gaussian_constants", "norm",
           "t ~ N(0, sigma^2): sqrt(pi/2) E|t| = sigma and (pi/8)^(1/2) E|t|^3 = sigma^3",
           "theory guide §10", _gaussian_constants, generality="1-D Gaussian"),

@@ -191,3 +191,23 @@ def test_readme_annotated_numbers_match_figure_data(tmp_path):
                                                  ROOT / "docs" / "claims",
                                                  ROOT / "benchmarks"])
     assert bad == [] and missing == []
+
+
+@pytest.mark.parametrize("status", ["error", "timeout", "unrefuted"])
+def test_a_discrepancy_whose_check_decided_nothing_has_no_verdict(monkeypatch, status):
+    """A published form's row is ``fails`` only when sympy refutes it and ``holds`` only when
+    sympy proves it; a check that erred, timed out or found no counterexample raises instead
+    of reading as "holds"."""
+    import dataclasses
+
+    import gdnp.proofs.runner as runner
+    from gdnp.claims import _discrepancy
+
+    real = runner.evaluate
+    monkeypatch.setattr(runner, "evaluate", lambda check: dataclasses.replace(
+        real(check), status=status, detail="simulated"))
+    with pytest.raises(RuntimeError, match=f"decided nothing \\({status}"):
+        _discrepancy("gdnp.h_quoted_general", "note", True)
+    monkeypatch.setattr(runner, "evaluate", lambda check: dataclasses.replace(
+        real(check), status="failed", detail="published form proved"))
+    assert _discrepancy("gdnp.h_quoted_general", "note", True).verdict == "holds"
