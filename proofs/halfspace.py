@@ -280,10 +280,13 @@ CHECKS = [
         "halfspace.stein_general",
         "halfspace",
         "Stein's lemma for any differentiable psi by conditioning on t = z'w (z = u + "
-        "Sigma w (t-m)/s^2 + e, e independent of t), and (6) E[z phi'] = c1 u + c2 S w",
+        "Sigma w (t-m)/s^2 + e, e independent of t), and (6) E[z phi'] = c1 u + c2 S w; an "
+        "outline: the algebraic steps are checked, the Gaussian ones (zero covariance gives "
+        "independence, E[a'e] = 0, vanishing boundary terms) are argued, not checked; exact "
+        "in d = 2 by halfspace.stein_lemma and halfspace.gradient_structure",
         "theory guide §3 (6); Stein 1981",
         _stein_general,
-        generality="general d, any phi",
+        generality="general d (outline), any phi",
     ),
     Check(
         "halfspace.gauss_hermite_reduction",

@@ -110,6 +110,7 @@ def _bisection() -> list[Identity]:
     dg = sp.diff(o.f_bn(), o.g)
     return [
         Identity(sol.subs(n, T), 2**-T * (b - a), "simplify", label="bracket length 2^-T (b-a)"),
+        _length_curvature(),
         Identity(
             dg,
             2 * (o.g - o.g_star()),
@@ -118,6 +119,24 @@ def _bisection() -> list[Identity]:
             label="OLS: d_g f = 2 (g - g*), so d_g f is 2-Lipschitz in g (zeta_g = 2, tight)",
         ),
     ]
+
+
+def _length_curvature() -> Identity:
+    """Any twice differentiable ``f`` (d = 3, ``S`` symmetric): along ``w~ = g w/||w||_S``,
+    ``d_g^2 f = w'H w/w'Sw`` with ``H`` the Hessian of ``f`` at ``w~``; so ``H <= zeta I``
+    and ``w'w <= w'Sw/mu`` make ``d_g f`` ``(zeta/mu)``-Lipschitz in ``g``."""
+    from .symbols import replace_derivatives, sym_matrix
+
+    d = 3
+    w, S, H = vec("w", d), sym_matrix("S", d), sym_matrix("H", d)
+    g, r = sp.Symbol("g", real=True), sp.Symbol("r", positive=True)  # r = ||w||_S
+    F = sp.Function("F")
+    second = sp.diff(F(*(g * w / r)), g, 2)
+    second = replace_derivatives(second, F, {tuple(sorted((i, j))): H[i, j]
+                                             for i in range(d) for j in range(d)})
+    q = (w.T * S * w)[0, 0]
+    return Identity(second, (w.T * H * w)[0, 0] / r**2, "relation", ((r, sp.expand(q)),),
+                    label="d_g^2 f = w'H w/w'Sw for any f (H the Hessian at w~), d = 3")
 
 
 def _quoted_length_bound() -> list[Identity]:
@@ -259,11 +278,11 @@ CHECKS = [
         "k19.bisection_bound",
         "k19",
         "after T halvings the bracket has length 2^-T (b - a), so |g_T - g*| <= 2^-T |b - a| "
-        "and (d_g f)^2 <= (zeta/mu)^2 4^-T (b - a)^2 (d_g^2 f = w'Hw/w'Sw <= zeta/mu); OLS: "
-        "d_g f = 2(g - g*)",
+        "and (d_g f)^2 <= (zeta/mu)^2 4^-T (b - a)^2 (d_g^2 f = w'Hw/w'Sw <= zeta/mu for any "
+        "f, d = 3); OLS: d_g f = 2(g - g*)",
         "theory guide §4; K19",
         _bisection,
-        generality="any T",
+        generality="any T; any f, d = 3",
     ),
     Check(
         "k19.length_bound_as_quoted",

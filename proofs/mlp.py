@@ -11,7 +11,12 @@
 * Alignment (every ``d``; the cross-product form in ``d = 3``): at a critical point of unit 1
   with ``b_11 != 0``, ``w~_1 = -(a_1/b_11) S^-1 u - (b_12/b_11) w~_2``, i.e.
   ``w~_1 x S^-1 u = -(b_12/b_11) w~_2 x S^-1 u``: ``w~_1`` is on the line ``S^-1 u`` iff
-  ``b_12 = 0`` or ``w~_2`` is. K19's lemma stated for every ``m`` is a documented discrepancy.
+  ``b_12 = 0`` or ``w~_2`` is. Read unit by unit (the other unit anywhere), K19's lemma is
+  a documented discrepancy.
+* K19's lemma at a critical point of the whole hidden layer (every unit's gradient 0, theta
+  fixed; any ``d``, ``m = 2``): ``S W~ B' = -u a'``, so with ``det B != 0`` every unit lies on
+  the line ``S^-1 u``. With ``det B = 0`` it need not: the unit-wise counterexample is such a
+  critical point when ``a_2 = b_22 = 1``.
 """
 
 from __future__ import annotations
@@ -139,6 +144,30 @@ def _alignment_general_d() -> Identity:
     )
 
 
+def _layer_alignment() -> list[Identity]:
+    """Any ``d``, ``m = 2``: with ``G_i = a_i u + b_i1 S w~_1 + b_i2 S w~_2`` (``b_12 = b_21``,
+    ``det B = b11 b22 - b12^2 != 0``), ``S^-1 (b22 G_1 - b12 G_2)/det B = w~_1 + ((b22 a1 -
+    b12 a2)/det B) S^-1 u`` and ``S^-1 (b11 G_2 - b12 G_1)/det B = w~_2 + ((b11 a2 - b12
+    a1)/det B) S^-1 u``: where both gradients vanish (a critical point of the hidden layer,
+    theta fixed), both units lie on the line ``S^-1 u``."""
+    from .vectors import Space, vec_identity
+
+    V = Space(("u", "w1", "w2"))
+    u, w1, w2 = V.v("u"), V.v("w1"), V.v("w2")
+    a1, a2, b11, b12, b22 = sp.symbols("a1 a2 b11 b12 b22", real=True)
+    det = b11 * b22 - b12**2
+    g1 = u * a1 + w1.S() * b11 + w2.S() * b12
+    g2 = u * a2 + w1.S() * b12 + w2.S() * b22
+    return [
+        vec_identity((g1 * b22 + g2 * (-b12)).S(-1) / det,
+                     w1 + u.S(-1) * ((b22 * a1 - b12 * a2) / det), "cancel",
+                     label="unit 1: w~_1 = -((b22 a1 - b12 a2)/det B) S^-1 u where G = 0"),
+        vec_identity((g2 * b11 + g1 * (-b12)).S(-1) / det,
+                     w2 + u.S(-1) * ((b11 * a2 - b12 * a1) / det), "cancel",
+                     label="unit 2: w~_2 = -((b11 a2 - b12 a1)/det B) S^-1 u where G = 0"),
+    ]
+
+
 def alignment_identity(kind: str) -> Identity:
     """Unit-1 critical point ``a1 u + b11 S w~_1 + b12 S w~_2 = 0`` solved for ``w~_1`` (d=3).
 
@@ -224,11 +253,21 @@ CHECKS = [
         generality="general d",
     ),
     Check(
+        "mlp.k19_lemma_layer",
+        "mlp",
+        "K19 lemma at a critical point of the hidden layer (theta fixed, m = 2, all units' "
+        "gradients 0): every w~_i lies on the line S^-1 u when det B = b11 b22 - b12^2 != 0",
+        "theory guide §5; K19 lemma",
+        _layer_alignment,
+        generality="general d, m = 2",
+    ),
+    Check(
         "mlp.k19_lemma_unconditional",
         "mlp",
-        "every critical point of one unit (theta fixed, m = 2) lies on the line S^-1 u "
-        "(FALSE in general: needs b12 = 0 or w~_2 || S^-1 u)",
-        "K19 lemma (as stated for m > 1); theory guide §5",
+        "unit-wise reading of K19's lemma: every critical point of one unit (theta and the "
+        "other unit fixed, m = 2) lies on the line S^-1 u (FALSE in general: needs b12 = 0 or "
+        "w~_2 || S^-1 u)",
+        "K19 lemma (read unit by unit, m > 1); theory guide §5",
         lambda: [alignment_identity("k19")],
         expected="fails",
         counterexample=_refute_k19,

@@ -57,9 +57,13 @@ def test_quick_mode_checks_that_do_not_depend_on_the_budget(quick_results):
     assert by_id["c19.kappa_star_d2"].verdict == "holds"
     assert by_id["c19.kappa_star_le_kappa"].values["max_ratio"] <= 1 + 1e-9
     assert by_id["c19.scaling_law"].values["max_rel_dev"] <= 1e-10
-    for cid in ("verify.h_quoted", "verify.mlp_lemma", "verify.bn_jacobian"):
+    for cid in ("verify.h_quoted", "verify.bn_jacobian"):
         assert by_id[cid].values["status"] == "discrepancy"
         assert by_id[cid].verdict == "fails"
+    # K19's MLP lemma: proved at the layer's critical points (B nonsingular), refuted unit-wise
+    lemma = by_id["verify.mlp_lemma"]
+    assert (lemma.values["status"], lemma.values["unitwise_status"]) == ("proved", "discrepancy")
+    assert lemma.verdict == "holds with caveat"
 
 
 def test_a_deliberately_wrong_prediction_is_reported_as_failing():

@@ -7,8 +7,10 @@ teacher-student data, with the angle between each unit's :math:`S\tilde w_i` and
 (theory guide :ref:`theory-5`).
 
 The units do *not* align with :math:`S^{-1}u` (final angles between about 14 and 65 degrees
-for GDNP in the full-size run): K19's alignment lemma needs extra conditions for more than one
-unit. GDNP keeps the output weights fixed (K19's setting), GD and BNGD train them.
+for GDNP in the full-size run). Teacher labels make :math:`z` non-Gaussian, outside K19's
+alignment lemma, which on Gaussian :math:`z` puts every unit on that line at a critical point
+of the whole hidden layer (with a nonsingular :math:`B`). GDNP keeps the output weights
+fixed (K19's setting), GD and BNGD train them.
 
 The script draws the figure through the registry, :func:`gdnp.plots.make_figure`, which runs
 the solvers, writes the figure's data (a long-format CSV and a JSON of its configuration and
@@ -38,5 +40,5 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK)
 # %%
 # What to see
 # -----------
-# The angle between :math:`S\tilde w_i` and :math:`u` for each hidden unit: K19's alignment
-# lemma is for one unit, and with several units the angles need not go to 0.
+# The angle between :math:`S\tilde w_i` and :math:`u` for each hidden unit: on these
+# non-Gaussian data the angles need not go to 0.
