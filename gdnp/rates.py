@@ -345,8 +345,9 @@ def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float, *,
     ``k19.length_bound_as_quoted``: OLS with ``S = I`` at ``T_s = 0``), and so do GDNP runs
     with few halvings on a wide bracket, e.g. ``OLS.random(4, 1.0, seed=0)`` with ``T_s = 2``
     and the bracket ``[-60, 60]`` (the claims' row ``k19.length_bound`` shows the same on a
-    halfspace with scaled inputs). It holds once
-    ``2^{-T_s}`` is small enough; the corrected bound holds for every ``T_s``.
+    halfspace with scaled inputs). The corrected bound implies it when ``2^{T_s} >= zeta
+    |b - a|``, which depends on the problem's scale (no fixed ``T_s`` suffices for every
+    input); the corrected bound holds for every ``T_s``.
 
     Examples
     --------

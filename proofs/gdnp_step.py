@@ -80,8 +80,9 @@ def h_identity(restrict_g: bool) -> Identity:
 
 def _refute_h() -> Counterexample:
     s = _GDNPSetting()
-    # S = I, w = u = e1: w'Sw = u'w = 1; g = 2 != ||w||_S = 1
-    point = {s.Q: 1, s.u.dot(s.w): 1, s.g: 2, s.e1: 1, s.e2: 1}
+    # S = I, w = e1, u = e1/2 (separation u'S^-1 u = 1/4 < 1, a valid Gaussian model):
+    # w'Sw = 1, u'w = 1/2; g = 2 != ||w||_S = 1
+    point = {s.Q: 1, s.u.dot(s.w): sp.Rational(1, 2), s.g: 2, s.e1: 1, s.e2: 1}
     return counterexample(h_identity(restrict_g=False), point)
 
 

@@ -120,10 +120,11 @@ def _general_step() -> list[Identity]:
 def _refute_naive():
     s = _Step()
     point = {sym: 0 for sym in s.S}
-    point.update({s.S[0, 0]: 4, s.S[1, 1]: 1, s.S[2, 2]: 1})  # ||w||_S = 2, ||w||_2 = 1
+    point.update({s.S[0, 0]: 4, s.S[1, 1]: 1, s.S[2, 2]: 1})  # ||w||_S = sqrt 5
     point.update({s.w[0]: 1, s.w[1]: 1, s.w[2]: 0, s.u[0]: 1, s.u[1]: 2, s.u[2]: 0})
-    point.update({s.g: 1, s.c1: 1, s.L: 4, s.N: 1})
-    point.update({ni: 0 for ni in s.n})
+    point.update({s.g: 1, s.c1: 1, s.L: 4, s.N: 1})  # N(w) = 1, not ||w||_S
+    # grad N = e1: Euler's relation w' grad N = N of a degree-1 homogeneous N holds
+    point.update({s.n[0]: 1, s.n[1]: 0, s.n[2]: 0})
     return counterexample(s.step(naive=True), point)
 
 

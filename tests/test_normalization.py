@@ -651,3 +651,20 @@ def test_mlp_random_takes_the_normalization_keywords():
     W, _ = prob.split(x)
     np.testing.assert_allclose(np.abs(g), np.linalg.norm(W, axis=1))  # N(w) = ||w||_2
     assert MLP.random(3, 2, 10.0, 200, seed=0, bn_eps=1e-2).bn_eps == 1e-2
+
+
+def test_l1_norm_is_not_the_s_norm_on_k19_halfspace_samples():
+    """Theory guide §10: the l1 norm equals ||w||_S when x'w is Gaussian; on samples of K19's
+    model z is Gaussian and x = -yz is not, so along S^-1 u the two differ (by more than
+    10% at separation 0.9), while a direction with u'w = 0 agrees to sampling error."""
+    from gdnp.problems import Halfspace
+
+    hs = Halfspace.sample(5, 10.0, 200_000, separation=0.9, seed=0)
+    prob = Halfspace.from_data(hs.X, hs.y, normalization="l1")
+    S, u = prob.S, prob.u
+    along = np.linalg.solve(S, u)
+    assert prob.norm_N(along) / np.sqrt(along @ S @ along) > 1.1
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal(5)
+    w -= (u @ w) / (u @ u) * u  # u'w = 0
+    assert prob.norm_N(w) / np.sqrt(w @ S @ w) == pytest.approx(1.0, abs=0.01)

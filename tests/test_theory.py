@@ -146,6 +146,20 @@ def test_k19_length_bound_as_quoted_is_not_scale_invariant_and_fails():
         1e8 * quoted)
 
 
+def test_quoted_length_bound_fails_even_at_the_default_t_s_on_scaled_inputs():
+    """No fixed T_s makes the quoted bound hold (theory guide §4): it follows from the corrected
+    one only when ``2^T_s >= zeta |b - a|``. Inputs scaled by 1e12 (zeta ~ 1e24) violate it
+    after GDNP's default 50 halvings, where the corrected bound still holds."""
+    prob = Halfspace.random(6, 10, separation=0.9, seed=0)
+    scaled = Halfspace.gaussian(1e24 * prob.S, 1e12 * prob.u)
+    assert 2.0**50 < scaled.smoothness * 24.0
+    res = gdnp.gdnp(scaled, maxiter=30, tol=0, T_s=50, bracket=(-12.0, 12.0))
+    dg2 = res.history["dg2"][1:]
+    assert dg2.max() > rates.k19_length_bound(50, scaled.smoothness, 24.0, scaled.mu)
+    assert np.all(dg2 <= rates.k19_length_bound(50, scaled.smoothness, 24.0, scaled.mu,
+                                                form="corrected"))
+
+
 def test_corrected_length_bound_is_bisections_own():
     # d_g f = 2 (g - g*) on OLS with S = I (zeta / mu = 2): after T halvings of [a, b] the
     # point is within 2^-T (b - a) of g*, so (d_g f)^2 <= 4 * 4^-T (b - a)^2
