@@ -10,7 +10,13 @@ the problem of one mini-batch (theory guide §11).
 from ._validate import ConditioningWarning, NonFiniteError
 from .base import BNEval, LinearProblem, Problem, Solution
 from .data import SingularCovarianceError, prepare_data
-from .halfspace import EmpiricalHalfspace, GaussianHalfspace, Halfspace, NoFiniteMinimizerError
+from .halfspace import (
+    EmpiricalHalfspace,
+    GaussianHalfspace,
+    Halfspace,
+    NoFiniteMinimizerError,
+    QuadratureWarning,
+)
 from .losses import LOSSES, Loss, get_loss
 from .mlp import MLP, UnitLengthModel, UnitView
 from .normalization import NORMALIZATIONS, Normalizer
@@ -31,6 +37,7 @@ __all__ = [
     "MLP",
     "NORMALIZATIONS",
     "NoFiniteMinimizerError",
+    "QuadratureWarning",
     "NonFiniteError",
     "Normalizer",
     "OLS",

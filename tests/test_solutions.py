@@ -147,3 +147,29 @@ def test_data_problems_store_X_column_major_with_the_row_major_values(null_space
         fun_c, grad_c = p_c.value_and_grad(x)
         assert fun == pytest.approx(fun_c, rel=1e-13, abs=1e-15)
         np.testing.assert_allclose(grad, grad_c, rtol=1e-11, atol=1e-14)
+
+
+def test_population_rule_error_at_the_optimum_is_estimated_and_warned():
+    """The 601-node rule's optimum moves away from the Gaussian model's as the separation
+    nears 1 (theory guide §3): ``quadrature_error`` measures it against a 2404-node rule, and
+    ``solution()`` warns above 1e-4, naming the numbers and ``n_nodes``; none below."""
+    import warnings
+
+    from gdnp.problems import QuadratureWarning
+
+    fine = Halfspace.random(3, 10.0, separation=0.9, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", QuadratureWarning)
+        fine.solution()
+    assert fine.quadrature_error()["x_rel"] < 1e-12
+    assert 1e-6 < Halfspace.random(3, 10.0, separation=0.99, seed=0).quadrature_error()[
+        "x_rel"] < 1e-4
+    far = Halfspace.random(3, 10.0, separation=0.999, seed=0)
+    with pytest.warns(QuadratureWarning, match=r"2404-node rule's by 0\.2\d.*n_nodes=2404"):
+        far.solution()
+    err = far.quadrature_error()
+    assert err["x_rel"] > 0.2 and err["s"] > 50
+    # a finer rule moves the optimum toward the model's (2404 and 9616 nodes agree to 0.4%)
+    x4 = Halfspace.random(3, 10.0, separation=0.999, seed=0, n_nodes=2404)._line_solution()[0]
+    x16 = Halfspace.random(3, 10.0, separation=0.999, seed=0, n_nodes=9616)._line_solution()[0]
+    assert np.linalg.norm(x4 - x16) / np.linalg.norm(x16) < 0.004
