@@ -54,8 +54,13 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         converges for any ``lr > 0``, with an effective step ``2 lr ||w~*||^2 / ||w_inf||^2``.
     lr_g : float, optional
         Length rate ``epsilon_g``; default ``1 / sup d^2f/dg^2``, the problem's
-        ``length_smoothness`` (``1/2`` on OLS, where one step gives the exact length); a
-        ``ValueError`` asks for it where that bound is unknown.
+        ``length_smoothness`` (``1/2`` on OLS with the batch norm, where one step gives the
+        exact length; ``1/(2 lambda_max(S))`` with the weight norm). For the l1, l3 and linf
+        norms, which have no bound over every direction, the bound at the current direction
+        ``w_k``, ``1/(zeta_g ||w_k||_S^2 / N(w_k)^2)`` at each step, the largest over the
+        MLP's units (theory guide §10; the result's ``lr_g`` is the last step's). A
+        ``ValueError`` asks for it where no bound is known (a loss with an unbounded
+        ``phi''``).
     w0, g0 : array_like and float, optional
         Start in BN coordinates instead of ``x0`` (both or neither). C19's scaling law: the
         runs ``(lr, w0)`` and ``(c^2 lr, c w0)`` give the same ``g_k`` and ``w_k`` scaled by ``c``.
@@ -114,13 +119,21 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     if lr is None:
         zeta = known_constant(problem, "smoothness")
         lr = 1.0 / zeta if zeta is not None else 1.0
+    mlp = isinstance(problem, MLP)
+    linear = isinstance(problem, LinearProblem)
+    # the curvature bound along the length at the current direction, for a norm with no
+    # bound over every direction (l1, l3, linf): zeta_g ||w||_S^2 / N(w)^2, per step
+    per_step = None
     if lr_g is None:
         zeta_g = known_constant(problem, "length_smoothness")
-        if zeta_g is None:
+        base = getattr(problem, "_length_curvature", None)
+        if zeta_g is not None:
+            lr_g = 1.0 / zeta_g
+        elif base is not None and math.isfinite(base) and base > 0:
+            per_step = float(base)
+        else:
             raise ValueError("lr_g: the problem's length_smoothness (a bound on d^2 f / dg^2) "
                              "is unknown; pass lr_g")
-        lr_g = 1.0 / zeta_g
-    mlp = isinstance(problem, MLP)
     B = check_batch_size(problem, batch_size, statistics)
     batches = None
     if B is not None and B != problem.X.shape[0]:
@@ -131,7 +144,6 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         g = np.array(g0, dtype=float, copy=True) if mlp else float(g0)
     else:
         w, g = problem._to_bn(x, "x0")
-    linear = isinstance(problem, LinearProblem)
     theta = problem.split(x)[1].copy() if mlp else None
     extra = ("w_norm2", "rho_gap") if linear else ("w_norm2",)
     if batches is not None:
@@ -188,6 +200,10 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                 rec.stop(2, f"diverged: the batch normalization of step {k} is undefined "
                             "(N_B(w) = 0); x is the last recorded iterate")
                 break
+        if per_step is not None:  # 1 / (zeta_g ||w_k||_S^2 / N(w_k)^2), the largest unit's
+            ratio = problem._length_ratio(st) if linear else max(
+                float(wi @ problem.S @ wi) / problem.normalizer.value(wi) ** 2 for wi in w)
+            lr_g = 1.0 / (per_step * ratio)
         w = w - lr * ev.grad_w
         g = g - lr_g * ev.grad_g
         if mlp:

@@ -154,8 +154,10 @@ class Problem(abc.ABC):
     smoothness: float | None = _SpectralConstant("L")
     #: The strong convexity of ``f`` (a factor times ``mu``), ``None`` when ``f`` has none.
     strong_convexity: float | None = _SpectralConstant("mu")
-    #: A bound on ``d^2 f / d g^2`` along the length (BNGD's default length rate is its
-    #: inverse), ``None`` when unknown.
+    #: A bound on ``d^2 f / d g^2`` along the length, over every direction (BNGD's default
+    #: length rate is its inverse), ``None`` when unknown: ``zeta_g sup_w w'Sw / N(w)^2``
+    #: with ``zeta_g`` the bound for ``N = ||w||_S`` (theory guide §10), unknown for the l1,
+    #: l3 and linf norms.
     length_smoothness: float | None = None
     #: ``True`` for an exact population problem, ``False`` for one built from data.
     population: bool = True
@@ -560,6 +562,28 @@ class Problem(abc.ABC):
         if X is not None and mean is None:
             mean = np.zeros(self.dim)
         self._normalizer = make_normalizer(kind, centered, eps, S=self.S, X=X, mean=mean)
+        # d^2 f/dg^2 = (w/N)' hess f (w/N) <= zeta_g w'Sw/N(w)^2, zeta_g the constant for
+        # N = ||w||_S (set by the constructor, kept here for the batches' copies)
+        base = self.__dict__.get("_length_curvature", self.length_smoothness)
+        self._length_curvature = base
+        if base is not None:
+            ratio = self._length_ratio_bound()
+            self.length_smoothness = None if ratio is None else float(base * ratio)
+
+    def _length_ratio_bound(self) -> float | None:
+        """``sup_w w'Sw / N(w)^2`` (theory guide §10): 1 for the batch norm (its ``N^2`` is
+        ``w'Sw``, or more with ``bn_eps`` or without centring), ``lambda_max(S)`` for the
+        weight norm, ``None`` (no closed form) for the sample-based l1, l3 and linf norms."""
+        if self.normalization == "batch":
+            return 1.0
+        if self.normalization == "weight":
+            return float(np.linalg.eigvalsh(self.S)[-1])
+        return None
+
+    def _length_ratio(self, state) -> float:
+        """``||w||_S^2 / N(w)^2`` at the direction of ``state``: the factor by which the
+        curvature along the length exceeds the batch norm's (theory guide §10)."""
+        return (state["nS"] / state["N"]) ** 2
 
     def _raw_mean(self) -> np.ndarray | None:
         """Column means of the raw data in the problem's coordinates (``None``: population)."""

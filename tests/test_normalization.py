@@ -668,3 +668,29 @@ def test_l1_norm_is_not_the_s_norm_on_k19_halfspace_samples():
     w = rng.standard_normal(5)
     w -= (u @ w) / (u @ u) * u  # u'w = 0
     assert prob.norm_N(w) / np.sqrt(w @ S @ w) == pytest.approx(1.0, abs=0.01)
+
+
+def test_length_smoothness_follows_the_norm_and_bngd_default_lr_g_converges():
+    """d^2 f/dg^2 = zeta_g w'Sw/N(w)^2 (theory guide §10): the weight norm's bound is
+    zeta_g lambda_max(S) (its default lr_g had been the batch norm's 1/2 on OLS, and BNGD
+    diverged at step 3 on these data); the l1, l3 and linf norms have no bound over every
+    direction, and BNGD then takes the bound at the current direction, which on OLS (f
+    quadratic in g) is the exact curvature: one length step lands on the optimal length."""
+    from gdnp.problems import OLS
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((512, 5)) @ np.diag([1.0, 2.0, 3.0, 4.0, 5.0]) + 1.0
+    y = X @ rng.standard_normal(5) + 0.1 * rng.standard_normal(512)
+    batch = OLS.from_data(X, y)
+    weight = OLS.from_data(X, y, normalization="weight")
+    assert batch.length_smoothness == 2.0
+    assert weight.length_smoothness == pytest.approx(2.0 * np.linalg.eigvalsh(weight.S)[-1])
+    res = gdnp.solve(weight, "bngd", maxiter=300, tol=1e-10)
+    assert res.status in (0, 1) and res.history["gap"][-1] < 1e-8
+    for kind in ("l1", "l3", "linf"):
+        p = OLS.from_data(X, y, normalization=kind)
+        assert p.length_smoothness is None
+        w, g = p.to_bn(p.initial_point(0))
+        one = gdnp.bngd(p, w0=w, g0=g, maxiter=1, tol=0.0, lr=1e-300)  # the length step only
+        assert p.dg_bn(one.direction, float(one.length)) == pytest.approx(0.0, abs=1e-10)
+        assert gdnp.solve(p, "bngd", maxiter=300, tol=1e-10).history["gap"][-1] < 1e-8
