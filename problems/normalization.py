@@ -27,7 +27,7 @@ symbolically in the proofs). ``linf`` is Hoffer et al. (2018)'s "Top10" L-infini
 norm: the mean of the ``k = min(10, n)`` largest ``|a_i|`` times their constant
 ``c_inf(n) = (1 + sqrt(pi ln 4)) / (2 sqrt(2 ln n))`` (from the expected maximum of ``n``
 Gaussians). With the top-10 mean it is *not* Gaussian-consistent: for Gaussian ``x'w`` it gives
-about ``0.98 ||w||_S`` at ``n = 64``, ``1.17`` at ``n = 512`` and ``1.33`` at ``n = 2e5``
+about ``0.98 ||w||_S`` at ``n = 64``, ``1.16`` at ``n = 512`` and ``1.33`` at ``n = 2e5``
 (:func:`linf_constant`). A constant factor in ``N`` only rescales ``g``; its dependence on
 ``n`` does matter between batches of different sizes. ``l1`` and ``linf`` are piecewise linear
 in ``w``: their Hessian is zero almost everywhere.
