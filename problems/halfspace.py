@@ -133,6 +133,45 @@ def _logistic_kernels(a0: np.ndarray, c: np.ndarray, sign_a: np.ndarray):
     return value, probe
 
 
+def _in_forked_child(fn, what: str):
+    """``fn()`` (a picklable result) computed in a forked child process: any exception or
+    signal in this process (Ctrl-C) kills the child before it propagates, so no native
+    solver is left running in this process. An exception in the child is raised here as a
+    ``RuntimeError`` with its text."""
+    import multiprocessing
+    import traceback
+
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            send.send(("ok", fn()))
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            send.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+        finally:
+            send.close()
+
+    proc = ctx.Process(target=child, name=f"gdnp: {what}", daemon=True)
+    proc.start()
+    send.close()
+    try:
+        while not recv.poll(0.1):
+            if not proc.is_alive() and not recv.poll(0.0):
+                raise RuntimeError(f"{what}: its process ended with code {proc.exitcode} "
+                                   "without a result")
+        kind, value = recv.recv()
+    except BaseException:
+        proc.kill()
+        raise
+    finally:
+        proc.join(5.0)
+        recv.close()
+    if kind == "error":
+        raise RuntimeError(f"{what} failed: {value}")
+    return value
+
+
 @contextlib.contextmanager
 def _stdout_to_stderr():
     """File descriptor 1 pointed at 2 for the block: a C library's log (HiGHS's) goes to
@@ -1336,32 +1375,42 @@ class EmpiricalHalfspace(Halfspace):
     def _lp_separable(self, progress: bool = False) -> bool:
         """:meth:`is_separable` by the LP alone (``progress``: HiGHS's log).
 
-        HiGHS's memory is checked first (measured: about 30 times the data's), and it runs in
-        a daemon thread (it releases the GIL) so that Ctrl-C interrupts the wait at once; the
-        abandoned solve ends with the process."""
+        HiGHS's memory is checked first (measured: about 30 times the data's). It runs in a
+        forked child process where the platform has ``fork`` (the data are shared, not
+        copied), so that Ctrl-C stops it at once and cleanly: a HiGHS solve abandoned in a
+        thread of this process had aborted the interpreter at exit (SIGABRT, "terminate
+        called without an active exception"). Elsewhere it runs in a daemon thread."""
+        import multiprocessing
         import threading
 
         from scipy.optimize import linprog  # here: scipy.optimize is slow to import
 
         check_memory(30.0 * 8.0 * self._n * self.dim,
                      f"checking separability by an LP (n = {self._n}, d = {self.dim})")
+        A = self.y[:, None] * self.X
+
+        def solve() -> int:
+            return int(linprog(np.zeros(self.dim), A_ub=A, b_ub=-np.ones(self._n),
+                               bounds=[(None, None)] * self.dim, method="highs",
+                               options={"disp": bool(progress)}).status)
+
+        if "fork" in multiprocessing.get_all_start_methods():
+            return _in_forked_child(solve, "the separability LP") == 0
         out: dict = {}
 
-        def solve() -> None:
+        def run() -> None:
             try:
-                out["res"] = linprog(np.zeros(self.dim), A_ub=self.y[:, None] * self.X,
-                                     b_ub=-np.ones(self._n), bounds=[(None, None)] * self.dim,
-                                     method="highs", options={"disp": bool(progress)})
+                out["status"] = solve()
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                 out["error"] = exc
 
-        worker = threading.Thread(target=solve, name="gdnp-separability-lp", daemon=True)
+        worker = threading.Thread(target=run, name="gdnp-separability-lp", daemon=True)
         worker.start()
         while worker.is_alive():
             worker.join(0.1)
         if "error" in out:
             raise out["error"]
-        return out["res"].status == 0
+        return out["status"] == 0
 
     def _separable_error(self):
         return NoFiniteMinimizerError(

@@ -195,3 +195,35 @@ def test_no_finite_minimiser_is_found_once_and_kept(monkeypatch):
         with pytest.raises(NoFiniteMinimizerError, match="linearly separable"):
             prob.solution()
     assert len(calls) == 1
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs setitimer")
+def test_ctrl_c_during_the_separability_lp_exits_cleanly():
+    """Ctrl-C while HiGHS solves the separability LP: the KeyboardInterrupt reaches the
+    caller and the process exits normally. The LP had run in a thread of this process,
+    whose abandoned C++ solve aborted the interpreter at exit (SIGABRT)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import signal, sys\n"
+        "from gdnp.problems import Halfspace\n"
+        "p = Halfspace.sample(40, 100, 5000, seed=0)\n"
+        "def interrupt(*_):\n"
+        "    raise KeyboardInterrupt\n"
+        "signal.signal(signal.SIGALRM, interrupt)\n"
+        "signal.setitimer(signal.ITIMER_REAL, float(sys.argv[1]))\n"
+        "try:\n"
+        "    p.solution()\n"
+        "    signal.setitimer(signal.ITIMER_REAL, 0.0)\n"
+        "    print('finished')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n")
+    outcomes = set()
+    for delay in ("0.02", "0.05", "0.08"):
+        run = subprocess.run([sys.executable, "-c", code, delay], capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert "Aborted" not in run.stderr and "terminate called" not in run.stderr
+        outcomes.add(run.stdout.strip())
+    assert "interrupted" in outcomes
