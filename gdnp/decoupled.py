@@ -55,8 +55,14 @@ def rayleigh_step_size(w: np.ndarray, g: float, h: float, nS: float, L: float,
     theory guide §2). No published rate covers a norm other than ``||w||_S``.
     """
     if N is None:
-        return -(nS**3) / (L * g * h)
-    return -(nS * nS * N) / (L * g * h)
+        N = nS
+    num, den = nS * nS * N, L * g * h
+    if 1e-290 < abs(num) < 1e290 and 1e-290 < abs(den) < 1e290:
+        return -num / den
+    # ||w||_S far from 1 (the start's scale is the user's, and f does not see it): the same
+    # quotient factor by factor, so that nS^3 neither underflows to 0 (a direction that never
+    # moved, silently) nor overflows (a run reported as diverged at a finite objective)
+    return -(nS / L) * (nS / g) * (N / h)
 
 
 def _bracket(g: float, bracket, dyadic: bool = True) -> tuple[float, float]:

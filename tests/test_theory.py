@@ -50,8 +50,11 @@ def test_gdnp_direction_step_is_rayleigh_step(name):
     np.testing.assert_allclose(res.direction, w0 - eta * prob.rayleigh_grad(w0), rtol=1e-12)
 
 
-@pytest.mark.parametrize("c", [0.1, 1.0, 37.0])
+@pytest.mark.parametrize("c", [1e-150, 1e-110, 0.1, 1.0, 37.0, 1e105, 1e150])
 def test_gdnp_iterates_do_not_depend_on_direction_scale(c):
+    """f(g w / ||w||_S) does not see the scale of w, nor do GDNP's iterates (theory guide §1,
+    §4), down to 1e-150 and up to 1e150 (||w||_S^3 in the step had underflowed to 0 at 1e-110,
+    a direction that never moved, and overflowed at 1e105)."""
     prob = Halfspace.random(6, 100, separation=0.9, seed=2)
     w0 = prob.initial_point(1)
     a = gdnp.gdnp(prob, w0=w0, g0=1.3, maxiter=40, tol=0)
