@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gdnp.problems import LinearProblem, NoFiniteMinimizerError, Problem
-from gdnp.problems._validate import as_bool
+from gdnp.problems._validate import as_bool, as_seed_rng
 
 __all__ = ["prepare_run", "check_positive", "known_constant", "require_u", "reference_value",
            "start_from_bn", "ArrayLike", "Seed", "Callback"]
@@ -75,6 +75,13 @@ def reference_value(problem: Problem) -> float | None:
                                   "reference=False to run without the gap f - f*") from exc
 
 
+def check_seed(seed) -> None:
+    """``seed`` as every solver takes it (an int >= 0, a SeedSequence or a Generator; ``None``
+    is not reproducible): a ``TypeError`` or ``ValueError`` naming it, else nothing."""
+    if not isinstance(seed, np.random.Generator):
+        as_seed_rng(seed)
+
+
 def prepare_run(problem, x0, maxiter, tol, seed, callback, reference: bool):
     """Validate the common solver arguments; return ``(x0, maxiter, tol, f_star)``."""
     if not isinstance(problem, Problem):
@@ -88,7 +95,11 @@ def prepare_run(problem, x0, maxiter, tol, seed, callback, reference: bool):
         raise TypeError("callback must be callable or None")
     as_bool(reference, "reference")
     problem._cho()  # S^-1 is needed at every iterate (||grad f||_{S^-1}): fail before the run
-    x0 = problem.initial_point(seed) if x0 is None else problem.check_x(x0, "x0")
+    if x0 is None:
+        x0 = problem.initial_point(seed)
+    else:  # the seed still draws the mini-batches: the same rules, whether or not it is used
+        check_seed(seed)
+        x0 = problem.check_x(x0, "x0")
     f_star = reference_value(problem) if reference else None
     return np.array(x0, dtype=float), int(maxiter), tol, f_star
 

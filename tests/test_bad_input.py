@@ -827,3 +827,20 @@ def test_single_precision_memmap_is_read_in_place(tmp_path):
     assert peak < 1.25 * 8 * X.size, peak / (8 * X.size)
     np.testing.assert_allclose(data.X, prepare_data(np.asarray(X, dtype=float), y,
                                                     labels=True).X, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("method", ["gd", "bngd"])
+@pytest.mark.parametrize("seed, exc", [(None, TypeError), ("3", TypeError), (-2, ValueError),
+                                        (1.5, TypeError)])
+def test_seed_is_checked_when_x0_is_given(method, seed, exc):
+    """With ``x0`` the seed still draws the mini-batches: ``None`` (fresh entropy, two runs
+    that differ) and bad values are refused by name as without ``x0``."""
+    from gdnp.problems import Halfspace
+
+    h = Halfspace.sample(3, 10.0, 50, seed=0)
+    with pytest.raises(exc, match="seed"):
+        gdnp.solve(h, method, x0=[1.0, 0.0, 0.0], seed=seed, maxiter=3, batch_size=10)
+    with pytest.raises(exc, match="seed"):
+        gdnp.solve(h, method, x0=[1.0, 0.0, 0.0], seed=seed, maxiter=3)
+    rng = np.random.default_rng(0)  # a Generator is a seed
+    gdnp.solve(h, method, x0=[1.0, 0.0, 0.0], seed=rng, maxiter=3, batch_size=10)
