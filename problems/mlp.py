@@ -389,8 +389,15 @@ class MLP(Problem):
         # smoothness is not available in closed form: solvers use backtracking
         self.smoothness = None
         self.strong_convexity = None
+        # |l'| where it is evaluated: -y F(x) = sum_i theta_i tanh(.) lies in [-R, R], R =
+        # sum |theta_i|, so a loss with an unbounded l' (squared) has the bound of its
+        # values at +-R there (l' is monotone for a convex loss)
+        max_dphi = self.loss.max_dphi
+        if not np.isfinite(max_dphi) and self.loss.convex:
+            reach = float(np.sum(np.abs(theta)))
+            max_dphi = float(np.max(np.abs(self.loss.dphi(np.array([-reach, reach])))))
         self.length_smoothness = float(self.loss.max_d2phi * np.max(theta**2) + np.max(
-            np.abs(theta)) * 0.8 * self.loss.max_dphi)
+            np.abs(theta)) * 0.8 * max_dphi)
         self.info = {"n": self.n, "hidden": self.hidden, "ridge": data.ridge, "seed": self._seed}
         self._set_normalization(normalization, centered, bn_eps)
 

@@ -301,3 +301,20 @@ def test_eigenvalues_are_built_sorted_and_keep_their_attributes_through_pickle()
     prob = OLS.random(3, 10, seed=0)
     spec = gdnp.hessian_spectrum(prob, prob.solution()[0], coords="bn")
     assert pickle.loads(pickle.dumps(spec)).coords == "bn" and spec[1:].coords == "bn"
+
+
+def test_mlp_with_the_squared_loss_has_a_length_bound_and_bngd_runs():
+    """The MLP's loss argument -y F(x) lies in [-sum|theta|, sum|theta|], where the squared
+    loss's l' is bounded: BNGD's default lr_g exists (it had asked for lr_g, which the
+    command line cannot pass, so `gdnp solve mlp --loss squared` failed as a whole)."""
+    from gdnp.problems import MLP
+
+    p = MLP.random(3, 2, 10.0, 100, seed=0, loss="squared")
+    theta = p.theta
+    reach = np.sum(np.abs(theta))
+    # phi = (1 + t)^2 / 2: phi'' = 1, |phi'| <= 1 + reach on [-reach, reach]
+    assert p.length_smoothness == pytest.approx(
+        np.max(theta**2) + np.max(np.abs(theta)) * 0.8 * (1.0 + reach))
+    res = gdnp.solve(p, "bngd", maxiter=100, reference=False)
+    assert res.status == 1 and np.isfinite(res.fun)
+    assert res.history["fun"][-1] < res.history["fun"][0]
