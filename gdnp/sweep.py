@@ -30,7 +30,11 @@ another cell's rows or fails its checksum is reported as damaged and recomputed,
 cell is checked again before ``results.csv`` is assembled. A rerun may *extend* the grid
 (every grid key keeps its old values and may add new ones; ``maxiter``, ``tol`` and
 ``options`` unchanged): only the new cells run. Any other change of configuration in an
-existing folder is refused and nothing is overwritten. A cell that fails (bad input, a
+existing folder is refused and nothing is overwritten. Values no cell could use are refused
+before any cell runs: unknown keys and option names, grid values out of their range
+(``kappa < 1``, ``separation`` outside ``(0, 1)``, NaN or infinity anywhere) and option values
+that every problem kind of the grid refuses (``T_s = 30.0``, ``lr = -1``). A cell that fails
+(bad input, a
 problem with no finite minimiser, a size beyond the memory limit) is recorded as one row with
 ``status = -1`` and the reason, and the sweep goes on; the summary lists it under ``failed``
 and ``gdnp sweep`` warns of it and exits with status 1 (a rerun keeps it: the same cell
@@ -81,6 +85,7 @@ import hashlib
 import io
 import itertools
 import json
+import math
 import os
 import platform
 import sys
@@ -242,7 +247,15 @@ def _convert(key: str, v):
         if key in ("kappa", "separation"):
             if isinstance(v, (bool, str)):  # a number, as "dim" and "seed" must be
                 raise TypeError
-            return float(v)
+            v = float(v)
+            # the constructors' ranges, checked before any cell runs (as the command line's)
+            if key == "kappa" and not (math.isfinite(v) and v >= 1.0):
+                raise ValueError(f"grid key 'kappa': kappa must be a finite number >= 1, got "
+                                 f"{v!r}")
+            if key == "separation" and not 0.0 < v < 1.0:
+                raise ValueError(f"grid key 'separation': separation must lie in (0, 1), got "
+                                 f"{v!r}")
+            return v
         if key in ("dim", "seed"):
             if isinstance(v, bool) or int(v) != v:
                 raise TypeError
@@ -256,7 +269,7 @@ def _convert(key: str, v):
                                  f"{list(allowed)}")
             return v
         if key == "bn_eps":
-            if isinstance(v, (bool, str)) or not float(v) >= 0:
+            if isinstance(v, (bool, str)) or not (float(v) >= 0 and math.isfinite(float(v))):
                 raise TypeError
             return float(v)
         if key in ("n", "batch_size"):
@@ -378,8 +391,54 @@ def normalize_config(raw: dict) -> dict:
         if unknown:
             raise ValueError(f"options[{m!r}]: unknown option(s) {unknown}; {m} accepts "
                              f"{allowed}")
+        for name, value in opts.items():
+            if not _finite_tree(value):
+                raise ValueError(f"options[{m!r}][{name!r}]: a finite value is needed, got "
+                                 f"{value!r}")
+    _check_option_values(options, grid)
     return {"grid": grid, "maxiter": int(maxiter), "tol": float(tol),
             "options": {m: dict(sorted(o.items())) for m, o in sorted(options.items())}}
+
+
+def _finite_tree(value) -> bool:
+    """No NaN or infinity anywhere in an option's value (numbers, lists, mappings)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_finite_tree(v) for v in value)
+    if isinstance(value, dict):
+        return all(_finite_tree(v) for v in value.values())
+    return True
+
+
+#: Options checked per cell only (they depend on the cell's data: see batch_problem).
+_CELL_OPTIONS = ("batch_size", "statistics")
+
+
+def _check_option_values(options: dict, grid: dict) -> None:
+    """Refuse, before any cell runs, an option value that every problem kind of the grid
+    refuses (``T_s = 30.0``, ``lr = -1``): each method runs for zero iterations, with its
+    options, on a small problem of each kind. A value that some kind accepts (an option of
+    the MLP only, say) is left to the cells, which raise where it does not apply."""
+    from gdnp.api import solve
+    from gdnp.cli import build_problem
+
+    for method, opts in options.items():
+        opts = {k: v for k, v in opts.items() if k not in _CELL_OPTIONS}
+        if not opts:
+            continue
+        errors = []
+        for kind in grid["problem"]:
+            small = build_problem(kind, kappa=10.0, dim=3, seed=0,
+                                  n=60 if kind == "mlp" else None)
+            try:
+                solve(small, method, maxiter=0, reference=False, **opts)
+            except (TypeError, ValueError) as exc:
+                errors.append(exc)
+            else:
+                break
+        else:
+            raise ValueError(f"options[{method!r}]: {errors[0]}") from None
 
 
 def cell_key(cell: dict) -> str:

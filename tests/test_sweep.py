@@ -629,3 +629,28 @@ def test_default_kappa_is_one_when_every_dim_is_one():
     assert normalize_config({"dim": [1, 5]})["grid"]["kappa"] == [100.0]
     assert normalize_config({"dim": 1, "kappa": 10})["grid"]["kappa"] == [10.0]
     assert normalize_config({})["grid"]["kappa"] == [100.0]
+
+
+@pytest.mark.parametrize("raw, match", [
+    ({"options": {"gdnp": {"T_s": 30.0}}}, r"options\['gdnp'\]: T_s must be an integer"),
+    ({"options": {"bngd": {"lr": -1}}}, r"options\['bngd'\]: lr must be"),
+    ({"options": {"gd": {"lr": float("nan")}}}, r"options\['gd'\]\['lr'\]: a finite value"),
+    ({"options": {"gdnp": {"bracket": [-1.0, float("inf")]}}}, r"\['bracket'\]: a finite"),
+    ({"kappa": [float("nan")]}, r"grid key 'kappa': kappa must be a finite number >= 1"),
+    ({"kappa": [0.5]}, r"grid key 'kappa'"),
+    ({"problem": ["halfspace"], "separation": [1.5]}, r"separation must lie in \(0, 1\)"),
+    ({"bn_eps": [float("inf")]}, r"grid key 'bn_eps'"),
+])
+def test_bad_values_are_refused_before_any_cell_runs(raw, match):
+    """A value every cell would refuse (or that JSON cannot hold) is refused by name up
+    front: it had started the sweep and left a folder of failed cells (or a bare "Out of
+    range float values are not JSON compliant")."""
+    with pytest.raises(ValueError, match=match):
+        normalize_config({"problem": ["ols"], "dim": [3], **raw})
+
+
+def test_an_option_that_applies_to_some_problems_is_left_to_the_cells():
+    """theta_steps is the MLP's only: with OLS and MLP in the grid, the MLP cells can use it."""
+    config = normalize_config({"problem": ["ols", "mlp"], "dim": [3],
+                               "options": {"gdnp": {"theta_steps": 2}}})
+    assert config["options"] == {"gdnp": {"theta_steps": 2}}
