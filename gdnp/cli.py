@@ -156,12 +156,14 @@ def cmd_solve(args) -> int:
                                 lambda: reference_value(prob)) is None:
         no_reference = _no_minimiser_reason(prob)  # (the problem kept the solver's error)
     rows = []
+    # the statistics a mini-batch run uses (what the run did, also when not given)
+    statistics = (args.statistics or "batch") if args.batch_size is not None else None
     for m in methods:
         if progress:
             print(f"gdnp solve: {m} ...", end="", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         # mini-batches for gd and bngd; agd and gdnp stay full-batch (theory guide §11)
-        opts = {"batch_size": args.batch_size, "statistics": args.statistics or "batch"} if (
+        opts = {"batch_size": args.batch_size, "statistics": statistics} if (
             args.batch_size is not None and m in ("gd", "bngd")) else {}
         res = gdnp.solve(prob, m, maxiter=args.maxiter, tol=args.tol, seed=args.seed,
                          reference=args.reference, **opts)
@@ -183,6 +185,8 @@ def cmd_solve(args) -> int:
             "message": res.message, "order": None if fit is None else fit["kind"],
             # a rate only where the fit found linear convergence (as the table prints it)
             "rate": fit["rate"] if fit is not None and fit["kind"] == "linear" else None,
+            # mini-batches (gd and bngd under --batch-size) or the full batch (None)
+            "batch_size": opts.get("batch_size"), "statistics": opts.get("statistics"),
         })
     if args.json:
         from gdnp._io import package_versions
@@ -193,7 +197,7 @@ def cmd_solve(args) -> int:
                     "seed": args.seed, "n": args.n, "maxiter": args.maxiter, "tol": args.tol,
                     "method": args.method, "normalization": args.normalization,
                     "bn_eps": args.bn_eps, "batch_size": args.batch_size,
-                    "statistics": args.statistics, "reference": args.reference, **given}
+                    "statistics": statistics, "reference": args.reference, **given}
         # strict JSON: a value that is not finite (an empty history's gap) is null
         json.dump(_finite_or_none({"settings": settings, "problem": prob.config(),
                                    "results": rows, "versions": package_versions()}),
@@ -205,18 +209,25 @@ def cmd_solve(args) -> int:
     size = f"d={args.dim}" + (f", {prob.dim} parameters" if prob.dim != args.dim else "")
     # kappa(S) is measured on the problem built (an empirical S is not the requested one);
     # config's "kappa" is the requested value, printed once, labelled, in the parenthesis
+    shown = {k: v for k, v in cfg.items() if k not in ("problem", "dim", "kappa_S", "kappa",
+                                                         "population")}
+    shown.setdefault("seed", args.seed)  # (the empirical OLS's config has no seed of its own)
     print(f"{args.problem} ({kind}, {size}, kappa(S)={prob.kappa:.4g}, requested "
-          f"kappa={args.kappa:.4g}): " + ", ".join(
-              f"{k}={v}" for k, v in cfg.items() if k not in ("problem", "dim", "kappa_S",
-                                                               "kappa", "population")))
+          f"kappa={args.kappa:.4g}): " + ", ".join(f"{k}={v}" for k, v in shown.items()))
     print(f"{'method':<7}{'iters':>7}{'final gap':>12}{'|grad|':>11}{'time [s]':>10}"
-          f"{'order':>11}{'status':>8}")
+          f"{'order':>12}{'status':>8}")
     for r in rows:
         order = (_linear_cell(r["rate"]) if r["order"] == "linear" else
                  {None: MISSING, "sublinear": "sublin", "undetermined": "undet"}[r["order"]])
         print(f"{r['method']:<7}{r['nit']:>7d}{_fmt(r['gap'], '.3e', 12)}"
-              f"{_fmt(r['grad_norm'], '.2e', 11)}{r['time']:>10.3f}{order:>11}"
+              f"{_fmt(r['grad_norm'], '.2e', 11)}{r['time']:>10.3f}{order:>12}"
               f"{r['status']:>8d}")
+    batched = [r["method"] for r in rows if r["batch_size"] is not None]
+    if batched:
+        full = [r["method"] for r in rows if r["batch_size"] is None]
+        print(f"note: {', '.join(batched)}: mini-batches of {args.batch_size} ({statistics} "
+              "statistics), iters counting steps" + (
+                  f"; {', '.join(full)}: the full batch" if full else ""))
     if any(r["gap"] is None for r in rows):
         why = "--no-reference" if not args.reference else "the problem has no reference " \
             "optimum f*" + (f": {no_reference}" if no_reference else "")
@@ -364,6 +375,9 @@ def _solve_conflict(args: argparse.Namespace) -> str | None:
     if args.batch_size is not None and args.method in ("agd", "gdnp"):
         return (f"argument --batch-size: {args.method} is full-batch; mini-batches are for "
                 "--method gd, bngd or all (where agd and gdnp run full-batch)")
+    if args.batch_size is not None and args.n is None and args.problem != "mlp":
+        return (f"argument --batch-size: needs --n N (a population {args.problem} problem "
+                "has no samples to draw mini-batches from)")
     if args.statistics is not None and args.batch_size is None:
         return ("argument --statistics: applies to mini-batch runs only; give --batch-size "
                 "too")

@@ -468,3 +468,33 @@ def test_verify_refuses_a_timeout_that_is_not_a_finite_positive_number(capsys):
     for bad in ("nan", "inf", "0"):
         assert main(["verify", "--only", "bn", "--timeout", bad]) == 2
         assert "--timeout must be a finite number > 0" in capsys.readouterr().err
+
+
+def test_solve_says_which_runs_used_mini_batches(capsys):
+    """--batch-size: gd and bngd take mini-batches, agd and gdnp the full batch; the table
+    says so under it, the JSON stores the statistics the runs used, per row too, and a
+    population problem is refused with the flag to add (--n), not a Python keyword."""
+    import json
+
+    from gdnp.cli import main
+
+    assert main(["solve", "halfspace", "--n", "200", "--batch-size", "20", "--maxiter", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "note: gd, bngd: mini-batches of 20 (batch statistics)" in out
+    assert "agd, gdnp: the full batch" in out
+    assert main(["solve", "halfspace", "--n", "200", "--batch-size", "20", "--maxiter", "5",
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["settings"]["statistics"] == "batch"
+    rows = {r["method"]: r for r in data["results"]}
+    assert rows["gd"]["batch_size"] == 20 and rows["gdnp"]["batch_size"] is None
+    with pytest.raises(SystemExit):
+        main(["solve", "ols", "--batch-size", "32"])
+    assert "argument --batch-size: needs --n N" in capsys.readouterr().err
+
+
+def test_solve_table_order_column_keeps_a_space():
+    """A rate near 1 prints as 'lin 1-3e-04' (11 characters): the column is 12 wide."""
+    from gdnp.cli import _linear_cell
+
+    assert len(_linear_cell(1.0 - 3e-4)) <= 11
