@@ -396,8 +396,13 @@ class MLP(Problem):
         if not np.isfinite(max_dphi) and self.loss.convex:
             reach = float(np.sum(np.abs(theta)))
             max_dphi = float(np.max(np.abs(self.loss.dphi(np.array([-reach, reach])))))
-        self.length_smoothness = float(self.loss.max_d2phi * np.max(theta**2) + np.max(
-            np.abs(theta)) * 0.8 * max_dphi)
+        # BNGD's lr_g also moves theta, whose block of the Hessian, E[l'' t t'] with t_i =
+        # tanh(.) in (-1, 1), is at most max l'' * hidden: the bound covers both (small
+        # output weights had left the lengths' bound alone, ~theta, and lr_g ~ 1/theta had
+        # raised the loss 500-fold; theta = 0 had made it 0)
+        self.length_smoothness = float(max(
+            self.loss.max_d2phi * np.max(theta**2) + np.max(np.abs(theta)) * 0.8 * max_dphi,
+            self.loss.max_d2phi * self.hidden))
         self.info = {"n": self.n, "hidden": self.hidden, "ridge": data.ridge, "seed": self._seed}
         self._set_normalization(normalization, centered, bn_eps)
 

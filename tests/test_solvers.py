@@ -318,3 +318,19 @@ def test_mlp_with_the_squared_loss_has_a_length_bound_and_bngd_runs():
     res = gdnp.solve(p, "bngd", maxiter=100, reference=False)
     assert res.status == 1 and np.isfinite(res.fun)
     assert res.history["fun"][-1] < res.history["fun"][0]
+
+
+@pytest.mark.parametrize("scale", [0.0, 1e-6, 1e-2, 1.0])
+def test_bngd_on_an_mlp_with_small_output_weights_descends(scale):
+    """BNGD's lr_g moves theta too: its default bounds the theta block (max l'' * hidden) as
+    well as the lengths' (~theta). Small theta had given lr_g ~ 1/theta and a loss that grew
+    500-fold with status 1; theta = 0 an error about an internal attribute."""
+    from gdnp.problems import MLP
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    y = np.where(X[:, 0] + 0.8 * rng.standard_normal(200) > 0, 1.0, -1.0)
+    p = MLP.from_data(X, y, theta=scale * np.array([1.0, -1.0, 1.0, -1.0]))
+    assert p.length_smoothness >= p.loss.max_d2phi * p.hidden
+    res = gdnp.solve(p, "bngd", maxiter=200, reference=False)
+    assert res.fun < res.history["fun"][0] and np.all(res.history["fun"] < 0.7)
