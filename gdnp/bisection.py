@@ -18,6 +18,8 @@ import numbers
 from collections.abc import Callable
 from typing import Protocol
 
+import numpy as np
+
 from gdnp.problems._validate import as_bool
 from gdnp.problems.taylor import SignThreshold
 
@@ -57,10 +59,14 @@ class SignModel(Protocol):
 def _check_finite(v, t: float) -> float:
     """``fun``'s value at ``t`` as a float: a ``TypeError`` naming ``fun`` if it is not a
     real number, a :class:`~gdnp.problems.NonFiniteError` if it is NaN or infinite."""
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        raise TypeError(f"fun must return a real number, got {v!r} at t = {t!r}") from None
+    if type(v) is not float:
+        if isinstance(v, (bool, np.bool_)):  # a sign test, not a value: False would be a root
+            raise TypeError(f"fun must return a real number, got the bool {v!r} at t = {t!r} "
+                            "(bisect needs the function's value, not a test of its sign)")
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            raise TypeError(f"fun must return a real number, got {v!r} at t = {t!r}") from None
     if not math.isfinite(v):
         from gdnp.problems._validate import NonFiniteError
 

@@ -257,7 +257,7 @@ def k19_direction_bound(t, mu: float, L: float, rho_gap0: float, Phi: float, g_t
     except ValueError:
         raise ValueError(f"g_t must be a scalar or match t's shape {t.shape}, got shape "
                          f"{g_t.shape}") from None
-    return (1.0 - mu / L) ** (2.0 * t) * Phi**2 * g_t ** 2 * rho_gap0
+    return (1.0 - mu / L) ** (2.0 * t) * _square(Phi) * g_t ** 2 * rho_gap0
 
 
 def stein_c1_bound(loss: str) -> float:
@@ -287,6 +287,9 @@ def stein_c1_bound(loss: str) -> float:
     >>> stein_c1_bound("logistic"), round(stein_c1_bound("sigmoid"), 6)
     (1.0, 0.293391)
     """
+    if not isinstance(loss, str):
+        raise TypeError(f"loss must be 'logistic', 'sigmoid' or 'squared', got "
+                        f"{type(loss).__name__} {loss!r}")
     if loss in ("logistic", "squared"):
         return 1.0
     if loss != "sigmoid":
@@ -301,6 +304,14 @@ def stein_c1_bound(loss: str) -> float:
     best = minimize_scalar(neg_c1, bounds=(0.5, 2.5), method="bounded",
                            options={"xatol": 1e-12})
     return float(-best.fun)
+
+
+
+def _square(x) -> float:
+    """``x^2`` in float64 arithmetic: ``inf`` (or 0) where it leaves the floats, never
+    Python's ``OverflowError`` (a bound with a huge constant is an infinite bound)."""
+    with np.errstate(over="ignore", under="ignore"):
+        return float(np.square(np.float64(x)))
 
 
 def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float, *,
@@ -360,10 +371,11 @@ def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float, *,
     T_s = as_positive_int(T_s, "T_s", minimum=0)
     zeta, mu = check_positive(zeta, "zeta"), check_positive(mu, "mu")
     width0 = abs(as_real(width0, "width0"))
-    if form == "quoted":
-        return 2.0 ** (-float(T_s)) * zeta * width0 / mu**2
-    if form == "corrected":
-        return (zeta / mu * 2.0 ** (-float(T_s)) * width0) ** 2
+    with np.errstate(over="ignore", under="ignore"):  # a bound beyond the floats: inf or 0
+        if form == "quoted":
+            return float(np.float64(2.0 ** (-float(T_s))) * zeta * width0 / _square(mu))
+        if form == "corrected":
+            return _square(np.float64(zeta) / mu * 2.0 ** (-float(T_s)) * width0)
     raise ValueError(f"form must be 'quoted' or 'corrected', got {form!r}")
 
 
@@ -421,7 +433,7 @@ def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi:
     mu, L = _mu_L(mu, L)
     rho_gap0 = check_positive(rho_gap0, "rho_gap0", allow_zero=True)
     Phi = check_positive(Phi, "Phi", allow_zero=True)
-    return (1.0 - mu / L) ** (2.0 * T_d) * Phi**2 * rho_gap0 + k19_length_bound(
+    return (1.0 - mu / L) ** (2.0 * T_d) * _square(Phi) * rho_gap0 + k19_length_bound(
         T_s, zeta, width0, mu, form=form)
 
 

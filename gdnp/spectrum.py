@@ -216,7 +216,7 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a gdnp.problems.Problem, got {type(problem).__name__}")
     include_length = as_bool(include_length, "include_length")
-    if coords not in ("original", "bn"):
+    if not isinstance(coords, str) or coords not in ("original", "bn"):
         raise ValueError(f"coords must be 'original' or 'bn', got {coords!r}")
     if method not in ("auto", "dense", "lanczos"):
         raise ValueError(f"method must be 'auto', 'dense' or 'lanczos', got {method!r}")

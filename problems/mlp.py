@@ -519,7 +519,9 @@ class MLP(Problem):
         n = as_positive_int(n, "n", 2)
         hidden = as_positive_int(hidden, "hidden")
         d = as_positive_int(d, "d")
-        teacher_scale = as_real(teacher_scale, "teacher_scale", minimum=0.0)
+        # (up to 1e100: its output weights start the reference solver, whose loss would
+        # overflow beyond, as noise is capped for OLS)
+        teacher_scale = as_real(teacher_scale, "teacher_scale", minimum=0.0, maximum=1e100)
         _check_mlp_memory(n, d, hidden)
         S = random_covariance(d, kappa, rng)
         d = S.shape[0]

@@ -844,3 +844,26 @@ def test_seed_is_checked_when_x0_is_given(method, seed, exc):
         gdnp.solve(h, method, x0=[1.0, 0.0, 0.0], seed=seed, maxiter=3)
     rng = np.random.default_rng(0)  # a Generator is a seed
     gdnp.solve(h, method, x0=[1.0, 0.0, 0.0], seed=rng, maxiter=3, batch_size=10)
+
+
+def test_minor_error_paths_name_their_argument():
+    """Bounds with a huge constant are infinite, not Python's OverflowError; an array where a
+    name is expected, a bool returned to bisect and an overflowing teacher are refused by
+    name."""
+    from gdnp import rates
+    from gdnp.problems import MLP, OLS
+
+    assert rates.k19_length_bound(10, zeta=1.0, width0=1.0, mu=1e200) == 0.0
+    assert rates.k19_length_bound(10, zeta=1e200, width0=1.0, mu=1e-200,
+                                  form="corrected") == np.inf
+    assert np.all(rates.k19_direction_bound([0, 1], mu=0.5, L=1.0, rho_gap0=1.0, Phi=1e200,
+                                            g_t=1.0) == np.inf)
+    with pytest.raises(ValueError, match="coords must be"):
+        gdnp.hessian_spectrum(OLS.random(3, 10.0), np.ones(3),
+                              coords=np.array(["original", "bn"]))
+    with pytest.raises(TypeError, match="loss must be"):
+        rates.stein_c1_bound(np.array(["logistic", "x"]))
+    with pytest.raises(TypeError, match="got the bool False"):
+        gdnp.bisect(lambda t: t > 0.3, 0.0, 1.0)
+    with pytest.raises(ValueError, match="teacher_scale"):
+        MLP.random(3, 2, 10.0, 50, seed=0, teacher_scale=1e200)
