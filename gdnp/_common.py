@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -113,4 +114,10 @@ def start_from_bn(problem, x, w0, g0, x0=None):
         raise ValueError("w0 and g0 must be given together (a BN start) or not at all")
     if x0 is not None:
         raise ValueError("give x0 or the BN start (w0, g0), not both")
-    return problem.from_bn(w0, g0)
+    try:
+        return problem.from_bn(w0, g0)
+    except (ValueError, TypeError) as exc:  # from_bn's names are w and g: the user's w0, g0
+        message = re.sub(r"^(w|g)(?=[ :])", r"\g<1>0", str(exc))
+        if message == str(exc):
+            raise
+        raise type(exc)(message) from None

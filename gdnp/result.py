@@ -62,6 +62,13 @@ def _finite(v) -> bool:
     return math.isfinite(v) if isinstance(v, float) else bool(np.isfinite(v))
 
 
+#: Attributes of an ndarray that a callback written for scipy's ``callback(xk)`` may read.
+_ARRAY_ATTRIBUTES = frozenset(("shape", "ndim", "size", "dtype", "T", "flat", "reshape",
+                               "ravel", "flatten", "astype", "tolist", "item", "sum", "mean",
+                               "max", "min", "dot", "nbytes", "real", "imag", "argmax",
+                               "argmin", "clip", "round", "all", "any"))
+
+
 class OptimizeResult(dict):
     """The result of a solver run: a ``dict`` with attribute access.
 
@@ -129,7 +136,13 @@ class OptimizeResult(dict):
         try:
             return self[name]
         except KeyError as exc:
-            raise AttributeError(name) from exc
+            if name.startswith("__") or name not in _ARRAY_ATTRIBUTES:
+                raise AttributeError(name) from exc
+            # an ndarray's attribute: a callback written for scipy's callback(xk)
+            raise AttributeError(
+                f"OptimizeResult has no attribute {name!r}: a gdnp callback receives the "
+                "intermediate result (as scipy's callback(intermediate_result)), whose iterate "
+                "is .x (a copy: .x.copy() is not needed)") from exc
 
     __setattr__ = dict.__setitem__
     __delattr__ = dict.__delitem__

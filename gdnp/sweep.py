@@ -5,8 +5,9 @@ loss x method x seed``, and, where named, ``normalization``, ``bn_eps``, ``batch
 ``statistics``) with fixed run settings (``maxiter``, ``tol``, per-method ``options``).
 Each grid point is a **cell**: a pure, seeded, picklable function of its configuration
 (:func:`run_cell`), keyed by a stable hash of that configuration (:func:`cell_key`). Keys that
-do not apply to a problem are normalised away (``separation`` and ``loss`` for OLS,
-``separation`` for the MLP), so the grid never runs the same cell twice. Cells that differ
+do not apply to a problem are normalised away (``separation`` for OLS and the MLP, ``loss``
+for OLS, ``batch_size`` for AGD and GDNP, ``statistics`` without a ``batch_size``, ``bn_eps``
+for a norm other than ``batch``), so the grid never runs the same cell twice. Cells that differ
 only in their run (``method``, ``batch_size``, ``statistics``; the problem's arguments equal)
 form a **unit**: the problem is generated once and its reference optimum ``f*`` computed once
 for all of them, which changes no number of the table.
@@ -468,8 +469,9 @@ def cell_key(cell: dict) -> str:
 def expand_cells(config: dict) -> list[dict]:
     """The cells of a normalised configuration, in grid order, without duplicates.
 
-    Keys that do not apply to a cell are normalised away (``separation`` and ``loss`` for
-    OLS, ``batch_size`` for ``agd`` and ``gdnp``...), so no run is repeated. A cell whose
+    Keys that do not apply to a cell are normalised away (``separation`` for OLS and the
+    MLP, ``loss`` for OLS, ``batch_size`` for ``agd`` and ``gdnp``, ``statistics`` without a
+    ``batch_size``, ``bn_eps`` for a norm other than ``batch``), so no run is repeated. A cell whose
     mini-batches the solver will refuse (:func:`gdnp.sweep.batch_problem`) is kept: it raises
     when it runs, and ``--dry-run`` names it.
 
@@ -1449,7 +1451,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def sweep_main(argv: list[str] | None = None) -> int:
-    """``gdnp sweep`` (returns the exit status: 0 ok, 2 bad input).
+    """``gdnp sweep`` (returns the exit status: 0 ok, 1 a cell failed, 2 bad input).
 
     Runs :func:`run_sweep` on a configuration file and/or grid options (theory guide §7).
 
@@ -1461,7 +1463,8 @@ def sweep_main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on bad input (the message is printed to stderr).
+        0 on success, 1 when a cell failed (recorded with ``status = -1``, a warning each),
+        2 on bad input (the message is printed to stderr), 130 or 143 when interrupted.
 
     Examples
     --------

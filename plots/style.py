@@ -72,7 +72,12 @@ def style():
 
 def figure(width: str = "double", height: float = 3.0, nrows: int = 1, ncols: int = 1,
            **kw):
-    """``plt.subplots`` at print size: ``width`` is ``"single"`` (3.5 in) or ``"double"``."""
+    """A figure and its axes at print size, like ``plt.subplots`` but outside pyplot.
+
+    ``width`` is ``"single"`` (3.5 in) or ``"double"``. Returns ``(fig, axes)`` with ``axes``
+    always a 2-D array (``squeeze=False`` unless given): ``axes[0, 0]`` for one panel. The
+    figure is a :class:`matplotlib.figure.Figure` not registered with pyplot (no window;
+    ``fig.savefig`` writes it)."""
     if width not in ("single", "double"):
         raise ValueError(f"width must be 'single' or 'double', got {width!r}")
     w = SINGLE if width == "single" else DOUBLE
@@ -108,10 +113,17 @@ def theory_kw(i: int, label: str, **over) -> dict:
 
 
 def shade_floor(ax, floor: float, label: str | None = FLOOR_LABEL) -> None:
-    """Shade ``y <= floor`` (values there are rounding noise) on a log-y axis."""
+    """Shade ``y <= floor`` (values there are rounding noise) on a log-y axis.
+
+    The band does not enter the axes' data limits: autoscaling still fits the curves, before
+    or after the call (the band reaches down to ``1e-300``)."""
     if not np.isfinite(floor) or floor <= 0:
         return
+    limits, ignore = ax.dataLim.frozen(), ax.ignore_existing_data_limits
     ax.axhspan(1e-300, float(floor), color="0.85", lw=0, zorder=0, label=label)
+    ax.dataLim.set(limits)
+    ax.ignore_existing_data_limits = ignore
+    ax.autoscale_view()
 
 
 def mark_floor_stop(ax, x, y, method: str) -> None:

@@ -325,9 +325,13 @@ class Problem(abc.ABC):
         x = as_finite_array(x, name)
         if x.shape != (self.dim,):
             hint = (" (a number where the start goes: pass maxiter, tol or seed by keyword)"
-                    if name == "x0" and x.ndim == 0 else "")
+                    if name == "x0" and x.ndim == 0 else self._layout_hint())
             raise ValueError(f"{name} must have shape ({self.dim},), got {x.shape}{hint}")
         return x
+
+    def _layout_hint(self) -> str:
+        """What a flat parameter vector holds, for a shape error (the MLP's layout)."""
+        return ""
 
     @abc.abstractmethod
     def value_and_grad(self, x) -> tuple[float, np.ndarray]:

@@ -406,6 +406,11 @@ class MLP(Problem):
         self.info = {"n": self.n, "hidden": self.hidden, "ridge": data.ridge, "seed": self._seed}
         self._set_normalization(normalization, centered, bn_eps)
 
+    def _layout_hint(self) -> str:
+        return (f" (hidden*d + hidden = {self.hidden}*{self.d} + {self.hidden}: "
+                "np.concatenate([W.ravel(), theta]) with W of shape "
+                f"({self.hidden}, {self.d}); or start from w0, g0)")
+
     # ------------------------------------------------------------ constructors
     @classmethod
     def from_data(cls, X, y, hidden: int = 4, loss: str | Loss = "logistic", seed=0, **kw):

@@ -867,3 +867,22 @@ def test_minor_error_paths_name_their_argument():
         gdnp.bisect(lambda t: t > 0.3, 0.0, 1.0)
     with pytest.raises(ValueError, match="teacher_scale"):
         MLP.random(3, 2, 10.0, 50, seed=0, teacher_scale=1e200)
+
+
+def test_a_bad_bn_start_names_w0_and_g0_and_the_mlp_layout_is_explained():
+    """A BN start's errors name the arguments the user passed (w0, g0), not f_bn's w and g;
+    a wrongly shaped MLP x0 is told the flat layout."""
+    from gdnp.problems import MLP, OLS
+
+    p = OLS.random(4, 10.0)
+    with pytest.raises(ValueError, match=r"^w0 must have shape \(4,\)"):
+        gdnp.solve(p, "gdnp", w0=np.ones(5), g0=1.0)
+    with pytest.raises(ValueError, match=r"^g0 must be a finite scalar"):
+        gdnp.solve(p, "bngd", w0=np.ones(4), g0=np.ones(2))
+    with pytest.raises(ValueError, match=r"^w0: \|\|w\|\|_S = 0"):
+        gdnp.solve(p, "gdnp", w0=np.zeros(4), g0=1.0)
+    m = MLP.random(5, 3, 10.0, 300)
+    with pytest.raises(ValueError, match=r"^w0 must be 2-dimensional"):
+        gdnp.solve(m, "gdnp", w0=np.ones(15), g0=np.ones(3))
+    with pytest.raises(ValueError, match=r"concatenate\(\[W.ravel\(\), theta\]\)"):
+        gdnp.solve(m, "gd", x0=np.ones((3, 5)))

@@ -690,3 +690,21 @@ def test_gallery_texts_state_only_numbers_of_their_figures_data():
         small = {k: {c: list(v) for c, v in t.items()} for k, t in tables.items()
                  if len(next(iter(t.values()), [])) <= 200}
         assert rn.unmatched_numbers(prose, [data["config"], data["results"], small]) == [], name
+
+
+def test_shade_floor_leaves_autoscaling_to_the_curves():
+    """The rounding-floor band reaches 1e-300 but does not stretch the y-axis (it had set the
+    limits to 1e-314 .. 1e14 on a user's own figure)."""
+    from gdnp.plots import style
+
+    for before in (True, False):
+        fig, axes = style.figure("single")
+        ax = axes[0, 0]
+        ax.set_yscale("log")
+        if before:
+            ax.plot(np.arange(10), 10.0 ** -np.arange(10))
+        style.shade_floor(ax, 1e-12)
+        if not before:
+            ax.plot(np.arange(10), 10.0 ** -np.arange(10))
+        lo, hi = ax.get_ylim()
+        assert 1e-11 < lo < 1e-9 and 1.0 < hi < 10.0

@@ -334,3 +334,19 @@ def test_bngd_on_an_mlp_with_small_output_weights_descends(scale):
     assert p.length_smoothness >= p.loss.max_d2phi * p.hidden
     res = gdnp.solve(p, "bngd", maxiter=200, reference=False)
     assert res.fun < res.history["fun"][0] and np.all(res.history["fun"] < 0.7)
+
+
+def test_a_scipy_style_callback_is_told_what_it_receives():
+    """callback(xk) habits from scipy: reading an array attribute of the intermediate result
+    says that it is the result and that its iterate is .x (it was a bare 'AttributeError:
+    shape'); other missing attributes stay plain AttributeErrors."""
+    from gdnp.problems import OLS
+
+    p = OLS.random(4, 10.0)
+    with pytest.raises(AttributeError, match=r"'shape'.*intermediate result.*\.x"):
+        gdnp.solve(p, "gd", maxiter=2, callback=lambda xk: xk.shape)
+    res = gdnp.solve(p, "gd", maxiter=2)
+    with pytest.raises(AttributeError) as info:
+        res.no_such_field  # noqa: B018
+    assert str(info.value) == "no_such_field"
+    assert not hasattr(res, "__array__")

@@ -8,6 +8,9 @@ two methods and two seeds) and writes one long CSV, one row per run and iteratio
 DIR``. An
 interrupted sweep resumes where it stopped. ``jobs=2`` runs it on two processes and
 ``backend="dask"`` on a dask cluster.
+
+The documentation builds this page in quick mode (``maxiter`` 100, hence fewer rows than
+the script prints when you run it yourself with ``maxiter`` 500).
 """
 
 import os
