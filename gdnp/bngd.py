@@ -55,7 +55,9 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     lr_g : float, optional
         Length rate ``epsilon_g``; default ``1 / sup d^2f/dg^2``, the problem's
         ``length_smoothness`` (``1/2`` on OLS with the batch norm, where one step gives the
-        exact length; ``1/(2 lambda_max(S))`` with the weight norm). For the l1, l3 and linf
+        exact length; ``1/(2 lambda_max(S))`` with the weight norm; on the MLP, whose output
+        weights take steps of ``lr_g`` too, the bound also covers their block of the Hessian,
+        ``max l'' * hidden``). For the l1, l3 and linf
         norms, which have no bound over every direction, the bound at the current direction
         ``w_k``, ``1/(zeta_g ||w_k||_S^2 / N(w_k)^2)`` at each step, the largest over the
         MLP's units (theory guide §10; the result's ``lr_g`` is the last step's). A
