@@ -54,11 +54,12 @@ def rayleigh_step_size(w: np.ndarray, g: float, h: float, nS: float, L: float,
     the proofs), so this ``s_t`` again makes ``s_t grad_w f = eta_t grad rho`` (step (4) of
     theory guide §2). No published rate covers a norm other than ``||w||_S``.
     """
-    if N is None:
-        N = nS
-    num, den = nS * nS * N, L * g * h
-    if 1e-290 < abs(num) < 1e290 and 1e-290 < abs(den) < 1e290:
-        return -num / den
+    M = nS if N is None else N
+    den = L * g * h
+    if 1e-96 < nS < 1e96 and 1e-96 < abs(M) < 1e96 and 1e-290 < abs(den) < 1e290:
+        # (the exact expressions the runs always used)
+        return -(nS**3) / den if N is None else -(nS * nS * N) / den
+    N = M
     # ||w||_S far from 1 (the start's scale is the user's, and f does not see it): the same
     # quotient factor by factor, so that nS^3 neither underflows to 0 (a direction that never
     # moved, silently) nor overflows (a run reported as diverged at a finite objective)
