@@ -294,6 +294,10 @@ def norm_join(cfg: dict, pieces: list) -> dict:
         results["gdnp_final_gap_spread"][f"{kappa:g}"] = out["spread"]
         results["gdnp_final_gap_spread_other_norms"][f"{kappa:g}"] = out["spread_other"]
         results["bngd_speedup_over_gd"][f"{kappa:g}"] = out["speed"]
+    # how many of the top left panel's GD and BNGD fits are linear (the text cites them)
+    first_order = [i for i, m in enumerate(rates["method"]) if m in ("gd", "bngd")]
+    results["gd_bngd_fits"] = len(first_order)
+    results["gd_bngd_linear_fits"] = sum(rates["kind"][i] == "linear" for i in first_order)
     # K19's GDNP rate on the gap, (1 - mu/L)^2 per direction step (Gaussian population; on
     # this finite, shifted sample a reference line, not a bound), at the data's kappa
     kd = np.array([results["kappa_data"][f"{k:g}"] for k in cfg["kappas"]])

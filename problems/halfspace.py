@@ -433,7 +433,8 @@ class Halfspace(LinearProblem):
             The norm ``N`` of the BN coordinates ``w~ = g w / N(w)`` (theory guide §10);
             ``f``, ``grad`` and ``solution()`` do not depend on it.
         centered : bool, default True
-            Normalize the centred projections (default) or the raw ones.
+            Normalize by the norm of the centred projections (default) or of the raw ones;
+        only ``N`` changes, the pre-activation stays centred (theory guide §10).
         bn_eps : float, default 0.0
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
@@ -496,7 +497,8 @@ class Halfspace(LinearProblem):
             The norm ``N`` of the BN coordinates ``w~ = g w / N(w)`` (theory guide §10);
             ``f``, ``grad`` and ``solution()`` do not depend on it.
         centered : bool, default True
-            Normalize the centred projections (default) or the raw ones.
+            Normalize by the norm of the centred projections (default) or of the raw ones;
+        only ``N`` changes, the pre-activation stays centred (theory guide §10).
         bn_eps : float, default 0.0
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
@@ -1056,7 +1058,8 @@ class EmpiricalHalfspace(Halfspace):
         The norm ``N`` of the BN coordinates ``w~ = g w / N(w)`` (theory guide §10); the
         sample-based norms need data.
     centered : bool, default True
-        Normalize the centred projections (default) or the raw ones.
+        Normalize by the norm of the centred projections (default) or of the raw ones;
+        only ``N`` changes, the pre-activation stays centred (theory guide §10).
     bn_eps : float, default 0.0
         BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (``normalization="batch"`` only).
 
