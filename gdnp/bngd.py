@@ -123,16 +123,16 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         lr = 1.0 / zeta if zeta is not None else 1.0
     mlp = isinstance(problem, MLP)
     linear = isinstance(problem, LinearProblem)
-    # the curvature bound along the length at the current direction, for a norm with no
-    # bound over every direction (l1, l3, linf): zeta_g ||w||_S^2 / N(w)^2, per step
-    per_step = None
+    # the curvature bound at the current direction, for a norm with no bound over every
+    # direction (l1, l3, linf): problem._length_bound(||w||_S^2 / N(w)^2), per step
+    per_step = False
     if lr_g is None:
         zeta_g = known_constant(problem, "length_smoothness")
         base = getattr(problem, "_length_curvature", None)
         if zeta_g is not None:
             lr_g = 1.0 / zeta_g
         elif base is not None and math.isfinite(base) and base > 0:
-            per_step = float(base)
+            per_step = True
         else:
             raise ValueError("lr_g: the problem's length_smoothness (a bound on d^2 f / dg^2) "
                              "is unknown; pass lr_g")
@@ -202,10 +202,10 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                 rec.stop(2, f"diverged: the batch normalization of step {k} is undefined "
                             "(N_B(w) = 0); x is the last recorded iterate")
                 break
-        if per_step is not None:  # 1 / (zeta_g ||w_k||_S^2 / N(w_k)^2), the largest unit's
+        if per_step:  # the bound at ||w_k||_S^2 / N(w_k)^2, the largest unit's
             ratio = problem._length_ratio(st) if linear else max(
                 float(wi @ problem.S @ wi) / problem.normalizer.value(wi) ** 2 for wi in w)
-            lr_g = 1.0 / (per_step * ratio)
+            lr_g = 1.0 / problem._length_bound(ratio)
         w = w - lr * ev.grad_w
         g = g - lr_g * ev.grad_g
         if mlp:

@@ -572,7 +572,12 @@ class Problem(abc.ABC):
         self._length_curvature = base
         if base is not None:
             ratio = self._length_ratio_bound()
-            self.length_smoothness = None if ratio is None else float(base * ratio)
+            self.length_smoothness = None if ratio is None else self._length_bound(ratio)
+
+    def _length_bound(self, ratio: float) -> float:
+        """``length_smoothness`` where ``w'Sw/N(w)^2 <= ratio``: the bound for the batch norm
+        (``ratio = 1``) times ``ratio`` (``d^2 f/dg^2 = (w/N)' hess f (w/N)``)."""
+        return float(self._length_curvature * ratio)
 
     def _length_ratio_bound(self) -> float | None:
         """``sup_w w'Sw / N(w)^2`` (theory guide §10): 1 for the batch norm (its ``N^2`` is

@@ -396,15 +396,27 @@ class MLP(Problem):
         if not np.isfinite(max_dphi) and self.loss.convex:
             reach = float(np.sum(np.abs(theta)))
             max_dphi = float(np.max(np.abs(self.loss.dphi(np.array([-reach, reach])))))
-        # BNGD's lr_g also moves theta, whose block of the Hessian, E[l'' t t'] with t_i =
-        # tanh(.) in (-1, 1), is at most max l'' * hidden: the bound covers both (small
-        # output weights had left the lengths' bound alone, ~theta, and lr_g ~ 1/theta had
-        # raised the loss 500-fold; theta = 0 had made it 0)
-        self.length_smoothness = float(max(
-            self.loss.max_d2phi * np.max(theta**2) + np.max(np.abs(theta)) * 0.8 * max_dphi,
-            self.loss.max_d2phi * self.hidden))
+        # BNGD moves every length g_i and theta with the one rate lr_g: the bound is on the
+        # top eigenvalue of f's Hessian in (g, theta) jointly (_length_bound)
+        self._curvature_parts = (float(self.loss.max_d2phi), float(max_dphi),
+                                 float(np.sum(theta**2)), float(np.max(np.abs(theta))))
+        self.length_smoothness = self._length_bound(1.0)
         self.info = {"n": self.n, "hidden": self.hidden, "ridge": data.ridge, "seed": self._seed}
         self._set_normalization(normalization, centered, bn_eps)
+
+    def _length_bound(self, ratio: float) -> float:
+        """A bound on the top eigenvalue of ``f``'s Hessian in the lengths and the output
+        weights jointly, ``(g, theta)`` (BNGD moves both with ``lr_g``), where every unit's
+        ``E[a_i^2] = w_i'Sw_i/N(w_i)^2 <= ratio`` (theory guide §5, §10). With the pre-activation
+        ``s = sum_i theta_i tanh(g_i a_i)``, ``q = ds/d(g, theta) = (theta_i sech^2 a_i,
+        tanh)``: the Gauss-Newton part ``E[l'' q q']`` is at most ``max l'' E|q|^2 <= max l''
+        (ratio sum theta_i^2 + hidden)``; the rest, ``E[l' d^2 s]``, has per unit the 2x2 block
+        ``[[theta_i (tanh'') a_i^2, sech^2 a_i], [., 0]]``, at most ``max|l'| (0.8 |theta_i|
+        ratio + sqrt(ratio))`` (``|tanh''| <= 0.77``). The output weights are those the problem
+        was built with (a run that moves them far may leave the bound)."""
+        d2, d1, theta2, theta_max = self._curvature_parts
+        return float(d2 * (ratio * theta2 + self.hidden)
+                     + d1 * (0.8 * theta_max * ratio + math.sqrt(ratio)))
 
     def _layout_hint(self) -> str:
         return (f" (hidden*d + hidden = {self.hidden}*{self.d} + {self.hidden}: "

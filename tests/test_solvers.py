@@ -312,9 +312,10 @@ def test_mlp_with_the_squared_loss_has_a_length_bound_and_bngd_runs():
     p = MLP.random(3, 2, 10.0, 100, seed=0, loss="squared")
     theta = p.theta
     reach = np.sum(np.abs(theta))
-    # phi = (1 + t)^2 / 2: phi'' = 1, |phi'| <= 1 + reach on [-reach, reach]
+    # phi = (1 + t)^2 / 2: phi'' = 1, |phi'| <= 1 + reach on [-reach, reach]; the joint
+    # (g, theta) bound at E[a^2] = 1 (MLP._length_bound)
     assert p.length_smoothness == pytest.approx(
-        np.max(theta**2) + np.max(np.abs(theta)) * 0.8 * (1.0 + reach))
+        np.sum(theta**2) + p.hidden + (1.0 + reach) * (0.8 * np.max(np.abs(theta)) + 1.0))
     res = gdnp.solve(p, "bngd", maxiter=100, reference=False)
     assert res.status == 1 and np.isfinite(res.fun)
     assert res.history["fun"][-1] < res.history["fun"][0]
@@ -350,3 +351,35 @@ def test_a_scipy_style_callback_is_told_what_it_receives():
         res.no_such_field  # noqa: B018
     assert str(info.value) == "no_such_field"
     assert not hasattr(res, "__array__")
+
+
+def test_mlp_length_bound_covers_the_joint_hessian_of_lengths_and_output_weights():
+    """BNGD moves every g_i and theta with one rate: length_smoothness bounds the top
+    eigenvalue of f's Hessian in (g, theta), also with aligned units (where it is about
+    max l'' sum theta_i^2, not max l'' max theta_i^2) and with the weight norm on small
+    inputs (whose theta block does not shrink with lambda_max(S))."""
+    from gdnp.problems import MLP
+
+    def joint_top_eig(p, W, g, theta):
+        k = p.hidden
+
+        def grad(v):
+            gv, tv = v[:k], v[k:]
+            ev = p.value_and_grad_bn(W, gv, tv)
+            return np.concatenate([ev.grad_g, ev.grad_x[-k:]])
+
+        v0, h = np.concatenate([g, theta]), 1e-6
+        H = np.array([(grad(v0 + h * e) - grad(v0 - h * e)) / (2 * h)
+                      for e in np.eye(2 * k)])
+        return np.linalg.eigvalsh(0.5 * (H + H.T))[-1]
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 3))
+    y = np.where(X[:, 0] + 0.5 * rng.standard_normal(400) > 0, 1.0, -1.0)
+    aligned = MLP.from_data(X, y, hidden=6, theta=np.full(6, 4.0))
+    W = np.tile(rng.standard_normal(3), (6, 1))
+    g = np.full(6, 0.01)
+    assert joint_top_eig(aligned, W, g, aligned.theta) <= aligned.length_smoothness
+    small = MLP.from_data(0.01 * X, y, hidden=4, normalization="weight")
+    res = gdnp.solve(small, "bngd", maxiter=50, reference=False)
+    assert np.max(res.history["fun"]) <= res.history["fun"][0] + 1e-12
