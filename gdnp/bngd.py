@@ -84,7 +84,8 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     -------
     OptimizeResult
         With ``length`` and ``direction`` (the final ``g`` and un-normalized ``w``); the history
-        adds ``w_norm2`` (``||w_k||_2^2``, which never decreases, theory guide §1) and, for
+        adds ``w_norm2`` (``||w_k||_2^2``, which never decreases when ``N`` is scale invariant,
+        ``bn_eps = 0``, theory guide §1) and, for
         single-unit problems, ``rho_gap`` (``rho(w_k) - rho*``).
 
     Raises

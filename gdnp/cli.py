@@ -375,6 +375,11 @@ def _solve_conflict(args: argparse.Namespace) -> str | None:
     if args.batch_size is not None and args.method in ("agd", "gdnp"):
         return (f"argument --batch-size: {args.method} is full-batch; mini-batches are for "
                 "--method gd, bngd or all (where agd and gdnp run full-batch)")
+    if args.batch_size is not None and args.problem == "mlp" and args.method in ("gd", "all"):
+        return ("argument --batch-size: mini-batch gd on the MLP needs a step size lr (its "
+                "smoothness is unknown, and backtracking needs the full objective), which gdnp "
+                "solve does not take: use --method bngd, or from Python gdnp.solve(problem, "
+                "'gd', lr=..., batch_size=...)")
     if args.batch_size is not None and args.n is None and args.problem != "mlp":
         return (f"argument --batch-size: needs --n N (a population {args.problem} problem "
                 "has no samples to draw mini-batches from)")

@@ -281,8 +281,10 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         Stop a bisection early once its bracket is narrower than ``xtol``.
     theta_steps : int
         MLP only: L-BFGS iterations on ``theta`` after each sweep. The default 0 keeps
-        ``theta`` fixed, K19's setting; with updates ``theta`` can grow until a unit's length
-        has no finite minimiser, which ends the run with status 2.
+        ``theta`` fixed, K19's setting: ``tol`` and ``grad_norm`` then measure the hidden
+        units' gradient (``sum_i ||G_{w_i}||^2_{S^-1}``, what GDNP moves), and the history's
+        ``theta_grad2`` the output weights' ``||G_theta||^2``. With updates ``theta`` can grow
+        until a unit's length has no finite minimiser, which ends the run with status 2.
     w0, g0 : array_like and float, optional
         Start in BN coordinates instead of ``x0`` (both or neither); GDNP's iterates ``w~``
         do not depend on the scale of ``w0`` (theory guide §1).
@@ -511,7 +513,18 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
     for i in range(problem.hidden):
         _check_direction(problem.u, w[i], f"hidden unit {i}", "x0" if w0 is None else "w0")
     A = problem.unit_projections(w)
-    rec = Recorder(problem, "gdnp", tol, callback, f_star, extra_keys=("dg2",))
+    rec = Recorder(problem, "gdnp", tol, callback, f_star, extra_keys=("dg2", "theta_grad2"))
+    units = problem.hidden * problem.d
+    if not theta_steps:
+        # theta fixed (K19's setting): the stopping rule and grad_norm are on what GDNP moves,
+        # the hidden units' block; its part on theta, which no sweep reduces, would keep
+        # every run from tol (theta_grad2 in the history records it)
+        def units_norm2(G: np.ndarray) -> float:
+            head = np.zeros_like(G)
+            head[:units] = G[:units]
+            return problem._grad_norm2_or_inf(head) if np.all(np.isfinite(G)) else math.inf
+
+        rec._grad_norm2 = units_norm2
     n_bisect = n_certified = 0
 
     def extras() -> dict:  # the units' directions and lengths at the last recorded sweep
@@ -525,7 +538,9 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
         ev = problem.value_and_grad_bn(w, g, theta)  # one forward and one backward pass
         rec.nfev += 1
         # (copies: the sweep below updates w and g unit by unit, in place)
-        if rec.record(t, x_cur, ev.fun, ev.grad_x, (float(ev.grad_g @ ev.grad_g),),
+        G_theta = ev.grad_x[units:]
+        if rec.record(t, x_cur, ev.fun, ev.grad_x, (float(ev.grad_g @ ev.grad_g),
+                                                     float(G_theta @ G_theta)),
                       (w.copy(), g.copy(), theta.copy())) or t == maxiter:
             break
         # the activations tanh(A g), kept in step column by column as the units move: each

@@ -67,7 +67,12 @@ class MiniBatches:
         if isinstance(seed, np.random.Generator):
             self.rng = seed
         else:
-            self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+            # a copy of a given SeedSequence: spawning from the caller's own object would
+            # advance it, and the same seed would draw other batches the next time
+            sequence = np.random.SeedSequence(
+                seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size) if \
+                isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+            self.rng = np.random.default_rng(sequence.spawn(1)[0])
         self.n, self.B = int(n), int(batch_size)
         self.per_epoch = self.n // self.B
         self._perm = None

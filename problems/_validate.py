@@ -224,9 +224,13 @@ def _as_float_array(value, name: str) -> np.ndarray:
                         "its minimiser, problem.solution().x")
     raw = value if isinstance(value, np.ndarray) else None
     if raw is None:
+        if getattr(value, "requires_grad", False) and callable(getattr(value, "detach", None)):
+            # a PyTorch tensor in an autograd graph (a model's parameter or activation)
+            raise TypeError(f"{name}: a tensor that requires grad; pass {name}.detach() (gdnp "
+                            "computes its own gradients and keeps no graph)")
         try:
             raw = np.asarray(value)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RuntimeError) as exc:
             raise TypeError(f"{name} must be a numeric array: {exc}") from None
     if raw.dtype.kind == "c" or (raw.dtype == object and any(
             isinstance(v, complex) for v in raw.flat)):

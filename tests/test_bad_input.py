@@ -886,3 +886,35 @@ def test_a_bad_bn_start_names_w0_and_g0_and_the_mlp_layout_is_explained():
         gdnp.solve(m, "gdnp", w0=np.ones(15), g0=np.ones(3))
     with pytest.raises(ValueError, match=r"concatenate\(\[W.ravel\(\), theta\]\)"):
         gdnp.solve(m, "gd", x0=np.ones((3, 5)))
+
+
+def test_a_tensor_that_requires_grad_is_named_with_the_remedy():
+    """A PyTorch tensor in an autograd graph (its numpy() raises RuntimeError) is refused
+    as a TypeError naming the argument and .detach(), not torch's own RuntimeError."""
+    from gdnp.problems import OLS
+
+    class GraphTensor:  # what numpy sees of torch.randn(..., requires_grad=True)
+        requires_grad = True
+
+        def detach(self):
+            return np.ones((20, 2))
+
+        def __array__(self, dtype=None, copy=None):
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad.")
+
+    with pytest.raises(TypeError, match=r"X: a tensor that requires grad; pass X.detach\(\)"):
+        OLS.from_data(GraphTensor(), np.ones(20))
+
+
+def test_a_seed_sequence_seeds_mini_batches_reproducibly():
+    """A numpy SeedSequence is a seed for the mini-batches too (it had reached numpy's
+    SeedSequence(...) and raised), and the same object gives the same batches twice."""
+    from gdnp.problems import Halfspace
+
+    h = Halfspace.sample(3, 10.0, 60, seed=0)
+    seq = np.random.SeedSequence(3)
+    a = gdnp.solve(h, "bngd", batch_size=16, maxiter=5, seed=seq, reference=False)
+    b = gdnp.solve(h, "bngd", batch_size=16, maxiter=5, seed=seq, reference=False)
+    c = gdnp.solve(h, "bngd", batch_size=16, maxiter=5, seed=np.random.SeedSequence(3),
+                   reference=False)
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.x, c.x)

@@ -498,3 +498,15 @@ def test_solve_table_order_column_keeps_a_space():
     from gdnp.cli import _linear_cell
 
     assert len(_linear_cell(1.0 - 3e-4)) <= 11
+
+
+def test_mini_batch_gd_on_the_mlp_is_refused_with_what_works(capsys):
+    """The MLP's mini-batch gd needs lr, which the command line does not take: the refusal
+    says to use --method bngd (which runs), instead of asking for an lr it cannot pass."""
+    from gdnp.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["solve", "mlp", "--batch-size", "32"])
+    assert "use --method bngd" in capsys.readouterr().err
+    assert main(["solve", "mlp", "--batch-size", "32", "--method", "bngd", "--maxiter", "5",
+                 "--no-reference"]) == 0

@@ -383,3 +383,17 @@ def test_mlp_length_bound_covers_the_joint_hessian_of_lengths_and_output_weights
     small = MLP.from_data(0.01 * X, y, hidden=4, normalization="weight")
     res = gdnp.solve(small, "bngd", maxiter=50, reference=False)
     assert np.max(res.history["fun"]) <= res.history["fun"][0] + 1e-12
+
+
+def test_gdnp_on_an_mlp_with_fixed_output_weights_can_converge():
+    """With theta fixed (K19's setting, the default) GDNP stops on the hidden units'
+    gradient, which it drives to 0; the output weights' part, which no sweep reduces, is in
+    the history (theta_grad2). Before, tol could never be met (status 1 with grad_norm 0.011
+    although the units' gradient was 2e-17)."""
+    from gdnp.problems import MLP
+
+    p = MLP.random(3, 2, 3.0, 500, seed=2)
+    res = gdnp.gdnp(p, maxiter=4000, tol=1e-8, reference=False)
+    assert res.status == 0 and res.grad_norm <= 1e-8 and res.nit < 4000
+    assert res.history["theta_grad2"][-1] > 1e-10  # theta's own gradient stays
+    assert p.grad_norm2(p.grad(res.x)) > res.grad_norm**2
