@@ -139,6 +139,8 @@ def _in_forked_child(fn, what: str):
     solver is left running in this process. An exception in the child is raised here as a
     ``RuntimeError`` with its text."""
     import multiprocessing
+    import signal
+    import threading
     import traceback
 
     ctx = multiprocessing.get_context("fork")
@@ -153,7 +155,16 @@ def _in_forked_child(fn, what: str):
             send.close()
 
     proc = ctx.Process(target=child, name=f"gdnp: {what}", daemon=True)
-    proc.start()
+    # Ctrl-C (or an alarm) while forking is held until the child exists, then raised here,
+    # where the child is killed: not lost in an at-fork handler, not left running
+    held = {signal.SIGINT, signal.SIGALRM, signal.SIGTERM}
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, held) if \
+        threading.current_thread() is threading.main_thread() else None
+    try:
+        proc.start()
+    finally:
+        if blocked is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     send.close()
     try:
         while not recv.poll(0.1):
@@ -1397,7 +1408,10 @@ class EmpiricalHalfspace(Halfspace):
                                bounds=[(None, None)] * self.dim, method="highs",
                                options={"disp": bool(progress)}).status)
 
-        if "fork" in multiprocessing.get_all_start_methods():
+        # (a daemonic process, a dask or multiprocessing.Pool worker, may not have children:
+        # the thread there)
+        if "fork" in multiprocessing.get_all_start_methods() and \
+                not multiprocessing.current_process().daemon:
             return _in_forked_child(solve, "the separability LP") == 0
         out: dict = {}
 
