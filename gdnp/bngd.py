@@ -75,8 +75,8 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         objective ``f(g w / N(w))`` at every step, plus ``epoch``. ``batch_size = n`` is the
         full-batch run. Data problems only (OLS, halfspaces, the MLP).
     statistics : {"batch", "population"}
-        Which statistics normalize each mini-batch (see ``batch_size``); only with
-        ``batch_size`` (a ``ValueError`` without it, where it would have no effect).
+        Which statistics normalize each mini-batch (see ``batch_size``); ``"population"``
+        only with ``batch_size`` (a ``ValueError`` without it, where it would have no effect).
     reference : bool
         Compute ``f*`` with the problem's reference solver and record ``gap``.
 

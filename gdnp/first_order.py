@@ -58,8 +58,8 @@ def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         without replacement within an epoch (``gdnp.stochastic``), seeded by ``seed``;
         ``maxiter`` counts steps. ``batch_size = n`` is the full-batch run.
     statistics : {"batch", "population"}
-        Centre each batch with its own mean (``"batch"``) or the full data's; only with
-        ``batch_size`` (a ``ValueError`` without it).
+        Centre each batch with its own mean (``"batch"``) or the full data's
+        (``"population"``, only with ``batch_size``: a ``ValueError`` without it).
 
     Returns
     -------

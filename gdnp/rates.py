@@ -371,12 +371,15 @@ def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float, *,
     T_s = as_positive_int(T_s, "T_s", minimum=0)
     zeta, mu = check_positive(zeta, "zeta"), check_positive(mu, "mu")
     width0 = abs(as_real(width0, "width0"))
-    with np.errstate(over="ignore", under="ignore"):  # a bound beyond the floats: inf or 0
+    if form not in ("quoted", "corrected"):
+        raise ValueError(f"form must be 'quoted' or 'corrected', got {form!r}")
+    if width0 == 0.0:  # a bracket of width 0: the bound is 0 whatever zeta and mu
+        return 0.0
+    # a bound beyond the floats is inf or 0, never NaN (the factors divided one at a time)
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         if form == "quoted":
-            return float(np.float64(2.0 ** (-float(T_s))) * zeta * width0 / _square(mu))
-        if form == "corrected":
-            return _square(np.float64(zeta) / mu * 2.0 ** (-float(T_s)) * width0)
-    raise ValueError(f"form must be 'quoted' or 'corrected', got {form!r}")
+            return float(np.float64(2.0 ** (-float(T_s))) * zeta * width0 / mu / mu)
+        return _square(np.float64(zeta) / mu * 2.0 ** (-float(T_s)) * width0)
 
 
 def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi: float,

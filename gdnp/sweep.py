@@ -417,21 +417,39 @@ _CELL_OPTIONS = ("batch_size", "statistics")
 
 
 def _check_option_values(options: dict, grid: dict) -> None:
-    """Refuse, before any cell runs, an option value that every problem kind of the grid
-    refuses (``T_s = 30.0``, ``lr = -1``): each method runs for zero iterations, with its
-    options, on a small problem of each kind. A value that some kind accepts (an option of
-    the MLP only, say) is left to the cells, which raise where it does not apply."""
+    """Refuse, before any cell runs, an option value that every problem of the grid refuses
+    (``T_s = 30.0``, ``lr = -1``): each method runs for zero iterations, with its options, on
+    a small problem of each combination of the grid's problem kinds, dims, losses, norms and
+    epsilons (its first kappa, separation and seed; a few samples where the grid has data). A
+    value that some problem accepts (an option of the MLP only, a start of one dim) is left to
+    the cells, which raise where it does not apply. Past 64 combinations nothing is checked."""
     from gdnp.api import solve
     from gdnp.cli import build_problem
 
-    for method, opts in options.items():
-        opts = {k: v for k, v in opts.items() if k not in _CELL_OPTIONS}
-        if not opts:
-            continue
+    checked = {m: {k: v for k, v in o.items() if k not in _CELL_OPTIONS}
+               for m, o in options.items()}
+    checked = {m: o for m, o in checked.items() if o}
+    if not checked:
+        return
+    combos = list(itertools.product(
+        grid["problem"], grid["dim"], grid["loss"], grid.get("normalization", ["batch"]),
+        grid.get("bn_eps", [0.0])))
+    if len(combos) > 64:
+        return
+    data = any(n is not None for n in grid["n"])
+    probes = []
+    for kind, dim, loss, norm, eps in combos:
+        try:
+            probes.append(build_problem(
+                kind, kappa=grid["kappa"][0] if dim > 1 else 1.0, dim=dim,
+                seed=grid["seed"][0], separation=grid["separation"][0], loss=loss,
+                n=max(60, 4 * dim) if (data or kind == "mlp") else None, normalization=norm,
+                bn_eps=eps))
+        except (TypeError, ValueError):
+            continue  # a combination no cell can build: its cells raise on their own
+    for method, opts in checked.items():
         errors = []
-        for kind in grid["problem"]:
-            small = build_problem(kind, kappa=10.0, dim=3, seed=0,
-                                  n=60 if kind == "mlp" else None)
+        for small in probes:
             try:
                 solve(small, method, maxiter=0, reference=False, **opts)
             except (TypeError, ValueError) as exc:
@@ -439,7 +457,8 @@ def _check_option_values(options: dict, grid: dict) -> None:
             else:
                 break
         else:
-            raise ValueError(f"options[{method!r}]: {errors[0]}") from None
+            if errors:
+                raise ValueError(f"options[{method!r}]: {errors[0]}") from None
 
 
 def cell_key(cell: dict) -> str:
@@ -786,6 +805,23 @@ def _extends(old: dict, new: dict) -> bool:
     return set(og) == set(ng) and all(v in ng[k] for k in og for v in og[k])
 
 
+def _what_differs(old: dict, new: dict) -> str:
+    """``: ...`` naming the settings that changed and the grid values the new configuration
+    drops (a default that differs, such as kappa's for dim 1, drops the old one too)."""
+    parts = [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in SETTING_KEYS
+             if old.get(k) != new.get(k)]
+    og, ng = old.get("grid", {}), new["grid"]
+    for key in sorted(set(og) | set(ng)):
+        missing = [v for v in og.get(key, []) if v not in ng.get(key, [])]
+        if key not in ng or key not in og:
+            parts.append(f"grid key {key!r} {'dropped' if key not in ng else 'added'}")
+        elif missing:
+            parts.append(f"grid key {key!r} no longer has {missing} (give them again"
+                         + (", e.g. --kappa 1 for dim 1, whose default kappa is 1"
+                            if key == "kappa" and 1.0 in missing else "") + ")")
+    return (": " + "; ".join(parts)) if parts else ""
+
+
 def _check_out(out: Path, config: dict) -> None:
     """Refuse a folder that is a file, holds something else, or another sweep's results."""
     writable_folder(out, "out")  # created here, so that the lock and cells can be written
@@ -801,7 +837,8 @@ def _check_out(out: Path, config: dict) -> None:
             raise ValueError(
                 f"out: the results folder {str(out)!r} was written by a different sweep "
                 "configuration (a rerun may only add grid values, with the same maxiter, tol "
-                "and options); use another --out folder (nothing was overwritten)")
+                f"and options){_what_differs(old.get('config', {}), config)}; use another "
+                "--out folder (nothing was overwritten)")
     elif out.exists():
         extra = [p for p in out.iterdir() if p.name != LOCK and not (
             p.name == CELLS and p.is_dir() and not any(p.iterdir()))]

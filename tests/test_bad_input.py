@@ -856,6 +856,9 @@ def test_minor_error_paths_name_their_argument():
     assert rates.k19_length_bound(10, zeta=1.0, width0=1.0, mu=1e200) == 0.0
     assert rates.k19_length_bound(10, zeta=1e200, width0=1.0, mu=1e-200,
                                   form="corrected") == np.inf
+    with np.errstate(all="raise"):  # neither NaN nor a warning at the other ends
+        assert rates.k19_length_bound(10, 1.0, 1.0, 1e-200) == np.inf
+        assert rates.k19_length_bound(0, 1e-300, 0.0, 1e-200) == 0.0
     assert np.all(rates.k19_direction_bound([0, 1], mu=0.5, L=1.0, rho_gap0=1.0, Phi=1e200,
                                             g_t=1.0) == np.inf)
     with pytest.raises(ValueError, match="coords must be"):

@@ -654,3 +654,18 @@ def test_an_option_that_applies_to_some_problems_is_left_to_the_cells():
     config = normalize_config({"problem": ["ols", "mlp"], "dim": [3],
                                "options": {"gdnp": {"theta_steps": 2}}})
     assert config["options"] == {"gdnp": {"theta_steps": 2}}
+
+
+@pytest.mark.parametrize("raw", [
+    {"problem": ["ols"], "dim": [5], "method": ["bngd", "gdnp"],
+     "options": {"bngd": {"w0": [1, 1, 0, 0, 0], "g0": 1.0},
+                 "gdnp": {"w0": [1, 1, 0, 0, 0], "g0": 1.0}}},
+    {"problem": ["halfspace"], "loss": ["squared"], "dim": [3], "method": ["agd"],
+     "options": {"agd": {"momentum": "strongly_convex"}}},
+])
+def test_options_that_the_grids_own_problems_accept_are_not_refused(raw):
+    """The up-front option check builds its probes from the grid's own dims and losses: a
+    start of the grid's dim and a momentum the squared loss allows are accepted (a probe of
+    dim 3 with the logistic loss had refused both)."""
+    config = normalize_config({"kappa": [10], **raw})
+    assert config["options"]
