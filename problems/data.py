@@ -86,10 +86,17 @@ def _describe_singularity(Xc: np.ndarray, eig: np.ndarray, vecs: np.ndarray, tol
                          "X / X.std(axis=0), removes the disparity)")
     null = vecs[:, eig <= tol * eig[-1]]
     if null.shape[1] > const.size:
-        # a null vector supported on several columns means those columns are collinear
-        v = null[:, 0]
-        cols = np.flatnonzero(np.abs(v) > 1e-6 * np.abs(v).max())
-        parts.append(f"collinear feature columns {cols.tolist()[:10]}")
+        # the null space left once the constant columns' own directions are removed: a
+        # vector of it supported on several columns means those columns are collinear (the
+        # first null vector can be a constant column's e_j, which named it twice)
+        rest = null.copy()
+        rest[const, :] = 0.0
+        u, sv, _ = np.linalg.svd(rest, full_matrices=False)
+        rest = u[:, sv > 1e-8 * max(sv.max(initial=0.0), 1e-300)]
+        if rest.shape[1]:
+            support = np.abs(rest).max(axis=1)
+            cols = np.flatnonzero(support > 1e-6 * support.max())
+            parts.append(f"collinear feature columns {cols.tolist()[:10]}")
     n, d = Xc.shape
     if n <= d:  # the cause, before the columns it makes look collinear
         parts.insert(0, f"fewer samples than features (n = {n} <= d = {d}: centred, S has "

@@ -921,3 +921,17 @@ def test_a_seed_sequence_seeds_mini_batches_reproducibly():
     c = gdnp.solve(h, "bngd", batch_size=16, maxiter=5, seed=np.random.SeedSequence(3),
                    reference=False)
     assert np.array_equal(a.x, b.x) and np.array_equal(a.x, c.x)
+
+
+def test_singular_data_name_constant_and_collinear_columns_apart():
+    """A constant column and a collinear group in the same data: each named once, the
+    collinear group being the columns that are (it had named the constant column twice and
+    missed the group)."""
+    from gdnp.problems import OLS
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4))
+    Z = np.c_[X, X[:, 0] + X[:, 1], np.ones(300)]
+    with pytest.raises(ValueError, match=r"constant feature column\(s\) \[5\] and collinear "
+                                         r"feature columns \[0, 1, 4\]\."):
+        OLS.from_data(Z, Z[:, 0])
