@@ -1597,6 +1597,17 @@ class EmpiricalHalfspace(Halfspace):
         ev, V = np.linalg.eigh(self.S)
         raw = ev - ridge
         keep = raw > 1e3 * np.finfo(float).eps * max(float(ev[-1]), 1.0)
+        if keep.all():
+            return None
+        # the eigenvalues of S resolve no better than eps * lambda_max: decide the doubtful
+        # directions on the data themselves, as lstsq does (||X v|| against max(n, d) eps
+        # sigma_max): nearly collinear columns (1e-7 apart) still move the margins, and the
+        # loss falls along them (dropping them had left f* 1.7e-3 above sklearn's)
+        n, d = self.X.shape
+        sigma_max = math.sqrt(max(float(raw[-1]), 0.0) * n)
+        doubtful = np.flatnonzero(~keep)
+        sigma = np.linalg.norm(self.X @ V[:, doubtful], axis=0)
+        keep[doubtful] = sigma > max(n, d) * np.finfo(float).eps * sigma_max
         return None if keep.all() else V[:, keep]
 
     def _lbfgs_newton(self):

@@ -246,3 +246,23 @@ def test_the_separability_lp_runs_in_a_daemonic_worker():
 
 def _separability_in_worker(seed: int) -> bool:
     return Halfspace.sample(3, 10.0, 200, seed=seed)._lp_separable()
+
+
+def test_ridge_keeps_nearly_collinear_directions_the_loss_falls_along():
+    """With ridge=, directions the data do not span are left out of the reference's Newton
+    steps; a column 1e-7 from another is still spanned (its margins move), and the loss falls
+    along it: f* must be the logistic optimum on all four columns (scipy's trust-exact on the
+    same f agrees), not the three-column one about 1e-3 above it."""
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(1)
+    n = 400
+    X0 = rng.standard_normal((n, 3))
+    y = np.where(X0 @ np.array([1.0, -2.0, 0.5]) + 1.5 * rng.standard_normal(n) > 0, 1.0, -1.0)
+    X = np.column_stack([X0, X0[:, 0] + 1e-7 * rng.standard_normal(n)])
+    p = Halfspace.from_data(X, y, ridge=1e-6)
+    x_star, f_star = p.solution()
+    three = Halfspace.from_data(X, y, null_space="drop").solution()[1]
+    assert f_star < three - 5e-4
+    res = minimize(p.f, x_star, jac=p.grad, method="BFGS", options={"gtol": 1e-12})
+    assert res.fun >= f_star - 1e-12
