@@ -366,17 +366,19 @@ _POW2 = tuple(2.0 ** -k for k in range(53))
 _frexp, _fmod, _floor = math.frexp, math.fmod, math.floor
 
 
-def _dyadic_bracket(g: float) -> tuple[float, float]:
+def _dyadic_bracket(g: float, floor: float = 1.0) -> tuple[float, float]:
     """GDNP's default initial bracket around the length ``g`` (theory guide §4).
 
-    Its width ``W`` is the smallest power of two ``>= max(|g|, 1)``; its centre is ``g``
-    rounded to the nearest multiple of ``W 2^-52`` (within ``W 2^-53`` of ``g``). Every point
+    Its width ``W`` is the smallest power of two ``>= max(|g|, floor)`` (``floor``: the
+    problem's length scale, 1 unless it knows a smaller bound on its optimal lengths); its
+    centre is ``g`` rounded to the nearest multiple of ``W 2^-52`` (within ``W 2^-53`` of
+    ``g``). Every point
     ``a + j W 2^-k`` (``k <= 52``) of such a bracket is a float, so each midpoint bisection
     computes in its first 52 halvings is the exact midpoint, and the halvings on a sign
     threshold have a closed form (:func:`_dyadic_cell`). Lengths beyond ``2^1000`` (no such
     power of two below overflow to spare) get ``g -+ |g|/2``.
     """
-    big = max(abs(g), 1.0)
+    big = max(abs(g), floor)
     if not big < 2.0 ** 1000:
         return g - 0.5 * big, g + 0.5 * big
     frac, e = _frexp(big)

@@ -86,6 +86,11 @@ class OLS(LinearProblem):
         self._spectral_constants(2.0, 2.0)  # 2 L and 2 mu (theory guide §2), when read
         self.length_smoothness = 2.0
         self.info = dict(info or {})
+        # GDNP's default bracket's least width: 1 as for every problem, unless the optimal
+        # lengths are far smaller: |g*| = |u'w|/||w||_S <= sqrt(u'S^-1 u) <= sqrt(E[y^2])
+        # (theory guide §2, §4), and 2^20 times that keeps 2^-30 of relative resolution after
+        # T_s = 50 halvings (targets scaled by 1e-20 had lengths below a width-1 bracket's)
+        self.length_scale = min(1.0, 2.0**20 * math.sqrt(self.yy)) if self.yy > 0.0 else 1.0
         if data is not None:
             self.data = data
         self._set_normalization(normalization, centered, bn_eps)

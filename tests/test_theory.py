@@ -367,3 +367,20 @@ def test_gdnp_rate_matches_runs_and_never_exceeds_k19():
     assert rates.gdnp_rate(np.array([[2.0]]), [1.0]) == 0.0
     with pytest.raises(ValueError, match="L must be"):
         rates.gdnp_rate(S, [1.0, 0.0, 0.0], L=-1.0)
+
+
+@pytest.mark.parametrize("scale", [1e-20, 1e-100])
+def test_gdnp_resolves_the_lengths_of_small_scale_least_squares(scale):
+    """OLS with targets scaled by 1e-20: the optimal lengths (~1e-20) lie far below a
+    width-1 bracket's resolution after T_s halvings; the bracket's least width follows
+    sqrt(E[y^2]) there, and GDNP started next to the optimum stays there (it had jumped to
+    f = 1e11 f* and x = 0 on alternate steps)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 4))
+    y = scale * (X @ rng.standard_normal(4) + 0.1 * rng.standard_normal(200))
+    p = OLS.from_data(X, y)
+    x_star, f_star = p.solution()
+    x0 = x_star * (1.0 + 1e-3 * rng.standard_normal(4))
+    res = gdnp.gdnp(p, x0=x0, maxiter=20, tol=0.0)
+    fun = res.history["fun"]
+    assert np.all(fun <= fun[0] * (1 + 1e-12)) and fun[-1] <= f_star * (1 + 1e-6)
