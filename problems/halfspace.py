@@ -551,8 +551,13 @@ class Halfspace(LinearProblem):
         return {**super().config(), **self.info, "loss": self.loss.name,
                 "population": self.population}
 
-    def _line_solution(self):
-        """Minimise along the line ``S^-1 u`` by a 1-D root solve of ``v' grad f(a v)``."""
+    def _line_solution(self, warn: bool = True):
+        """Minimise along the line ``S^-1 u`` by a 1-D root solve of ``v' grad f(a v)``.
+
+        Where the slope underflows to exactly 0 before it changes sign (separation so close
+        to 1 that ``f`` itself underflows near the optimum), the minimiser is not determined
+        in floating point: the first such point is returned, with ``f* = 0`` its correctly
+        rounded value, and a warning (``self._underflow`` is set)."""
         v = self.solve_S(self.u)
 
         def slope(a):
@@ -564,7 +569,18 @@ class Halfspace(LinearProblem):
         direction = -np.sign(s0)
         lo, hi = 0.0, direction * 1.0
         for _ in range(80):
-            if np.sign(slope(hi)) != np.sign(s0):
+            s_hi = slope(hi)
+            if s_hi == 0.0 and abs(hi) > 1.0:  # underflow, not a root: f is 0 from here on
+                self._underflow = True
+                x = hi * v
+                if warn:
+                    warn_external(
+                        f"{self!r}: f and its slope underflow to 0 along S^-1 u from |a| = "
+                        f"{abs(hi):.3g} on, before the optimum: f* = 0 is its float64 value, "
+                        "but x* is not determined (the Gaussian model's lies farther out); "
+                        "gaps are measured against f* = 0", QuadratureWarning)
+                return x, self.f(x)
+            if np.sign(s_hi) != np.sign(s0):
                 break
             lo, hi = hi, 2.0 * hi
         else:
@@ -1014,23 +1030,31 @@ class GaussianHalfspace(Halfspace):
         cached = getattr(self, "_quadrature_error", None)
         if cached is not None:
             return dict(cached)
-        x, fx = self._line_solution()
+        x, fx = self._line_solution(warn=False)
         K = int(self._xi.size)
         m = float(self.u @ x)
         out = {"n_nodes": K, "check_nodes": 4 * K,
                "s": float(np.sqrt(max(float(x @ self.S @ x) - m * m, 0.0)))}
         fine = GaussianHalfspace(self.S, self.u, self.loss, n_nodes=4 * K)
         try:
-            x4, f4 = fine._line_solution()
+            x4, f4 = fine._line_solution(warn=False)
         except NoFiniteMinimizerError:
             out.update(x_rel=math.inf, f_rel=math.inf)
+        else:
+            self._rule_difference(out, x, fx, x4, f4, fine)
+        self._quadrature_error = out
+        return dict(out)
+
+    def _rule_difference(self, out: dict, x, fx, x4, f4, fine) -> None:
+        """``x_rel`` and ``f_rel`` of :meth:`quadrature_error` (NaN where ``f*`` underflows:
+        ``x*`` is not determined, and neither is how far it moved)."""
+        if getattr(self, "_underflow", False) or getattr(fine, "_underflow", False):
+            out.update(x_rel=math.nan, f_rel=math.nan)
         else:
             scale = float(np.linalg.norm(x4))
             out.update(x_rel=float(np.linalg.norm(x - x4)) / scale if scale > 0 else
                        float(np.linalg.norm(x)),
                        f_rel=abs(fx - f4) / abs(f4) if f4 != 0 else abs(fx))
-        self._quadrature_error = out
-        return dict(out)
 
     @property
     def separation(self) -> float:

@@ -176,3 +176,18 @@ def test_population_rule_error_at_the_optimum_is_estimated_and_warned():
     # 4808 nodes are within 1e-4 of a rule four times finer there (no warning)
     assert Halfspace.random(3, 10.0, separation=0.999, seed=0,
                             n_nodes=4808).quadrature_error()["x_rel"] < 1e-4
+
+
+def test_an_underflowing_population_optimum_is_not_reported_as_found():
+    """At separation 0.9999 f and its slope underflow to 0 along S^-1 u before the Gaussian
+    model's optimum (10x farther out than where they vanish): solution() warns that x* is not
+    determined (f* = 0 is f's float64 value), and quadrature_error gives no estimate (it had
+    returned x* = -1024 S^-1 u silently, with an error estimate of 0)."""
+    from gdnp.problems import QuadratureWarning
+
+    p = Halfspace.random(3, 10.0, separation=0.9999, seed=0)
+    with pytest.warns(QuadratureWarning, match="underflow to 0 .* x\\* is not determined"):
+        x_star, f_star = p.solution()
+    assert f_star == 0.0
+    err = p.quadrature_error()
+    assert np.isnan(err["x_rel"]) and np.isnan(err["f_rel"])
