@@ -114,6 +114,13 @@ def bn_hessian_vector(problem: LinearProblem, w, g: float, v, c: float) -> np.nd
     v = np.asarray(v, dtype=float)
     norm = problem.normalizer
     N, dN = norm.value_and_grad(w)
+    if not 1e-100 < N < 1e100 and norm.eps == 0.0:
+        # f_bn(s w, g) = f_bn(w, g) for a scale-invariant N: the blocks scale as 1/s^2 (ww),
+        # 1/s (wg) and 1 (gg), so the product at w is D hess(w/s) D (v, c), D = diag(I/s, 1);
+        # at w itself N^2 and N^3 below would overflow (|x| ~ 1e150) or lose the result
+        out = bn_hessian_vector(problem, w / N, g, v / N, c)
+        out[:-1] /= N
+        return out
     xt = (g / N) * w
     G = problem.grad(xt)
     hvp, _ = _original_hvp(problem, xt)
@@ -239,6 +246,12 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         except ValueError:  # x is checked: only N(x) = 0 is left (named as this argument)
             raise ValueError("x: the zero vector has no BN direction; coords='bn' needs a "
                              "non-zero x") from None
+        if not abs(g) <= 1e100:
+            # the direction block is g times the curvature of w/N(w) along f's gradient, a
+            # difference of terms of size g^2 ||hess f||: beyond this length it is rounding
+            raise ValueError(f"x: its length g = N(x) = {g:.3g} is beyond 1e100, where the "
+                             "BN Hessian's direction block is lost to cancellation between "
+                             "terms of size g^2; pass a point of a smaller scale")
         d = problem.dim
         e = w / np.linalg.norm(w)
         R = _householder(e)

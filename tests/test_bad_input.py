@@ -935,3 +935,24 @@ def test_singular_data_name_constant_and_collinear_columns_apart():
     with pytest.raises(ValueError, match=r"constant feature column\(s\) \[5\] and collinear "
                                          r"feature columns \[0, 1, 4\]\."):
         OLS.from_data(Z, Z[:, 0])
+
+
+def test_bn_hessian_at_huge_points_is_right_or_refused():
+    """The BN Hessian-vector product at a direction scaled by 1e140 (N(w)^3 had overflowed:
+    a bare OverflowError) follows the scale invariance, the blocks scaling as 1/s^2, 1/s and
+    1; at lengths beyond 1e100 (the direction block lost to cancellation: eigenvalues of
+    1e288 with the wrong sign) hessian_spectrum refuses, naming x."""
+    from gdnp.problems import OLS
+    from gdnp.spectrum import bn_hessian_vector
+
+    p = OLS.random(4, 100.0, seed=0)
+    x = p.solution()[0] + np.array([0.2, -0.3, 0.1, 0.4])  # away from the optimum
+    w, g = p.to_bn(x)
+    v, c, s = np.array([0.3, -0.1, 0.2, 0.5]), 0.7, 1e140
+    big = bn_hessian_vector(p, s * w, g, v, c)
+    ref = bn_hessian_vector(p, w, g, v / s, c)
+    assert np.all(np.isfinite(big))
+    np.testing.assert_allclose(big[:-1], ref[:-1] / s, rtol=1e-10, atol=1e-300)
+    assert big[-1] == pytest.approx(ref[-1], rel=1e-10)
+    with pytest.raises(ValueError, match="x: its length g"):
+        gdnp.hessian_spectrum(p, 1e152 * x, coords="bn")
