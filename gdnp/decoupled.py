@@ -223,11 +223,24 @@ def _check_bracket(bracket):
     return a, b
 
 
-def _check_direction(u, w, what: str, arg: str = "x0"):
-    if not np.any(u):
+def _u_is_rounding(problem) -> bool:
+    """Whether ``u`` is zero up to rounding: ``u'S^-1 u`` (the squared separation of the
+    data, at most ``E[y^2]``) below ``1e-24`` of ``E[y^2]`` (1 for labels ``+-1``); all labels
+    equal on centred data leave ``u = -mean(y) mean(x)`` at ``1e-16`` instead of 0."""
+    u = problem.u
+    try:
+        q = float(u @ np.linalg.solve(problem.S, u))
+    except (np.linalg.LinAlgError, ValueError):
+        return False
+    return q <= 1e-24 * float(getattr(problem, "yy", 1.0))
+
+
+def _check_direction(u, w, what: str, arg: str = "x0", problem=None):
+    if not np.any(u) or (problem is not None and _u_is_rounding(problem)):
         raise ValueError(
-            "problem: u = -E[yx] = 0, so u'w = 0 for every direction and GDNP's step is "
-            "undefined (rho = 0, h = 0; theory guide §9): no start can help; gd or bngd apply")
+            "problem: u = -E[yx] = 0 (up to rounding: are all labels equal?), so u'w = 0 for "
+            "every direction and GDNP's step is undefined (rho = 0, h = 0; theory guide §9): "
+            "no start can help; gd or bngd apply")
     uw = float(u @ w)
     if abs(uw) <= 1e-14 * np.linalg.norm(u) * np.linalg.norm(w):
         raise ValueError(
@@ -383,7 +396,8 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                          f"{type(problem).__name__} has none, got theta_steps={theta_steps!r}")
 
     w, g = problem._to_bn(x, "x0") if w0 is None else (np.array(w0, dtype=float), float(g0))
-    _check_direction(problem.u, w, "the initial direction", "x0" if w0 is None else "w0")
+    _check_direction(problem.u, w, "the initial direction", "x0" if w0 is None else "w0",
+                     problem)
     rho_star = problem.rho_star
     rec = Recorder(problem, "gdnp", tol, callback, f_star,
                    extra_keys=("rho_gap", "dg2", "step"))
@@ -517,7 +531,8 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
         w, g = np.array(w0, dtype=float), np.array(g0, dtype=float)
     theta = problem.split(x)[1].copy()
     for i in range(problem.hidden):
-        _check_direction(problem.u, w[i], f"hidden unit {i}", "x0" if w0 is None else "w0")
+        _check_direction(problem.u, w[i], f"hidden unit {i}", "x0" if w0 is None else "w0",
+                         problem if i == 0 else None)
     A = problem.unit_projections(w)
     rec = Recorder(problem, "gdnp", tol, callback, f_star, extra_keys=("dg2", "theta_grad2"))
     units = problem.hidden * problem.d

@@ -956,3 +956,20 @@ def test_bn_hessian_at_huge_points_is_right_or_refused():
     assert big[-1] == pytest.approx(ref[-1], rel=1e-10)
     with pytest.raises(ValueError, match="x: its length g"):
         gdnp.hessian_spectrum(p, 1e152 * x, coords="bn")
+
+
+def test_all_labels_equal_is_refused_by_gdnp_as_u_zero():
+    """All labels equal on centred data leave u = -E[yx] at rounding level (1e-16), not 0:
+    GDNP refuses it as u = 0 (its direction steps had reached 1e56, and the MLP's run ended
+    as an overflow)."""
+    from gdnp.problems import MLP
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((50, 3)) * [1.0, 10.0, 100.0] + 5.0
+    hs = Halfspace.from_data(X, np.ones(50))
+    assert np.any(hs.u)  # not exactly zero
+    with pytest.raises(ValueError, match="up to rounding: are all labels equal"):
+        gdnp.solve(hs, "gdnp")
+    with pytest.raises(ValueError, match="up to rounding"):
+        gdnp.solve(MLP.from_data(X, np.ones(50), hidden=2), "gdnp", maxiter=3)
+    assert gdnp.solve(hs, "gd", maxiter=5).status in (0, 1)  # the other methods apply
