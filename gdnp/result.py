@@ -324,7 +324,10 @@ class Recorder:
             # the bisected function is d_g f of the length g (bisect itself calls it fun)
             text = re.sub(r"\bfun\b", "d_g f", str(exc)).replace(
                 "vanishes to rounding at ", "vanishes to rounding at g = ")
-            cause = f"no finite minimiser of the length at iteration {k} ({text})"
+            # a bracket merely too narrow for the doublings is not "no minimiser"
+            headline = ("the length's bracket could not be expanded to its root"
+                        if "too narrow" in text else "no finite minimiser of the length")
+            cause = f"{headline} at iteration {k} ({text})"
         else:
             what = {OverflowError: "a value overflowed float64",
                     ZeroDivisionError: "a division by zero",

@@ -973,3 +973,13 @@ def test_all_labels_equal_is_refused_by_gdnp_as_u_zero():
     with pytest.raises(ValueError, match="up to rounding"):
         gdnp.solve(MLP.from_data(X, np.ones(50), hidden=2), "gdnp", maxiter=3)
     assert gdnp.solve(hs, "gd", maxiter=5).status in (0, 1)  # the other methods apply
+
+
+def test_a_too_narrow_bracket_is_not_reported_as_no_minimiser():
+    """A user bracket too narrow for the doublings to reach the root ends the run (status
+    2) saying so, not "no finite minimiser of the length" (the problem has one)."""
+    res = gdnp.solve(Halfspace.random(5, 100.0, separation=0.9, seed=0), "gdnp",
+                     bracket=(0.0, 1e-30))
+    assert res.status == 2
+    assert "could not be expanded to its root" in res.message
+    assert "no finite minimiser" not in res.message
