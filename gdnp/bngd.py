@@ -149,7 +149,7 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         w, g = problem._to_bn(x, "x0")
     theta = problem.split(x)[1].copy() if mlp else None
     extra = ("w_norm2", "rho_gap") if linear else ("w_norm2",)
-    if batches is not None:
+    if B is not None:  # (batch_size = n: one batch per epoch, the epoch count is the step)
         extra = (*extra, "epoch")
     rho_star = problem.rho_star if linear else None
     rec = Recorder(problem, "bngd", tol, callback, f_star, extra_keys=extra)
@@ -191,8 +191,8 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         more = (float(np.add.reduce(w * w, axis=None)),)
         if linear:
             more += (-st["uw"] ** 2 / st["nS"] ** 2 - rho_star,)
-        if batches is not None:
-            more += (batches.epoch(k),)
+        if B is not None:
+            more += (float(k) if batches is None else batches.epoch(k),)
         if rec.record(k, x_cur, ev.fun, ev.grad_x, more, (w, g, theta)) or k == maxiter:
             break
         if batches is not None:

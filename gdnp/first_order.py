@@ -103,8 +103,9 @@ def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                          "(its smoothness is unknown and backtracking needs the full objective)")
     batches = MiniBatches(problem.X.shape[0], B, seed) if B not in (None, _n(problem)) else None
     step = 1.0 if backtrack else lr
+    # (batch_size = n is the full-batch run, one batch per epoch: its epoch count is the step)
     rec = Recorder(problem, "gd", tol, callback, f_star,
-                   extra_keys=("epoch",) if batches is not None else ())
+                   extra_keys=("epoch",) if B is not None else ())
     out = {"lr": None if backtrack else lr}
     if B is not None:
         out.update(batch_size=B, statistics=statistics)
@@ -112,7 +113,8 @@ def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     for k in range(maxiter + 1):
         fun, G = problem.value_and_grad(x)
         rec.nfev += 1
-        more = () if batches is None else (batches.epoch(k),)  # (the "epoch" column)
+        more = () if B is None else (  # (the "epoch" column)
+            float(k) if batches is None else batches.epoch(k),)
         if rec.record(k, x, fun, G, more) or k == maxiter:
             break
         if backtrack:

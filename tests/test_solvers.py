@@ -397,3 +397,19 @@ def test_gdnp_on_an_mlp_with_fixed_output_weights_can_converge():
     assert res.status == 0 and res.grad_norm <= 1e-8 and res.nit < 4000
     assert res.history["theta_grad2"][-1] > 1e-10  # theta's own gradient stays
     assert p.grad_norm2(p.grad(res.x)) > res.grad_norm**2
+
+
+@pytest.mark.parametrize("method", ["gd", "bngd"])
+def test_batch_size_n_has_an_epoch_column_like_every_mini_batch_run(method):
+    """batch_size = n is the full-batch run (bit for bit) and still a mini-batch run in its
+    history: one batch per epoch, so epoch = step (a loop over batch sizes ending at n had
+    met a KeyError there)."""
+    from gdnp.problems import Halfspace
+
+    h = Halfspace.sample(3, 10.0, 60, seed=0)
+    opts = {"lr": 0.5} if method == "gd" else {}
+    a = gdnp.solve(h, method, batch_size=60, maxiter=5, reference=False, **opts)
+    b = gdnp.solve(h, method, maxiter=5, reference=False, **opts)
+    assert np.array_equal(a.x, b.x)
+    assert np.array_equal(a.history["epoch"], np.arange(6.0))
+    assert "epoch" not in b.history
