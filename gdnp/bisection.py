@@ -239,8 +239,10 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
                    "(for GDNP's length: separable data, or a non-convex loss such as the "
                    "sigmoid, along whose direction the length has no finite "
                    "minimiser)") if far else (
-                f"the initial bracket (width {width0:.3g}) is too narrow for {expansions} "
-                "doubling(s) to reach the root; widen it or raise max_expand")
+                (f"the initial bracket (width {width0:.3g}) is too narrow for {expansions} "
+                 "doubling(s) to reach the root; widen it or raise max_expand") if expand else
+                ("the bracket holds no sign change and expand=False; give a bracket around "
+                 "the root, or let bisect expand it (expand=True)"))
             raise NoSignChangeError(
                 f"no sign change of fun on [{a:.6g}, {b:.6g}] (fun(a) = {fa:.3g}, fun(b) = "
                 f"{fb:.3g}) after {expansions} expansion(s): {why}{reversed_hint}")

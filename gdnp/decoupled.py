@@ -314,8 +314,9 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         data problems certified Taylor models of ``d_g f``
         (:meth:`~gdnp.problems.LinearProblem.length_model`, and for the MLP's units
         :class:`~gdnp.problems.UnitLengthModel`) decide a sign whenever their error bound is
-        conclusive. ``True``: the Taylor models wherever available. ``False``: ``d_g f``
-        evaluated at every midpoint.
+        conclusive. ``True``: the Taylor models wherever available, and nothing else (no
+        located search, no exact threshold: on OLS, which has no Taylor model, it is plain
+        bisection). ``False``: ``d_g f`` evaluated at every midpoint.
     reference : bool
         Compute ``f*`` with the problem's reference solver and record ``gap``.
 

@@ -105,8 +105,9 @@ def _describe_singularity(Xc: np.ndarray, eig: np.ndarray, vecs: np.ndarray, tol
     return (
         f"the empirical second moment S = X'X/n of the centred data is singular "
         f"(rank {int(np.sum(eig > tol * eig[-1]))} of {eig.size}): {what}. "
-        "Pass ridge=lam > 0 to use S + lam*I (ridge regression, not BN's epsilon), or "
-        "null_space='drop' to work in the range of S"
+        "Pass ridge=lam > 0 to use S + lam*I (ridge regression for OLS, only the BN metric "
+        "for halfspaces and the MLP; not BN's epsilon), or null_space='drop' to work in the "
+        "range of S"
     )
 
 
