@@ -224,9 +224,12 @@ def _check_bracket(bracket):
 
 
 def _u_is_rounding(problem) -> bool:
-    """Whether ``u`` is zero up to rounding: ``u'S^-1 u`` (the squared separation of the
-    data, at most ``E[y^2]``) below ``1e-24`` of ``E[y^2]`` (1 for labels ``+-1``); all labels
-    equal on centred data leave ``u = -mean(y) mean(x)`` at ``1e-16`` instead of 0."""
+    """Whether a data problem's ``u`` is zero up to rounding: ``u'S^-1 u`` (the squared
+    separation of the data, at most ``E[y^2]``) below ``1e-24`` of ``E[y^2]`` (1 for labels
+    ``+-1``); all labels equal on centred data leave ``u = -mean(y) mean(x)`` at ``1e-16``
+    instead of 0."""
+    if getattr(problem, "population", True):  # a u given exactly: only 0 is 0
+        return False
     u = problem.u
     try:
         q = float(u @ np.linalg.solve(problem.S, u))

@@ -294,10 +294,11 @@ def test_ill_conditioned_but_positive_definite_S_is_accepted_with_a_warning():
     # the direction step overflows (h ~ 1e-300; at seed 2, see test_cli)
     (lambda: gdnp.gdnp(Halfspace.random(4, 10, separation=1e-300, seed=2), tol=0, maxiter=20),
      "diverged"),
-    # every label -1: the lengths and directions grow until they overflow
-    (lambda: gdnp.gdnp(MLP.from_data(np.random.default_rng(0).standard_normal((200, 3)),
-                                     -np.ones(200), hidden=2), maxiter=50, reference=False),
-     "overflowed"),
+    # separable labels: a unit's length has no finite minimiser (its tanh saturates); with
+    # every label -1 GDNP now refuses the problem (u = 0 up to rounding, a ValueError)
+    (lambda: gdnp.gdnp(MLP.from_data(X3 := np.random.default_rng(0).standard_normal((200, 3)),
+                                     np.sign(X3[:, 0]), hidden=2), maxiter=50, reference=False),
+     "has no finite minimiser"),
 ])
 def test_breakdown_during_a_run_is_status_2_with_history(make, match):
     res = make()
