@@ -534,6 +534,10 @@ def expand_cells(config: dict) -> list[dict]:
             c["separation"] = None
         if c["problem"] == "ols":
             c["loss"] = None
+        if c["problem"] == "mlp" and c["n"] is None:  # the MLP is always data: the default n
+            from gdnp.cli import MLP_DEFAULT_N
+
+            c["n"] = MLP_DEFAULT_N  # (n = None and n = 2000 are the same run, one key)
         c["maxiter"] = config["maxiter"]
         c["tol"] = config["tol"]
         c["options"] = config["options"].get(c["method"], {})

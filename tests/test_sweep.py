@@ -669,3 +669,25 @@ def test_options_that_the_grids_own_problems_accept_are_not_refused(raw):
     dim 3 with the logistic loss had refused both)."""
     config = normalize_config({"kappa": [10], **raw})
     assert config["options"]
+
+
+def test_an_mlp_cell_without_n_is_the_default_n_cell():
+    """The MLP is always built from data (2000 samples by default): n = none and n = 2000 are
+    one cell, not two identical blocks of results."""
+    cells = expand_cells(normalize_config({"problem": ["mlp"], "n": [None, 2000], "dim": [3]}))
+    assert len(cells) == 1 and cells[0]["n"] == 2000
+
+
+def test_lanczos_spectra_are_reproducible():
+    """The Lanczos path starts from a fixed vector: two identical calls agree bit for bit
+    (ARPACK's random start had moved them by 1e-12)."""
+    import numpy as np
+
+    import gdnp
+    from gdnp.problems import OLS
+
+    p = OLS.random(30, 100.0, seed=0)
+    x = p.solution()[0] + 0.1
+    a = np.asarray(gdnp.hessian_spectrum(p, x, method="lanczos", k=3))
+    b = np.asarray(gdnp.hessian_spectrum(p, x, method="lanczos", k=3))
+    assert np.array_equal(a, b)
