@@ -39,8 +39,8 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
     ``Parts`` runs as its pieces, the costliest pieces and figures
     first (``FigureSpec.cost``, about its seconds on one core), and is written and
     rendered as soon as its last piece is done, so that the workers finish together. With
-    ``jobs = 1`` (or a single figure without pieces) they run one after the other, each with
-    its configured workers and BLAS on one thread in this process, so that a figure's data do
+    ``jobs = 1`` (or a single figure without pieces) they run one after the other in this
+    process, each serially (no worker process) with BLAS on one thread; a figure's data do
     not depend on how it was made. By default ``jobs`` is the number of cores. The figures
     are those of the theory guide §7 and §10-§12.
 
@@ -104,7 +104,7 @@ def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,
             bar.set_postfix_str(name)
         # make_figure runs BLAS on one thread, as the pool's workers do: a figure's data do
         # not depend on whether it was made alone or beside others
-        out.append(make_figure(name, out_dir, quick=quick, pdf=pdf, svg=svg, n_jobs=None))
+        out.append(make_figure(name, out_dir, quick=quick, pdf=pdf, svg=svg, n_jobs=1))
     return out
 
 

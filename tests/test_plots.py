@@ -708,3 +708,21 @@ def test_shade_floor_leaves_autoscaling_to_the_curves():
             ax.plot(np.arange(10), 10.0 ** -np.arange(10))
         lo, hi = ax.get_ylim()
         assert 1e-11 < lo < 1e-9 and 1.0 < hi < 10.0
+
+
+def test_jobs_1_makes_figures_in_this_process(tmp_path, monkeypatch):
+    """--jobs 1 runs each figure serially in this process (it had started each figure's own
+    pool of two workers) and records n_jobs = 1."""
+    import json
+
+    import gdnp.plots._core as core
+    from gdnp.plots import make_all
+
+    calls = []
+    real = core.pmap
+    monkeypatch.setattr(core, "pmap", lambda fn, items, n_jobs=1: (
+        calls.append(n_jobs), real(fn, items, n_jobs))[1])
+    # bngd_dynamics: full size (its configuration asks for two workers), a fraction of a second
+    make_all(str(tmp_path), only=["bngd_dynamics"], progress=False, jobs=1)
+    config = json.loads((tmp_path / "bngd_dynamics.json").read_text())["config"]
+    assert config["n_jobs"] == 1 and calls and all(n == 1 for n in calls)
