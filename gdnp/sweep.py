@@ -29,7 +29,9 @@ file. A cell file ends with a trailer line ``#gdnp-cell,key=<key>,rows=<n>,sha25
 (the SHA-256 of the text above it); a file that is truncated, empty, header-only, holds
 another cell's rows or fails its checksum is reported as damaged and recomputed, and every
 cell is checked again before ``results.csv`` is assembled. A rerun may *extend* the grid
-(every grid key keeps its old values and may add new ones; ``maxiter``, ``tol`` and
+(every grid key keeps its old values and may add new ones; an optional key left out stands
+for its default, ``normalization = "batch"``, ``bn_eps = 0``, no ``batch_size``, so a cell
+names it only away from the default; ``maxiter``, ``tol`` and
 ``options`` unchanged): only the new cells run. Any other change of configuration in an
 existing folder is refused and nothing is overwritten. Values no cell could use are refused
 before any cell runs: unknown keys and option names, grid values out of their range
@@ -485,6 +487,11 @@ def cell_key(cell: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+#: The values of the optional grid keys that mean "not given" (theory guide §10-11).
+_EXTRA_DEFAULTS = {"normalization": "batch", "bn_eps": 0.0, "batch_size": None,
+                   "statistics": None}
+
+
 def expand_cells(config: dict) -> list[dict]:
     """The cells of a normalised configuration, in grid order, without duplicates.
 
@@ -538,6 +545,12 @@ def expand_cells(config: dict) -> list[dict]:
             from gdnp.cli import MLP_DEFAULT_N
 
             c["n"] = MLP_DEFAULT_N  # (n = None and n = 2000 are the same run, one key)
+        # an optional key at its default is the cell without it: the key (the file name of the
+        # cell's results) is the same whether the default is spelled out or not, so a grid
+        # can add "--normalization weight" beside the runs it made without the key
+        for name, default in _EXTRA_DEFAULTS.items():
+            if name in c and c[name] == default:
+                del c[name]
         c["maxiter"] = config["maxiter"]
         c["tol"] = config["tol"]
         c["options"] = config["options"].get(c["method"], {})
@@ -806,6 +819,11 @@ def _extends(old: dict, new: dict) -> bool:
     if any(old.get(k) != new.get(k) for k in SETTING_KEYS):
         return False
     og, ng = old.get("grid", {}), new["grid"]
+    # an optional key absent from one grid stands for its default there
+    og = {k: og.get(k, [_EXTRA_DEFAULTS[k]]) if k in _EXTRA_DEFAULTS else og[k]
+          for k in set(og) | (set(ng) & set(_EXTRA_DEFAULTS))}
+    ng = {k: ng.get(k, [_EXTRA_DEFAULTS[k]]) if k in _EXTRA_DEFAULTS else ng[k]
+          for k in set(ng) | (set(og) & set(_EXTRA_DEFAULTS))}
     return set(og) == set(ng) and all(v in ng[k] for k in og for v in og[k])
 
 

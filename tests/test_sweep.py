@@ -613,7 +613,7 @@ def test_grid_values_a_cell_cannot_use_are_refused_or_normalised_before_any_cell
 
     cells = expand_cells(normalize_config({**base, "n": [None, 50, 5000],
                                            "batch_size": [None, 1, 1000]}))
-    why = {(c["n"], c["batch_size"]): batch_problem(c) for c in cells}
+    why = {(c["n"], c.get("batch_size")): batch_problem(c) for c in cells}
     assert why[(5000, 1000)] is None and why[(50, None)] is None
     assert "must lie in [2, n = 50]" in why[(50, 1000)]
     assert "must lie in [2, n = 5000]" in why[(5000, 1)]
@@ -691,3 +691,20 @@ def test_lanczos_spectra_are_reproducible():
     a = np.asarray(gdnp.hessian_spectrum(p, x, method="lanczos", k=3))
     b = np.asarray(gdnp.hessian_spectrum(p, x, method="lanczos", k=3))
     assert np.array_equal(a, b)
+
+
+def test_an_optional_key_at_its_default_is_the_cell_without_it(tmp_path):
+    """Spelling out normalization='batch' (or bn_eps=0, batch_size=none) names the same cells
+    as leaving it out, so a sweep made without the key extends with --normalization batch
+    weight: only the new norm's cells run (it had been refused as another configuration)."""
+    plain = normalize_config({"problem": ["ols"], "dim": [3], "maxiter": 5})
+    spelled = normalize_config({"problem": ["ols"], "dim": [3], "maxiter": 5,
+                                "normalization": ["batch"], "bn_eps": [0.0],
+                                "batch_size": [None]})
+    assert [c["key"] for c in expand_cells(plain)] == [c["key"] for c in expand_cells(spelled)]
+    out = tmp_path / "s"
+    assert run_sweep(plain, out)["ran"] == 1
+    extended = {"problem": ["ols"], "dim": [3], "maxiter": 5,
+                "normalization": ["batch", "weight"]}
+    summary = run_sweep(extended, out)
+    assert summary["ran"] == 1 and summary["skipped"] == 1
