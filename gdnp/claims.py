@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import os
@@ -1040,13 +1041,17 @@ def write_claims(results: list[ClaimResult], folder, quick: bool = False) -> dic
     from gdnp._io import atomic_write_text
 
     payload = _payload(results, quick)
-    atomic_write_text(os.path.join(folder, "claims.json"),
-                      json.dumps(payload, indent=2, allow_nan=False) + "\n")
+    # the CSV first and the JSON, what is read back, last: a run killed between the two
+    # leaves the previous JSON whole (the CSV's hash in it tells the pair apart)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(payload["claims"])
-    atomic_write_text(os.path.join(folder, "claims.csv"), buf.getvalue())
+    text = buf.getvalue()
+    atomic_write_text(os.path.join(folder, "claims.csv"), text)
+    payload["csv_sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    atomic_write_text(os.path.join(folder, "claims.json"),
+                      json.dumps(payload, indent=2, allow_nan=False) + "\n")
     return payload
 
 

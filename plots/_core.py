@@ -25,6 +25,7 @@ from gdnp._io import remove_stale_scratch, scratch_prefix  # noqa: E402
 
 from ._io import (  # noqa: E402
     atomic_write_bytes,
+    file_sha256,
     read_json,
     read_tables_csv,
     table_schema,
@@ -364,6 +365,11 @@ def load(out_dir: str, name: str) -> dict:
     _refuse_swapped(out_dir, name, "load")
     p = _figure_files(out_dir, name)
     meta = read_json(p["json"])
+    recorded = meta.get("csv_sha256")
+    if recorded is not None and file_sha256(p["csv"]) != recorded:
+        raise ValueError(f"{name}: {p['csv']!r} is not the CSV its JSON was written with (the "
+                         "two come from different runs, as a run killed while moving them in "
+                         "leaves them); make the figure again")
     return {"name": name, "tables": read_tables_csv(p["csv"], meta.get("schema")),
             "results": meta["results"],
             "config": meta["config"], "meta": meta}
@@ -588,8 +594,9 @@ def write_figure(name: str, config: dict, data: dict, compute_seconds: float, ou
     scratch = tempfile.mkdtemp(prefix=scratch_prefix(name), dir=out_dir)
     try:
         q = _paths(scratch, name)
-        write_tables_csv(q["csv"], data["tables"])
+        csv_sha256 = write_tables_csv(q["csv"], data["tables"])
         write_json(q["json"], {"figure": name, "title": spec.title, "config": config,
+                               "csv_sha256": csv_sha256,
                                "seeds": {k: v for k, v in config.items() if "seed" in k},
                                "results": data.get("results", {}), "versions": versions(),
                                "compute_seconds": compute_seconds, "formats": formats,

@@ -7,6 +7,7 @@ crashed or concurrent run never leaves a half-written file under the final name.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -17,7 +18,7 @@ import numpy as np
 from gdnp._io import atomic_write_bytes, package_versions
 
 __all__ = ["atomic_write_bytes", "write_tables_csv", "read_tables_csv", "table_schema",
-           "write_json", "read_json", "versions", "to_jsonable"]
+           "write_json", "read_json", "versions", "to_jsonable", "file_sha256"]
 
 
 def _cell(v) -> str:
@@ -32,8 +33,9 @@ def _cell(v) -> str:
     return str(v)
 
 
-def write_tables_csv(path: str, tables: dict) -> None:
-    """One long-format CSV for all tables of a figure.
+def write_tables_csv(path: str, tables: dict) -> str:
+    """One long-format CSV for all tables of a figure; returns the SHA-256 of its bytes (the
+    figure's JSON records it, so that a CSV and a JSON of different runs are told apart).
 
     The first column, ``table``, names the table a row belongs to; the other columns are the
     union of the tables' columns, left empty where a table has no such column.
@@ -54,7 +56,15 @@ def write_tables_csv(path: str, tables: dict) -> None:
         arrays = {c: list(v) for c, v in tab.items()}
         for i in range(n):
             wr.writerow([tname, *(_cell(arrays[c][i]) if c in arrays else "" for c in cols)])
-    atomic_write_bytes(path, buf.getvalue().encode())
+    data = buf.getvalue().encode()
+    atomic_write_bytes(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: str) -> str:
+    """The SHA-256 of a file's bytes."""
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
 
 
 def table_schema(tables: dict) -> dict:

@@ -726,3 +726,18 @@ def test_jobs_1_makes_figures_in_this_process(tmp_path, monkeypatch):
     make_all(str(tmp_path), only=["bngd_dynamics"], progress=False, jobs=1)
     config = json.loads((tmp_path / "bngd_dynamics.json").read_text())["config"]
     assert config["n_jobs"] == 1 and calls and all(n == 1 for n in calls)
+
+
+def test_a_csv_and_json_of_different_runs_are_refused(tmp_path):
+    """The JSON records its CSV's SHA-256: a CSV from another run beside it (what a run
+    killed between moving the two leaves) is refused by load and redraw instead of being read
+    as one figure."""
+    from gdnp.plots import load, make_figure
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    make_figure("trajectories", str(a), quick=True)
+    make_figure("trajectories", str(b), quick=False)
+    load(str(a), "trajectories")  # a consistent pair loads
+    (a / "trajectories.csv").write_bytes((b / "trajectories.csv").read_bytes())
+    with pytest.raises(ValueError, match="not the CSV its JSON was written with"):
+        load(str(a), "trajectories")
