@@ -184,9 +184,13 @@ def _version(name: str) -> str | None:
         return None
 
 
+#: What ``+dirty`` looks at: the package's source (not the data and documents a run writes).
+_SOURCE_PATHS = ("gdnp", "problems", "proofs", "plots", "pyproject.toml")
+
+
 def _source_commit() -> str | None:
     """The git commit of gdnp's source when it runs from a git checkout (an editable install),
-    with ``+dirty`` when the tracked files differ from it; ``None`` otherwise (a wheel, or
+    with ``+dirty`` when its source files differ from it; ``None`` otherwise (a wheel, or
     no git), so a record names the code that made it beyond the version number."""
     import subprocess
 
@@ -196,8 +200,11 @@ def _source_commit() -> str | None:
     try:
         head = subprocess.run(["git", "-C", here, "rev-parse", "HEAD"], capture_output=True,
                               text=True, timeout=5)
+        # the source only: the records a run writes (figures, claims) are tracked files too,
+        # and the second figure of a run had found the tree "dirty" with the first one's data
         dirty = subprocess.run(["git", "-C", here, "status", "--porcelain",
-                                "--untracked-files=no"], capture_output=True, text=True,
+                                "--untracked-files=no", "--", *_SOURCE_PATHS],
+                               capture_output=True, text=True,
                                timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
