@@ -908,15 +908,8 @@ def _mlp_lemma(quick: bool) -> Outcome:
     """Holds with a caveat: proved at critical points of the whole hidden layer when ``B`` is
     nonsingular (``mlp.k19_lemma_layer``), refuted read unit by unit
     (``mlp.k19_lemma_unconditional``); either check deciding otherwise is reported."""
-    from gdnp.proofs import get_check
-    from gdnp.proofs.runner import evaluate
-
-    layer = evaluate(get_check("mlp.k19_lemma_layer"))
-    unitwise = evaluate(get_check("mlp.k19_lemma_unconditional"))
-    for r in (layer, unitwise):
-        if r.status not in ("proved", "discrepancy", "failed"):
-            raise RuntimeError(f"the sympy check {r.name} decided nothing ({r.status}); run "
-                               f"gdnp verify --only {r.name}")
+    layer = _decided_check("mlp.k19_lemma_layer", ("proved", "failed"))
+    unitwise = _decided_check("mlp.k19_lemma_unconditional", ("discrepancy", "failed"))
     verdict = "holds with caveat" if (layer.status, unitwise.status) == (
         "proved", "discrepancy") else "holds" if layer.status == "proved" else "fails"
     return Outcome("every unit on the line S^-1 u at every critical point",
@@ -933,19 +926,27 @@ def _mlp_lemma(quick: bool) -> Outcome:
 
 
 # ============================================================================ gdnp verify
+def _decided_check(name: str, decided: tuple[str, ...]):
+    """The sympy check ``name``'s result, where its status is one of ``decided`` (a proof or a
+    refutation); a check that erred, timed out or found no counterexample decided nothing:
+    a ``RuntimeError``, never a verdict."""
+    from gdnp.proofs import get_check
+    from gdnp.proofs.runner import evaluate
+
+    r = evaluate(get_check(name))
+    if r.status not in decided:
+        raise RuntimeError(f"the sympy check {name} decided nothing ({r.status}"
+                           f"{': ' + r.detail.splitlines()[0] if r.detail else ''}); "
+                           f"run gdnp verify --only {name}")
+    return r
+
+
 def _discrepancy(name: str, note: str, quick: bool) -> Outcome:
     """The published form's verdict from its sympy check: ``fails`` when the check refutes it
     (status ``discrepancy``), ``holds`` when the check proves it (``failed``: the documented
     discrepancy did not reproduce). A check that erred, timed out or found no counterexample
     decided nothing: a ``RuntimeError``, never a verdict."""
-    from gdnp.proofs import get_check
-    from gdnp.proofs.runner import evaluate
-
-    r = evaluate(get_check(name))
-    if r.status not in ("discrepancy", "failed"):
-        raise RuntimeError(f"the sympy check {name} decided nothing ({r.status}"
-                           f"{': ' + r.detail.splitlines()[0] if r.detail else ''}); "
-                           f"run gdnp verify --only {name}")
+    r = _decided_check(name, ("discrepancy", "failed"))
     return Outcome("identity holds for all inputs (as published)",
                    f"sympy: {r.status} - {r.detail}" if r.detail else f"sympy: {r.status}",
                    "fails" if r.status == "discrepancy" else "holds",
