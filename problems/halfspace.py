@@ -570,7 +570,8 @@ class Halfspace(LinearProblem):
         lo, hi = 0.0, direction * 1.0
         for _ in range(80):
             s_hi = slope(hi)
-            if s_hi == 0.0 and abs(hi) > 1.0 and self.f(hi * v) == 0.0:
+            bounded = all(np.isfinite(self.loss.limits))  # (its limit can round to 0 too)
+            if s_hi == 0.0 and abs(hi) > 1.0 and not bounded and self.f(hi * v) == 0.0:
                 # underflow, not a root: f itself is 0 from here on (a bounded loss whose
                 # slope vanishes at its limit goes on to the checks below)
                 self._underflow = True

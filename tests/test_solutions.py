@@ -191,3 +191,13 @@ def test_an_underflowing_population_optimum_is_not_reported_as_found():
     assert f_star == 0.0
     err = p.quadrature_error()
     assert np.isnan(err["x_rel"]) and np.isnan(err["f_rel"])
+
+
+@pytest.mark.parametrize("separation", [0.9999, 0.99999])
+def test_a_bounded_loss_near_separability_still_has_no_finite_minimiser(separation):
+    """The sigmoid's f also rounds to 0 at its bounded limit near separability: that is its
+    infimum at infinity (no finite minimiser), not an underflowing optimum; the reference
+    says so instead of returning the point where f reached 0."""
+    p = Halfspace.random(3, 10.0, separation=separation, loss="sigmoid", seed=0)
+    with pytest.raises(NoFiniteMinimizerError):
+        p.solution()
