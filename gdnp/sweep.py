@@ -439,19 +439,27 @@ def _check_option_values(options: dict, grid: dict) -> None:
     if len(combos) > 64:
         return
     data = any(n is not None for n in grid["n"])
-    probes = []
-    for kind, dim, loss, norm, eps in combos:
-        try:
-            probes.append(build_problem(
-                kind, kappa=grid["kappa"][0] if dim > 1 else 1.0, dim=dim,
-                seed=grid["seed"][0], separation=grid["separation"][0], loss=loss,
-                n=max(60, 4 * dim) if (data or kind == "mlp") else None, normalization=norm,
-                bn_eps=eps))
-        except (TypeError, ValueError):
-            continue  # a combination no cell can build: its cells raise on their own
+    built: dict = {}
+
+    def probes():
+        """The probe problems, built when first asked for (most checks end at the first)."""
+        for combo in combos:
+            if combo not in built:
+                kind, dim, loss, norm, eps = combo
+                try:
+                    built[combo] = build_problem(
+                        kind, kappa=grid["kappa"][0] if dim > 1 else 1.0, dim=dim,
+                        seed=grid["seed"][0], separation=grid["separation"][0], loss=loss,
+                        n=max(60, 4 * dim) if (data or kind == "mlp") else None,
+                        normalization=norm, bn_eps=eps)
+                except (TypeError, ValueError):
+                    built[combo] = None  # no cell can build it: its cells raise on their own
+            if built[combo] is not None:
+                yield built[combo]
+
     for method, opts in checked.items():
         errors = []
-        for small in probes:
+        for small in probes():
             try:
                 solve(small, method, maxiter=0, reference=False, **opts)
             except (TypeError, ValueError) as exc:
@@ -490,6 +498,9 @@ def cell_key(cell: dict) -> str:
 #: The values of the optional grid keys that mean "not given" (theory guide §10-11).
 _EXTRA_DEFAULTS = {"normalization": "batch", "bn_eps": 0.0, "batch_size": None,
                    "statistics": None}
+#: Other spellings of a default that name the same cell ("batch" statistics are a mini-batch
+#: run's default).
+_EXTRA_SAME = {"statistics": ("batch",)}
 
 
 def expand_cells(config: dict) -> list[dict]:
@@ -549,7 +560,7 @@ def expand_cells(config: dict) -> list[dict]:
         # cell's results) is the same whether the default is spelled out or not, so a grid
         # can add "--normalization weight" beside the runs it made without the key
         for name, default in _EXTRA_DEFAULTS.items():
-            if name in c and c[name] == default:
+            if name in c and (c[name] == default or c[name] in _EXTRA_SAME.get(name, ())):
                 del c[name]
         c["maxiter"] = config["maxiter"]
         c["tol"] = config["tol"]
@@ -818,13 +829,25 @@ def _extends(old: dict, new: dict) -> bool:
     """Whether ``new`` keeps every grid value and run setting of ``old`` (a grid extension)."""
     if any(old.get(k) != new.get(k) for k in SETTING_KEYS):
         return False
-    og, ng = old.get("grid", {}), new["grid"]
-    # an optional key absent from one grid stands for its default there
-    og = {k: og.get(k, [_EXTRA_DEFAULTS[k]]) if k in _EXTRA_DEFAULTS else og[k]
-          for k in set(og) | (set(ng) & set(_EXTRA_DEFAULTS))}
-    ng = {k: ng.get(k, [_EXTRA_DEFAULTS[k]]) if k in _EXTRA_DEFAULTS else ng[k]
-          for k in set(ng) | (set(og) & set(_EXTRA_DEFAULTS))}
+    og, ng = _with_defaults(old.get("grid", {}), new["grid"])
     return set(og) == set(ng) and all(v in ng[k] for k in og for v in og[k])
+
+
+def _with_defaults(old: dict, new: dict) -> tuple[dict, dict]:
+    """Copies of two grids in which an optional key absent from one stands for its default
+    there, and the other spellings of a default are the default (``statistics = "batch"``),
+    so that they compare as the cells they name."""
+    keys = (set(old) | set(new)) & set(_EXTRA_DEFAULTS)
+
+    def canonical(grid: dict) -> dict:
+        out = {k: list(v) for k, v in grid.items()}
+        for key in keys:
+            values = out.get(key, [_EXTRA_DEFAULTS[key]])
+            out[key] = [_EXTRA_DEFAULTS[key] if v in _EXTRA_SAME.get(key, ()) else v
+                        for v in values]
+        return out
+
+    return canonical(old), canonical(new)
 
 
 def _what_differs(old: dict, new: dict) -> str:
@@ -832,7 +855,7 @@ def _what_differs(old: dict, new: dict) -> str:
     drops (a default that differs, such as kappa's for dim 1, drops the old one too)."""
     parts = [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in SETTING_KEYS
              if old.get(k) != new.get(k)]
-    og, ng = old.get("grid", {}), new["grid"]
+    og, ng = _with_defaults(old.get("grid", {}), new["grid"])
     for key in sorted(set(og) | set(ng)):
         missing = [v for v in og.get(key, []) if v not in ng.get(key, [])]
         if key not in ng or key not in og:

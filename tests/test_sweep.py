@@ -708,3 +708,16 @@ def test_an_optional_key_at_its_default_is_the_cell_without_it(tmp_path):
                 "normalization": ["batch", "weight"]}
     summary = run_sweep(extended, out)
     assert summary["ran"] == 1 and summary["skipped"] == 1
+
+
+def test_statistics_batch_is_the_default_spelled_out(tmp_path):
+    """statistics='batch' is a mini-batch run's default: it names the same cells as leaving
+    it out, and a sweep made without it extends with both statistics."""
+    base = {"problem": ["ols"], "n": [200], "dim": [3], "method": ["gd"], "maxiter": 3,
+            "batch_size": [16], "options": {"gd": {"lr": 0.5}}}
+    plain = expand_cells(normalize_config(base))
+    spelled = expand_cells(normalize_config({**base, "statistics": ["batch"]}))
+    assert [c["key"] for c in plain] == [c["key"] for c in spelled]
+    out = tmp_path / "s"
+    assert run_sweep(base, out)["ran"] == 1
+    assert run_sweep({**base, "statistics": ["batch", "population"]}, out)["ran"] == 1
