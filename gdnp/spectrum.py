@@ -16,13 +16,14 @@ matrix of ``dim`` products); large ones by Lanczos (``scipy.sparse.linalg.eigsh`
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from gdnp.problems import LinearProblem, Problem
-from gdnp.problems._validate import as_bool
+from gdnp.problems._validate import ConditioningWarning, as_bool, warn_external
 
 __all__ = ["hessian_spectrum", "Eigenvalues", "bn_hessian_vector"]
 
@@ -255,6 +256,14 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
             raise ValueError(f"x: its length g = N(x) = {g:.3g} is beyond 1e100, where the "
                              "BN Hessian's direction block is lost to cancellation between "
                              "terms of size g^2; pass a point of a smaller scale")
+        if abs(g) > 1e6:
+            # (on least squares, where the g^2 terms cancel exactly, the relative error of the
+            # direction block grows like eps |g|: 4e-6 measured at g = 1e8)
+            warn_external(f"x: at the length g = N(x) = {g:.3g} the BN Hessian's direction "
+                          f"block may keep only about {-math.log10(2.2e-16 * abs(g)):.0f} "
+                          "digits (its terms of size g^2 can cancel, as on least squares); "
+                          "a point of a smaller scale is computed more accurately",
+                          ConditioningWarning)
         d = problem.dim
         e = w / np.linalg.norm(w)
         R = _householder(e)

@@ -957,6 +957,11 @@ def test_bn_hessian_at_huge_points_is_right_or_refused():
     assert big[-1] == pytest.approx(ref[-1], rel=1e-10)
     with pytest.raises(ValueError, match="x: its length g"):
         gdnp.hessian_spectrum(p, 1e152 * x, coords="bn")
+    # between 1e6 and 1e100 the direction block can lose digits to cancellation: a warning
+    from gdnp.problems import ConditioningWarning
+
+    with pytest.warns(ConditioningWarning, match="may keep only about"):
+        gdnp.hessian_spectrum(p, 1e8 * x, coords="bn")
 
 
 def test_all_labels_equal_is_refused_by_gdnp_as_u_zero():
