@@ -28,6 +28,7 @@ from scipy.linalg.blas import dsyrk
 from scipy.special import expit, ndtr
 
 from ._validate import (
+    ConditioningWarning,
     as_positive_int,
     as_real,
     as_seed_rng,
@@ -1635,6 +1636,16 @@ class EmpiricalHalfspace(Halfspace):
         doubtful = np.flatnonzero(~keep)
         sigma = np.linalg.norm(self.X @ V[:, doubtful], axis=0)
         keep[doubtful] = sigma > max(n, d) * np.finfo(float).eps * sigma_max
+        kept = sigma[sigma > max(n, d) * np.finfo(float).eps * sigma_max]
+        if kept.size and sigma_max > 0 and float(kept.min() / sigma_max) ** 2 < 1e-16:
+            # a direction the data span only to ~1e-8 of their scale: X'X's condition is
+            # beyond 1e16 there, and the loss's minimiser along it (far out, and shallow)
+            # is not resolved in float64 (a column 1e-9 from another: f* 9e-4 too high)
+            warn_external(
+                f"X: the data span a direction only to {float(kept.min() / sigma_max):.1e} of "
+                "their scale (nearly collinear columns): with ridge= the reference optimum "
+                "along it is not reliable in float64; drop the column or pass "
+                "null_space='drop'", ConditioningWarning)
         return None if keep.all() else V[:, keep]
 
     def _lbfgs_newton(self):

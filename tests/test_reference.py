@@ -266,3 +266,25 @@ def test_ridge_keeps_nearly_collinear_directions_the_loss_falls_along():
     assert f_star < three - 5e-4
     res = minimize(p.f, x_star, jac=p.grad, method="BFGS", options={"gtol": 1e-12})
     assert res.fun >= f_star - 1e-12
+
+
+def test_ridge_warns_where_nearly_collinear_columns_are_beyond_float64():
+    """A column 1e-9 from another: the data span that direction to 5e-10 of their scale,
+    X'X's condition is beyond 1e16, and the reference optimum along it is not resolved:
+    solution() warns (it had stopped 9e-4 above the optimum silently). At 1e-7 it is
+    resolved (the test above) and does not warn."""
+    import warnings
+
+    from gdnp.problems import ConditioningWarning
+
+    rng = np.random.default_rng(1)
+    n = 400
+    X0 = rng.standard_normal((n, 3))
+    y = np.where(X0 @ np.array([1.0, -2.0, 0.5]) + 1.5 * rng.standard_normal(n) > 0, 1.0, -1.0)
+    near = np.column_stack([X0, X0[:, 0] + 1e-9 * rng.standard_normal(n)])
+    with pytest.warns(ConditioningWarning, match="span a direction only to"):
+        Halfspace.from_data(near, y, ridge=1e-6).solution()
+    resolved = np.column_stack([X0, X0[:, 0] + 1e-7 * rng.standard_normal(n)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConditioningWarning)
+        Halfspace.from_data(resolved, y, ridge=1e-6).solution()
