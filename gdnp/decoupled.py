@@ -289,10 +289,11 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         ``lambda_max(S)`` by default.
     bracket : (float, float), optional
         Initial bracket of every length bisection (K19's ``[a^{(0)}, b^{(0)}]``); default:
-        width the smallest power of two ``W >= max(|g_t|, 1)``, centred at ``g_t`` rounded to
-        a multiple of ``W 2^-52``, so that bisection's midpoints are exact dyadic points
-        (MLP: ``g_t -+ max(|g_t|, 1)/2``). Expanded geometrically until it holds a sign
-        change.
+        width the smallest power of two ``W >= max(|g_t|, s)``, centred at ``g_t`` rounded to
+        a multiple of ``W 2^-52``, so that bisection's midpoints are exact dyadic points, with
+        ``s = 1`` (OLS whose optimal lengths are far below 1: ``s = 2^20 sqrt(E[y^2])``, a
+        bound on them) (MLP: ``g_t -+ max(|g_t|, 1)/2``). Expanded geometrically until it
+        holds a sign change.
     length : {"bisect", "closed_form"}
         ``closed_form`` uses ``g*(w) = -u'w/||w||_S`` (OLS only).
     xtol : float
@@ -336,7 +337,8 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     ------
     ValueError
         For an invalid option (``T_s``, ``eps``, ``L``, ``bracket``, ``length``, ``xtol``,
-        ``theta_steps``), only one of ``w0`` and ``g0``, a start with ``u'w_0 = 0``,
+        ``theta_steps``), only one of ``w0`` and ``g0``, a start with ``u'w_0 = 0``, a
+        problem with ``u = 0`` (also up to rounding, as all labels equal leave it),
         ``length="closed_form"`` on a problem other than OLS, or ``theta_steps`` on a
         single-unit problem.
     TypeError
