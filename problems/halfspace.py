@@ -199,6 +199,10 @@ def _stdout_to_stderr():
         os.close(saved)
 
 
+#: Data sizes ``n * d`` up to which the separability LP runs directly in the calling thread
+#: (at most a few hundredths of a second); larger ones in a child process.
+_LP_DIRECT = 50_000
+
 #: Relative difference of x* or f* between the rule and one of four times its nodes above which
 #: the population reference solution warns (theory guide §3).
 _RULE_WARN = 1e-4
@@ -1436,6 +1440,10 @@ class EmpiricalHalfspace(Halfspace):
                                bounds=[(None, None)] * self.dim, method="highs",
                                options={"disp": bool(progress)}).status)
 
+        if self._n * self.dim <= _LP_DIRECT:
+            # a small LP (milliseconds) in this thread: a child costs ~10 ms to fork, more
+            # than the LP, and Ctrl-C waits only as long as the LP; no thread is left running
+            return solve() == 0
         # (a daemonic process, a dask or multiprocessing.Pool worker, may not have children:
         # the thread there)
         if "fork" in multiprocessing.get_all_start_methods() and \

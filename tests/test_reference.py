@@ -245,7 +245,8 @@ def test_the_separability_lp_runs_in_a_daemonic_worker():
 
 
 def _separability_in_worker(seed: int) -> bool:
-    return Halfspace.sample(3, 10.0, 200, seed=seed)._lp_separable()
+    # (n d = 1e5: above the size solved directly in the calling thread)
+    return Halfspace.sample(20, 10.0, 5000, seed=seed)._lp_separable()
 
 
 def test_ridge_keeps_nearly_collinear_directions_the_loss_falls_along():
@@ -288,3 +289,15 @@ def test_ridge_warns_where_nearly_collinear_columns_are_beyond_float64():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConditioningWarning)
         Halfspace.from_data(resolved, y, ridge=1e-6).solution()
+
+
+def test_a_small_separability_lp_runs_in_the_calling_thread(monkeypatch):
+    """A small LP (milliseconds) is solved directly: a child process costs more to fork
+    (about 10 ms) than the LP, which had made sweeps on small data 1.2x slower."""
+    import gdnp.problems.halfspace as hs
+
+    def no_child(*_, **__):
+        raise AssertionError("a child process for a small LP")
+
+    monkeypatch.setattr(hs, "_in_forked_child", no_child)
+    assert Halfspace.sample(3, 10.0, 200, seed=0)._lp_separable() is False
