@@ -414,6 +414,10 @@ def _finite_tree(value) -> bool:
     return True
 
 
+#: Option sets found valid on a grid (their JSON): a configuration normalised twice is
+#: probed once.
+_OPTIONS_CHECKED: set[str] = set()
+
 #: Options checked per cell only (they depend on the cell's data: see batch_problem).
 _CELL_OPTIONS = ("batch_size", "statistics")
 
@@ -432,6 +436,11 @@ def _check_option_values(options: dict, grid: dict) -> None:
                for m, o in options.items()}
     checked = {m: o for m, o in checked.items() if o}
     if not checked:
+        return
+    # (the same options on the same grid were checked already: gdnp sweep normalises its
+    # configuration, and run_sweep again)
+    memo = json.dumps([checked, grid], sort_keys=True, default=str)
+    if memo in _OPTIONS_CHECKED:
         return
     combos = list(itertools.product(
         grid["problem"], grid["dim"], grid["loss"], grid.get("normalization", ["batch"]),
@@ -469,6 +478,7 @@ def _check_option_values(options: dict, grid: dict) -> None:
         else:
             if errors:
                 raise ValueError(f"options[{method!r}]: {errors[0]}") from None
+    _OPTIONS_CHECKED.add(memo)
 
 
 def cell_key(cell: dict) -> str:
