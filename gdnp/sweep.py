@@ -470,7 +470,7 @@ def _check_option_values(options: dict, grid: dict) -> None:
         errors = []
         for small in probes():
             try:
-                solve(small, method, maxiter=0, reference=False, **opts)
+                solve(small, method, maxiter=0, **{"reference": False, **opts})
             except (TypeError, ValueError) as exc:
                 errors.append(exc)
             else:
@@ -866,8 +866,11 @@ def _what_differs(old: dict, new: dict) -> str:
     parts = [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in SETTING_KEYS
              if old.get(k) != new.get(k)]
     og, ng = _with_defaults(old.get("grid", {}), new["grid"])
+    raw = old.get("grid", {})
     for key in sorted(set(og) | set(ng)):
-        missing = [v for v in og.get(key, []) if v not in ng.get(key, [])]
+        # (named as the old grid spelled them, not in their canonical form)
+        missing = [v for v, c in zip(raw.get(key, og.get(key, [])), og.get(key, []),
+                                     strict=False) if c not in ng.get(key, [])]
         if key not in ng or key not in og:
             parts.append(f"grid key {key!r} {'dropped' if key not in ng else 'added'}")
         elif missing:

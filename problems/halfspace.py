@@ -1630,9 +1630,11 @@ class EmpiricalHalfspace(Halfspace):
         ridge = float(getattr(self.data, "ridge", 0.0) or 0.0)
         if ridge <= 0.0:
             return None
-        ev, V = np.linalg.eigh(self.S)
-        raw = ev - ridge
-        keep = raw > 1e3 * np.finfo(float).eps * max(float(ev[-1]), 1.0)
+        # the data's own second moment (S less the ridge, computed as such: S - ridge I
+        # loses the data's small eigenvalues when the ridge exceeds them)
+        n_samples = self.X.shape[0]
+        raw, V = np.linalg.eigh(self.X.T @ self.X / n_samples)
+        keep = raw > 1e3 * np.finfo(float).eps * max(float(raw[-1]), 1e-300)
         if keep.all():
             return None
         # the eigenvalues of S resolve no better than eps * lambda_max: decide the doubtful

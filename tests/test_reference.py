@@ -301,3 +301,22 @@ def test_a_small_separability_lp_runs_in_the_calling_thread(monkeypatch):
 
     monkeypatch.setattr(hs, "_in_forked_child", no_child)
     assert Halfspace.sample(3, 10.0, 200, seed=0)._lp_separable() is False
+
+
+@pytest.mark.parametrize("scale, ridge", [(1.0, 1.0), (1e-3, 1.0), (1e-5, 1e-6)])
+def test_exactly_collinear_columns_with_ridge_do_not_warn_at_any_scale(scale, ridge):
+    """The data's null space is read off X'X itself, not off S - ridge I (which loses the
+    data's small eigenvalues when the ridge exceeds them): exactly collinear columns are
+    dropped without a warning at every scale, with the same f*."""
+    import warnings
+
+    from gdnp.problems import ConditioningWarning
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 300))
+    X = scale * np.column_stack([a, b, a + b])
+    y = np.where(a - b + rng.standard_normal(300) > 0, 1.0, -1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConditioningWarning)
+        f_star = Halfspace.from_data(X, y, ridge=ridge).solution()[1]
+    assert f_star == pytest.approx(Halfspace.from_data(X[:, :2], y).solution()[1], rel=1e-9)

@@ -721,3 +721,11 @@ def test_statistics_batch_is_the_default_spelled_out(tmp_path):
     out = tmp_path / "s"
     assert run_sweep(base, out)["ran"] == 1
     assert run_sweep({**base, "statistics": ["batch", "population"]}, out)["ran"] == 1
+
+
+def test_reference_is_an_option_the_check_accepts():
+    """Every method's 'reference' option passes the up-front check (the probe had passed it
+    twice: 'got multiple values for keyword argument')."""
+    config = normalize_config({"problem": ["ols"], "dim": [3],
+                               "options": {"gd": {"reference": False}}})
+    assert config["options"] == {"gd": {"reference": False}}
