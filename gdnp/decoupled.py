@@ -232,7 +232,7 @@ def _u_is_rounding(problem) -> bool:
         return False
     u = problem.u
     try:
-        q = float(u @ np.linalg.solve(problem.S, u))
+        q = float(u @ problem.solve_S(u))  # (the problem's cached factor of S)
     except (np.linalg.LinAlgError, ValueError):
         return False
     return q <= 1e-24 * float(getattr(problem, "yy", 1.0))

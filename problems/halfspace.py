@@ -993,7 +993,7 @@ class GaussianHalfspace(Halfspace):
 
     def _reference_solution(self):
         x, fx = self._line_solution()
-        err = self.quadrature_error()
+        err = self._quadrature_error_at(x, fx)  # (the line search once, not twice)
         if err["x_rel"] > _RULE_WARN or err["f_rel"] > _RULE_WARN:
             warn_external(
                 f"{self!r}: at the optimum (s = {err['s']:.3g}) the {err['n_nodes']}-node "
@@ -1038,7 +1038,13 @@ class GaussianHalfspace(Halfspace):
         cached = getattr(self, "_quadrature_error", None)
         if cached is not None:
             return dict(cached)
-        x, fx = self._line_solution(warn=False)
+        return self._quadrature_error_at(*self._line_solution(warn=False))
+
+    def _quadrature_error_at(self, x, fx) -> dict:
+        """:meth:`quadrature_error` from this rule's line optimum ``(x, fx)``, kept."""
+        cached = getattr(self, "_quadrature_error", None)
+        if cached is not None:
+            return dict(cached)
         K = int(self._xi.size)
         m = float(self.u @ x)
         out = {"n_nodes": K, "check_nodes": 4 * K,
