@@ -30,7 +30,9 @@ rounds. Targets: population <= 2.5, OLS <= 2, empirical <= 1.3 (MLP: reported on
 ablation beside each single-unit row: GDNP with its recorded lengths replayed instead of
 searched (``replay_ratio``), and that plus the evaluations any bit-for-bit search of this
 design must make (``floor_ratio``, a lower bound on the row's ratio up to the machine's drift
-between rounds; theory guide §4).
+between rounds; theory guide §4). The population rows' length search runs compiled where
+numba is installed (``pip install 'gdnp[fast]'``; the machine record's ``compiled_search``),
+else in Python; the halvings are plain bisection's either way.
 
 ``reference``: the wall time of ``solution()`` on nearly separable empirical halfspaces at
 n = 10^5 and 10^6 (d = 100), certificates first, an LP only when neither certificate holds.
@@ -78,8 +80,11 @@ def _sizes(quick: bool) -> dict:
 # ------------------------------------------------------------------ machine
 def machine_info() -> dict:
     """Platform, CPU count, BLAS (threadpoolctl and numpy's build config), versions."""
-    info = package_versions(("gdnp", "numpy", "scipy", "threadpoolctl"))
-    info.update(processor=platform.processor() or None, cpu_count=os.cpu_count())
+    from gdnp import _jit
+
+    info = package_versions(("gdnp", "numpy", "scipy", "threadpoolctl", "numba"))
+    info.update(processor=platform.processor() or None, cpu_count=os.cpu_count(),
+                compiled_search=_jit.available())
     try:
         from threadpoolctl import threadpool_info
 
@@ -288,6 +293,20 @@ def _per_iteration_user(prob, runs: dict, rounds: int, maxiter: int | None,
     return out
 
 
+def _compiled_plain_value(prob, state):
+    """``g -> d_g f`` as the compiled search evaluates it inside the rounding band (the same
+    number as the NumPy kernel's, bit for bit)."""
+    from gdnp._jit_kernels import value
+
+    xi, omega = prob._length_rule()
+    ma, sa = prob._ab(state)
+    a0 = ma + sa * xi
+    c = omega * a0
+    buf, sig = np.empty_like(a0), np.empty_like(a0)
+    stack, vals = np.empty((3, 192), np.int64), np.empty(96)
+    return lambda g: value(g, a0, c, buf, sig, stack, vals)
+
+
 def _search_profile(prob, res, searches: list) -> dict:
     """What any length search of this design must pay, from a recorded GDNP run.
 
@@ -312,7 +331,10 @@ def _search_profile(prob, res, searches: list) -> dict:
            "nfev_median": float(np.median([info["nfev"] for info in infos])),
            "plain_eval_s": None, "min_evals": float(np.median(least))}
     if out["min_evals"] > 0:
-        dg = prob._length_function(prob._state(np.asarray(res.direction, dtype=float)))
+        state = prob._state(np.asarray(res.direction, dtype=float))
+        dg = prob._length_function(state)
+        if prob._compiled_length_search(state) is not None:  # its band values are compiled
+            dg = _compiled_plain_value(prob, state)
         g = float(res.length)
         dg(g)  # per-direction set-up (nodes, scratch buffers) outside the timing
         number = max(1, int(0.02 / max(timeit.timeit(lambda: dg(g), number=1), 1e-7)))
@@ -685,7 +707,10 @@ def to_markdown(report: dict) -> str:
              f"{', '.join(f'{x:.2f}' for x in m.get('loadavg', []))}",
              f"- BLAS: {blas}",
              f"- python {m['python']}, numpy {m['numpy']}, scipy {m['scipy']}, "
-             f"gdnp {m.get('gdnp')}", ""]
+             f"gdnp {m.get('gdnp')}",
+             "- population length search: " + (
+                 f"compiled (numba {m.get('numba')})" if m.get("compiled_search")
+                 else "Python (numba not installed: `pip install 'gdnp[fast]'`)"), ""]
     lines += ["### Ratios (measured in this run)", "",
               "| ratio | value | target | met |", "|---|---|---|---|"]
     labels = {"gdnp_over_gd": "GDNP / GD time per iteration, empirical halfspace",
@@ -725,8 +750,8 @@ def to_markdown(report: dict) -> str:
                   "iterates, bit for bit; no search). *Search floor*: that plus the "
                   "evaluations of `d_g f` any bit-for-bit search of this design makes (the "
                   "plain values at the midpoints inside the rounding band, at least one; each "
-                  "timed alone), a lower bound on GDNP / GD for this iteration in numpy (up "
-                  "to the machine's drift between rounds).", "",
+                  "timed alone, compiled where the search is), a lower bound on GDNP / GD for "
+                  "this iteration (up to the machine's drift between rounds).", "",
                   "| problem | GD [ms/iter] | GDNP [ms/iter] | GDNP / GD | target | met | "
                   "GDNP evaluations / iter | lengths replayed / GD | search floor / GD |",
                   "|---|---|---|---|---|---|---|---|---|"]

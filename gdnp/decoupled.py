@@ -460,18 +460,28 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
             n_certified += nit + 2
             return 0.5 * (lo + hi), {"nit": nit, "nfev": 0, "ncertified": nit + 2,
                                      "nband": 0}
+        found = None
         if certify is None and plain["left"] > 0:  # after an unproductive located search
             plain["left"] -= 1
             model = None
         else:
-            model = problem._length_locator(st) if certify is None else None
-            if model is None and ((not problem.population) if certify is None else certify):
+            # the located search in one compiled call where the problem has one (numba)
+            compiled = problem._compiled_length_search(st) if certify is None else None
+            if compiled is not None:
+                found = compiled(a, b, T_s, xtol, roots.predict() if roots else math.nan)
+            model = problem._length_locator(st) if certify is None and found is None \
+                else None
+            if model is None and found is None and (
+                    (not problem.population) if certify is None else certify):
                 model = problem._length_model(st)
-        if roots and model is not None and not isinstance(model, SignThreshold):
-            model.start = roots.predict()  # start the search at the predicted length
-        g, info = bisect(problem._length_function(st), a, b, maxiter=T_s, xtol=xtol,
-                         model=model)
-        if certify is None and model is None:  # the fallback: every midpoint plainly
+        if found is not None:
+            g, info = found
+        else:
+            if roots and model is not None and not isinstance(model, SignThreshold):
+                model.start = roots.predict()  # start the search at the predicted length
+            g, info = bisect(problem._length_function(st), a, b, maxiter=T_s, xtol=xtol,
+                             model=model)
+        if certify is None and model is None and found is None:  # the fallback: plainly
             info.setdefault("nband", info["nit"])
             info["plain_fallback"] = True
         elif certify is None:

@@ -1304,6 +1304,11 @@ class LinearProblem(Problem):
     def _length_locator(self, state: dict) -> MassRatioLocator | SignThreshold | None:
         return None
 
+    def _compiled_length_search(self, state: dict):
+        """The located length search as one compiled call (``(a, b, maxiter, xtol, start)
+        -> (root, info) or None``), where the problem has one; ``None`` here."""
+        return None
+
     def _length_threshold(self, state: dict) -> float | None:
         """``r`` when the computed ``d_g f(w, g)`` has the sign of ``g - r`` exactly for every
         ``g`` (what ``SignThreshold`` holds), else ``None``."""

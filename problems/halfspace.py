@@ -134,6 +134,20 @@ def _logistic_kernels(a0: np.ndarray, c: np.ndarray, sign_a: np.ndarray):
     return value, probe
 
 
+_JIT = []  # the gdnp._jit module once imported (not at import time: it imports gdnp)
+
+
+def _compiled_population_search():
+    """:func:`gdnp._jit.population_logistic_search` if numba is there (and not switched off
+    by ``GDNP_NUMBA=0``), else ``None``."""
+    if not _JIT:
+        from gdnp import _jit
+
+        _JIT.append(_jit)
+    jit = _JIT[0]
+    return jit.population_logistic_search if jit.available() else None
+
+
 def _in_forked_child(fn, what: str):
     """``fn()`` (a picklable result) computed in a forked child process: any exception or
     signal in this process (Ctrl-C) kills the child before it propagates, so no native
@@ -942,12 +956,27 @@ class GaussianHalfspace(Halfspace):
 
     def _length_locator(self, state):
         """:class:`~gdnp.problems.taylor.MassRatioLocator` over the Gauss-Hermite nodes
-        (logistic loss: ``phi' = sigma`` is positive and increasing). Nodes whose weight is
-        below ``1e-30`` enter the far certificates' rounding bound through their total mass
-        ``sum |c_k|`` instead of through ``max|a|`` (their terms and computed values lie in
-        ``[0, |c_k|]``)."""
+        (logistic loss: ``phi' = sigma`` is positive and increasing), with the constants of
+        :meth:`_locator_constants`."""
         if self.loss is not LOSSES["logistic"]:
             return None
+        k_sum, max_abs, max_abs_all, n, tiny, mass_small, slope_small = \
+            self._locator_constants(state)
+        value, probe = self._logistic_kernels(state)
+        model = MassRatioLocator(partial(self._logistic_values, state),
+                                 value, sum_depth=k_sum, max_abs=max_abs, n_terms=n,
+                                 probe=probe, max_abs_all=max_abs_all, slope_small=slope_small)
+        model.tiny = tiny
+        model.mass_small = mass_small
+        return model
+
+    def _locator_constants(self, state) -> tuple:
+        """The length locator's constants for this direction: ``(sum_depth, max|a|, max|a|
+        over every node, n_terms, tiny, mass_small, slope_small)`` (theory guide §4).
+
+        Nodes whose weight is below ``1e-30`` enter the far certificates' rounding bound
+        through their total mass ``sum |c_k|`` instead of through ``max|a|`` (their terms and
+        computed values lie in ``[0, |c_k|]``)."""
         xi, omega = self._length_rule()
         cut = getattr(self, "_locator_cut", None)
         if cut is None:  # per problem: the extreme big nodes, the small nodes' moments
@@ -967,20 +996,33 @@ class GaussianHalfspace(Halfspace):
         # f |ma + sa xi| there (1e-12 to spare); |c_k| = omega_k |a_k| <= f omega_k (|ma| +
         # sa |xi_k|), with 1% to spare
         widen = f * (1.0 + 1e-12)
-        mass_small = 1.01 * f * (abs(ma) * w_small + sa * w_xi_small)
-        value, probe = self._logistic_kernels(state)
-        model = MassRatioLocator(partial(self._logistic_values, state),
-                                 value, sum_depth=k_sum,
-                                 max_abs=max(abs(ma + sa * xi_lo), abs(ma + sa * xi_hi)) * widen,
-                                 n_terms=n, probe=probe,
-                                 max_abs_all=max(abs(ma + sa * xi_lo_all),
-                                                 abs(ma + sa * xi_hi_all)) * widen,
-                                 slope_small=0.26 * f * f * (ma * ma * w_small + 2.0 * abs(ma)
-                                                             * sa * w_xi_small
-                                                             + sa * sa * w_xi2_small))
-        model.tiny += 2.0 * float(mass_small)
-        model.mass_small = float(mass_small)
-        return model
+        mass_small = float(1.01 * f * (abs(ma) * w_small + sa * w_xi_small))
+        tiny = 1e-300 * max(int(n), 1) + 2.0 * mass_small
+        return (float(k_sum), max(abs(ma + sa * xi_lo), abs(ma + sa * xi_hi)) * widen,
+                max(abs(ma + sa * xi_lo_all), abs(ma + sa * xi_hi_all)) * widen, int(n), tiny,
+                mass_small, 0.26 * f * f * (ma * ma * w_small + 2.0 * abs(ma) * sa * w_xi_small
+                                            + sa * sa * w_xi2_small))
+
+    def _compiled_length_search(self, state):
+        """GDNP's located length search for this direction in one compiled call
+        (:mod:`gdnp._jit`, numba), or ``None`` where it does not apply (numba absent or
+        switched off, a loss other than the logistic, a normalization other than
+        ``||w||_S``). The callable takes ``(a, b, maxiter, xtol, start)`` and returns
+        :func:`gdnp.bisect`'s ``(root, info)``, or ``None`` where the Python search must run;
+        the halvings are plain bisection's either way (theory guide §4)."""
+        if self.loss is not LOSSES["logistic"] or "dN" in state:
+            return None
+        compiled = _compiled_population_search()
+        if compiled is None:
+            return None
+        xi, omega = self._length_rule()
+        ma, sa = self._ab(state)
+        consts = self._locator_constants(state)
+
+        def search(a, b, maxiter, xtol, start):
+            return compiled(xi, omega, ma, sa, a, b, maxiter, xtol, start, consts)
+
+        return search
 
     def _c1(self, state, a):
         last = state.get("c1")

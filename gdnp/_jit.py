@@ -1,0 +1,79 @@
+"""GDNP's located length search on a Gaussian logistic halfspace, compiled with numba.
+
+An optional accelerator (``pip install 'gdnp[fast]'``; ``GDNP_NUMBA=0`` turns it off). It
+runs, in one compiled call, the same algorithm as :func:`gdnp.bisection._bisect_located`
+with :class:`gdnp.problems.taylor.MassRatioLocator` (theory guide §4): Newton probes of
+``S(t) = sum_k c_k sigma(t a_k)`` from the predicted length, two edges certified around the
+root by the locator's rounding bounds, then plain bisection's halvings, a midpoint outside
+the edges taking its certified sign and one inside (the rounding band) its plain value.
+
+The plain value is computed with the operations of the NumPy kernel
+(:func:`gdnp.problems.halfspace._logistic_kernels`) in the same order: ``fl(t a_k)``,
+scipy's ``expit`` as ``1 / (1 + exp(-x))`` (exactly ``1.0`` from ``x = 37`` on), times
+``c_k``, and NumPy's pairwise summation (blocks of 128 with eight accumulators), so every
+value, hence every halving, is bit for bit what plain bisection computes (tested against
+it, and against the NumPy kernel value by value). The certificates' formulas are the
+locator's (:meth:`~gdnp.problems.taylor.MassRatioLocator.probe_bounds`,
+``certifies_virtual``, ``_certifies_beyond``); its probe's ``P + N`` and ``S'`` are sums in
+another order than the NumPy dot products, which the bounds allow (any order is within
+``n u`` of the sum of magnitudes). Where the compiled search cannot finish as the located
+search does (no sign change on the bracket, a non-finite value, an edge it cannot
+certify), it says so and the caller runs the Python search instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["available", "population_logistic_search"]
+
+_NUMBA = None  # the numba module once imported, False if unavailable or switched off
+
+
+def available() -> bool:
+    """Whether the compiled search can run: numba imports and ``GDNP_NUMBA`` is not ``0``."""
+    global _NUMBA
+    if _NUMBA is None:
+        if os.environ.get("GDNP_NUMBA", "1").strip().lower() in ("0", "false", "no", "off"):
+            _NUMBA = False
+        else:
+            try:
+                import numba
+            except Exception:  # noqa: BLE001 - any failure to import (ABI, llvmlite) = absent
+                _NUMBA = False
+            else:
+                _NUMBA = numba
+    return _NUMBA is not False
+
+
+_KERNEL = None
+
+
+def _kernel():
+    """The compiled search (:mod:`gdnp._jit_kernels`), imported on first use; numba's
+    on-disk cache keeps its machine code between processes."""
+    global _KERNEL
+    if _KERNEL is None:
+        from gdnp._jit_kernels import search
+
+        _KERNEL = search
+    return _KERNEL
+
+
+def population_logistic_search(xi, omega, ma: float, sa: float, a: float, b: float,
+                               maxiter: int, xtol: float, start: float, consts: tuple):
+    """Plain bisection's halvings of ``[a, b]`` on the population logistic length
+    derivative, located and certified in compiled code (see the module docstring).
+
+    ``consts = (sum_depth, max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small)``
+    are the locator's (:meth:`gdnp.problems.GaussianHalfspace._locator_constants`). Returns
+    ``(root, info)`` as :func:`gdnp.bisect` does, or ``None`` where the Python search must
+    run instead."""
+    out = _kernel()(xi, omega, float(ma), float(sa), float(a), float(b), int(maxiter),
+                    float(xtol), float(start), *consts)
+    status, lo, hi, nit, nfev, ncert, nband = out
+    if status != 0:
+        return None
+    return 0.5 * (lo + hi), {"a": lo, "b": hi, "a0": a, "b0": b, "nit": int(nit),
+                             "nfev": int(nfev), "ncertified": int(ncert), "expansions": 0,
+                             "nband": int(nband)}

@@ -1,0 +1,164 @@
+"""The compiled length search (numba, optional): the NumPy kernel's numbers bit for bit, plain
+bisection's halvings, the Python search where it cannot finish, and a switch to turn it off."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gdnp
+from gdnp import _jit, bisect
+from gdnp.problems import GaussianHalfspace, Halfspace
+
+pytestmark = pytest.mark.skipif(not _jit.available(),
+                                reason="numba is not installed (pip install 'gdnp[fast]')")
+
+
+@pytest.fixture
+def python_search(monkeypatch):
+    """GDNP with the compiled search switched off (the Python located search)."""
+    monkeypatch.setattr(_jit, "_NUMBA", False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 3000), st.integers(0, 2**32 - 1), st.floats(-8.0, 8.0))
+def test_pairwise_sum_is_numpys(n, seed, log_scale):
+    """The compiled pairwise sum is np.add.reduce's, operation for operation."""
+    from gdnp._jit_kernels import pairwise
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n) * np.exp(log_scale * rng.standard_normal(n))
+    assert pairwise(x) == np.add.reduce(x)
+
+
+@pytest.mark.parametrize("d, separation", [(3, 0.5), (10, 0.99), (100, 0.99)])
+def test_compiled_value_is_the_numpy_kernels(d, separation):
+    """The compiled plain value equals the NumPy kernel's at every length, saturated nodes
+    (t a_k >= 37) and tails included."""
+    from gdnp.bench import _compiled_plain_value
+
+    prob = Halfspace.random(d, 100.0, separation=separation, seed=d)
+    rng = np.random.default_rng(d)
+    for _ in range(3):
+        st_ = prob._state(rng.standard_normal(d))
+        numpy_value = prob._length_function(st_)
+        compiled = _compiled_plain_value(prob, st_)
+        for t in np.concatenate([rng.uniform(-300.0, 300.0, 200), [0.0, 1e-300, 1e6]]):
+            assert compiled(t) == numpy_value(t)
+
+
+def _compiled_search(prob, w):
+    return prob._compiled_length_search(prob._state(np.asarray(w, dtype=float)))
+
+
+@pytest.mark.parametrize("d, separation", [(4, 0.5), (10, 0.9), (30, 0.99), (100, 0.99)])
+def test_compiled_search_equals_plain_bisection(d, separation):
+    """Every bracket, start and T_s: the final bracket and the halvings of plain bisection."""
+    prob = Halfspace.random(d, 100.0, separation=separation, seed=d)
+    rng = np.random.default_rng(d)
+    finished = 0
+    for _ in range(6):
+        w = rng.standard_normal(d)
+        S = prob.length_derivative(w)
+        search = _compiled_search(prob, w)
+        root = bisect(S, -1.0, 1.0, maxiter=60)[0]
+        for center in (root, root * 1.3 + 0.7):
+            half = 0.5 * max(abs(center), 1.0)
+            a, b = center - half, center + half
+            for T_s in (1, 7, 30, 50, 60):
+                for start in (np.nan, root * (1 + 1e-6), center, root * 1.5):
+                    found = search(a, b, T_s, 0.0, start)
+                    plain = bisect(S, a, b, maxiter=T_s)
+                    if found is None:  # the Python search takes over (e.g. no sign change)
+                        continue
+                    finished += 1
+                    assert found[0] == plain[0]
+                    assert (found[1]["a"], found[1]["b"], found[1]["nit"]) == (
+                        plain[1]["a"], plain[1]["b"], plain[1]["nit"])
+                    assert found[1]["nfev"] <= plain[1]["nfev"] + 4
+    assert finished > 100
+
+
+def test_compiled_search_with_xtol_and_user_brackets():
+    prob = Halfspace.random(8, 30.0, separation=0.95, seed=1)
+    w = np.random.default_rng(1).standard_normal(8)
+    S = prob.length_derivative(w)
+    search = _compiled_search(prob, w)
+    root = bisect(S, -1.0, 1.0, maxiter=60)[0]
+    finished = []
+    for a, b in ((root - 0.3, root + 7.1), (root - 1e-9, root + 3e-9), (-1e3, 1e4)):
+        for xtol in (0.0, 1e-12, 1e-6, 0.5):
+            found = search(a, b, 50, xtol, np.nan)
+            plain = bisect(S, a, b, maxiter=50, xtol=xtol)
+            if found is not None:
+                finished.append((a, xtol))
+                assert found[0] == plain[0] and found[1]["nit"] == plain[1]["nit"]
+    # handed to Python: a bracket no wider than xtol (no halving), and the bracket 10^4 wide,
+    # whose reach no probe near the root certifies (the Python located search evaluates
+    # every midpoint there too)
+    assert len(finished) == 6 and all(a > 0 for a, _ in finished)
+
+
+def test_compiled_search_hands_over_where_it_cannot_finish():
+    """No sign change on the bracket (the root lies outside): ``None``, and GDNP's expansion
+    runs in Python."""
+    prob = Halfspace.random(5, 10.0, separation=0.9, seed=0)
+    w = np.ones(5)
+    root = bisect(prob.length_derivative(w), -1.0, 1.0, maxiter=60)[0]
+    search = _compiled_search(prob, w)
+    assert search(root + 1.0, root + 2.0, 50, 0.0, np.nan) is None
+    assert search(root - 2.0, root - 1.0, 50, 0.0, np.nan) is None
+
+
+@pytest.mark.parametrize("kw", [
+    {"d": 10, "kappa": 100.0, "separation": 0.99},
+    {"d": 3, "kappa": 10.0, "separation": 0.3},
+    {"d": 50, "kappa": 1000.0, "separation": 0.9}])
+def test_gdnp_compiled_equals_python_and_plain(kw, monkeypatch):
+    """GDNP's whole history is the same with the compiled search, the Python located search
+    and plain bisection (certify=False)."""
+    prob = Halfspace.random(kw["d"], kw["kappa"], separation=kw["separation"], seed=4)
+    compiled = gdnp.solve(prob, "gdnp", maxiter=60, reference=False)
+    plain = gdnp.solve(prob, "gdnp", maxiter=60, reference=False, certify=False)
+    monkeypatch.setattr(_jit, "_NUMBA", False)
+    python = gdnp.solve(prob, "gdnp", maxiter=60, reference=False)
+    for other in (plain, python):
+        np.testing.assert_array_equal(compiled.x, other.x)
+        for key in ("fun", "grad_norm2", "dg2", "step"):
+            np.testing.assert_array_equal(compiled.history[key], other.history[key])
+    assert compiled.nfev == python.nfev < 0.3 * plain.nfev
+
+
+def test_gdnp_near_separability_and_many_nodes():
+    """Separation 0.999 on 4808 nodes (the separation figure's rule): the same iterates."""
+    prob = GaussianHalfspace(np.diag(np.geomspace(1.0, 10.0, 4)), np.array([0.999, 0, 0, 0]),
+                             n_nodes=4808)
+    compiled = gdnp.solve(prob, "gdnp", maxiter=30, reference=False)
+    plain = gdnp.solve(prob, "gdnp", maxiter=30, reference=False, certify=False)
+    np.testing.assert_array_equal(compiled.history["fun"], plain.history["fun"])
+    np.testing.assert_array_equal(compiled.x, plain.x)
+
+
+def test_not_used_where_it_does_not_apply():
+    """Other losses and other normalizations keep the Python search."""
+    w = np.ones(4)
+    assert Halfspace.random(4, 10.0, loss="sigmoid", seed=0)._compiled_length_search(
+        Halfspace.random(4, 10.0, loss="sigmoid", seed=0)._state(w)) is None
+    prob = Halfspace.random(4, 10.0, normalization="weight", seed=0)
+    assert prob._compiled_length_search(prob._state(w)) is None
+    data = Halfspace.sample(4, 10.0, 200, seed=0)
+    assert data._compiled_length_search(data._state(w)) is None
+
+
+def test_environment_switch_turns_it_off():
+    code = "from gdnp import _jit; print(_jit.available())"
+    env = dict(os.environ, GDNP_NUMBA="0")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "False"
