@@ -86,12 +86,22 @@ def pairwise_into(x, stack, vals):
 @njit
 def terms(t, a0, c, buf, sig):
     """``buf = c_k expit(t a_k)`` as the NumPy kernel computes them (``sig`` the
-    ``expit`` values)."""
-    for k in range(a0.size):
-        x = t * a0[k]
-        s = 1.0 if x >= 37.0 else 1.0 / (1.0 + math.exp(-x))
+    ``expit`` values). The nodes are sorted, so for ``t > 0`` those with ``t a_k >= 37``
+    (where ``expit`` is exactly 1.0) form a tail, set without ``exp``; ``expit`` of the
+    others is ``1 / (1 + exp(-t a_k))``, scipy's formula."""
+    n = a0.size
+    head = n
+    if t > 0.0:
+        while head > 0 and t * a0[head - 1] >= 37.0:
+            head -= 1
+    for k in range(head):
+        s = 1.0 / (1.0 + math.exp(-(t * a0[k])))
         sig[k] = s
         buf[k] = s * c[k]
+    for k in range(head, n):
+        sig[k] = 1.0
+        buf[k] = c[k]  # 1.0 * c_k
+
 
 @njit
 def value(t, a0, c, buf, sig, stack, vals):
