@@ -50,12 +50,30 @@ _KERNEL = None
 
 
 def _kernel():
-    """The compiled search (:mod:`gdnp._jit_kernels`), imported on first use; numba's
-    on-disk cache keeps its machine code between processes."""
-    global _KERNEL
+    """The compiled search (:mod:`gdnp._jit_kernels`), imported and compiled on first use
+    (numba's on-disk cache keeps the machine code between processes), or ``None`` if that
+    fails: then a ``RuntimeWarning`` says so once, :func:`available` turns false and the
+    Python search runs (the same iterates)."""
+    global _KERNEL, _NUMBA
     if _KERNEL is None:
-        from gdnp._jit_kernels import search
+        try:
+            import numpy as np
 
+            from gdnp._jit_kernels import search
+
+            # compile (or load) the one signature GDNP calls, here where a failure (no
+            # writable cache folder, an LLVM error) can still fall back
+            xi, omega = np.array([-1.0, 1.0]), np.array([0.5, 0.5])
+            search(xi, omega, 0.5, 0.5, -4.0, 4.0, 2, 0.0, np.nan, 16.0, 1.0, 1.0, 2, 2e-300,
+                   0.0, 0.0)
+        except Exception as exc:  # noqa: BLE001 - an optional accelerator: fall back
+            import warnings
+
+            _NUMBA = False
+            warnings.warn(f"gdnp: the compiled length search is unavailable ({type(exc).__name__}"
+                          f": {exc}); using the Python search, which gives the same iterates",
+                          RuntimeWarning, stacklevel=3)
+            return None
         _KERNEL = search
     return _KERNEL
 
@@ -69,8 +87,11 @@ def population_logistic_search(xi, omega, ma: float, sa: float, a: float, b: flo
     are the locator's (:meth:`gdnp.problems.GaussianHalfspace._locator_constants`). Returns
     ``(root, info)`` as :func:`gdnp.bisect` does, or ``None`` where the Python search must
     run instead."""
-    out = _kernel()(xi, omega, float(ma), float(sa), float(a), float(b), int(maxiter),
-                    float(xtol), float(start), *consts)
+    kernel = _kernel()
+    if kernel is None:
+        return None
+    out = kernel(xi, omega, float(ma), float(sa), float(a), float(b), int(maxiter),
+                 float(xtol), float(start), *consts)
     status, lo, hi, nit, nfev, ncert, nband = out
     if status != 0:
         return None

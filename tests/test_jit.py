@@ -162,3 +162,27 @@ def test_environment_switch_turns_it_off():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_kernel_that_fails_to_compile_falls_back_with_a_warning(monkeypatch):
+    """An optional accelerator that cannot compile (no writable cache, an LLVM error) warns
+    once and leaves GDNP on the Python search, with the same iterates."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def failing(name, *args, **kwargs):
+        if name == "gdnp._jit_kernels":
+            raise RuntimeError("cannot cache function 'search': no locator available")
+        return real_import(name, *args, **kwargs)
+
+    prob = Halfspace.random(5, 10.0, separation=0.9, seed=2)
+    expected = gdnp.solve(prob, "gdnp", maxiter=20, reference=False, certify=False)
+    monkeypatch.setattr(_jit, "_KERNEL", None)
+    monkeypatch.setattr(_jit, "_NUMBA", _jit._NUMBA)
+    monkeypatch.setattr(builtins, "__import__", failing)
+    with pytest.warns(RuntimeWarning, match="compiled length search is unavailable"):
+        res = gdnp.solve(prob, "gdnp", maxiter=20, reference=False)
+    assert not _jit.available()
+    np.testing.assert_array_equal(res.history["fun"], expected.history["fun"])
+    np.testing.assert_array_equal(res.x, expected.x)
