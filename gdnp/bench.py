@@ -43,6 +43,7 @@ n = 10^5 and 10^6 (d = 100), certificates first, an LP only when neither certifi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -276,6 +277,7 @@ def _per_iteration_user(prob, runs: dict, rounds: int, maxiter: int | None,
         runs = {**runs, "replay": runs[replay]}
     best = {k: np.inf for k in runs}
     nfev = {}
+    first: dict = {}
     for _ in range(rounds):
         for key, (method, opts) in runs.items():
             if key == "replay":
@@ -283,14 +285,34 @@ def _per_iteration_user(prob, runs: dict, rounds: int, maxiter: int | None,
                     res = gdnp.solve(prob, method, seed=0, reference=False, **kw, **opts)
                 if not np.array_equal(res.history["fun"], recorded.history["fun"]):
                     raise RuntimeError("the replayed lengths did not give the same iterates")
+            elif key == "gdnp_python":  # the compiled search switched off: the same iterates
+                with _compiled_search_off():
+                    res = gdnp.solve(prob, method, seed=0, reference=False, **kw, **opts)
+                if "gdnp" in first and not np.array_equal(res.history["fun"], first["gdnp"]):
+                    raise RuntimeError("the Python search did not give the compiled search's "
+                                       "iterates")
             else:
                 res = gdnp.solve(prob, method, seed=0, reference=False, **kw, **opts)
+            first.setdefault(key, res.history["fun"])
             best[key] = min(best[key], _per_iter(res.history))
             nfev[key] = res.nfev / max(res.nit, 1)
     out = {"per_iter_s": best, "nfev_per_iter": nfev}
     if tape is not None:
         out["search"] = _search_profile(prob, recorded, tape.searches)
     return out
+
+
+@contextlib.contextmanager
+def _compiled_search_off():
+    """GDNP's length searches in Python within the block, as with ``GDNP_NUMBA=0``."""
+    from gdnp import _jit
+
+    saved = _jit._NUMBA
+    _jit._NUMBA = False
+    try:
+        yield
+    finally:
+        _jit._NUMBA = saved
 
 
 def _compiled_plain_value(prob, state):
@@ -405,7 +427,7 @@ def _ols_data(quick: bool):
 def _iteration_ratios(quick: bool, log=None) -> list[dict]:
     """GDNP / GD per iteration on each problem form, measured as a user's history shows it
     (:func:`_per_iteration_user`); MLP: GDNP per sweep over GD per iteration."""
-    from gdnp.problems import MLP, OLS, Halfspace
+    from gdnp.problems import MLP, OLS, GaussianHalfspace, Halfspace
 
     rounds = 2 if quick else 5
     d_small, d_big = (4, 10) if quick else (10, 100)
@@ -427,14 +449,23 @@ def _iteration_ratios(quick: bool, log=None) -> list[dict]:
          lambda: MLP.random(10, 4, 10.0, 500 if quick else 2000, seed=0), 50,
          20 if quick else 200, None),
     ]
+    from gdnp import _jit
+
     rows = []
     for name, make, T_s, maxiter, target in cases:
         _log(log, f"[bench]   {name}")
         prob = make()
-        m = _per_iteration_user(prob, {"gd": ("gd", {}), "gdnp": ("gdnp", {"T_s": T_s})},
-                                rounds, maxiter,
+        runs = {"gd": ("gd", {}), "gdnp": ("gdnp", {"T_s": T_s})}
+        compiled = prob._compiled_length_search(prob._state(prob.initial_point(0))) \
+            if isinstance(prob, GaussianHalfspace) and _jit.available() else None
+        if compiled is not None:  # the same search in Python too, for comparison
+            runs["gdnp_python"] = ("gdnp", {"T_s": T_s})
+        m = _per_iteration_user(prob, runs, rounds, maxiter,
                                 replay=None if isinstance(prob, MLP) else "gdnp")
-        rows.append(_iteration_row(name, m, target, maxiter))
+        row = _iteration_row(name, m, target, maxiter)
+        if compiled is not None:
+            row["python_search_ratio"] = m["per_iter_s"]["gdnp_python"] / row["gd_s"]
+        rows.append(row)
     family = [(name, prob, 30) for name, prob in empirical_family(quick)]
     beyond = empirical_beyond(quick)
     for i, (name, prob, T_s) in enumerate(family + beyond):
@@ -762,6 +793,12 @@ def to_markdown(report: dict) -> str:
             lines.append(f"| {r['problem']} | {r['gd_s'] * 1e3:.3f} | {r['gdnp_s'] * 1e3:.3f} "
                          f"| {r['ratio']:.2f} | {r['target'] or '-'} | {met} | "
                          f"{r['gdnp_evals_per_iter']:.1f} | {replay} | {floor} |")
+        python = [r for r in rows if "python_search_ratio" in r]
+        if python:
+            lines += ["", "The population rows' length search ran compiled (numba); with it in "
+                      "Python (`GDNP_NUMBA=0`, the same iterates, checked) GDNP / GD was "
+                      + ", ".join(f"{r['python_search_ratio']:.2f} ({r['problem']})"
+                                  for r in python) + " in the same rounds."]
     ref = report.get("reference") or []
     if ref:
         lines += ["", "### Reference solution (`solution()`) on nearly separable data", "",

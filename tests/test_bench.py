@@ -64,6 +64,14 @@ def test_json_schema(report):
             assert search["plain_eval_s"] > 0
     assert [r["verdict"] for r in rep["reference"]] and all(
         r["seconds"] > 0 for r in rep["reference"])
+    # where numba is installed the population rows also time the search in Python (the
+    # same iterates, checked inside the run), and the machine record says which ran
+    from gdnp import _jit
+
+    assert rep["machine"]["compiled_search"] is _jit.available()
+    population = [r for r in rows if r["problem"].startswith("population")]
+    assert all(("python_search_ratio" in r) is _jit.available() for r in population)
+    assert all(r["python_search_ratio"] > 0 for r in population if "python_search_ratio" in r)
 
 
 def test_markdown(report):
