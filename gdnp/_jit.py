@@ -67,12 +67,15 @@ def _kernel():
             search(xi, omega, 0.5, 0.5, -4.0, 4.0, 2, 0.0, np.nan, 16.0, 1.0, 1.0, 2, 2e-300,
                    0.0, 0.0)
         except Exception as exc:  # noqa: BLE001 - an optional accelerator: fall back
-            import warnings
+            from gdnp.problems._validate import warn_external
 
             _NUMBA = False
-            warnings.warn(f"gdnp: the compiled length search is unavailable ({type(exc).__name__}"
-                          f": {exc}); using the Python search, which gives the same iterates",
-                          RuntimeWarning, stacklevel=3)
+            warn_external(f"gdnp: the compiled length search is unavailable "
+                          f"({type(exc).__name__}: {exc}); using the Python search, which "
+                          "gives the same iterates. If numba cannot write its cache next to "
+                          "an installed package, set NUMBA_CACHE_DIR to a writable folder; "
+                          "GDNP_NUMBA=0 uses the Python search without this warning",
+                          RuntimeWarning)
             return None
         _KERNEL = search
     return _KERNEL

@@ -59,7 +59,7 @@ def pairwise_into(x, stack, vals):
     sums of finished subtrees, left before right) are work arrays."""
     n = x.size
     if n <= 128:
-        return _block_sum(x, 0, n)
+        return 0.0 + _block_sum(x, 0, n)  # NumPy adds the sum to an output of +0.0
     s_lo, s_n, s_done = stack[0], stack[1], stack[2]
     sp = 1
     s_lo[0], s_n[0], s_done[0] = 0, n, 0
@@ -80,7 +80,7 @@ def pairwise_into(x, stack, vals):
         else:
             vals[vp - 2] = vals[vp - 2] + vals[vp - 1]
             vp -= 1
-    return vals[0]
+    return 0.0 + vals[0]  # (a sum of -0.0 terms is +0.0 in NumPy, as here)
 
 
 @njit

@@ -35,6 +35,8 @@ def test_pairwise_sum_is_numpys(n, seed, log_scale):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(n) * np.exp(log_scale * rng.standard_normal(n))
     assert pairwise(x) == np.add.reduce(x)
+    for zeros in (np.full(n, -0.0), np.where(x < 0, -0.0, 0.0)):  # signed zeros too
+        assert np.signbit(pairwise(zeros)) == np.signbit(np.add.reduce(zeros))
 
 
 @pytest.mark.parametrize("d, separation", [(3, 0.5), (10, 0.99), (100, 0.99)])
@@ -50,7 +52,15 @@ def test_compiled_value_is_the_numpy_kernels(d, separation):
         numpy_value = prob._length_function(st_)
         compiled = _compiled_plain_value(prob, st_)
         for t in np.concatenate([rng.uniform(-300.0, 300.0, 200), [0.0, 1e-300, 1e6]]):
-            assert compiled(t) == numpy_value(t)
+            got, want = compiled(t), numpy_value(t)
+            assert got == want and np.signbit(got) == np.signbit(want)
+    # every node negative: the terms underflow to -0.0 at large lengths, their sum is +0.0
+    prob = Halfspace.random(2, 10.0, separation=0.9999, seed=0)
+    st_ = prob._state(-np.linalg.solve(prob.S, prob.u))
+    numpy_value, compiled = prob._length_function(st_), _compiled_plain_value(prob, st_)
+    for t in (1e3, 1e4, 1e6):
+        got, want = compiled(t), numpy_value(t)
+        assert got == want and np.signbit(got) == np.signbit(want)
 
 
 def _compiled_search(prob, w):
@@ -181,8 +191,10 @@ def test_a_kernel_that_fails_to_compile_falls_back_with_a_warning(monkeypatch):
     monkeypatch.setattr(_jit, "_KERNEL", None)
     monkeypatch.setattr(_jit, "_NUMBA", _jit._NUMBA)
     monkeypatch.setattr(builtins, "__import__", failing)
-    with pytest.warns(RuntimeWarning, match="compiled length search is unavailable"):
+    with pytest.warns(RuntimeWarning, match="compiled length search is unavailable") as rec:
         res = gdnp.solve(prob, "gdnp", maxiter=20, reference=False)
+    assert rec[0].filename == __file__  # the user's line, not gdnp's
+    assert "NUMBA_CACHE_DIR" in str(rec[0].message)
     assert not _jit.available()
     np.testing.assert_array_equal(res.history["fun"], expected.history["fun"])
     np.testing.assert_array_equal(res.x, expected.x)
