@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["available", "population_logistic_search"]
+__all__ = ["available", "population_logistic_search", "ready"]
 
 _NUMBA = None  # the numba module once imported, False if unavailable or switched off
 
 
 def available() -> bool:
-    """Whether the compiled search can run: numba imports and ``GDNP_NUMBA`` is not ``0``."""
+    """Whether the compiled search can run: numba imports and ``GDNP_NUMBA`` is not ``0``
+    (and the kernel has not failed to compile: :func:`ready` finds out)."""
     global _NUMBA
     if _NUMBA is None:
         if os.environ.get("GDNP_NUMBA", "1").strip().lower() in ("0", "false", "no", "off"):
@@ -47,6 +48,12 @@ def available() -> bool:
 
 
 _KERNEL = None
+
+
+def ready() -> bool:
+    """Whether the compiled search runs here: :func:`available`, and its kernel compiles or
+    loads from numba's cache (done now, once per process, a few seconds the first time)."""
+    return available() and _kernel() is not None
 
 
 def _kernel():
@@ -93,7 +100,10 @@ def population_logistic_search(xi, omega, ma: float, sa: float, a: float, b: flo
     kernel = _kernel()
     if kernel is None:
         return None
-    out = kernel(xi, omega, float(ma), float(sa), float(a), float(b), int(maxiter),
+    # a float64 bracket cannot be halved 4096 times (the walk stops where a midpoint equals
+    # an end, within about 2100), and 2^-4096 of any width is 0, so a larger T_s changes
+    # nothing but would overflow the kernel's integers
+    out = kernel(xi, omega, float(ma), float(sa), float(a), float(b), min(int(maxiter), 4096),
                  float(xtol), float(start), *consts)
     status, lo, hi, nit, nfev, ncert, nband = out
     if status != 0:

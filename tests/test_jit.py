@@ -142,6 +142,9 @@ def test_gdnp_compiled_equals_python_and_plain(kw, monkeypatch):
         np.testing.assert_array_equal(compiled.x, other.x)
         for key in ("fun", "grad_norm2", "dg2", "step"):
             np.testing.assert_array_equal(compiled.history[key], other.history[key])
+    # the evaluation counts agree here; in general they can differ by a few (the probes'
+    # P + N and S' are summed in another order than NumPy's dot products, which can move a
+    # probe by an ulp and tip a borderline certificate), never the halvings
     assert compiled.nfev == python.nfev < 0.3 * plain.nfev
 
 
@@ -195,6 +198,21 @@ def test_a_kernel_that_fails_to_compile_falls_back_with_a_warning(monkeypatch):
         res = gdnp.solve(prob, "gdnp", maxiter=20, reference=False)
     assert rec[0].filename == __file__  # the user's line, not gdnp's
     assert "NUMBA_CACHE_DIR" in str(rec[0].message)
-    assert not _jit.available()
+    assert not _jit.available() and not _jit.ready()
     np.testing.assert_array_equal(res.history["fun"], expected.history["fun"])
     np.testing.assert_array_equal(res.x, expected.x)
+
+
+@pytest.mark.parametrize("T_s", [2**31 + 10, 2**40, 2**63, 2**70])
+def test_huge_T_s_is_the_python_searchs(T_s, monkeypatch):
+    """T_s beyond what a float64 bracket can be halved: the same run as the Python search
+    (it had overflowed the kernel's integers and been reported as diverged, and numba's
+    ldexp truncates its exponent to 32 bits)."""
+    prob = Halfspace.random(6, 50.0, separation=0.95, seed=3)
+    compiled = gdnp.solve(prob, "gdnp", maxiter=10, T_s=T_s, reference=False)
+    monkeypatch.setattr(_jit, "_NUMBA", False)
+    python = gdnp.solve(prob, "gdnp", maxiter=10, T_s=T_s, reference=False)
+    assert compiled.status == python.status != 2
+    np.testing.assert_array_equal(compiled.x, python.x)
+    np.testing.assert_array_equal(compiled.history["fun"], python.history["fun"])
+    assert compiled.nfev == python.nfev
