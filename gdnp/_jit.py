@@ -25,26 +25,54 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["available", "population_logistic_search", "ready"]
+__all__ = ["LOAD_AFTER_SECONDS", "available", "population_logistic_search", "ready"]
 
-_NUMBA = None  # the numba module once imported, False if unavailable or switched off
+#: Seconds of Python length searches that the compiled one could have run, after which a
+#: process loads it (``GDNP_NUMBA`` unset or ``auto``): about what importing numba and loading
+#: the kernel from its cache cost (0.2-0.3 s measured), so that a short run never pays more
+#: than twice what it would have spent, and a long one pays once. ``GDNP_NUMBA=1`` loads it
+#: at the first search, ``GDNP_NUMBA=0`` never.
+LOAD_AFTER_SECONDS = 0.25
+
+_NUMBA = None  # None: not asked yet; True: numba is installed; False: absent, off or failed
+_EAGER = False  # GDNP_NUMBA=1: load at the first search
+_PYTHON_SECONDS = 0.0  # Python searches so far that the compiled one could have run
 
 
 def available() -> bool:
-    """Whether the compiled search can run: numba imports and ``GDNP_NUMBA`` is not ``0``
-    (and the kernel has not failed to compile: :func:`ready` finds out)."""
-    global _NUMBA
+    """Whether the compiled search can run: numba is installed (it is imported only when the
+    search is first loaded), ``GDNP_NUMBA`` is not ``0`` and loading has not failed."""
+    global _NUMBA, _EAGER
     if _NUMBA is None:
-        if os.environ.get("GDNP_NUMBA", "1").strip().lower() in ("0", "false", "no", "off"):
+        setting = os.environ.get("GDNP_NUMBA", "auto").strip().lower()
+        _EAGER = setting in ("1", "true", "yes", "on", "eager")
+        if setting in ("0", "false", "no", "off"):
             _NUMBA = False
         else:
+            from importlib.util import find_spec
+
             try:
-                import numba
-            except Exception:  # noqa: BLE001 - any failure to import (ABI, llvmlite) = absent
+                _NUMBA = find_spec("numba") is not None
+            except (ImportError, ValueError):
                 _NUMBA = False
-            else:
-                _NUMBA = numba
     return _NUMBA is not False
+
+
+def loaded() -> bool:
+    """Whether the compiled search is loaded in this process."""
+    return _KERNEL is not None
+
+
+def worth_loading() -> bool:
+    """Whether this process should load the compiled search now (see
+    :data:`LOAD_AFTER_SECONDS`)."""
+    return available() and (_EAGER or _PYTHON_SECONDS >= LOAD_AFTER_SECONDS)
+
+
+def charge(seconds: float) -> None:
+    """Count ``seconds`` of a Python search the compiled one could have run."""
+    global _PYTHON_SECONDS
+    _PYTHON_SECONDS += seconds
 
 
 _KERNEL = None

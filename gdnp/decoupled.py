@@ -17,12 +17,14 @@ import contextlib
 import contextvars
 import math
 import numbers
+import time
 
 import numpy as np
 
 from gdnp.problems import MLP, OLS, LinearProblem, Problem
 from gdnp.problems.taylor import SignThreshold
 
+from . import _jit
 from ._common import (
     ArrayLike,
     Callback,
@@ -461,14 +463,18 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
             return 0.5 * (lo + hi), {"nit": nit, "nfev": 0, "ncertified": nit + 2,
                                      "nband": 0}
         found = None
+        python_since = None  # a Python search the compiled one could have run: timed
         if certify is None and plain["left"] > 0:  # after an unproductive located search
             plain["left"] -= 1
             model = None
         else:
-            # the located search in one compiled call where the problem has one (numba)
+            # the located search in one compiled call where the problem has one (numba),
+            # once loading it has paid off in this process (gdnp._jit.LOAD_AFTER_SECONDS)
             compiled = problem._compiled_length_search(st) if certify is None else None
-            if compiled is not None:
+            if compiled is not None and (_jit.loaded() or _jit.worth_loading()):
                 found = compiled(a, b, T_s, xtol, roots.predict() if roots else math.nan)
+            elif compiled is not None:
+                python_since = time.perf_counter()
             model = problem._length_locator(st) if certify is None and found is None \
                 else None
             if model is None and found is None and (
@@ -481,6 +487,8 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                 model.start = roots.predict()  # start the search at the predicted length
             g, info = bisect(problem._length_function(st), a, b, maxiter=T_s, xtol=xtol,
                              model=model)
+            if python_since is not None:
+                _jit.charge(time.perf_counter() - python_since)
         if certify is None and model is None and found is None:  # the fallback: plainly
             info.setdefault("nband", info["nit"])
             info["plain_fallback"] = True

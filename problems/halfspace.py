@@ -1015,12 +1015,12 @@ class GaussianHalfspace(Halfspace):
         compiled = _compiled_population_search()
         if compiled is None:
             return None
-        xi, omega = self._length_rule()
-        ma, sa = self._ab(state)
-        consts = self._locator_constants(state)
 
         def search(a, b, maxiter, xtol, start):
-            return compiled(xi, omega, ma, sa, a, b, maxiter, xtol, start, consts)
+            xi, omega = self._length_rule()
+            ma, sa = self._ab(state)
+            return compiled(xi, omega, ma, sa, a, b, maxiter, xtol, start,
+                            self._locator_constants(state))
 
         return search
 

@@ -20,10 +20,11 @@ pytestmark = pytest.mark.skipif(not _jit.available(),
                                 reason="numba is not installed (pip install 'gdnp[fast]')")
 
 
-@pytest.fixture
-def python_search(monkeypatch):
-    """GDNP with the compiled search switched off (the Python located search)."""
-    monkeypatch.setattr(_jit, "_NUMBA", False)
+@pytest.fixture(autouse=True, scope="module")
+def _loaded():
+    """The compiled search loaded in this process (a short run would otherwise keep the
+    Python search until loading pays off, gdnp._jit.LOAD_AFTER_SECONDS)."""
+    assert _jit.ready()
 
 
 @settings(max_examples=60, deadline=None)
@@ -193,6 +194,7 @@ def test_a_kernel_that_fails_to_compile_falls_back_with_a_warning(monkeypatch):
     expected = gdnp.solve(prob, "gdnp", maxiter=20, reference=False, certify=False)
     monkeypatch.setattr(_jit, "_KERNEL", None)
     monkeypatch.setattr(_jit, "_NUMBA", _jit._NUMBA)
+    monkeypatch.setattr(_jit, "_EAGER", True)  # load at the first search
     monkeypatch.setattr(builtins, "__import__", failing)
     with pytest.warns(RuntimeWarning, match="compiled length search is unavailable") as rec:
         res = gdnp.solve(prob, "gdnp", maxiter=20, reference=False)
@@ -216,3 +218,31 @@ def test_huge_T_s_is_the_python_searchs(T_s, monkeypatch):
     np.testing.assert_array_equal(compiled.x, python.x)
     np.testing.assert_array_equal(compiled.history["fun"], python.history["fun"])
     assert compiled.nfev == python.nfev
+
+
+def test_a_process_loads_it_only_once_it_pays_off():
+    """A short run never imports numba (loading costs about LOAD_AFTER_SECONDS); once the
+    Python searches have taken that long, the next search loads it; GDNP_NUMBA=1 loads it at
+    the first search. The iterates are the same throughout."""
+    code = """
+import sys
+import numpy as np
+import gdnp
+from gdnp import _jit
+from gdnp.problems import Halfspace
+prob = Halfspace.random(6, 50.0, separation=0.95, seed=3)
+first = gdnp.solve(prob, "gdnp", maxiter=30, reference=False)
+print("numba" in sys.modules, _jit.loaded())
+_jit.charge(_jit.LOAD_AFTER_SECONDS)
+second = gdnp.solve(prob, "gdnp", maxiter=30, reference=False)
+print("numba" in sys.modules, _jit.loaded())
+print(np.array_equal(first.history["fun"], second.history["fun"]))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "GDNP_NUMBA"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.split("\n")
+    assert out[:3] == ["False False", "True True", "True"]
+    env["GDNP_NUMBA"] = "1"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.split("\n")
+    assert out[:3] == ["True True", "True True", "True"]
