@@ -23,6 +23,7 @@ certify), it says so and the caller runs the Python search instead.
 
 from __future__ import annotations
 
+import math
 import os
 
 __all__ = ["LOAD_AFTER_SECONDS", "available", "population_logistic_search", "ready"]
@@ -101,6 +102,7 @@ def _kernel():
             xi, omega = np.array([-1.0, 1.0]), np.array([0.5, 0.5])
             search(xi, omega, 0.5, 0.5, -4.0, 4.0, 2, 0.0, np.nan, 16.0, 1.0, 1.0, 2, 2e-300,
                    0.0, 0.0)
+            _check_values()
         except Exception as exc:  # noqa: BLE001 - an optional accelerator: fall back
             from gdnp.problems._validate import warn_external
 
@@ -114,6 +116,29 @@ def _kernel():
             return None
         _KERNEL = search
     return _KERNEL
+
+
+def _check_values() -> None:
+    """Compare the compiled plain value with the NumPy kernel's at a few hundred lengths on a
+    601-node rule: a platform whose compiled ``exp`` is not the one scipy's ``expit`` calls
+    (a vectorised math library, say) would otherwise break the bit-for-bit halvings.
+    ``RuntimeError`` on any difference (then the Python search runs)."""
+    import numpy as np
+    from scipy.special import expit
+
+    from gdnp._jit_kernels import value
+    from gdnp.problems.quadrature import normal_rule
+
+    xi, omega = normal_rule(601)
+    a0 = 0.3 + 0.95 * xi
+    c = omega * a0
+    buf, sig = np.empty_like(a0), np.empty_like(a0)
+    stack, vals = np.empty((3, 192), np.int64), np.empty(96)
+    for t in np.concatenate([np.geomspace(1e-3, 1e3, 150), -np.geomspace(1e-3, 1e3, 150)]):
+        got = value(t, a0, c, buf, sig, stack, vals)
+        want = float(np.add.reduce(expit(a0 * t) * c))
+        if got != want or math.copysign(1.0, got) != math.copysign(1.0, want):
+            raise RuntimeError(f"its value at t = {t!r} is {got!r}, NumPy's {want!r}")
 
 
 def population_logistic_search(xi, omega, ma: float, sa: float, a: float, b: float,

@@ -246,3 +246,17 @@ print(np.array_equal(first.history["fun"], second.history["fun"]))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True).stdout.split("\n")
     assert out[:3] == ["True True", "True True", "True"]
+
+
+def test_a_kernel_whose_values_differ_from_numpys_is_not_used(monkeypatch):
+    """The load-time self-check: a compiled value that is not the NumPy kernel's (as a
+    platform's vectorised exp would give) makes the process keep the Python search."""
+    import gdnp._jit_kernels as kernels
+
+    real = kernels.value
+    monkeypatch.setattr(kernels, "value", lambda t, *rest: real(t, *rest) * (1 + 2**-50))
+    monkeypatch.setattr(_jit, "_KERNEL", None)
+    monkeypatch.setattr(_jit, "_NUMBA", _jit._NUMBA)
+    with pytest.warns(RuntimeWarning, match="NumPy's"):
+        assert not _jit.ready()
+    assert not _jit.available()
