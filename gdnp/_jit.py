@@ -35,6 +35,8 @@ __all__ = ["LOAD_AFTER_SECONDS", "available", "population_logistic_search", "rea
 #: at the first search, ``GDNP_NUMBA=0`` never.
 LOAD_AFTER_SECONDS = 0.25
 
+_OFF_VALUES = ("0", "false", "no", "off")
+_EAGER_VALUES = ("1", "true", "yes", "on", "eager")
 _NUMBA = None  # None: not asked yet; True: numba is installed; False: absent, off or failed
 _EAGER = False  # GDNP_NUMBA=1: load at the first search
 _PYTHON_SECONDS = 0.0  # Python searches so far that the compiled one could have run
@@ -45,9 +47,16 @@ def available() -> bool:
     search is first loaded), ``GDNP_NUMBA`` is not ``0`` and loading has not failed."""
     global _NUMBA, _EAGER
     if _NUMBA is None:
-        setting = os.environ.get("GDNP_NUMBA", "auto").strip().lower()
-        _EAGER = setting in ("1", "true", "yes", "on", "eager")
-        if setting in ("0", "false", "no", "off"):
+        raw = os.environ.get("GDNP_NUMBA", "auto")
+        setting = raw.strip().lower()
+        _EAGER = setting in _EAGER_VALUES
+        if setting not in _OFF_VALUES + _EAGER_VALUES + ("auto", ""):
+            from gdnp.problems._validate import warn_external
+
+            warn_external(f"GDNP_NUMBA={raw!r} is not one of 0, 1 or auto; using auto (the "
+                          "compiled length search once it pays off)", RuntimeWarning)
+        if setting in _OFF_VALUES or os.environ.get("NUMBA_DISABLE_JIT", "0").strip() not in (
+                "", "0"):  # (numba's interpreter mode: far slower than the Python search)
             _NUMBA = False
         else:
             from importlib.util import find_spec
@@ -107,7 +116,7 @@ def _kernel():
             from gdnp.problems._validate import warn_external
 
             _NUMBA = False
-            warn_external(f"gdnp: the compiled length search is unavailable "
+            warn_external(f"the compiled length search is unavailable "
                           f"({type(exc).__name__}: {exc}); using the Python search, which "
                           "gives the same iterates. If numba cannot write its cache next to "
                           "an installed package, set NUMBA_CACHE_DIR to a writable folder; "

@@ -170,12 +170,20 @@ def test_not_used_where_it_does_not_apply():
     assert data._compiled_length_search(data._state(w)) is None
 
 
-def test_environment_switch_turns_it_off():
+@pytest.mark.parametrize("env, expected, warns", [
+    ({"GDNP_NUMBA": "0"}, "False", False), ({"GDNP_NUMBA": "off"}, "False", False),
+    ({"GDNP_NUMBA": "auto"}, "True", False), ({"GDNP_NUMBA": "1"}, "True", False),
+    ({"GDNP_NUMBA": "fast please"}, "True", True),
+    ({"NUMBA_DISABLE_JIT": "1"}, "False", False)])
+def test_environment_switches(env, expected, warns):
+    """GDNP_NUMBA=0 turns it off, an unknown value warns and means auto, and numba's
+    interpreter mode (NUMBA_DISABLE_JIT, far slower than the Python search) keeps it off."""
     code = "from gdnp import _jit; print(_jit.available())"
-    env = dict(os.environ, GDNP_NUMBA="0")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, check=True)
-    assert out.stdout.strip() == "False"
+    full = {k: v for k, v in os.environ.items() if k not in ("GDNP_NUMBA", "NUMBA_DISABLE_JIT")}
+    out = subprocess.run([sys.executable, "-c", code], env={**full, **env},
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected
+    assert ("is not one of 0, 1 or auto" in out.stderr) is warns
 
 
 def test_a_kernel_that_fails_to_compile_falls_back_with_a_warning(monkeypatch):
