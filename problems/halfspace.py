@@ -27,6 +27,8 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk
 from scipy.special import expit, ndtr
 
+from gdnp import _jit  # the compiled length search (numba, optional): imports nothing of gdnp
+
 from ._validate import (
     ConditioningWarning,
     as_positive_int,
@@ -132,20 +134,6 @@ def _logistic_kernels(a0: np.ndarray, c: np.ndarray, sign_a: np.ndarray):
         return total, float(buf.dot(sign_a)), float(spare.dot(a0))
 
     return value, probe
-
-
-_JIT = []  # the gdnp._jit module once imported (not at import time: it imports gdnp)
-
-
-def _compiled_population_search():
-    """:func:`gdnp._jit.population_logistic_search` if numba is there (and not switched off
-    by ``GDNP_NUMBA=0``), else ``None``."""
-    if not _JIT:
-        from gdnp import _jit
-
-        _JIT.append(_jit)
-    jit = _JIT[0]
-    return jit.population_logistic_search if jit.available() else None
 
 
 def _in_forked_child(fn, what: str):
@@ -1010,17 +998,14 @@ class GaussianHalfspace(Halfspace):
         ``||w||_S``). The callable takes ``(a, b, maxiter, xtol, start)`` and returns
         :func:`gdnp.bisect`'s ``(root, info)``, or ``None`` where the Python search must run;
         the halvings are plain bisection's either way (theory guide §4)."""
-        if self.loss is not LOSSES["logistic"] or "dN" in state:
-            return None
-        compiled = _compiled_population_search()
-        if compiled is None:
+        if self.loss is not LOSSES["logistic"] or "dN" in state or not _jit.available():
             return None
 
         def search(a, b, maxiter, xtol, start):
             xi, omega = self._length_rule()
             ma, sa = self._ab(state)
-            return compiled(xi, omega, ma, sa, a, b, maxiter, xtol, start,
-                            self._locator_constants(state))
+            return _jit.population_logistic_search(xi, omega, ma, sa, a, b, maxiter, xtol,
+                                                   start, self._locator_constants(state))
 
         return search
 
