@@ -470,10 +470,11 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         else:
             # the located search in one compiled call where the problem has one (numba),
             # once loading it has paid off in this process (gdnp._jit.LOAD_AFTER_SECONDS)
-            compiled = problem._compiled_length_search(st) if certify is None else None
-            if compiled is not None and (_jit.loaded() or _jit.worth_loading()):
-                found = compiled(a, b, T_s, xtol, roots.predict() if roots else math.nan)
-            elif compiled is not None:
+            if can_compile and (_jit.loaded() or _jit.worth_loading()):
+                compiled = problem._compiled_length_search(st)
+                if compiled is not None:
+                    found = compiled(a, b, T_s, xtol, roots.predict() if roots else math.nan)
+            elif can_compile:
                 python_since = time.perf_counter()
             model = problem._length_locator(st) if certify is None and found is None \
                 else None
@@ -517,6 +518,8 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     # one direction state per iterate (Sw, ||w||_S, u'w and the projections), read by every
     # quantity below instead of re-validating w for each (theory guide §1, §4)
     st = problem._state(w)
+    # whether the problem has a compiled located search (it depends on the problem only)
+    can_compile = certify is None and problem._compiled_length_search(st) is not None
     for t in range(maxiter + 1):
         nS, uw, N = st["nS"], st["uw"], st["N"]
         ev = problem._value_and_grad_bn(w, st, g)
