@@ -87,7 +87,7 @@ def remove_stale_scratch(folder, min_age: float = 3600.0) -> int:
     return removed
 
 PACKAGES = ("gdnp", "numpy", "scipy", "sympy", "matplotlib", "joblib", "dask", "distributed",
-            "threadpoolctl", "sklearn")
+            "threadpoolctl", "sklearn", "numba")
 
 
 def atomic_write_bytes(path, payload: bytes) -> None:
