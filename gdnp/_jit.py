@@ -1,6 +1,7 @@
 """GDNP's located length search on a Gaussian logistic halfspace, compiled with numba.
 
-An optional accelerator (``pip install 'gdnp[fast]'``; ``GDNP_NUMBA=0`` turns it off). It
+An optional accelerator (the ``fast`` extra: ``pip install -e ".[fast]"`` in a clone, or numba
+installed beside gdnp; ``GDNP_NUMBA=0`` turns it off). It
 runs, in one compiled call, the same algorithm as :func:`gdnp.bisection._bisect_located`
 with :class:`gdnp.problems.taylor.MassRatioLocator` (theory guide §4): Newton probes of
 ``S(t) = sum_k c_k sigma(t a_k)`` from the predicted length, two edges certified around the
@@ -50,14 +51,15 @@ def available() -> bool:
         raw = os.environ.get("GDNP_NUMBA", "auto")
         setting = raw.strip().lower()
         _EAGER = setting in _EAGER_VALUES
-        if setting not in _OFF_VALUES + _EAGER_VALUES + ("auto", ""):
-            from gdnp.problems._validate import warn_external
+        from gdnp.problems._validate import warn_external
 
-            warn_external(f"GDNP_NUMBA={raw!r} is not one of 0, 1 or auto; using auto (the "
-                          "compiled length search once it pays off)", RuntimeWarning)
-        if setting in _OFF_VALUES or os.environ.get("NUMBA_DISABLE_JIT", "0").strip() not in (
-                "", "0"):  # (numba's interpreter mode: far slower than the Python search)
-            _NUMBA = False
+        if setting not in _OFF_VALUES + _EAGER_VALUES + ("auto", ""):
+            warn_external(f"GDNP_NUMBA={raw!r} is not one of {', '.join(_OFF_VALUES)} (off), "
+                          f"{', '.join(_EAGER_VALUES)} (at the first search) or auto (once it "
+                          "pays off); using auto", RuntimeWarning)
+        interpreted = os.environ.get("NUMBA_DISABLE_JIT", "0").strip() not in ("", "0")
+        if setting in _OFF_VALUES or interpreted:  # (numba's interpreter mode: far slower
+            _NUMBA = False  # than the Python search)
         else:
             from importlib.util import find_spec
 
@@ -65,6 +67,11 @@ def available() -> bool:
                 _NUMBA = find_spec("numba") is not None
             except (ImportError, ValueError):
                 _NUMBA = False
+        if _EAGER and not _NUMBA:  # asked for explicitly: say why it will not run
+            warn_external(f"GDNP_NUMBA={raw!r} asks for the compiled length search, but "
+                          + ("NUMBA_DISABLE_JIT is set" if interpreted else
+                             "numba is not installed (the 'fast' extra installs it)")
+                          + "; using the Python search (the same iterates)", RuntimeWarning)
     return _NUMBA is not False
 
 

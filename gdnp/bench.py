@@ -31,7 +31,8 @@ ablation beside each single-unit row: GDNP with its recorded lengths replayed in
 searched (``replay_ratio``), and that plus the evaluations any bit-for-bit search of this
 design must make (``floor_ratio``, a lower bound on the row's ratio up to the machine's drift
 between rounds; theory guide §4). The population rows' length search runs compiled where
-numba is installed (``pip install 'gdnp[fast]'``; the machine record's ``compiled_search``),
+numba is installed (the ``fast`` extra, ``pip install -e ".[fast]"`` in a clone; the machine
+record's ``compiled_search`` says whether its kernel loaded),
 else in Python; the halvings are plain bisection's either way.
 
 ``reference``: the wall time of ``solution()`` on nearly separable empirical halfspaces at
@@ -741,7 +742,9 @@ def to_markdown(report: dict) -> str:
              f"gdnp {m.get('gdnp')}",
              "- population length search: " + (
                  f"compiled (numba {m.get('numba')})" if m.get("compiled_search")
-                 else "Python (numba not installed: `pip install 'gdnp[fast]'`)"), ""]
+                 else "Python (numba absent, switched off or not loadable; the `fast` extra "
+                 "installs it)"),
+             ""]
     lines += ["### Ratios (measured in this run)", "",
               "| ratio | value | target | met |", "|---|---|---|---|"]
     labels = {"gdnp_over_gd": "GDNP / GD time per iteration, empirical halfspace",

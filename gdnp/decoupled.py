@@ -331,9 +331,10 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     OptimizeResult
         Adds ``length``, ``direction``, ``n_bisect`` (total halvings), ``n_certified``
         (signs decided by a certified model without evaluating ``d_g f``, bracket ends
-        included) and, for the MLP, ``theta``. The history adds ``dg2`` (``(d_g f)^2`` after
-        the length update), and for single-unit problems ``rho_gap`` (``rho(w_t) - rho*``)
-        and ``step`` (``s_t``).
+        included), ``n_compiled`` (length searches run by the compiled search, theory guide
+        §4; 0 without numba) and, for the MLP, ``theta``. The history adds ``dg2``
+        (``(d_g f)^2`` after the length update), and for single-unit problems ``rho_gap``
+        (``rho(w_t) - rho*``) and ``step`` (``s_t``).
 
     Raises
     ------
@@ -409,13 +410,13 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     rho_star = problem.rho_star
     rec = Recorder(problem, "gdnp", tol, callback, f_star,
                    extra_keys=("rho_gap", "dg2", "step"))
-    n_bisect = n_certified = 0
+    n_bisect = n_certified = n_compiled = 0
 
     def extras() -> dict:  # the direction and length of the last recorded iterate
         w_k, g_k = rec.state if rec.state is not None else (None, None)
         return {"length": None if g_k is None else float(g_k),
                 "direction": None if w_k is None else w_k.copy(), "n_bisect": n_bisect,
-                "n_certified": n_certified, "T_s": int(T_s)}
+                "n_certified": n_certified, "n_compiled": n_compiled, "T_s": int(T_s)}
 
     rec.extras = extras
     step = 0.0
@@ -445,7 +446,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         return g
 
     def _search(w, st, g):
-        nonlocal n_bisect, n_certified
+        nonlocal n_bisect, n_certified, n_compiled
         if length == "closed_form":
             return problem.optimal_length(w), None
         a, b = _bracket(g, bracket, floor=length_floor)
@@ -483,6 +484,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                 model = problem._length_model(st)
         if found is not None:
             g, info = found
+            n_compiled += 1
         else:
             if roots and model is not None and not isinstance(model, SignThreshold):
                 model.start = roots.predict()  # start the search at the predicted length
@@ -578,7 +580,7 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
     def extras() -> dict:  # the units' directions and lengths at the last recorded sweep
         w_k, g_k, theta_k = rec.state if rec.state is not None else (None, None, None)
         return {"length": g_k, "direction": w_k, "theta": theta_k, "n_bisect": n_bisect,
-                "n_certified": n_certified, "T_s": int(T_s)}
+                "n_certified": n_certified, "n_compiled": 0, "T_s": int(T_s)}
 
     rec.extras = extras
     for t in range(maxiter + 1):
