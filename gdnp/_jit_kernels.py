@@ -9,9 +9,17 @@ import math
 
 import numba
 import numpy as np
+from numba.extending import register_jitable
+
+from gdnp.problems import taylor
 
 U = 2.0 ** -53
 njit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+# the certificates are the locator's own functions (gdnp.problems.taylor), compiled as they are
+for _fn in (taylor.probe_bounds, taylor.curvature_bound, taylor.certifies_beyond,
+            taylor.certifies_probe, taylor.certifies_virtual):
+    register_jitable(_fn)
 
 
 @njit
@@ -123,83 +131,24 @@ def probe(t, a0, c, buf, sig, stack, vals):
     return v, scale, slope
 
 @njit
-def probe_bounds(t, scale, slope, growth0, k_sum, max_abs, max_abs_all, n_terms, tiny,
-                 mass_small, slope_small):
-    """MassRatioLocator.probe_bounds (fused_slope False)."""
-    ax = abs(t) if growth0 == 1.0 else abs(t) + math.log(growth0) / max_abs
-    spread = ax * max_abs_all
-    eta = (n_terms + 9.0 + spread) * U
-    scale_hi = scale * (1.0 + eta) + tiny
-    scale_lo = scale * (1.0 - eta) - tiny
-    slope_err = (5.0 * U * max_abs_all * scale_hi
-                 + (n_terms + 12.0 + 2.0 * spread) * U * abs(slope) + tiny)
-    slope_hi = slope + slope_err
-    slope_lo = slope - slope_err
-    if growth0 != 1.0:
-        scale_hi = growth0 * scale_hi + mass_small
-        scale_lo = scale_lo / growth0 - mass_small
-        slope_hi = growth0 * slope_hi + slope_small
-        slope_lo = slope_lo / growth0 - slope_small
-    err = (k_sum + 9.0) * U * scale_hi + 1.001 * U * abs(t) * slope_hi + tiny
-    return err, scale_lo, scale_hi, slope_lo, slope_hi
+def take(t, v, sc, sp, g0, index, edge_lo, edge_hi, best_step, best, reach, k_sum, max_abs,
+         max_abs_all, n_terms, tiny, mass_small, slope_small):
+    """``take`` of :func:`gdnp.bisection._bisect_located`: a probe ``index`` at ``t`` (value
+    ``v``, ``P + N = sc``, ``S' = sp``, carried over the growth ``g0``) moves the edge on its
+    side where it certifies, and becomes the best probe where its Newton step is shortest."""
+    if v < 0.0:
+        if t > edge_lo and taylor.certifies_probe(t, v, sc, sp, reach, g0, k_sum, max_abs,
+                                                  max_abs_all, n_terms, tiny, mass_small,
+                                                  slope_small, False):
+            edge_lo = t
+    elif v > 0.0 and t < edge_hi and taylor.certifies_probe(
+            t, v, sc, sp, reach, g0, k_sum, max_abs, max_abs_all, n_terms, tiny, mass_small,
+            slope_small, False):
+        edge_hi = t
+    if sp > 0.0 and abs(v) < best_step * sp:
+        best_step, best = abs(v) / sp, index
+    return edge_lo, edge_hi, best_step, best
 
-@njit
-def certifies_beyond(t, s_lo, scale_lo, scale_hi, slope_lo, slope_hi, reach, k_sum,
-                     max_abs, tiny, mass_small, slope_small):
-    """MassRatioLocator._certifies_beyond."""
-    at = abs(t)
-    plain = (k_sum + 9.0) * U
-    if not s_lo > 0.0:
-        return False
-    growth = 1.01
-    pn_hi = growth * scale_hi + mass_small
-    pn_lo = (scale_lo - mass_small) / growth
-    if not pn_lo > 0.0:
-        return False
-    rel_reach = (k_sum + 9.0 + abs(reach) * max_abs) * U
-    need = (rel_reach + 2.0 * tiny / pn_lo) * pn_hi * 1.001
-    if s_lo > need:
-        distance = 0.0
-    else:
-        min_slope = (slope_lo - slope_small) / growth
-        if not min_slope > 0.0:
-            return False
-        distance = (need - s_lo) / min_slope
-        if distance * max_abs > 0.00995:
-            return False
-    return s_lo > (plain * pn_hi + 1.001 * U * (at + distance)
-                   * (growth * slope_hi + slope_small) + tiny)
-
-@njit
-def certifies_probe(t, v, scale, slope, reach, growth0, k_sum, max_abs, max_abs_all,
-                    n_terms, tiny, mass_small, slope_small):
-    err, scale_lo, scale_hi, slope_lo, slope_hi = probe_bounds(
-        t, scale, slope, growth0, k_sum, max_abs, max_abs_all, n_terms, tiny, mass_small,
-        slope_small)
-    return certifies_beyond(t, abs(v) - err, scale_lo, scale_hi, slope_lo, slope_hi,
-                            reach, k_sum, max_abs, tiny, mass_small, slope_small)
-
-@njit
-def certifies_virtual(t, v, scale, slope, x, reach, side, k_sum, max_abs, max_abs_all,
-                      n_terms, tiny, mass_small, slope_small):
-    """MassRatioLocator.certifies_virtual without a curvature envelope."""
-    distance = abs(x - t)
-    if not (distance > 0.0 and distance * max_abs <= 0.00995 and slope > 0.0):
-        return False
-    err, _, _, _, _ = probe_bounds(t, scale, slope, 1.0, k_sum, max_abs, max_abs_all,
-                                   n_terms, tiny, mass_small, slope_small)
-    growth = math.exp(distance * max_abs)
-    _, scale_lo, scale_hi, slope_lo, slope_hi = probe_bounds(
-        x, scale, slope, growth, k_sum, max_abs, max_abs_all, n_terms, tiny, mass_small,
-        slope_small)
-    if not slope_lo > 0.0:
-        return False
-    if side < 0:
-        s_lo = -(v + err + (x - t) * (slope_hi if x > t else slope_lo))
-    else:
-        s_lo = v - err + (x - t) * (slope_lo if x > t else slope_hi)
-    return certifies_beyond(x, s_lo, scale_lo, scale_hi, slope_lo, slope_hi, reach, k_sum,
-                            max_abs, tiny, mass_small, slope_small)
 
 @njit
 def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_abs_all,
@@ -241,18 +190,9 @@ def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_ab
         return fail
     pt[0], pv[0], psc[0], psp[0], pg[0] = t0, v, sc, sp, 1.0
     npr = 1
-    # take(entry)
-    if v < 0.0:
-        if t0 > edge_lo and certifies_probe(t0, v, sc, sp, reach, 1.0, k_sum, max_abs,
-                                            max_abs_all, n_terms, tiny, mass_small,
-                                            slope_small):
-            edge_lo = t0
-    elif v > 0.0 and t0 < edge_hi and certifies_probe(
-            t0, v, sc, sp, reach, 1.0, k_sum, max_abs, max_abs_all, n_terms, tiny,
-            mass_small, slope_small):
-        edge_hi = t0
-    if sp > 0.0 and abs(v) < best_step * sp:
-        best_step, best = abs(v) / sp, 0
+    edge_lo, edge_hi, best_step, best = take(
+        t0, v, sc, sp, 1.0, 0, edge_lo, edge_hi, best_step, best, reach, k_sum, max_abs,
+        max_abs_all, n_terms, tiny, mass_small, slope_small)
     widen = 1.15
     final = max(math.ldexp(b - a, -maxiter), xtol)
     for _ in range(16):
@@ -272,13 +212,14 @@ def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_ab
         if g0 == 1.0 and newton_err <= 0.1 * allowed:
             half = 1.05 * delta + newton_err
             x_l, x_r = x + step - half, x + step + half
-            if lo < x_l and certifies_virtual(x, v, sc, sp, x_l, reach, -1, k_sum,
-                                              max_abs, max_abs_all, n_terms, tiny,
-                                              mass_small, slope_small):
+            # (no curvature envelope on the population: NaN)
+            if lo < x_l and taylor.certifies_virtual(
+                    x, v, sc, sp, x_l, reach, -1, math.nan, k_sum, max_abs, max_abs_all,
+                    n_terms, tiny, mass_small, slope_small, False):
                 edge_lo = lo = x_l
-            if x_r < hi and certifies_virtual(x, v, sc, sp, x_r, reach, 1, k_sum,
-                                              max_abs, max_abs_all, n_terms, tiny,
-                                              mass_small, slope_small):
+            if x_r < hi and taylor.certifies_virtual(
+                    x, v, sc, sp, x_r, reach, 1, math.nan, k_sum, max_abs, max_abs_all,
+                    n_terms, tiny, mass_small, slope_small, False):
                 edge_hi = hi = x_r
             if hi - lo <= allowed:
                 break
@@ -325,17 +266,9 @@ def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_ab
             if not math.isfinite(tv):
                 return fail
             pt[npr], pv[npr], psc[npr], psp[npr], pg[npr] = tt, tv, tsc, tsp, tg
-            if tv < 0.0:
-                if tt > edge_lo and certifies_probe(tt, tv, tsc, tsp, reach, tg, k_sum,
-                                                    max_abs, max_abs_all, n_terms, tiny,
-                                                    mass_small, slope_small):
-                    edge_lo = tt
-            elif tv > 0.0 and tt < edge_hi and certifies_probe(
-                    tt, tv, tsc, tsp, reach, tg, k_sum, max_abs, max_abs_all, n_terms,
-                    tiny, mass_small, slope_small):
-                edge_hi = tt
-            if tsp > 0.0 and abs(tv) < best_step * tsp:
-                best_step, best = abs(tv) / tsp, npr
+            edge_lo, edge_hi, best_step, best = take(
+                tt, tv, tsc, tsp, tg, npr, edge_lo, edge_hi, best_step, best, reach, k_sum,
+                max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small)
             npr += 1
     # the bracket ends: certified (else the Python search evaluates them)
     if not (a <= edge_lo and b >= edge_hi):

@@ -426,6 +426,118 @@ class CertifiedDerivative:
         return best[1]
 
 
+# The mass-ratio certificates (theory guide §4) as plain functions of floats: the locator's
+# methods call them with its constants, and gdnp._jit compiles these same functions for the
+# compiled population search, so the two cannot drift apart.
+
+
+def probe_bounds(t, scale, slope, growth0, sum_depth, max_abs, max_abs_all, n_terms, tiny,
+                 mass_small, slope_small, fused_slope):
+    """:meth:`MassRatioLocator.probe_bounds` with the locator's constants as arguments."""
+    # where scale and slope were computed: within D0 of t
+    ax = abs(t) if growth0 == 1.0 else abs(t) + math.log(growth0) / max_abs
+    spread = ax * max_abs_all
+    eta = (n_terms + 9.0 + spread) * _U
+    scale_hi = scale * (1.0 + eta) + tiny
+    scale_lo = scale * (1.0 - eta) - tiny
+    if fused_slope:
+        eps = (9.0 + spread) * _U
+        gamma = (n_terms + 1.0) * _U / (1.0 - (n_terms + 1.0) * _U)
+        slope_err = (max_abs_all * scale_hi * (1.0 + eps) * (eps * (1.0 + eps) + 2.0 * gamma)
+                     + 2.01 * _U * abs(slope) + tiny)
+    else:
+        slope_err = (5.0 * _U * max_abs_all * scale_hi
+                     + (n_terms + 12.0 + 2.0 * spread) * _U * abs(slope) + tiny)
+    slope_hi, slope_lo = slope + slope_err, slope - slope_err
+    if growth0 != 1.0:
+        scale_hi = growth0 * scale_hi + mass_small
+        scale_lo = scale_lo / growth0 - mass_small
+        slope_hi = growth0 * slope_hi + slope_small
+        slope_lo = slope_lo / growth0 - slope_small
+    err = (sum_depth + 9.0) * _U * scale_hi + 1.001 * _U * abs(t) * slope_hi + tiny
+    return err, scale_lo, scale_hi, slope_lo, slope_hi
+
+
+def curvature_bound(t, curvature, scale_hi, max_abs_all, n_terms, tiny):
+    """:meth:`MassRatioLocator.curvature_bound` with the locator's constants as arguments."""
+    spread = abs(t) * max_abs_all
+    return (abs(curvature) * (1.0 + 2.0 * (n_terms + 12.0 + 2.0 * spread) * _U)
+            + 10.0 * _U * max_abs_all ** 2 * scale_hi + tiny)
+
+
+def certifies_beyond(t, s_lo, scale_lo, scale_hi, slope_lo, slope_hi, reach, sum_depth,
+                     max_abs, tiny, mass_small, slope_small):
+    """:meth:`MassRatioLocator._certifies_beyond` with the locator's constants as
+    arguments."""
+    at = abs(t)
+    plain = (sum_depth + 9.0) * _U  # a plain value's error: plain (P + N) + ...
+    if not s_lo > 0.0:  # |S(t)| >= s_lo, of the sign of the value
+        return False
+    growth = 1.01  # G over the distance D below, checked
+    pn_hi = growth * scale_hi + mass_small
+    pn_lo = (scale_lo - mass_small) / growth
+    if not pn_lo > 0.0:
+        return False
+    # relative_error(reach) = (k + 9 + |reach| max|a|) u
+    need = ((sum_depth + 9.0 + abs(reach) * max_abs) * _U + 2.0 * tiny / pn_lo) * pn_hi * 1.001
+    if s_lo > need:
+        distance = 0.0
+    else:
+        min_slope = (slope_lo - slope_small) / growth
+        if not min_slope > 0.0:
+            return False
+        distance = (need - s_lo) / min_slope
+        if distance * max_abs > 0.00995:  # log(1.01)
+            return False
+    # near t: a plain evaluation's error at most (k + 9) u (P + N) + u |s| S' there
+    return s_lo > (plain * pn_hi + 1.001 * _U * (at + distance)
+                   * (growth * slope_hi + slope_small) + tiny)
+
+
+def certifies_probe(t, value, scale, slope, reach, growth0, sum_depth, max_abs, max_abs_all,
+                    n_terms, tiny, mass_small, slope_small, fused_slope):
+    """:meth:`MassRatioLocator.certifies_probe` with the locator's constants as arguments."""
+    err, scale_lo, scale_hi, slope_lo, slope_hi = probe_bounds(
+        t, scale, slope, growth0, sum_depth, max_abs, max_abs_all, n_terms, tiny, mass_small,
+        slope_small, fused_slope)
+    return certifies_beyond(t, abs(value) - err, scale_lo, scale_hi, slope_lo, slope_hi, reach,
+                            sum_depth, max_abs, tiny, mass_small, slope_small)
+
+
+def certifies_virtual(t, value, scale, slope, x, reach, side, curvature, sum_depth, max_abs,
+                      max_abs_all, n_terms, tiny, mass_small, slope_small, fused_slope):
+    """:meth:`MassRatioLocator.certifies_virtual` with the locator's constants as arguments
+    (``curvature`` NaN where there is none)."""
+    distance = abs(x - t)
+    if not (distance > 0.0 and distance * max_abs <= 0.00995 and slope > 0.0):
+        return False
+    err, _, scale_at_hi, slope_at_lo, slope_at_hi = probe_bounds(
+        t, scale, slope, 1.0, sum_depth, max_abs, max_abs_all, n_terms, tiny, mass_small,
+        slope_small, fused_slope)
+    growth = math.exp(distance * max_abs)
+    _, scale_lo, scale_hi, slope_lo, slope_hi = probe_bounds(
+        x, scale, slope, growth, sum_depth, max_abs, max_abs_all, n_terms, tiny, mass_small,
+        slope_small, fused_slope)
+    if not slope_lo > 0.0:
+        return False
+    if side < 0:  # S(x) <= S(t) + err + (x - t) S'_lo or S'_hi
+        s_lo = -(value + err + (x - t) * (slope_hi if x > t else slope_lo))
+    else:  # S(x) >= S(t) - err + (x - t) S'_lo or S'_hi
+        s_lo = value - err + (x - t) * (slope_lo if x > t else slope_hi)
+    if curvature == curvature and mass_small == 0.0 and slope_small == 0.0:
+        c_hi = curvature_bound(t, curvature, scale_at_hi, max_abs_all, n_terms, tiny)
+        remainder = 0.5 * distance * distance * c_hi * growth
+        if side < 0:  # S(x) <= S(t) + err + (x - t) S'(t) + remainder
+            taylor = -(value + err + (x - t) * (slope_at_hi if x > t else slope_at_lo)
+                       + remainder)
+        else:
+            taylor = value - err + (x - t) * (slope_at_lo if x > t else slope_at_hi) \
+                - remainder
+        s_lo = max(s_lo, taylor)
+    return certifies_beyond(x, s_lo, scale_lo, scale_hi, slope_lo, slope_hi, reach, sum_depth,
+                            max_abs, tiny, mass_small, slope_small)
+
+
 class MassRatioLocator:
     """Values of ``S(g) = sum_i c_i phi'(g a_i)`` at many ``g`` in one pass, and the signs
     they certify for a root search (``c_i = w_i a_i``, weights ``w_i >= 0``; theory guide §4).
@@ -524,30 +636,9 @@ class MassRatioLocator:
         With ``growth0 != 1``, ``scale`` and ``slope`` were computed at a point within
         ``D0 = log(growth0) / max|a|`` of ``t``, and the bounds are carried over to ``t``
         (``P + N`` and ``S'`` change by at most the factor ``growth0`` over ``D0``)."""
-        tiny = self.tiny
-        # where scale and slope were computed: within D0 of t
-        ax = abs(t) if growth0 == 1.0 else abs(t) + math.log(growth0) / self.max_abs
-        spread = ax * self.max_abs_all
-        eta = (self.n_terms + 9.0 + spread) * _U
-        scale_hi = scale * (1.0 + eta) + tiny
-        scale_lo = scale * (1.0 - eta) - tiny
-        if self.fused_slope:
-            eps = (9.0 + spread) * _U
-            gamma = (self.n_terms + 1.0) * _U / (1.0 - (self.n_terms + 1.0) * _U)
-            slope_err = (self.max_abs_all * scale_hi * (1.0 + eps) * (eps * (1.0 + eps)
-                                                                      + 2.0 * gamma)
-                         + 2.01 * _U * abs(slope) + tiny)
-        else:
-            slope_err = (5.0 * _U * self.max_abs_all * scale_hi
-                         + (self.n_terms + 12.0 + 2.0 * spread) * _U * abs(slope) + tiny)
-        slope_hi, slope_lo = slope + slope_err, slope - slope_err
-        if growth0 != 1.0:
-            scale_hi = growth0 * scale_hi + self.mass_small
-            scale_lo = scale_lo / growth0 - self.mass_small
-            slope_hi = growth0 * slope_hi + self.slope_small
-            slope_lo = slope_lo / growth0 - self.slope_small
-        err = (self.sum_depth + 9.0) * _U * scale_hi + 1.001 * _U * abs(t) * slope_hi + tiny
-        return err, scale_lo, scale_hi, slope_lo, slope_hi
+        return probe_bounds(t, scale, slope, growth0, self.sum_depth, self.max_abs,
+                            self.max_abs_all, self.n_terms, self.tiny, self.mass_small,
+                            self.slope_small, self.fused_slope)
 
     def band(self, t: float, scale: float, slope: float) -> float:
         """Half-width, to first order, of the band around the root inside which a probe at
@@ -575,10 +666,9 @@ class MassRatioLocator:
         only grows farther out, which certifies every point there as in
         :meth:`certifies`. ``D`` is the smallest distance at which the second bound holds.
         A probe in the rounding band certifies nothing."""
-        err, scale_lo, scale_hi, slope_lo, slope_hi = self.probe_bounds(
-            t, value, scale, slope, growth0)
-        return self._certifies_beyond(t, abs(value) - err, scale_lo, scale_hi, slope_lo,
-                                      slope_hi, reach)
+        return certifies_probe(t, value, scale, slope, reach, growth0, self.sum_depth,
+                               self.max_abs, self.max_abs_all, self.n_terms, self.tiny,
+                               self.mass_small, self.slope_small, self.fused_slope)
 
     def certifies_virtual(self, t: float, value: float, scale: float, slope: float,
                           x: float, reach: float, side: int,
@@ -602,31 +692,11 @@ class MassRatioLocator:
         (``C`` grows by at most ``G = exp(D max|a|)`` over ``D``, as ``P + N`` does), which
         is far tighter when the terms near the root have ``|a_k|`` well below ``max|a|``;
         the better of the two bounds is used."""
-        distance = abs(x - t)
-        if not (distance > 0.0 and distance * self.max_abs <= 0.00995 and slope > 0.0):
-            return False
-        err, _, scale_at_hi, slope_at_lo, slope_at_hi = self.probe_bounds(t, value, scale,
-                                                                          slope)
-        growth = math.exp(distance * self.max_abs)
-        _, scale_lo, scale_hi, slope_lo, slope_hi = self.probe_bounds(
-            x, value, scale, slope, growth)
-        if not slope_lo > 0.0:
-            return False
-        if side < 0:  # S(x) <= S(t) + err + (x - t) S'_lo or S'_hi
-            s_lo = -(value + err + (x - t) * (slope_hi if x > t else slope_lo))
-        else:  # S(x) >= S(t) - err + (x - t) S'_lo or S'_hi
-            s_lo = value - err + (x - t) * (slope_lo if x > t else slope_hi)
-        if curvature is not None and self.mass_small == 0.0 and self.slope_small == 0.0:
-            c_hi = self.curvature_bound(t, curvature, scale_at_hi)
-            remainder = 0.5 * distance * distance * c_hi * growth
-            if side < 0:  # S(x) <= S(t) + err + (x - t) S'(t) + remainder
-                taylor = -(value + err + (x - t) * (slope_at_hi if x > t else slope_at_lo)
-                           + remainder)
-            else:
-                taylor = value - err + (x - t) * (slope_at_lo if x > t else slope_at_hi) \
-                    - remainder
-            s_lo = max(s_lo, taylor)
-        return self._certifies_beyond(x, s_lo, scale_lo, scale_hi, slope_lo, slope_hi, reach)
+        return certifies_virtual(t, value, scale, slope, x, reach, side,
+                                 math.nan if curvature is None else curvature,
+                                 self.sum_depth, self.max_abs, self.max_abs_all, self.n_terms,
+                                 self.tiny, self.mass_small, self.slope_small,
+                                 self.fused_slope)
 
     def curvature_bound(self, t: float, curvature: float, scale_hi: float) -> float:
         """An upper bound on the exact ``C(t) = sum_k |c_k| a_k^2 s_k (1 - s_k)`` from its
@@ -634,37 +704,16 @@ class MassRatioLocator:
         ``S'`` in :meth:`probe_bounds`: the computed ``1 - s_k`` is off by at most ``(5 +
         |t a_k|) u s_k + u (1 - s_k)``), for Newton's error: relatively ``(n + 12 + 2 |t|
         max|a|) u`` and absolutely ``5 u max|a|^2 (P + N)_hi``, twice over."""
-        spread = abs(t) * self.max_abs_all
-        return (abs(curvature) * (1.0 + 2.0 * (self.n_terms + 12.0 + 2.0 * spread) * _U)
-                + 10.0 * _U * self.max_abs_all ** 2 * scale_hi + self.tiny)
+        return curvature_bound(t, curvature, scale_hi, self.max_abs_all, self.n_terms,
+                               self.tiny)
 
     def _certifies_beyond(self, t: float, s_lo: float, scale_lo: float, scale_hi: float,
                           slope_lo: float, slope_hi: float, reach: float) -> bool:
         """The two regions of :meth:`certifies_probe` beyond ``t``, from a lower bound
         ``s_lo`` on ``|S(t)|`` and the bounds on ``P + N`` and ``S'`` at ``t``."""
-        tiny, mass_small, slope_small = self.tiny, self.mass_small, self.slope_small
-        at = abs(t)
-        plain = (self.sum_depth + 9.0) * _U  # a plain value's error: plain (P + N) + ...
-        if not s_lo > 0.0:  # |S(t)| >= s_lo, of the sign of the value
-            return False
-        growth = 1.01  # G over the distance D below, checked
-        pn_hi = growth * scale_hi + mass_small
-        pn_lo = (scale_lo - mass_small) / growth
-        if not pn_lo > 0.0:
-            return False
-        need = (self.relative_error(reach) + 2.0 * tiny / pn_lo) * pn_hi * 1.001
-        if s_lo > need:
-            distance = 0.0
-        else:
-            min_slope = (slope_lo - slope_small) / growth
-            if not min_slope > 0.0:
-                return False
-            distance = (need - s_lo) / min_slope
-            if distance * self.max_abs > 0.00995:  # log(1.01)
-                return False
-        # near t: a plain evaluation's error at most (k + 9) u (P + N) + u |s| S' there
-        return s_lo > (plain * pn_hi + 1.001 * _U * (at + distance)
-                       * (growth * slope_hi + slope_small) + tiny)
+        return certifies_beyond(t, s_lo, scale_lo, scale_hi, slope_lo, slope_hi, reach,
+                                self.sum_depth, self.max_abs, self.tiny, self.mass_small,
+                                self.slope_small)
 
 
 class SignThreshold:
