@@ -102,7 +102,7 @@ class _Signs:
 
 def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50, *,
            expand: bool = True, max_expand: int = 64, xtol: float = 0.0,
-           model: SignModel | None = None) -> tuple[float, dict]:
+           model: SignModel | None = None, decreasing: str = "raise") -> tuple[float, dict]:
     """Root of an increasing-through-zero function by halving a bracket.
 
     GDNP's length update (theory guide §4): with ``fun = g -> d_g f(w, g)`` and a bracket
@@ -137,6 +137,13 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         sign is certified is not evaluated; one that is not may first trigger an evaluation at
         the suggested point. The halvings and the root are those without ``model``; only
         ``nfev`` is smaller.
+    decreasing : {"raise", "expand"}
+        What to do when ``fun`` decreases through zero on the given bracket (``fun(a) > 0 >
+        fun(b)``), a root ``bisect`` does not take: ``"raise"`` (the default) a
+        :class:`NoSignChangeError` saying so (pass ``lambda t: -fun(t)`` for that root), or
+        ``"expand"``, move outward to an increasing crossing as for any bracket without one
+        (GDNP's length on an MLP unit, where such a bracket holds a maximum of ``f`` along
+        ``g``, not the minimum it seeks).
 
     Returns
     -------
@@ -198,6 +205,8 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     a, b = float(a), float(b)
     if not (math.isfinite(a) and math.isfinite(b) and a < b):
         raise ValueError(f"the bracket must satisfy a < b with finite ends, got ({a}, {b})")
+    if decreasing not in ("raise", "expand"):
+        raise ValueError(f"decreasing must be 'raise' or 'expand', got {decreasing!r}")
     if isinstance(model, SignThreshold) and a < model.root < b:  # every sign known
         return _bisect_threshold(model.root, a, b, maxiter, xtol)
     value = _Signs(fun, model)
@@ -217,6 +226,10 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     reversed_hint = (f"; on the given bracket [{a:.6g}, {b:.6g}] fun decreases through zero "
                      f"(fun(a) = {fa:.3g} > 0 > fun(b) = {fb:.3g}), and bisect needs "
                      "fun(a) < 0 < fun(b): pass lambda t: -fun(t)") if fa > 0.0 > fb else ""
+    if reversed_hint and decreasing == "raise":  # not moved past the root the caller gave
+        raise NoSignChangeError(f"no increasing sign change of fun on [{a:.6g}, {b:.6g}]"
+                                f"{reversed_hint} (or decreasing='expand' to look outward for "
+                                "an increasing one)")
     expansions = 0
     while fa >= 0.0 or fb <= 0.0:
         if expansions and (fa == 0.0 or fb == 0.0):

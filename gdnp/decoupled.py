@@ -489,7 +489,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
             if roots and model is not None and not isinstance(model, SignThreshold):
                 model.start = roots.predict()  # start the search at the predicted length
             g, info = bisect(problem._length_function(st), a, b, maxiter=T_s, xtol=xtol,
-                             model=model)
+                             model=model, decreasing="expand")
             if python_since is not None:
                 _jit.charge(time.perf_counter() - python_since)
         if certify is None and model is None and found is None:  # the fallback: plainly
@@ -611,7 +611,8 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
             model = None if certify is not None and not certify else view.length_model()
             try:
                 g[i], info = bisect(view.dg, *_bracket(g[i], bracket, dyadic=False),
-                                    maxiter=int(T_s), xtol=xtol, model=model)
+                                    maxiter=int(T_s), xtol=xtol, model=model,
+                                    decreasing="expand")
             except NoSignChangeError:
                 rec.stop(2, f"diverged: the length of hidden unit {i} has no finite minimiser "
                             f"at sweep {t} (its tanh saturates); x is the last recorded iterate")

@@ -761,6 +761,15 @@ def test_bisect_says_when_the_given_bracket_holds_a_decreasing_root():
     with pytest.raises(NoSignChangeError, match=r"on the given bracket \[0, 1\] fun decreases "
                                                 r"through zero .* pass lambda t: -fun\(t\)"):
         gdnp.bisect(lambda t: 0.3 - t, 0.0, 1.0)
+    # a decreasing root inside the bracket is not traded for an increasing one outside it
+    # (sin on [2, 4] had returned 0.0, not pi)
+    with pytest.raises(NoSignChangeError, match="decreasing='expand'"):
+        gdnp.bisect(np.sin, 2.0, 4.0)
+    root, info = gdnp.bisect(np.sin, 2.0, 4.0, decreasing="expand")
+    assert abs(root) < 1e-12 and info["expansions"] > 0
+    assert abs(gdnp.bisect(lambda t: -np.sin(t), 2.0, 4.0)[0] - np.pi) < 1e-12
+    with pytest.raises(ValueError, match="decreasing must be"):
+        gdnp.bisect(np.sin, 2.0, 4.0, decreasing="ignore")
 
 
 def test_warnings_point_at_the_callers_line(tmp_path):

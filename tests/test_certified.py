@@ -165,9 +165,12 @@ def test_certified_bisection_takes_the_same_halvings(loss):
         w = prob.initial_point(int(rng.integers(1 << 30)))
         g0 = float(rng.uniform(0.5, 8.0))
         a, b = g0 - 0.5 * max(g0, 1.0), g0 + 0.5 * max(g0, 1.0)
-        plain, pinfo = bisect(prob.length_derivative(w), a, b, maxiter=40)
+        # (GDNP's semantics: the sigmoid's non-monotone d_g f can decrease through zero on
+        # the bracket, a maximum of f along g; the search then moves outward)
+        plain, pinfo = bisect(prob.length_derivative(w), a, b, maxiter=40,
+                              decreasing="expand")
         cert, cinfo = bisect(prob.length_derivative(w), a, b, maxiter=40,
-                             model=prob.length_model(w))
+                             model=prob.length_model(w), decreasing="expand")
         assert cert == plain
         assert (cinfo["a"], cinfo["b"], cinfo["a0"], cinfo["b0"], cinfo["nit"]) == \
             (pinfo["a"], pinfo["b"], pinfo["a0"], pinfo["b0"], pinfo["nit"])
