@@ -34,10 +34,12 @@ DESCRIPTION = ("Convergence analysis of batch normalization's length-direction d
 
 def build_problem(name: str, *, kappa: float, dim: int, seed: int, separation: float = 0.9,
                   loss: str = "logistic", n: int | None = None, hidden: int = 4,
-                  noise: float = 0.1, normalization: str = "batch", bn_eps: float = 0.0):
+                  noise: float = 0.1, normalization: str = "batch", bn_eps: float = 0.0,
+                  n_nodes: int | None = None):
     """A named synthetic problem: population unless ``n`` samples are asked for (MLP: always
     empirical, ``n`` defaults to 2000); ``normalization`` and ``bn_eps`` choose the norm of
-    the BN coordinates (theory guide §10; every hidden unit's on the MLP)."""
+    the BN coordinates (theory guide §10; every hidden unit's on the MLP); ``n_nodes`` the
+    population halfspace's Gauss-Hermite rule (theory guide §3; default 601)."""
     from gdnp.problems import MLP, OLS, Halfspace
 
     norm = {"normalization": normalization, "bn_eps": bn_eps}
@@ -51,8 +53,9 @@ def build_problem(name: str, *, kappa: float, dim: int, seed: int, separation: f
         return OLS.from_data(X, y, **norm)
     if name == "halfspace":
         if n is None:
+            rule = {} if n_nodes is None else {"n_nodes": n_nodes}
             return Halfspace.random(dim, kappa, separation=separation, loss=loss, seed=seed,
-                                    **norm)
+                                    **norm, **rule)
         return Halfspace.sample(dim, kappa, n, separation=separation, loss=loss, seed=seed,
                                 **norm)
     if name == "mlp":
@@ -324,6 +327,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="halfspace: c = sqrt(u'S^-1 u) in (0, 1) (default: 0.9)")
     p.add_argument("--loss", default=None, choices=["logistic", "sigmoid", "squared"],
                    help="halfspace and MLP loss (default: logistic)")
+    p.add_argument("--n-nodes", type=_count("n-nodes", 2), default=None,
+                   help="population halfspace: nodes of the Gauss-Hermite rule of its "
+                        "expectations (default: 601; more near separation 1)")
     p.add_argument("--n", type=_count("n", 2), default=None,
                    help="number of samples (default: the exact population problem; MLP: 2000)")
     p.add_argument("--hidden", type=_count("hidden", 1), default=None,
@@ -357,7 +363,7 @@ def _parser() -> argparse.ArgumentParser:
 
 #: ``gdnp solve``'s options that only some problems have (their defaults: build_problem's).
 _PROBLEM_OPTIONS = {"separation": ("halfspace",), "loss": ("halfspace", "mlp"),
-                    "hidden": ("mlp",)}
+                    "hidden": ("mlp",), "n_nodes": ("halfspace",)}
 
 
 def _solve_conflict(args: argparse.Namespace) -> str | None:
@@ -370,8 +376,11 @@ def _solve_conflict(args: argparse.Namespace) -> str | None:
     """
     for option, problems in _PROBLEM_OPTIONS.items():
         if getattr(args, option) is not None and args.problem not in problems:
-            return (f"argument --{option}: applies to {' and '.join(problems)} only, not "
-                    f"{args.problem}")
+            return (f"argument --{option.replace('_', '-')}: applies to "
+                    f"{' and '.join(problems)} only, not {args.problem}")
+    if args.n_nodes is not None and args.n is not None:
+        return ("argument --n-nodes: applies to the population halfspace only (no --n): "
+                "data problems average over their samples")
     if args.batch_size is not None and args.method in ("agd", "gdnp"):
         return (f"argument --batch-size: {args.method} is full-batch; mini-batches are for "
                 "--method gd, bngd or all (where agd and gdnp run full-batch)")

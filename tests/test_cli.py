@@ -510,3 +510,21 @@ def test_mini_batch_gd_on_the_mlp_is_refused_with_what_works(capsys):
     assert "use --method bngd" in capsys.readouterr().err
     assert main(["solve", "mlp", "--batch-size", "32", "--method", "bngd", "--maxiter", "5",
                  "--no-reference"]) == 0
+
+
+def test_solve_takes_the_quadrature_rule_its_warning_asks_for(capsys):
+    """The population halfspace's QuadratureWarning says to pass n_nodes: `gdnp solve` takes
+    it (population halfspace only), and the JSON records the rule used."""
+    assert main(["solve", "halfspace", "--separation", "0.999", "--n-nodes", "4808",
+                 "--method", "gdnp", "--maxiter", "20", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["problem"]["n_nodes"] == 4808
+    for argv, message in ((["--n", "100", "--n-nodes", "40"],
+                           "--n-nodes: applies to the population halfspace only"),
+                          (["--n-nodes", "1"], "--n-nodes must be >= 2")):
+        with pytest.raises(SystemExit) as exc:  # refused at parsing, usage and one line
+            main(["solve", "halfspace", *argv])
+        assert exc.value.code == 2 and message in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["solve", "ols", "--n-nodes", "40"])
+    assert "--n-nodes: applies to halfspace only" in capsys.readouterr().err
