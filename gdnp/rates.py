@@ -754,6 +754,17 @@ def _history(iters, gaps, floor) -> tuple[np.ndarray, np.ndarray, float]:
     return t, y, check_positive(floor, "floor", allow_zero=True)
 
 
+def _bad_gap_note(t: np.ndarray, y: np.ndarray, start: int) -> str:
+    """``"; ..."`` naming the first non-finite or non-positive gap from ``start`` on (it ends
+    the window, :func:`fit_window`), or ``""``."""
+    bad = ~np.isfinite(y[start:]) | (y[start:] <= 0.0)
+    if not bad.any():
+        return ""
+    i = start + int(np.argmax(bad))
+    return (f"; the window ends at position {i} (t = {t[i]:g}), where the gap is {float(y[i])!r}: "
+            "non-finite or non-positive gaps end it")
+
+
 def _window(t: np.ndarray, y: np.ndarray, floor: float) -> tuple[int, int]:
     """:func:`fit_window` on checked arrays."""
     bad = ~np.isfinite(y) | (y <= floor)
@@ -866,9 +877,13 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
            "rss_linear": np.nan,
            "rss_sublinear": np.nan, "rss_both": np.nan, "F_linear": np.nan,
            "F_sublinear": np.nan, "F_crit": np.nan, "reason": ""}
+    # a non-finite or non-positive gap that ended the window (a NaN from a log, an exact 0):
+    # named in the reason, which would otherwise blame the floor or the history's shape
+    ended = _bad_gap_note(t_all, y_all, start)
     if stop - start < 2:
         out["reason"] = ("fewer than 2 points in the window (above the floor, from t > 0 to "
-                         "the gap's last new minimum: a history that never decreases has one)")
+                         "the gap's last new minimum: a history that never decreases has one)"
+                         + ended)
         return out
     t, y = t_all[start:stop], y_all[start:stop]
     t_lo = t[-1] - float(tail) * (t[-1] - t[0])
@@ -878,7 +893,7 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
     out["n"], out["window"] = int(n), (float(t[0]), float(t[-1]))
     out["decades"] = float((y[0] - y[-1]) / np.log(10.0))
     if n < 3:
-        out["reason"] = f"{n} points in the window"
+        out["reason"] = f"{n} points in the window" + ended
         return out
     one = np.ones_like(t)
     c_lin, rss_lin, v_lin = _lstsq_fit(np.column_stack([one, t]), y)
@@ -892,7 +907,7 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
                order_se=float(np.sqrt(s2_sub * v_sub[1])), rss_linear=rss_lin,
                rss_sublinear=rss_sub)
     if n < int(min_points):
-        out["reason"] = f"{n} < {int(min_points)} points in the window"
+        out["reason"] = f"{n} < {int(min_points)} points in the window" + ended
         return out
     _, rss_both, _ = _lstsq_fit(np.column_stack([one, t, np.log(t)]), y)
     s2 = max(rss_both / (n - 3), 1e-18)

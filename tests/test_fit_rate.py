@@ -237,3 +237,19 @@ def test_rate_summaries_fill_only_fits_linear_over_a_decade():
     filled = linear_over_a_decade(["linear", "linear", "sublinear", "undetermined"],
                                   [2.0, 0.5, 3.0, 3.0])
     assert filled.tolist() == [True, False, False, False]
+
+
+def test_a_bad_gap_that_ends_the_window_is_named():
+    """A NaN (a log of 0) or an exact 0 at the first record of a geometric history: the
+    reason names it instead of blaming the floor or the history's shape."""
+    from gdnp import rates
+
+    t = np.arange(1, 41)
+    g = 0.9 ** t
+    for bad in (np.nan, 0.0, -1.0):
+        out = rates.fit_rate(t, np.r_[bad, g[1:]])
+        assert out["kind"] == "undetermined"
+        assert f"position 0 (t = 1), where the gap is {bad!r}" in out["reason"]
+    out = rates.fit_rate(t, np.r_[g[:3], np.nan, g[4:]])
+    assert "position 3 (t = 4), where the gap is nan" in out["reason"]
+    assert "where the gap" not in rates.fit_rate(t, g)["reason"]
