@@ -102,7 +102,7 @@ class _Signs:
 
 def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50, *,
            expand: bool = True, max_expand: int = 64, xtol: float = 0.0,
-           model: SignModel | None = None, decreasing: str = "raise") -> tuple[float, dict]:
+           model: SignModel | None = None, decreasing: str = "root") -> tuple[float, dict]:
     """Root of an increasing-through-zero function by halving a bracket.
 
     GDNP's length update (theory guide §4): with ``fun = g -> d_g f(w, g)`` and a bracket
@@ -137,13 +137,14 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         sign is certified is not evaluated; one that is not may first trigger an evaluation at
         the suggested point. The halvings and the root are those without ``model``; only
         ``nfev`` is smaller.
-    decreasing : {"raise", "expand"}
+    decreasing : {"root", "raise", "expand"}
         What to do when ``fun`` decreases through zero on the given bracket (``fun(a) > 0 >
-        fun(b)``), a root ``bisect`` does not take: ``"raise"`` (the default) a
-        :class:`NoSignChangeError` saying so (pass ``lambda t: -fun(t)`` for that root), or
-        ``"expand"``, move outward to an increasing crossing as for any bracket without one
-        (GDNP's length on an MLP unit, where such a bracket holds a maximum of ``f`` along
-        ``g``, not the minimum it seeks).
+        fun(b)``): ``"root"`` (the default) halves it to that root, as
+        ``scipy.optimize.bisect`` does, by plain evaluation (``model`` certifies increasing
+        crossings only), the final bracket then having ``fun(a) > 0 > fun(b)``;
+        ``"raise"`` a :class:`NoSignChangeError` saying so; ``"expand"`` move outward to an
+        increasing crossing as for any bracket without one (GDNP's length, where such a
+        bracket holds a maximum of ``f`` along ``g``, not the minimum it seeks).
 
     Returns
     -------
@@ -205,8 +206,8 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     a, b = float(a), float(b)
     if not (math.isfinite(a) and math.isfinite(b) and a < b):
         raise ValueError(f"the bracket must satisfy a < b with finite ends, got ({a}, {b})")
-    if decreasing not in ("raise", "expand"):
-        raise ValueError(f"decreasing must be 'raise' or 'expand', got {decreasing!r}")
+    if decreasing not in ("root", "raise", "expand"):
+        raise ValueError(f"decreasing must be 'root', 'raise' or 'expand', got {decreasing!r}")
     if isinstance(model, SignThreshold) and a < model.root < b:  # every sign known
         return _bisect_threshold(model.root, a, b, maxiter, xtol)
     value = _Signs(fun, model)
@@ -228,8 +229,15 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
                      "fun(a) < 0 < fun(b): pass lambda t: -fun(t)") if fa > 0.0 > fb else ""
     if reversed_hint and decreasing == "raise":  # not moved past the root the caller gave
         raise NoSignChangeError(f"no increasing sign change of fun on [{a:.6g}, {b:.6g}]"
-                                f"{reversed_hint} (or decreasing='expand' to look outward for "
-                                "an increasing one)")
+                                f"{reversed_hint} (or decreasing='root' for that root, "
+                                "'expand' to look outward for an increasing one)")
+    if reversed_hint and decreasing == "root":  # the caller's root: halve -fun, plainly
+        def negated(m: float, lo: float, hi: float) -> float:
+            return -_check_finite(fun(m), m)
+
+        lo, hi, nit, _ = _walk(a, b, maxiter, xtol, -math.inf, math.inf, negated)
+        value.nfev += nit
+        return 0.5 * (lo + hi), _info(lo, hi, a, b, nit, value, 0)
     expansions = 0
     while fa >= 0.0 or fb <= 0.0:
         if expansions and (fa == 0.0 or fb == 0.0):

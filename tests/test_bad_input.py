@@ -760,16 +760,30 @@ def test_bisect_says_when_the_given_bracket_holds_a_decreasing_root():
 
     with pytest.raises(NoSignChangeError, match=r"on the given bracket \[0, 1\] fun decreases "
                                                 r"through zero .* pass lambda t: -fun\(t\)"):
-        gdnp.bisect(lambda t: 0.3 - t, 0.0, 1.0)
-    # a decreasing root inside the bracket is not traded for an increasing one outside it
-    # (sin on [2, 4] had returned 0.0, not pi)
-    with pytest.raises(NoSignChangeError, match="decreasing='expand'"):
-        gdnp.bisect(np.sin, 2.0, 4.0)
-    root, info = gdnp.bisect(np.sin, 2.0, 4.0, decreasing="expand")
-    assert abs(root) < 1e-12 and info["expansions"] > 0
-    assert abs(gdnp.bisect(lambda t: -np.sin(t), 2.0, 4.0)[0] - np.pi) < 1e-12
+        gdnp.bisect(lambda t: 0.3 - t, 0.0, 1.0, decreasing="raise")
+    with pytest.raises(NoSignChangeError, match="decreasing='root'"):
+        gdnp.bisect(np.sin, 2.0, 4.0, decreasing="raise")
     with pytest.raises(ValueError, match="decreasing must be"):
         gdnp.bisect(np.sin, 2.0, 4.0, decreasing="ignore")
+
+
+def test_bisect_takes_a_decreasing_root_inside_the_bracket_as_scipy_does():
+    """sin on [2, 4]: the root inside, pi, as scipy.optimize.bisect finds it (it had returned
+    the increasing root 0.0, outside the bracket); decreasing='expand' is GDNP's outward
+    search for an increasing crossing."""
+    from scipy.optimize import bisect as scipy_bisect
+
+    import gdnp
+
+    root, info = gdnp.bisect(np.sin, 2.0, 4.0)
+    assert abs(root - np.pi) < 1e-14 and abs(root - scipy_bisect(np.sin, 2.0, 4.0)) < 1e-11
+    assert info["a"] <= np.pi <= info["b"] and np.sin(info["a"]) > 0 > np.sin(info["b"])
+    assert info["expansions"] == 0 and info["nfev"] == info["nit"] + 2
+    root, info = gdnp.bisect(np.sin, 2.0, 4.0, decreasing="expand")
+    assert abs(root) < 1e-12 and info["expansions"] > 0
+    # the same halvings as bisecting -fun
+    neg = gdnp.bisect(lambda t: -np.sin(t), 2.0, 4.0, maxiter=30)
+    assert gdnp.bisect(np.sin, 2.0, 4.0, maxiter=30)[0] == neg[0]
 
 
 def test_warnings_point_at_the_callers_line(tmp_path):
