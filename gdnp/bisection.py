@@ -136,7 +136,8 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         proposes where an evaluation would decide the most (``suggest``). A midpoint whose
         sign is certified is not evaluated; one that is not may first trigger an evaluation at
         the suggested point. The halvings and the root are those without ``model``; only
-        ``nfev`` is smaller.
+        ``nfev`` differs (smaller, but for the shortest searches, where a probe can cost more
+        than it decides).
     decreasing : {"root", "raise", "expand"}
         What to do when ``fun`` decreases through zero on the given bracket (``fun(a) > 0 >
         fun(b)``): ``"root"`` (the default) halves it to that root, as
@@ -151,7 +152,8 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     root : float
         The midpoint of the final bracket.
     info : dict
-        ``a``, ``b`` (final bracket, ``fun(a) < 0 < fun(b)``), ``a0``, ``b0`` (bracket after
+        ``a``, ``b`` (final bracket, ``fun(a) < 0 < fun(b)``; ``fun(a) > 0 > fun(b)`` for a
+        decreasing root, ``decreasing="root"``), ``a0``, ``b0`` (bracket after
         expansion), ``nit`` (halvings), ``nfev`` (evaluations of ``fun``), ``ncertified``
         (signs read off a model instead), ``expansions``.
 
@@ -232,8 +234,10 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
                                 f"{reversed_hint} (or decreasing='root' for that root, "
                                 "'expand' to look outward for an increasing one)")
     if reversed_hint and decreasing == "root":  # the caller's root: halve -fun, plainly
+        plain = fun if model is None else model.evaluate  # (fun is not called with a model)
+
         def negated(m: float, lo: float, hi: float) -> float:
-            return -_check_finite(fun(m), m)
+            return -_check_finite(float(plain(m)), m)
 
         lo, hi, nit, _ = _walk(a, b, maxiter, xtol, -math.inf, math.inf, negated)
         value.nfev += nit

@@ -754,15 +754,14 @@ def _history(iters, gaps, floor) -> tuple[np.ndarray, np.ndarray, float]:
     return t, y, check_positive(floor, "floor", allow_zero=True)
 
 
-def _bad_gap_note(t: np.ndarray, y: np.ndarray, start: int) -> str:
-    """``"; ..."`` naming the first non-finite or non-positive gap from ``start`` on (it ends
-    the window, :func:`fit_window`), or ``""``."""
-    bad = ~np.isfinite(y[start:]) | (y[start:] <= 0.0)
-    if not bad.any():
+def _bad_gap_note(t: np.ndarray, y: np.ndarray, stop: int) -> str:
+    """``"; ..."`` naming the gap at ``stop`` when it is what ended the window
+    (:func:`fit_window`): non-finite or non-positive; else ``""`` (the floor or the running
+    minimum ended it)."""
+    if not stop < y.size or (np.isfinite(y[stop]) and y[stop] > 0.0):
         return ""
-    i = start + int(np.argmax(bad))
-    return (f"; the window ends at position {i} (t = {t[i]:g}), where the gap is {float(y[i])!r}: "
-            "non-finite or non-positive gaps end it")
+    return (f"; the window ends at position {stop} (t = {t[stop]:g}), where the gap is "
+            f"{float(y[stop])!r}: non-finite or non-positive gaps end it")
 
 
 def _window(t: np.ndarray, y: np.ndarray, floor: float) -> tuple[int, int]:
@@ -879,7 +878,7 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
            "F_sublinear": np.nan, "F_crit": np.nan, "reason": ""}
     # a non-finite or non-positive gap that ended the window (a NaN from a log, an exact 0):
     # named in the reason, which would otherwise blame the floor or the history's shape
-    ended = _bad_gap_note(t_all, y_all, start)
+    ended = _bad_gap_note(t_all, y_all, stop)
     if stop - start < 2:
         out["reason"] = ("fewer than 2 points in the window (above the floor, from t > 0 to "
                          "the gap's last new minimum: a history that never decreases has one)"

@@ -1028,7 +1028,8 @@ class GaussianHalfspace(Halfspace):
                 f"by {err['x_rel']:.2g} and {err['f_rel']:.2g} (relative): the solvers and "
                 "solution() minimise the rule's objective, which is that far from the Gaussian "
                 f"model's; pass n_nodes={err['check_nodes']} or more for the model's (gdnp "
-                "solve: --n-nodes; theory guide §3)", QuadratureWarning)
+                "solve: --n-nodes; gdnp sweep has no rule option; theory guide §3)",
+                QuadratureWarning)
         return x, fx
 
     def quadrature_error(self) -> dict:

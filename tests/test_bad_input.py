@@ -1012,3 +1012,30 @@ def test_a_too_narrow_bracket_is_not_reported_as_no_minimiser():
     assert res.status == 2
     assert "could not be expanded to its root" in res.message
     assert "no finite minimiser" not in res.message
+
+
+def test_bisect_with_a_model_evaluates_a_decreasing_root_through_it():
+    """decreasing="root" with a model: the model's plain values, fun itself not called (as the
+    docstring says of every search with a model), the same root as without the model."""
+    import gdnp
+    from gdnp.problems import Halfspace
+
+    prob = Halfspace.random(4, 10.0, loss="sigmoid", separation=0.9, seed=1)
+    w = prob.initial_point(3)
+    S = prob.length_derivative(w)
+    calls = []
+
+    def counted(t):
+        calls.append(t)
+        return S(t)
+
+    # a bracket where d_g f decreases through zero (a maximum of f along g), if there is one
+    ts = np.linspace(-40.0, 40.0, 801)
+    vals = np.array([S(t) for t in ts])
+    down = np.flatnonzero((vals[:-1] > 0) & (vals[1:] < 0))
+    assert down.size, "the sigmoid length derivative should decrease through zero somewhere"
+    a, b = ts[down[0]], ts[down[0] + 1]
+    with_model = gdnp.bisect(counted, a, b, maxiter=30, model=prob.length_model(w))
+    assert calls == []
+    plain = gdnp.bisect(S, a, b, maxiter=30)
+    assert with_model[0] == plain[0] and with_model[1]["nit"] == plain[1]["nit"]

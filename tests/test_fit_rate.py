@@ -253,3 +253,8 @@ def test_a_bad_gap_that_ends_the_window_is_named():
     out = rates.fit_rate(t, np.r_[g[:3], np.nan, g[4:]])
     assert "position 3 (t = 4), where the gap is nan" in out["reason"]
     assert "where the gap" not in rates.fit_rate(t, g)["reason"]
+    # a bad gap after a window that the running minimum or the floor ended is not named
+    tail = rates.fit_rate(range(8), [1, .5, .25, .3, .4, .5, .6, np.nan])
+    assert tail["kind"] == "undetermined" and "where the gap" not in tail["reason"]
+    floor = rates.fit_rate(range(6), [1, .5, 1e-17, 1e-18, 0, 0], floor=1e-16)
+    assert floor["kind"] == "undetermined" and "where the gap" not in floor["reason"]
