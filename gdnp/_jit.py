@@ -13,21 +13,23 @@ The plain value is computed with the operations of the NumPy kernel
 scipy's ``expit`` as ``1 / (1 + exp(-x))`` (exactly ``1.0`` from ``x = 37`` on), times
 ``c_k``, and NumPy's pairwise summation (blocks of 128 with eight accumulators), so every
 value, hence every halving, is bit for bit what plain bisection computes (tested against
-it, and against the NumPy kernel value by value). The certificates' formulas are the
-locator's (:meth:`~gdnp.problems.taylor.MassRatioLocator.probe_bounds`,
-``certifies_virtual``, ``_certifies_beyond``); its probe's ``P + N`` and ``S'`` are sums in
-another order than the NumPy dot products, which the bounds allow (any order is within
-``n u`` of the sum of magnitudes). Where the compiled search cannot finish as the located
-search does (no sign change on the bracket, a non-finite value, an edge it cannot
-certify), it says so and the caller runs the Python search instead.
+it, and against the NumPy kernel value by value). The certificates are the locator's
+own functions (:mod:`gdnp.problems.taylor`: ``probe_bounds``, ``certifies_probe``,
+``certifies_virtual``, ``certifies_beyond``), compiled as they are; its probe's ``P + N``
+and ``S'`` are sums in another order than the NumPy dot products, which the bounds allow
+(any order is within ``n u`` of the sum of magnitudes). Where the compiled search cannot
+finish as the located search does (no sign change on the bracket, a non-finite value, an
+edge it cannot certify), it says so and the caller runs the Python search instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 
-__all__ = ["LOAD_AFTER_SECONDS", "available", "population_logistic_search", "ready"]
+__all__ = ["LOAD_AFTER_SECONDS", "available", "plain_value", "population_logistic_search",
+           "ready", "switched_off"]
 
 #: Seconds of Python length searches that the compiled one could have run, after which a
 #: process loads it (``GDNP_NUMBA`` unset or ``auto``): about what importing numba and loading
@@ -92,6 +94,18 @@ def charge(seconds: float) -> None:
     _PYTHON_SECONDS += seconds
 
 
+@contextlib.contextmanager
+def switched_off():
+    """The Python search within the block, as with ``GDNP_NUMBA=0`` (for comparisons)."""
+    global _NUMBA
+    saved = _NUMBA
+    _NUMBA = False
+    try:
+        yield
+    finally:
+        _NUMBA = saved
+
+
 _KERNEL = None
 
 
@@ -142,19 +156,32 @@ def _check_values() -> None:
     import numpy as np
     from scipy.special import expit
 
-    from gdnp._jit_kernels import value
     from gdnp.problems.quadrature import normal_rule
 
     xi, omega = normal_rule(601)
+    compiled = plain_value(xi, omega, 0.3, 0.95)
     a0 = 0.3 + 0.95 * xi
     c = omega * a0
-    buf, sig = np.empty_like(a0), np.empty_like(a0)
-    stack, vals = np.empty((3, 192), np.int64), np.empty(96)
     for t in np.concatenate([np.geomspace(1e-3, 1e3, 150), -np.geomspace(1e-3, 1e3, 150)]):
-        got = value(t, a0, c, buf, sig, stack, vals)
+        got = compiled(t)
         want = float(np.add.reduce(expit(a0 * t) * c))
         if got != want or math.copysign(1.0, got) != math.copysign(1.0, want):
             raise RuntimeError(f"its value at t = {t!r} is {got!r}, NumPy's {want!r}")
+
+
+def plain_value(xi, omega, ma: float, sa: float):
+    """``t -> S(t)`` as the compiled search evaluates it inside the rounding band, on the
+    nodes ``a_k = ma + sa xi_k`` with ``c_k = omega_k a_k`` (the NumPy kernel's number, bit
+    for bit)."""
+    import numpy as np
+
+    from gdnp._jit_kernels import value
+
+    a0 = ma + sa * xi
+    c = omega * a0
+    buf, sig = np.empty_like(a0), np.empty_like(a0)
+    stack, vals = np.empty((3, 192), np.int64), np.empty(96)
+    return lambda t: value(t, a0, c, buf, sig, stack, vals)
 
 
 def population_logistic_search(xi, omega, ma: float, sa: float, a: float, b: float,

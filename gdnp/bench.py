@@ -44,7 +44,6 @@ n = 10^5 and 10^6 (d = 100), certificates first, an LP only when neither certifi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import json
 import os
@@ -57,6 +56,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gdnp import _jit
 from gdnp._io import atomic_write_text, package_versions, writable_file
 
 __all__ = ["run_bench", "bench_main", "machine_info", "to_markdown", "GAP_REDUCTION"]
@@ -82,8 +82,6 @@ def _sizes(quick: bool) -> dict:
 # ------------------------------------------------------------------ machine
 def machine_info() -> dict:
     """Platform, CPU count, BLAS (threadpoolctl and numpy's build config), versions."""
-    from gdnp import _jit
-
     info = package_versions(("gdnp", "numpy", "scipy", "threadpoolctl", "numba"))
     info.update(processor=platform.processor() or None, cpu_count=os.cpu_count(),
                 compiled_search=_jit.ready())  # (compiled here, outside the timed runs)
@@ -287,7 +285,7 @@ def _per_iteration_user(prob, runs: dict, rounds: int, maxiter: int | None,
                 if not np.array_equal(res.history["fun"], recorded.history["fun"]):
                     raise RuntimeError("the replayed lengths did not give the same iterates")
             elif key == "gdnp_python":  # the compiled search switched off: the same iterates
-                with _compiled_search_off():
+                with _jit.switched_off():
                     res = gdnp.solve(prob, method, seed=0, reference=False, **kw, **opts)
                 if "gdnp" in first and not np.array_equal(res.history["fun"], first["gdnp"]):
                     raise RuntimeError("the Python search did not give the compiled search's "
@@ -301,33 +299,6 @@ def _per_iteration_user(prob, runs: dict, rounds: int, maxiter: int | None,
     if tape is not None:
         out["search"] = _search_profile(prob, recorded, tape.searches)
     return out
-
-
-@contextlib.contextmanager
-def _compiled_search_off():
-    """GDNP's length searches in Python within the block, as with ``GDNP_NUMBA=0``."""
-    from gdnp import _jit
-
-    saved = _jit._NUMBA
-    _jit._NUMBA = False
-    try:
-        yield
-    finally:
-        _jit._NUMBA = saved
-
-
-def _compiled_plain_value(prob, state):
-    """``g -> d_g f`` as the compiled search evaluates it inside the rounding band (the same
-    number as the NumPy kernel's, bit for bit)."""
-    from gdnp._jit_kernels import value
-
-    xi, omega = prob._length_rule()
-    ma, sa = prob._ab(state)
-    a0 = ma + sa * xi
-    c = omega * a0
-    buf, sig = np.empty_like(a0), np.empty_like(a0)
-    stack, vals = np.empty((3, 192), np.int64), np.empty(96)
-    return lambda g: value(g, a0, c, buf, sig, stack, vals)
 
 
 def _search_profile(prob, res, searches: list) -> dict:
@@ -357,7 +328,7 @@ def _search_profile(prob, res, searches: list) -> dict:
         state = prob._state(np.asarray(res.direction, dtype=float))
         dg = prob._length_function(state)
         if prob._compiled_length_search(state) is not None:  # its band values are compiled
-            dg = _compiled_plain_value(prob, state)
+            dg = _jit.plain_value(*prob._length_rule(), *prob._ab(state))
         g = float(res.length)
         dg(g)  # per-direction set-up (nodes, scratch buffers) outside the timing
         number = max(1, int(0.02 / max(timeit.timeit(lambda: dg(g), number=1), 1e-7)))
@@ -450,8 +421,6 @@ def _iteration_ratios(quick: bool, log=None) -> list[dict]:
          lambda: MLP.random(10, 4, 10.0, 500 if quick else 2000, seed=0), 50,
          20 if quick else 200, None),
     ]
-    from gdnp import _jit
-
     rows = []
     for name, make, T_s, maxiter, target in cases:
         _log(log, f"[bench]   {name}")

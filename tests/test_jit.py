@@ -44,21 +44,20 @@ def test_pairwise_sum_is_numpys(n, seed, log_scale):
 def test_compiled_value_is_the_numpy_kernels(d, separation):
     """The compiled plain value equals the NumPy kernel's at every length, saturated nodes
     (t a_k >= 37) and tails included."""
-    from gdnp.bench import _compiled_plain_value
-
     prob = Halfspace.random(d, 100.0, separation=separation, seed=d)
     rng = np.random.default_rng(d)
     for _ in range(3):
         st_ = prob._state(rng.standard_normal(d))
         numpy_value = prob._length_function(st_)
-        compiled = _compiled_plain_value(prob, st_)
+        compiled = _jit.plain_value(*prob._length_rule(), *prob._ab(st_))
         for t in np.concatenate([rng.uniform(-300.0, 300.0, 200), [0.0, 1e-300, 1e6]]):
             got, want = compiled(t), numpy_value(t)
             assert got == want and np.signbit(got) == np.signbit(want)
     # every node negative: the terms underflow to -0.0 at large lengths, their sum is +0.0
     prob = Halfspace.random(2, 10.0, separation=0.9999, seed=0)
     st_ = prob._state(-np.linalg.solve(prob.S, prob.u))
-    numpy_value, compiled = prob._length_function(st_), _compiled_plain_value(prob, st_)
+    numpy_value = prob._length_function(st_)
+    compiled = _jit.plain_value(*prob._length_rule(), *prob._ab(st_))
     for t in (1e3, 1e4, 1e6):
         got, want = compiled(t), numpy_value(t)
         assert got == want and np.signbit(got) == np.signbit(want)
