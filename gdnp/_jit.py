@@ -1,25 +1,35 @@
-"""GDNP's located length search on a Gaussian logistic halfspace, compiled with numba.
+"""GDNP's located length search on logistic halfspaces, compiled with numba.
 
 An optional accelerator (the ``fast`` extra: ``pip install -e ".[fast]"`` in a clone, or numba
-installed beside gdnp; ``GDNP_NUMBA=0`` turns it off). It
-runs, in one compiled call, the same algorithm as :func:`gdnp.bisection._bisect_located`
-with :class:`gdnp.problems.taylor.MassRatioLocator` (theory guide §4): Newton probes of
-``S(t) = sum_k c_k sigma(t a_k)`` from the predicted length, two edges certified around the
-root by the locator's rounding bounds, then plain bisection's halvings, a midpoint outside
-the edges taking its certified sign and one inside (the rounding band) its plain value.
+installed beside gdnp; ``GDNP_NUMBA=0`` turns it off). It runs the same algorithm as
+:func:`gdnp.bisection._bisect_located` with :class:`gdnp.problems.taylor.MassRatioLocator`
+(theory guide §4), one compiled generator (:func:`gdnp._jit_kernels.located`) for both
+problem forms: Newton probes of ``S(t)`` from the predicted length, two edges certified
+around the root by the locator's rounding bounds, then plain bisection's halvings, a
+midpoint outside the edges taking its certified sign and one inside (the rounding band) its
+plain value.
 
-The plain value is computed with the operations of the NumPy kernel
-(:func:`gdnp.problems.halfspace._logistic_kernels`) in the same order: ``fl(t a_k)``,
-scipy's ``expit`` as ``1 / (1 + exp(-x))`` (exactly ``1.0`` from ``x = 37`` on), times
-``c_k``, and NumPy's pairwise summation (blocks of 128 with eight accumulators), so every
-value, hence every halving, is bit for bit what plain bisection computes (tested against
-it, and against the NumPy kernel value by value). The certificates are the locator's
-own functions (:mod:`gdnp.problems.taylor`: ``probe_bounds``, ``certifies_probe``,
-``certifies_virtual``, ``certifies_beyond``), compiled as they are; its probe's ``P + N``
-and ``S'`` are sums in another order than the NumPy dot products, which the bounds allow
-(any order is within ``n u`` of the sum of magnitudes). Where the compiled search cannot
-finish as the located search does (no sign change on the bracket, a non-finite value, an
-edge it cannot certify), it says so and the caller runs the Python search instead.
+* **Gaussian nodes** (population), in one compiled call. The plain value ``S(t) = sum_k c_k
+  sigma(t a_k)`` is computed with the operations of the NumPy kernel
+  (:func:`gdnp.problems.halfspace._logistic_kernels`) in the same order: ``fl(t a_k)``,
+  scipy's ``expit`` as ``1 / (1 + exp(-x))`` (exactly ``1.0`` from ``x = 37`` on), times
+  ``c_k``, and NumPy's pairwise summation (blocks of 128 with eight accumulators), so every
+  value, hence every halving, is bit for bit what plain bisection computes (tested against
+  it, and against the NumPy kernel value by value; checked again each time it loads).
+* **Data** (empirical). NumPy's vectorised ``exp`` cannot be reproduced bit for bit in
+  compiled code, so the generator yields each length where it needs ``S`` and the caller
+  computes the plain value there with the Python search's own NumPy code
+  (:meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum`); the compiled code takes the
+  probe's ``P + N``, ``S'`` and curvature envelope from its buffers in one pass, and runs
+  the certificates, the Newton steps and the halvings.
+
+The certificates are the locator's own functions (:mod:`gdnp.problems.taylor`:
+``probe_bounds``, ``certifies_probe``, ``certifies_virtual``, ``certifies_beyond``), compiled
+as they are; the probe's ``P + N``, ``S'`` and curvature envelope are sums in another order
+than the NumPy reductions, which the bounds allow (any order is within ``n u`` of the sum of
+magnitudes). Where the compiled search cannot finish as the located search does (no sign
+change on the bracket, a non-finite value, a sum that is exactly 0, an edge it cannot
+certify), it says so and the caller runs the Python search instead.
 """
 
 from __future__ import annotations
@@ -28,8 +38,8 @@ import contextlib
 import math
 import os
 
-__all__ = ["LOAD_AFTER_SECONDS", "available", "plain_value", "population_logistic_search",
-           "ready", "switched_off"]
+__all__ = ["LOAD_AFTER_SECONDS", "available", "data_logistic_search", "plain_value",
+           "population_logistic_search", "ready", "switched_off"]
 
 #: Seconds of Python length searches that the compiled one could have run, after which a
 #: process loads it (``GDNP_NUMBA`` unset or ``auto``): about what importing numba and loading
@@ -127,11 +137,15 @@ def _kernel():
 
             from gdnp._jit_kernels import search
 
-            # compile (or load) the one signature GDNP calls, here where a failure (no
+            # compile (or load) the signatures GDNP calls, here where a failure (no
             # writable cache folder, an LLVM error) can still fall back
             xi, omega = np.array([-1.0, 1.0]), np.array([0.5, 0.5])
             search(xi, omega, 0.5, 0.5, -4.0, 4.0, 2, 0.0, np.nan, 16.0, 1.0, 1.0, 2, 2e-300,
                    0.0, 0.0)
+            a0 = np.array([-1.0, 2.0])
+            _data_search(a0, lambda t: float(np.sum(a0 / (1.0 + np.exp(-t * a0)))),
+                         np.empty(2), np.empty(2), -4.0, 4.0, 2, 0.0, np.nan,
+                         (16.0, 2.0, 2.0, 3, 3e-300, 0.0, 0.0))
             _check_values()
         except Exception as exc:  # noqa: BLE001 - an optional accelerator: fall back
             from gdnp.problems._validate import warn_external
@@ -203,6 +217,42 @@ def population_logistic_search(xi, omega, ma: float, sa: float, a: float, b: flo
                  float(xtol), float(start), *consts)
     status, lo, hi, nit, nfev, ncert, nband = out
     if status != 0:
+        return None
+    return 0.5 * (lo + hi), {"a": lo, "b": hi, "a0": a, "b0": b, "nit": int(nit),
+                             "nfev": int(nfev), "ncertified": int(ncert), "expansions": 0,
+                             "nband": int(nband)}
+
+
+def data_logistic_search(a0, total, buf, terms, a: float, b: float, maxiter: int, xtol: float,
+                         start: float, consts: tuple):
+    """Plain bisection's halvings of ``[a, b]`` on the empirical logistic length derivative
+    ``S(t) = mean_i a_i / (1 + exp(-t a_i))`` (``a`` the margins over ``N(w)``), located and
+    certified in compiled code (see the module docstring).
+
+    ``total(t)`` computes ``sum_i a_i / (1 + exp(-t a_i))`` as plain bisection does (in
+    NumPy), leaving ``1 + exp(-t a)`` in ``buf`` and the terms in ``terms``, from which the
+    compiled probe takes ``P + N``, ``S'`` and the curvature envelope. ``consts`` as for
+    :func:`population_logistic_search`
+    (:meth:`gdnp.problems.EmpiricalHalfspace._locator_constants`). Returns ``(root, info)``
+    as :func:`gdnp.bisect` does, or ``None`` where the Python search must run."""
+    if _kernel() is None:
+        return None
+    return _data_search(a0, total, buf, terms, a, b, maxiter, xtol, start, consts)
+
+
+def _data_search(a0, total, buf, terms, a, b, maxiter, xtol, start, consts):
+    import numpy as np
+
+    from gdnp._jit_kernels import located
+
+    out = np.empty(7)
+    value = np.empty(1)
+    for t in located(a0, a0, value, buf, terms, np.empty((3, 192), np.int64), np.empty(96),
+                     True, float(a), float(b), min(int(maxiter), 4096), float(xtol),
+                     float(start), *consts, out):
+        value[0] = total(t)
+    status, lo, hi, nit, nfev, ncert, nband = out.tolist()  # (Python floats)
+    if status != 0.0:
         return None
     return 0.5 * (lo + hi), {"a": lo, "b": hi, "a0": a, "b0": b, "nit": int(nit),
                              "nfev": int(nfev), "ncertified": int(ncert), "expansions": 0,

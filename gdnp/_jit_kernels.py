@@ -132,71 +132,139 @@ def probe(t, a0, c, buf, sig, stack, vals):
 
 @njit
 def take(t, v, sc, sp, g0, index, edge_lo, edge_hi, best_step, best, reach, k_sum, max_abs,
-         max_abs_all, n_terms, tiny, mass_small, slope_small):
+         max_abs_all, n_terms, tiny, mass_small, slope_small, fused):
     """``take`` of :func:`gdnp.bisection._bisect_located`: a probe ``index`` at ``t`` (value
     ``v``, ``P + N = sc``, ``S' = sp``, carried over the growth ``g0``) moves the edge on its
     side where it certifies, and becomes the best probe where its Newton step is shortest."""
     if v < 0.0:
         if t > edge_lo and taylor.certifies_probe(t, v, sc, sp, reach, g0, k_sum, max_abs,
                                                   max_abs_all, n_terms, tiny, mass_small,
-                                                  slope_small, False):
+                                                  slope_small, fused):
             edge_lo = t
     elif v > 0.0 and t < edge_hi and taylor.certifies_probe(
             t, v, sc, sp, reach, g0, k_sum, max_abs, max_abs_all, n_terms, tiny, mass_small,
-            slope_small, False):
+            slope_small, fused):
         edge_hi = t
     if sp > 0.0 and abs(v) < best_step * sp:
         best_step, best = abs(v) / sp, index
     return edge_lo, edge_hi, best_step, best
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
+def data_tail(a0, buf, terms):
+    """The empirical probe's sums from its buffers, in one pass: ``sum t_i a_i``,
+    ``sum t_i^2``, ``sum |t_i|`` and the curvature envelope's ``sum a_i |a_i| t_i (1 -
+    1/buf_i)`` (``t_i = a_i s_i``). Only their rounding bounds matter (any summation order
+    is within ``n u`` of the sum of magnitudes), so the sums may be reassociated
+    (vectorised); each term takes the roundings of
+    :meth:`gdnp.problems.EmpiricalHalfspace._logistic_probe` and ``_logistic_curvature``."""
+    ta = 0.0
+    tt = 0.0
+    at = 0.0
+    cv = 0.0
+    for i in range(a0.size):
+        a = a0[i]
+        t = terms[i]
+        ta += t * a
+        tt += t * t
+        at += abs(t)
+        cv += (a * abs(a)) * (t * (1.0 - 1.0 / buf[i]))
+    return ta, tt, at, cv
+
+
 @njit
-def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_abs_all,
-           n_terms, tiny, mass_small, slope_small):
-    """Status 0 and ``(a, b, halvings, evaluations, certified signs, band values)``, or
-    status 1 (the Python search must run)."""
-    n = xi.size
-    a0 = sa * xi
-    for k in range(n):
-        a0[k] = ma + a0[k]  # ma + sa * xi, as NumPy forms it
-    c = omega * a0
-    buf = np.empty(n)
-    sig = np.empty(n)
-    stack = np.empty((3, 192), np.int64)  # pairwise_into's work arrays
-    vals = np.empty(96)
+def _newton_error(step, slope, curv, read, max_abs):
+    """:func:`gdnp.bisection._newton_error` (``read``: whether the curvature envelope
+    ``curv`` has been read for this probe)."""
+    if not read:
+        return step * step * max_abs
+    if not slope > 0.0:
+        return math.inf
+    grow = math.exp(min(abs(step) * max_abs, 50.0))
+    return 0.5 * step * step * abs(curv) * grow * grow / slope
+
+
+@njit
+def located(a0, c, total, buf, work, stack, vals, data, a, b, maxiter, xtol, start, k_sum,
+            max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, out):
+    """:func:`gdnp.bisection._bisect_located` with a :class:`MassRatioLocator`, compiled: a
+    generator. On the Gaussian nodes (``data`` false: ``a0`` the nodes, ``c`` their weights
+    times ``a0``) it evaluates ``S`` itself and never yields. On data (``data`` true:
+    ``a0`` the margins ``a_i``, the sum divided by ``n``, the probe's ``S'`` fused and its
+    curvature envelope read) it yields each length ``t`` where it needs ``S``, and reads
+    ``total[0] = sum_i a_i / (1 + exp(-t a_i))``, with ``buf = 1 + exp(-t a)`` and ``work``
+    the terms, which the caller has computed by then, in NumPy, as plain bisection does
+    (NumPy's vectorised ``exp`` cannot be reproduced bit for bit in compiled code).
+    ``out`` receives status 0 and ``(a, b, halvings, evaluations, certified signs,
+    band values)``, or status 1: the Python search must run."""
+    n = a0.size
+    fused = data
+    out[0] = 1.0
     reach = max(abs(a), abs(b))
     inf = math.inf
-    fail = (1, a, b, 0, 0, 0, 0)
-    # probes: t, S, P + N, S', growth of the last two (1.0: computed at t)
+    # probes: t, S, P + N, S', growth of the last two (1.0: computed at t), the curvature
+    # envelope and whether it has been read
     cap = 40
     pt = [0.0] * cap
     pv = [0.0] * cap
     psc = [0.0] * cap
     psp = [0.0] * cap
     pg = [1.0] * cap
+    pcv = [math.nan] * cap
+    pread = [False] * cap
     npr = 0
     edge_lo, edge_hi = -inf, inf
     best_step, best = inf, -1
     nfev = 0
+    fresh = False  # the last evaluation was a full probe (its curvature can be read)
 
     m = 0.5 * (a + b)
     if not (maxiter > 0 and a < m < b and b - a > xtol):
-        return fail
-    t0 = start if (start == start and a < start < b) else m
-    # the first probe
-    v, sc, sp = probe(t0, a0, c, buf, sig, stack, vals)
-    nfev += 1
-    if not math.isfinite(v):
-        return fail
-    pt[0], pv[0], psc[0], psp[0], pg[0] = t0, v, sc, sp, 1.0
-    npr = 1
-    edge_lo, edge_hi, best_step, best = take(
-        t0, v, sc, sp, 1.0, 0, edge_lo, edge_hi, best_step, best, reach, k_sum, max_abs,
-        max_abs_all, n_terms, tiny, mass_small, slope_small)
+        return
     widen = 1.15
     final = max(math.ldexp(b - a, -maxiter), xtol)
-    for _ in range(16):
+    targets = [start if (start == start and a < start < b) else m, inf]
+    near = -1
+    for rounds in range(17):
+        # the probes of the last step (the first: at the start); then at most 16 steps
+        for tt in targets:
+            if tt == inf:
+                continue
+            if npr + 1 > cap:
+                return
+            tcv = math.nan
+            if data:
+                yield tt
+                s = total[0]
+                if s == 0.0:  # an exact 0 may be underflow: the Python search's fallback
+                    return
+                tv = s / n
+                if near < 0:
+                    ta, tq, at, cv = data_tail(a0, buf, work)
+                    tsc, tsp, tcv = at / n, (ta - tq) / n, cv / n
+            elif near < 0:
+                tv, tsc, tsp = probe(tt, a0, c, buf, work, stack, vals)
+            else:
+                tv = value(tt, a0, c, buf, work, stack, vals)
+            if near < 0:
+                tg = 1.0
+            else:
+                tsc, tsp = psc[near], psp[near]
+                tg = pg[near] * math.exp(abs(tt - pt[near]) * max_abs)
+            nfev += 1
+            fresh = near < 0
+            if not math.isfinite(tv):
+                return
+            pt[npr], pv[npr], psc[npr], psp[npr], pg[npr] = tt, tv, tsc, tsp, tg
+            pcv[npr] = tcv
+            edge_lo, edge_hi, best_step, best = take(
+                tt, tv, tsc, tsp, tg, npr, edge_lo, edge_hi, best_step, best, reach, k_sum,
+                max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, fused)
+            npr += 1
+        # the next step
         lo, hi = edge_lo, edge_hi
+        if rounds == 16:
+            break
         if best < 0:
             break
         x, v, sc, sp, g0 = pt[best], pv[best], psc[best], psp[best], pg[best]
@@ -204,23 +272,36 @@ def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_ab
             break
         if not sp > 0.0:
             delta = inf
-        else:
+        else:  # MassRatioLocator.band
             delta = ((2.0 * k_sum + 18.0) * U * sc / sp + 2.0 * U * abs(x)) * 1.02
         step = -v / sp
         allowed = max(2.5 * delta, final)
-        newton_err = step * step * max_abs
+        newton_err = _newton_error(step, sp, pcv[best], pread[best], max_abs)
+        # the curvature envelope of the last probe, read only where the slope bound alone
+        # falls short (as the Python search, which computes it only then)
+        readable = data and not pread[best] and best == npr - 1 and fresh
+        if readable and newton_err > 0.1 * allowed:
+            pread[best] = True
+            newton_err = _newton_error(step, sp, pcv[best], True, max_abs)
+            readable = False
         if g0 == 1.0 and newton_err <= 0.1 * allowed:
-            half = 1.05 * delta + newton_err
-            x_l, x_r = x + step - half, x + step + half
-            # (no curvature envelope on the population: NaN)
-            if lo < x_l and taylor.certifies_virtual(
-                    x, v, sc, sp, x_l, reach, -1, math.nan, k_sum, max_abs, max_abs_all,
-                    n_terms, tiny, mass_small, slope_small, False):
-                edge_lo = lo = x_l
-            if x_r < hi and taylor.certifies_virtual(
-                    x, v, sc, sp, x_r, reach, 1, math.nan, k_sum, max_abs, max_abs_all,
-                    n_terms, tiny, mass_small, slope_small, False):
-                edge_hi = hi = x_r
+            for _attempt in range(2):
+                curv = pcv[best] if pread[best] else math.nan
+                half = 1.05 * delta + newton_err
+                x_l, x_r = x + step - half, x + step + half
+                if lo < x_l and taylor.certifies_virtual(
+                        x, v, sc, sp, x_l, reach, -1, curv, k_sum, max_abs, max_abs_all,
+                        n_terms, tiny, mass_small, slope_small, fused):
+                    edge_lo = lo = x_l
+                if x_r < hi and taylor.certifies_virtual(
+                        x, v, sc, sp, x_r, reach, 1, curv, k_sum, max_abs, max_abs_all,
+                        n_terms, tiny, mass_small, slope_small, fused):
+                    edge_hi = hi = x_r
+                if hi - lo <= allowed or not readable:
+                    break
+                pread[best] = True
+                newton_err = _newton_error(step, sp, pcv[best], True, max_abs)
+                readable = False
             if hi - lo <= allowed:
                 break
         r = x + step
@@ -231,48 +312,29 @@ def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_ab
         if npr < 2:
             newton = inf
         else:
-            ta, sa_ = pt[npr - 2], psp[npr - 2]
-            tb, sb = pt[npr - 1], psp[npr - 1]
-            newton = 2.0 * abs(sb - sa_) / abs(tb - ta) * step * step / sp \
-                if tb != ta else inf
-        if npr + 2 > cap:
-            return fail
-        if newton > widen * delta:
+            t0, s0 = pt[npr - 2], psp[npr - 2]
+            t1, s1 = pt[npr - 1], psp[npr - 1]
+            newton = 2.0 * abs(s1 - s0) / abs(t1 - t0) * step * step / sp \
+                if t1 != t0 else inf
+        if newton > widen * delta:  # still far: a Newton step
             if not lo < r < hi:
                 break
-            targets = (r, inf)
+            targets = [r, inf]
             near = -1
-        else:
-            half = widen * delta
-            widen *= 4.0
-            left = r - half if (r - lo > 4.0 * half and lo < r - half) else inf
-            right = r + half if (hi - r > 4.0 * half and r + half < hi) else inf
-            if left == inf and right == inf:
-                break
-            first = right if left == inf else left
-            near = best if (g0 == 1.0 and abs(first - x) * max_abs <= 1e-3) else -1
-            targets = (left, right)
-        for tt in targets:
-            if tt == inf:
-                continue
-            if near < 0:
-                tv, tsc, tsp = probe(tt, a0, c, buf, sig, stack, vals)
-                tg = 1.0
-            else:
-                tv = value(tt, a0, c, buf, sig, stack, vals)
-                tsc, tsp = psc[near], psp[near]
-                tg = pg[near] * math.exp(abs(tt - pt[near]) * max_abs)
-            nfev += 1
-            if not math.isfinite(tv):
-                return fail
-            pt[npr], pv[npr], psc[npr], psp[npr], pg[npr] = tt, tv, tsc, tsp, tg
-            edge_lo, edge_hi, best_step, best = take(
-                tt, tv, tsc, tsp, tg, npr, edge_lo, edge_hi, best_step, best, reach, k_sum,
-                max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small)
-            npr += 1
+            continue
+        # Newton's point is within the band's scale: straddle the root
+        half = widen * delta
+        widen *= 4.0
+        left = r - half if (r - lo > 4.0 * half and lo < r - half) else inf
+        right = r + half if (hi - r > 4.0 * half and r + half < hi) else inf
+        if left == inf and right == inf:
+            break
+        first = right if left == inf else left
+        near = best if (g0 == 1.0 and abs(first - x) * max_abs <= 1e-3) else -1
+        targets = [left, right]
     # the bracket ends: certified (else the Python search evaluates them)
     if not (a <= edge_lo and b >= edge_hi):
-        return fail
+        return
     ncert = 2
     # plain bisection's halvings (gdnp.bisection._walk)
     lo, hi = a, b
@@ -297,10 +359,20 @@ def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_ab
             if pt[j] == m:
                 fm = pv[j]
         if fm != fm:
-            fm = value(m, a0, c, buf, sig, stack, vals)
+            if data:
+                yield m
+                s = total[0]
+                if s == 0.0:
+                    return
+                fm = s / n
+            else:
+                fm = value(m, a0, c, buf, work, stack, vals)
             nfev += 1
             if not math.isfinite(fm):
-                return fail
+                return
+            if npr < cap:  # (a later midpoint is never this one; kept for completeness)
+                pt[npr], pv[npr] = m, fm
+                npr += 1
         if fm < 0.0:
             lo = m
         elif fm > 0.0:
@@ -308,5 +380,24 @@ def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_ab
         else:
             lo = hi = m
             break
-    return 0, lo, hi, nit, nfev, ncert + decided, nit - decided
+    out[0], out[1], out[2], out[3] = 0.0, lo, hi, nit
+    out[4], out[5], out[6] = nfev, ncert + decided, nit - decided
 
+
+@njit
+def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_abs_all,
+           n_terms, tiny, mass_small, slope_small):
+    """:func:`located` on the Gaussian nodes ``a_k = ma + sa xi_k``: status 0 and ``(a, b,
+    halvings, evaluations, certified signs, band values)``, or status 1 (the Python search
+    must run)."""
+    n = xi.size
+    a0 = sa * xi
+    for k in range(n):
+        a0[k] = ma + a0[k]  # ma + sa * xi, as NumPy forms it
+    c = omega * a0
+    out = np.empty(7)
+    for _ in located(a0, c, c, np.empty(n), np.empty(n), np.empty((3, 192), np.int64),
+                     np.empty(96), False, a, b, maxiter, xtol, start, k_sum, max_abs,
+                     max_abs_all, n_terms, tiny, mass_small, slope_small, out):
+        pass
+    return (int(out[0]), out[1], out[2], int(out[3]), int(out[4]), int(out[5]), int(out[6]))

@@ -327,7 +327,9 @@ def _search_profile(prob, res, searches: list) -> dict:
     if out["min_evals"] > 0:
         state = prob._state(np.asarray(res.direction, dtype=float))
         dg = prob._length_function(state)
-        if prob._compiled_length_search(state) is not None:  # its band values are compiled
+        # on the Gaussian nodes its band values are compiled (on data, NumPy's exp and the
+        # compiled sum: about the Python value's time)
+        if prob.population and prob._compiled_length_search(state) is not None:
             dg = _jit.plain_value(*prob._length_rule(), *prob._ab(state))
         g = float(res.length)
         dg(g)  # per-direction set-up (nodes, scratch buffers) outside the timing

@@ -520,6 +520,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     # one direction state per iterate (Sw, ||w||_S, u'w and the projections), read by every
     # quantity below instead of re-validating w for each (theory guide §1, §4)
     st = problem._state(w)
+    st["c1_next"] = True
     # whether the problem has a compiled located search (it depends on the problem only)
     can_compile = certify is None and problem._compiled_length_search(st) is not None
     for t in range(maxiter + 1):
@@ -545,7 +546,8 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         # length: root of d_g f(w_{t+1}, .) with the projections of w_{t+1} cached (the state
         # is kept for the next iteration too)
         st = problem._state(w, fresh=moved)
-        g = _length(w, st, g)
+        st["c1_next"] = True  # the next evaluation is followed by c1 at its point (data:
+        g = _length(w, st, g)  # computed from phi' while it is in cache)
     return rec.result(**extras())
 
 

@@ -1245,6 +1245,8 @@ class EmpiricalHalfspace(Halfspace):
 
     def _eval_scaled(self, w, state, a):
         fun, d1 = self._dphi_at(state, a)
+        if state.get("c1_next"):  # GDNP's direction step reads c1 at this point next: from
+            self._c1(state, a)  # phi' now, while it is in cache, before the pass over X
         return fun, self._grad_from_dphi(d1)
 
     @staticmethod
@@ -1344,30 +1346,64 @@ class EmpiricalHalfspace(Halfspace):
         """:class:`~gdnp.problems.taylor.MassRatioLocator` over the samples (logistic loss,
         ``phi' = sigma`` positive and increasing, every weight ``1/n``): probes give the plain
         value of ``d_g f`` with ``P + N`` and ``S'``, for Newton steps and sign certificates
-        that decide the midpoints away from the root (theory guide §4). The sum's rounding
-        depth is that of :meth:`_length_model`, plus one rounding for the division by ``n``
-        (in the depth of the sum and in the dot products' ``n + 1`` terms)."""
-        if self.loss is not LOSSES["logistic"]:
+        that decide the midpoints away from the root (theory guide §4), with the constants
+        of :meth:`_locator_constants`."""
+        consts = self._locator_constants(state)
+        if consts is None:
             return None
-        a0 = self._a0(state)
-        n = a0.size
-        max_abs = self._max_abs(state)
-        if not (math.isfinite(max_abs) and max_abs > 0.0):
-            return None
-        k_sum = 25 + math.ceil(math.log2(n)) + math.ceil(n / 8192) + 1
+        k_sum, max_abs, _, n_terms, _, _, _ = consts
         probe = partial(self._logistic_probe, state)
 
         def values(ts, slopes: bool = False):
             rows = np.array([probe(float(t)) for t in np.atleast_1d(ts)]).reshape(-1, 3)
             return rows[:, 0], rows[:, 1], (rows[:, 2], None) if slopes else None
 
-        # terms whose exp overflows are 0 instead of |a| e^{-|g a|} < max|a| 2.3e-308 each:
-        # within the locator's allowance for underflow (1e-300 per term)
         model = MassRatioLocator(values, partial(self._dg, state), sum_depth=k_sum,
-                                 max_abs=max_abs * (1.0 + 1e-15), n_terms=n + 1, probe=probe,
+                                 max_abs=max_abs, n_terms=n_terms, probe=probe,
                                  fused_slope=True)
         model.curvature_of_last_probe = partial(self._logistic_curvature, state)
         return model
+
+    def _locator_constants(self, state) -> tuple | None:
+        """The length locator's constants for this direction, ``(sum_depth, max|a|, max|a|,
+        n_terms, tiny, 0, 0)`` as :meth:`GaussianHalfspace._locator_constants` gives them,
+        or ``None`` where there is no locator (a loss other than the logistic, margins all
+        zero or not finite). The sum's rounding depth is that of :meth:`_length_model`,
+        plus one rounding for the division by ``n`` (in the depth of the sum and in the dot
+        products' ``n + 1`` terms); terms whose ``exp`` overflows are 0 instead of ``|a|
+        e^{-|g a|} < max|a| 2.3e-308`` each, within the allowance for underflow (``tiny =
+        1e-300`` per term)."""
+        if self.loss is not LOSSES["logistic"]:
+            return None
+        max_abs = self._max_abs(state)
+        if not (math.isfinite(max_abs) and max_abs > 0.0):
+            return None
+        n = self._a0(state).size
+        k_sum = 25 + math.ceil(math.log2(n)) + math.ceil(n / 8192) + 1
+        return (float(k_sum), max_abs * (1.0 + 1e-15), max_abs * (1.0 + 1e-15), n + 1,
+                1e-300 * (n + 1), 0.0, 0.0)
+
+    def _compiled_length_search(self, state):
+        """GDNP's located length search for this direction in compiled code
+        (:func:`gdnp._jit.data_logistic_search`, numba; each ``exp(-t a)`` in NumPy), or
+        ``None`` where it does not apply (numba absent or switched off, a loss other than
+        the logistic). The callable takes ``(a, b, maxiter, xtol, start)`` and returns
+        :func:`gdnp.bisect`'s ``(root, info)``, or ``None`` where the Python search must
+        run; the halvings are plain bisection's either way (theory guide §4)."""
+        if self.loss is not LOSSES["logistic"] or not _jit.available():
+            return None
+
+        def search(a, b, maxiter, xtol, start):
+            consts = self._locator_constants(state)
+            if consts is None:
+                return None
+            a0 = self._a0(state)
+            # plain bisection's sum (_logistic_sum) into the scratch buffers it keeps
+            buf, terms = self._scratch(state, "buf", a0), self._scratch(state, "buf2", a0)
+            return _jit.data_logistic_search(a0, partial(self._logistic_sum, state, a0), buf,
+                                             terms, a, b, maxiter, xtol, start, consts)
+
+        return search
 
     def _length_nodes(self, state):
         return self._a0(state), None
@@ -1404,6 +1440,9 @@ class EmpiricalHalfspace(Halfspace):
                 tau * (m + self.TINY_TERM), tau * m * (m + self.TINY_TERM))
 
     def _c1(self, state, a):
+        last = state.get("c1")
+        if last is not None and last[0] == a:
+            return last[1]
         _, d1 = self._dphi_at(state, a)
         n = d1.size
         if self.loss is LOSSES["logistic"]:
@@ -1413,7 +1452,9 @@ class EmpiricalHalfspace(Halfspace):
             d2_mean = _dot(d1, np.subtract(1.0, d1, out=self._scratch(state, "buf", d1))) / n
         else:
             d2_mean = float(np.mean(self.loss.d2phi(a * state["zw"])))
-        return float(_SUM(d1)) / n - d2_mean * a * state["uw"]
+        c1 = float(_SUM(d1)) / n - d2_mean * a * state["uw"]
+        state["c1"] = (a, c1)
+        return c1
 
     def is_separable(self, progress: bool = False) -> bool:
         """Whether some ``w`` has ``y_i x_i'w >= 1`` for all samples (an LP, scipy HiGHS).

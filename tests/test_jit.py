@@ -1,5 +1,6 @@
 """The compiled length search (numba, optional): the NumPy kernel's numbers bit for bit, plain
-bisection's halvings, the Python search where it cannot finish, and a switch to turn it off."""
+bisection's halvings on the Gaussian nodes and on data, the Python search where it cannot
+finish, and a switch to turn it off."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import expit
 
 import gdnp
 from gdnp import _jit, bisect
@@ -167,8 +169,10 @@ def test_not_used_where_it_does_not_apply():
         Halfspace.random(4, 10.0, loss="sigmoid", seed=0)._state(w)) is None
     prob = Halfspace.random(4, 10.0, normalization="weight", seed=0)
     assert prob._compiled_length_search(prob._state(w)) is None
-    data = Halfspace.sample(4, 10.0, 200, seed=0)
+    data = Halfspace.sample(4, 10.0, 200, loss="sigmoid", seed=0)
     assert data._compiled_length_search(data._state(w)) is None
+    data = Halfspace.sample(4, 10.0, 200, seed=0)  # the logistic loss on data: compiled
+    assert data._compiled_length_search(data._state(w)) is not None
 
 
 @pytest.mark.parametrize("env, expected, warns", [
@@ -270,3 +274,93 @@ def test_a_kernel_whose_values_differ_from_numpys_is_not_used(monkeypatch):
     with pytest.warns(RuntimeWarning, match="NumPy's"):
         assert not _jit.ready()
     assert not _jit.available()
+
+
+def _data_problems():
+    """Logistic halfspaces from data: sizes on both sides of NumPy's 8192-element reduction
+    blocks, feature scales spread 1x to 100x, noisy and nearly separable labels."""
+    out = []
+    for n, d, spread, sharpness, seed in ((50, 3, 1.0, 1.0, 0), (3000, 8, 10.0, 3.0, 1),
+                                          (20_000, 20, 100.0, 10.0, 2),
+                                          (9000, 5, 1.0, 300.0, 3)):
+        rng = np.random.default_rng(seed)
+        scales = np.geomspace(1.0, spread, d)
+        X = rng.standard_normal((n, d)) * scales
+        logits = sharpness * (X / scales) @ rng.standard_normal(d) / np.sqrt(d)
+        y = np.where(rng.random(n) < expit(logits), 1.0, -1.0)
+        out.append(Halfspace.from_data(X, y))
+    return out
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_compiled_data_search_equals_plain_bisection(index):
+    """On data (each exp(-t a) in NumPy, the rest compiled): every bracket, start, T_s and
+    xtol gives plain bisection's final bracket and halvings."""
+    prob = _data_problems()[index]
+    d = prob.dim
+    rng = np.random.default_rng(index)
+    finished = 0
+    for _ in range(4):
+        w = rng.standard_normal(d)
+        S = prob.length_derivative(w)
+        search = _compiled_search(prob, w)
+        root = bisect(S, -1.0, 1.0, maxiter=60, decreasing="expand")[0]
+        for center in (root, root * 1.3 + 0.7):
+            half = 0.5 * max(abs(center), 1.0)
+            a, b = center - half, center + half
+            for T_s, xtol in ((1, 0.0), (7, 0.0), (30, 0.0), (50, 0.0), (60, 0.0),
+                              (50, 1e-9)):
+                for start in (np.nan, root * (1 + 1e-6), center, root * 1.5):
+                    found = search(a, b, T_s, xtol, start)
+                    plain = bisect(S, a, b, maxiter=T_s, xtol=xtol)
+                    if found is None:  # the Python search takes over
+                        continue
+                    finished += 1
+                    assert found[0] == plain[0]
+                    assert (found[1]["a"], found[1]["b"], found[1]["nit"]) == (
+                        plain[1]["a"], plain[1]["b"], plain[1]["nit"])
+                    assert found[1]["nfev"] <= plain[1]["nfev"] + 4
+    # (half the brackets, those about the shifted centre, hold no root: the Python search)
+    assert finished > 80
+
+
+@pytest.mark.parametrize("kw", [{}, {"normalization": "weight"}, {"bn_eps": 0.1},
+                                {"ridge": 0.5}])
+def test_gdnp_on_data_compiled_equals_python_and_plain(kw, monkeypatch):
+    """GDNP's whole history on data is the same with the compiled search, the Python located
+    search and plain bisection (certify=False), for every normalization."""
+    for prob in _data_problems()[1:]:
+        if kw:
+            prob = Halfspace.from_data(prob.X, prob.y, **kw)
+        compiled = gdnp.solve(prob, "gdnp", maxiter=25, reference=False)
+        plain = gdnp.solve(prob, "gdnp", maxiter=25, reference=False, certify=False)
+        with _jit.switched_off():
+            python = gdnp.solve(prob, "gdnp", maxiter=25, reference=False)
+        for other in (plain, python):
+            np.testing.assert_array_equal(compiled.x, other.x)
+            for key in ("fun", "grad_norm2", "dg2", "step"):
+                np.testing.assert_array_equal(compiled.history[key], other.history[key])
+        assert compiled.n_compiled > 0.8 * compiled.nit and python.n_compiled == 0
+        assert compiled.nfev < 0.3 * plain.nfev
+
+
+def test_gdnp_on_separable_data_compiled_equals_plain():
+    """Separable data: the length grows without bound and terms underflow (a sum that is
+    exactly 0 hands the search to Python, whose value then falls back to expit's tails);
+    the histories are still plain bisection's."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((400, 3))
+    y = np.where(X @ np.array([1.0, -2.0, 0.5]) > 0.0, 1.0, -1.0)
+    prob = Halfspace.from_data(X, y)
+    near = Halfspace.from_data(X + 0.3 * rng.standard_normal(X.shape), y)  # nearly separable
+    assert prob.is_separable() and not near.is_separable()
+    for p in (prob, near):
+        compiled = gdnp.solve(p, "gdnp", maxiter=40, reference=False)
+        plain = gdnp.solve(p, "gdnp", maxiter=40, reference=False, certify=False)
+        assert compiled.status == plain.status
+        for key in ("fun", "grad_norm2", "dg2", "step"):
+            np.testing.assert_array_equal(compiled.history[key], plain.history[key])
+        np.testing.assert_array_equal(compiled.x, plain.x)
+    assert compiled.status == 0 and compiled.n_compiled > 0  # (the separable run diverges)
+    w = np.array([1.0, -2.0, 0.5])  # every margin z_i'w < 0: the terms underflow far out
+    assert _compiled_search(prob, w)(1e4, 2e4, 30, 0.0, np.nan) is None
