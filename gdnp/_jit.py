@@ -18,10 +18,11 @@ plain value.
   it, and against the NumPy kernel value by value; checked again each time it loads).
 * **Data** (empirical). NumPy's vectorised ``exp`` cannot be reproduced bit for bit in
   compiled code, so the generator yields each length where it needs ``S`` and the caller
-  computes the plain value there with the Python search's own NumPy code
-  (:meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum`); the compiled code takes the
-  probe's ``P + N``, ``S'`` and curvature envelope from its buffers in one pass, and runs
-  the certificates, the Newton steps and the halvings.
+  takes NumPy's ``exp`` there; the compiled code finishes the plain value with the
+  operations of the Python search (:meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum`)
+  in the same order, NumPy's pairwise sum included (checked when it loads), takes the
+  probe's ``P + N``, ``S'`` and curvature envelope in the same pass, and runs the
+  certificates, the Newton steps and the halvings.
 
 The certificates are the locator's own functions (:mod:`gdnp.problems.taylor`:
 ``probe_bounds``, ``certifies_probe``, ``certifies_virtual``, ``certifies_beyond``), compiled
@@ -142,11 +143,10 @@ def _kernel():
             xi, omega = np.array([-1.0, 1.0]), np.array([0.5, 0.5])
             search(xi, omega, 0.5, 0.5, -4.0, 4.0, 2, 0.0, np.nan, 16.0, 1.0, 1.0, 2, 2e-300,
                    0.0, 0.0)
-            a0 = np.array([-1.0, 2.0])
-            _data_search(a0, lambda t: float(np.sum(a0 / (1.0 + np.exp(-t * a0)))),
-                         np.empty(2), np.empty(2), -4.0, 4.0, 2, 0.0, np.nan,
-                         (16.0, 2.0, 2.0, 3, 3e-300, 0.0, 0.0))
+            _data_search(np.array([-1.0, 2.0]), np.empty(2), np.empty(2), -4.0, 4.0, 2, 0.0,
+                         np.nan, (16.0, 2.0, 2.0, 3, 3e-300, 0.0, 0.0))
             _check_values()
+            _check_data_values()
         except Exception as exc:  # noqa: BLE001 - an optional accelerator: fall back
             from gdnp.problems._validate import warn_external
 
@@ -181,6 +181,29 @@ def _check_values() -> None:
         want = float(np.add.reduce(expit(a0 * t) * c))
         if got != want or math.copysign(1.0, got) != math.copysign(1.0, want):
             raise RuntimeError(f"its value at t = {t!r} is {got!r}, NumPy's {want!r}")
+
+
+def _check_data_values() -> None:
+    """Compare the compiled empirical value (:func:`gdnp._jit_kernels.data_value`, from
+    NumPy's ``exp``) with the Python search's NumPy operations at a few lengths
+    on 30000 margins: ``RuntimeError`` on any difference."""
+    import numpy as np
+
+    from gdnp._jit_kernels import data_value
+
+    rng = np.random.default_rng(0)
+    a0 = rng.standard_normal(30_000) * np.geomspace(0.01, 30.0, 30_000)
+    buf, terms = np.empty_like(a0), np.empty_like(a0)
+    stack, vals, acc = np.empty((3, 192), np.int64), np.empty(96), np.zeros(4)
+    with np.errstate(over="ignore"):
+        for t in (-7.0, -0.3, 1e-3, 0.8, 5.0, 60.0):
+            e = np.exp(np.multiply(a0, -t))
+            buf[:] = e
+            got = data_value(a0, buf, terms, stack, vals, 2, acc)
+            want = float(np.add.reduce(np.divide(a0, e + 1.0)))
+            if got != want or math.copysign(1.0, got) != math.copysign(1.0, want):
+                raise RuntimeError(f"its value on data at t = {t!r} is {got!r}, NumPy's "
+                                   f"{want!r}")
 
 
 def plain_value(xi, omega, ma: float, sa: float):
@@ -223,34 +246,37 @@ def population_logistic_search(xi, omega, ma: float, sa: float, a: float, b: flo
                              "nband": int(nband)}
 
 
-def data_logistic_search(a0, total, buf, terms, a: float, b: float, maxiter: int, xtol: float,
+def data_logistic_search(a0, buf, terms, a: float, b: float, maxiter: int, xtol: float,
                          start: float, consts: tuple):
     """Plain bisection's halvings of ``[a, b]`` on the empirical logistic length derivative
     ``S(t) = mean_i a_i / (1 + exp(-t a_i))`` (``a`` the margins over ``N(w)``), located and
     certified in compiled code (see the module docstring).
 
-    ``total(t)`` computes ``sum_i a_i / (1 + exp(-t a_i))`` as plain bisection does (in
-    NumPy), leaving ``1 + exp(-t a)`` in ``buf`` and the terms in ``terms``, from which the
-    compiled probe takes ``P + N``, ``S'`` and the curvature envelope. ``consts`` as for
+    At each length it needs, the compiled code writes ``-t a`` into ``buf``, NumPy takes its
+    ``exp`` in place here, and the compiled code finishes ``S`` as the Python search does
+    (:meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum`: ``buf = 1 + exp(-t a)``, the
+    terms in ``terms``, NumPy's pairwise sum), with the probe's ``P + N``, ``S'`` and
+    curvature envelope in the same pass. ``consts`` as for
     :func:`population_logistic_search`
     (:meth:`gdnp.problems.EmpiricalHalfspace._locator_constants`). Returns ``(root, info)``
     as :func:`gdnp.bisect` does, or ``None`` where the Python search must run."""
     if _kernel() is None:
         return None
-    return _data_search(a0, total, buf, terms, a, b, maxiter, xtol, start, consts)
+    return _data_search(a0, buf, terms, a, b, maxiter, xtol, start, consts)
 
 
-def _data_search(a0, total, buf, terms, a, b, maxiter, xtol, start, consts):
+def _data_search(a0, buf, terms, a, b, maxiter, xtol, start, consts):
     import numpy as np
 
     from gdnp._jit_kernels import located
 
     out = np.empty(7)
-    value = np.empty(1)
-    for t in located(a0, a0, value, buf, terms, np.empty((3, 192), np.int64), np.empty(96),
-                     True, float(a), float(b), min(int(maxiter), 4096), float(xtol),
-                     float(start), *consts, out):
-        value[0] = total(t)
+    exp = np.exp
+    with np.errstate(over="ignore"):  # exp -> inf: the term's exact limit 0
+        for _ in located(a0, a0, np.empty(4), buf, terms, np.empty((3, 192), np.int64),
+                         np.empty(96), True, float(a), float(b), min(int(maxiter), 4096),
+                         float(xtol), float(start), *consts, out):
+            exp(buf, out=buf)
     status, lo, hi, nit, nfev, ncert, nband = out.tolist()  # (Python floats)
     if status != 0.0:
         return None

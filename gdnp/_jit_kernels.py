@@ -30,24 +30,25 @@ def _block_sum(x, lo, n):
         for i in range(lo, lo + n):
             res += x[i]
         return res
-    r0, r1, r2, r3 = x[lo], x[lo + 1], x[lo + 2], x[lo + 3]
-    r4, r5, r6, r7 = x[lo + 4], x[lo + 5], x[lo + 6], x[lo + 7]
-    i = 8
-    m = n - n % 8
-    while i < m:
-        r0 += x[lo + i]
-        r1 += x[lo + i + 1]
-        r2 += x[lo + i + 2]
-        r3 += x[lo + i + 3]
-        r4 += x[lo + i + 4]
-        r5 += x[lo + i + 5]
-        r6 += x[lo + i + 6]
-        r7 += x[lo + i + 7]
-        i += 8
+    y = x[lo:lo + n]
+    r0, r1, r2, r3, r4, r5, r6, r7 = y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7]
+    # unsigned indices: no wraparound test, so the eight chains compile to vector adds
+    k, m = np.uint64(8), np.uint64(n - n % 8)
+    u1, u2, u3, u4 = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
+    u5, u6, u7 = np.uint64(5), np.uint64(6), np.uint64(7)
+    while k < m:
+        r0 += y[k]
+        r1 += y[k + u1]
+        r2 += y[k + u2]
+        r3 += y[k + u3]
+        r4 += y[k + u4]
+        r5 += y[k + u5]
+        r6 += y[k + u6]
+        r7 += y[k + u7]
+        k += np.uint64(8)
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += x[lo + i]
-        i += 1
+    for i in range(n - n % 8, n):
+        res += y[i]
     return res
 
 
@@ -65,8 +66,57 @@ def pairwise_into(x, stack, vals):
     cache does not reload recursive functions safely); ``stack`` (3 x 192 integers: the
     pending nodes' start, length and whether their halves are done) and ``vals`` (96: the
     sums of finished subtrees, left before right) are work arrays."""
+    return _pairwise(x, stack, vals, x, x, 0, x)
+
+
+@njit
+def _data_leaf(a0, buf, x, lo, m):
+    """``buf = buf + 1`` and ``x = a0 / buf`` on ``[lo, lo + m)``: the operations of
+    :meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum` after its ``exp``."""
+    aa, bb, xx = a0[lo:lo + m], buf[lo:lo + m], x[lo:lo + m]  # (views: vectorised loops)
+    for i in range(m):
+        b = bb[i] + 1.0
+        bb[i] = b
+        xx[i] = aa[i] / b
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
+def _tail_leaf(a0, buf, x, lo, m, acc):
+    """The empirical probe's sums over ``[lo, lo + m)``, added to ``acc``: ``sum t_i a_i``,
+    ``sum t_i^2``, ``sum |t_i|`` and the curvature envelope's ``sum a_i |a_i| t_i (1 -
+    1/buf_i)`` (``t_i = x_i = a_i s_i``). Only their rounding bounds matter (any summation
+    order is within ``n u`` of the sum of magnitudes), so the sums may be reassociated
+    (vectorised); each term takes the roundings of
+    :meth:`gdnp.problems.EmpiricalHalfspace._logistic_probe` and ``_logistic_curvature``."""
+    aa, bb, xx = a0[lo:lo + m], buf[lo:lo + m], x[lo:lo + m]
+    ta = 0.0
+    tt = 0.0
+    at = 0.0
+    cv = 0.0
+    for i in range(m):
+        a = aa[i]
+        t = xx[i]
+        ta += t * a
+        tt += t * t
+        at += abs(t)
+        cv += (a * abs(a)) * (t * (1.0 - 1.0 / bb[i]))
+    acc[0] += ta
+    acc[1] += tt
+    acc[2] += at
+    acc[3] += cv
+
+
+@njit
+def _pairwise(x, stack, vals, a0, buf, mode, acc):
+    """:func:`pairwise_into`; with ``mode`` 1 or 2 each block of ``x`` is first filled from
+    ``a0`` and ``buf = exp(-t a)`` (:func:`_data_leaf`, while it is in cache), and with
+    ``mode`` 2 the probe's sums are added to ``acc`` (:func:`_tail_leaf`)."""
     n = x.size
     if n <= 128:
+        if mode:
+            _data_leaf(a0, buf, x, 0, n)
+            if mode == 2:
+                _tail_leaf(a0, buf, x, 0, n, acc)
         return 0.0 + _block_sum(x, 0, n)  # NumPy adds the sum to an output of +0.0
     s_lo, s_n, s_done = stack[0], stack[1], stack[2]
     sp = 1
@@ -76,6 +126,10 @@ def pairwise_into(x, stack, vals):
         sp -= 1
         lo, m, done = s_lo[sp], s_n[sp], s_done[sp]
         if m <= 128:
+            if mode:
+                _data_leaf(a0, buf, x, lo, m)
+                if mode == 2:
+                    _tail_leaf(a0, buf, x, lo, m, acc)
             vals[vp] = _block_sum(x, lo, m)
             vp += 1
         elif done == 0:
@@ -89,6 +143,24 @@ def pairwise_into(x, stack, vals):
             vals[vp - 2] = vals[vp - 2] + vals[vp - 1]
             vp -= 1
     return 0.0 + vals[0]  # (a sum of -0.0 terms is +0.0 in NumPy, as here)
+
+
+@njit
+def data_value(a0, buf, terms, stack, vals, mode, acc):
+    """``sum_i a_i / (1 + exp(-t a_i))`` from ``buf = exp(-t a)`` (NumPy's ``exp``, in
+    place), as :meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum` computes it: ``buf =
+    buf + 1``, ``terms = a / buf``, NumPy's pairwise sum; the same operations in the same
+    order, one pass (each block filled just before it is summed). ``mode`` 2 also adds the
+    probe's sums to ``acc`` (:func:`_tail_leaf`)."""
+    return _pairwise(terms, stack, vals, a0, buf, mode, acc)
+
+
+@njit
+def _scaled_times(a0, t, buf):
+    """``buf = a0 * (-t)``, as ``np.multiply(a0, -t, out=buf)``."""
+    m = -t
+    for i in range(a0.size):
+        buf[i] = a0[i] * m
 
 
 @njit
@@ -150,28 +222,6 @@ def take(t, v, sc, sp, g0, index, edge_lo, edge_hi, best_step, best, reach, k_su
     return edge_lo, edge_hi, best_step, best
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
-def data_tail(a0, buf, terms):
-    """The empirical probe's sums from its buffers, in one pass: ``sum t_i a_i``,
-    ``sum t_i^2``, ``sum |t_i|`` and the curvature envelope's ``sum a_i |a_i| t_i (1 -
-    1/buf_i)`` (``t_i = a_i s_i``). Only their rounding bounds matter (any summation order
-    is within ``n u`` of the sum of magnitudes), so the sums may be reassociated
-    (vectorised); each term takes the roundings of
-    :meth:`gdnp.problems.EmpiricalHalfspace._logistic_probe` and ``_logistic_curvature``."""
-    ta = 0.0
-    tt = 0.0
-    at = 0.0
-    cv = 0.0
-    for i in range(a0.size):
-        a = a0[i]
-        t = terms[i]
-        ta += t * a
-        tt += t * t
-        at += abs(t)
-        cv += (a * abs(a)) * (t * (1.0 - 1.0 / buf[i]))
-    return ta, tt, at, cv
-
-
 @njit
 def _newton_error(step, slope, curv, read, max_abs):
     """:func:`gdnp.bisection._newton_error` (``read``: whether the curvature envelope
@@ -185,16 +235,17 @@ def _newton_error(step, slope, curv, read, max_abs):
 
 
 @njit
-def located(a0, c, total, buf, work, stack, vals, data, a, b, maxiter, xtol, start, k_sum,
+def located(a0, c, acc, buf, work, stack, vals, data, a, b, maxiter, xtol, start, k_sum,
             max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, out):
     """:func:`gdnp.bisection._bisect_located` with a :class:`MassRatioLocator`, compiled: a
     generator. On the Gaussian nodes (``data`` false: ``a0`` the nodes, ``c`` their weights
     times ``a0``) it evaluates ``S`` itself and never yields. On data (``data`` true:
     ``a0`` the margins ``a_i``, the sum divided by ``n``, the probe's ``S'`` fused and its
-    curvature envelope read) it yields each length ``t`` where it needs ``S``, and reads
-    ``total[0] = sum_i a_i / (1 + exp(-t a_i))``, with ``buf = 1 + exp(-t a)`` and ``work``
-    the terms, which the caller has computed by then, in NumPy, as plain bisection does
-    (NumPy's vectorised ``exp`` cannot be reproduced bit for bit in compiled code).
+    curvature envelope read) it writes ``buf = -t a`` and yields each length ``t`` where it
+    needs ``S``; the caller then takes NumPy's ``exp`` of ``buf`` in place (NumPy's
+    vectorised ``exp``, which plain bisection uses, cannot be reproduced bit for bit in
+    compiled code), and :func:`data_value` finishes the plain value as the Python search
+    does, with the probe's sums in ``acc`` (four floats) in the same pass.
     ``out`` receives status 0 and ``(a, b, halvings, evaluations, certified signs,
     band values)``, or status 1: the Python search must run."""
     n = a0.size
@@ -234,14 +285,15 @@ def located(a0, c, total, buf, work, stack, vals, data, a, b, maxiter, xtol, sta
                 return
             tcv = math.nan
             if data:
+                _scaled_times(a0, tt, buf)
                 yield tt
-                s = total[0]
+                acc[:] = 0.0
+                s = data_value(a0, buf, work, stack, vals, 2 if near < 0 else 1, acc)
                 if s == 0.0:  # an exact 0 may be underflow: the Python search's fallback
                     return
                 tv = s / n
                 if near < 0:
-                    ta, tq, at, cv = data_tail(a0, buf, work)
-                    tsc, tsp, tcv = at / n, (ta - tq) / n, cv / n
+                    tsc, tsp, tcv = acc[2] / n, (acc[0] - acc[1]) / n, acc[3] / n
             elif near < 0:
                 tv, tsc, tsp = probe(tt, a0, c, buf, work, stack, vals)
             else:
@@ -360,8 +412,9 @@ def located(a0, c, total, buf, work, stack, vals, data, a, b, maxiter, xtol, sta
                 fm = pv[j]
         if fm != fm:
             if data:
+                _scaled_times(a0, m, buf)
                 yield m
-                s = total[0]
+                s = data_value(a0, buf, work, stack, vals, 1, acc)
                 if s == 0.0:
                     return
                 fm = s / n

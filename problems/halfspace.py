@@ -1398,10 +1398,11 @@ class EmpiricalHalfspace(Halfspace):
             if consts is None:
                 return None
             a0 = self._a0(state)
-            # plain bisection's sum (_logistic_sum) into the scratch buffers it keeps
+            # in _logistic_sum's scratch buffers (the Python probe's are rewritten)
             buf, terms = self._scratch(state, "buf", a0), self._scratch(state, "buf2", a0)
-            return _jit.data_logistic_search(a0, partial(self._logistic_sum, state, a0), buf,
-                                             terms, a, b, maxiter, xtol, start, consts)
+            state["curvature"] = math.nan
+            return _jit.data_logistic_search(a0, buf, terms, a, b, maxiter, xtol, start,
+                                             consts)
 
         return search
 

@@ -42,6 +42,36 @@ def test_pairwise_sum_is_numpys(n, seed, log_scale):
         assert np.signbit(pairwise(zeros)) == np.signbit(np.add.reduce(zeros))
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([1, 7, 128, 129, 1000, 8193, 30_000, 100_003]),
+       st.integers(0, 2**32 - 1), st.floats(-800.0, 800.0), st.floats(-3.0, 3.0))
+def test_data_value_is_the_python_searchs(n, seed, t, log_scale):
+    """On data the compiled code finishes the plain value from NumPy's exp with the Python
+    search's operations (buf + 1, a / buf, NumPy's pairwise sum): the same number, overflow
+    and signed zeros included; the probe's sums agree with NumPy's to their rounding."""
+    from gdnp._jit_kernels import data_value
+
+    rng = np.random.default_rng(seed)
+    a0 = rng.standard_normal(n) * np.exp(log_scale * rng.standard_normal(n))
+    with np.errstate(over="ignore"):
+        e = np.exp(np.multiply(a0, -t))
+        buf, terms, acc = e.copy(), np.empty(n), np.zeros(4)
+        got = data_value(a0, buf, terms, np.empty((3, 192), np.int64), np.empty(96), 2, acc)
+        want_buf = e + 1.0
+        want_terms = np.divide(a0, want_buf)
+    want = np.add.reduce(want_terms)
+    assert got == want and np.signbit(got) == np.signbit(want)
+    np.testing.assert_array_equal(buf, want_buf)
+    np.testing.assert_array_equal(terms, want_terms)
+    s = 1.0 / want_buf
+    exact = (want_terms @ a0, want_terms @ want_terms, np.abs(want_terms).sum(),
+             (a0 * np.abs(a0)) @ (want_terms * (1.0 - s)))
+    bound = (np.abs(want_terms * a0).sum(), (want_terms ** 2).sum(), exact[2],
+             np.abs((a0 * np.abs(a0)) * (want_terms * (1.0 - s))).sum())
+    for k in range(4):  # any summation order is within n u of the sum of magnitudes
+        assert abs(acc[k] - exact[k]) <= 4 * n * 2.0**-53 * bound[k] + 1e-300
+
+
 @pytest.mark.parametrize("d, separation", [(3, 0.5), (10, 0.99), (100, 0.99)])
 def test_compiled_value_is_the_numpy_kernels(d, separation):
     """The compiled plain value equals the NumPy kernel's at every length, saturated nodes
@@ -364,3 +394,18 @@ def test_gdnp_on_separable_data_compiled_equals_plain():
     assert compiled.status == 0 and compiled.n_compiled > 0  # (the separable run diverges)
     w = np.array([1.0, -2.0, 0.5])  # every margin z_i'w < 0: the terms underflow far out
     assert _compiled_search(prob, w)(1e4, 2e4, 30, 0.0, np.nan) is None
+
+
+def test_a_kernel_whose_data_values_differ_from_numpys_is_not_used(monkeypatch):
+    """The load-time self-check on data: a compiled sum that is not NumPy's keeps the
+    Python search."""
+    import gdnp._jit_kernels as kernels
+
+    real = kernels.data_value
+    monkeypatch.setattr(kernels, "data_value",
+                        lambda *args: real(*args) * (1 + 2**-50))
+    monkeypatch.setattr(_jit, "_KERNEL", None)
+    monkeypatch.setattr(_jit, "_NUMBA", _jit._NUMBA)
+    with pytest.warns(RuntimeWarning, match="on data"):
+        assert not _jit.ready()
+    assert not _jit.available()
