@@ -89,9 +89,9 @@ def summarise(reports: list[dict]) -> dict:
         row = {"problem": problem, "target": per_run[0]["target"],
                "ratio": _spread([r["ratio"] for r in per_run]),
                "met": [r["met"] for r in per_run]}
-        if "replay_ratio" in per_run[0]:
-            row["replay_ratio"] = _spread([r["replay_ratio"] for r in per_run])
-            row["floor_ratio"] = _spread([r["floor_ratio"] for r in per_run])
+        for key in ("replay_ratio", "floor_ratio", "python_search_ratio"):
+            if key in per_run[0]:
+                row[key] = _spread([r[key] for r in per_run])
         rows.append(row)
     medians = [row["ratio"]["median"] for row in rows]
     distance = [sum(abs(math.log(r["ratio"] / m)) for r, m in zip(rep["iteration_ratios"],
@@ -151,6 +151,14 @@ def ranges_markdown(summary: dict) -> str:
         cells = " | ".join(f"{a:.2f} / {b:.2f}" for a, b in zip(
             row["replay_ratio"]["values"], row["floor_ratio"]["values"], strict=True))
         lines.append(f"| {row['problem']} | {cells} |")
+    python = [row for row in summary["rows"] if "python_search_ratio" in row]
+    if python:
+        lines += ["", "The same GDNP with its length search in Python (`GDNP_NUMBA=0`, the "
+                  "same iterates) / GD, in the same rounds:", "",
+                  head.replace("quantity", "problem"), sep]
+        for row in python:
+            cells = " | ".join(f"{v:.2f}" for v in row["python_search_ratio"]["values"])
+            lines.append(f"| {row['problem']} | {cells} |")
     below = summary["below_floor"]
     lines += ["", f"Rows below their floor (the floor is a lower bound up to the machine's "
               f"drift between rounds): {len(below)} of {summary['rows_with_floor']}"

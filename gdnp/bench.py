@@ -30,10 +30,11 @@ rounds. Targets: population <= 2.5, OLS <= 2, empirical <= 1.3 (MLP: reported on
 ablation beside each single-unit row: GDNP with its recorded lengths replayed instead of
 searched (``replay_ratio``), and that plus the evaluations any bit-for-bit search of this
 design must make (``floor_ratio``, a lower bound on the row's ratio up to the machine's drift
-between rounds; theory guide §4). The population rows' length search runs compiled where
-numba is installed (the ``fast`` extra, ``pip install -e ".[fast]"`` in a clone; the machine
-record's ``compiled_search`` says whether its kernel loaded),
-else in Python; the halvings are plain bisection's either way.
+between rounds; theory guide §4). On logistic halfspaces (population and data) the length
+search runs compiled where numba is installed (the ``fast`` extra, ``pip install -e
+".[fast]"`` in a clone; the machine record's ``compiled_search`` says whether its kernel
+loaded), else in Python; the halvings are plain bisection's either way, and those rows also
+time the same GDNP with the search in Python (``python_search_ratio``).
 
 ``reference``: the wall time of ``solution()`` on nearly separable empirical halfspaces at
 n = 10^5 and 10^6 (d = 100), certificates first, an LP only when neither certificate holds.
@@ -401,7 +402,7 @@ def _ols_data(quick: bool):
 def _iteration_ratios(quick: bool, log=None) -> list[dict]:
     """GDNP / GD per iteration on each problem form, measured as a user's history shows it
     (:func:`_per_iteration_user`); MLP: GDNP per sweep over GD per iteration."""
-    from gdnp.problems import MLP, OLS, GaussianHalfspace, Halfspace
+    from gdnp.problems import MLP, OLS, Halfspace
 
     rounds = 2 if quick else 5
     d_small, d_big = (4, 10) if quick else (10, 100)
@@ -427,30 +428,37 @@ def _iteration_ratios(quick: bool, log=None) -> list[dict]:
     for name, make, T_s, maxiter, target in cases:
         _log(log, f"[bench]   {name}")
         prob = make()
-        runs = {"gd": ("gd", {}), "gdnp": ("gdnp", {"T_s": T_s})}
-        compiled = prob._compiled_length_search(prob._state(prob.initial_point(0))) \
-            if isinstance(prob, GaussianHalfspace) and _jit.available() else None
-        if compiled is not None:  # the same search in Python too, for comparison
-            runs["gdnp_python"] = ("gdnp", {"T_s": T_s})
-        m = _per_iteration_user(prob, runs, rounds, maxiter,
-                                replay=None if isinstance(prob, MLP) else "gdnp")
-        row = _iteration_row(name, m, target, maxiter)
-        if compiled is not None:
-            row["python_search_ratio"] = m["per_iter_s"]["gdnp_python"] / row["gd_s"]
-        rows.append(row)
+        rows.append(_compared_row(name, prob, T_s, rounds, maxiter, target,
+                                  replay=None if isinstance(prob, MLP) else "gdnp"))
     family = [(name, prob, 30) for name, prob in empirical_family(quick)]
     beyond = empirical_beyond(quick)
     for i, (name, prob, T_s) in enumerate(family + beyond):
         name += f", T_s={T_s}" + (" (the default)" if T_s == 50 else "")
         _log(log, f"[bench]   {name}")
-        maxiter = 10 if quick else 40
-        m = _per_iteration_user(prob, {"gd": ("gd", {}), "gdnp": ("gdnp", {"T_s": T_s})},
-                                rounds, maxiter, replay="gdnp")
-        rows.append({**_iteration_row(name, m, 1.3, maxiter),
+        rows.append({**_compared_row(name, prob, T_s, rounds, 10 if quick else 40, 1.3),
                      "group": "empirical family" if i < len(family) else "empirical beyond"})
         del prob
         gc.collect()
     return rows
+
+
+def _compared_row(name, prob, T_s, rounds, maxiter, target, replay="gdnp") -> dict:
+    """One row of ``iteration_ratios``: GD and GDNP in the same interleaved rounds
+    (:func:`_per_iteration_user`), and, where the problem has a compiled length search
+    (:mod:`gdnp._jit`), the same GDNP with the Python search too (``python_search_ratio``,
+    the same iterates, checked)."""
+    from gdnp.problems import Halfspace
+
+    runs = {"gd": ("gd", {}), "gdnp": ("gdnp", {"T_s": T_s})}
+    compiled = isinstance(prob, Halfspace) and _jit.available() and \
+        prob._compiled_length_search(prob._state(prob.initial_point(0))) is not None
+    if compiled:
+        runs["gdnp_python"] = ("gdnp", {"T_s": T_s})
+    m = _per_iteration_user(prob, runs, rounds, maxiter, replay=replay)
+    row = _iteration_row(name, m, target, maxiter)
+    if compiled:
+        row["python_search_ratio"] = m["per_iter_s"]["gdnp_python"] / row["gd_s"]
+    return row
 
 
 def _iteration_row(name, m, target, maxiter) -> dict:
@@ -756,23 +764,21 @@ def to_markdown(report: dict) -> str:
                   "evaluations of `d_g f` any bit-for-bit search of this design makes (the "
                   "plain values at the midpoints inside the rounding band, at least one; each "
                   "timed alone, compiled where the search is), a lower bound on GDNP / GD for "
-                  "this iteration (up to the machine's drift between rounds).", "",
+                  "this iteration (up to the machine's drift between rounds). *Python "
+                  "search*: on logistic halfspaces the length search runs compiled (numba); "
+                  "the same GDNP with it in Python (`GDNP_NUMBA=0`, the same iterates, "
+                  "checked) in the same rounds.", "",
                   "| problem | GD [ms/iter] | GDNP [ms/iter] | GDNP / GD | target | met | "
-                  "GDNP evaluations / iter | lengths replayed / GD | search floor / GD |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+                  "GDNP evaluations / iter | lengths replayed / GD | search floor / GD | "
+                  "Python search / GD |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             met = _met_cell(r["met"], report["quick"])
-            replay = "-" if "replay_ratio" not in r else f"{r['replay_ratio']:.2f}"
-            floor = "-" if "floor_ratio" not in r else f"{r['floor_ratio']:.2f}"
+            cells = ["-" if key not in r else f"{r[key]:.2f}"
+                     for key in ("replay_ratio", "floor_ratio", "python_search_ratio")]
             lines.append(f"| {r['problem']} | {r['gd_s'] * 1e3:.3f} | {r['gdnp_s'] * 1e3:.3f} "
                          f"| {r['ratio']:.2f} | {r['target'] or '-'} | {met} | "
-                         f"{r['gdnp_evals_per_iter']:.1f} | {replay} | {floor} |")
-        python = [r for r in rows if "python_search_ratio" in r]
-        if python:
-            lines += ["", "The population rows' length search ran compiled (numba); with it in "
-                      "Python (`GDNP_NUMBA=0`, the same iterates, checked) GDNP / GD was "
-                      + ", ".join(f"{r['python_search_ratio']:.2f} ({r['problem']})"
-                                  for r in python) + " in the same rounds."]
+                         f"{r['gdnp_evals_per_iter']:.1f} | {' | '.join(cells)} |")
     ref = report.get("reference") or []
     if ref:
         lines += ["", "### Reference solution (`solution()`) on nearly separable data", "",

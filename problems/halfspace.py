@@ -1317,7 +1317,7 @@ class EmpiricalHalfspace(Halfspace):
                                "any other evaluation rewrites its buffers")
         if curvature is None:
             buf, terms = state["buf"], state["buf2"]
-            np.reciprocal(buf, out=buf)  # s_i
+            np.divide(1.0, buf, out=buf)  # s_i (np.reciprocal, the same numbers, is 2x slower)
             np.subtract(1.0, buf, out=buf)
             buf *= terms  # a_i s_i (1 - s_i)
             curvature = state["curvature"] = _bound_dot(buf, self._a_absa(state)) / buf.size

@@ -169,7 +169,7 @@ def _logistic_mean_and_d1(t):
     d1 = np.log1p(E)
     s_log = float(total(d1, axis=None))
     np.add(E, 1.0, out=d1)
-    np.reciprocal(d1, out=d1)
+    np.divide(1.0, d1, out=d1)  # (np.reciprocal: the same numbers, 2x slower)
     np.multiply(d1, np.maximum(E, t >= 0.0, out=E), out=d1)
     return (0.5 * (float(total(t, axis=None)) + s_abs) + s_log) / max(t.size, 1), d1
 

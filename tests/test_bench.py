@@ -69,9 +69,12 @@ def test_json_schema(report):
     from gdnp import _jit
 
     assert rep["machine"]["compiled_search"] is _jit.ready()
-    population = [r for r in rows if r["problem"].startswith("population")]
-    assert all(("python_search_ratio" in r) is _jit.available() for r in population)
-    assert all(r["python_search_ratio"] > 0 for r in population if "python_search_ratio" in r)
+    logistic = [r for r in rows if r["problem"].startswith("population")
+                or r.get("group", "").startswith("empirical")]
+    assert len(logistic) == 10
+    assert all(("python_search_ratio" in r) is _jit.available() for r in logistic)
+    assert all(r["python_search_ratio"] > 0 for r in logistic if "python_search_ratio" in r)
+    assert not any("python_search_ratio" in r for r in rows if r not in logistic)
 
 
 def test_markdown(report):
@@ -156,8 +159,9 @@ def test_rounds_report_the_run_closest_to_the_medians(report):
     assert {i for i, _ in summary["below_floor"]} == {5}
     text = br.ranges_markdown(summary)
     with_floor = sum("replay_ratio" in row for row in summary["rows"])
+    with_python = sum("python_search_ratio" in row for row in summary["rows"])
     assert text.count("\n| ") == (len(summary["rows"]) + len(summary["others"]) + 1) + (
-        with_floor + 1)  # two tables, each with its header row
+        with_floor + 1) + (with_python + 1 if with_python else 0)  # each with its header
     assert f"{len(summary['below_floor'])} of {summary['rows_with_floor']}" in text
     with pytest.raises(ValueError, match="--quick"):
         br.summarise([rep])
