@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import threading
 
 __all__ = ["LOAD_AFTER_SECONDS", "available", "data_logistic_search", "plain_value",
            "population_logistic_search", "ready", "switched_off"]
@@ -270,12 +271,15 @@ def _data_search(a0, buf, terms, a, b, maxiter, xtol, start, consts):
 
     from gdnp._jit_kernels import located
 
-    out = np.empty(7)
+    work = getattr(_DATA_WORK, "arrays", None)  # the generator's small work arrays
+    if work is None:
+        work = _DATA_WORK.arrays = (np.empty(4), np.empty((3, 192), np.int64), np.empty(96),
+                                    np.empty(7))
+    acc, stack, vals, out = work
     exp = np.exp
     with np.errstate(over="ignore"):  # exp -> inf: the term's exact limit 0
-        for _ in located(a0, a0, np.empty(4), buf, terms, np.empty((3, 192), np.int64),
-                         np.empty(96), True, float(a), float(b), min(int(maxiter), 4096),
-                         float(xtol), float(start), *consts, out):
+        for _ in located(a0, a0, acc, buf, terms, stack, vals, True, float(a), float(b),
+                         min(int(maxiter), 4096), float(xtol), float(start), *consts, out):
             exp(buf, out=buf)
     status, lo, hi, nit, nfev, ncert, nband = out.tolist()  # (Python floats)
     if status != 0.0:
@@ -283,3 +287,8 @@ def _data_search(a0, buf, terms, a, b, maxiter, xtol, start, consts):
     return 0.5 * (lo + hi), {"a": lo, "b": hi, "a0": a, "b0": b, "nit": int(nit),
                              "nfev": int(nfev), "ncertified": int(ncert), "expansions": 0,
                              "nband": int(nband)}
+
+
+# the data search's work arrays, per thread (a search never runs inside another in one
+# thread: the generator only yields to NumPy's exp)
+_DATA_WORK = threading.local()

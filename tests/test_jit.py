@@ -409,3 +409,18 @@ def test_a_kernel_whose_data_values_differ_from_numpys_is_not_used(monkeypatch):
     with pytest.warns(RuntimeWarning, match="on data"):
         assert not _jit.ready()
     assert not _jit.available()
+
+
+def test_data_search_in_threads_is_the_same():
+    """Two threads running GDNP on data at once (the compiled search releases the GIL and
+    yields to NumPy between steps) get the iterates of the runs one after the other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    probs = _data_problems()[1:3]
+    alone = [gdnp.solve(p, "gdnp", maxiter=30, reference=False) for p in probs]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(
+            lambda p: gdnp.solve(p, "gdnp", maxiter=30, reference=False), probs * 2))
+    for res, ref in zip(together, alone * 2, strict=True):
+        np.testing.assert_array_equal(res.history["fun"], ref.history["fun"])
+        assert res.n_compiled > 0
