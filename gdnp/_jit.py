@@ -3,7 +3,7 @@
 An optional accelerator (the ``fast`` extra: ``pip install -e ".[fast]"`` in a clone, or numba
 installed beside gdnp; ``GDNP_NUMBA=0`` turns it off). It runs the same algorithm as
 :func:`gdnp.bisection._bisect_located` with :class:`gdnp.problems.taylor.MassRatioLocator`
-(theory guide §4), one compiled generator (:func:`gdnp._jit_kernels.located`) for both
+(theory guide §4), one compiled function (:func:`gdnp._jit_kernels.located`) for both
 problem forms: Newton probes of ``S(t)`` from the predicted length, two edges certified
 around the root by the locator's rounding bounds, then plain bisection's halvings, a
 midpoint outside the edges taking its certified sign and one inside (the rounding band) its
@@ -45,10 +45,10 @@ __all__ = ["LOAD_AFTER_SECONDS", "available", "data_logistic_search", "plain_val
 
 #: Seconds of Python length searches that the compiled one could have run, after which a
 #: process loads it (``GDNP_NUMBA`` unset or ``auto``): about what importing numba and loading
-#: the kernel from its cache cost (0.2-0.3 s measured), so that a short run never pays more
+#: the kernels from its cache cost (0.3-0.35 s measured), so that a short run never pays more
 #: than twice what it would have spent, and a long one pays once. ``GDNP_NUMBA=1`` loads it
 #: at the first search, ``GDNP_NUMBA=0`` never.
-LOAD_AFTER_SECONDS = 0.25
+LOAD_AFTER_SECONDS = 0.3
 
 _OFF_VALUES = ("0", "false", "no", "off")
 _EAGER_VALUES = ("1", "true", "yes", "on", "eager")
@@ -271,16 +271,14 @@ def _data_search(a0, buf, terms, a, b, maxiter, xtol, start, consts):
 
     from gdnp._jit_kernels import located
 
-    work = getattr(_DATA_WORK, "arrays", None)  # the generator's small work arrays
+    work = getattr(_DATA_WORK, "arrays", None)  # the search's small work arrays
     if work is None:
         work = _DATA_WORK.arrays = (np.empty(4), np.empty((3, 192), np.int64), np.empty(96),
-                                    np.empty(7))
-    acc, stack, vals, out = work
-    exp = np.exp
+                                    np.empty((7, 40)), np.empty(7))
+    acc, stack, vals, table, out = work
     with np.errstate(over="ignore"):  # exp -> inf: the term's exact limit 0
-        for _ in located(a0, a0, acc, buf, terms, stack, vals, True, float(a), float(b),
-                         min(int(maxiter), 4096), float(xtol), float(start), *consts, out):
-            exp(buf, out=buf)
+        located(a0, a0, acc, buf, terms, stack, vals, table, True, float(a), float(b),
+                min(int(maxiter), 4096), float(xtol), float(start), *consts, out)
     status, lo, hi, nit, nfev, ncert, nband = out.tolist()  # (Python floats)
     if status != 0.0:
         return None
@@ -290,5 +288,5 @@ def _data_search(a0, buf, terms, a, b, maxiter, xtol, start, consts):
 
 
 # the data search's work arrays, per thread (a search never runs inside another in one
-# thread: the generator only yields to NumPy's exp)
+# thread: the compiled code calls nothing but NumPy's exp)
 _DATA_WORK = threading.local()

@@ -155,6 +155,15 @@ def data_value(a0, buf, terms, stack, vals, mode, acc):
     return _pairwise(terms, stack, vals, a0, buf, mode, acc)
 
 
+@numba.njit(cache=True, error_model="numpy")
+def _numpy_exp(buf):
+    """``buf = exp(buf)`` in place by NumPy's own ``exp`` (an object-mode block: NumPy's
+    vectorised ``exp``, which the Python search uses, differs from compiled code's in the
+    last bit of some values)."""
+    with numba.objmode():
+        np.exp(buf, out=buf)
+
+
 @njit
 def _scaled_times(a0, t, buf):
     """``buf = a0 * (-t)``, as ``np.multiply(a0, -t, out=buf)``."""
@@ -234,20 +243,21 @@ def _newton_error(step, slope, curv, read, max_abs):
     return 0.5 * step * step * abs(curv) * grow * grow / slope
 
 
-@njit
-def located(a0, c, acc, buf, work, stack, vals, data, a, b, maxiter, xtol, start, k_sum,
-            max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, out):
-    """:func:`gdnp.bisection._bisect_located` with a :class:`MassRatioLocator`, compiled: a
-    generator. On the Gaussian nodes (``data`` false: ``a0`` the nodes, ``c`` their weights
-    times ``a0``) it evaluates ``S`` itself and never yields. On data (``data`` true:
-    ``a0`` the margins ``a_i``, the sum divided by ``n``, the probe's ``S'`` fused and its
-    curvature envelope read) it writes ``buf = -t a`` and yields each length ``t`` where it
-    needs ``S``; the caller then takes NumPy's ``exp`` of ``buf`` in place (NumPy's
-    vectorised ``exp``, which plain bisection uses, cannot be reproduced bit for bit in
-    compiled code), and :func:`data_value` finishes the plain value as the Python search
-    does, with the probe's sums in ``acc`` (four floats) in the same pass.
-    ``out`` receives status 0 and ``(a, b, halvings, evaluations, certified signs,
-    band values)``, or status 1: the Python search must run."""
+# not nogil: on data it calls NumPy (_numpy_exp, an object-mode block), which needs the GIL
+@numba.njit(cache=True, error_model="numpy")
+def located(a0, c, acc, buf, work, stack, vals, table, data, a, b, maxiter, xtol, start,
+            k_sum, max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, out):
+    """:func:`gdnp.bisection._bisect_located` with a :class:`MassRatioLocator`, compiled. On
+    the Gaussian nodes (``data`` false: ``a0`` the nodes, ``c`` their weights times ``a0``)
+    it evaluates ``S`` itself. On data (``data`` true: ``a0`` the margins ``a_i``, the sum
+    divided by ``n``, the probe's ``S'`` fused and its curvature envelope read), at each
+    length ``t`` where it needs ``S`` it writes ``buf = -t a``, calls NumPy's ``exp`` on
+    ``buf`` in place (an object-mode block: NumPy's vectorised ``exp``, which plain bisection
+    uses, cannot be reproduced bit for bit in compiled code), and :func:`data_value`
+    finishes the plain value as the Python search does, with the probe's sums in ``acc``
+    (four floats) in the same pass. ``table`` (7 x 40) holds the probes. ``out`` receives
+    status 0 and ``(a, b, halvings, evaluations, certified signs, band values)``, or status
+    1: the Python search must run."""
     n = a0.size
     fused = data
     out[0] = 1.0
@@ -255,14 +265,10 @@ def located(a0, c, acc, buf, work, stack, vals, data, a, b, maxiter, xtol, start
     inf = math.inf
     # probes: t, S, P + N, S', growth of the last two (1.0: computed at t), the curvature
     # envelope and whether it has been read
-    cap = 40
-    pt = [0.0] * cap
-    pv = [0.0] * cap
-    psc = [0.0] * cap
-    psp = [0.0] * cap
-    pg = [1.0] * cap
-    pcv = [math.nan] * cap
-    pread = [False] * cap
+    cap = table.shape[1]
+    pt, pv, psc, psp, pg, pcv, pread = table[0], table[1], table[2], table[3], table[4], \
+        table[5], table[6]  # (pread: 1.0 once the curvature envelope is read)
+    pread[:] = 0.0
     npr = 0
     edge_lo, edge_hi = -inf, inf
     best_step, best = inf, -1
@@ -274,11 +280,12 @@ def located(a0, c, acc, buf, work, stack, vals, data, a, b, maxiter, xtol, start
         return
     widen = 1.15
     final = max(math.ldexp(b - a, -maxiter), xtol)
-    targets = [start if (start == start and a < start < b) else m, inf]
+    t_first, t_second = start if (start == start and a < start < b) else m, inf
     near = -1
     for rounds in range(17):
         # the probes of the last step (the first: at the start); then at most 16 steps
-        for tt in targets:
+        for which in range(2):
+            tt = t_first if which == 0 else t_second
             if tt == inf:
                 continue
             if npr + 1 > cap:
@@ -286,7 +293,7 @@ def located(a0, c, acc, buf, work, stack, vals, data, a, b, maxiter, xtol, start
             tcv = math.nan
             if data:
                 _scaled_times(a0, tt, buf)
-                yield tt
+                _numpy_exp(buf)
                 acc[:] = 0.0
                 s = data_value(a0, buf, work, stack, vals, 2 if near < 0 else 1, acc)
                 if s == 0.0:  # an exact 0 may be underflow: the Python search's fallback
@@ -308,7 +315,7 @@ def located(a0, c, acc, buf, work, stack, vals, data, a, b, maxiter, xtol, start
             if not math.isfinite(tv):
                 return
             pt[npr], pv[npr], psc[npr], psp[npr], pg[npr] = tt, tv, tsc, tsp, tg
-            pcv[npr] = tcv
+            pcv[npr], pread[npr] = tcv, 0.0
             edge_lo, edge_hi, best_step, best = take(
                 tt, tv, tsc, tsp, tg, npr, edge_lo, edge_hi, best_step, best, reach, k_sum,
                 max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, fused)
@@ -328,17 +335,17 @@ def located(a0, c, acc, buf, work, stack, vals, data, a, b, maxiter, xtol, start
             delta = ((2.0 * k_sum + 18.0) * U * sc / sp + 2.0 * U * abs(x)) * 1.02
         step = -v / sp
         allowed = max(2.5 * delta, final)
-        newton_err = _newton_error(step, sp, pcv[best], pread[best], max_abs)
+        newton_err = _newton_error(step, sp, pcv[best], pread[best] != 0.0, max_abs)
         # the curvature envelope of the last probe, read only where the slope bound alone
         # falls short (as the Python search, which computes it only then)
-        readable = data and not pread[best] and best == npr - 1 and fresh
+        readable = data and pread[best] == 0.0 and best == npr - 1 and fresh
         if readable and newton_err > 0.1 * allowed:
-            pread[best] = True
+            pread[best] = 1.0
             newton_err = _newton_error(step, sp, pcv[best], True, max_abs)
             readable = False
         if g0 == 1.0 and newton_err <= 0.1 * allowed:
             for _attempt in range(2):
-                curv = pcv[best] if pread[best] else math.nan
+                curv = pcv[best] if pread[best] != 0.0 else math.nan
                 half = 1.05 * delta + newton_err
                 x_l, x_r = x + step - half, x + step + half
                 if lo < x_l and taylor.certifies_virtual(
@@ -351,7 +358,7 @@ def located(a0, c, acc, buf, work, stack, vals, data, a, b, maxiter, xtol, start
                     edge_hi = hi = x_r
                 if hi - lo <= allowed or not readable:
                     break
-                pread[best] = True
+                pread[best] = 1.0
                 newton_err = _newton_error(step, sp, pcv[best], True, max_abs)
                 readable = False
             if hi - lo <= allowed:
@@ -371,7 +378,7 @@ def located(a0, c, acc, buf, work, stack, vals, data, a, b, maxiter, xtol, start
         if newton > widen * delta:  # still far: a Newton step
             if not lo < r < hi:
                 break
-            targets = [r, inf]
+            t_first, t_second = r, inf
             near = -1
             continue
         # Newton's point is within the band's scale: straddle the root
@@ -383,7 +390,7 @@ def located(a0, c, acc, buf, work, stack, vals, data, a, b, maxiter, xtol, start
             break
         first = right if left == inf else left
         near = best if (g0 == 1.0 and abs(first - x) * max_abs <= 1e-3) else -1
-        targets = [left, right]
+        t_first, t_second = left, right
     # the bracket ends: certified (else the Python search evaluates them)
     if not (a <= edge_lo and b >= edge_hi):
         return
@@ -413,7 +420,7 @@ def located(a0, c, acc, buf, work, stack, vals, data, a, b, maxiter, xtol, start
         if fm != fm:
             if data:
                 _scaled_times(a0, m, buf)
-                yield m
+                _numpy_exp(buf)
                 s = data_value(a0, buf, work, stack, vals, 1, acc)
                 if s == 0.0:
                     return
@@ -449,8 +456,7 @@ def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_ab
         a0[k] = ma + a0[k]  # ma + sa * xi, as NumPy forms it
     c = omega * a0
     out = np.empty(7)
-    for _ in located(a0, c, c, np.empty(n), np.empty(n), np.empty((3, 192), np.int64),
-                     np.empty(96), False, a, b, maxiter, xtol, start, k_sum, max_abs,
-                     max_abs_all, n_terms, tiny, mass_small, slope_small, out):
-        pass
+    located(a0, c, c, np.empty(n), np.empty(n), np.empty((3, 192), np.int64), np.empty(96),
+            np.empty((7, 40)), False, a, b, maxiter, xtol, start, k_sum, max_abs, max_abs_all,
+            n_terms, tiny, mass_small, slope_small, out)
     return (int(out[0]), out[1], out[2], int(out[3]), int(out[4]), int(out[5]), int(out[6]))
