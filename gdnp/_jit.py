@@ -144,8 +144,8 @@ def _kernel():
             xi, omega = np.array([-1.0, 1.0]), np.array([0.5, 0.5])
             search(xi, omega, 0.5, 0.5, -4.0, 4.0, 2, 0.0, np.nan, 16.0, 1.0, 1.0, 2, 2e-300,
                    0.0, 0.0)
-            _data_search(np.array([-1.0, 2.0]), np.empty(2), np.empty(2), -4.0, 4.0, 2, 0.0,
-                         np.nan, (16.0, 2.0, 2.0, 3, 3e-300, 0.0, 0.0))
+            _data_search(np.array([-1.0, 2.0]), np.empty(2), -4.0, 4.0, 2, 0.0, np.nan,
+                         (16.0, 2.0, 2.0, 3, 3e-300, 0.0, 0.0))
             _check_values()
             _check_data_values()
         except Exception as exc:  # noqa: BLE001 - an optional accelerator: fall back
@@ -194,13 +194,13 @@ def _check_data_values() -> None:
 
     rng = np.random.default_rng(0)
     a0 = rng.standard_normal(30_000) * np.geomspace(0.01, 30.0, 30_000)
-    buf, terms = np.empty_like(a0), np.empty_like(a0)
-    stack, vals, acc = np.empty((3, 192), np.int64), np.empty(96), np.zeros(4)
+    buf, stack, vals = np.empty_like(a0), np.empty((3, 192), np.int64), np.empty(96)
+    acc, leaf = np.zeros(4), np.empty((2, 128))
     with np.errstate(over="ignore"):
         for t in (-7.0, -0.3, 1e-3, 0.8, 5.0, 60.0):
             e = np.exp(np.multiply(a0, -t))
             buf[:] = e
-            got = data_value(a0, buf, terms, stack, vals, 2, acc)
+            got = data_value(a0, buf, stack, vals, 2, acc, leaf)
             want = float(np.add.reduce(np.divide(a0, e + 1.0)))
             if got != want or math.copysign(1.0, got) != math.copysign(1.0, want):
                 raise RuntimeError(f"its value on data at t = {t!r} is {got!r}, NumPy's "
@@ -247,26 +247,25 @@ def population_logistic_search(xi, omega, ma: float, sa: float, a: float, b: flo
                              "nband": int(nband)}
 
 
-def data_logistic_search(a0, buf, terms, a: float, b: float, maxiter: int, xtol: float,
+def data_logistic_search(a0, buf, a: float, b: float, maxiter: int, xtol: float,
                          start: float, consts: tuple):
     """Plain bisection's halvings of ``[a, b]`` on the empirical logistic length derivative
     ``S(t) = mean_i a_i / (1 + exp(-t a_i))`` (``a`` the margins over ``N(w)``), located and
     certified in compiled code (see the module docstring).
 
     At each length it needs, the compiled code writes ``-t a`` into ``buf``, NumPy takes its
-    ``exp`` in place here, and the compiled code finishes ``S`` as the Python search does
-    (:meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum`: ``buf = 1 + exp(-t a)``, the
-    terms in ``terms``, NumPy's pairwise sum), with the probe's ``P + N``, ``S'`` and
-    curvature envelope in the same pass. ``consts`` as for
-    :func:`population_logistic_search`
+    ``exp`` in place, and the compiled code finishes ``S`` as the Python search does
+    (:meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum`: the terms ``a / (1 + exp(-t
+    a))``, NumPy's pairwise sum), with the probe's ``P + N``, ``S'`` and curvature envelope
+    in the same pass. ``consts`` as for :func:`population_logistic_search`
     (:meth:`gdnp.problems.EmpiricalHalfspace._locator_constants`). Returns ``(root, info)``
     as :func:`gdnp.bisect` does, or ``None`` where the Python search must run."""
     if _kernel() is None:
         return None
-    return _data_search(a0, buf, terms, a, b, maxiter, xtol, start, consts)
+    return _data_search(a0, buf, a, b, maxiter, xtol, start, consts)
 
 
-def _data_search(a0, buf, terms, a, b, maxiter, xtol, start, consts):
+def _data_search(a0, buf, a, b, maxiter, xtol, start, consts):
     import numpy as np
 
     from gdnp._jit_kernels import located
@@ -274,10 +273,10 @@ def _data_search(a0, buf, terms, a, b, maxiter, xtol, start, consts):
     work = getattr(_DATA_WORK, "arrays", None)  # the search's small work arrays
     if work is None:
         work = _DATA_WORK.arrays = (np.empty(4), np.empty((3, 192), np.int64), np.empty(96),
-                                    np.empty((7, 40)), np.empty(7))
-    acc, stack, vals, table, out = work
+                                    np.empty((7, 40)), np.empty((2, 128)), np.empty(7))
+    acc, stack, vals, table, leaf, out = work
     with np.errstate(over="ignore"):  # exp -> inf: the term's exact limit 0
-        located(a0, a0, acc, buf, terms, stack, vals, table, True, float(a), float(b),
+        located(a0, a0, acc, buf, a0, stack, vals, table, leaf, True, float(a), float(b),
                 min(int(maxiter), 4096), float(xtol), float(start), *consts, out)
     status, lo, hi, nit, nfev, ncert, nband = out.tolist()  # (Python floats)
     if status != 0.0:

@@ -66,40 +66,43 @@ def pairwise_into(x, stack, vals):
     cache does not reload recursive functions safely); ``stack`` (3 x 192 integers: the
     pending nodes' start, length and whether their halves are done) and ``vals`` (96: the
     sums of finished subtrees, left before right) are work arrays."""
-    return _pairwise(x, stack, vals, x, x, 0, x)
+    return _pairwise(x, stack, vals, x, 0, x, np.empty((2, 1)))
 
 
 @njit
-def _data_leaf(a0, buf, x, lo, m):
-    """``buf = buf + 1`` and ``x = a0 / buf`` on ``[lo, lo + m)``: the operations of
-    :meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum` after its ``exp``."""
-    aa, bb, xx = a0[lo:lo + m], buf[lo:lo + m], x[lo:lo + m]  # (views: vectorised loops)
+def _data_leaf(a0, buf, lo, m, leaf):
+    """The terms of :meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum` on ``[lo, lo +
+    m)`` from ``buf = exp(-t a)``, with its operations: ``leaf[1] = buf + 1`` and ``leaf[0]
+    = a / leaf[1]`` (a block's worth, kept in cache; nothing is written back)."""
+    aa, bb = a0[lo:lo + m], buf[lo:lo + m]  # (views: vectorised loops)
+    xs, bs = leaf[0], leaf[1]
     for i in range(m):
         b = bb[i] + 1.0
-        bb[i] = b
-        xx[i] = aa[i] / b
+        bs[i] = b
+        xs[i] = aa[i] / b
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
-def _tail_leaf(a0, buf, x, lo, m, acc):
+def _tail_leaf(a0, lo, m, leaf, acc):
     """The empirical probe's sums over ``[lo, lo + m)``, added to ``acc``: ``sum t_i a_i``,
     ``sum t_i^2``, ``sum |t_i|`` and the curvature envelope's ``sum a_i |a_i| t_i (1 -
-    1/buf_i)`` (``t_i = x_i = a_i s_i``). Only their rounding bounds matter (any summation
-    order is within ``n u`` of the sum of magnitudes), so the sums may be reassociated
-    (vectorised); each term takes the roundings of
+    1/b_i)`` (``t_i = leaf[0] = a_i s_i``, ``b_i = leaf[1] = 1 + exp(-t a_i)``). Only their
+    rounding bounds matter (any summation order is within ``n u`` of the sum of magnitudes),
+    so the sums may be reassociated (vectorised); each term takes the roundings of
     :meth:`gdnp.problems.EmpiricalHalfspace._logistic_probe` and ``_logistic_curvature``."""
-    aa, bb, xx = a0[lo:lo + m], buf[lo:lo + m], x[lo:lo + m]
+    aa = a0[lo:lo + m]
+    xs, bs = leaf[0], leaf[1]
     ta = 0.0
     tt = 0.0
     at = 0.0
     cv = 0.0
     for i in range(m):
         a = aa[i]
-        t = xx[i]
+        t = xs[i]
         ta += t * a
         tt += t * t
         at += abs(t)
-        cv += (a * abs(a)) * (t * (1.0 - 1.0 / bb[i]))
+        cv += (a * abs(a)) * (t * (1.0 - 1.0 / bs[i]))
     acc[0] += ta
     acc[1] += tt
     acc[2] += at
@@ -107,17 +110,19 @@ def _tail_leaf(a0, buf, x, lo, m, acc):
 
 
 @njit
-def _pairwise(x, stack, vals, a0, buf, mode, acc):
-    """:func:`pairwise_into`; with ``mode`` 1 or 2 each block of ``x`` is first filled from
-    ``a0`` and ``buf = exp(-t a)`` (:func:`_data_leaf`, while it is in cache), and with
-    ``mode`` 2 the probe's sums are added to ``acc`` (:func:`_tail_leaf`)."""
+def _pairwise(x, stack, vals, buf, mode, acc, leaf):
+    """:func:`pairwise_into`; with ``mode`` 1 or 2, ``x`` is the margins ``a`` and each block
+    sums the terms :func:`_data_leaf` forms from ``a`` and ``buf = exp(-t a)`` just before
+    (in ``leaf``, 2 x 128), and with ``mode`` 2 the probe's sums are added to ``acc``
+    (:func:`_tail_leaf`)."""
     n = x.size
     if n <= 128:
-        if mode:
-            _data_leaf(a0, buf, x, 0, n)
-            if mode == 2:
-                _tail_leaf(a0, buf, x, 0, n, acc)
-        return 0.0 + _block_sum(x, 0, n)  # NumPy adds the sum to an output of +0.0
+        if not mode:
+            return 0.0 + _block_sum(x, 0, n)  # NumPy adds the sum to an output of +0.0
+        _data_leaf(x, buf, 0, n, leaf)
+        if mode == 2:
+            _tail_leaf(x, 0, n, leaf, acc)
+        return 0.0 + _block_sum(leaf[0], 0, n)
     s_lo, s_n, s_done = stack[0], stack[1], stack[2]
     sp = 1
     s_lo[0], s_n[0], s_done[0] = 0, n, 0
@@ -127,10 +132,12 @@ def _pairwise(x, stack, vals, a0, buf, mode, acc):
         lo, m, done = s_lo[sp], s_n[sp], s_done[sp]
         if m <= 128:
             if mode:
-                _data_leaf(a0, buf, x, lo, m)
+                _data_leaf(x, buf, lo, m, leaf)
                 if mode == 2:
-                    _tail_leaf(a0, buf, x, lo, m, acc)
-            vals[vp] = _block_sum(x, lo, m)
+                    _tail_leaf(x, lo, m, leaf, acc)
+                vals[vp] = _block_sum(leaf[0], 0, m)
+            else:
+                vals[vp] = _block_sum(x, lo, m)
             vp += 1
         elif done == 0:
             n2 = m // 2
@@ -146,13 +153,14 @@ def _pairwise(x, stack, vals, a0, buf, mode, acc):
 
 
 @njit
-def data_value(a0, buf, terms, stack, vals, mode, acc):
-    """``sum_i a_i / (1 + exp(-t a_i))`` from ``buf = exp(-t a)`` (NumPy's ``exp``, in
-    place), as :meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum` computes it: ``buf =
-    buf + 1``, ``terms = a / buf``, NumPy's pairwise sum; the same operations in the same
-    order, one pass (each block filled just before it is summed). ``mode`` 2 also adds the
-    probe's sums to ``acc`` (:func:`_tail_leaf`)."""
-    return _pairwise(terms, stack, vals, a0, buf, mode, acc)
+def data_value(a0, buf, stack, vals, mode, acc, leaf):
+    """``sum_i a_i / (1 + exp(-t a_i))`` from ``buf = exp(-t a)`` (NumPy's ``exp``), as
+    :meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum` computes it: ``buf + 1``, the
+    terms ``a / (buf + 1)``, NumPy's pairwise sum; the same operations in the same order, in
+    one pass that writes nothing back (each block's terms are formed in ``leaf``, 2 x 128,
+    just before they are summed). ``mode`` 2 also adds the probe's sums to ``acc``
+    (:func:`_tail_leaf`)."""
+    return _pairwise(a0, stack, vals, buf, mode, acc, leaf)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -245,8 +253,8 @@ def _newton_error(step, slope, curv, read, max_abs):
 
 # not nogil: on data it calls NumPy (_numpy_exp, an object-mode block), which needs the GIL
 @numba.njit(cache=True, error_model="numpy")
-def located(a0, c, acc, buf, work, stack, vals, table, data, a, b, maxiter, xtol, start,
-            k_sum, max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, out):
+def located(a0, c, acc, buf, work, stack, vals, table, leaf, data, a, b, maxiter, xtol,
+            start, k_sum, max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, out):
     """:func:`gdnp.bisection._bisect_located` with a :class:`MassRatioLocator`, compiled. On
     the Gaussian nodes (``data`` false: ``a0`` the nodes, ``c`` their weights times ``a0``)
     it evaluates ``S`` itself. On data (``data`` true: ``a0`` the margins ``a_i``, the sum
@@ -255,7 +263,8 @@ def located(a0, c, acc, buf, work, stack, vals, table, data, a, b, maxiter, xtol
     ``buf`` in place (an object-mode block: NumPy's vectorised ``exp``, which plain bisection
     uses, cannot be reproduced bit for bit in compiled code), and :func:`data_value`
     finishes the plain value as the Python search does, with the probe's sums in ``acc``
-    (four floats) in the same pass. ``table`` (7 x 40) holds the probes. ``out`` receives
+    (four floats) in the same pass (``leaf``: its 2 x 128 work array; ``work``, of the size
+    of ``a0``, is the population's). ``table`` (7 x 40) holds the probes. ``out`` receives
     status 0 and ``(a, b, halvings, evaluations, certified signs, band values)``, or status
     1: the Python search must run."""
     n = a0.size
@@ -295,7 +304,7 @@ def located(a0, c, acc, buf, work, stack, vals, table, data, a, b, maxiter, xtol
                 _scaled_times(a0, tt, buf)
                 _numpy_exp(buf)
                 acc[:] = 0.0
-                s = data_value(a0, buf, work, stack, vals, 2 if near < 0 else 1, acc)
+                s = data_value(a0, buf, stack, vals, 2 if near < 0 else 1, acc, leaf)
                 if s == 0.0:  # an exact 0 may be underflow: the Python search's fallback
                     return
                 tv = s / n
@@ -421,7 +430,7 @@ def located(a0, c, acc, buf, work, stack, vals, table, data, a, b, maxiter, xtol
             if data:
                 _scaled_times(a0, m, buf)
                 _numpy_exp(buf)
-                s = data_value(a0, buf, work, stack, vals, 1, acc)
+                s = data_value(a0, buf, stack, vals, 1, acc, leaf)
                 if s == 0.0:
                     return
                 fm = s / n
@@ -457,6 +466,6 @@ def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_ab
     c = omega * a0
     out = np.empty(7)
     located(a0, c, c, np.empty(n), np.empty(n), np.empty((3, 192), np.int64), np.empty(96),
-            np.empty((7, 40)), False, a, b, maxiter, xtol, start, k_sum, max_abs, max_abs_all,
-            n_terms, tiny, mass_small, slope_small, out)
+            np.empty((7, 40)), np.empty((2, 1)), False, a, b, maxiter, xtol, start, k_sum,
+            max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, out)
     return (int(out[0]), out[1], out[2], int(out[3]), int(out[4]), int(out[5]), int(out[6]))

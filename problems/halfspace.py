@@ -1398,11 +1398,10 @@ class EmpiricalHalfspace(Halfspace):
             if consts is None:
                 return None
             a0 = self._a0(state)
-            # in _logistic_sum's scratch buffers (the Python probe's are rewritten)
-            buf, terms = self._scratch(state, "buf", a0), self._scratch(state, "buf2", a0)
+            # in _logistic_sum's scratch buffer (the Python probe's buffers are rewritten)
             state["curvature"] = math.nan
-            return _jit.data_logistic_search(a0, buf, terms, a, b, maxiter, xtol, start,
-                                             consts)
+            return _jit.data_logistic_search(a0, self._scratch(state, "buf", a0), a, b,
+                                             maxiter, xtol, start, consts)
 
         return search
 
