@@ -1245,8 +1245,13 @@ class EmpiricalHalfspace(Halfspace):
 
     def _eval_scaled(self, w, state, a):
         fun, d1 = self._dphi_at(state, a)
-        if state.get("c1_next"):  # GDNP's direction step reads c1 at this point next: from
-            self._c1(state, a)  # phi' now, while it is in cache, before the pass over X
+        if state.get("c1_next"):
+            # GDNP's direction step reads c1 at this point next: from phi' now, while it is
+            # in cache, before the pass over X; then nothing else reads phi' here, and the
+            # gradient's pass can take its buffer
+            self._c1(state, a)
+            del state["dphi"]
+            return fun, self._grad_from_dphi(d1, out=d1)
         return fun, self._grad_from_dphi(d1)
 
     @staticmethod
