@@ -17,8 +17,8 @@ plain value.
   value, hence every halving, is bit for bit what plain bisection computes (tested against
   it, and against the NumPy kernel value by value; checked again each time it loads).
 * **Data** (empirical). NumPy's vectorised ``exp`` cannot be reproduced bit for bit in
-  compiled code, so the generator yields each length where it needs ``S`` and the caller
-  takes NumPy's ``exp`` there; the compiled code finishes the plain value with the
+  compiled code, so at each length where it needs ``S`` the compiled code calls NumPy's
+  ``exp`` (a small object-mode function) on ``-t a``; it then finishes the plain value with the
   operations of the Python search (:meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum`)
   in the same order, NumPy's pairwise sum included (checked when it loads), takes the
   probe's ``P + N``, ``S'`` and curvature envelope in the same pass, and runs the
@@ -86,7 +86,7 @@ def available() -> bool:
                           + ("NUMBA_DISABLE_JIT is set" if interpreted else
                              "numba is not installed (the 'fast' extra installs it)")
                           + "; using the Python search (the same iterates)", RuntimeWarning)
-    return _NUMBA is not False
+    return _NUMBA is not False and not getattr(_SWITCH, "off", False)
 
 
 def loaded() -> bool:
@@ -108,14 +108,17 @@ def charge(seconds: float) -> None:
 
 @contextlib.contextmanager
 def switched_off():
-    """The Python search within the block, as with ``GDNP_NUMBA=0`` (for comparisons)."""
-    global _NUMBA
-    saved = _NUMBA
-    _NUMBA = False
+    """The Python search within the block, in this thread, as with ``GDNP_NUMBA=0`` (for
+    comparisons)."""
+    saved = getattr(_SWITCH, "off", False)
+    _SWITCH.off = True
     try:
         yield
     finally:
-        _NUMBA = saved
+        _SWITCH.off = saved
+
+
+_SWITCH = threading.local()  # switched_off() blocks, per thread
 
 
 _KERNEL = None
@@ -260,6 +263,13 @@ def data_logistic_search(a0, buf, a: float, b: float, maxiter: int, xtol: float,
     in the same pass. ``consts`` as for :func:`population_logistic_search`
     (:meth:`gdnp.problems.EmpiricalHalfspace._locator_constants`). Returns ``(root, info)``
     as :func:`gdnp.bisect` does, or ``None`` where the Python search must run."""
+    import numpy as np
+
+    for name, arr in (("a0", a0), ("buf", buf)):  # (compiled code checks no bounds)
+        if not (type(arr) is np.ndarray and arr.dtype == np.float64 and arr.ndim == 1
+                and arr.flags.c_contiguous and arr.size == a0.size):
+            raise ValueError(f"{name}: a contiguous float64 array of the margins' size "
+                             f"({np.size(a0)}) is needed")
     if _kernel() is None:
         return None
     return _data_search(a0, buf, a, b, maxiter, xtol, start, consts)

@@ -329,6 +329,8 @@ def located(a0, c, acc, buf, work, stack, vals, table, leaf, data, a, b, maxiter
                 tt, tv, tsc, tsp, tg, npr, edge_lo, edge_hi, best_step, best, reach, k_sum,
                 max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, fused)
             npr += 1
+            if edge_lo >= b or edge_hi <= a:  # a sign certified on the whole bracket: no
+                return  # root in it (the Python search expands it, as plain bisection does)
         # the next step
         lo, hi = edge_lo, edge_hi
         if rounds == 16:

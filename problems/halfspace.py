@@ -554,6 +554,20 @@ class Halfspace(LinearProblem):
                          seed=seed if isinstance(seed, int) else None)
         return prob
 
+    @property
+    def length_scale(self) -> float:
+        """The least width of GDNP's default length bracket (theory guide §4, §10): 1, or for
+        the weight norm, whose ``N(w) = ||w||`` does not follow the features' scale,
+        ``min(1, 2^20 / sqrt(lambda_max(S)))``. There the margins ``z'w / N(w)`` reach
+        ``sqrt(lambda_max(S))`` times the batch norm's, and the optimal length is that much
+        smaller: features of size 1e20 put it near 1e-20, below the ``2^-T_s`` resolution of
+        a bracket of width 1. (The factor ``2^20`` leaves every problem with
+        ``lambda_max(S) <= 2^40`` its bracket of width at least 1.)"""
+        if self.normalization != "weight":
+            return 1.0
+        top = float(np.linalg.eigvalsh(self.S)[-1])
+        return min(1.0, 2.0**20 / math.sqrt(top)) if top > 0.0 else 1.0
+
     def config(self):
         return {**super().config(), **self.info, "loss": self.loss.name,
                 "population": self.population}

@@ -425,3 +425,41 @@ def test_data_search_in_threads_is_the_same():
     for res, ref in zip(together, alone * 2, strict=True):
         np.testing.assert_array_equal(res.history["fun"], ref.history["fun"])
         assert res.n_compiled > 0
+
+
+def test_switched_off_is_per_thread():
+    """``switched_off`` turns the compiled search off in its own thread only, and overlapping
+    blocks in two threads leave it on afterwards."""
+    import threading
+
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def other():
+        with _jit.switched_off():
+            seen["other"] = _jit.available()
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    inside.wait(5)
+    seen["main while other is off"] = _jit.available()
+    with _jit.switched_off():
+        release.set()
+        thread.join()
+        seen["main inside"] = _jit.available()
+    assert seen == {"other": False, "main while other is off": True, "main inside": False}
+    assert _jit.available() and _jit.ready()
+
+
+def test_data_search_checks_its_buffer():
+    """Compiled code checks no bounds: a buffer of another size is refused, not used."""
+    a0 = np.linspace(-1.0, 2.0, 300)
+    consts = (40.0, 2.0, 2.0, 301, 3.01e-298, 0.0, 0.0)
+    with pytest.raises(ValueError, match="buf"):
+        _jit.data_logistic_search(a0, np.empty(3), -4.0, 4.0, 30, 0.0, np.nan, consts)
+    with pytest.raises(ValueError, match="a0"):
+        _jit.data_logistic_search(a0[::2], np.empty(150), -4.0, 4.0, 30, 0.0, np.nan, consts)
+    assert _jit.data_logistic_search(a0, np.empty(300), -4.0, 4.0, 30, 0.0, np.nan,
+                                     consts) is not None

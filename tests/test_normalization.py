@@ -713,3 +713,27 @@ def test_linf_consistency_factors_in_the_docstring(n, expected, draws):
         vals.append(linf_constant(n) * np.partition(a, n - 10)[n - 10:].mean())
     # (a draw's spread: 0.03 at n = 2e5, so 150 draws give a standard error of 0.0025)
     assert np.mean(vals) == pytest.approx(expected, abs=0.008)
+
+
+def test_weight_norm_bracket_follows_the_features_scale():
+    """Under the weight norm the optimal length scales as 1 / (feature size): with features
+    of size 1e20 it is near 1e-20, which a default bracket of width 1 cannot resolve in T_s
+    halvings. The bracket's least width follows sqrt(lambda_max(S)), so GDNP reaches what a
+    bracket chosen by hand reaches; the batch norm, and any problem with lambda_max(S) <=
+    2^40, keep width 1 (the same halvings as before)."""
+    import gdnp
+    from gdnp.problems import Halfspace
+
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((2000, 5)) * 1e20 * 10 ** rng.uniform(-1, 1, 5)
+    y = np.where(X @ rng.standard_normal(5) / 1e20 + 2.0 * rng.standard_normal(2000) > 0,
+                 1.0, -1.0)
+    weight = Halfspace.from_data(X, y, normalization="weight")
+    assert 1e-16 < weight.length_scale < 1e-13
+    default = gdnp.solve(weight, "gdnp", maxiter=40, tol=0, reference=False)
+    by_hand = gdnp.solve(weight, "gdnp", maxiter=40, tol=0, reference=False,
+                         bracket=(-1e-18, 1e-18))
+    assert abs(default.fun - by_hand.fun) <= 1e-12 * by_hand.fun
+    assert abs(default.length) < 1e-18
+    assert Halfspace.from_data(X, y).length_scale == 1.0
+    assert Halfspace.from_data(X / 1e20, y, normalization="weight").length_scale == 1.0
