@@ -719,7 +719,7 @@ def to_markdown(report: dict) -> str:
              f"- BLAS: {blas}",
              f"- python {m['python']}, numpy {m['numpy']}, scipy {m['scipy']}, "
              f"gdnp {m.get('gdnp')}",
-             "- population length search: " + (
+             "- length search on logistic halfspaces (population and data): " + (
                  f"compiled (numba {m.get('numba')})" if m.get("compiled_search")
                  else "Python (numba absent, switched off or not loadable; the `fast` extra "
                  "installs it)"),
