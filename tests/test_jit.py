@@ -100,24 +100,24 @@ def _compiled_search(prob, w):
     return prob._compiled_length_search(prob._state(np.asarray(w, dtype=float)))
 
 
-@pytest.mark.parametrize("d, separation", [(4, 0.5), (10, 0.9), (30, 0.99), (100, 0.99)])
-def test_compiled_search_equals_plain_bisection(d, separation):
-    """Every bracket, start and T_s: the final bracket and the halvings of plain bisection."""
-    prob = Halfspace.random(d, 100.0, separation=separation, seed=d)
-    rng = np.random.default_rng(d)
+def _searches_match_plain_bisection(prob, rng, directions: int, cases) -> int:
+    """Compiled searches on random directions, about the root and about a shifted centre,
+    for each ``(T_s, xtol)`` of ``cases`` and four starts, against plain bisection: the same
+    final bracket and halvings wherever the compiled search finishes (``None`` hands over to
+    the Python search). Returns how many finished."""
     finished = 0
-    for _ in range(6):
-        w = rng.standard_normal(d)
+    for _ in range(directions):
+        w = rng.standard_normal(prob.dim)
         S = prob.length_derivative(w)
         search = _compiled_search(prob, w)
-        root = bisect(S, -1.0, 1.0, maxiter=60)[0]
+        root = bisect(S, -1.0, 1.0, maxiter=60, decreasing="expand")[0]
         for center in (root, root * 1.3 + 0.7):
             half = 0.5 * max(abs(center), 1.0)
             a, b = center - half, center + half
-            for T_s in (1, 7, 30, 50, 60):
+            for T_s, xtol in cases:
                 for start in (np.nan, root * (1 + 1e-6), center, root * 1.5):
-                    found = search(a, b, T_s, 0.0, start)
-                    plain = bisect(S, a, b, maxiter=T_s)
+                    found = search(a, b, T_s, xtol, start)
+                    plain = bisect(S, a, b, maxiter=T_s, xtol=xtol)
                     if found is None:  # the Python search takes over (e.g. no sign change)
                         continue
                     finished += 1
@@ -125,7 +125,15 @@ def test_compiled_search_equals_plain_bisection(d, separation):
                     assert (found[1]["a"], found[1]["b"], found[1]["nit"]) == (
                         plain[1]["a"], plain[1]["b"], plain[1]["nit"])
                     assert found[1]["nfev"] <= plain[1]["nfev"] + 4
-    assert finished > 100
+    return finished
+
+
+@pytest.mark.parametrize("d, separation", [(4, 0.5), (10, 0.9), (30, 0.99), (100, 0.99)])
+def test_compiled_search_equals_plain_bisection(d, separation):
+    """Every bracket, start and T_s: the final bracket and the halvings of plain bisection."""
+    prob = Halfspace.random(d, 100.0, separation=separation, seed=d)
+    cases = [(T_s, 0.0) for T_s in (1, 7, 30, 50, 60)]
+    assert _searches_match_plain_bisection(prob, np.random.default_rng(d), 6, cases) > 100
 
 
 def test_compiled_search_with_xtol_and_user_brackets():
@@ -293,16 +301,18 @@ print(np.array_equal(first.history["fun"], second.history["fun"]))
     assert out[:3] == ["True True", "True True", "True"]
 
 
-def test_a_kernel_whose_values_differ_from_numpys_is_not_used(monkeypatch):
-    """The load-time self-check: a compiled value that is not the NumPy kernel's (as a
-    platform's vectorised exp would give) makes the process keep the Python search."""
+@pytest.mark.parametrize("name, match", [("value", "NumPy's"), ("data_value", "on data")])
+def test_a_kernel_whose_values_differ_from_numpys_is_not_used(name, match, monkeypatch):
+    """The load-time self-checks, on the Gaussian nodes and on data: a compiled value that is
+    not the NumPy kernel's (as a platform's vectorised exp would give, or a sum in another
+    order) makes the process keep the Python search."""
     import gdnp._jit_kernels as kernels
 
-    real = kernels.value
-    monkeypatch.setattr(kernels, "value", lambda t, *rest: real(t, *rest) * (1 + 2**-50))
+    real = getattr(kernels, name)
+    monkeypatch.setattr(kernels, name, lambda *args: real(*args) * (1 + 2**-50))
     monkeypatch.setattr(_jit, "_KERNEL", None)
     monkeypatch.setattr(_jit, "_NUMBA", _jit._NUMBA)
-    with pytest.warns(RuntimeWarning, match="NumPy's"):
+    with pytest.warns(RuntimeWarning, match=match):
         assert not _jit.ready()
     assert not _jit.available()
 
@@ -327,30 +337,9 @@ def _data_problems():
 def test_compiled_data_search_equals_plain_bisection(index):
     """On data (each exp(-t a) in NumPy, the rest compiled): every bracket, start, T_s and
     xtol gives plain bisection's final bracket and halvings."""
-    prob = _data_problems()[index]
-    d = prob.dim
-    rng = np.random.default_rng(index)
-    finished = 0
-    for _ in range(4):
-        w = rng.standard_normal(d)
-        S = prob.length_derivative(w)
-        search = _compiled_search(prob, w)
-        root = bisect(S, -1.0, 1.0, maxiter=60, decreasing="expand")[0]
-        for center in (root, root * 1.3 + 0.7):
-            half = 0.5 * max(abs(center), 1.0)
-            a, b = center - half, center + half
-            for T_s, xtol in ((1, 0.0), (7, 0.0), (30, 0.0), (50, 0.0), (60, 0.0),
-                              (50, 1e-9)):
-                for start in (np.nan, root * (1 + 1e-6), center, root * 1.5):
-                    found = search(a, b, T_s, xtol, start)
-                    plain = bisect(S, a, b, maxiter=T_s, xtol=xtol)
-                    if found is None:  # the Python search takes over
-                        continue
-                    finished += 1
-                    assert found[0] == plain[0]
-                    assert (found[1]["a"], found[1]["b"], found[1]["nit"]) == (
-                        plain[1]["a"], plain[1]["b"], plain[1]["nit"])
-                    assert found[1]["nfev"] <= plain[1]["nfev"] + 4
+    cases = [(1, 0.0), (7, 0.0), (30, 0.0), (50, 0.0), (60, 0.0), (50, 1e-9)]
+    finished = _searches_match_plain_bisection(_data_problems()[index],
+                                               np.random.default_rng(index), 4, cases)
     # (half the brackets, those about the shifted centre, hold no root: the Python search)
     assert finished > 80
 
@@ -397,24 +386,10 @@ def test_gdnp_on_separable_data_compiled_equals_plain():
     assert _compiled_search(prob, w)(1e4, 2e4, 30, 0.0, np.nan) is None
 
 
-def test_a_kernel_whose_data_values_differ_from_numpys_is_not_used(monkeypatch):
-    """The load-time self-check on data: a compiled sum that is not NumPy's keeps the
-    Python search."""
-    import gdnp._jit_kernels as kernels
-
-    real = kernels.data_value
-    monkeypatch.setattr(kernels, "data_value",
-                        lambda *args: real(*args) * (1 + 2**-50))
-    monkeypatch.setattr(_jit, "_KERNEL", None)
-    monkeypatch.setattr(_jit, "_NUMBA", _jit._NUMBA)
-    with pytest.warns(RuntimeWarning, match="on data"):
-        assert not _jit.ready()
-    assert not _jit.available()
-
-
 def test_data_search_in_threads_is_the_same():
-    """Two threads running GDNP on data at once (the compiled search releases the GIL and
-    yields to NumPy between steps) get the iterates of the runs one after the other."""
+    """Two threads running GDNP on data at once (the compiled search calls NumPy for its
+    exponentials, and keeps its work arrays per thread) get the iterates of the runs one
+    after the other."""
     from concurrent.futures import ThreadPoolExecutor
 
     probs = _data_problems()[1:3]
