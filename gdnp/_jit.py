@@ -41,7 +41,7 @@ import os
 import threading
 
 __all__ = ["LOAD_AFTER_SECONDS", "available", "data_logistic_search", "plain_value",
-           "population_logistic_search", "ready", "switched_off"]
+           "population_logistic_search", "ready", "scaled_margins", "switched_off"]
 
 #: Seconds of Python length searches that the compiled one could have run, after which a
 #: process loads it (``GDNP_NUMBA`` unset or ``auto``): about what importing numba and loading
@@ -251,7 +251,7 @@ def population_logistic_search(xi, omega, ma: float, sa: float, a: float, b: flo
 
 
 def data_logistic_search(a0, buf, a: float, b: float, maxiter: int, xtol: float,
-                         start: float, consts: tuple):
+                         start: float, consts: tuple, prefilled: float = math.nan):
     """Plain bisection's halvings of ``[a, b]`` on the empirical logistic length derivative
     ``S(t) = mean_i a_i / (1 + exp(-t a_i))`` (``a`` the margins over ``N(w)``), located and
     certified in compiled code (see the module docstring).
@@ -261,8 +261,9 @@ def data_logistic_search(a0, buf, a: float, b: float, maxiter: int, xtol: float,
     (:meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum`: the terms ``a / (1 + exp(-t
     a))``, NumPy's pairwise sum), with the probe's ``P + N``, ``S'`` and curvature envelope
     in the same pass. ``consts`` as for :func:`population_logistic_search`
-    (:meth:`gdnp.problems.EmpiricalHalfspace._locator_constants`). Returns ``(root, info)``
-    as :func:`gdnp.bisect` does, or ``None`` where the Python search must run."""
+    (:meth:`gdnp.problems.EmpiricalHalfspace._locator_constants`); ``prefilled``: a length
+    ``t`` for which ``buf`` already holds ``-t a`` (:func:`scaled_margins`). Returns ``(root,
+    info)`` as :func:`gdnp.bisect` does, or ``None`` where the Python search must run."""
     import numpy as np
 
     for name, arr in (("a0", a0), ("buf", buf)):  # (compiled code checks no bounds)
@@ -272,10 +273,10 @@ def data_logistic_search(a0, buf, a: float, b: float, maxiter: int, xtol: float,
                              f"({np.size(a0)}) is needed")
     if _kernel() is None:
         return None
-    return _data_search(a0, buf, a, b, maxiter, xtol, start, consts)
+    return _data_search(a0, buf, a, b, maxiter, xtol, start, consts, prefilled)
 
 
-def _data_search(a0, buf, a, b, maxiter, xtol, start, consts):
+def _data_search(a0, buf, a, b, maxiter, xtol, start, consts, prefilled=math.nan):
     import numpy as np
 
     from gdnp._jit_kernels import located
@@ -286,8 +287,9 @@ def _data_search(a0, buf, a, b, maxiter, xtol, start, consts):
                                     np.empty((7, 40)), np.empty((2, 128)), np.empty(7))
     acc, stack, vals, table, leaf, out = work
     with np.errstate(over="ignore"):  # exp -> inf: the term's exact limit 0
-        located(a0, a0, acc, buf, a0, stack, vals, table, leaf, True, float(a), float(b),
-                min(int(maxiter), 4096), float(xtol), float(start), *consts, out)
+        located(a0, a0, acc, buf, a0, stack, vals, table, leaf, True, float(prefilled),
+                float(a), float(b), min(int(maxiter), 4096), float(xtol), float(start),
+                *consts, out)
     status, lo, hi, nit, nfev, ncert, nband = out.tolist()  # (Python floats)
     if status != 0.0:
         return None
@@ -299,3 +301,16 @@ def _data_search(a0, buf, a, b, maxiter, xtol, start, consts):
 # the data search's work arrays, per thread (a search never runs inside another in one
 # thread: the compiled code calls nothing but NumPy's exp)
 _DATA_WORK = threading.local()
+
+
+def scaled_margins(zw, norm: float, t: float, a0, buf) -> float | None:
+    """A new direction's margins ``a0 = zw / norm`` (NumPy's numbers), ``buf = -t a0`` (a
+    first probe's, see :func:`data_logistic_search`'s ``prefilled``) and ``max |a0|`` (NaN
+    where a value is NaN) in one compiled call, or ``None`` where the compiled search is not
+    loaded. The arrays must be contiguous float64 of ``zw``'s size (not checked here: the
+    caller allocates them)."""
+    if _KERNEL is None:
+        return None
+    from gdnp._jit_kernels import scaled_margins as kernel
+
+    return float(kernel(zw, float(norm), float(t), a0, buf))

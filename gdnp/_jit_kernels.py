@@ -173,6 +173,28 @@ def _numpy_exp(buf):
 
 
 @njit
+def scaled_margins(zw, norm, t, a0, buf):
+    """A new direction's margins ``a0 = zw / norm`` (NumPy's division, the same numbers),
+    ``buf = a0 * (-t)`` (:func:`_scaled_times`, for a first probe at ``t``) and ``max |a0|``
+    (NaN if a value is NaN, as ``max(max(a0), -min(a0))`` is) in two vectorised passes: the
+    maximum is taken over the bit patterns with the sign cleared, which order as the
+    magnitudes do, a NaN's above infinity's."""
+    m = -t
+    for i in range(zw.size):
+        v = zw[i] / norm
+        a0[i] = v
+        buf[i] = v * m
+    bits = a0.view(np.int64)
+    mask = np.int64(0x7FFFFFFFFFFFFFFF)
+    top = np.int64(0)
+    for i in range(bits.size):
+        top = max(top, bits[i] & mask)
+    if top > np.int64(0x7FF0000000000000):
+        return math.nan
+    return np.array([top]).view(np.float64)[0]
+
+
+@njit
 def _scaled_times(a0, t, buf):
     """``buf = a0 * (-t)``, as ``np.multiply(a0, -t, out=buf)``."""
     m = -t
@@ -253,8 +275,9 @@ def _newton_error(step, slope, curv, read, max_abs):
 
 # not nogil: on data it calls NumPy (_numpy_exp, an object-mode block), which needs the GIL
 @numba.njit(cache=True, error_model="numpy")
-def located(a0, c, acc, buf, work, stack, vals, table, leaf, data, a, b, maxiter, xtol,
-            start, k_sum, max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, out):
+def located(a0, c, acc, buf, work, stack, vals, table, leaf, data, prefilled, a, b, maxiter,
+            xtol, start, k_sum, max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small,
+            out):
     """:func:`gdnp.bisection._bisect_located` with a :class:`MassRatioLocator`, compiled. On
     the Gaussian nodes (``data`` false: ``a0`` the nodes, ``c`` their weights times ``a0``)
     it evaluates ``S`` itself. On data (``data`` true: ``a0`` the margins ``a_i``, the sum
@@ -264,9 +287,10 @@ def located(a0, c, acc, buf, work, stack, vals, table, leaf, data, a, b, maxiter
     uses, cannot be reproduced bit for bit in compiled code), and :func:`data_value`
     finishes the plain value as the Python search does, with the probe's sums in ``acc``
     (four floats) in the same pass (``leaf``: its 2 x 128 work array; ``work``, of the size
-    of ``a0``, is the population's). ``table`` (7 x 40) holds the probes. ``out`` receives
-    status 0 and ``(a, b, halvings, evaluations, certified signs, band values)``, or status
-    1: the Python search must run."""
+    of ``a0``, is the population's). ``prefilled``: a length ``t`` whose ``-t a`` ``buf``
+    already holds for the first probe (:func:`scaled_margins`), else NaN. ``table`` (7 x 40)
+    holds the probes. ``out`` receives status 0 and ``(a, b, halvings, evaluations, certified
+    signs, band values)``, or status 1: the Python search must run."""
     n = a0.size
     fused = data
     out[0] = 1.0
@@ -301,7 +325,8 @@ def located(a0, c, acc, buf, work, stack, vals, table, leaf, data, a, b, maxiter
                 return
             tcv = math.nan
             if data:
-                _scaled_times(a0, tt, buf)
+                if not (npr == 0 and tt == prefilled):
+                    _scaled_times(a0, tt, buf)
                 _numpy_exp(buf)
                 acc[:] = 0.0
                 s = data_value(a0, buf, stack, vals, 2 if near < 0 else 1, acc, leaf)
@@ -468,6 +493,6 @@ def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_ab
     c = omega * a0
     out = np.empty(7)
     located(a0, c, c, np.empty(n), np.empty(n), np.empty((3, 192), np.int64), np.empty(96),
-            np.empty((7, 40)), np.empty((2, 1)), False, a, b, maxiter, xtol, start, k_sum,
-            max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, out)
+            np.empty((7, 40)), np.empty((2, 1)), False, math.nan, a, b, maxiter, xtol, start,
+            k_sum, max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, out)
     return (int(out[0]), out[1], out[2], int(out[3]), int(out[4]), int(out[5]), int(out[6]))

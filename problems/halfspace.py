@@ -1413,6 +1413,16 @@ class EmpiricalHalfspace(Halfspace):
             return None
 
         def search(a, b, maxiter, xtol, start):
+            prefilled = math.nan
+            if "a0" not in state and self.loss is LOSSES["logistic"]:
+                # a new direction: its margins a_i, their maximum and the first probe's -t a
+                # in one compiled pass (the same numbers as _a0 and _max_abs)
+                zw = state["zw"]
+                t = start if start == start and a < start < b else 0.5 * (a + b)
+                a0, buf = np.empty_like(zw), self._scratch(state, "buf", zw)
+                top = _jit.scaled_margins(zw, state["N"], t, a0, buf)
+                if top is not None:
+                    state["a0"], state["max_abs"], prefilled = a0, top, t
             consts = self._locator_constants(state)
             if consts is None:
                 return None
@@ -1420,7 +1430,7 @@ class EmpiricalHalfspace(Halfspace):
             # in _logistic_sum's scratch buffer (the Python probe's buffers are rewritten)
             state["curvature"] = math.nan
             return _jit.data_logistic_search(a0, self._scratch(state, "buf", a0), a, b,
-                                             maxiter, xtol, start, consts)
+                                             maxiter, xtol, start, consts, prefilled)
 
         return search
 

@@ -438,3 +438,23 @@ def test_data_search_checks_its_buffer():
         _jit.data_logistic_search(a0[::2], np.empty(150), -4.0, 4.0, 30, 0.0, np.nan, consts)
     assert _jit.data_logistic_search(a0, np.empty(300), -4.0, 4.0, 30, 0.0, np.nan,
                                      consts) is not None
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 40_000), st.integers(0, 2**32 - 1), st.floats(1e-300, 1e300),
+       st.sampled_from([None, np.nan, np.inf, -np.inf, -0.0, 0.0]))
+def test_scaled_margins_are_numpys(n, seed, norm, special):
+    """A new direction's margins a = z'w / N, their largest magnitude and the first probe's
+    -t a in one compiled pass: NumPy's numbers, NaN where a margin is NaN."""
+    rng = np.random.default_rng(seed)
+    zw = rng.standard_normal(n) * np.exp(5.0 * rng.standard_normal(n))
+    if special is not None:
+        zw[rng.integers(n)] = special
+    a0, buf = np.empty(n), np.empty(n)
+    with np.errstate(all="ignore"):
+        top = _jit.scaled_margins(zw, norm, 0.7, a0, buf)
+        want = zw / norm
+        np.testing.assert_array_equal(a0, want)
+        np.testing.assert_array_equal(buf, want * -0.7)
+        expect = max(float(np.maximum.reduce(want)), -float(np.minimum.reduce(want)))
+    assert top == expect or (np.isnan(top) and np.isnan(expect))
