@@ -237,13 +237,23 @@ def population_logistic_search(xi, omega, ma: float, sa: float, a: float, b: flo
     kernel = _kernel()
     if kernel is None:
         return None
-    # a float64 bracket cannot be halved 4096 times (the walk stops where a midpoint equals
-    # an end, within about 2100), and 2^-4096 of any width is 0, so a larger T_s changes
-    # nothing but would overflow the kernel's integers
-    out = kernel(xi, omega, float(ma), float(sa), float(a), float(b), min(int(maxiter), 4096),
-                 float(xtol), float(start), *consts)
-    status, lo, hi, nit, nfev, ncert, nband = out
-    if status != 0:
+    return _found(kernel(xi, omega, float(ma), float(sa), float(a), float(b),
+                         _halvings(maxiter), float(xtol), float(start), *consts), a, b)
+
+
+def _halvings(maxiter: int) -> int:
+    """``maxiter`` for the kernel: a float64 bracket cannot be halved 4096 times (the walk
+    stops where a midpoint equals an end, within about 2100), and 2^-4096 of any width is 0,
+    so a larger ``T_s`` changes nothing but would overflow the kernel's integers."""
+    return min(int(maxiter), 4096)
+
+
+def _found(out, a: float, b: float):
+    """The kernel's ``(status, a, b, halvings, evaluations, certified signs, band values)``
+    as :func:`gdnp.bisect`'s ``(root, info)``, or ``None`` (status 1: the Python search
+    runs)."""
+    status, lo, hi, nit, nfev, ncert, nband = (float(v) for v in out)  # (Python floats)
+    if status != 0.0:
         return None
     return 0.5 * (lo + hi), {"a": lo, "b": hi, "a0": a, "b0": b, "nit": int(nit),
                              "nfev": int(nfev), "ncertified": int(ncert), "expansions": 0,
@@ -288,14 +298,9 @@ def _data_search(a0, buf, a, b, maxiter, xtol, start, consts, prefilled=math.nan
     acc, stack, vals, table, leaf, out = work
     with np.errstate(over="ignore"):  # exp -> inf: the term's exact limit 0
         located(a0, a0, acc, buf, a0, stack, vals, table, leaf, True, float(prefilled),
-                float(a), float(b), min(int(maxiter), 4096), float(xtol), float(start),
-                *consts, out)
-    status, lo, hi, nit, nfev, ncert, nband = out.tolist()  # (Python floats)
-    if status != 0.0:
-        return None
-    return 0.5 * (lo + hi), {"a": lo, "b": hi, "a0": a, "b0": b, "nit": int(nit),
-                             "nfev": int(nfev), "ncertified": int(ncert), "expansions": 0,
-                             "nband": int(nband)}
+                float(a), float(b), _halvings(maxiter), float(xtol), float(start), *consts,
+                out)
+    return _found(out, a, b)
 
 
 # the data search's work arrays, per thread (a search never runs inside another in one
