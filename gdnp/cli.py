@@ -243,8 +243,11 @@ def cmd_solve(args) -> int:
         f_star = prob.solution()[1]
         floor = 1e3 * np.finfo(float).eps * max(abs(f_star), np.finfo(float).tiny)
         for r in negative:
+            # beyond the floor, f (whose terms may cancel to a far smaller f*) or f* is
+            # inexact at that size: which one, this table cannot tell
             what = ("rounding: f equals f* to float64 accuracy" if -r["gap"] <= floor else
-                    "below the reference optimum f*, which is then inexact")
+                    "by more than f*'s own rounding: f or the reference f* is inexact at "
+                    "that size")
             print(f"note: {r['method']}'s final gap {r['gap']:.3e} is negative, {what} "
                   f"(1e3 ulp of f* = {floor:.1e})")
     return 0

@@ -3,7 +3,11 @@
     f(w~) = E[y^2] + 2 u'w~ + w~' S w~,    u = -E[y x],    w~* = -S^{-1} u.
 
 Every evaluation costs ``O(d^2)`` whatever the number of samples: the data enter only through
-``S``, ``u`` and ``E[y^2]``, computed once.
+``S``, ``u`` and ``E[y^2]``, computed once. The value is evaluated as the quadratic's expansion
+around the least-squares solution ``c``, ``f(x) = f(c) + (x - c)'(Sx + u) + (x - c)'(Sc +
+u)`` (exact for a quadratic), with ``f(c)`` computed once without cancellation (from the
+residuals on data): the moments' sum ``E[y^2] + 2u'x + x'Sx`` loses every digit of ``f`` below
+``E[y^2]``'s rounding when ``f*`` is far smaller than ``E[y^2]``.
 """
 
 from __future__ import annotations
@@ -302,18 +306,67 @@ class OLS(LinearProblem):
                          "noise": float(noise)}, normalization=normalization,
                    centered=centered, bn_eps=bn_eps)
         prob.w_true = w_true
+        # f(x) = noise^2 + (x - w_true)'S(x - w_true) exactly: the value's expansion is
+        # around w_true (S w_true + u = 0 in floating point too), with f* = noise^2
+        prob._exact_minimum = (w_true, float(noise) ** 2)
         return prob
 
     # --------------------------------------------------------------- objective
     def value_and_grad(self, x):
         x = self.check_x(x)
         Sx = self.S.dot(x)  # (ndarray.dot: the BLAS call of @ without matmul's dispatch)
-        fun = self.yy + 2.0 * float(self.u.dot(x)) + float(x.dot(Sx))
-        return fun, 2.0 * (self.u + Sx)
+        half = self.u + Sx
+        return self._value(x, half, Sx), 2.0 * half
 
     def f(self, x) -> float:
         x = self.check_x(x)
-        return self.yy + 2.0 * float(self.u @ x) + float(x @ self.S @ x)
+        Sx = self.S.dot(x)
+        return self._value(x, self.u + Sx, Sx)
+
+    def _value(self, x: np.ndarray, half: np.ndarray, Sx: np.ndarray) -> float:
+        """``f(x)`` from ``half = Sx + u`` (half the gradient): ``f(c) + v'half + v'r`` with
+        ``v = x - c`` and ``r = Sc + u``, the quadratic's exact expansion around the
+        least-squares solution ``c`` (:meth:`_anchor`), so that ``f(x) - f*`` keeps its digits
+        near the optimum and ``f`` those below ``E[y^2]``'s rounding; the moments' sum
+        ``E[y^2] + 2u'x + x'Sx`` where ``S`` is singular (a small mini-batch)."""
+        anchor = self._anchor()
+        if anchor is None:
+            return self.yy + 2.0 * float(self.u.dot(x)) + float(x.dot(Sx))
+        c, f_c, r = anchor
+        v = x - c
+        return f_c + float(v.dot(half)) + float(v.dot(r))
+
+    def _anchor(self) -> tuple[np.ndarray, float, np.ndarray] | None:
+        """``(c, f(c), Sc + u)`` for the current moments, cached: ``c`` the least-squares
+        solution ``-S^-1 u`` (:meth:`random`'s ``w_true``, its exact minimiser), ``f(c)``
+        without the moments' cancellation (theory guide §2): ``mean((y - Xc)^2) + ridge
+        ||c||^2`` from the samples, ``noise^2`` for :meth:`random`, ``E[y^2] + u'c`` from
+        moments alone; ``None`` where ``S`` is singular or ``c`` not finite."""
+        cached = self.__dict__.get("_anchor_cache")
+        if cached is not None and cached[0] is self.S and cached[1] is self.u:
+            return cached[2]
+        anchor = None
+        exact = self.__dict__.get("_exact_minimum")  # (w_true, noise^2) of random()
+        if exact is not None:
+            c, f_c = exact
+        else:
+            try:
+                c = -self.solve_S(self.u)
+            except ValueError:  # (SingularCovarianceError: a mini-batch's S)
+                c = None
+            f_c = None
+        if c is not None and np.all(np.isfinite(c)):
+            if f_c is None and getattr(self, "X", None) is not None:
+                resid = self.y - self.X.dot(c)
+                f_c = float(resid.dot(resid)) / resid.size + \
+                    float(self.data.ridge) * float(c.dot(c))
+            elif f_c is None:
+                f_c = self.yy + float(self.u.dot(c))
+            r = self.S.dot(c) + self.u
+            if math.isfinite(f_c) and np.all(np.isfinite(r)):
+                anchor = (c, f_c, r)
+        self._anchor_cache = (self.S, self.u, anchor)
+        return anchor
 
     def hessian_vector(self, x, v) -> np.ndarray:
         """``hess f(x) v = 2 S v`` (theory guide §12).
@@ -341,21 +394,32 @@ class OLS(LinearProblem):
         return 2.0 * (self.S @ np.asarray(v, dtype=float))
 
     def _reference_solution(self):
-        x = -self.solve_S(self.u)
-        return x, self.yy + float(self.u @ x)
+        anchor = self._anchor()
+        if anchor is None:
+            x = -self.solve_S(self.u)
+            return x, self.yy + float(self.u @ x)
+        return anchor[0].copy(), anchor[1]
 
     def config(self):
         return {**super().config(), **self.info, "population": self.population}
 
     # ---------------------------------------------------------------- BN layer
     def _eval_scaled(self, w, state, a):
-        """``f(a w) = E[y^2] + 2a u'w + a^2 ||w||_S^2`` and ``G = 2u + 2a Sw`` from the direction
-        state (theory guide §2): no product with ``S``, and one formula for every BN value."""
-        nS = state["nS"]
+        """``f(a w)`` and ``G = 2u + 2a Sw`` from the direction state (theory guide §2): no
+        product with ``S``. The value is :meth:`_value`'s expansion around the least-squares
+        solution, with ``G / 2`` (exact) for ``Sx + u``; where ``S`` is singular, ``E[y^2] +
+        2a u'w + a^2 ||w||_S^2``."""
         G = (2.0 * a) * state["Sw"]
         np.add(G, self._twice_u(), out=G)
-        state["point"] = (a, a * w)  # the solvers record x = a w next (LinearProblem._point)
-        return self.yy + a * (2.0 * state["uw"] + a * (nS * nS)), G
+        x = a * w
+        state["point"] = (a, x)  # the solvers record x = a w next (LinearProblem._point)
+        anchor = self._anchor()
+        if anchor is None:
+            nS = state["nS"]
+            return self.yy + a * (2.0 * state["uw"] + a * (nS * nS)), G
+        c, f_c, r = anchor
+        v = x - c
+        return f_c + 0.5 * float(v.dot(G)) + float(v.dot(r)), G
 
     def _value_and_grad_bn(self, w, st, g):
         """BN value and gradients in closed form from the direction state (theory guide §2,

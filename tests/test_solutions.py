@@ -33,6 +33,69 @@ def test_ols_random_has_known_optimum():
     assert f_star == pytest.approx(0.25**2, rel=1e-9)
 
 
+@pytest.mark.parametrize("ridge", [0.0, 0.5])
+def test_ols_value_keeps_its_digits_when_f_star_is_far_below_e_y2(ridge):
+    """Features ~1e3 with coefficients ~1e3 and unit noise: E[y^2] ~ 1e12 while f* ~ 1. The
+    moments' sum E[y^2] + 2u'x + x'Sx lost f*'s digits below E[y^2]'s rounding (0.4 % of f*,
+    and f moved in steps of ~1e-3); the value is the residuals' (with the ridge term) to
+    rounding, at the optimum and away from it."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((2000, 5)) * 1e3
+    y = X @ (rng.standard_normal(5) * 1e3) + rng.standard_normal(2000)
+    prob = OLS.from_data(X, y, ridge=ridge)
+    x_star, f_star = prob.solution()
+
+    def direct(x):  # on the problem's own (centred) samples
+        r = prob.y - prob.X @ x
+        return float(r @ r) / r.size + ridge * float(x @ x)
+
+    # the residuals r_i ~ 1 are differences of values ~1e6: the direct mean squared
+    # residual itself is only good to ~1e-11 relative, 1e-9 leaves room and still catches
+    # the moments' error (4e-3 relative on this problem)
+    assert prob.yy > 1e11
+    assert f_star == pytest.approx(direct(x_star), rel=1e-9)
+    for scale in (1e-9, 1e-6, 1e-3, 1.0):
+        x = x_star + scale * rng.standard_normal(5)
+        assert prob.f(x) == pytest.approx(direct(x), rel=1e-9)
+        assert prob.value_and_grad(x)[0] == prob.f(x)
+        # the gap of a quadratic, v'Sv, to the rounding of Sx + u (|u| ~ 1e9: ~1e-7) times
+        # |v|, and of f* itself (ridge 0.5: f* ~ 1e6, whose spacing hides a gap of 5e-12)
+        v = x - x_star
+        gap = float(v @ prob.S @ v)
+        assert abs((prob.f(x) - f_star) - gap) <= 1e-3 * gap + 4 * np.spacing(f_star)
+        w, g = prob.to_bn(x)
+        assert prob.f_bn(w, g) == pytest.approx(direct(prob.from_bn(w, g)), rel=1e-9)
+
+
+@pytest.mark.parametrize("method", ["gd", "agd", "bngd", "gdnp"])
+def test_ols_random_gap_is_never_negative_with_a_tiny_f_star(method):
+    """OLS.random(noise=1e-6): f* = noise^2 = 1e-12 exactly (f = noise^2 + (x - w_true)'S(x -
+    w_true)); the moments' value had put hundreds of a run's gaps below 0 (to -2.8e-16) where
+    the true gaps are ~1e-21."""
+    import gdnp
+
+    prob = OLS.random(5, 10.0, noise=1e-6, seed=0)
+    assert prob.solution()[1] == 1e-6**2
+    res = gdnp.solve(prob, method, maxiter=500)
+    gaps = np.asarray(res.history["gap"])
+    assert np.all(gaps >= 0.0)
+    assert gaps[-1] < 1e-15  # converged far below the old rounding floor of ~2e-16
+
+
+def test_ols_minibatch_with_a_singular_S_keeps_the_moments_value():
+    """A batch of 3 samples in 5 dimensions has a singular S: no least-squares solution to
+    expand around, so the value is the moments' sum, still the batch's mean squared residual."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((40, 5))
+    prob = OLS.from_data(X, X @ rng.standard_normal(5) + 0.1 * rng.standard_normal(40))
+    batch = prob.batch(np.arange(3))
+    assert batch._anchor() is None
+    x = rng.standard_normal(5)
+    r = batch.y - batch.X @ x
+    assert batch.f(x) == pytest.approx(float(r @ r) / 3, rel=1e-12)
+    assert prob._anchor() is not None  # the full problem's own anchor is unaffected
+
+
 @pytest.mark.parametrize("loss", ["logistic", "squared"])
 @pytest.mark.parametrize("separation", [0.5, 0.9])
 def test_gaussian_halfspace_line_solution_matches_lbfgs(loss, separation):
