@@ -53,7 +53,8 @@ def solve(problem: Problem, method: str = "gdnp", x0: ArrayLike | None = None,
         over the units).
     tol : float, default 1e-10
         Stop with status 0 once ``||grad f(x)||_{S^-1} <= tol`` (theory guide §0); ``0`` runs
-        exactly ``maxiter`` iterations.
+        ``maxiter`` iterations unless a gradient is exactly zero (an iterate that is the
+        optimum to the last bit), which still stops the run with status 0.
     seed : int or numpy.random.Generator, default 0
         Seed of the default start (no global random state is used).
     callback : callable, optional
@@ -171,6 +172,7 @@ def method_option_names(method: str) -> list[str]:
 #: Options a method describes in prose rather than in its ``Parameters`` section.
 _PROSE_OPTIONS = {
     ("agd", "momentum"): "``\"strongly_convex\"`` uses the constant momentum "
+    "``(1 - sqrt(mu_f lr)) / (1 + sqrt(mu_f lr))``, at the default ``lr = 1/zeta`` "
     "``(sqrt(zeta) - sqrt(mu_f)) / (sqrt(zeta) + sqrt(mu_f))`` (needs a known strong "
     "convexity ``mu_f``), ``\"schedule\"`` the ``k/(k+3)`` schedule; ``\"auto\"`` picks the "
     "first where ``mu_f`` is known (theory guide §6).",

@@ -341,7 +341,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--maxiter", type=_count("maxiter", 0), default=DEFAULT_MAXITER,
                    help="iteration budget")
     p.add_argument("--tol", type=float, default=DEFAULT_TOL,
-                   help="stop once ||grad f||_{S^-1} <= tol (0: run maxiter steps)")
+                   help="stop once ||grad f||_{S^-1} <= tol (0: run maxiter steps, unless a "
+                        "gradient is exactly zero)")
     p.add_argument("--normalization", default="batch",
                    choices=["batch", "weight", "l1", "l3", "linf"],
                    help="norm N of the BN coordinates w~ = g w/N(w) (l1, l3, linf need --n)")

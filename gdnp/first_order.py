@@ -139,14 +139,15 @@ def agd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     """Nesterov's accelerated gradient (theory guide §6).
 
     ``y_k = x_k + beta_k (x_k - x_{k-1})``, ``x_{k+1} = y_k - lr grad f(y_k)``, with
-    ``beta = (sqrt(zeta) - sqrt(mu_f)) / (sqrt(zeta) + sqrt(mu_f))`` when the strong convexity
-    ``mu_f`` is known (``momentum="strongly_convex"``) and ``beta_k = k/(k+3)`` otherwise
-    (``momentum="schedule"``). ``lr`` defaults to ``1/zeta``, or backtracking at ``y_k`` when
-    the smoothness is unknown. Under backtracking the problem may be non-convex (MLP), and the
-    schedule then restarts whenever ``f(x_k) > f(x_{k-1})`` (O'Donoghue and Candes' function-value
-    restart: ``beta`` starts again from 0 and ``x_{k-1}`` is set to ``x_k``), so that momentum
-    does not carry the iterates uphill; with a known smoothness the iterates are the plain
-    schedule's.
+    ``beta = (1 - sqrt(mu_f lr)) / (1 + sqrt(mu_f lr))`` when the strong convexity ``mu_f`` is
+    known (``momentum="strongly_convex"``; at the default ``lr = 1/zeta`` this is
+    ``(sqrt(zeta) - sqrt(mu_f)) / (sqrt(zeta) + sqrt(mu_f))``) and ``beta_k = k/(k+3)``
+    otherwise (``momentum="schedule"``). ``lr`` defaults to ``1/zeta``, or backtracking at
+    ``y_k`` when the smoothness is unknown. Under backtracking the problem may be non-convex
+    (MLP), and the schedule then restarts whenever ``f(x_k) > f(x_{k-1})`` (O'Donoghue and
+    Candes' function-value restart: ``beta`` starts again from 0 and ``x_{k-1}`` is set to
+    ``x_k``), so that momentum does not carry the iterates uphill; with a known smoothness the
+    iterates are the plain schedule's.
 
     Parameters
     ----------

@@ -47,7 +47,7 @@ DEFAULT_MAXITER = 1000
 DEFAULT_TOL = 1e-10
 
 STATUS_MESSAGES = {
-    0: "converged: gradient norm below tol",
+    0: "converged: gradient norm at or below tol",
     1: "maximum number of iterations reached",
     2: "diverged: non-finite or exploding objective",
     99: "stopped by the callback",

@@ -452,7 +452,7 @@ class Halfspace(LinearProblem):
             ``f``, ``grad`` and ``solution()`` do not depend on it.
         centered : bool, default True
             Normalize by the norm of the centred projections (default) or of the raw ones;
-        only ``N`` changes, the pre-activation stays centred (theory guide §10).
+            only ``N`` changes, the pre-activation stays centred (theory guide §10).
         bn_eps : float, default 0.0
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
@@ -516,7 +516,7 @@ class Halfspace(LinearProblem):
             ``f``, ``grad`` and ``solution()`` do not depend on it.
         centered : bool, default True
             Normalize by the norm of the centred projections (default) or of the raw ones;
-        only ``N`` changes, the pre-activation stays centred (theory guide §10).
+            only ``N`` changes, the pre-activation stays centred (theory guide §10).
         bn_eps : float, default 0.0
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
@@ -1150,7 +1150,7 @@ class EmpiricalHalfspace(Halfspace):
         sample-based norms need data.
     centered : bool, default True
         Normalize by the norm of the centred projections (default) or of the raw ones;
-        only ``N`` changes, the pre-activation stays centred (theory guide §10).
+            only ``N`` changes, the pre-activation stays centred (theory guide §10).
     bn_eps : float, default 0.0
         BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (``normalization="batch"`` only).
 

@@ -5,9 +5,9 @@
 Every evaluation costs ``O(d^2)`` whatever the number of samples: the data enter only through
 ``S``, ``u`` and ``E[y^2]``, computed once. The value is evaluated as the quadratic's expansion
 around the least-squares solution ``c``, ``f(x) = f(c) + (x - c)'(Sx + u) + (x - c)'(Sc +
-u)`` (exact for a quadratic), with ``f(c)`` computed once without cancellation (from the
-residuals on data): the moments' sum ``E[y^2] + 2u'x + x'Sx`` loses every digit of ``f`` below
-``E[y^2]``'s rounding when ``f*`` is far smaller than ``E[y^2]``.
+u)`` (exact for a quadratic), with ``f(c)`` and ``Sc + u`` computed once from the residuals on
+data: the moments' sum ``E[y^2] + 2u'x + x'Sx`` loses every digit of ``f`` below ``E[y^2]``'s
+rounding when ``f*`` is far smaller than ``E[y^2]``.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class OLS(LinearProblem):
         sample-based norms need data.
     centered : bool, default True
         Normalize by the norm of the centred projections (default) or of the raw ones;
-        only ``N`` changes, the pre-activation stays centred (theory guide §10).
+            only ``N`` changes, the pre-activation stays centred (theory guide §10).
     bn_eps : float, default 0.0
         BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (``normalization="batch"`` only).
     data : PreparedData, optional
@@ -184,7 +184,7 @@ class OLS(LinearProblem):
             ``f``, ``grad`` and ``solution()`` do not depend on it.
         centered : bool, default True
             Normalize by the norm of the centred projections (default) or of the raw ones;
-        only ``N`` changes, the pre-activation stays centred (theory guide §10).
+            only ``N`` changes, the pre-activation stays centred (theory guide §10).
         bn_eps : float, default 0.0
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
@@ -338,10 +338,11 @@ class OLS(LinearProblem):
 
     def _anchor(self) -> tuple[np.ndarray, float, np.ndarray] | None:
         """``(c, f(c), Sc + u)`` for the current moments, cached: ``c`` the least-squares
-        solution ``-S^-1 u`` (:meth:`random`'s ``w_true``, its exact minimiser), ``f(c)``
-        without the moments' cancellation (theory guide §2): ``mean((y - Xc)^2) + ridge
-        ||c||^2`` from the samples, ``noise^2`` for :meth:`random`, ``E[y^2] + u'c`` from
-        moments alone; ``None`` where ``S`` is singular or ``c`` not finite."""
+        solution ``-S^-1 u`` (:meth:`random`'s ``w_true``, its exact minimiser); ``f(c)`` and
+        ``Sc + u`` from the samples without the moments' cancellation (theory guide §2):
+        ``mean((y - Xc)^2) + ridge ||c||^2`` and ``ridge c - X'(y - Xc)/n``; ``noise^2`` and
+        ``0`` for :meth:`random`; ``E[y^2] + u'c`` and ``Sc + u`` from moments alone (with
+        the moments' rounding); ``None`` where ``S`` is singular or ``c`` not finite."""
         cached = self.__dict__.get("_anchor_cache")
         if cached is not None and cached[0] is self.S and cached[1] is self.u:
             return cached[2]
@@ -356,13 +357,20 @@ class OLS(LinearProblem):
                 c = None
             f_c = None
         if c is not None and np.all(np.isfinite(c)):
+            r = None
             if f_c is None and getattr(self, "X", None) is not None:
+                # the residuals give f(c) and Sc + u = -X'(y - Xc)/n + ridge c without the
+                # moments' cancellation (Sc + u from S and u is off by ~u ||S|| ||c||, which
+                # the expansion would carry to f far from c on ill-conditioned data)
                 resid = self.y - self.X.dot(c)
-                f_c = float(resid.dot(resid)) / resid.size + \
-                    float(self.data.ridge) * float(c.dot(c))
-            elif f_c is None:
+                n = resid.size
+                ridge = float(self.data.ridge)
+                f_c = float(resid.dot(resid)) / n + ridge * float(c.dot(c))
+                r = ridge * c - self.X.T.dot(resid) / n
+            elif f_c is None:  # moments alone: f* keeps their rounding
                 f_c = self.yy + float(self.u.dot(c))
-            r = self.S.dot(c) + self.u
+            if r is None:
+                r = self.S.dot(c) + self.u
             if math.isfinite(f_c) and np.all(np.isfinite(r)):
                 anchor = (c, f_c, r)
         self._anchor_cache = (self.S, self.u, anchor)

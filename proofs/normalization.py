@@ -5,7 +5,8 @@ general symmetric ``S``:
 
 * the chain rule of ``w~ = g w / N(w)``: ``grad_w f = (g/N)(G - grad N (w'G)/N)``,
   ``d_g f = w'G/N``; with Euler's relation ``w' grad N = N`` (degree-1 homogeneity),
-  ``w' grad_w f = 0``; for BN's epsilon (``N^2 = w'Sw + eps``) the defect is
+  ``w' grad_w f = 0``, and differentiated, ``hess_w f w = -grad_w f`` (``w`` in the Hessian's
+  null space at a stationary point); for BN's epsilon (``N^2 = w'Sw + eps``) the defect is
   ``w' grad_w f = g eps (w'G) / N^3``;
 * GDNP's direction step for a general norm: under Stein's form ``G = c1 u + c2 S w~`` and at a
   length with ``d_g f = 0``, ``grad_w f = (g c1/N)(u - (u'w/||w||_S^2) S w)`` whatever ``grad N``
@@ -71,6 +72,42 @@ def _euler() -> list[Identity]:
     last = sp.solve(sp.Eq(dot(s.w, s.n), s.N), s.n[-1])[0]
     lhs = dot(s.w, s.grad_w()).subs(s.n[-1], last)
     return [Identity(lhs, sp.Integer(0), "cancel")]
+
+
+def _hessian_null_space() -> list[Identity]:
+    """``hess_w f w + grad_w f = 0`` for ``f(g w/N(w))``, ``N`` generic and degree-1
+    homogeneous (``w' grad N = N``, and its derivative ``sum_j w_j d_i d_j N = 0``): Euler's
+    relation ``w' grad_w f = 0`` differentiated in ``w``, so at a stationary point (``grad_w f =
+    0``) the Hessian in ``w`` has ``w`` in its null space. ``F``'s and ``N``'s first and second
+    partials are free symbols."""
+    s = _Norm()
+    grad = gradient(s.F(*s.wt), s.w)
+    hess = sp.Matrix(D, D, lambda i, j: sp.diff(grad[i], s.w[j]))
+    second = {}
+    for i in range(D):
+        for j in range(i, D):
+            second[(i, j)] = sp.Symbol(f"N{i + 1}{j + 1}", real=True)
+    f_parts = {(i,): s.G[i] for i in range(D)}
+    f_parts.update({(i, j): sp.Symbol(f"G{i + 1}{j + 1}", real=True)
+                    for i in range(D) for j in range(i, D)})
+    n_parts = {(i,): s.n[i] for i in range(D)} | second
+    expr = replace_derivatives(hess * s.w + grad, s.F, f_parts)
+    expr = replace_derivatives(expr, s.Nf, n_parts).subs(s.Nf(*s.w), s.N)
+
+    def nij(i: int, j: int) -> sp.Symbol:
+        return second[(min(i, j), max(i, j))]
+
+    # homogeneity: w' grad N = N, solved for the last partial; each partial of N is
+    # homogeneous of degree 0, sum_j w_j d_i d_j N = 0, solved for the last column in turn
+    relations = {s.n[-1]: sp.solve(sp.Eq(dot(s.w, s.n), s.N), s.n[-1])[0]}
+    for i in range(D):
+        target = nij(i, D - 1)
+        equation = sum(s.w[j] * nij(i, j) for j in range(D)).subs(relations)
+        relations[target] = sp.solve(sp.Eq(equation, 0), target)[0]
+        relations = {k: v.subs(relations) for k, v in relations.items()}
+    expr = expr.subs(relations)
+    return [Identity(expr[i], sp.Integer(0), "cancel", label=f"component {i + 1}")
+            for i in range(D)]
 
 
 def _eps_defect() -> list[Identity]:
@@ -162,6 +199,10 @@ CHECKS = [
     Check("norm.general_norm_euler", "norm",
           "w' grad N = N (degree-1 homogeneous N) implies w' grad_w f = 0; d=3",
           "theory guide §10", _euler, generality="d = 3"),
+    Check("norm.hessian_null_space", "norm",
+          "N degree-1 homogeneous: hess_w f w = -grad_w f, so at a stationary point the "
+          "Hessian in w has w in its null space; d=3",
+          "theory guide §10", _hessian_null_space, generality="d = 3"),
     Check("norm.bn_eps_scale_defect", "norm",
           "N = sqrt(w'Sw + eps): w' grad_w f = g eps (w'G)/N^3, not 0; d=3",
           "theory guide §10", _eps_defect, generality="d = 3"),

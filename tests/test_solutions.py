@@ -67,6 +67,22 @@ def test_ols_value_keeps_its_digits_when_f_star_is_far_below_e_y2(ridge):
         assert prob.f_bn(w, g) == pytest.approx(direct(prob.from_bn(w, g)), rel=1e-9)
 
 
+def test_ols_value_far_from_the_solution_on_ill_conditioned_data():
+    """Two nearly collinear columns (cond(S) ~ 4e8, ||c|| ~ 600): the expansion around c carries
+    the error of Sc + u to f far from c, about u ||S|| ||c||^2 when Sc + u comes from the
+    moments (1.7e-10 of f(0)); from the residuals, -X'(y - Xc)/n, it is ~1e-13. At x = 0 the
+    exact value is mean(y^2), summed exactly by math.fsum."""
+    import math
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(200)
+    X = np.column_stack([a, a + 1e-4 * rng.standard_normal(200), rng.standard_normal(200)])
+    prob = OLS.from_data(X, a + 0.5 * rng.standard_normal(200))
+    assert np.linalg.cond(prob.S) > 1e8
+    exact = math.fsum(prob.y**2) / prob.y.size
+    assert prob.f(np.zeros(3)) == pytest.approx(exact, rel=1e-11)
+
+
 @pytest.mark.parametrize("method", ["gd", "agd", "bngd", "gdnp"])
 def test_ols_random_gap_is_never_negative_with_a_tiny_f_star(method):
     """OLS.random(noise=1e-6): f* = noise^2 = 1e-12 exactly (f = noise^2 + (x - w_true)'S(x -
