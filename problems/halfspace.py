@@ -1150,7 +1150,7 @@ class EmpiricalHalfspace(Halfspace):
         sample-based norms need data.
     centered : bool, default True
         Normalize by the norm of the centred projections (default) or of the raw ones;
-            only ``N`` changes, the pre-activation stays centred (theory guide §10).
+        only ``N`` changes, the pre-activation stays centred (theory guide §10).
     bn_eps : float, default 0.0
         BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (``normalization="batch"`` only).
 

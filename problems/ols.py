@@ -52,7 +52,7 @@ class OLS(LinearProblem):
         sample-based norms need data.
     centered : bool, default True
         Normalize by the norm of the centred projections (default) or of the raw ones;
-            only ``N`` changes, the pre-activation stays centred (theory guide §10).
+        only ``N`` changes, the pre-activation stays centred (theory guide §10).
     bn_eps : float, default 0.0
         BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (``normalization="batch"`` only).
     data : PreparedData, optional
@@ -324,17 +324,25 @@ class OLS(LinearProblem):
         return self._value(x, self.u + Sx, Sx)
 
     def _value(self, x: np.ndarray, half: np.ndarray, Sx: np.ndarray) -> float:
-        """``f(x)`` from ``half = Sx + u`` (half the gradient): ``f(c) + v'half + v'r`` with
-        ``v = x - c`` and ``r = Sc + u``, the quadratic's exact expansion around the
-        least-squares solution ``c`` (:meth:`_anchor`), so that ``f(x) - f*`` keeps its digits
-        near the optimum and ``f`` those below ``E[y^2]``'s rounding; the moments' sum
-        ``E[y^2] + 2u'x + x'Sx`` where ``S`` is singular (a small mini-batch)."""
+        """``f(x)`` from ``half = Sx + u`` (half the gradient): :meth:`_expanded`, or the
+        moments' sum ``E[y^2] + 2u'x + x'Sx`` where ``S`` is singular (a small mini-batch)."""
+        value = self._expanded(x, half)
+        if value is None:
+            return self.yy + 2.0 * float(self.u.dot(x)) + float(x.dot(Sx))
+        return value
+
+    def _expanded(self, x: np.ndarray, grad: np.ndarray, scale: float = 1.0) -> float | None:
+        """``f(c) + v'(scale grad) + v'r`` with ``v = x - c``, ``r = Sc + u`` and ``scale
+        grad = Sx + u``: the quadratic's exact expansion around the least-squares solution
+        ``c`` (:meth:`_anchor`), so that ``f(x) - f*`` keeps its digits near the optimum and
+        ``f`` those below ``E[y^2]``'s rounding (theory guide §2); ``None`` where ``S`` is
+        singular."""
         anchor = self._anchor()
         if anchor is None:
-            return self.yy + 2.0 * float(self.u.dot(x)) + float(x.dot(Sx))
+            return None
         c, f_c, r = anchor
         v = x - c
-        return f_c + float(v.dot(half)) + float(v.dot(r))
+        return f_c + scale * float(v.dot(grad)) + float(v.dot(r))
 
     def _anchor(self) -> tuple[np.ndarray, float, np.ndarray] | None:
         """``(c, f(c), Sc + u)`` for the current moments, cached: ``c`` the least-squares
@@ -414,20 +422,18 @@ class OLS(LinearProblem):
     # ---------------------------------------------------------------- BN layer
     def _eval_scaled(self, w, state, a):
         """``f(a w)`` and ``G = 2u + 2a Sw`` from the direction state (theory guide §2): no
-        product with ``S``. The value is :meth:`_value`'s expansion around the least-squares
+        product with ``S``. The value is :meth:`_expanded`, the expansion around the least-squares
         solution, with ``G / 2`` (exact) for ``Sx + u``; where ``S`` is singular, ``E[y^2] +
         2a u'w + a^2 ||w||_S^2``."""
         G = (2.0 * a) * state["Sw"]
         np.add(G, self._twice_u(), out=G)
         x = a * w
         state["point"] = (a, x)  # the solvers record x = a w next (LinearProblem._point)
-        anchor = self._anchor()
-        if anchor is None:
+        value = self._expanded(x, G, 0.5)
+        if value is None:
             nS = state["nS"]
-            return self.yy + a * (2.0 * state["uw"] + a * (nS * nS)), G
-        c, f_c, r = anchor
-        v = x - c
-        return f_c + 0.5 * float(v.dot(G)) + float(v.dot(r)), G
+            value = self.yy + a * (2.0 * state["uw"] + a * (nS * nS))
+        return value, G
 
     def _value_and_grad_bn(self, w, st, g):
         """BN value and gradients in closed form from the direction state (theory guide §2,
