@@ -265,9 +265,11 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     GDNP is full-batch: its length bisection needs the full objective's ``d_g f``
     (mini-batches, ``batch_size=``, are for ``gd`` and ``bngd``). Under a normalization other
     than the idealised ``||w||_S`` (``normalization=``, ``bn_eps=`` of the problems) the
-    direction step is ``s_t = -||w||_S^2 N(w) / (L g h)`` after a first length solve, which
-    makes the iterates the same as under ``||w||_S`` (theory guide §10); K19's rates are
-    proved for ``||w||_S`` only, and no published rate covers another norm.
+    direction step is ``s_t = -||w||_S^2 N(w) / (L g h)``; on a single unit, after a first
+    length solve, this makes the iterates the same as under ``||w||_S`` (theory guide §10).
+    On the MLP they depend on the norm: a unit's length is solved before the units after it
+    move, so at its next direction step ``d_g f`` is no longer 0, which the identity needs.
+    K19's rates are proved for ``||w||_S`` only, and no published rate covers another norm.
 
     Parameters
     ----------
@@ -551,6 +553,38 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     return rec.result(**extras())
 
 
+def _scan_top(g: float) -> float:
+    """The largest length :func:`_scanned_unit_length` looks at: a power of two at least 16
+    times ``max(|g|, 1)`` (the default search around ``g`` reached a few times ``|g|``)."""
+    return 2.0 ** min(math.ceil(math.log2(16.0 * max(abs(g), 1.0))), 1000)
+
+
+def _scanned_unit_length(view, g: float, T_s: int, xtol: float):
+    """A hidden unit's length where the search around ``g`` found no sign change of ``d_g f``
+    (it expanded into the side where the unit's tanh saturates and ``d_g f`` underflows): the
+    lowest in ``f`` (:meth:`~gdnp.problems.UnitView.value`) of the local minimisers along the
+    length, one per increasing sign change of ``d_g f`` on the grid ``0, +-2^k`` (``2^-2 <=
+    2^k <=`` :func:`_scan_top`), each bisected plainly; ``(root, info)``, or ``None`` where
+    the grid holds no such sign change (theory guide §4-5: the unit's length function is not
+    monotone, so another bracket can hold another root)."""
+    top = _scan_top(g)
+    steps = [2.0 ** k for k in range(-2, int(math.log2(top)) + 1)]
+    grid = [-s for s in reversed(steps)] + [0.0] + steps
+    values = [view.dg(p) for p in grid]
+    best = None
+    for a, b, va, vb in zip(grid, grid[1:], values, values[1:], strict=False):
+        if va < 0.0 < vb:  # f falls, then rises: a local minimiser between a and b
+            root, info = bisect(view.dg, a, b, maxiter=T_s, xtol=xtol)
+            value = view.value(root)
+            if best is None or value < best[0]:
+                best = (value, root, info)
+    if best is None:
+        return None
+    _, root, info = best
+    info = {**info, "nfev": info["nfev"] + len(grid), "scanned": len(grid)}
+    return root, info
+
+
 def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, bracket, xtol,
               theta_steps, w0=None, g0=None, certify=None):
     if isinstance(theta_steps, bool) or not isinstance(theta_steps, numbers.Integral) or \
@@ -616,9 +650,17 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
                                     maxiter=int(T_s), xtol=xtol, model=model,
                                     decreasing="expand")
             except NoSignChangeError:
-                rec.stop(2, f"diverged: the length of hidden unit {i} has no finite minimiser "
-                            f"at sweep {t} (its tanh saturates); x is the last recorded iterate")
-                break
+                found = None if bracket is not None else \
+                    _scanned_unit_length(view, g[i], int(T_s), xtol)
+                if found is None:
+                    top = _scan_top(g[i])
+                    rec.stop(2, f"diverged: hidden unit {i}'s length has no finite "
+                                f"minimiser found at sweep {t}: d_g f has no increasing sign "
+                                f"change around its length {g[i]:.6g} nor on [-{top:.3g}, "
+                                f"{top:.3g}], so f falls toward its tanh's saturated limit; "
+                                "x is the last recorded iterate")
+                    break
+                g[i], info = found
             n_bisect += info["nit"]
             n_certified += info["ncertified"]
             rec.nfev += info["nfev"]

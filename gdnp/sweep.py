@@ -289,9 +289,19 @@ def _convert(key: str, v):
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ValueError) and str(exc).startswith("grid key"):
             raise
-        raise ValueError(f"grid key {key!r}: bad value {v!r}") from None
+        rule = _GRID_RULES.get(key, "a value of that key")
+        raise ValueError(f"grid key {key!r}: bad value {v!r} ({rule} is needed)") from None
     raise ValueError(f"grid key {key!r} is unknown; known keys: "
                      f"{list(GRID_KEYS + EXTRA_GRID_KEYS)}")
+
+
+# what each grid key takes, for the error on a value of the wrong kind or range
+_GRID_RULES = {
+    "kappa": "a finite number >= 1", "separation": "a number in (0, 1)",
+    "dim": "an integer", "seed": "an integer", "bn_eps": "a finite number >= 0",
+    "n": "an integer >= 2, or null for the population", "batch_size": "an integer >= 1, or null "
+    "for the full batch",
+}
 
 
 def normalize_config(raw: dict) -> dict:

@@ -7,7 +7,7 @@ Every problem implements :class:`Problem`: ``f``, ``grad``, ``value_and_grad``, 
 the problem of one mini-batch (theory guide §11).
 """
 
-from ._validate import ConditioningWarning, NonFiniteError
+from ._validate import ConditioningWarning, NonFiniteError, ReferenceWarning
 from .base import BNEval, LinearProblem, Problem, Solution
 from .data import SingularCovarianceError, prepare_data
 from .halfspace import (
@@ -38,6 +38,7 @@ __all__ = [
     "NORMALIZATIONS",
     "NoFiniteMinimizerError",
     "QuadratureWarning",
+    "ReferenceWarning",
     "NonFiniteError",
     "Normalizer",
     "OLS",

@@ -56,6 +56,13 @@ class NonFiniteError(ValueError):
     """
 
 
+class ReferenceWarning(UserWarning):
+    """A problem's reference solution is only an upper bound on its minimum: the MLP's best
+    L-BFGS run stopped on its iteration budget instead of at a stationary point (theory guide
+    §5: the network is not convex, and its ``f*`` is a local reference even when the run
+    converges). Gaps measured against it can be negative or carry an offset."""
+
+
 class ConditioningWarning(UserWarning):
     """A matrix is positive definite but so ill-conditioned that float64 results lose digits.
 

@@ -21,11 +21,13 @@ from scipy.special import expit
 
 from ._validate import (
     NonFiniteError,
+    ReferenceWarning,
     as_finite_array,
     as_positive_int,
     as_real,
     as_seed_rng,
     check_memory,
+    warn_external,
 )
 from .base import BNEval, Problem
 from .data import prepare_data
@@ -119,6 +121,34 @@ class UnitView:
         -0.042436
         """
         return self._dg_value(g)[0]
+
+    def value(self, g: float) -> float:
+        """``mean l(theta_i tanh(g a0) + r)``: the objective along the unit's length (O(n);
+        theory guide §5), whose derivative is :meth:`dg`.
+
+        Parameters
+        ----------
+        g : float
+            The length ``g_i`` of the unit.
+
+        Returns
+        -------
+        float
+            ``f`` with the unit's length set to ``g`` and every other parameter fixed.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gdnp.problems import MLP
+        >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
+        ...               [-0.2, 1.1]])
+        >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
+        >>> w, g = prob.to_bn(prob.initial_point(0))
+        >>> view = prob.unit_view(w, g, 0, prob.unit_projections(w))
+        >>> bool(np.isclose(view.value(g[0]), prob.f_bn(w, g)))
+        True
+        """
+        return float(np.mean(self.prob.loss.phi(self._psi_terms(g)[2])))
 
     def c1(self, g: float) -> float:
         """``c1 = E[psi'(t)] - E[psi''(t)] u'w~_i`` at ``t = z'w~_i`` (theory guide §4-5).
@@ -214,6 +244,9 @@ class UnitView:
 # |(sech^2)''| = |2 sech^2 (1 - 3 tanh^2)| <= 2 (theory guide §5)
 _SECH2_D1 = 4.0 / (3.0 * math.sqrt(3.0))
 _U = 2.0**-53  # unit roundoff of float64
+
+# L-BFGS iterations of each of the reference solution's runs (MLP._reference_solution)
+_REFERENCE_ITERATIONS = 3000
 
 
 class UnitLengthModel:
@@ -688,10 +721,18 @@ class MLP(Problem):
         with threadpool_limits(limits=1, user_api="blas"):
             for x0 in starts:
                 res = minimize(self.value_and_grad, x0, jac=True, method="L-BFGS-B",
-                               options={"maxiter": 3000, "gtol": 1e-9, "ftol": 0.0,
-                                        "maxcor": 30})
+                               options={"maxiter": _REFERENCE_ITERATIONS, "gtol": 1e-9,
+                                        "ftol": 0.0, "maxcor": 30})
                 if best is None or res.fun < best.fun:
                     best = res
+        if best.nit >= _REFERENCE_ITERATIONS:
+            warn_external(
+                f"the MLP's reference solution is the best of {len(starts)} L-BFGS runs, and "
+                f"that run stopped on its budget of {_REFERENCE_ITERATIONS} iterations "
+                f"(||grad f|| = {float(np.linalg.norm(best.jac)):.2g}, max|x| = "
+                f"{float(np.max(np.abs(best.x))):.3g}), not at a stationary point: f* = "
+                f"{float(best.fun):.6g} is an upper bound on the minimum, and gaps against it "
+                "can be negative or offset (theory guide §5)", ReferenceWarning)
         return best.x, float(best.fun)
 
     # ---------------------------------------------------------------- BN layer

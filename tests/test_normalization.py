@@ -328,6 +328,26 @@ def test_batch_size_on_population_problem_and_gdnp():
 
 
 # ------------------------------------------------------------------- GDNP, any norm
+def test_gdnp_iterates_on_the_mlp_depend_on_the_norm():
+    """The norm-independence of GDNP's step needs d_g f = 0 at the direction step (theory
+    guide §10). On the network a unit's length is solved before the units after it move, so at
+    its next step d_{g_i} f is no longer 0: the batch and weight norms take different paths
+    from the same start (documented; with one unit, after a sweep, they agree)."""
+    def run(hidden, norm, x0=None):
+        prob = MLP.random(4, hidden, 20.0, 300, seed=1, normalization=norm)
+        return prob, gdnp.solve(prob, "gdnp", x0=x0, maxiter=10, tol=0.0, reference=False)
+
+    _, batch = run(3, "batch")
+    _, weight = run(3, "weight")
+    assert np.max(np.abs(batch.x - weight.x)) > 0.1
+    # one unit, from a point whose length is solved (one sweep): the same iterates
+    prob = MLP.random(4, 1, 20.0, 300, seed=1)
+    x1 = gdnp.solve(prob, "gdnp", maxiter=1, tol=0.0, reference=False).x
+    _, one_batch = run(1, "batch", x1)
+    _, one_weight = run(1, "weight", x1)
+    np.testing.assert_allclose(one_weight.x, one_batch.x, rtol=0, atol=1e-10)
+
+
 def test_gdnp_iterates_do_not_depend_on_the_norm():
     """At d_g f = 0, s_t grad_w f = -(||w||_S^2/(L h)) grad f(w~) for every N (theory guide
     §10): GDNP's iterates in original coordinates are the same under every normalization, up

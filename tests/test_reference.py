@@ -162,6 +162,22 @@ def test_is_separable_decides_large_data_by_certificates_and_agrees_with_the_lp(
     assert Halfspace.from_data(*_data(60_000, 5, 0.002)).is_separable() is False
 
 
+def test_mlp_reference_stopped_by_its_budget_warns_that_it_is_an_upper_bound():
+    """MLP.random(5, 4, 100, 200): the best L-BFGS run of the reference stops on its 3000
+    iterations far from a stationary point (||grad f|| ~ 4e-4, weights ~ 1e3, the tanh units
+    saturating); the reference says so instead of passing f* off as the minimum. One that
+    converges (MLP.random(3, 2, 10, 200)) stays silent."""
+    import warnings
+
+    from gdnp.problems import MLP, ReferenceWarning
+
+    with pytest.warns(ReferenceWarning, match="upper bound on the minimum"):
+        MLP.random(5, 4, 100.0, 200, seed=0).solution()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ReferenceWarning)
+        MLP.random(3, 2, 10.0, 200, seed=0).solution()
+
+
 def test_mlp_reference_does_not_depend_on_the_blas_thread_count():
     """L-BFGS on the non-convex MLP amplified a threaded summation's last bits into another
     stopping point (f* moved by 4e-7 between one and two threads); it runs on one thread."""

@@ -198,6 +198,45 @@ def test_direction_and_length_belong_to_the_returned_x_after_a_divergence(method
     np.testing.assert_allclose(prob.from_bn(res.direction, res.length), res.x, rtol=1e-12)
 
 
+class _Along:
+    """A unit's length function for the MLP's fallback search: ``f`` and ``d_g f``."""
+
+    def __init__(self, f, df):
+        self.value, self.dg = f, df
+
+
+def test_mlp_length_fallback_finds_the_minimiser_the_search_around_g_missed():
+    """f(g) = -exp(-(g - 6)^2 / 8) - 0.9 sigmoid(g / 50): a local minimiser at g ~ 6.0 below
+    the saturated limit -0.9, and d_g f < 0 (then underflowing) all the way right of g = 272,
+    where the search around the length expanded without a sign change."""
+    from gdnp.decoupled import _scanned_unit_length
+
+    def f(g):
+        return -np.exp(-(g - 6.0) ** 2 / 8.0) - 0.9 / (1.0 + np.exp(-g / 50.0))
+
+    def df(g):
+        s = 1.0 / (1.0 + np.exp(-g / 50.0))
+        return (g - 6.0) / 4.0 * np.exp(-(g - 6.0) ** 2 / 8.0) - 0.9 * s * (1.0 - s) / 50.0
+
+    root, info = _scanned_unit_length(_Along(f, df), 272.0, 50, 0.0)
+    assert root == pytest.approx(brentq(df, 4.0, 8.0), abs=1e-12)
+    assert f(root) < f(1e4) - 0.5  # below the saturated limit
+    assert info["scanned"] > 20 and info["nfev"] > info["scanned"]
+    # monotone: f falls toward its limit everywhere, no minimiser to find
+    assert _scanned_unit_length(_Along(lambda g: -np.tanh(g), lambda g: np.tanh(g) ** 2 - 1.0),
+                                272.0, 50, 0.0) is None
+
+
+def test_gdnp_on_the_mlp_continues_where_its_length_search_saturated_on_one_side():
+    """MLP.random(3, 2, 10, 200, seed=0): at sweep 9 the default search around hidden unit 1's
+    length (272) expanded right, where its tanh saturates, and the run had ended "no finite
+    minimiser" (status 2), yet f along that length has a minimiser near 6.6, lower than the
+    saturated limit; the fallback scan finds it and the run goes on to maxiter."""
+    res = gdnp.solve(MLP.random(3, 2, 10.0, 200, seed=0), "gdnp", maxiter=100)
+    assert res.status == 1 and res.nit == 100
+    assert np.all(np.isfinite(res.length)) and np.max(np.abs(res.length)) < 1e3
+
+
 def test_mlp_gdnp_returns_the_units_of_the_last_recorded_sweep():
     prob = MLP.random(3, 2, 10, 100, seed=0)
     res = gdnp.gdnp(prob, maxiter=3, tol=0)

@@ -604,8 +604,13 @@ def test_grid_values_a_cell_cannot_use_are_refused_or_normalised_before_any_cell
             "maxiter": 5}
     with pytest.raises(ValueError, match="grid key 'n': n must be at least 2, got 1"):
         normalize_config({**base, "n": [1]})
-    for key, value in (("kappa", "1e1"), ("dim", "3"), ("bn_eps", "0.1"), ("n", "100")):
-        with pytest.raises(ValueError, match=f"grid key '{key}': bad value"):  # numbers only
+    # numbers only (strings refused), each error saying what the key takes
+    for key, value, rule in (("kappa", "1e1", "a finite number >= 1"),
+                             ("dim", "3", "an integer"), ("bn_eps", "0.1", "a finite number >= 0"),
+                             ("n", "100", "an integer >= 2"),
+                             ("bn_eps", -1, "a finite number >= 0"), ("dim", 2.5, "an integer"),
+                             ("seed", "x", "an integer")):
+        with pytest.raises(ValueError, match=f"grid key '{key}': bad value .*{rule}"):
             normalize_config({**base, key: [value]})
     # cells whose batches the solver refuses are kept (the others of the grid still run)
     # and named by batch_problem, which --dry-run prints
