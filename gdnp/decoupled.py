@@ -654,11 +654,12 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
                     _scanned_unit_length(view, g[i], int(T_s), xtol)
                 if found is None:
                     top = _scan_top(g[i])
+                    where = "from the given bracket" if bracket is not None else \
+                        f"around its length {g[i]:.6g} nor on [-{top:.3g}, {top:.3g}]"
                     rec.stop(2, f"diverged: hidden unit {i}'s length has no finite "
                                 f"minimiser found at sweep {t}: d_g f has no increasing sign "
-                                f"change around its length {g[i]:.6g} nor on [-{top:.3g}, "
-                                f"{top:.3g}], so f falls toward its tanh's saturated limit; "
-                                "x is the last recorded iterate")
+                                f"change {where}, so f falls toward its tanh's saturated "
+                                "limit; x is the last recorded iterate")
                     break
                 g[i], info = found
             n_bisect += info["nit"]
