@@ -407,6 +407,14 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                          f"{type(problem).__name__} has none, got theta_steps={theta_steps!r}")
 
     w, g = problem._to_bn(x, "x0") if w0 is None else (np.array(w0, dtype=float), float(g0))
+    # only w's direction matters (theory guide §1): its largest entry brought into [1/2, 1) by
+    # a power of two, which is exact, so that ||w||_S, u'w and the step neither overflow nor
+    # underflow from a start of extreme scale (1e154 had read as u'w0 = 0, 1e-160 lost digits
+    # in a subnormal w'Sw); at any other scale the iterates are the same bit for bit, and the
+    # result's direction is given back in the start's scale
+    top = float(np.max(np.abs(w))) if w.size else 0.0
+    shift = math.frexp(top)[1] if 0.0 < top < math.inf else 0
+    w = np.ldexp(w, -shift)
     _check_direction(problem.u, w, "the initial direction", "x0" if w0 is None else "w0",
                      problem)
     rho_star = problem.rho_star
@@ -417,7 +425,8 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     def extras() -> dict:  # the direction and length of the last recorded iterate
         w_k, g_k = rec.state if rec.state is not None else (None, None)
         return {"length": None if g_k is None else float(g_k),
-                "direction": None if w_k is None else w_k.copy(), "n_bisect": n_bisect,
+                "direction": None if w_k is None else np.ldexp(w_k, shift),
+                "n_bisect": n_bisect,
                 "n_certified": n_certified, "n_compiled": n_compiled, "T_s": int(T_s)}
 
     rec.extras = extras

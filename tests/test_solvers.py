@@ -452,3 +452,21 @@ def test_batch_size_n_has_an_epoch_column_like_every_mini_batch_run(method):
     assert np.array_equal(a.x, b.x)
     assert np.array_equal(a.history["epoch"], np.arange(6.0))
     assert "epoch" not in b.history
+
+
+def test_gdnp_start_direction_at_extreme_scales_runs_the_same_iterates():
+    """Only w0's direction matters (theory guide §1). A start of size 1e154 had been refused
+    as "u'w0 = 0" (||w0|| overflowed in the test), 1e100 with g0 = 1e-120 had overflowed its
+    first step (status 2), and 1e-160 had run from a subnormal w'Sw, 1e-4 off; GDNP now brings
+    w0 to unit scale by a power of two first: the same iterates (bit for bit for a power of
+    two), and the result's direction in the start's own scale."""
+    prob = Halfspace.random(8, 100, separation=0.99, seed=1)
+    w = np.random.default_rng(0).standard_normal(8)
+    ref = gdnp.gdnp(prob, maxiter=30, tol=0.0, reference=False, w0=w, g0=1.0)
+    for scale, g0 in ((1e154, 1.0), (1e-160, 1.0), (1e100, 1e-120)):
+        res = gdnp.gdnp(prob, maxiter=30, tol=0.0, reference=False, w0=w * scale, g0=g0)
+        assert res.status == 1
+        np.testing.assert_allclose(res.history["fun"][1:], ref.history["fun"][1:], rtol=1e-12)
+    exact = gdnp.gdnp(prob, maxiter=30, tol=0.0, reference=False, w0=np.ldexp(w, 300), g0=1.0)
+    assert np.array_equal(exact.history["fun"], ref.history["fun"])
+    assert np.array_equal(exact.direction, np.ldexp(ref.direction, 300))
