@@ -137,6 +137,12 @@ def _verdict(ok: bool, caveat: bool = False) -> str:
     return "holds with caveat" if caveat else "holds"
 
 
+def _majority_verdict(wins: list) -> str:
+    """A claim checked on several problems: holds on all, holds with caveat on more than
+    half, fails otherwise (one problem of three does not carry a general statement)."""
+    return _verdict(2 * sum(wins) > len(wins), caveat=not all(wins))
+
+
 # ============================================================================ rate estimate
 def tail_rate(gaps, floor: float = 0.0, skip: float = 0.5) -> dict:
     """Per-step contraction ``r`` of a linearly converging history, with its standard error.
@@ -223,10 +229,12 @@ def _seed_best(d: int, kappa: float, method: str, quick: bool, seed: int = 0) ->
 
     Grid: ``lr = c / zeta`` (``zeta = 2L``; ``c = 1`` is GD's default step ``1/(2L)``) with
     ``c = 10^(j/4)``, ``j = -4 ... 16`` (0.1 to 1e4, 21 rates); the count is of iterations
-    to ``1e-8`` of the initial gap from the solvers' default start. The grid is searched
-    coarse (every fourth rate) then fine (the neighbours of the best coarse rate); every run
-    is capped at the best count so far, and BNGD's at GD's best count on the same problem
-    (the seed note compares the two), so "not reached" means "not faster than GD".
+    to ``1e-8`` of the initial gap from the solvers' default start. Every rate of the grid is
+    run, every fourth first (so that the caps tighten early); every run is capped at the best
+    count so far, and BNGD's at GD's best count on the same problem (the seed note compares
+    the two), so "not reached" means "not faster than GD" on the whole grid. (Visiting only
+    the neighbours of the best coarse rate, and none where no coarse rate reached the cap, had
+    missed BNGD's faster rates between the coarse ones.)
     """
     from gdnp import rates
     from gdnp.problems import OLS
@@ -252,10 +260,9 @@ def _seed_best(d: int, kappa: float, method: str, quick: bool, seed: int = 0) ->
 
     for j in j_all[::4][::-1]:
         visit(j)
-    if best_j is not None:
-        for j in range(best_j - 3, best_j + 4):
-            if j in j_all and j % 4:
-                visit(j)
+    for j in j_all[::-1]:
+        if j % 4:
+            visit(j)
     default = None
     if method == "bngd" and d == 2:
         default = _iters_to(prob, method, 1.0 / zeta, gap0, rel, 1500 if quick else 8000)
@@ -662,33 +669,48 @@ def _c19_rate(quick: bool, cases, rtol):
         "BNGD converges for every direction rate (OLS), where GD diverges above 1/L")
 def _c19_any_rate(quick: bool):
     import gdnp
+    from gdnp import rates
     from gdnp.problems import OLS
 
     prob = OLS.random(5, 10, seed=1)
-    gap0 = prob.f(prob.initial_point(0)) - prob.solution()[1]
+    w_star = prob.solution()[0]
     steps = 300 if quick else 1000
     lrs = 10.0 ** np.arange(-1, 6)
-    finals, diverged = [], 0
+    # the direction's error rho(w_k) - rho* after the run over after the first step: the
+    # first step's length update alone takes most of the total gap at every rate (the length
+    # rate 1/2 solves it), so the gap cannot tell convergence from a stalled direction
+    ratios, predicted, diverged = [], [], 0
     for lr in lrs:
         res = gdnp.bngd(prob, lr=float(lr), maxiter=steps, tol=0.0)
         diverged += res.status == 2
-        finals.append(max(float(res.history["gap"][-1] / gap0), 0.0))  # 0: rounding
+        rho = res.history["rho_gap"]
+        ratios.append(max(float(rho[-1] / rho[1]), 0.0) if rho.size > 1 else np.nan)  # 0: rounding
+        # C19's r at the run's own effective step, over the same steps (theory guide §2)
+        predicted.append(rates.bngd_rate(prob.S, w_star, res.direction, float(lr))
+                         ** (2 * (rho.size - 2)))
     gd_div = [gdnp.gd(prob, lr=c / prob.L, maxiter=steps, tol=0.0).status == 2
               for c in (2.0, 10.0, 1e3)]
-    finals = np.asarray(finals)
-    conv = diverged == 0 and bool(np.all(finals < 0.5))
-    # slow *large* rates: above the best one and still above 1e-6 of the initial gap
-    slow = lrs[(finals > 1e-6) & (lrs > lrs[int(np.argmin(finals))])]
+    ratios = np.asarray(ratios)
+    conv = diverged == 0 and bool(np.all(ratios < 1.0))
+    slow = ratios > 1e-2  # not even a hundredfold decrease of the direction's error
+    note = ("converges for every rate, but for lr >= "
+            f"{_g(lrs[slow].min())} the direction's error fell only to "
+            + ", ".join(_g(q, 3) for q in ratios[slow])
+            + f" of its value after the first step in {steps - 1} steps (C19's rate at each "
+            "run's own effective step predicts " + ", ".join(
+                _g(q, 3) for q in np.asarray(predicted)[slow])
+            + "): ||w|| grows in the first step and the effective step 2 lr ||w~*||^2/||w||^2 "
+            "shrinks, so convergence there is asymptotic, not fast") if slow.any() else \
+        "every rate reduced the direction's error a hundredfold"
     return Outcome(
-        "no divergence for lr = 0.1 ... 1e5; GD diverges at 2/L, 10/L, 1e3/L",
-        f"BNGD diverged {diverged}/{lrs.size}; gap/gap0 after {steps} steps "
-        f"{_g(finals.min(), 2)} ... {_g(finals.max(), 2)}; GD diverged {sum(gd_div)}/3",
-        _verdict(conv and all(gd_div), caveat=slow.size > 0),
-        "converges for any rate, but is not fast for any rate: for lr >= "
-        f"{_g(slow.min()) if slow.size else '-'} ||w|| grows and the effective step shrinks, "
-        "gap/gap0 stays above 1e-6" if slow.size else "every rate reached 1e-6 of the gap",
-        {"final_ratio": finals.tolist(), "bngd_diverged": int(diverged),
-         "gd_diverged": int(sum(gd_div))})
+        "no divergence for lr = 0.1 ... 1e5, the direction's error decreasing; GD diverges "
+        "at 2/L, 10/L, 1e3/L",
+        f"BNGD diverged {diverged}/{lrs.size}; rho(w) - rho* after {steps} steps over after "
+        f"the first: {_g(ratios.min(), 2)} ... {_g(ratios.max(), 4)}; GD diverged "
+        f"{sum(gd_div)}/3",
+        _verdict(conv and all(gd_div), caveat=bool(slow.any())), note,
+        {"direction_ratio": ratios.tolist(), "predicted_ratio": predicted,
+         "bngd_diverged": int(diverged), "gd_diverged": int(sum(gd_div))})
 
 
 @_claim("c19.scaling_law", "C19 Thm (scaling)",
@@ -775,7 +797,7 @@ def _seed_d3_small(quick: bool, kappa):
                                                                       strict=True)]
     return Outcome(f"GD iterations < BNGD iterations (kappa = {_g(kappa)})",
                    _d3_measured(r),
-                   _verdict(any(wins), caveat=not all(wins)),
+                   _majority_verdict(wins),
                    f"GD faster on {sum(wins)} of {len(wins)} problems; " + _D3_NOTE,
                    {**r, "gd_faster": wins})
 
@@ -798,7 +820,7 @@ def _seed_d3_large(quick: bool, kappa, slightly):
         f"BNGD iterations < GD iterations (kappa = {_g(kappa)}), by a small factor "
         f"(<= {_g(slightly)}x)",
         _d3_measured(r) + f"; BNGD speed-up {sp}",
-        _verdict(any(slight), caveat=not all(slight)),
+        _majority_verdict(slight),
         f"BNGD faster by at most {_g(slightly)}x on {sum(slight)} of {len(slight)} problems; "
         f"faster on {sum(wins)}"
         + (", by more than 'slightly'" if any(big) else "")

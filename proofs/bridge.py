@@ -25,7 +25,8 @@ from .vectors import Space, Vec
 
 __all__ = ["FORMS", "BridgeResult", "evaluate", "format_bridge", "run_bridge"]
 
-#: relative tolerance of a comparison (the quadrature and the 601-node rule agree to ~1e-12)
+#: tolerance of a comparison, relative to ``max(1, |value|)`` (so absolute below 1; the
+#: quadrature and the 601-node rule agree to ~1e-12)
 RTOL = 1e-7
 
 

@@ -215,3 +215,19 @@ def test_a_discrepancy_whose_check_decided_nothing_has_no_verdict(monkeypatch, s
     monkeypatch.setattr(runner, "evaluate", lambda check: dataclasses.replace(
         real(check), status="failed", detail="published form proved"))
     assert _discrepancy("gdnp.h_quoted_general", "note", True).verdict == "holds"
+
+
+def test_seed_note_grid_search_visits_every_rate_of_the_stated_grid():
+    """d = 3, kappa = 10, problem seed 1: BNGD reaches 1e-8 of the gap in 23 iterations at
+    c = 10^(3/4), between the coarse rates, where no coarse rate beats GD's 38; the search had
+    skipped the fine rates then and reported "BNGD > 38" (the claim read "holds" on 3 of 3
+    problems; it is 1 of 3)."""
+    from gdnp.claims import _iters_to, _seed_best
+    from gdnp.problems import OLS
+
+    best = _seed_best(3, 10.0, "bngd", quick=False, seed=1)
+    prob = OLS.random(3, 10.0, seed=1)
+    gap0 = prob.f(prob.initial_point(0)) - prob.solution()[1]
+    counts = [_iters_to(prob, "bngd", 10.0 ** (j / 4) / prob.smoothness, gap0, 1e-8, 8000)
+              for j in range(-4, 17)]
+    assert best["best"] == min(n for n in counts if n is not None) == 23
