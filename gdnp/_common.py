@@ -72,7 +72,7 @@ def reference_value(problem: Problem) -> float | None:
         return None
     except NotImplementedError as exc:
         raise NotImplementedError(f"{type(problem).__name__} has no reference solution "
-                                  f"({exc or 'solution() is not implemented'}); pass "
+                                  f"({str(exc) or type(exc).__name__}); pass "
                                   "reference=False to run without the gap f - f*") from exc
 
 

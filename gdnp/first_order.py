@@ -17,14 +17,28 @@ __all__ = ["gd", "agd"]
 
 
 def _armijo(problem, x, fun, G, lr, rec, shrink=0.5, c=1e-4, max_halvings=60):
-    """Backtracking from ``lr``: largest ``lr * shrink^k`` with sufficient decrease."""
+    """Backtracking from ``lr``: largest ``lr * shrink^k`` with sufficient decrease.
+
+    Where the decrease asked for, ``c lr ||G||^2``, is below the rounding of ``f`` (the test
+    would be decided by rounding: at ``f``'s floor GD had locked into a 2-cycle of steps
+    accepted with ``f_new == f``), the test is its form in gradients, exact on a quadratic
+    (Hager and Zhang's approximate Armijo condition, theory guide §6): accept when
+    ``grad f(x_new)'G >= -(1 - 2c) ||G||^2``, i.e. the step has not overshot the line's
+    minimum by more than the Armijo condition allows."""
     g2 = float(G @ G)
     for _ in range(max_halvings):
         x_new = x - lr * G
-        f_new = problem.f(x_new)
-        rec.nfev += 1
-        if np.isfinite(f_new) and f_new <= fun - c * lr * g2:
-            return x_new, lr
+        decrease = c * lr * g2
+        if fun - decrease == fun and np.isfinite(fun):  # below f's rounding
+            f_new, G_new = problem.value_and_grad(x_new)
+            rec.nfev += 1
+            if np.isfinite(f_new) and float(G_new @ G) >= -(1.0 - 2.0 * c) * g2:
+                return x_new, lr
+        else:
+            f_new = problem.f(x_new)
+            rec.nfev += 1
+            if np.isfinite(f_new) and f_new <= fun - decrease:
+                return x_new, lr
         lr *= shrink
     return x - lr * G, lr
 

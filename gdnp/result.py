@@ -260,6 +260,8 @@ class Recorder:
         # numpy's Python layers (several us per iterate, more than a small problem's algebra);
         # a finite ||G||^2 proves G finite (Problem._grad_norm2_or_inf). The column appends
         # are bound once (__init__): this runs at every iterate of every solver
+        if self.f0 is None:  # the first record: a problem of one's own may return anything
+            self._check_first(G)
         gn2 = self._grad_norm2(G)
         finite = _finite(fun) and _isfinite(gn2) and all_finite(x)
         if finite and self.f0 is None:
@@ -295,6 +297,16 @@ class Recorder:
             self.status = 99
             return True
         return converged
+
+    def _check_first(self, G) -> None:
+        """A gradient of the problem's shape, checked once: a problem of one's own whose
+        ``value_and_grad`` returns another had failed deep in a linear solve ("incompatible
+        dimensions")."""
+        dim = getattr(self.problem, "dim", None)
+        shape = np.shape(G)
+        if dim is not None and shape != (dim,):
+            raise ValueError(f"{type(self.problem).__name__}.value_and_grad returned a gradient "
+                             f"of shape {shape}, expected ({dim},)")
 
     def _call_back(self, x, fun: float, gn2: float, k: int) -> bool:
         """Pass the recorded iterate to the callback; ``True`` if it raised ``StopIteration``.
@@ -395,7 +407,8 @@ def _start_error(what: str) -> ValueError:
     """Bad input: the objective is not finite at the start, so no iterate can be returned."""
     return ValueError(f"x0: the objective is not finite at the start ({what}): at the scale "
                       "of the start (x0, or w0 and g0) or of the problem's data, float64 over- "
-                      "or underflows; start at a moderate scale")
+                      "or underflows, or the problem's own value_and_grad returns a non-finite "
+                      "value there; start at a moderate scale")
 
 
 _ACTIVE: contextvars.ContextVar[list | None] = contextvars.ContextVar("gdnp_recorders",

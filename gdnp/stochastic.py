@@ -47,6 +47,9 @@ def check_batch_size(problem, batch_size, statistics: str) -> int | None:
     if problem.population or X is None or not hasattr(problem, "batch"):
         raise ValueError(f"batch_size: {problem!r} has no samples to draw batches from "
                          "(a population problem); use a data problem or batch_size=None")
+    check = getattr(problem, "_check_batches", None)  # (gdnp.problems.Problem's)
+    if check is not None:
+        check("batch_size")
     why = batch_size_range_error(batch_size, X.shape[0], statistics)
     if why is not None:
         raise ValueError(why)

@@ -840,6 +840,7 @@ class Problem(abc.ABC):
         """
         if self.population or getattr(self, "X", None) is None:
             raise ValueError(f"batch: {self!r} is a population problem and has no samples")
+        self._check_batches("batch")
         if statistics not in ("batch", "population"):
             raise ValueError(f"statistics must be 'batch' or 'population', got {statistics!r}")
         idx = check_indices(indices, self.X.shape[0], minimum=2 if statistics == "batch" else 1)
@@ -871,10 +872,22 @@ class Problem(abc.ABC):
         state.pop("_cache", None)
         return state
 
+    def _check_batches(self, name: str) -> None:
+        """``TypeError`` naming ``name`` where this problem cannot make mini-batches: they need
+        its prepared data (``data``) and ``_assign_samples``, which the built-in data problems
+        have and a problem of one's own may not (theory guide §11)."""
+        if type(self)._assign_samples is Problem._assign_samples or \
+                getattr(self, "data", None) is None:
+            raise TypeError(f"{name}: {type(self).__name__} does not implement mini-batches "
+                            "(Problem.batch needs the problem's prepared data, data, and "
+                            "_assign_samples, which the built-in data problems have); run it "
+                            "full-batch (batch_size=None)")
+
     def _assign_samples(self, X: np.ndarray, y: np.ndarray, center_y: bool) -> None:
         """Replace the samples (already centred as wanted) and every statistic derived from
         them, without the constructor's checks (a batch's ``S`` may be singular)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not implement _assign_samples "
+                                  "(mini-batches)")
 
     def __repr__(self) -> str:
         """Kind, ``dim`` (the parameter count: ``hidden * (d + 1)`` for the MLP) and the

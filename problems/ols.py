@@ -366,13 +366,14 @@ class OLS(LinearProblem):
             f_c = None
         if c is not None and np.all(np.isfinite(c)):
             r = None
-            if f_c is None and getattr(self, "X", None) is not None:
+            data = getattr(self, "data", None)  # (S = X'X/n + ridge I from these samples)
+            if f_c is None and getattr(self, "X", None) is not None and data is not None:
                 # the residuals give f(c) and Sc + u = -X'(y - Xc)/n + ridge c without the
                 # moments' cancellation (Sc + u from S and u is off by ~u ||S|| ||c||, which
                 # the expansion would carry to f far from c on ill-conditioned data)
                 resid = self.y - self.X.dot(c)
                 n = resid.size
-                ridge = float(self.data.ridge)
+                ridge = float(data.ridge)
                 f_c = float(resid.dot(resid)) / n + ridge * float(c.dot(c))
                 r = ridge * c - self.X.T.dot(resid) / n
             elif f_c is None:  # moments alone: f* keeps their rounding

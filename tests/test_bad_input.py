@@ -1039,3 +1039,46 @@ def test_bisect_with_a_model_evaluates_a_decreasing_root_through_it():
     assert calls == []
     plain = gdnp.bisect(S, a, b, maxiter=30)
     assert with_model[0] == plain[0] and with_model[1]["nit"] == plain[1]["nit"]
+
+
+def test_mini_batches_of_a_problem_without_the_hooks_say_what_is_missing():
+    """A data problem of one's own (population = False, X and y) without the prepared data
+    and _assign_samples that mini-batches need: batch_size= and batch() had failed with
+    "unsupported operand type(s) for +: 'NoneType' and 'float'"."""
+    from gdnp.problems import OLS
+
+    base = OLS.from_data(*[np.random.default_rng(0).standard_normal(s) for s in ((40, 3), 40)])
+
+    class Mine(OLS):  # a user's problem: its own statistics, no prepared data
+        def __init__(self):
+            super().__init__(base.S, base.u, base.yy, X=base.X, y=base.y, population=False)
+
+    prob = Mine()
+    with pytest.raises(TypeError, match="batch_size: Mine does not implement mini-batches"):
+        gdnp.solve(prob, "gd", batch_size=8, lr=0.1, maxiter=3)
+    with pytest.raises(TypeError, match="batch: Mine does not implement mini-batches"):
+        prob.batch(np.arange(10))
+
+
+def test_a_faulty_problem_of_ones_own_is_named_in_the_error():
+    """A value_and_grad returning a gradient of the wrong shape had failed in a linear solve
+    ("incompatible dimensions"); a _reference_solution raising a bare NotImplementedError
+    printed "()"."""
+    from gdnp.problems import OLS
+
+    class BadShape(OLS):
+        def value_and_grad(self, x):
+            fun, G = super().value_and_grad(x)
+            return fun, G[:-1]
+
+    class NoRef(OLS):
+        def _reference_solution(self):
+            raise NotImplementedError
+
+    args = (np.diag([1.0, 2.0, 3.0]), np.array([1.0, 0.5, -1.0]), 5.0)
+    with pytest.raises(ValueError, match=r"BadShape.value_and_grad returned a gradient of "
+                                         r"shape \(2,\), expected \(3,\)"):
+        gdnp.solve(BadShape(*args), "gd", maxiter=3, reference=False)
+    with pytest.raises(NotImplementedError, match=r"NoRef has no reference solution "
+                                                  r"\(NotImplementedError\)"):
+        gdnp.solve(NoRef(*args), "gd", maxiter=3)

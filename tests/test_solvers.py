@@ -470,3 +470,15 @@ def test_gdnp_start_direction_at_extreme_scales_runs_the_same_iterates():
     exact = gdnp.gdnp(prob, maxiter=30, tol=0.0, reference=False, w0=np.ldexp(w, 300), g0=1.0)
     assert np.array_equal(exact.history["fun"], ref.history["fun"])
     assert np.array_equal(exact.direction, np.ldexp(ref.direction, 300))
+
+
+def test_gd_backtracking_reaches_tol_below_the_rounding_of_f():
+    """A problem of unknown smoothness (GD backtracks): once the Armijo decrease c lr ||G||^2
+    is below one ulp of f, the f test is rounding; GD had locked into an exact 2-cycle at
+    ||grad f|| = 1.9e-9 and never reached the default tol = 1e-10. The test in gradients
+    (exact on a quadratic) takes over there."""
+    prob = OLS.random(4, 10.0, seed=0)
+    prob.smoothness = None
+    res = gdnp.solve(prob, "gd", maxiter=2000)
+    assert res.status == 0 and res.grad_norm <= 1e-10
+    assert res.lr is None  # (it did backtrack)
