@@ -410,8 +410,9 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     # only w's direction matters (theory guide §1): its largest entry brought into [1/2, 1) by
     # a power of two, which is exact, so that ||w||_S, u'w and the step neither overflow nor
     # underflow from a start of extreme scale (1e154 had read as u'w0 = 0, 1e-160 lost digits
-    # in a subnormal w'Sw); at any other scale the iterates are the same bit for bit, and the
-    # result's direction is given back in the start's scale
+    # in a subnormal w'Sw); at any other scale the iterates are the same, bit for bit where
+    # N(w) scales exactly (not the l3 norm's cube root: to rounding there), and the result's
+    # direction is given back in the start's scale
     top = float(np.max(np.abs(w))) if w.size else 0.0
     shift = math.frexp(top)[1] if 0.0 < top < math.inf else 0
     w = np.ldexp(w, -shift)
