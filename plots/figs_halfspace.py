@@ -203,6 +203,12 @@ def kappa_render(data: dict) -> plt.Figure:
             vals = np.where(cur["value"] > 0, cur["value"], np.nan)[
                 _rows(cur, kappa=kappa, metric=metric)]
             lo, top = max(np.nanmin(vals) / 10, 1e-34), np.nanmax(vals) * 10
+            if metric == "grad_norm2":  # the bounds too, when within 4 decades above (at
+                # kappa = 1e4 the GD bound had run above the panel, out of sight)
+                drawn = bnd["value"][_rows(bnd, kappa=kappa) & (bnd["bound"] != "k19_rho")]
+                high = float(np.nanmax(drawn, initial=0.0))
+                if top < 2.0 * high <= 1e4 * top:
+                    top = 2.0 * high
             if metric == "gap":  # headroom: the fitter's box (top 35%) above every curve
                 top = 10 ** (np.log10(lo) + (np.log10(top) - np.log10(lo)) / 0.62)
             ax.set_ylim(lo, top)

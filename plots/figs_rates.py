@@ -21,7 +21,14 @@ from ._core import (
     run_solver,
     runs_in_turn,
 )
-from .style import figure, figure_legend, linear_over_a_decade, method_kw, theory_kw
+from .style import (
+    figure,
+    figure_legend,
+    linear_over_a_decade,
+    mark_below_axes,
+    method_kw,
+    theory_kw,
+)
 
 # ============================================================================ shared
 
@@ -326,6 +333,14 @@ def rs_render(data: dict):
     ax.plot(x, pred, **theory_kw(0, r"GD local: $1-(1-\eta\lambda_{\min}(\nabla^2 f(w^*)))^2$"))
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # the y-range of the measured rates (their seed bands): the local prediction falls to
+    # ~1e-15 at c = 0.99, and a range down to it had pressed the measured curves together
+    # (GD's markers hidden under AGD's and GDNP's); the points below are marked on the edge
+    measured = np.asarray(runs["one_minus_rate"], dtype=float)
+    measured = measured[np.isfinite(measured) & (measured > 0)]
+    ax.set_ylim(float(np.min(measured)) / 5.0, 2.0 * max(float(np.max(measured)),
+                                                         float(np.nanmax(pred))))
+    mark_below_axes(ax, x, pred, "GD local", x_text=lambda v: f"c = {1.0 - v:g}")
     ax.invert_xaxis()
     # ticks at the separations run, labelled with c itself (a log axis in 1 - c labels only
     # its decades)

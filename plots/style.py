@@ -133,6 +133,26 @@ def mark_floor_stop(ax, x, y, method: str) -> None:
             zorder=5)
 
 
+def mark_below_axes(ax, x, y, name: str, x_text=None, color="black") -> None:
+    """Mark the points of a curve that lie below a log-y axis's bottom (its limits set):
+    a triangle on the bottom edge at each such ``x``, and one note in the panel's lower left
+    corner giving their values, so that a line the limits clip says where it went instead
+    of leaving the panel unexplained. ``x_text`` formats an ``x`` for the note (default
+    ``"{:g}"``)."""
+    lo = ax.get_ylim()[0]
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    below = np.isfinite(y) & (y < lo)
+    if not below.any():
+        return
+    trans = ax.get_xaxis_transform()  # x in data, y in axes coordinates
+    ax.plot(x[below], np.zeros(int(below.sum())), marker="v", color=color, ms=5, ls="none",
+            transform=trans, clip_on=False, zorder=5)
+    fmt = x_text or "{:g}".format
+    lines = [f"{_sig(yi)} at {fmt(xi)}" for xi, yi in zip(x[below], y[below], strict=True)]
+    ax.text(0.03, 0.04, f"\u25bc {name} below the axes:\n" + "\n".join(lines),
+            transform=ax.transAxes, ha="left", va="bottom", fontsize=9, color=color)
+
+
 def figure_legend(fig, axes=None, ncol: int = 4, loc: str = "outside lower center") -> None:
     """One legend for the whole figure (unique labels of all axes), outside the panels.
 
