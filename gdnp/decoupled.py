@@ -213,6 +213,14 @@ class _LengthPredictor:
         return _best_polynomial_step(self.last, self.prev[:len(self.last) - 1])
 
 
+def _ldexp(x: float, k: int) -> float:
+    """``x 2^k``, infinite where that overflows (``math.ldexp`` raises there)."""
+    try:
+        return math.ldexp(x, k)
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
 def _check_bracket(bracket):
     if bracket is None:
         return None
@@ -411,10 +419,12 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     # a power of two, which is exact, so that ||w||_S, u'w and the step neither overflow nor
     # underflow from a start of extreme scale (1e154 had read as u'w0 = 0, 1e-160 lost digits
     # in a subnormal w'Sw); at any other scale the iterates are the same, bit for bit where
-    # N(w) scales exactly (not the l3 norm's cube root: to rounding there), and the result's
-    # direction is given back in the start's scale
+    # N(w) scales exactly (not the l3 norm's cube root: to rounding there); the result's
+    # direction, the step column (s_t scales as w^2) and the guard's h_t (as w) are those of
+    # the start's scale. Not with bn_eps > 0: N(c w) = sqrt(c^2 w'Sw + eps) is not c N(w),
+    # the rescaled start would be another point (theory guide §10)
     top = float(np.max(np.abs(w))) if w.size else 0.0
-    shift = math.frexp(top)[1] if 0.0 < top < math.inf else 0
+    shift = math.frexp(top)[1] if 0.0 < top < math.inf and not problem.bn_eps else 0
     w = np.ldexp(w, -shift)
     _check_direction(problem.u, w, "the initial direction", "x0" if w0 is None else "w0",
                      problem)
@@ -431,7 +441,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                 "n_certified": n_certified, "n_compiled": n_compiled, "T_s": int(T_s)}
 
     rec.extras = extras
-    step = 0.0
+    step_user = 0.0
     w, g = problem._check_bn(w, g)
     general = problem._normalizer is not None
 
@@ -540,7 +550,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         ev = problem._value_and_grad_bn(w, st, g)
         rec.nfev += 1
         if rec.record(t, problem._point(w, st, g), ev.fun, ev.grad_x,
-                      (-uw ** 2 / nS ** 2 - rho_star, float(ev.grad_g) ** 2, step),
+                      (-uw ** 2 / nS ** 2 - rho_star, float(ev.grad_g) ** 2, step_user),
                       (w, g)) or t == maxiter:  # (rho_gap, dg2, step); w is never modified
             break
         if t == 0 and general:
@@ -550,10 +560,12 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
             ev = problem._value_and_grad_bn(w, st, g)
         # direction: s_t grad_w f = eta_t grad rho (theory guide §4, §10)
         h = problem._c1(st, g / N) * uw
-        step = 0.0
-        moved = abs(h) > eps and g != 0.0
+        step = step_user = 0.0
+        # (h and the step in the start's scale: h scales as w, s_t as w^2)
+        moved = abs(_ldexp(h, shift)) > eps and g != 0.0
         if moved:
             step = rayleigh_step_size(w, g, h, nS, L, N if general else None)
+            step_user = _ldexp(step, 2 * shift)
             w = w - step * ev.grad_w  # a new array, never modified in place
         # length: root of d_g f(w_{t+1}, .) with the projections of w_{t+1} cached (the state
         # is kept for the next iteration too)

@@ -472,6 +472,45 @@ def test_gdnp_start_direction_at_extreme_scales_runs_the_same_iterates():
     assert np.array_equal(exact.direction, np.ldexp(ref.direction, 300))
 
 
+def test_gdnp_step_history_and_guard_in_the_start_scale():
+    """The step column is s_t of the user's w (it scales as w^2): one direction step from w0
+    with it gives the run's next direction; and a start rescaled by 2^k records steps 4^k
+    apart, with the same iterates."""
+    prob = OLS.random(4, 10.0, seed=3)
+    w0 = np.array([0.3, 0.2, -0.1, 0.05])  # max |w0| in [1/4, 1/2): rescaled by 2 inside
+    res = gdnp.gdnp(prob, maxiter=1, tol=0.0, reference=False, w0=w0, g0=1.0,
+                    length="closed_form")
+    ev = prob.value_and_grad_bn(w0, 1.0)  # the first direction step is at (w0, g0)
+    w1 = w0 - res.history["step"][1] * ev.grad_w
+    np.testing.assert_allclose(w1 / np.linalg.norm(w1),
+                               res.direction / np.linalg.norm(res.direction), rtol=1e-13)
+    big = gdnp.gdnp(prob, maxiter=5, tol=0.0, reference=False, w0=np.ldexp(w0, 40), g0=1.0)
+    ref = gdnp.gdnp(prob, maxiter=5, tol=0.0, reference=False, w0=w0, g0=1.0)
+    assert np.array_equal(big.history["fun"], ref.history["fun"])
+    np.testing.assert_array_equal(big.history["step"], np.ldexp(ref.history["step"], 80))
+    # the guard |h_t| <= eps reads h_t = c1 u'w_t of the user's w_t: 2^40 w0 moves where w0
+    # (|h| of order 1) does not
+    kept = gdnp.gdnp(prob, maxiter=3, tol=0.0, reference=False, w0=w0, g0=1.0, eps=1e3)
+    moved = gdnp.gdnp(prob, maxiter=3, tol=0.0, reference=False, w0=np.ldexp(w0, 40),
+                      g0=1.0, eps=1e3)
+    assert np.all(kept.history["step"] == 0.0) and np.all(moved.history["step"][1:] != 0.0)
+
+
+def test_gdnp_with_bn_eps_starts_at_x0():
+    """With bn_eps > 0, N(c w) != c N(w): the start is not rescaled (it had been, which moved
+    x_0 and left the returned length at another scale than the direction)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    prob = OLS.from_data(X, X @ [1.0, -2.0, 0.5] + 0.1 * rng.standard_normal(200),
+                         bn_eps=1e-3)
+    x0 = np.array([0.3, 0.2, -0.1])
+    res = gdnp.gdnp(prob, x0=x0, maxiter=20, reference=False)
+    assert res.history["fun"][0] == prob.f(x0)
+    np.testing.assert_allclose(prob.from_bn(res.direction, res.length), res.x, rtol=1e-14)
+    small = gdnp.gdnp(prob, x0=1e-3 * x0, maxiter=0, reference=False)
+    np.testing.assert_allclose(small.x, 1e-3 * x0, rtol=1e-14)
+
+
 def test_gd_backtracking_reaches_tol_below_the_rounding_of_f():
     """A problem of unknown smoothness (GD backtracks): once the Armijo decrease c lr ||G||^2
     is below one ulp of f, the f test is rounding; GD had locked into an exact 2-cycle at
