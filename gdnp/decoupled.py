@@ -311,7 +311,8 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     xtol : float
         Stop a bisection early once its bracket is narrower than ``xtol``.
     theta_steps : int
-        MLP only: L-BFGS iterations on ``theta`` after each sweep. The default 0 keeps
+        MLP only: L-BFGS iterations on ``theta`` after each sweep (their evaluations of
+        ``theta -> E[l(H theta)]`` count in ``nfev``). The default 0 keeps
         ``theta`` fixed, K19's setting: ``tol`` and ``grad_norm`` then measure the hidden
         units' gradient (``sum_i ||G_{w_i}||^2_{S^-1}``, what GDNP moves), and the history's
         ``theta_grad2`` the output weights' ``||G_theta||^2``. With updates ``theta`` can grow
@@ -691,5 +692,6 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
         if rec.status is not None:
             break
         if theta_steps:
-            theta = problem.optimize_theta(A, g, theta, maxiter=theta_steps)
+            theta, calls = problem._optimize_theta(A, g, theta, theta_steps)
+            rec.nfev += calls  # (the objective in theta with the features fixed)
     return rec.result(**extras())

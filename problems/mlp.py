@@ -1134,16 +1134,25 @@ class MLP(Problem):
         >>> prob.optimize_theta(prob.unit_projections(w), g, prob.theta).round(6)
         array([0.142905, 1.016412])
         """
+        return self._optimize_theta(A, g, theta, maxiter)[0]
+
+    def _optimize_theta(self, A, g, theta, maxiter: int) -> tuple[np.ndarray, int]:
+        """:meth:`optimize_theta` and the evaluations of ``theta -> E[l(H theta)]`` (with its
+        gradient) it made, for a solver's ``nfev``."""
         H = np.tanh(A * np.asarray(g)[None, :])
+        calls = 0
 
         def fg(th):
+            nonlocal calls
+            calls += 1
             F = H @ th
             return float(np.mean(self.loss.phi(F))), H.T @ self.loss.dphi(F) / self.n
 
         from scipy.optimize import minimize  # here: scipy.optimize is slow to import
         res = minimize(fg, np.asarray(theta, float), jac=True, method="L-BFGS-B",
                        options={"maxiter": int(maxiter)})
-        return res.x if np.all(np.isfinite(res.x)) and res.fun <= fg(theta)[0] else theta
+        better = np.all(np.isfinite(res.x)) and res.fun <= fg(theta)[0]
+        return (res.x if better else theta), calls
 
     def _assign_samples(self, X, y, center_y):
         n = X.shape[0]

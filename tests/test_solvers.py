@@ -521,3 +521,25 @@ def test_gd_backtracking_reaches_tol_below_the_rounding_of_f():
     res = gdnp.solve(prob, "gd", maxiter=2000)
     assert res.status == 0 and res.grad_norm <= 1e-10
     assert res.lr is None  # (it did backtrack)
+
+
+def test_gdnp_mlp_nfev_counts_the_output_weight_steps():
+    """nfev counts the L-BFGS evaluations of theta -> E[l(H theta)] that theta_steps makes
+    (they had been left out: a count lower than the work done). Two runs whose theta step
+    returns the same theta, claiming 0 and 1000 evaluations, differ by 1000 per sweep."""
+    from unittest import mock
+
+    prob = MLP.random(4, 3, 10, 200, seed=0)
+    real = prob._optimize_theta(prob.unit_projections(prob.to_bn(prob.initial_point(0))[0]),
+                                prob.to_bn(prob.initial_point(0))[1], prob.theta, 3)
+    assert real[1] >= 2  # L-BFGS's evaluations and the final comparison
+
+    def claiming(k):
+        return lambda A, g, theta, maxiter: (theta, k)
+
+    runs = []
+    for k in (0, 1000):
+        with mock.patch.object(prob, "_optimize_theta", claiming(k)):
+            runs.append(gdnp.gdnp(prob, maxiter=4, tol=0.0, reference=False, theta_steps=3))
+    assert np.array_equal(runs[0].x, runs[1].x)
+    assert runs[1].nfev - runs[0].nfev == 4 * 1000
