@@ -35,14 +35,15 @@ DESCRIPTION = ("Convergence analysis of batch normalization's length-direction d
 def build_problem(name: str, *, kappa: float, dim: int, seed: int, separation: float = 0.9,
                   loss: str = "logistic", n: int | None = None, hidden: int = 4,
                   noise: float = 0.1, normalization: str = "batch", bn_eps: float = 0.0,
-                  n_nodes: int | None = None):
+                  n_nodes: int | None = None, centered: bool = True):
     """A named synthetic problem: population unless ``n`` samples are asked for (MLP: always
-    empirical, ``n`` defaults to 2000); ``normalization`` and ``bn_eps`` choose the norm of
-    the BN coordinates (theory guide §10; every hidden unit's on the MLP); ``n_nodes`` the
+    empirical, ``n`` defaults to 2000); ``normalization``, ``bn_eps`` and ``centered`` choose
+    the norm of the BN coordinates (theory guide §10; every hidden unit's on the MLP);
+    ``n_nodes`` the
     population halfspace's Gauss-Hermite rule (theory guide §3; default 601)."""
     from gdnp.problems import MLP, OLS, Halfspace
 
-    norm = {"normalization": normalization, "bn_eps": bn_eps}
+    norm = {"normalization": normalization, "bn_eps": bn_eps, "centered": bool(centered)}
     if name == "ols":
         if n is None:
             return OLS.random(dim, kappa, seed=seed, noise=noise, **norm)
@@ -150,7 +151,8 @@ def cmd_solve(args) -> int:
 
     prob = stage(f"building the {args.problem} problem", lambda: build_problem(
         args.problem, kappa=args.kappa, dim=args.dim, seed=args.seed, n=args.n,
-        normalization=args.normalization, bn_eps=args.bn_eps, **given))
+        normalization=args.normalization, bn_eps=args.bn_eps, centered=not args.uncentered,
+        **given))
     methods = list(gdnp.METHODS) if args.method == "all" else [args.method]
     # the reference f* (cached by the problem) before the clock starts: the time column is
     # each method's own, not the first method's plus the reference solve
@@ -199,7 +201,8 @@ def cmd_solve(args) -> int:
         settings = {"problem": args.problem, "dim": args.dim, "kappa": args.kappa,
                     "seed": args.seed, "n": args.n, "maxiter": args.maxiter, "tol": args.tol,
                     "method": args.method, "normalization": args.normalization,
-                    "bn_eps": args.bn_eps, "batch_size": args.batch_size,
+                    "bn_eps": args.bn_eps, "centered": not args.uncentered,
+                    "batch_size": args.batch_size,
                     "statistics": statistics, "reference": args.reference, **given}
         # strict JSON: a value that is not finite (an empty history's gap) is null
         json.dump(_finite_or_none({"settings": settings, "problem": prob.config(),
@@ -348,6 +351,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="norm N of the BN coordinates w~ = g w/N(w) (l1, l3, linf need --n)")
     p.add_argument("--bn-eps", type=float, default=0.0,
                    help="BN's epsilon: N(w) = sqrt(w'Sw + eps) (PyTorch BatchNorm1d)")
+    p.add_argument("--uncentered", action="store_true",
+                   help="N of the raw projections x'w, without BN's mean subtraction (the "
+                        "problems' centered=False)")
     p.add_argument("--batch-size", type=_count("batch-size", 1), default=None,
                    help="mini-batch size for gd and bngd (needs --n; agd and gdnp are "
                    "full-batch: refused with --method agd or gdnp, full batch for them "

@@ -3,8 +3,10 @@
 ``hessian_spectrum(problem, x, coords="original")`` gives the eigenvalues of ``hess f(x)``;
 ``coords="bn"`` those of the Hessian of ``f_bn(w, g) = f(g w / N(w))`` at ``(w, g) =
 problem.to_bn(x)`` restricted to the tangent space ``{(v, c): v'w = 0}``, with the curvature
-along ``w`` itself (``e'He`` for ``e = (w/||w||_2, 0)``, zero at a stationary point of a
-scale-invariant ``N``; theory guide §10) reported apart as ``.radial``.
+along ``w`` itself (``e'He`` for ``e = (w/||w||_2, 0)``; theory guide §10) reported apart as
+``.radial``: zero at every point for a scale-invariant ``N`` (``f_bn`` is constant along
+``w``), so a check of the norm's homogeneity, not of stationarity, and non-zero only with
+``bn_eps > 0``.
 
 Both come from Hessian-vector products: the problem's own ``hessian_vector`` (closed form for
 OLS and halfspaces; central differences of ``grad`` otherwise, marked in ``.method``) and, in
@@ -46,8 +48,8 @@ class Eigenvalues(np.ndarray):
         (the ``k`` extreme ones).
     radial : float or None
         In BN coordinates, the curvature along ``w`` itself (the direction the BN
-        parametrization cannot see, about 0 at a stationary point); ``None`` in original
-        coordinates.
+        parametrization cannot see: 0 up to rounding at every point for a scale-invariant
+        ``N``, non-zero only with ``bn_eps > 0``); ``None`` in original coordinates.
 
     Examples
     --------

@@ -528,3 +528,20 @@ def test_solve_takes_the_quadrature_rule_its_warning_asks_for(capsys):
     with pytest.raises(SystemExit):
         main(["solve", "ols", "--n-nodes", "40"])
     assert "--n-nodes: applies to halfspace only" in capsys.readouterr().err
+
+
+def test_solve_uncentered_builds_the_uncentred_norm(capsys):
+    """``--uncentered`` is the problems' ``centered=False`` (it had no flag, while the user
+    guide said the command line takes the normalization options): BNGD's run differs, the
+    settings and the problem's configuration say so."""
+    import json
+
+    runs = {}
+    for flag in ([], ["--uncentered"]):
+        assert main(["solve", "ols", "--n", "300", "--method", "bngd", "--maxiter", "20",
+                     "--json", *flag]) == 0
+        runs[bool(flag)] = json.loads(capsys.readouterr().out)
+    assert runs[True]["settings"]["centered"] is False
+    assert runs[False]["settings"]["centered"] is True
+    assert runs[True]["problem"]["centered"] is False
+    assert runs[True]["results"][0]["fun"] != runs[False]["results"][0]["fun"]
