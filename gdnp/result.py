@@ -144,6 +144,15 @@ class OptimizeResult(dict):
                 "intermediate result (as scipy's callback(intermediate_result)), whose iterate "
                 "is .x (a copy: .x.copy() is not needed)") from exc
 
+    def __missing__(self, key):
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            # an index: a callback written for scipy's callback(xk) reading xk[0]
+            raise KeyError(
+                f"{key!r}: an OptimizeResult is indexed by field names; a gdnp callback "
+                "receives the intermediate result (as scipy's callback(intermediate_result)), "
+                "whose iterate is .x")
+        raise KeyError(key)
+
     __setattr__ = dict.__setitem__
     __delattr__ = dict.__delitem__
 

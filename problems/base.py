@@ -903,7 +903,8 @@ class Problem(abc.ABC):
         if not self.population and n is not None:
             parts.append(f"n={n}")
         if info.get("separation") is not None:
-            parts.append(f"separation={info['separation']:.4g}")
+            c = float(info["separation"])  # (c < 1 always: 0.99999 is not "1")
+            parts.append(f"separation={c:.4g}" if f"{c:.4g}" != "1" else f"separation={c!r}")
         if info.get("ridge"):
             parts.append(f"ridge={info['ridge']:g}")
         loss = getattr(self, "loss", None)

@@ -1082,3 +1082,10 @@ def test_a_faulty_problem_of_ones_own_is_named_in_the_error():
     with pytest.raises(NotImplementedError, match=r"NoRef has no reference solution "
                                                   r"\(NotImplementedError\)"):
         gdnp.solve(NoRef(*args), "gd", maxiter=3)
+
+
+def test_repr_keeps_a_separation_below_one_visible():
+    """c must be < 1; a repr rounding 0.99999 to "separation=1" (in the quadrature warnings
+    of exactly that regime) showed a value the constructor refuses."""
+    assert "separation=0.99999)" in repr(Halfspace.random(3, 10.0, separation=0.99999, seed=0))
+    assert "separation=0.9)" in repr(Halfspace.random(3, 10.0, separation=0.9, seed=0))

@@ -390,6 +390,14 @@ def test_a_scipy_style_callback_is_told_what_it_receives():
         res.no_such_field  # noqa: B018
     assert str(info.value) == "no_such_field"
     assert not hasattr(res, "__array__")
+    # indexing as xk[0] or xk[-1] says the same (it was a bare KeyError: 0); a missing field
+    # name stays a plain KeyError
+    for index in (lambda xk: xk[0], lambda xk: xk[-1]):
+        with pytest.raises(KeyError, match=r"indexed by field names.*\.x"):
+            gdnp.solve(p, "gd", maxiter=2, callback=index)
+    with pytest.raises(KeyError) as info:
+        res["no_such_field"]
+    assert info.value.args == ("no_such_field",)
 
 
 def test_mlp_length_bound_covers_the_joint_hessian_of_lengths_and_output_weights():
