@@ -800,12 +800,18 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
        negative (``log r + 2 se >= 0``): ``"undetermined"`` (stalled or too short);
     2. exactly one model not rejected: that model;
     3. both not rejected: ``"undetermined"`` (the window cannot tell them apart);
-    4. both rejected (systematic wiggles, e.g. AGD's momentum ripples): the model whose RSS is
-       ``dominance`` times smaller, where the gap fell at least ``min_decades`` over the
-       fitted window; else ``"undetermined"``. Over less, both rejected is the bend of a
-       pre-asymptotic window (a mixture of geometric modes slowing down fits a power law
-       better than a line without being one): a linearly converging GDNP run read
-       ``"sublinear"`` over 0.6 decade and ``"linear"`` over 1.5.
+    4. both rejected (systematic wiggles, e.g. AGD's momentum ripples, or a law with an
+       offset, ``(t + t_0)^-p``): where the gap fell at least ``min_decades`` over the fitted
+       window, the model whose RSS is ``dominance`` times smaller, else ``"undetermined"``.
+       Over a smaller fall (a power law falls only ``p log10(t_2/t_1)`` decades, 0.3 ``p`` over
+       the last half of a run), the RSS alone is not evidence: a mixture of geometric modes
+       slowing down fits a power law better than a line without being one (a linearly
+       converging GDNP run read ``"sublinear"`` over 0.6 decade). There the local order
+       ``p(t) = -d log gap / d log t`` of the nesting model decides: its ratio
+       ``rho = p(t_2) / p(t_1)`` between the window's ends is 1 for a power law and
+       ``t_2 / t_1`` for a geometric law, and the law is named when ``rho`` is within
+       ``0.1 (t_2/t_1 - 1)`` of its value with two standard errors (and its RSS is the
+       smaller); otherwise ``"undetermined"`` (that GDNP run: ``rho = 0.74``).
 
     Parameters
     ----------
@@ -825,7 +831,8 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
         Fewest points a classification is made from.
     min_decades : float >= 0
         Least fall of the gap over the fitted window (``log10`` of the first over the last)
-        for rule 4 to decide between two rejected models.
+        for rule 4 to decide between two rejected models by their RSS; over less, the local
+        order's ratio decides.
 
     Returns
     -------
@@ -837,6 +844,7 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
         points (``log10`` of the first over the last: a rate over less than one decade is
         weak evidence of the asymptotic rate); ``rss_linear``, ``rss_sublinear``,
         ``rss_both``; ``F_linear``, ``F_sublinear`` and the critical value ``F_crit``;
+        ``order_ratio`` ``rho`` and ``order_ratio_se`` where rule 4 read them (else NaN);
         ``reason``.
 
     Raises
@@ -883,7 +891,8 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
            "order_se": np.nan, "window": (np.nan, np.nan), "n": 0, "decades": np.nan,
            "rss_linear": np.nan,
            "rss_sublinear": np.nan, "rss_both": np.nan, "F_linear": np.nan,
-           "F_sublinear": np.nan, "F_crit": np.nan, "reason": ""}
+           "F_sublinear": np.nan, "F_crit": np.nan, "order_ratio": np.nan,
+           "order_ratio_se": np.nan, "reason": ""}
     # a non-finite or non-positive gap that ended the window (a NaN from a log, an exact 0):
     # named in the reason, which would otherwise blame the floor or the history's shape
     ended = _bad_gap_note(t_all, y_all, stop)
@@ -933,9 +942,7 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
     elif lin_ok and sub_ok:
         kind, reason = "undetermined", "both laws fit the window equally well"
     elif not out["decades"] >= min_decades:
-        kind, reason = "undetermined", (
-            f"both laws rejected over a fall of {out['decades']:.2g} decade(s), less than "
-            f"{min_decades:g}: the bend of a window that short does not tell the order")
+        kind, reason = _by_local_order(out, t, y, min_decades)
     elif rss_lin * dominance <= rss_sub:
         kind, reason = "linear", f"both rejected; geometric RSS {dominance:g}x smaller"
     elif rss_sub * dominance <= rss_lin:
@@ -944,6 +951,49 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
         kind, reason = "undetermined", "both laws rejected, neither dominates"
     out["kind"], out["reason"] = kind, reason
     return out
+
+
+#: How close the local order's ratio over a window must be to a law's (a fraction of the
+#: distance ``q - 1`` between the two laws' ratios ``1`` and ``q``, with two standard errors)
+#: for :func:`fit_rate` to name the law from it.
+LOCAL_ORDER_BAND = 0.1
+
+
+def _by_local_order(out: dict, t: np.ndarray, y: np.ndarray, min_decades: float):
+    """Rule 4 over a fall of less than ``min_decades``: the ratio ``rho = p(t_2) / p(t_1)`` of
+    the local order ``p(t) = -d log gap / d log t`` at the window's ends, from the nesting
+    model ``y = a + b t + c log t`` (``p = -(b t + c)``), tells the laws apart where a short
+    fall cannot: ``rho = 1`` for a power law (also ``(t + t_0)^-p`` with ``t_0`` small against
+    the window), ``rho = q = t_2 / t_1`` for a geometric law. The law is named when ``rho``
+    lies within :data:`LOCAL_ORDER_BAND` ``(q - 1)`` of its value with two standard errors;
+    else ``"undetermined"`` (a mixture of geometric modes slowing down has its local order
+    shrink, ``rho < 1``, and fits neither: a linearly converging GDNP run over 0.6 decade
+    had ``rho = 0.74``). Sets ``order_ratio``, ``order_ratio_se`` in ``out``."""
+    t1, t2 = float(t[0]), float(t[-1])
+    q = t2 / t1
+    scale = t2  # (t / t2: the columns of the design matrix of one size)
+    A = np.column_stack([np.ones_like(t), t / scale, np.log(t / scale)])
+    c, rss, _ = _lstsq_fit(A, y)
+    s2 = max(rss / max(t.size - 3, 1), 1e-18)
+    cov = s2 * np.linalg.pinv(A.T @ A)
+    p1, p2 = -(c[1] * t1 / scale + c[2]), -(c[1] + c[2])
+    short = (f"both laws rejected over a fall of {out['decades']:.2g} decade(s), less than "
+             f"{min_decades:g}")
+    if not (p1 > 0.0 and p2 > 0.0):
+        return "undetermined", short + "; the local order is not positive at both ends"
+    rho = p2 / p1
+    grad = np.array([0.0, (t1 / scale * p2 - p1) / p1**2, (p2 - p1) / p1**2])
+    se = float(np.sqrt(max(grad @ cov @ grad, 0.0)))
+    out["order_ratio"], out["order_ratio_se"] = float(rho), se
+    band = LOCAL_ORDER_BAND * (q - 1.0)
+    what = (f"; the local order -dlog(gap)/dlog(t) changes by {rho:.3g} +- {se:.2g} over "
+            f"the window (t2/t1 = {q:.3g})")
+    if abs(rho - 1.0) + 2.0 * se <= band and out["rss_sublinear"] < out["rss_linear"]:
+        return "sublinear", short + what + ": constant, a power law's"
+    if abs(rho - q) + 2.0 * se <= band and out["rss_linear"] < out["rss_sublinear"]:
+        return "linear", short + what + ": in proportion to t, a geometric law's"
+    return "undetermined", short + what + ": neither law's (1 or t2/t1), the bend of a " \
+        "window that short does not tell the order"
 
 
 def fit_order(iters, gaps, tail: float = 0.5, floor: float = 0.0, **options) -> dict:

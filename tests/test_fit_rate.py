@@ -295,3 +295,37 @@ def test_gdnp_on_a_halfspace_is_not_called_sublinear_on_a_short_window():
     long = gdnp.solve(prob, "gdnp", maxiter=3000, tol=0.0)
     fit = rates.fit_rate(long.history["iter"], long.history["rho_gap"])
     assert fit["kind"] == "linear" and fit["decades"] > 1.0
+
+
+def test_short_falls_of_power_laws_are_sublinear_by_their_local_order():
+    """A power law falls 0.3 p decade over the last half of a run: with the RSS rule held back
+    below a decade, O(1/t) and O(1/t^2) histories (with an offset, as GD's bound has) had read
+    "undetermined" however long the run. The local order's ratio over the window (1 for a
+    power law, t2/t1 for a geometric law) names them."""
+    t = np.arange(2000.0)
+    for gap, order in ((1.0 / (t + 1.0) ** 2, 2.0), (5.0 / (t + 3.0), 1.0)):
+        fit = rates.fit_rate(t, gap)
+        assert fit["decades"] < 1.0
+        assert fit["kind"] == "sublinear", fit["reason"]
+        assert fit["order"] == pytest.approx(order, rel=0.01)
+        assert fit["order_ratio"] == pytest.approx(1.0, abs=0.01)
+    # GD with a fixed step on the convex quartic x^4 / 4: gap ~ 1 / t^2
+    x, gaps = 1.0, []
+    for _ in range(5000):
+        gaps.append(x ** 4 / 4.0)
+        x -= 0.5 * x ** 3
+    fit = rates.fit_rate(np.arange(5000), np.array(gaps))
+    assert fit["kind"] == "sublinear" and fit["order"] == pytest.approx(2.0, rel=0.01)
+    # a geometric term dominating a power law over the window: its local order grows as t
+    fit = rates.fit_rate(t, 1.0 / (t + 1.0) + 0.999 ** t)
+    assert fit["kind"] == "linear" and fit["order_ratio"] == pytest.approx(2.0, abs=0.01)
+
+
+def test_a_slowing_mixture_of_geometric_modes_stays_undetermined():
+    """Geometric modes of spread rates, summed: over a short fall the local order's ratio lies
+    between a power law's and a geometric law's, and neither is named."""
+    t = np.arange(301.0)
+    for lam in (np.geomspace(1e-3, 1e-1, 6), np.geomspace(3e-3, 3e-1, 8)):
+        fit = rates.fit_rate(t, np.exp(-np.outer(t, lam)).sum(axis=1))
+        assert fit["kind"] == "undetermined"
+        assert 1.1 < fit["order_ratio"] < 1.9
