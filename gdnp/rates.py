@@ -809,9 +809,11 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
        converging GDNP run read ``"sublinear"`` over 0.6 decade). There the local order
        ``p(t) = -d log gap / d log t`` of the nesting model decides: its ratio
        ``rho = p(t_2) / p(t_1)`` between the window's ends is 1 for a power law and
-       ``t_2 / t_1`` for a geometric law, and the law is named when ``rho`` is within
-       ``0.1 (t_2/t_1 - 1)`` of its value with two standard errors (and its RSS is the
-       smaller); otherwise ``"undetermined"`` (that GDNP run: ``rho = 0.74``).
+       ``t_2 / t_1`` for a geometric law. The power law is named when ``rho`` is within
+       ``0.1 (t_2/t_1 - 1)`` of 1 with two standard errors (and its RSS is the smaller);
+       otherwise ``"undetermined"`` (that GDNP run: ``rho = 0.74``). A geometric law is not
+       named over such a fall even where ``rho`` matches it: its fall over a window grows
+       with the run, a power law's does not.
 
     Parameters
     ----------
@@ -964,9 +966,11 @@ def _by_local_order(out: dict, t: np.ndarray, y: np.ndarray, min_decades: float)
     the local order ``p(t) = -d log gap / d log t`` at the window's ends, from the nesting
     model ``y = a + b t + c log t`` (``p = -(b t + c)``), tells the laws apart where a short
     fall cannot: ``rho = 1`` for a power law (also ``(t + t_0)^-p`` with ``t_0`` small against
-    the window), ``rho = q = t_2 / t_1`` for a geometric law. The law is named when ``rho``
-    lies within :data:`LOCAL_ORDER_BAND` ``(q - 1)`` of its value with two standard errors;
-    else ``"undetermined"`` (a mixture of geometric modes slowing down has its local order
+    the window), ``rho = q = t_2 / t_1`` for a geometric law. Where ``rho`` lies within
+    :data:`LOCAL_ORDER_BAND` ``(q - 1)`` of 1 with two standard errors, the power law is
+    named (it falls only ``p log10 q`` decades over the window, however long the run); a
+    geometric law is not (its fall grows with the run: a short one is a short run). Else
+    ``"undetermined"`` (a mixture of geometric modes slowing down has its local order
     shrink, ``rho < 1``, and fits neither: a linearly converging GDNP run over 0.6 decade
     had ``rho = 0.74``). Sets ``order_ratio``, ``order_ratio_se`` in ``out``."""
     t1, t2 = float(t[0]), float(t[-1])
@@ -991,7 +995,10 @@ def _by_local_order(out: dict, t: np.ndarray, y: np.ndarray, min_decades: float)
     if abs(rho - 1.0) + 2.0 * se <= band and out["rss_sublinear"] < out["rss_linear"]:
         return "sublinear", short + what + ": constant, a power law's"
     if abs(rho - q) + 2.0 * se <= band and out["rss_linear"] < out["rss_sublinear"]:
-        return "linear", short + what + ": in proportion to t, a geometric law's"
+        # not named: a geometric law's fall over a window grows with the run (a power law's
+        # is p log10(t2/t1) however long), so a short fall is a short run: run longer
+        return "undetermined", short + what + (": in proportion to t, a geometric law's, "
+                                               "over too short a fall to name it")
     return "undetermined", short + what + ": neither law's (1 or t2/t1), the bend of a " \
         "window that short does not tell the order"
 
