@@ -7,8 +7,10 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+import gdnp
 from gdnp.cli import main
 
 
@@ -301,6 +303,30 @@ def test_headline_table_in_the_docs_is_what_the_command_prints(page, capsys):
 
     assert len(block) == 6
     assert [untimed(line) for line in block] == [untimed(line) for line in printed[:6]]
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/getting_started.rst"])
+def test_headline_paragraph_states_what_the_fits_measure(page):
+    """The paragraph under the headline table: GD, AGD and BNGD fall 0.3-0.6 decade over
+    their last 500 steps, with a local order of about 1, 1.9 and 1 that stays constant
+    (the ratio of its values at the window's ends within 0.1 of 1)."""
+    from pathlib import Path
+
+    from gdnp.cli import build_problem
+    from gdnp.rates import fit_rate
+
+    text = " ".join((Path(__file__).resolve().parents[1] / page).read_text().split())
+    assert "fall only 0.3 to 0.6 decade" in text or "fall only 0.3-0.6 decade" in text
+    assert "(about 1, 1.9 and 1)" in text
+    prob = build_problem("halfspace", kappa=100.0, dim=10, seed=0, separation=0.99)
+    floor = 1e3 * np.finfo(float).eps * abs(prob.solution()[1])
+    for method, order in (("gd", 1.0), ("agd", 1.9), ("bngd", 1.0)):
+        res = gdnp.solve(prob, method, maxiter=1000, tol=0.0)
+        fit = fit_rate(res.history["iter"], res.history["gap"], floor=floor)
+        assert fit["kind"] == "sublinear" and 0.25 <= fit["decades"] <= 0.65
+        assert fit["window"] == (501.0, 1000.0)  # the last 500 steps
+        assert round(fit["order"], 1 if order != 1.0 else 0) == order
+        assert abs(fit["order_ratio"] - 1.0) <= 0.1
 
 
 @pytest.mark.parametrize("argv, message", [

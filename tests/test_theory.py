@@ -176,8 +176,9 @@ def test_corrected_length_bound_is_bisections_own():
 
 def test_gdnp_converges_linearly_where_gd_is_not():
     """The headline: Gaussian halfspace, kappa = 100, separation 0.99. GDNP's fit is linear;
-    GD's last 300 of 600 steps fall 0.3 decade, too little for either law (both are rejected:
-    the pre-asymptotic bend of a slow run), so its fit is undetermined, never linear."""
+    GD's last 300 of 600 steps fall 0.3 decade with a constant local order (a power law's),
+    so its fit is sublinear, never linear: the window's, since the problem is strongly convex
+    near its optimum and GD's local rate is far slower than 600 steps show."""
     prob = Halfspace.random(10, 100, separation=0.99, seed=0)
     f_star = prob.solution()[1]
     floor = 1e3 * np.finfo(float).eps * abs(f_star)
@@ -190,7 +191,7 @@ def test_gdnp_converges_linearly_where_gd_is_not():
     assert fit_gdnp["kind"] == "linear"
     # measured tail rate 0.977 against the K19 factor (1 - mu/L)^2 = 0.9801
     assert fit_gdnp["rate"] <= (1 - prob.mu / prob.L) ** 2 + 1e-3
-    assert fit_gd["kind"] == "undetermined" and fit_gd["decades"] < 1.0
+    assert fit_gd["kind"] == "sublinear" and fit_gd["decades"] < 1.0
 
 
 # ------------------------------------------------------------------------ C19
