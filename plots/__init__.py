@@ -21,7 +21,7 @@ from . import (  # noqa: F401  (registers figures)
 )
 from ._cli import make_all, plots_main
 from ._core import FIGURES, FigureSkipped, FigureSpec, load, make_figure, redraw, register
-from .gallery import show_figure
+from .gallery import show, show_figure
 
 _ORDER = ["rates_vs_kappa", "rates_vs_separation", "cost", "bngd_dynamics", "seed_ols",
           "halfspace_kappa", "separation", "ols_kappa_dim", "lr_robustness", "trajectories",
@@ -30,4 +30,4 @@ for _name in [n for n in _ORDER if n in FIGURES] + [n for n in list(FIGURES) if 
     FIGURES[_name] = FIGURES.pop(_name)
 
 __all__ = ["style", "FIGURES", "FigureSkipped", "FigureSpec", "load", "make_all", "make_figure",
-           "plots_main", "redraw", "register", "show_figure"]
+           "plots_main", "redraw", "register", "show", "show_figure"]

@@ -10,7 +10,10 @@ from __future__ import annotations
 import contextlib
 import tempfile
 
-__all__ = ["show_figure"]
+__all__ = ["show", "show_figure"]
+
+#: Backends that cannot show a window (the docs build's and a headless machine's).
+_NON_INTERACTIVE = {"agg", "pdf", "ps", "svg", "pgf", "cairo", "template"}
 
 
 def show_figure(name: str, out_dir=None, *, quick: bool = False, describe: bool = True):
@@ -71,3 +74,23 @@ def show_figure(name: str, out_dir=None, *, quick: bool = False, describe: bool 
                   f"columns {list(columns)}")
         print("configuration:", {k: v for k, v in data["config"].items() if k != "quick"})
     return data
+
+
+def show() -> None:
+    """``matplotlib.pyplot.show()`` where the backend can show a window, else nothing (under
+    Agg, the documentation build's and a headless machine's backend, ``plt.show`` only warns
+    that it cannot): the gallery scripts end with it, so that run from a terminal they open
+    their figures.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from gdnp.plots import show
+    >>> show()  # nothing to show under Agg, and no warning
+    """
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    if matplotlib.get_backend().lower() not in _NON_INTERACTIVE:
+        plt.show()

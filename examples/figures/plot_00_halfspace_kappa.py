@@ -18,7 +18,7 @@ the solvers, writes the figure's data (a long-format CSV and a JSON of its confi
 seeds) and the PNG into a folder; on the command line,
 ``gdnp plots --only halfspace_kappa`` does the same.
 The documentation builds it in quick mode (small sizes); run the script yourself for the
-full-size figure.
+full-size figure (its files go to ``./gdnp_figures``).
 """
 
 import os
@@ -27,6 +27,7 @@ import gdnp.plots
 
 NAME = "halfspace_kappa"
 QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets it to 1
+OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept here
 
 # %%
 # Make the figure, show the PNG it wrote and summarise the data behind it (one long-format
@@ -36,7 +37,7 @@ QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets 
 # is the configuration to start from to vary it. A figure that needs an optional package that is
 # not installed is reported and skipped.
 
-data = gdnp.plots.show_figure(NAME, quick=QUICK)
+data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
 # What to see
@@ -51,3 +52,5 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK)
 # bound stays above GDNP's gradient norm in every panel. The boxes say what the rate fitter
 # concludes for each run; a rate marked with the decades of its window comes from one where the
 # gap fell less than tenfold, weak evidence of the asymptotic rate.
+
+gdnp.plots.show()  # a window when run from a terminal with a display

@@ -14,7 +14,7 @@ the solvers, writes the figure's data (a long-format CSV and a JSON of its confi
 seeds) and the PNG into a folder; on the command line,
 ``gdnp plots --only ols_kappa_dim`` does the same.
 The documentation builds it in quick mode (small sizes); run the script yourself for the
-full-size figure.
+full-size figure (its files go to ``./gdnp_figures``).
 """
 
 import os
@@ -23,6 +23,7 @@ import gdnp.plots
 
 NAME = "ols_kappa_dim"
 QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets it to 1
+OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept here
 
 # %%
 # Make the figure, show the PNG it wrote and summarise the data behind it (one long-format
@@ -32,7 +33,7 @@ QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets 
 # is the configuration to start from to vary it. A figure that needs an optional package that is
 # not installed is reported and skipped.
 
-data = gdnp.plots.show_figure(NAME, quick=QUICK)
+data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
 # What to see
@@ -43,3 +44,5 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK)
 # rate, which :math:`\kappa^*` sets (dash-dotted): at its default learning rate the effective
 # step shrinks with :math:`\kappa`, so even in :math:`d = 2`, where :math:`\kappa^* = 1`,
 # BNGD slows down like :math:`1/\kappa`, close to GD; in :math:`d = 3` it is slower than GD.
+
+gdnp.plots.show()  # a window when run from a terminal with a display

@@ -13,7 +13,7 @@ the solvers, writes the figure's data (a long-format CSV and a JSON of its confi
 seeds) and the PNG into a folder; on the command line,
 ``gdnp plots --only rates_vs_separation`` does the same.
 The documentation builds it in quick mode (small sizes); run the script yourself for the
-full-size figure.
+full-size figure (its files go to ``./gdnp_figures``).
 """
 
 import os
@@ -22,6 +22,7 @@ import gdnp.plots
 
 NAME = "rates_vs_separation"
 QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets it to 1
+OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept here
 
 # %%
 # Make the figure, show the PNG it wrote and summarise the data behind it (one long-format
@@ -31,7 +32,7 @@ QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets 
 # is the configuration to start from to vary it. A figure that needs an optional package that is
 # not installed is reported and skipped.
 
-data = gdnp.plots.show_figure(NAME, quick=QUICK)
+data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
 # What to see
@@ -41,3 +42,5 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK)
 # to :math:`c = 0.8`. At :math:`c = 0.9` GD is faster than predicted, and from
 # :math:`c = 0.95`, where the predicted rate collapses, GD's fits are not linear (hollow): its
 # runs have not reached the optimum's neighbourhood, where that rate would apply.
+
+gdnp.plots.show()  # a window when run from a terminal with a display

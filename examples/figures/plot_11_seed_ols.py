@@ -12,7 +12,7 @@ the solvers, writes the figure's data (a long-format CSV and a JSON of its confi
 seeds) and the PNG into a folder; on the command line,
 ``gdnp plots --only seed_ols`` does the same.
 The documentation builds it in quick mode (small sizes); run the script yourself for the
-full-size figure.
+full-size figure (its files go to ``./gdnp_figures``).
 """
 
 import os
@@ -21,6 +21,7 @@ import gdnp.plots
 
 NAME = "seed_ols"
 QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets it to 1
+OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept here
 
 # %%
 # Make the figure, show the PNG it wrote and summarise the data behind it (one long-format
@@ -30,7 +31,7 @@ QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets 
 # is the configuration to start from to vary it. A figure that needs an optional package that is
 # not installed is reported and skipped.
 
-data = gdnp.plots.show_figure(NAME, quick=QUICK)
+data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
 # What to see
@@ -38,3 +39,5 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK)
 # The seed note's experiments: with tuned rates, GD needs fewer iterations than BNGD in
 # :math:`d = 3` on this instance (the note says BNGD is slightly faster), and BNGD is far
 # faster in :math:`d = 2`, where :math:`\kappa^* = 1`.
+
+gdnp.plots.show()  # a window when run from a terminal with a display

@@ -15,7 +15,7 @@ the solvers, writes the figure's data (a long-format CSV and a JSON of its confi
 seeds) and the PNG into a folder; on the command line,
 ``gdnp plots --only normalizations`` does the same.
 The documentation builds it in quick mode (small sizes); run the script yourself for the
-full-size figure.
+full-size figure (its files go to ``./gdnp_figures``).
 """
 
 import os
@@ -24,6 +24,7 @@ import gdnp.plots
 
 NAME = "normalizations"
 QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets it to 1
+OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept here
 
 # %%
 # Make the figure, show the PNG it wrote and summarise the data behind it (one long-format
@@ -33,7 +34,7 @@ QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"  # the docs build sets 
 # is the configuration to start from to vary it. A figure that needs an optional package that is
 # not installed is reported and skipped.
 
-data = gdnp.plots.show_figure(NAME, quick=QUICK)
+data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
 # What to see
@@ -42,3 +43,5 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK)
 # starts from the given length, theory guide :ref:`theory-10`), while BNGD's
 # fitted speed-up over GD changes with the norm and with centring. These are fits over a fixed
 # budget on one sample: few are classified linear.
+
+gdnp.plots.show()  # a window when run from a terminal with a display

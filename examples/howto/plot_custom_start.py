@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import gdnp
+import gdnp.plots
 from gdnp.problems import Halfspace
 
 prob = Halfspace.random(d=5, kappa=50, separation=0.9, loss="squared", seed=3)
@@ -48,3 +49,5 @@ ax.axhline(float(np.sqrt(x_star @ prob.S @ x_star)), ls="--", color="k", label="
 ax.set_xlabel("iteration")
 ax.set_ylabel("||x||_S")
 _ = ax.legend()
+
+gdnp.plots.show()  # a window when run from a terminal with a display

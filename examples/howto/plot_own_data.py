@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import gdnp
+import gdnp.plots
 from gdnp.problems import Halfspace
 
 QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"
@@ -56,3 +57,5 @@ for method in ["gd", "gdnp"]:
 ax.set_xlabel("iteration")
 ax.set_ylabel("f - f*")
 _ = ax.legend()
+
+gdnp.plots.show()  # a window when run from a terminal with a display

@@ -20,6 +20,7 @@ import tempfile
 import matplotlib.pyplot as plt
 import numpy as np
 
+import gdnp.plots
 from gdnp.sweep import read_results, run_sweep
 
 QUICK = os.environ.get("GDNP_GALLERY_QUICK", "0") == "1"
@@ -54,3 +55,5 @@ _ = axes[0].legend()
 # a rerun resumes).
 
 shutil.rmtree(out)
+
+gdnp.plots.show()  # a window when run from a terminal with a display

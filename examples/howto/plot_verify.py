@@ -12,6 +12,7 @@ import collections
 
 import matplotlib.pyplot as plt
 
+import gdnp.plots
 from gdnp.proofs import CHECKS, TOPICS, run_checks, summarize
 
 print("topics:", TOPICS)
@@ -50,3 +51,5 @@ ax.set_xlabel("checks")
 ax.set_title(f"gdnp verify: {len(every)} checks")
 _ = fig.legend(loc="outside lower center", ncols=3)
 print(summarize(every))
+
+gdnp.plots.show()  # a window when run from a terminal with a display
