@@ -1290,7 +1290,8 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
         ``cells``, ``skipped`` (valid cell files found), ``ran``, ``damaged`` (``key`` and
         ``reason`` of each cell file found damaged and recomputed), ``failed`` (``key`` and
         ``error`` of each cell that raised, ``status = -1``), ``diverged`` (the keys of the
-        cells whose run ended with ``status = 2``; their ``message`` column says why),
+        cells whose run ended with ``status = 2``; the ``error`` column of their last row
+        holds the solver's message),
         ``seconds``, ``results`` and ``sidecar`` (paths).
 
     Raises

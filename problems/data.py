@@ -78,7 +78,8 @@ def _describe_singularity(Xc: np.ndarray, eig: np.ndarray, vecs: np.ndarray, tol
         flat = [int(j) for j in const if col_scale[j] <= 1e-13 * top]
         tiny = [int(j) for j in const if col_scale[j] > 1e-13 * top]
         if flat:
-            parts.append(f"constant feature column(s) {flat}")
+            parts.append(f"constant feature column(s) {flat} (the models have no intercept "
+                         "and centre the features: a column of ones cannot add one)")
         if tiny:
             ratios = ", ".join(f"{col_scale[j] / top:.1e}" for j in tiny[:10])
             parts.append(f"feature column(s) {tiny} of scale {ratios} times the largest "

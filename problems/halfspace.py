@@ -430,9 +430,13 @@ class Halfspace(LinearProblem):
                   centered: bool = True, bn_eps: float = 0.0):
         """A halfspace problem on data: ``f(w~) = mean(phi(z_i'w~))``, ``z_i = -y_i x_i``.
 
-        The features are centred (theory guide §0); ``S = X'X/n`` and ``u = -X'y/n`` are the
-        sample moments. Stein's structure (theory guide §3, equation 6) then holds only
-        approximately, so the solvers use the chain rule for ``grad_w f``.
+        The features are centred (theory guide §0) and the model has no intercept: on
+        unbalanced labels its optimum is not that of a logistic regression with one
+        (scikit-learn's ``LogisticRegression(fit_intercept=False)`` on the centred features
+        is this model; a column of ones, zero once centred, is refused as a constant
+        feature). ``S = X'X/n`` and ``u = -X'y/n`` are the sample moments. Stein's
+        structure (theory guide §3, equation 6) then holds only approximately, so the
+        solvers use the chain rule for ``grad_w f``.
 
         Parameters
         ----------

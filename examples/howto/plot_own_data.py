@@ -1,4 +1,4 @@
-"""
+r"""
 Solve your own data
 ===================
 
@@ -6,7 +6,11 @@ Build a problem from a feature matrix and labels with ``from_data`` (here scikit
 breast-cancer data; any ``numpy`` array works the same way, e.g. one read with
 :func:`numpy.loadtxt` from a CSV), then compare GDNP with gradient descent.
 
-The constructors centre the features (theory guide :ref:`theory-0`). Features on wildly
+The constructors centre the features (theory guide :ref:`theory-0`), and the model has no
+intercept: the logistic loss of :math:`-y\,x^\top\tilde w` on centred :math:`x`, a BN unit's
+pre-activation without its offset. On unbalanced labels its optimum is not that of a logistic
+regression with an intercept (scikit-learn's ``LogisticRegression(fit_intercept=False)`` on the
+centred features is this model). Features on wildly
 different scales make :math:`S` badly conditioned; standardising them is the usual cure for
 that part, though not for nearly collinear features (the breast-cancer data below keep
 a condition number of about :math:`10^5` after it). A
