@@ -87,6 +87,10 @@ def prepare_run(problem, x0, maxiter, tol, seed, callback, reference: bool):
     """Validate the common solver arguments; return ``(x0, maxiter, tol, f_star)``."""
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a gdnp.problems.Problem, got {type(problem).__name__}")
+    missing = [a for a in ("dim", "S") if getattr(problem, a, None) is None]
+    if missing:  # a problem of one's own: named here, not as an AttributeError deep inside
+        raise TypeError(f"{type(problem).__name__} must set {' and '.join(missing)} (the "
+                        "parameter count and the metric S of the stopping test)")
     if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral):
         raise TypeError(f"maxiter must be an integer, got {maxiter!r}")
     if maxiter < 0:

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from gdnp.problems import MLP, LinearProblem, Problem
+from gdnp.problems import MLP, BNEval, LinearProblem, Problem
 
 from ._common import (
     ArrayLike,
@@ -27,6 +27,20 @@ from .result import OptimizeResult, Recorder, status_on_breakdown
 from .stochastic import MiniBatches, check_batch_size
 
 __all__ = ["bngd"]
+
+
+def _bn_eval(problem, ev) -> BNEval:
+    """``value_and_grad_bn``'s result as a :class:`~gdnp.problems.BNEval`: a plain 4-tuple
+    ``(fun, grad_w, grad_g, grad_x)`` from a problem of one's own is taken as one; anything
+    else is a TypeError naming the method (it had been "'tuple' object has no attribute
+    'fun'")."""
+    if isinstance(ev, BNEval):
+        return ev
+    if isinstance(ev, tuple) and len(ev) == 4:
+        return BNEval(*ev)
+    raise TypeError(f"{type(problem).__name__}.value_and_grad_bn returned "
+                    f"{type(ev).__name__}, expected a gdnp.problems.BNEval (fun, grad_w, "
+                    "grad_g, grad_x)")
 
 
 @status_on_breakdown
@@ -180,8 +194,8 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                 ev = problem._value_and_grad_bn(w, st, g)
                 x_cur = problem._point(w, st, g)
             else:
-                ev = problem.value_and_grad_bn(w, g, theta) if mlp else \
-                    problem.value_and_grad_bn(w, g)
+                ev = _bn_eval(problem, problem.value_and_grad_bn(w, g, theta) if mlp else
+                              problem.value_and_grad_bn(w, g))
                 x_cur = problem.from_bn(w, g, theta) if mlp else problem.from_bn(w, g)
         except ValueError:  # w or g left the finite range: a divergence, not a crash
             rec.status, rec._divergence_note = 2, (k, np.nan)
@@ -198,7 +212,8 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         if batches is not None:
             try:
                 part = problem.batch(batches.next(), statistics=statistics)
-                ev = part.value_and_grad_bn(w, g, theta) if mlp else part.value_and_grad_bn(w, g)
+                ev = _bn_eval(part, part.value_and_grad_bn(w, g, theta) if mlp else
+                              part.value_and_grad_bn(w, g))
             except ValueError:  # N_B(w) = 0 on this batch: the step is undefined
                 rec.stop(2, f"diverged: the batch normalization of step {k} is undefined "
                             "(N_B(w) = 0); x is the last recorded iterate")

@@ -895,7 +895,7 @@ class Problem(abc.ABC):
         and ``hidden``, ``n``, the halfspace's separation, a ridge, the loss, and a
         normalization other than the default."""
         kind = "population" if self.population else "empirical"
-        parts = [kind, f"dim={self.dim}", f"kappa={self.kappa:.4g}"]
+        parts = [kind, f"dim={getattr(self, 'dim', None)}", f"kappa={self.kappa:.4g}"]
         info = getattr(self, "info", None) or {}
         if getattr(self, "hidden", None) is not None:
             parts[1:1] = [f"d={self.d}", f"hidden={self.hidden}"]

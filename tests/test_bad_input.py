@@ -1090,3 +1090,51 @@ def test_repr_keeps_a_separation_below_one_visible():
     of exactly that regime) showed a value the constructor refuses."""
     assert "separation=0.99999)" in repr(Halfspace.random(3, 10.0, separation=0.99999, seed=0))
     assert "separation=0.9)" in repr(Halfspace.random(3, 10.0, separation=0.9, seed=0))
+
+
+def test_a_problem_of_ones_own_is_told_what_it_lacks():
+    """A plain Problem without ``dim`` had failed as a bare AttributeError, and a
+    value_and_grad_bn returning a plain tuple as "'tuple' object has no attribute 'fun'"; a
+    4-tuple is now taken as a BNEval, and anything else is named."""
+    import gdnp
+    from gdnp.problems import BNEval, Problem
+
+    class Quadratic(Problem):
+        def __init__(self, give_dim=True, bn_result="tuple"):
+            if give_dim:
+                self.dim = 2
+            self.S, self.u, self.bn_result = np.eye(2), None, bn_result
+            self.smoothness = 2.0
+            self.strong_convexity = self.length_smoothness = None
+
+        def value_and_grad(self, x):
+            x = self.check_x(x)
+            return float(x @ x), 2.0 * x
+
+        def _reference_solution(self):
+            return np.zeros(2), 0.0
+
+        def to_bn(self, x):
+            x = np.asarray(x, float)
+            return x.copy(), float(np.linalg.norm(x))
+
+        def from_bn(self, w, g):
+            return g * np.asarray(w, float) / np.linalg.norm(w)
+
+        def value_and_grad_bn(self, w, g):
+            w = np.asarray(w, float)
+            n = np.linalg.norm(w)
+            f, gx = self.value_and_grad(g * w / n)
+            out = (f, (g / n) * (gx - w * (w @ gx) / n ** 2), w @ gx / n, gx)
+            return out if self.bn_result == "tuple" else list(out)
+
+        def dg_bn(self, w, g):
+            return self.value_and_grad_bn(w, g)[2]
+
+    with pytest.raises(TypeError, match="Quadratic must set dim"):
+        gdnp.solve(Quadratic(give_dim=False), "gd", x0=[1.0, 2.0])
+    res = gdnp.solve(Quadratic(), "bngd", x0=[1.0, 2.0], lr_g=0.1, maxiter=5)
+    assert res.status in (0, 1) and isinstance(BNEval(1.0, 0, 0, 0), tuple)
+    with pytest.raises(TypeError, match=r"Quadratic.value_and_grad_bn returned list, "
+                                        r"expected a gdnp.problems.BNEval"):
+        gdnp.solve(Quadratic(bn_result="list"), "bngd", x0=[1.0, 2.0], lr_g=0.1, maxiter=5)
