@@ -563,10 +563,10 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         h = problem._c1(st, g / N) * uw
         step = step_user = 0.0
         # (h and the step in the start's scale: h scales as w, s_t as w^2)
-        moved = abs(_ldexp(h, shift)) > eps and g != 0.0
+        moved = abs(_ldexp(h, shift) if shift else h) > eps and g != 0.0
         if moved:
             step = rayleigh_step_size(w, g, h, nS, L, N if general else None)
-            step_user = _ldexp(step, 2 * shift)
+            step_user = _ldexp(step, 2 * shift) if shift else step
             w = w - step * ev.grad_w  # a new array, never modified in place
         # length: root of d_g f(w_{t+1}, .) with the projections of w_{t+1} cached (the state
         # is kept for the next iteration too)

@@ -71,7 +71,10 @@ def test_json_schema(report):
     assert rep["machine"]["compiled_search"] is _jit.ready()
     logistic = [r for r in rows if r["problem"].startswith("population")
                 or r.get("group", "").startswith("empirical")]
-    assert len(logistic) == 10
+    assert len(logistic) == 11  # 2 population, 6 in the family, 3 beyond it
+    family = [r for r in rows if r.get("group") == "empirical family"]
+    sizes = {int(r["problem"].split("n=")[1].split(",")[0].rstrip(")")) for r in family}
+    assert len(family) == 6 and len(sizes) == 3  # (quick: n = 1000, 2000 and 4000)
     assert all(("python_search_ratio" in r) is _jit.available() for r in logistic)
     assert all(r["python_search_ratio"] > 0 for r in logistic if "python_search_ratio" in r)
     assert not any("python_search_ratio" in r for r in rows if r not in logistic)
