@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import statistics
 import subprocess
 import sys
@@ -120,7 +121,19 @@ def summarise(reports: list[dict]) -> dict:
                    for i, (a, b) in enumerate(zip(row["ratio"]["values"],
                                                   row["floor_ratio"]["values"], strict=True))
                    if a < b]
-    return {"runs": len(reports), "reported": reported,
+    per_sample = []  # the empirical rows of d = 100, T_s = 30: GD's and GDNP's costs per sample
+    for j, problem in enumerate(problems):
+        size = re.search(r"n=(\d+), d=100\b", problem)
+        if not size or "T_s=30" not in problem or not (groups_of[j] or "").startswith(
+                "empirical"):
+            continue
+        n = int(size.group(1))
+        runs = [rep["iteration_ratios"][j] for rep in reports]
+        per_sample.append({"problem": problem, "n": n,
+                           "gd_ns": _spread([1e9 * r["gd_s"] / n for r in runs]),
+                           "extra_ns": _spread([1e9 * (r["gdnp_s"] - r["gd_s"]) / n
+                                                for r in runs])})
+    return {"runs": len(reports), "reported": reported, "per_sample": per_sample,
             "selection": "the run with the smallest sum over the per-iteration rows of "
                          "|log(ratio / median over the runs)|",
             "distance": distance, "rows": rows, "groups": groups, "others": others,
@@ -159,6 +172,16 @@ def ranges_markdown(summary: dict) -> str:
         for row in python:
             cells = " | ".join(f"{v:.2f}" for v in row["python_search_ratio"]["values"])
             lines.append(f"| {row['problem']} | {cells} |")
+    if summary.get("per_sample"):
+        lines += ["", "Per sample (`d = 100`, `T_s = 30`; ranges over the runs): GD's iteration "
+                  "over `n`, and what GDNP's iteration adds to it over `n`. GDNP / GD is one plus "
+                  "their ratio:", "",
+                  "| problem | n | GD [ns / sample] | GDNP - GD [ns / sample] |",
+                  "|---|---|---|---|"]
+        for row in sorted(summary["per_sample"], key=lambda r: r["n"]):
+            gd, extra = row["gd_ns"], row["extra_ns"]
+            lines.append(f"| {row['problem']} | {row['n']} | {gd['min']:.1f}-{gd['max']:.1f} | "
+                         f"{extra['min']:.1f}-{extra['max']:.1f} |")
     below = summary["below_floor"]
     lines += ["", f"Rows below their floor (the floor is a lower bound up to the machine's "
               f"drift between rounds): {len(below)} of {summary['rows_with_floor']}"
