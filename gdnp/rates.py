@@ -927,7 +927,9 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
     if n < int(min_points):
         out["reason"] = f"{n} < {int(min_points)} points in the window" + ended
         return out
-    _, rss_both, _ = _lstsq_fit(np.column_stack([one, t, np.log(t)]), y)
+    # the nesting model, its columns scaled by the window's end (rule 4 reads its coefficients)
+    nest = np.column_stack([one, t / t[-1], np.log(t / t[-1])])
+    c_both, rss_both, _ = _lstsq_fit(nest, y)
     s2 = max(rss_both / (n - 3), 1e-18)
     F_lin = max(rss_lin - rss_both, 0.0) / s2
     F_sub = max(rss_sub - rss_both, 0.0) / s2
@@ -944,7 +946,7 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
     elif lin_ok and sub_ok:
         kind, reason = "undetermined", "both laws fit the window equally well"
     elif not out["decades"] >= min_decades:
-        kind, reason = _by_local_order(out, t, y, min_decades)
+        kind, reason = _by_local_order(out, t, nest, c_both, s2, min_decades)
     elif rss_lin * dominance <= rss_sub:
         kind, reason = "linear", f"both rejected; geometric RSS {dominance:g}x smaller"
     elif rss_sub * dominance <= rss_lin:
@@ -961,7 +963,8 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
 LOCAL_ORDER_BAND = 0.1
 
 
-def _by_local_order(out: dict, t: np.ndarray, y: np.ndarray, min_decades: float):
+def _by_local_order(out: dict, t: np.ndarray, nest: np.ndarray, c: np.ndarray, s2: float,
+                    min_decades: float):
     """Rule 4 over a fall of less than ``min_decades``: the ratio ``rho = p(t_2) / p(t_1)`` of
     the local order ``p(t) = -d log gap / d log t`` at the window's ends, from the nesting
     model ``y = a + b t + c log t`` (``p = -(b t + c)``), tells the laws apart where a short
@@ -972,21 +975,19 @@ def _by_local_order(out: dict, t: np.ndarray, y: np.ndarray, min_decades: float)
     geometric law is not (its fall grows with the run: a short one is a short run). Else
     ``"undetermined"`` (a mixture of geometric modes slowing down has its local order
     shrink, ``rho < 1``, and fits neither: a linearly converging GDNP run over 0.6 decade
-    had ``rho = 0.74``). Sets ``order_ratio``, ``order_ratio_se`` in ``out``."""
+    had ``rho = 0.74``). ``nest`` is the model's design matrix (columns ``1, t/t_2,
+    log(t/t_2)``), ``c`` its coefficients and ``s2`` the residual variance. Sets
+    ``order_ratio``, ``order_ratio_se`` in ``out``."""
     t1, t2 = float(t[0]), float(t[-1])
     q = t2 / t1
-    scale = t2  # (t / t2: the columns of the design matrix of one size)
-    A = np.column_stack([np.ones_like(t), t / scale, np.log(t / scale)])
-    c, rss, _ = _lstsq_fit(A, y)
-    s2 = max(rss / max(t.size - 3, 1), 1e-18)
-    cov = s2 * np.linalg.pinv(A.T @ A)
-    p1, p2 = -(c[1] * t1 / scale + c[2]), -(c[1] + c[2])
+    cov = s2 * np.linalg.pinv(nest.T @ nest)
+    p1, p2 = -(c[1] * t1 / t2 + c[2]), -(c[1] + c[2])
     short = (f"both laws rejected over a fall of {out['decades']:.2g} decade(s), less than "
              f"{min_decades:g}")
     if not (p1 > 0.0 and p2 > 0.0):
         return "undetermined", short + "; the local order is not positive at both ends"
     rho = p2 / p1
-    grad = np.array([0.0, (t1 / scale * p2 - p1) / p1**2, (p2 - p1) / p1**2])
+    grad = np.array([0.0, (t1 / t2 * p2 - p1) / p1**2, (p2 - p1) / p1**2])
     se = float(np.sqrt(max(grad @ cov @ grad, 0.0)))
     out["order_ratio"], out["order_ratio_se"] = float(rho), se
     band = LOCAL_ORDER_BAND * (q - 1.0)
