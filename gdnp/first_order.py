@@ -24,6 +24,18 @@ __all__ = ["gd", "agd"]
 AGD_STEP_GROWTH = 1.25
 
 
+#: Halvings from a line search's first trial after which the gradient form of the Armijo
+#: test (below ``f``'s rounding) is no longer trusted: near a minimum it decides within a
+#: halving or two of the trial; reaching ``f``'s rounding only after many halvings of a step
+#: that kept failing the test in ``f`` means the direction does not descend (a wrong gradient:
+#: its sign flipped, GD had crept on by steps of 1e-20, "maximum number of iterations").
+_GRADIENT_TEST_HALVINGS = 8
+
+
+class LineSearchError(Exception):
+    """No step of a backtracking line search decreased ``f`` (the direction may not descend)."""
+
+
 def _armijo(problem, x, fun, G, lr, rec, shrink=0.5, c=1e-4, max_halvings=60):
     """Backtracking from ``lr``: largest ``lr * shrink^k`` with sufficient decrease.
 
@@ -32,12 +44,17 @@ def _armijo(problem, x, fun, G, lr, rec, shrink=0.5, c=1e-4, max_halvings=60):
     accepted with ``f_new == f``), the test is its form in gradients, exact on a quadratic
     (Hager and Zhang's approximate Armijo condition, theory guide §6): accept when
     ``grad f(x_new)'G >= -(1 - 2c) ||G||^2``, i.e. the step has not overshot the line's
-    minimum by more than the Armijo condition allows."""
+    minimum by more than the Armijo condition allows. Raises :class:`LineSearchError` where no
+    step passes, or where ``f``'s rounding is reached only after
+    :data:`_GRADIENT_TEST_HALVINGS` halvings (see there)."""
     g2 = float(G @ G)
-    for _ in range(max_halvings):
+    lr0 = lr
+    for halving in range(max_halvings):
         x_new = x - lr * G
         decrease = c * lr * g2
         if fun - decrease == fun and np.isfinite(fun):  # below f's rounding
+            if halving > _GRADIENT_TEST_HALVINGS:
+                break
             f_new, G_new = problem.value_and_grad(x_new)
             rec.nfev += 1
             if np.isfinite(f_new) and float(G_new @ G) >= -(1.0 - 2.0 * c) * g2:
@@ -48,7 +65,10 @@ def _armijo(problem, x, fun, G, lr, rec, shrink=0.5, c=1e-4, max_halvings=60):
             if np.isfinite(f_new) and f_new <= fun - decrease:
                 return x_new, lr
         lr *= shrink
-    return x - lr * G, lr
+    raise LineSearchError(
+        f"no step along -grad f decreased f by the Armijo amount ({halving + 1} halvings from "
+        f"{lr0:.3g}, ||grad f|| = {math.sqrt(g2):.3g}, f = {fun:.6g}): the gradient may not "
+        "be f's (check it against finite differences)")
 
 
 @status_on_breakdown
@@ -71,7 +91,8 @@ def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         ``callback(intermediate_result)``; raise ``StopIteration`` to stop.
     lr : float, optional
         Step size; default ``1/zeta`` (the problem's smoothness), or Armijo backtracking
-        when the smoothness is unknown (MLP).
+        when the smoothness is unknown (MLP); a line search that finds no decrease ends the
+        run with status 2 and says so (a wrong gradient, say).
     reference : bool
         Compute ``f*`` with the problem's reference solver and record ``gap``.
     batch_size : int, optional
@@ -140,7 +161,11 @@ def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         if rec.record(k, x, fun, G, more) or k == maxiter:
             break
         if backtrack:
-            x, step = _armijo(problem, x, fun, G, 2.0 * step, rec)
+            try:
+                x, step = _armijo(problem, x, fun, G, 2.0 * step, rec)
+            except LineSearchError as exc:
+                rec.stop(2, f"line search failed at iteration {k}: {exc}")
+                break
         elif batches is None:
             x = x - lr * G
         else:
@@ -197,7 +222,10 @@ def agd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     OptimizeResult
         Adds ``lr`` (``None`` under backtracking), ``momentum`` (the rule used) and
         ``n_restart`` (the momentum's restarts, 0 unless backtracking). Each step costs two
-        gradient evaluations (at ``x_k`` and ``y_k``), counted in ``nfev``.
+        gradient evaluations (at ``x_k`` and ``y_k``; one after a restart, where ``y_k`` is
+        the last iterate again), counted in ``nfev`` with the line search's. A restart
+        records the last iterate again (the uphill point is not recorded), and a line search
+        that finds no decrease ends the run with status 2 (a wrong gradient, say).
 
     Raises
     ------
@@ -247,7 +275,7 @@ def agd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     restart = backtrack
     j = 0  # steps since the momentum last restarted
     n_restart = 0
-    fun_prev = math.inf
+    fun_prev, G_prev = math.inf, None
 
     def extras() -> dict:  # also when a breakdown ends the run
         return {"lr": None if backtrack else lr, "momentum": momentum,
@@ -257,27 +285,36 @@ def agd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     for k in range(maxiter + 1):
         fun, G = problem.value_and_grad(x)
         rec.nfev += 1
-        if rec.record(k, x, fun, G) or k == maxiter:
-            break
-        if restart and fun > fun_prev:
+        dropped = restart and fun > fun_prev
+        if dropped:
             # the step went uphill: drop it with the momentum, from the last iterate again
-            # (keeping the uphill point, the doubling trial step had carried AGD up the
-            # valley's wall every other step: a limit cycle on Rosenbrock's function)
-            x, fun = x_prev, fun_prev
+            # (the iterate recorded is the last one once more; keeping the uphill point, the
+            # doubling trial step had carried AGD up the valley's wall every other step: a
+            # limit cycle on Rosenbrock's function)
+            x, fun, G = x_prev, fun_prev, G_prev
             j = 0
             n_restart += 1
-        fun_prev = fun
+        if rec.record(k, x, fun, G) or k == maxiter:
+            break
+        fun_prev, G_prev = fun, G
         beta = beta_sc if beta_sc is not None else j / (j + 3.0)
         j += 1
-        y = x + beta * (x - x_prev)
-        fy, Gy = problem.value_and_grad(y)
-        rec.nfev += 1
+        if dropped:  # beta = 0: y is x, whose value and gradient are at hand
+            y, fy, Gy = x, fun, G
+        else:
+            y = x + beta * (x - x_prev)
+            fy, Gy = problem.value_and_grad(y)
+            rec.nfev += 1
         x_prev = x
         if not (_finite(fy) and all_finite(Gy)):  # (np.all's Python layers: ~3 us)
             x = y  # let the recorder report the divergence
             continue
         if backtrack:
-            x, step = _armijo(problem, y, fy, Gy, AGD_STEP_GROWTH * step, rec)
+            try:
+                x, step = _armijo(problem, y, fy, Gy, AGD_STEP_GROWTH * step, rec)
+            except LineSearchError as exc:
+                rec.stop(2, f"line search failed at iteration {k}: {exc}")
+                break
         else:
             x = y - lr * Gy
     return rec.result(**extras())

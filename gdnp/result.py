@@ -91,8 +91,9 @@ class OptimizeResult(dict):
         Evaluations of the objective or its derivatives (GDNP counts every ``d_g f`` of its
         bisections).
     status : int
-        0: converged (``grad_norm <= tol``); 1: ``maxiter`` reached; 2: diverged (a
-        non-finite or exploding objective, or a GDNP length with no finite minimiser);
+        0: converged (``grad_norm <= tol``); 1: ``maxiter`` reached; 2: diverged or broke
+        down (a non-finite or exploding objective, a GDNP length with no finite minimiser,
+        or a backtracking line search that found no decrease);
         99: stopped by the callback. See ``STATUS_MESSAGES``.
     success : bool
         ``status == 0``.
@@ -281,6 +282,9 @@ class Recorder:
         if not finite or fun - self.f0 > self._div_margin:
             self.status = 2  # nit, x and fun stay those of the last recorded iterate
             self._divergence_note = (k, fun)
+            if _finite(fun) and not _isfinite(gn2):  # f finite: the gradient was not
+                self._message = (f"diverged: the gradient is not finite at iteration {k} "
+                                 f"(f = {float(fun)!r} there); x is the last finite iterate")
             if finite:
                 self._message = (
                     f"diverged: f = {float(fun):.6g} at iteration {k} exceeds f_0 + "

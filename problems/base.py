@@ -236,8 +236,9 @@ class Problem(abc.ABC):
 
     def _singular_message(self) -> str:
         """Why ``S`` has no inverse here, and what to do (a mini-batch's own ``S``)."""
-        n, of = self.info.get("n"), self.info.get("batch_of")
-        if of is not None and self.info.get("statistics") == "batch":
+        info = getattr(self, "info", None) or {}  # (a problem of one's own may have none)
+        n, of = info.get("n"), info.get("batch_of")
+        if of is not None and info.get("statistics") == "batch":
             return (f"S of this mini-batch is singular: {n} centred samples in dimension "
                     f"{self.dim} span at most {n - 1} directions, so what needs S^-1 (the "
                     "solvers' ||grad f||_{S^-1}, solution(), solve_S) is undefined; f, grad "
@@ -497,9 +498,23 @@ class Problem(abc.ABC):
                 if getattr(exc, "permanent", False):  # (NoFiniteMinimizerError): not again
                     self._solution = exc
                 raise
+            self._check_reference(x, fx)
             x.setflags(write=False)
             self._solution = Solution(x, float(fx))
         return self._solution
+
+    def _check_reference(self, x, fx) -> None:
+        """A reference optimum of one's own must be a finite point of shape ``(dim,)`` and a
+        finite ``f*`` (a NaN ``f*`` had made every recorded gap NaN, silently)."""
+        shape = np.shape(x) if isinstance(x, np.ndarray) else None
+        ok_x = shape == (self.dim,) and all_finite(x)
+        ok_f = np.ndim(fx) == 0 and isinstance(np.asarray(fx).item(), numbers.Real) and \
+            math.isfinite(float(fx))
+        if not (ok_x and ok_f):
+            what = f"an array of shape {shape}" if shape is not None else type(x).__name__
+            raise ValueError(f"{type(self).__name__}._reference_solution returned x = {what} "
+                             f"and f* = {fx!r}; a finite numpy array of shape ({self.dim},) "
+                             "and a finite f* are needed")
 
     def initial_point(self, seed=0) -> np.ndarray:
         """A seeded random start with ``||x0||_S = 1`` (the same for every method).

@@ -1138,3 +1138,44 @@ def test_a_problem_of_ones_own_is_told_what_it_lacks():
     with pytest.raises(TypeError, match=r"Quadratic.value_and_grad_bn returned list, "
                                         r"expected a gdnp.problems.BNEval"):
         gdnp.solve(Quadratic(bn_result="list"), "bngd", x0=[1.0, 2.0], lr_g=0.1, maxiter=5)
+
+
+def test_a_reference_of_ones_own_must_be_finite_and_of_the_problem_shape():
+    """A NaN f* from _reference_solution had made every gap NaN with status 0, and a point of
+    the wrong shape was stored as it was."""
+    import gdnp
+    from gdnp.problems import OLS
+
+    class Bad(OLS):
+        answer = (np.zeros(3), float("nan"))
+
+        def _reference_solution(self):
+            return self.answer
+
+    base = OLS.random(3, 10.0, seed=0)
+    for answer, what in (((np.zeros(3), float("nan")), "f\\* = nan"),
+                         ((np.zeros(2), 1.0), "shape \\(2,\\)"),
+                         ((None, 1.0), "NoneType")):
+        prob = Bad.from_moments(base.S, base.u, base.yy)
+        prob.answer = answer
+        with pytest.raises(ValueError, match=f"Bad._reference_solution returned .*{what}"):
+            prob.solution()
+        with pytest.raises(ValueError, match="_reference_solution returned"):
+            gdnp.solve(prob, "gd", maxiter=3)
+
+
+def test_the_divergence_message_says_when_the_gradient_was_not_finite():
+    """A NaN gradient with a finite f had been reported as 'non-finite or exploding objective
+    (f = 0.0627 ...)'."""
+    import gdnp
+    from gdnp.problems import OLS
+
+    class NanGrad(OLS):
+        def value_and_grad(self, x):
+            f, g = super().value_and_grad(x)
+            return f, (g if f > 0.5 else g * np.nan)
+
+    base = OLS.random(3, 10.0, seed=0)
+    prob = NanGrad.from_moments(base.S, base.u, base.yy)
+    res = gdnp.solve(prob, "gd", maxiter=200, reference=False)
+    assert res.status == 2 and "the gradient is not finite at iteration" in res.message

@@ -601,3 +601,41 @@ def test_agd_backtracking_converges_on_rosenbrock(x0):
     res = gdnp.solve(prob, "agd", x0=np.array(x0), maxiter=8000, tol=1e-6)
     assert res.status == 0 and res.fun < 1e-10
     assert res.fun <= np.min(res.history["fun"]) * (1 + 1e-12) + 1e-300
+
+
+class _WrongGradient(_Rosenbrock):
+    """Rosenbrock's function with its gradient's sign flipped: no direction descends."""
+
+    def value_and_grad(self, x):
+        f, g = super().value_and_grad(x)
+        return f, -g
+
+
+@pytest.mark.parametrize("method", ["gd", "agd"])
+def test_a_line_search_that_finds_no_decrease_ends_the_run(method):
+    """A wrong gradient under backtracking: GD had crept on by steps of 1e-20 (accepted by the
+    gradient form of the Armijo test at f's rounding, or untested after 60 halvings) and
+    reported 'maximum number of iterations reached' after 2000 iterations at f = 24.2; the
+    run now ends at once with status 2 and says why."""
+    prob = _WrongGradient()
+    res = gdnp.solve(prob, method, x0=np.array([-1.2, 1.0]), maxiter=2000, tol=1e-6)
+    assert res.status == 2 and res.nit == 0
+    assert "line search failed at iteration 0" in res.message
+    assert "finite differences" in res.message
+    # the right gradient from the same start runs on (GD needs about 15000 steps to tol)
+    right = gdnp.solve(_Rosenbrock(), method, x0=np.array([-1.2, 1.0]), maxiter=3000, tol=1e-6)
+    assert right.status in (0, 1) and right.fun < 1e-2
+
+
+def test_agd_never_records_the_uphill_point_it_drops():
+    """Under backtracking a restart drops the uphill step: the recorded history never rises,
+    the result is never an uphill point (it had been whenever maxiter ended on one), and the
+    restart's step reuses the last iterate's evaluation."""
+    prob = _Rosenbrock()
+    for maxiter in range(40, 200, 7):
+        res = gdnp.solve(prob, "agd", x0=np.array([-1.2, 1.0]), maxiter=maxiter, tol=0.0)
+        assert np.all(np.diff(res.history["fun"]) <= 0.0)
+        assert res.fun == np.min(res.history["fun"])
+    assert res.n_restart > 0
+    # two evaluations per step, one at a restart, and the line search's own
+    assert res.nfev < 2 * maxiter + 1 + 60 * maxiter
