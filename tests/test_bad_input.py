@@ -1133,6 +1133,10 @@ def test_a_problem_of_ones_own_is_told_what_it_lacks():
 
     with pytest.raises(TypeError, match="Quadratic must set dim"):
         gdnp.solve(Quadratic(give_dim=False), "gd", x0=[1.0, 2.0])
+    indefinite = Quadratic()
+    indefinite.S = -np.eye(2)  # (it had failed in the error's own message: no 'info')
+    with pytest.raises(ValueError, match="S is not positive definite"):
+        gdnp.solve(indefinite, "gd", x0=[1.0, 2.0])
     res = gdnp.solve(Quadratic(), "bngd", x0=[1.0, 2.0], lr_g=0.1, maxiter=5)
     assert res.status in (0, 1) and isinstance(BNEval(1.0, 0, 0, 0), tuple)
     with pytest.raises(TypeError, match=r"Quadratic.value_and_grad_bn returned list, "
