@@ -331,3 +331,30 @@ def test_a_slowing_mixture_of_geometric_modes_stays_undetermined():
         fit = rates.fit_rate(t, np.exp(-np.outer(t, lam)).sum(axis=1))
         assert fit["kind"] == "undetermined"
         assert 1.1 < fit["order_ratio"] < 1.9
+
+
+def test_the_local_order_band_is_on_the_log_scale():
+    """Over a long window (tail = 1, t2/t1 = 1000) a band linear in t2/t1 had taken a ratio of
+    0.19 for 'constant': two geometric modes and a stretched exponential read sublinear."""
+    t = np.arange(1, 1001.0)
+    for gap in (0.5 * 0.99**t + 0.3 * 0.99995**t, np.exp(-0.5 * t**0.2)):
+        for tail in (1.0, 0.8, 0.5):
+            assert rates.fit_rate(t, gap, tail=tail)["kind"] != "sublinear"
+
+
+def test_a_local_order_that_moves_inside_the_window_is_not_a_power_law():
+    """The ends' ratio sees only the local order's trend: a dip inside the window (orders
+    1.94, 1.71, 1.71, 1.94 on its quarters, ratio 1.04 between its ends) is undetermined,
+    a shallow one (10%) still reads as the power law it nearly is."""
+    t = np.arange(1, 2001.0)
+    s = np.log(t)
+    u = np.clip((s - np.log(1000.0)) / np.log(2.0), 0.0, 1.0)
+    kinds = {}
+    for depth in (0.2, 0.35):
+        order = 2.0 - depth * np.sin(np.pi * u) ** 2
+        y = -np.concatenate([[0.0], np.cumsum(0.5 * (order[1:] + order[:-1]) * np.diff(s))])
+        fit = rates.fit_rate(t, np.exp(y))
+        assert abs(np.log(fit["order_ratio"])) < 0.069  # the ends alone would name it
+        kinds[depth] = (fit["kind"], fit["reason"])
+    assert kinds[0.2][0] == "sublinear"
+    assert kinds[0.35][0] == "undetermined" and "quarters" in kinds[0.35][1]
