@@ -45,8 +45,9 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 # At :math:`\kappa = 100` GDNP's gap falls on a straight line in log scale (linear convergence) to
 # the rounding floor, where GD's bends (undetermined over the window drawn, whose gap falls too
 # little to tell an order: a transient, since near the optimum the problem is strongly convex and
-# GD's local rate, far slower, is not reached in 1500 steps). At :math:`\kappa = 1` both converge
-# linearly: GDNP to the rounding floor in one step, GD at :math:`1 - r` of about 0.007 per step.
+# GD's local rate, far slower, is not reached in 1500 steps). At :math:`\kappa = 1` GDNP reaches
+# the rounding floor in one step (nothing left to fit: its box reads undetermined) and GD
+# converges linearly at :math:`1 - r` of about 0.007 per step.
 # At :math:`\kappa = 10^4` GDNP's rate :math:`(1 - 1/\kappa)^2` needs far more than the 1500 steps
 # shown and AGD is ahead; the label of such a short window depends on the run. K19's combined
 # bound stays above GDNP's gradient norm in every panel. The boxes say what the rate fitter

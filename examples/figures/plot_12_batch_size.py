@@ -41,6 +41,7 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 # get few steps and the right end rises for that reason): normalizing with a small batch's
 # own statistics leaves BNGD a higher gap than population statistics, on least squares up to
 # ``B = 128`` (at ``B = 256`` the two end within about 1%); on the halfspace clearly only up
-# to ``B = 8``, beyond which the two are close and their order depends on the seed.
+# to ``B = 8``; beyond it batch statistics end lower in the full-size run (one seed: whether
+# that holds for others, this figure does not say).
 
 gdnp.plots.show()  # a window when run from a terminal with a display

@@ -4,8 +4,8 @@ Batch, weight, L1, L3 and L-infinity normalization: rates and curvature
 
 The fitted :math:`1 - r` of GD, BNGD and GDNP over a fixed budget against :math:`\kappa` for
 every norm of theory guide :ref:`theory-10`, centred and uncentred (on shifted data, so that
-centring matters; half-filled markers are the uncentred norms, hollow points fits the rate
-fitter does not call linear), and at the
+centring matters; half-filled markers are the uncentred norms, hollow points medians where
+some norm's fit is not linear over at least a decade), and at the
 solution the top BN-coordinate Hessian eigenvalue and BNGD's distance moved per norm. No
 published rate covers the norms other than BN's: these curves are measurements, not checks of
 a theorem.

@@ -40,9 +40,10 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 # -----------
 # In BN coordinates the least-squares Hessian's condition number on the tangent space is
 # C19's :math:`\kappa^*`, below the original :math:`\kappa`. GD's measured halfspace rate
-# matches the Hessian's prediction at :math:`\kappa = 1`; at :math:`\kappa = 10` it is about
-# a fifth faster than predicted (over half a decade, as at :math:`c = 0.9` in the separation
-# figure); at larger :math:`\kappa` the runs are not yet asymptotic (hollow markers), and their
+# matches the Hessian's prediction at :math:`\kappa = 1`; at :math:`\kappa = 10` its fitted
+# :math:`1 - r` is about a fifth above the prediction, over half a decade and not classified
+# linear (hollow, as at :math:`c = 0.9` in the separation figure); at larger :math:`\kappa`
+# the runs are further from asymptotic (hollow markers too), and their
 # fitted :math:`1 - r` lies far above the prediction (about 4x at :math:`\kappa = 100`, 130x
 # at :math:`10^4` in the full-size figure).
 
