@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gdnp.problems import MLP, OLS, Halfspace
+from gdnp.problems import MLP, OLS, BNEval, Halfspace, Problem
 
 LOSSES = ["logistic", "sigmoid", "squared"]
 
@@ -51,3 +51,30 @@ ALL_PROBLEMS = (
 @pytest.fixture(params=ALL_PROBLEMS, ids=lambda p: f"{p[0]}-{p[1]}")
 def any_problem(request):
     return make_problem(*request.param)
+
+
+class PlainProblem(Problem):
+    """A problem of one's own as the user guide describes it: ``value_and_grad`` and
+    ``_reference_solution`` from the subclass, the BN methods by the chain rule of theory
+    guide §1 through ``x = g w / ||w||`` (``tuple_bn``: ``value_and_grad_bn`` returns a plain
+    tuple, as a user might)."""
+
+    tuple_bn = False
+
+    def to_bn(self, x):
+        x = np.asarray(x, float)
+        return x.copy(), float(np.linalg.norm(x))
+
+    def from_bn(self, w, g):
+        w = np.asarray(w, float)
+        return g * w / np.linalg.norm(w)
+
+    def value_and_grad_bn(self, w, g):
+        w = np.asarray(w, float)
+        n = np.linalg.norm(w)
+        f, gx = self.value_and_grad(g * w / n)
+        out = (f, (g / n) * (gx - w * (w @ gx) / n ** 2), w @ gx / n, gx)
+        return out if self.tuple_bn else BNEval(*out)
+
+    def dg_bn(self, w, g):
+        return self.value_and_grad_bn(w, g)[2]

@@ -8,9 +8,9 @@ from scipy.optimize import brentq
 
 import gdnp
 from gdnp import OptimizeResult, bisect
-from gdnp.problems import MLP, OLS, Halfspace, Problem
+from gdnp.problems import MLP, OLS, Halfspace
 
-from conftest import make_problem
+from conftest import PlainProblem, make_problem
 
 METHODS = ["gd", "agd", "bngd", "gdnp"]
 CONVEX = [("ols_pop", "squared"), ("ols_data", "squared"), ("hs_pop", "logistic"),
@@ -553,9 +553,9 @@ def test_gdnp_mlp_nfev_counts_the_output_weight_steps():
     assert runs[1].nfev - runs[0].nfev == 4 * 1000
 
 
-class _Rosenbrock(Problem):
+class _Rosenbrock(PlainProblem):
     """Rosenbrock's function as a problem of one's own (no known smoothness: GD and AGD
-    backtrack; the BN methods by the chain rule of theory guide §1)."""
+    backtrack)."""
 
     def __init__(self, b: float = 100.0):
         self.b, self.dim, self.S, self.u = b, 2, np.eye(2), None
@@ -569,25 +569,6 @@ class _Rosenbrock(Problem):
 
     def _reference_solution(self):
         return np.ones(2), 0.0
-
-    def to_bn(self, x):
-        x = np.asarray(x, float)
-        return x.copy(), float(np.linalg.norm(x))
-
-    def from_bn(self, w, g):
-        w = np.asarray(w, float)
-        return g * w / np.linalg.norm(w)
-
-    def value_and_grad_bn(self, w, g):
-        from gdnp.problems import BNEval
-
-        w = np.asarray(w, float)
-        n = np.linalg.norm(w)
-        f, gx = self.value_and_grad(g * w / n)
-        return BNEval(f, (g / n) * (gx - w * (w @ gx) / n ** 2), w @ gx / n, gx)
-
-    def dg_bn(self, w, g):
-        return self.value_and_grad_bn(w, g).grad_g
 
 
 @pytest.mark.parametrize("x0", [(-1.2, 1.0), (2.0, 2.0), (-1.0, -1.0), (0.0, 3.0)])
