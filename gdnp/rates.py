@@ -804,18 +804,20 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
     3. both not rejected: ``"undetermined"`` (the window cannot tell them apart);
     4. both rejected (systematic wiggles, e.g. AGD's momentum ripples, or a law with an
        offset, ``(t + t_0)^-p``): where the gap fell at least ``min_decades`` over the fitted
-       window, the model whose RSS is ``dominance`` times smaller, else ``"undetermined"``.
-       Over a smaller fall (a power law falls only ``p log10(t_2/t_1)`` decades, 0.3 ``p`` over
-       the last half of a run), the RSS alone is not evidence: a mixture of geometric modes
-       slowing down fits a power law better than a line without being one (a linearly
-       converging GDNP run read ``"sublinear"`` over 0.6 decade). There the local order
-       ``p(t) = -d log gap / d log t`` of the nesting model decides: its ratio
-       ``rho = p(t_2) / p(t_1)`` between the window's ends is 1 for a power law and
-       ``t_2 / t_1`` for a geometric law. The power law is named when ``rho`` is within
-       ``0.1 (t_2/t_1 - 1)`` of 1 with two standard errors (and its RSS is the smaller);
-       otherwise ``"undetermined"`` (that GDNP run: ``rho = 0.74``). A geometric law is not
-       named over such a fall even where ``rho`` matches it: its fall over a window grows
-       with the run, a power law's does not.
+       window, the model whose RSS is ``dominance`` times smaller, else ``"undetermined"``;
+       and the power law only where its local order is constant too (below). Over a smaller
+       fall (a power law falls only ``p log10(t_2/t_1)`` decades, 0.3 ``p`` over the last
+       half of a run) the RSS is no evidence: a mixture of geometric modes slowing down fits a
+       power law better than a line without being one (a linearly converging GDNP run read
+       ``"sublinear"`` over 0.6 decade). There the local order ``p(t) = -d log gap / d log t``
+       of the nesting model decides: its ratio ``rho = p(t_2) / p(t_1)`` between the window's
+       ends is 1 for a power law and ``t_2 / t_1`` for a geometric law. The power law is
+       named where ``|log rho|`` with two standard errors is at most ``0.1 log(t_2/t_1)``, its
+       RSS is the smaller and the order fitted on each quarter of the window (in ``log t``)
+       stays within the same band of the window's; otherwise ``"undetermined"`` (that GDNP
+       run: ``rho = 0.74``). A geometric law is not named over such a fall even where
+       ``rho`` matches it: its fall over a window grows with the run, a power law's does
+       not.
 
     Parameters
     ----------
@@ -948,11 +950,18 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
     elif lin_ok and sub_ok:
         kind, reason = "undetermined", "both laws fit the window equally well"
     elif not out["decades"] >= min_decades:
-        kind, reason = _by_local_order(out, t, y, nest, c_both, s2, min_decades)
+        kind, reason = _by_local_order(
+            out, t, y, nest, c_both, s2,
+            f"both laws rejected over a fall of {out['decades']:.2g} decade(s), less than "
+            f"{min_decades:g}", short_fall=True)
     elif rss_lin * dominance <= rss_sub:
         kind, reason = "linear", f"both rejected; geometric RSS {dominance:g}x smaller"
     elif rss_sub * dominance <= rss_lin:
-        kind, reason = "sublinear", f"both rejected; power-law RSS {dominance:g}x smaller"
+        # a power law only where its local order is constant too (a mixture of geometric
+        # modes, whose local order moves, can fit it better than a line over a decade or two)
+        kind, reason = _by_local_order(
+            out, t, y, nest, c_both, s2,
+            f"both rejected; power-law RSS {dominance:g}x smaller", short_fall=False)
     else:
         kind, reason = "undetermined", "both laws rejected, neither dominates"
     out["kind"], out["reason"] = kind, reason
@@ -966,32 +975,32 @@ LOCAL_ORDER_BAND = 0.1
 
 
 def _by_local_order(out: dict, t: np.ndarray, y: np.ndarray, nest: np.ndarray,
-                    c: np.ndarray, s2: float, min_decades: float):
-    """Rule 4 over a fall of less than ``min_decades``: the ratio ``rho = p(t_2) / p(t_1)`` of
-    the local order ``p(t) = -d log gap / d log t`` at the window's ends, from the nesting
-    model ``y = a + b t + c log t`` (``p = -(b t + c)``), tells the laws apart where a short
-    fall cannot: ``rho = 1`` for a power law (also ``(t + t_0)^-p`` with ``t_0`` small against
-    the window), ``rho = q = t_2 / t_1`` for a geometric law. The power law is named where
-    ``|log rho|`` (two standard errors added) is at most :data:`LOCAL_ORDER_BAND` ``log q``
-    (on the log scale: the band does not widen with ``q``, where a linear band had taken a
-    ratio of 0.19 for constant over ``q = 1000``), its RSS is the smaller, and the order
-    fitted on each quarter of the window (in ``log t``) is within the same band of the
-    window's (the ends alone had missed a dip of the local order inside the window, from
-    2.06 to 1.46 and back to 1.91, in a BNGD transient). It falls only ``p log10 q``
-    decades over the window, however long the run; a geometric law, whose fall grows with
-    the run, is not named over a short one. Else
-    ``"undetermined"`` (a mixture of geometric modes slowing down whose local order shrinks
-    fits neither: a linearly converging GDNP run over 0.6 decade had ``rho = 0.74``; a dense
-    mixture can keep it constant, and then reads as the power law it resembles over the
-    window). ``nest`` is the model's design matrix (columns ``1, t/t_2, log(t/t_2)``), ``c``
-    its coefficients and ``s2`` the residual variance. Sets ``order_ratio`` and
-    ``order_ratio_se`` in ``out``."""
+                    c: np.ndarray, s2: float, lead: str, short_fall: bool):
+    """Rule 4 where the RSS is no evidence alone (``lead`` opens the reason): over a fall of
+    less than ``min_decades`` (``short_fall``), and for the power law over any fall.
+
+    The ratio ``rho = p(t_2) / p(t_1)`` of the local order ``p(t) = -d log gap / d log t`` at
+    the window's ends, from the nesting model ``y = a + b t + c log t`` (``p = -(b t + c)``),
+    tells the laws apart where a short fall cannot: ``rho = 1`` for a power law (also
+    ``(t + t_0)^-p`` with ``t_0`` small against the window), ``rho = q = t_2 / t_1`` for a
+    geometric law. The power law is named where ``|log rho|`` (two standard errors added) is
+    at most :data:`LOCAL_ORDER_BAND` ``log q`` (on the log scale: the band does not widen with
+    ``q``, where a linear band had taken a ratio of 0.19 for constant over ``q = 1000``), its
+    RSS is the smaller, and the order fitted on each quarter of the window (in ``log t``) is
+    within the same band of the window's (the ends alone had missed a dip of the local order
+    inside the window, from 2.06 to 1.46 and back to 1.91, in a BNGD transient). A power law
+    falls only ``p log10 q`` decades over the window, however long the run; a geometric law,
+    whose fall grows with the run, is not named over a short one. Else ``"undetermined"`` (a
+    mixture of geometric modes slowing down whose local order shrinks fits neither: a
+    linearly converging GDNP run over 0.6 decade had ``rho = 0.74``; a dense mixture can keep
+    it constant, and then reads as the power law it resembles over the window). ``nest`` is
+    the model's design matrix (columns ``1, t/t_2, log(t/t_2)``), ``c`` its coefficients and
+    ``s2`` the residual variance. Sets ``order_ratio`` and ``order_ratio_se`` in ``out``."""
     t1, t2 = float(t[0]), float(t[-1])
     q = t2 / t1
     cov = s2 * np.linalg.pinv(nest.T @ nest)
     p1, p2 = -(c[1] * t1 / t2 + c[2]), -(c[1] + c[2])
-    short = (f"both laws rejected over a fall of {out['decades']:.2g} decade(s), less than "
-             f"{min_decades:g}")
+    short = lead
     if not (p1 > 0.0 and p2 > 0.0):
         return "undetermined", short + "; the local order is not positive at both ends"
     rho = p2 / p1
@@ -1012,12 +1021,14 @@ def _by_local_order(out: dict, t: np.ndarray, y: np.ndarray, nest: np.ndarray,
             ", but the orders fitted on the window's quarters ("
             + ", ".join(f"{p:.3g}" for p, _ in pieces)
             + f") stray from its {order:.3g}: the local order moves inside the window")
-    if abs(math.log(rho / q)) + 2.0 * se / rho <= band and \
+    if short_fall and abs(math.log(rho / q)) + 2.0 * se / rho <= band and \
             out["rss_linear"] < out["rss_sublinear"]:
         # not named: a geometric law's fall over a window grows with the run (a power law's
         # is p log10(t2/t1) however long), so a short fall is a short run: run longer
         return "undetermined", short + what + (": in proportion to t, a geometric law's, "
                                                "over too short a fall to name it")
+    if not short_fall:
+        return "undetermined", short + what + ": not constant, not a power law's"
     return "undetermined", short + what + ": neither law's (1 or t2/t1), the bend of a " \
         "window that short does not tell the order"
 

@@ -290,8 +290,11 @@ def test_gdnp_on_a_halfspace_is_not_called_sublinear_on_a_short_window():
     short = gdnp.solve(prob, "gdnp", maxiter=300, tol=0.0)
     assert rates.fit_order(short.history["iter"], short.history["gap"],
                            floor=floor)["kind"] == "undetermined"
-    assert rates.fit_order(short.history["iter"], short.history["gap"], floor=floor,
-                           min_decades=0.0)["kind"] == "sublinear"  # the verdict it had
+    # the verdict it had came from the RSS alone (power law 10x better); its local order
+    # shrinks over the window (ratio 0.74), which names no power law over any fall now
+    loose = rates.fit_order(short.history["iter"], short.history["gap"], floor=floor,
+                            min_decades=0.0)
+    assert loose["kind"] == "undetermined" and "not a power law's" in loose["reason"]
     long = gdnp.solve(prob, "gdnp", maxiter=3000, tol=0.0)
     fit = rates.fit_rate(long.history["iter"], long.history["rho_gap"])
     assert fit["kind"] == "linear" and fit["decades"] > 1.0
