@@ -1016,7 +1016,9 @@ def _by_local_order(out: dict, t: np.ndarray, y: np.ndarray, nest: np.ndarray,
         pieces = _part_orders(t, y)
         if pieces is None or all(abs(math.log(p / order)) + 2.0 * se_log <= band
                                  for p, se_log in pieces):
-            return "sublinear", short + what + ": constant, a power law's"
+            return "sublinear", short + what + (": within the band of a constant one (+-"
+                                             f"{100 * (math.exp(band) - 1):.2g}%), a power "
+                                             "law's")
         return "undetermined", short + what + (
             ", but the orders fitted on the window's quarters ("
             + ", ".join(f"{p:.3g}" for p, _ in pieces)

@@ -620,3 +620,68 @@ def test_agd_never_records_the_uphill_point_it_drops():
     assert res.n_restart > 0
     # two evaluations per step, one at a restart, and the line search's own
     assert res.nfev < 2 * maxiter + 1 + 60 * maxiter
+
+
+def _scaled_ols(f_star: float, seed: int = 2):
+    """OLS with L = 1e4 and a chosen f*, its smoothness unknown (GD and AGD backtrack)."""
+    base = OLS.random(5, 100.0, seed=seed)
+    S, u = base.S * 1e4, base.u * 1e4
+    w = np.linalg.solve(S, -u)
+    prob = OLS.from_moments(S, u, float(-u @ w) + f_star)
+    prob.smoothness = None
+    return prob, w
+
+
+@pytest.mark.parametrize("method", ["gd", "agd"])
+def test_backtracking_from_near_the_minimum_of_a_stiff_problem(method):
+    """From a start 1e-6 off the minimum of a problem with L = 1e4 the first trial step (2)
+    needs many halvings, and the Armijo decrease falls below f's rounding on the way: an
+    earlier cap on those halvings ended the run at iteration 0 as 'line search failed'. It
+    converges, as GD with its fixed step does."""
+    prob, w = _scaled_ols(1e6)
+    res = gdnp.solve(prob, method, x0=w + 1e-6, maxiter=20000, tol=1e-10)
+    assert res.status == 0 and np.linalg.norm(res.x - w) < 1e-9
+
+
+def test_backtracking_on_problems_of_any_scale():
+    """f = s ||x||^2 with s up to 1e30: the first trial step needs about log2(s) halvings,
+    more than a fixed 60 allowed; GD converges on every scale."""
+    for scale in (1e10, 1e20, 1e30):
+        prob = _Quadratic(scale)
+        res = gdnp.solve(prob, "gd", x0=np.array([0.7, -1.3]), maxiter=2000, tol=1e-10 * scale)
+        assert res.status == 0 and np.linalg.norm(res.x) < 1e-9
+
+
+class _Quadratic(PlainProblem):
+    def __init__(self, scale: float):
+        self.scale, self.dim, self.S, self.u = scale, 2, np.eye(2), None
+        self.smoothness = self.strong_convexity = self.length_smoothness = None
+
+    def value_and_grad(self, x):
+        x = self.check_x(x)
+        return self.scale * float(x @ x), 2.0 * self.scale * x
+
+    def _reference_solution(self):
+        return np.zeros(2), 0.0
+
+
+def test_agd_restarts_below_the_rounding_of_f():
+    """With f* = 1e6 the differences of f between iterates are at f's rounding, which had
+    decided AGD's restart test: momentum carried its exact gap up in 2560 of 4000 steps and it
+    did not converge. Below the rounding the test compares by the gradients (the trapezoid
+    rule, exact on a quadratic): AGD converges as fast as with f* = 0.01 and its exact gap
+    never rises."""
+    counts = {}
+    for f_star in (0.01, 1e6):
+        prob, w = _scaled_ols(f_star)
+        gaps = []
+
+        def exact(r, prob=prob, w=w, gaps=gaps):
+            d = r.x - w
+            gaps.append(float(d @ prob.S @ d))
+
+        res = gdnp.solve(prob, "agd", x0=w + 1e-3, maxiter=4000, tol=1e-10, callback=exact)
+        assert res.status == 0
+        assert np.all(np.diff(gaps) <= 1e-3 * np.abs(gaps[:-1]) + 1e-30)
+        counts[f_star] = res.nit
+    assert counts[1e6] <= 2 * counts[0.01]
