@@ -91,6 +91,10 @@ def prepare_run(problem, x0, maxiter, tol, seed, callback, reference: bool):
     if missing:  # a problem of one's own: named here, not as an AttributeError deep inside
         raise TypeError(f"{type(problem).__name__} must set {' and '.join(missing)} (the "
                         "parameter count and the metric S of the stopping test)")
+    if isinstance(problem.dim, bool) or not isinstance(problem.dim, numbers.Integral) or \
+            problem.dim < 1:
+        raise TypeError(f"{type(problem).__name__}.dim must be a positive integer, got "
+                        f"{problem.dim!r}")
     if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral):
         raise TypeError(f"maxiter must be an integer, got {maxiter!r}")
     if maxiter < 0:

@@ -83,6 +83,17 @@ def _armijo(problem, x, fun, G, lr, rec, shrink=0.5, c=1e-4, max_halvings=1100):
         "here, or the gradient may not be f's (check it against finite differences)")
 
 
+def _first_value_and_grad(problem, x):
+    """``problem.value_and_grad(x)``, its return checked to be a pair (a problem of one's own
+    returning ``f`` alone had failed as "cannot unpack non-iterable float object")."""
+    out = problem.value_and_grad(x)
+    if not (isinstance(out, tuple) and len(out) == 2):
+        size = f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""
+        raise TypeError(f"{type(problem).__name__}.value_and_grad returned "
+                        f"{type(out).__name__}{size}; a pair (f, grad f) is needed")
+    return out
+
+
 def _uphill(fun, fun_prev, G, G_prev, x, x_prev) -> bool:
     """Whether ``f(x) > f(x_prev)``: by the values where their difference is above ``f``'s
     rounding, else by the trapezoid rule on the gradients, ``(G + G_prev)'(x - x_prev) / 2``,
@@ -180,7 +191,7 @@ def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         out.update(batch_size=B, statistics=statistics)
     rec.extras = out.copy  # the same keys when a breakdown ends the run
     for k in range(maxiter + 1):
-        fun, G = problem.value_and_grad(x)
+        fun, G = problem.value_and_grad(x) if k else _first_value_and_grad(problem, x)
         rec.nfev += 1
         more = () if B is None else (  # (the "epoch" column)
             float(k) if batches is None else batches.epoch(k),)
@@ -309,7 +320,7 @@ def agd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
 
     rec.extras = extras
     for k in range(maxiter + 1):
-        fun, G = problem.value_and_grad(x)
+        fun, G = problem.value_and_grad(x) if k else _first_value_and_grad(problem, x)
         rec.nfev += 1
         dropped = restart and _uphill(fun, fun_prev, G, G_prev, x, x_prev)
         if dropped:

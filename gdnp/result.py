@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import math
+import numbers
 import re
 import time
 from collections.abc import Callable
@@ -271,7 +272,7 @@ class Recorder:
         # a finite ||G||^2 proves G finite (Problem._grad_norm2_or_inf). The column appends
         # are bound once (__init__): this runs at every iterate of every solver
         if self.f0 is None:  # the first record: a problem of one's own may return anything
-            self._check_first(G)
+            self._check_first(G, fun, x)
         gn2 = self._grad_norm2(G)
         finite = _finite(fun) and _isfinite(gn2) and all_finite(x)
         if finite and self.f0 is None:
@@ -311,15 +312,26 @@ class Recorder:
             return True
         return converged
 
-    def _check_first(self, G) -> None:
-        """A gradient of the problem's shape, checked once: a problem of one's own whose
-        ``value_and_grad`` returns another had failed deep in a linear solve ("incompatible
-        dimensions")."""
+    def _check_first(self, G, fun, x) -> None:
+        """The first record's value, gradient and iterate, checked once: a problem of one's own
+        whose ``value_and_grad`` returns a gradient of another shape had failed deep in a
+        linear solve ("incompatible dimensions"), one of another type or an ``f`` that is not
+        a number in the solver's arithmetic, and a ``from_bn`` of another shape not at all."""
+        name = type(self.problem).__name__
         dim = getattr(self.problem, "dim", None)
+        if not (np.ndim(fun) == 0 and isinstance(np.asarray(fun).item(), numbers.Real)):
+            raise TypeError(f"{name}.value_and_grad returned f = {fun!r} "
+                            f"({type(fun).__name__}); a real number is needed")
+        if not isinstance(G, np.ndarray):
+            raise TypeError(f"{name}.value_and_grad returned a gradient of type "
+                            f"{type(G).__name__}; a numpy array is needed")
         shape = np.shape(G)
         if dim is not None and shape != (dim,):
-            raise ValueError(f"{type(self.problem).__name__}.value_and_grad returned a gradient "
-                             f"of shape {shape}, expected ({dim},)")
+            raise ValueError(f"{name}.value_and_grad returned a gradient of shape {shape}, "
+                             f"expected ({dim},)")
+        if dim is not None and np.shape(x) != (dim,):
+            raise ValueError(f"{name}: the iterate has shape {np.shape(x)}, expected ({dim},) "
+                             "(for the BN methods, from_bn's return)")
 
     def _call_back(self, x, fun: float, gn2: float, k: int) -> bool:
         """Pass the recorded iterate to the callback; ``True`` if it raised ``StopIteration``.

@@ -668,8 +668,13 @@ class Problem(abc.ABC):
         """
 
     def _to_bn(self, x, name: str):
-        """:meth:`to_bn` with its errors naming the argument ``name`` (a solver's ``x0``)."""
-        return self.to_bn(x)
+        """:meth:`to_bn` with its errors naming the argument ``name`` (a solver's ``x0``), and
+        its return checked: a pair ``(w, g)``."""
+        out = self.to_bn(x)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError(f"{type(self).__name__}.to_bn returned {type(out).__name__}; a "
+                            "pair (w, g) is needed")
+        return out
 
     @abc.abstractmethod
     def from_bn(self, w, g) -> np.ndarray:

@@ -1172,3 +1172,49 @@ def test_the_divergence_message_says_when_the_gradient_was_not_finite():
     prob = NanGrad.from_moments(base.S, base.u, base.yy)
     res = gdnp.solve(prob, "gd", maxiter=200, reference=False)
     assert res.status == 2 and "the gradient is not finite at iteration" in res.message
+
+
+@pytest.mark.parametrize("hook, make, error, message", [
+    ("value_and_grad", lambda f, g: f, TypeError,
+     r"Own.value_and_grad returned float; a pair \(f, grad f\) is needed"),
+    ("value_and_grad", lambda f, g: (np.array([f]), g), TypeError,
+     r"Own.value_and_grad returned f = array\(\[.*\]\) \(ndarray\); a real number"),
+    ("value_and_grad", lambda f, g: (f, list(g)), TypeError,
+     "Own.value_and_grad returned a gradient of type list; a numpy array"),
+    ("to_bn", None, TypeError, r"Own.to_bn returned ndarray; a pair \(w, g\) is needed"),
+    ("from_bn", None, ValueError, r"Own: the iterate has shape \(3,\), expected \(2,\)"),
+    ("dim", None, TypeError, r"Own.dim must be a positive integer, got 2.0"),
+])
+def test_the_hooks_of_a_problem_of_ones_own_are_named(hook, make, error, message):
+    """What a problem of one's own returns is checked at its first use, and the error names
+    the hook: these had failed as "cannot unpack non-iterable float object", in the solver's
+    arithmetic, or not at all (a from_bn of the wrong shape gave an x of the wrong size)."""
+    import gdnp
+
+    class Own(PlainProblem):
+        def __init__(self):
+            self.dim, self.S, self.u = 2, np.eye(2), None
+            self.smoothness, self.strong_convexity, self.length_smoothness = 2.0, None, None
+
+        def value_and_grad(self, x):
+            x = self.check_x(x)
+            f, g = float(x @ x), 2.0 * x
+            return make(f, g) if hook == "value_and_grad" else (f, g)
+
+        def _reference_solution(self):
+            return np.zeros(2), 0.0
+
+        def to_bn(self, x):
+            return np.asarray(x, float) if hook == "to_bn" else super().to_bn(x)
+
+        def from_bn(self, w, g):
+            x = super().from_bn(w, g)
+            return np.append(x, 0.0) if hook == "from_bn" else x
+
+    prob = Own()
+    if hook == "dim":
+        prob.dim = 2.0
+    method = "bngd" if hook in ("to_bn", "from_bn") else "gd"
+    with pytest.raises(error, match=message):
+        gdnp.solve(prob, method, x0=np.array([1.0, 2.0]), maxiter=3,
+                   **({"lr_g": 0.1} if method == "bngd" else {}))
