@@ -197,6 +197,10 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                 ev = _bn_eval(problem, problem.value_and_grad_bn(w, g, theta) if mlp else
                               problem.value_and_grad_bn(w, g))
                 x_cur = problem.from_bn(w, g, theta) if mlp else problem.from_bn(w, g)
+                if k == 0 and np.shape(ev.grad_w) != np.shape(w):
+                    raise TypeError(f"{type(problem).__name__}.value_and_grad_bn returned "
+                                    f"grad_w of shape {np.shape(ev.grad_w)}, expected "
+                                    f"{np.shape(w)} (w's)")
         except ValueError:  # w or g left the finite range: a divergence, not a crash
             rec.status, rec._divergence_note = 2, (k, np.nan)
             break

@@ -1184,6 +1184,8 @@ def test_the_divergence_message_says_when_the_gradient_was_not_finite():
     ("to_bn", None, TypeError, r"Own.to_bn returned ndarray; a pair \(w, g\) is needed"),
     ("from_bn", None, ValueError, r"Own: the iterate has shape \(3,\), expected \(2,\)"),
     ("dim", None, TypeError, r"Own.dim must be a positive integer, got 2.0"),
+    ("grad_w", None, TypeError,
+     r"Own.value_and_grad_bn returned grad_w of shape \(3,\), expected \(2,\)"),
 ])
 def test_the_hooks_of_a_problem_of_ones_own_are_named(hook, make, error, message):
     """What a problem of one's own returns is checked at its first use, and the error names
@@ -1211,10 +1213,14 @@ def test_the_hooks_of_a_problem_of_ones_own_are_named(hook, make, error, message
             x = super().from_bn(w, g)
             return np.append(x, 0.0) if hook == "from_bn" else x
 
+        def value_and_grad_bn(self, w, g):
+            ev = super().value_and_grad_bn(w, g)
+            return ev._replace(grad_w=np.append(ev.grad_w, 0.0)) if hook == "grad_w" else ev
+
     prob = Own()
     if hook == "dim":
         prob.dim = 2.0
-    method = "bngd" if hook in ("to_bn", "from_bn") else "gd"
+    method = "bngd" if hook in ("to_bn", "from_bn", "grad_w") else "gd"
     with pytest.raises(error, match=message):
         gdnp.solve(prob, method, x0=np.array([1.0, 2.0]), maxiter=3,
                    **({"lr_g": 0.1} if method == "bngd" else {}))
