@@ -504,39 +504,51 @@ def _k19_separation(quick: bool, T_s, B):
     cases, _ = _bound_grid(quick)
     kappa = max(k for k, _ in cases)
     seps = (0.5, 0.9, 0.99)
-    gd_steps = 60 if quick else 400
+    # GD's apparent factor rises with c only once past its transient: over 400 steps it had
+    # read 0.9974 at c = 0.9 and 0.9968 at 0.99 (a caveat from the budget, not from GD)
+    gd_steps = 60 if quick else 4000
     # as long as k19.halfspace_rate's runs: 120 steps left c = 0.99 in its transient (a tail
     # factor of 0.906 there, where the linear phase contracts at 0.977)
     maxiter = min(int(12 * kappa) + 60, 150 if quick else 500)
-    fits, gd_fits, bound = [], [], None
+    fits, f_fits, gd_fits, bound = [], [], [], None
     for c in seps:
         prob, res = _halfspace_gdnp(kappa, c, maxiter, T_s, B)
         f_star = prob.solution()[1]
         bound = (1 - prob.mu / prob.L) ** 2
         # GDNP's direction error rho(w_t) - rho*, which K19's theorem bounds (its f-gap had
         # fitted 0.8104 +- 0.0013 at c = 0.99, where rho's contracts at 0.8017), as in
-        # k19.halfspace_rate
+        # k19.halfspace_rate; rho's dynamics do not depend on the loss (GDNP's direction
+        # step is K19's OLS step, theory guide §4), so "does not degrade with c" is read on
+        # f - f*
         fits.append(tail_rate(res.history["rho_gap"], floor=1e3 * EPS * abs(prob.rho_star)))
+        f_fits.append(tail_rate(res.history["gap"], floor=_floor(f_star)))
         gd = gdnp.gd(prob, maxiter=gd_steps, tol=0.0)
         gd_fits.append(tail_rate(gd.history["gap"], floor=_floor(f_star)))
-    linear = all(f["linear_better"] for f in fits)
-    ok = linear and all(f["rate"] <= bound + 3 * f["se"] + 1e-6 for f in fits)
+    linear = all(f["linear_better"] for f in fits + f_fits)
+    f_r = np.array([f["rate"] for f in f_fits])
+    steady = bool(f_r[-1] <= f_r[0] + 3 * (f_fits[0]["se"] + f_fits[-1]["se"]) + 1e-3)
+    ok = linear and steady and all(f["rate"] <= bound + 3 * f["se"] + 1e-6 for f in fits)
     gd_r = np.array([f["rate"] for f in gd_fits])
     gd_worse = bool(gd_r[-1] > gd_r[0])
     monotone = bool(np.all(np.diff(gd_r) > 0))
     return Outcome(
-        f"GDNP factor <= {_g(bound, 4)} at every c; GD's factor rises toward 1 with c",
-        "GDNP factor " + ", ".join(f"{_g(f['rate'], 4)} +- {_g(f['se'], 1)}" for f in fits)
+        f"GDNP's rho factor <= {_g(bound, 4)} and its f - f* factor steady at every c; GD's "
+        "factor rises toward 1 with c",
+        "GDNP rho factor " + ", ".join(f"{_g(f['rate'], 4)} +- {_g(f['se'], 1)}" for f in fits)
+        + "; f - f* factor " + ", ".join(f"{_g(f['rate'], 4)} +- {_g(f['se'], 1)}"
+                                          for f in f_fits)
         + f"; GD apparent factor over {gd_steps} steps " + ", ".join(_g(x, 4) for x in gd_r)
         + f" (c = {', '.join(map(str, seps))})",
         _verdict(ok and gd_worse, caveat=not monotone),
         f"logistic Gaussian halfspace d = 10, kappa = {_g(kappa)}, T_s = {T_s}, {maxiter} "
-        "GDNP steps; factors are tail fits, GDNP's of rho(w_t) - rho* (linear, within 3 "
-        "standard errors of the bound), GD's of f - f*"
+        "GDNP steps; factors are tail fits: GDNP's of rho(w_t) - rho* (K19's quantity, within 3 "
+        "standard errors of the bound; its dynamics do not depend on the loss, theory guide "
+        "§4) and of f - f* (not slower at c = 0.99 than at 0.5, within 3 standard errors and "
+        "1e-3), GD's of f - f*"
         + ("" if monotone else "; GD is not monotone in c within the budget: at c near 1 it "
            "is still pre-asymptotic, so its slowdown is not fully measured"),
-        {"gdnp_rate": [f["rate"] for f in fits], "gd_rate": gd_r.tolist(),
-         "factor_bound": bound})
+        {"gdnp_rate": [f["rate"] for f in fits], "gdnp_f_rate": f_r.tolist(),
+         "gd_rate": gd_r.tolist(), "factor_bound": bound})
 
 
 @_claim("gdnp.sigmoid_no_minimiser", "gdnp finding",
@@ -679,12 +691,13 @@ def _c19_any_rate(quick: bool):
     # the direction's error rho(w_k) - rho* after the run over after the first step: the
     # first step's length update alone takes most of the total gap at every rate (the length
     # rate 1/2 solves it), so the gap cannot tell convergence from a stalled direction
-    ratios, predicted, diverged = [], [], 0
+    ratios, predicted, diverged, first = [], [], 0, []
     for lr in lrs:
         res = gdnp.bngd(prob, lr=float(lr), maxiter=steps, tol=0.0)
         diverged += res.status == 2
         rho = res.history["rho_gap"]
         ratios.append(max(float(rho[-1] / rho[1]), 0.0) if rho.size > 1 else np.nan)  # 0: rounding
+        first.append(float(rho[1]) / abs(prob.rho_star) if rho.size > 1 else np.nan)
         # C19's r at the run's own effective step, over the same steps (theory guide §2)
         predicted.append(rates.bngd_rate(prob.S, w_star, res.direction, float(lr))
                          ** (2 * (rho.size - 2)))
@@ -699,14 +712,19 @@ def _c19_any_rate(quick: bool):
             + f" of its value after the first step in {steps - 1} steps (C19's rate at each "
             "run's own effective step predicts " + ", ".join(
                 _g(q, 3) for q in np.asarray(predicted)[slow])
-            + "): ||w|| grows in the first step and the effective step 2 lr ||w~*||^2/||w||^2 "
-            "shrinks, so convergence there is asymptotic, not fast") if slow.any() else \
+            + "): ||w|| grows in the first step, so the effective step 2 lr ||w~*||^2/||w||^2 "
+            "is small and C19's rate there close to 1, and the direction starts far from the "
+            "optimum (its error after the first step is "
+            + ", ".join(_g(q, 2) for q in np.asarray(first)[slow])
+            + " of |rho*|), where that rate, a linearisation at w*, does not yet hold: "
+            "convergence there is asymptotic, not fast") if slow.any() else \
         "every rate reduced the direction's error a hundredfold"
     return Outcome(
         "no divergence for lr = 0.1 ... 1e5, the direction's error decreasing; GD diverges "
         "at 2/L, 10/L, 1e3/L",
         f"BNGD diverged {diverged}/{lrs.size}; rho(w) - rho* after {steps} steps over after "
-        f"the first: {_g(ratios.min(), 2)} ... {_g(ratios.max(), 4)}; GD diverged "
+        f"the first: {_g(ratios.min(), 2) if ratios.min() > 0 else 'below rounding'} ... "
+        f"{_g(ratios.max(), 4)}; GD diverged "
         f"{sum(gd_div)}/3",
         _verdict(conv and all(gd_div), caveat=bool(slow.any())), note,
         {"direction_ratio": ratios.tolist(), "predicted_ratio": predicted,

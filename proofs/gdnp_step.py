@@ -91,7 +91,8 @@ CHECKS = [
         "gdnp.step_is_eq4",
         "gdnp",
         "h = c1 u'w, s_t = -||w||_S^3/(L g h): s_t grad_w f = eta_t grad rho, so the GDNP "
-        "direction step is step (4)",
+        "direction step is step (4) (where g, c1, u'w != 0 and ||w||_S > 0: the step is "
+        "defined)",
         "theory guide §4; K19 Alg. 1",
         _step_is_eq4,
         generality="general d",

@@ -238,7 +238,7 @@ CHECKS = [
         "ols.step4",
         "ols",
         "w - eta grad rho, eta = ||w||_S^2/(2L|rho|), |rho| = -rho, equals "
-        "(I - S/L) w + (||w||_S^2/(L u'w)) u",
+        "(I - S/L) w + (||w||_S^2/(L u'w)) u (where u'w != 0 and ||w||_S > 0)",
         "theory guide §2 (4); K19",
         lambda: [step4_identity()],
         generality=_G,
