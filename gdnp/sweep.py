@@ -7,7 +7,8 @@ Each grid point is a **cell**: a pure, seeded, picklable function of its configu
 (:func:`run_cell`), keyed by a stable hash of that configuration (:func:`cell_key`). Keys that
 do not apply to a problem are normalised away (``separation`` for OLS and the MLP, ``loss``
 for OLS, ``batch_size`` for AGD and GDNP, ``statistics`` without a ``batch_size``, ``bn_eps``
-for a norm other than ``batch``), so the grid never runs the same cell twice. Cells that differ
+for a norm other than ``batch``, ``normalization`` and ``bn_eps`` for GD and AGD, which run in
+the original coordinates), so the grid never runs the same cell twice. Cells that differ
 only in their run (``method``, ``batch_size``, ``statistics``; the problem's arguments equal)
 form a **unit**: the problem is generated once and its reference optimum ``f*`` computed once
 for all of them, which changes no number of the table.
@@ -262,6 +263,12 @@ def _convert(key: str, v):
         if key in ("dim", "seed"):
             if isinstance(v, bool) or int(v) != v:
                 raise TypeError
+            # the command line's ranges, refused before any cell runs (a cell of dim 0 had run,
+            # failed and ended the sweep with exit 1)
+            if key == "dim" and v < 1:
+                raise ValueError(f"grid key 'dim': an integer >= 1 is needed, got {v!r}")
+            if key == "seed" and v < 0:
+                raise ValueError(f"grid key 'seed': an integer >= 0 is needed, got {v!r}")
             return int(v)
         if key in ("normalization", "statistics"):
             from gdnp.problems.normalization import NORMALIZATIONS
@@ -386,8 +393,8 @@ def normalize_config(raw: dict) -> dict:
     if isinstance(maxiter, bool) or not isinstance(maxiter, int) or maxiter < 0:
         raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")
     tol = _plain(raw.get("tol", DEFAULT_TOL))
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
-        raise ValueError(f"tol must be a number >= 0, got {tol!r}")
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < math.inf:
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
     options = raw.get("options", {}) or {}
     if not isinstance(options, dict):
         raise ValueError("options must map method names to option mappings")
@@ -528,7 +535,9 @@ def expand_cells(config: dict) -> list[dict]:
 
     Keys that do not apply to a cell are normalised away (``separation`` for OLS and the
     MLP, ``loss`` for OLS, ``batch_size`` for ``agd`` and ``gdnp``, ``statistics`` without a
-    ``batch_size``, ``bn_eps`` for a norm other than ``batch``), so no run is repeated. A cell whose
+    ``batch_size``, ``bn_eps`` for a norm other than ``batch``, ``normalization`` and
+    ``bn_eps`` for ``gd`` and ``agd``, which run in the original coordinates), so no run is
+    repeated. A cell whose
     mini-batches the solver will refuse (:func:`gdnp.sweep.batch_problem`) is kept: it raises
     when it runs, and ``--dry-run`` names it.
 
@@ -568,6 +577,11 @@ def expand_cells(config: dict) -> list[dict]:
             c["statistics"] = None
         if c.get("normalization", "batch") != "batch" and "bn_eps" in c:
             c["bn_eps"] = 0.0  # BN's epsilon belongs to normalization="batch"
+        if c["method"] in ("gd", "agd"):  # the original coordinates: no BN norm to vary
+            if "normalization" in c:
+                c["normalization"] = "batch"
+            if "bn_eps" in c:
+                c["bn_eps"] = 0.0
         if c["problem"] != "halfspace":
             c["separation"] = None
         if c["problem"] == "ols":
@@ -1586,7 +1600,11 @@ def sweep_main(argv: list[str] | None = None) -> int:
     try:
         raw: dict[str, Any] = load_config(args.config) if args.config else {}
         raw = dict(raw)
-        grid = dict(raw.pop("grid", {}) or {})
+        grid = raw.pop("grid", {}) or {}
+        if not isinstance(grid, dict):  # (dict() of a list or a string named nothing)
+            raise ValueError(f"grid: a table of grid keys and their values is needed, got "
+                             f"{type(grid).__name__}")
+        grid = dict(grid)
         for key in GRID_KEYS + EXTRA_GRID_KEYS:
             val = getattr(args, key)
             if val is not None:

@@ -139,9 +139,15 @@ def verify_main(argv: list[str] | None = None) -> int:
         )
         return 2
     if args.list:
-        for c in CHECKS:
-            if args.only is None or c.topic in args.only or c.name in args.only:
-                print(f"{c.name:45s} {c.generality:18s} [{c.expected}] {c.statement}")
+        listed = [c for c in CHECKS
+                  if args.only is None or c.topic in args.only or c.name in args.only]
+        if args.json:  # (it had printed the text list)
+            print(json.dumps([{"name": c.name, "topic": c.topic, "statement": c.statement,
+                               "source": c.source, "generality": c.generality,
+                               "expected": c.expected} for c in listed], indent=2))
+            return 0
+        for c in listed:
+            print(f"{c.name:45s} {c.generality:18s} [{c.expected}] {c.statement}")
         return 0
     start = time.perf_counter()
     results = run_checks(only=args.only, timeout=args.timeout, jobs=args.jobs)

@@ -272,3 +272,13 @@ def test_unrefuting_counterexample_fails_verify() -> None:
     assert summarize([result])["ok"] == 1
     missing = Check("bn.c3", "bn", "x^2 = x", "t", lambda: [wrong], expected="fails")
     assert evaluate(missing).status == "unrefuted"
+
+
+def test_verify_list_json_is_a_json_list_of_the_checks(capsys):
+    """``gdnp verify --list --json`` had printed the text list."""
+    import json
+
+    assert verify_main(["--list", "--json", "--only", "ols"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [c["name"] for c in listed] == [c.name for c in CHECKS if c.topic == "ols"]
+    assert {"name", "topic", "statement", "source", "generality", "expected"} <= set(listed[0])

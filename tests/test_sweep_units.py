@@ -159,3 +159,45 @@ def test_a_sweep_runs_the_built_in_losses_only():
             normalize_config({"loss": "user_loss"})
     finally:
         del LOSSES["user_loss"]
+
+
+def test_gd_and_agd_cells_are_not_repeated_over_the_bn_norms():
+    """GD and AGD run in the original coordinates: over a grid of normalizations and BN
+    epsilons their cells had repeated the same run (87 of 240 cells of a full grid)."""
+    from gdnp.sweep import expand_cells, normalize_config
+
+    config = normalize_config({"grid": {"problem": ["ols"], "n": [200],
+                                        "method": ["gd", "agd", "bngd"],
+                                        "normalization": ["batch", "weight", "l1"],
+                                        "bn_eps": [0.0, 1e-3]}, "maxiter": 5})
+    cells = expand_cells(config)
+    per_method = {m: [c for c in cells if c["method"] == m] for m in ("gd", "agd", "bngd")}
+    assert len(per_method["gd"]) == len(per_method["agd"]) == 1
+    assert len(per_method["bngd"]) == 4  # batch with two epsilons, weight, l1
+    assert len({c["key"] for c in cells}) == len(cells)
+
+
+@pytest.mark.parametrize("grid, message", [
+    ({"dim": [0]}, "grid key 'dim': an integer >= 1 is needed, got 0"),
+    ({"seed": [-1]}, "grid key 'seed': an integer >= 0 is needed, got -1"),
+])
+def test_a_config_grid_is_refused_where_the_command_line_is(grid, message):
+    """dim = 0 and negative seeds had run, failed and ended the sweep with exit 1."""
+    from gdnp.sweep import normalize_config
+
+    with pytest.raises(ValueError, match=message):
+        normalize_config({"grid": {"problem": ["ols"], **grid}})
+
+
+def test_a_config_file_with_a_bad_grid_or_tol_is_named(tmp_path, capsys):
+    """A grid that is not a table had crashed sweep_main in dict() (a traceback, or an error
+    naming nothing); tol = inf had failed in the JSON writer."""
+    from gdnp.sweep import normalize_config, sweep_main
+
+    for text in ('grid = "ols"\n', 'grid = [1, 2]\n'):
+        cfg = tmp_path / "bad.toml"
+        cfg.write_text(text)
+        assert sweep_main([str(cfg), "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+        assert "grid: a table of grid keys" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="tol must be a finite number >= 0, got inf"):
+        normalize_config({"grid": {"problem": ["ols"]}, "tol": float("inf")})
