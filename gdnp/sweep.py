@@ -306,8 +306,9 @@ def _convert(key: str, v):
 _GRID_RULES = {
     "kappa": "a finite number >= 1", "separation": "a number in (0, 1)",
     "dim": "an integer", "seed": "an integer", "bn_eps": "a finite number >= 0",
-    "n": "an integer >= 2, or null for the population", "batch_size": "an integer >= 1, or null "
-    "for the full batch",
+    "n": "an integer >= 2, or null (JSON) or \"none\" (TOML, which has no null) for the "
+    "population", "batch_size": "an integer >= 1, or null (JSON) or \"none\" (TOML) for the "
+    "full batch",
 }
 
 
