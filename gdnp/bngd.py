@@ -167,6 +167,8 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         extra = (*extra, "epoch")
     rho_star = problem.rho_star if linear else None
     rec = Recorder(problem, "bngd", tol, callback, f_star, extra_keys=extra)
+    if not linear:  # f and grad_x come from the problem's own value_and_grad_bn
+        rec.hook = "value_and_grad_bn"
 
     def extras() -> dict:  # the direction and length of the last recorded iterate
         w_k, g_k, theta_k = rec.state if rec.state is not None else (None, None, None)

@@ -20,6 +20,9 @@ when
   wrapped by :func:`status_on_breakdown`, which turns these into status 2.
 
 ``x``, ``fun`` and ``grad_norm`` of a diverged run belong to the last finite recorded iterate.
+The mirror of the second rule is only a note: a run ending with status 1 or 2 after ``f``
+fell more than that margin below ``f_0`` says in its message that the objective may be
+unbounded below.
 """
 
 from __future__ import annotations
@@ -223,6 +226,8 @@ class Recorder:
             self.cols[k] = []
         self.t0 = time.perf_counter()
         self.status: int | None = None
+        # the problem's method whose (f, grad f) the first record checks (its error names it)
+        self.hook = "value_and_grad"
         self.x_last = None
         self.fun_last = np.nan
         self.gn2_last = np.nan
@@ -319,15 +324,16 @@ class Recorder:
         a number in the solver's arithmetic, and a ``from_bn`` of another shape not at all."""
         name = type(self.problem).__name__
         dim = getattr(self.problem, "dim", None)
+        what = "grad_x" if self.hook == "value_and_grad_bn" else "a gradient"
         if not (np.ndim(fun) == 0 and isinstance(np.asarray(fun).item(), numbers.Real)):
-            raise TypeError(f"{name}.value_and_grad returned f = {fun!r} "
+            raise TypeError(f"{name}.{self.hook} returned f = {fun!r} "
                             f"({type(fun).__name__}); a real number is needed")
         if not isinstance(G, np.ndarray):
-            raise TypeError(f"{name}.value_and_grad returned a gradient of type "
+            raise TypeError(f"{name}.{self.hook} returned {what} of type "
                             f"{type(G).__name__}; a numpy array is needed")
         shape = np.shape(G)
         if dim is not None and shape != (dim,):
-            raise ValueError(f"{name}.value_and_grad returned a gradient of shape {shape}, "
+            raise ValueError(f"{name}.{self.hook} returned {what} of shape {shape}, "
                              f"expected ({dim},)")
         if dim is not None and np.shape(x) != (dim,):
             raise ValueError(f"{name}: the iterate has shape {np.shape(x)}, expected ({dim},) "
@@ -389,6 +395,26 @@ class Recorder:
         self.status = status
         self._message = message
 
+    def _unbounded_hint(self) -> str:
+        """A note for a run that ran out of iterations or broke down after ``f`` fell more than
+        the divergence margin below ``f_0``, the mirror of the divergence rule: the objective
+        may be unbounded below (only a note: the status stays what the run's end says, since a
+        bounded objective may also fall that far from a remote start)."""
+        if self.f0 is None:
+            return ""
+        note = getattr(self, "_divergence_note", None)
+        low = self.fun_last
+        try:  # the value that ended a diverged run (-inf, say), if it fell further
+            ended = float(note[1]) if note is not None else None
+        except (TypeError, ValueError):
+            ended = None
+        if _fell_far(self.f0, ended, self._div_margin):
+            low = ended
+        if not _fell_far(self.f0, low, self._div_margin):
+            return ""
+        return (f"; f fell from f_0 = {self.f0:.6g} to {low:.6g}, more than "
+                f"{self.divergence:g} (1 + |f_0|) below: the objective may be unbounded below")
+
     def result(self, **extra) -> OptimizeResult:
         """Assemble the :class:`OptimizeResult` (status 1 unless another was set).
 
@@ -409,6 +435,8 @@ class Recorder:
         elif status == 2:
             k, fun = self._divergence_note
             msg = f"{msg} (f = {fun!r} at iteration {k}); x is the last finite iterate"
+        if status in (1, 2):
+            msg += self._unbounded_hint()
         history = {k: np.asarray(v, dtype=float) for k, v in self.cols.items()}
         history["iter"] = history["iter"].astype(int)
         x = self.x_last
@@ -426,6 +454,11 @@ class Recorder:
         )
         res.update(extra)
         return res
+
+
+def _fell_far(f0: float | None, fun, margin: float) -> bool:
+    """Whether ``fun`` lies more than ``margin`` below ``f0`` (``-inf`` included)."""
+    return f0 is not None and fun is not None and not math.isnan(fun) and f0 - fun > margin
 
 
 def _start_error(what: str) -> ValueError:

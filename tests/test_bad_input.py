@@ -1157,6 +1157,41 @@ def test_a_reference_of_ones_own_must_be_finite_and_of_the_problem_shape():
             gdnp.solve(prob, "gd", maxiter=3)
 
 
+@pytest.mark.parametrize("method", ["gd", "agd"])
+def test_a_run_on_an_objective_unbounded_below_says_so(method):
+    """f = -sum(x) had ended "maximum number of iterations reached" at f = -6.4e301 with no
+    word on why; a bounded quadratic that falls far from a remote start gets no such note."""
+    import gdnp
+
+    class Linear(PlainProblem):
+        dim, S = 3, np.eye(3)
+
+        def value_and_grad(self, x):
+            return float(-np.sum(x)), -np.ones(3)
+
+        def _reference_solution(self):
+            raise NotImplementedError
+
+    res = gdnp.solve(Linear(), method, x0=np.array([-1.0, 0.5, 0.2]), reference=False)
+    assert res.status == 1 and res.fun < -1e6
+    assert "f fell from f_0 = 0.3 to" in res.message
+    assert res.message.endswith("the objective may be unbounded below")
+
+    class Shifted(PlainProblem):  # falls 2e8 from f_0 = 0 to f* = -2e8, and converges
+        dim, S = 2, np.eye(2)
+        smoothness = 2.0
+
+        def value_and_grad(self, x):
+            d = x - 1e4
+            return float(d @ d - 2e8), 2.0 * d
+
+        def _reference_solution(self):
+            return np.full(2, 1e4), -2e8
+
+    res = gdnp.solve(Shifted(), method, x0=np.zeros(2), reference=False)
+    assert res.status == 0 and res.fun < -1e8 and "unbounded" not in res.message
+
+
 def test_the_divergence_message_says_when_the_gradient_was_not_finite():
     """A NaN gradient with a finite f had been reported as 'non-finite or exploding objective
     (f = 0.0627 ...)'."""
@@ -1186,6 +1221,10 @@ def test_the_divergence_message_says_when_the_gradient_was_not_finite():
     ("dim", None, TypeError, r"Own.dim must be a positive integer, got 2.0"),
     ("grad_w", None, TypeError,
      r"Own.value_and_grad_bn returned grad_w of shape \(3,\), expected \(2,\)"),
+    ("grad_x", None, ValueError,
+     r"Own.value_and_grad_bn returned grad_x of shape \(3,\), expected \(2,\)"),
+    ("bn_value", None, TypeError,
+     r"Own.value_and_grad_bn returned f = 'one' \(str\); a real number"),
 ])
 def test_the_hooks_of_a_problem_of_ones_own_are_named(hook, make, error, message):
     """What a problem of one's own returns is checked at its first use, and the error names
@@ -1215,12 +1254,16 @@ def test_the_hooks_of_a_problem_of_ones_own_are_named(hook, make, error, message
 
         def value_and_grad_bn(self, w, g):
             ev = super().value_and_grad_bn(w, g)
-            return ev._replace(grad_w=np.append(ev.grad_w, 0.0)) if hook == "grad_w" else ev
+            if hook == "grad_w":
+                return ev._replace(grad_w=np.append(ev.grad_w, 0.0))
+            if hook == "grad_x":
+                return ev._replace(grad_x=np.append(ev.grad_x, 0.0))
+            return ev._replace(fun="one") if hook == "bn_value" else ev
 
     prob = Own()
     if hook == "dim":
         prob.dim = 2.0
-    method = "bngd" if hook in ("to_bn", "from_bn", "grad_w") else "gd"
+    method = "bngd" if hook in ("to_bn", "from_bn", "grad_w", "grad_x", "bn_value") else "gd"
     with pytest.raises(error, match=message):
         gdnp.solve(prob, method, x0=np.array([1.0, 2.0]), maxiter=3,
                    **({"lr_g": 0.1} if method == "bngd" else {}))
