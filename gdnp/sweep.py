@@ -908,6 +908,13 @@ def _what_differs(old: dict, new: dict) -> str:
 def _check_out(out: Path, config: dict) -> None:
     """Refuse a folder that is a file, holds something else, or another sweep's results."""
     writable_folder(out, "out")  # created here, so that the lock and cells can be written
+    _check_out_contents(out, config)
+
+
+def _check_out_contents(out: Path, config: dict) -> None:
+    """:func:`_check_out` without creating or writing anything (``--dry-run``)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out: {str(out)!r} exists and is not a folder")
     side = out / SIDECAR
     if side.exists():
         try:
@@ -1565,10 +1572,45 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--blas-threads", type=_number("blas_threads", int, minimum=0), default=1,
                    help="BLAS threads per worker (0: leave unchanged)")
     p.add_argument("--out", default="sweep-results", help="results folder")
-    p.add_argument("--dry-run", action="store_true", help="list the cells and exit")
+    p.add_argument("--dry-run", action="store_true",
+                   help="list the cells, and which of them --out already holds, and exit")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_progress_option(p, "progress bar on stderr (default: when stderr is a terminal)")
     return p
+
+
+def _dry_run(config: dict, out: Path, as_json: bool) -> int:
+    """``gdnp sweep --dry-run``: the cells, and which of them ``out`` already holds, without
+    running or writing anything. Prints one JSON object per cell (with ``"done"``: whether
+    ``out`` holds its valid cell file) and a summary on stderr, or with ``--json`` one JSON
+    document ``{"out", "cells", "done", "to_run", "damaged", "will_raise"}``. A folder that a
+    run would refuse (another configuration's results: a changed ``maxiter``, say) is refused
+    here too, with the same message."""
+    cells = expand_cells(config)
+    _check_out_contents(out, config)
+    done, damaged = _finished(out, cells) if out.is_dir() else (set(), [])
+    bad = [(c["key"], why) for c in cells if (why := batch_problem(c))]
+    if as_json:
+        print(json.dumps({
+            "out": str(out), "cells": cells, "done": [c["key"] for c in cells
+                                                      if c["key"] in done],
+            "to_run": [c["key"] for c in cells if c["key"] not in done],
+            "damaged": [{"key": k, "reason": r} for k, r in damaged],
+            "will_raise": [{"key": k, "reason": r} for k, r in bad]}, indent=2,
+            sort_keys=True))
+    else:
+        for c in cells:
+            print(json.dumps({**c, "done": c["key"] in done}, sort_keys=True))
+    for key, why in bad:
+        print(f"gdnp sweep: warning: cell {key} will raise: {why}", file=sys.stderr)
+    for key, why in damaged:
+        print(f"gdnp sweep: warning: cell {key} is damaged ({why}); a run recomputes it",
+              file=sys.stderr)
+    cells_word = "cell" if len(cells) == 1 else "cells"
+    print(f"gdnp sweep: dry run: {len(cells)} {cells_word}, {len(done)} already done in "
+          f"{str(out)!r}, {len(cells) - len(done)} to run; nothing was run or written",
+          file=sys.stderr)
+    return 0
 
 
 def sweep_main(argv: list[str] | None = None) -> int:
@@ -1618,13 +1660,7 @@ def sweep_main(argv: list[str] | None = None) -> int:
             raw["tol"] = args.tol
         config = normalize_config(raw)
         if args.dry_run:
-            cells = expand_cells(config)
-            for c in cells:
-                print(json.dumps(c, sort_keys=True))
-            bad = [(c["key"], why) for c in cells if (why := batch_problem(c))]
-            for key, why in bad:
-                print(f"gdnp sweep: warning: cell {key} will raise: {why}", file=sys.stderr)
-            return 0
+            return _dry_run(config, Path(args.out), args.json)
         summary = run_sweep(config, args.out, jobs=args.jobs, backend=args.backend,
                             scheduler=args.scheduler, timeout=args.timeout,
                             blas_threads=args.blas_threads or None,

@@ -734,3 +734,35 @@ def test_reference_is_an_option_the_check_accepts():
     config = normalize_config({"problem": ["ols"], "dim": [3],
                                "options": {"gd": {"reference": False}}})
     assert config["options"] == {"gd": {"reference": False}}
+
+
+def test_a_dry_run_says_which_cells_the_folder_holds_and_writes_nothing(tmp_path, capsys):
+    """--dry-run had listed the grid's cells only: not whether --out already held them, nor
+    that a run would refuse the folder (a changed maxiter); with --json it printed one JSON
+    object per line instead of one document."""
+    from gdnp.sweep import sweep_main
+
+    out = tmp_path / "sweep"
+    grid = ["--problem", "ols", "--dim", "3", "--method", "gd", "--no-progress",
+            "--out", str(out)]
+    assert sweep_main([*grid, "--kappa", "10", "100", "--maxiter", "20", "--dry-run"]) == 0
+    assert not out.exists()  # nothing written
+    captured = capsys.readouterr()
+    assert [json.loads(ln)["done"] for ln in captured.out.splitlines()] == [False, False]
+    assert "2 cells, 0 already done" in captured.err and "2 to run" in captured.err
+
+    assert sweep_main([*grid, "--kappa", "10", "--maxiter", "20"]) == 0
+    capsys.readouterr()
+    before = sorted(p.name for p in out.rglob("*"))
+    assert sweep_main([*grid, "--kappa", "10", "100", "--maxiter", "20", "--dry-run",
+                       "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)  # one document
+    kappa_of = {c["key"]: c["kappa"] for c in doc["cells"]}
+    assert [kappa_of[k] for k in doc["done"]] == [10.0]
+    assert [kappa_of[k] for k in doc["to_run"]] == [100.0]
+    assert doc["damaged"] == [] and doc["will_raise"] == []
+    assert sorted(p.name for p in out.rglob("*")) == before
+
+    # a run would refuse this folder: so does the dry run, with the run's message
+    assert sweep_main([*grid, "--kappa", "10", "--maxiter", "30", "--dry-run"]) == 2
+    assert "maxiter 20 -> 30; use another --out folder" in capsys.readouterr().err
