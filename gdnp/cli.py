@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import os
 import sys
@@ -488,8 +489,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except OSError as exc:  # a full disk, a folder that vanished: one line, not a traceback
         command = next((a for a in argv if not a.startswith("-")), "gdnp")
-        hint = ("; the cells written so far are kept: free space and rerun the same command "
-                "to resume") if command == "sweep" else ""
+        fix = {errno.ENOSPC: "free space", errno.EDQUOT: "free space",
+               errno.EACCES: "fix the folder's permissions",
+               errno.EPERM: "fix the folder's permissions",
+               errno.EROFS: "choose a writable --out"}.get(exc.errno, "fix the cause")
+        hint = (f"; the cells written so far are kept: {fix} and rerun the same command to "
+                "resume") if command == "sweep" else ""
         print(f"gdnp {command}: error: {exc}{hint}", file=sys.stderr)
         return 1
     finally:

@@ -440,18 +440,24 @@ def test_solve_no_reference_skips_f_star_and_progress_names_each_stage(capsys, m
     assert json.loads(captured.out)["settings"]["reference"] is True
 
 
-def test_an_os_error_is_one_line_and_exit_1(capsys, monkeypatch):
-    """A full disk during a sweep: one line saying the written cells are kept, exit 1."""
+@pytest.mark.parametrize("errno_, fix", [(28, "free space"), (13, "fix the folder's permissions"),
+                                          (30, "choose a writable --out"), (5, "fix the cause")])
+def test_an_os_error_is_one_line_and_exit_1(errno_, fix, capsys, monkeypatch):
+    """A full disk during a sweep: one line saying the written cells are kept, exit 1; the
+    fix it suggests is the error's (every error had been told to free space)."""
+    import os
+
     import gdnp.sweep
 
-    def full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+    def failing(*args, **kwargs):
+        raise OSError(errno_, os.strerror(errno_))
 
-    monkeypatch.setattr(gdnp.sweep, "run_sweep", full)
+    monkeypatch.setattr(gdnp.sweep, "run_sweep", failing)
     code = main(["sweep", "--problem", "ols", "--kappa", "10", "--maxiter", "5", "--out",
                  "unused_dir", "--no-progress"])
     err = capsys.readouterr().err
-    assert code == 1 and "No space left on device" in err and "rerun the same command" in err
+    assert code == 1 and os.strerror(errno_) in err
+    assert f"the cells written so far are kept: {fix} and rerun the same command" in err
     assert "Traceback" not in err
 
 
