@@ -172,7 +172,8 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
 
     def extras() -> dict:  # the direction and length of the last recorded iterate
         w_k, g_k, theta_k = rec.state if rec.state is not None else (None, None, None)
-        out = {"length": None if g_k is None else np.array(g_k, dtype=float, copy=True),
+        out = {"length": None if g_k is None else (
+                   np.array(g_k, dtype=float, copy=True) if mlp else float(g_k)),
                "direction": None if w_k is None else np.array(w_k, copy=True),
                "lr": lr, "lr_g": lr_g}
         if B is not None:

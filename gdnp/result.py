@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from scipy.optimize import OptimizeResult as _ScipyOptimizeResult
 
 from gdnp.problems._validate import all_finite
 
@@ -59,6 +60,7 @@ STATUS_MESSAGES = {
 
 
 _isfinite, _sqrt, _perf_counter = math.isfinite, math.sqrt, time.perf_counter
+_EPS = float(np.finfo(float).eps)
 
 
 def _finite(v) -> bool:
@@ -73,8 +75,9 @@ _ARRAY_ATTRIBUTES = frozenset(("shape", "ndim", "size", "dtype", "T", "flat", "r
                                "argmin", "clip", "round", "all", "any"))
 
 
-class OptimizeResult(dict):
-    """The result of a solver run: a ``dict`` with attribute access.
+class OptimizeResult(_ScipyOptimizeResult):
+    """The result of a solver run: a ``dict`` with attribute access, a subclass of
+    :class:`scipy.optimize.OptimizeResult` (code that checks for scipy's type takes it).
 
     Like :class:`scipy.optimize.OptimizeResult`, ``res.x`` and ``res["x"]`` are the same
     entry, and the printed form lists every key (the history is summarised).
@@ -290,12 +293,13 @@ class Recorder:
             self._divergence_note = (k, fun)
             if _finite(fun) and not _isfinite(gn2):  # f finite: the gradient was not
                 self._message = (f"diverged: the gradient is not finite at iteration {k} "
-                                 f"(f = {float(fun)!r} there); x is the last finite iterate")
+                                 f"(f = {float(fun)!r} there); x is the last finite iterate "
+                                 f"(iteration {self.nit})")
             if finite:
                 self._message = (
                     f"diverged: f = {float(fun):.6g} at iteration {k} exceeds f_0 + "
                     f"{self.divergence:g} (1 + |f_0|) (f_0 = {self.f0:.6g}); x is the last "
-                    "iterate below that bound")
+                    f"iterate below that bound (iteration {self.nit})")
             return True
         fun = float(fun)
         self.x_last, self.fun_last, self.gn2_last, self.nit = x, fun, gn2, k
@@ -361,7 +365,8 @@ class Recorder:
         from .bisection import NoSignChangeError
 
         if self.x_last is None and not isinstance(exc, NoSignChangeError):
-            raise _start_error(f"{type(exc).__name__}: {exc}") from exc
+            raise _start_error("a value overflowed float64" if isinstance(exc, OverflowError)
+                               else f"{type(exc).__name__}: {exc}") from exc
         k = self.nit + 1 if self.cols["iter"] else 0
         if isinstance(exc, NoSignChangeError):
             # the bisected function is d_g f of the length g (bisect itself calls it fun)
@@ -377,8 +382,8 @@ class Recorder:
                     FloatingPointError: "a floating-point error"}.get(type(exc))
             cause = (f"{what} at iteration {k} ({type(exc).__name__}: {exc})" if what else
                      f"{type(exc).__name__} at iteration {k}: {exc}")
-        last = ("x is the last finite iterate" if self.x_last is not None
-                else "no iterate was finite")
+        last = (f"x is the last finite iterate (iteration {self.nit})"
+                if self.x_last is not None else "no iterate was finite")
         self.status = 2
         self._message = f"diverged: {cause}; {last}"
 
@@ -415,6 +420,25 @@ class Recorder:
         return (f"; f fell from f_0 = {self.f0:.6g} to {low:.6g}, more than "
                 f"{self.divergence:g} (1 + |f_0|) below: the objective may be unbounded below")
 
+    def _no_minimiser_note(self) -> str:
+        """A note for a run on a problem whose reference found no finite minimiser (separable
+        data, the sigmoid loss on the Gaussian model): no ``f*`` and no gap, and, where the
+        run's ``f`` ended above its best, by how much (GDNP's analysis assumes a minimiser;
+        on separable data its iterates can settle into a cycle above an earlier value)."""
+        exc = getattr(self.problem, "_solution", None)
+        if not (self.f_star is None and isinstance(exc, Exception)
+                and getattr(exc, "permanent", False)):
+            return ""
+        note = (f"; the problem has no finite minimiser ({exc}), so the history has no gap "
+                "f - f*")
+        funs = self.cols.get("fun")
+        if funs:
+            best = int(np.argmin(funs))
+            if self.fun_last > funs[best] + 1e3 * _EPS * abs(funs[best]):
+                note += (f"; f ended at {self.fun_last:.6g}, above its best, "
+                         f"{funs[best]:.6g} at iteration {int(self.cols['iter'][best])}")
+        return note
+
     def result(self, **extra) -> OptimizeResult:
         """Assemble the :class:`OptimizeResult` (status 1 unless another was set).
 
@@ -434,9 +458,11 @@ class Recorder:
             msg = self._message
         elif status == 2:
             k, fun = self._divergence_note
-            msg = f"{msg} (f = {fun!r} at iteration {k}); x is the last finite iterate"
+            msg = (f"{msg} (f = {fun!r} at iteration {k}); x is the last finite iterate "
+                   f"(iteration {self.nit})")
         if status in (1, 2):
             msg += self._unbounded_hint()
+        msg += self._no_minimiser_note()
         history = {k: np.asarray(v, dtype=float) for k, v in self.cols.items()}
         history["iter"] = history["iter"].astype(int)
         x = self.x_last

@@ -1192,6 +1192,21 @@ def test_a_run_on_an_objective_unbounded_below_says_so(method):
     assert res.status == 0 and res.fun < -1e8 and "unbounded" not in res.message
 
 
+@pytest.mark.parametrize("method", ["gd", "agd", "bngd", "gdnp"])
+def test_a_start_that_overflows_is_named_alike_by_every_method(method):
+    """GDNP's message had quoted Python's "OverflowError: (34, 'Numerical result out of
+    range')" where the others say f = inf."""
+    import gdnp
+    from gdnp.problems import OLS
+
+    rng = np.random.default_rng(0)
+    prob = OLS.from_data(rng.standard_normal((50, 3)), rng.standard_normal(50))
+    with pytest.raises(ValueError, match=r"x0: the objective is not finite at the start "
+                                         r"\((f = inf|a value overflowed float64)") as err:
+        gdnp.solve(prob, method, x0=np.full(3, 1e200))
+    assert "Numerical result" not in str(err.value)
+
+
 def test_the_divergence_message_says_when_the_gradient_was_not_finite():
     """A NaN gradient with a finite f had been reported as 'non-finite or exploding objective
     (f = 0.0627 ...)'."""

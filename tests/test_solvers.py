@@ -92,10 +92,20 @@ def test_mlp_gdnp_alternation_and_outputs():
     assert res.n_bisect > 0
 
 
+@pytest.mark.parametrize("method", ["gdnp", "bngd"])
+def test_a_single_unit_length_is_a_float(method):
+    """BNGD had returned a 0-d array (printed with six digits), GDNP a float."""
+    res = gdnp.solve(OLS.random(d=4, kappa=10.0, seed=0), method, maxiter=5)
+    assert type(res.length) is float and res.direction.shape == (4,)
+
+
 def test_result_type_and_history():
     prob = Halfspace.random(4, 10, separation=0.8, seed=1)
     res = gdnp.solve(prob, "gdnp", maxiter=30, tol=0)
+    import scipy.optimize
+
     assert isinstance(res, OptimizeResult) and isinstance(res, dict)
+    assert isinstance(res, scipy.optimize.OptimizeResult)  # code checking scipy's type takes it
     for key in ("x", "fun", "grad_norm", "nit", "nfev", "status", "success", "message",
                 "history", "length", "direction", "n_bisect"):
         assert key in res and getattr(res, key) is res[key]
@@ -685,3 +695,22 @@ def test_agd_restarts_below_the_rounding_of_f():
         assert np.all(np.diff(gaps) <= 1e-3 * np.abs(gaps[:-1]) + 1e-30)
         counts[f_star] = res.nit
     assert counts[1e6] <= 2 * counts[0.01]
+
+
+def test_a_run_on_a_problem_without_a_minimiser_says_so():
+    """Separable data: the reference finds no finite minimiser, so there is no gap, and GDNP
+    (whose analysis assumes a minimiser) settled into a two-point cycle at f = 0.0393 and
+    0.0423 after reaching 0.0159 at iteration 2, ending 'maximum number of iterations
+    reached' and nothing else. The message now says both."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((400, 5))
+    y = np.where((X - X.mean(0)) @ rng.standard_normal(5) > 0, 1.0, -1.0)
+    prob = Halfspace.from_data(X, y)
+    res = gdnp.solve(prob, "gdnp", maxiter=300, tol=0)
+    assert res.status == 1 and "gap" not in res.history
+    assert "no finite minimiser (X, y: the data are linearly separable" in res.message
+    best = int(np.argmin(res.history["fun"]))
+    assert res.fun > res.history["fun"][best]
+    assert f"above its best, {res.history['fun'][best]:.6g} at iteration {best}" in res.message
+    gd = gdnp.solve(prob, "gd", maxiter=300, tol=0)  # GD's f keeps falling: no such clause
+    assert "no finite minimiser" in gd.message and "above its best" not in gd.message
