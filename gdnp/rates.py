@@ -1102,8 +1102,10 @@ def _part_orders(t: np.ndarray, y: np.ndarray, parts: int = 4):
 def fit_order(iters, gaps, tail: float = 0.5, floor: float = 0.0, **options) -> dict:
     """Classify a history as linear, sublinear or undetermined convergence (theory guide §7).
 
-    The call signature of earlier versions; the work is done by :func:`fit_rate` (see its
-    docstring for the window and the classification rule), whose keys it returns: ``kind``,
+    The same fit as :func:`fit_rate`, with ``tail`` and ``floor`` also taken by position
+    (the signature of earlier versions; either gives the CLI's ``order`` column). The work is
+    done by :func:`fit_rate` (see its docstring for the window and the classification rule),
+    whose keys it returns: ``kind``,
     ``rate`` (``r``), ``order`` (``p``), ``n`` and the uncertainties, window and statistics.
     ``options`` are passed on (``level``, ``dominance``, ``min_points``, ``min_decades``).
 

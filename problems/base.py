@@ -45,7 +45,7 @@ class BNEval(NamedTuple):
     fun : float
         ``f(w~)``.
     grad_w : ndarray
-        ``grad_w f(w, g)``, orthogonal to ``w`` (theory guide §1).
+        ``grad_w f(w, g)``, orthogonal to ``w`` when ``bn_eps = 0`` (theory guide §1).
     grad_g : float or ndarray
         ``d_g f(w, g)`` (one per unit for the MLP).
     grad_x : ndarray
@@ -770,7 +770,9 @@ class Problem(abc.ABC):
         Returns
         -------
         grad_w : ndarray
-            The direction gradient, orthogonal to ``w``.
+            The direction gradient, orthogonal to ``w`` when ``bn_eps = 0`` (with ``bn_eps > 0``
+            ``f`` is not invariant to the scale of ``w``: the user guide's normalizations
+            page).
         grad_g : float or ndarray
             ``d_g f(w, g)`` (one per unit for the MLP).
 

@@ -216,7 +216,7 @@ class UnitView:
         Returns
         -------
         ndarray, shape (d,)
-            The direction gradient of unit ``i``, orthogonal to ``w_i``.
+            The direction gradient of unit ``i``, orthogonal to ``w_i`` when ``bn_eps = 0``.
 
         Examples
         --------
@@ -944,7 +944,7 @@ class MLP(Problem):
         Returns
         -------
         grad_w : ndarray, shape (hidden, d)
-            Each row orthogonal to its ``w_i``.
+            Each row orthogonal to its ``w_i`` when ``bn_eps = 0``.
         grad_g : ndarray, shape (hidden,)
             The length derivatives.
 
