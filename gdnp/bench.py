@@ -820,9 +820,9 @@ def to_markdown(report: dict) -> str:
 
 def bench_main(argv: list[str] | None = None) -> int:
     """``gdnp bench [--json] [--quick] [--markdown FILE] [--no-sweep]``."""
-    from gdnp.cli import HelpFormatter, _show_progress, add_progress_option
+    from gdnp.cli import ArgumentParser, HelpFormatter, _show_progress, add_progress_option
 
-    p = argparse.ArgumentParser(prog="gdnp bench", formatter_class=HelpFormatter,
+    p = ArgumentParser(prog="gdnp bench", formatter_class=HelpFormatter,
                                 description=__doc__.split("\n\n")[0].replace("``", ""))
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--quick", action="store_true", help="toy sizes (seconds; for tests)")

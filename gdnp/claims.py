@@ -23,7 +23,6 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import io
@@ -427,7 +426,7 @@ def _k19_rho_halfspace(quick: bool, T_s, B):
         {"max_ratio": worst_ratio, "max_excess_ulp": worst_excess, "n_crossed": len(crossed)})
 
 
-@_claim("k19.length_bound", "K19 Thm (length)",
+@_claim("k19.length_bound", "K19 Thm (length), as quoted",
         "after T_s halvings: (d_g f)^2 <= 2^(-T_s) zeta |b - a| / mu^2", B=30.0,
         scale=1e8)
 def _k19_length(quick: bool, B, scale):
@@ -1173,14 +1172,14 @@ def claims_main(argv: list[str] | None = None) -> int:
     accepted like every long-running command's switch and has no effect (the claims print
     no progress).
     """
-    from gdnp.cli import add_progress_option
+    from gdnp.cli import ArgumentParser, add_progress_option
 
-    p = argparse.ArgumentParser(prog="gdnp claims",
+    p = ArgumentParser(prog="gdnp claims",
                                 description=__doc__.split("\n")[0].replace("``", ""))
     p.add_argument("--json", action="store_true", help="a JSON list of the rows")
     p.add_argument("--markdown", action="store_true", help="a Markdown table")
     p.add_argument("--quick", action="store_true", help="small budgets (seconds, for tests)")
-    p.add_argument("--only", nargs="+", action="extend", metavar="ID",
+    p.add_argument("--only", nargs="+", action="extend", metavar="ID", type=str.lower,
                    help="run only these claim ids (several after one --only, or repeated)")
     p.add_argument("--out", metavar="DIR", help="also write DIR/claims.json and claims.csv")
     p.add_argument("--from", dest="source", metavar="FILE",

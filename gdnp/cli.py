@@ -106,6 +106,31 @@ class HelpFormatter(argparse.HelpFormatter):
         return text
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """Every ``gdnp`` command's parser: options are not abbreviated (``--kap 10`` had been
+    taken for ``--kappa``, so a typo could pick another option silently), and an unknown
+    option is answered with the closest known ones."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        if message.startswith("unrecognized arguments:"):
+            import difflib
+
+            known = [s for s in self._option_string_actions if s.startswith("--")]
+            close = []
+            for word in message.split(":", 1)[1].split():
+                if word.startswith("-"):
+                    name = word.split("=", 1)[0]
+                    close += [m for m in difflib.get_close_matches(name, known, n=2, cutoff=0.6)
+                              if m not in close]
+            if close:
+                message += f" (did you mean {' or '.join(close)}?)"
+        super().error(message)
+
+
 def _show_progress(flag: bool | None) -> bool:
     return sys.stderr.isatty() if flag is None else bool(flag)
 
@@ -313,16 +338,16 @@ def _parser() -> argparse.ArgumentParser:
     from gdnp import __version__
 
     fmt = HelpFormatter
-    parser = argparse.ArgumentParser(prog="gdnp", description=DESCRIPTION, formatter_class=fmt)
+    parser = ArgumentParser(prog="gdnp", description=DESCRIPTION, formatter_class=fmt)
     parser.add_argument("--version", action="version", version=f"gdnp {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for name, text in DELEGATED.items():
         sub.add_parser(name, help=text)
     p = sub.add_parser("solve", help="run solvers on a synthetic problem and print a table",
                        description="Run the solvers on a seeded synthetic problem and print "
                        "one row per method (or JSON).", formatter_class=fmt)
     p.set_defaults(solve_parser=p)  # for the checks of option combinations after parsing
-    p.add_argument("problem", choices=PROBLEMS)
+    p.add_argument("problem", choices=PROBLEMS, type=str.lower, help="any case")
     p.add_argument("--method", default="all", type=str.lower,
                    choices=["all", "gd", "agd", "bngd", "gdnp"], help="any case")
     p.add_argument("--kappa", type=float, default=None,
@@ -333,6 +358,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--separation", type=float, default=None,
                    help="halfspace: c = sqrt(u'S^-1 u) in (0, 1) (default: 0.9)")
     p.add_argument("--loss", default=None, choices=["logistic", "sigmoid", "squared"],
+                   type=str.lower,
                    help="halfspace and MLP loss (default: logistic)")
     p.add_argument("--n-nodes", type=_count("n-nodes", 2), default=None,
                    help="population halfspace: nodes of the Gauss-Hermite rule of its "
@@ -348,7 +374,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="stop once ||grad f||_{S^-1} <= tol (0: run maxiter steps, unless a "
                         "gradient is exactly zero)")
     p.add_argument("--normalization", default="batch",
-                   choices=["batch", "weight", "l1", "l3", "linf"],
+                   choices=["batch", "weight", "l1", "l3", "linf"], type=str.lower,
                    help="norm N of the BN coordinates w~ = g w/N(w) (l1, l3, linf need --n)")
     p.add_argument("--bn-eps", type=float, default=0.0,
                    help="BN's epsilon: N(w) = sqrt(w'Sw + eps) (PyTorch BatchNorm1d)")
@@ -360,6 +386,7 @@ def _parser() -> argparse.ArgumentParser:
                    "full-batch: refused with --method agd or gdnp, full batch for them "
                    "under --method all)")
     p.add_argument("--statistics", default=None, choices=["batch", "population"],
+                   type=str.lower,
                    help="normalize each mini-batch with its own or the full data's "
                    "statistics (needs --batch-size; default: batch)")
     p.add_argument("--reference", action=argparse.BooleanOptionalAction, default=True,
@@ -413,13 +440,15 @@ def _run(argv: list[str]) -> int:
     if argv and argv[0] in DELEGATED:
         return _delegate(argv[0], argv[1:])
     parser = _parser()
-    if not argv:
-        parser.print_help()
-        return 0
-    args = parser.parse_args(argv)
+    if not argv:  # a missing command is a usage error (scripts notice it), with the help
+        parser.print_help(sys.stderr)
+        return 2
+    args, unknown = parser.parse_known_args(argv)
     if args.command is None:
-        parser.print_help()
-        return 0
+        parser.print_help(sys.stderr)
+        return 2
+    if unknown:  # named by the subcommand's parser, with its usage and the closest options
+        args.solve_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command == "solve" and (conflict := _solve_conflict(args)) is not None:
         args.solve_parser.error(conflict)  # usage and one line, exit status 2
     try:

@@ -1516,9 +1516,9 @@ def _number(name: str, kind: type = float, minimum: float | None = None,
 
 
 def _parser() -> argparse.ArgumentParser:
-    from gdnp.cli import add_progress_option
+    from gdnp.cli import ArgumentParser, add_progress_option
 
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="gdnp sweep", formatter_class=_help_formatter(),
         description="Run a resumable grid of seeded solver runs; one long CSV table plus a "
                     "JSON sidecar (schema in gdnp.sweep's docstring).")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -233,15 +232,15 @@ def plots_main(argv=None) -> int:
     int
         The exit status, 0 on success (bad arguments exit through argparse with status 2).
     """
-    from gdnp.cli import HelpFormatter, _show_progress, add_progress_option
+    from gdnp.cli import ArgumentParser, HelpFormatter, _show_progress, add_progress_option
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="gdnp plots", description="Make the gdnp figures (PNG, CSV and JSON per figure).",
         formatter_class=HelpFormatter)
     parser.add_argument("--out", default="figures", help="output folder")
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and iteration counts (seconds, for tests)")
-    parser.add_argument("--only", action="append", metavar="NAME",
+    parser.add_argument("--only", action="append", metavar="NAME", type=str.lower,
                         help=f"make only this figure (repeatable); one of: {', '.join(FIGURES)}")
     parser.add_argument("--pdf", action="store_true", help="also write a PDF per figure")
     parser.add_argument("--svg", action="store_true", help="also write an SVG per figure")

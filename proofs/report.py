@@ -29,9 +29,9 @@ __all__ = ["build_parser", "format_table", "summary_line", "verify_main"]
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``gdnp verify``."""
-    from gdnp.cli import add_progress_option
+    from gdnp.cli import ArgumentParser, add_progress_option
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="gdnp verify",
         description="Prove the identities of the theory guide with sympy (exact, no numerics).",
     )
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--only",
         action="extend",
         nargs="+",
+        type=str.lower,
         metavar="TOPIC_OR_ID",
         help=f"run only these topics or check ids (several after one --only, or repeated); "
         f"topics: {', '.join(TOPICS)}; ids: see --list",

@@ -70,9 +70,37 @@ def test_version_and_bare_command_print_help(capsys):
         main(["--version"])
     assert stop.value.code == 0
     assert capsys.readouterr().out.strip() == f"gdnp {gdnp.__version__}"
-    assert main([]) == 0
-    out = capsys.readouterr().out
-    assert "usage: gdnp" in out and "solve" in out and "sweep" in out
+    # a bare command is a usage error (exit 2, as argparse's), with the help on stderr: it had
+    # exited 0, so a script missing its subcommand went unnoticed
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "usage: gdnp" in err and "solve" in err and "sweep" in err
+
+
+@pytest.mark.parametrize("argv, parser, suggestion", [
+    (["solve", "ols", "--kapa", "10"], "gdnp solve", "--kappa"),
+    (["solve", "ols", "--kap", "10"], "gdnp solve", "--kappa"),  # no longer taken for --kappa
+    (["sweep", "--dimm", "3", "--dry-run"], "gdnp sweep", "--dim"),
+    (["plots", "--qiuck"], "gdnp plots", "--quick"),
+    (["claims", "--quik"], "gdnp claims", "--quick"),
+])
+def test_an_unknown_option_is_named_by_its_command_with_the_closest(argv, parser, suggestion,
+                                                                     capsys):
+    """'gdnp solve ols --kapa 10' had been reported by the top-level parser ('usage: gdnp
+    [-h] [--version] COMMAND'), with no suggestion, and '--kap' silently read as '--kappa'."""
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and f"{parser}: error: unrecognized arguments" in err
+    assert f"(did you mean {suggestion}" in err and f"usage: {parser}" in err
+
+
+def test_names_and_choices_take_any_case(capsys):
+    assert main(["solve", "OLS", "--method", "GD", "--dim", "3", "--maxiter", "3",
+                 "--normalization", "Batch", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"][0]["method"] == "gd"
+    assert main(["claims", "--quick", "--only", "C19.Kappa_Star_D2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["id"] == "c19.kappa_star_d2"
 
 
 def test_help_shows_every_default_and_no_rst(capsys):
