@@ -216,6 +216,7 @@ def cmd_solve(args) -> int:
             "message": res.message, "order": None if fit is None else fit["kind"],
             # a rate only where the fit found linear convergence (as the table prints it)
             "rate": fit["rate"] if fit is not None and fit["kind"] == "linear" else None,
+            "order_reason": None if fit is None else fit["reason"],  # why fit_rate said so
             # mini-batches (gd and bngd under --batch-size) or the full batch (None)
             "batch_size": opts.get("batch_size"), "statistics": opts.get("statistics"),
         })
@@ -267,6 +268,8 @@ def cmd_solve(args) -> int:
     for r in rows:
         if r["status"] == 2:
             print(f"note: {r['method']} (status 2, no rate fitted): {r['message']}")
+        elif r["order"] == "undetermined":  # (the first question such a row raises)
+            print(f"note: {r['method']}'s order is undetermined: {r['order_reason']}")
     negative = [r for r in rows if r["gap"] is not None and r["gap"] < 0]
     if negative:
         f_star = prob.solution()[1]

@@ -605,3 +605,17 @@ def test_solve_uncentered_builds_the_uncentred_norm(capsys):
     assert runs[False]["settings"]["centered"] is True
     assert runs[True]["problem"]["centered"] is False
     assert runs[True]["results"][0]["fun"] != runs[False]["results"][0]["fun"]
+
+
+def test_an_undetermined_order_says_why(capsys):
+    """A student's first question about GDNP reading 'undet' after its gap fell ten decades
+    (the default tol stops it after 113 steps, inside its transient): the fitter's reason is
+    printed under the table and given in the JSON."""
+    argv = ["solve", "halfspace", "--kappa", "100", "--separation", "0.99", "--method", "gdnp"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "gdnp       113" in out and "undet" in out
+    assert "note: gdnp's order is undetermined: both rejected" in out
+    assert main([*argv, "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["results"][0]
+    assert row["order"] == "undetermined" and row["order_reason"].startswith("both rejected")
