@@ -194,7 +194,8 @@ def _source_commit() -> str | None:
     no git), so a record names the code that made it beyond the version number."""
     import subprocess
 
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # (realpath: a strict editable install runs the package from a tree of links)
+    here = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     if not os.path.exists(os.path.join(here, ".git")):
         return None
     try:
