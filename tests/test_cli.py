@@ -619,3 +619,27 @@ def test_an_undetermined_order_says_why(capsys):
     assert main([*argv, "--json"]) == 0
     row = json.loads(capsys.readouterr().out)["results"][0]
     assert row["order"] == "undetermined" and row["order_reason"].startswith("both rejected")
+
+
+def test_gdnp_imports_from_the_folder_that_holds_a_clone_named_gdnp(tmp_path):
+    """There the current folder comes first on sys.path, and Python had taken the clone's top
+    folder for an empty namespace package: `import gdnp` gave a module without gdnp.bngd and
+    `python -m gdnp` an ImportError. The top folder's __init__.py hands over to the package."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "gdnp").symlink_to(root, target_is_directory=True)
+    code = ("import gdnp, gdnp.problems; from gdnp.problems import OLS; "
+            "r = gdnp.solve(OLS.random(3, 10.0, seed=0), 'bngd', maxiter=5); "
+            "print(gdnp.__version__, r.nit, gdnp.problems.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    import gdnp
+
+    assert out.stdout.split() == [gdnp.__version__, "5", "gdnp.problems"]
+    cli = subprocess.run([sys.executable, "-m", "gdnp", "--version"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0 and cli.stdout.strip() == f"gdnp {gdnp.__version__}"
