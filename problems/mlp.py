@@ -777,6 +777,9 @@ class MLP(Problem):
     def to_bn(self, x):
         """``w = W``, ``g_i = N(W_i)`` (``theta`` is returned by :meth:`split`; theory guide §1).
 
+        The output weights are not part of ``(w, g)``: ``from_bn(w, g, split(x)[1])`` gives
+        ``x`` back, while ``from_bn(w, g)`` takes the problem's own ``theta``.
+
         Parameters
         ----------
         x : array_like, shape (dim,)
