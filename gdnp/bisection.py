@@ -245,8 +245,16 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     expansions = 0
     while fa >= 0.0 or fb <= 0.0:
         if expansions and (fa == 0.0 or fb == 0.0):
-            # an exact zero met while moving outward is an underflowed tail (e.g. a logistic
-            # derivative at a huge length), not a root
+            # an exact zero met while moving outward is a root where fun takes the other sign
+            # one more step out (t - 3 from [0, 1] lands on 3), and otherwise an underflowed
+            # tail (a logistic derivative at a huge length), not a root
+            at = a if fa == 0.0 else b
+            step = 2.0 * (b - a)
+            beyond = at - step if fa == 0.0 else at + step
+            if math.isfinite(beyond):
+                f_beyond = value(beyond, min(at, beyond), max(at, beyond))
+                if (f_beyond < 0.0) if fa == 0.0 else (f_beyond > 0.0):
+                    return at, _info(at, at, at, at, 0, value, expansions)
             raise NoSignChangeError(
                 f"fun vanishes to rounding at {a if fa == 0.0 else b:.6g} after {expansions} "
                 "expansion(s) without changing sign: the root is not finite (for GDNP's "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -549,6 +550,25 @@ def test_bisect_stops_expanding_at_the_float_range_with_a_finite_bracket():
     with pytest.raises(gdnp.NoSignChangeError, match=r"within the float range") as err:
         gdnp.bisect(lambda t: 1.0, -1.0, 1.0, max_expand=10000)
     assert "nan" not in str(err.value)
+
+
+@pytest.mark.parametrize("fun, root", [(lambda t: t**3 - 27.0, 3.0), (lambda t: t - 3.0, 3.0),
+                                       (lambda t: t - 7.0, 7.0), (lambda t: t + 2.0, -2.0)])
+def test_bisect_takes_a_root_that_an_expanded_end_lands_on(fun, root):
+    """The expansion from [0, 1] lands exactly on these roots: bisect had called each 'not
+    finite' (an exact zero met moving outward had been taken for an underflowed tail); a
+    function that changes sign one step further out has its root there."""
+    found, info = gdnp.bisect(fun, 0.0, 1.0)
+    assert found == root and info["expansions"] > 0 and info["nit"] == 0
+
+
+def test_bisect_still_calls_an_underflowed_tail_no_finite_root():
+    def tail(t):  # negative, decaying to an exact 0 (as a logistic derivative underflows)
+        return -math.exp(-t) if t < 700.0 else 0.0
+
+    with pytest.raises(gdnp.NoSignChangeError, match="vanishes to rounding at 1023 after 9 "
+                                                      "expansion"):
+        gdnp.bisect(tail, 0.0, 1.0)
 
 
 def test_mlp_gdnp_whose_direction_overflows_diverges_like_single_units():
