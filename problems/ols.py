@@ -328,8 +328,21 @@ class OLS(LinearProblem):
         moments' sum ``E[y^2] + 2u'x + x'Sx`` where ``S`` is singular (a small mini-batch)."""
         value = self._expanded(x, half)
         if value is None:
-            return self.yy + 2.0 * float(self.u.dot(x)) + float(x.dot(Sx))
-        return value
+            value = self.yy + 2.0 * float(self.u.dot(x)) + float(x.dot(Sx))
+        return value if value == value else self._overflowed(x)
+
+    def _overflowed(self, x: np.ndarray) -> float:
+        """``f(x)`` where its sums overflowed into ``inf - inf`` (NaN) at a finite ``x`` far
+        out: ``+inf`` where the quadratic part ``x'Sx`` is positive there (it grows like
+        ``||x||^2``, faster than the linear part), else the linear part's value, from ``x``
+        scaled by ``c = max|x|`` (theory guide §2). A NaN ``x`` stays NaN."""
+        c = float(np.max(np.abs(x)))
+        if not (math.isfinite(c) and c > 0.0):
+            return math.nan
+        z = x / c
+        if float(z.dot(self.S.dot(z))) > 0.0:
+            return math.inf
+        return self.yy + 2.0 * c * float(self.u.dot(z))
 
     def _expanded(self, x: np.ndarray, grad: np.ndarray, scale: float = 1.0) -> float | None:
         """``f(c) + v'(scale grad) + v'r`` with ``v = x - c``, ``r = Sc + u`` and ``scale
@@ -434,7 +447,7 @@ class OLS(LinearProblem):
         if value is None:
             nS = state["nS"]
             value = self.yy + a * (2.0 * state["uw"] + a * (nS * nS))
-        return value, G
+        return (value if value == value else self._overflowed(x)), G
 
     def _value_and_grad_bn(self, w, st, g):
         """BN value and gradients in closed form from the direction state (theory guide §2,

@@ -1302,3 +1302,17 @@ def test_the_hooks_of_a_problem_of_ones_own_are_named(hook, make, error, message
     with pytest.raises(error, match=message):
         gdnp.solve(prob, method, x0=np.array([1.0, 2.0]), maxiter=3,
                    **({"lr_g": 0.1} if method == "bngd" else {}))
+
+
+@pytest.mark.parametrize("scale", [1e155, 1e200, -1e200, 1e300])
+def test_ols_f_far_out_is_inf_not_nan(scale):
+    """At a finite x far out the quadratic's sums overflowed into inf - inf: OLS.f and
+    value_and_grad had returned NaN (outside API check); the value is +inf, as x'Sx > 0."""
+    from gdnp.problems import OLS
+
+    prob = OLS.random(4, 10.0, seed=0)
+    x = np.full(4, scale)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert prob.f(x) == np.inf and prob.value_and_grad(x)[0] == np.inf
+        w, g = prob.to_bn(x)
+        assert prob.f_bn(w, g) == np.inf
