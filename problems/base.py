@@ -571,7 +571,7 @@ class Problem(abc.ABC):
         """Choose ``N`` in ``w~ = g w / N(w)`` (theory guide §10); needs ``S`` (and the data
         ``X`` with its column means for the sample-based norms)."""
         kind, centered, eps = check_normalization(normalization, centered, bn_eps)
-        if self.population and not centered:
+        if self.population and not centered and kind != "weight":  # (||w||_2 has no centring)
             raise ValueError("centered=False: a population problem is given by the moments of "
                              "centred features, without their means; BN without centring "
                              "needs data (build the problem from samples)")

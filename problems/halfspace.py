@@ -326,8 +326,9 @@ class Halfspace(LinearProblem):
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
         centered : bool, default True
-            Only ``True``: a population problem is given by the moments of centred features
-            and not their means, so BN without centring (``False``) raises ``ValueError``
+            ``True`` for the batch norm: a population problem is given by the moments of
+            centred features and not their means, so BN without centring (``False``) raises
+            ``ValueError`` (the weight norm, which does not centre, takes either)
             (theory guide §10; build the problem from data for it).
 
         Returns
@@ -388,8 +389,9 @@ class Halfspace(LinearProblem):
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
         centered : bool, default True
-            Only ``True``: a population problem is given by the moments of centred features
-            and not their means, so BN without centring (``False``) raises ``ValueError``
+            ``True`` for the batch norm: a population problem is given by the moments of
+            centred features and not their means, so BN without centring (``False``) raises
+            ``ValueError`` (the weight norm, which does not centre, takes either)
             (theory guide §10; build the problem from data for it).
 
         Returns
@@ -742,7 +744,8 @@ class GaussianHalfspace(Halfspace):
     normalization : {"batch", "weight"}, default "batch"
         The norm ``N`` of the BN coordinates (theory guide §10).
     centered : bool, default True
-        Only ``True`` (a population problem has no feature means: theory guide §10).
+        ``True`` for the batch norm (a population problem has no feature means: theory
+        guide §10); the weight norm, which does not centre, takes either.
     bn_eps : float, default 0.0
         BN's epsilon (``normalization="batch"`` only).
 

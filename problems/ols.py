@@ -125,8 +125,9 @@ class OLS(LinearProblem):
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
         centered : bool, default True
-            Only ``True``: a population problem is given by the moments of centred features
-            and not their means, so BN without centring (``False``) raises ``ValueError``
+            ``True`` for the batch norm: a population problem is given by the moments of
+            centred features and not their means, so BN without centring (``False``) raises
+            ``ValueError`` (the weight norm, which does not centre, takes either)
             (theory guide §10; build the problem from data for it).
 
         Returns
@@ -265,8 +266,9 @@ class OLS(LinearProblem):
             BN's epsilon: ``N(w) = sqrt(w'Sw + bn_eps)`` (PyTorch's ``BatchNorm1d`` in
             training mode; ``normalization="batch"`` only).
         centered : bool, default True
-            Only ``True``: a population problem is given by the moments of centred features
-            and not their means, so BN without centring (``False``) raises ``ValueError``
+            ``True`` for the batch norm: a population problem is given by the moments of
+            centred features and not their means, so BN without centring (``False``) raises
+            ``ValueError`` (the weight norm, which does not centre, takes either)
             (theory guide §10; build the problem from data for it).
 
         Returns

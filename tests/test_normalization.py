@@ -660,6 +660,13 @@ def test_population_constructors_take_every_normalization_keyword(name):
     assert make(normalization="weight", centered=True).normalization == "weight"
     with pytest.raises(ValueError, match="centered=False"):
         make(centered=False)
+    # the weight norm does not centre: either value (it had been refused with the batch norm's
+    # reason), the same N and the same f
+    x = make().initial_point(0)
+    plain, uncentred = make(normalization="weight"), make(normalization="weight",
+                                                           centered=False)
+    assert uncentred.centered is False
+    assert uncentred.f_bn(*uncentred.to_bn(x)) == plain.f_bn(*plain.to_bn(x))
 
 
 def test_mlp_random_takes_the_normalization_keywords():
