@@ -60,8 +60,8 @@ def require_u(problem: Problem) -> None:
     and ``rho*``): a ``ValueError`` naming it when it is ``None`` (GD and AGD do not need it)."""
     if isinstance(problem, LinearProblem) and problem.u is None:
         raise ValueError("problem: u is None, but GDNP, BNGD and BN coordinates need u (u'w "
-                         "and rho*; -E[yx] for OLS, the teacher direction for halfspaces; "
-                         "theory guide §3)")
+                         "and rho*; -E[yx] for OLS, E[z] = -E[yx] for halfspaces; "
+                         "theory guide §0)")
 
 
 def reference_value(problem: Problem) -> float | None:

@@ -103,7 +103,8 @@ class _Signs:
 def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50, *,
            expand: bool = True, max_expand: int = 64, xtol: float = 0.0,
            model: SignModel | None = None, decreasing: str = "root") -> tuple[float, dict]:
-    """Root of an increasing-through-zero function by halving a bracket.
+    """Root of a function that changes sign on a bracket, by halving it (expanding outward to an
+    increasing crossing where the bracket holds none).
 
     GDNP's length update (theory guide §4): with ``fun = g -> d_g f(w, g)`` and a bracket
     ``[a, b]`` with ``fun(a) < 0 < fun(b)``, each of the ``maxiter = T_s`` halvings keeps the
@@ -131,9 +132,12 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         Stop early once ``b - a <= xtol``; ``0`` runs all ``maxiter`` halvings (stopping only
         when the midpoint equals an end point in floating point).
     model : SignModel, optional
-        Evaluates ``fun`` (``evaluate``: the same numbers ``fun`` returns, so ``fun`` itself is
-        then not called), certifies signs from its earlier evaluations (``certain``) and
-        proposes where an evaluation would decide the most (``suggest``). A midpoint whose
+        An object with three methods: ``evaluate(t)``, ``fun(t)`` by a full evaluation (the
+        same number ``fun`` returns, so ``fun`` itself is then not called); ``certain(t)``, a
+        number with the certain sign of ``fun(t)`` from its earlier evaluations, or ``0.0``
+        where the sign is not certain; and ``suggest(a, b)``, a point of ``[a, b]`` where an
+        evaluation would decide the most, or ``None`` (e.g.
+        :class:`gdnp.problems.CertifiedDerivative`). A midpoint whose
         sign is certified is not evaluated; one that is not may first trigger an evaluation at
         the suggested point. The halvings and the root are those without ``model``; only
         ``nfev`` differs (smaller, but for the shortest searches, where a probe can cost more

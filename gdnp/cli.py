@@ -29,8 +29,9 @@ PROBLEMS = ("ols", "halfspace", "mlp")
 #: Samples of a command-line MLP when ``--n`` is not given (an MLP is always empirical).
 MLP_DEFAULT_N = 2000
 DESCRIPTION = ("Convergence analysis of batch normalization's length-direction decoupling: "
-               "run the solvers (solve), prove the theory's identities (verify), draw the "
-               "figures (plots), run resumable grids (sweep) and benchmark (bench).")
+               "run the solvers (solve), prove the theory's identities (verify), check the "
+               "published claims (claims), draw the figures (plots), run resumable grids "
+               "(sweep) and benchmark (bench).")
 
 
 def build_problem(name: str, *, kappa: float, dim: int, seed: int, separation: float = 0.9,

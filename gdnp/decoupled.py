@@ -1,4 +1,4 @@
-"""GDNP: gradient descent in normalized parameterization (K19 Algorithm 1, theory guide §4-5).
+"""GDNP: gradient descent in normalized parameterization (K19 Algorithm 1, theory guide §4-§5).
 
 Single unit (OLS, halfspaces), for ``t = 0 .. T_d - 1``::
 
@@ -588,7 +588,7 @@ def _scanned_unit_length(view, g: float, T_s: int, xtol: float):
     lowest in ``f`` (:meth:`~gdnp.problems.UnitView.value`) of the local minimisers along the
     length, one per increasing sign change of ``d_g f`` on the grid ``0, +-2^k`` (``2^-2 <=
     2^k <=`` :func:`_scan_top`), each bisected plainly; ``(root, info)``, or ``None`` where
-    the grid holds no such sign change (theory guide §4-5: the unit's length function is not
+    the grid holds no such sign change (theory guide §4-§5: the unit's length function is not
     monotone, so another bracket can hold another root)."""
     top = _scan_top(g)
     steps = [2.0 ** k for k in range(-2, int(math.log2(top)) + 1)]

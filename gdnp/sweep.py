@@ -124,7 +124,7 @@ GRID_KEYS = ("problem", "kappa", "dim", "separation", "n", "loss", "method", "se
 GRID_DEFAULTS: dict[str, list] = {"problem": ["ols"], "kappa": [100.0], "dim": [10],
                                   "separation": [0.9], "n": [None], "loss": ["logistic"],
                                   "method": ["gdnp"], "seed": [0]}
-#: optional grid keys (theory guide §10-11): in a cell only when the configuration names them,
+#: optional grid keys (theory guide §10-§11): in a cell only when the configuration names them,
 #: so the cells (and keys) of configurations without them are unchanged
 EXTRA_GRID_KEYS = ("normalization", "bn_eps", "batch_size", "statistics")
 SETTING_KEYS = ("maxiter", "tol", "options")
@@ -323,7 +323,7 @@ def normalize_config(raw: dict) -> dict:
     raw : dict
         Grid keys (``problem``, ``kappa``, ``dim``, ``separation``, ``n``, ``loss``,
         ``method``, ``seed`` and the optional ``normalization``, ``bn_eps``, ``batch_size``,
-        ``statistics`` of theory guide §10-11), each a value or a list, and the settings
+        ``statistics`` of theory guide §10-§11), each a value or a list, and the settings
         ``maxiter``, ``tol`` and ``options`` (per method).
 
     Returns
@@ -523,7 +523,7 @@ def cell_key(cell: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-#: The values of the optional grid keys that mean "not given" (theory guide §10-11).
+#: The values of the optional grid keys that mean "not given" (theory guide §10-§11).
 _EXTRA_DEFAULTS = {"normalization": "batch", "bn_eps": 0.0, "batch_size": None,
                    "statistics": None}
 #: Other spellings of a default that name the same cell ("batch" statistics are a mini-batch

@@ -1,5 +1,5 @@
 """BNGD on OLS: ``bngd_dynamics`` (why large rates become slow) and ``seed_ols`` (the seed
-note's d = 2 / d = 3 experiments, default and tuned rates) (theory guide §1-2, §7)."""
+note's d = 2 / d = 3 experiments, default and tuned rates) (theory guide §1-§2, §7)."""
 
 from __future__ import annotations
 

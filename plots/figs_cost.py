@@ -1,5 +1,5 @@
 """``cost``: gap against oracle cost (passes over the data) and wall-clock, empirical halfspace,
-with scipy's L-BFGS beside as the reference a user would pick (theory guide §4, §6-7)."""
+with scipy's L-BFGS beside as the reference a user would pick (theory guide §4, §6-§7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Gaussian-halfspace figures: ``halfspace_kappa`` and ``separation`` (theory guide §3-4, §7)."""
+"""Gaussian-halfspace figures: ``halfspace_kappa`` and ``separation`` (theory guide §3-§4, §7)."""
 
 from __future__ import annotations
 

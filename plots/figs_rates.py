@@ -1,4 +1,4 @@
-"""Asymptotic rates: ``rates_vs_kappa`` and ``rates_vs_separation`` (theory guide §2-4, §7).
+"""Asymptotic rates: ``rates_vs_kappa`` and ``rates_vs_separation`` (theory guide §2-§4, §7).
 
 Every plotted rate is ``1 - r`` of :func:`gdnp.rates.fit_rate` on the gap ``f - f*`` (the
 per-iteration contraction of the window above the rounding floor), with its standard error;

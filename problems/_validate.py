@@ -43,7 +43,7 @@ MAX_BYTES_ENV = "GDNP_MAX_BYTES"
 class NonFiniteError(ValueError):
     """An array holds NaN or infinite values (bad input, or an iterate that blew up).
 
-    The solvers turn it into status 2 (a breakdown; theory guide §9).
+    The solvers turn it into status 2 (a breakdown: the user guide's statuses).
 
     Examples
     --------

@@ -151,7 +151,7 @@ class UnitView:
         return float(np.mean(self.prob.loss.phi(self._psi_terms(g)[2])))
 
     def c1(self, g: float) -> float:
-        """``c1 = E[psi'(t)] - E[psi''(t)] u'w~_i`` at ``t = z'w~_i`` (theory guide §4-5).
+        """``c1 = E[psi'(t)] - E[psi''(t)] u'w~_i`` at ``t = z'w~_i`` (theory guide §4-§5).
 
         Parameters
         ----------
@@ -250,7 +250,8 @@ _REFERENCE_ITERATIONS = 3000
 
 
 class UnitLengthModel:
-    """Certified signs of a hidden unit's ``d_g f`` from Taylor bounds (theory guide §4-5).
+    """Certified signs of a hidden unit's ``d_g f`` from Taylor bounds (theory guide §4-§5; the
+    bounds are derived on the user guide's certified bisection page).
 
     ``S(g) = mean(psi_i'(g a_i) a_i)`` with ``psi_i(t) = l(theta tanh t + r_i)``, so ``S''(g) =
     mean(psi_i'''(g a_i) a_i^3)`` and ``|psi'''| <= K = M3 |theta|^3 + 3 M2 theta^2 c + 2 M1
