@@ -15,6 +15,8 @@ from .first_order import agd, gd
 from .result import OptimizeResult
 from .spectrum import Eigenvalues, hessian_spectrum
 
+NoSignChangeError.__module__ = __name__  # printed as gdnp.NoSignChangeError, as imported
+
 __version__ = "0.1.0"
 
 __all__ = [

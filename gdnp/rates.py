@@ -431,7 +431,7 @@ def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi:
     --------
     >>> from gdnp.rates import k19_combined_bound
     >>> k19_combined_bound([0, 1], 10, mu=0.5, L=1.0, rho_gap0=1.0, Phi=1.0, zeta=0.25,
-    ...                    width0=4.0, )
+    ...                    width0=4.0)
     array([1.00390625, 0.25390625])
     """
     T_d = _t(T_d, "T_d")

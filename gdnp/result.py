@@ -16,7 +16,7 @@ when
   ``f``; AGD's overshoot is bounded by ``2 (f_0 - f*)`` on convex problems); or
 * an arithmetic breakdown interrupts a step (``OverflowError``, ``FloatingPointError``,
   ``ZeroDivisionError``, a non-finite intermediate), or a length update finds no finite
-  minimiser (:class:`~gdnp.bisection.NoSignChangeError`, e.g. separable data): the solvers are
+  minimiser (:class:`~gdnp.NoSignChangeError`, e.g. separable data): the solvers are
   wrapped by :func:`status_on_breakdown`, which turns these into status 2.
 
 ``x``, ``fun`` and ``grad_norm`` of a diverged run belong to the last finite recorded iterate.
@@ -513,7 +513,7 @@ def status_on_breakdown(solver: Callable[..., OptimizeResult]) -> Callable[..., 
 
     Once the solver has created its :class:`Recorder` (so its arguments are validated), an
     ``OverflowError``, ``FloatingPointError``, ``ZeroDivisionError``, non-finite intermediate
-    (:class:`~gdnp.problems.NonFiniteError`) or :class:`~gdnp.bisection.NoSignChangeError`
+    (:class:`~gdnp.problems.NonFiniteError`) or :class:`~gdnp.NoSignChangeError`
     ends the run: the result has status 2, a message naming the exception, the history up
     to the last finite iterate and the solver's own keys at it (:attr:`Recorder.extras`).
     Before that point (bad input) the exception propagates.

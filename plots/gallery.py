@@ -84,10 +84,8 @@ def show() -> None:
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from gdnp.plots import show
-    >>> show()  # nothing to show under Agg, and no warning
+    >>> show()  # on a headless machine (the Agg backend): nothing to show, and no warning
     """
     import matplotlib
     import matplotlib.pyplot as plt

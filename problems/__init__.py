@@ -50,3 +50,10 @@ __all__ = [
     "get_loss",
     "prepare_data",
 ]
+
+# the exceptions and warnings print under the path users import them from (numpy's practice):
+# "gdnp.problems.NonFiniteError", not the private module that defines it
+for _cls in (ConditioningWarning, NonFiniteError, ReferenceWarning, NoFiniteMinimizerError,
+             QuadratureWarning, SingularCovarianceError):
+    _cls.__module__ = __name__
+del _cls

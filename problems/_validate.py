@@ -52,7 +52,7 @@ class NonFiniteError(ValueError):
     >>> OLS.from_moments(np.diag([1.0, np.nan]), [0.0, 0.0], 1.0)
     Traceback (most recent call last):
     ...
-    gdnp.problems._validate.NonFiniteError: S contains 1 NaN or infinite value(s)
+    gdnp.problems.NonFiniteError: S contains 1 NaN or infinite value(s)
     """
 
 

@@ -387,9 +387,10 @@ class MLP(Problem):
     >>> X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -1.0], [-0.5, -0.3], [0.3, 0.9],
     ...               [-0.2, 1.1]])
     >>> prob = MLP.from_data(X, [1.0, -1.0, -1.0, 1.0, 1.0, -1.0], hidden=2, theta=[1.0, -1.0])
-    >>> x0 = prob.initial_point(0)
-    >>> prob.dim, prob.smoothness is None
+    >>> prob.dim, prob.smoothness is None   # 2 units of 2 weights and 2 output weights
     (6, True)
+    >>> round(prob.f(prob.initial_point(0)), 6)   # the mean logistic loss at the default start
+    0.779928
     """
 
     name = "mlp"

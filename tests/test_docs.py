@@ -24,6 +24,8 @@ DOCS = ROOT / "docs"
 #: Modules whose docstring examples are doctests (run with ELLIPSIS and NORMALIZE_WHITESPACE;
 #: the examples round the numbers they print, so no float-format option is needed).
 DOCTEST_MODULES = [
+    "gdnp",  # the exceptions printed under their public path (their __module__)
+    "gdnp.problems",
     "gdnp.api",
     "gdnp.result",
     "gdnp.bisection",
@@ -39,7 +41,6 @@ DOCTEST_MODULES = [
     "gdnp.problems.normalization",
     "gdnp.problems.data",
     "gdnp.problems.taylor",
-    "gdnp.problems._validate",
     "gdnp.rates",
     "gdnp.proofs",
     "gdnp.proofs.core",
