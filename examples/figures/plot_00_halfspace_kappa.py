@@ -40,8 +40,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/halfspace_kappa.png
+#    :alt: the full-size halfspace_kappa figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # At :math:`\kappa = 100` GDNP's gap falls on a straight line in log scale (linear convergence) to
 # the rounding floor, where GD's bends (undetermined over the window drawn, whose gap falls too
 # little to tell an order: a transient, since near the optimum the problem is strongly convex and

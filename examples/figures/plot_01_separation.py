@@ -36,8 +36,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/separation.png
+#    :alt: the full-size separation figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # Iterations to a fixed relative gap over condition number and separation: GD's count grows
 # with both; GDNP's grows with the condition number but not with the separation (it even
 # falls as the separation approaches 1). Hatched cells did not reach the target within the

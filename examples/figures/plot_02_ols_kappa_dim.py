@@ -37,8 +37,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/ols_kappa_dim.png
+#    :alt: the full-size ols_kappa_dim figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # C19's pseudo-condition number :math:`\kappa^*` against :math:`\kappa`: it can be far
 # below :math:`\kappa`, and GD's and GDNP's rates follow :math:`\kappa`. Where BNGD's fit is
 # linear over many decades (:math:`\kappa = 10`, and up to :math:`10^3` in :math:`d = 2`) its

@@ -36,8 +36,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/lr_robustness.png
+#    :alt: the full-size lr_robustness figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # The loss after a fixed budget against the learning rate: GD diverges once the rate passes
 # :math:`1/L`, BNGD keeps converging over many decades of rates (slowly at the largest), as
 # C19's analysis says.

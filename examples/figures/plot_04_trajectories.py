@@ -37,8 +37,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/trajectories.png
+#    :alt: the full-size trajectories figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # The weight paths over the OLS contours in :math:`d = 2`: BNGD and GDNP move the direction
 # and the length separately, GD moves both at once.
 

@@ -39,8 +39,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/mlp.png
+#    :alt: the full-size mlp figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # The angle between :math:`S\tilde w_i` and :math:`u` for each hidden unit: on these
 # non-Gaussian data the angles need not go to 0.
 

@@ -36,8 +36,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/real_data.png
+#    :alt: the full-size real_data figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # On real data the rates depend on standardisation; the boxes report what the rate fitter
 # concludes, including runs it leaves undetermined or marks as fitted over less than a decade.
 

@@ -37,8 +37,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/rates_vs_kappa.png
+#    :alt: the full-size rates_vs_kappa figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # Each method's fitted :math:`1 - r` against :math:`\kappa` beside its theory line: GD and
 # GDNP on the K19 line on least squares up to :math:`\kappa = 100` (beyond, their windows are
 # still transient and their fitted rates lie above it), AGD on the :math:`1/\sqrt{\kappa}`

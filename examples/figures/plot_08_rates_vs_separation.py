@@ -35,8 +35,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/rates_vs_separation.png
+#    :alt: the full-size rates_vs_separation figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # GDNP's :math:`1 - r` stays flat as the separation grows, while GD's falls with the
 # Hessian's smallest eigenvalue at the optimum, as its predicted rate (drawn beside) says, up
 # to :math:`c = 0.8`. At :math:`c = 0.9` GD is faster than predicted, and from

@@ -35,8 +35,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/cost.png
+#    :alt: the full-size cost figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # Cost in passes over the data (what each step needs) and in seconds: GDNP's extra
 # evaluations of :math:`\partial_g f` are cheap next to its faster convergence, and scipy's
 # L-BFGS, drawn as the reference a user would pick, beats all three.

@@ -34,8 +34,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/bngd_dynamics.png
+#    :alt: the full-size bngd_dynamics figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # BNGD's direction norm grows, which shrinks its effective step, and the contraction per step
 # settles on C19's predicted rate for moderate direction rates.
 

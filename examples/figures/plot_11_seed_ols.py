@@ -34,8 +34,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/seed_ols.png
+#    :alt: the full-size seed_ols figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # The seed note's experiments: with tuned rates, GD needs fewer iterations than BNGD in
 # :math:`d = 3` on this instance (the note says BNGD is slightly faster), and BNGD is far
 # faster in :math:`d = 2`, where :math:`\kappa^* = 1`.

@@ -35,8 +35,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/batch_size.png
+#    :alt: the full-size batch_size figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # Mini-batch statistics against the batch size, at a fixed number of epochs (so large batches
 # get few steps and the right end rises for that reason): normalizing with a small batch's
 # own statistics leaves BNGD a higher gap than population statistics, on least squares up to

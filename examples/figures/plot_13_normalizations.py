@@ -37,8 +37,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/normalizations.png
+#    :alt: the full-size normalizations figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # GDNP's iterates agree across norms once its length is solved (the batch norm's first step
 # starts from the given length, theory guide :ref:`theory-10`), while BNGD's
 # fitted speed-up over GD changes with the norm and with centring. These are fits over a fixed

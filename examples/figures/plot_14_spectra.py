@@ -36,8 +36,17 @@ OUT = None if QUICK else "gdnp_figures"  # run as a script: the files are kept h
 data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 
 # %%
-# What to see
-# -----------
+# The full-size figure
+# --------------------
+# The documentation builds the figure above in quick mode (small sizes, for speed); the
+# full-size one, which ``gdnp plots`` makes and the text below describes, is this:
+#
+# .. image:: /figures/spectra.png
+#    :alt: the full-size spectra figure
+
+# %%
+# What to see (in the full-size figure)
+# -------------------------------------
 # In BN coordinates the least-squares Hessian's condition number on the tangent space is
 # C19's :math:`\kappa^*`, below the original :math:`\kappa`. GD's measured halfspace rate
 # matches the Hessian's prediction at :math:`\kappa = 1`; at :math:`\kappa = 10` its fitted
