@@ -68,6 +68,23 @@ class Loss:
     >>> loss = get_loss("logistic")
     >>> loss.convex, loss.max_d2phi, loss.dphi(np.array([0.0]))
     (True, 0.25, array([0.5]))
+
+    A loss of one's own needs ``phi`` and its two derivatives, ``convex``, ``max_d2phi`` and
+    ``max_dphi``; the other fields are optional (without ``max_d3phi`` and the envelope GDNP's
+    length search evaluates every midpoint, the same halvings). The logistic loss of slope 2,
+    halved, ``phi(t) = log(1 + e^(2t)) / 2``:
+
+    >>> import gdnp
+    >>> from scipy.special import expit
+    >>> from gdnp.problems import Halfspace, Loss
+    >>> softplus2 = Loss("softplus2", phi=lambda t: 0.5 * np.logaddexp(0.0, 2.0 * t),
+    ...                  dphi=lambda t: expit(2.0 * t),
+    ...                  d2phi=lambda t: 2.0 * expit(2.0 * t) * expit(-2.0 * t),
+    ...                  convex=True, max_d2phi=0.5, max_dphi=1.0)
+    >>> prob = Halfspace.random(d=5, kappa=10.0, separation=0.8, seed=0, loss=softplus2)
+    >>> res = gdnp.solve(prob, "gdnp", maxiter=300)
+    >>> res.status, bool(res.history["gap"][-1] < 1e-12)
+    (0, True)
     """
 
     name: str
