@@ -161,6 +161,41 @@ def register(name: str, title: str, config, compute, render, requires=(),
     floats, ``None`` as NaN). With ``parts`` and no ``compute`` (``None``), ``compute`` is
     ``parts.compute``. A name already registered is refused unless ``replace=True``.
 
+    Parameters
+    ----------
+    name : str
+        Registry name (the stem of the written files).
+    title : str
+        One-line description.
+    config : callable
+        ``config(quick) -> dict``: the sizes, seeds and methods (small ones when ``quick``).
+    compute : callable or None
+        ``compute(config) -> {"tables": ..., "results": ...}``; ``None`` with ``parts``.
+    render : callable
+        ``render(data) -> matplotlib.figure.Figure`` from the written data alone.
+    requires : tuple of str, optional
+        Optional packages the figure needs (``("sklearn",)``): without them it is skipped
+        with a message.
+    cost : float, default 1.0
+        About the seconds the figure takes on one core (parallel runs start the costly ones
+        first).
+    parts : Parts, optional
+        The computation cut into independent pieces (:class:`Parts`), which a parallel
+        :func:`make_all` runs on one pool with every other figure's.
+    replace : bool, default False
+        Replace a figure of the same name.
+
+    Returns
+    -------
+    FigureSpec
+        The registered figure.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is registered already (and ``replace`` is false), or neither ``compute``
+        nor ``parts`` is given.
+
     Examples
     --------
     >>> from matplotlib.figure import Figure
