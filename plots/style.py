@@ -66,7 +66,22 @@ RC = {
 
 
 def style():
-    """Context manager with the package's rcParams."""
+    """Context manager with the package's rcParams (:data:`RC`): draw inside it to match
+    gdnp's figures.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        ``matplotlib.pyplot.rc_context(RC)``.
+
+    Examples
+    --------
+    >>> from gdnp.plots.style import figure, style
+    >>> with style():
+    ...     fig, axes = figure("single", 2.5)
+    >>> axes.shape
+    (1, 1)
+    """
     return plt.rc_context(RC)
 
 
@@ -74,10 +89,32 @@ def figure(width: str = "double", height: float = 3.0, nrows: int = 1, ncols: in
            **kw):
     """A figure and its axes at print size, like ``plt.subplots`` but outside pyplot.
 
-    ``width`` is ``"single"`` (3.5 in) or ``"double"``. Returns ``(fig, axes)`` with ``axes``
-    always a 2-D array (``squeeze=False`` unless given): ``axes[0, 0]`` for one panel. The
-    figure is a :class:`matplotlib.figure.Figure` not registered with pyplot (no window;
-    ``fig.savefig`` writes it)."""
+    The figure is a :class:`matplotlib.figure.Figure` not registered with pyplot (no window;
+    ``fig.savefig`` writes it).
+
+    Parameters
+    ----------
+    width : {"single", "double"}
+        A single column (3.5 in) or the full page width.
+    height : float
+        Height in inches.
+    nrows, ncols : int
+        The grid of panels.
+    **kw
+        Passed to ``Figure.subplots`` (``squeeze=False`` unless given; ``layout`` to the
+        figure, default ``"constrained"``).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : numpy.ndarray
+        Always 2-D unless ``squeeze`` is given: ``axes[0, 0]`` for one panel.
+
+    Raises
+    ------
+    ValueError
+        ``width`` is neither ``"single"`` nor ``"double"``.
+    """
     if width not in ("single", "double"):
         raise ValueError(f"width must be 'single' or 'double', got {width!r}")
     w = SINGLE if width == "single" else DOUBLE
@@ -93,7 +130,26 @@ def method_kw(method: str, n_points: int | None = None, label: str | None = None
               **over) -> dict:
     """Keyword arguments of ``ax.plot`` for ``method``: colour, marker, line style, label.
 
-    ``n_points`` spaces about 8 markers along a long curve (``markevery``).
+    Parameters
+    ----------
+    method : str
+        ``"gd"``, ``"agd"``, ``"bngd"`` or ``"gdnp"`` (others get a grey line).
+    n_points : int, optional
+        The curve's length: about 8 markers are spaced along a long one (``markevery``).
+    label : str, optional
+        Instead of the method's label.
+    **over
+        Overrides of any keyword.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from gdnp.plots.style import method_kw
+    >>> method_kw("gdnp", n_points=1000)["markevery"]
+    125
     """
     st = METHOD_STYLE.get(method, {"color": "0.3", "label": method, "marker": ".", "ls": "-"})
     kw = {"color": st["color"], "marker": st["marker"], "ls": st["ls"],
@@ -105,7 +161,13 @@ def method_kw(method: str, n_points: int | None = None, label: str | None = None
 
 
 def theory_kw(i: int, label: str, **over) -> dict:
-    """Keyword arguments of ``ax.plot`` for the ``i``-th theory line of a panel."""
+    """Keyword arguments of ``ax.plot`` for the ``i``-th theory line of a panel (dashed,
+    dotted, ... in greys, cycling), labelled ``label``; ``over`` overrides any keyword.
+
+    Returns
+    -------
+    dict
+    """
     kw = dict(THEORY_STYLE[int(i) % len(THEORY_STYLE)])
     kw["label"] = label
     kw.update(over)
@@ -113,7 +175,8 @@ def theory_kw(i: int, label: str, **over) -> dict:
 
 
 def shade_floor(ax, floor: float, label: str | None = FLOOR_LABEL) -> None:
-    """Shade ``y <= floor`` (values there are rounding noise) on a log-y axis.
+    """Shade ``y <= floor`` (values there are rounding noise) on a log-y axis ``ax``, with the
+    legend label ``label``; nothing for a floor that is not a positive number.
 
     The band does not enter the axes' data limits: autoscaling still fits the curves, before
     or after the call (the band reaches down to ``1e-300``)."""
@@ -127,7 +190,8 @@ def shade_floor(ax, floor: float, label: str | None = FLOOR_LABEL) -> None:
 
 
 def mark_floor_stop(ax, x, y, method: str) -> None:
-    """Mark the end of a curve that stopped at the rounding floor (a filled marker)."""
+    """Mark the end ``(x, y)`` of ``method``'s curve that stopped at the rounding floor (a
+    filled marker of the method's style) on ``ax``."""
     st = METHOD_STYLE.get(method, {"color": "0.3", "marker": "."})
     ax.plot([x], [y], st["marker"], color=st["color"], mfc=st["color"], ms=6, ls="none",
             zorder=5)
@@ -156,8 +220,16 @@ def mark_below_axes(ax, x, y, name: str, x_text=None, color="black") -> None:
 def figure_legend(fig, axes=None, ncol: int = 4, loc: str = "outside lower center") -> None:
     """One legend for the whole figure (unique labels of all axes), outside the panels.
 
-    At most ``ncol`` columns: fewer when the legend would be wider than the figure (the
-    figure keeps its print width; the constrained layout makes room below the panels).
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    axes : array_like of Axes, optional
+        Whose labels to collect (default all of ``fig``'s).
+    ncol : int
+        At most this many columns: fewer when the legend would be wider than the figure
+        (the figure keeps its print width; the constrained layout makes room below).
+    loc : str
+        Matplotlib's legend location.
     """
     axes = np.ravel(fig.axes if axes is None else axes)
     seen: dict[str, object] = {}
@@ -233,7 +305,16 @@ def _words_outside_math(text: str) -> list[str]:
 
 
 def fit_text(fit: dict) -> str:
-    """What the rate fitter (``gdnp.rates.fit_rate``) says, in a few characters."""
+    """What the rate fitter says (a :func:`gdnp.rates.fit_rate` result), in a few characters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.plots.style import fit_text
+    >>> from gdnp.rates import fit_rate
+    >>> fit_text(fit_rate(np.arange(200), 0.9 ** np.arange(200)))  # (rounding's se)
+    'linear, 1-r = 0.1 ± ...'
+    """
     kind = fit.get("kind")
     if kind == "linear":
         return (f"linear, 1-r = {_sig(fit['one_minus_rate'])}"
@@ -244,8 +325,18 @@ def fit_text(fit: dict) -> str:
 
 
 def short_window(fit: dict) -> str:
-    """`` (over 0.5 decades)`` for a fit over a window where the gap fell less than tenfold
-    (weak evidence of the asymptotic rate: a transient can look linear there), else empty."""
+    """`` (over 0.5 decades)`` for a fit (a :func:`gdnp.rates.fit_rate` result) over a window
+    where the gap fell less than tenfold (weak evidence of the asymptotic rate: a transient can
+    look linear there), else empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdnp.plots.style import short_window
+    >>> from gdnp.rates import fit_rate
+    >>> short_window(fit_rate(np.arange(100), 0.999 ** np.arange(100)))
+    ' (over 0.02 decades)'
+    """
     decades = fit.get("decades", np.nan)
     if not (np.isfinite(decades) and decades < 1.0):
         return ""
@@ -276,7 +367,14 @@ def _sig(x, digits: int = 2) -> str:
 
 
 def grey_level(color) -> float:
-    """Luminance (ITU-R 601) of a matplotlib colour, 0 = black, 1 = white."""
+    """Luminance (ITU-R 601) of a matplotlib colour, 0 = black, 1 = white.
+
+    Examples
+    --------
+    >>> from gdnp.plots.style import grey_level
+    >>> round(grey_level("white"), 12), grey_level("black"), round(grey_level("0.5"), 12)
+    (1.0, 0.0, 0.5)
+    """
     from matplotlib.colors import to_rgb
 
     r, g, b = to_rgb(color)
@@ -284,5 +382,13 @@ def grey_level(color) -> float:
 
 
 def relative_gap(gap, gap0: float) -> np.ndarray:
-    """Relative suboptimality ``(f - f*) / (f_0 - f*)`` (for problems of different scales)."""
+    """Relative suboptimality ``(f - f*) / (f_0 - f*)`` (for problems of different scales):
+    ``gap`` divided by the first gap ``gap0``, as an array.
+
+    Examples
+    --------
+    >>> from gdnp.plots.style import relative_gap
+    >>> relative_gap([2.0, 1.0, 0.5], 2.0)
+    array([1.  , 0.5 , 0.25])
+    """
     return np.asarray(gap, dtype=float) / float(gap0)

@@ -48,6 +48,7 @@ DOCTEST_MODULES = [
     "gdnp.plots._core",
     "gdnp.plots._cli",
     "gdnp.plots.gallery",
+    "gdnp.plots.style",
     "gdnp.sweep",
 ]
 
