@@ -24,7 +24,7 @@ from ._common import (
     start_from_bn,
 )
 from .result import OptimizeResult, Recorder, status_on_breakdown
-from .stochastic import MiniBatches, check_batch_size
+from .stochastic import MiniBatches, check_batch_size, check_record_every
 
 __all__ = ["bngd"]
 
@@ -47,8 +47,8 @@ def _bn_eval(problem, ev) -> BNEval:
 def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
          tol: float = 1e-10, seed: Seed = 0, callback: Callback = None, *,
          lr: float | None = None, lr_g: float | None = None, w0=None, g0=None,
-         reference: bool = True, batch_size: int | None = None, statistics: str = "batch"
-         ) -> OptimizeResult:
+         reference: bool = True, batch_size: int | None = None, statistics: str = "batch",
+         record_every: int = 1) -> OptimizeResult:
     """Gradient descent on ``(w, g)`` with a direction rate ``lr`` and a length rate ``lr_g``.
 
     Parameters
@@ -91,6 +91,11 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     statistics : {"batch", "population"}
         Which statistics normalize each mini-batch (see ``batch_size``); ``"population"``
         only with ``batch_size`` (a ``ValueError`` without it, where it would have no effect).
+    record_every : int, default 1
+        Mini-batch runs only: evaluate the full-data objective (history, ``tol``, divergence
+        test, callback) every ``record_every`` steps and at the last, a full pass over the
+        data that a step of ``batch_size`` samples otherwise does not make
+        (``n // batch_size`` records once per epoch). The iterates do not depend on it.
     reference : bool
         Compute ``f*`` with the problem's reference solver and record ``gap``.
 
@@ -152,6 +157,7 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
             raise ValueError("lr_g: the problem's length_smoothness (a bound on d^2 f / dg^2) "
                              "is unknown; pass lr_g")
     B = check_batch_size(problem, batch_size, statistics)
+    every = check_record_every(record_every, B)
     batches = None
     if B is not None and B != problem.X.shape[0]:
         batches = MiniBatches(problem.X.shape[0], B, seed)
@@ -177,13 +183,40 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                "direction": None if w_k is None else np.array(w_k, copy=True),
                "lr": lr, "lr_g": lr_g}
         if B is not None:
-            out.update(batch_size=B, statistics=statistics)
+            out.update(batch_size=B, statistics=statistics, record_every=every)
         if mlp:
             out["theta"] = theta_k
         return out
 
     rec.extras = extras
+
+    def step_ratio(st) -> float:
+        """The per-step length bound's ratio at ``w`` (``st``: its full direction state, or
+        None between records, where none is made)."""
+        if linear:
+            return problem._length_ratio(st) if st is not None else \
+                problem._length_ratio_of(w)
+        return max(float(wi @ problem.S @ wi) / problem.normalizer.value(wi) ** 2 for wi in w)
+
     for k in range(maxiter + 1):
+        if k % every and k < maxiter and batches is not None:
+            # a mini-batch step between records: no pass over the full data (the same
+            # arithmetic as a recorded step's, so the iterates do not depend on every)
+            try:
+                part = problem.batch(batches.next(), statistics=statistics)
+                ev = _bn_eval(part, part.value_and_grad_bn(w, g, theta) if mlp else
+                              part.value_and_grad_bn(w, g))
+            except ValueError:  # N_B(w) = 0 on this batch: the step is undefined
+                rec.stop(2, f"diverged: the batch normalization of step {k} is undefined "
+                            "(N_B(w) = 0); x is the last recorded iterate")
+                break
+            if per_step:
+                lr_g = 1.0 / problem._length_bound(step_ratio(None))
+            w = w - lr * ev.grad_w
+            g = g - lr_g * ev.grad_g
+            if mlp:
+                theta = theta - lr_g * ev.grad_x[-problem.hidden:]
+            continue
         # (overflow and invalid values are silenced for the whole run by status_on_breakdown)
         try:
             if linear:  # one check and one direction state for the gradient, the
@@ -226,9 +259,7 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                             "(N_B(w) = 0); x is the last recorded iterate")
                 break
         if per_step:  # the bound at ||w_k||_S^2 / N(w_k)^2, the largest unit's
-            ratio = problem._length_ratio(st) if linear else max(
-                float(wi @ problem.S @ wi) / problem.normalizer.value(wi) ** 2 for wi in w)
-            lr_g = 1.0 / problem._length_bound(ratio)
+            lr_g = 1.0 / problem._length_bound(step_ratio(st if linear else None))
         w = w - lr * ev.grad_w
         g = g - lr_g * ev.grad_g
         if mlp:

@@ -11,7 +11,7 @@ from gdnp.problems._validate import all_finite
 
 from ._common import ArrayLike, Callback, Seed, check_positive, known_constant, prepare_run
 from .result import OptimizeResult, Recorder, _finite, status_on_breakdown
-from .stochastic import MiniBatches, check_batch_size
+from .stochastic import MiniBatches, check_batch_size, check_record_every
 
 __all__ = ["gd", "agd"]
 
@@ -112,7 +112,7 @@ def _uphill(fun, fun_prev, G, G_prev, x, x_prev) -> bool:
 def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
        tol: float = 1e-10, seed: Seed = 0, callback: Callback = None, *,
        lr: float | None = None, reference: bool = True, batch_size: int | None = None,
-       statistics: str = "batch") -> OptimizeResult:
+       statistics: str = "batch", record_every: int = 1) -> OptimizeResult:
     """Gradient descent ``x <- x - lr grad f(x)`` (theory guide §6), or its mini-batch form.
 
     Parameters
@@ -140,13 +140,20 @@ def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     statistics : {"batch", "population"}
         Centre each batch with its own mean (``"batch"``) or the full data's
         (``"population"``, only with ``batch_size``: a ``ValueError`` without it).
+    record_every : int, default 1
+        Mini-batch runs only: evaluate the full-data objective (history, ``tol``, divergence
+        test, callback) every ``record_every`` steps and at the last. That evaluation is a
+        full pass over the data, which a step of ``batch_size`` samples otherwise does not
+        make: ``record_every = n // batch_size`` records once per epoch. The iterates do not
+        depend on it.
 
     Returns
     -------
     OptimizeResult
-        Adds ``lr`` (``None`` under backtracking) and, for mini-batch runs, ``batch_size`` and
-        ``statistics``. The history is on the full-data objective at every step; mini-batch
-        runs add ``epoch`` (epochs completed) to it.
+        Adds ``lr`` (``None`` under backtracking) and, for mini-batch runs, ``batch_size``,
+        ``statistics`` and ``record_every``. The history is on the full-data objective at
+        every step (every ``record_every`` steps, its ``iter`` the step); mini-batch runs add
+        ``epoch`` (epochs completed) to it.
 
     Raises
     ------
@@ -174,6 +181,7 @@ def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     lr = check_positive(lr, "lr", allow_none=True)
     B = check_batch_size(problem, batch_size, statistics)
+    every = check_record_every(record_every, B)
     zeta = known_constant(problem, "smoothness")
     backtrack = lr is None and zeta is None
     if lr is None and not backtrack:
@@ -188,9 +196,13 @@ def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                    extra_keys=("epoch",) if B is not None else ())
     out = {"lr": None if backtrack else lr}
     if B is not None:
-        out.update(batch_size=B, statistics=statistics)
+        out.update(batch_size=B, statistics=statistics, record_every=every)
     rec.extras = out.copy  # the same keys when a breakdown ends the run
     for k in range(maxiter + 1):
+        if k % every and k < maxiter and batches is not None:
+            # a mini-batch step between records: no pass over the full data
+            x = x - lr * problem.batch(batches.next(), statistics=statistics).grad(x)
+            continue
         fun, G = problem.value_and_grad(x) if k else _first_value_and_grad(problem, x)
         rec.nfev += 1
         more = () if B is None else (  # (the "epoch" column)

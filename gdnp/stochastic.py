@@ -56,6 +56,19 @@ def check_batch_size(problem, batch_size, statistics: str) -> int | None:
     return int(batch_size)
 
 
+def check_record_every(record_every, batch_size) -> int:
+    """Validate ``record_every`` (an integer ``>= 1``; above 1 for mini-batch runs only)."""
+    if isinstance(record_every, bool) or not isinstance(record_every, numbers.Integral):
+        raise TypeError(f"record_every must be an integer >= 1, got {record_every!r}")
+    if record_every < 1:
+        raise ValueError(f"record_every must be an integer >= 1, got {record_every!r}")
+    if record_every > 1 and batch_size is None:
+        raise ValueError(f"record_every={record_every} applies to mini-batch runs only (a "
+                         "full-batch step computes the full gradient anyway): pass batch_size= "
+                         "too")
+    return int(record_every)
+
+
 class MiniBatches:
     """Seeded epochs of batches of ``B`` sample indices out of ``n``.
 

@@ -609,6 +609,17 @@ class Problem(abc.ABC):
         curvature along the length exceeds the batch norm's (theory guide §10)."""
         return (state["nS"] / state["N"]) ** 2
 
+    def _length_ratio_of(self, w: np.ndarray) -> float:
+        """:meth:`_length_ratio` at ``w`` without a direction state (no pass over the data's
+        margins, which a state of an empirical problem makes): the same numbers as
+        :meth:`_state`'s ``nS`` and ``N``."""
+        nS2 = float(w.dot(self.S.dot(w)))
+        norm = self._normalizer
+        if norm is None:
+            return 1.0 if nS2 > 0.0 else math.nan
+        N, _ = norm.value_and_grad(w)
+        return (math.sqrt(max(nS2, 0.0)) / N) ** 2
+
     def _raw_mean(self) -> np.ndarray | None:
         """Column means of the raw data in the problem's coordinates (``None``: population)."""
         data = getattr(self, "data", None)

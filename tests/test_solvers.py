@@ -714,3 +714,50 @@ def test_a_run_on_a_problem_without_a_minimiser_says_so():
     assert f"above its best, {res.history['fun'][best]:.6g} at iteration {best}" in res.message
     gd = gdnp.solve(prob, "gd", maxiter=300, tol=0)  # GD's f keeps falling: no such clause
     assert "no finite minimiser" in gd.message and "above its best" not in gd.message
+
+
+def _record_every_problems():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 6))
+    y = np.where(X @ rng.standard_normal(6) + rng.logistic(size=3000) > 0, 1.0, -1.0)
+    return {"ols": OLS.from_data(X, X @ np.ones(6) + rng.standard_normal(3000)),
+            "halfspace-l1": Halfspace.from_data(X, y, normalization="l1"),
+            "mlp": MLP.random(4, 3, 10.0, 600, seed=0)}
+
+
+@pytest.mark.parametrize("name", ["ols", "halfspace-l1", "mlp"])
+@pytest.mark.parametrize("method", ["gd", "bngd"])
+def test_record_every_records_less_and_moves_the_same(name, method):
+    """A mini-batch step had also made a full pass over the data for the history (a B = 32
+    step at n = 1e5, d = 100 cost 5.7 ms against 0.1 ms for its batch gradient): with
+    record_every the full objective is evaluated every so many steps, and the iterates, and
+    so the recorded values, are those of recording every step, bit for bit."""
+    prob = _record_every_problems()[name]
+    kw = {"batch_size": 32, "maxiter": 120, "reference": False,
+          **({"lr": 0.3} if method == "gd" else {})}
+    every = gdnp.solve(prob, method, **kw)
+    sparse = gdnp.solve(prob, method, record_every=9, **kw)
+    steps = sparse.history["iter"]
+    assert list(steps) == [*range(0, 120, 9), 120] and sparse.record_every == 9
+    for key, col in sparse.history.items():
+        if key != "time":
+            np.testing.assert_array_equal(col, every.history[key][steps], err_msg=key)
+    np.testing.assert_array_equal(sparse.x, every.x)
+    assert sparse.nit == 120 and sparse.nfev == len(steps)
+
+
+@pytest.mark.parametrize("value, error, match", [
+    (0, ValueError, "record_every must be an integer >= 1"),
+    (2.0, TypeError, "record_every must be an integer >= 1"),
+    (True, TypeError, "record_every must be an integer >= 1"),
+])
+def test_record_every_is_checked(value, error, match):
+    prob = _record_every_problems()["ols"]
+    with pytest.raises(error, match=match):
+        gdnp.solve(prob, "gd", batch_size=32, record_every=value, maxiter=3)
+
+
+@pytest.mark.parametrize("method", ["gd", "bngd"])
+def test_record_every_needs_mini_batches(method):
+    with pytest.raises(ValueError, match="record_every=5 applies to mini-batch runs only"):
+        gdnp.solve(OLS.random(3, 10.0, seed=0), method, record_every=5, maxiter=3)
