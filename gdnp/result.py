@@ -479,6 +479,10 @@ class Recorder:
             history=history,
         )
         res.update(extra)
+        # the solvers' extras are closures over this recorder: dropping them breaks the cycle
+        # recorder -> extras -> recorder, which had kept the problem (an empirical one holds a
+        # copy of X) alive until the cyclic garbage collector ran
+        self.extras = None
         return res
 
 

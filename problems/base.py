@@ -490,13 +490,16 @@ class Problem(abc.ABC):
         """
         cached = getattr(self, "_solution", None)
         if isinstance(cached, Exception):  # no minimiser: a property of the problem, kept
-            raise cached.with_traceback(None)
+            raise copy.copy(cached)
         if cached is None:
             try:
                 x, fx = self._reference_solution()
             except Exception as exc:
                 if getattr(exc, "permanent", False):  # (NoFiniteMinimizerError): not again
-                    self._solution = exc
+                    # a copy, raised as copies: an exception raised gets a traceback, whose
+                    # frames hold this problem (a cycle that had kept it, and its data,
+                    # alive until the garbage collector ran)
+                    self._solution = copy.copy(exc)
                 raise
             self._check_reference(x, fx)
             x.setflags(write=False)

@@ -586,9 +586,13 @@ class Halfspace(LinearProblem):
         in floating point: the first such point is returned, with ``f* = 0`` its correctly
         rounded value, and a warning (``self._underflow`` is set)."""
         v = self.solve_S(self.u)
+        # the problem reached through a list emptied after the solve: scipy's brentq keeps
+        # the function in a reference cycle of its own, which had kept the problem alive
+        # until the garbage collector ran
+        owner = [self]
 
         def slope(a):
-            return float(v @ self.grad(a * v))
+            return float(v @ owner[0].grad(a * v))
 
         s0 = slope(0.0)
         if s0 == 0.0:
@@ -618,8 +622,11 @@ class Halfspace(LinearProblem):
                 f"{self!r}: no sign change of the slope along S^-1 u up to |a| = {abs(hi):.3g}; "
                 "the loss has no finite minimiser")
         from scipy.optimize import brentq  # here: scipy.optimize is slow to import
-        a = brentq(slope, min(lo, hi), max(lo, hi), xtol=1e-300, rtol=4 * np.finfo(float).eps,
-                   maxiter=500)
+        try:
+            a = brentq(slope, min(lo, hi), max(lo, hi), xtol=1e-300,
+                       rtol=4 * np.finfo(float).eps, maxiter=500)
+        finally:
+            owner.clear()
         x = a * v
         m = float(self.u @ x)
         s = np.sqrt(max(float(x @ self.S @ x) - m * m, 0.0))

@@ -8,7 +8,7 @@ from scipy.optimize import brentq
 
 import gdnp
 from gdnp import OptimizeResult, bisect
-from gdnp.problems import MLP, OLS, Halfspace
+from gdnp.problems import MLP, OLS, Halfspace, NoFiniteMinimizerError
 
 from conftest import PlainProblem, make_problem
 
@@ -761,3 +761,43 @@ def test_record_every_is_checked(value, error, match):
 def test_record_every_needs_mini_batches(method):
     with pytest.raises(ValueError, match="record_every=5 applies to mini-batch runs only"):
         gdnp.solve(OLS.random(3, 10.0, seed=0), method, record_every=5, maxiter=3)
+
+
+def _separable_halfspace():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2000, 5))
+    return Halfspace.from_data(X, np.where((X - X.mean(0)) @ np.ones(5) > 0, 1.0, -1.0))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Halfspace.sample(5, 10.0, 2000, separation=0.5, seed=0),
+    _separable_halfspace,
+    lambda: Halfspace.random(5, 10.0, seed=0),
+    lambda: OLS.random(4, 10.0, seed=0),
+    lambda: MLP.random(4, 2, 10.0, 300, seed=0),
+], ids=["data", "separable", "population", "ols", "mlp"])
+@pytest.mark.parametrize("method", ["gd", "agd", "bngd", "gdnp"])
+def test_a_problem_is_freed_when_dropped_after_a_run(make, method):
+    """No reference cycle keeps a problem alive after a run: BNGD's and GDNP's recorders had
+    held their extras closures (recorder -> closure -> recorder), scipy's brentq keeps its
+    function in a cycle, and a stored NoFiniteMinimizerError its traceback's frames, so that
+    looping over data sets grew memory by a copy of X per problem until the cyclic garbage
+    collector ran (1590 MB after five n = 3e5 problems, 325 MB after gc.collect())."""
+    import gc
+    import weakref
+
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()  # only reference counting: what frees memory as the loop goes
+    try:
+        prob = make()
+        ref = weakref.ref(prob)
+        try:
+            gdnp.solve(prob, method, maxiter=5)
+        except NoFiniteMinimizerError:  # (the separable problem's reference, for no method)
+            pass
+        del prob
+        assert ref() is None
+    finally:
+        if enabled:
+            gc.enable()
