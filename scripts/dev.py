@@ -69,6 +69,9 @@ def ensure_env(extras: tuple[str, ...] = ("test",)) -> None:
     print(f"installing gdnp[{spec}] and its dependencies (a minute or two on a fresh "
           "machine)", flush=True)
     _run(py, "-m", "pip", "install", *quiet, "-e", f"{ROOT}[{spec}]")
+    # numba compiles GDNP's length search on its first load ever (several seconds, then kept
+    # in its cache): here at set-up, not silently inside a user's first run and its timings
+    _run(py, "-c", "import gdnp._jit as j; j.available() and j.ready()")
     STAMP.write_text(" ".join([digest, *extras]))
     print(f"environment ready in {time.perf_counter() - t0:.0f} s", flush=True)
 
