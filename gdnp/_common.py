@@ -14,7 +14,7 @@ from gdnp.problems import LinearProblem, NoFiniteMinimizerError, Problem
 from gdnp.problems._validate import as_bool, as_seed_rng
 
 __all__ = ["prepare_run", "check_positive", "known_constant", "require_u", "reference_value",
-           "start_from_bn", "ArrayLike", "Seed", "Callback"]
+           "usable_cpus", "start_from_bn", "ArrayLike", "Seed", "Callback"]
 
 #: A seed: an integer or a :class:`numpy.random.Generator` (never the global random state).
 Seed = int | np.random.Generator
@@ -53,6 +53,17 @@ def known_constant(problem: Problem, name: str) -> float | None:
     if not value > 0.0:
         raise ValueError(f"problem.{name} must be > 0, inf or None (unknown), got {value}")
     return value if np.isfinite(value) else None
+
+
+def usable_cpus() -> int:
+    """The number of CPUs this process may run on (``len(os.sched_getaffinity(0))`` where
+    available: a ``taskset`` or a container's limit; else ``os.cpu_count()``), at least 1."""
+    import os
+
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 def require_u(problem: Problem) -> None:

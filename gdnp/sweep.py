@@ -101,6 +101,7 @@ from typing import Any
 
 import numpy as np
 
+from gdnp._common import usable_cpus
 from gdnp._io import (
     atomic_write_chunks,
     atomic_write_text,
@@ -111,6 +112,7 @@ from gdnp._io import (
     writable_folder,
 )
 from gdnp._optional import optional_import
+from gdnp.problems._validate import warn_external
 from gdnp.result import DEFAULT_MAXITER, DEFAULT_TOL
 
 __all__ = ["GRID_KEYS", "COLUMNS", "COLUMN_TYPES", "load_config", "normalize_config",
@@ -1170,7 +1172,7 @@ def _iter_loky(todo, jobs, blas_threads):
         return
     # the BLAS pools of a worker, fixed before its imports (threadpool_limits in each cell
     # sets the same number again): blas_threads, else joblib's default share of the CPUs
-    per_worker = blas_threads or max((os.cpu_count() or 1) // jobs, 1)
+    per_worker = blas_threads or max(usable_cpus() // jobs, 1)
     # an idle worker exits after _WORKER_IDLE_S instead of joblib's 300 s, and every worker
     # as soon as this process is gone (a SIGKILL leaves it no chance to stop them)
     executor = get_memmapping_executor(n_workers, timeout=_WORKER_IDLE_S,
@@ -1348,6 +1350,10 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
     out = Path(out)
     if backend == "loky" and jobs > 1:  # before anything is written
         optional_import("joblib", "gdnp sweep --jobs N")
+        if jobs > usable_cpus():
+            warn_external(f"jobs={jobs}, but this process may run on {usable_cpus()} CPU(s) "
+                          "(a taskset or a container's limit): the workers share them, which "
+                          "is slower than fewer jobs", RuntimeWarning)
     with contextlib.ExitStack() as stack:
         client = None
         if backend == "dask":  # connect first: an unreachable scheduler writes nothing

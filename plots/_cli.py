@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections import deque
@@ -22,10 +21,9 @@ def default_jobs() -> int:
     int
         ``len(os.sched_getaffinity(0))`` where available, else ``os.cpu_count()`` (at least 1).
     """
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
+    from gdnp._common import usable_cpus
+
+    return usable_cpus()
 
 
 def make_all(out_dir: str, quick: bool = False, only=None, pdf: bool = False,

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
-import os
 import time
 import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+
+from gdnp._common import usable_cpus
 
 __all__ = ["STATUSES", "CheckResult", "evaluate", "run_checks", "summarize"]
 
@@ -216,7 +217,7 @@ def run_checks(
             math.isfinite(timeout) and timeout > 0):
         raise ValueError(f"timeout must be a finite number > 0 (seconds) or None, got "
                          f"{timeout!r}")
-    jobs = jobs or min(os.cpu_count() or 1, 4)
+    jobs = jobs or min(usable_cpus(), 4)
     if jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     ctx = _context()
