@@ -1352,8 +1352,9 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
         optional_import("joblib", "gdnp sweep --jobs N")
         if jobs > usable_cpus():
             warn_external(f"jobs={jobs}, but this process may run on {usable_cpus()} CPU(s) "
-                          "(a taskset or a container's limit): the workers share them, which "
-                          "is slower than fewer jobs", RuntimeWarning)
+                          "(the machine's, or a taskset's or a container's limit): the "
+                          "workers share them, which is slower than fewer jobs",
+                          RuntimeWarning)
     with contextlib.ExitStack() as stack:
         client = None
         if backend == "dask":  # connect first: an unreachable scheduler writes nothing

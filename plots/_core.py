@@ -179,9 +179,10 @@ def register(name: str, title: str, config, compute, render, requires=(),
     cost : float, default 1.0
         About the seconds the figure takes on one core (parallel runs start the costly ones
         first).
-    parts : Parts, optional
-        The computation cut into independent pieces (:class:`Parts`), which a parallel
-        :func:`make_all` runs on one pool with every other figure's.
+    parts : optional
+        The computation cut into independent pieces (a ``Parts``, as for
+        :class:`FigureSpec`), which a parallel :func:`make_all` runs on one pool with every
+        other figure's.
     replace : bool, default False
         Replace a figure of the same name.
 

@@ -15,6 +15,18 @@ GRID = {"grid": {"problem": ["ols", "halfspace"], "kappa": [10, 100], "dim": [4]
         "maxiter": 15, "options": {"gdnp": {"T_s": 10}}}
 
 
+def _more_jobs_than_cpus(jobs: int):
+    """The warning a sweep gives for more jobs than usable CPUs, where this machine has fewer
+    (these tests run three processes on purpose)."""
+    import contextlib
+
+    from gdnp._common import usable_cpus
+
+    if jobs <= usable_cpus():
+        return contextlib.nullcontext()
+    return pytest.warns(RuntimeWarning, match=f"jobs={jobs}, but this process may run on")
+
+
 def _rows_without_time(text: str) -> list[list[str]]:
     rows, _ = check_cell(text, text.rsplit("key=", 1)[1].split(",", 1)[0])
     i = sweep_mod.COLUMNS.index("time")
@@ -76,7 +88,8 @@ def test_units_go_out_costliest_first():
 def test_loky_with_three_processes_equals_serial(tmp_path):
     cfg = {**GRID, "grid": {**GRID["grid"], "n": [300], "batch_size": [None]}}
     serial = run_sweep(cfg, tmp_path / "serial", jobs=1, progress=False)
-    par = run_sweep(cfg, tmp_path / "loky", jobs=3, backend="loky", progress=False)
+    with _more_jobs_than_cpus(3):
+        par = run_sweep(cfg, tmp_path / "loky", jobs=3, backend="loky", progress=False)
     assert par["ran"] == serial["ran"] == 24
 
     def table(out):
@@ -124,7 +137,8 @@ def test_joblib_parallel_works_before_and_after_a_loky_sweep(tmp_path):
     assert squares() == [0, 1, 4, 9]
     assert run_sweep(cfg, tmp_path / "a", jobs=2, progress=False)["ran"] == 3
     assert squares() == [0, 1, 4, 9]  # the executor the sweep used is joblib's own
-    assert run_sweep(cfg, tmp_path / "b", jobs=3, progress=False)["ran"] == 3
+    with _more_jobs_than_cpus(3):
+        assert run_sweep(cfg, tmp_path / "b", jobs=3, progress=False)["ran"] == 3
 
 
 def test_numpy_grids_and_options_are_plain_values():
