@@ -140,10 +140,11 @@ def _length_curvature() -> Identity:
 
 
 def _quoted_length_bound() -> list[Identity]:
-    # OLS with S = I: d_g f = 2 (g - g*), zeta = 2, mu = 1; after T = 0 halvings g_T = a
-    a, b, gs = sp.symbols("a b gstar", real=True)
+    # OLS with S = I: d_g f = 2 (g - g*), zeta = 2, mu = 1; after T halvings of [a, b] the
+    # bracket's lower end a_T lies within 2^-T (b - a) below the root g*
+    a, b, gs, aT = sp.symbols("a b gstar a_T", real=True)
     T = sp.Symbol("T", integer=True, nonnegative=True)
-    lhs = (2 * (a - gs)) ** 2
+    lhs = (2 * (aT - gs)) ** 2
     rhs = 2**-T * 2 * (b - a) / 1
     return [Identity(lhs, rhs, "expand", label="(d_g f(a_T))^2 = 2^-T zeta |b-a|/mu^2 (quoted)")]
 
@@ -151,9 +152,12 @@ def _quoted_length_bound() -> list[Identity]:
 def _refute_quoted_length() -> Counterexample:
     (identity,) = _quoted_length_bound()
     syms = {s.name: s for s in identity.lhs.free_symbols | identity.rhs.free_symbols}
-    point = {syms["a"]: -10, syms["b"]: 10, syms["gstar"]: 0, syms["T"]: 0}
+    # bracket [-1000, 1000], root 999: one halving keeps [0, 1000], so a_1 = 0
+    point = {syms["a"]: -1000, syms["b"]: 1000, syms["gstar"]: 999, syms["T"]: 1,
+             syms["a_T"]: 0}
     return bound_counterexample(
-        identity.lhs, identity.rhs, point, where="OLS, S = I, T = 0: g_0 = a"
+        identity.lhs, identity.rhs, point,
+        where="OLS, S = I, bracket [-1000, 1000], root 999, after T = 1 halving: [0, 1000]"
     )
 
 
@@ -167,17 +171,21 @@ def _mlp_alternating() -> list[Identity]:
     G = V.v("G")
     JtG = V.substitute(V.grad(G.dot(wt), "w"), {"G": u * ai + wt.S() * bii + wj.S() * bij})
     uw = u.dot(w)
-    step = -(r**3) / (L * g * ai * uw)
+    # h = c1 u'w with psi_i in place of phi: c1 = E[psi_i'] - E[psi_i''] u'w~_i
+    # = E[d_i Phi] - b_ii u'w~_i = a_i + b_ij u'w~_j (the two-unit Stein form's a_i =
+    # E[d_i Phi] - b_ii u'w~_i - b_ij u'w~_j), as gdnp's UnitView.c1 computes it
+    c1 = ai + bij * u.dot(wj)
+    step = -(r**3) / (L * g * c1 * uw)
     step4 = w - w.S() / L + u * (r**2 / (L * uw))
-    cross = (wj.S() - w.S() * (w.dot(wj.S()) / r**2)) * (r**2 * bij / (L * ai * uw))
+    cross = (wj.S() - w.S() * (w.dot(wj.S()) / r**2)) * (r**2 * bij / (L * c1 * uw))
     return [
         vec_identity(
             w - JtG * step,
-            step4 + cross,
+            w + (step4 - w) * (ai / c1) + cross,
             "relation",
             ((r, Q),),
-            label="w_{t+1} = step (4) + (||w||_S^2 b_ij/(L a_i u'w))(S w~_j - (w'Sw~_j/"
-            "||w||_S^2) S w)",
+            label="w_{t+1} = w + (a_i/c1)(step (4) - w) + (||w||_S^2 b_ij/(L c1 u'w))(S w~_j - "
+            "(w'Sw~_j/||w||_S^2) S w), c1 = a_i + b_ij u'w~_j",
         )
     ]
 
@@ -287,8 +295,8 @@ CHECKS = [
     Check(
         "k19.length_bound_as_quoted",
         "k19",
-        "quoted (d_g f(a_T))^2 <= 2^-T zeta |b - a| / mu^2 for every T (FALSE at T = 0 for a "
-        "wide bracket; holds only for T large enough)",
+        "quoted (d_g f(a_T))^2 <= 2^-T zeta |b - a| / mu^2 for every T (FALSE after a halving "
+        "of a wide bracket; holds only for T large enough)",
         "theory guide §4 (rates, reconstructed); K19",
         _quoted_length_bound,
         expected="fails",
@@ -298,9 +306,9 @@ CHECKS = [
     Check(
         "k19.mlp_alternating_step",
         "k19",
-        "MLP, unit i with the others fixed, psi_i in place of phi: GDNP's direction step is "
-        "step (4) plus (||w||_S^2 b_ij/(L a_i u'w))(S w~_j - (w'Sw~_j/||w||_S^2) S w), zero "
-        "iff b_ij = 0 or w~_j || w",
+        "MLP, unit i with the others fixed, psi_i in place of phi in h (c1 = a_i + b_ij "
+        "u'w~_j): GDNP's direction step is w + (a_i/c1)(step (4) - w) plus (||w||_S^2 b_ij/"
+        "(L c1 u'w))(S w~_j - (w'Sw~_j/||w||_S^2) S w), so step (4) itself where b_ij = 0",
         "theory guide §5; K19",
         _mlp_alternating,
         generality="general d",
