@@ -192,63 +192,50 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
 
     def step_ratio(st) -> float:
         """The per-step length bound's ratio at ``w`` (``st``: its full direction state, or
-        None between records, where none is made)."""
+        None where none was made: between records, and on the MLP)."""
         if linear:
             return problem._length_ratio(st) if st is not None else \
                 problem._length_ratio_of(w)
         return max(float(wi @ problem.S @ wi) / problem.normalizer.value(wi) ** 2 for wi in w)
 
     for k in range(maxiter + 1):
-        if k % every and k < maxiter and batches is not None:
-            # a mini-batch step between records: no pass over the full data (the same
-            # arithmetic as a recorded step's, so the iterates do not depend on every)
+        st = None  # the full direction state of w, made where the step is recorded
+        # between records (record_every) a mini-batch step makes no pass over the full data;
+        # its arithmetic is a recorded step's, so the iterates do not depend on every
+        if not (k % every and k < maxiter and batches is not None):
+            # (overflow and invalid values are silenced for the run by status_on_breakdown)
             try:
-                part = problem.batch(batches.next(), statistics=statistics)
-                ev = _bn_eval(part, part.value_and_grad_bn(w, g, theta) if mlp else
-                              part.value_and_grad_bn(w, g))
-            except ValueError:  # N_B(w) = 0 on this batch: the step is undefined
-                rec.stop(2, f"diverged: the batch normalization of step {k} is undefined "
-                            "(N_B(w) = 0); x is the last recorded iterate")
+                if linear:  # one check and one direction state for the gradient, the
+                    # iterate and rho (what value_and_grad_bn, from_bn and rayleigh compute);
+                    # every w is a new array that is never modified in place (fresh). After
+                    # the first step only g needs a test: a non-finite w fails the state's
+                    # own test of ||w||_S (the same ValueError, the same divergence)
+                    if k == 0 or not math.isfinite(g):
+                        w, g = problem._check_bn(w, g)
+                    st = problem._state(w, fresh=True)
+                    ev = problem._value_and_grad_bn(w, st, g)
+                    x_cur = problem._point(w, st, g)
+                else:
+                    ev = _bn_eval(problem, problem.value_and_grad_bn(w, g, theta) if mlp
+                                  else problem.value_and_grad_bn(w, g))
+                    x_cur = problem.from_bn(w, g, theta) if mlp else problem.from_bn(w, g)
+                    if k == 0 and np.shape(ev.grad_w) != np.shape(w):
+                        raise TypeError(f"{type(problem).__name__}.value_and_grad_bn "
+                                        f"returned grad_w of shape {np.shape(ev.grad_w)}, "
+                                        f"expected {np.shape(w)} (w's)")
+            except ValueError:  # w or g left the finite range: a divergence, not a crash
+                rec.status, rec._divergence_note = 2, (k, np.nan)
                 break
-            if per_step:
-                lr_g = 1.0 / problem._length_bound(step_ratio(None))
-            w = w - lr * ev.grad_w
-            g = g - lr_g * ev.grad_g
-            if mlp:
-                theta = theta - lr_g * ev.grad_x[-problem.hidden:]
-            continue
-        # (overflow and invalid values are silenced for the whole run by status_on_breakdown)
-        try:
-            if linear:  # one check and one direction state for the gradient, the
-                # iterate and rho (what value_and_grad_bn, from_bn and rayleigh compute);
-                # every w is a new array that is never modified in place (fresh). After the
-                # first step only g needs a test: a non-finite w fails the state's own test
-                # of ||w||_S (the same ValueError, the same divergence)
-                if k == 0 or not math.isfinite(g):
-                    w, g = problem._check_bn(w, g)
-                st = problem._state(w, fresh=True)
-                ev = problem._value_and_grad_bn(w, st, g)
-                x_cur = problem._point(w, st, g)
-            else:
-                ev = _bn_eval(problem, problem.value_and_grad_bn(w, g, theta) if mlp else
-                              problem.value_and_grad_bn(w, g))
-                x_cur = problem.from_bn(w, g, theta) if mlp else problem.from_bn(w, g)
-                if k == 0 and np.shape(ev.grad_w) != np.shape(w):
-                    raise TypeError(f"{type(problem).__name__}.value_and_grad_bn returned "
-                                    f"grad_w of shape {np.shape(ev.grad_w)}, expected "
-                                    f"{np.shape(w)} (w's)")
-        except ValueError:  # w or g left the finite range: a divergence, not a crash
-            rec.status, rec._divergence_note = 2, (k, np.nan)
-            break
-        rec.nfev += 1
-        # the extra columns in the order of `extra`: w_norm2 (np.sum, unwrapped), rho_gap, epoch
-        more = (float(np.add.reduce(w * w, axis=None)),)
-        if linear:
-            more += (-st["uw"] ** 2 / st["nS"] ** 2 - rho_star,)
-        if B is not None:
-            more += (float(k) if batches is None else batches.epoch(k),)
-        if rec.record(k, x_cur, ev.fun, ev.grad_x, more, (w, g, theta)) or k == maxiter:
-            break
+            rec.nfev += 1
+            # the extra columns in the order of `extra`: w_norm2 (np.sum, unwrapped),
+            # rho_gap, epoch
+            more = (float(np.add.reduce(w * w, axis=None)),)
+            if linear:
+                more += (-st["uw"] ** 2 / st["nS"] ** 2 - rho_star,)
+            if B is not None:
+                more += (float(k) if batches is None else batches.epoch(k),)
+            if rec.record(k, x_cur, ev.fun, ev.grad_x, more, (w, g, theta)) or k == maxiter:
+                break
         if batches is not None:
             try:
                 part = problem.batch(batches.next(), statistics=statistics)
@@ -259,7 +246,7 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                             "(N_B(w) = 0); x is the last recorded iterate")
                 break
         if per_step:  # the bound at ||w_k||_S^2 / N(w_k)^2, the largest unit's
-            lr_g = 1.0 / problem._length_bound(step_ratio(st if linear else None))
+            lr_g = 1.0 / problem._length_bound(step_ratio(st))
         w = w - lr * ev.grad_w
         g = g - lr_g * ev.grad_g
         if mlp:

@@ -163,22 +163,11 @@ def register(name: str, title: str, config, compute, render, requires=(),
 
     Parameters
     ----------
-    name : str
-        Registry name (the stem of the written files).
-    title : str
-        One-line description.
-    config : callable
-        ``config(quick) -> dict``: the sizes, seeds and methods (small ones when ``quick``).
+    name, title, config, render, requires, cost
+        The fields of :class:`FigureSpec` of the same names (``requires``: optional
+        packages, without which the figure is skipped with a message).
     compute : callable or None
         ``compute(config) -> {"tables": ..., "results": ...}``; ``None`` with ``parts``.
-    render : callable
-        ``render(data) -> matplotlib.figure.Figure`` from the written data alone.
-    requires : tuple of str, optional
-        Optional packages the figure needs (``("sklearn",)``): without them it is skipped
-        with a message.
-    cost : float, default 1.0
-        About the seconds the figure takes on one core (parallel runs start the costly ones
-        first).
     parts : optional
         The computation cut into independent pieces (a ``Parts``, as for
         :class:`FigureSpec`), which a parallel :func:`make_all` runs on one pool with every
