@@ -58,9 +58,20 @@ def _mu_L(mu, L) -> tuple[float, float]:
     return mu, L
 
 
-def _S_w(S, w_star) -> tuple[np.ndarray, np.ndarray, float]:
+def _power_of_two_scaled(w: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(w 2^-k, k)`` with the largest ``|w_i 2^-k|`` in ``[1/2, 1)`` (exact: a power of
+    two), so that quadratic forms in ``w`` neither overflow nor underflow; ``k = 0`` for
+    ``w = 0``."""
+    top = float(np.max(np.abs(w))) if w.size else 0.0
+    k = math.frexp(top)[1] if top > 0.0 else 0
+    return np.ldexp(w, -k), k
+
+
+def _S_w(S, w_star) -> tuple[np.ndarray, np.ndarray, float, int]:
     """``S`` (finite, square, symmetric positive definite), a non-zero ``w_star`` of matching
-    length, and ``w_star' S w_star > 0``.
+    length brought to the scale of :func:`_power_of_two_scaled` (``H*`` depends on its
+    direction only; ``k`` returns the power of two, for the functions that read its norm),
+    its ``w' S w > 0`` and ``k``: ``(S, w, w'Sw, k)``.
 
     ``S`` is checked as every problem constructor checks it (:func:`as_spd_matrix`): symmetric
     to ``1e-10 max|S|`` (far above the rounding of a computed ``E[xx']``, far below a genuine
@@ -70,11 +81,16 @@ def _S_w(S, w_star) -> tuple[np.ndarray, np.ndarray, float]:
     """
     S = as_spd_matrix(S, "S")
     w = as_vector(w_star, "w_star", dim=S.shape[0])
-    Sw = S @ w
-    wSw = float(w @ Sw)
-    if not wSw > 0.0:  # S is positive definite: w = 0, or so small that w'Sw underflows
-        raise ValueError("w_star must be a non-zero vector (w_star' S w_star = 0)")
-    return S, w, wSw
+    if not np.any(w):
+        raise ValueError("w_star must be a non-zero vector")
+    # the direction at a scale where w'Sw neither underflows (w_star of 1e-200 had read as
+    # zero) nor overflows (1e155: a LinAlgError)
+    w, k = _power_of_two_scaled(w)
+    wSw = float(w @ (S @ w))
+    if not wSw > 0.0:  # S positive definite, w of order 1: only a subnormal S gets here
+        raise ValueError(f"w_star' S w_star = {wSw!r} is not positive at w_star's scale "
+                         "(S too small to represent the quadratic form)")
+    return S, w, wSw, k
 
 
 def gd_linear_bound(t, kappa: float, gap0: float, *, form: str = "classical"):
@@ -333,7 +349,8 @@ def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float, *,
     zeta : float
         Smoothness constant of ``f``.
     width0 : float
-        Width ``b^{(0)} - a^{(0)}`` of the initial (expanded) bracket.
+        Width ``b^{(0)} - a^{(0)}`` of the initial (expanded) bracket; the bound reads its
+        absolute value, so a bracket given as ``a - b`` gives the same bound.
     mu : float
         Smallest eigenvalue of ``S``.
     form : {"quoted", "corrected"}, default "quoted"
@@ -372,7 +389,7 @@ def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float, *,
     """
     T_s = as_positive_int(T_s, "T_s", minimum=0)
     zeta, mu = check_positive(zeta, "zeta"), check_positive(mu, "mu")
-    width0 = abs(as_real(width0, "width0"))
+    width0 = abs(as_real(width0, "width0"))  # the bound reads |b - a|: either order
     if form not in ("quoted", "corrected"):
         raise ValueError(f"form must be 'quoted' or 'corrected', got {form!r}")
     if width0 == 0.0:  # a bracket of width 0: the bound is 0 whatever zeta and mu
@@ -411,7 +428,7 @@ def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi:
     zeta : float
         Smoothness constant of ``f``.
     width0 : float
-        Width of the initial bracket.
+        Width of the initial bracket (its absolute value is read).
     form : {"quoted", "corrected"}, default "quoted"
         The length term's form (:func:`k19_length_bound`).
 
@@ -480,7 +497,7 @@ def c19_hessian(S: np.ndarray, w_star: np.ndarray) -> np.ndarray:
     >>> H @ np.array([1.0, 0.0])
     array([0., 0.])
     """
-    return _h_star(*_S_w(S, w_star))
+    return _h_star(*_S_w(S, w_star)[:3])
 
 
 def _h_star(S: np.ndarray, w_star: np.ndarray, wSw: float) -> np.ndarray:
@@ -583,13 +600,17 @@ def bngd_rate(S: np.ndarray, w_star: np.ndarray, w_inf: np.ndarray, lr: float) -
     >>> bool(abs(measured - r**2) < 1e-4)
     True
     """
-    S, w_star, wSw = _S_w(S, w_star)
+    S, w_star, wSw, k_star = _S_w(S, w_star)
     w_inf = as_vector(w_inf, "w_inf", dim=S.shape[0])
     lr = check_positive(lr, "lr")
-    ww = float(w_inf @ w_inf)
-    if not ww > 0.0:
+    if not np.any(w_inf):
         raise ValueError("w_inf must be a non-zero vector (BNGD's direction is never zero)")
-    eps_hat = 2.0 * lr * float(w_star @ w_star) / ww
+    # ||w_star||^2 / ||w_inf||^2 from both at the scale of _power_of_two_scaled, times the
+    # power of two 4^(k_star - k_inf): no overflow or underflow from the vectors' own scales
+    w_inf, k_inf = _power_of_two_scaled(w_inf)
+    with np.errstate(over="ignore", under="ignore"):
+        eps_hat = float(np.ldexp(2.0 * lr * float(w_star @ w_star) / float(w_inf @ w_inf),
+                                 2 * (k_star - k_inf)))
     if not np.isfinite(eps_hat):
         raise ValueError(f"lr = {lr!r} with these w_star, w_inf makes the effective step "
                          "2 lr ||w_star||^2 / ||w_inf||^2 overflow; rescale them")
@@ -647,7 +668,7 @@ def gdnp_rate(S: np.ndarray, w_star: np.ndarray, L: float | None = None) -> floa
     >>> bool(abs(measured - r**2) < 1e-4)
     True
     """
-    S, w_star, wSw = _S_w(S, w_star)
+    S, w_star, wSw, _ = _S_w(S, w_star)
     L = float(np.linalg.eigvalsh(S)[-1]) if L is None else check_positive(L, "L")
     eig = _nonzero_eigs(_h_star(S, w_star, wSw))
     if eig.size == 0:
@@ -768,9 +789,11 @@ def _bad_gap_note(t: np.ndarray, y: np.ndarray, stop: int) -> str:
 
 def _window(t: np.ndarray, y: np.ndarray, floor: float) -> tuple[int, int]:
     """:func:`fit_window` on checked arrays."""
-    bad = ~np.isfinite(y) | (y <= floor)
-    stop = int(np.argmax(bad)) if bad.any() else y.size
-    start = int(np.searchsorted(t[:stop], 0.0, side="right")) if stop else 0
+    # the window starts at the first t > 0: a gap before it (an unknown or exact 0 gap at a
+    # start on the optimum) does not end it
+    start = int(np.searchsorted(t, 0.0, side="right"))
+    bad = ~np.isfinite(y[start:]) | (y[start:] <= floor)
+    stop = start + int(np.argmax(bad)) if bad.any() else y.size
     if stop - start < 2:
         return start, stop
     seg = y[start:stop]
@@ -806,7 +829,11 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
     4. both rejected (systematic wiggles, e.g. AGD's momentum ripples, or a law with an
        offset, ``(t + t_0)^-p``): where the gap fell at least ``min_decades`` over the fitted
        window, the model whose RSS is ``dominance`` times smaller, else ``"undetermined"``;
-       and the power law only where its local order is constant too (below). Over a smaller
+       the power law only where its local order is constant too (below), and the geometric
+       law only where its local rate ``-d log gap / dt`` does not grow over the window beyond
+       the same band (a superlinear sequence such as ``exp(-t^2/10)`` fits a line better
+       than a power law without being either; a rate that shrinks, geometric modes slowing
+       down, is linear convergence and is named). Over a smaller
        fall (a power law falls only ``p log10(t_2/t_1)`` decades, 0.3 ``p`` over the last
        half of a run) the RSS is no evidence: a mixture of geometric modes slowing down fits a
        power law better than a line without being one (a linearly converging GDNP run read
@@ -869,7 +896,11 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
     new minima, the window runs on into it, and the bend from convergence to plateau can fit
     the power law best (a geometric run with ``r = 0.9`` onto a plateau at ``1e-8`` with
     ``1e-3`` relative noise: ``"sublinear"`` on one seed in five, ``"undetermined"`` on the
-    others, without a floor; ``"linear"`` with the plateau's level as ``floor``, tested).
+    others, without a floor; ``"linear"`` with the plateau's level as ``floor``, tested). A
+    plateau that *adds* to the gap, as rounding does (``0.9^t + 1e-8``), bends the window's end
+    above its level too: a floor of ``1.01e-8`` or ``2e-8`` leaves it ``"undetermined"``, one
+    several times the plateau's level names the geometric law (``5e-8``: ``1 - r = 0.0986``
+    for 0.1, tested), so pass a floor a few times the plateau's level.
     The figures, the sweep and ``gdnp solve`` pass the float64 rounding floor of ``f*``.
 
     Examples
@@ -960,7 +991,10 @@ def fit_rate(iters, gaps, *, floor: float = 0.0, tail: float = 0.5, level: float
             f"both laws rejected over a fall of {out['decades']:.2g} decade(s), less than "
             f"{min_decades:g}", short_fall=True)
     elif rss_lin * dominance <= rss_sub:
-        kind, reason = "linear", f"both rejected; geometric RSS {dominance:g}x smaller"
+        # the geometric law unless its local rate visibly grows (a superlinear sequence, such
+        # as exp(-t^2/10), fits a line better than a power law without being either)
+        kind, reason = _unless_rate_grows(
+            out, t, nest, c_both, s2, f"both rejected; geometric RSS {dominance:g}x smaller")
     elif rss_sub * dominance <= rss_lin:
         # a power law only where its local order is constant too (a mixture of geometric
         # modes, whose local order moves, can fit it better than a line over a decade or two)
@@ -1077,6 +1111,29 @@ def _unless_order_moves(out: dict, t: np.ndarray, y: np.ndarray, nest: np.ndarra
             + ", ".join(f"{p:.3g}" for p, _ in pieces)
             + f") stray from its {order:.3g}: the local order moves inside the window")
     return "sublinear", lead
+
+
+def _unless_rate_grows(out: dict, t: np.ndarray, nest: np.ndarray, c: np.ndarray,
+                       s2: float, lead: str):
+    """Rule 4's geometric law (its RSS the smaller by ``dominance``): named unless its local
+    rate ``lambda(t) = -d log gap / dt = p(t) / t`` of the nesting model grows over the window
+    beyond :data:`LOCAL_ORDER_BAND` ``log q`` plus two standard errors, that is unless
+    ``lambda(t_2) / lambda(t_1) = rho / q`` exceeds the band (``rho`` the local order's ratio,
+    ``q = t_2 / t_1``). A geometric law's local rate is constant; a superlinear sequence's
+    grows (``exp(-t^2/10)``: ``lambda = t/5``, the ratio ``q``), and its average over the
+    window is no rate. A local rate that shrinks (geometric modes slowing down, the slowest
+    taking over) still names the geometric law: that is linear convergence, at a rate between
+    the modes'."""
+    ratio = _order_ratio(out, t, nest, c, s2)
+    if ratio is None:
+        return "linear", lead
+    rho, se, q, band, what = ratio
+    if math.log(rho / q) > band + 2.0 * se / rho:
+        return "undetermined", lead + what + (
+            f", so the local rate -dlog(gap)/dt grows {rho / q:.3g}-fold over it: not a "
+            "geometric law's constant rate (a run speeding up, as superlinear convergence "
+            "does; the fitted rate would be its average)")
+    return "linear", lead
 
 
 def _part_orders(t: np.ndarray, y: np.ndarray, parts: int = 4):

@@ -2,8 +2,9 @@
 
 Every plotted rate is ``1 - r`` of :func:`gdnp.rates.fit_rate` on the gap ``f - f*`` (the
 per-iteration contraction of the window above the rounding floor), with its standard error;
-a filled marker means the fitter classified every seed's run as linear, a hollow one that it
-did not (the linear fit's ``1 - r`` is still drawn: a local contraction, not a label).
+a filled marker means the fitter classified every seed's run as linear over at least a decade
+(:func:`~gdnp.plots.style.linear_over_a_decade`), a hollow one that it did not (the linear
+fit's ``1 - r`` is still drawn: a local contraction, not a label).
 """
 
 from __future__ import annotations

@@ -395,3 +395,53 @@ def test_a_local_order_that_moves_inside_the_window_is_not_a_power_law():
         kinds[depth] = (fit["kind"], fit["reason"])
     assert kinds[0.2][0] == "sublinear"
     assert kinds[0.35][0] == "undetermined" and "quarters" in kinds[0.35][1]
+
+
+def test_a_superlinear_sequence_is_not_called_linear():
+    """Rule 4 had named the geometric law by its RSS alone: sequences whose local rate
+    ``-dlog(gap)/dt`` grows over the window (superlinear) read "linear" with a rate that was
+    their average (``exp(-0.1 t - 0.002 t^2)``: the per-step factor falls from 0.497 to 0.274
+    inside the window). Geometric modes slowing down, whose local rate shrinks, still read
+    linear: that is linear convergence."""
+    cases = [(np.arange(60.0), lambda t: np.exp(-t**2 / 10)),
+             (np.arange(300.0), lambda t: np.exp(-0.1 * t - 0.002 * t**2)),
+             (np.arange(1, 40.0), lambda t: t ** -t)]
+    for t, gap in cases:
+        fit = rates.fit_rate(t, gap(t))
+        assert fit["kind"] == "undetermined", fit["reason"]
+        assert "both rejected; geometric RSS" in fit["reason"]
+        assert "local rate -dlog(gap)/dt grows" in fit["reason"]
+    t = np.arange(400.0)
+    for gap in (0.8**t + 1e-2 * 0.9**t, np.exp(-np.outer(t, [0.05, 0.1, 0.2])).sum(axis=1)):
+        fit = rates.fit_rate(t, gap)
+        assert fit["kind"] == "linear" and "geometric RSS" in fit["reason"]
+        assert fit["order_ratio"] / (fit["window"][1] / fit["window"][0]) < 1.0  # it shrinks
+
+
+def test_a_bad_gap_before_the_window_does_not_end_it():
+    """The window starts at the first t > 0: an unknown (NaN) or exact 0 gap at t = 0, a start
+    on the optimum's level, had emptied it."""
+    g = [1, .5, .25, .125, .0625]
+    for first in (np.nan, 0.0, -1.0, np.inf):
+        assert rates.fit_window(range(6), [first, *g]) == (1, 6)
+    t = np.arange(60.0)
+    gaps = 0.9**t
+    gaps[0] = np.nan
+    fit = rates.fit_rate(t, gaps)
+    assert fit["kind"] == "linear" and fit["one_minus_rate"] == pytest.approx(0.1, rel=1e-9)
+    # a bad gap inside the window still ends it
+    assert rates.fit_window(range(6), [1.0, 1.0, 0.5, np.nan, 0.1, 0.05]) == (1, 3)
+
+
+def test_an_additive_plateau_needs_a_floor_several_times_its_level():
+    """As fit_rate's Notes say: a plateau that adds to the gap (as rounding does) bends the
+    window's end; a floor just above its level leaves the fit undetermined, one several times
+    above it gives the geometric law at nearly its rate."""
+    t = np.arange(300.0)
+    for seed in range(3):
+        noise = 1.0 + 1e-3 * np.random.default_rng(seed).standard_normal(t.size)
+        gaps = 0.9**t + 1e-8 * noise
+        assert rates.fit_rate(t, gaps, floor=1.01e-8)["kind"] == "undetermined"
+        fit = rates.fit_rate(t, gaps, floor=5e-8)
+        assert fit["kind"] == "linear"
+        assert fit["one_minus_rate"] == pytest.approx(0.1, rel=0.02)

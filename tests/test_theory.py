@@ -248,6 +248,31 @@ def test_kappa_star_facts():
             assert ks == pytest.approx(1.0)
 
 
+def test_h_star_rates_do_not_depend_on_the_optimum_s_scale():
+    """H* depends on w~*'s direction only: a w_star of 1e-200 had read as zero, one of 1e-160
+    had lost digits in a subnormal w'Sw, one of 1e155 had raised LinAlgError. Scaled by a
+    power of two the results are bit for bit those at scale 1; by any other factor, to
+    rounding."""
+    prob = OLS.random(5, 100.0, seed=1)
+    w = prob.solution()[0]
+    ref = (rates.kappa_star(prob.S, w), rates.gdnp_rate(prob.S, w),
+           rates.bngd_rate(prob.S, w, 3.0 * w, 0.1))
+    for scale in (2.0**-700, 2.0**900, 1e-200, 1e-160, 1e155, 1e300, 1e-300):
+        got = (rates.kappa_star(prob.S, scale * w), rates.gdnp_rate(prob.S, scale * w),
+               rates.bngd_rate(prob.S, scale * w, 3.0 * scale * w, 0.1))
+        if np.log2(scale) == round(np.log2(scale)):
+            assert got == ref
+        else:
+            np.testing.assert_allclose(got, ref, rtol=1e-13)
+    np.testing.assert_array_equal(rates.c19_hessian(prob.S, 2.0**-900 * w),
+                                  rates.c19_hessian(prob.S, w))
+    with pytest.raises(ValueError, match="w_star must be a non-zero vector"):
+        rates.kappa_star(prob.S, 0.0 * w)
+    # the effective step itself overflows: named, not a LinAlgError
+    with pytest.raises(ValueError, match="overflow"):
+        rates.bngd_rate(prob.S, 1e300 * w, 1e-300 * w, 0.1)
+
+
 def test_fit_order_classifies_synthetic_histories():
     t = np.arange(1, 400)
     lin = rates.fit_order(t, 3.0 * 0.97**t)

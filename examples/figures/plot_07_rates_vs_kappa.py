@@ -52,7 +52,9 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 # GDNP on the K19 line on least squares up to :math:`\kappa = 100` (beyond, their windows are
 # still transient and their fitted rates lie above it), AGD on the :math:`1/\sqrt{\kappa}`
 # slope, BNGD below C19's best rate up to :math:`\kappa = 1000` (its runs at larger
-# :math:`\kappa` are not yet asymptotic). Hollow markers: not linear over a decade for some
-# seed.
+# :math:`\kappa` are not yet asymptotic). Hollow markers: some seed's run is not linear over
+# at least a decade (the linear fit's :math:`1 - r` is still drawn); at :math:`\kappa = 10^4`
+# AGD's local rate on the halfspace still grows over its window, and no seed reads linear
+# there.
 
 gdnp.plots.show()  # a window when run from a terminal with a display
