@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import inspect
 import math
 import numbers
 import re
@@ -187,6 +188,19 @@ class OptimizeResult(_ScipyOptimizeResult):
         return "\n".join(lines)
 
 
+def _takes_result_by_keyword(callback: Callable) -> bool:
+    """Whether ``callback``'s parameters are exactly ``intermediate_result`` (scipy's test in
+    ``scipy.optimize.minimize``); ``False`` where its signature cannot be read."""
+    try:
+        return set(inspect.signature(callback).parameters) == {"intermediate_result"}
+    except (TypeError, ValueError):  # a builtin or a callable without a signature
+        return False
+
+
+def _by_keyword(callback: Callable, result) -> Any:
+    return callback(intermediate_result=result)
+
+
 class Recorder:
     """Collects the history of one run and decides when it stops (for solver authors).
 
@@ -222,6 +236,10 @@ class Recorder:
                  f_star: float | None, divergence: float = DIVERGENCE_FACTOR, extra_keys=()):
         self.problem, self.method, self.tol = problem, method, tol
         self.callback, self.f_star, self.divergence = callback, f_star, divergence
+        if callback is not None and _takes_result_by_keyword(callback):
+            # scipy's rule: a callback whose only parameter is named intermediate_result
+            # receives the result by keyword (it may be keyword-only)
+            self.callback = functools.partial(_by_keyword, callback)
         self.cols: dict[str, list] = {k: [] for k in ("iter", "fun", "grad_norm2", "time")}
         if f_star is not None:
             self.cols["gap"] = []

@@ -92,13 +92,18 @@ def _original_hvp(problem: Problem, x: np.ndarray):
     hv = getattr(problem, "hessian_vector", None)
     if hv is not None:
         return (lambda v: hv(x, v)), "closed form"
-    h = 1e-5 * max(1.0, float(np.linalg.norm(x)))
+    ax = np.abs(x)
 
     def fd(v):  # central differences of the gradient, O(h^2)
         nv = float(np.linalg.norm(v))
         if nv == 0.0:
             return np.zeros_like(x)
         e = v / nv
+        # the step on the scale of x along e, sum |e_i x_i| (|x_i| for a coordinate): a step
+        # on ||x|| had been far too long for the small coordinates of a point with one large
+        # one (an MLP optimum with |x| = 3.7e4, median |x_i| = 24: eigenvalues -67..2688
+        # instead of 0..29984)
+        h = 1e-5 * max(1.0, float(np.abs(e) @ ax))
         return (problem.grad(x + h * e) - problem.grad(x - h * e)) * (nv / (2.0 * h))
 
     return fd, "finite differences"
@@ -152,6 +157,20 @@ def _householder(e: np.ndarray):
         return y - h * (2.0 * float(h @ y) / hh)
 
     return R
+
+
+def _finite_products(matvec, name: str):
+    """``matvec`` whose non-finite products raise a ``ValueError`` naming ``name`` (numpy's
+    eigensolver had answered a NaN Hessian with "Eigenvalues did not converge")."""
+    def checked(v):
+        out = matvec(v)
+        if not np.all(np.isfinite(out)):
+            raise ValueError(f"{name}: the Hessian is not finite there (a Hessian-vector "
+                             "product overflowed or is NaN: a point of extreme scale); pass a "
+                             "point of a smaller scale")
+        return out
+
+    return checked
 
 
 def _eig(matvec, n: int, method: str, k: int) -> tuple[np.ndarray, str]:
@@ -239,7 +258,7 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
     radial = None
     if coords == "original":
         hvp, how = _original_hvp(problem, x)
-        vals, used = _eig(hvp, problem.dim, method, int(k))
+        vals, used = _eig(_finite_products(hvp, "x"), problem.dim, method, int(k))
     else:
         if not isinstance(problem, LinearProblem):
             raise TypeError("coords='bn' needs a single-unit gdnp.problems.LinearProblem (OLS, "
@@ -280,9 +299,9 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
             return tangent(np.concatenate([y, [0.0]]))[:-1]
 
         if include_length:
-            vals, used = _eig(tangent, d, method, int(k))
+            vals, used = _eig(_finite_products(tangent, "x"), d, method, int(k))
         else:
-            vals, used = _eig(direction_block, d - 1, method, int(k))
+            vals, used = _eig(_finite_products(direction_block, "x"), d - 1, method, int(k))
         He = bn_hessian_vector(problem, w, g, e, 0.0)
         radial = float(e @ He[:-1])
     return Eigenvalues(vals, coords, used if how == "closed form" else f"{used}, {how}", radial)

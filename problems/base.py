@@ -1054,9 +1054,15 @@ class LinearProblem(Problem):
         if isinstance(g, (bool, np.bool_)) or not isinstance(g, (numbers.Real, np.ndarray)) or (
                 isinstance(g, np.ndarray) and g.dtype.kind not in "iuf"):
             raise TypeError(f"g must be a real number, got {type(g).__name__} {g!r}")
-        if np.ndim(g) != 0 or not np.isfinite(g):
+        if np.ndim(g) != 0:
             raise ValueError(f"g must be a finite scalar, got {g!r}")
-        return w, float(g)
+        try:  # (float(): a Fraction or an int beyond 2**64 too, which np.isfinite refuses)
+            value = float(g)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            raise ValueError(f"g must be a finite scalar, got {g!r}")
+        return w, value
 
     # --------------------------------------------------------------- BN maps
     def to_bn(self, x) -> tuple[np.ndarray, float]:

@@ -794,20 +794,33 @@ class GaussianHalfspace(Halfspace):
         t = m + s * self._xi
         phi = self.loss
         omega = self._omega  # (ndarray.dot: the BLAS call of @ without matmul's dispatch)
-        fun = float(omega.dot(phi.phi(t)))
-        d1 = phi.dphi(t)
-        e1 = float(omega.dot(d1))
-        if s > 1e-12 * max(1.0, abs(m)):
-            c2 = float(omega.dot(d1 * self._xi)) / s
-        else:  # s -> 0 limit of E_K[phi'(m + s xi) xi] / s
-            c2 = float(phi.d2phi(np.array([m]))[0])
+        with np.errstate(over="ignore", invalid="ignore"):  # a point far out: see below
+            fun = float(omega.dot(phi.phi(t)))
+            d1 = phi.dphi(t)
+            e1 = float(omega.dot(d1))
+            if s > 1e-12 * max(1.0, abs(m)):
+                c2 = float(omega.dot(d1 * self._xi)) / s
+            else:  # s -> 0 limit of E_K[phi'(m + s xi) xi] / s
+                c2 = float(phi.d2phi(np.array([m]))[0])
+        if not (math.isfinite(fun) and math.isfinite(e1) and math.isfinite(c2)):
+            # phi or phi' overflowed at the outer nodes, whose weights underflowed to 0: 0 *
+            # inf had made these sums NaN where f is +inf; the nodes of positive weight only
+            keep = omega > 0.0
+            with np.errstate(over="ignore", invalid="ignore"):
+                tk, ok = t[keep], omega[keep]
+                fun = float(ok.dot(phi.phi(tk)))
+                d1k = phi.dphi(tk)
+                e1 = float(ok.dot(d1k))
+                if s > 1e-12 * max(1.0, abs(m)):
+                    c2 = float(ok.dot(d1k * self._xi[keep])) / s
         return fun, e1, c2
 
     def value_and_grad(self, x):
         x = self.check_x(x)
-        Sx = self.S.dot(x)
-        m = float(self.u.dot(x))
-        q = float(x.dot(Sx))
+        with np.errstate(over="ignore", invalid="ignore"):  # |x| beyond ~1e154: see below
+            Sx = self.S.dot(x)
+            m = float(self.u.dot(x))
+            q = float(x.dot(Sx))
         if math.isfinite(q):
             s = np.sqrt(max(q - m * m, 0.0))
         else:  # |x| beyond ~1e154: x'Sx overflowed (as in f), x / max|x| does not
@@ -846,15 +859,28 @@ class GaussianHalfspace(Halfspace):
         array([0.25, 0.  ])
         """
         x = self.check_x(x)
-        v = np.asarray(v, dtype=float)
-        m = float(self.u @ x)
-        q = self.S @ x - m * self.u
-        s = np.sqrt(max(float(x @ q), 0.0))
-        d2 = self.loss.d2phi(m + s * self._xi)
+        v = self.check_x(v, "v")
+        with np.errstate(over="ignore", invalid="ignore"):  # |x| beyond ~1e154: see below
+            m = float(self.u @ x)
+            q = self.S @ x - m * self.u
+            xq = float(x @ q)
+        c = 1.0
+        if not math.isfinite(xq):
+            # x'Sx overflowed: m, q and s of x / max|x| (the terms below are homogeneous of
+            # degree 0 in them), and the margins m + s xi at x's own scale
+            c = float(np.max(np.abs(x)))
+            xs = x / c
+            m = float(self.u @ xs)
+            q = self.S @ xs - m * self.u
+            xq = float(xs @ q)
+        s = np.sqrt(max(xq, 0.0))
+        with np.errstate(over="ignore", invalid="ignore"):
+            d2 = self.loss.d2phi(c * m + (c * s) * self._xi)
         e0 = float(self._omega @ d2)
         uv = float(self.u @ v)
         out = e0 * (self.S @ v)  # Sigma v + u u'v = S v
         if s > 1e-12 * max(1.0, abs(m)):
+            # (q / s and q q' / s^2 are the same at x's scale and at the scaled one)
             e1 = float(self._omega @ (d2 * self._xi)) / s
             e2 = float(self._omega @ (d2 * self._xi**2)) / s**2
             qv = float(q @ v)

@@ -391,6 +391,27 @@ def test_original_spectrum_matches_finite_difference_hessian(problem):
     assert ev.coords == "original" and ev.method == "dense" and ev.radial is None
 
 
+def test_finite_difference_spectrum_steps_on_each_coordinate_s_scale():
+    """The MLP has no closed-form Hessian: its spectrum comes from central differences of the
+    gradient. A step set by ``||x||`` had been far too long for the small coordinates of its
+    own reference optimum (``|x| = 3.7e4``, one coordinate 2.6e4, the median 24): eigenvalues
+    -67 ... 2688 against a per-coordinate reference's 0 ... 29984."""
+    p = MLP.random(3, 4, 10.0, 60, seed=3)
+    x = p.solution().x
+    assert np.linalg.norm(x) > 1e4 > 100 > np.median(np.abs(x))
+    cols = []
+    for i in range(x.size):
+        e = np.zeros(x.size)
+        e[i] = 1e-6 * max(1.0, abs(x[i]))
+        cols.append((p.grad(x + e) - p.grad(x - e)) / (2 * e[i]))
+    H = np.column_stack(cols)
+    ref = np.linalg.eigvalsh(0.5 * (H + H.T))
+    ev = gdnp.hessian_spectrum(p, x)
+    assert ev.method == "dense, finite differences"
+    np.testing.assert_allclose(ev, ref, rtol=1e-4, atol=1e-4 * ref[-1])
+    assert ev[0] > -1e-6 * ev[-1]  # a local minimum reads as one, not as a saddle
+
+
 @pytest.mark.parametrize("kind,eps", [("batch", 0.0), ("batch", 1e-2), ("weight", 0.0),
                                       ("l3", 0.0), ("l1", 0.0)])
 def test_bn_spectrum_matches_finite_difference_hessian(kind, eps):

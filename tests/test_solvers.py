@@ -138,6 +138,28 @@ def test_callback_receives_intermediate_result_and_can_stop():
 
 
 @pytest.mark.parametrize("method", ["gd", "agd", "bngd", "gdnp"])
+def test_a_keyword_only_intermediate_result_callback_works_as_in_scipy(method):
+    """scipy passes the result by keyword to a callback whose only parameter is named
+    ``intermediate_result`` (it may be keyword-only); gdnp had passed it by position."""
+    seen = []
+
+    def cb(*, intermediate_result):
+        seen.append(intermediate_result.nit)
+        if intermediate_result.nit == 3:
+            raise StopIteration
+
+    res = gdnp.solve(OLS.random(3, 10, seed=0), method, maxiter=50, tol=0, callback=cb)
+    assert res.status == 99 and seen == [0, 1, 2, 3]
+    # a mini-batch run too (BNGD and GD take batch_size)
+    if method in ("gd", "bngd"):
+        seen.clear()
+        rng = np.random.default_rng(0)
+        data = OLS.from_data(rng.standard_normal((40, 3)), rng.standard_normal(40))
+        res = gdnp.solve(data, method, maxiter=50, tol=0, callback=cb, batch_size=8)
+        assert res.status == 99 and seen == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("method", ["gd", "agd", "bngd", "gdnp"])
 def test_callback_sees_the_converged_iterate_last(method):
     """Every recorded iterate reaches the callback, the converged one included (scipy's last
     call is at res.x); StopIteration raised there keeps status 0."""
