@@ -22,7 +22,7 @@ import math
 import numbers
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator, eigsh
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from gdnp.problems import LinearProblem, Problem
 from gdnp.problems._validate import ConditioningWarning, as_bool, warn_external
@@ -33,6 +33,9 @@ __all__ = ["hessian_spectrum", "Eigenvalues", "bn_hessian_vector"]
 # Lanczos at n = 500-1500 (2.9 s against 13.7 s at n = 1500 in BN coordinates), whose two runs
 # for the extreme eigenvalues take thousands of products, and it returns every eigenvalue
 DENSE_MAX = 2000
+#: Largest dimension at which a Lanczos run that does not converge falls back to the dense
+#: method (with a warning); beyond it the run raises ``RuntimeError``.
+DENSE_FALLBACK_MAX = 8000
 
 
 class Eigenvalues(np.ndarray):
@@ -186,8 +189,29 @@ def _eig(matvec, n: int, method: str, k: int) -> tuple[np.ndarray, str]:
     # a fixed start vector: ARPACK's own is random, and two identical calls had differed
     # by 1e-12 relatively
     v0 = np.random.default_rng(0).standard_normal(n)
-    top = eigsh(op, k=k, which="LA", return_eigenvectors=False, v0=v0)
-    bottom = eigsh(op, k=k, which="SA", return_eigenvectors=False, v0=v0)
+    # a subspace of 40 vectors or more, and restarts for about 2n products at each end: more
+    # than the n products of the dense method, which is then the cheaper one
+    ncv = min(n, max(2 * k + 1, 40))
+    maxiter = max(2 * n // max(ncv - k, 1), 20)
+    try:
+        top = eigsh(op, k=k, which="LA", return_eigenvectors=False, v0=v0, ncv=ncv,
+                    maxiter=maxiter)
+        bottom = eigsh(op, k=k, which="SA", return_eigenvectors=False, v0=v0, ncv=ncv,
+                       maxiter=maxiter)
+    except ArpackNoConvergence as exc:
+        # eigenvalues clustered at one end against the spread (a Hessian of condition number
+        # 1e4 on features of scales 1x to 100x: ARPACK had run 291 s at n = 2010 and failed)
+        what = (f"Lanczos did not converge to the {k} largest and {k} smallest eigenvalues "
+                f"within about {2 * n} Hessian-vector products at each end (an end's "
+                "eigenvalues are clustered against the spectrum's spread)")
+        if n > DENSE_FALLBACK_MAX:
+            raise RuntimeError(f"{what}; the dense method (n = {n} products and an n x n "
+                               "eigendecomposition) is beyond DENSE_FALLBACK_MAX = "
+                               f"{DENSE_FALLBACK_MAX}: pass method='dense' to run it "
+                               "anyway") from exc
+        warn_external(f"{what}: computed by the dense method instead ({n} products and an "
+                      f"{n} x {n} eigendecomposition; every eigenvalue)", ConditioningWarning)
+        return _eig(matvec, n, "dense", k)
     # 2k < n: two disjoint sets of eigenvalues (repeated values are kept)
     return np.sort(np.concatenate([bottom, top])), "lanczos"
 
@@ -227,8 +251,21 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         If ``problem`` is not a :class:`~gdnp.problems.Problem`, or for ``coords="bn"`` on a
         problem that is not single-unit (OLS or a halfspace).
     ValueError
-        For an unknown ``coords`` or ``method``, a ``k`` below 1, or ``coords="bn"`` at a zero
-        ``x`` (no direction).
+        For an unknown ``coords`` or ``method``, a ``k`` below 1, ``coords="bn"`` at a zero
+        ``x`` (no direction), or a Hessian that is not finite at ``x`` (a point of extreme
+        scale).
+    RuntimeError
+        Lanczos did not converge within about ``2n`` Hessian-vector products at an end of the
+        spectrum and ``n`` exceeds :data:`DENSE_FALLBACK_MAX` (up to it the dense method
+        answers instead, with a :class:`~gdnp.problems.ConditioningWarning`).
+
+    Notes
+    -----
+    Problems without a closed-form Hessian-vector product (the MLP) use central differences
+    of the gradient, with a step ``1e-5 max(1, sum_i |e_i x_i|)`` along each unit direction
+    ``e``: measured against PyTorch's autograd Hessian on an MLP of 3 units, the eigenvalues'
+    largest error is ``7e-11`` of the largest eigenvalue on features of unit scale and
+    ``3.5e-7`` on features scaled 1x to 100x (the step does not follow the features' scale).
 
     Examples
     --------

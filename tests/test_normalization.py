@@ -412,6 +412,32 @@ def test_finite_difference_spectrum_steps_on_each_coordinate_s_scale():
     assert ev[0] > -1e-6 * ev[-1]  # a local minimum reads as one, not as a saddle
 
 
+def test_lanczos_that_does_not_converge_falls_back_to_dense_or_says_why(monkeypatch):
+    """Features of scales 1x to 100x make the Hessian's smallest eigenvalues clustered against
+    its spread (condition number 1.4e4): ARPACK had raised its own ArpackNoConvergence after
+    thousands of restarts (291 s at n = 2010 under method="auto"). Within about 2n products it
+    now gives up and the dense method answers, with a warning; beyond DENSE_FALLBACK_MAX a
+    RuntimeError says what to do."""
+    import gdnp.spectrum as spectrum
+    from gdnp.problems import ConditioningWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1100, 200)) * np.logspace(0, 2, 200)
+    prob = OLS.from_data(X, X[:, 0] + rng.standard_normal(1100))
+    x = prob.solution()[0]
+    dense = gdnp.hessian_spectrum(prob, x, method="dense")
+    for coords in ("original", "bn"):
+        with pytest.warns(ConditioningWarning, match="Lanczos did not converge"):
+            ev = gdnp.hessian_spectrum(prob, x, method="lanczos", coords=coords)
+        assert ev.method == "dense" and ev.size == 200
+    with pytest.warns(ConditioningWarning):
+        np.testing.assert_allclose(gdnp.hessian_spectrum(prob, x, method="lanczos"), dense,
+                                   rtol=1e-12)
+    monkeypatch.setattr(spectrum, "DENSE_FALLBACK_MAX", 100)
+    with pytest.raises(RuntimeError, match="method='dense'"):
+        gdnp.hessian_spectrum(prob, x, method="lanczos")
+
+
 @pytest.mark.parametrize("kind,eps", [("batch", 0.0), ("batch", 1e-2), ("weight", 0.0),
                                       ("l3", 0.0), ("l1", 0.0)])
 def test_bn_spectrum_matches_finite_difference_hessian(kind, eps):
