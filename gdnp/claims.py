@@ -1189,6 +1189,12 @@ def claims_main(argv: list[str] | None = None) -> int:
     add_progress_option(p, "no effect, accepted like the other commands' switch: gdnp claims "
                         "prints no progress, only its table")
     args = p.parse_args(argv)
+    # options that would be silently ignored together are refused
+    conflict = ("--json and --markdown are two outputs: choose one" if args.json and
+                args.markdown else "--quick applies to a run, not to --from FILE (which prints "
+                "the claims as they were run)" if args.quick and args.source else None)
+    if conflict:
+        p.error(conflict)
     known = [c.id for c in CLAIMS]
     unknown = [i for i in (args.only or []) if i not in known]
     if unknown:

@@ -1573,9 +1573,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None,
                    help="dask scheduler address (default: start a LocalCluster)")
     p.add_argument("--timeout", type=_number("timeout", minimum=0.0, open_min=True),
-                   default=5.0, help="seconds to wait for the dask scheduler")
-    p.add_argument("--dask-local", choices=["processes", "threads"], default="processes",
-                   help="LocalCluster workers as processes or threads")
+                   default=None, help="seconds to wait for the dask scheduler (default 5)")
+    p.add_argument("--dask-local", choices=["processes", "threads"], default=None,
+                   help="LocalCluster workers as processes (default) or threads")
     p.add_argument("--blas-threads", type=_number("blas_threads", int, minimum=0), default=1,
                    help="BLAS threads per worker (0: leave unchanged)")
     p.add_argument("--out", default="sweep-results", help="results folder")
@@ -1648,6 +1648,13 @@ def sweep_main(argv: list[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     try:
+        if args.backend != "dask":  # dask's options are refused without it, not ignored
+            given = [f"--{name}" for name, value in (("dask-local", args.dask_local),
+                                                     ("timeout", args.timeout)) if value
+                     is not None]
+            if given:
+                raise ValueError(f"{' and '.join(given)} need{'s' if len(given) == 1 else ''} "
+                                 "--backend dask")
         raw: dict[str, Any] = load_config(args.config) if args.config else {}
         raw = dict(raw)
         grid = raw.pop("grid", {}) or {}
@@ -1669,9 +1676,10 @@ def sweep_main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             return _dry_run(config, Path(args.out), args.json)
         summary = run_sweep(config, args.out, jobs=args.jobs, backend=args.backend,
-                            scheduler=args.scheduler, timeout=args.timeout,
+                            scheduler=args.scheduler,
+                            timeout=5.0 if args.timeout is None else args.timeout,
                             blas_threads=args.blas_threads or None,
-                            dask_processes=args.dask_local == "processes",
+                            dask_processes=args.dask_local != "threads",
                             progress=args.progress)
     except (ValueError, ImportError) as exc:
         print(f"gdnp sweep: error: {exc}", file=sys.stderr)

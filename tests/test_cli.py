@@ -643,3 +643,19 @@ def test_gdnp_imports_from_the_folder_that_holds_a_clone_named_gdnp(tmp_path):
     cli = subprocess.run([sys.executable, "-m", "gdnp", "--version"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert cli.returncode == 0 and cli.stdout.strip() == f"gdnp {gdnp.__version__}"
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["claims", "--json", "--markdown"], "--json and --markdown are two outputs"),
+    (["claims", "--from", "docs/claims/claims.json", "--quick"], "--quick applies to a run"),
+    (["sweep", "--problem", "ols", "--dask-local", "threads", "--dry-run"],
+     "--dask-local needs --backend dask"),
+    (["sweep", "--problem", "ols", "--timeout", "3", "--dry-run"],
+     "--timeout needs --backend dask"),
+])
+def test_options_that_would_be_ignored_together_are_refused(argv, message, capsys):
+    """Each of these had run, silently dropping one of the options (--scheduler without
+    dask was already refused)."""
+    with pytest.raises(SystemExit) if argv[0] == "claims" else contextlib.nullcontext():
+        assert main(argv) == 2
+    assert message in capsys.readouterr().err
