@@ -214,6 +214,14 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
         raise ValueError(f"the bracket must satisfy a < b with finite ends, got ({a}, {b})")
     if decreasing not in ("root", "raise", "expand"):
         raise ValueError(f"decreasing must be 'root', 'raise' or 'expand', got {decreasing!r}")
+    if model is not None and not isinstance(model, SignThreshold) and \
+            not getattr(model, "locates", False):
+        missing = [m for m in ("evaluate", "certain", "suggest")
+                   if not callable(getattr(model, m, None))]
+        if missing:
+            raise TypeError(f"model must be None or provide evaluate, certain and suggest "
+                            f"(gdnp.bisection.SignModel); {type(model).__name__} lacks "
+                            f"{', '.join(missing)}")
     if isinstance(model, SignThreshold) and a < model.root < b:  # every sign known
         return _bisect_threshold(model.root, a, b, maxiter, xtol)
     value = _Signs(fun, model)

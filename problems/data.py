@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -201,6 +203,8 @@ def prepare_data(
         raise ValueError(f"null_space must be 'raise' or 'drop', got {null_space!r}")
     if rtol is None:
         rtol = spd_rtol(d)
+    else:  # a fraction of the largest eigenvalue: 1 or more would call every direction null
+        rtol = as_real(rtol, "rtol", minimum=0.0, maximum=1.0, open_max=True)
     check_scale(X, "X")
     mean = X.mean(axis=0, dtype=np.float64)
     # float64 and column-major (see PreparedData.X); single precision is widened entry by
@@ -208,6 +212,14 @@ def prepare_data(
     Xc = np.subtract(X, mean, order="F", dtype=np.float64)
     if center_y:
         y = y - y.mean()
+    if not labels:  # the targets' second moment in float64's safe range, as X's (below)
+        big = float(np.max(np.abs(y))) if y.size else 0.0
+        rms = big * math.sqrt(float(np.mean(np.square(y / big)))) if big > 0.0 else 0.0
+        if rms != 0.0 and not 1e-75 <= rms <= 1e75:
+            # (targets of 1e80 had overflowed BNGD's first step; of 1e-200, mean(y^2)
+            # underflowed to 0 and GDNP asked whether all labels were equal)
+            raise ValueError(f"y: its root mean square is {rms:.3g}, so mean(y^2) is outside "
+                             "float64's safe range [1e-150, 1e150]; rescale y")
     with np.errstate(over="ignore", under="ignore"):
         S = (Xc.T @ Xc) / n
     S = 0.5 * (S + S.T)
@@ -231,5 +243,12 @@ def prepare_data(
             S = (Xc.T @ Xc) / n
             S = 0.5 * (S + S.T)
     else:
+        top = float(np.linalg.eigvalsh(S)[-1])
+        if ridge * np.finfo(float).eps > max(top, 0.0):
+            # S + ridge I would be ridge I to rounding: S lost, and every gradient norm in
+            # S^-1 divided by sqrt(ridge) (GD had stopped "converged" at its start)
+            raise ValueError(f"ridge = {ridge:.3g} exceeds S's largest eigenvalue ({top:.3g}) "
+                             "divided by the rounding unit: S + ridge I would be ridge I to "
+                             f"rounding; use ridge below {top / np.finfo(float).eps:.3g}")
         S = S + float(ridge) * np.eye(d)
     return PreparedData(X=Xc, y=y, S=S, mean=mean, basis=basis, ridge=float(ridge))

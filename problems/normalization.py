@@ -39,7 +39,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import as_bool
+from ._validate import as_bool, as_real
 
 __all__ = ["NORMALIZATIONS", "Normalizer", "check_normalization", "linf_constant"]
 
@@ -109,7 +109,10 @@ class Normalizer:
     """
 
     def __init__(self, kind: str, *, M=None, P=None, eps: float = 0.0, centered: bool = True):
-        self.kind, self.eps, self.centered = kind, float(eps), bool(centered)
+        if kind not in NORMALIZATIONS:
+            raise ValueError(f"kind must be one of {list(NORMALIZATIONS)}, got {kind!r}")
+        self.kind, self.centered = kind, as_bool(centered, "centered")
+        self.eps = as_real(eps, "eps", minimum=0.0)
         self.M, self.P = M, P
         if kind == "batch" and M is None:
             raise ValueError("normalization='batch' needs the second moment M")

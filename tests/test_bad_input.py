@@ -1316,3 +1316,45 @@ def test_ols_f_far_out_is_inf_not_nan(scale):
         assert prob.f(x) == np.inf and prob.value_and_grad(x)[0] == np.inf
         w, g = prob.to_bn(x)
         assert prob.f_bn(w, g) == np.inf
+
+
+def test_lower_level_exports_name_their_bad_arguments():
+    """bisect's model, prepare_data's rtol and Normalizer's kind, eps and centered had been
+    taken unchecked (an AttributeError from inside bisect, a misleading "rank 0" singularity,
+    a negative epsilon accepted)."""
+    from gdnp.problems import Normalizer, prepare_data
+
+    with pytest.raises(TypeError, match="model must be None or provide evaluate"):
+        gdnp.bisect(lambda t: t - 0.3, 0.0, 1.0, model=1.0)
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    y = np.where(X[:, 0] > 0, 1.0, -1.0)
+    for rtol, exc in ((np.inf, ValueError), (1.0, ValueError), (-0.1, ValueError),
+                      ("3", TypeError)):
+        with pytest.raises(exc, match="rtol"):
+            prepare_data(X, y, labels=True, rtol=rtol)
+    assert prepare_data(X, y, labels=True, rtol=1e-12).X.shape == (20, 3)
+    for kw, exc in (({"eps": -1.0}, ValueError), ({"eps": 1j}, TypeError),
+                    ({"eps": np.nan}, ValueError), ({"centered": "no"}, TypeError)):
+        with pytest.raises(exc, match=next(iter(kw))):
+            Normalizer("batch", M=np.eye(3), **kw)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Normalizer("bn", M=np.eye(3))
+
+
+def test_targets_and_ridge_out_of_range_are_named():
+    """Targets of 1e80 had overflowed BNGD's first step and targets of 1e-200 made GDNP ask
+    whether all labels were equal; a ridge that swamps S (1e100 on features of unit scale)
+    had made GD stop "converged" at its start on a halfspace (and OLS's refusal named S)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 3)), rng.standard_normal(40)
+    labels = np.where(X[:, 0] > 0, 1.0, -1.0)
+    for scale in (1e80, 1e-200):
+        with pytest.raises(ValueError, match="^y: its root mean square"):
+            OLS.from_data(X, scale * y)
+    assert OLS.from_data(X, 1e-60 * y).dim == 3 and OLS.from_data(X, 0.0 * y).dim == 3
+    for make in (lambda r: OLS.from_data(X, y, ridge=r),
+                 lambda r: Halfspace.from_data(X, labels, ridge=r),
+                 lambda r: MLP.from_data(X, labels, hidden=2, ridge=r)):
+        with pytest.raises(ValueError, match="^ridge = 1e"):
+            make(1e100)
+        make(1e3)  # large but not swamping S
