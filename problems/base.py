@@ -1010,6 +1010,9 @@ class LinearProblem(Problem):
             nS = math.sqrt(nS2)  # a Python float: cheaper arithmetic downstream
             state = {"Sw": Sw, "nS": nS, "N": nS, "uw": float(self.u.dot(w))}
         else:  # N(w) of theory guide §10; nS stays the data's ||w||_S
+            if not nS2 > 0.0:  # (rho and the steps divide by it, whatever the norm)
+                raise ValueError("w: ||w||_S = 0 (w = 0, or of a scale whose square "
+                                 "underflows); the BN direction is undefined")
             N, dN = norm.value_and_grad(w)
             state = {"Sw": Sw, "nS": math.sqrt(max(nS2, 0.0)), "N": N, "dN": dN,
                      "uw": float(self.u.dot(w))}
@@ -1421,6 +1424,7 @@ class LinearProblem(Problem):
         >>> prob.u_dot([1.0, 0.5])
         -3.0
         """
+        w, _ = self._check_bn(w, 1.0)
         return float(self.u @ w)
 
     def norm_S(self, w) -> float:
@@ -1533,9 +1537,13 @@ class LinearProblem(Problem):
         >>> prob.rayleigh_grad([1.0, 1.0])
         array([0., 0.])
         """
-        w = np.asarray(w, dtype=float)
+        w, _ = self._check_bn(w, 1.0)
         Sw = self.S @ w
         q = float(w @ Sw)
+        if not q > 0.0:  # S is positive definite: w = 0, or so small that w'Sw underflows
+            raise ValueError(f"w: ||w||_S^2 = {q!r}, so rho has no gradient there (w = 0 or "
+                             "of a scale whose square underflows); rho is scale-invariant: "
+                             "pass w / max|w|")
         uw = float(self.u @ w)
         return -(2.0 * uw / q) * (self.u - (uw / q) * Sw)
 

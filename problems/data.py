@@ -211,14 +211,6 @@ def prepare_data(
     Xc = np.subtract(X, mean, order="F", dtype=np.float64)
     if center_y:
         y = y - y.mean()
-    if not labels:  # the targets' second moment in float64's safe range, as X's (below)
-        big = float(np.max(np.abs(y))) if y.size else 0.0
-        rms = big * math.sqrt(float(np.mean(np.square(y / big)))) if big > 0.0 else 0.0
-        if rms != 0.0 and not 1e-75 <= rms <= 1e75:
-            # (targets of 1e80 had overflowed BNGD's first step; of 1e-200, mean(y^2)
-            # underflowed to 0 and GDNP asked whether all labels were equal)
-            raise ValueError(f"y: its root mean square is {rms:.3g}, so mean(y^2) is outside "
-                             "float64's safe range [1e-150, 1e150]; rescale y")
     with np.errstate(over="ignore", under="ignore"):
         S = (Xc.T @ Xc) / n
     S = 0.5 * (S + S.T)
@@ -228,6 +220,16 @@ def prepare_data(
         big = float(np.max(np.abs(S)))
         raise ValueError(f"X: its second moment X'X/n has largest entry {big:.3g}, outside "
                          "float64's safe range [1e-150, 1e150]; rescale X") from None
+    if not labels:  # the targets' second moment in float64's safe range, as X's (above)
+        big = float(np.max(np.abs(y))) if y.size else 0.0
+        rms = big * math.sqrt(float(np.mean(np.square(y / big)))) if big > 0.0 else 0.0
+        if rms != 0.0 and not 1e-150 <= rms <= 1e75:
+            # (targets of 1e80 had overflowed BNGD's first step, f ~ mean(y^2) squared; of
+            # 1e-200, mean(y^2) underflowed to 0 and GDNP asked whether all labels were equal;
+            # 1e-100 works, the lengths' bracket following sqrt(mean(y^2)))
+            raise ValueError(f"y: its root mean square is {rms:.3g}, so mean(y^2) is outside "
+                             "[1e-300, 1e150], where f and its square stay in float64's "
+                             "range; rescale y")
     basis = None
     if ridge == 0.0:
         eig, vecs = np.linalg.eigh(S)

@@ -670,7 +670,12 @@ class MLP(Problem):
         >>> bool(np.array_equal(prob.join(*prob.split(x0)), x0))
         True
         """
-        return np.concatenate([np.asarray(W, float).ravel(), np.asarray(theta, float)])
+        W = as_finite_array(W, "W", ndim=2)
+        theta = as_finite_array(theta, "theta", ndim=1)
+        if W.shape != (self.hidden, self.d) or theta.shape != (self.hidden,):
+            raise ValueError(f"W and theta must have shapes ({self.hidden}, {self.d}) and "
+                             f"({self.hidden},), got {W.shape} and {theta.shape}")
+        return np.concatenate([W.ravel(), theta])
 
     # --------------------------------------------------------------- objective
     def _forward(self, W, theta):

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ._validate import as_finite_array, as_real, as_seed_rng, as_spd_matrix, as_vector
+from ._validate import as_real, as_seed_rng, as_spd_matrix, as_vector
 from .base import BNEval, LinearProblem, _new_tuple
 from .data import prepare_data
 from .spectra import random_covariance, random_direction
@@ -423,7 +423,8 @@ class OLS(LinearProblem):
         >>> prob.hessian_vector([0.0, 0.0], [1.0, 1.0])
         array([2., 8.])
         """
-        return 2.0 * (self.S @ np.asarray(v, dtype=float))
+        self.check_x(x)  # (the Hessian does not depend on x; a bad x is still an error)
+        return 2.0 * (self.S @ self.check_x(v, "v"))
 
     def _reference_solution(self):
         anchor = self._anchor()
@@ -535,7 +536,7 @@ class OLS(LinearProblem):
         >>> prob.from_bn([1.0, 1.0], prob.optimal_length([1.0, 1.0]))
         array([1., 1.])
         """
-        w = as_finite_array(w, "w")
+        w, _ = self._check_bn(w, 1.0)
         st = self._state(w)
         if "dN" not in st:
             return -st["uw"] / st["nS"]

@@ -1351,10 +1351,38 @@ def test_targets_and_ridge_out_of_range_are_named():
     for scale in (1e80, 1e-200):
         with pytest.raises(ValueError, match="^y: its root mean square"):
             OLS.from_data(X, scale * y)
-    assert OLS.from_data(X, 1e-60 * y).dim == 3 and OLS.from_data(X, 0.0 * y).dim == 3
+    assert OLS.from_data(X, 1e-100 * y).dim == 3 and OLS.from_data(X, 0.0 * y).dim == 3
     for make in (lambda r: OLS.from_data(X, y, ridge=r),
                  lambda r: Halfspace.from_data(X, labels, ridge=r),
                  lambda r: MLP.from_data(X, labels, hidden=2, ridge=r)):
         with pytest.raises(ValueError, match="^ridge = 1e"):
             make(1e100)
         make(1e3)  # large but not swamping S
+
+
+def test_single_unit_helpers_check_their_arguments():
+    """rayleigh_grad, u_dot, optimal_length and hessian_vector had skipped the checks f and
+    to_bn make: NaN in, NaN out; a zero w a ZeroDivisionError; a wrong length numpy's shape
+    error. MLP.join too."""
+    p = OLS.random(3, 10, seed=0)
+    nan = [np.nan, 1.0, 1.0]
+    for call, exc, match in [
+            (lambda: p.rayleigh_grad(nan), ValueError, "^w contains"),
+            (lambda: p.u_dot(nan), ValueError, "^w contains"),
+            (lambda: p.hessian_vector(np.ones(3), nan), ValueError, "^v contains"),
+            (lambda: p.hessian_vector(nan, np.ones(3)), ValueError, "^x contains"),
+            (lambda: p.rayleigh_grad(np.zeros(3)), ValueError, r"^w: \|\|w\|\|_S\^2 = 0"),
+            (lambda: p.rayleigh_grad(np.full(3, 1e-300)), ValueError, r"^w: \|\|w\|\|_S\^2"),
+            (lambda: p.optimal_length(np.ones(4)), ValueError, r"^w must have shape \(3,\)"),
+            (lambda: p.hessian_vector(np.ones(3), np.ones(4)), ValueError, "^v must have"),
+            (lambda: p.u_dot(np.ones((3, 1))), ValueError, "^w must have shape"),
+            (lambda: p.rayleigh_grad("abc"), TypeError, "^w must be"),
+            (lambda: Halfspace.sample(3, 10, 50, seed=0, normalization="l1").rayleigh(
+                np.full(3, 1e-300)), ValueError, r"^w: \|\|w\|\|_S = 0"),
+            (lambda: MLP.random(3, 2, 10, 20, seed=0).join(np.full((2, 3), np.nan), np.ones(2)),
+             ValueError, "^W contains"),
+            (lambda: MLP.random(3, 2, 10, 20, seed=0).join(np.ones((3, 2)), np.ones(2)),
+             ValueError, "W and theta must have shapes")]:
+        with pytest.raises(exc, match=match):
+            call()
+    assert p.u_dot([1.0, 0.0, 0.0]) == float(p.u[0])
