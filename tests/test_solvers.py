@@ -823,3 +823,19 @@ def test_a_problem_is_freed_when_dropped_after_a_run(make, method):
     finally:
         if enabled:
             gc.enable()
+
+
+def test_gdnp_on_mlp_samples_is_no_descent_method_and_l_shortens_its_steps():
+    """Documents a disagreement with the Gaussian theory (theory guide §5): on samples K19's
+    direction step s = -||w||_S^3 / (L g h) is not bounded by a unit's curvature, so from the
+    reference optimum (where GD stays) GDNP's unit 1 steps with s = 45.6 and f rises; with a
+    tenfold L the optimum holds."""
+    p = MLP.random(3, 2, 10.0, 60, seed=0)
+    xs = p.solution().x
+    f_star = p.f(xs)
+    gd = gdnp.solve(p, "gd", x0=xs, maxiter=50)
+    assert gd.history["fun"].max() <= f_star * (1 + 1e-12)
+    res = gdnp.solve(p, "gdnp", x0=xs, maxiter=50)
+    assert res.history["fun"].max() > 2.0 * f_star  # 0.902 against 0.378
+    long_l = gdnp.solve(p, "gdnp", x0=xs, maxiter=50, L=10.0 * p.L)
+    assert long_l.history["fun"].max() <= f_star * (1 + 1e-9)
