@@ -113,6 +113,7 @@ from gdnp._io import (
 )
 from gdnp._optional import optional_import
 from gdnp.problems._validate import warn_external
+from gdnp.problems.halfspace import SEPARATION_MIN
 from gdnp.result import DEFAULT_MAXITER, DEFAULT_TOL
 
 __all__ = ["GRID_KEYS", "COLUMNS", "COLUMN_TYPES", "load_config", "normalize_config",
@@ -258,9 +259,9 @@ def _convert(key: str, v):
             if key == "kappa" and not (math.isfinite(v) and v >= 1.0):
                 raise ValueError(f"grid key 'kappa': kappa must be a finite number >= 1, got "
                                  f"{v!r}")
-            if key == "separation" and not 0.0 < v < 1.0:
-                raise ValueError(f"grid key 'separation': separation must lie in (0, 1), got "
-                                 f"{v!r}")
+            if key == "separation" and not SEPARATION_MIN <= v < 1.0:
+                raise ValueError(f"grid key 'separation': separation must lie in "
+                                 f"[{SEPARATION_MIN:g}, 1), got {v!r}")
             return v
         if key in ("dim", "seed"):
             if isinstance(v, bool) or int(v) != v:

@@ -250,11 +250,21 @@ class NoFiniteMinimizerError(ValueError):
         self.infimum = infimum
 
 
+#: The least separation a Gaussian halfspace takes: below it ``c^2 = u'S^-1 u = -rho*``
+#: leaves float64's safe range (at 1e-170 ``rho*`` read -0.0, and from 1e-180 on GDNP's first
+#: direction step, which divides by ``u'w``, overflowed ``w``).
+SEPARATION_MIN = 1e-150
+
+
 def _check_separation(separation) -> float:
-    """``c = sqrt(u'S^-1 u)`` in ``(0, 1)``, the Gaussian model's separation."""
+    """``c = sqrt(u'S^-1 u)`` in ``[SEPARATION_MIN, 1)``, the Gaussian model's separation."""
     c = as_real(separation, "separation")
     if not (0.0 < c < 1.0):
         raise ValueError(f"separation must lie in (0, 1) (c = sqrt(u'S^-1 u)), got {separation}")
+    if c < SEPARATION_MIN:
+        raise ValueError(f"separation must be at least {SEPARATION_MIN:g}, got {separation}: "
+                         "below, c^2 = u'S^-1 u = -rho* leaves float64's range (labels "
+                         "independent of the inputs to rounding)")
     return c
 
 
@@ -372,7 +382,7 @@ class Halfspace(LinearProblem):
         kappa : float
             Condition number of ``S``, ``>= 1``.
         separation : float, default 0.9
-            ``c = sqrt(u'S^-1 u)`` in ``(0, 1)``; the data approach separability (and the
+            ``c = sqrt(u'S^-1 u)`` in ``[1e-150, 1)``; the data approach separability (and the
             optimal length infinity) as ``c -> 1``.
         loss : {"logistic", "sigmoid", "squared"} or Loss, default "logistic"
             The loss ``phi``. The sigmoid loss has no finite minimiser under this model
@@ -401,7 +411,7 @@ class Halfspace(LinearProblem):
         Raises
         ------
         ValueError
-            ``separation`` outside ``(0, 1)``, ``kappa < 1``, ``d < 1``, an unknown loss.
+            ``separation`` outside ``[1e-150, 1)``, ``kappa < 1``, ``d < 1``, an unknown loss.
         TypeError
             A non-numeric ``separation`` or an invalid ``seed``.
 
@@ -512,7 +522,7 @@ class Halfspace(LinearProblem):
         n : int
             Number of samples, ``>= 2``.
         separation : float, default 0.9
-            Population ``c = sqrt(u'S^-1 u)`` in ``(0, 1)``.
+            Population ``c = sqrt(u'S^-1 u)`` in ``[1e-150, 1)``.
         loss : {"logistic", "sigmoid", "squared"} or Loss, default "logistic"
             The loss ``phi``.
         seed : int or numpy.random.Generator, default 0
@@ -534,7 +544,7 @@ class Halfspace(LinearProblem):
         Raises
         ------
         ValueError
-            ``n < 2`` or not an integer, ``separation`` outside ``(0, 1)``, ``kappa < 1``.
+            ``n < 2`` or not an integer, ``separation`` outside ``[1e-150, 1)``, ``kappa < 1``.
 
         Examples
         --------
@@ -784,6 +794,10 @@ class GaussianHalfspace(Halfspace):
         if not c2 < 1.0:
             raise ValueError(f"u: the Gaussian model needs u'S^-1 u < 1, got {c2:.6g} "
                              "(S - uu' would not be a covariance)")
+        if np.any(u) and not c2 >= 0.5 * SEPARATION_MIN**2:  # (half: c2's own rounding)
+            raise ValueError(f"u: u'S^-1 u = {c2:.3g} is below {SEPARATION_MIN**2:g}, the "
+                             "square of the least separation: -rho* leaves float64's range "
+                             "(pass u = 0 for labels independent of the inputs)")
         n_nodes = _check_nodes(n_nodes)
         self._xi, self._omega = normal_rule(int(n_nodes))
         self._setup(S, u, loss, {"separation": float(np.sqrt(c2)), "n_nodes": int(n_nodes)},

@@ -292,9 +292,6 @@ def test_ill_conditioned_but_positive_definite_S_is_accepted_with_a_warning():
 @pytest.mark.parametrize("make, match", [
     (lambda: gdnp.bngd(OLS.random(3, 10, seed=0), lr=1e300), "diverged"),
     (lambda: gdnp.gdnp(OLS.random(3, 10, seed=0), L=1e-300), "diverged: NonFiniteError"),
-    # the direction step overflows (h ~ 1e-300; at seed 2, see test_cli)
-    (lambda: gdnp.gdnp(Halfspace.random(4, 10, separation=1e-300, seed=2), tol=0, maxiter=20),
-     "diverged"),
     # separable labels: a unit's length has no finite minimiser (its tanh saturates); with
     # every label -1 GDNP now refuses the problem (u = 0 up to rounding, a ValueError)
     (lambda: gdnp.gdnp(MLP.from_data(X3 := np.random.default_rng(0).standard_normal((200, 3)),
@@ -1386,3 +1383,18 @@ def test_single_unit_helpers_check_their_arguments():
         with pytest.raises(exc, match=match):
             call()
     assert p.u_dot([1.0, 0.0, 0.0]) == float(p.u[0])
+
+
+def test_a_separation_whose_square_underflows_is_refused():
+    """At separation 1e-170 rho* read -0.0, and from 1e-180 on GDNP stopped with a misleading
+    "w overflowed" (its direction step divides by u'w); the least separation is 1e-150."""
+    from gdnp.problems import GaussianHalfspace
+
+    assert gdnp.solve(Halfspace.random(3, 10, separation=1e-150, seed=0), "gdnp",
+                      maxiter=50).status == 0
+    for sep in (1e-151, 1e-200, 1e-300):
+        with pytest.raises(ValueError, match="separation must be at least 1e-150"):
+            Halfspace.random(3, 10, separation=sep, seed=0)
+    with pytest.raises(ValueError, match="^u: u'S\\^-1 u = "):
+        GaussianHalfspace(np.eye(2), [1e-200, 0.0])
+    assert GaussianHalfspace(np.eye(2), [0.0, 0.0]).dim == 2  # u = 0 itself is a model

@@ -643,7 +643,7 @@ def test_default_kappa_is_one_when_every_dim_is_one():
     ({"options": {"gdnp": {"bracket": [-1.0, float("inf")]}}}, r"\['bracket'\]: a finite"),
     ({"kappa": [float("nan")]}, r"grid key 'kappa': kappa must be a finite number >= 1"),
     ({"kappa": [0.5]}, r"grid key 'kappa'"),
-    ({"problem": ["halfspace"], "separation": [1.5]}, r"separation must lie in \(0, 1\)"),
+    ({"problem": ["halfspace"], "separation": [1.5]}, r"separation must lie in \[1e-150, 1\)"),
     ({"bn_eps": [float("inf")]}, r"grid key 'bn_eps'"),
 ])
 def test_bad_values_are_refused_before_any_cell_runs(raw, match):
