@@ -215,3 +215,29 @@ def test_a_config_file_with_a_bad_grid_or_tol_is_named(tmp_path, capsys):
         assert "grid: a table of grid keys" in capsys.readouterr().err
     with pytest.raises(ValueError, match="tol must be a finite number >= 0, got inf"):
         normalize_config({"grid": {"problem": ["ols"]}, "tol": float("inf")})
+
+
+def test_workers_are_started_with_ctrl_c_ignored():
+    """A sweep's loky workers are started with SIGINT ignored (inherited, and Python then
+    installs no KeyboardInterrupt handler), so a terminal's Ctrl-C reaches the sweep alone:
+    a worker still importing had printed its own traceback. Elsewhere than the main thread
+    nothing changes (signal handlers belong to it)."""
+    import signal
+    import threading
+
+    from gdnp.sweep import _sigint_ignored
+
+    before = signal.getsignal(signal.SIGINT)
+    with _sigint_ignored():
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    assert signal.getsignal(signal.SIGINT) is before
+    seen = []
+
+    def other():
+        with _sigint_ignored():
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert seen == [before]
