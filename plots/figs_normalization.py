@@ -321,8 +321,8 @@ def norm_render(data: dict) -> plt.Figure:
     fig, axes = figure("double", 5.6, 2, 2)
     # (a) the methods: GD once, BNGD and GDNP median over the 9 norms, band = min-max
     ax = axes[0, 0]
-    ax.plot(th["kappa"], th["k19"], **theory_kw(0, r"K19 (Gaussian model): "
-                                                    r"$1-(1-1/\kappa_{data})^2$"))
+    ax.plot(th["kappa"], th["k19"], **theory_kw(0, r"K19 (Gaussian model; no bound for a "
+                                                    r"sample): $1-(1-1/\kappa_{data})^2$"))
     _draw_rates(ax, R, "kappa", kappas, ["gd", "bngd", "gdnp"])
     ax.set(xscale="log", yscale="log", xlabel=r"$\kappa$ of the sampling covariance",
            ylabel=r"$1 - r$ of $f - f^*$ (fit_rate)")

@@ -191,7 +191,8 @@ def rk_join(cfg: dict, results: list) -> dict:
 
 _THEORY_LABELS = {"one_over_kappa": r"$1/\kappa$", "one_over_sqrt_kappa": r"$1/\sqrt{\kappa}$",
                   "k19": r"K19: $1-(1-1/\kappa)^2$",
-                  "c19_best": r"C19 best BNGD: $1-r_*^2$, $r_*=\frac{\kappa^*-1}{\kappa^*+1}$"}
+                  "c19_best": r"C19 best BNGD: $1-r_*^2$, $r_*=\frac{\kappa^*-1}{\kappa^*+1}$"
+                              r" (seeds' mean $\kappa^*$)"}
 
 
 def rk_render(data: dict):
