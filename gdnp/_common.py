@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 from collections.abc import Callable
@@ -20,6 +21,15 @@ __all__ = ["prepare_run", "check_positive", "known_constant", "require_u", "refe
 Seed = int | np.random.Generator
 #: ``callback(intermediate_result)``, called at every iterate (scipy's convention).
 Callback = Callable[[Any], Any] | None
+
+
+def power_of_two_scaled(w: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(w 2^-k, k)`` with the largest ``|w_i 2^-k|`` in ``[1/2, 1)``: exact (a power of two),
+    so that quadratic forms in ``w`` neither overflow nor underflow; ``k = 0`` for ``w = 0``
+    or a non-finite ``w``."""
+    top = float(np.max(np.abs(w))) if w.size else 0.0
+    k = math.frexp(top)[1] if 0.0 < top < math.inf else 0
+    return np.ldexp(w, -k), k
 
 
 def check_positive(value, name: str, *, allow_none: bool = False, allow_zero: bool = False):

@@ -30,6 +30,7 @@ from ._common import (
     Callback,
     Seed,
     check_positive,
+    power_of_two_scaled,
     prepare_run,
     require_u,
     start_from_bn,
@@ -424,9 +425,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     # direction, the step column (s_t scales as w^2) and the guard's h_t (as w) are those of
     # the start's scale. Not with bn_eps > 0: N(c w) = sqrt(c^2 w'Sw + eps) is not c N(w),
     # the rescaled start would be another point (theory guide §10)
-    top = float(np.max(np.abs(w))) if w.size else 0.0
-    shift = math.frexp(top)[1] if 0.0 < top < math.inf and not problem.bn_eps else 0
-    w = np.ldexp(w, -shift)
+    w, shift = power_of_two_scaled(w) if not problem.bn_eps else (w, 0)
     _check_direction(problem.u, w, "the initial direction", "x0" if w0 is None else "w0",
                      problem)
     rho_star = problem.rho_star

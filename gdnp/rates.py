@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from gdnp._common import check_positive
+from gdnp._common import check_positive, power_of_two_scaled
 from gdnp.problems._validate import (
     _as_float_array,
     as_condition_number,
@@ -58,18 +58,9 @@ def _mu_L(mu, L) -> tuple[float, float]:
     return mu, L
 
 
-def _power_of_two_scaled(w: np.ndarray) -> tuple[np.ndarray, int]:
-    """``(w 2^-k, k)`` with the largest ``|w_i 2^-k|`` in ``[1/2, 1)`` (exact: a power of
-    two), so that quadratic forms in ``w`` neither overflow nor underflow; ``k = 0`` for
-    ``w = 0``."""
-    top = float(np.max(np.abs(w))) if w.size else 0.0
-    k = math.frexp(top)[1] if top > 0.0 else 0
-    return np.ldexp(w, -k), k
-
-
 def _S_w(S, w_star) -> tuple[np.ndarray, np.ndarray, float, int]:
     """``S`` (finite, square, symmetric positive definite), a non-zero ``w_star`` of matching
-    length brought to the scale of :func:`_power_of_two_scaled` (``H*`` depends on its
+    length brought to the scale of :func:`gdnp._common.power_of_two_scaled` (``H*`` depends on its
     direction only; ``k`` returns the power of two, for the functions that read its norm),
     its ``w' S w > 0`` and ``k``: ``(S, w, w'Sw, k)``.
 
@@ -85,7 +76,7 @@ def _S_w(S, w_star) -> tuple[np.ndarray, np.ndarray, float, int]:
         raise ValueError("w_star must be a non-zero vector")
     # the direction at a scale where w'Sw neither underflows (w_star of 1e-200 had read as
     # zero) nor overflows (1e155: a LinAlgError)
-    w, k = _power_of_two_scaled(w)
+    w, k = power_of_two_scaled(w)
     wSw = float(w @ (S @ w))
     if not wSw > 0.0:  # S positive definite, w of order 1: only a subnormal S gets here
         raise ValueError(f"w_star' S w_star = {wSw!r} is not positive at w_star's scale "
@@ -607,7 +598,7 @@ def bngd_rate(S: np.ndarray, w_star: np.ndarray, w_inf: np.ndarray, lr: float) -
         raise ValueError("w_inf must be a non-zero vector (BNGD's direction is never zero)")
     # ||w_star||^2 / ||w_inf||^2 from both at the scale of _power_of_two_scaled, times the
     # power of two 4^(k_star - k_inf): no overflow or underflow from the vectors' own scales
-    w_inf, k_inf = _power_of_two_scaled(w_inf)
+    w_inf, k_inf = power_of_two_scaled(w_inf)
     with np.errstate(over="ignore", under="ignore"):
         eps_hat = float(np.ldexp(2.0 * lr * float(w_star @ w_star) / float(w_inf @ w_inf),
                                  2 * (k_star - k_inf)))
