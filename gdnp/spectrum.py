@@ -256,7 +256,7 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         scale).
     RuntimeError
         Lanczos did not converge within about ``2n`` Hessian-vector products at an end of the
-        spectrum and ``n`` exceeds :data:`DENSE_FALLBACK_MAX` (up to it the dense method
+        spectrum and ``n`` exceeds ``gdnp.spectrum.DENSE_FALLBACK_MAX`` (up to it the dense method
         answers instead, with a :class:`~gdnp.problems.ConditioningWarning`).
 
     Notes
