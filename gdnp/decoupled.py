@@ -667,6 +667,7 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
             # the unit's Taylor model decides the signs it certifies (the halvings are plain
             # bisection's); certify=False evaluates d_g f at every midpoint
             model = None if certify is not None and not certify else view.length_model()
+            evaluated = view.evaluations  # (nfev: every O(n) evaluation of the search below)
             try:
                 g[i], info = bisect(view.dg, *_bracket(g[i], bracket, dyadic=False),
                                     maxiter=int(T_s), xtol=xtol, model=model,
@@ -675,6 +676,7 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
                 found = None if bracket is not None else \
                     _scanned_unit_length(view, g[i], int(T_s), xtol)
                 if found is None:
+                    rec.nfev += view.evaluations - evaluated  # (the failed search's too)
                     top = _scan_top(g[i])
                     where = "from the given bracket" if bracket is not None else \
                         f"around its length {g[i]:.6g} nor on [-{top:.3g}, {top:.3g}]"
@@ -686,7 +688,9 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
                 g[i], info = found
             n_bisect += info["nit"]
             n_certified += info["ncertified"]
-            rec.nfev += info["nfev"]
+            # the view's own count: a failed expansion, the scan and its values included,
+            # which the returned info leaves out
+            rec.nfev += view.evaluations - evaluated
             H[:, i] = np.tanh(A[:, i] * g[i])
         if rec.status is not None:
             break

@@ -80,6 +80,9 @@ class UnitView:
         # N(w_i) and grad N of the chosen normalization (theory guide §10); None: ||w_i||_S
         self.N, self.dN = (self.nS, None) if prob._normalizer is None else \
             prob._normalizer.value_and_grad(w_i)
+        #: O(n) evaluations made so far along the length (``d_g f`` and ``value``): the
+        #: solvers' ``nfev`` reads it, failed searches and scans included
+        self.evaluations = 0
 
     def _psi_terms(self, g: float):
         th = np.tanh(g * self.a0)
@@ -91,6 +94,7 @@ class UnitView:
         """``d_g f`` at ``g`` with the intermediates it was computed from, ``(value, th, sech2,
         arg, l'(arg))``: the one implementation of the value (:meth:`dg` and the certified
         model's probes return the same number, bit for bit)."""
+        self.evaluations += 1
         th, sech2, arg = self._psi_terms(g)
         d1 = self.prob.loss.dphi(arg)
         return float(np.mean(d1 * self.theta * sech2 * self.a0)), th, sech2, arg, d1
@@ -148,6 +152,7 @@ class UnitView:
         >>> bool(np.isclose(view.value(g[0]), prob.f_bn(w, g)))
         True
         """
+        self.evaluations += 1
         return float(np.mean(self.prob.loss.phi(self._psi_terms(g)[2])))
 
     def c1(self, g: float) -> float:

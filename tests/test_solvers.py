@@ -839,3 +839,31 @@ def test_gdnp_on_mlp_samples_is_no_descent_method_and_l_shortens_its_steps():
     assert res.history["fun"].max() > 2.0 * f_star  # 0.902 against 0.378
     long_l = gdnp.solve(p, "gdnp", x0=xs, maxiter=50, L=10.0 * p.L)
     assert long_l.history["fun"].max() <= f_star * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("certify", [False, None])
+def test_gdnp_mlp_nfev_counts_every_evaluation_of_its_length_searches(certify, monkeypatch):
+    """nfev is one per sweep plus every O(n) evaluation along a unit's length; a search whose
+    expansion failed, the fallback scan and its values had gone uncounted (14 of 884 at 8
+    sweeps of this problem), also in the run that ends there (status 2)."""
+    from gdnp.problems import UnitView
+
+    calls = [0]
+    dg_value, value = UnitView._dg_value, UnitView.value
+
+    def counted_dg(self, g):
+        calls[0] += 1
+        return dg_value(self, g)
+
+    def counted_value(self, g):
+        calls[0] += 1
+        return value(self, g)
+
+    monkeypatch.setattr(UnitView, "_dg_value", counted_dg)
+    monkeypatch.setattr(UnitView, "value", counted_value)
+    prob = MLP.random(3, 2, 10.0, 60, seed=0)
+    for sweeps in (8, 50):  # 8: past the first scan; 50: ends with status 2 at sweep 13
+        calls[0] = 0
+        res = gdnp.gdnp(prob, maxiter=sweeps, tol=0.0, reference=False, certify=certify)
+        assert res.nfev == calls[0] + res.nit + 1
+    assert res.status == 2
