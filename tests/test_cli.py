@@ -659,3 +659,14 @@ def test_options_that_would_be_ignored_together_are_refused(argv, message, capsy
     with pytest.raises(SystemExit) if argv[0] == "claims" else contextlib.nullcontext():
         assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_negative_mlp_gap_is_said_to_be_a_lower_point(capsys):
+    """On the network f* is a local reference: a gap of -2.3e-2, 1e12 times f*'s rounding, had
+    been put down to inexact arithmetic."""
+    assert main(["solve", "mlp", "--dim", "10", "--hidden", "2", "--n", "50", "--method", "gd",
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "gd's final gap -2.317e-02 is negative, the solver found a lower point than the " \
+           "reference f*" in out
+    assert "inexact" not in out
