@@ -730,9 +730,14 @@ class MLP(Problem):
         return float(np.sum(GW * self.solve_S(GW.T).T) + G[k:] @ G[k:])
 
     def initial_point(self, seed=0):
+        return self._start(seed, self.S)
+
+    def _start(self, seed, S: np.ndarray) -> np.ndarray:
+        """Gaussian unit weights, each scaled to ``||W_i||_S = 1`` in the metric ``S``, and
+        the output weights ``theta``."""
         rng = as_seed_rng(seed)
         W = rng.standard_normal((self.hidden, self.d))
-        W /= np.sqrt(np.einsum("ij,jk,ik->i", W, self.S, W))[:, None]
+        W /= np.sqrt(np.einsum("ij,jk,ik->i", W, S, W))[:, None]
         return self.join(W, self.theta)
 
     def _reference_solution(self):
@@ -740,7 +745,13 @@ class MLP(Problem):
         # tanh units may saturate, so the infimum can sit at large weights: the budget is
         # capped and the value is a reference, not a certificate of global optimality.
         best = None
-        starts = [self.initial_point(s) for s in range(3)]
+        # the starts in the data's own metric: ridge changes the BN metric only, so f* does not
+        # depend on it (starts scaled in S + ridge I had moved f* by up to 1.1e-2)
+        metric = self.S
+        if self.data.ridge:  # S without the ridge, formed as prepare_data (and a batch) do
+            metric = (self.X.T @ self.X) / self.n
+            metric = 0.5 * (metric + metric.T)
+        starts = [self._start(s, metric) for s in range(3)]
         if hasattr(self, "teacher"):
             starts.append(self.join(*self.teacher))
         from scipy.optimize import minimize  # here: scipy.optimize is slow to import
