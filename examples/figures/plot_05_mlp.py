@@ -51,6 +51,9 @@ data = gdnp.plots.show_figure(NAME, quick=QUICK, out_dir=OUT)
 # What to see (in the full-size figure)
 # -------------------------------------
 # The angle between :math:`S\tilde w_i` and :math:`u` for each hidden unit: on these
-# non-Gaussian data the angles need not go to 0.
+# non-Gaussian data the angles need not go to 0. In the loss panel GDNP trains the units with
+# the output weights fixed (K19's setting), so its gap levels off where it converges on that
+# restricted problem, above :math:`f^*`, while GD and BNGD train the output weights too: the
+# panel compares two settings, not two speeds.
 
 gdnp.plots.show()  # a window when run from a terminal with a display
