@@ -655,7 +655,7 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
         # unit's view then costs one tanh pass over its own column, not over all of them
         H = np.tanh(A * g[None, :])
         for i in range(problem.hidden):
-            view = problem.unit_view(w, g, i, A, theta, H)
+            view = problem._unit_view(w, g, i, A, theta, H)
             h = view.c1(g[i]) * view.uw
             if abs(h) > eps and g[i] != 0.0:
                 s = rayleigh_step_size(view.w, g[i], h, view.nS, L,
@@ -663,7 +663,7 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
                 w[i] = w[i] - s * view.grad_w(g[i])
                 A[:, i] = problem.unit_projection(w[i])
                 H[:, i] = np.tanh(A[:, i] * g[i])
-                view = problem.unit_view(w, g, i, A, theta, H)
+                view = problem._unit_view(w, g, i, A, theta, H)
             # the unit's Taylor model decides the signs it certifies (the halvings are plain
             # bisection's); certify=False evaluates d_g f at every midpoint
             model = None if certify is not None and not certify else view.length_model()

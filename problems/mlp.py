@@ -15,6 +15,7 @@ a length bisection on unit ``i`` costs ``O(n)`` per step.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 from scipy.special import expit
@@ -1104,7 +1105,26 @@ class MLP(Problem):
         >>> round(view.dg(g[0]), 6)
         -0.042436
         """
-        theta = self._theta(theta)
+        w, g, _ = self._check_wg(w, g)
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or \
+                not 0 <= i < self.hidden:
+            raise ValueError(f"i must be a unit index in [0, {self.hidden}), got {i!r}")
+        A = self._check_unit_array(A, "A")
+        if H is not None:
+            H = self._check_unit_array(H, "H")
+        return self._unit_view(w, g, int(i), A, self._theta(theta), H)
+
+    def _check_unit_array(self, arr, name: str) -> np.ndarray:
+        """A per-sample, per-unit array of shape ``(n, hidden)`` (``A`` or ``H``)."""
+        arr = as_finite_array(arr, name, ndim=2)
+        if arr.shape != (self.n, self.hidden):
+            raise ValueError(f"{name} must have shape (n, hidden) = ({self.n}, {self.hidden}) "
+                             f"(unit_projections(w) gives A), got {arr.shape}")
+        return arr
+
+    def _unit_view(self, w, g, i: int, A: np.ndarray, theta: np.ndarray,
+                   H: np.ndarray | None = None) -> UnitView:
+        """:meth:`unit_view` on checked arguments (GDNP's sweep: no checks per unit)."""
         if H is None:
             H = np.tanh(A * g[None, :])
         r = H @ theta - theta[i] * H[:, i]
@@ -1179,7 +1199,13 @@ class MLP(Problem):
         >>> prob.optimize_theta(prob.unit_projections(w), g, prob.theta).round(6)
         array([0.142905, 1.016412])
         """
-        return self._optimize_theta(A, g, theta, maxiter)[0]
+        if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral) or maxiter < 1:
+            raise ValueError(f"maxiter must be an integer >= 1, got {maxiter!r}")
+        g = as_finite_array(g, "g", ndim=1)
+        if g.shape != (self.hidden,):
+            raise ValueError(f"g must have shape ({self.hidden},), got {g.shape}")
+        return self._optimize_theta(self._check_unit_array(A, "A"), g, self._theta(theta),
+                                    int(maxiter))[0]
 
     def _optimize_theta(self, A, g, theta, maxiter: int) -> tuple[np.ndarray, int]:
         """:meth:`optimize_theta` and the evaluations of ``theta -> E[l(H theta)]`` (with its

@@ -1398,3 +1398,25 @@ def test_a_separation_whose_square_underflows_is_refused():
     with pytest.raises(ValueError, match="^u: u'S\\^-1 u = "):
         GaussianHalfspace(np.eye(2), [1e-200, 0.0])
     assert GaussianHalfspace(np.eye(2), [0.0, 0.0]).dim == 2  # u = 0 itself is a model
+
+
+def test_mlp_unit_view_and_optimize_theta_check_their_arguments():
+    """unit_view had taken a projection matrix of the wrong shape and returned a wrong d_g f
+    silently (an index out of range a bare IndexError); optimize_theta took maxiter <= 0."""
+    prob = MLP.random(3, 2, 10.0, 50, seed=0)
+    w, g = prob.to_bn(prob.initial_point(0))
+    A = prob.unit_projections(w)
+    assert prob.unit_view(w, g, 0, A).dg(g[0]) == pytest.approx(float(prob.dg_bn(w, g)[0]))
+    for bad in (A[:10], np.ones((7, 2)), A.T):
+        with pytest.raises(ValueError, match=r"^A must have shape \(n, hidden\)"):
+            prob.unit_view(w, g, 0, bad)
+    for i in (5, -1, 1.0, True):
+        with pytest.raises(ValueError, match="^i must be a unit index"):
+            prob.unit_view(w, g, i, A)
+    with pytest.raises(ValueError, match="^H must have shape"):
+        prob.unit_view(w, g, 0, A, H=np.ones((50, 3)))
+    for maxiter in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="^maxiter must be an integer >= 1"):
+            prob.optimize_theta(A, g, prob.theta, maxiter=maxiter)
+    with pytest.raises(ValueError, match="^A must have shape"):
+        prob.optimize_theta(A[:5], g, prob.theta)
