@@ -899,22 +899,40 @@ def _unit_angles(prob, x) -> np.ndarray:
 
 
 @_claim("k19.mlp_alignment_m1", "K19 Lemma (MLP, m = 1)",
-        "one tanh unit on K19's Gaussian data: the trained S w~ aligns with u", n=2000)
-def _mlp_m1(quick: bool, n):
+        "one tanh unit on K19's Gaussian data: the trained S w~ aligns with u", decay=0.4)
+def _mlp_m1(quick: bool, decay):
+    """On samples Stein's identity holds up to ``O(n^-1/2)``, so the angle is sampling noise
+    that must vanish as ``n`` grows: the median over seeds at three sample sizes, and the
+    exponent of its fit ``angle ~ n^p`` (one sample at one ``n`` had passed on its seed only:
+    seven of ten seeds exceeded the old allowance ``3/sqrt(n)`` at ``n = 2000``)."""
     import gdnp
     from gdnp.problems import MLP, Halfspace
 
-    hs = Halfspace.sample(5, 10, n, separation=0.9, seed=0)
-    prob = MLP.from_data(hs.X, hs.y, hidden=1, seed=0)
-    res = gdnp.gdnp(prob, maxiter=20 if quick else 100, tol=0.0, reference=False)
-    ang = float(_unit_angles(prob, res.x)[0])
-    allow = float(np.degrees(3.0 / np.sqrt(n)))
-    return Outcome(f"angle 0 deg in the population; sampling allowance {_g(allow, 2)} deg",
-                   f"angle {_g(ang, 3)} deg after {res.nit} sweeps (status {res.status})",
-                   _verdict(ang <= allow),
-                   f"n = {n} samples of z ~ N(u, S - uu'), d = 5, kappa = 10; Stein's identity "
-                   "holds only up to O(n^-1/2) on samples: allowance 3/sqrt(n) rad",
-                   {"angle_deg": ang, "allowance_deg": allow})
+    sizes = (500, 2000, 8000) if quick else (2000, 8000, 32000)
+    seeds = range(3 if quick else 5)
+    medians, failed, runs = [], 0, 0
+    for n in sizes:
+        angles = []
+        for seed in seeds:
+            hs = Halfspace.sample(5, 10, n, separation=0.9, seed=seed)
+            prob = MLP.from_data(hs.X, hs.y, hidden=1, seed=0)
+            res = gdnp.gdnp(prob, maxiter=30 if quick else 100, tol=0.0, reference=False)
+            angles.append(float(_unit_angles(prob, res.x)[0]))
+            failed += res.status == 2
+            runs += 1
+        medians.append(float(np.median(angles)))
+    p = float(np.polyfit(np.log(sizes), np.log(medians), 1)[0])
+    return Outcome(f"angle 0 deg in the population; on n samples sampling noise, falling "
+                   f"like n^-1/2 (fitted exponent at most -{_g(decay)})",
+                   "median angles " + ", ".join(_g(m, 3) for m in medians) + " deg at n = "
+                   + ", ".join(f"{n:d}" for n in sizes) + f" over {len(seeds)} seeds: "
+                   f"exponent {_g(p, 2)}",
+                   _verdict(p <= -decay),
+                   f"z ~ N(u, S - uu'), d = 5, kappa = 10, {30 if quick else 100} sweeps; "
+                   f"GDNP ended with status 2 in {failed} of {runs} runs (a length with no "
+                   "finite minimiser, theory guide §5): the angle is read at the last iterate",
+                   {"sizes": list(sizes), "median_angles_deg": medians, "exponent": p,
+                    "status_2_runs": failed, "runs": runs})
 
 
 @_claim("k19.mlp_alignment_m3", "K19 Lemma (MLP, m > 1), outside its hypothesis",
