@@ -392,7 +392,11 @@ class MLP(Problem):
     seed : int or numpy.random.Generator, default 0
         Source of the initial ``theta`` unless it is given.
     theta : array_like, shape (hidden,), optional
-        Output weights.
+        Output weights. By default random signs times ``1 + U[0, 1)``, drawn from ``seed``;
+        they do not shrink with ``hidden``, so for a wide layer pass weights of about
+        ``1/sqrt(hidden)`` (``MLP.random(3, 300, 10.0, 200)`` starts at ``f = 5.08``, where
+        ``log 2 = 0.69``, and GDNP stops at its first sweep, a unit's length having no finite
+        minimiser).
     ridge, null_space
         As in :meth:`gdnp.problems.Halfspace.from_data`.
     normalization, centered, bn_eps
