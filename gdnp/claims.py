@@ -1210,7 +1210,9 @@ def claims_main(argv: list[str] | None = None) -> int:
     # options that would be silently ignored together are refused
     conflict = ("--json and --markdown are two outputs: choose one" if args.json and
                 args.markdown else "--quick applies to a run, not to --from FILE (which prints "
-                "the claims as they were run)" if args.quick and args.source else None)
+                "the claims as they were run)" if args.quick and args.source else
+                "--out writes a run's files; with --from FILE they exist already (copy FILE)"
+                if args.out and args.source else None)
     if conflict:
         p.error(conflict)
     known = [c.id for c in CLAIMS]
@@ -1233,8 +1235,9 @@ def claims_main(argv: list[str] | None = None) -> int:
         print(f"gdnp claims: error: {exc}", file=sys.stderr)
         return 2
     try:
-        if args.source:
-            rows = load_claims(args.source)["claims"]
+        if args.source:  # (--only selects the rows printed, as from a run)
+            rows = [r for r in load_claims(args.source)["claims"]
+                    if not args.only or r["id"] in args.only]
         else:
             results = run_claims(only=args.only, quick=args.quick)
             rows = [r.row() for r in results]

@@ -368,7 +368,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dim", type=_count("dim", 1), default=10,
                    help="input dimension d (the d= of the Python constructors)")
     p.add_argument("--separation", type=float, default=None,
-                   help="halfspace: c = sqrt(u'S^-1 u) in (0, 1) (default: 0.9)")
+                   help="halfspace: c = sqrt(u'S^-1 u) in [1e-150, 1) (default: 0.9)")
     p.add_argument("--loss", default=None, choices=["logistic", "sigmoid", "squared"],
                    type=str.lower,
                    help="halfspace and MLP loss (default: logistic)")

@@ -36,7 +36,7 @@ names it only away from the default; ``maxiter``, ``tol`` and
 ``options`` unchanged): only the new cells run. Any other change of configuration in an
 existing folder is refused and nothing is overwritten. Values no cell could use are refused
 before any cell runs: unknown keys and option names, grid values out of their range
-(``kappa < 1``, ``separation`` outside ``(0, 1)``, NaN or infinity anywhere) and option values
+(``kappa < 1``, ``separation`` outside ``[1e-150, 1)``, NaN or infinity anywhere) and option values
 that every problem kind of the grid refuses (``T_s = 30.0``, ``lr = -1``). A cell that fails
 (bad input, a
 problem with no finite minimiser, a size beyond the memory limit) is recorded as one row with
@@ -231,6 +231,8 @@ def _as_list(key, value) -> list:
 
 def _convert(key: str, v):
     try:
+        if key in ("problem", "loss", "normalization", "statistics") and isinstance(v, str):
+            v = v.lower()  # names take any case, as gdnp solve's
         if key == "problem":
             if v not in PROBLEMS:
                 raise ValueError(f"grid key 'problem': unknown problem {v!r}; "
@@ -308,7 +310,7 @@ def _convert(key: str, v):
 
 # what each grid key takes, for the error on a value of the wrong kind or range
 _GRID_RULES = {
-    "kappa": "a finite number >= 1", "separation": "a number in (0, 1)",
+    "kappa": "a finite number >= 1", "separation": "a number in [1e-150, 1)",
     "dim": "an integer", "seed": "an integer", "bn_eps": "a finite number >= 0",
     "n": "an integer >= 2, or null (JSON) or \"none\" (TOML, which has no null) for the "
     "population", "batch_size": "an integer >= 1, or null (JSON) or \"none\" (TOML) for the "
@@ -1558,7 +1560,7 @@ def _parser() -> argparse.ArgumentParser:
     d = {k: " ".join("none" if v is None else str(v) for v in vals)
          for k, vals in GRID_DEFAULTS.items()}
     p.add_argument("--problem", nargs="+",
-                   help=f"among {', '.join(PROBLEMS)} (default: {d['problem']})")
+                   help=f"among {', '.join(PROBLEMS)}, any case (default: {d['problem']})")
     p.add_argument("--kappa", nargs="+", type=_number("kappa", minimum=1.0),
                    help=f"condition numbers of S (default: {d['kappa']}; 1.0 when every "
                         "--dim is 1)")
@@ -1568,7 +1570,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--separation", nargs="+",
                    type=_number("separation", minimum=0.0, maximum=1.0, open_min=True,
                                 open_max=True),
-                   help=f"halfspace separations in (0, 1) (default: {d['separation']})")
+                   help=f"halfspace separations in [{SEPARATION_MIN:g}, 1) (default: "
+                        f"{d['separation']})")
     p.add_argument("--n", nargs="+", type=_number("n", int, minimum=1, none=True),
                    help=f"samples per problem, 'none' = population (default: {d['n']})")
     p.add_argument("--loss", nargs="+", help=f"halfspace and MLP losses (default: {d['loss']})")

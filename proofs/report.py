@@ -133,9 +133,14 @@ def verify_main(argv: list[str] | None = None) -> int:
     names = {c.name for c in CHECKS}
     unknown = [o for o in args.only or [] if o not in TOPICS and o not in names]
     if unknown:
+        import difflib
+
+        close = [m for o in unknown
+                 for m in difflib.get_close_matches(o, [*TOPICS, *sorted(names)], n=1)]
+        hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
         print(
             f"gdnp verify: error: unknown topic or check id {', '.join(map(repr, unknown))}; "
-            f"topics: {', '.join(TOPICS)}; ids: gdnp verify --list",
+            f"{hint}topics: {', '.join(TOPICS)}; ids: gdnp verify --list",
             file=sys.stderr,
         )
         return 2

@@ -648,6 +648,7 @@ def test_gdnp_imports_from_the_folder_that_holds_a_clone_named_gdnp(tmp_path):
 @pytest.mark.parametrize("argv,message", [
     (["claims", "--json", "--markdown"], "--json and --markdown are two outputs"),
     (["claims", "--from", "docs/claims/claims.json", "--quick"], "--quick applies to a run"),
+    (["claims", "--from", "docs/claims/claims.json", "--out", "x"], "--out writes a run's"),
     (["sweep", "--problem", "ols", "--dask-local", "threads", "--dry-run"],
      "--dask-local needs --backend dask"),
     (["sweep", "--problem", "ols", "--timeout", "3", "--dry-run"],
@@ -670,3 +671,13 @@ def test_a_negative_mlp_gap_is_said_to_be_a_lower_point(capsys):
     assert "gd's final gap -2.317e-02 is negative, the solver found a lower point than the " \
            "reference f*" in out
     assert "inexact" not in out
+
+
+def test_claims_from_a_file_prints_only_the_ids_asked_for(capsys):
+    """--only had been ignored with --from FILE (all 22 rows printed)."""
+    from pathlib import Path
+
+    source = str(Path(__file__).resolve().parents[1] / "docs" / "claims" / "claims.json")
+    assert main(["claims", "--from", source, "--only", "c19.bngd_rate", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in rows] == ["c19.bngd_rate"]

@@ -198,6 +198,9 @@ def test_verify_unknown_topic(capsys: pytest.CaptureFixture[str]) -> None:
     assert "nope" in err
     for topic in TOPICS:
         assert topic in err
+    # a mistyped id gets the closest one, as a mistyped option does
+    assert verify_main(["--only", "bn.jacobean"]) == 2
+    assert "did you mean 'bn.jacobian'?" in capsys.readouterr().err
 
 
 def test_verify_list(capsys: pytest.CaptureFixture[str]) -> None:

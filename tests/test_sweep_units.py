@@ -241,3 +241,17 @@ def test_workers_are_started_with_ctrl_c_ignored():
     thread.start()
     thread.join()
     assert seen == [before]
+
+
+def test_grid_names_take_any_case():
+    """Problem, loss, norm and statistics names take any case, as gdnp solve's and the
+    methods' in a sweep already did ('OLS' had been refused as an unknown problem)."""
+    from gdnp.sweep import normalize_config
+
+    config = normalize_config({"grid": {"problem": ["OLS", "HalfSpace"], "loss": ["Logistic"],
+                                        "normalization": ["WEIGHT"], "method": ["GDNP"],
+                                        "statistics": ["POPULATION"], "batch_size": [8]}})
+    grid = config["grid"]
+    assert grid["problem"] == ["ols", "halfspace"] and grid["loss"] == ["logistic"]
+    assert grid["normalization"] == ["weight"] and grid["statistics"] == ["population"]
+    assert grid["method"] == ["gdnp"]

@@ -50,4 +50,22 @@ ax.set_xlabel("iteration")
 ax.set_ylabel("||x||_S")
 _ = ax.legend()
 
+# %%
+# A loss of our own: :class:`gdnp.problems.Loss` needs ``phi``, its two derivatives, whether it
+# is convex and bounds on ``phi''`` and ``|phi'|`` (the solvers' step sizes read them). The
+# logistic loss of slope 2, halved, ``phi(t) = log(1 + e^(2t)) / 2``:
+
+from scipy.special import expit  # noqa: E402
+
+from gdnp.problems import Loss  # noqa: E402
+
+softplus2 = Loss("softplus2", phi=lambda t: 0.5 * np.logaddexp(0.0, 2.0 * t),
+                 dphi=lambda t: expit(2.0 * t),
+                 d2phi=lambda t: 2.0 * expit(2.0 * t) * expit(-2.0 * t),
+                 convex=True, max_d2phi=0.5, max_dphi=1.0)
+own = Halfspace.random(d=5, kappa=50, separation=0.9, loss=softplus2, seed=3)
+res = gdnp.solve(own, "gdnp", maxiter=300)
+print(f"GDNP with the loss {own.loss.name}: status {res.status}, gap "
+      f"{res.history['gap'][-1]:.1e} after {res.nit} steps")
+
 gdnp.plots.show()  # a window when run from a terminal with a display
