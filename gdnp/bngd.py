@@ -171,7 +171,6 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     extra = ("w_norm2", "rho_gap") if linear else ("w_norm2",)
     if B is not None:  # (batch_size = n: one batch per epoch, the epoch count is the step)
         extra = (*extra, "epoch")
-    rho_star = problem.rho_star if linear else None
     rec = Recorder(problem, "bngd", tol, callback, f_star, extra_keys=extra)
     if not linear:  # f and grad_x come from the problem's own value_and_grad_bn
         rec.hook = "value_and_grad_bn"
@@ -231,7 +230,7 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
             # rho_gap, epoch
             more = (float(np.add.reduce(w * w, axis=None)),)
             if linear:
-                more += (-st["uw"] ** 2 / st["nS"] ** 2 - rho_star,)
+                more += (problem._rho_gap(st),)
             if B is not None:
                 more += (float(k) if batches is None else batches.epoch(k),)
             if rec.record(k, x_cur, ev.fun, ev.grad_x, more, (w, g, theta)) or k == maxiter:

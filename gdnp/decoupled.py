@@ -428,7 +428,6 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     w, shift = power_of_two_scaled(w) if not problem.bn_eps else (w, 0)
     _check_direction(problem.u, w, "the initial direction", "x0" if w0 is None else "w0",
                      problem)
-    rho_star = problem.rho_star
     rec = Recorder(problem, "gdnp", tol, callback, f_star,
                    extra_keys=("rho_gap", "dg2", "step"))
     n_bisect = n_certified = n_compiled = 0
@@ -550,7 +549,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         ev = problem._value_and_grad_bn(w, st, g)
         rec.nfev += 1
         if rec.record(t, problem._point(w, st, g), ev.fun, ev.grad_x,
-                      (-uw ** 2 / nS ** 2 - rho_star, float(ev.grad_g) ** 2, step_user),
+                      (problem._rho_gap(st), float(ev.grad_g) ** 2, step_user),
                       (w, g)) or t == maxiter:  # (rho_gap, dg2, step); w is never modified
             break
         if t == 0 and general:

@@ -200,8 +200,10 @@ def _logistic_d2(t):
 
 
 def _sigmoid_d2(t):
-    s = expit(t)
-    return s * expit(-np.asarray(t)) * (1.0 - 2.0 * s)
+    t = np.asarray(t)
+    # sigma'' = sigma (1 - sigma)(1 - 2 sigma), with 1 - 2 sigma(t) = -tanh(t/2): the
+    # difference had cancelled near t = 0 (relative error 9e-5 at t = 1e-12)
+    return expit(t) * expit(-t) * -np.tanh(0.5 * t)
 
 
 def _zeros(t):

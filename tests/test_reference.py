@@ -374,3 +374,17 @@ def test_the_logistic_mean_does_not_cancel_on_nearly_separable_data():
     with np.errstate(over="ignore"):
         sigma = 1.0 / (1.0 + np.exp(-t))
     np.testing.assert_allclose(d1, sigma, rtol=1e-15, atol=1e-300)
+
+
+def test_the_sigmoid_second_derivative_does_not_cancel_near_zero():
+    """phi'' of the sigmoid loss, sigma (1 - sigma)(1 - 2 sigma): 1 - 2 sigma(t) had cancelled
+    near 0 (relative error 9e-5 at t = 1e-12); as -tanh(t/2) it keeps its digits (mpmath)."""
+    mpmath = pytest.importorskip("mpmath")
+    from gdnp.problems import get_loss
+
+    d2 = get_loss("sigmoid").d2phi
+    with mpmath.workdps(50):
+        for t in (1e-12, 1e-8, 1e-4, 0.5, 3.0, 30.0, -2.0):
+            s = 1 / (1 + mpmath.e ** (-mpmath.mpf(t)))
+            ref = s * (1 - s) * (1 - 2 * s)
+            assert abs(float(d2(np.array([t]))[0]) - ref) <= 4e-16 * abs(ref)
