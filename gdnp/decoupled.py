@@ -582,7 +582,8 @@ def _scan_top(g: float) -> float:
 
 def _scanned_unit_length(view, g: float, T_s: int, xtol: float):
     """A hidden unit's length where the search around ``g`` found no sign change of ``d_g f``
-    (it expanded into the side where the unit's tanh saturates and ``d_g f`` underflows): the
+    (it expanded into the side where the unit's tanh saturates and ``d_g f`` reads 0, its
+    ``sech^2 = 1 - tanh^2`` cancelled): the
     lowest in ``f`` (:meth:`~gdnp.problems.UnitView.value`) of the local minimisers along the
     length, one per increasing sign change of ``d_g f`` on the grid ``0, +-2^k`` (``2^-2 <=
     2^k <=`` :func:`_scan_top`), each bisected plainly; ``(root, info)``, or ``None`` where
