@@ -19,6 +19,10 @@ from ._validate import (
 
 __all__ = ["PreparedData", "prepare_data", "SingularCovarianceError"]
 
+# iterative-refinement steps of a least-squares solution on the samples
+# (refine_least_squares): each costs one pass over X
+REFINEMENTS = 3
+
 
 class SingularCovarianceError(ValueError):
     """The empirical second moment ``S = X'X/n`` of the centred data is singular.
@@ -253,3 +257,48 @@ def prepare_data(
                              f"rounding; use ridge below {top / np.finfo(float).eps:.3g}")
         S = S + float(ridge) * np.eye(d)
     return PreparedData(X=Xc, y=y, S=S, mean=mean, basis=basis, ridge=float(ridge))
+
+
+def refine_least_squares(X: np.ndarray, y: np.ndarray, c: np.ndarray, solve, ridge: float = 0.0,
+                         steps: int = REFINEMENTS):
+    """Iterative refinement of a least-squares solution ``c`` of ``min mean((y - Xc)^2) +
+    ridge ||c||^2`` from the normal equations (theory guide §2).
+
+    The normal equations leave ``c`` off by about ``cond(X)^2 eps`` (6.6e-5 at ``cond(X) =
+    1e6`` on a near-exact fit); each step, one pass over ``X`` for the residuals' gradient
+    ``r = ridge c - X'(y - Xc)/n``, shrinks that by ``cond(S) eps``, down to what the
+    residuals resolve. A step is kept only where it halves ``||r||``.
+
+    Parameters
+    ----------
+    X, y : ndarray
+        The samples, ``(n, d)`` and ``(n,)``.
+    c : ndarray
+        The normal equations' solution.
+    solve : callable
+        ``v -> (X'X/n + ridge I)^-1 v`` (a factorization's solve).
+    ridge : float
+        The objective's ridge.
+    steps : int
+        At most this many refinement steps.
+
+    Returns
+    -------
+    c : ndarray
+        The refined solution.
+    resid : ndarray
+        ``y - X c``.
+    r : ndarray
+        ``ridge c - X'(y - Xc)/n``: half the gradient of the objective at ``c``.
+    """
+    n = y.size
+    resid = y - X.dot(c)
+    r = ridge * c - X.T.dot(resid) / n
+    for _ in range(steps):
+        c_new = c - solve(r)
+        resid_new = y - X.dot(c_new)
+        r_new = ridge * c_new - X.T.dot(resid_new) / n
+        if not np.linalg.norm(r_new) < 0.5 * np.linalg.norm(r):
+            break
+        c, resid, r = c_new, resid_new, r_new
+    return c, resid, r

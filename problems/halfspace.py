@@ -40,7 +40,7 @@ from ._validate import (
     warn_external,
 )
 from .base import LinearProblem
-from .data import prepare_data
+from .data import prepare_data, refine_least_squares
 from .losses import LOSSES, Loss, get_loss
 from .quadrature import DEFAULT_NODES, normal_rule
 from .spectra import random_covariance, random_direction, vector_with_separation
@@ -1635,7 +1635,7 @@ class EmpiricalHalfspace(Halfspace):
 
     def _reference_solution(self):
         if self.loss.name == "squared":
-            return self._lbfgs_newton()
+            return self._least_squares_solution()
         # Certificates first (seconds at n = 1e6): a point with a tiny gradient and a positive
         # definite Hessian proves that a finite minimiser exists; a direction with every margin
         # positive proves separability. The LP (exact, but minutes at n = 1e5, d = 100) runs
@@ -1675,6 +1675,32 @@ class EmpiricalHalfspace(Halfspace):
                 separable = self._lp_separable(progress=True)
             if separable:
                 raise self._separable_error()
+        return x, self.f(x)
+
+    def _least_squares_solution(self):
+        """The squared loss's minimiser in closed form: with ``y_i^2 = 1``,
+        ``f(x) = mean((1 + z_i'x)^2)/2 = mean((y_i - x_i'x)^2)/2``, least squares of the labels
+        on the centred features, minimised at ``x* = -C^-1 u`` with ``C = X'X/n`` the data's
+        own second moment (``S`` less any ``ridge``, which changes the BN metric, not ``f``;
+        theory guide §2, §9), refined on the residuals. Where the data do not span the space
+        (collinear columns with ``ridge``) ``f`` is constant along the null space and ``x*``
+        is taken in the data's range. Milliseconds where L-BFGS had taken 15000 passes over
+        the data at ``kappa(S) = 1e8`` (80 s at ``n = 1e5, d = 100``)."""
+        ridge = float(getattr(self.data, "ridge", 0.0) or 0.0)
+        C = self.S if ridge == 0.0 else self.X.T @ self.X / self._n
+        Q = self._data_range()
+        if Q is not None:
+            C = Q.T @ C @ Q
+        try:
+            factor = cho_factor(0.5 * (C + C.T))
+        except (np.linalg.LinAlgError, ValueError):  # not positive definite in float64
+            x = np.linalg.lstsq(self.X, self.y, rcond=None)[0]
+            return x, self.f(x)
+
+        def solve(v):
+            return cho_solve(factor, v) if Q is None else Q @ cho_solve(factor, Q.T @ v)
+
+        x = refine_least_squares(self.X, self.y, solve(-self.u), solve)[0]
         return x, self.f(x)
 
     def _hessian(self, x, block: int = 32768) -> np.ndarray:

@@ -18,15 +18,12 @@ import numpy as np
 
 from ._validate import as_real, as_seed_rng, as_spd_matrix, as_vector
 from .base import BNEval, LinearProblem, _new_tuple
-from .data import prepare_data
+from .data import prepare_data, refine_least_squares
 from .spectra import random_covariance, random_direction
 from .taylor import SignThreshold
 
 __all__ = ["OLS"]
 
-
-# iterative-refinement steps of the data reference (OLS._anchor): each costs one pass over X
-_REFINEMENTS = 3
 
 class OLS(LinearProblem):
     """Least squares ``f(w~) = E[(y - x'w~)^2]`` (theory guide equation (2)).
@@ -389,21 +386,11 @@ class OLS(LinearProblem):
                 # the residuals give f(c) and Sc + u = -X'(y - Xc)/n + ridge c without the
                 # moments' cancellation (Sc + u from S and u is off by ~u ||S|| ||c||, which
                 # the expansion would carry to f far from c on ill-conditioned data)
+                # refinement on the residuals: the normal equations leave c off by
+                # cond(X)^2 eps (6.6e-5 at cond(X) = 1e6 on a near-exact fit, f* by 2e-4)
                 n = self.y.size
                 ridge = float(data.ridge)
-                resid = self.y - self.X.dot(c)
-                r = ridge * c - self.X.T.dot(resid) / n
-                # iterative refinement: the normal equations leave c off by cond(X)^2 eps
-                # (6.6e-5 at cond(X) = 1e6 on a near-exact fit, f* by 2e-4); each step, one
-                # pass over X for the residual's gradient, shrinks that by cond(S) eps, down
-                # to what the residuals resolve (kept while the gradient falls)
-                for _ in range(_REFINEMENTS):
-                    c_new = c - self.solve_S(r)
-                    resid_new = self.y - self.X.dot(c_new)
-                    r_new = ridge * c_new - self.X.T.dot(resid_new) / n
-                    if not np.linalg.norm(r_new) < 0.5 * np.linalg.norm(r):
-                        break
-                    c, resid, r = c_new, resid_new, r_new
+                c, resid, r = refine_least_squares(self.X, self.y, c, self.solve_S, ridge)
                 f_c = float(resid.dot(resid)) / n + ridge * float(c.dot(c))
             elif f_c is None:  # moments alone: f* keeps their rounding
                 f_c = self.yy + float(self.u.dot(c))

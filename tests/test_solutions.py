@@ -280,3 +280,36 @@ def test_a_bounded_loss_near_separability_still_has_no_finite_minimiser(separati
     p = Halfspace.random(3, 10.0, separation=separation, loss="sigmoid", seed=0)
     with pytest.raises(NoFiniteMinimizerError):
         p.solution()
+
+
+@pytest.mark.parametrize("kappa", [1e2, 1e8])
+def test_squared_loss_data_reference_is_least_squares_in_closed_form(kappa):
+    """The squared loss on labels is least squares of y on X (y_i^2 = 1): the reference is
+    the closed form -C^-1 u, refined on the residuals, against numpy's SVD least squares; on
+    kappa(S) = 1e8 its gradient is at least as small as lstsq's (L-BFGS had taken 15000 passes
+    over the data there)."""
+    prob = Halfspace.sample(20, kappa, 3000, loss="squared", seed=1)
+    x_star, f_star = prob.solution()
+    x_ls = np.linalg.lstsq(prob.X, prob.y, rcond=None)[0]
+    # (f's own rounding at |x| ~ 3e3 is ~1e-14 of it: at kappa = 1e8 the two points' exact
+    # values, summed in 40 digits, agree to 7e-31)
+    assert f_star == pytest.approx(prob.f(x_ls), rel=1e-13)
+    np.testing.assert_allclose(x_star, x_ls, rtol=1e-9)
+    assert np.linalg.norm(prob.grad(x_star)) <= max(np.linalg.norm(prob.grad(x_ls)), 1e-15)
+
+
+def test_squared_loss_reference_with_ridge_is_the_unridged_least_squares():
+    """ridge= changes the BN metric, not f: the reference minimises f itself, also where a
+    collinear column makes X'X singular (f is constant along its null space: the minimum-norm
+    point of the data's range, as lstsq's)."""
+    X, y = halfspace_data()
+    prob = Halfspace.from_data(X, y, loss="squared", ridge=0.5)
+    x_star, f_star = prob.solution()
+    x_ls = np.linalg.lstsq(prob.X, prob.y, rcond=None)[0]
+    np.testing.assert_allclose(x_star, x_ls, rtol=1e-10, atol=1e-12)
+    X3 = np.column_stack([X, X[:, 0] - X[:, 1]])
+    prob3 = Halfspace.from_data(X3, y, loss="squared", ridge=0.5)
+    x3, f3 = prob3.solution()
+    x3_ls = np.linalg.lstsq(prob3.X, prob3.y, rcond=None)[0]  # the minimum-norm solution
+    np.testing.assert_allclose(x3, x3_ls, rtol=1e-9, atol=1e-12)
+    assert f3 == pytest.approx(f_star, rel=1e-12)  # the same fit: the column adds nothing
