@@ -1730,14 +1730,19 @@ class EmpiricalHalfspace(Halfspace):
         larger on the sphere ``||y - x|| = r`` than at its centre, so the convex ``f`` has a
         minimiser inside (theory guide §3); a factor 4 covers the rounding of ``g`` and
         ``mu``. Separable: some iterate ``x`` has ``z_i'x < 0`` for every sample.
+
+        The same test in the coordinates ``x = L^-T y`` of the Hessian's Cholesky factor
+        ``H = L L'`` (:meth:`_preconditioned_certificate`) is the one that decides on
+        ill-conditioned data, where ``mu / (8 e Z)`` lies below the gradient's rounding.
         """
         from scipy.optimize import minimize  # here: scipy.optimize is slow to import
         res = minimize(self.value_and_grad, np.zeros(self.dim), jac=True, method="L-BFGS-B",
                        options={"maxiter": _LBFGS_START, "gtol": 1e-13, "ftol": 0.0, "maxcor": 30})
         x = res.x
-        zmax = math.sqrt(max(float(np.max(np.einsum("ij,ij->i", self.X[i:i + 65536],
-                                                      self.X[i:i + 65536])))
-                             for i in range(0, self._n, 65536)))
+        row_norms = np.sqrt(np.concatenate([
+            np.einsum("ij,ij->i", self.X[i:i + 65536], self.X[i:i + 65536])
+            for i in range(0, self._n, 65536)]))
+        zmax = float(np.max(row_norms))
         Q = self._data_range()
         certified = False
         for _ in range(maxiter):
@@ -1751,12 +1756,21 @@ class EmpiricalHalfspace(Halfspace):
                 G_r = G
             mu = float(np.linalg.eigvalsh(H)[0])
             gnorm = float(np.linalg.norm(G))
+            try:  # (H = L L': Newton's step and the preconditioned certificate)
+                L = np.linalg.cholesky(H) if mu > 0.0 else None
+            except np.linalg.LinAlgError:
+                L = None
             if mu > 0.0 and gnorm < 0.25 * mu / (2.0 * math.e * zmax):
                 certified = True
-            try:
-                step = np.linalg.solve(H, G_r)
-            except np.linalg.LinAlgError:
-                step = np.linalg.lstsq(H, G_r, rcond=None)[0]
+            elif L is not None and not certified:
+                certified = self._preconditioned_certificate(x, G_r, H, L, mu, Q, row_norms)
+            if L is not None:
+                step = cho_solve((L, True), G_r)
+            else:
+                try:
+                    step = np.linalg.solve(H, G_r)
+                except np.linalg.LinAlgError:
+                    step = np.linalg.lstsq(H, G_r, rcond=None)[0]
             if Q is not None:
                 step = Q @ step
             t, slope = 1.0, float(G @ step)
@@ -1788,6 +1802,45 @@ class EmpiricalHalfspace(Halfspace):
                     1.0, float(np.linalg.norm(x))):
                 break
         return x, ("finite" if certified else None)
+
+    def _preconditioned_certificate(self, x, G, H, L, mu: float, Q, row_norms) -> bool:
+        """The finite-minimiser certificate of :meth:`_certified_newton` in the coordinates
+        ``y = L'x`` of the Cholesky factor ``H = L L'`` of the Hessian at ``x`` (in the data's
+        range ``Q`` where given): ``f(L^-T y)`` is the logistic loss of the samples
+        ``L^-1 z_i``, so its minimiser exists iff ``f``'s does, and there the test reads
+        ``||L^-1 g|| < mu_P / (8 e Z_P)`` with ``mu_P = lambda_min(L^-1 H L^-T) ~ 1`` and
+        ``Z_P = max_i ||L^-1 z_i||`` (theory guide §3). On ``kappa(S) = 1e8`` the plain test
+        asks for ``||g|| ~ 1e-14``, the gradient's rounding (the LP had then run for minutes,
+        on data nowhere near separable); this one holds by orders of magnitude.
+
+        The rounding of ``g`` is added to ``||L^-1 g||`` at ``||L^-1|| = mu^-1/2`` times its
+        probabilistic estimate (errors of independent signs add in quadrature: ``sqrt(n) eps``
+        for the sum over the samples, ``sqrt(d) eps ||z_i|| ||x||`` for each margin),
+        tenfold. ``Z_P`` costs a pass of ``n d^2`` flops (one Hessian's), made only where a
+        bound that needs no pass (``Z_P >= 2 sqrt(d)``, from ``mean_i phi''_i ||L^-1 z_i||^2
+        = d`` and ``phi'' <= 1/4``) leaves the test open."""
+        from scipy.linalg import solve_triangular
+
+        eps = np.finfo(float).eps
+        k = H.shape[0]
+        decrement = float(np.linalg.norm(solve_triangular(L, G, lower=True)))
+        t = self._margins(x)
+        d1 = self.loss.dphi(t)
+        d2 = self.loss.d2phi(t)
+        rounding = eps * (math.sqrt(self._n) * math.sqrt(float(np.mean((d1 * row_norms) ** 2)))
+                          + math.sqrt(self.dim) * float(np.linalg.norm(x))
+                          * math.sqrt(float(np.mean((d2 * row_norms ** 2) ** 2) / self._n)))
+        bound = decrement + 10.0 * rounding / math.sqrt(mu)
+        if not bound < 0.25 / (2.0 * math.e * 2.0 * math.sqrt(k)):
+            return False
+        L_inv = solve_triangular(L, np.eye(k), lower=True)
+        mu_p = float(np.linalg.eigvalsh(L_inv @ H @ L_inv.T)[0])
+        z_p2 = 0.0
+        for i in range(0, self._n, 4096):  # ||L^-1 z_i||^2 in blocks of rows
+            Z = self.X[i:i + 4096] if Q is None else self.X[i:i + 4096] @ Q
+            B = solve_triangular(L, Z.T, lower=True)
+            z_p2 = max(z_p2, float(np.max(np.einsum("ij,ij->j", B, B))))
+        return mu_p > 0.0 and bound < 0.25 * mu_p / (2.0 * math.e * math.sqrt(z_p2))
 
     def _gradient_polish(self, x, G, H, Q=None, steps: int = 6):
         """Newton steps with the Hessian ``H`` of ``x`` kept, each taken only where it halves

@@ -64,6 +64,49 @@ def test_certificate_where_f_no_longer_resolves_newtons_decrease(monkeypatch):
     assert verdict == "finite" and np.linalg.norm(prob.grad(x)) < 1e-13
 
 
+def test_ill_conditioned_data_certified_in_the_hessians_coordinates(monkeypatch):
+    """kappa(S) = 1e10, nowhere near separable: the plain test asks for |g| < mu / (8 e Z)
+    ~ 1e-15, below the gradient's rounding, and never holds; the same test in the coordinates
+    of the Hessian's Cholesky factor decides (at kappa(S) = 1e8, d = 300, n = 3e4 the LP had run
+    for 9 minutes and ended "Unknown")."""
+    prob = Halfspace.sample(50, 1e10, 5000, seed=0)
+    assert prob._n * prob.dim > 200_000  # the large-data branch (no LP first)
+    real = type(prob)._preconditioned_certificate
+    monkeypatch.setattr(type(prob), "_preconditioned_certificate", lambda self, *a: False)
+    assert prob._certified_newton()[1] is None  # the plain test alone does not decide
+    monkeypatch.setattr(type(prob), "_preconditioned_certificate", real)
+    _no_lp(monkeypatch)
+    x, verdict = prob._certified_newton()
+    assert verdict == "finite"
+    # the certificate's own inequality, recomputed here: ||L^-1 g|| < mu_P / (8 e Z_P)
+    L = np.linalg.cholesky(prob._hessian(x))
+    Li = np.linalg.inv(L)
+    dec = np.linalg.norm(Li @ prob.grad(x))
+    z_p = np.sqrt(np.max(np.sum((prob.X @ Li.T) ** 2, axis=1)))
+    mu_p = np.linalg.eigvalsh(Li @ prob._hessian(x) @ Li.T)[0]
+    assert dec < 1e-6 * mu_p / (8 * np.e * z_p)  # by orders of magnitude
+    x_star, f_star = prob.solution()
+    assert 0.01 < f_star < 0.5 * np.log(2.0)
+
+
+def test_preconditioned_certificate_never_certifies_separable_data(monkeypatch):
+    """On separable data no finite minimiser exists: along the iterates the test in the
+    Hessian's coordinates must fail until the separating direction is found."""
+    X, y = _data(60_000, 5, 0.0, gap=0.0)  # no gap: Newton runs a while before separating
+    prob = Halfspace.from_data(X, y)
+    calls = []
+    real = type(prob)._preconditioned_certificate
+
+    def spy(self, *args):
+        calls.append(bool(real(self, *args)))
+        return calls[-1]
+
+    monkeypatch.setattr(type(prob), "_preconditioned_certificate", spy)
+    _no_lp(monkeypatch)
+    assert prob._certified_newton()[1] == "separable"
+    assert len(calls) >= 3 and not any(calls)
+
+
 def test_ridge_on_collinear_columns_certifies_on_the_data_range(monkeypatch):
     """ridge= (the remedy the singular-S error names) keeps a duplicated column: f is flat along
     the null direction and the Hessian singular; the certificate works on the data's range and
