@@ -136,10 +136,41 @@ def _logistic_kernels(a0: np.ndarray, c: np.ndarray, sign_a: np.ndarray):
     return value, probe
 
 
+def _end_with_parent(parent: int) -> None:
+    """Make this (forked) process end when its parent ``parent`` does, however the parent
+    ends: a SIGTERM or SIGKILL to the parent runs none of its clean-up, and the separability
+    LP's child had run on for 16 minutes with 5 GB after ``timeout`` ended its parent. On Linux
+    the kernel sends SIGKILL (``prctl(PR_SET_PDEATHSIG)``); elsewhere a daemon thread polls
+    the parent's pid (it runs while the native solver releases the GIL)."""
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(1, 9, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG = 1, SIGKILL = 9
+                if os.getppid() != parent:  # the parent ended before the call
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="gdnp-parent-watch", daemon=True).start()
+
+
 def _in_forked_child(fn, what: str):
     """``fn()`` (a picklable result) computed in a forked child process: any exception or
     signal in this process (Ctrl-C) kills the child before it propagates, so no native
-    solver is left running in this process. An exception in the child is raised here as a
+    solver is left running in this process, and the child ends with this process however it
+    ends (:func:`_end_with_parent`). An exception in the child is raised here as a
     ``RuntimeError`` with its text."""
     import multiprocessing
     import signal
@@ -149,7 +180,10 @@ def _in_forked_child(fn, what: str):
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
 
+    parent = os.getpid()
+
     def child() -> None:
+        _end_with_parent(parent)
         try:
             send.send(("ok", fn()))
         except BaseException as exc:  # noqa: BLE001 - reported to the parent

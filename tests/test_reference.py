@@ -452,3 +452,51 @@ def test_ols_data_reference_refines_the_normal_equations():
     assert np.linalg.norm(x_star - x_ls) <= 1e-7 * np.linalg.norm(x_ls)
     resid = prob.y - prob.X @ x_ls
     assert abs(f_star - resid @ resid / n) <= 1e-9 * f_star
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+@pytest.mark.parametrize("how, platform", [("SIGTERM", None), ("SIGKILL", None),
+                                           ("SIGTERM", "darwin")])
+def test_the_forked_lp_child_ends_with_its_parent(tmp_path, how, platform):
+    """A SIGTERM or SIGKILL to the parent runs none of its clean-up: the separability LP's
+    child had gone on for 16 minutes with 5 GB after `timeout` ended its parent. The child
+    (here a long sleep in place of HiGHS) must end with the parent: by the kernel's
+    parent-death signal on Linux, by a thread watching the parent's pid elsewhere (the
+    platform is faked as macOS for that route)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pidfile = tmp_path / "child.pid"
+    script = (
+        "import os, time, types\n"
+        "import gdnp.problems.halfspace as hs\n"
+        + (f"hs.sys = types.SimpleNamespace(platform={platform!r})\n" if platform else "")
+        + "from gdnp.problems.halfspace import _in_forked_child\n"
+        "def work():\n"
+        f"    open({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
+        "    time.sleep(120)\n"
+        "_in_forked_child(work, 'a test')\n")
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        for _ in range(300):
+            if pidfile.exists() and pidfile.read_text():
+                break
+            time.sleep(0.05)
+        child = int(pidfile.read_text())
+        parent.send_signal(getattr(signal, how))
+        parent.wait(10)
+        for _ in range(100):  # the child is reaped by init once it ends
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(child, signal.SIGKILL)
+            pytest.fail(f"the child {child} outlived its parent's {how}")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
