@@ -1002,20 +1002,16 @@ class LinearProblem(Problem):
         nS2 = float(w.dot(Sw))
         if not math.isfinite(nS2):
             raise NonFiniteError(f"w: ||w||_S^2 = {nS2} is not finite (w overflowed)")
+        if not nS2 > 0.0:  # (rho and the steps divide by it, whatever the norm)
+            raise ValueError("w: ||w||_S = 0 (w = 0, in the null space of S, or of a scale "
+                             "whose square underflows); the BN direction is undefined")
+        nS = math.sqrt(nS2)  # a Python float: cheaper arithmetic downstream
         norm = self._normalizer
         if norm is None:
-            if not nS2 > 0.0:
-                raise ValueError("w: ||w||_S = 0 (w = 0 or in the null space of S); "
-                                 "the BN direction is undefined")
-            nS = math.sqrt(nS2)  # a Python float: cheaper arithmetic downstream
             state = {"Sw": Sw, "nS": nS, "N": nS, "uw": float(self.u.dot(w))}
         else:  # N(w) of theory guide §10; nS stays the data's ||w||_S
-            if not nS2 > 0.0:  # (rho and the steps divide by it, whatever the norm)
-                raise ValueError("w: ||w||_S = 0 (w = 0, or of a scale whose square "
-                                 "underflows); the BN direction is undefined")
             N, dN = norm.value_and_grad(w)
-            state = {"Sw": Sw, "nS": math.sqrt(max(nS2, 0.0)), "N": N, "dN": dN,
-                     "uw": float(self.u.dot(w))}
+            state = {"Sw": Sw, "nS": nS, "N": N, "dN": dN, "uw": float(self.u.dot(w))}
         if type(self)._direction_state is not LinearProblem._direction_state:
             state.update(self._direction_state(w))
         self._cache = (w if fresh else w.copy(), state)
@@ -1506,8 +1502,13 @@ class LinearProblem(Problem):
         ``rho(w) - rho*`` of two rounded numbers had been noise below about ``eps |rho*|``,
         often negative (-3.3e-16 where the gap was 4e-32); this quadratic form is never
         negative and keeps its digits down to ``eps sqrt(gap |rho*|)``."""
-        r = self.u - (st["uw"] / st["nS"] ** 2) * st["Sw"]
+        r = self._rayleigh_residual(st["uw"], st["nS"] ** 2, st["Sw"])
         return float(r @ self.solve_S(r))
+
+    def _rayleigh_residual(self, uw: float, nS2: float, Sw: np.ndarray) -> np.ndarray:
+        """``r = u - (u'w / ||w||_S^2) S w`` from ``u'w``, ``||w||_S^2`` and ``S w``: ``grad rho(w)
+        = -(2u'w/||w||_S^2) r`` and ``rho(w) - rho* = r' S^-1 r`` (theory guide §2)."""
+        return self.u - (uw / nS2) * Sw
 
     @property
     def rho_star(self) -> float:
@@ -1554,7 +1555,7 @@ class LinearProblem(Problem):
                              "of a scale whose square underflows); rho is scale-invariant: "
                              "pass w / max|w|")
         uw = float(self.u @ w)
-        return -(2.0 * uw / q) * (self.u - (uw / q) * Sw)
+        return -(2.0 * uw / q) * self._rayleigh_residual(uw, q, Sw)
 
 def check_indices(indices, n: int, minimum: int = 1) -> np.ndarray:
     """A 1-D integer index array into ``range(n)`` with at least ``minimum`` entries."""
