@@ -1602,10 +1602,12 @@ class EmpiricalHalfspace(Halfspace):
 
         On separable data the logistic and sigmoid losses have no finite minimiser
         (theory guide §3, §9). With the logistic loss the answer comes from certificates
-        first, as ``solution()`` gets it: a point with a tiny gradient and a positive definite
-        Hessian proves a finite minimiser (not separable), a point with every margin positive
-        proves separability (seconds at ``n = 1e6``). The LP, exact for every loss, runs when
-        neither is found; its cost grows steeply with the data: about a second at
+        first (those ``solution()`` uses where ``n d > 2e5``; on smaller data it runs the LP
+        first, a fraction of a second there): a point with a tiny gradient and a positive
+        definite Hessian proves a finite minimiser (not separable), also in the coordinates of
+        that Hessian's Cholesky factor (ill-conditioned data), a point with every margin
+        positive proves separability (seconds at ``n = 1e6``). The LP, exact for every loss,
+        runs when neither is found; its cost grows steeply with the data: about a second at
         ``n = 1e4, d = 100``, several at ``n = 3e4``, minutes from ``n = 5e4`` (measured).
 
         Parameters
