@@ -22,7 +22,7 @@ from scipy.linalg import cho_factor
 from scipy.linalg.lapack import dpotrs
 
 from ._validate import NonFiniteError, all_finite, as_finite_array, as_seed_rng, spd_rtol
-from .data import PreparedData, SingularCovarianceError
+from .data import BatchData, SampleMoment, SingularCovarianceError
 from .normalization import Normalizer, check_normalization, make_normalizer
 from .taylor import CertifiedDerivative, MassRatioLocator, SignThreshold
 
@@ -96,6 +96,27 @@ class _SpectralConstant:
         return value
 
 
+class _LengthSmoothness:
+    """``Problem.length_smoothness``: ``None`` unless a constructor sets it, or computed on its
+    first read where :meth:`Problem._set_normalization` deferred it (a mini-batch under the
+    weight norm, whose bound needs ``lambda_max`` of its ``S``: an eigendecomposition per
+    stochastic step that no step reads, theory guide §10, §11). The value, once read, is stored
+    on the instance; an assignment replaces it."""
+
+    def __repr__(self) -> str:
+        return "None, or set by the problem (computed when first read for a mini-batch)"
+
+    def __get__(self, problem, owner=None):
+        if problem is None:
+            return self
+        if not problem.__dict__.get("_length_smoothness_deferred"):
+            return None
+        ratio = problem._length_ratio_bound()
+        value = None if ratio is None else problem._length_bound(ratio)
+        problem.__dict__["length_smoothness"] = value
+        return value
+
+
 # the smallest positive normal float64
 _TINY = float(np.finfo(float).tiny)
 
@@ -145,8 +166,12 @@ class Problem(abc.ABC):
     name: str = "problem"
     #: The length of the flat parameter ``x`` (``d``; ``hidden * (d + 1)`` for the MLP).
     dim: int
-    #: The BN metric ``S`` (``E[xx']`` or the centred sample covariance; theory guide §0).
+    #: The BN metric ``S`` (``E[xx']`` or the centred sample covariance; theory guide §0). A
+    #: mini-batch's is formed when first read (theory guide §11; see :meth:`batch`).
     S: np.ndarray
+    #: A mini-batch's ``S`` by its samples (``None``: ``S`` is an array of the problem's own):
+    #: the products ``S v`` of its steps, ``O(Bd)``, without forming ``S`` (``O(Bd^2)``).
+    _S_samples: SampleMoment | None = None
     #: The vector ``u`` of theory guide §0 (``-E[yx]`` for OLS, ``E[z]`` for halfspaces;
     #: ``None`` where none is defined).
     u: np.ndarray | None = None
@@ -158,7 +183,7 @@ class Problem(abc.ABC):
     #: length rate is its inverse), ``None`` when unknown: ``zeta_g sup_w w'Sw / N(w)^2``
     #: with ``zeta_g`` the bound for ``N = ||w||_S`` (theory guide §10), unknown for the l1,
     #: l3 and linf norms.
-    length_smoothness: float | None = None
+    length_smoothness: float | None = _LengthSmoothness()
     #: ``True`` for an exact population problem, ``False`` for one built from data.
     population: bool = True
     #: The norm ``N`` of the BN coordinates (theory guide §10).
@@ -168,6 +193,36 @@ class Problem(abc.ABC):
     #: BN's epsilon in ``N(w) = sqrt(w'Sw + bn_eps)``.
     bn_eps: float = 0.0
     _normalizer: Normalizer | None = None  # None: the idealised N(w) = ||w||_S (fast path)
+
+    def __getattr__(self, name: str):
+        """A mini-batch's ``S``, formed on its first read from the samples (theory guide §11)
+        and then an ordinary attribute; every other missing attribute is an
+        ``AttributeError`` as usual. (Called only where the ordinary lookup fails: no cost
+        to a problem whose ``S`` is set.)"""
+        # (through __dict__ only: copy and pickle look up hooks on an instance without state)
+        moment = self.__dict__.get("_S_samples") if name == "S" else None
+        if moment is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}",
+                                 name=name, obj=self)
+        S = self.__dict__["S"] = moment.matrix()
+        return S
+
+    def _S_dot(self, v: np.ndarray) -> np.ndarray:
+        """``S v``: by the samples on a mini-batch (``O(Bd)``, theory guide §11), else with
+        ``S``."""
+        moment = self._S_samples
+        return self.S.dot(v) if moment is None else moment.dot(v)
+
+    def _quadratic(self, x: np.ndarray) -> float:
+        """``x'Sx`` (``x @ S @ x``; a mini-batch's from its samples)."""
+        moment = self._S_samples
+        return x @ self.S @ x if moment is None else x @ moment.dot(x)
+
+    def _metric(self) -> np.ndarray | SampleMoment:
+        """``S``, or a mini-batch's :class:`~gdnp.problems.data.SampleMoment` (products
+        without forming it), for the normalizers."""
+        moment = self._S_samples
+        return self.S if moment is None else moment
 
     # ----------------------------------------------------------------- spectra
     def _spectral_constants(self, smoothness: float, strong_convexity: float | None) -> None:
@@ -543,7 +598,7 @@ class Problem(abc.ABC):
         """
         rng = as_seed_rng(seed)
         x = rng.standard_normal(self.dim)
-        return x / np.sqrt(x @ self.S @ x)
+        return x / np.sqrt(self._quadratic(x))
 
     def config(self) -> dict[str, Any]:
         """A JSON-serializable description of the instance (for results metadata).
@@ -583,12 +638,19 @@ class Problem(abc.ABC):
         mean = self._raw_mean()
         if X is not None and mean is None:
             mean = np.zeros(self.dim)
-        self._normalizer = make_normalizer(kind, centered, eps, S=self.S, X=X, mean=mean)
+        self._normalizer = make_normalizer(kind, centered, eps, S=self._metric(), X=X,
+                                           mean=mean)
         # d^2 f/dg^2 = (w/N)' hess f (w/N) <= zeta_g w'Sw/N(w)^2, zeta_g the constant for
         # N = ||w||_S (set by the constructor, kept here for the batches' copies)
         base = self.__dict__.get("_length_curvature", self.length_smoothness)
         self._length_curvature = base
+        self.__dict__.pop("_length_smoothness_deferred", None)
         if base is not None:
+            if self._S_samples is not None and self.normalization == "weight":
+                # a mini-batch: lambda_max(S_B) when first read (theory guide §11)
+                self.__dict__.pop("length_smoothness", None)
+                self._length_smoothness_deferred = True
+                return
             ratio = self._length_ratio_bound()
             self.length_smoothness = None if ratio is None else self._length_bound(ratio)
 
@@ -616,7 +678,7 @@ class Problem(abc.ABC):
         """:meth:`_length_ratio` at ``w`` without a direction state (no pass over the data's
         margins, which a state of an empirical problem makes): the same numbers as
         :meth:`_state`'s ``nS`` and ``N``."""
-        nS2 = float(w.dot(self.S.dot(w)))
+        nS2 = float(w.dot(self._S_dot(w)))
         norm = self._normalizer
         if norm is None:
             return 1.0 if nS2 > 0.0 else math.nan
@@ -646,7 +708,7 @@ class Problem(abc.ABC):
         2.236068
         """
         if self._normalizer is None:
-            return Normalizer("batch", M=self.S)
+            return Normalizer("batch", M=self._metric())
         return self._normalizer
 
     # ---------------------------------------------------------------- BN layer
@@ -843,6 +905,13 @@ class Problem(abc.ABC):
         (``len(indices) <= dim``): quantities that need ``S^-1`` are then undefined, but
         ``f``, ``grad`` and the BN functions are not.
 
+        A step costs its batch alone, ``O(Bd)`` for ``B`` samples: the batch's ``S = X_B'X_B/B
+        + ridge I`` is formed only when read (``batch.S``, or what needs ``S^-1`` or its
+        spectrum), and its products ``S v`` (the BN direction state, the OLS gradient, the
+        batch norm ``N``) come from the samples, ``X_B'(X_B v)/B + ridge v``; OLS's value is
+        ``mean((y - X_B x)^2) + ridge ||x||^2``. They equal the products with ``S`` to
+        rounding.
+
         Parameters
         ----------
         indices : array_like of int
@@ -890,8 +959,8 @@ class Problem(abc.ABC):
         for attr in ("_cache", "_eig", "_cho_S", "_solution"):
             new.__dict__.pop(attr, None)
         new._assign_samples(X, y, center_y=statistics == "batch")
-        new.data = PreparedData(X=new.X, y=new.y, S=new.S, mean=mean, basis=None,
-                                ridge=self.data.ridge)
+        new.data = BatchData(X=new.X, y=new.y, moment=new._S_samples, mean=mean, basis=None,
+                             ridge=self.data.ridge)
         new.info = {**self.info, "n": int(idx.size), "batch_of": self.info.get("n"),
                     "statistics": statistics}
         if statistics == "batch":
@@ -921,9 +990,17 @@ class Problem(abc.ABC):
 
     def _assign_samples(self, X: np.ndarray, y: np.ndarray, center_y: bool) -> None:
         """Replace the samples (already centred as wanted) and every statistic derived from
-        them, without the constructor's checks (a batch's ``S`` may be singular)."""
+        them, without the constructor's checks (a batch's ``S`` may be singular); ``S`` by
+        :meth:`_assign_moment`."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _assign_samples "
                                   "(mini-batches)")
+
+    def _assign_moment(self, X: np.ndarray) -> None:
+        """``S = X'X/n + ridge I`` of the samples ``X``, formed when first read (theory guide
+        §11): the :class:`~gdnp.problems.data.SampleMoment` that gives the products ``S v`` of
+        a step in ``O(nd)``."""
+        self.__dict__.pop("S", None)
+        self._S_samples = SampleMoment(X, self.data.ridge)
 
     def __repr__(self) -> str:
         """Kind, ``dim`` (the parameter count: ``hidden * (d + 1)`` for the MLP) and the
@@ -998,7 +1075,12 @@ class LinearProblem(Problem):
             return cache[1]
         # ndarray.dot: the BLAS calls of @ (the same numbers) without matmul's ufunc dispatch,
         # ~0.6 us per product, several per iterate of a small problem
-        Sw = self.S.dot(w)
+        moment = self._S_samples
+        if moment is None:
+            Sw, Xw = self.S.dot(w), None
+        else:  # a mini-batch: S w = X'(Xw)/B + ridge w from its samples (theory guide §11)
+            Xw = moment.X.dot(w)
+            Sw = moment.project(w, Xw)
         nS2 = float(w.dot(Sw))
         if not math.isfinite(nS2):
             raise NonFiniteError(f"w: ||w||_S^2 = {nS2} is not finite (w overflowed)")
@@ -1012,12 +1094,17 @@ class LinearProblem(Problem):
         else:  # N(w) of theory guide §10; nS stays the data's ||w||_S
             N, dN = norm.value_and_grad(w)
             state = {"Sw": Sw, "nS": nS, "N": N, "dN": dN, "uw": float(self.u.dot(w))}
+        if Xw is not None:
+            state["Xw"] = Xw  # the samples' projections (a mini-batch's direction state)
         if type(self)._direction_state is not LinearProblem._direction_state:
-            state.update(self._direction_state(w))
+            state.update(self._direction_state(w) if Xw is None else
+                         self._direction_state(w, Xw=Xw))
         self._cache = (w if fresh else w.copy(), state)
         return state
 
-    def _direction_state(self, w: np.ndarray) -> dict:
+    def _direction_state(self, w: np.ndarray, Xw: np.ndarray | None = None) -> dict:
+        """Extra entries of the direction state of ``w`` (``Xw``: the samples' projections
+        ``X w`` where the state has made them, a mini-batch's)."""
         return {}
 
     def _point(self, w: np.ndarray, st: dict, g: float) -> np.ndarray:
@@ -1098,7 +1185,7 @@ class LinearProblem(Problem):
     def _norm_of(self, x: np.ndarray) -> float:
         """``N(x)`` (0.0 where the normalizer finds none)."""
         if self._normalizer is None:
-            return float(np.sqrt(x @ self.S @ x))
+            return float(np.sqrt(self._quadratic(x)))
         try:
             return self._normalizer.value(x)
         except ValueError:
@@ -1548,7 +1635,7 @@ class LinearProblem(Problem):
         array([0., 0.])
         """
         w, _ = self._check_bn(w, 1.0)
-        Sw = self.S @ w
+        Sw = self._S_dot(w)
         q = float(w @ Sw)
         if not q > 0.0:  # S is positive definite: w = 0, or so small that w'Sw underflows
             raise ValueError(f"w: ||w||_S^2 = {q!r}, so rho has no gradient there (w = 0 or "

@@ -1296,9 +1296,8 @@ class EmpiricalHalfspace(Halfspace):
 
     def _assign_samples(self, X, y, center_y):
         n = X.shape[0]
-        S = X.T @ X / n
         self.X, self.y, self._neg_y, self._n = X, y, -y, n
-        self.S = 0.5 * (S + S.T) + self.data.ridge * np.eye(self.dim)
+        self._assign_moment(X)  # S formed when read (theory guide §11)
         self.u = -(X.T @ y) / n
         self._spectral_constants(*self._spectral_factors())  # computed when read
 
@@ -1356,8 +1355,9 @@ class EmpiricalHalfspace(Halfspace):
         d2 = self.loss.d2phi(self._margins(self.check_x(x)))
         return self.X.T @ (d2 * (self.X @ np.asarray(v, dtype=float))) / self._n
 
-    def _direction_state(self, w):
-        return {"zw": self._margins(w)}  # z_i'w for every sample: one pass over X
+    def _direction_state(self, w, Xw=None):
+        # z_i'w for every sample: one pass over X (none where the state made X w: a batch's)
+        return {"zw": self._margins(w) if Xw is None else self._neg_y * Xw}
 
     def _dphi_at(self, state, a):
         """``(mean phi(t), phi'(t))`` at ``t = a z'w``, cached per direction for the last ``a``

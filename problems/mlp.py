@@ -806,12 +806,20 @@ class MLP(Problem):
         """``(N(w_i))_i`` and the rows ``grad N(w_i)`` (``None`` for the idealised
         ``||w_i||_S``, whose gradient is ``S w_i / ||w_i||_S``)."""
         if self._normalizer is None:
+            if self._S_samples is not None:  # a mini-batch: S w_i from its samples, O(Bd)
+                return np.sqrt(np.einsum("ij,ij->i", w, self._unit_metric(w))), None
             return np.sqrt(np.einsum("ij,jk,ik->i", w, self.S, w)), None
         try:
             pairs = [self._normalizer.value_and_grad(wi) for wi in w]
         except ValueError:
             return np.zeros(w.shape[0]), None
         return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+
+    def _unit_metric(self, w: np.ndarray) -> np.ndarray:
+        """The rows ``S w_i`` (``w @ S``; a mini-batch's from its samples, ``O(B d hidden)``
+        without forming ``S``, theory guide §11)."""
+        moment = self._S_samples
+        return w @ self.S if moment is None else moment.dot(w.T).T
 
     def _theta(self, theta):
         if theta is None:
@@ -973,7 +981,7 @@ class MLP(Problem):
         wG = np.einsum("ij,ij->i", w, GW)
         dN = self._unit_norms(w)[1] if self._normalizer is not None else None
         if dN is None:
-            Sw = w @ self.S
+            Sw = self._unit_metric(w)
             grad_w = (g / nS)[:, None] * (GW - Sw * (wG / nS**2)[:, None])
         else:  # theory guide §10: (g/N)(G - grad N (w'G)/N) per unit
             grad_w = (g / nS)[:, None] * (GW - dN * (wG / nS)[:, None])
@@ -1231,8 +1239,7 @@ class MLP(Problem):
 
     def _assign_samples(self, X, y, center_y):
         n = X.shape[0]
-        S = X.T @ X / n
         self.X, self.y, self.n = X, y, n
-        self.S = 0.5 * (S + S.T) + self.data.ridge * np.eye(self.d)
+        self._assign_moment(X)  # S formed when read (theory guide §11)
         self.u = -(X.T @ y) / n
 

@@ -86,8 +86,9 @@ class Normalizer:
     Parameters
     ----------
     kind : {"batch", "weight", "l1", "l3", "linf"}
-    M : ndarray (d, d), optional
-        ``batch``: the second moment in ``sqrt(w'Mw + eps)``.
+    M : ndarray (d, d) or SampleMoment, optional
+        ``batch``: the second moment in ``sqrt(w'Mw + eps)``, or a mini-batch's by its samples
+        (:class:`~gdnp.problems.data.SampleMoment`: ``M w`` in ``O(Bd)``, theory guide §11).
     P : ndarray (n, d), optional
         ``l1``, ``l3``, ``linf``: the samples whose projections ``a = P w`` are normalized.
     eps : float
@@ -248,15 +249,21 @@ class Normalizer:
         return np.zeros_like(w)
 
 
-def make_normalizer(kind: str, centered: bool, eps: float, *, S: np.ndarray,
-                    X: np.ndarray | None, mean: np.ndarray | None) -> Normalizer | None:
-    """The normalizer of a problem with data second moment ``S``, centred samples ``X`` and
-    column means ``mean`` (``X = None``: a population problem); ``None`` for the idealised
-    ``||w||_S`` (whose fast path lives in the problems)."""
+def make_normalizer(kind: str, centered: bool, eps: float, *, S, X: np.ndarray | None,
+                    mean: np.ndarray | None) -> Normalizer | None:
+    """The normalizer of a problem with data second moment ``S`` (an array, or a mini-batch's
+    :class:`~gdnp.problems.data.SampleMoment`), centred samples ``X`` and column means
+    ``mean`` (``X = None``: a population problem); ``None`` for the idealised ``||w||_S``
+    (whose fast path lives in the problems)."""
     if is_default(kind, centered, eps):
         return None
     if kind == "batch":
-        M = S if centered or mean is None else S + np.outer(mean, mean)
+        if centered or mean is None:
+            M = S
+        elif isinstance(S, np.ndarray):
+            M = S + np.outer(mean, mean)
+        else:  # a mini-batch's S + mean mean' by its samples (theory guide §11)
+            M = S.plus_outer(mean)
         return Normalizer("batch", M=M, eps=eps, centered=centered)
     if kind == "weight":
         return Normalizer("weight", centered=centered)

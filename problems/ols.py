@@ -8,6 +8,10 @@ around the least-squares solution ``c``, ``f(x) = f(c) + (x - c)'(Sx + u) + (x -
 u)`` (exact for a quadratic), with ``f(c)`` and ``Sc + u`` computed once from the residuals on
 data: the moments' sum ``E[y^2] + 2u'x + x'Sx`` loses every digit of ``f`` below ``E[y^2]``'s
 rounding when ``f*`` is far smaller than ``E[y^2]``.
+
+A mini-batch of ``B`` samples (:meth:`~gdnp.problems.Problem.batch`, theory guide §11) works from
+its samples instead, ``O(Bd)`` per evaluation: ``S x = X'(Xx)/B + ridge x`` and the exact value
+``mean((y - Xx)^2) + ridge ||x||^2``, without forming ``S`` or factoring it for the expansion.
 """
 
 from __future__ import annotations
@@ -316,14 +320,34 @@ class OLS(LinearProblem):
     # --------------------------------------------------------------- objective
     def value_and_grad(self, x):
         x = self.check_x(x)
+        moment = self._S_samples
+        if moment is not None:  # a mini-batch: from its samples, O(Bd) (theory guide §11)
+            Xx = moment.X.dot(x)
+            half = self.u + moment.project(x, Xx)
+            return self._sample_value(x, Xx), 2.0 * half
         Sx = self.S.dot(x)  # (ndarray.dot: the BLAS call of @ without matmul's dispatch)
         half = self.u + Sx
         return self._value(x, half, Sx), 2.0 * half
 
     def f(self, x) -> float:
         x = self.check_x(x)
+        moment = self._S_samples
+        if moment is not None:
+            return self._sample_value(x, moment.X.dot(x))
         Sx = self.S.dot(x)
         return self._value(x, self.u + Sx, Sx)
+
+    def _sample_value(self, x: np.ndarray, Xx: np.ndarray) -> float:
+        """``f(x) = mean((y - Xx)^2) + ridge ||x||^2`` from the projections ``Xx`` of a
+        mini-batch's samples: exact, ``O(B)`` once ``Xx`` is known, where the expansion around
+        the least-squares solution (:meth:`_expanded`) needs ``S`` factored, ``O(d^3)`` per
+        batch (theory guide §2, §11)."""
+        r = self.y - Xx
+        value = float(r.dot(r)) / r.size
+        ridge = self._S_samples.ridge
+        if ridge:
+            value += ridge * float(x.dot(x))
+        return value if value == value else self._overflowed(x)
 
     def _value(self, x: np.ndarray, half: np.ndarray, Sx: np.ndarray) -> float:
         """``f(x)`` from ``half = Sx + u`` (half the gradient): :meth:`_expanded`, or the
@@ -342,7 +366,7 @@ class OLS(LinearProblem):
         if not (math.isfinite(c) and c > 0.0):
             return math.nan
         z = x / c
-        if float(z.dot(self.S.dot(z))) > 0.0:
+        if float(z.dot(self._S_dot(z))) > 0.0:
             return math.inf
         return self.yy + 2.0 * c * float(self.u.dot(z))
 
@@ -425,7 +449,8 @@ class OLS(LinearProblem):
         array([2., 8.])
         """
         self.check_x(x)  # (the Hessian does not depend on x; a bad x is still an error)
-        return 2.0 * (self.S @ self.check_x(v, "v"))
+        v = self.check_x(v, "v")
+        return 2.0 * (self.S @ v if self._S_samples is None else self._S_samples.dot(v))
 
     def _reference_solution(self):
         anchor = self._anchor()
@@ -442,11 +467,14 @@ class OLS(LinearProblem):
         """``f(a w)`` and ``G = 2u + 2a Sw`` from the direction state (theory guide §2): no
         product with ``S``. The value is :meth:`_expanded`, the expansion around the least-squares
         solution, with ``G / 2`` (exact) for ``Sx + u``; where ``S`` is singular, ``E[y^2] +
-        2a u'w + a^2 ||w||_S^2``."""
+        2a u'w + a^2 ||w||_S^2``; on a mini-batch :meth:`_sample_value` from the state's
+        projections ``X w`` (theory guide §11)."""
         G = (2.0 * a) * state["Sw"]
         np.add(G, self._twice_u(), out=G)
         x = a * w
         state["point"] = (a, x)  # the solvers record x = a w next (LinearProblem._point)
+        if self._S_samples is not None:
+            return self._sample_value(x, a * state["Xw"]), G
         value = self._expanded(x, G, 0.5)
         if value is None:
             nS = state["nS"]
@@ -547,9 +575,8 @@ class OLS(LinearProblem):
         if center_y:
             y = y - y.mean()
         n = X.shape[0]
-        S = X.T @ X / n
-        S = 0.5 * (S + S.T) + self.data.ridge * np.eye(self.dim)
-        self.X, self.y, self.S = X, y, S
+        self.X, self.y = X, y
+        self._assign_moment(X)  # S formed when read (theory guide §11)
         self.u = -(X.T @ y) / n
         self.yy = float(y @ y) / n
         self._spectral_constants(2.0, 2.0)  # as in __init__

@@ -246,6 +246,141 @@ def test_batch_of_population_problem_raises():
         OLS.random(3, 10.0).batch(np.arange(3))
 
 
+# a batch of B samples in d dimensions with B < d/2 (its S singular) and one with B > d
+_WIDE_N, _WIDE_D = 200, 20
+_WIDE_X = RNG.standard_normal((_WIDE_N, _WIDE_D)) * np.linspace(0.5, 2.0, _WIDE_D)
+_WIDE_REG = _WIDE_X @ RNG.standard_normal(_WIDE_D) + 0.3 * RNG.standard_normal(_WIDE_N)
+_WIDE_LAB = np.where(_WIDE_X @ RNG.standard_normal(_WIDE_D) + RNG.standard_normal(_WIDE_N) > 0,
+                     1.0, -1.0)
+
+
+def _wide(kind: str, **kw):
+    if kind == "ols":
+        return OLS.from_data(_WIDE_X, _WIDE_REG, **kw)
+    if kind == "mlp":
+        return MLP.from_data(_WIDE_X, _WIDE_LAB, hidden=3, seed=0, **kw)
+    return Halfspace.from_data(_WIDE_X, _WIDE_LAB, **kw)
+
+
+def _explicit_batch(p, idx, statistics):
+    """The batch's centred rows, targets, S_B = X_B'X_B/B + ridge I formed explicitly, and the
+    metric of its N (S_B, or the full S with population statistics)."""
+    X, y = p.X[idx], p.y[idx]
+    if statistics == "batch":
+        X = X - X.mean(axis=0)
+        if p.name == "ols":
+            y = y - y.mean()
+    S = X.T @ X / idx.size + p.data.ridge * np.eye(X.shape[1])
+    return X, y, S, (S if statistics == "batch" else p.S)
+
+
+def _explicit_grad(p, X, y, S, x):
+    """grad f_B(x) with S_B formed: 2(S_B x + u_B) on OLS, X'(-y phi'(t))/B on halfspaces."""
+    if p.name == "ols":
+        return 2.0 * (S @ x - X.T @ y / y.size)
+    t = -y * (X @ x)
+    return X.T @ (-y / (1.0 + np.exp(-t))) / y.size  # logistic phi' = sigmoid
+
+
+@pytest.mark.parametrize("problem", ["ols", "halfspace"])
+@pytest.mark.parametrize("statistics", ["batch", "population"])
+@pytest.mark.parametrize("B,ridge", [(6, 0.0), (30, 0.0), (6, 0.3)])
+def test_mini_batch_iterates_match_steps_with_s_formed(problem, statistics, B, ridge):
+    """Mini-batch GD and BNGD, whose steps take S_B v from the batch's samples (theory guide
+    §11), against the same steps written out with S_B = X_B'X_B/B + ridge I formed: the
+    iterates agree to rounding over 30 steps (B < d/2, where S_B is singular, and B > d)."""
+    from gdnp.stochastic import MiniBatches
+
+    p = _wide(problem, ridge=ridge)
+    x0, steps, lr = p.initial_point(1), 30, 0.05
+    # GD: x <- x - lr grad f_B(x)
+    res = gdnp.solve(p, "gd", x0=x0, lr=lr, maxiter=steps, tol=0.0, batch_size=B,
+                     statistics=statistics, seed=4, reference=False)
+    batches, x = MiniBatches(_WIDE_N, B, 4), x0.copy()
+    for _ in range(steps):
+        X, y, S, _ = _explicit_batch(p, batches.next(), statistics)
+        x = x - lr * _explicit_grad(p, X, y, S, x)
+    np.testing.assert_allclose(res.x, x, rtol=1e-12, atol=1e-14 * np.max(np.abs(x)))
+    # BNGD: the chain rule of theory guide §1 at w~ = g w / ||w||_M, M the metric of N
+    res = gdnp.solve(p, "bngd", x0=x0, lr=lr, lr_g=lr, maxiter=steps, tol=0.0, batch_size=B,
+                     statistics=statistics, seed=4, reference=False)
+    batches, w = MiniBatches(_WIDE_N, B, 4), x0.copy()
+    g = float(np.sqrt(w @ p.S @ w))
+    for _ in range(steps):
+        X, y, S, M = _explicit_batch(p, batches.next(), statistics)
+        N = np.sqrt(w @ M @ w)
+        G = _explicit_grad(p, X, y, S, (g / N) * w)
+        wG = w @ G
+        w, g = w - lr * (g / N) * (G - (M @ w) * wG / N**2), g - lr * wG / N
+    x = (g / np.sqrt(w @ p.S @ w)) * w
+    np.testing.assert_allclose(res.x, x, rtol=1e-12, atol=1e-14 * np.max(np.abs(x)))
+
+
+_LAZY_VARIANTS = [{}, {"bn_eps": 1e-3}, {"centered": False}, {"ridge": 0.5},
+                  {"normalization": "weight"}, {"normalization": "l1"}]
+
+
+@pytest.mark.parametrize("problem", ["ols", "halfspace", "mlp"])
+@pytest.mark.parametrize("options", _LAZY_VARIANTS, ids=lambda o: str(o) or "default")
+def test_a_batch_step_does_not_form_its_s(problem, options):
+    """A batch problem's S is formed only when read (theory guide §11): its gradient, value
+    and BN functions (what a step of mini-batch GD or BNGD calls) leave it unformed; read, it
+    is X_B'X_B/B + ridge I exactly as the batch's constructor had formed it, kept once
+    formed, and the batch's prepared data holds the same array."""
+    import copy
+    import pickle
+
+    p = _wide(problem, **options)
+    x = p.initial_point(0)
+    w, g = p.to_bn(x)
+    for statistics in ("batch", "population"):
+        b = p.batch(np.arange(0, 14, 2), statistics=statistics)  # B = 7 < d / 2
+        b.grad(x)
+        b.f(x)
+        b.value_and_grad_bn(w, g)
+        b.f_bn(w, g)
+        b.dg_bn(w, g)
+        if problem != "mlp":
+            b.from_bn(w, g)
+            b.norm_N(w)
+        assert "S" not in b.__dict__ and b._S_samples._matrix is None
+        assert "S" not in pickle.loads(pickle.dumps(b)).__dict__
+        assert "S" not in copy.copy(b).__dict__
+        S = b.S
+        ref = b.X.T @ b.X / 7
+        ref = 0.5 * (ref + ref.T) + p.data.ridge * np.eye(b.X.shape[1])
+        assert np.array_equal(S, ref)
+        assert b.S is S and b.data.S is S and b.__dict__["S"] is S
+        assert np.array_equal(pickle.loads(pickle.dumps(b)).S, S)
+    assert p._S_samples is None and "S" in p.__dict__  # the full problem keeps its own S
+    with pytest.raises(AttributeError, match="has no attribute 'no_such'"):
+        b.no_such  # noqa: B018
+
+
+@pytest.mark.parametrize("problem", ["ols", "halfspace", "mlp"])
+@pytest.mark.parametrize("statistics", ["batch", "population"])
+def test_mini_batch_runs_never_form_a_batch_s(problem, statistics, monkeypatch):
+    """No step of a mini-batch run forms its batch's S (an O(B d^2) product; O(d^3) more
+    where OLS factored it for its value): GD and BNGD run with SampleMoment.matrix
+    refusing, on every normalization whose N needs no spectrum."""
+    from gdnp.problems.data import SampleMoment
+
+    def refuse(self):
+        raise AssertionError("a mini-batch step formed S")
+
+    monkeypatch.setattr(SampleMoment, "matrix", refuse)
+    for options in _LAZY_VARIANTS:
+        p = _wide(problem, **options)
+        for method in ("gd", "bngd") if problem != "mlp" else ("bngd",):
+            kw = {"lr": 0.05} if method == "gd" else {}
+            res = gdnp.solve(p, method, maxiter=12, tol=0.0, batch_size=7, seed=1,
+                             statistics=statistics, record_every=4, reference=False, **kw)
+            assert res.status == 1 and np.all(np.isfinite(res.x))
+    b = p.batch(np.arange(7))
+    with pytest.raises(AssertionError, match="formed S"):
+        b.S  # noqa: B018  (the refusal can fail the test)
+
+
 # --------------------------------------------------------------------- stochastic runs
 @pytest.mark.parametrize("method", ["gd", "bngd"])
 @pytest.mark.parametrize("statistics", ["batch", "population"])

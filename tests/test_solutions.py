@@ -98,9 +98,10 @@ def test_ols_random_gap_is_never_negative_with_a_tiny_f_star(method):
     assert gaps[-1] < 1e-15  # converged far below the old rounding floor of ~2e-16
 
 
-def test_ols_minibatch_with_a_singular_S_keeps_the_moments_value():
+def test_ols_minibatch_with_a_singular_S_has_the_mean_squared_residual():
     """A batch of 3 samples in 5 dimensions has a singular S: no least-squares solution to
-    expand around, so the value is the moments' sum, still the batch's mean squared residual."""
+    expand around; the value is the batch's mean squared residual, from its samples (theory
+    guide §11)."""
     rng = np.random.default_rng(4)
     X = rng.standard_normal((40, 5))
     prob = OLS.from_data(X, X @ rng.standard_normal(5) + 0.1 * rng.standard_normal(40))
