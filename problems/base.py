@@ -1049,7 +1049,9 @@ class LinearProblem(Problem):
 
     and optionally ``_direction_state(w) -> dict``, extra entries for the state (projections
     ``Xw``...). The state always holds ``"Sw"`` (``S w``), ``"nS"`` (``||w||_S``), ``"N"``
-    (the normalization ``N(w)``, theory guide §10) and ``"uw"`` (``u'w``).
+    (the normalization ``N(w)``, theory guide §10) and ``"uw"`` (``u'w``); a mini-batch's also
+    ``"Xw"``, the samples' projections its ``S w`` was computed from (theory guide §11), which
+    it passes on as ``_direction_state(w, Xw=Xw)``.
 
     With ``x = w~ = g w / N(w)`` the BN functions follow from ``grad f(w~)`` by the chain rule
     (theory guide §1, §10), and by Stein's lemma ``grad f(w~) = c1 u + c2 S w~``

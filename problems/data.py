@@ -172,7 +172,7 @@ class SampleMoment:
         return SampleMoment(self.X, self.ridge, m)
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, repr=False)
 class BatchData(PreparedData):
     """The :class:`PreparedData` of a mini-batch: its ``S`` is formed when first read (theory
     guide §11), by the batch's :class:`SampleMoment` (the array its problem's ``S`` is)."""
@@ -181,6 +181,11 @@ class BatchData(PreparedData):
         for name, value in (("X", X), ("y", y), ("mean", mean), ("basis", basis),
                             ("ridge", ridge), ("moment", moment)):
             object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        # (without reading S: a repr does not form it)
+        return (f"BatchData(X=<{self.X.shape[0]} x {self.X.shape[1]}>, ridge={self.ridge:g}, "
+                f"S={'formed' if 'S' in self.__dict__ else 'formed when read'})")
 
     def __getattr__(self, name: str):
         # (read through __dict__ only: unpickling looks up __setstate__ before any field is set)

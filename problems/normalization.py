@@ -86,9 +86,9 @@ class Normalizer:
     Parameters
     ----------
     kind : {"batch", "weight", "l1", "l3", "linf"}
-    M : ndarray (d, d) or SampleMoment, optional
-        ``batch``: the second moment in ``sqrt(w'Mw + eps)``, or a mini-batch's by its samples
-        (:class:`~gdnp.problems.data.SampleMoment`: ``M w`` in ``O(Bd)``, theory guide §11).
+    M : ndarray (d, d), optional
+        ``batch``: the second moment in ``sqrt(w'Mw + eps)`` (a mini-batch's is its samples'
+        ``SampleMoment``, whose ``M @ w`` costs ``O(Bd)``, theory guide §11).
     P : ndarray (n, d), optional
         ``l1``, ``l3``, ``linf``: the samples whose projections ``a = P w`` are normalized.
     eps : float
