@@ -127,6 +127,24 @@ def test_user_guide_benchmark_numbers_come_from_the_committed_report():
     assert rn.unmatched_numbers(summary, data) == []
 
 
+def test_minibatch_step_numbers_come_from_their_record():
+    """``benchmarks/RESULTS.md``'s mini-batch section states its numbers with annotations, each
+    naming a key of ``benchmarks/minibatch_step.json`` (``benchmarks/minibatch_step.py``) and
+    matching it at its printed precision."""
+    from pathlib import Path
+
+    import readme_numbers as rn
+
+    root = Path(__file__).resolve().parents[1]
+    results = (root / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
+    text = rn.region(results, "## Mini-batch steps", "## The runs")
+    annotated = rn.annotated_numbers(text)
+    assert len(annotated) >= 10
+    assert {name for _, name, _ in annotated} == {"minibatch_step"}
+    bad, missing = rn.check_annotations(text, [root / "benchmarks"])
+    assert bad == [] and missing == []
+
+
 def _bench_rounds():
     import importlib.util
     from pathlib import Path
