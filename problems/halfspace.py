@@ -1800,6 +1800,7 @@ class EmpiricalHalfspace(Halfspace):
         zmax = float(np.max(row_norms))
         Q = self._data_range()
         certified = False
+        floor_count, best_gnorm = 0, math.inf
         for _ in range(maxiter):
             if np.max(self._margins(x)) < 0.0:
                 return x, "separable"
@@ -1829,10 +1830,18 @@ class EmpiricalHalfspace(Halfspace):
             if Q is not None:
                 step = Q @ step
             t, slope = 1.0, float(G @ step)
-            if certified and 0.5 * slope <= 4.0 * np.finfo(float).eps * max(1.0, abs(fx)):
+            at_floor = 0.5 * slope <= 4.0 * np.finfo(float).eps * max(1.0, abs(fx))
+            if certified and at_floor:
                 # Newton's predicted decrease is below f's rounding, which leaves x about
                 # sqrt(eps) from the minimiser: polish it by the gradient, which still resolves
                 return self._gradient_polish(x, G, H, Q), "finite"
+            floor_count = floor_count + 1 if at_floor and gnorm >= 0.5 * best_gnorm else 0
+            best_gnorm = min(best_gnorm, gnorm)
+            if floor_count >= 3:
+                # neither f nor the gradient has fallen for three Newton steps: both at their
+                # rounding, and no certificate will come from more (the 60 steps had cost
+                # 15 minutes at n = 3e4, d = 1000)
+                break
             for _ in range(40):  # backtracking (Armijo)
                 x_new = x - t * step
                 f_new = self.f(x_new)
@@ -1862,40 +1871,42 @@ class EmpiricalHalfspace(Halfspace):
         """The finite-minimiser certificate of :meth:`_certified_newton` in the coordinates
         ``y = L'x`` of the Cholesky factor ``H = L L'`` of the Hessian at ``x`` (in the data's
         range ``Q`` where given): ``f(L^-T y)`` is the logistic loss of the samples
-        ``L^-1 z_i``, so its minimiser exists iff ``f``'s does, and there the test reads
-        ``||L^-1 g|| < mu_P / (8 e Z_P)`` with ``mu_P = lambda_min(L^-1 H L^-T) ~ 1`` and
-        ``Z_P = max_i ||L^-1 z_i||`` (theory guide §3). On ``kappa(S) = 1e8`` the plain test
-        asks for ``||g|| ~ 1e-14``, the gradient's rounding (the LP had then run for minutes,
-        on data nowhere near separable); this one holds by orders of magnitude.
+        ``zeta_i = L^-1 z_i``, so its minimiser exists iff ``f``'s does, and there the test
+        reads ``||L^-1 g|| < mu_P / (8 e Z_P)`` with ``mu_P = lambda_min(L^-1 H L^-T) ~ 1`` and
+        ``Z_P = max_i ||zeta_i||`` (theory guide §3). On ``kappa(S) = 1e8`` the plain test asks
+        for ``||g|| ~ 1e-14``, the gradient's rounding (the LP had then run for minutes, on
+        data nowhere near separable); this one holds by orders of magnitude.
 
-        The rounding of ``g`` is added to ``||L^-1 g||`` at ``||L^-1|| = mu^-1/2`` times its
-        probabilistic estimate (errors of independent signs add in quadrature: ``sqrt(n) eps``
-        for the sum over the samples, ``sqrt(d) eps ||z_i|| ||x||`` for each margin),
-        tenfold. ``Z_P`` costs a pass of ``n d^2`` flops (one Hessian's), made only where a
-        bound that needs no pass (``Z_P >= 2 sqrt(d)``, from ``mean_i phi''_i ||L^-1 z_i||^2
-        = d`` and ``phi'' <= 1/4``) leaves the test open."""
+        The rounding of ``g`` is added to ``||L^-1 g||``, tenfold, by its probabilistic
+        estimate (errors of independent signs add in quadrature): the sum over the samples,
+        ``sqrt(n) eps`` of its terms, at ``||L^-1|| = mu^-1/2``; each margin's error, ``sqrt(d)
+        eps ||z_i|| ||x||``, along its own sample, ``phi''_i ||zeta_i||`` in these coordinates.
+        ``Z_P`` costs a pass of ``n d^2`` flops (one Hessian's), made only where ``||L^-1 g||``
+        alone passes a bound that needs no pass (``Z_P >= 2 sqrt(d)``, from ``mean_i phi''_i
+        ||zeta_i||^2 = d`` and ``phi'' <= 1/4``)."""
         from scipy.linalg import solve_triangular
 
         eps = np.finfo(float).eps
         k = H.shape[0]
         decrement = float(np.linalg.norm(solve_triangular(L, G, lower=True)))
-        t = self._margins(x)
-        d1 = self.loss.dphi(t)
-        d2 = self.loss.d2phi(t)
-        rounding = eps * (math.sqrt(self._n) * math.sqrt(float(np.mean((d1 * row_norms) ** 2)))
-                          + math.sqrt(self.dim) * float(np.linalg.norm(x))
-                          * math.sqrt(float(np.mean((d2 * row_norms ** 2) ** 2) / self._n)))
-        bound = decrement + 10.0 * rounding / math.sqrt(mu)
-        if not bound < 0.25 / (2.0 * math.e * 2.0 * math.sqrt(k)):
+        if not decrement < 0.25 / (2.0 * math.e * 2.0 * math.sqrt(k)):  # rounding only adds
             return False
         L_inv = solve_triangular(L, np.eye(k), lower=True)
         mu_p = float(np.linalg.eigvalsh(L_inv @ H @ L_inv.T)[0])
-        z_p2 = 0.0
+        zeta2 = np.empty(self._n)
         for i in range(0, self._n, 4096):  # ||L^-1 z_i||^2 in blocks of rows
             Z = self.X[i:i + 4096] if Q is None else self.X[i:i + 4096] @ Q
             B = solve_triangular(L, Z.T, lower=True)
-            z_p2 = max(z_p2, float(np.max(np.einsum("ij,ij->j", B, B))))
-        return mu_p > 0.0 and bound < 0.25 * mu_p / (2.0 * math.e * math.sqrt(z_p2))
+            zeta2[i:i + 4096] = np.einsum("ij,ij->j", B, B)
+        t = self._margins(x)
+        d1 = self.loss.dphi(t)
+        d2 = self.loss.d2phi(t)
+        summation = eps * math.sqrt(self._n) * math.sqrt(float(np.mean((d1 * row_norms) ** 2)))
+        margins = eps * math.sqrt(self.dim) * float(np.linalg.norm(x)) * math.sqrt(
+            float(np.mean(d2 * d2 * row_norms * row_norms * zeta2)) / self._n)
+        bound = decrement + 10.0 * (summation / math.sqrt(mu) + margins)
+        z_p = math.sqrt(float(np.max(zeta2)))
+        return mu_p > 0.0 and bound < 0.25 * mu_p / (2.0 * math.e * z_p)
 
     def _gradient_polish(self, x, G, H, Q=None, steps: int = 6):
         """Newton steps with the Hessian ``H`` of ``x`` kept, each taken only where it halves
