@@ -253,7 +253,7 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
 
         lo, hi, nit, _ = _walk(a, b, maxiter, xtol, -math.inf, math.inf, negated)
         value.nfev += nit
-        return 0.5 * (lo + hi), _info(lo, hi, a, b, nit, value, 0)
+        return _midpoint(lo, hi), _info(lo, hi, a, b, nit, value, 0)
     expansions = 0
     while fa >= 0.0 or fb <= 0.0:
         if expansions and (fa == 0.0 or fb == 0.0):
@@ -317,7 +317,15 @@ def bisect(fun: Callable[[float], float], a: float, b: float, maxiter: int = 50,
     a, b, nit, _ = _walk(a, b, maxiter, xtol, -math.inf, math.inf, evaluate)
     if model is None:
         value.nfev += nit
-    return 0.5 * (a + b), _info(a, b, a0, b0, nit, value, expansions)
+    return _midpoint(a, b), _info(a, b, a0, b0, nit, value, expansions)
+
+
+def _midpoint(a: float, b: float) -> float:
+    """``fl((a + b) / 2)``, or ``a/2 + b/2`` where ``a + b`` overflows (ends near the float
+    range's: halving is exact above the subnormal range, so the two agree wherever both are
+    finite)."""
+    m = 0.5 * (a + b)
+    return m if m - m == 0.0 else 0.5 * a + 0.5 * b
 
 
 def _count(value, name: str) -> int:
@@ -367,7 +375,11 @@ def _walk(a: float, b: float, maxiter: int, xtol: float, x_lo: float, x_hi: floa
     while nit < maxiter and b - a > xtol:
         m = 0.5 * (a + b)
         if m <= a or m >= b:
-            break
+            if m - m == 0.0:  # (finite) no float strictly inside: the bracket is done
+                break
+            m = 0.5 * a + 0.5 * b  # a + b overflowed (a bracket near the float range's end)
+            if m <= a or m >= b:
+                break
         nit += 1
         if m <= x_lo:
             a = m
@@ -472,7 +484,7 @@ def _dyadic_cell(root: float, a: float, b: float, maxiter: int
 def _bisect_threshold(root: float, a: float, b: float, maxiter: int, xtol: float):
     """:func:`bisect`'s ``(root, info)`` from :func:`_threshold_halvings`."""
     lo, hi, nit = _threshold_halvings(root, a, b, maxiter, xtol)
-    return 0.5 * (lo + hi), {"a": lo, "b": hi, "a0": a, "b0": b, "nit": nit, "nfev": 0,
+    return _midpoint(lo, hi), {"a": lo, "b": hi, "a0": a, "b0": b, "nit": nit, "nfev": 0,
                              "ncertified": nit + 2, "expansions": 0}
 
 
@@ -743,4 +755,4 @@ def _bisect_located(model, a: float, b: float, maxiter: int, xtol: float, counts
     counts.ncertified += decided
     info = _info(a, b, a0, b0, nit, counts, expansions)
     info["nband"] = nit - decided  # the midpoints inside the band: their plain values
-    return 0.5 * (a + b), info
+    return _midpoint(a, b), info

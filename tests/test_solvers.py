@@ -302,6 +302,15 @@ def test_bisect_matches_brentq_and_reports_bracket():
     assert info["nit"] <= 60 and info["expansions"] == 0
 
 
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_bisect_near_the_end_of_the_float_range(sign):
+    """A bracket whose ends sum beyond the largest float: a + b had overflowed, no halving ran
+    and bisect returned inf as the root. The midpoints are then a/2 + b/2."""
+    root, info = bisect(lambda g: g - sign * 1.5e308, *sorted([sign * 1e308, sign * 1.7e308]),
+                        maxiter=60)
+    assert root == sign * 1.5e308 and info["nit"] > 40
+
+
 def test_bisect_halves_exactly_T_s_times():
     root, info = bisect(lambda t: t - 0.123, -1.0, 1.0, maxiter=10)
     assert info["nit"] == 10
