@@ -24,7 +24,6 @@ from functools import partial
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
-from scipy.linalg.blas import dsyrk
 from scipy.special import expit, ndtr
 
 from gdnp import _jit  # the compiled length search (numba, optional): imports nothing of gdnp
@@ -40,7 +39,7 @@ from ._validate import (
     warn_external,
 )
 from .base import LinearProblem
-from .data import prepare_data, refine_least_squares
+from .data import GRAM_BLOCK, prepare_data, refine_least_squares, weighted_gram
 from .losses import LOSSES, Loss, get_loss
 from .quadrature import DEFAULT_NODES, normal_rule
 from .spectra import random_covariance, random_direction, vector_with_separation
@@ -927,6 +926,18 @@ class GaussianHalfspace(Halfspace):
         """
         x = self.check_x(x)
         v = self.check_x(v, "v")
+        e0, rank2 = self._hessian_terms(x)
+        out = e0 * (self.S @ v)  # Sigma v + u u'v = S v
+        if rank2 is not None:
+            a, e1, q = rank2
+            uv, qv = float(self.u @ v), float(q @ v)
+            out += a * qv * q + e1 * (uv * q + qv * self.u)
+        return out
+
+    def _hessian_terms(self, x: np.ndarray):
+        """``(e_0, (e_2/s^2 - e_0/s^2, e_1/s, q))`` of :meth:`hessian_vector` at a checked
+        ``x``, so that ``hess f(x) = e_0 S + a q q' + (e_1/s)(u q' + q u')``; the second item
+        is ``None`` where ``s`` vanishes against ``m`` (the Hessian is ``e_0 S`` there)."""
         with np.errstate(over="ignore", invalid="ignore"):  # |x| beyond ~1e154: see below
             m = float(self.u @ x)
             q = self.S @ x - m * self.u
@@ -944,15 +955,25 @@ class GaussianHalfspace(Halfspace):
         with np.errstate(over="ignore", invalid="ignore"):
             d2 = self.loss.d2phi(c * m + (c * s) * self._xi)
         e0 = float(self._omega @ d2)
-        uv = float(self.u @ v)
-        out = e0 * (self.S @ v)  # Sigma v + u u'v = S v
-        if s > 1e-12 * max(1.0, abs(m)):
-            # (q / s and q q' / s^2 are the same at x's scale and at the scaled one)
-            e1 = float(self._omega @ (d2 * self._xi)) / s
-            e2 = float(self._omega @ (d2 * self._xi**2)) / s**2
-            qv = float(q @ v)
-            out += (e2 - e0 / s**2) * qv * q + e1 * (uv * q + qv * self.u)
-        return out
+        if not s > 1e-12 * max(1.0, abs(m)):
+            return e0, None
+        # (q / s and q q' / s^2 are the same at x's scale and at the scaled one)
+        e1 = float(self._omega @ (d2 * self._xi)) / s
+        e2 = float(self._omega @ (d2 * self._xi**2)) / s**2
+        return e0, (e2 - e0 / s**2, e1, q)
+
+    def _hessian_matrix(self, x) -> np.ndarray:
+        """``hess f(x) = e_0 S + a q q' + (e_1/s)(u q' + q u')`` as a matrix: the terms of
+        :meth:`hessian_vector` for every vector at once (theory guide §12)."""
+        e0, rank2 = self._hessian_terms(self.check_x(x))
+        H = e0 * self.S
+        if rank2 is not None:
+            a, e1, q = rank2
+            H += a * np.outer(q, q)
+            eq = e1 * q
+            H += np.outer(eq, self.u)
+            H += np.outer(self.u, eq)
+        return H
 
     def f(self, x):
         x = self.check_x(x)
@@ -1758,21 +1779,18 @@ class EmpiricalHalfspace(Halfspace):
         x = refine_least_squares(self.X, self.y, solve(-self.u), solve)[0]
         return x, self.f(x)
 
-    def _hessian(self, x, block: int = 32768) -> np.ndarray:
+    def _hessian(self, x, block: int = GRAM_BLOCK) -> np.ndarray:
         """``X' diag(phi''(z'x)) X / n`` in row blocks (no ``n x d`` temporary), on one BLAS
-        thread: a block's ``syrk`` took 12 ms on one thread and 1 s on two when the other
-        core was busy (OpenBLAS threads waiting on each other), so a loaded machine would
-        spend minutes here."""
-        from threadpoolctl import threadpool_limits
+        thread (:func:`~gdnp.problems.data.weighted_gram`: a loaded machine would otherwise
+        spend minutes here)."""
+        return weighted_gram(self.X, self.loss.d2phi(self._margins(x)) / self._n, block)
 
-        root_h = np.sqrt(self.loss.d2phi(self._margins(x)) / self._n)
-        H = np.zeros((self.dim, self.dim), order="F")
-        with threadpool_limits(limits=1, user_api="blas"):
-            for i in range(0, self._n, block):  # BLAS syrk: half the flops of a product
-                B = self.X[i:i + block] * root_h[i:i + block, None]
-                # B.T is Fortran-ordered: syrk reads it in place (B'B = B.T B.T')
-                H = dsyrk(1.0, B.T, beta=1.0, c=H, trans=0, overwrite_c=True)
-        return np.triu(H) + np.triu(H, 1).T
+    def _hessian_matrix(self, x) -> np.ndarray:
+        """``hess f(x)`` as a matrix, :meth:`hessian_vector`'s ``X'(phi''(t) * X v) / n`` for
+        every ``v`` at once: one pass over the data instead of ``dim`` (theory guide §12).
+        Blocks of at most 2^25 entries (256 MiB) of the scaled rows."""
+        x = self.check_x(x)
+        return self._hessian(x, block=max(1, min(GRAM_BLOCK, 2**25 // max(self.dim, 1))))
 
     def _certified_newton(self, maxiter: int = 60):
         """Damped Newton from a short L-BFGS run, with the two certificates checked at each

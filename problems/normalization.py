@@ -40,6 +40,7 @@ import numbers
 import numpy as np
 
 from ._validate import as_bool, as_real
+from .data import weighted_gram
 
 __all__ = ["NORMALIZATIONS", "Normalizer", "check_normalization", "linf_constant"]
 
@@ -247,6 +248,25 @@ class Normalizer:
             t2 = self.P.T @ (a * np.abs(a)) * (2.0 * float(dN @ v) / (n * N))
             return (_C3**3 / (N * N)) * (t1 - t2)
         return np.zeros_like(w)
+
+    def _hess_matrix(self, w: np.ndarray) -> np.ndarray:
+        """``hess N(w)`` as a ``d x d`` matrix: :meth:`hess_vec` for every vector at once
+        (theory guide §10, §12), for the BN Hessian's dense matrix; ``l3``'s
+        ``P' diag(2|a|) P / n`` in one pass over the samples."""
+        N, dN = self.value_and_grad(w)
+        if self.kind in ("batch", "weight"):
+            H = self.M.copy() if self.kind == "batch" else np.eye(w.size)
+            H -= np.outer(dN, dN)
+            H /= N
+            return H
+        if self.kind == "l3":
+            a = self.P @ w
+            n = self.n
+            H = weighted_gram(self.P, (2.0 / n) * np.abs(a))
+            H -= np.outer(self.P.T @ (a * np.abs(a)), dN * (2.0 / (n * N)))
+            H *= _C3**3 / (N * N)
+            return H
+        return np.zeros((w.size, w.size))
 
 
 def make_normalizer(kind: str, centered: bool, eps: float, *, S, X: np.ndarray | None,

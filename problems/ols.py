@@ -452,6 +452,12 @@ class OLS(LinearProblem):
         v = self.check_x(v, "v")
         return 2.0 * (self.S @ v if self._S_samples is None else self._S_samples.dot(v))
 
+    def _hessian_matrix(self, x) -> np.ndarray:
+        """``hess f(x) = 2 S`` as a matrix (theory guide §12): :meth:`hessian_vector` for
+        every vector at once."""
+        self.check_x(x)
+        return 2.0 * self.S
+
     def _reference_solution(self):
         anchor = self._anchor()
         if anchor is None:
