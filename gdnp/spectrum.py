@@ -8,12 +8,17 @@ along ``w`` itself (``e'He`` for ``e = (w/||w||_2, 0)``; theory guide §10) repo
 ``w``), so a check of the norm's homogeneity, not of stationarity, and non-zero only with
 ``bn_eps > 0``.
 
-Both come from Hessian-vector products: the problem's own ``hessian_vector`` (closed form for
-OLS and halfspaces; central differences of ``grad`` otherwise, marked in ``.method``) and, in
-BN coordinates, the second-order chain rule through ``w~ = g w / N(w)`` with the normalizer's
-``hess N`` product. Small problems are diagonalised densely (``numpy.linalg.eigvalsh`` on the
-matrix of ``dim`` products); large ones by Lanczos (``scipy.sparse.linalg.eigsh`` on a
-``LinearOperator``), which returns the ``k`` largest and ``k`` smallest eigenvalues.
+Both come from the problem's Hessian. The dense method (``numpy.linalg.eigvalsh``, every
+eigenvalue) builds it as a matrix in one computation where the problem has a matrix form
+(``_hessian_matrix``: OLS's ``2S``, the Gaussian halfspace's closed form, the empirical
+halfspace's ``X' diag(phi'') X / n`` in one blocked pass over the data), else from ``dim``
+Hessian-vector products (central differences of ``grad`` where the problem has no
+``hessian_vector``, marked in ``.method``). In BN coordinates the point's ``N``, ``grad N``
+and ``grad f(w~)`` are computed once and the BN Hessian follows from ``hess f(w~)`` by the
+second-order chain rule through ``w~ = g w / N(w)`` (:func:`bn_hessian_vector`'s formulas, as
+a matrix with the normalizer's ``hess N``). Lanczos (``scipy.sparse.linalg.eigsh`` on a
+``LinearOperator`` of those products) returns the ``k`` largest and ``k`` smallest
+eigenvalues.
 """
 
 from __future__ import annotations
@@ -25,7 +30,12 @@ import numpy as np
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from gdnp.problems import LinearProblem, Problem
-from gdnp.problems._validate import ConditioningWarning, as_bool, warn_external
+from gdnp.problems._validate import (
+    ConditioningWarning,
+    as_bool,
+    check_memory,
+    warn_external,
+)
 
 __all__ = ["hessian_spectrum", "Eigenvalues", "bn_hessian_vector"]
 
@@ -121,34 +131,95 @@ def bn_hessian_vector(problem: LinearProblem, w, g: float, v, c: float) -> np.nd
     ``d grad_w = c r + g (J' dG - (G grad N'v + hess N v (w'G) + grad N G'v)/N^2
     + 2 grad N (w'G)(grad N'v)/N^3)`` and ``d d_g f = (J v)'G + q'dG``.
     """
-    w = np.asarray(w, dtype=float)
-    v = np.asarray(v, dtype=float)
-    norm = problem.normalizer
-    N, dN = norm.value_and_grad(w)
-    if not 1e-100 < N < 1e100 and norm.eps == 0.0:
-        # f_bn(s w, g) = f_bn(w, g) for a scale-invariant N: the blocks scale as 1/s^2 (ww),
-        # 1/s (wg) and 1 (gg), so the product at w is D hess(w/s) D (v, c), D = diag(I/s, 1);
-        # at w itself N^2 and N^3 below would overflow (|x| ~ 1e150) or lose the result
-        out = bn_hessian_vector(problem, w / N, g, v / N, c)
-        out[:-1] /= N
+    return _BNPoint(problem, w, g).product(v, c)
+
+
+class _BNPoint:
+    """The point ``(w, g)`` of :func:`bn_hessian_vector` with what every product there reads,
+    computed once: ``N``, ``grad N``, ``w~``, ``G = grad f(w~)``, ``w'G``, ``q`` and ``r``
+    (theory guide §12). :meth:`product` is one Hessian-vector product, :meth:`matrix` the
+    whole BN Hessian from the matrix ``hess f(w~)`` by the same chain rule."""
+
+    def __init__(self, problem: LinearProblem, w, g: float):
+        w = np.asarray(w, dtype=float)
+        norm = problem.normalizer
+        N, dN = norm.value_and_grad(w)
+        self.scale = 1.0
+        if not 1e-100 < N < 1e100 and norm.eps == 0.0:
+            # f_bn(s w, g) = f_bn(w, g) for a scale-invariant N: the blocks scale as 1/s^2 (ww),
+            # 1/s (wg) and 1 (gg), so the product at w is D hess(w/s) D (v, c), D = diag(I/s, 1);
+            # at w itself N^2 and N^3 below would overflow (|x| ~ 1e150) or lose the result
+            self.scale = N
+            w = w / N
+            N, dN = norm.value_and_grad(w)
+        self.problem, self.norm, self.w, self.g, self.N, self.dN = problem, norm, w, g, N, dN
+        self.xt = (g / N) * w
+        self.G = problem.grad(self.xt)
+        self.wG = float(w @ self.G)
+        self.q = w / N
+        self.r = (self.G - dN * (self.wG / N)) / N
+        self._hvp = None
+
+    @property
+    def hvp(self):
+        """``v -> hess f(w~) v`` (:func:`_original_hvp` at ``w~``)."""
+        if self._hvp is None:
+            self._hvp = _original_hvp(self.problem, self.xt)[0]
+        return self._hvp
+
+    def product(self, v, c: float) -> np.ndarray:
+        """``hess f_bn(w, g) (v, c)`` (the formulas of :func:`bn_hessian_vector`)."""
+        v = np.asarray(v, dtype=float)
+        if self.scale != 1.0:
+            v = v / self.scale
+        w, g, N, dN, G, wG, q = self.w, self.g, self.N, self.dN, self.G, self.wG, self.q
+        dNv = float(dN @ v)
+        Jv = (v - w * (dNv / N)) / N
+        dG = self.hvp(c * q + g * Jv)
+        dr = -(G * dNv + self.norm.hess_vec(w, v) * wG + dN * float(v @ G)) / N**2 \
+            + dN * (2.0 * wG * dNv / N**3)
+        JdG = (dG - dN * (float(w @ dG) / N)) / N
+        out = np.concatenate([c * self.r + g * (dr + JdG), [float(Jv @ G) + float(q @ dG)]])
+        if self.scale != 1.0:
+            out[:-1] /= self.scale
         return out
-    xt = (g / N) * w
-    G = problem.grad(xt)
-    hvp, _ = _original_hvp(problem, xt)
-    wG, dNv = float(w @ G), float(dN @ v)
-    q = w / N
-    Jv = (v - w * (dNv / N)) / N
-    dG = hvp(c * q + g * Jv)
-    r = (G - dN * (wG / N)) / N
-    dr = -(G * dNv + norm.hess_vec(w, v) * wG + dN * float(v @ G)) / N**2 \
-        + dN * (2.0 * wG * dNv / N**3)
-    JdG = (dG - dN * (float(w @ dG) / N)) / N
-    return np.concatenate([c * r + g * (dr + JdG), [float(Jv @ G) + float(q @ dG)]])
+
+    def matrix(self, Hf: np.ndarray) -> np.ndarray:
+        """The ``(d+1) x (d+1)`` BN Hessian in ``(w, g)`` from the symmetric matrix ``Hf =
+        hess f(w~)``: with ``B = [g J, q]`` (``d w~ = B (v, c)``), ``B' Hf B`` plus ``g dr``
+        in the ``ww`` block and ``r`` in the ``wg`` blocks, where ``J' Hf J = (Hf - a s' -
+        s a')/N^2`` (``a = grad N``, ``s = Hf w/N - a w'Hf w/(2N^2)``) and ``dr = -(G a' +
+        a G' + (w'G) hess N)/N^2 + 2 (w'G) a a'/N^3``: O(d^2) besides ``hess N``."""
+        w, g, N, a, G, wG = self.w, self.g, self.N, self.dN, self.G, self.wG
+        d = w.size
+        Hw = Hf @ w
+        wHw = float(w @ Hw)
+        out = np.empty((d + 1, d + 1))
+        A = out[:d, :d]
+        A[...] = Hf
+        s = Hw / N - a * (0.5 * wHw / N**2)
+        A -= np.outer(a, s)
+        A -= np.outer(s, a)
+        A *= (g / N) ** 2
+        A -= (g * wG / N**2) * self.norm._hess_matrix(w)
+        t = (g / N**2) * G - a * (g * wG / N**3)
+        A -= np.outer(a, t)
+        A -= np.outer(t, a)
+        col = self.r + (g / N**2) * (Hw - a * (wHw / N))
+        out[:d, d] = col
+        out[d, :d] = col
+        out[d, d] = wHw / N**2
+        if self.scale != 1.0:
+            A /= self.scale**2
+            out[:d, d] /= self.scale
+            out[d, :d] /= self.scale
+        return out
 
 
 def _householder(e: np.ndarray):
-    """The reflector ``R`` (symmetric, orthogonal, ``R e_1 = -+e``) whose last columns are an
-    orthonormal basis of ``e``'s complement, as a function ``y -> R y``."""
+    """The reflector ``R = I - 2 h h'/h'h`` (symmetric, orthogonal, ``R e_1 = -+e``) whose
+    last columns are an orthonormal basis of ``e``'s complement, as a function ``y -> R y``,
+    with its ``h`` and ``h'h``."""
     h = e.copy()
     sign = 1.0 if e[0] <= 0 else -1.0  # reflect e to sign * e_1, no cancellation
     h[0] -= sign
@@ -159,7 +230,33 @@ def _householder(e: np.ndarray):
             return y.copy()
         return y - h * (2.0 * float(h @ y) / hh)
 
-    return R
+    return R, h, hh
+
+
+def _tangent_matrix(H: np.ndarray, h: np.ndarray, hh: float) -> np.ndarray:
+    """The BN Hessian ``H`` (symmetric, ``(d+1) x (d+1)``) on the tangent space, as the
+    products of :func:`hessian_spectrum` see it: ``T' H T`` with ``T = diag(R[:, 1:], 1)``
+    (``R`` of :func:`_householder`). ``R A R = A - h s' - s h'`` with ``s = b A h -
+    (b^2/2)(h'A h) h``, ``b = 2/h'h``: O(d^2). Overwrites ``H``."""
+    d = H.shape[0] - 1
+    A, col = H[:d, :d], H[:d, d].copy()
+    if hh != 0.0:
+        b = 2.0 / hh
+        p = A @ h
+        s = b * p - (0.5 * b * b * float(h @ p)) * h
+        A -= np.outer(h, s)
+        A -= np.outer(s, h)
+        col -= h * (b * float(h @ col))
+    out = np.empty((d, d))
+    out[:-1, :-1] = A[1:, 1:]
+    out[:-1, -1] = col[1:]
+    out[-1, :-1] = col[1:]
+    out[-1, -1] = H[d, d]
+    return out
+
+
+_NOT_FINITE = ("{name}: the Hessian is not finite there (a Hessian-vector product overflowed "
+               "or is NaN: a point of extreme scale); pass a point of a smaller scale")
 
 
 def _finite_products(matvec, name: str):
@@ -168,23 +265,66 @@ def _finite_products(matvec, name: str):
     def checked(v):
         out = matvec(v)
         if not np.all(np.isfinite(out)):
-            raise ValueError(f"{name}: the Hessian is not finite there (a Hessian-vector "
-                             "product overflowed or is NaN: a point of extreme scale); pass a "
-                             "point of a smaller scale")
+            raise ValueError(_NOT_FINITE.format(name=name))
         return out
 
     return checked
 
 
-def _eig(matvec, n: int, method: str, k: int) -> tuple[np.ndarray, str]:
+def _finite_matrix(build, name: str):
+    """``build`` (a function of no argument returning a matrix) whose non-finite matrix
+    raises the ``ValueError`` of :func:`_finite_products`."""
+    def checked():
+        out = build()
+        if not np.all(np.isfinite(out)):
+            raise ValueError(_NOT_FINITE.format(name=name))
+        return out
+
+    return checked
+
+
+def _matrix_form(problem: Problem):
+    """The problem's ``_hessian_matrix(x)``, ``hess f(x)`` as a matrix in one blocked
+    computation (OLS's ``2S``, the halfspaces' closed forms; theory guide §12), or ``None``
+    where it has products only, or where a subclass overrides ``hessian_vector`` but not the
+    matrix (its own products are then the Hessian)."""
+    mro = type(problem).__mro__
+    matrix = next((c for c in mro if "_hessian_matrix" in vars(c)), None)
+    product = next((c for c in mro if "hessian_vector" in vars(c)), None)
+    if matrix is None or product is None or not issubclass(matrix, product):
+        return None
+    return problem._hessian_matrix
+
+
+def _by_columns(matvec, n: int) -> np.ndarray:
+    """The ``n x n`` matrix of ``matvec`` from ``n`` products, one column each."""
+    return np.column_stack([matvec(col) for col in np.eye(n)])
+
+
+def _dense_bytes(n: int) -> float:
+    """Peak memory of the dense method at size ``n``, about: the Hessian in original and BN
+    coordinates, the rank-two updates' temporaries and ``eigvalsh``'s copy and workspace."""
+    return 6.0 * 8.0 * (n + 1) ** 2
+
+
+def _eig(matvec, n: int, method: str, k: int, matrix=None,
+         one_pass: bool = False) -> tuple[np.ndarray, str]:
     """Eigenvalues of the symmetric ``n x n`` operator ``matvec``, ascending: all of them
     (dense), or its ``k`` largest and ``k`` smallest (Lanczos). Where those ``2k`` cover the
-    whole spectrum (``2k >= n``) the dense eigenvalues are returned, every one of them."""
+    whole spectrum (``2k >= n``) the dense eigenvalues are returned, every one of them.
+
+    ``matrix`` (a function of no argument), if given, builds the operator's matrix for the
+    dense method (else ``n`` products, one column each); ``one_pass`` says it does so without
+    ``n`` products (a closed form)."""
     if n == 0:
         return np.empty(0), "dense"
     if method == "dense" or (method == "auto" and n <= DENSE_MAX) or 2 * k >= n:
-        H = np.column_stack([matvec(col) for col in np.eye(n)])
-        return np.linalg.eigvalsh(0.5 * (H + H.T)), "dense"
+        check_memory(_dense_bytes(n), f"hessian_spectrum's dense method (an {n} x {n} "
+                     "Hessian and its eigendecomposition)")
+        H = matrix() if matrix is not None else _by_columns(matvec, n)
+        H += H.T
+        H *= 0.5
+        return np.linalg.eigvalsh(H), "dense"
     op = LinearOperator((n, n), matvec=matvec, dtype=float)
     # a fixed start vector: ARPACK's own is random, and two identical calls had differed
     # by 1e-12 relatively
@@ -204,14 +344,15 @@ def _eig(matvec, n: int, method: str, k: int) -> tuple[np.ndarray, str]:
         what = (f"Lanczos did not converge to the {k} largest and {k} smallest eigenvalues "
                 f"within about {2 * n} Hessian-vector products at each end (an end's "
                 "eigenvalues are clustered against the spectrum's spread)")
+        dense = "one Hessian matrix" if one_pass else f"{n} products"
         if n > DENSE_FALLBACK_MAX:
-            raise RuntimeError(f"{what}; the dense method (n = {n} products and an n x n "
+            raise RuntimeError(f"{what}; the dense method ({dense} and an {n} x {n} "
                                "eigendecomposition) is beyond DENSE_FALLBACK_MAX = "
                                f"{DENSE_FALLBACK_MAX}: pass method='dense' to run it "
                                "anyway") from exc
-        warn_external(f"{what}: computed by the dense method instead ({n} products and an "
+        warn_external(f"{what}: computed by the dense method instead ({dense} and an "
                       f"{n} x {n} eigendecomposition; every eigenvalue)", ConditioningWarning)
-        return _eig(matvec, n, "dense", k)
+        return _eig(matvec, n, "dense", k, matrix, one_pass)
     # 2k < n: two disjoint sets of eigenvalues (repeated values are kept)
     return np.sort(np.concatenate([bottom, top])), "lanczos"
 
@@ -252,8 +393,10 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         problem that is not single-unit (OLS or a halfspace).
     ValueError
         For an unknown ``coords`` or ``method``, a ``k`` below 1, ``coords="bn"`` at a zero
-        ``x`` (no direction), or a Hessian that is not finite at ``x`` (a point of extreme
-        scale).
+        ``x`` (no direction), a Hessian that is not finite at ``x`` (a point of extreme
+        scale), or a dense method whose ``n x n`` arrays (about ``48 n^2`` bytes) exceed the
+        memory limit (``GDNP_MAX_BYTES``, else the memory available), checked before
+        allocating.
     RuntimeError
         Lanczos did not converge within about ``2n`` Hessian-vector products at an end of the
         spectrum and ``n`` exceeds ``gdnp.spectrum.DENSE_FALLBACK_MAX`` (up to it the dense method
@@ -295,7 +438,10 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
     radial = None
     if coords == "original":
         hvp, how = _original_hvp(problem, x)
-        vals, used = _eig(_finite_products(hvp, "x"), problem.dim, method, int(k))
+        form = _matrix_form(problem)
+        matrix = None if form is None else _finite_matrix(lambda: form(x), "x")
+        vals, used = _eig(_finite_products(hvp, "x"), problem.dim, method, int(k), matrix,
+                          one_pass=form is not None)
     else:
         if not isinstance(problem, LinearProblem):
             raise TypeError("coords='bn' needs a single-unit gdnp.problems.LinearProblem (OLS, "
@@ -324,21 +470,33 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
                           ConditioningWarning)
         d = problem.dim
         e = w / np.linalg.norm(w)
-        R = _householder(e)
+        R, h, hh = _householder(e)
         how = _original_hvp(problem, x)[1]
+        point = _BNPoint(problem, w, g)  # N, grad N, grad f(w~)...: once, not per product
+        form = _matrix_form(problem)
 
         def tangent(y):  # y = (coefficients on e's complement, c)
             v = R(np.concatenate([[0.0], y[:-1]]))
-            Hv = bn_hessian_vector(problem, w, g, v, float(y[-1]))
+            Hv = point.product(v, float(y[-1]))
             return np.concatenate([R(Hv[:-1])[1:], Hv[-1:]])
 
         def direction_block(y):
             return tangent(np.concatenate([y, [0.0]]))[:-1]
 
+        def matrix():  # hess f(w~) as a matrix (else from d products), then the chain rule
+            Hf = form(point.xt) if form is not None else _by_columns(point.hvp, d)
+            Hf += Hf.T
+            Hf *= 0.5
+            T = _tangent_matrix(point.matrix(Hf), h, hh)
+            return T if include_length else T[:-1, :-1]
+
+        matrix = _finite_matrix(matrix, "x")
         if include_length:
-            vals, used = _eig(_finite_products(tangent, "x"), d, method, int(k))
+            vals, used = _eig(_finite_products(tangent, "x"), d, method, int(k), matrix,
+                              one_pass=form is not None)
         else:
-            vals, used = _eig(_finite_products(direction_block, "x"), d - 1, method, int(k))
-        He = bn_hessian_vector(problem, w, g, e, 0.0)
+            vals, used = _eig(_finite_products(direction_block, "x"), d - 1, method, int(k),
+                              matrix, one_pass=form is not None)
+        He = point.product(e, 0.0)
         radial = float(e @ He[:-1])
     return Eigenvalues(vals, coords, used if how == "closed form" else f"{used}, {how}", radial)

@@ -651,6 +651,124 @@ def test_hessian_spectrum_edge_sizes_and_lanczos_counts():
     np.testing.assert_allclose(top_bottom, 2.0, rtol=1e-10)
 
 
+def _spectrum_by_columns(p, x, coords, include_length=True):
+    """The dense spectrum as it was computed before the Hessian's matrix form: one
+    Hessian-vector product per column (theory guide §12), the BN ones through
+    bn_hessian_vector on the tangent space of a reflector of w/||w||."""
+    from gdnp.spectrum import bn_hessian_vector
+
+    if coords == "original":
+        H = np.column_stack([p.hessian_vector(x, e) for e in np.eye(p.dim)])
+        return np.linalg.eigvalsh(0.5 * (H + H.T))
+    w, g = p.to_bn(x)
+    d = p.dim
+    e = w / np.linalg.norm(w)
+    h = e.copy()
+    h[0] -= 1.0 if e[0] <= 0 else -1.0
+    R = np.eye(d) - 2.0 * np.outer(h, h) / (h @ h)  # R e_1 = +-e: R[:, 1:] spans e's complement
+    cols = []
+    for y in np.eye(d if include_length else d - 1):
+        c = y[-1] if include_length else 0.0
+        v = R[:, 1:] @ (y[:-1] if include_length else y)
+        Hv = bn_hessian_vector(p, w, g, v, c)
+        col = np.concatenate([R[:, 1:].T @ Hv[:-1], Hv[-1:]])
+        cols.append(col if include_length else col[:-1])
+    H = np.column_stack(cols)
+    return np.linalg.eigvalsh(0.5 * (H + H.T))
+
+
+SPECTRUM_CASES = [
+    ("ols", "batch", True, 0.0), ("ols", "weight", True, 0.0), ("ols", "batch", True, 0.05),
+    ("gaussian", "batch", True, 0.0), ("gaussian", "weight", True, 0.0),
+    ("gaussian", "batch", True, 0.1),
+    ("empirical", "batch", True, 0.0), ("empirical", "l3", True, 0.0),
+    ("empirical", "l3", False, 0.0), ("empirical", "linf", True, 0.0),
+    ("empirical", "weight", False, 0.0), ("empirical", "batch", False, 0.05),
+    ("sigmoid", "batch", True, 0.0),
+]
+
+
+def _spectrum_problem(kind, normalization, centered, bn_eps):
+    norm = dict(normalization=normalization, centered=centered, bn_eps=bn_eps)
+    if kind == "ols":
+        return OLS.random(12, 100.0, seed=1, **norm)
+    if kind == "gaussian":
+        return Halfspace.random(10, 50.0, separation=0.6, seed=2, **norm)
+    loss = "sigmoid" if kind == "sigmoid" else "logistic"
+    return Halfspace.sample(9, 30.0, 300, separation=0.6, seed=3, loss=loss, **norm)
+
+
+@pytest.mark.parametrize("kind,normalization,centered,bn_eps", SPECTRUM_CASES)
+def test_dense_spectrum_from_the_hessian_matrix_equals_the_products(kind, normalization,
+                                                                     centered, bn_eps):
+    """The dense method builds one Hessian matrix (2S, the halfspaces' closed forms) and, in
+    BN coordinates, the BN Hessian from it by the chain rule at a fixed point computed once;
+    its eigenvalues are those of the matrix of dim Hessian-vector products to rounding (1e-12
+    of the largest), and .radial is the product's own value. The sigmoid's phi'' changes
+    sign (a signed Gram matrix); 1e-105 x makes N(w) < 1e-100 (the rescaled point)."""
+    from gdnp.spectrum import bn_hessian_vector
+
+    p = _spectrum_problem(kind, normalization, centered, bn_eps)
+    rng = np.random.default_rng(5)
+    x0 = rng.standard_normal(p.dim) if kind == "sigmoid" else p.solution()[0]
+    points = [x0, 0.7 * x0 + 0.1 * rng.standard_normal(p.dim)]
+    if bn_eps == 0.0:
+        points.append(1e-105 * x0)
+    for x in points:
+        ev = gdnp.hessian_spectrum(p, x, method="dense")
+        ref = _spectrum_by_columns(p, x, "original")
+        assert ev.method == "dense" and ev.size == p.dim
+        np.testing.assert_allclose(ev, ref, rtol=0, atol=1e-12 * np.max(np.abs(ref)))
+        w, g = p.to_bn(x)
+        e = w / np.linalg.norm(w)
+        for include_length in (True, False):
+            ev = gdnp.hessian_spectrum(p, x, coords="bn", method="dense",
+                                       include_length=include_length)
+            ref = _spectrum_by_columns(p, x, "bn", include_length)
+            assert ev.size == p.dim - (not include_length)
+            np.testing.assert_allclose(ev, ref, rtol=0, atol=1e-12 * np.max(np.abs(ref)))
+            assert ev.radial == float(e @ bn_hessian_vector(p, w, g, e, 0.0)[:-1])
+
+
+def test_dense_spectrum_computes_the_point_once_not_per_column():
+    """On data the dense method is one pass for the Hessian matrix: no Hessian-vector product
+    in original coordinates; in BN coordinates grad f(w~) once (the fixed point) and one
+    product (for .radial), against dim + 1 of each before."""
+    p = Halfspace.sample(12, 30.0, 300, separation=0.6, seed=3)
+    x = p.solution()[0]
+    calls = {"grad": 0, "hessian_vector": 0}
+
+    def counted(name):
+        method = getattr(p, name)
+
+        def wrapper(*args):
+            calls[name] += 1
+            return method(*args)
+
+        return wrapper
+
+    p.grad, p.hessian_vector = counted("grad"), counted("hessian_vector")
+    gdnp.hessian_spectrum(p, x)
+    assert calls == {"grad": 0, "hessian_vector": 0}
+    gdnp.hessian_spectrum(p, x, coords="bn")
+    assert calls == {"grad": 1, "hessian_vector": 1}
+
+
+def test_subclass_that_overrides_the_product_keeps_its_own_hessian():
+    """A problem's matrix form is used only where it is the matrix of the problem's own
+    hessian_vector: a subclass that overrides the product alone is computed from it."""
+    class Tripled(OLS):
+        def hessian_vector(self, x, v):
+            return 3.0 * super().hessian_vector(x, v)
+
+    p = Tripled.random(6, 10.0, seed=0)
+    x = p.solution()[0]
+    np.testing.assert_allclose(gdnp.hessian_spectrum(p, x), np.linalg.eigvalsh(6.0 * p.S),
+                               rtol=1e-12)
+    np.testing.assert_allclose(gdnp.hessian_spectrum(p, x, coords="bn"),
+                               _spectrum_by_columns(p, x, "bn"), rtol=1e-12)
+
+
 def test_normalizer_needs_its_inputs():
     with pytest.raises(ValueError, match="needs samples"):
         Normalizer("l1")
