@@ -18,7 +18,9 @@ and ``grad f(w~)`` are computed once and the BN Hessian follows from ``hess f(w~
 second-order chain rule through ``w~ = g w / N(w)`` (:func:`bn_hessian_vector`'s formulas, as
 a matrix with the normalizer's ``hess N``). Lanczos (``scipy.sparse.linalg.eigsh`` on a
 ``LinearOperator`` of those products) returns the ``k`` largest and ``k`` smallest
-eigenvalues.
+eigenvalues. ``method="auto"`` takes the dense method up to ``DENSE_FALLBACK_MAX = 8000``
+dimensions where the Hessian has a matrix form (memory permitting), up to ``DENSE_MAX = 2000``
+with products only, and Lanczos beyond.
 """
 
 from __future__ import annotations
@@ -39,12 +41,20 @@ from gdnp.problems._validate import (
 
 __all__ = ["hessian_spectrum", "Eigenvalues", "bn_hessian_vector"]
 
-# "auto" builds the dense Hessian from n products up to this size: measured 5-8x faster than
-# Lanczos at n = 500-1500 (2.9 s against 13.7 s at n = 1500 in BN coordinates), whose two runs
-# for the extreme eigenvalues take thousands of products, and it returns every eigenvalue
+# "auto" runs the dense method up to this size on a problem with Hessian-vector products only
+# (the MLP's central differences), building its matrix from n products: measured 5-8x faster
+# than Lanczos at n = 500-1500 (2.9 s against 13.7 s at n = 1500 in BN coordinates), whose two
+# runs for the extreme eigenvalues take thousands of products, and it returns every eigenvalue.
+# Where the problem has its Hessian as a matrix (OLS, halfspaces) "auto" is dense up to
+# DENSE_FALLBACK_MAX: one matrix and an eigvalsh, 0.74 s at n = 3000 and 27 s at n = 8000
+# (OLS, 2 cores), where Lanczos's smallest end had not converged on gdnp's own random problems
+# (log-spaced spectra) within its ~2n products and fell back to the dense method after them
+# (46 s at n = 3000; 51 s in BN coordinates, against 0.82 s)
 DENSE_MAX = 2000
 #: Largest dimension at which a Lanczos run that does not converge falls back to the dense
-#: method (with a warning); beyond it the run raises ``RuntimeError``.
+#: method (with a warning); beyond it the run raises ``RuntimeError``. Up to it
+#: ``method="auto"`` is the dense method on problems with a matrix form of the Hessian
+#: (memory permitting).
 DENSE_FALLBACK_MAX = 8000
 
 
@@ -307,6 +317,16 @@ def _dense_bytes(n: int) -> float:
     return 6.0 * 8.0 * (n + 1) ** 2
 
 
+def _dense_fits(n: int) -> bool:
+    """Whether the dense method at size ``n`` fits the memory limit of
+    :func:`~gdnp.problems._validate.check_memory`."""
+    try:
+        check_memory(_dense_bytes(n), "the dense method")
+    except ValueError:
+        return False
+    return True
+
+
 def _eig(matvec, n: int, method: str, k: int, matrix=None,
          one_pass: bool = False) -> tuple[np.ndarray, str]:
     """Eigenvalues of the symmetric ``n x n`` operator ``matvec``, ascending: all of them
@@ -315,10 +335,12 @@ def _eig(matvec, n: int, method: str, k: int, matrix=None,
 
     ``matrix`` (a function of no argument), if given, builds the operator's matrix for the
     dense method (else ``n`` products, one column each); ``one_pass`` says it does so without
-    ``n`` products (a closed form)."""
+    ``n`` products (a closed form), and ``method="auto"`` then runs the dense method up to
+    ``DENSE_FALLBACK_MAX`` (memory permitting) instead of ``DENSE_MAX``."""
     if n == 0:
         return np.empty(0), "dense"
-    if method == "dense" or (method == "auto" and n <= DENSE_MAX) or 2 * k >= n:
+    auto_dense = n <= DENSE_MAX or (one_pass and n <= DENSE_FALLBACK_MAX and _dense_fits(n))
+    if method == "dense" or (method == "auto" and auto_dense) or 2 * k >= n:
         check_memory(_dense_bytes(n), f"hessian_spectrum's dense method (an {n} x {n} "
                      "Hessian and its eigendecomposition)")
         H = matrix() if matrix is not None else _by_columns(matvec, n)
@@ -372,7 +394,18 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         the direction (``dim`` eigenvalues: ``dim - 1`` for ``w`` orthogonal to itself and
         one for ``g``, coupled), with the curvature along ``w`` in ``.radial``.
     method : {"auto", "dense", "lanczos"}
-        ``auto``: dense up to 2000 dimensions, Lanczos beyond.
+        ``dense``: every eigenvalue, by ``numpy.linalg.eigvalsh`` on the Hessian as a matrix
+        (one computation where the problem has it in closed form: OLS and halfspaces, the
+        empirical one in a pass over the data; else ``dim`` Hessian-vector products).
+        ``lanczos``: the ``k`` largest and ``k`` smallest, from Hessian-vector products. ``auto``:
+        dense up to ``DENSE_FALLBACK_MAX = 8000`` dimensions where the Hessian has a matrix form
+        and the dense method's arrays fit in memory (measured on OLS, 2 cores: 0.74 s at 3000
+        dimensions, 7 s at 5000, 27 s at 8000, where Lanczos's smallest end had not converged
+        on the package's own random problems and fell back to the dense method: 46 s at 3000),
+        and up to ``DENSE_MAX = 2000`` with products only (the MLP); Lanczos beyond. A Lanczos
+        run that does not converge within about ``2n`` products per end is answered by the
+        dense method up to ``DENSE_FALLBACK_MAX``, with a
+        :class:`~gdnp.problems.ConditioningWarning`, and raises ``RuntimeError`` beyond.
     k : int
         Lanczos: how many of the largest and of the smallest eigenvalues (all of them, by the
         dense method, when ``2k`` is at least their number).

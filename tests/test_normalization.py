@@ -769,6 +769,39 @@ def test_subclass_that_overrides_the_product_keeps_its_own_hessian():
                                _spectrum_by_columns(p, x, "bn"), rtol=1e-12)
 
 
+def test_auto_is_dense_wherever_the_hessian_has_a_matrix_form(monkeypatch):
+    """method="auto" runs the dense method up to DENSE_FALLBACK_MAX (memory permitting) where
+    the Hessian has a matrix form (one computation, then eigvalsh: faster than Lanczos, whose
+    smallest end had not converged on gdnp's own random problems), and Lanczos beyond
+    DENSE_MAX on products alone (here both limits lowered)."""
+    import gdnp.spectrum as spectrum
+
+    monkeypatch.setattr(spectrum, "DENSE_MAX", 10)
+    p = OLS.random(30, 100.0, seed=0)
+    x = p.solution()[0]
+    for coords in ("original", "bn"):
+        ev = gdnp.hessian_spectrum(p, x, coords=coords)
+        assert ev.method == "dense" and ev.size == 30
+
+    class ProductsOnly(OLS):  # hessian_vector overridden: no matrix form
+        def hessian_vector(self, x, v):
+            return super().hessian_vector(x, v)
+
+    q = ProductsOnly.random(30, 100.0, seed=0)
+    assert gdnp.hessian_spectrum(q, x, k=3).method == "lanczos"
+    mlp = MLP.random(3, 4, 10.0, 60, seed=3)
+    assert mlp.dim > 10 > 2 * 3
+    assert gdnp.hessian_spectrum(mlp, mlp.solution().x, k=3).method == \
+        "lanczos, finite differences"
+    monkeypatch.setattr(spectrum, "DENSE_FALLBACK_MAX", 20)
+    assert gdnp.hessian_spectrum(p, x, k=3).method == "lanczos"
+    monkeypatch.setattr(spectrum, "DENSE_FALLBACK_MAX", 8000)
+    monkeypatch.setenv("GDNP_MAX_BYTES", "1e4")  # 30 x 30 floats and their copies: above
+    assert gdnp.hessian_spectrum(p, x, k=3).method == "lanczos"
+    with pytest.raises(ValueError, match="dense method.*GiB of memory"):
+        gdnp.hessian_spectrum(p, x, method="dense")
+
+
 def test_normalizer_needs_its_inputs():
     with pytest.raises(ValueError, match="needs samples"):
         Normalizer("l1")
