@@ -255,7 +255,10 @@ class Normalizer:
         ``P' diag(2|a|) P / n`` in one pass over the samples."""
         N, dN = self.value_and_grad(w)
         if self.kind in ("batch", "weight"):
-            H = self.M.copy() if self.kind == "batch" else np.eye(w.size)
+            if self.kind == "weight":
+                H = np.eye(w.size)
+            else:  # (a mini-batch's SampleMoment: its S, formed here)
+                H = np.array(self.M if isinstance(self.M, np.ndarray) else self.M.matrix())
             H -= np.outer(dN, dN)
             H /= N
             return H

@@ -685,11 +685,24 @@ SPECTRUM_CASES = [
     ("empirical", "l3", False, 0.0), ("empirical", "linf", True, 0.0),
     ("empirical", "weight", False, 0.0), ("empirical", "batch", False, 0.05),
     ("sigmoid", "batch", True, 0.0),
+    # mini-batches (their S formed only when read, their norm's products from the samples)
+    ("ols-batch", "batch", True, 0.05), ("empirical-batch", "batch", True, 0.0),
+    ("empirical-batch", "l3", False, 0.0), ("empirical-batch", "weight", True, 0.0),
 ]
 
 
 def _spectrum_problem(kind, normalization, centered, bn_eps):
     norm = dict(normalization=normalization, centered=centered, bn_eps=bn_eps)
+    if kind.endswith("-batch"):
+        rng = np.random.default_rng(7)
+        X = rng.standard_normal((300, 9)) * np.geomspace(1.0, 5.0, 9)
+        if kind == "ols-batch":
+            full = OLS.from_data(X, X @ rng.standard_normal(9) + rng.standard_normal(300),
+                                 **norm)
+        else:
+            full = Halfspace.from_data(X, np.where(X[:, 0] + rng.standard_normal(300) > 0,
+                                                   1.0, -1.0), **norm)
+        return full.batch(rng.choice(300, 40, replace=False))
     if kind == "ols":
         return OLS.random(12, 100.0, seed=1, **norm)
     if kind == "gaussian":
