@@ -1326,8 +1326,11 @@ class EmpiricalHalfspace(Halfspace):
         return self._neg_y * self.X.dot(x)  # (the BLAS call of @, without its dispatch)
 
     def value_and_grad(self, x):
-        x = self.check_x(x)
-        fun, d1 = self.loss.value_and_dphi(self._margins(x))
+        return self._value_and_grad_at(self._margins(self.check_x(x)))
+
+    def _value_and_grad_at(self, t: np.ndarray):
+        """``(f, grad f)`` from the margins ``t = z'x`` (one pass over ``X``)."""
+        fun, d1 = self.loss.value_and_dphi(t)
         return fun, self._grad_from_dphi(d1, out=d1)
 
     def _grad_from_dphi(self, d1, out=None):
@@ -1783,7 +1786,11 @@ class EmpiricalHalfspace(Halfspace):
         """``X' diag(phi''(z'x)) X / n`` in row blocks (no ``n x d`` temporary), on one BLAS
         thread (:func:`~gdnp.problems.data.weighted_gram`: a loaded machine would otherwise
         spend minutes here)."""
-        return weighted_gram(self.X, self.loss.d2phi(self._margins(x)) / self._n, block)
+        return self._hessian_at(self._margins(x), block)
+
+    def _hessian_at(self, t: np.ndarray, block: int = GRAM_BLOCK) -> np.ndarray:
+        """:meth:`_hessian` from the margins ``t = z'x``."""
+        return weighted_gram(self.X, self.loss.d2phi(t) / self._n, block)
 
     def _hessian_matrix(self, x) -> np.ndarray:
         """``hess f(x)`` as a matrix, :meth:`hessian_vector`'s ``X'(phi''(t) * X v) / n`` for
@@ -1820,10 +1827,11 @@ class EmpiricalHalfspace(Halfspace):
         certified = False
         floor_count, best_gnorm = 0, math.inf
         for _ in range(maxiter):
-            if np.max(self._margins(x)) < 0.0:
+            t = self._margins(x)  # (one pass: the test, f, its gradient and its Hessian)
+            if np.max(t) < 0.0:
                 return x, "separable"
-            fx, G = self.value_and_grad(x)
-            H = self._hessian(x)
+            fx, G = self._value_and_grad_at(t)
+            H = self._hessian_at(t)
             if Q is not None:  # f is constant along the data's null space: work on its range
                 H, G_r = Q.T @ H @ Q, Q.T @ G
             else:
@@ -1837,7 +1845,8 @@ class EmpiricalHalfspace(Halfspace):
             if mu > 0.0 and gnorm < 0.25 * mu / (2.0 * math.e * zmax):
                 certified = True
             elif L is not None and not certified:
-                certified = self._preconditioned_certificate(x, G_r, H, L, mu, Q, row_norms)
+                certified = self._preconditioned_certificate(x, t, G_r, H, L, mu, Q,
+                                                              row_norms)
             if L is not None:
                 step = cho_solve((L, True), G_r)
             else:
@@ -1885,7 +1894,7 @@ class EmpiricalHalfspace(Halfspace):
                 break
         return x, ("finite" if certified else None)
 
-    def _preconditioned_certificate(self, x, G, H, L, mu: float, Q, row_norms) -> bool:
+    def _preconditioned_certificate(self, x, t, G, H, L, mu: float, Q, row_norms) -> bool:
         """The finite-minimiser certificate of :meth:`_certified_newton` in the coordinates
         ``y = L'x`` of the Cholesky factor ``H = L L'`` of the Hessian at ``x`` (in the data's
         range ``Q`` where given): ``f(L^-T y)`` is the logistic loss of the samples
@@ -1901,7 +1910,7 @@ class EmpiricalHalfspace(Halfspace):
         eps ||z_i|| ||x||``, along its own sample, ``phi''_i ||zeta_i||`` in these coordinates.
         ``Z_P`` costs a pass of ``n d^2`` flops (one Hessian's), made only where ``||L^-1 g||``
         alone passes a bound that needs no pass (``Z_P >= 2 sqrt(d)``, from ``mean_i phi''_i
-        ||zeta_i||^2 = d`` and ``phi'' <= 1/4``)."""
+        ||zeta_i||^2 = d`` and ``phi'' <= 1/4``). ``t``: the margins at ``x``."""
         from scipy.linalg import solve_triangular
 
         eps = np.finfo(float).eps
@@ -1916,7 +1925,6 @@ class EmpiricalHalfspace(Halfspace):
             Z = self.X[i:i + 4096] if Q is None else self.X[i:i + 4096] @ Q
             B = solve_triangular(L, Z.T, lower=True)
             zeta2[i:i + 4096] = np.einsum("ij,ij->j", B, B)
-        t = self._margins(x)
         d1 = self.loss.dphi(t)
         d2 = self.loss.d2phi(t)
         summation = eps * math.sqrt(self._n) * math.sqrt(float(np.mean((d1 * row_norms) ** 2)))
