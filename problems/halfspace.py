@@ -30,6 +30,7 @@ from gdnp import _jit  # the compiled length search (numba, optional): imports n
 
 from ._validate import (
     ConditioningWarning,
+    ReferenceWarning,
     as_positive_int,
     as_real,
     as_seed_rng,
@@ -81,6 +82,7 @@ _SUM, _MAX, _MIN = np.add.reduce, np.maximum.reduce, np.minimum.reduce
 # L-BFGS iterations before the certified Newton steps of the reference solution: 25 took
 # 9.2 s at n = 1e6, d = 100 (10: 11.7 s, six Newton steps; 100: 49.7 s)
 _LBFGS_START = 25
+_EPS = float(np.finfo(float).eps)
 
 
 # scipy's expit is 1 / (1 + exp(-x)): exactly 1.0 once exp(-x) < 2^-53, from x = 37 on (it is
@@ -1754,6 +1756,16 @@ class EmpiricalHalfspace(Halfspace):
                 separable = self._lp_separable(progress=True)
             if separable:
                 raise self._separable_error()
+        if verdict is None:
+            # not strictly separable (the LP), yet no finite minimiser certified: the data may
+            # be quasi-separated (every margin of one sign along a direction, some of them 0),
+            # whose infimum is at infinity too (theory guide §3)
+            warn_external(
+                f"{self!r}: no finite minimiser was certified and the data are not strictly "
+                "separable (an LP); they may be quasi-separated (a direction along which every "
+                "margin is of one sign or zero), where the loss has no finite minimiser either: "
+                f"the reference point (||x|| = {np.linalg.norm(x):.3g}) is Newton's last, not "
+                "certified, and its f* only an upper bound", ReferenceWarning)
         return x, self.f(x)
 
     def _least_squares_solution(self):
@@ -1838,14 +1850,20 @@ class EmpiricalHalfspace(Halfspace):
                 G_r = G
             mu = float(np.linalg.eigvalsh(H)[0])
             gnorm = float(np.linalg.norm(G))
+            # H's rounding, twice its probabilistic estimate sqrt(n) eps mean phi''_i ||z_i||^2:
+            # mu certifies only above it (a column equal to another plus 1e-12 times the label
+            # has a true curvature of 1e-24 along the separating direction, and a computed
+            # one of 1e-17)
+            h_err = 2.0 * _EPS * math.sqrt(self._n) * float(
+                np.mean(self.loss.d2phi(t) * row_norms * row_norms))
             try:  # (H = L L': Newton's step and the preconditioned certificate)
                 L = np.linalg.cholesky(H) if mu > 0.0 else None
             except np.linalg.LinAlgError:
                 L = None
-            if mu > 0.0 and gnorm < 0.25 * mu / (2.0 * math.e * zmax):
+            if mu > h_err and gnorm < 0.25 * (mu - h_err) / (2.0 * math.e * zmax):
                 certified = True
-            elif L is not None and not certified:
-                certified = self._preconditioned_certificate(x, t, G_r, H, L, mu, Q,
+            elif L is not None and mu > h_err and not certified:
+                certified = self._preconditioned_certificate(x, t, G_r, H, L, mu, h_err, Q,
                                                               row_norms)
             if L is not None:
                 step = cho_solve((L, True), G_r)
@@ -1894,7 +1912,8 @@ class EmpiricalHalfspace(Halfspace):
                 break
         return x, ("finite" if certified else None)
 
-    def _preconditioned_certificate(self, x, t, G, H, L, mu: float, Q, row_norms) -> bool:
+    def _preconditioned_certificate(self, x, t, G, H, L, mu: float, h_err: float, Q,
+                                    row_norms) -> bool:
         """The finite-minimiser certificate of :meth:`_certified_newton` in the coordinates
         ``y = L'x`` of the Cholesky factor ``H = L L'`` of the Hessian at ``x`` (in the data's
         range ``Q`` where given): ``f(L^-T y)`` is the logistic loss of the samples
@@ -1910,7 +1929,9 @@ class EmpiricalHalfspace(Halfspace):
         eps ||z_i|| ||x||``, along its own sample, ``phi''_i ||zeta_i||`` in these coordinates.
         ``Z_P`` costs a pass of ``n d^2`` flops (one Hessian's), made only where ``||L^-1 g||``
         alone passes a bound that needs no pass (``Z_P >= 2 sqrt(d)``, from ``mean_i phi''_i
-        ||zeta_i||^2 = d`` and ``phi'' <= 1/4``). ``t``: the margins at ``x``."""
+        ||zeta_i||^2 = d`` and ``phi'' <= 1/4``). ``t``: the margins at ``x``; ``h_err``: the
+        rounding of ``H`` (a bound on ``||H_computed - H||``), which lowers ``mu_P`` by
+        ``h_err / mu`` (``||L^-1||^2 = 1 / mu``)."""
         from scipy.linalg import solve_triangular
 
         eps = np.finfo(float).eps
@@ -1932,6 +1953,7 @@ class EmpiricalHalfspace(Halfspace):
             float(np.mean(d2 * d2 * row_norms * row_norms * zeta2)) / self._n)
         bound = decrement + 10.0 * (summation / math.sqrt(mu) + margins)
         z_p = math.sqrt(float(np.max(zeta2)))
+        mu_p -= h_err / mu  # the true Hessian's, in these coordinates
         return mu_p > 0.0 and bound < 0.25 * mu_p / (2.0 * math.e * z_p)
 
     def _gradient_polish(self, x, G, H, Q=None, steps: int = 6):

@@ -507,3 +507,56 @@ def test_the_forked_lp_child_ends_with_its_parent(tmp_path, how, platform):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def _quasi_separated(n, d, seed=7):
+    """Separable data (the first coordinate) plus a point p and 1.000001 p with opposite
+    labels, all mirrored: a direction w with p'w = 0 separates every other point, so the
+    logistic loss has no finite minimiser, but no direction separates strictly."""
+    rng = np.random.default_rng(seed)
+    h = n // 2
+    Z = rng.standard_normal((h, d))
+    y = np.where(rng.random(h) < 0.5, 1.0, -1.0)
+    Z[:, 0] = y * (0.5 + np.abs(rng.standard_normal(h)))
+    p = rng.standard_normal(d)
+    p[0] = 1.0
+    Z = np.vstack([Z, p, (1 + 1e-6) * p])
+    y = np.r_[y, 1.0, -1.0]
+    return np.vstack([Z, -Z]), np.r_[y, -y]
+
+
+def test_quasi_separated_data_get_a_reference_warning():
+    """No certificate holds and the LP finds no strictly separating direction: the point
+    returned is Newton's last (|x| ~ 557 here, f still falling along w), not a certified
+    minimiser, and solution() says so (it had returned it silently)."""
+    import warnings
+
+    from gdnp.problems import ReferenceWarning
+
+    prob = Halfspace.from_data(*_quasi_separated(3000, 20))
+    with pytest.warns(ReferenceWarning, match="quasi-separated"):
+        x, f_star = prob.solution()
+    assert np.linalg.norm(x) > 100.0
+    with warnings.catch_warnings():  # data with a certified minimiser: no warning
+        warnings.simplefilter("error", ReferenceWarning)
+        Halfspace.sample(20, 10.0, 3000, seed=0).solution()
+
+
+@pytest.mark.parametrize("delta", [1e-10, 1e-12])
+def test_a_curvature_below_the_hessians_rounding_certifies_nothing(delta):
+    """A column equal to another plus delta times the label (ridge= keeps it): the data are
+    separable along their difference, where the true curvature (~delta^2) lies far below the
+    computed Hessian's rounding (~1e-17). No certificate of a finite minimiser may rest on that
+    curvature (both tests had certified "finite"); mu counts only above the rounding."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((600, 10))
+    y = np.where(X @ rng.standard_normal(10) + 2.0 * rng.standard_normal(600) > 0, 1.0, -1.0)
+    pos, neg = np.flatnonzero(y > 0), np.flatnonzero(y < 0)
+    k = min(pos.size, neg.size)
+    keep = np.r_[pos[:k], neg[:k]]  # balanced labels: centring keeps delta * y
+    X, y = X[keep], y[keep]
+    prob = Halfspace.from_data(np.column_stack([X, X[:, 0] + delta * y]), y, ridge=1e-6)
+    v = np.zeros(prob.dim)
+    v[-1], v[0] = 1.0, -1.0
+    assert np.all(prob.y * (prob.X @ v) > 0)  # separable in the data as stored
+    assert prob._certified_newton()[1] != "finite"
