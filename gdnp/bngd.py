@@ -74,7 +74,9 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         ``max l'' * hidden``). For the l1, l3 and linf
         norms, which have no bound over every direction, the bound at the current direction
         ``w_k``, ``1/(zeta_g ||w_k||_S^2 / N(w_k)^2)`` at each step, the largest over the
-        MLP's units (theory guide §10; the result's ``lr_g`` is the last step's). A
+        MLP's units (theory guide §10; the result's ``lr_g`` is the last step's); a mini-batch
+        step of OLS or a halfspace takes its batch's, with ``S_B`` and ``N_B`` (theory guide
+        §11). A
         ``ValueError`` asks for it where no bound is known (a loss with an unbounded
         ``phi''``).
     w0, g0 : array_like and float, optional
@@ -244,7 +246,11 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                 rec.stop(2, f"diverged: the batch normalization of step {k} is undefined "
                             "(N_B(w) = 0); x is the last recorded iterate")
                 break
-        if per_step:  # the bound at ||w_k||_S^2 / N(w_k)^2, the largest unit's
+        if per_step and batches is not None and linear:
+            # the step is the batch's: the bound of f_B at ||w_k||_{S_B}^2 / N_B(w_k)^2 (the
+            # full data's had overshot a batch's curvature 2.8x under linf, and diverged)
+            lr_g = 1.0 / part._length_bound(part._length_ratio_of(w))
+        elif per_step:  # the bound at ||w_k||_S^2 / N(w_k)^2, the largest unit's
             lr_g = 1.0 / problem._length_bound(step_ratio(st))
         w = w - lr * ev.grad_w
         g = g - lr_g * ev.grad_g

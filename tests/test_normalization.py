@@ -1110,3 +1110,17 @@ def test_weight_norm_bracket_follows_the_features_scale():
     assert abs(default.length) < 1e-18
     assert Halfspace.from_data(X, y).length_scale == 1.0
     assert Halfspace.from_data(X / 1e20, y, normalization="weight").length_scale == 1.0
+
+
+def test_minibatch_bngd_length_rate_is_the_batchs_own_under_linf():
+    """Under the l1/l3/linf norms the default length rate is the bound at the current
+    direction; a mini-batch step is the batch's, whose ||w||_{S_B}^2 / N_B(w)^2 can be 2.8x
+    the full data's (linf on batches of 5 to 16): the full data's bound had overshot and the
+    runs diverged (status 2 on 5 of 5 seeds at B = 8)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 8)) * np.linspace(0.3, 3, 8) + 1
+    prob = OLS.from_data(X, X @ rng.standard_normal(8) + rng.standard_normal(300),
+                         normalization="linf")
+    for seed in range(3):
+        res = gdnp.solve(prob, "bngd", batch_size=8, maxiter=300, seed=seed, reference=False)
+        assert res.status != 2 and np.isfinite(res.fun), res.message
