@@ -1798,11 +1798,11 @@ class EmpiricalHalfspace(Halfspace):
         """``X' diag(phi''(z'x)) X / n`` in row blocks (no ``n x d`` temporary), on one BLAS
         thread (:func:`~gdnp.problems.data.weighted_gram`: a loaded machine would otherwise
         spend minutes here)."""
-        return self._hessian_at(self._margins(x), block)
+        return self._hessian_from_curvatures(self.loss.d2phi(self._margins(x)), block)
 
-    def _hessian_at(self, t: np.ndarray, block: int = GRAM_BLOCK) -> np.ndarray:
-        """:meth:`_hessian` from the margins ``t = z'x``."""
-        return weighted_gram(self.X, self.loss.d2phi(t) / self._n, block)
+    def _hessian_from_curvatures(self, d2: np.ndarray, block: int = GRAM_BLOCK) -> np.ndarray:
+        """:meth:`_hessian` from the curvatures ``d2 = phi''(t)`` at the margins."""
+        return weighted_gram(self.X, d2 / self._n, block)
 
     def _hessian_matrix(self, x) -> np.ndarray:
         """``hess f(x)`` as a matrix, :meth:`hessian_vector`'s ``X'(phi''(t) * X v) / n`` for
@@ -1843,7 +1843,8 @@ class EmpiricalHalfspace(Halfspace):
             if np.max(t) < 0.0:
                 return x, "separable"
             fx, G = self._value_and_grad_at(t)
-            H = self._hessian_at(t)
+            d2 = self.loss.d2phi(t)  # (the Hessian's weights, its rounding's, the certificate's)
+            H = self._hessian_from_curvatures(d2)
             if Q is not None:  # f is constant along the data's null space: work on its range
                 H, G_r = Q.T @ H @ Q, Q.T @ G
             else:
@@ -1855,7 +1856,7 @@ class EmpiricalHalfspace(Halfspace):
             # has a true curvature of 1e-24 along the separating direction, and a computed
             # one of 1e-17)
             h_err = 2.0 * _EPS * math.sqrt(self._n) * float(
-                np.mean(self.loss.d2phi(t) * row_norms * row_norms))
+                np.mean(d2 * row_norms * row_norms))
             try:  # (H = L L': Newton's step and the preconditioned certificate)
                 L = np.linalg.cholesky(H) if mu > 0.0 else None
             except np.linalg.LinAlgError:
@@ -1863,7 +1864,7 @@ class EmpiricalHalfspace(Halfspace):
             if mu > h_err and gnorm < 0.25 * (mu - h_err) / (2.0 * math.e * zmax):
                 certified = True
             elif L is not None and mu > h_err and not certified:
-                certified = self._preconditioned_certificate(x, t, G_r, H, L, mu, h_err, Q,
+                certified = self._preconditioned_certificate(x, t, d2, G_r, H, L, mu, h_err, Q,
                                                               row_norms)
             if L is not None:
                 step = cho_solve((L, True), G_r)
@@ -1912,7 +1913,7 @@ class EmpiricalHalfspace(Halfspace):
                 break
         return x, ("finite" if certified else None)
 
-    def _preconditioned_certificate(self, x, t, G, H, L, mu: float, h_err: float, Q,
+    def _preconditioned_certificate(self, x, t, d2, G, H, L, mu: float, h_err: float, Q,
                                     row_norms) -> bool:
         """The finite-minimiser certificate of :meth:`_certified_newton` in the coordinates
         ``y = L'x`` of the Cholesky factor ``H = L L'`` of the Hessian at ``x`` (in the data's
@@ -1929,9 +1930,9 @@ class EmpiricalHalfspace(Halfspace):
         eps ||z_i|| ||x||``, along its own sample, ``phi''_i ||zeta_i||`` in these coordinates.
         ``Z_P`` costs a pass of ``n d^2`` flops (one Hessian's), made only where ``||L^-1 g||``
         alone passes a bound that needs no pass (``Z_P >= 2 sqrt(d)``, from ``mean_i phi''_i
-        ||zeta_i||^2 = d`` and ``phi'' <= 1/4``). ``t``: the margins at ``x``; ``h_err``: the
-        rounding of ``H`` (a bound on ``||H_computed - H||``), which lowers ``mu_P`` by
-        ``h_err / mu`` (``||L^-1||^2 = 1 / mu``)."""
+        ||zeta_i||^2 = d`` and ``phi'' <= 1/4``). ``t``, ``d2``: the margins at ``x`` and
+        ``phi''`` there; ``h_err``: the rounding of ``H`` (a bound on ``||H_computed - H||``),
+        which lowers ``mu_P`` by ``h_err / mu`` (``||L^-1||^2 = 1 / mu``)."""
         from scipy.linalg import solve_triangular
 
         eps = np.finfo(float).eps
@@ -1947,7 +1948,6 @@ class EmpiricalHalfspace(Halfspace):
             B = solve_triangular(L, Z.T, lower=True)
             zeta2[i:i + 4096] = np.einsum("ij,ij->j", B, B)
         d1 = self.loss.dphi(t)
-        d2 = self.loss.d2phi(t)
         summation = eps * math.sqrt(self._n) * math.sqrt(float(np.mean((d1 * row_norms) ** 2)))
         margins = eps * math.sqrt(self.dim) * float(np.linalg.norm(x)) * math.sqrt(
             float(np.mean(d2 * d2 * row_norms * row_norms * zeta2)) / self._n)
