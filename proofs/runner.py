@@ -237,31 +237,39 @@ def run_checks(
             child.close()
             running[check.name] = (check, proc, parent, time.perf_counter())
         for name, (check, proc, conn, started) in list(running.items()):
-            elapsed = time.perf_counter() - started
-            if conn.poll():
-                try:
-                    results[name] = CheckResult(**conn.recv())
-                except EOFError:
-                    results[name] = _result(check, "error", None, elapsed, "worker died")
-            elif not proc.is_alive():
-                results[name] = _result(
-                    check, "error", None, elapsed, f"worker exited with code {proc.exitcode}"
-                )
-            elif elapsed > timeout:
-                proc.terminate()
-                proc.join(1.0)
-                if proc.is_alive():
-                    proc.kill()
-                results[name] = _result(
-                    check, "timeout", None, elapsed, f"no answer within {timeout:g} s"
-                )
-            else:
+            result = _collect(check, proc, conn, time.perf_counter() - started, timeout)
+            if result is None:
                 continue
+            results[name] = result
             proc.join(1.0)
             conn.close()
             del running[name]
         time.sleep(0.005)
     return [results[c.name] for c in checks]
+
+
+def _collect(check, proc, conn, elapsed: float, timeout: float) -> CheckResult | None:
+    """One worker's outcome, or ``None`` while it is still running within its time.
+
+    Liveness is read *before* the pipe: a worker sends its answer and then exits, so one
+    seen dead has already written whatever it will write. Polling first would race with a
+    worker that answers and exits between the two reads, and report a proved check as dead.
+    """
+    alive = proc.is_alive()
+    if conn.poll():
+        try:
+            return CheckResult(**conn.recv())
+        except EOFError:
+            return _result(check, "error", None, elapsed, "worker died")
+    if not alive:
+        return _result(check, "error", None, elapsed, f"worker exited with code {proc.exitcode}")
+    if elapsed > timeout:
+        proc.terminate()
+        proc.join(1.0)
+        if proc.is_alive():
+            proc.kill()
+        return _result(check, "timeout", None, elapsed, f"no answer within {timeout:g} s")
+    return None
 
 
 def summarize(results: Sequence[CheckResult]) -> dict[str, int | bool]:

@@ -140,6 +140,49 @@ def test_run_checks_in_workers_with_topic_filter() -> None:
     assert counts["proved"] == 2 and counts["discrepancy"] == 1 and counts["ok"] == 1
 
 
+def test_worker_that_answers_and_exits_between_reads_is_not_reported_dead() -> None:
+    # The race CI met once: the worker sends its answer and exits after the pipe was polled
+    # but before liveness was read. Here the answer arrives during the liveness read.
+    from gdnp.proofs import runner
+
+    check = get_check("bn.scale_invariance")
+    answer = evaluate(check).to_dict()
+
+    class Conn:
+        sent = False
+
+        def poll(self) -> bool:
+            return self.sent
+
+        def recv(self) -> dict:
+            return answer
+
+    conn = Conn()
+
+    class Proc:
+        exitcode = 0
+
+        def is_alive(self) -> bool:
+            conn.sent = True  # the worker answers and exits just now
+            return False
+
+    result = runner._collect(check, Proc(), conn, elapsed=0.1, timeout=30.0)
+    assert result is not None and result.status == "proved"
+
+    class DeadConn(Conn):
+        def poll(self) -> bool:
+            return False
+
+    class DeadProc:
+        exitcode = 1
+
+        def is_alive(self) -> bool:
+            return False
+
+    died = runner._collect(check, DeadProc(), DeadConn(), elapsed=0.1, timeout=30.0)
+    assert died is not None and died.status == "error" and "code 1" in died.detail
+
+
 def test_unknown_topic_raises() -> None:
     with pytest.raises(ValueError, match="topics are: bn, ols"):
         run_checks(only=["nope"])
