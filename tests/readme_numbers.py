@@ -9,7 +9,11 @@ it at the printed precision (``|v - 0.977| <= 0.0005``; ``1.2e-3`` allows ``0.05
 * :func:`annotated_numbers` / :func:`check_annotations`: a number followed by an HTML comment
   naming its source, ``0.977<!-- halfspace_kappa:results.per_kappa.100.0.rate -->``, must
   match that key of ``docs/figures/halfspace_kappa.json`` (the comment does not render).
-  Keys (or files) that are not there yet are reported separately so a test can skip.
+  Keys (or files) that are not there yet are reported separately so a test can skip;
+* :func:`refresh_annotations`: rewrite every annotated number from its key, at the precision
+  it is printed with (after the data are regenerated; the prose around the numbers still
+  needs a reader). From the shell: ``python tests/readme_numbers.py README.md
+  docs/figures docs/claims benchmarks``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from pathlib import Path
 
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?![\w.])")
@@ -140,3 +145,68 @@ def check_annotations(text: str, folders) -> tuple[list[str], list[str]]:
         if not matches(token, value):
             bad.append(f"{token} != {name}.json {key} = {value!r}")
     return bad, missing
+
+
+def format_like(token: str, value: float) -> str:
+    """``value`` printed as ``token`` is: the same number of decimals, in the same notation
+    (an exponent with ``token``'s digits and ``+``), a ``+`` kept where ``token`` has one."""
+    mant, e, _ = token.lower().lstrip("+-").partition("e")
+    decimals = len(mant.partition(".")[2])
+    if e:  # the exponent as token writes it: its sign and its digits (e-5, e-05, e+05)
+        head, _, exp = f"{value:.{decimals}e}".partition("e")
+        token_exp = token.lower().partition("e")[2]
+        width = len(token_exp.lstrip("+-"))
+        sign = "-" if int(exp) < 0 else ("+" if token_exp.startswith("+") else "")
+        text = f"{head}e{sign}{abs(int(exp)):0{width}d}"
+    else:
+        text = f"{value:.{decimals}f}"
+    if token.startswith("+") and value >= 0:
+        text = "+" + text
+    return text
+
+
+def refresh_annotations(text: str, folders) -> tuple[str, list[str]]:
+    """``text`` with every annotated number rewritten from its key (:func:`check_annotations`'s
+    lookup), at its printed precision; and the changes made, one line each. Annotations
+    whose file or key is missing are left as they are (and listed)."""
+    folders = [folders] if isinstance(folders, (str, Path)) else list(folders)
+    cache: dict[str, object] = {}
+    changes: list[str] = []
+
+    def replace(match: re.Match) -> str:
+        token, name, key = match.groups()
+        if name not in cache:
+            paths = [Path(f) / f"{name}.json" for f in folders]
+            path = next((p for p in paths if p.exists()), None)
+            cache[name] = None if path is None else json.loads(path.read_text(encoding="utf-8"))
+        try:
+            value = lookup(cache[name], key) if cache[name] is not None else None
+        except KeyError:
+            value = None
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or \
+                not math.isfinite(value):
+            changes.append(f"{token}: no number at {name}:{key}, left as it is")
+            return match.group(0)
+        new = format_like(token, float(value))
+        if new != token:
+            changes.append(f"{token} -> {new}  ({name}:{key})")
+        return match.group(0).replace(token, new, 1)
+
+    return ANNOTATED.sub(replace, text), changes
+
+
+def main(argv: list[str]) -> int:
+    """``python tests/readme_numbers.py FILE DATA_DIR [DATA_DIR ...]``: refresh ``FILE``'s
+    annotated numbers in place and print the changes."""
+    if len(argv) < 2:
+        print(main.__doc__)
+        return 2
+    path = Path(argv[0])
+    new, changes = refresh_annotations(path.read_text(encoding="utf-8"), argv[1:])
+    path.write_text(new, encoding="utf-8")
+    print("\n".join(changes) or "no change")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -209,6 +209,21 @@ def test_readme_annotated_numbers_match_figure_data(tmp_path):
     assert bad == [] and missing == []
 
 
+def test_refresh_annotations_rewrites_numbers_at_their_printed_precision(tmp_path):
+    (tmp_path / "fig.json").write_text(json.dumps(
+        {"r": {"a": 1.23456, "b": 0.000123456, "c": 41.7, "d": 2.0}}))
+    text = ("a 1.20<!-- fig:r.a --> b 1.5e-4<!-- fig:r.b --> c 40<!-- fig:r.c --> "
+            "d 2.0<!-- fig:r.d --> gone 7<!-- fig:r.nope --> plain 3.5 "
+            "b2 1.50e-04<!-- fig:r.b -->")
+    new, changes = rn.refresh_annotations(text, tmp_path)
+    assert new == ("a 1.23<!-- fig:r.a --> b 1.2e-4<!-- fig:r.b --> c 42<!-- fig:r.c --> "
+                   "d 2.0<!-- fig:r.d --> gone 7<!-- fig:r.nope --> plain 3.5 "
+                   "b2 1.23e-04<!-- fig:r.b -->")
+    assert len(changes) == 5 and any("left as it is" in c for c in changes)
+    bad, missing = rn.check_annotations(new, tmp_path)
+    assert bad == [] and len(missing) == 1
+
+
 @pytest.mark.parametrize("status", ["error", "timeout", "unrefuted"])
 def test_a_discrepancy_whose_check_decided_nothing_has_no_verdict(monkeypatch, status):
     """A published form's row is ``fails`` only when sympy refutes it and ``holds`` only when
