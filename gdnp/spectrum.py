@@ -10,17 +10,17 @@ along ``w`` itself (``e'He`` for ``e = (w/||w||_2, 0)``; theory guide §10) repo
 
 Both come from the problem's Hessian. The dense method (``numpy.linalg.eigvalsh``, every
 eigenvalue) builds it as a matrix in one computation where the problem has a matrix form
-(``_hessian_matrix``: OLS's ``2S``, the Gaussian halfspace's closed form, the empirical
-halfspace's ``X' diag(phi'') X / n`` in one blocked pass over the data), else from ``dim``
-Hessian-vector products (central differences of ``grad`` where the problem has no
-``hessian_vector``, marked in ``.method``). In BN coordinates the point's ``N``, ``grad N``
-and ``grad f(w~)`` are computed once and the BN Hessian follows from ``hess f(w~)`` by the
-second-order chain rule through ``w~ = g w / N(w)`` (:func:`bn_hessian_vector`'s formulas, as
-a matrix with the normalizer's ``hess N``). Lanczos (``scipy.sparse.linalg.eigsh`` on a
-``LinearOperator`` of those products) returns the ``k`` largest and ``k`` smallest
-eigenvalues. ``method="auto"`` takes the dense method up to ``DENSE_FALLBACK_MAX = 8000``
-dimensions where the Hessian has a matrix form (memory permitting), up to ``DENSE_MAX = 2000``
-with products only, and Lanczos beyond.
+(``_hessian_matrix``: OLS's ``2S``, the Gaussian halfspace's closed form, the empirical halfspace's
+``X' diag(phi'') X / n`` in one blocked pass over the data, the MLP's Gauss-Newton term plus its
+units' curvature), else from ``dim`` Hessian-vector products (central differences of ``grad`` where
+the problem has no ``hessian_vector``, a user's own :class:`~gdnp.problems.Problem`, marked in
+``.method``). In BN coordinates the point's ``N``, ``grad N`` and ``grad f(w~)`` are computed once
+and the BN Hessian follows from ``hess f(w~)`` by the second-order chain rule through ``w~ = g w /
+N(w)`` (:func:`bn_hessian_vector`'s formulas, as a matrix with the normalizer's ``hess N``).
+Lanczos (``scipy.sparse.linalg.eigsh`` on a ``LinearOperator`` of those products) returns the ``k``
+largest and ``k`` smallest eigenvalues. ``method="auto"`` takes the dense method up to
+``DENSE_FALLBACK_MAX = 8000`` dimensions where the Hessian has a matrix form (memory permitting),
+up to ``DENSE_MAX = 2000`` with products only, and Lanczos beyond.
 """
 
 from __future__ import annotations
@@ -42,14 +42,14 @@ from gdnp.problems._validate import (
 __all__ = ["hessian_spectrum", "Eigenvalues", "bn_hessian_vector"]
 
 # "auto" runs the dense method up to this size on a problem with Hessian-vector products only
-# (the MLP's central differences), building its matrix from n products: measured 5-8x faster
-# than Lanczos at n = 500-1500 (2.9 s against 13.7 s at n = 1500 in BN coordinates), whose two
-# runs for the extreme eigenvalues take thousands of products, and it returns every eigenvalue.
-# Where the problem has its Hessian as a matrix (OLS, halfspaces) "auto" is dense up to
-# DENSE_FALLBACK_MAX: one matrix and an eigvalsh, 0.74 s at n = 3000 and 27 s at n = 8000
-# (OLS, 2 cores), where Lanczos's smallest end had not converged on gdnp's own random problems
-# (log-spaced spectra) within its ~2n products and fell back to the dense method after them
-# (46 s at n = 3000; 51 s in BN coordinates, against 0.82 s)
+# (measured on the MLP when its products were central differences), building its matrix from n
+# products: measured 5-8x faster than Lanczos at n = 500-1500 (2.9 s against 13.7 s at n = 1500 in
+# BN coordinates), whose two runs for the extreme eigenvalues take thousands of products, and it
+# returns every eigenvalue. Where the problem has its Hessian as a matrix (OLS, halfspaces, the
+# MLP) "auto" is dense up to DENSE_FALLBACK_MAX: one matrix and an eigvalsh, 0.74 s at n = 3000 and
+# 27 s at n = 8000 (OLS, 2 cores), where Lanczos's smallest end had not converged on gdnp's own
+# random problems (log-spaced spectra) within its ~2n products and fell back to the dense method
+# after them (46 s at n = 3000; 51 s in BN coordinates, against 0.82 s)
 DENSE_MAX = 2000
 #: Largest dimension at which a Lanczos run that does not converge falls back to the dense
 #: method (with a warning); beyond it the run raises ``RuntimeError``. Up to it
@@ -402,7 +402,7 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         and the dense method's arrays fit in memory (measured on OLS, 2 cores: 0.74 s at 3000
         dimensions, 7 s at 5000, 27 s at 8000, where Lanczos's smallest end had not converged
         on the package's own random problems and fell back to the dense method: 46 s at 3000),
-        and up to ``DENSE_MAX = 2000`` with products only (the MLP); Lanczos beyond. A Lanczos
+        and up to ``DENSE_MAX = 2000`` with products only; Lanczos beyond. A Lanczos
         run that does not converge within about ``2n`` products per end is answered by the
         dense method up to ``DENSE_FALLBACK_MAX``, with a
         :class:`~gdnp.problems.ConditioningWarning`, and raises ``RuntimeError`` beyond.
@@ -437,11 +437,11 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
 
     Notes
     -----
-    Problems without a closed-form Hessian-vector product (the MLP) use central differences
-    of the gradient, with a step ``1e-5 max(1, sum_i |e_i x_i|)`` along each unit direction
-    ``e``: measured against PyTorch's autograd Hessian on an MLP of 3 units, the eigenvalues'
-    largest error is ``7e-11`` of the largest eigenvalue on features of unit scale and
-    ``3.5e-7`` on features scaled 1x to 100x (the step does not follow the features' scale).
+    Every problem of the package has its Hessian in closed form (the MLP's too: it agrees with
+    PyTorch's autograd Hessian to ``1e-13`` of its largest entry, where central differences had
+    been off by up to ``3.5e-7`` of the largest eigenvalue on features scaled 1x to 100x). A
+    problem without a ``hessian_vector`` (a user's own) uses central differences of the gradient,
+    with a step ``1e-5 max(1, sum_i |e_i x_i|)`` along each unit direction ``e``.
 
     Examples
     --------

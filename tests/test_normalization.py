@@ -526,12 +526,19 @@ def test_original_spectrum_matches_finite_difference_hessian(problem):
     assert ev.coords == "original" and ev.method == "dense" and ev.radial is None
 
 
+class _MLPWithoutHessian(MLP):
+    """An MLP that hides its exact Hessian: its spectrum takes central differences of the
+    gradient, the route of any problem without ``hessian_vector``."""
+
+    hessian_vector = None
+
+
 def test_finite_difference_spectrum_steps_on_each_coordinate_s_scale():
-    """The MLP has no closed-form Hessian: its spectrum comes from central differences of the
-    gradient. A step set by ``||x||`` had been far too long for the small coordinates of its
-    own reference optimum (``|x| = 3.7e4``, one coordinate 2.6e4, the median 24): eigenvalues
-    -67 ... 2688 against a per-coordinate reference's 0 ... 29984."""
-    p = MLP.random(3, 4, 10.0, 60, seed=3)
+    """A problem without a Hessian-vector product gets its spectrum from central differences
+    of the gradient. A step set by ``||x||`` had been far too long for the small coordinates of
+    an MLP's own reference optimum (``|x| = 3.7e4``, one coordinate 2.6e4, the median 24):
+    eigenvalues -67 ... 2688 against a per-coordinate reference's 0 ... 29984."""
+    p = _MLPWithoutHessian.random(3, 4, 10.0, 60, seed=3)
     x = p.solution().x
     assert np.linalg.norm(x) > 1e4 > 100 > np.median(np.abs(x))
     cols = []
@@ -545,6 +552,34 @@ def test_finite_difference_spectrum_steps_on_each_coordinate_s_scale():
     assert ev.method == "dense, finite differences"
     np.testing.assert_allclose(ev, ref, rtol=1e-4, atol=1e-4 * ref[-1])
     assert ev[0] > -1e-6 * ev[-1]  # a local minimum reads as one, not as a saddle
+    # the MLP's own spectrum is exact (its Hessian as a matrix) and agrees with both
+    exact = gdnp.hessian_spectrum(MLP.random(3, 4, 10.0, 60, seed=3), x)
+    assert exact.method == "dense"
+    np.testing.assert_allclose(exact, ev, rtol=1e-4, atol=1e-4 * ev[-1])
+
+
+@pytest.mark.parametrize("loss", ["logistic", "sigmoid", "squared"])
+def test_mlp_hessian_is_exact(loss):
+    """``MLP.hessian_vector`` (the R-operator) and ``MLP._hessian_matrix`` agree to rounding,
+    and with central differences of the gradient to their O(h^2) error: a Taylor slope of 2
+    (pymanopt's check) for the gradient's remainder ``grad(x + t v) - grad(x) - t H v``."""
+    from gdnp.spectrum import _by_columns
+
+    p = MLP.random(5, 3, 10.0, 300, seed=2, loss=loss)
+    rng = np.random.default_rng(1)
+    x = p.initial_point(0) + 0.5 * rng.standard_normal(p.dim)
+    M = p._hessian_matrix(x)
+    assert np.array_equal(M, M.T)
+    products = _by_columns(lambda v: p.hessian_vector(x, v), p.dim)
+    np.testing.assert_allclose(products, M, rtol=0, atol=1e-13 * np.abs(M).max())
+    v = rng.standard_normal(p.dim)
+    Hv, g0 = p.hessian_vector(x, v), p.grad(x)
+    ts = np.array([1e-2, 5e-3, 2.5e-3])
+    rem = [np.linalg.norm(p.grad(x + t * v) - g0 - t * Hv) for t in ts]
+    slopes = np.diff(np.log(rem)) / np.diff(np.log(ts))
+    assert np.all(np.abs(slopes - 2.0) < 0.1), slopes  # O(t^2): the Hessian is right
+    with pytest.raises(ValueError, match="v"):
+        p.hessian_vector(x, v[:-1])
 
 
 def test_lanczos_that_does_not_converge_falls_back_to_dense_or_says_why(monkeypatch):
@@ -802,10 +837,12 @@ def test_auto_is_dense_wherever_the_hessian_has_a_matrix_form(monkeypatch):
 
     q = ProductsOnly.random(30, 100.0, seed=0)
     assert gdnp.hessian_spectrum(q, x, k=3).method == "lanczos"
-    mlp = MLP.random(3, 4, 10.0, 60, seed=3)
+    mlp = _MLPWithoutHessian.random(3, 4, 10.0, 60, seed=3)
     assert mlp.dim > 10 > 2 * 3
     assert gdnp.hessian_spectrum(mlp, mlp.solution().x, k=3).method == \
         "lanczos, finite differences"
+    exact = MLP.random(3, 4, 10.0, 60, seed=3)  # its Hessian as a matrix: dense
+    assert gdnp.hessian_spectrum(exact, mlp.solution().x, k=3).method == "dense"
     monkeypatch.setattr(spectrum, "DENSE_FALLBACK_MAX", 20)
     assert gdnp.hessian_spectrum(p, x, k=3).method == "lanczos"
     monkeypatch.setattr(spectrum, "DENSE_FALLBACK_MAX", 8000)
@@ -1124,3 +1161,24 @@ def test_minibatch_bngd_length_rate_is_the_batchs_own_under_linf():
     for seed in range(3):
         res = gdnp.solve(prob, "bngd", batch_size=8, maxiter=300, seed=seed, reference=False)
         assert res.status != 2 and np.isfinite(res.fun), res.message
+
+
+def test_mlp_hessian_against_pytorch_autograd():
+    """The MLP's Hessian (as a matrix, and so its spectrum) against PyTorch's autograd
+    Hessian of the same network, ``mean softplus(sum_j theta_j tanh(z'w_j))``."""
+    torch = pytest.importorskip("torch")
+    p = MLP.random(4, 3, 30.0, 200, seed=5)
+    rng = np.random.default_rng(3)
+    x = p.initial_point(0) + 0.4 * rng.standard_normal(p.dim)
+    Z = torch.tensor(p.X * -p.y[:, None], dtype=torch.float64)
+    k = p.hidden * p.d
+
+    def f(params):
+        W, theta = params[:k].reshape(p.hidden, p.d), params[k:]
+        return torch.nn.functional.softplus(torch.tanh(Z @ W.T) @ theta).mean()
+
+    ref = torch.autograd.functional.hessian(f, torch.tensor(x, dtype=torch.float64)).numpy()
+    M = p._hessian_matrix(x)
+    np.testing.assert_allclose(M, ref, rtol=0, atol=1e-13 * np.abs(ref).max())
+    np.testing.assert_allclose(gdnp.hessian_spectrum(p, x), np.linalg.eigvalsh(ref),
+                               rtol=0, atol=1e-13 * np.abs(ref).max())
