@@ -1086,9 +1086,8 @@ class LinearProblem(Problem):
         nS2 = float(w.dot(Sw))
         if not math.isfinite(nS2):
             raise NonFiniteError(f"w: ||w||_S^2 = {nS2} is not finite (w overflowed)")
-        if not nS2 > 0.0:  # (rho and the steps divide by it, whatever the norm)
-            raise ValueError("w: ||w||_S = 0 (w = 0, in the null space of S, or of a scale "
-                             "whose square underflows); the BN direction is undefined")
+        if not nS2 > 0.0 and not self._eps_defined(w, nS2):
+            raise ValueError(_ZERO_NS)
         nS = math.sqrt(nS2)  # a Python float: cheaper arithmetic downstream
         norm = self._normalizer
         if norm is None:
@@ -1103,6 +1102,23 @@ class LinearProblem(Problem):
                          self._direction_state(w, Xw=Xw))
         self._cache = (w if fresh else w.copy(), state)
         return state
+
+    def _eps_defined(self, w: np.ndarray, nS2: float) -> bool:
+        """Whether a non-zero ``w`` with ``w'Sw = 0`` still has a BN point: with ``bn_eps > 0``
+        ``N(w) = sqrt(w'Sw + eps) > 0`` and ``w~ = g w / N(w)`` is defined (a mini-batch whose
+        samples do not vary along ``w``, e.g. identical rows, where PyTorch's BatchNorm takes
+        its step; theory guide §10, §11). ``rho`` and GDNP's step divide by ``||w||_S`` and
+        still raise there (:meth:`_nS_of`)."""
+        return nS2 == 0.0 and self.bn_eps > 0.0 and bool(np.any(w))
+
+    @staticmethod
+    def _nS_of(st: dict) -> float:
+        """``||w||_S`` from the direction state, or the ``ValueError`` of a zero norm where a
+        caller divides by it (only a state under ``bn_eps > 0`` can hold a zero)."""
+        nS = st["nS"]
+        if nS == 0.0:
+            raise ValueError(_ZERO_NS)
+        return nS
 
     def _direction_state(self, w: np.ndarray, Xw: np.ndarray | None = None) -> dict:
         """Extra entries of the direction state of ``w`` (``Xw``: the samples' projections
@@ -1583,7 +1599,7 @@ class LinearProblem(Problem):
         """
         w, _ = self._check_bn(w, 1.0)
         st = self._state(w)
-        return -st["uw"] ** 2 / st["nS"] ** 2
+        return -st["uw"] ** 2 / self._nS_of(st) ** 2
 
     def _rho_gap(self, st: dict) -> float:
         """``rho(w) - rho* = r' S^-1 r`` with ``r = u - (u'w / ||w||_S^2) S w`` from the direction
@@ -1591,7 +1607,7 @@ class LinearProblem(Problem):
         ``rho(w) - rho*`` of two rounded numbers had been noise below about ``eps |rho*|``,
         often negative (-3.3e-16 where the gap was 4e-32); this quadratic form is never
         negative and keeps its digits down to ``eps sqrt(gap |rho*|)``."""
-        r = self._rayleigh_residual(st["uw"], st["nS"] ** 2, st["Sw"])
+        r = self._rayleigh_residual(st["uw"], self._nS_of(st) ** 2, st["Sw"])
         q = self._inverse_cholesky().dot(r)  # r'S^-1 r = ||U^-T r||^2 for S = U'U
         return float(q.dot(q))
 
@@ -1662,6 +1678,10 @@ class LinearProblem(Problem):
                              "pass w / max|w|")
         uw = float(self.u @ w)
         return -(2.0 * uw / q) * self._rayleigh_residual(uw, q, Sw)
+
+_ZERO_NS = ("w: ||w||_S = 0 (w = 0, in the null space of S, or of a scale whose square "
+            "underflows); the BN direction is undefined")
+
 
 def check_indices(indices, n: int, minimum: int = 1) -> np.ndarray:
     """A 1-D integer index array into ``range(n)`` with at least ``minimum`` entries."""

@@ -575,7 +575,7 @@ class OLS(LinearProblem):
         st = self._state(w)
         if "dN" not in st:
             return -st["uw"] / st["nS"]
-        return -st["uw"] * st["N"] / st["nS"] ** 2
+        return -st["uw"] * st["N"] / self._nS_of(st) ** 2
 
     def _assign_samples(self, X, y, center_y):
         if center_y:

@@ -1182,3 +1182,66 @@ def test_mlp_hessian_against_pytorch_autograd():
     np.testing.assert_allclose(M, ref, rtol=0, atol=1e-13 * np.abs(ref).max())
     np.testing.assert_allclose(gdnp.hessian_spectrum(p, x), np.linalg.eigvalsh(ref),
                                rtol=0, atol=1e-13 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("kind", ["identical rows", "no variation along w"])
+def test_batch_without_variance_along_w_steps_as_pytorch_does(kind):
+    """With ``bn_eps > 0`` a mini-batch whose samples do not vary along ``w`` (``w'S_B w = 0``)
+    still has its BN point, ``N(w) = sqrt(eps)``: PyTorch's BatchNorm takes its step there
+    (zero where the rows are identical, along the rows' other variation otherwise), and so do
+    ``value_and_grad_bn`` and mini-batch BNGD; ``rho``, which divides by ``||w||_S``, still
+    raises."""
+    torch = pytest.importorskip("torch")
+    w, g = np.array([1.0, 0.0, 0.0, 0.0]), 1.3
+    X = X_RAW.copy()
+    if kind == "identical rows":
+        X[:4] = X[0]
+    else:  # the batch's first coordinate equal, the others varying
+        X[:4, 0] = X[0, 0]
+    p = Halfspace.from_data(X, Y_LAB, bn_eps=1e-5)
+    part = p.batch(np.arange(4))
+    ev = part.value_and_grad_bn(w, g)
+    Xt = torch.tensor(X[:4], dtype=torch.float64)
+    yt = torch.tensor(Y_LAB[:4], dtype=torch.float64)
+    wt = torch.tensor(w, requires_grad=True)
+    bn = torch.nn.BatchNorm1d(1, eps=1e-5, affine=True, dtype=torch.float64)
+    bn.train()
+    with torch.no_grad():
+        bn.weight.fill_(g)
+        bn.bias.zero_()
+    loss = torch.nn.functional.softplus(-yt * bn((Xt @ wt)[:, None])[:, 0]).mean()
+    loss.backward()
+    assert float(loss.detach()) == pytest.approx(ev.fun, rel=1e-12)
+    # (PyTorch's centring leaves rounding, ~1e-16 of the rows, that 1/sqrt(eps) scales up)
+    np.testing.assert_allclose(ev.grad_w, wt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert float(ev.grad_g) == pytest.approx(float(bn.weight.grad[0]), abs=1e-12)
+    assert (np.max(np.abs(ev.grad_w)) > 1e-3) == (kind != "identical rows")
+    with pytest.raises(ValueError, match=r"\|\|w\|\|_S = 0"):
+        part.rayleigh(w)
+    # the whole run: batches of 4 from a shuffled order, some of them without variance
+    res = gdnp.solve(p, "bngd", batch_size=4, maxiter=30, seed=0, reference=False)
+    assert res.status in (0, 1) and np.all(np.isfinite(res.x))
+    # without eps the same batch has no BN point
+    with pytest.raises(ValueError, match=r"\|\|w\|\|_S = 0"):
+        Halfspace.from_data(X, Y_LAB).batch(np.arange(4)).value_and_grad_bn(w, g)
+
+
+@pytest.mark.parametrize("make", ["ols", "halfspace"])
+def test_batch_without_variance_along_w_has_its_gradient(make):
+    """The same without PyTorch: on a batch whose samples do not vary along ``w``,
+    ``value_and_grad_bn`` (``bn_eps > 0``) agrees with central differences of ``f_bn``."""
+    w, g = np.array([1.0, 0.0, 0.0, 0.0]), 1.3
+    X = X_RAW.copy()
+    X[:4, 0] = X[0, 0]
+    p = (OLS.from_data(X, X_RAW @ np.array([1.0, -1.0, 0.5, 2.0]), bn_eps=1e-5)
+         if make == "ols" else Halfspace.from_data(X, Y_LAB, bn_eps=1e-5))
+    part = p.batch(np.arange(4))
+    ev = part.value_and_grad_bn(w, g)
+    h = 1e-6
+    fd = [(part.f_bn(w + h * e, g) - part.f_bn(w - h * e, g)) / (2 * h) for e in np.eye(4)]
+    np.testing.assert_allclose(ev.grad_w, fd, rtol=1e-6, atol=1e-6)
+    dg = (part.f_bn(w, g + h) - part.f_bn(w, g - h)) / (2 * h)
+    assert float(ev.grad_g) == pytest.approx(dg, abs=1e-6)
+    assert np.max(np.abs(ev.grad_w)) > 1e-3
+    res = gdnp.solve(p, "bngd", batch_size=4, maxiter=20, seed=0, reference=False)
+    assert np.all(np.isfinite(res.x))
