@@ -412,3 +412,24 @@ def test_gdnp_resolves_the_lengths_of_small_scale_least_squares(scale):
     res = gdnp.gdnp(p, x0=x0, maxiter=20, tol=0.0)
     fun = res.history["fun"]
     assert np.all(fun <= fun[0] * (1 + 1e-12)) and fun[-1] <= f_star * (1 + 1e-6)
+
+
+def test_geometric_bounds_keep_their_digits_at_extreme_kappa_and_t():
+    """``(1 - 1/kappa)^t`` as ``exp(t log1p(-1/kappa))``: the power of the rounded base had
+    been off by ``t eps`` relative (4e-5 at ``kappa = t = 1e12``); against 40 digits."""
+    import mpmath
+
+    from gdnp import rates
+
+    mpmath.mp.dps = 40
+    for kappa, t in ((1e12, 1e12), (1e8, 3e9), (10.0, 50.0), (1.0 + 1e-9, 7.0)):
+        exact = float(mpmath.power(1 - 1 / mpmath.mpf(kappa), t))
+        got = float(rates.gd_linear_bound(t, kappa=kappa, gap0=1.0))
+        assert got == pytest.approx(exact, rel=1e-13, abs=1e-300), (kappa, t)
+        exact2 = float(mpmath.power(1 - 1 / mpmath.mpf(kappa), 2 * t))
+        assert float(rates.k19_ols_bound(t, mu=1.0, L=kappa, rho_gap0=1.0)) == \
+            pytest.approx(exact2, rel=1e-13, abs=1e-300)
+    # kappa = 1: one step reaches the optimum (0^t, and 1 at t = 0)
+    np.testing.assert_array_equal(rates.gd_linear_bound([0, 1, 5], kappa=1.0, gap0=2.0),
+                                  [2.0, 0.0, 0.0])
+    assert float(rates.gd_linear_bound(0, kappa=1.0, gap0=2.0)) == 2.0
