@@ -35,6 +35,7 @@ in ``w``: their Hessian is zero almost everywhere.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -172,8 +173,11 @@ class Normalizer:
                 N = _C1 * float(np.sum(np.abs(a))) / n
                 dN = (_C1 / n) * (self.P.T @ np.sign(a))
             elif kind == "l3":
-                N = _C3 * (float(np.sum(np.abs(a) ** 3)) / n) ** (1.0 / 3.0)
-                dN = (_C3**3 / (n * N * N)) * (self.P.T @ (a * np.abs(a))) if N > 0 else 0 * w
+                m, sc, Ns = _l3_scaled(a, n)
+                N = m * Ns
+                # c3^3 P'(a|a|) / (n N^2), degree 0 in w: from the scaled projections
+                dN = (_C3**3 / (n * Ns * Ns)) * (self.P.T @ (sc * np.abs(sc))) if N > 0 \
+                    else 0 * w
             else:  # linf: top-k mean of |a|
                 top = np.argpartition(np.abs(a), n - self.k)[n - self.k:]
                 N = self.c_inf * float(np.sum(np.abs(a[top]))) / self.k
@@ -241,12 +245,12 @@ class Normalizer:
             return (self.M @ v - dN * float(dN @ v)) / N
         if self.kind == "weight":
             return (v - dN * float(dN @ v)) / N
-        if self.kind == "l3":
-            a = self.P @ w
+        if self.kind == "l3":  # in the scaled projections a / max|a| (see _l3_scaled)
             n = self.n
-            t1 = self.P.T @ (2.0 * np.abs(a) * (self.P @ v)) / n
-            t2 = self.P.T @ (a * np.abs(a)) * (2.0 * float(dN @ v) / (n * N))
-            return (_C3**3 / (N * N)) * (t1 - t2)
+            m, sc, Ns = _l3_scaled(self.P @ w, n)
+            t1 = self.P.T @ (2.0 * np.abs(sc) * (self.P @ v)) / n
+            t2 = self.P.T @ (sc * np.abs(sc)) * (2.0 * float(dN @ v) / (n * Ns))
+            return (_C3**3 / (m * Ns * Ns)) * (t1 - t2)
         return np.zeros_like(w)
 
     def _hess_matrix(self, w: np.ndarray) -> np.ndarray:
@@ -263,13 +267,25 @@ class Normalizer:
             H /= N
             return H
         if self.kind == "l3":
-            a = self.P @ w
             n = self.n
-            H = weighted_gram(self.P, (2.0 / n) * np.abs(a))
-            H -= np.outer(self.P.T @ (a * np.abs(a)), dN * (2.0 / (n * N)))
-            H *= _C3**3 / (N * N)
+            m, sc, Ns = _l3_scaled(self.P @ w, n)
+            H = weighted_gram(self.P, (2.0 / n) * np.abs(sc))
+            H -= np.outer(self.P.T @ (sc * np.abs(sc)), dN * (2.0 / (n * Ns)))
+            H *= _C3**3 / (m * Ns * Ns)
             return H
         return np.zeros((w.size, w.size))
+
+
+def _l3_scaled(a: np.ndarray, n: int) -> tuple[float, np.ndarray, float]:
+    """``(m, a / m, N / m)`` for the l3 norm ``N = c3 (sum |a|^3 / n)^(1/3)`` of the
+    projections ``a``, with ``m = max |a|`` (theory guide §10): the cubes of ``a / m`` lie in
+    ``[0, 1]``, where those of ``a`` had overflowed from ``|a| ~ 6e102`` (``N = inf`` at a
+    representable length) and underflowed below ``1e-103``. ``m = 0`` gives ``N = 0``."""
+    m = float(np.max(np.abs(a))) if a.size else 0.0
+    if not (m > 0.0 and math.isfinite(m)):
+        return m, a, (0.0 if m == 0.0 else m)
+    sc = a / m
+    return m, sc, _C3 * (float(np.sum(np.abs(sc) ** 3)) / n) ** (1.0 / 3.0)
 
 
 def make_normalizer(kind: str, centered: bool, eps: float, *, S, X: np.ndarray | None,

@@ -1245,3 +1245,27 @@ def test_batch_without_variance_along_w_has_its_gradient(make):
     assert np.max(np.abs(ev.grad_w)) > 1e-3
     res = gdnp.solve(p, "bngd", batch_size=4, maxiter=20, seed=0, reference=False)
     assert np.all(np.isfinite(res.x))
+
+
+@pytest.mark.parametrize("scale", [1e-120, 1e-60, 1.0, 1e60, 1e120, 1e140])
+def test_l3_norm_holds_every_scale_of_to_bns_window(scale):
+    """The l3 norm cubes the projections: ``|a|^3`` had overflowed from ``|a| ~ 6e102`` (to_bn
+    of ``x = 1e120 (1, -2, 0.5)`` raised "N(x) = inf") and underflowed below ``1e-103``. From
+    the projections scaled by their maximum, ``N``, its gradient and its Hessian are
+    homogeneous of degree 1, 0 and -1 at every scale, and ``to_bn`` / ``from_bn`` round-trip."""
+    p = _make("ols", normalization="l3")
+    norm = p.normalizer
+    w = np.array([1.0, -2.0, 0.5, 0.25])
+    N1, dN1 = norm.value_and_grad(w)
+    H1 = norm._hess_matrix(w)
+    v = np.array([0.3, 0.1, -1.0, 0.5])
+    Ns, dNs = norm.value_and_grad(scale * w)
+    assert Ns == pytest.approx(scale * N1, rel=1e-14)
+    np.testing.assert_allclose(dNs, dN1, rtol=1e-13)
+    np.testing.assert_allclose(norm.hess_vec(scale * w, v) * scale, norm.hess_vec(w, v),
+                               rtol=1e-12)
+    np.testing.assert_allclose(norm._hess_matrix(scale * w) * scale, H1, rtol=1e-12,
+                               atol=1e-14 * np.abs(H1).max())
+    x = scale * w
+    wb, gb = p.to_bn(x)
+    np.testing.assert_allclose(p.from_bn(wb, gb), x, rtol=1e-14)
