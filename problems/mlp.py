@@ -392,11 +392,12 @@ class MLP(Problem):
     seed : int or numpy.random.Generator, default 0
         Source of the initial ``theta`` unless it is given.
     theta : array_like, shape (hidden,), optional
-        Output weights. By default random signs times ``1 + U[0, 1)``, drawn from ``seed``;
-        they do not shrink with ``hidden``, so for a wide layer pass weights of about
-        ``1/sqrt(hidden)`` (``MLP.random(3, 300, 10.0, 200)`` starts at ``f = 5.08``, where
-        ``log 2 = 0.69``, and GDNP stops at its first sweep, a unit's length having no finite
-        minimiser).
+        Output weights. By default random signs times ``(1 + U[0, 1)) min(1, 2/sqrt(hidden))``,
+        drawn from ``seed``: the same weights as unscaled up to 4 units, and shrinking as
+        ``1/sqrt(hidden)`` beyond, so that the network's output keeps its spread as the layer
+        widens (unscaled, ``MLP.random(3, 300, 10.0, 200)`` had started at ``f = 5.08``, where
+        ``log 2 = 0.69``, and GDNP had stopped at its first sweep, a unit's length having no
+        finite minimiser).
     ridge, null_space
         As in :meth:`gdnp.problems.Halfspace.from_data`.
     normalization, centered, bn_eps
@@ -443,9 +444,9 @@ class MLP(Problem):
         self.dim = self.hidden * self.d + self.hidden
         rng = as_seed_rng(seed)
         self._seed = seed if isinstance(seed, int) else None
-        if theta is None:
+        if theta is None:  # scaled so that the output's spread does not grow with the width
             theta = rng.choice(np.array([-1.0, 1.0]), size=self.hidden) * (
-                1.0 + rng.random(self.hidden))
+                1.0 + rng.random(self.hidden)) * min(1.0, 2.0 / math.sqrt(self.hidden))
         theta = as_finite_array(theta, "theta", ndim=1)
         if theta.shape != (self.hidden,):
             raise ValueError(f"theta must have shape ({self.hidden},), got {theta.shape}")

@@ -876,3 +876,17 @@ def test_gdnp_mlp_nfev_counts_every_evaluation_of_its_length_searches(certify, m
         res = gdnp.gdnp(prob, maxiter=sweeps, tol=0.0, reference=False, certify=certify)
         assert res.nfev == calls[0] + res.nit + 1
     assert res.status == 2
+
+
+def test_mlp_default_output_weights_shrink_with_the_width():
+    """The default output weights are ``+-(1 + U[0, 1)) min(1, 2/sqrt(hidden))``: those of up
+    to four units unchanged, wider layers scaled so that the output keeps its spread (300
+    units on 200 samples had started at f = 5.08, against log 2 = 0.69 at zero output)."""
+    for hidden in (1, 4, 9, 300):
+        p = MLP.random(3, hidden, 10.0, 200, seed=0)
+        raw = np.abs(p.theta) / min(1.0, 2.0 / np.sqrt(hidden))
+        assert np.all((raw >= 1.0) & (raw < 2.0))
+        if hidden <= 4:
+            assert np.all(np.abs(p.theta) >= 1.0)
+    wide = MLP.random(3, 300, 10.0, 200, seed=0)
+    assert wide.f(wide.initial_point(0)) < 1.0
