@@ -535,7 +535,10 @@ def kappa_star(S: np.ndarray, w_star: np.ndarray) -> float:
     Returns
     -------
     float
-        ``kappa*`` (1 when ``d <= 2``).
+        ``kappa*`` (1 when ``d <= 2``). From float64 eigenvalues of ``H*``: the smallest
+        non-zero one carries an absolute error of about ``eps lambda_max``, so ``kappa*``
+        has a relative error of about ``eps kappa*`` (1.7e-7 at ``kappa* = 1e10`` against 50
+        digits on the same matrices), as any float64 condition number does.
 
     Raises
     ------
@@ -653,7 +656,9 @@ def gdnp_rate(S: np.ndarray, w_star: np.ndarray, L: float | None = None) -> floa
     -------
     float
         ``r``, the asymptotic factor of the direction's error per step (0 when ``d = 1``);
-        ``rho - rho*`` contracts by ``r^2``.
+        ``rho - rho*`` contracts by ``r^2``. Near 1 (large ``kappa``) the rounding of ``r``
+        and of ``H*``'s smallest eigenvalue leave ``1 - r`` with a relative error of about
+        ``eps kappa`` (2.7e-4 at ``kappa = 1e13``).
 
     Raises
     ------
