@@ -201,15 +201,24 @@ class BatchData(PreparedData):
         return S
 
 
-def _describe_singularity(Xc: np.ndarray, eig: np.ndarray, vecs: np.ndarray, tol: float) -> str:
+_EPS = float(np.finfo(float).eps)
+
+
+def _describe_singularity(Xc: np.ndarray, eig: np.ndarray, vecs: np.ndarray, tol: float,
+                          mean: np.ndarray | None = None) -> str:
     col_scale = np.sqrt(np.mean(Xc**2, axis=0))
     const = np.flatnonzero(col_scale <= tol ** 0.5 * max(col_scale.max(), 1e-300))
     parts = []
     if const.size:
         top = max(col_scale.max(), 1e-300)
-        # below 1e-13 of the largest: constant up to the rounding of the centring
-        flat = [int(j) for j in const if col_scale[j] <= 1e-13 * top]
-        tiny = [int(j) for j in const if col_scale[j] > 1e-13 * top]
+        # constant up to the rounding of the centring: a spread within 1e3 eps of the
+        # column's own mean (a column of 5.0s centres to values of ~1e-15), or exactly none;
+        # a column that varies on a tiny scale of its own (mean ~ 0, spread 1e-15) is not
+        # constant, only small beside the others
+        level = np.zeros(Xc.shape[1]) if mean is None else np.abs(mean)
+        flat = [int(j) for j in const
+                if col_scale[j] == 0.0 or col_scale[j] <= 1e3 * _EPS * level[j]]
+        tiny = [int(j) for j in const if int(j) not in flat]
         if flat:
             parts.append(f"constant feature column(s) {flat} (the models have no intercept "
                          "and centre the features: a column of ones cannot add one)")
@@ -369,7 +378,7 @@ def prepare_data(
             raise SingularCovarianceError("X: every feature is constant, so S = 0")
         if eig[0] <= rtol * eig[-1]:
             if null_space == "raise":
-                raise SingularCovarianceError(_describe_singularity(Xc, eig, vecs, rtol))
+                raise SingularCovarianceError(_describe_singularity(Xc, eig, vecs, rtol, mean))
             keep = eig > rtol * eig[-1]
             basis = vecs[:, keep]
             Xc = np.asfortranarray(Xc @ basis)

@@ -1420,3 +1420,22 @@ def test_mlp_unit_view_and_optimize_theta_check_their_arguments():
             prob.optimize_theta(A, g, prob.theta, maxiter=maxiter)
     with pytest.raises(ValueError, match="^A must have shape"):
         prob.optimize_theta(A[:5], g, prob.theta)
+
+
+@pytest.mark.parametrize("scale", [1e-14, 1e-15, 1e-100])
+def test_a_column_that_varies_on_a_tiny_scale_is_not_called_constant(scale):
+    """A column of mean ~0 and spread 1e-15 is not constant (it varies; only its scale is
+    tiny beside the others'): it had been named "constant" with the column-of-ones hint from
+    1e-14 of the largest column's scale down; it gets the standardising hint, and a column
+    of 5.0s is still constant."""
+    from gdnp.problems import OLS, SingularCovarianceError
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 3))
+    y = X @ np.array([1.0, 2.0, 3.0]) + rng.standard_normal(100)
+    with pytest.raises(SingularCovarianceError, match=r"feature column\(s\) \[2\] of scale .*"
+                                                      r"standardising X"):
+        OLS.from_data(X * np.array([1.0, 1.0, scale]), y)
+    X[:, 2] = 5.0
+    with pytest.raises(SingularCovarianceError, match=r"constant feature column\(s\) \[2\]"):
+        OLS.from_data(X, y)
