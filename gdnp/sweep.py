@@ -118,8 +118,8 @@ from gdnp.problems.halfspace import SEPARATION_MIN
 from gdnp.result import DEFAULT_MAXITER, DEFAULT_TOL
 
 __all__ = ["GRID_KEYS", "COLUMNS", "COLUMN_TYPES", "load_config", "normalize_config",
-           "expand_cells", "batch_problem", "cell_key", "run_cell", "run_sweep", "read_results",
-           "sweep_main"]
+           "expand_cells", "batch_problem", "cell_problem", "cell_key", "run_cell", "run_sweep",
+           "read_results", "sweep_main"]
 
 PROBLEMS = ("ols", "halfspace", "mlp")
 #: The keys of a sweep grid (a cell is one value of each); see also the optional
@@ -390,6 +390,9 @@ def normalize_config(raw: dict) -> dict:
             if c not in conv:
                 conv.append(c)
         grid[key] = conv
+    if all(dim == 1 for dim in grid["dim"]) and any(k != 1.0 for k in grid["kappa"]):
+        raise ValueError(f"grid keys 'dim' and 'kappa': every dim is 1, where S is 1 x 1 and "
+                         f"its condition number is 1; kappa must be 1, got {grid['kappa']}")
     for key in EXTRA_GRID_KEYS:
         if key in grid_in:
             values = _as_list(key, grid_in[key])
@@ -615,6 +618,25 @@ def expand_cells(config: dict) -> list[dict]:
     if not cells:
         raise ValueError("empty grid: no cells")
     return cells
+
+
+def cell_problem(cell: dict) -> str | None:
+    """Why the cell will raise when it runs, where that is known without running it: a
+    ``kappa`` other than 1 at ``dim = 1`` (a 1 x 1 ``S``), or :func:`batch_problem`'s
+    reason; ``None`` otherwise (``gdnp sweep --dry-run`` lists them).
+
+    Examples
+    --------
+    >>> from gdnp.sweep import cell_problem, expand_cells, normalize_config
+    >>> cells = expand_cells(normalize_config({"problem": "ols", "dim": [1, 3],
+    ...                                        "kappa": 10, "method": "gd"}))
+    >>> [cell_problem(c) for c in cells]
+    ['kappa must be 1 when dim = 1 (a 1 x 1 S has condition number 1), got 10.0', None]
+    """
+    if cell["dim"] == 1 and cell["kappa"] != 1.0:
+        return (f"kappa must be 1 when dim = 1 (a 1 x 1 S has condition number 1), got "
+                f"{cell['kappa']!r}")
+    return batch_problem(cell)
 
 
 def batch_problem(cell: dict) -> str | None:
@@ -1623,7 +1645,7 @@ def _dry_run(config: dict, out: Path, as_json: bool) -> int:
     cells = expand_cells(config)
     _check_out_contents(out, config)
     done, damaged = _finished(out, cells) if out.is_dir() else (set(), [])
-    bad = [(c["key"], why) for c in cells if (why := batch_problem(c))]
+    bad = [(c["key"], why) for c in cells if (why := cell_problem(c))]
     if as_json:
         print(json.dumps({
             "out": str(out), "cells": cells, "done": [c["key"] for c in cells

@@ -778,3 +778,19 @@ def test_more_jobs_than_usable_cpus_are_warned_of(tmp_path, monkeypatch):
               "maxiter": 5}
     with pytest.warns(RuntimeWarning, match=r"jobs=2, but this process may run on 1 CPU"):
         gdnp.sweep.run_sweep(config, tmp_path / "s", jobs=2, progress=False)
+
+
+def test_dim_one_with_kappa_other_than_one_is_refused_or_flagged(tmp_path, capsys):
+    """A 1 x 1 S has condition number 1: a grid whose every dim is 1 refuses another kappa
+    before any cell runs; in a grid with other dims the dry run names the dim-1 cells that
+    will raise."""
+    from gdnp.sweep import cell_problem, expand_cells, normalize_config, sweep_main
+
+    with pytest.raises(ValueError, match="every dim is 1.*kappa must be 1, got \\[10.0\\]"):
+        normalize_config({"problem": "ols", "dim": 1, "kappa": 10})
+    assert normalize_config({"problem": "ols", "dim": 1})["grid"]["kappa"] == [1.0]
+    cells = expand_cells(normalize_config({"problem": "ols", "dim": [1, 3], "method": "gd"}))
+    assert [c["dim"] for c in cells if cell_problem(c)] == [1]
+    assert sweep_main(["--problem", "ols", "--dim", "1", "3", "--method", "gd",
+                       "--out", str(tmp_path / "d"), "--dry-run"]) == 0
+    assert "will raise: kappa must be 1 when dim = 1" in capsys.readouterr().err
