@@ -1439,3 +1439,16 @@ def test_a_column_that_varies_on_a_tiny_scale_is_not_called_constant(scale):
     X[:, 2] = 5.0
     with pytest.raises(SingularCovarianceError, match=r"constant feature column\(s\) \[2\]"):
         OLS.from_data(X, y)
+
+
+def test_n_nodes_has_an_upper_bound():
+    """A rule of 10^7 nodes had spent 44 s in the constructor, silently, and its reference
+    solution did not finish: beyond MAX_NODES the constructors refuse, naming n_nodes."""
+    from gdnp.problems import Halfspace
+    from gdnp.problems.halfspace import MAX_NODES
+
+    for make in (lambda n: Halfspace.random(3, 10.0, n_nodes=n),
+                 lambda n: Halfspace.gaussian(np.eye(2), np.array([0.3, 0.0]), n_nodes=n)):
+        with pytest.raises(ValueError, match=r"n_nodes must be at most 100000.*got 10000000"):
+            make(10**7)
+    assert MAX_NODES == 100_000
