@@ -1124,7 +1124,11 @@ def load_claims(path) -> dict:
     --json`` prints is read as its ``claims`` (with no configuration or versions). A
     ``ValueError`` for anything else."""
     with open(path, encoding="utf-8") as fh:
-        data = json.load(fh)
+        try:
+            data = json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not a claims file: it is not JSON ({exc}); pass a "
+                             "claims.json from --out, or the list --json prints") from None
     if isinstance(data, list):
         data = {"claims": data}
     if not (isinstance(data, dict) and isinstance(data.get("claims"), list)

@@ -422,10 +422,12 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
     Raises
     ------
     TypeError
-        If ``problem`` is not a :class:`~gdnp.problems.Problem`, or for ``coords="bn"`` on a
-        problem that is not single-unit (OLS or a halfspace).
+        If ``problem`` is not a :class:`~gdnp.problems.Problem`, for ``coords="bn"`` on a
+        problem that is not single-unit (OLS or a halfspace), or a ``k`` that is not an
+        integer.
     ValueError
-        For an unknown ``coords`` or ``method``, a ``k`` below 1, ``coords="bn"`` at a zero
+        For an unknown ``coords`` or ``method``, a ``k`` below 1, ``include_length=False``
+        with ``coords="original"`` (it applies to BN coordinates), ``coords="bn"`` at a zero
         ``x`` (no direction), a Hessian that is not finite at ``x`` (a point of extreme
         scale), or a dense method whose ``n x n`` arrays (about ``48 n^2`` bytes) exceed the
         memory limit (``GDNP_MAX_BYTES``, else the memory available), checked before
@@ -461,11 +463,18 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a gdnp.problems.Problem, got {type(problem).__name__}")
     include_length = as_bool(include_length, "include_length")
+    coords = coords.lower() if isinstance(coords, str) else coords  # names in any case
+    method = method.lower() if isinstance(method, str) else method
     if not isinstance(coords, str) or coords not in ("original", "bn"):
         raise ValueError(f"coords must be 'original' or 'bn', got {coords!r}")
     if method not in ("auto", "dense", "lanczos"):
         raise ValueError(f"method must be 'auto', 'dense' or 'lanczos', got {method!r}")
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+    if not include_length and coords == "original":
+        raise ValueError("include_length=False applies to coords='bn' (the length block of "
+                         "the BN Hessian); the original coordinates have no length")
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise TypeError(f"k must be an integer >= 1, got {type(k).__name__} {k!r}")
+    if k < 1:
         raise ValueError(f"k must be an integer >= 1, got {k!r}")
     x = problem.check_x(x)
     radial = None

@@ -589,7 +589,9 @@ class Halfspace(LinearProblem):
         Raises
         ------
         ValueError
-            ``n < 2`` or not an integer, ``separation`` outside ``[1e-150, 1)``, ``kappa < 1``.
+            ``n < 2``, ``separation`` outside ``[1e-150, 1)``, ``kappa < 1``.
+        TypeError
+            ``n`` not an integer (a float, a string, a bool).
 
         Examples
         --------

@@ -284,6 +284,6 @@ def get_loss(loss: str | Loss) -> Loss:
     if not isinstance(loss, str):
         raise TypeError(f"loss must be a str or Loss, got {type(loss).__name__}")
     try:
-        return LOSSES[loss]
+        return LOSSES[loss.lower()]  # names in any case, as the command line's
     except KeyError:
         raise ValueError(f"loss {loss!r} is unknown; choose one of {sorted(LOSSES)}") from None

@@ -62,6 +62,7 @@ def check_normalization(normalization, centered, bn_eps) -> tuple[str, bool, flo
     """Validate the three constructor options; errors name the argument."""
     if not isinstance(normalization, str):
         raise TypeError(f"normalization must be a str, got {type(normalization).__name__}")
+    normalization = normalization.lower()  # names in any case, as the command line's
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization must be one of {list(NORMALIZATIONS)}, "
                          f"got {normalization!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -247,7 +248,7 @@ def _big_entry(X):
     (lambda: OLS.random(2**63, 10), ValueError, "GiB of memory"),
     (lambda: Halfspace.sample(3, 10, n=10**12), ValueError, "GiB of memory"),
     (lambda: MLP.random(3, 10**12, 10, 50), ValueError, "GiB of memory"),
-    (lambda: Halfspace.random(3, 10, n_nodes=10**12), ValueError, "GiB of memory"),
+    (lambda: Halfspace.random(3, 10, n_nodes=10**12), ValueError, "n_nodes must be at most"),
     # labels and shapes that teach the fix
     (lambda: Halfspace.from_data(X4, (Y4 + 1) / 2), ValueError, r"2\*y - 1"),
     (lambda: Halfspace.from_data(X4, Y4 > 0), ValueError, r"booleans .* 2\*y - 1"),
@@ -1452,3 +1453,27 @@ def test_n_nodes_has_an_upper_bound():
         with pytest.raises(ValueError, match=r"n_nodes must be at most 100000.*got 10000000"):
             make(10**7)
     assert MAX_NODES == 100_000
+
+
+def test_names_are_taken_in_any_case_and_k_is_an_integer():
+    """Names in any case, as the command line takes them (``gdnp.solve`` took "GDNP"; the
+    problems had refused "BATCH" and "Logistic", ``hessian_spectrum`` "BN"); a ``k`` that is
+    not an integer is a TypeError, as every other count's; ``include_length=False`` in
+    original coordinates (where it meant nothing) is refused; ``claims --from`` a file that
+    is not JSON says so and names it."""
+    from gdnp.claims import load_claims
+    from gdnp.problems import OLS, Halfspace
+
+    p = OLS.random(3, 10.0, normalization="BATCH", seed=0)
+    assert p.normalization == "batch"
+    h = Halfspace.random(3, 10.0, loss="Logistic", seed=0)
+    assert h.loss.name == "logistic"
+    x = p.solution()[0]
+    assert gdnp.hessian_spectrum(p, x, coords="BN", method="Dense").coords == "bn"
+    for k in ("3", 2.0, True):
+        with pytest.raises(TypeError, match="k must be an integer"):
+            gdnp.hessian_spectrum(p, x, k=k)
+    with pytest.raises(ValueError, match="include_length=False applies to coords='bn'"):
+        gdnp.hessian_spectrum(p, x, include_length=False)
+    with pytest.raises(ValueError, match=r"README.md: not a claims file: it is not JSON"):
+        load_claims(Path(__file__).resolve().parents[1] / "README.md")
