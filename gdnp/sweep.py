@@ -1594,8 +1594,12 @@ def _parser() -> argparse.ArgumentParser:
                                 open_max=True),
                    help=f"halfspace separations in [{SEPARATION_MIN:g}, 1) (default: "
                         f"{d['separation']})")
+    from gdnp.cli import MLP_DEFAULT_N
+
     p.add_argument("--n", nargs="+", type=_number("n", int, minimum=1, none=True),
-                   help=f"samples per problem, 'none' = population (default: {d['n']})")
+                   help=f"samples per problem, 'none' = population; the MLP, which has no "
+                        f"population form, takes {MLP_DEFAULT_N} samples there, as gdnp solve "
+                        f"does (default: {d['n']})")
     p.add_argument("--loss", nargs="+", help=f"halfspace and MLP losses (default: {d['loss']})")
     p.add_argument("--method", nargs="+",
                    help=f"among {', '.join(_methods())}, any case (default: {d['method']})")

@@ -1066,6 +1066,20 @@ class LinearProblem(Problem):
     (True, -5.0)
     """
 
+    @property
+    def n(self) -> int | None:
+        """The number of samples (a mini-batch's for a batch problem), as the MLP's ``n``;
+        ``None`` for a population problem (theory guide §0, §11).
+
+        Examples
+        --------
+        >>> from gdnp.problems import Halfspace, OLS
+        >>> Halfspace.sample(3, 10.0, 200, seed=0).n, OLS.random(3, 10.0).n
+        (200, None)
+        """
+        X = getattr(self, "X", None)
+        return None if X is None else int(X.shape[0])
+
     # ------------------------------------------------------------ state cache
     def _state(self, w: np.ndarray, fresh: bool = False) -> dict:
         """The direction state of ``w``, cached for the last ``w`` seen. ``fresh``: ``w`` is

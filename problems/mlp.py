@@ -39,6 +39,10 @@ from .taylor import pairwise_depth
 __all__ = ["MLP", "UnitView", "UnitLengthModel"]
 
 
+#: The keywords of :meth:`MLP.from_data` beyond its positional arguments.
+_FROM_DATA_KEYWORDS = ("theta", "ridge", "null_space", "normalization", "centered", "bn_eps")
+
+
 class UnitView:
     """Unit ``i`` of the network with every other parameter fixed (theory guide §5).
 
@@ -510,7 +514,7 @@ class MLP(Problem):
             The loss ``l`` of the margin.
         seed : int or numpy.random.Generator, default 0
             Source of the initial output weights ``theta`` (random signs, magnitudes in
-            ``[1, 2)``) unless ``theta`` is given.
+            ``[1, 2)`` times ``min(1, 2/sqrt(hidden))``) unless ``theta`` is given.
         **kw
             ``theta`` (initial output weights, shape ``(hidden,)``), ``ridge`` and
             ``null_space`` (as in :meth:`gdnp.problems.Halfspace.from_data`; ``ridge`` is a
@@ -528,6 +532,8 @@ class MLP(Problem):
         ValueError
             Labels other than ``-1``/``+1``, ``hidden < 1``, a ``theta`` of the wrong shape,
             shapes that do not match.
+        TypeError
+            A keyword other than those of ``**kw``.
         gdnp.problems.SingularCovarianceError
             ``S`` is singular and no remedy was asked for.
 
@@ -546,6 +552,10 @@ class MLP(Problem):
         >>> W.shape, theta.shape
         ((2, 3), (2,))
         """
+        unknown = sorted(set(kw) - set(_FROM_DATA_KEYWORDS))
+        if unknown:
+            raise TypeError(f"MLP.from_data got unknown keyword argument(s) {unknown}; it takes "
+                            f"X, y, hidden, loss, seed and {list(_FROM_DATA_KEYWORDS)}")
         return cls(X, y, hidden, loss, seed, **kw)
 
     @classmethod

@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--bridge",
         action="store_true",
         help="also compare the proved formulas of theory guide sections 1-5 with the numpy "
-             "code at random points",
+             "code at random points, on every problem form (--only selects the proofs, "
+             "not these comparisons)",
     )
     parser.add_argument(
         "--timeout",

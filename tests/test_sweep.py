@@ -627,12 +627,15 @@ def test_grid_values_a_cell_cannot_use_are_refused_or_normalised_before_any_cell
 
 def test_default_kappa_is_one_when_every_dim_is_one():
     """A 1-D S has condition number 1: with ``dim = 1`` only and no kappa given, the grid's
-    kappa is 1 (as ``gdnp solve --dim 1``); a kappa given, or a grid with other dims, keeps
-    what it says (such a d = 1 cell raises when it runs)."""
+    kappa is 1 (as ``gdnp solve --dim 1``); another kappa given with dim 1 only is refused (no
+    cell could use it); a grid with other dims keeps what it says (its d = 1 cells raise when
+    they run, and the dry run names them)."""
     assert normalize_config({"dim": 1})["grid"]["kappa"] == [1.0]
     assert normalize_config({"dim": [1]})["grid"]["kappa"] == [1.0]
     assert normalize_config({"dim": [1, 5]})["grid"]["kappa"] == [100.0]
-    assert normalize_config({"dim": 1, "kappa": 10})["grid"]["kappa"] == [10.0]
+    with pytest.raises(ValueError, match="every dim is 1"):
+        normalize_config({"dim": 1, "kappa": 10})
+    assert normalize_config({"dim": 1, "kappa": 1})["grid"]["kappa"] == [1.0]
     assert normalize_config({})["grid"]["kappa"] == [100.0]
 
 
