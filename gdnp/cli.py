@@ -266,10 +266,15 @@ def cmd_solve(args) -> int:
         why = "--no-reference" if not args.reference else "the problem has no reference " \
             "optimum f*" + (f": {no_reference}" if no_reference else "")
         print(f"note: final gap {MISSING}: {why}")
+    at_start = [r["method"] for r in rows if r["nit"] == 0 and r["status"] == 0]
+    if at_start:
+        print(f"note: {', '.join(at_start)}: the start already meets --tol (no iteration, "
+              "no rate to fit)" + ("; in d = 1 every start of unit S-norm is +-x*" if
+                                   prob.dim == 1 else ""))
     for r in rows:
         if r["status"] == 2:
             print(f"note: {r['method']} (status 2, no rate fitted): {r['message']}")
-        elif r["order"] == "undetermined":  # (the first question such a row raises)
+        elif r["order"] == "undetermined" and r["nit"] > 0:  # (the first question it raises)
             print(f"note: {r['method']}'s order is undetermined: {r['order_reason']}")
     negative = [r for r in rows if r["gap"] is not None and r["gap"] < 0]
     if negative:

@@ -508,7 +508,10 @@ def test_solve_says_why_there_is_no_reference_and_defaults_kappa_in_one_dimensio
     assert "no reference optimum f*: X, y: the data are linearly separable" in out
     assert "(d_g f vanishes to rounding at g = " in out  # the length search's function
     assert main(["solve", "ols", "--dim", "1", "--maxiter", "3"]) == 0  # kappa 1, not 100
-    assert "kappa(S)=1," in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "kappa(S)=1," in out
+    # the start is the optimum there: said, instead of four "undetermined" orders
+    assert "the start already meets --tol" in out and "order is undetermined" not in out
     assert main(["solve", "ols", "--dim", "1", "--kappa", "10"]) == 2
     assert "kappa must be 1 when d = 1" in capsys.readouterr().err
 
