@@ -476,9 +476,27 @@ def _run(argv: list[str]) -> int:
 
         hint = ("; on the command line, more samples (--n) make S regular"
                 if isinstance(exc, SingularCovarianceError) else "")
-        print(f"gdnp {args.command}: error: {exc}{hint}", file=sys.stderr)
+        print(f"gdnp {args.command}: error: {_as_options(str(exc), args.solve_parser)}{hint}",
+              file=sys.stderr)
         return 2
     return 0
+
+
+def _as_options(message: str, parser: argparse.ArgumentParser) -> str:
+    """A library error as the command line's: its leading argument name (``bn_eps must
+    ...``, ``centered=False: ...``) replaced by the option that sets it (``--bn-eps``,
+    ``--uncentered``)."""
+    for action in parser._actions:
+        longs = [o for o in action.option_strings if o.startswith("--")]
+        if not longs or action.dest in ("help",):
+            continue
+        dest = action.dest
+        if dest == "uncentered" and message.startswith("centered=False"):
+            return longs[0] + message[len("centered=False"):]
+        for sep in (" ", ":", "="):
+            if message.startswith(dest + sep):
+                return longs[0] + message[len(dest):]
+    return message
 
 
 class _Terminated(KeyboardInterrupt):

@@ -684,3 +684,13 @@ def test_claims_from_a_file_prints_only_the_ids_asked_for(capsys):
     assert main(["claims", "--from", source, "--only", "c19.bngd_rate", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in rows] == ["c19.bngd_rate"]
+
+
+def test_solve_errors_name_the_options_typed(capsys):
+    """A library error reached through ``gdnp solve`` names the option the user typed
+    (``--bn-eps``, ``--uncentered``, ``--kappa``), not the Python argument behind it."""
+    for argv, start in ((["--bn-eps", "-1"], "--bn-eps must be"),
+                        (["--uncentered"], "--uncentered: a population problem"),
+                        (["--kappa", "nan"], "--kappa must be")):
+        assert main(["solve", "ols", *argv]) == 2
+        assert f"gdnp solve: error: {start}" in capsys.readouterr().err
