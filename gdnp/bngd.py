@@ -158,6 +158,7 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
         else:
             raise ValueError("lr_g: the problem's length_smoothness (a bound on d^2 f / dg^2) "
                              "is unknown; pass lr_g")
+    statistics = statistics.lower() if isinstance(statistics, str) else statistics  # any case
     B = check_batch_size(problem, batch_size, statistics)
     every = check_record_every(record_every, B)
     batches = None

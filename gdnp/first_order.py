@@ -180,6 +180,7 @@ def gd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     """
     x, maxiter, tol, f_star = prepare_run(problem, x0, maxiter, tol, seed, callback, reference)
     lr = check_positive(lr, "lr", allow_none=True)
+    statistics = statistics.lower() if isinstance(statistics, str) else statistics  # any case
     B = check_batch_size(problem, batch_size, statistics)
     every = check_record_every(record_every, B)
     zeta = known_constant(problem, "smoothness")

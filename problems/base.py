@@ -946,6 +946,7 @@ class Problem(abc.ABC):
         if self.population or getattr(self, "X", None) is None:
             raise ValueError(f"batch: {self!r} is a population problem and has no samples")
         self._check_batches("batch")
+        statistics = statistics.lower() if isinstance(statistics, str) else statistics
         if statistics not in ("batch", "population"):
             raise ValueError(f"statistics must be 'batch' or 'population', got {statistics!r}")
         idx = check_indices(indices, self.X.shape[0], minimum=2 if statistics == "batch" else 1)

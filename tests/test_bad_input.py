@@ -1470,6 +1470,11 @@ def test_names_are_taken_in_any_case_and_k_is_an_integer():
     assert h.loss.name == "logistic"
     x = p.solution()[0]
     assert gdnp.hessian_spectrum(p, x, coords="BN", method="Dense").coords == "bn"
+    data = Halfspace.sample(3, 10.0, 200, seed=0)
+    runs = [gdnp.solve(data, "bngd", batch_size=20, statistics=s, maxiter=3, reference=False)
+            for s in ("Population", "population")]
+    assert np.array_equal(runs[0].x, runs[1].x) and runs[0].statistics == "population"
+    assert data.batch(np.arange(5), statistics="BATCH").info["statistics"] == "batch"
     for k in ("3", 2.0, True):
         with pytest.raises(TypeError, match="k must be an integer"):
             gdnp.hessian_spectrum(p, x, k=k)
