@@ -249,8 +249,10 @@ def bngd(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
                 break
         if per_step and batches is not None and linear:
             # the step is the batch's: the bound of f_B at ||w_k||_{S_B}^2 / N_B(w_k)^2 (the
-            # full data's had overshot a batch's curvature 2.8x under linf, and diverged)
-            lr_g = 1.0 / part._length_bound(part._length_ratio_of(w))
+            # full data's had overshot a batch's curvature 2.8x under linf, and diverged), from
+            # the direction state value_and_grad_bn just cached: N(w) once per step (with
+            # population statistics a sample norm's N is a pass over all n samples)
+            lr_g = 1.0 / part._length_bound(part._length_ratio(part._state(w)))
         elif per_step:  # the bound at ||w_k||_S^2 / N(w_k)^2, the largest unit's
             lr_g = 1.0 / problem._length_bound(step_ratio(st))
         w = w - lr * ev.grad_w

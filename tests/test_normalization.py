@@ -1269,3 +1269,27 @@ def test_l3_norm_holds_every_scale_of_to_bns_window(scale):
     x = scale * w
     wb, gb = p.to_bn(x)
     np.testing.assert_allclose(p.from_bn(wb, gb), x, rtol=1e-14)
+
+
+def test_population_statistics_sample_norm_is_evaluated_once_per_step(monkeypatch):
+    """Mini-batch BNGD with population statistics and a sample-based norm: N(w) over all n
+    samples once per step (the batch's direction state), not twice (the per-step length rate
+    had evaluated it again); the iterates are those of before."""
+    from gdnp.problems import normalization
+
+    X = X_RAW
+    p = Halfspace.from_data(X, Y_LAB, normalization="l1")
+    calls = []
+    real = normalization.Normalizer.value_and_grad
+
+    def counted(self, w):
+        if self.kind == "l1" and self.n == X.shape[0]:
+            calls.append(1)
+        return real(self, w)
+
+    monkeypatch.setattr(normalization.Normalizer, "value_and_grad", counted)
+    res = gdnp.solve(p, "bngd", batch_size=8, statistics="population", maxiter=20,
+                     record_every=20, tol=0.0, reference=False)
+    assert res.nit == 20
+    # one per step, plus the records' (start and end) and the start's to_bn
+    assert len(calls) <= 20 + 4, len(calls)
