@@ -1887,7 +1887,7 @@ class EmpiricalHalfspace(Halfspace):
                 L = None
             if mu > h_err and gnorm < 0.25 * (mu - h_err) / (2.0 * math.e * zmax):
                 certified = True
-            elif L is not None and mu > h_err and not certified:
+            elif L is not None and not certified:  # (its own rounding test, also scaled)
                 certified = self._preconditioned_certificate(x, t, d2, G_r, H, L, mu, h_err, Q,
                                                               row_norms)
             if L is not None:
@@ -1966,18 +1966,41 @@ class EmpiricalHalfspace(Halfspace):
             return False
         L_inv = solve_triangular(L, np.eye(k), lower=True)
         mu_p = float(np.linalg.eigvalsh(L_inv @ H @ L_inv.T)[0])
+        # the same roundings bounded after the Jacobi scaling D = sqrt(diag H) too, and the
+        # smaller bound taken: ||L^-1 E L^-T|| <= ||D^-1 E D^-1|| / lambda_min(D^-1 H D^-1) for
+        # any positive diagonal D, and the scaled bounds, with ||D^-1 z_i|| for ||z_i||, do not
+        # grow with the columns' spread (columns scaled 1x..1e3x had lowered mu_P below 0,
+        # and the LP then ran for minutes on data Newton had solved)
+        scale = np.sqrt(np.diag(H))
+        mu_d = float(np.linalg.eigvalsh(H / np.outer(scale, scale))[0])
         zeta2 = np.empty(self._n)
-        for i in range(0, self._n, 4096):  # ||L^-1 z_i||^2 in blocks of rows
+        scaled2 = np.empty(self._n)
+        for i in range(0, self._n, 4096):  # ||L^-1 z_i||^2 and ||D^-1 z_i||^2 in row blocks
             Z = self.X[i:i + 4096] if Q is None else self.X[i:i + 4096] @ Q
             B = solve_triangular(L, Z.T, lower=True)
             zeta2[i:i + 4096] = np.einsum("ij,ij->j", B, B)
+            Zs = Z / scale
+            scaled2[i:i + 4096] = np.einsum("ij,ij->i", Zs, Zs)
         d1 = self.loss.dphi(t)
         summation = eps * math.sqrt(self._n) * math.sqrt(float(np.mean((d1 * row_norms) ** 2)))
+        grad_err = summation / math.sqrt(mu)
+        h_rel = h_err / mu
+        if mu_d > 0.0:
+            grad_err = min(grad_err, eps * math.sqrt(self._n) * math.sqrt(
+                float(np.mean(d1 * d1 * scaled2)) / mu_d))
+            h_rel = min(h_rel, 2.0 * eps * math.sqrt(self._n) * float(np.mean(d2 * scaled2))
+                        / mu_d)
+        # each margin's rounding, sqrt(d) eps sum_j |z_ij x_j| (the margins are formed in the
+        # data's coordinates), is at most ||z_i|| ||x||, and ||D^-1 z_i|| ||D x|| where H is
+        # in those coordinates too
         margins = eps * math.sqrt(self.dim) * float(np.linalg.norm(x)) * math.sqrt(
             float(np.mean(d2 * d2 * row_norms * row_norms * zeta2)) / self._n)
-        bound = decrement + 10.0 * (summation / math.sqrt(mu) + margins)
+        if Q is None:
+            margins = min(margins, eps * math.sqrt(self.dim) * float(np.linalg.norm(
+                scale * x)) * math.sqrt(float(np.mean(d2 * d2 * scaled2 * zeta2)) / self._n))
+        bound = decrement + 10.0 * (grad_err + margins)
         z_p = math.sqrt(float(np.max(zeta2)))
-        mu_p -= h_err / mu  # the true Hessian's, in these coordinates
+        mu_p -= h_rel  # the true Hessian's, in these coordinates
         return mu_p > 0.0 and bound < 0.25 * mu_p / (2.0 * math.e * z_p)
 
     def _gradient_polish(self, x, G, H, Q=None, steps: int = 6):
