@@ -861,25 +861,32 @@ def test_normalizer_needs_its_inputs():
 
 # --------------------------------------------------------------------------- PyTorch
 
-def test_against_pytorch_batchnorm_and_weight_norm():
-    torch = pytest.importorskip("torch")
-    p = _make("halfspace", bn_eps=1e-5)
-    w, g = np.array([1.0, -0.2, 0.4, 0.9]), 1.3
-    X = torch.tensor(X_RAW, dtype=torch.float64)
-    y = torch.tensor(Y_LAB, dtype=torch.float64)
+def _torch_batchnorm_logistic(torch, X, y, w, g, eps):
+    """PyTorch's reference for a logistic halfspace through a training-mode ``BatchNorm1d``
+    of weight ``g``: ``(loss, d loss / d w, d loss / d g)`` as floats and an array."""
+    Xt = torch.tensor(X, dtype=torch.float64)
+    yt = torch.tensor(y, dtype=torch.float64)
     wt = torch.tensor(w, requires_grad=True)
-    bn = torch.nn.BatchNorm1d(1, eps=1e-5, affine=True, dtype=torch.float64)
+    bn = torch.nn.BatchNorm1d(1, eps=eps, affine=True, dtype=torch.float64)
     bn.train()
     with torch.no_grad():
         bn.weight.fill_(g)
         bn.bias.zero_()
-    out = bn((X @ wt)[:, None])[:, 0]
-    loss = torch.nn.functional.softplus(-y * out).mean()
+    loss = torch.nn.functional.softplus(-yt * bn((Xt @ wt)[:, None])[:, 0]).mean()
     loss.backward()
-    assert float(loss.detach()) == pytest.approx(p.f_bn(w, g), rel=1e-12)
+    return float(loss.detach()), wt.grad.numpy(), float(bn.weight.grad[0])
+
+
+def test_against_pytorch_batchnorm_and_weight_norm():
+    torch = pytest.importorskip("torch")
+    p = _make("halfspace", bn_eps=1e-5)
+    w, g = np.array([1.0, -0.2, 0.4, 0.9]), 1.3
+    loss, grad_w, grad_g = _torch_batchnorm_logistic(torch, X_RAW, Y_LAB, w, g, 1e-5)
+    assert loss == pytest.approx(p.f_bn(w, g), rel=1e-12)
     gw, gg = p.grad_bn(w, g)
-    np.testing.assert_allclose(wt.grad.numpy(), gw, rtol=1e-10, atol=1e-14)
-    assert float(bn.weight.grad[0]) == pytest.approx(gg, rel=1e-10)
+    np.testing.assert_allclose(grad_w, gw, rtol=1e-10, atol=1e-14)
+    assert grad_g == pytest.approx(gg, rel=1e-10)
+    y = torch.tensor(Y_LAB, dtype=torch.float64)
 
     q = _make("halfspace", normalization="weight")
     lin = torch.nn.Linear(D, 1, bias=False, dtype=torch.float64)
@@ -1201,20 +1208,11 @@ def test_batch_without_variance_along_w_steps_as_pytorch_does(kind):
     p = Halfspace.from_data(X, Y_LAB, bn_eps=1e-5)
     part = p.batch(np.arange(4))
     ev = part.value_and_grad_bn(w, g)
-    Xt = torch.tensor(X[:4], dtype=torch.float64)
-    yt = torch.tensor(Y_LAB[:4], dtype=torch.float64)
-    wt = torch.tensor(w, requires_grad=True)
-    bn = torch.nn.BatchNorm1d(1, eps=1e-5, affine=True, dtype=torch.float64)
-    bn.train()
-    with torch.no_grad():
-        bn.weight.fill_(g)
-        bn.bias.zero_()
-    loss = torch.nn.functional.softplus(-yt * bn((Xt @ wt)[:, None])[:, 0]).mean()
-    loss.backward()
-    assert float(loss.detach()) == pytest.approx(ev.fun, rel=1e-12)
+    loss, grad_w, grad_g = _torch_batchnorm_logistic(torch, X[:4], Y_LAB[:4], w, g, 1e-5)
+    assert loss == pytest.approx(ev.fun, rel=1e-12)
     # (PyTorch's centring leaves rounding, ~1e-16 of the rows, that 1/sqrt(eps) scales up)
-    np.testing.assert_allclose(ev.grad_w, wt.grad.numpy(), rtol=1e-10, atol=1e-12)
-    assert float(ev.grad_g) == pytest.approx(float(bn.weight.grad[0]), abs=1e-12)
+    np.testing.assert_allclose(ev.grad_w, grad_w, rtol=1e-10, atol=1e-12)
+    assert float(ev.grad_g) == pytest.approx(grad_g, abs=1e-12)
     assert (np.max(np.abs(ev.grad_w)) > 1e-3) == (kind != "identical rows")
     with pytest.raises(ValueError, match=r"\|\|w\|\|_S = 0"):
         part.rayleigh(w)
