@@ -1972,6 +1972,8 @@ class EmpiricalHalfspace(Halfspace):
         # grow with the columns' spread (columns scaled 1x..1e3x had lowered mu_P below 0,
         # and the LP then ran for minutes on data Newton had solved)
         scale = np.sqrt(np.diag(H))
+        if not np.all(scale > 0.0):  # (a zero diagonal: no scaling, the plain bounds only)
+            scale = np.ones(k)
         mu_d = float(np.linalg.eigvalsh(H / np.outer(scale, scale))[0])
         zeta2 = np.empty(self._n)
         scaled2 = np.empty(self._n)
