@@ -40,7 +40,8 @@ import math
 import os
 import threading
 
-__all__ = ["LOAD_AFTER_SECONDS", "available", "data_logistic_search", "plain_value",
+__all__ = ["LOAD_AFTER_SECONDS", "LOAD_AFTER_SECONDS_COLD", "available", "cache_is_warm",
+           "data_logistic_search", "plain_value",
            "population_logistic_search", "ready", "scaled_margins", "switched_off"]
 
 #: Seconds of Python length searches that the compiled one could have run, after which a
@@ -49,6 +50,13 @@ __all__ = ["LOAD_AFTER_SECONDS", "available", "data_logistic_search", "plain_val
 #: than twice what it would have spent, and a long one pays once. ``GDNP_NUMBA=1`` loads it
 #: at the first search, ``GDNP_NUMBA=0`` never.
 LOAD_AFTER_SECONDS = 0.3
+
+#: The same, where numba's on-disk cache does not hold the compiled search yet (a new
+#: installation, or numba or this module changed since): loading then compiles it, about 9 s
+#: measured (:func:`cache_is_warm`), so a process waits for that much time in Python searches
+#: before paying it; ``GDNP_NUMBA=1``, or :func:`ready` once (``scripts/dev.py`` does it at
+#: set-up), compiles it at once.
+LOAD_AFTER_SECONDS_COLD = 10.0
 
 _OFF_VALUES = ("0", "false", "no", "off")
 _EAGER_VALUES = ("1", "true", "yes", "on", "eager")
@@ -95,9 +103,38 @@ def loaded() -> bool:
 
 
 def worth_loading() -> bool:
-    """Whether this process should load the compiled search now (see
-    :data:`LOAD_AFTER_SECONDS`)."""
-    return available() and (_EAGER or _PYTHON_SECONDS >= LOAD_AFTER_SECONDS)
+    """Whether this process should load the compiled search now: at once with
+    ``GDNP_NUMBA=1``, else after :data:`LOAD_AFTER_SECONDS` of Python searches where numba's
+    cache holds it and :data:`LOAD_AFTER_SECONDS_COLD` where loading would compile it."""
+    if not available():
+        return False
+    if _EAGER or _KERNEL is not None:
+        return True
+    if _PYTHON_SECONDS < LOAD_AFTER_SECONDS:
+        return False
+    return _PYTHON_SECONDS >= LOAD_AFTER_SECONDS_COLD or cache_is_warm() is not False
+
+
+_WARM: bool | None = None  # cache_is_warm's answer, once per process (None: not asked)
+
+
+def cache_is_warm() -> bool | None:
+    """Whether numba's on-disk cache holds the compiled search for this source (then loading
+    takes about 0.3 s, else compiling it about 9 s): ``True``, ``False``, or ``None`` where
+    numba's cache cannot be read (then loading is tried as where it is warm). Imports numba
+    and the kernels' module (about 0.3 s, which loading would pay anyway); asked once per
+    process."""
+    global _WARM
+    if _WARM is None:
+        try:
+            from gdnp._jit_kernels import located, search
+
+            # numba's own index of the function's machine code: empty where absent or stale
+            # (its source changed since); an internal of numba, read defensively
+            _WARM = all(bool(f._cache._cache_file._load_index()) for f in (located, search))
+        except Exception:  # noqa: BLE001 - an optional accelerator: unknown, not an error
+            return None
+    return _WARM
 
 
 def charge(seconds: float) -> None:

@@ -301,6 +301,39 @@ print(np.array_equal(first.history["fun"], second.history["fun"]))
     assert out[:3] == ["True True", "True True", "True"]
 
 
+def test_a_cold_cache_waits_for_a_run_long_enough_to_pay_for_compiling(tmp_path):
+    """Where numba's cache does not hold the compiled search (a new installation), loading
+    compiles it (about 9 s, not 0.3): after LOAD_AFTER_SECONDS of Python searches the process
+    keeps the Python search, and loads only after LOAD_AFTER_SECONDS_COLD. (The load itself
+    is replaced by a recorder here, so that the test compiles nothing.)"""
+    code = """
+import gdnp
+from gdnp import _jit
+from gdnp.problems import Halfspace
+prob = Halfspace.random(6, 50.0, separation=0.95, seed=3)
+calls = []
+_jit._kernel = lambda: calls.append(1)  # a failed load: the Python search runs
+_jit.charge(_jit.LOAD_AFTER_SECONDS)
+gdnp.solve(prob, "gdnp", maxiter=5, reference=False)
+print(_jit.cache_is_warm(), len(calls))
+_jit.charge(_jit.LOAD_AFTER_SECONDS_COLD)
+gdnp.solve(prob, "gdnp", maxiter=5, reference=False)
+print(len(calls) > 0)
+"""
+    env = {k: v for k, v in os.environ.items() if k != "GDNP_NUMBA"}
+    env["NUMBA_CACHE_DIR"] = str(tmp_path)  # an empty cache
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.split("\n")
+    assert out[:2] == ["False 0", "True"]
+
+
+def test_the_cache_of_this_installation_is_warm():
+    """The test environment compiled the search at set-up (or an earlier test did): the
+    check reads numba's index as warm, so a process loads it after LOAD_AFTER_SECONDS."""
+    assert _jit.ready()
+    assert _jit.cache_is_warm() is True
+
+
 @pytest.mark.parametrize("name, match", [("value", "NumPy's"), ("data_value", "on data")])
 def test_a_kernel_whose_values_differ_from_numpys_is_not_used(name, match, monkeypatch):
     """The load-time self-checks, on the Gaussian nodes and on data: a compiled value that is
