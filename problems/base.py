@@ -914,8 +914,9 @@ class Problem(abc.ABC):
 
         Parameters
         ----------
-        indices : array_like of int
-            Row indices into ``X`` (repeats allowed), at least 2 for batch statistics.
+        indices : array_like of int or bool
+            Row indices into ``X`` (repeats allowed), or a boolean mask of length ``n``; at
+            least 2 samples for batch statistics.
         statistics : {"batch", "population"}
 
         Returns
@@ -1699,10 +1700,16 @@ _ZERO_NS = ("w: ||w||_S = 0 (w = 0, in the null space of S, or of a scale whose 
 
 
 def check_indices(indices, n: int, minimum: int = 1) -> np.ndarray:
-    """A 1-D integer index array into ``range(n)`` with at least ``minimum`` entries."""
+    """A 1-D integer index array into ``range(n)`` with at least ``minimum`` entries; a
+    boolean mask of length ``n`` selects the samples where it is true, as in NumPy."""
     if isinstance(indices, (str, bytes)) or indices is None:
         raise TypeError(f"indices must be an array of integers, got {type(indices).__name__}")
     idx = np.asarray(indices)
+    if idx.dtype == np.bool_ and idx.ndim == 1:
+        if idx.size != n:
+            raise ValueError(f"indices: a boolean mask must have one entry per sample ({n}), "
+                             f"got {idx.size}")
+        idx = np.flatnonzero(idx)
     if idx.ndim != 1 or not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
         raise TypeError(f"indices must be a 1-D array of integers, got dtype {idx.dtype} "
                         f"and shape {idx.shape}")

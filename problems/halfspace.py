@@ -295,9 +295,10 @@ def _check_separation(separation) -> float:
     """``c = sqrt(u'S^-1 u)`` in ``[SEPARATION_MIN, 1)``, the Gaussian model's separation."""
     c = as_real(separation, "separation")
     if not (0.0 < c < 1.0):
-        raise ValueError(f"separation must lie in (0, 1) (c = sqrt(u'S^-1 u)), got {separation}")
+        raise ValueError(f"separation must lie in [{SEPARATION_MIN:g}, 1) (c = sqrt(u'S^-1 u)), "
+                         f"got {separation}")
     if c < SEPARATION_MIN:
-        raise ValueError(f"separation must be at least {SEPARATION_MIN:g}, got {separation}: "
+        raise ValueError(f"separation must lie in [{SEPARATION_MIN:g}, 1), got {separation}: "
                          "below, c^2 = u'S^-1 u = -rho* leaves float64's range (labels "
                          "independent of the inputs to rounding)")
     return c

@@ -51,7 +51,7 @@ def test_solve_mlp_takes_the_normalization_options(capsys):
 
 def test_solve_bad_input_exits_2(capsys):
     assert main(["solve", "halfspace", "--separation", "1.5"]) == 2
-    assert "separation must lie in (0, 1)" in capsys.readouterr().err
+    assert "separation must lie in [1e-150, 1)" in capsys.readouterr().err
 
 
 def test_python_dash_m():

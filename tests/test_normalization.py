@@ -235,10 +235,21 @@ def test_solving_a_batch_with_a_singular_s_says_why(method):
     (np.array([0, 500]), ValueError, "must lie in"),
     (np.array([0.0, 1.0]), TypeError, "integers"),
     ("0:4", TypeError, "indices"),
+    (np.ones(7, bool), ValueError, "one entry per sample"),
 ])
 def test_batch_bad_indices(indices, exc, match):
     with pytest.raises(exc, match=match):
         _make("ols").batch(indices)
+
+
+def test_batch_takes_a_boolean_mask_as_numpy_does():
+    prob = _make("halfspace")
+    mask = np.zeros(prob.n, bool)
+    mask[[3, 8, 21, 40]] = True
+    by_mask, by_index = prob.batch(mask), prob.batch(np.flatnonzero(mask))
+    np.testing.assert_array_equal(by_mask.X, by_index.X)
+    x = np.linspace(-1.0, 1.0, prob.dim)
+    assert by_mask.f(x) == by_index.f(x)
 
 
 def test_batch_of_population_problem_raises():
