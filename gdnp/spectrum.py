@@ -31,7 +31,7 @@ import numbers
 import numpy as np
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
-from gdnp.problems import LinearProblem, Problem
+from gdnp.problems import MLP, LinearProblem, Problem
 from gdnp.problems._validate import (
     ConditioningWarning,
     as_bool,
@@ -69,10 +69,11 @@ class Eigenvalues(np.ndarray):
     method : str
         How the eigenvalues were computed: ``"dense"`` (every eigenvalue) or ``"lanczos"``
         (the ``k`` extreme ones).
-    radial : float or None
+    radial : float, ndarray or None
         In BN coordinates, the curvature along ``w`` itself (the direction the BN
         parametrization cannot see: 0 up to rounding at every point for a scale-invariant
-        ``N``, non-zero only with ``bn_eps > 0``); ``None`` in original coordinates.
+        ``N``, non-zero only with ``bn_eps > 0``), on the MLP one per hidden unit along its
+        ``w_i``; ``None`` in original coordinates.
 
     Examples
     --------
@@ -86,10 +87,10 @@ class Eigenvalues(np.ndarray):
 
     coords: str = "original"
     method: str = "dense"
-    radial: float | None = None
+    radial: float | np.ndarray | None = None
 
     def __new__(cls, values, coords: str = "original", method: str = "dense",
-                radial: float | None = None):
+                radial: float | np.ndarray | None = None):
         """The eigenvalues ``values`` (a 1-D array, sorted ascending here) with their
         attributes."""
         out = np.sort(np.asarray(values, dtype=float).ravel()).view(cls)
@@ -224,6 +225,76 @@ class _BNPoint:
             out[:d, d] /= self.scale
             out[d, :d] /= self.scale
         return out
+
+
+def _reflector_matrix(e: np.ndarray) -> np.ndarray:
+    """:func:`_householder`'s ``R`` as a matrix: its columns after the first are an
+    orthonormal basis of the unit vector ``e``'s complement."""
+    _, h, hh = _householder(e)
+    R = np.eye(e.size)
+    if hh != 0.0:
+        R -= np.outer(h, h * (2.0 / hh))
+    return R
+
+
+def _mlp_bn_matrix(problem, x: np.ndarray, include_length: bool):
+    """The MLP's BN Hessian on the units' tangent spaces (theory guide §12), as a matrix, and
+    each unit's radial curvature.
+
+    In ``(w_1, g_1, ..., w_h, g_h, theta)`` with ``W_i = g_i w_i / N(w_i)``, the Hessian is
+    ``B' hess f B`` (``B = d x / d(w, g, theta)``, per unit ``[g_i J_i, w_i / N_i]``) plus,
+    per unit, the curvature of ``W_i(w_i, g_i)`` along ``G_i = grad_{W_i} f``: ``g_i dr_i`` in
+    the ``ww`` block and ``r_i`` in the ``wg`` blocks, as for a single unit
+    (:meth:`_BNPoint.matrix`). Each ``w_i`` is then restricted to its complement (``d - 1``
+    coordinates, :func:`_householder`), which leaves ``dim`` coordinates in all;
+    ``include_length=False`` keeps the directions' ``hidden (d - 1)`` only."""
+    hid, d = problem.hidden, problem.d
+    w, g = problem.to_bn(x)
+    norm = problem.normalizer
+    Hf = problem._hessian_matrix(x)
+    Hf += Hf.T
+    Hf *= 0.5
+    GW = problem.grad(x)[: hid * d].reshape(hid, d)
+    nb = hid * (d + 1) + hid
+    B = np.zeros((problem.dim, nb))
+    C = np.zeros((nb, nb))
+    for i in range(hid):
+        wi, gi, Gi = w[i], float(g[i]), GW[i]
+        N, a = norm.value_and_grad(wi)
+        cw, cg = slice(i * (d + 1), i * (d + 1) + d), i * (d + 1) + d
+        rows = slice(i * d, (i + 1) * d)
+        B[rows, cw] = np.eye(d) - np.outer(wi, a / N)
+        B[rows, cw] *= gi / N
+        B[rows, cg] = wi / N
+        wG = float(wi @ Gi)
+        t = (gi / N**2) * Gi - a * (gi * wG / N**3)
+        A = C[cw, cw]
+        A -= (gi * wG / N**2) * norm._hess_matrix(wi)
+        A -= np.outer(a, t)
+        A -= np.outer(t, a)
+        r = (Gi - a * (wG / N)) / N
+        C[cw, cg] = r
+        C[cg, cw] = r
+    B[hid * d:, hid * (d + 1):] = np.eye(hid)
+    H = B.T @ Hf @ B
+    H += C
+    # each w_i on its complement: T = blockdiag(R_i[:, 1:], 1 (g_i), ..., I (theta))
+    keep = hid * (d - 1) if not include_length else problem.dim
+    T = np.zeros((nb, keep))
+    radial = np.empty(hid)
+    col = 0
+    for i in range(hid):
+        e = w[i] / np.linalg.norm(w[i])
+        cw = slice(i * (d + 1), i * (d + 1) + d)
+        radial[i] = float(e @ H[cw, cw] @ e)
+        T[cw, col:col + d - 1] = _reflector_matrix(e)[:, 1:]
+        col += d - 1
+    if include_length:
+        for i in range(hid):
+            T[i * (d + 1) + d, col] = 1.0
+            col += 1
+        T[hid * (d + 1):, col:] = np.eye(hid)
+    return T.T @ H @ T, radial
 
 
 def _householder(e: np.ndarray):
@@ -386,13 +457,19 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
     Parameters
     ----------
     problem : Problem
-        A single-unit problem for ``coords="bn"``; any problem in original coordinates.
+        A single-unit problem or an MLP for ``coords="bn"``; any problem in original
+        coordinates.
     x : array_like
-        The point, in original coordinates (BN: ``(w, g) = problem.to_bn(x)``, ``w = x``).
+        The point, in original coordinates (BN: ``(w, g) = problem.to_bn(x)``, ``w = x``;
+        the MLP's ``w_i`` its rows ``W_i`` and its ``theta`` kept).
     coords : {"original", "bn"}
         ``hess f(x)`` (``dim`` eigenvalues), or the Hessian of ``f_bn`` on the tangent space of
         the direction (``dim`` eigenvalues: ``dim - 1`` for ``w`` orthogonal to itself and
-        one for ``g``, coupled), with the curvature along ``w`` in ``.radial``.
+        one for ``g``, coupled), with the curvature along ``w`` in ``.radial``. On the MLP,
+        ``f_bn(w_1, g_1, ..., w_h, g_h, theta)`` on every unit's tangent space (``hidden (d -
+        1)`` direction coordinates, the ``hidden`` lengths and ``theta``: ``dim`` in all), as
+        a dense matrix from the exact Hessian by the chain rule; ``.radial`` holds each
+        unit's curvature along its ``w_i``.
     method : {"auto", "dense", "lanczos"}
         ``dense``: every eigenvalue, by ``numpy.linalg.eigvalsh`` on the Hessian as a matrix
         (one computation where the problem has it in closed form: OLS and halfspaces, the
@@ -411,7 +488,9 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         dense method, when ``2k`` is at least their number).
     include_length : bool
         BN coordinates: ``False`` restricts to the direction block ``{(v, 0): v'w = 0}``
-        (``dim - 1`` eigenvalues; C19's ``(2 g^2/||w||_S^2) H*`` at an OLS optimum).
+        (``dim - 1`` eigenvalues; C19's ``(2 g^2/||w||_S^2) H*`` at an OLS optimum; on the
+        MLP the units' directions, ``hidden (d - 1)`` eigenvalues, without the lengths and
+        ``theta``).
 
     Returns
     -------
@@ -423,15 +502,15 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
     ------
     TypeError
         If ``problem`` is not a :class:`~gdnp.problems.Problem`, for ``coords="bn"`` on a
-        problem that is not single-unit (OLS or a halfspace), or a ``k`` that is not an
-        integer.
+        problem that is neither single-unit (OLS or a halfspace) nor an MLP, or a ``k`` that
+        is not an integer.
     ValueError
         For an unknown ``coords`` or ``method``, a ``k`` below 1, ``include_length=False``
         with ``coords="original"`` (it applies to BN coordinates), ``coords="bn"`` at a zero
-        ``x`` (no direction), a Hessian that is not finite at ``x`` (a point of extreme
-        scale), or a dense method whose ``n x n`` arrays (about ``48 n^2`` bytes) exceed the
-        memory limit (``GDNP_MAX_BYTES``, else the memory available), checked before
-        allocating.
+        ``x`` or an MLP unit of zero weights (no direction), a Hessian that is not finite
+        at ``x`` (a point of extreme scale), or a dense method whose ``n x n`` arrays (about
+        ``48 n^2`` bytes) exceed the memory limit (``GDNP_MAX_BYTES``, else the memory
+        available), checked before allocating.
     RuntimeError
         Lanczos did not converge within about ``2n`` Hessian-vector products at an end of the
         spectrum and ``n`` exceeds ``gdnp.spectrum.DENSE_FALLBACK_MAX`` (up to it the dense method
@@ -484,10 +563,24 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         matrix = None if form is None else _finite_matrix(lambda: form(x), "x")
         vals, used = _eig(_finite_products(hvp, "x"), problem.dim, method, int(k), matrix,
                           one_pass=form is not None)
+    elif isinstance(problem, MLP):
+        try:
+            problem.to_bn(x)
+        except ValueError:
+            raise ValueError("x: a hidden unit with zero weights has no BN direction; "
+                             "coords='bn' needs every unit non-zero") from None
+        n = problem.dim if include_length else problem.hidden * (problem.d - 1)
+        check_memory(3 * _dense_bytes(n), "hessian_spectrum's BN Hessian of the MLP (dense)")
+        how = _original_hvp(problem, x)[1]
+        M, radial = _mlp_bn_matrix(problem, x, include_length)
+        if not (np.all(np.isfinite(M)) and np.all(np.isfinite(radial))):
+            raise ValueError(_NOT_FINITE.format(name="x"))
+        vals, used = _eig(_finite_products(lambda v: M @ v, "x"), n, method, int(k),
+                          lambda: M.copy(), one_pass=True)
     else:
         if not isinstance(problem, LinearProblem):
             raise TypeError("coords='bn' needs a single-unit gdnp.problems.LinearProblem (OLS, "
-                            f"Halfspace or a subclass), got {type(problem).__name__}")
+                            f"Halfspace or a subclass) or an MLP, got {type(problem).__name__}")
         from ._common import require_u
 
         require_u(problem)
