@@ -42,7 +42,8 @@ import threading
 
 __all__ = ["LOAD_AFTER_SECONDS", "LOAD_AFTER_SECONDS_COLD", "available", "cache_is_warm",
            "data_logistic_search", "plain_value",
-           "population_logistic_search", "ready", "scaled_margins", "switched_off"]
+           "population_logistic_search", "ready", "scaled_margins", "sum_and_spread",
+           "switched_off"]
 
 #: Seconds of Python length searches that the compiled one could have run, after which a
 #: process loads it (``GDNP_NUMBA`` unset or ``auto``): about what importing numba and loading
@@ -184,7 +185,7 @@ def _kernel():
             xi, omega = np.array([-1.0, 1.0]), np.array([0.5, 0.5])
             search(xi, omega, 0.5, 0.5, -4.0, 4.0, 2, 0.0, np.nan, 16.0, 1.0, 1.0, 2, 2e-300,
                    0.0, 0.0)
-            _data_search(np.array([-1.0, 2.0]), np.empty(2), -4.0, 4.0, 2, 0.0, np.nan,
+            _data_search(np.array([-1.0, 2.0]), 1.5, np.empty(2), -4.0, 4.0, 2, 0.0, np.nan,
                          (16.0, 2.0, 2.0, 3, 3e-300, 0.0, 0.0))
             _check_values()
             _check_data_values()
@@ -226,25 +227,35 @@ def _check_values() -> None:
 
 def _check_data_values() -> None:
     """Compare the compiled empirical value (:func:`gdnp._jit_kernels.data_value`, from
-    NumPy's ``exp``) with the Python search's NumPy operations at a few lengths
-    on 30000 margins: ``RuntimeError`` on any difference."""
+    NumPy's ``exp``, the margins divided as it goes) with the Python search's NumPy
+    operations at a few lengths on 30000 margins: ``RuntimeError`` on any difference."""
     import numpy as np
 
     from gdnp._jit_kernels import data_value
+    from gdnp._jit_kernels import sum_and_spread as kernel_spread
 
     rng = np.random.default_rng(0)
-    a0 = rng.standard_normal(30_000) * np.geomspace(0.01, 30.0, 30_000)
+    zw = rng.standard_normal(30_000) * np.geomspace(0.01, 30.0, 30_000)
+    norm = 2.7
+    a0 = zw / norm
     buf, stack, vals = np.empty_like(a0), np.empty((3, 192), np.int64), np.empty(96)
-    acc, leaf = np.zeros(4), np.empty((2, 128))
+    acc, leaf = np.zeros(4), np.empty((3, 128))
     with np.errstate(over="ignore"):
         for t in (-7.0, -0.3, 1e-3, 0.8, 5.0, 60.0):
             e = np.exp(np.multiply(a0, -t))
             buf[:] = e
-            got = data_value(a0, buf, stack, vals, 2, acc, leaf)
+            got = data_value(zw, norm, buf, stack, vals, 2, acc, leaf)
             want = float(np.add.reduce(np.divide(a0, e + 1.0)))
             if got != want or math.copysign(1.0, got) != math.copysign(1.0, want):
                 raise RuntimeError(f"its value on data at t = {t!r} is {got!r}, NumPy's "
                                    f"{want!r}")
+            # c1's two sums from sigma = 1 / (1 + e) (gdnp.problems.EmpiricalHalfspace._c1)
+            sigma = 1.0 / (e + 1.0)
+            got2 = kernel_spread(sigma, stack, vals, np.empty(96))
+            want2 = (np.add.reduce(sigma), np.add.reduce((1.0 - sigma) * sigma))
+            if got2[0] != want2[0] or got2[1] != want2[1]:
+                raise RuntimeError(f"its sums of sigma on data at t = {t!r} are {got2!r}, "
+                                   f"NumPy's {want2!r}")
 
 
 def plain_value(xi, omega, ma: float, sa: float):
@@ -297,11 +308,13 @@ def _found(out, a: float, b: float):
                              "nband": int(nband)}
 
 
-def data_logistic_search(a0, buf, a: float, b: float, maxiter: int, xtol: float,
-                         start: float, consts: tuple, prefilled: float = math.nan):
+def data_logistic_search(zw, norm: float, buf, a: float, b: float, maxiter: int,
+                         xtol: float, start: float, consts: tuple,
+                         prefilled: float = math.nan):
     """Plain bisection's halvings of ``[a, b]`` on the empirical logistic length derivative
-    ``S(t) = mean_i a_i / (1 + exp(-t a_i))`` (``a`` the margins over ``N(w)``), located and
-    certified in compiled code (see the module docstring).
+    ``S(t) = mean_i a_i / (1 + exp(-t a_i))`` (``a = zw / norm``: the samples' projections
+    over ``N(w)``, NumPy's numbers, formed where they are used and never stored), located
+    and certified in compiled code (see the module docstring).
 
     At each length it needs, the compiled code writes ``-t a`` into ``buf``, NumPy takes its
     ``exp`` in place, and the compiled code finishes ``S`` as the Python search does
@@ -313,17 +326,19 @@ def data_logistic_search(a0, buf, a: float, b: float, maxiter: int, xtol: float,
     info)`` as :func:`gdnp.bisect` does, or ``None`` where the Python search must run."""
     import numpy as np
 
-    for name, arr in (("a0", a0), ("buf", buf)):  # (compiled code checks no bounds)
+    for name, arr in (("zw", zw), ("buf", buf)):  # (compiled code checks no bounds)
         if not (type(arr) is np.ndarray and arr.dtype == np.float64 and arr.ndim == 1
-                and arr.flags.c_contiguous and arr.size == a0.size):
+                and arr.flags.c_contiguous and arr.size == zw.size):
             raise ValueError(f"{name}: a contiguous float64 array of the margins' size "
-                             f"({np.size(a0)}) is needed")
+                             f"({np.size(zw)}) is needed")
+    if not (math.isfinite(norm) and norm > 0.0):
+        raise ValueError(f"norm must be a finite float > 0, got {norm!r}")
     if _kernel() is None:
         return None
-    return _data_search(a0, buf, a, b, maxiter, xtol, start, consts, prefilled)
+    return _data_search(zw, norm, buf, a, b, maxiter, xtol, start, consts, prefilled)
 
 
-def _data_search(a0, buf, a, b, maxiter, xtol, start, consts, prefilled=math.nan):
+def _data_search(zw, norm, buf, a, b, maxiter, xtol, start, consts, prefilled=math.nan):
     import numpy as np
 
     from gdnp._jit_kernels import located
@@ -331,12 +346,12 @@ def _data_search(a0, buf, a, b, maxiter, xtol, start, consts, prefilled=math.nan
     work = getattr(_DATA_WORK, "arrays", None)  # the search's small work arrays
     if work is None:
         work = _DATA_WORK.arrays = (np.empty(4), np.empty((3, 192), np.int64), np.empty(96),
-                                    np.empty((7, 40)), np.empty((2, 128)), np.empty(7))
+                                    np.empty((7, 40)), np.empty((3, 128)), np.empty(7))
     acc, stack, vals, table, leaf, out = work
     with np.errstate(over="ignore"):  # exp -> inf: the term's exact limit 0
-        located(a0, a0, acc, buf, a0, stack, vals, table, leaf, True, float(prefilled),
+        located(zw, zw, acc, buf, zw, stack, vals, table, leaf, True, float(prefilled),
                 float(a), float(b), _halvings(maxiter), float(xtol), float(start), *consts,
-                out)
+                out, float(norm))
     return _found(out, a, b)
 
 
@@ -345,14 +360,35 @@ def _data_search(a0, buf, a, b, maxiter, xtol, start, consts, prefilled=math.nan
 _DATA_WORK = threading.local()
 
 
-def scaled_margins(zw, norm: float, t: float, a0, buf) -> float | None:
-    """A new direction's margins ``a0 = zw / norm`` (NumPy's numbers), ``buf = -t a0`` (a
-    first probe's, see :func:`data_logistic_search`'s ``prefilled``) and ``max |a0|`` (NaN
-    where a value is NaN) in one compiled call, or ``None`` where the compiled search is not
-    loaded. The arrays must be contiguous float64 of ``zw``'s size (not checked here: the
-    caller allocates them)."""
+def sum_and_spread(x) -> tuple[float, float] | None:
+    """``(np.add.reduce(x), np.add.reduce((1 - x) * x))`` in one compiled pass over the
+    contiguous float64 ``x`` (the same numbers: NumPy's pairwise sums), or ``None`` where the
+    compiled search is not loaded or is switched off in this thread (:func:`switched_off`)."""
+    if _KERNEL is None or getattr(_SWITCH, "off", False):
+        return None
+    import numpy as np
+
+    from gdnp._jit_kernels import sum_and_spread as kernel
+
+    work = getattr(_SPREAD_WORK, "arrays", None)
+    if work is None:
+        work = _SPREAD_WORK.arrays = (np.empty((3, 192), np.int64), np.empty(96),
+                                      np.empty(96))
+    s1, s2 = kernel(x, *work)
+    return float(s1), float(s2)
+
+
+_SPREAD_WORK = threading.local()
+
+
+def scaled_margins(zw, norm: float, t: float, buf) -> float | None:
+    """For a new direction with margins ``a = zw / norm`` (NumPy's numbers, not stored):
+    ``buf = -t a`` (a first probe's, see :func:`data_logistic_search`'s ``prefilled``) and
+    ``max |a|`` (NaN where a value is NaN) in one compiled call, or ``None`` where the
+    compiled search is not loaded. The arrays must be contiguous float64 of ``zw``'s size
+    and ``norm > 0`` (not checked here: the caller's direction state)."""
     if _KERNEL is None:
         return None
     from gdnp._jit_kernels import scaled_margins as kernel
 
-    return float(kernel(zw, float(norm), float(t), a0, buf))
+    return float(kernel(zw, float(norm), float(t), buf))

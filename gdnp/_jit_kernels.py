@@ -66,32 +66,35 @@ def pairwise_into(x, stack, vals):
     cache does not reload recursive functions safely); ``stack`` (3 x 192 integers: the
     pending nodes' start, length and whether their halves are done) and ``vals`` (96: the
     sums of finished subtrees, left before right) are work arrays."""
-    return _pairwise(x, stack, vals, x, 0, x, np.empty((2, 1)))
+    return _pairwise(x, stack, vals, x, 0, x, np.empty((3, 1)), 1.0)
 
 
 @njit
-def _data_leaf(a0, buf, lo, m, leaf):
+def _data_leaf(zw, norm, buf, lo, m, leaf):
     """The terms of :meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum` on ``[lo, lo +
-    m)`` from ``buf = exp(-t a)``, with its operations: ``leaf[1] = buf + 1`` and ``leaf[0]
-    = a / leaf[1]`` (a block's worth, kept in cache; nothing is written back)."""
-    aa, bb = a0[lo:lo + m], buf[lo:lo + m]  # (views: vectorised loops)
-    xs, bs = leaf[0], leaf[1]
+    m)`` from ``buf = exp(-t a)``, with its operations: ``leaf[2] = a = zw / norm`` (NumPy's
+    division: the same numbers as the margins ``a``), ``leaf[1] = buf + 1`` and ``leaf[0] =
+    a / leaf[1]`` (a block's worth, kept in cache; nothing is written back)."""
+    zz, bb = zw[lo:lo + m], buf[lo:lo + m]  # (views: vectorised loops)
+    xs, bs, aa = leaf[0], leaf[1], leaf[2]
     for i in range(m):
+        a = zz[i] / norm
+        aa[i] = a
         b = bb[i] + 1.0
         bs[i] = b
-        xs[i] = aa[i] / b
+        xs[i] = a / b
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
-def _tail_leaf(a0, lo, m, leaf, acc):
-    """The empirical probe's sums over ``[lo, lo + m)``, added to ``acc``: ``sum t_i a_i``,
+def _tail_leaf(m, leaf, acc):
+    """The empirical probe's sums over a block of ``m`` terms, added to ``acc``: ``sum t_i a_i``,
     ``sum t_i^2``, ``sum |t_i|`` and the curvature envelope's ``sum a_i |a_i| t_i (1 -
     1/b_i)`` (``t_i = leaf[0] = a_i s_i``, ``b_i = leaf[1] = 1 + exp(-t a_i)``). Only their
     rounding bounds matter (any summation order is within ``n u`` of the sum of magnitudes),
     so the sums may be reassociated (vectorised); each term takes the roundings of
-    :meth:`gdnp.problems.EmpiricalHalfspace._logistic_probe` and ``_logistic_curvature``."""
-    aa = a0[lo:lo + m]
-    xs, bs = leaf[0], leaf[1]
+    :meth:`gdnp.problems.EmpiricalHalfspace._logistic_probe` and ``_logistic_curvature``
+    (``a_i = leaf[2]``, as :func:`_data_leaf` formed them)."""
+    xs, bs, aa = leaf[0], leaf[1], leaf[2]
     ta = 0.0
     tt = 0.0
     at = 0.0
@@ -110,18 +113,18 @@ def _tail_leaf(a0, lo, m, leaf, acc):
 
 
 @njit
-def _pairwise(x, stack, vals, buf, mode, acc, leaf):
-    """:func:`pairwise_into`; with ``mode`` 1 or 2, ``x`` is the margins ``a`` and each block
-    sums the terms :func:`_data_leaf` forms from ``a`` and ``buf = exp(-t a)`` just before
-    (in ``leaf``, 2 x 128), and with ``mode`` 2 the probe's sums are added to ``acc``
+def _pairwise(x, stack, vals, buf, mode, acc, leaf, norm):
+    """:func:`pairwise_into`; with ``mode`` 1 or 2, ``x / norm`` is the margins ``a`` and each
+    block sums the terms :func:`_data_leaf` forms from ``a`` and ``buf = exp(-t a)`` just
+    before (in ``leaf``, 3 x 128), and with ``mode`` 2 the probe's sums are added to ``acc``
     (:func:`_tail_leaf`)."""
     n = x.size
     if n <= 128:
         if not mode:
             return 0.0 + _block_sum(x, 0, n)  # NumPy adds the sum to an output of +0.0
-        _data_leaf(x, buf, 0, n, leaf)
+        _data_leaf(x, norm, buf, 0, n, leaf)
         if mode == 2:
-            _tail_leaf(x, 0, n, leaf, acc)
+            _tail_leaf(n, leaf, acc)
         return 0.0 + _block_sum(leaf[0], 0, n)
     s_lo, s_n, s_done = stack[0], stack[1], stack[2]
     sp = 1
@@ -132,9 +135,9 @@ def _pairwise(x, stack, vals, buf, mode, acc, leaf):
         lo, m, done = s_lo[sp], s_n[sp], s_done[sp]
         if m <= 128:
             if mode:
-                _data_leaf(x, buf, lo, m, leaf)
+                _data_leaf(x, norm, buf, lo, m, leaf)
                 if mode == 2:
-                    _tail_leaf(x, lo, m, leaf, acc)
+                    _tail_leaf(m, leaf, acc)
                 vals[vp] = _block_sum(leaf[0], 0, m)
             else:
                 vals[vp] = _block_sum(x, lo, m)
@@ -153,14 +156,97 @@ def _pairwise(x, stack, vals, buf, mode, acc, leaf):
 
 
 @njit
-def data_value(a0, buf, stack, vals, mode, acc, leaf):
-    """``sum_i a_i / (1 + exp(-t a_i))`` from ``buf = exp(-t a)`` (NumPy's ``exp``), as
-    :meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum` computes it: ``buf + 1``, the
-    terms ``a / (buf + 1)``, NumPy's pairwise sum; the same operations in the same order, in
-    one pass that writes nothing back (each block's terms are formed in ``leaf``, 2 x 128,
-    just before they are summed). ``mode`` 2 also adds the probe's sums to ``acc``
-    (:func:`_tail_leaf`)."""
-    return _pairwise(a0, stack, vals, buf, mode, acc, leaf)
+def data_value(zw, norm, buf, stack, vals, mode, acc, leaf):
+    """``sum_i a_i / (1 + exp(-t a_i))`` with ``a = zw / norm`` from ``buf = exp(-t a)``
+    (NumPy's ``exp``), as :meth:`gdnp.problems.EmpiricalHalfspace._logistic_sum` computes
+    it: ``buf + 1``, the terms ``a / (buf + 1)``, NumPy's pairwise sum; the same operations
+    in the same order, in one pass that writes nothing back (each block's margins and terms
+    are formed in ``leaf``, 3 x 128, just before they are summed; the margins are never
+    stored). ``mode`` 2 also adds the probe's sums to ``acc`` (:func:`_tail_leaf`)."""
+    return _pairwise(zw, stack, vals, buf, mode, acc, leaf, norm)
+
+
+@njit
+def _block_sum_and_spread(x, lo, n):
+    """:func:`_block_sum` of ``x[lo:lo + n]`` and of ``(1 - x) x`` there, the second's terms
+    formed as they are added (``np.multiply(np.subtract(1.0, x), x)``'s numbers): two sets
+    of eight accumulators in one loop, whose chains interleave."""
+    if n < 8:
+        res = 0.0
+        res2 = 0.0
+        for i in range(lo, lo + n):
+            v = x[i]
+            res += v
+            res2 += (1.0 - v) * v
+        return res, res2
+    y = x[lo:lo + n]
+    r0, r1, r2, r3, r4, r5, r6, r7 = y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7]
+    q0, q1, q2, q3 = (1.0 - r0) * r0, (1.0 - r1) * r1, (1.0 - r2) * r2, (1.0 - r3) * r3
+    q4, q5, q6, q7 = (1.0 - r4) * r4, (1.0 - r5) * r5, (1.0 - r6) * r6, (1.0 - r7) * r7
+    k, m = np.uint64(8), np.uint64(n - n % 8)
+    u1, u2, u3, u4 = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
+    u5, u6, u7 = np.uint64(5), np.uint64(6), np.uint64(7)
+    while k < m:
+        v0, v1, v2, v3 = y[k], y[k + u1], y[k + u2], y[k + u3]
+        v4, v5, v6, v7 = y[k + u4], y[k + u5], y[k + u6], y[k + u7]
+        r0 += v0
+        r1 += v1
+        r2 += v2
+        r3 += v3
+        r4 += v4
+        r5 += v5
+        r6 += v6
+        r7 += v7
+        q0 += (1.0 - v0) * v0
+        q1 += (1.0 - v1) * v1
+        q2 += (1.0 - v2) * v2
+        q3 += (1.0 - v3) * v3
+        q4 += (1.0 - v4) * v4
+        q5 += (1.0 - v5) * v5
+        q6 += (1.0 - v6) * v6
+        q7 += (1.0 - v7) * v7
+        k += np.uint64(8)
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    res2 = ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
+    for i in range(n - n % 8, n):
+        v = y[i]
+        res += v
+        res2 += (1.0 - v) * v
+    return res, res2
+
+
+@njit
+def sum_and_spread(x, stack, vals, vals2):
+    """``(sum x, sum (1 - x) x)``, each NumPy's pairwise sum (``np.add.reduce``) operation
+    for operation, in one pass over ``x`` (the second's terms never stored): the logistic
+    ``c1``'s two sums from ``sigma`` (theory guide §4). ``stack``, ``vals``: as
+    :func:`pairwise_into`; ``vals2`` the second sum's."""
+    n = x.size
+    if n <= 128:
+        a, b = _block_sum_and_spread(x, 0, n)
+        return 0.0 + a, 0.0 + b
+    s_lo, s_n, s_done = stack[0], stack[1], stack[2]
+    sp = 1
+    s_lo[0], s_n[0], s_done[0] = 0, n, 0
+    vp = 0
+    while sp > 0:
+        sp -= 1
+        lo, m, done = s_lo[sp], s_n[sp], s_done[sp]
+        if m <= 128:
+            vals[vp], vals2[vp] = _block_sum_and_spread(x, lo, m)
+            vp += 1
+        elif done == 0:
+            n2 = m // 2
+            n2 -= n2 % 8
+            s_lo[sp], s_n[sp], s_done[sp] = lo, m, 1
+            s_lo[sp + 1], s_n[sp + 1], s_done[sp + 1] = lo + n2, m - n2, 0
+            s_lo[sp + 2], s_n[sp + 2], s_done[sp + 2] = lo, n2, 0
+            sp += 3
+        else:
+            vals[vp - 2] = vals[vp - 2] + vals[vp - 1]
+            vals2[vp - 2] = vals2[vp - 2] + vals2[vp - 1]
+            vp -= 1
+    return 0.0 + vals[0], 0.0 + vals2[0]
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -173,33 +259,31 @@ def _numpy_exp(buf):
 
 
 @njit
-def scaled_margins(zw, norm, t, a0, buf):
-    """A new direction's margins ``a0 = zw / norm`` (NumPy's division, the same numbers),
-    ``buf = a0 * (-t)`` (:func:`_scaled_times`, for a first probe at ``t``) and ``max |a0|``
-    (NaN if a value is NaN, as ``max(max(a0), -min(a0))`` is) in two vectorised passes: the
-    maximum is taken over the bit patterns with the sign cleared, which order as the
-    magnitudes do, a NaN's above infinity's."""
-    m = -t
-    for i in range(zw.size):
-        v = zw[i] / norm
-        a0[i] = v
-        buf[i] = v * m
-    bits = a0.view(np.int64)
+def scaled_margins(zw, norm, t, buf):
+    """For a new direction: ``buf = a * (-t)`` with its margins ``a = zw / norm`` (NumPy's
+    division, the same numbers; :func:`_scaled_times`, for a first probe at ``t``) and ``max
+    |a|`` (NaN if a value is NaN, as ``max(max(a), -min(a))`` is) in two vectorised passes:
+    the maximum of ``|zw|`` is taken over the bit patterns with the sign cleared, which order
+    as the magnitudes do, a NaN's above infinity's, and divided by ``norm > 0`` after (a
+    correctly rounded division is monotone: ``fl(max |zw| / norm) = max fl(|zw_i| /
+    norm)``)."""
+    _scaled_times(zw, norm, t, buf)
+    bits = zw.view(np.int64)
     mask = np.int64(0x7FFFFFFFFFFFFFFF)
     top = np.int64(0)
     for i in range(bits.size):
         top = max(top, bits[i] & mask)
     if top > np.int64(0x7FF0000000000000):
         return math.nan
-    return np.array([top]).view(np.float64)[0]
+    return np.array([top]).view(np.float64)[0] / norm
 
 
 @njit
-def _scaled_times(a0, t, buf):
-    """``buf = a0 * (-t)``, as ``np.multiply(a0, -t, out=buf)``."""
+def _scaled_times(zw, norm, t, buf):
+    """``buf = (zw / norm) * (-t)``, as ``np.multiply(zw / norm, -t, out=buf)``."""
     m = -t
-    for i in range(a0.size):
-        buf[i] = a0[i] * m
+    for i in range(zw.size):
+        buf[i] = (zw[i] / norm) * m
 
 
 @njit
@@ -277,16 +361,16 @@ def _newton_error(step, slope, curv, read, max_abs):
 @numba.njit(cache=True, error_model="numpy")
 def located(a0, c, acc, buf, work, stack, vals, table, leaf, data, prefilled, a, b, maxiter,
             xtol, start, k_sum, max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small,
-            out):
+            out, norm):
     """:func:`gdnp.bisection._bisect_located` with a :class:`MassRatioLocator`, compiled. On
     the Gaussian nodes (``data`` false: ``a0`` the nodes, ``c`` their weights times ``a0``)
-    it evaluates ``S`` itself. On data (``data`` true: ``a0`` the margins ``a_i``, the sum
+    it evaluates ``S`` itself. On data (``data`` true: ``a0 / norm`` the margins ``a_i``, the sum
     divided by ``n``, the probe's ``S'`` fused and its curvature envelope read), at each
     length ``t`` where it needs ``S`` it writes ``buf = -t a``, calls NumPy's ``exp`` on
     ``buf`` in place (an object-mode block: NumPy's vectorised ``exp``, which plain bisection
     uses, cannot be reproduced bit for bit in compiled code), and :func:`data_value`
     finishes the plain value as the Python search does, with the probe's sums in ``acc``
-    (four floats) in the same pass (``leaf``: its 2 x 128 work array; ``work``, of the size
+    (four floats) in the same pass (``leaf``: its 3 x 128 work array; ``work``, of the size
     of ``a0``, is the population's). ``prefilled``: a length ``t`` whose ``-t a`` ``buf``
     already holds for the first probe (:func:`scaled_margins`), else NaN. ``table`` (7 x 40)
     holds the probes. ``out`` receives status 0 and ``(a, b, halvings, evaluations, certified
@@ -326,10 +410,10 @@ def located(a0, c, acc, buf, work, stack, vals, table, leaf, data, prefilled, a,
             tcv = math.nan
             if data:
                 if not (npr == 0 and tt == prefilled):
-                    _scaled_times(a0, tt, buf)
+                    _scaled_times(a0, norm, tt, buf)
                 _numpy_exp(buf)
                 acc[:] = 0.0
-                s = data_value(a0, buf, stack, vals, 2 if near < 0 else 1, acc, leaf)
+                s = data_value(a0, norm, buf, stack, vals, 2 if near < 0 else 1, acc, leaf)
                 if s == 0.0:  # an exact 0 may be underflow: the Python search's fallback
                     return
                 tv = s / n
@@ -455,9 +539,9 @@ def located(a0, c, acc, buf, work, stack, vals, table, leaf, data, prefilled, a,
                 fm = pv[j]
         if fm != fm:
             if data:
-                _scaled_times(a0, m, buf)
+                _scaled_times(a0, norm, m, buf)
                 _numpy_exp(buf)
-                s = data_value(a0, buf, stack, vals, 1, acc, leaf)
+                s = data_value(a0, norm, buf, stack, vals, 1, acc, leaf)
                 if s == 0.0:
                     return
                 fm = s / n
@@ -493,6 +577,6 @@ def search(xi, omega, ma, sa, a, b, maxiter, xtol, start, k_sum, max_abs, max_ab
     c = omega * a0
     out = np.empty(7)
     located(a0, c, c, np.empty(n), np.empty(n), np.empty((3, 192), np.int64), np.empty(96),
-            np.empty((7, 40)), np.empty((2, 1)), False, math.nan, a, b, maxiter, xtol, start,
-            k_sum, max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, out)
+            np.empty((7, 40)), np.empty((3, 1)), False, math.nan, a, b, maxiter, xtol, start,
+            k_sum, max_abs, max_abs_all, n_terms, tiny, mass_small, slope_small, out, 1.0)
     return (int(out[0]), out[1], out[2], int(out[3]), int(out[4]), int(out[5]), int(out[6]))

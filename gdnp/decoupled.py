@@ -568,7 +568,9 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
             w = w - step * ev.grad_w  # a new array, never modified in place
         # length: root of d_g f(w_{t+1}, .) with the projections of w_{t+1} cached (the state
         # is kept for the next iteration too)
-        st = problem._state(w, fresh=moved)
+        # (the last state's per-sample arrays are reused where the problem can: nothing reads
+        # them after this step)
+        st = problem._state(w, fresh=moved, recycle=st if moved else None)
         st["c1_next"] = True  # the next evaluation is followed by c1 at its point (data:
         g = _length(w, st, g)  # computed from phi' while it is in cache)
     return rec.result(**extras())

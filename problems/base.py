@@ -1083,10 +1083,13 @@ class LinearProblem(Problem):
         return None if X is None else int(X.shape[0])
 
     # ------------------------------------------------------------ state cache
-    def _state(self, w: np.ndarray, fresh: bool = False) -> dict:
+    def _state(self, w: np.ndarray, fresh: bool = False, recycle: dict | None = None) -> dict:
         """The direction state of ``w``, cached for the last ``w`` seen. ``fresh``: ``w`` is
         a new array its caller never modifies in place (a solver's next iterate), so the
-        cache test and the cache's copy are skipped."""
+        cache test and the cache's copy are skipped. ``recycle``: the previous state of a
+        solver that reads it no more; a problem whose ``_direction_state`` takes ``spare``
+        builds the new state's per-sample arrays in its arrays (GDNP on data: the same memory
+        every iteration, no new arrays of ``n`` floats)."""
         cache = getattr(self, "_cache", None)
         if not fresh and cache is not None and cache[0].shape == w.shape and \
                 _AND(cache[0] == w, axis=None):
@@ -1114,8 +1117,12 @@ class LinearProblem(Problem):
         if Xw is not None:
             state["Xw"] = Xw  # the samples' projections (a mini-batch's direction state)
         if type(self)._direction_state is not LinearProblem._direction_state:
-            state.update(self._direction_state(w) if Xw is None else
-                         self._direction_state(w, Xw=Xw))
+            extra = {} if Xw is None else {"Xw": Xw}
+            if recycle is not None and self._RECYCLES_STATE:
+                if self.__dict__.get("_cache", (None, None))[1] is recycle:
+                    self._cache = None  # (its arrays are about to be rewritten)
+                extra["spare"] = recycle
+            state.update(self._direction_state(w, **extra))
         self._cache = (w if fresh else w.copy(), state)
         return state
 
@@ -1135,6 +1142,9 @@ class LinearProblem(Problem):
         if nS == 0.0:
             raise ValueError(_ZERO_NS)
         return nS
+
+    #: Whether :meth:`_direction_state` takes ``spare`` (see :meth:`_state`'s ``recycle``).
+    _RECYCLES_STATE = False
 
     def _direction_state(self, w: np.ndarray, Xw: np.ndarray | None = None) -> dict:
         """Extra entries of the direction state of ``w`` (``Xw``: the samples' projections

@@ -1404,8 +1404,19 @@ class EmpiricalHalfspace(Halfspace):
         d2 = self.loss.d2phi(self._margins(self.check_x(x)))
         return self.X.T @ (d2 * (self.X @ np.asarray(v, dtype=float))) / self._n
 
-    def _direction_state(self, w, Xw=None):
-        # z_i'w for every sample: one pass over X (none where the state made X w: a batch's)
+    _RECYCLES_STATE = True
+
+    def _direction_state(self, w, Xw=None, spare=None):
+        # z_i'w for every sample: one pass over X (none where the state made X w: a batch's);
+        # in the arrays of a spare state where one is given (the same numbers: X w into the
+        # array, then -y times it in place), its other array kept as the scratch buffer
+        if Xw is None and spare is not None:
+            arrays = [a for a in (spare.get("zw"), spare.get("buf")) if a is not None and
+                      a.shape == self._neg_y.shape and a.flags.c_contiguous]
+            if arrays:
+                zw = self.X.dot(w, out=arrays[0])
+                np.multiply(self._neg_y, zw, out=zw)
+                return {"zw": zw} if len(arrays) == 1 else {"zw": zw, "buf": arrays[1]}
         return {"zw": self._margins(w) if Xw is None else self._neg_y * Xw}
 
     def _dphi_at(self, state, a):
@@ -1414,7 +1425,16 @@ class EmpiricalHalfspace(Halfspace):
         last = state.get("dphi")
         if last is not None and last[0] == a:
             return last[1], last[2]
-        fun, d1 = self.loss.value_and_dphi(a * state["zw"])
+        zw = state["zw"]
+        if self.loss is LOSSES["logistic"]:
+            # the margins a z'w in the direction's scratch buffer (the length search's, free
+            # between searches): no new array of n floats for each evaluation (not for a
+            # loss of one's own, whose phi' could return its argument itself)
+            state["curvature"] = math.nan  # (the buffer no longer holds a probe's values)
+            t = np.multiply(zw, a, out=self._scratch(state, "buf", zw))
+        else:
+            t = a * zw
+        fun, d1 = self.loss.value_and_dphi(t)
         state["dphi"] = (a, fun, d1)
         return fun, d1
 
@@ -1558,7 +1578,7 @@ class EmpiricalHalfspace(Halfspace):
         max_abs = self._max_abs(state)
         if not (math.isfinite(max_abs) and max_abs > 0.0):
             return None
-        n = self._a0(state).size
+        n = state["zw"].size
         k_sum = 25 + math.ceil(math.log2(n)) + math.ceil(n / 8192) + 1
         return (float(k_sum), max_abs * (1.0 + 1e-15), max_abs * (1.0 + 1e-15), n + 1,
                 1e-300 * (n + 1), 0.0, 0.0)
@@ -1575,23 +1595,23 @@ class EmpiricalHalfspace(Halfspace):
 
         def search(a, b, maxiter, xtol, start):
             prefilled = math.nan
-            if "a0" not in state and self.loss is LOSSES["logistic"]:
-                # a new direction: its margins a_i, their maximum and the first probe's -t a
-                # in one compiled pass (the same numbers as _a0 and _max_abs)
-                zw = state["zw"]
+            zw, norm = state["zw"], state["N"]
+            buf = self._scratch(state, "buf", zw)
+            # (in _logistic_sum's scratch buffer: the Python probe's buffers are rewritten)
+            state["curvature"] = math.nan
+            if "max_abs" not in state:
+                # a new direction: the maximum of its margins a_i = z_i'w / N(w) and the
+                # first probe's -t a in one compiled pass (the numbers of _a0 and _max_abs);
+                # the margins themselves are formed where they are used, never stored
                 t = start if start == start and a < start < b else 0.5 * (a + b)
-                a0, buf = np.empty_like(zw), self._scratch(state, "buf", zw)
-                top = _jit.scaled_margins(zw, state["N"], t, a0, buf)
+                top = _jit.scaled_margins(zw, norm, t, buf)
                 if top is not None:
-                    state["a0"], state["max_abs"], prefilled = a0, top, t
+                    state["max_abs"], prefilled = top, t
             consts = self._locator_constants(state)
             if consts is None:
                 return None
-            a0 = self._a0(state)
-            # in _logistic_sum's scratch buffer (the Python probe's buffers are rewritten)
-            state["curvature"] = math.nan
-            return _jit.data_logistic_search(a0, self._scratch(state, "buf", a0), a, b,
-                                             maxiter, xtol, start, consts, prefilled)
+            return _jit.data_logistic_search(zw, norm, buf, a, b, maxiter, xtol, start,
+                                             consts, prefilled)
 
         return search
 
@@ -1636,13 +1656,19 @@ class EmpiricalHalfspace(Halfspace):
         _, d1 = self._dphi_at(state, a)
         n = d1.size
         if self.loss is LOSSES["logistic"]:
-            # phi'' = sigma (1 - sigma): one subtraction (into a scratch buffer the length
-            # search's evaluations rewrite anyway) and a dot product; 1 - sigma is exact to
-            # within u absolutely, which is all c1 needs
-            d2_mean = _dot(d1, np.subtract(1.0, d1, out=self._scratch(state, "buf", d1))) / n
+            # phi'' = sigma (1 - sigma), 1 - sigma exact to within u absolutely, which is all
+            # c1 needs: both sums pairwise, in one compiled pass where the compiled search is
+            # loaded, else in NumPy (into a scratch buffer the length search's evaluations
+            # rewrite anyway): the same numbers either way
+            sums = _jit.sum_and_spread(d1) if d1.flags.c_contiguous else None
+            if sums is None:
+                spread = np.subtract(1.0, d1, out=self._scratch(state, "buf", d1))
+                sums = float(_SUM(d1)), float(_SUM(np.multiply(spread, d1, out=spread)))
+            d1_sum, d2_mean = sums[0], sums[1] / n
         else:
+            d1_sum = float(_SUM(d1))
             d2_mean = float(np.mean(self.loss.d2phi(a * state["zw"])))
-        c1 = float(_SUM(d1)) / n - d2_mean * a * state["uw"]
+        c1 = d1_sum / n - d2_mean * a * state["uw"]
         state["c1"] = (a, c1)
         return c1
 

@@ -43,22 +43,37 @@ def test_pairwise_sum_is_numpys(n, seed, log_scale):
 
 
 @settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40_000), st.integers(0, 2**32 - 1))
+def test_sum_and_spread_are_numpys(n, seed):
+    """c1's two sums of sigma (GDNP's step on data) in one compiled pass: NumPy's pairwise
+    sums of sigma and of (1 - sigma) sigma, operation for operation; off when switched off."""
+    rng = np.random.default_rng(seed)
+    sigma = expit(rng.standard_normal(n) * np.exp(3.0 * rng.standard_normal(n)))
+    got = _jit.sum_and_spread(sigma)
+    assert got == (np.add.reduce(sigma), np.add.reduce(np.multiply(1.0 - sigma, sigma)))
+    with _jit.switched_off():
+        assert _jit.sum_and_spread(sigma) is None
+
+
+@settings(max_examples=60, deadline=None)
 @given(st.sampled_from([1, 7, 128, 129, 1000, 8193, 30_000, 100_003]),
-       st.integers(0, 2**32 - 1), st.floats(-800.0, 800.0), st.floats(-3.0, 3.0))
-def test_data_value_is_the_python_searchs(n, seed, t, log_scale):
+       st.integers(0, 2**32 - 1), st.floats(-800.0, 800.0), st.floats(-3.0, 3.0),
+       st.sampled_from([1.0, 0.37, 3.0, 1e-200, 1e200]))
+def test_data_value_is_the_python_searchs(n, seed, t, log_scale, norm):
     """On data the compiled code finishes the plain value from NumPy's exp with the Python
-    search's operations (e + 1, a / (e + 1), NumPy's pairwise sum): the same number,
-    overflow and signed zeros included; the probe's sums agree with NumPy's to their
+    search's operations (a = zw / N, e + 1, a / (e + 1), NumPy's pairwise sum): the same
+    number, overflow and signed zeros included; the probe's sums agree with NumPy's to their
     rounding."""
     from gdnp._jit_kernels import data_value
 
     rng = np.random.default_rng(seed)
-    a0 = rng.standard_normal(n) * np.exp(log_scale * rng.standard_normal(n))
-    with np.errstate(over="ignore"):
+    zw = rng.standard_normal(n) * np.exp(log_scale * rng.standard_normal(n)) * norm
+    with np.errstate(over="ignore", under="ignore"):
+        a0 = zw / norm
         e = np.exp(np.multiply(a0, -t))
         buf, acc = e.copy(), np.zeros(4)
-        got = data_value(a0, buf, np.empty((3, 192), np.int64), np.empty(96), 2, acc,
-                         np.empty((2, 128)))
+        got = data_value(zw, norm, buf, np.empty((3, 192), np.int64), np.empty(96), 2, acc,
+                         np.empty((3, 128)))
         want_buf = e + 1.0
         want_terms = np.divide(a0, want_buf)
     want = np.add.reduce(want_terms)
@@ -463,13 +478,18 @@ def test_switched_off_is_per_thread():
 
 def test_data_search_checks_its_buffer():
     """Compiled code checks no bounds: a buffer of another size is refused, not used."""
-    a0 = np.linspace(-1.0, 2.0, 300)
+    zw = np.linspace(-1.0, 2.0, 300)
     consts = (40.0, 2.0, 2.0, 301, 3.01e-298, 0.0, 0.0)
     with pytest.raises(ValueError, match="buf"):
-        _jit.data_logistic_search(a0, np.empty(3), -4.0, 4.0, 30, 0.0, np.nan, consts)
-    with pytest.raises(ValueError, match="a0"):
-        _jit.data_logistic_search(a0[::2], np.empty(150), -4.0, 4.0, 30, 0.0, np.nan, consts)
-    assert _jit.data_logistic_search(a0, np.empty(300), -4.0, 4.0, 30, 0.0, np.nan,
+        _jit.data_logistic_search(zw, 1.0, np.empty(3), -4.0, 4.0, 30, 0.0, np.nan, consts)
+    with pytest.raises(ValueError, match="zw"):
+        _jit.data_logistic_search(zw[::2], 1.0, np.empty(150), -4.0, 4.0, 30, 0.0, np.nan,
+                                  consts)
+    for norm in (0.0, -1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match="norm"):
+            _jit.data_logistic_search(zw, norm, np.empty(300), -4.0, 4.0, 30, 0.0, np.nan,
+                                      consts)
+    assert _jit.data_logistic_search(zw, 1.0, np.empty(300), -4.0, 4.0, 30, 0.0, np.nan,
                                      consts) is not None
 
 
@@ -477,17 +497,16 @@ def test_data_search_checks_its_buffer():
 @given(st.integers(1, 40_000), st.integers(0, 2**32 - 1), st.floats(1e-300, 1e300),
        st.sampled_from([None, np.nan, np.inf, -np.inf, -0.0, 0.0]))
 def test_scaled_margins_are_numpys(n, seed, norm, special):
-    """A new direction's margins a = z'w / N, their largest magnitude and the first probe's
-    -t a in one compiled pass: NumPy's numbers, NaN where a margin is NaN."""
+    """A new direction's margins a = z'w / N (not stored), their largest magnitude and the
+    first probe's -t a in one compiled pass: NumPy's numbers, NaN where a margin is NaN."""
     rng = np.random.default_rng(seed)
     zw = rng.standard_normal(n) * np.exp(5.0 * rng.standard_normal(n))
     if special is not None:
         zw[rng.integers(n)] = special
-    a0, buf = np.empty(n), np.empty(n)
+    buf = np.empty(n)
     with np.errstate(all="ignore"):
-        top = _jit.scaled_margins(zw, norm, 0.7, a0, buf)
+        top = _jit.scaled_margins(zw, norm, 0.7, buf)
         want = zw / norm
-        np.testing.assert_array_equal(a0, want)
         np.testing.assert_array_equal(buf, want * -0.7)
         expect = max(float(np.maximum.reduce(want)), -float(np.minimum.reduce(want)))
     assert top == expect or (np.isnan(top) and np.isnan(expect))
