@@ -1201,7 +1201,8 @@ def _iter_loky(todo, jobs, blas_threads):
     once (its imports are done or paid once anyway), while each worker first pays an
     interpreter start and the package imports (about a second). Units go out costliest first
     (:func:`_unit_cost`), one at a time to whoever is free, so the run ends with the
-    smallest units and no process waits on another's queue. Every cell's text is a
+    smallest units and no process waits on another's queue; the costliest goes to this
+    process, free first, the next ones to the workers. Every cell's text is a
     deterministic function of the cell, whoever computes it.
     """
     import queue
@@ -1242,21 +1243,26 @@ def _iter_loky(todo, jobs, blas_threads):
         outstanding.add(fut)
         fut.add_done_callback(lambda f: results.put(("worker", f)))
 
-    def local() -> None:
+    def local(unit) -> None:
         try:
-            while (unit := take()) is not None:
+            while unit is not None:
                 results.put(("local", _run_unit(unit, blas_threads)))
+                unit = take()
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
             results.put(("error", exc))
         results.put(("local done", None))
 
+    # the costliest unit to this process, free at once; the next ones to the workers, which
+    # start computing only after their start-up (costliest first to whoever is free first)
+    first = take()
     busy = 0
     for _ in range(n_workers):
         unit = take()
         if unit is not None:
             submit(unit)
             busy += 1
-    thread = threading.Thread(target=local, name="gdnp-sweep-local", daemon=True)
+    thread = threading.Thread(target=local, args=(first,), name="gdnp-sweep-local",
+                              daemon=True)
     thread.start()
     local_running = True
     try:
