@@ -227,6 +227,28 @@ class _BNPoint:
         return out
 
 
+#: The BN Hessian's direction block is ``g`` times the curvature of ``w/N(w)`` along f's
+#: gradient, a difference of terms of size ``g^2 ||hess f||``: its relative error grows like
+#: ``eps g`` (on least squares, where they cancel exactly, 4e-6 measured at ``g = 1e8``, 1e-4
+#: at ``1e10``, every digit gone at ``1e16``). A warning above ``_BN_LENGTH_WARN``, an
+#: error above ``_BN_LENGTH_MAX`` (fewer than about three digits left).
+_BN_LENGTH_WARN, _BN_LENGTH_MAX = 1e6, 1e12
+
+
+def _check_bn_length(g: float) -> None:
+    """The warning or error of a BN length ``g = |N(x)|`` whose Hessian loses digits."""
+    if not g <= _BN_LENGTH_MAX:
+        raise ValueError(f"x: its length g = N(x) = {g:.3g} is beyond {_BN_LENGTH_MAX:g}, where "
+                         "the BN Hessian's direction block keeps fewer than about "
+                         f"{-math.log10(2.2e-16 * _BN_LENGTH_MAX):.0f} digits (cancellation "
+                         "between terms of size g^2); pass a point of a smaller scale")
+    if g > _BN_LENGTH_WARN:
+        warn_external(f"x: at the length g = N(x) = {g:.3g} the BN Hessian's direction "
+                      f"block may keep only about {-math.log10(2.2e-16 * g):.0f} digits (its "
+                      "terms of size g^2 can cancel, as on least squares); a point of a "
+                      "smaller scale is computed more accurately", ConditioningWarning)
+
+
 def _reflector_matrix(e: np.ndarray) -> np.ndarray:
     """:func:`_householder`'s ``R`` as a matrix: its columns after the first are an
     orthonormal basis of the unit vector ``e``'s complement."""
@@ -507,7 +529,9 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
     ValueError
         For an unknown ``coords`` or ``method``, a ``k`` below 1, ``include_length=False``
         with ``coords="original"`` (it applies to BN coordinates), ``coords="bn"`` at a zero
-        ``x`` or an MLP unit of zero weights (no direction), a Hessian that is not finite
+        ``x`` or an MLP unit of zero weights (no direction), ``coords="bn"`` at a length
+        ``g = N(x)`` beyond ``1e12`` (its direction block keeps fewer than about four digits;
+        a :class:`~gdnp.problems.ConditioningWarning` from ``1e6``), a Hessian that is not finite
         at ``x`` (a point of extreme scale), or a dense method whose ``n x n`` arrays (about
         ``48 n^2`` bytes) exceed the memory limit (``GDNP_MAX_BYTES``, else the memory
         available), checked before allocating.
@@ -565,8 +589,10 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
                           one_pass=form is not None)
     elif isinstance(problem, MLP):
         try:
-            problem.to_bn(x)
-        except ValueError:
+            _check_bn_length(float(np.max(np.abs(problem.to_bn(x)[1]))))
+        except ValueError as exc:
+            if str(exc).startswith("x: its length"):
+                raise
             raise ValueError("x: a hidden unit with zero weights has no BN direction; "
                              "coords='bn' needs every unit non-zero") from None
         n = problem.dim if include_length else problem.hidden * (problem.d - 1)
@@ -589,20 +615,7 @@ def hessian_spectrum(problem: Problem, x, coords: str = "original", *, method: s
         except ValueError:  # x is checked: only N(x) = 0 is left (named as this argument)
             raise ValueError("x: the zero vector has no BN direction; coords='bn' needs a "
                              "non-zero x") from None
-        if not abs(g) <= 1e100:
-            # the direction block is g times the curvature of w/N(w) along f's gradient, a
-            # difference of terms of size g^2 ||hess f||: beyond this length it is rounding
-            raise ValueError(f"x: its length g = N(x) = {g:.3g} is beyond 1e100, where the "
-                             "BN Hessian's direction block is lost to cancellation between "
-                             "terms of size g^2; pass a point of a smaller scale")
-        if abs(g) > 1e6:
-            # (on least squares, where the g^2 terms cancel exactly, the relative error of the
-            # direction block grows like eps |g|: 4e-6 measured at g = 1e8)
-            warn_external(f"x: at the length g = N(x) = {g:.3g} the BN Hessian's direction "
-                          f"block may keep only about {-math.log10(2.2e-16 * abs(g)):.0f} "
-                          "digits (its terms of size g^2 can cancel, as on least squares); "
-                          "a point of a smaller scale is computed more accurately",
-                          ConditioningWarning)
+        _check_bn_length(abs(g))
         d = problem.dim
         e = w / np.linalg.norm(w)
         R, h, hh = _householder(e)
