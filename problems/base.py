@@ -91,7 +91,10 @@ class _SpectralConstant:
         factor = problem.__dict__.get(f"_{self.name}_factor")
         if factor is None:
             return None
-        value = factor * getattr(problem, self.source)
+        base = getattr(problem, self.source)
+        if self.source == "mu" and not base > spd_rtol(problem.S.shape[0]) * problem.L:
+            base = 0.0  # within rounding of 0 (a singular S, a mini-batch's): no curvature
+        value = factor * base
         problem.__dict__[self.name] = value
         return value
 
@@ -283,24 +286,49 @@ class Problem(abc.ABC):
 
     def _cho(self):
         if getattr(self, "_cho_S", None) is None:
+            if self._singular_by_count():
+                raise SingularCovarianceError(self._singular_message())
             try:
                 self._cho_S = cho_factor(self.S)
             except np.linalg.LinAlgError:
                 raise SingularCovarianceError(self._singular_message()) from None
         return self._cho_S
 
+    def _batch_rank_bound(self) -> int | None:
+        """A mini-batch's bound on the rank of its ``S`` without ridge: its distinct samples,
+        less one where it is centred with its own mean (``None``: not a batch, or a ridge)."""
+        info = getattr(self, "info", None) or {}
+        distinct = info.get("distinct")
+        data = getattr(self, "data", None)
+        if info.get("batch_of") is None or distinct is None or \
+                getattr(data, "ridge", 0.0):
+            return None
+        return distinct - (info.get("statistics") == "batch")
+
+    def _singular_by_count(self) -> bool:
+        """Whether a mini-batch's ``S`` is singular by counting its samples alone (a
+        Cholesky factorization of it may succeed on rounding-level pivots: duplicated rows
+        had given ``||grad f||_{S^-1}`` of rounding)."""
+        bound = self._batch_rank_bound()
+        return bound is not None and bound < self.S.shape[0]
+
     def _singular_message(self) -> str:
         """Why ``S`` has no inverse here, and what to do (a mini-batch's own ``S``)."""
         info = getattr(self, "info", None) or {}  # (a problem of one's own may have none)
         n, of = info.get("n"), info.get("batch_of")
-        if of is not None and info.get("statistics") == "batch":
-            return (f"S of this mini-batch is singular: {n} centred samples in dimension "
-                    f"{self.dim} span at most {n - 1} directions, so what needs S^-1 (the "
-                    "solvers' ||grad f||_{S^-1}, solution(), solve_S) is undefined; f, grad "
-                    "and the BN functions are not. To train on mini-batches, pass "
-                    "batch_size= to gdnp.solve on the full problem, or take a batch of more "
-                    f"than {self.dim} samples")
-        return (f"S is not positive definite (dimension {self.dim}): what needs S^-1 is "
+        dim = self.S.shape[0]  # (the inputs' dimension: the MLP's dim counts its weights)
+        bound = self._batch_rank_bound()
+        if of is not None and bound is not None:
+            distinct = info["distinct"]
+            samples = (f"{n} {'centred ' if info.get('statistics') == 'batch' else ''}samples"
+                       + (f" ({distinct} distinct)" if distinct != n else ""))
+            return (f"S of this mini-batch is singular: {samples} in dimension {dim} span at "
+                    f"most {bound} directions, so what needs S^-1 (the solvers' "
+                    "||grad f||_{S^-1}, solution(), solve_S) is undefined; f, grad and the BN "
+                    "functions are not. To train on mini-batches, pass batch_size= to "
+                    "gdnp.solve on the full problem, or take a batch of more than "
+                    f"{dim} distinct samples")
+        return (f"S is not positive definite (dimension {dim}): what needs S^-1 is "
                 "undefined (theory guide §9)")
 
     def solve_S(self, v: np.ndarray) -> np.ndarray:
@@ -964,7 +992,7 @@ class Problem(abc.ABC):
         new.data = BatchData(X=new.X, y=new.y, moment=new._S_samples, mean=mean, basis=None,
                              ridge=self.data.ridge)
         new.info = {**self.info, "n": int(idx.size), "batch_of": self.info.get("n"),
-                    "statistics": statistics}
+                    "statistics": statistics, "distinct": int(np.unique(idx).size)}
         if statistics == "batch":
             new._set_normalization(self.normalization, self.centered, self.bn_eps)
         else:

@@ -1302,3 +1302,27 @@ def test_population_statistics_sample_norm_is_evaluated_once_per_step(monkeypatc
     assert res.nit == 20
     # one per step, plus the records' (start and end) and the start's to_bn
     assert len(calls) <= 20 + 4, len(calls)
+
+
+def test_a_batch_of_repeated_rows_is_singular_for_every_problem():
+    """Repeated indices: the batch's S has the rank of its distinct rows (less one, centred),
+    which a Cholesky factorization can miss on rounding-level pivots (OLS had run GDNP to
+    its maxiter at the optimum and AGD had named an internal strong_convexity of -1e-16):
+    every problem now says so, counting distinct samples, in the inputs' dimension."""
+    from gdnp.problems import MLP, SingularCovarianceError
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    ols = OLS.from_data(X, X @ [1.0, 2.0, 3.0] + rng.normal(size=50))
+    batch = ols.batch([0, 0, 0, 1, 2])
+    assert batch.strong_convexity == 0.0 and batch.kappa == np.inf
+    for method in ("gd", "agd", "gdnp"):
+        with pytest.raises(SingularCovarianceError, match=r"5 centred samples \(3 distinct\) in "
+                                                          "dimension 3 span at most 2"):
+            gdnp.solve(batch, method, maxiter=5)
+    mlp = MLP.random(3, 2, 10.0, 100, seed=0).batch([0] * 6)
+    with pytest.raises(SingularCovarianceError, match=r"\(1 distinct\) in dimension 3 span at "
+                                                      "most 0"):
+        mlp.solve_S(np.ones(3))
+    # with enough distinct rows nothing changes
+    assert ols.batch(np.arange(10)).strong_convexity > 0.0
