@@ -58,11 +58,39 @@ def _complement_power(num: float, den: float, t: np.ndarray) -> np.ndarray:
     ``0^t`` (1 at ``t = 0``)."""
     if num >= den:
         return np.where(t == 0.0, 1.0, 0.0)[()]
+    return np.exp(t * _log_complement(num, den))
+
+
+def _log_complement(num: float, den: float) -> float:
+    """``log(1 - num/den)`` without cancellation (see :func:`_complement_power`); ``-inf`` for
+    ``num >= den``."""
+    if num >= den:
+        return -math.inf
     if num <= 0.5 * den:
-        log_base = math.log1p(-num / den)
-    else:
-        log_base = math.log((den - num) / den)
-    return np.exp(t * log_base)
+        return math.log1p(-num / den)
+    return math.log((den - num) / den)
+
+
+def _direction_term(t: np.ndarray, mu: float, L: float, Phi: float, g_t, rho_gap0: float):
+    """``(1 - mu/L)^{2t} Phi^2 g_t^2 rho_gap0``: the product in float64, and where factors
+    beyond the floats meet (``inf * 0``: ``g_t = 1e200`` against ``(1/2)^4000``) the same
+    product in logarithms, so that the bound is a number, ``inf`` or 0, never NaN."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        out = np.asarray(_complement_power(mu, L, 2.0 * t) * _square(Phi) * g_t ** 2
+                         * rho_gap0, dtype=float)
+        bad = np.isnan(out)
+        if np.any(bad):
+            if Phi == 0.0 or rho_gap0 == 0.0:
+                logs = np.full(out.shape, -np.inf)
+            else:
+                # (t = 0: the power is 1 even for mu = L, whose logarithm is -inf; g_t = 0:
+                # log 0 = -inf, a bound of 0)
+                power = np.where(t == 0.0, 0.0, 2.0 * t * _log_complement(mu, L))
+                with np.errstate(divide="ignore"):
+                    logs = (power + 2.0 * math.log(Phi) + 2.0 * np.log(np.abs(g_t))
+                            + math.log(rho_gap0))
+            out = np.where(bad, np.exp(np.broadcast_to(logs, out.shape)), out)
+    return out[()]
 
 
 def _mu_L(mu, L) -> tuple[float, float]:
@@ -282,7 +310,7 @@ def k19_direction_bound(t, mu: float, L: float, rho_gap0: float, Phi: float, g_t
     except ValueError:
         raise ValueError(f"g_t must be a scalar or match t's shape {t.shape}, got shape "
                          f"{g_t.shape}") from None
-    return _complement_power(mu, L, 2.0 * t) * _square(Phi) * g_t ** 2 * rho_gap0
+    return _direction_term(t, mu, L, Phi, g_t, rho_gap0)
 
 
 def stein_c1_bound(loss: str) -> float:
@@ -401,11 +429,17 @@ def k19_length_bound(T_s: int, zeta: float, width0: float, mu: float, *,
         raise ValueError(f"form must be 'quoted' or 'corrected', got {form!r}")
     if width0 == 0.0:  # a bracket of width 0: the bound is 0 whatever zeta and mu
         return 0.0
-    # a bound beyond the floats is inf or 0, never NaN (the factors divided one at a time)
-    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-        if form == "quoted":
-            return float(np.float64(2.0 ** (-float(T_s))) * zeta * width0 / mu / mu)
-        return _square(np.float64(zeta) / mu * 2.0 ** (-float(T_s)) * width0)
+    # a bound beyond the floats is inf or 0, never NaN, and an intermediate beyond them
+    # (zeta / mu = 1e600 against 2^-2000) does not decide it: the factors' mantissas and
+    # exponents are multiplied apart (the same roundings where nothing leaves the floats)
+    (mz, ez), (mw, ew), (mm, em) = math.frexp(zeta), math.frexp(width0), math.frexp(mu)
+    if form == "quoted":
+        mantissa, exponent = mz * mw / mm / mm, ez + ew - 2 * em - T_s
+    else:
+        base = mz / mm * mw
+        mantissa, exponent = base * base, 2 * (ez - em + ew - T_s)
+    with np.errstate(over="ignore", under="ignore"):
+        return float(np.ldexp(mantissa, max(min(exponent, 1 << 20), -(1 << 20))))
 
 
 def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi: float,
@@ -462,7 +496,7 @@ def k19_combined_bound(T_d, T_s: int, mu: float, L: float, rho_gap0: float, Phi:
     mu, L = _mu_L(mu, L)
     rho_gap0 = check_positive(rho_gap0, "rho_gap0", allow_zero=True)
     Phi = check_positive(Phi, "Phi", allow_zero=True)
-    return _complement_power(mu, L, 2.0 * T_d) * _square(Phi) * rho_gap0 + k19_length_bound(
+    return _direction_term(T_d, mu, L, Phi, 1.0, rho_gap0) + k19_length_bound(
         T_s, zeta, width0, mu, form=form)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -433,3 +435,29 @@ def test_geometric_bounds_keep_their_digits_at_extreme_kappa_and_t():
     np.testing.assert_array_equal(rates.gd_linear_bound([0, 1, 5], kappa=1.0, gap0=2.0),
                                   [2.0, 0.0, 0.0])
     assert float(rates.gd_linear_bound(0, kappa=1.0, gap0=2.0)) == 2.0
+
+
+def test_k19_bounds_are_numbers_where_their_factors_leave_the_floats():
+    """Factors beyond the floats that meet (zeta / mu = 1e600 against 2^-2000, g_t^2 = inf
+    against (1/2)^4000, Phi^2 = inf against rho_gap0 = 0) give the bound's value, inf or 0,
+    never NaN (they had given NaN, and the quoted length bound 0 for 8.7e297); where nothing
+    leaves the floats the numbers are the direct products'."""
+    from gdnp import rates
+
+    log2 = math.log2
+    assert rates.k19_length_bound(2000, 1e300, 1.0, 1e-300, form="corrected") == \
+        pytest.approx(2.0 ** (2 * (log2(1e300) - log2(1e-300) - 2000)), rel=1e-12)
+    assert rates.k19_length_bound(2000, 1e300, 1.0, 1e-300) == \
+        pytest.approx(2.0 ** (log2(1e300) - 2 * log2(1e-300) - 2000), rel=1e-12)
+    assert rates.k19_length_bound(10, zeta=0.25, width0=4.0, mu=0.5, form="corrected") == \
+        (0.25 / 0.5 * 2.0**-10 * 4.0) ** 2
+    np.testing.assert_array_equal(
+        rates.k19_direction_bound([0, 2000], 0.5, 1.0, 1.0, 1.0, g_t=1e200), [np.inf, 0.0])
+    assert rates.k19_direction_bound(0, 0.5, 1.0, rho_gap0=0.0, Phi=1.0, g_t=1e200) == 0.0
+    got = rates.k19_direction_bound([0, 1, 300], 0.5, 1.0, 1e-300, 1e300,
+                                    g_t=[1e200, 1e-200, 1e200])
+    assert got[0] == np.inf and got[1] == pytest.approx(2.5e-101, rel=1e-12) and \
+        got[2] == np.inf
+    np.testing.assert_array_equal(
+        rates.k19_combined_bound([0, 5], 10, 0.5, 1.0, 0.0, 1e300, 1.0, 1.0),
+        [2.0**-8, 2.0**-8])
