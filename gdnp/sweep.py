@@ -1488,6 +1488,10 @@ def read_results(path, typed: bool = False) -> list[dict]:
     ------
     FileNotFoundError
         If there is no ``results.csv``.
+    ValueError
+        Naming the file and line, if a row has another number of fields than the header, a
+        typed value does not parse, or the last line is cut short (a file truncated outside
+        gdnp, which writes it whole).
 
     Examples
     --------
@@ -1507,16 +1511,31 @@ def read_results(path, typed: bool = False) -> list[dict]:
     if path.is_dir():
         path = path / RESULTS
     with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    if typed:
-        for row in rows:
+        text = fh.read()
+    if text and not text.endswith("\n"):
+        raise ValueError(f"{path}: its last line is cut short (no line end): the file was "
+                         "truncated; run the sweep again to rewrite it from its cells")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows = []
+    for row in reader:
+        line = reader.line_num
+        if None in row or any(value is None for value in row.values()):
+            raise ValueError(f"{path}, line {line}: {len(reader.fieldnames or ())} fields "
+                             "expected (the header's), got another number")
+        if typed:
             for key, kind in COLUMN_TYPES.items():
                 value = row.get(key)
                 if value is not None:
-                    row[key] = kind(value) if value != "" else None
+                    try:
+                        row[key] = kind(value) if value != "" else None
+                    except ValueError:
+                        raise ValueError(f"{path}, line {line}: column {key!r} holds "
+                                         f"{value!r}, not a{'n' if kind is int else ''} "
+                                         f"{kind.__name__}") from None
             for key, value in row.items():
                 if value == "":
                     row[key] = None
+        rows.append(row)
     return rows
 
 

@@ -797,3 +797,29 @@ def test_dim_one_with_kappa_other_than_one_is_refused_or_flagged(tmp_path, capsy
     assert sweep_main(["--problem", "ols", "--dim", "1", "3", "--method", "gd",
                        "--out", str(tmp_path / "d"), "--dry-run"]) == 0
     assert "will raise: kappa must be 1 when dim = 1" in capsys.readouterr().err
+
+
+def test_read_results_refuses_a_truncated_file(tmp_path):
+    """A results.csv cut short outside gdnp (which writes it whole) is a ValueError naming
+    the file and line, not rows of None (half a key, every other field missing) or a
+    truncated last value."""
+    out = tmp_path / "sweep"
+    run_sweep({"problem": "ols", "kappa": 10, "dim": 3, "method": "gd", "maxiter": 5}, out,
+              progress=False)
+    text = (out / "results.csv").read_text()
+    assert len(read_results(out, typed=True)) == 6
+    cut = tmp_path / "cut.csv"
+    for end in (len(text) // 2, len(text) - 3):
+        cut.write_text(text[:end])
+        with pytest.raises(ValueError, match="cut.csv.*cut short"):
+            read_results(cut)
+    lines = text.splitlines(keepends=True)
+    cut.write_text("".join(lines[:3]) + lines[3].split(",", 2)[0] + "\n")  # a short row
+    with pytest.raises(ValueError, match=r"cut.csv, line 4: \d+ fields expected"):
+        read_results(cut)
+    header = lines[0].rstrip("\r\n").split(",")
+    bad = lines[1].rstrip("\r\n").split(",")
+    bad[header.index("iter")] = "x"
+    cut.write_text(lines[0] + ",".join(bad) + "\n")
+    with pytest.raises(ValueError, match="line 2: column 'iter' holds 'x', not an int"):
+        read_results(cut, typed=True)
