@@ -1135,6 +1135,9 @@ def load_claims(path) -> dict:
             and all(isinstance(r, dict) and set(COLUMNS) <= set(r) for r in data["claims"])):
         raise ValueError(f"{path}: not a claims file (a claims.json from --out, or the list "
                          "--json prints)")
+    if not data["claims"]:
+        raise ValueError(f"{path}: holds no claims (an empty list); pass a claims.json from "
+                         "--out, or the list --json prints")
     return data
 
 
@@ -1168,8 +1171,8 @@ def render_readme_section(data: dict) -> str:
 
 def render_text(rows: list[dict]) -> str:
     """A compact plain-text table: id, source, verdict, predicted, measured."""
-    w = max(len(r["id"]) for r in rows)
-    s = max(len(r["source"]) for r in rows)
+    w = max((len(r["id"]) for r in rows), default=0)
+    s = max((len(r["source"]) for r in rows), default=0)
     out = []
     for r in rows:
         out.append(f"{r['id']:<{w}}  {r['source']:<{s}}  {r['verdict']}\n"
@@ -1266,7 +1269,8 @@ def claims_main(argv: list[str] | None = None) -> int:
         print(f"gdnp claims: error: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:
-        if "markers" not in str(exc) and "not a claims file" not in str(exc):
+        if "markers" not in str(exc) and "not a claims file" not in str(exc) and \
+                "holds no claims" not in str(exc):
             raise
         print(f"gdnp claims: error: {exc}", file=sys.stderr)
         return 2

@@ -49,6 +49,11 @@ def build_problem(name: str, *, kappa: float, dim: int, seed: int, separation: f
     if name == "ols":
         if n is None:
             return OLS.random(dim, kappa, seed=seed, noise=noise, **norm)
+        from gdnp.problems._validate import check_memory
+
+        # (the sample, its product with the factor and from_data's centred copy; as
+        # Halfspace.sample checks its own)
+        check_memory(4.0 * 8.0 * n * dim, f"a sample of n = {n} points in d = {dim} dimensions")
         rng = np.random.default_rng(seed)
         base = OLS.random(dim, kappa, seed=rng, noise=noise)
         X = rng.standard_normal((n, dim)) @ np.linalg.cholesky(base.S).T

@@ -694,3 +694,20 @@ def test_solve_errors_name_the_options_typed(capsys):
                         (["--kappa", "nan"], "--kappa must be")):
         assert main(["solve", "ols", *argv]) == 2
         assert f"gdnp solve: error: {start}" in capsys.readouterr().err
+
+
+def test_empty_claims_file_and_an_ols_sample_beyond_memory_are_clean_errors(tmp_path, capsys):
+    """`claims --from` a file holding an empty list, and `solve ols --n` of a sample beyond
+    the memory limit, are one-line errors (exit 2), not tracebacks (a max() of nothing, a
+    numpy allocation error of 74.5 GiB)."""
+    empty = tmp_path / "e.json"
+    empty.write_text("[]")
+    assert main(["claims", "--from", str(empty)]) == 2
+    assert "e.json: holds no claims" in capsys.readouterr().err
+    try:
+        code = main(["solve", "ols", "--n", "100000000", "--dim", "100", "--maxiter", "2"])
+    except SystemExit as stop:
+        code = stop.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "a sample of n = 100000000 points in d = 100 dimensions needs about" in err
