@@ -328,3 +328,16 @@ def test_verify_list_json_is_a_json_list_of_the_checks(capsys):
     listed = json.loads(capsys.readouterr().out)
     assert [c["name"] for c in listed] == [c.name for c in CHECKS if c.topic == "ols"]
     assert {"name", "topic", "statement", "source", "generality", "expected"} <= set(listed[0])
+
+
+def test_checks_past_their_timeout_end_quietly_on_the_command_line():
+    """The command line raises on SIGTERM (so that a sweep cleans up); a check's worker,
+    forked from it and terminated past its timeout, had printed that exception's traceback
+    (its handler inherited, sometimes before it could reset it)."""
+    import subprocess
+    import sys
+
+    for _ in range(4):
+        run = subprocess.run([sys.executable, "-m", "gdnp", "verify", "--only", "ols",
+                              "--timeout", "0.001"], capture_output=True, text=True)
+        assert "Traceback" not in run.stderr and "timeout" in run.stdout
