@@ -718,7 +718,19 @@ def run_cell(cell: dict, blas_threads: int | None = 1) -> str:
     >>> lines[-1]
     '#gdnp-cell,key=4b5a7ae7c8e8b494,rows=21,sha256=...'
     """
+    if not isinstance(cell, dict):
+        raise TypeError(f"cell must be a dict (one of expand_cells' cells), got "
+                        f"{type(cell).__name__}")
+    missing = sorted(_CELL_FIELDS - cell.keys())
+    if missing:
+        raise ValueError(f"cell lacks {missing}: pass one of expand_cells' cells (from "
+                         "normalize_config's configuration)")
     return _with_trailer(cell["key"], _cell_rows(cell, blas_threads))
+
+
+#: The fields of a cell that :func:`run_cell` reads (:func:`expand_cells` makes them all).
+_CELL_FIELDS = frozenset({"dim", "kappa", "key", "loss", "maxiter", "method", "n", "options",
+                          "problem", "seed", "separation", "tol"})
 
 
 def _with_trailer(key: str, text: str) -> str:
@@ -1401,6 +1413,9 @@ def run_sweep(config: dict, out, *, jobs: int = 1, backend: str = "loky",
     if scheduler and backend != "dask":
         raise ValueError("scheduler: a scheduler address needs --backend dask")
     cells = expand_cells(config)
+    if not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out must be a folder path (str or path-like), got "
+                        f"{type(out).__name__}")
     out = Path(out)
     if backend == "loky" and jobs > 1:  # before anything is written
         optional_import("joblib", "gdnp sweep --jobs N")

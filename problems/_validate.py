@@ -243,7 +243,7 @@ def _as_float_array(value, name: str) -> np.ndarray:
             isinstance(v, complex) for v in raw.flat)):
         raise TypeError(f"{name} must be real; got a complex array (pass {name}.real "
                         "explicitly if the imaginary part is meant to be dropped)")
-    if raw.dtype.kind in "USVM" or (raw.dtype == object and any(
+    if raw.dtype.kind in "USVMm" or (raw.dtype == object and any(
             isinstance(v, (str, bytes)) for v in raw.flat)):
         raise TypeError(f"{name} must be a numeric array, got entries of type {raw.dtype}")
     try:

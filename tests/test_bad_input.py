@@ -1483,3 +1483,12 @@ def test_names_are_taken_in_any_case_and_k_is_an_integer():
         gdnp.hessian_spectrum(p, x, include_length=False)
     with pytest.raises(ValueError, match=r"README.md: not a claims file: it is not JSON"):
         load_claims(Path(__file__).resolve().parents[1] / "README.md")
+
+
+@pytest.mark.parametrize("dtype", ["datetime64[D]", "timedelta64[D]"])
+def test_dates_and_durations_are_not_numbers(dtype):
+    """Labels of dates or of durations are refused alike (durations had passed as their
+    counts of days)."""
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    with pytest.raises(TypeError, match="y must be a numeric array"):
+        OLS.from_data(X, np.arange(60).astype(dtype))

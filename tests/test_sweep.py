@@ -823,3 +823,18 @@ def test_read_results_refuses_a_truncated_file(tmp_path):
     cut.write_text(lines[0] + ",".join(bad) + "\n")
     with pytest.raises(ValueError, match="line 2: column 'iter' holds 'x', not an int"):
         read_results(cut, typed=True)
+
+
+def test_run_cell_and_run_sweep_name_bad_arguments(tmp_path):
+    """A dict that is not a cell, and an out that is not a path, are named (they had been a
+    KeyError 'key' and a pathlib TypeError)."""
+    from gdnp.sweep import expand_cells, normalize_config, run_cell
+
+    with pytest.raises(ValueError, match=r"cell lacks \['dim'"):
+        run_cell({"foo": 1})
+    with pytest.raises(TypeError, match="cell must be a dict"):
+        run_cell(3)
+    config = {"problem": "ols", "kappa": 10, "dim": 3, "method": "gd", "maxiter": 5}
+    with pytest.raises(TypeError, match="out must be a folder path"):
+        run_sweep(config, None)
+    assert run_cell(expand_cells(normalize_config(config))[0]).startswith("key,")
