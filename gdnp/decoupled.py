@@ -699,4 +699,14 @@ def _gdnp_mlp(problem: MLP, x, maxiter, tol, callback, f_star, T_s, eps, L, brac
         if theta_steps:
             theta, calls = problem._optimize_theta(A, g, theta, theta_steps)
             rec.nfev += calls  # (the objective in theta with the features fixed)
+    if not theta_steps and rec.status == 0 and rec.state is not None:
+        # converged in the hidden units, the only block that moves: say so, with what is
+        # left in theta (a theta of 0, or units saturated, had read as plainly converged)
+        theta_grad = math.sqrt(float(ev.grad_x[units:] @ ev.grad_x[units:]))
+        note = (" (theta is 0: the units do not change f)" if not np.any(rec.state[2]) else
+                "")
+        rec.stop(0, "converged: the hidden units' gradient norm at or below tol (theta "
+                    f"fixed, theta_steps=0; its own gradient norm is {theta_grad:.3g}"
+                    f"{', pass theta_steps > 0 to move it' if theta_grad > tol else ''})"
+                    f"{note}")
     return rec.result(**extras())

@@ -995,3 +995,19 @@ def test_gdnp_reuses_the_last_direction_states_arrays_on_data():
     np.testing.assert_array_equal(second["zw"], fresh["zw"])
     again = prob._state(w1)  # recomputed: the first state's arrays now hold w2's margins
     np.testing.assert_array_equal(again["zw"], Halfspace.from_data(X, y)._state(w1)["zw"])
+
+
+def test_gdnp_on_the_mlp_with_theta_fixed_says_what_converged():
+    """With theta fixed (theta_steps=0, K19's setting) GDNP converges in the hidden units
+    only: at theta = 0, or with saturated units, that is at once, and the message says so
+    with theta's own gradient norm (it had read plainly "converged")."""
+    prob = MLP.random(3, 2, 10.0, 100, seed=0)
+    x = np.ones(8)
+    x[6:] = 0.0
+    res = gdnp.solve(prob, "gdnp", x0=x, maxiter=50)
+    theta_grad = np.linalg.norm(prob.grad(res.x)[6:])
+    assert res.status == 0 and theta_grad > 0.1
+    assert "hidden units' gradient norm" in res.message and "theta is 0" in res.message
+    assert f"its own gradient norm is {theta_grad:.3g}" in res.message
+    res = gdnp.solve(prob, "gdnp", x0=1e100 * np.ones(8), maxiter=50)
+    assert res.status == 0 and "pass theta_steps > 0" in res.message
