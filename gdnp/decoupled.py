@@ -541,6 +541,7 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
     # one direction state per iterate (Sw, ||w||_S, u'w and the projections), read by every
     # quantity below instead of re-validating w for each (theory guide §1, §4)
     st = problem._state(w)
+    private = False  # (the first state may be the problem's cached one, shared)
     st["c1_next"] = True
     # whether the problem has a compiled located search (it depends on the problem only)
     can_compile = certify is None and problem._compiled_length_search(st) is not None
@@ -568,9 +569,14 @@ def gdnp(problem: Problem, x0: ArrayLike | None = None, maxiter: int = 1000,
             w = w - step * ev.grad_w  # a new array, never modified in place
         # length: root of d_g f(w_{t+1}, .) with the projections of w_{t+1} cached (the state
         # is kept for the next iteration too)
-        # (the last state's per-sample arrays are reused where the problem can: nothing reads
-        # them after this step)
-        st = problem._state(w, fresh=moved, recycle=st if moved else None)
+        # the next states are this run's own (not cached, so no other caller, another
+        # thread's run included, holds them), and each reuses the last one's per-sample arrays
+        # where the problem can: nothing reads them after this step
+        if moved:
+            st = problem._state(w, fresh=True, recycle=st if private else None, private=True)
+        else:  # (the same w: the problem's cached state, or one made and cached now)
+            st = problem._state(w)
+        private = moved
         st["c1_next"] = True  # the next evaluation is followed by c1 at its point (data:
         g = _length(w, st, g)  # computed from phi' while it is in cache)
     return rec.result(**extras())

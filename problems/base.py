@@ -1111,13 +1111,16 @@ class LinearProblem(Problem):
         return None if X is None else int(X.shape[0])
 
     # ------------------------------------------------------------ state cache
-    def _state(self, w: np.ndarray, fresh: bool = False, recycle: dict | None = None) -> dict:
+    def _state(self, w: np.ndarray, fresh: bool = False, recycle: dict | None = None,
+               private: bool = False) -> dict:
         """The direction state of ``w``, cached for the last ``w`` seen. ``fresh``: ``w`` is
         a new array its caller never modifies in place (a solver's next iterate), so the
-        cache test and the cache's copy are skipped. ``recycle``: the previous state of a
-        solver that reads it no more; a problem whose ``_direction_state`` takes ``spare``
-        builds the new state's per-sample arrays in its arrays (GDNP on data: the same memory
-        every iteration, no new arrays of ``n`` floats)."""
+        cache test and the cache's copy are skipped. ``private``: the state is not cached
+        (no other caller, another thread's run included, can be handed it). ``recycle``: a
+        private state of the caller's that it reads no more; a problem whose
+        ``_direction_state`` takes ``spare`` builds the new state's per-sample arrays in its
+        arrays (GDNP on data: the same memory every iteration, no new arrays of ``n``
+        floats)."""
         cache = getattr(self, "_cache", None)
         if not fresh and cache is not None and cache[0].shape == w.shape and \
                 _AND(cache[0] == w, axis=None):
@@ -1147,11 +1150,10 @@ class LinearProblem(Problem):
         if type(self)._direction_state is not LinearProblem._direction_state:
             extra = {} if Xw is None else {"Xw": Xw}
             if recycle is not None and self._RECYCLES_STATE:
-                if self.__dict__.get("_cache", (None, None))[1] is recycle:
-                    self._cache = None  # (its arrays are about to be rewritten)
                 extra["spare"] = recycle
             state.update(self._direction_state(w, **extra))
-        self._cache = (w if fresh else w.copy(), state)
+        if not private:
+            self._cache = (w if fresh else w.copy(), state)
         return state
 
     def _eps_defined(self, w: np.ndarray, nS2: float) -> bool:
