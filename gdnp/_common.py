@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import re
@@ -150,3 +151,22 @@ def start_from_bn(problem, x, w0, g0, x0=None):
         if message == str(exc):
             raise
         raise type(exc)(message) from None
+
+
+@contextlib.contextmanager
+def signal_handler_set(signum: int, handler):
+    """``signal.signal(signum, handler)`` while the block runs, the previous handler restored
+    after (one not set from Python, which cannot be set back, as the default action); in a
+    thread other than the main one, where handlers cannot be set, nothing changes. For what a
+    child process inherits when it starts inside the block."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signum, signal.SIG_DFL if previous is None else previous)

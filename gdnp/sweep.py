@@ -102,7 +102,7 @@ from typing import Any
 
 import numpy as np
 
-from gdnp._common import usable_cpus
+from gdnp._common import signal_handler_set, usable_cpus
 from gdnp._io import (
     atomic_write_chunks,
     atomic_write_text,
@@ -1146,7 +1146,6 @@ def _progress_bar():
 
 
 # ------------------------------------------------------------------ backends
-@contextlib.contextmanager
 def _sigint_ignored():
     """SIGINT ignored while the block runs (in the main thread; elsewhere nothing changes).
 
@@ -1155,16 +1154,7 @@ def _sigint_ignored():
     to the whole process group, then reaches this process alone, which stops the workers.
     Without it a worker still importing printed its own KeyboardInterrupt traceback (4 of 9
     interrupts in the first second)."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return signal_handler_set(signal.SIGINT, signal.SIG_IGN)
 
 
 def _iter_serial(todo, blas_threads):

@@ -7,17 +7,15 @@ proved. With ``timeout=None`` the checks run in the calling process.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import multiprocessing as mp
 import signal
-import threading
 import time
 import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from gdnp._common import usable_cpus
+from gdnp._common import signal_handler_set, usable_cpus
 
 __all__ = ["STATUSES", "CheckResult", "evaluate", "run_checks", "summarize"]
 
@@ -152,23 +150,6 @@ def _worker(name: str, conn) -> None:
         conn.close()
 
 
-@contextlib.contextmanager
-def _default_sigterm():
-    """SIGTERM's default action while a worker is forked: a forked worker inherits the
-    parent's handlers, and the command line's (which raises, so that a sweep cleans up) had
-    turned the runner's terminate() of a check past its timeout into a traceback on stderr,
-    also when it arrived before the worker could reset it. Outside the main thread, where
-    handlers cannot be set, nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    saved = signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        yield
-    finally:  # (None: a handler not set from Python, which cannot be set back from here)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if saved is None else saved)
-
-
 def _context():
     methods = mp.get_all_start_methods()
     return mp.get_context("fork" if "fork" in methods else "spawn")
@@ -253,7 +234,11 @@ def run_checks(
             check = pending.pop(0)
             parent, child = ctx.Pipe(duplex=False)
             proc = ctx.Process(target=_worker, args=(check.name, child), daemon=True)
-            with _default_sigterm():
+            # SIGTERM's default action in the forked worker: it inherits the parent's
+            # handlers, and the command line's (which raises, so that a sweep cleans up) had
+            # turned terminate() of a check past its timeout into a traceback on stderr,
+            # also when it arrived before the worker could reset it
+            with signal_handler_set(signal.SIGTERM, signal.SIG_DFL):
                 proc.start()
             child.close()
             running[check.name] = (check, proc, parent, time.perf_counter())
