@@ -326,8 +326,8 @@ class Problem(abc.ABC):
                     f"most {bound} directions, so what needs S^-1 (the solvers' "
                     "||grad f||_{S^-1}, solution(), solve_S) is undefined; f, grad and the BN "
                     "functions are not. To train on mini-batches, pass batch_size= to "
-                    "gdnp.solve on the full problem, or take a batch of more than "
-                    f"{dim} distinct samples")
+                    "gdnp.solve on the full problem, or take a batch of at least "
+                    f"{dim + (bound < distinct)} distinct samples")
         return (f"S is not positive definite (dimension {dim}): what needs S^-1 is "
                 "undefined (theory guide §9)")
 
